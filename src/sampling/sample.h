@@ -1,0 +1,90 @@
+/* sample: the records the sampler thread sends to the consumer through the
+ * ring. DEFINE records introduce an id before the first SAMPLE that uses it,
+ * so producer and consumer share no mutable table. All records start with a
+ * struct rec_header and are a multiple of 8 bytes long. */
+#ifndef PYTOP_SAMPLING_SAMPLE_H
+#define PYTOP_SAMPLING_SAMPLE_H
+
+#include <stdint.h>
+
+#define SAMPLE_MAX_DEPTH 256      /* deeper stacks are truncated (flag set) */
+#define SAMPLE_NAME_MAX 256       /* longest function / thread name sent */
+#define SAMPLE_FILE_MAX 1024      /* longest file name sent */
+
+enum rec_type {
+	REC_SAMPLE = 1,       /* struct sample_rec + frames */
+	REC_DEFINE_FUNC = 2,  /* struct func_def_rec + name + file */
+	REC_THREAD = 3,       /* struct thread_rec: a thread's name */
+	REC_TICK = 4,         /* struct tick_rec: one sampling round ended */
+	REC_TARGET_EXIT = 5,  /* struct tick_rec: target is gone */
+};
+
+struct rec_header {
+	uint16_t type;        /* enum rec_type */
+	uint16_t pad;
+	uint32_t size;        /* whole record in bytes, header included, multiple of 8 */
+};
+
+/* What a thread was doing when sampled (from /proc/PID/task/TID/syscall). */
+enum thread_state {
+	THREAD_RUNNING = 0,   /* on CPU */
+	THREAD_IDLE = 1,      /* blocked in a syscall other than a GIL wait */
+	THREAD_GIL_WAIT = 2,  /* blocked in futex on the GIL */
+	THREAD_UNKNOWN = 3,
+};
+
+/* Flags on a sample. */
+#define SAMPLE_F_HOLDS_GIL  0x1   /* this thread is the GIL holder */
+#define SAMPLE_F_TRUNCATED  0x2   /* stack deeper than SAMPLE_MAX_DEPTH */
+#define SAMPLE_F_ERROR      0x4   /* the walk failed part way; frames are what was read */
+
+/* One frame: a function id (from REC_DEFINE_FUNC) and the current line. */
+struct sample_frame {
+	uint32_t func_id;
+	int32_t line;
+};
+
+/* One thread's stack at one instant; frames[] innermost first. */
+struct sample_rec {
+	struct rec_header h;
+	uint64_t time_ns;     /* CLOCK_MONOTONIC when the round started */
+	uint32_t tid;         /* kernel thread id */
+	uint8_t state;        /* enum thread_state */
+	uint8_t flags;        /* SAMPLE_F_* */
+	uint16_t depth;       /* number of frames that follow */
+	struct sample_frame frames[];
+};
+
+/* A function: its id, first line, and two NUL-terminated strings after the
+ * struct: the qualified name then the file name (padded to 8 bytes). */
+struct func_def_rec {
+	struct rec_header h;
+	uint32_t func_id;
+	int32_t firstlineno;
+	uint16_t name_len;    /* bytes, without the NUL */
+	uint16_t file_len;
+	uint32_t pad;
+	char strings[];
+};
+
+/* A thread's display name (sent when first seen or when it changes). */
+struct thread_rec {
+	struct rec_header h;
+	uint32_t tid;
+	uint32_t pad;
+	char name[64];
+};
+
+/* End of one sampling round over all threads. */
+struct tick_rec {
+	struct rec_header h;
+	uint64_t time_ns;       /* when the round started */
+	uint64_t duration_ns;   /* how long the round took */
+	uint32_t nthreads;      /* threads sampled */
+	uint32_t errors;        /* threads whose walk failed this round */
+	uint64_t gil_switches;  /* target's gil switch_number (0 if unknown) */
+	int32_t exit_status;    /* REC_TARGET_EXIT only: wait status or -1 */
+	uint32_t pad;
+};
+
+#endif
