@@ -15,6 +15,12 @@ libpytop_a_SOURCES += \
 	src/cpython/objects.c src/cpython/objects.h \
 	src/cpython/thread.c src/cpython/thread.h \
 	src/cpython/stack.c src/cpython/stack.h \
-	src/output/dump.c src/output/dump.h
+	src/output/dump.c src/output/dump.h \
+	src/target/tasks.c src/target/tasks.h \
+	src/target/pause.c src/target/pause.h \
+	src/target/launch.c src/target/launch.h \
+	src/sampling/sampler.c src/sampling/sampler.h src/sampling/sample.h \
+	src/session.c src/session.h \
+	src/batch.c src/batch.h
 
 EXTRA_DIST += tools/gen_layout.py

@@ -1,0 +1,339 @@
+/* objects: remote reads of str, bytes, int, dict and instance attributes. */
+#include "cpython/objects.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cpython/pystring.h"
+#include "errors.h"
+#include "target/memory.h"
+
+#define STR_MAX_CHARS 4096
+#define DICT_MAX_ENTRIES (1 << 20)
+#define CHUNK 64
+
+static int32_t i32_at(const unsigned char *b, int32_t off)
+{
+	int32_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+static int64_t i64_at(const unsigned char *b, int32_t off)
+{
+	int64_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char buf[512];
+	int rc;
+
+	out[0] = 0;
+	if ((rc = mem_read(t->pid, addr, buf, sizeof buf)) < 0) {
+		/* Near the end of a mapping: fall back to the header alone. */
+		if ((rc = mem_read(t->pid, addr, buf, (size_t)L->unicode_compact_data)) < 0)
+			return rc;
+	}
+	int64_t len = i64_at(buf, L->unicode_length);
+	uint32_t state = (uint32_t)i32_at(buf, L->unicode_state);
+	int kind = (int)((state >> L->unicode_kind_shift) & 7);
+	int compact = (int)((state >> L->unicode_compact_shift) & 1);
+	int ascii = (int)((state >> L->unicode_ascii_shift) & 1);
+	if (len < 0 || len > (1 << 24) || !compact || (kind != 1 && kind != 2 && kind != 4))
+		return PYTOP_ECORRUPT;
+	if (len > STR_MAX_CHARS)
+		len = STR_MAX_CHARS;
+	int32_t data = ascii ? L->unicode_ascii_data : L->unicode_compact_data;
+	size_t bytes = (size_t)len * (size_t)kind;
+	unsigned char big[STR_MAX_CHARS * 4];
+	const unsigned char *p;
+	if ((size_t)data + bytes <= sizeof buf) {
+		p = buf + data;
+	} else {
+		if ((rc = mem_read(t->pid, addr + (uint64_t)data, big, bytes)) < 0)
+			return rc;
+		p = big;
+	}
+	pystring_to_utf8(kind, p, (size_t)len, out, cap);
+	return 0;
+}
+
+int obj_read_bytes(struct py_target *t, uint64_t addr, void *buf, size_t cap, size_t *len)
+{
+	int64_t size;
+	int rc = mem_read(t->pid, addr + (uint64_t)t->L.var_size, &size, sizeof size);
+	if (rc < 0)
+		return rc;
+	if (size < 0 || size > (1 << 26))
+		return PYTOP_ECORRUPT;
+	*len = (size_t)size;
+	size_t n = (size_t)size < cap ? (size_t)size : cap;
+	return mem_read(t->pid, addr + (uint64_t)t->L.bytes_sval, buf, n);
+}
+
+int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char buf[64];
+	int rc = mem_read(t->pid, addr, buf, (size_t)L->long_digit + 12);
+	if (rc < 0)
+		return rc;
+	int64_t tag = i64_at(buf, L->long_size), ndigits;
+	int neg;
+	if (L->long_model == LONG_MODEL_LV_TAG) {
+		ndigits = (int64_t)((uint64_t)tag >> 3);
+		neg = (tag & 3) == 2;
+	} else {
+		ndigits = tag < 0 ? -tag : tag;
+		neg = tag < 0;
+	}
+	int bits = L->long_digit_bits;
+	if (ndigits < 0 || ndigits * bits > 63 + bits || ndigits > 3)
+		return PYTOP_ECORRUPT;
+	uint64_t acc = 0;
+	for (int64_t i = ndigits - 1; i >= 0; i--) {
+		uint32_t d = (uint32_t)i32_at(buf, L->long_digit + (int32_t)(4 * i));
+		acc = (acc << bits) | d;
+	}
+	*v = neg ? -(int64_t)acc : (int64_t)acc;
+	return 0;
+}
+
+int obj_type(struct py_target *t, uint64_t obj, uint64_t *type)
+{
+	return mem_read_ptr(t->pid, obj + (uint64_t)t->L.object_type, type);
+}
+
+int obj_type_name(struct py_target *t, uint64_t type_addr, char *out, size_t cap)
+{
+	uint64_t name;
+	char buf[128];
+	int rc = mem_read_ptr(t->pid, type_addr + (uint64_t)t->L.type_name, &name);
+	if (rc < 0)
+		return rc;
+	/* tp_name may sit near the end of a mapping: read small pieces. */
+	size_t n = 0;
+	while (n < sizeof buf - 1) {
+		size_t want = sizeof buf - 1 - n < 32 ? sizeof buf - 1 - n : 32;
+		if ((rc = mem_read(t->pid, name + n, buf + n, want)) < 0)
+			return rc;
+		if (memchr(buf + n, 0, want))
+			break;
+		n += want;
+	}
+	buf[sizeof buf - 1] = 0;
+	snprintf(out, cap, "%s", buf);
+	return 0;
+}
+
+/* The entries of a keys object: where they start, how many, how big. */
+struct keys_info {
+	uint64_t entries;
+	int64_t nentries;
+	int entry_size;
+	int key_off, value_off;   /* inside an entry */
+};
+
+static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char buf[64];
+	int rc = mem_read(t->pid, keys, buf, (size_t)L->keys_indices);
+	if (rc < 0)
+		return rc;
+	ki->nentries = i64_at(buf, L->keys_nentries);
+	if (L->keys_model == KEYS_MODEL_LOG2) {
+		int log2_size = buf[L->keys_size], log2_index_bytes = buf[L->keys_log2_index_bytes];
+		int kind = buf[L->keys_kind];
+		if (log2_size > 30 || log2_index_bytes > 34)
+			return PYTOP_ECORRUPT;
+		ki->entries = keys + (uint64_t)L->keys_indices + (1ull << log2_index_bytes);
+		if (kind == 0) {   /* DICT_KEYS_GENERAL: {hash, key, value} */
+			ki->entry_size = L->keys_entry_size;
+			ki->key_off = 8;
+			ki->value_off = 16;
+		} else {           /* unicode or split: {key, value} */
+			ki->entry_size = L->keys_unicode_entry_size;
+			ki->key_off = 0;
+			ki->value_off = 8;
+		}
+	} else {
+		int64_t size = i64_at(buf, L->keys_size);
+		int width = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8;
+		if (size <= 0 || size > (1 << 30))
+			return PYTOP_ECORRUPT;
+		ki->entries = keys + (uint64_t)L->keys_indices + (uint64_t)size * (uint64_t)width;
+		ki->entry_size = L->keys_entry_size;
+		ki->key_off = 8;
+		ki->value_off = 16;
+	}
+	if (ki->nentries < 0 || ki->nentries > DICT_MAX_ENTRIES)
+		return PYTOP_ECORRUPT;
+	return 0;
+}
+
+/* Walk keys entries; values come from the entries or, when values is
+ * nonzero, from the separate values array. */
+static int keys_scan(struct py_target *t, uint64_t keys, uint64_t values, dict_item_fn fn, void *ctx)
+{
+	struct keys_info ki;
+	unsigned char ebuf[CHUNK * 24];
+	uint64_t vbuf[CHUNK];
+	int rc = keys_read(t, keys, &ki);
+	if (rc < 0)
+		return rc;
+	for (int64_t i = 0; i < ki.nentries; i += CHUNK) {
+		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK);
+		rc = mem_read(t->pid, ki.entries + (uint64_t)i * (uint64_t)ki.entry_size, ebuf,
+			      (size_t)n * (size_t)ki.entry_size);
+		if (rc < 0)
+			return rc;
+		if (values && (rc = mem_read(t->pid, values + (uint64_t)i * 8, vbuf, (size_t)n * 8)) < 0)
+			return rc;
+		for (int k = 0; k < n; k++) {
+			uint64_t key, val;
+			memcpy(&key, ebuf + k * ki.entry_size + ki.key_off, 8);
+			if (values)
+				val = vbuf[k];
+			else
+				memcpy(&val, ebuf + k * ki.entry_size + ki.value_off, 8);
+			if (key && val && fn(t, key, val, ctx))
+				return 0;
+		}
+	}
+	return 0;
+}
+
+int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char buf[64];
+	int rc = mem_read(t->pid, dict, buf, (size_t)L->dict_values + 8);
+	if (rc < 0)
+		return rc;
+	uint64_t keys = (uint64_t)i64_at(buf, L->dict_keys);
+	uint64_t values = (uint64_t)i64_at(buf, L->dict_values);
+	if (!keys)
+		return PYTOP_ECORRUPT;
+	if (values && L->values_values > 0)
+		values += (uint64_t)L->values_values;
+	return keys_scan(t, keys, values, fn, ctx);
+}
+
+struct str_lookup {
+	const char *key;
+	uint64_t value;
+	int found;
+};
+
+static int match_str(struct py_target *t, uint64_t key, uint64_t value, void *ctx)
+{
+	struct str_lookup *s = ctx;
+	char buf[256];
+	if (obj_read_string(t, key, buf, sizeof buf) == 0 && strcmp(buf, s->key) == 0) {
+		s->value = value;
+		s->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int dict_get_str(struct py_target *t, uint64_t dict, const char *key, uint64_t *value)
+{
+	struct str_lookup s = { key, 0, 0 };
+	int rc = dict_scan(t, dict, match_str, &s);
+	if (rc < 0)
+		return rc;
+	if (!s.found)
+		return PYTOP_EINVAL;
+	*value = s.value;
+	return 0;
+}
+
+/* Look name up among a split table's cached keys and inline values. */
+static int values_get(struct py_target *t, uint64_t type, uint64_t values, const char *name, uint64_t *value)
+{
+	struct str_lookup s = { name, 0, 0 };
+	uint64_t keys;
+	int rc = mem_read_ptr(t->pid, type + (uint64_t)t->L.heaptype_cached_keys, &keys);
+	if (rc < 0)
+		return rc;
+	if (!keys)
+		return PYTOP_EINVAL;
+	if ((rc = keys_scan(t, keys, values, match_str, &s)) < 0)
+		return rc;
+	if (!s.found)
+		return PYTOP_EINVAL;
+	*value = s.value;
+	return 0;
+}
+
+int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *value)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char tb[512];
+	uint64_t type, dict = 0, values = 0, word;
+	int rc;
+
+	if ((rc = obj_type(t, obj, &type)) < 0)
+		return rc;
+	if ((rc = mem_read(t->pid, type, tb, (size_t)L->type_dictoffset + 8)) < 0)
+		return rc;
+	uint64_t flags = (uint64_t)i64_at(tb, L->type_flags);
+	int64_t dictoffset = i64_at(tb, L->type_dictoffset);
+	int64_t basicsize = i64_at(tb, L->type_basicsize);
+
+	switch (L->dict_model) {
+	case DICT_MODEL_DICTOFFSET:
+		if (dictoffset <= 0)
+			return PYTOP_EINVAL;
+		rc = mem_read_ptr(t->pid, obj + (uint64_t)dictoffset, &dict);
+		break;
+	case DICT_MODEL_MANAGED_311:
+		if (!(flags & L->tpflags_managed_dict))
+			return PYTOP_EINVAL;
+		if ((rc = mem_read_ptr(t->pid, obj - 24, &dict)) < 0)
+			return rc;
+		if (!dict)
+			rc = mem_read_ptr(t->pid, obj - 32, &values);
+		break;
+	case DICT_MODEL_MANAGED_312:
+		if (!(flags & L->tpflags_managed_dict))
+			return PYTOP_EINVAL;
+		if ((rc = mem_read_ptr(t->pid, obj - 24, &word)) < 0)
+			return rc;
+		if (word & 1)
+			values = word + 1;   /* tagged as values - 1 */
+		else
+			dict = word;
+		break;
+	case DICT_MODEL_INLINE_313:
+		if (flags & L->tpflags_managed_dict) {
+			if ((rc = mem_read_ptr(t->pid, obj - 24, &dict)) < 0)
+				return rc;
+		} else if (dictoffset > 0) {
+			if ((rc = mem_read_ptr(t->pid, obj + (uint64_t)dictoffset, &dict)) < 0)
+				return rc;
+		}
+		if (!dict && (flags & L->tpflags_inline_values)) {
+			unsigned char hdr[8];
+			if ((rc = mem_read(t->pid, obj + (uint64_t)basicsize, hdr, sizeof hdr)) < 0)
+				return rc;
+			if (!hdr[3])   /* PyDictValues.valid */
+				return PYTOP_EINVAL;
+			values = obj + (uint64_t)basicsize + (uint64_t)L->values_values;
+		}
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	if (dict)
+		return dict_get_str(t, dict, name, value);
+	if (values)
+		return values_get(t, type, values, name, value);
+	return PYTOP_EINVAL;
+}

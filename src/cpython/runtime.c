@@ -1,0 +1,291 @@
+/* runtime: locating the interpreter in a target's address space. */
+#include "cpython/runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/debug_offsets.h"
+#include "cpython/objects.h"
+#include "cpython/stack.h"
+#include "errors.h"
+#include "target/elf.h"
+#include "target/memory.h"
+#include "target/proc.h"
+
+enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
+
+/* Does this mapped file look like it might hold the interpreter? */
+static int is_candidate(const char *path, const char *exe)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strcmp(path, exe) == 0 || strncmp(base, "libpython", 9) == 0;
+}
+
+/* Version from a file name like libpython3.11.so.1.0 or python3.9. */
+static int version_from_name(const char *path, int *major, int *minor)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *p = strstr(base, "python");
+	if (!p)
+		return -1;
+	return sscanf(p + 6, "%d.%d", major, minor) == 2 ? 0 : -1;
+}
+
+static int parse_version(const char *s, int *major, int *minor, int *micro)
+{
+	*micro = 0;
+	return sscanf(s, "%d.%d.%d", major, minor, micro) >= 2 ? 0 : -1;
+}
+
+/* Find the file defining _PyRuntime and the load bias of its mapping. */
+static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, size_t errcap)
+{
+	struct proc_map *maps;
+	char exe[512] = "";
+	int n = proc_maps_read(t->pid, &maps);
+	if (n < 0) {
+		return n;
+	}
+	proc_exe(t->pid, exe, sizeof exe);
+	int checked = 0, ret = PYTOP_ENOTPY;
+	const char *last = "";
+	/* Two passes: libpython first (a shared build), then the executable. */
+	for (int pass = 0; pass < 2 && ret; pass++) {
+		for (int i = 0; i < n && ret; i++) {
+			struct proc_map *m = &maps[i];
+			int lib = strstr(m->path, "libpython") != NULL;
+			if (m->offset != 0 || !m->path[0] || !is_candidate(m->path, exe) || lib != (pass == 0))
+				continue;
+			if (strcmp(m->path, last) == 0)
+				continue;
+			last = m->path;
+			char path[1100];
+			uint64_t min_vaddr;
+			proc_root_path(t->pid, m->path, path, sizeof path);
+			checked++;
+			if (elf_lookup(path, syms, SYM_COUNT, &min_vaddr) < 0 || !syms[SYM_RUNTIME].value)
+				continue;
+			uint64_t bias = m->start - min_vaddr;
+			t->runtime = syms[SYM_RUNTIME].value + bias;
+			for (int k = 0; k < SYM_COUNT; k++)
+				if (syms[k].value)
+					syms[k].value += bias;
+			snprintf(t->binary, sizeof t->binary, "%s", m->path);
+			ret = 0;
+		}
+	}
+	/* An old interpreter (2.7, 3.6) has no _PyRuntime: name its version. */
+	for (int i = 0; i < n && ret; i++) {
+		int major, minor;
+		if (maps[i].path[0] && is_candidate(maps[i].path, exe) &&
+		    version_from_name(maps[i].path, &major, &minor) == 0 && !layout_for_version(major, minor)) {
+			snprintf(err, errcap, "Python %d.%d is not supported (pytop supports 3.8 to 3.13)", major, minor);
+			ret = PYTOP_EVERSION;
+			break;
+		}
+	}
+	if (ret == PYTOP_ENOTPY)
+		snprintf(err, errcap, "process %d is not a CPython process: no _PyRuntime symbol in %s%s",
+			 (int)t->pid, exe[0] ? exe : "its executable",
+			 checked > 1 ? " or its libpython" : " (and no libpython is loaded)");
+	free(maps);
+	return ret;
+}
+
+static int detect_version(struct py_target *t, struct elf_sym *syms, char *err, size_t errcap)
+{
+	int major = 0, minor = 0, micro = 0;
+	char path[1100];
+
+	if (syms[SYM_VERSION].value) {
+		uint32_t hex;
+		int rc = mem_read(t->pid, syms[SYM_VERSION].value, &hex, sizeof hex);
+		if (rc < 0)
+			return rc;
+		major = (int)(hex >> 24);
+		minor = (int)((hex >> 16) & 0xff);
+		micro = (int)((hex >> 8) & 0xff);
+		snprintf(t->version, sizeof t->version, "%d.%d.%d", major, minor, micro);
+	} else {
+		proc_root_path(t->pid, t->binary, path, sizeof path);
+		if (version_from_name(t->binary, &major, &minor) < 0)
+			major = 3;
+		if (elf_find_version_string(path, major, t->version, sizeof t->version) == 0)
+			parse_version(t->version, &major, &minor, &micro);
+		else if (minor)
+			snprintf(t->version, sizeof t->version, "%d.%d", major, minor);
+	}
+	if (!minor) {
+		snprintf(err, errcap, "cannot tell the Python version of process %d (%s)", (int)t->pid, t->binary);
+		return PYTOP_EVERSION;
+	}
+	t->major = major;
+	t->minor = minor;
+	t->micro = micro;
+	return 0;
+}
+
+static int choose_layout(struct py_target *t, char *err, size_t errcap)
+{
+	const struct py_layout *L = layout_for_version(t->major, t->minor);
+	unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
+
+	if (L) {
+		t->L = *L;
+	} else if (t->major == 3 && t->minor > 13) {
+		/* Newer than our tables: only _Py_DebugOffsets can describe it. */
+		snprintf(err, errcap, "Python %s is not supported (pytop supports 3.8 to 3.13)", t->version);
+		return PYTOP_EVERSION;
+	} else {
+		snprintf(err, errcap, "Python %s is not supported (pytop supports 3.8 to 3.13)", t->version);
+		return PYTOP_EVERSION;
+	}
+	if (t->minor >= 13) {
+		int rc = mem_read(t->pid, t->runtime, buf, sizeof buf);
+		if (rc < 0)
+			return rc;
+		rc = debug_offsets_apply(buf, sizeof buf, &t->L);
+		if (rc < 0) {
+			snprintf(err, errcap, "process %d: _Py_DebugOffsets at _PyRuntime not understood (Python %s)",
+				 (int)t->pid, t->version);
+			return PYTOP_EVERSION;
+		}
+		t->debug_offsets_used = 1;
+	}
+	return 0;
+}
+
+/* Refine "3.8" to "3.8.18" from the target's own sys.version. */
+static void version_from_sys(struct py_target *t)
+{
+	uint64_t interps[8], sysdict, ver;
+	char buf[128];
+	int n = pyrt_interpreters(t, interps, 8);
+	if (n <= 0)
+		return;
+	/* The main interpreter is the last one in the list. */
+	if (mem_read_ptr(t->pid, interps[n - 1] + (uint64_t)t->L.interp_sysdict, &sysdict) < 0 || !sysdict)
+		return;
+	if (dict_get_str(t, sysdict, "version", &ver) < 0 || obj_read_string(t, ver, buf, sizeof buf) < 0)
+		return;
+	int major, minor, micro;
+	if (parse_version(buf, &major, &minor, &micro) == 0 && major == t->major && minor == t->minor) {
+		buf[strcspn(buf, " ")] = 0;
+		buf[sizeof t->version - 1] = 0;
+		memcpy(t->version, buf, sizeof t->version);
+		t->micro = micro;
+	}
+}
+
+static void describe(int rc, pid_t pid, char *err, size_t errcap)
+{
+	if (err[0])
+		return;
+	switch (rc) {
+	case PYTOP_ENOPROC:
+		snprintf(err, errcap, "no such process: %d", (int)pid);
+		break;
+	case PYTOP_EPERM:
+		snprintf(err, errcap,
+			 "permission denied reading process %d: run pytop as root or as its user with "
+			 "ptrace allowed (sysctl kernel.yama.ptrace_scope=0, or CAP_SYS_PTRACE; "
+			 "containers need --cap-add SYS_PTRACE)", (int)pid);
+		break;
+	case PYTOP_EGONE:
+		snprintf(err, errcap, "process %d exited", (int)pid);
+		break;
+	default:
+		snprintf(err, errcap, "process %d: %s", (int)pid, pytop_strerror(rc));
+	}
+}
+
+int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
+{
+	struct elf_sym syms[SYM_COUNT] = {
+		[SYM_RUNTIME] = { "_PyRuntime", 0, 0 },
+		[SYM_VERSION] = { "Py_Version", 0, 0 },
+		[SYM_CODE_TYPE] = { "PyCode_Type", 0, 0 },
+		[SYM_TAKE_GIL] = { "take_gil", 0, 0 },
+		[SYM_DROP_GIL] = { "drop_gil", 0, 0 },
+	};
+	struct py_target *t;
+	int rc;
+
+	err[0] = 0;
+	*out = NULL;
+	rc = proc_check(pid);
+	if (rc < 0) {
+		describe(rc, pid, err, errcap);
+		return rc;
+	}
+	t = xcalloc(1, sizeof *t);
+	t->pid = pid;
+	t->pthread_tid_offset = -1;
+	if ((rc = find_runtime(t, syms, err, errcap)) < 0)
+		goto fail;
+	t->code_type = syms[SYM_CODE_TYPE].value;
+	t->take_gil = syms[SYM_TAKE_GIL].value;
+	t->drop_gil = syms[SYM_DROP_GIL].value;
+	/* A first read proves we may read the process at all. */
+	uint64_t probe;
+	if ((rc = mem_read(pid, t->runtime, &probe, sizeof probe)) < 0)
+		goto fail;
+	if ((rc = detect_version(t, syms, err, errcap)) < 0)
+		goto fail;
+	if ((rc = choose_layout(t, err, errcap)) < 0)
+		goto fail;
+	if (!t->code_type) {
+		snprintf(err, errcap, "process %d: no PyCode_Type symbol in %s", (int)pid, t->binary);
+		rc = PYTOP_ENOTPY;
+		goto fail;
+	}
+	if (!syms[SYM_VERSION].value)
+		version_from_sys(t);
+	t->cache = stack_cache_create();
+	*out = t;
+	return 0;
+fail:
+	describe(rc, pid, err, errcap);
+	free(t);
+	return rc;
+}
+
+void pyrt_close(struct py_target *t)
+{
+	if (!t)
+		return;
+	stack_cache_destroy(t->cache);
+	free(t);
+}
+
+int pyrt_interpreters(struct py_target *t, uint64_t *interps, int max)
+{
+	uint64_t p;
+	int n = 0, rc;
+
+	rc = mem_read_ptr(t->pid, t->runtime + (uint64_t)t->L.runtime_interpreters_head, &p);
+	if (rc < 0)
+		return rc;
+	while (p && n < max) {
+		interps[n++] = p;
+		rc = mem_read_ptr(t->pid, p + (uint64_t)t->L.interp_next, &p);
+		if (rc < 0)
+			return rc;
+	}
+	return n;
+}
+
+uint64_t pyrt_gil_addr(struct py_target *t, uint64_t interp)
+{
+	uint64_t gil = 0;
+	if (t->L.runtime_gil >= 0)
+		return t->runtime + (uint64_t)t->L.runtime_gil;
+	if (t->L.interp_gil_ptr >= 0 && interp &&
+	    mem_read_ptr(t->pid, interp + (uint64_t)t->L.interp_gil_ptr, &gil) == 0)
+		return gil;
+	return 0;
+}

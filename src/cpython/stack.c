@@ -1,0 +1,465 @@
+/* stack: the stack walker and its caches (functions by code object address,
+ * and per-thread speculation of the frame chain so a whole stack is fetched
+ * in one batched process_vm_readv). All memory is allocated up front. */
+#include "cpython/stack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/linetable.h"
+#include "cpython/objects.h"
+#include "cpython/pystring.h"
+#include "errors.h"
+#include "target/memory.h"
+
+#define FUNC_SLOTS 16384          /* power of two */
+#define FUNC_CLEAR_AT (FUNC_SLOTS / 2)
+#define POOL_SIZE (32u << 20)
+#define POOL_CLEAR_AT (12u << 20)
+#define LINETABLE_MAX (64u << 10)
+#define NAME_MAX_BYTES 512
+#define FILE_MAX_BYTES 1024
+#define SPEC_SLOTS 512            /* power of two */
+#define CHAIN_MAX 300             /* frames (+1 cframe) per walk */
+#define FRAME_BUF 512             /* bytes read per frame */
+#define TSTATE_BUF 1024
+#define CODE_READ 256
+
+enum self_kind { SELF_NONE, SELF_INSTANCE, SELF_CLASS };
+
+struct func_entry {
+	uint64_t code, type;      /* key; code == 0: empty slot */
+	struct func_info info;
+	uint8_t valid;            /* 0: not a code object */
+	uint8_t self_kind;
+	int32_t firsttraceable;   /* 3.11+ */
+	uint32_t code_bytes;      /* 3.11+: size of the instruction stream */
+	const uint8_t *lt;
+	uint32_t lt_len;
+};
+
+struct spec_entry {
+	uint64_t tstate;          /* key */
+	uint64_t pthread_id;
+	int n;
+	uint64_t addr[CHAIN_MAX];
+	uint16_t size[CHAIN_MAX];
+};
+
+struct stack_cache {
+	struct func_entry *funcs;
+	uint32_t nfuncs;
+	char *pool;
+	size_t pool_used;
+	uint32_t next_id;
+	struct spec_entry *spec;
+	uint64_t walks, misses;
+	unsigned char tbuf[TSTATE_BUF];
+	unsigned char (*fbuf)[FRAME_BUF];
+	struct mem_iov iov[CHAIN_MAX + 2];
+};
+
+static uint64_t hash2(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+struct stack_cache *stack_cache_create(void)
+{
+	struct stack_cache *c = xcalloc(1, sizeof *c);
+	c->funcs = xcalloc(FUNC_SLOTS, sizeof *c->funcs);
+	c->pool = xmalloc(POOL_SIZE);
+	c->spec = xcalloc(SPEC_SLOTS, sizeof *c->spec);
+	c->fbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->fbuf);
+	c->next_id = 1;
+	return c;
+}
+
+void stack_cache_destroy(struct stack_cache *c)
+{
+	if (!c)
+		return;
+	free(c->funcs);
+	free(c->pool);
+	free(c->spec);
+	free(c->fbuf);
+	free(c);
+}
+
+void stack_cache_clear(struct stack_cache *c)
+{
+	memset(c->funcs, 0, FUNC_SLOTS * sizeof *c->funcs);
+	c->nfuncs = 0;
+	c->pool_used = 0;
+}
+
+void stack_stats(const struct stack_cache *c, uint64_t *walks, uint64_t *func_misses)
+{
+	*walks = c->walks;
+	*func_misses = c->misses;
+}
+
+static char *pool_alloc(struct stack_cache *c, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (c->pool_used + n > POOL_SIZE)
+		return NULL;
+	char *p = c->pool + c->pool_used;
+	c->pool_used += n;
+	return p;
+}
+
+static const char *pool_str(struct stack_cache *c, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = pool_alloc(c, n);
+	if (!p)
+		return "?";
+	memcpy(p, s, n);
+	return p;
+}
+
+static uint64_t u64_at(const unsigned char *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+static int32_t i32_at(const unsigned char *b, int32_t off)
+{
+	int32_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64_t type)
+{
+	uint32_t i = (uint32_t)hash2(code, type) & (FUNC_SLOTS - 1);
+	for (;;) {
+		struct func_entry *e = &c->funcs[i];
+		if (e->code == 0 || (e->code == code && e->type == type))
+			return e;
+		i = (i + 1) & (FUNC_SLOTS - 1);
+	}
+}
+
+/* Fill a new entry for the code object at code (type 0). */
+static int func_load(struct py_target *t, struct stack_cache *c, struct func_entry *e, uint64_t code)
+{
+	const struct py_layout *L = &t->L;
+	unsigned char cb[CODE_READ];
+	char name[NAME_MAX_BYTES], file[FILE_MAX_BYTES];
+	int rc;
+
+	e->code = code;
+	e->type = 0;
+	e->valid = 0;
+	c->nfuncs++;
+	c->misses++;
+	if ((rc = mem_read(t->pid, code, cb, sizeof cb)) < 0)
+		return rc;
+	if (u64_at(cb, L->object_type) != t->code_type)
+		return 0;   /* not a code object: remembered as invalid */
+
+	uint64_t name_p = u64_at(cb, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
+	if ((rc = obj_read_string(t, name_p, name, sizeof name)) < 0)
+		return rc;
+	if ((rc = obj_read_string(t, u64_at(cb, L->code_filename), file, sizeof file)) < 0)
+		return rc;
+	e->info.firstlineno = i32_at(cb, L->code_firstlineno);
+	if (L->code_firsttraceable >= 0) {
+		e->firsttraceable = i32_at(cb, L->code_firsttraceable);
+		e->code_bytes = (uint32_t)u64_at(cb, L->var_size) * 2;
+	}
+	if (L->code_varnames >= 0 && i32_at(cb, L->code_argcount) > 0) {
+		uint64_t first;
+		char arg[16];
+		if (mem_read_ptr(t->pid, u64_at(cb, L->code_varnames) + (uint64_t)L->tuple_item, &first) == 0 &&
+		    obj_read_string(t, first, arg, sizeof arg) == 0)
+			e->self_kind = strcmp(arg, "self") == 0 ? SELF_INSTANCE :
+				       strcmp(arg, "cls") == 0 ? SELF_CLASS : SELF_NONE;
+	}
+
+	uint64_t lt = u64_at(cb, L->code_linetable);
+	size_t lt_len = 0;
+	uint8_t *ltbuf = (uint8_t *)pool_alloc(c, LINETABLE_MAX);
+	if (ltbuf && obj_read_bytes(t, lt, ltbuf, LINETABLE_MAX, &lt_len) == 0) {
+		if (lt_len > LINETABLE_MAX)
+			lt_len = LINETABLE_MAX;
+		/* Give back what the table did not use. */
+		c->pool_used -= LINETABLE_MAX - ((lt_len + 7) & ~(size_t)7);
+		e->lt = ltbuf;
+		e->lt_len = (uint32_t)lt_len;
+	} else if (ltbuf) {
+		c->pool_used -= LINETABLE_MAX;
+	}
+	e->info.name = pool_str(c, name);
+	e->info.file = pool_str(c, file);
+	e->info.id = c->next_id++;
+	e->info.defined = 0;
+	e->valid = 1;
+	return 0;
+}
+
+static struct func_entry *func_get(struct py_target *t, struct stack_cache *c, uint64_t code, int *err)
+{
+	struct func_entry *e = func_slot(c, code, 0);
+	*err = 0;
+	if (e->code)
+		return e;
+	*err = func_load(t, c, e, code);
+	if (*err < 0) {
+		/* A read failed: do not remember anything. */
+		memset(e, 0, sizeof *e);
+		c->nfuncs--;
+		return NULL;
+	}
+	return e;
+}
+
+/* The entry for a method of 3.8-3.10, named Type.name after self / cls. */
+static struct func_entry *func_get_method(struct py_target *t, struct stack_cache *c,
+					  struct func_entry *base, uint64_t first_arg)
+{
+	uint64_t type = first_arg;
+	char tname[128], name[NAME_MAX_BYTES];
+
+	if (!first_arg)
+		return base;
+	if (base->self_kind == SELF_INSTANCE && obj_type(t, first_arg, &type) < 0)
+		return base;
+	struct func_entry *e = func_slot(c, base->code, type);
+	if (e->code)
+		return e;
+	if (obj_type_name(t, type, tname, sizeof tname) < 0)
+		return base;
+	*e = *base;
+	e->type = type;
+	snprintf(name, sizeof name, "%s.%s", tname, base->info.name);
+	e->info.name = pool_str(c, name);
+	e->info.id = c->next_id++;
+	e->info.defined = 0;
+	c->nfuncs++;
+	return e;
+}
+
+static int line_of(const struct py_layout *L, const struct func_entry *e, int addr)
+{
+	if (addr < 0 || !e->lt)
+		return e->info.firstlineno;
+	int line = linetable_line(L->linetable, e->lt, e->lt_len, e->info.firstlineno, addr);
+	return line < 0 ? e->info.firstlineno : line;
+}
+
+static struct spec_entry *spec_get(struct stack_cache *c, uint64_t tstate)
+{
+	uint32_t i = (uint32_t)hash2(tstate, 0) & (SPEC_SLOTS - 1);
+	struct spec_entry *s = &c->spec[i];
+	if (s->tstate != tstate) {
+		/* Direct-mapped: a collision just loses the speculation. */
+		s->tstate = tstate;
+		s->pthread_id = 0;
+		s->n = 0;
+	}
+	return s;
+}
+
+/* The state of one walk. */
+struct walk {
+	struct py_target *t;
+	struct stack_cache *c;
+	struct spec_entry *spec;
+	int spec_ok;              /* leading chain positions read by the batch */
+	int n;                    /* chain positions used */
+	uint64_t new_addr[CHAIN_MAX];
+	uint16_t new_size[CHAIN_MAX];
+};
+
+/* The bytes at addr for chain position n: from the batch when the guess was
+ * right, else read now (and stop trusting the rest of the guess). */
+static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t size)
+{
+	int i = w->n;
+	if (i >= CHAIN_MAX)
+		return NULL;
+	for (int k = 0; k < i; k++)
+		if (w->new_addr[k] == addr)
+			return NULL;   /* a cycle: the stack changed under us */
+	w->new_addr[i] = addr;
+	w->new_size[i] = (uint16_t)size;
+	w->n++;
+	if (i < w->spec_ok && w->spec->addr[i] == addr && w->spec->size[i] >= size)
+		return w->c->fbuf[i];
+	w->spec_ok = i;
+	if (mem_read(w->t->pid, addr, w->c->fbuf[i], size) < 0)
+		return NULL;
+	return w->c->fbuf[i];
+}
+
+static size_t frame_read_size(const struct py_layout *L)
+{
+	int32_t m;
+	if (L->frame_model == FRAME_MODEL_OBJECT) {
+		m = L->frame_localsplus + 8;
+	} else {
+		m = L->iframe_previous + 8;
+		if (L->iframe_code + 8 > m)
+			m = L->iframe_code + 8;
+		if (L->iframe_instr + 8 > m)
+			m = L->iframe_instr + 8;
+		if (L->iframe_owner + 1 > m)
+			m = L->iframe_owner + 1;
+	}
+	return (size_t)m;
+}
+
+/* Walk PyFrameObjects (3.8-3.10). */
+static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
+{
+	const struct py_layout *L = &w->t->L;
+	size_t fsize = frame_read_size(L);
+	int depth = 0, err;
+
+	while (cur) {
+		if (depth == max) {
+			*flags |= STACK_TRUNCATED;
+			break;
+		}
+		const unsigned char *f = chain_read(w, cur, fsize);
+		if (!f)
+			return PYTOP_ECORRUPT;
+		struct func_entry *e = func_get(w->t, w->c, u64_at(f, L->frame_code), &err);
+		if (!e)
+			return err;
+		if (!e->valid)
+			return PYTOP_ECORRUPT;
+		int lasti = i32_at(f, L->frame_lasti);
+		int line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
+		if (e->self_kind != SELF_NONE)
+			e = func_get_method(w->t, w->c, e, u64_at(f, L->frame_localsplus));
+		frames[depth].func = &e->info;
+		frames[depth].line = line;
+		depth++;
+		cur = u64_at(f, L->frame_back);
+	}
+	return depth;
+}
+
+/* Walk _PyInterpreterFrames (3.11+). */
+static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
+{
+	const struct py_layout *L = &w->t->L;
+	size_t fsize = frame_read_size(L);
+	int depth = 0, err;
+
+	while (cur) {
+		if (depth == max) {
+			*flags |= STACK_TRUNCATED;
+			break;
+		}
+		const unsigned char *f = chain_read(w, cur, fsize);
+		if (!f)
+			return PYTOP_ECORRUPT;
+		uint64_t prev = u64_at(f, L->iframe_previous);
+		int owner = f[L->iframe_owner];
+		uint64_t code = u64_at(f, L->iframe_code);
+		uint64_t instr = u64_at(f, L->iframe_instr);
+		cur = prev;
+		if (owner == L->iframe_owner_cstack)
+			continue;     /* a shim frame owned by the C stack */
+		struct func_entry *e = func_get(w->t, w->c, code, &err);
+		if (!e)
+			return err;
+		if (!e->valid) {
+			if (L->frame_model == FRAME_MODEL_DIRECT)
+				continue;   /* 3.13: an executable that is not code */
+			return PYTOP_ECORRUPT;
+		}
+		uint64_t start = code + (uint64_t)L->code_code_adaptive;
+		int64_t off = (int64_t)(instr - start);
+		/* Not yet started (incomplete) frames are not shown, like CPython. */
+		if (owner != 1 && off < 2 * (int64_t)e->firsttraceable)
+			continue;
+		if (off >= (int64_t)e->code_bytes)
+			return PYTOP_ECORRUPT;
+		frames[depth].func = &e->info;
+		frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
+		depth++;
+	}
+	return depth;
+}
+
+int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+	       struct stack_frame *frames, int max, int *flags)
+{
+	const struct py_layout *L = &t->L;
+	struct stack_cache *c = t->cache;
+	struct walk w;
+	uint32_t ptid = 0;
+	int niov = 0, got, depth;
+
+	*flags = 0;
+	if (c->nfuncs > FUNC_CLEAR_AT || c->pool_used > POOL_CLEAR_AT)
+		stack_cache_clear(c);
+	c->walks++;
+	memset(ti, 0, sizeof *ti);
+	w.t = t;
+	w.c = c;
+	w.spec = spec_get(c, tstate);
+	w.n = 0;
+
+	/* One batch: the thread state, the pthread's tid, the guessed chain. */
+	c->iov[niov++] = (struct mem_iov){ tstate, c->tbuf, (size_t)L->tstate_size };
+	int want_tid = L->tstate_native_thread_id < 0 && t->pthread_tid_offset >= 0 && w.spec->pthread_id;
+	if (want_tid)
+		c->iov[niov++] = (struct mem_iov){ w.spec->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4 };
+	int first_chain = niov;
+	for (int i = 0; i < w.spec->n; i++)
+		c->iov[niov++] = (struct mem_iov){ w.spec->addr[i], c->fbuf[i], w.spec->size[i] };
+	got = mem_readv(t->pid, c->iov, niov);
+	if (got < 0)
+		return got;
+	if (got < 1)
+		return PYTOP_EREAD;
+	w.spec_ok = got > first_chain ? got - first_chain : 0;
+
+	ti->tstate = tstate;
+	ti->interp = u64_at(c->tbuf, L->tstate_interp);
+	ti->next = u64_at(c->tbuf, L->tstate_next);
+	ti->pthread_id = u64_at(c->tbuf, L->tstate_thread_id);
+	if (L->tstate_native_thread_id >= 0) {
+		ti->tid = (pid_t)u64_at(c->tbuf, L->tstate_native_thread_id);
+	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
+		if (!(want_tid && got >= 2 && w.spec->pthread_id == ti->pthread_id))
+			mem_read(t->pid, ti->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4);
+		ti->tid = (pid_t)ptid;
+	}
+
+	switch (L->frame_model) {
+	case FRAME_MODEL_OBJECT:
+		depth = walk_objects(&w, u64_at(c->tbuf, L->tstate_frame), frames, max, flags);
+		break;
+	case FRAME_MODEL_CFRAME: {
+		uint64_t cf = u64_at(c->tbuf, L->tstate_cframe);
+		const unsigned char *cfb = cf ? chain_read(&w, cf, (size_t)L->cframe_current_frame + 8) : NULL;
+		depth = cf && !cfb ? PYTOP_ECORRUPT :
+			walk_iframes(&w, cfb ? u64_at(cfb, L->cframe_current_frame) : 0, frames, max, flags);
+		break;
+	}
+	default:
+		depth = walk_iframes(&w, u64_at(c->tbuf, L->tstate_current_frame), frames, max, flags);
+		break;
+	}
+
+	/* Remember this chain as the guess for the next walk of this thread. */
+	w.spec->pthread_id = ti->pthread_id;
+	w.spec->n = depth >= 0 ? w.n : 0;
+	memcpy(w.spec->addr, w.new_addr, (size_t)w.n * sizeof w.new_addr[0]);
+	memcpy(w.spec->size, w.new_size, (size_t)w.n * sizeof w.new_size[0]);
+	return depth;
+}

@@ -1,0 +1,35 @@
+/* main: pytop's entry point: parse the command line and run the mode. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "errors.h"
+#include "batch.h"
+#include "options.h"
+#include "output/dump.h"
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[512];
+	int rc = options_parse(argc, argv, &o);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	signal(SIGPIPE, SIG_IGN);
+	switch (o.run) {
+	case RUN_DUMP:
+		rc = dump_run(o.pid, o.json, stdout, err, sizeof err);
+		break;
+	case RUN_BATCH:
+		return batch_run(&o);
+	default:
+		fprintf(stderr, "pytop: only --dump is available in this build\n");
+		return 2;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pytop: %s\n", err);
+		return 1;
+	}
+	return 0;
+}

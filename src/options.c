@@ -1,0 +1,178 @@
+/* options: command-line parsing and the help text. */
+#include "options.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampling/aggregate.h"
+
+static const char usage_text[] =
+	"Usage: pytop [options] -p PID\n"
+	"       pytop [options] -- PROGRAM [ARGS...]\n"
+	"\n"
+	"A live profiler for running CPython 3.8-3.13 processes.\n"
+	"\n"
+	"  -p, --pid PID        the process to profile\n"
+	"      --dump           print every thread's Python stack once and exit\n"
+	"      --json           with --dump: print JSON\n"
+	"  -b, --batch          sample, then write one snapshot and exit\n"
+	"  -d, --duration SECS  with --batch: how long to sample (default 10;\n"
+	"                       a launched program: until it exits)\n"
+	"  -o, --output FILE    with --batch: write the snapshot to FILE\n"
+	"  -f, --format FMT     with --batch: text (default), json or collapsed\n"
+	"  -r, --rate HZ        samples per second (default 1000)\n"
+	"  -m, --mode MODE      what counts: cpu (default; on-CPU samples), wall\n"
+	"                       (every sample) or gil (samples holding the GIL)\n"
+	"      --idle           the same as --mode wall\n"
+	"      --gil            the same as --mode gil\n"
+	"      --blocking       pause the target's threads while sampling them\n"
+	"                       (exact stacks, slows the target)\n"
+	"  -h, --help           this help\n"
+	"  -V, --version        print the version\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "pytop: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try 'pytop --help')\n");
+	return -1;
+}
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v <= 0 || v > INT_MAX)
+		return -1;
+	*out = (pid_t)v;
+	return 0;
+}
+
+static int parse_number(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (!*s || *end || !(v >= min && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING };
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "dump", no_argument, NULL, OPT_DUMP },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "idle", no_argument, NULL, OPT_IDLE },
+		{ "gil", no_argument, NULL, OPT_GIL },
+		{ "blocking", no_argument, NULL, OPT_BLOCKING },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->rate_hz = 1000;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:p:bd:o:f:r:m:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->run = RUN_BATCH;
+			break;
+		case 'd':
+			if (parse_number(optarg, 0.001, 1e7, &o->duration_s) < 0)
+				return usage_error("invalid duration '%s' (seconds, > 0)", optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				o->format = FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else if (strcmp(optarg, "collapsed") == 0)
+				o->format = FORMAT_COLLAPSED;
+			else
+				return usage_error("unknown format '%s' (text, json or collapsed)", optarg);
+			break;
+		case 'r':
+			if (parse_number(optarg, 1, 100000, &o->rate_hz) < 0)
+				return usage_error("invalid rate '%s' (1 to 100000 Hz)", optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "cpu") == 0)
+				o->mode = AGG_MODE_CPU;
+			else if (strcmp(optarg, "wall") == 0)
+				o->mode = AGG_MODE_WALL;
+			else if (strcmp(optarg, "gil") == 0)
+				o->mode = AGG_MODE_GIL;
+			else
+				return usage_error("unknown mode '%s' (cpu, wall or gil)", optarg);
+			break;
+		case OPT_IDLE:
+			o->mode = AGG_MODE_WALL;
+			break;
+		case OPT_GIL:
+			o->mode = AGG_MODE_GIL;
+			break;
+		case OPT_BLOCKING:
+			o->blocking = 1;
+			break;
+		case 'p':
+			if (parse_pid(optarg, &o->pid) < 0)
+				return usage_error("invalid PID '%s'", optarg);
+			break;
+		case OPT_DUMP:
+			o->run = RUN_DUMP;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		case 'V':
+			printf("pytop %s\n", PACKAGE_VERSION);
+			return 1;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return usage_error("unexpected argument '%s'", argv[optind]);
+		o->launch_argv = &argv[optind];
+	}
+	if (o->pid && o->launch_argv)
+		return usage_error("%s", "give either -p PID or a program after --, not both");
+	if (!o->pid && !o->launch_argv)
+		return usage_error("%s", "no target: give -p PID or a program after --");
+	if (o->json && o->run != RUN_DUMP)
+		return usage_error("%s", "--json goes with --dump (for a JSON snapshot use --batch -f json)");
+	if (o->run == RUN_DUMP && !o->pid)
+		return usage_error("%s", "--dump needs -p PID");
+	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != FORMAT_TEXT))
+		return usage_error("%s", "-d, -o and -f go with --batch");
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* options: pytop's command line: what to run and how. */
+#ifndef PYTOP_OPTIONS_H
+#define PYTOP_OPTIONS_H
+
+#include <sys/types.h>
+
+enum run_mode {
+	RUN_TUI = 0,      /* the full-screen view (default) */
+	RUN_DUMP,         /* --dump: print every stack once */
+	RUN_BATCH,        /* --batch: sample, then write one snapshot */
+};
+
+/* Snapshot formats of --batch. */
+enum out_format {
+	FORMAT_TEXT = 0,
+	FORMAT_JSON,
+	FORMAT_COLLAPSED,
+};
+
+/* The parsed command line. */
+struct options {
+	enum run_mode run;
+	pid_t pid;
+	int json;             /* --dump --json */
+	char **launch_argv;   /* after --: a program to start and profile */
+	double rate_hz;       /* -r */
+	double duration_s;    /* -d; 0 = not given */
+	const char *output;   /* -o; NULL = stdout */
+	enum out_format format;
+	int mode;             /* enum agg_mode */
+	int blocking;
+};
+
+/* Parse argv into o. Returns 0 to go on, 1 when help or version was printed
+ * (exit 0), or -1 after printing a one-line usage error (exit 2). */
+int options_parse(int argc, char **argv, struct options *o);
+
+#endif

@@ -1,0 +1,92 @@
+/* collapsed: folded stacks. Lines are gathered from the aggregate's stack
+ * walk and sorted so the output does not depend on feeding order. */
+#include "output/collapsed.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+struct lines {
+	char **v;
+	size_t n, cap;
+	char *buf;            /* the line being built */
+	size_t len, bufcap;
+};
+
+static void put(struct lines *l, const char *s, size_t n)
+{
+	if (l->len + n + 1 > l->bufcap) {
+		while (l->len + n + 1 > l->bufcap)
+			l->bufcap = l->bufcap ? l->bufcap * 2 : 256;
+		l->buf = xrealloc(l->buf, l->bufcap);
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+/* A name or file with the format's separators made harmless: ';' splits
+ * frames and a newline ends the line. */
+static void put_clean(struct lines *l, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+
+		if (c == ';')
+			c = '_';
+		else if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?';
+		put(l, &c, 1);
+	}
+}
+
+static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+{
+	struct lines *l = arg;
+	char num[48];
+	size_t i;
+
+	l->len = 0;
+	for (i = 0; i < depth; i++) {
+		if (i)
+			put(l, ";", 1);
+		put_clean(l, fr[i].name);
+		put(l, " (", 2);
+		put_clean(l, fr[i].file);
+		snprintf(num, sizeof(num), ":%d)", fr[i].line);
+		put(l, num, strlen(num));
+	}
+	snprintf(num, sizeof(num), " %" PRIu64 "\n", count);
+	put(l, num, strlen(num));
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(l->buf);
+}
+
+static int cmp_lines(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+int collapsed_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta *meta)
+{
+	struct lines l;
+	size_t i;
+
+	(void)meta;
+	memset(&l, 0, sizeof(l));
+	aggregate_walk_stacks(agg, NULL, add_stack, &l);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_lines);
+	for (i = 0; i < l.n; i++) {
+		fputs(l.v[i], f);
+		free(l.v[i]);
+	}
+	free(l.v);
+	free(l.buf);
+	return ferror(f) ? PYTOP_EIO : 0;
+}

@@ -1,0 +1,1163 @@
+/* aggregate: counts built from sampler records. Every table is open
+ * addressing over a dense entry array, so feeding a sample costs a few hash
+ * probes per frame and tables grow without limit. Each count is kept for
+ * "scope" 0 (all threads) and for the sample's thread (scope = slot + 1).
+ * Window counts carry the epoch they belong to; starting a window bumps the
+ * epoch, so stale window counts read as zero without touching the tables. */
+#include "sampling/aggregate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+#define NONE UINT32_MAX
+#define THREAD_NAME_MAX (sizeof(((struct thread_rec *)0)->name))
+
+/* A function identity (file + qualified name). */
+struct func {
+	char *name;
+	char *file;
+	int firstlineno;
+	uint64_t hash;
+};
+
+struct thread {
+	uint32_t tid;
+	uint32_t epoch;                 /* epoch of win */
+	char name[THREAD_NAME_MAX + 1];
+	struct agg_thread_counts cum, win;
+};
+
+/* A counter keyed by three words. Functions: (scope, func, 0); lines:
+ * (scope, func, line); edges: (scope, caller, callee); tree nodes:
+ * (parent node, func, line), tree roots: (NONE, scope, 0). */
+struct cent {
+	uint32_t k[3];
+	uint32_t epoch;                 /* epoch of win_own/win_total */
+	uint64_t stamp;                 /* last sample that bumped total */
+	uint64_t own, total;
+	uint64_t win_own, win_total;
+	uint32_t child, next;           /* tree nodes: first child, next sibling */
+};
+
+struct ctab {
+	struct cent *ent;
+	uint32_t n, cap;
+	uint32_t *slot;                 /* entry index + 1; 0 = empty */
+	uint32_t mask;
+};
+
+/* uint32 -> uint32 map; val holds value + 1, 0 = empty. */
+struct u32map {
+	uint32_t *key;
+	uint32_t *val;
+	uint32_t n, mask;
+};
+
+struct totals {
+	uint64_t samples, counted, truncated, rounds, errors, bad;
+	uint64_t dur_sum, dur_max;
+	bool has_first;                 /* first_ns is valid */
+	bool has_base;                  /* first_ns is the round before the view */
+	uint64_t first_ns, last_ns;
+	uint64_t gil_first, gil_last;   /* target's switch_number, 0 = unknown */
+};
+
+struct aggregate {
+	enum agg_mode mode;
+	uint64_t interval_ns;
+	double interval_s;
+
+	struct func *funcs;
+	uint32_t nfuncs, funcs_cap;
+	uint32_t *fslot;                /* over funcs by (name, file): index + 1 */
+	uint32_t fmask;
+	struct u32map ids;              /* func_id -> funcs index */
+
+	struct thread *threads;
+	uint32_t nthreads, threads_cap;
+	struct u32map tids;             /* tid -> threads index */
+
+	struct ctab fstat, lstat, edge, tree;
+
+	uint32_t *scratch;              /* a sample's funcs indices */
+	uint32_t scratch_cap;
+	uint64_t seq;                   /* counted samples so far (stamps) */
+	uint32_t epoch;
+	struct totals cum, win;
+	bool exited;
+	int exit_status;
+};
+
+static const struct agg_query default_query;
+
+/* ---- hashing and small tables ---- */
+
+static uint32_t hash3(uint32_t a, uint32_t b, uint32_t c)
+{
+	uint64_t x = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ULL;
+
+	x ^= (uint64_t)c * 0xc2b2ae3d27d4eb4fULL;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return (uint32_t)x;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void u32map_init(struct u32map *m)
+{
+	m->n = 0;
+	m->mask = 15;
+	m->key = xcalloc(m->mask + 1, sizeof(*m->key));
+	m->val = xcalloc(m->mask + 1, sizeof(*m->val));
+}
+
+static void u32map_free(struct u32map *m)
+{
+	free(m->key);
+	free(m->val);
+}
+
+static uint32_t u32map_get(const struct u32map *m, uint32_t key)
+{
+	uint32_t i = hash3(key, 0, 0) & m->mask;
+
+	while (m->val[i]) {
+		if (m->key[i] == key)
+			return m->val[i] - 1;
+		i = (i + 1) & m->mask;
+	}
+	return NONE;
+}
+
+static void u32map_insert(uint32_t *keys, uint32_t *vals, uint32_t mask, uint32_t key, uint32_t v1)
+{
+	uint32_t i = hash3(key, 0, 0) & mask;
+
+	while (vals[i] && keys[i] != key)
+		i = (i + 1) & mask;
+	keys[i] = key;
+	vals[i] = v1;
+}
+
+static void u32map_put(struct u32map *m, uint32_t key, uint32_t val)
+{
+	if (u32map_get(m, key) == NONE && (m->n + 1) * 2 > m->mask + 1) {
+		uint32_t nmask = m->mask * 2 + 1, i;
+		uint32_t *nk = xcalloc((size_t)nmask + 1, sizeof(*nk));
+		uint32_t *nv = xcalloc((size_t)nmask + 1, sizeof(*nv));
+
+		for (i = 0; i <= m->mask; i++)
+			if (m->val[i])
+				u32map_insert(nk, nv, nmask, m->key[i], m->val[i]);
+		u32map_free(m);
+		m->key = nk;
+		m->val = nv;
+		m->mask = nmask;
+	}
+	if (u32map_get(m, key) == NONE)
+		m->n++;
+	u32map_insert(m->key, m->val, m->mask, key, val + 1);
+}
+
+static void ctab_init(struct ctab *t)
+{
+	t->n = 0;
+	t->cap = 32;
+	t->ent = xmalloc(t->cap * sizeof(*t->ent));
+	t->mask = 63;
+	t->slot = xcalloc(t->mask + 1, sizeof(*t->slot));
+}
+
+static void ctab_free(struct ctab *t)
+{
+	free(t->ent);
+	free(t->slot);
+}
+
+static void ctab_clear(struct ctab *t)
+{
+	t->n = 0;
+	memset(t->slot, 0, ((size_t)t->mask + 1) * sizeof(*t->slot));
+}
+
+static uint32_t ctab_find(const struct ctab *t, uint32_t k0, uint32_t k1, uint32_t k2)
+{
+	uint32_t i = hash3(k0, k1, k2) & t->mask;
+
+	while (t->slot[i]) {
+		const struct cent *e = &t->ent[t->slot[i] - 1];
+
+		if (e->k[0] == k0 && e->k[1] == k1 && e->k[2] == k2)
+			return t->slot[i] - 1;
+		i = (i + 1) & t->mask;
+	}
+	return NONE;
+}
+
+static void ctab_grow(struct ctab *t)
+{
+	uint32_t nmask = t->mask * 2 + 1, j;
+
+	free(t->slot);
+	t->slot = xcalloc((size_t)nmask + 1, sizeof(*t->slot));
+	t->mask = nmask;
+	for (j = 0; j < t->n; j++) {
+		const struct cent *e = &t->ent[j];
+		uint32_t i = hash3(e->k[0], e->k[1], e->k[2]) & nmask;
+
+		while (t->slot[i])
+			i = (i + 1) & nmask;
+		t->slot[i] = j + 1;
+	}
+}
+
+/* Index of the entry for the key, made (zeroed) if new; *created says which.
+ * Entry pointers are invalid after this call. */
+static uint32_t ctab_get(struct ctab *t, uint32_t k0, uint32_t k1, uint32_t k2, bool *created)
+{
+	uint32_t idx = ctab_find(t, k0, k1, k2), i;
+	struct cent *e;
+
+	if (created)
+		*created = idx == NONE;
+	if (idx != NONE)
+		return idx;
+	if (t->n == t->cap) {
+		t->cap *= 2;
+		t->ent = xrealloc(t->ent, (size_t)t->cap * sizeof(*t->ent));
+	}
+	if ((t->n + 1) * 2 > t->mask + 1)
+		ctab_grow(t);
+	idx = t->n++;
+	e = &t->ent[idx];
+	memset(e, 0, sizeof(*e));
+	e->k[0] = k0;
+	e->k[1] = k1;
+	e->k[2] = k2;
+	e->child = NONE;
+	e->next = NONE;
+	i = hash3(k0, k1, k2) & t->mask;
+	while (t->slot[i])
+		i = (i + 1) & t->mask;
+	t->slot[i] = idx + 1;
+	return idx;
+}
+
+static void cent_add(const struct aggregate *a, struct cent *e, uint64_t own, uint64_t total)
+{
+	if (e->epoch != a->epoch) {
+		e->epoch = a->epoch;
+		e->win_own = 0;
+		e->win_total = 0;
+	}
+	e->own += own;
+	e->total += total;
+	e->win_own += own;
+	e->win_total += total;
+}
+
+static uint64_t cent_own(const struct aggregate *a, const struct cent *e, bool window)
+{
+	if (!window)
+		return e->own;
+	return e->epoch == a->epoch ? e->win_own : 0;
+}
+
+static uint64_t cent_total(const struct aggregate *a, const struct cent *e, bool window)
+{
+	if (!window)
+		return e->total;
+	return e->epoch == a->epoch ? e->win_total : 0;
+}
+
+/* ---- functions and threads ---- */
+
+static char *dupn(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static void fslot_insert(uint32_t *slot, uint32_t mask, uint64_t hash, uint32_t idx)
+{
+	uint32_t i = (uint32_t)hash & mask;
+
+	while (slot[i])
+		i = (i + 1) & mask;
+	slot[i] = idx + 1;
+}
+
+/* The funcs index of (name, file), added if new. */
+static uint32_t func_intern(struct aggregate *a, const char *name, size_t nlen,
+			    const char *file, size_t flen, int firstlineno)
+{
+	uint64_t h = hash_bytes(hash_bytes(0xcbf29ce484222325ULL, name, nlen), "", 1);
+	uint32_t i, idx;
+	struct func *f;
+
+	h = hash_bytes(h, file, flen);
+	for (i = (uint32_t)h & a->fmask; a->fslot[i]; i = (i + 1) & a->fmask) {
+		f = &a->funcs[a->fslot[i] - 1];
+		if (f->hash == h && strlen(f->name) == nlen && memcmp(f->name, name, nlen) == 0 &&
+		    strlen(f->file) == flen && memcmp(f->file, file, flen) == 0)
+			return a->fslot[i] - 1;
+	}
+	if (a->nfuncs == a->funcs_cap) {
+		a->funcs_cap *= 2;
+		a->funcs = xrealloc(a->funcs, (size_t)a->funcs_cap * sizeof(*a->funcs));
+	}
+	if ((a->nfuncs + 1) * 2 > a->fmask + 1) {
+		uint32_t nmask = a->fmask * 2 + 1, j;
+		uint32_t *ns = xcalloc((size_t)nmask + 1, sizeof(*ns));
+
+		for (j = 0; j < a->nfuncs; j++)
+			fslot_insert(ns, nmask, a->funcs[j].hash, j);
+		free(a->fslot);
+		a->fslot = ns;
+		a->fmask = nmask;
+	}
+	idx = a->nfuncs++;
+	f = &a->funcs[idx];
+	f->name = dupn(name, nlen);
+	f->file = dupn(file, flen);
+	f->firstlineno = firstlineno;
+	f->hash = h;
+	fslot_insert(a->fslot, a->fmask, h, idx);
+	return idx;
+}
+
+/* The funcs index for a sampler func_id; an id never defined (its DEFINE
+ * was dropped) gets a placeholder function of its own. */
+static uint32_t func_resolve(struct aggregate *a, uint32_t func_id)
+{
+	uint32_t idx = u32map_get(&a->ids, func_id);
+	char name[32];
+	int n;
+
+	if (idx != NONE)
+		return idx;
+	n = snprintf(name, sizeof(name), "<func_id %u>", func_id);
+	idx = func_intern(a, name, (size_t)n, "<unknown>", 9, 0);
+	u32map_put(&a->ids, func_id, idx);
+	return idx;
+}
+
+static struct thread *thread_get(struct aggregate *a, uint32_t tid)
+{
+	uint32_t idx = u32map_get(&a->tids, tid);
+	struct thread *t;
+
+	if (idx == NONE) {
+		if (a->nthreads == a->threads_cap) {
+			a->threads_cap *= 2;
+			a->threads = xrealloc(a->threads, (size_t)a->threads_cap * sizeof(*a->threads));
+		}
+		idx = a->nthreads++;
+		t = &a->threads[idx];
+		memset(t, 0, sizeof(*t));
+		t->tid = tid;
+		u32map_put(&a->tids, tid, idx);
+	}
+	t = &a->threads[idx];
+	if (t->epoch != a->epoch) {
+		t->epoch = a->epoch;
+		memset(&t->win, 0, sizeof(t->win));
+	}
+	return t;
+}
+
+static const struct agg_thread_counts *thread_counts(const struct aggregate *a,
+						      const struct thread *t, bool window)
+{
+	static const struct agg_thread_counts zero;
+
+	if (!window)
+		return &t->cum;
+	return t->epoch == a->epoch ? &t->win : &zero;
+}
+
+/* ---- feeding ---- */
+
+static void totals_bad(struct aggregate *a)
+{
+	a->cum.bad++;
+	a->win.bad++;
+}
+
+static bool mode_counts(enum agg_mode mode, unsigned state, unsigned flags)
+{
+	switch (mode) {
+	case AGG_MODE_CPU: return state == THREAD_RUNNING;
+	case AGG_MODE_GIL: return (flags & SAMPLE_F_HOLDS_GIL) != 0;
+	case AGG_MODE_WALL: return true;
+	}
+	return true;
+}
+
+static uint32_t tree_root(struct aggregate *a, uint32_t scope)
+{
+	return ctab_get(&a->tree, NONE, scope, 0, NULL);
+}
+
+static uint32_t tree_child(struct aggregate *a, uint32_t parent, uint32_t func, int32_t line)
+{
+	bool created;
+	uint32_t idx = ctab_get(&a->tree, parent, func, (uint32_t)line, &created);
+
+	if (created) {
+		a->tree.ent[idx].next = a->tree.ent[parent].child;
+		a->tree.ent[parent].child = idx;
+	}
+	return idx;
+}
+
+/* Bump total once per sample (the stamp) and own as asked. */
+static void bump_once(struct aggregate *a, struct ctab *t, uint32_t k0, uint32_t k1,
+		      uint32_t k2, uint64_t own)
+{
+	uint32_t idx = ctab_get(t, k0, k1, k2, NULL);
+	struct cent *e = &t->ent[idx];
+	uint64_t total = e->stamp != a->seq;
+
+	e->stamp = a->seq;
+	cent_add(a, e, own, total);
+}
+
+static void count_stack(struct aggregate *a, uint32_t scope, const struct sample_frame *fr,
+			uint32_t depth)
+{
+	const uint32_t *fn = a->scratch;
+	uint32_t i, node;
+
+	for (i = 0; i < depth; i++) {
+		bump_once(a, &a->fstat, scope, fn[i], 0, i == 0);
+		bump_once(a, &a->lstat, scope, fn[i], (uint32_t)fr[i].line, i == 0);
+		if (i + 1 < depth)
+			bump_once(a, &a->edge, scope, fn[i + 1], fn[i], 0);
+	}
+	node = tree_root(a, scope);
+	cent_add(a, &a->tree.ent[node], depth == 0, 1);
+	for (i = depth; i-- > 0;) {
+		node = tree_child(a, node, fn[i], fr[i].line);
+		cent_add(a, &a->tree.ent[node], i == 0, 1);
+	}
+}
+
+static int feed_sample(struct aggregate *a, const struct sample_rec *s)
+{
+	unsigned state, i;
+	struct thread *t;
+	uint32_t scope;
+
+	if (s->h.size < sizeof(*s) ||
+	    (s->h.size - sizeof(*s)) / sizeof(s->frames[0]) < s->depth)
+		return PYTOP_EINVAL;
+	state = s->state <= THREAD_UNKNOWN ? s->state : THREAD_UNKNOWN;
+	t = thread_get(a, s->tid);
+	scope = (uint32_t)(t - a->threads) + 1;
+	t->cum.samples++;
+	t->win.samples++;
+	t->cum.states[state]++;
+	t->win.states[state]++;
+	if (s->flags & SAMPLE_F_HOLDS_GIL) {
+		t->cum.holding_gil++;
+		t->win.holding_gil++;
+	}
+	a->cum.samples++;
+	a->win.samples++;
+	if (s->flags & SAMPLE_F_TRUNCATED) {
+		a->cum.truncated++;
+		a->win.truncated++;
+	}
+	if (!mode_counts(a->mode, state, s->flags))
+		return 0;
+	t->cum.counted++;
+	t->win.counted++;
+	a->cum.counted++;
+	a->win.counted++;
+
+	if (s->depth > a->scratch_cap) {
+		a->scratch_cap = s->depth;
+		a->scratch = xrealloc(a->scratch, (size_t)a->scratch_cap * sizeof(*a->scratch));
+	}
+	for (i = 0; i < s->depth; i++)
+		a->scratch[i] = func_resolve(a, s->frames[i].func_id);
+	a->seq++;
+	count_stack(a, 0, s->frames, s->depth);
+	count_stack(a, scope, s->frames, s->depth);
+	return 0;
+}
+
+static int feed_define(struct aggregate *a, const struct func_def_rec *d)
+{
+	const char *name = d->strings, *file;
+	size_t nlen, flen;
+	uint32_t idx;
+
+	if (d->h.size < sizeof(*d) ||
+	    d->h.size - sizeof(*d) < (size_t)d->name_len + d->file_len + 2)
+		return PYTOP_EINVAL;
+	file = d->strings + d->name_len + 1;
+	nlen = strnlen(name, d->name_len);
+	flen = strnlen(file, d->file_len);
+	idx = func_intern(a, name, nlen, file, flen, d->firstlineno);
+	u32map_put(&a->ids, d->func_id, idx);
+	return 0;
+}
+
+static int feed_thread(struct aggregate *a, const struct thread_rec *r)
+{
+	uint32_t idx;
+	struct thread *t;
+	size_t n;
+
+	if (r->h.size < sizeof(*r))
+		return PYTOP_EINVAL;
+	idx = u32map_get(&a->tids, r->tid);
+	t = idx == NONE ? thread_get(a, r->tid) : &a->threads[idx];
+	n = strnlen(r->name, sizeof(r->name));
+	memcpy(t->name, r->name, n);
+	t->name[n] = '\0';
+	return 0;
+}
+
+static void totals_tick(struct totals *v, const struct tick_rec *t)
+{
+	v->rounds++;
+	v->errors += t->errors;
+	v->dur_sum += t->duration_ns;
+	if (t->duration_ns > v->dur_max)
+		v->dur_max = t->duration_ns;
+	if (!v->has_first) {
+		v->has_first = true;
+		v->first_ns = t->time_ns;
+	}
+	v->last_ns = t->time_ns;
+	if (t->gil_switches) {
+		if (!v->gil_first)
+			v->gil_first = t->gil_switches;
+		v->gil_last = t->gil_switches;
+	}
+}
+
+static int feed_tick(struct aggregate *a, const struct tick_rec *t)
+{
+	if (t->h.size < sizeof(*t))
+		return PYTOP_EINVAL;
+	if (t->h.type == REC_TARGET_EXIT) {
+		a->exited = true;
+		a->exit_status = t->exit_status;
+		return 0;
+	}
+	totals_tick(&a->cum, t);
+	totals_tick(&a->win, t);
+	return 0;
+}
+
+int aggregate_feed(struct aggregate *agg, const struct rec_header *rec)
+{
+	int err;
+
+	if (rec->size < sizeof(*rec) || rec->size % 8)
+		err = PYTOP_EINVAL;
+	else switch (rec->type) {
+	case REC_SAMPLE:
+		err = feed_sample(agg, (const struct sample_rec *)rec);
+		break;
+	case REC_DEFINE_FUNC:
+		err = feed_define(agg, (const struct func_def_rec *)rec);
+		break;
+	case REC_THREAD:
+		err = feed_thread(agg, (const struct thread_rec *)rec);
+		break;
+	case REC_TICK:
+	case REC_TARGET_EXIT:
+		err = feed_tick(agg, (const struct tick_rec *)rec);
+		break;
+	default:
+		err = 0;
+		break;
+	}
+	if (err)
+		totals_bad(agg);
+	return err;
+}
+
+/* ---- lifetime ---- */
+
+struct aggregate *aggregate_create(enum agg_mode mode, uint64_t interval_ns)
+{
+	struct aggregate *a = xcalloc(1, sizeof(*a));
+
+	a->mode = mode;
+	a->interval_ns = interval_ns;
+	a->interval_s = (double)interval_ns / 1e9;
+	a->funcs_cap = 64;
+	a->funcs = xmalloc(a->funcs_cap * sizeof(*a->funcs));
+	a->fmask = 127;
+	a->fslot = xcalloc(a->fmask + 1, sizeof(*a->fslot));
+	u32map_init(&a->ids);
+	a->threads_cap = 8;
+	a->threads = xmalloc(a->threads_cap * sizeof(*a->threads));
+	u32map_init(&a->tids);
+	ctab_init(&a->fstat);
+	ctab_init(&a->lstat);
+	ctab_init(&a->edge);
+	ctab_init(&a->tree);
+	a->epoch = 1;
+	return a;
+}
+
+void aggregate_destroy(struct aggregate *agg)
+{
+	uint32_t i;
+
+	if (!agg)
+		return;
+	for (i = 0; i < agg->nfuncs; i++) {
+		free(agg->funcs[i].name);
+		free(agg->funcs[i].file);
+	}
+	free(agg->funcs);
+	free(agg->fslot);
+	u32map_free(&agg->ids);
+	free(agg->threads);
+	u32map_free(&agg->tids);
+	ctab_free(&agg->fstat);
+	ctab_free(&agg->lstat);
+	ctab_free(&agg->edge);
+	ctab_free(&agg->tree);
+	free(agg->scratch);
+	free(agg);
+}
+
+void aggregate_window_start(struct aggregate *agg)
+{
+	agg->epoch++;
+	memset(&agg->win, 0, sizeof(agg->win));
+	if (agg->cum.has_first) {
+		agg->win.has_first = true;
+		agg->win.has_base = true;
+		agg->win.first_ns = agg->cum.last_ns;
+	}
+	agg->win.gil_first = agg->cum.gil_last;
+}
+
+void aggregate_reset(struct aggregate *agg)
+{
+	uint32_t i;
+
+	ctab_clear(&agg->fstat);
+	ctab_clear(&agg->lstat);
+	ctab_clear(&agg->edge);
+	ctab_clear(&agg->tree);
+	for (i = 0; i < agg->nthreads; i++) {
+		memset(&agg->threads[i].cum, 0, sizeof(agg->threads[i].cum));
+		memset(&agg->threads[i].win, 0, sizeof(agg->threads[i].win));
+	}
+	memset(&agg->cum, 0, sizeof(agg->cum));
+	memset(&agg->win, 0, sizeof(agg->win));
+	agg->epoch++;
+}
+
+void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode)
+{
+	agg->mode = mode;
+	aggregate_reset(agg);
+}
+
+enum agg_mode aggregate_mode(const struct aggregate *agg)
+{
+	return agg->mode;
+}
+
+const char *aggregate_mode_name(enum agg_mode mode)
+{
+	switch (mode) {
+	case AGG_MODE_CPU: return "cpu";
+	case AGG_MODE_WALL: return "wall";
+	case AGG_MODE_GIL: return "gil";
+	}
+	return "?";
+}
+
+void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summary *out)
+{
+	const struct totals *v = window ? &agg->win : &agg->cum;
+	uint64_t intervals;
+
+	memset(out, 0, sizeof(*out));
+	out->samples = v->samples;
+	out->counted = v->counted;
+	out->truncated = v->truncated;
+	out->rounds = v->rounds;
+	out->errors = v->errors;
+	out->bad_records = v->bad;
+	out->interval_s = agg->interval_s;
+	if (v->rounds) {
+		out->round_mean_s = (double)v->dur_sum / (double)v->rounds / 1e9;
+		out->round_max_s = (double)v->dur_max / 1e9;
+		if (v->last_ns > v->first_ns)
+			out->elapsed_s = (double)(v->last_ns - v->first_ns) / 1e9;
+	}
+	intervals = v->has_base ? v->rounds : v->rounds ? v->rounds - 1 : 0;
+	if (out->elapsed_s > 0)
+		out->achieved_rate_hz = (double)intervals / out->elapsed_s;
+	if (v->gil_first && v->gil_last > v->gil_first)
+		out->gil_switches = v->gil_last - v->gil_first;
+	if (out->elapsed_s > 0)
+		out->gil_switch_rate = (double)out->gil_switches / out->elapsed_s;
+	out->target_exited = agg->exited;
+	out->exit_status = agg->exit_status;
+}
+
+/* ---- queries ---- */
+
+/* Scope for a query; false when the tid was never seen. */
+static bool query_scope(const struct aggregate *a, const struct agg_query *q, uint32_t *scope)
+{
+	uint32_t idx;
+
+	if (q->tid == 0) {
+		*scope = 0;
+		return true;
+	}
+	idx = u32map_get(&a->tids, q->tid);
+	if (idx == NONE)
+		return false;
+	*scope = idx + 1;
+	return true;
+}
+
+/* Counted samples of a scope in one view (the percentage base). */
+static uint64_t scope_counted(const struct aggregate *a, uint32_t scope, bool window)
+{
+	if (scope == 0)
+		return window ? a->win.counted : a->cum.counted;
+	return thread_counts(a, &a->threads[scope - 1], window)->counted;
+}
+
+static void stat_fill(const struct aggregate *a, struct agg_stat *s, uint64_t own,
+		      uint64_t total, uint64_t base)
+{
+	s->own = own;
+	s->total = total;
+	s->own_pct = base ? 100.0 * (double)own / (double)base : 0.0;
+	s->total_pct = base ? 100.0 * (double)total / (double)base : 0.0;
+	s->own_s = (double)own * a->interval_s;
+	s->total_s = (double)total * a->interval_s;
+}
+
+/* Case-insensitive (ASCII) substring test; an empty needle matches. */
+static bool imatch(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; *hay; hay++) {
+		for (i = 0; i < n && hay[i]; i++) {
+			unsigned char x = (unsigned char)hay[i], y = (unsigned char)needle[i];
+
+			if (x >= 'A' && x <= 'Z')
+				x = (unsigned char)(x - 'A' + 'a');
+			if (y >= 'A' && y <= 'Z')
+				y = (unsigned char)(y - 'A' + 'a');
+			if (x != y)
+				break;
+		}
+		if (i == n)
+			return true;
+	}
+	return n == 0;
+}
+
+static bool func_matches(const struct func *f, const char *match)
+{
+	return !match || !*match || imatch(f->name, match) || imatch(f->file, match);
+}
+
+typedef int (*cmp_fn)(const void *x, const void *y, const void *ctx);
+
+static void msort_run(char *base, char *tmp, size_t n, size_t size, cmp_fn cmp, const void *ctx)
+{
+	size_t m = n / 2, i = 0, j = m, k = 0;
+
+	if (n < 2)
+		return;
+	msort_run(base, tmp, m, size, cmp, ctx);
+	msort_run(base + m * size, tmp, n - m, size, cmp, ctx);
+	while (i < m && j < n) {
+		if (cmp(base + j * size, base + i * size, ctx) < 0)
+			memcpy(tmp + k++ * size, base + j++ * size, size);
+		else
+			memcpy(tmp + k++ * size, base + i++ * size, size);
+	}
+	while (i < m)
+		memcpy(tmp + k++ * size, base + i++ * size, size);
+	while (j < n)
+		memcpy(tmp + k++ * size, base + j++ * size, size);
+	memcpy(base, tmp, n * size);
+}
+
+/* A stable merge sort whose comparator takes a context. */
+static void msort(void *base, size_t n, size_t size, cmp_fn cmp, const void *ctx)
+{
+	char *tmp;
+
+	if (n < 2)
+		return;
+	tmp = xmalloc(n * size);
+	msort_run(base, tmp, n, size, cmp, ctx);
+	free(tmp);
+}
+
+static int cmp_u64_desc(uint64_t x, uint64_t y)
+{
+	return x > y ? -1 : x < y;
+}
+
+static int cmp_int(int x, int y)
+{
+	return x < y ? -1 : x > y;
+}
+
+/* Function and line rows share the fields the order looks at. */
+static int cmp_rows(const struct agg_query *q, const char *n1, const char *f1, int l1,
+		    const struct agg_stat *s1, const char *n2, const char *f2, int l2,
+		    const struct agg_stat *s2)
+{
+	int c = 0;
+
+	switch (q->sort) {
+	case AGG_SORT_OWN:
+		c = cmp_u64_desc(s1->own, s2->own);
+		if (!c)
+			c = cmp_u64_desc(s1->total, s2->total);
+		break;
+	case AGG_SORT_TOTAL:
+		c = cmp_u64_desc(s1->total, s2->total);
+		if (!c)
+			c = cmp_u64_desc(s1->own, s2->own);
+		break;
+	case AGG_SORT_FILE:
+		c = strcmp(f1, f2);
+		if (!c)
+			c = cmp_int(l1, l2);
+		break;
+	case AGG_SORT_NAME:
+		break;
+	}
+	if (!c)
+		c = strcmp(n1, n2);
+	if (!c)
+		c = strcmp(f1, f2);
+	if (!c)
+		c = cmp_int(l1, l2);
+	return q->reverse ? -c : c;
+}
+
+static int cmp_func_rows(const void *x, const void *y, const void *ctx)
+{
+	const struct agg_query *q = ctx;
+	const struct agg_func_row *a = x, *b = y;
+
+	return cmp_rows(q, a->name, a->file, a->line, q->window ? &a->win : &a->cum,
+			b->name, b->file, b->line, q->window ? &b->win : &b->cum);
+}
+
+static int cmp_line_rows(const void *x, const void *y, const void *ctx)
+{
+	const struct agg_query *q = ctx;
+	const struct agg_line_row *a = x, *b = y;
+
+	return cmp_rows(q, a->name, a->file, a->line, q->window ? &a->win : &a->cum,
+			b->name, b->file, b->line, q->window ? &b->win : &b->cum);
+}
+
+/* Entries of t in the scope, with a nonzero total in the view, matching. */
+static bool row_selected(const struct aggregate *a, const struct agg_query *q,
+			 const struct cent *e, uint32_t scope)
+{
+	return e->k[0] == scope && cent_total(a, e, q->window) &&
+	       func_matches(&a->funcs[e->k[1]], q->match);
+}
+
+size_t aggregate_functions(const struct aggregate *agg, const struct agg_query *q,
+			   struct agg_func_row **rows)
+{
+	uint64_t wbase, cbase;
+	struct agg_func_row *out;
+	uint32_t scope, i;
+	size_t n = 0;
+
+	*rows = NULL;
+	if (!q)
+		q = &default_query;
+	if (!query_scope(agg, q, &scope))
+		return 0;
+	for (i = 0; i < agg->fstat.n; i++)
+		n += row_selected(agg, q, &agg->fstat.ent[i], scope);
+	if (!n)
+		return 0;
+	out = xmalloc(n * sizeof(*out));
+	wbase = scope_counted(agg, scope, true);
+	cbase = scope_counted(agg, scope, false);
+	n = 0;
+	for (i = 0; i < agg->fstat.n; i++) {
+		const struct cent *e = &agg->fstat.ent[i];
+		const struct func *f = &agg->funcs[e->k[1]];
+		struct agg_func_row *r;
+
+		if (!row_selected(agg, q, e, scope))
+			continue;
+		r = &out[n++];
+		r->func = e->k[1];
+		r->name = f->name;
+		r->file = f->file;
+		r->line = f->firstlineno;
+		stat_fill(agg, &r->win, cent_own(agg, e, true), cent_total(agg, e, true), wbase);
+		stat_fill(agg, &r->cum, e->own, e->total, cbase);
+	}
+	msort(out, n, sizeof(*out), cmp_func_rows, q);
+	*rows = out;
+	return n;
+}
+
+size_t aggregate_lines(const struct aggregate *agg, const struct agg_query *q,
+		       struct agg_line_row **rows)
+{
+	uint64_t wbase, cbase;
+	struct agg_line_row *out;
+	uint32_t scope, i;
+	size_t n = 0;
+
+	*rows = NULL;
+	if (!q)
+		q = &default_query;
+	if (!query_scope(agg, q, &scope))
+		return 0;
+	for (i = 0; i < agg->lstat.n; i++)
+		n += row_selected(agg, q, &agg->lstat.ent[i], scope);
+	if (!n)
+		return 0;
+	out = xmalloc(n * sizeof(*out));
+	wbase = scope_counted(agg, scope, true);
+	cbase = scope_counted(agg, scope, false);
+	n = 0;
+	for (i = 0; i < agg->lstat.n; i++) {
+		const struct cent *e = &agg->lstat.ent[i];
+		const struct func *f = &agg->funcs[e->k[1]];
+		struct agg_line_row *r;
+
+		if (!row_selected(agg, q, e, scope))
+			continue;
+		r = &out[n++];
+		r->func = e->k[1];
+		r->name = f->name;
+		r->file = f->file;
+		r->line = (int32_t)e->k[2];
+		stat_fill(agg, &r->win, cent_own(agg, e, true), cent_total(agg, e, true), wbase);
+		stat_fill(agg, &r->cum, e->own, e->total, cbase);
+	}
+	msort(out, n, sizeof(*out), cmp_line_rows, q);
+	*rows = out;
+	return n;
+}
+
+static int cmp_thread_rows(const void *x, const void *y)
+{
+	const struct agg_thread_row *a = x, *b = y;
+
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+size_t aggregate_threads(const struct aggregate *agg, const struct agg_query *q,
+			 struct agg_thread_row **rows)
+{
+	struct agg_thread_row *out;
+	uint32_t i;
+	size_t n = 0;
+
+	*rows = NULL;
+	if (!q)
+		q = &default_query;
+	if (!agg->nthreads)
+		return 0;
+	out = xmalloc(agg->nthreads * sizeof(*out));
+	for (i = 0; i < agg->nthreads; i++) {
+		const struct thread *t = &agg->threads[i];
+
+		if (q->tid && t->tid != q->tid)
+			continue;
+		if (!thread_counts(agg, t, q->window)->samples)
+			continue;
+		out[n].tid = t->tid;
+		out[n].name = t->name;
+		out[n].win = *thread_counts(agg, t, true);
+		out[n].cum = t->cum;
+		n++;
+	}
+	if (!n) {
+		free(out);
+		return 0;
+	}
+	qsort(out, n, sizeof(*out), cmp_thread_rows);
+	*rows = out;
+	return n;
+}
+
+static int cmp_edge_rows(const void *x, const void *y, const void *ctx)
+{
+	const struct agg_query *q = ctx;
+	const struct agg_edge_row *a = x, *b = y;
+	int c = q->window ? cmp_u64_desc(a->win, b->win) : cmp_u64_desc(a->cum, b->cum);
+
+	if (!c)
+		c = strcmp(a->name, b->name);
+	if (!c)
+		c = strcmp(a->file, b->file);
+	if (!c)
+		c = cmp_int(a->line, b->line);
+	return q->reverse ? -c : c;
+}
+
+/* Edges touching func: callers (func is the callee) or callees. */
+static size_t edges(const struct aggregate *a, uint32_t func, const struct agg_query *q,
+		    bool callers, struct agg_edge_row **rows)
+{
+	uint32_t mine = callers ? 2 : 1, other = callers ? 1 : 2;
+	struct agg_edge_row *out = NULL;
+	uint32_t scope, i;
+	size_t n = 0, cap = 0;
+
+	*rows = NULL;
+	if (!q)
+		q = &default_query;
+	if (!query_scope(a, q, &scope))
+		return 0;
+	for (i = 0; i < a->edge.n; i++) {
+		const struct cent *e = &a->edge.ent[i];
+		const struct func *f;
+		struct agg_edge_row *r;
+
+		if (e->k[0] != scope || e->k[mine] != func || !cent_total(a, e, q->window))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			out = xrealloc(out, cap * sizeof(*out));
+		}
+		f = &a->funcs[e->k[other]];
+		r = &out[n++];
+		r->func = e->k[other];
+		r->name = f->name;
+		r->file = f->file;
+		r->line = f->firstlineno;
+		r->win = cent_total(a, e, true);
+		r->cum = e->total;
+		r->win_s = (double)r->win * a->interval_s;
+		r->cum_s = (double)r->cum * a->interval_s;
+	}
+	msort(out, n, sizeof(*out), cmp_edge_rows, q);
+	*rows = out;
+	return n;
+}
+
+size_t aggregate_callers(const struct aggregate *agg, uint32_t func,
+			 const struct agg_query *q, struct agg_edge_row **rows)
+{
+	return edges(agg, func, q, true, rows);
+}
+
+size_t aggregate_callees(const struct aggregate *agg, uint32_t func,
+			 const struct agg_query *q, struct agg_edge_row **rows)
+{
+	return edges(agg, func, q, false, rows);
+}
+
+void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
+			   agg_stack_fn fn, void *arg)
+{
+	struct agg_frame *path;
+	uint32_t *node, scope, root;
+	size_t d = 0, cap = 64;
+
+	if (!q)
+		q = &default_query;
+	if (!query_scope(agg, q, &scope))
+		return;
+	root = ctab_find(&agg->tree, NONE, scope, 0);
+	if (root == NONE)
+		return;
+	path = xmalloc(cap * sizeof(*path));
+	node = xmalloc(cap * sizeof(*node));
+	node[0] = agg->tree.ent[root].child;
+	for (;;) {
+		const struct cent *e;
+		const struct func *f;
+		uint64_t count;
+
+		if (node[d] == NONE) {
+			if (d == 0)
+				break;
+			d--;
+			node[d] = agg->tree.ent[node[d]].next;
+			continue;
+		}
+		e = &agg->tree.ent[node[d]];
+		if (!cent_total(agg, e, q->window)) {
+			node[d] = e->next;
+			continue;
+		}
+		f = &agg->funcs[e->k[1]];
+		path[d].func = e->k[1];
+		path[d].name = f->name;
+		path[d].file = f->file;
+		path[d].line = (int32_t)e->k[2];
+		count = cent_own(agg, e, q->window);
+		if (count)
+			fn(arg, path, d + 1, count);
+		if (e->child == NONE) {
+			node[d] = e->next;
+			continue;
+		}
+		if (d + 2 > cap) {
+			cap *= 2;
+			path = xrealloc(path, cap * sizeof(*path));
+			node = xrealloc(node, cap * sizeof(*node));
+		}
+		node[d + 1] = e->child;
+		d++;
+	}
+	free(path);
+	free(node);
+}
+
+bool aggregate_func(const struct aggregate *agg, uint32_t func, struct agg_frame *out)
+{
+	const struct func *f;
+
+	if (func >= agg->nfuncs)
+		return false;
+	f = &agg->funcs[func];
+	out->func = func;
+	out->name = f->name;
+	out->file = f->file;
+	out->line = f->firstlineno;
+	return true;
+}

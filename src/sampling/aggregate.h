@@ -1,0 +1,194 @@
+/* aggregate: the consumer-side statistics built from the ring's records:
+ * function table, per-function and per-line own/total counts, call edges,
+ * the call tree, per-thread state and GIL counts, round statistics; each
+ * both cumulative and for a recent window, and each for all threads and
+ * per thread. Runs on the consumer thread only; not thread-safe. */
+#ifndef PYTOP_SAMPLING_AGGREGATE_H
+#define PYTOP_SAMPLING_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sampling/sample.h"
+
+/* Which samples count towards the function, line, edge and stack tables
+ * (per-thread state counts always see every sample). */
+enum agg_mode {
+	AGG_MODE_CPU = 0,     /* state THREAD_RUNNING */
+	AGG_MODE_WALL = 1,    /* every sample */
+	AGG_MODE_GIL = 2,     /* samples with SAMPLE_F_HOLDS_GIL */
+};
+
+/* Row order for aggregate_functions() and aggregate_lines(). Counts sort
+ * descending, names ascending; ties fall back to the other count, name,
+ * file, line. OWN is also the order of %Own and OwnTime. */
+enum agg_sort {
+	AGG_SORT_OWN = 0,
+	AGG_SORT_TOTAL = 1,
+	AGG_SORT_NAME = 2,
+	AGG_SORT_FILE = 3,    /* file, then line */
+};
+
+/* What a query looks at. A zeroed struct (or NULL) means: cumulative
+ * numbers, all threads, no filter, sorted by own. */
+struct agg_query {
+	bool window;          /* select and sort by the window, not cumulative */
+	enum agg_sort sort;
+	bool reverse;         /* reverse the order */
+	uint32_t tid;         /* only samples of this thread; 0 = all threads */
+	const char *match;    /* case-insensitive substring of name or file; NULL/"" = all */
+};
+
+/* Counts of one row in one view (window or cumulative). Percentages are of
+ * the counted samples of the view (its thread when filtered by tid);
+ * seconds are samples times the sampling interval. */
+struct agg_stat {
+	uint64_t own, total;
+	double own_pct, total_pct;
+	double own_s, total_s;
+};
+
+/* A function (identity: file + qualified name). */
+struct agg_func_row {
+	uint32_t func;        /* handle for aggregate_callers()/callees() */
+	const char *name;     /* valid until aggregate_destroy() */
+	const char *file;
+	int line;             /* first line */
+	struct agg_stat win, cum;
+};
+
+/* A line of a function: own = innermost frame there, total = on the stack
+ * there (once per sample). */
+struct agg_line_row {
+	uint32_t func;
+	const char *name;
+	const char *file;
+	int line;
+	struct agg_stat win, cum;
+};
+
+/* Per-thread counts over every sample of the thread, whatever the mode. */
+struct agg_thread_counts {
+	uint64_t samples;
+	uint64_t counted;          /* samples that counted in the mode */
+	uint64_t states[4];        /* by enum thread_state */
+	uint64_t holding_gil;
+};
+
+/* A thread seen in the samples. */
+struct agg_thread_row {
+	uint32_t tid;
+	const char *name;          /* "" until a REC_THREAD names it */
+	struct agg_thread_counts win, cum;
+};
+
+/* A caller or callee of a function: the number of samples in which it
+ * called (or was called by) the function directly, counted once per sample. */
+struct agg_edge_row {
+	uint32_t func;
+	const char *name;
+	const char *file;
+	int line;
+	uint64_t win, cum;
+	double win_s, cum_s;
+};
+
+/* One frame of a stack passed to an agg_stack_fn: line is the current line
+ * in that frame (the call site for callers). */
+struct agg_frame {
+	uint32_t func;
+	const char *name;
+	const char *file;
+	int line;
+};
+
+/* Called by aggregate_walk_stacks() once per unique stack with a nonzero
+ * count; frames[0] is the outermost (root-first). */
+typedef void (*agg_stack_fn)(void *arg, const struct agg_frame *frames, size_t depth,
+			     uint64_t count);
+
+/* Totals for the whole stream (or the window). */
+struct agg_summary {
+	uint64_t samples;          /* SAMPLE records, all states */
+	uint64_t counted;          /* samples that counted in the mode */
+	uint64_t truncated;        /* samples with SAMPLE_F_TRUNCATED */
+	uint64_t rounds;           /* REC_TICK records */
+	uint64_t errors;           /* sum of the ticks' errors */
+	uint64_t bad_records;      /* malformed records ignored */
+	double round_mean_s;       /* mean round duration */
+	double round_max_s;
+	double elapsed_s;          /* first round start to last round start */
+	double achieved_rate_hz;   /* rounds per second actually achieved */
+	double interval_s;         /* configured sampling interval */
+	uint64_t gil_switches;     /* from the target's counter (0 if unknown) */
+	double gil_switch_rate;    /* per second */
+	bool target_exited;        /* a REC_TARGET_EXIT arrived */
+	int exit_status;
+};
+
+struct aggregate;
+
+/* Make an empty aggregate counting samples per `mode`, each worth
+ * interval_ns of time (1e9 / the configured rate). */
+struct aggregate *aggregate_create(enum agg_mode mode, uint64_t interval_ns);
+
+/* Free it and every name it handed out. */
+void aggregate_destroy(struct aggregate *agg);
+
+/* Account one record (any enum rec_type; unknown types are ignored).
+ * Returns 0, or PYTOP_EINVAL for a malformed record (ignored, counted). */
+int aggregate_feed(struct aggregate *agg, const struct rec_header *rec);
+
+/* Begin a new window: window numbers restart from zero. O(1). */
+void aggregate_window_start(struct aggregate *agg);
+
+/* Forget all counts (both views); function and thread names are kept, as
+ * the sampler does not send them again. */
+void aggregate_reset(struct aggregate *agg);
+
+/* Count by another mode from now on; resets the counts. */
+void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode);
+
+/* The current mode. */
+enum agg_mode aggregate_mode(const struct aggregate *agg);
+
+/* "cpu", "wall" or "gil". */
+const char *aggregate_mode_name(enum agg_mode mode);
+
+/* Totals of the cumulative view, or of the window. */
+void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summary *out);
+
+/* Function rows with a nonzero total in the selected view, sorted; *rows
+ * is malloc'ed (free() it; NULL when 0 is returned). */
+size_t aggregate_functions(const struct aggregate *agg, const struct agg_query *q,
+			   struct agg_func_row **rows);
+
+/* Line rows with a nonzero total in the selected view, sorted, as above. */
+size_t aggregate_lines(const struct aggregate *agg, const struct agg_query *q,
+		       struct agg_line_row **rows);
+
+/* Thread rows with samples in the selected view, by tid (q->sort and
+ * q->match are ignored). */
+size_t aggregate_threads(const struct aggregate *agg, const struct agg_query *q,
+			 struct agg_thread_row **rows);
+
+/* Direct callers of `func`, by count in the selected view, descending
+ * (q->sort and q->match are ignored). */
+size_t aggregate_callers(const struct aggregate *agg, uint32_t func,
+			 const struct agg_query *q, struct agg_edge_row **rows);
+
+/* Functions `func` called directly, as aggregate_callers(). */
+size_t aggregate_callees(const struct aggregate *agg, uint32_t func,
+			 const struct agg_query *q, struct agg_edge_row **rows);
+
+/* Call fn for every unique stack (function and line per frame) with a
+ * nonzero own count in the selected view, threads merged unless q->tid
+ * (q->sort and q->match are ignored; order is unspecified). */
+void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
+			   agg_stack_fn fn, void *arg);
+
+/* Look a function handle up; false if there is no such handle. */
+bool aggregate_func(const struct aggregate *agg, uint32_t func, struct agg_frame *out);
+
+#endif

@@ -1,0 +1,49 @@
+/* sampler: the sampling thread. It reads every Python thread's stack and
+ * state at a fixed rate (absolute deadlines), and sends the results through
+ * the ring as records; it never blocks on the consumer (a full ring is a
+ * counted drop) and never allocates once started. */
+#ifndef PYTOP_SAMPLING_SAMPLER_H
+#define PYTOP_SAMPLING_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpython/runtime.h"
+#include "sampling/ring.h"
+
+/* How to sample. */
+struct sampler_config {
+	double rate_hz;       /* rounds per second */
+	bool blocking;        /* stop the target's threads (ptrace) during a round */
+};
+
+/* Counters the consumer may read at any time. */
+struct sampler_stats {
+	uint64_t rounds;          /* rounds completed */
+	uint64_t samples;         /* thread stacks read */
+	uint64_t errors;          /* thread stacks that could not be read */
+	uint64_t late;            /* deadlines missed (the round took too long) */
+	uint64_t busy_ns;         /* time spent sampling */
+	uint64_t cpu_ns;          /* the sampler thread's own CPU time */
+	uint64_t reads;           /* process_vm_readv calls */
+	double rate_hz;           /* the configured rate now */
+	bool target_gone;         /* the target exited or could not be read */
+};
+
+struct sampler;
+
+/* Start sampling t into r. The sampler owns t until sampler_stop(). Returns
+ * NULL with a one-line reason in err when it cannot start. */
+struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct sampler_config *cfg,
+			      char *err, size_t errcap);
+
+/* Stop the thread and free the sampler (not t nor r). */
+void sampler_stop(struct sampler *s);
+
+/* Change the rate (takes effect at the next deadline). */
+void sampler_set_rate(struct sampler *s, double rate_hz);
+
+/* Snapshot of the counters. */
+void sampler_get_stats(struct sampler *s, struct sampler_stats *out);
+
+#endif

@@ -1,0 +1,25 @@
+/* elf: symbol lookup in an ELF file on disk with libelf (.dynsym first, then
+ * .symtab), and the file's link-time base for computing the load bias. */
+#ifndef PYTOP_TARGET_ELF_H
+#define PYTOP_TARGET_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One symbol to look up; value is 0 when not found. */
+struct elf_sym {
+	const char *name;
+	uint64_t value;     /* st_value, link-time address */
+	uint64_t size;
+};
+
+/* Look up syms[0..n) in the file at path; fills min_vaddr with the lowest
+ * PT_LOAD virtual address (page-aligned). Returns how many were found, or a
+ * negative error when the file cannot be read as ELF. */
+int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vaddr);
+
+/* Search the file's read-only data for a CPython version string "3.N.M";
+ * writes it to out and returns 0, or a negative error. */
+int elf_find_version_string(const char *path, int major, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,24 @@
+/* launch: starting a program to profile (pytop -- python3 app.py), waiting
+ * for its interpreter to come up, and collecting its exit status. */
+#ifndef PYTOP_TARGET_LAUNCH_H
+#define PYTOP_TARGET_LAUNCH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Start argv[0] (searched in PATH) with its output sent to out_fd and
+ * err_fd (-1: inherited). Returns the child's pid, or a negative error
+ * with a reason in err. */
+pid_t launch_start(char **argv, int out_fd, int err_fd, char *err, size_t errcap);
+
+/* Has the child exited? Returns 1 and sets *status (a wait status) when it
+ * has, 0 when it still runs. Reaps it. */
+int launch_poll(pid_t child, int *status);
+
+/* Wait for the child to exit; returns its wait status. */
+int launch_wait(pid_t child);
+
+/* The exit code pytop passes on for a wait status (128 + signal). */
+int launch_exit_code(int status);
+
+#endif

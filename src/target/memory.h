@@ -1,0 +1,31 @@
+/* memory: reading another process's memory with process_vm_readv, one range
+ * or a batch of ranges per system call. */
+#ifndef PYTOP_TARGET_MEMORY_H
+#define PYTOP_TARGET_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One range of a batched read. */
+struct mem_iov {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+};
+
+/* Read len bytes at addr; 0 or a negative error (EGONE, EPERM, EREAD). */
+int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* Read a batch of ranges in as few system calls as possible; returns how
+ * many leading ranges were read completely (a range that fails stops the
+ * batch), or a negative error when the process is gone or forbidden. */
+int mem_readv(pid_t pid, struct mem_iov *iov, int n);
+
+/* Read a pointer-sized value at addr. */
+int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out);
+
+/* How many process_vm_readv calls this thread has made (for benchmarks). */
+uint64_t mem_syscalls(void);
+
+#endif

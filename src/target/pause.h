@@ -1,0 +1,24 @@
+/* pause: stopping all of a target's threads for the length of one sample
+ * (--blocking), with PTRACE_SEIZE / PTRACE_INTERRUPT, and letting them go.
+ * Every call after pause_create() must come from the same thread. */
+#ifndef PYTOP_TARGET_PAUSE_H
+#define PYTOP_TARGET_PAUSE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pause;
+
+/* Prepare to pause pid; NULL with a reason in err when ptrace is refused. */
+struct pause *pause_create(pid_t pid, char *err, size_t errcap);
+
+/* Stop every thread (seizing new ones); returns how many are stopped. */
+int pause_stop(struct pause *p);
+
+/* Let every stopped thread run again. */
+void pause_resume(struct pause *p);
+
+/* Detach from every thread and free (safe with NULL). */
+void pause_destroy(struct pause *p);
+
+#endif

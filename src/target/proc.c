@@ -1,0 +1,199 @@
+/* proc: parsing of /proc/PID files for a target process. */
+#include "target/proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+static int errno_to_err(int e)
+{
+	if (e == ENOENT || e == ESRCH)
+		return PYTOP_ENOPROC;
+	if (e == EACCES || e == EPERM)
+		return PYTOP_EPERM;
+	return PYTOP_EIO;
+}
+
+int proc_check(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	if (pid <= 0)
+		return PYTOP_ENOPROC;
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_to_err(errno);
+	/* maps opens for anyone; reading it needs ptrace read access. */
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return errno_to_err(e);
+	{
+		/* A zombie or kernel thread has an empty map. */
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			return PYTOP_ENOPROC;
+		char buf[512];
+		size_t len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		char *rp = strrchr(buf, ')');
+		if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+			return PYTOP_EGONE;
+	}
+	return 0;
+}
+
+int proc_maps_read(pid_t pid, struct proc_map **out)
+{
+	char path[64], line[1024];
+	FILE *f;
+	struct proc_map *maps = NULL;
+	int n = 0, cap = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno_to_err(errno);
+	while (fgets(line, sizeof line, f)) {
+		struct proc_map m;
+		int pos = 0;
+		unsigned long long s, e, off;
+		memset(&m, 0, sizeof m);
+		if (sscanf(line, "%llx-%llx %4s %llx %*s %*s%n", &s, &e, m.perms, &off, &pos) < 4)
+			continue;
+		m.start = s;
+		m.end = e;
+		m.offset = off;
+		char *p = line + pos;
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, "\n");
+		if (len >= sizeof m.path)
+			len = sizeof m.path - 1;
+		memcpy(m.path, p, len);
+		m.path[len] = 0;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			maps = xrealloc(maps, (size_t)cap * sizeof *maps);
+		}
+		maps[n++] = m;
+	}
+	int err = ferror(f) ? errno_to_err(errno) : 0;
+	fclose(f);
+	if (err || n == 0) {
+		free(maps);
+		return err ? err : PYTOP_EGONE;
+	}
+	*out = maps;
+	return n;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+int proc_tasks(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return errno_to_err(errno);
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		tids[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(tids, (size_t)n, sizeof *tids, cmp_pid);
+	return n;
+}
+
+static int read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_to_err(errno);
+	ssize_t n = read(fd, buf, cap - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return errno_to_err(e);
+	buf[n] = 0;
+	return (int)n;
+}
+
+char proc_task_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return '?';
+	char *rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || !rp[2])
+		return '?';
+	return rp[2];
+}
+
+int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	int n = read_small(path, buf, cap);
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+int proc_cmdline(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	int n = read_small(path, buf, cap);
+	if (n < 0)
+		return n;
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	for (int i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+	buf[n] = 0;
+	return n;
+}
+
+void proc_root_path(pid_t pid, const char *path, char *out, size_t cap)
+{
+	snprintf(out, cap, "/proc/%d/root%s", (int)pid, path);
+}
+
+int proc_exe(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, buf, cap - 1);
+	if (n < 0)
+		return errno_to_err(errno);
+	buf[n] = 0;
+	return (int)n;
+}

@@ -1,0 +1,41 @@
+/* proc: what /proc says about a target process: its memory map, threads,
+ * thread states and names, command line, and files seen through its root. */
+#ifndef PYTOP_TARGET_PROC_H
+#define PYTOP_TARGET_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One line of /proc/PID/maps. */
+struct proc_map {
+	uint64_t start, end, offset;
+	char perms[5];
+	char path[512];     /* empty for anonymous mappings */
+};
+
+/* Read /proc/PID/maps into a new array; returns count or a negative error. */
+int proc_maps_read(pid_t pid, struct proc_map **maps);
+
+/* 0 when the process exists, PYTOP_ENOPROC or PYTOP_EPERM otherwise. */
+int proc_check(pid_t pid);
+
+/* The kernel tids of the process's threads; returns count or a negative error. */
+int proc_tasks(pid_t pid, pid_t *tids, int max);
+
+/* The one-letter state of a thread (R, S, D, T, Z, ...), or '?' when gone. */
+char proc_task_state(pid_t pid, pid_t tid);
+
+/* The kernel name (comm) of a thread into buf; returns 0 or a negative error. */
+int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
+
+/* The command line, arguments joined by spaces; returns length or error. */
+int proc_cmdline(pid_t pid, char *buf, size_t cap);
+
+/* "/proc/PID/root" + path: the target's view of a file (containers). */
+void proc_root_path(pid_t pid, const char *path, char *out, size_t cap);
+
+/* The path of the target's executable (readlink of /proc/PID/exe). */
+int proc_exe(pid_t pid, char *buf, size_t cap);
+
+#endif

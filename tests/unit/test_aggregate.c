@@ -1,0 +1,621 @@
+/* test_aggregate: known record streams into the aggregator and the exact
+ * tables out: own/total with recursion, lines, callers/callees, stacks,
+ * threads, the cpu/wall/gil modes, window vs cumulative, reset, filters,
+ * ticks, malformed records and table growth. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "sampling/aggregate.h"
+#include "sampling/sample.h"
+#include "tap.h"
+
+#define RB_SIZE 16384
+
+/* Record buffer; malloc'ed so it can hold any record type. */
+static unsigned char *rb;
+
+static int def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+{
+	struct func_def_rec *d = (struct func_def_rec *)rb;
+	size_t nl = strlen(name), fl = strlen(file);
+
+	memset(rb, 0, RB_SIZE);
+	d->h.type = REC_DEFINE_FUNC;
+	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
+	d->func_id = id;
+	d->firstlineno = line;
+	d->name_len = (uint16_t)nl;
+	d->file_len = (uint16_t)fl;
+	memcpy(d->strings, name, nl);
+	memcpy(d->strings + nl + 1, file, fl);
+	return aggregate_feed(a, &d->h);
+}
+
+/* frames: "id:line id:line ..." innermost first. */
+static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
+{
+	struct sample_rec *s = (struct sample_rec *)rb;
+	char *p = (char *)frames;
+	uint16_t n = 0;
+
+	memset(rb, 0, RB_SIZE);
+	while (*p) {
+		s->frames[n].func_id = (uint32_t)strtoul(p, &p, 10);
+		s->frames[n].line = (int32_t)strtol(p + 1, &p, 10);
+		n++;
+		while (*p == ' ')
+			p++;
+	}
+	s->h.type = REC_SAMPLE;
+	s->h.size = (uint32_t)(sizeof(*s) + n * sizeof(s->frames[0]));
+	s->tid = tid;
+	s->state = (uint8_t)state;
+	s->flags = (uint8_t)flags;
+	s->depth = n;
+	return aggregate_feed(a, &s->h);
+}
+
+static void tick(struct aggregate *a, uint64_t t_ms, uint64_t dur_ms, uint32_t errors, uint64_t gil)
+{
+	struct tick_rec t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_TICK;
+	t.h.size = sizeof(t);
+	t.time_ns = t_ms * 1000000;
+	t.duration_ns = dur_ms * 1000000;
+	t.nthreads = 2;
+	t.errors = errors;
+	t.gil_switches = gil;
+	aggregate_feed(a, &t.h);
+}
+
+static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
+{
+	struct thread_rec t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_THREAD;
+	t.h.size = sizeof(t);
+	t.tid = tid;
+	memcpy(t.name, name, strnlen(name, sizeof(t.name)));
+	aggregate_feed(a, &t.h);
+}
+
+#define GIL SAMPLE_F_HOLDS_GIL
+
+/* Two threads; main/work/fib, fib recursive; id 4 is main again. */
+static void feed_stream(struct aggregate *a)
+{
+	def(a, 1, "main", "app.py", 1);
+	def(a, 2, "work", "app.py", 10);
+	def(a, 3, "fib", "app.py", 20);
+	def(a, 4, "main", "app.py", 1);
+	thread_name(a, 100, "MainThread");
+	thread_name(a, 200, "Worker");
+	sample(a, 100, THREAD_RUNNING, GIL, "2:12 1:5");
+	sample(a, 100, THREAD_RUNNING, GIL, "3:21 3:22 3:22 2:13 1:5");
+	sample(a, 100, THREAD_IDLE, 0, "1:6");
+	sample(a, 200, THREAD_RUNNING, 0, "3:21 2:12 4:5");
+	sample(a, 200, THREAD_GIL_WAIT, 0, "2:12 1:5");
+}
+
+static const struct agg_func_row *ffind(const struct agg_func_row *r, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0)
+			return &r[i];
+	return NULL;
+}
+
+static const struct agg_line_row *lfind(const struct agg_line_row *r, size_t n,
+					const char *name, int line)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0 && r[i].line == line)
+			return &r[i];
+	return NULL;
+}
+
+/* Own and total of a function in a view, -1 if absent. */
+static long long own_of(struct aggregate *a, const struct agg_query *q, const char *name)
+{
+	struct agg_func_row *r;
+	size_t n = aggregate_functions(a, q, &r);
+	const struct agg_func_row *f = ffind(r, n, name);
+	long long v = f ? (long long)(q && q->window ? f->win.own : f->cum.own) : -1;
+
+	free(r);
+	return v;
+}
+
+static long long total_of(struct aggregate *a, const struct agg_query *q, const char *name)
+{
+	struct agg_func_row *r;
+	size_t n = aggregate_functions(a, q, &r);
+	const struct agg_func_row *f = ffind(r, n, name);
+	long long v = f ? (long long)(q && q->window ? f->win.total : f->cum.total) : -1;
+
+	free(r);
+	return v;
+}
+
+static int near(double x, double y)
+{
+	return x - y < 1e-9 && y - x < 1e-9;
+}
+
+static void test_cpu(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_func_row *fr;
+	struct agg_line_row *lr;
+	const struct agg_func_row *f;
+	const struct agg_line_row *l;
+	struct agg_summary s;
+	size_t n;
+
+	feed_stream(a);
+	aggregate_summary(a, false, &s);
+	tap_is(s.samples, 5, "cpu: 5 samples seen");
+	tap_is(s.counted, 3, "cpu: 3 running samples counted");
+
+	n = aggregate_functions(a, NULL, &fr);
+	tap_is(n, 3, "cpu: 3 functions (ids 1 and 4 merged)");
+	tap_str(n == 3 ? fr[0].name : NULL, "fib", "cpu: fib first by own");
+	tap_str(n == 3 ? fr[1].name : NULL, "work", "cpu: work second");
+	tap_str(n == 3 ? fr[2].name : NULL, "main", "cpu: main last");
+	f = ffind(fr, n, "fib");
+	tap_ok(f && f->cum.own == 2 && f->cum.total == 2, "cpu: fib own 2 total 2 (recursion once)");
+	tap_ok(f && near(f->cum.own_pct, 200.0 / 3) && near(f->cum.own_s, 0.02) &&
+	       near(f->cum.total_s, 0.02), "cpu: fib 66.7%%, 20ms");
+	tap_ok(f && f->line == 20 && strcmp(f->file, "app.py") == 0, "cpu: fib file and first line");
+	f = ffind(fr, n, "work");
+	tap_ok(f && f->cum.own == 1 && f->cum.total == 3 && near(f->cum.total_pct, 100.0),
+	       "cpu: work own 1 total 3 (100%%)");
+	f = ffind(fr, n, "main");
+	tap_ok(f && f->cum.own == 0 && f->cum.total == 3, "cpu: main own 0 total 3");
+	free(fr);
+
+	n = aggregate_lines(a, NULL, &lr);
+	tap_is(n, 5, "cpu: 5 lines");
+	l = lfind(lr, n, "fib", 21);
+	tap_ok(l && l->cum.own == 2 && l->cum.total == 2, "cpu: fib:21 own 2");
+	l = lfind(lr, n, "fib", 22);
+	tap_ok(l && l->cum.own == 0 && l->cum.total == 1, "cpu: fib:22 own 0 total 1 (once)");
+	l = lfind(lr, n, "work", 12);
+	tap_ok(l && l->cum.own == 1 && l->cum.total == 2, "cpu: work:12 own 1 total 2");
+	l = lfind(lr, n, "work", 13);
+	tap_ok(l && l->cum.own == 0 && l->cum.total == 1, "cpu: work:13 total 1");
+	l = lfind(lr, n, "main", 5);
+	tap_ok(l && l->cum.own == 0 && l->cum.total == 3, "cpu: main:5 total 3");
+	tap_ok(lfind(lr, n, "main", 6) == NULL, "cpu: idle main:6 not counted");
+	tap_ok(n == 5 && strcmp(lr[0].name, "fib") == 0 && lr[0].line == 21 &&
+	       strcmp(lr[1].name, "work") == 0 && lr[1].line == 12, "cpu: lines sorted by own");
+	free(lr);
+	aggregate_destroy(a);
+}
+
+static void test_edges(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_func_row *fr;
+	struct agg_edge_row *er;
+	uint32_t fib = 0, work = 0, main_ = 0;
+	size_t n, i;
+
+	feed_stream(a);
+	n = aggregate_functions(a, NULL, &fr);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(fr[i].name, "fib"))
+			fib = fr[i].func;
+		if (!strcmp(fr[i].name, "work"))
+			work = fr[i].func;
+		if (!strcmp(fr[i].name, "main"))
+			main_ = fr[i].func;
+	}
+	free(fr);
+
+	n = aggregate_callers(a, fib, NULL, &er);
+	tap_is(n, 2, "callers of fib: 2");
+	tap_ok(n == 2 && !strcmp(er[0].name, "work") && er[0].cum == 2 && near(er[0].cum_s, 0.02),
+	       "work called fib in 2 samples");
+	tap_ok(n == 2 && !strcmp(er[1].name, "fib") && er[1].cum == 1,
+	       "fib called fib in 1 sample (counted once)");
+	free(er);
+	n = aggregate_callees(a, fib, NULL, &er);
+	tap_ok(n == 1 && er[0].func == fib && er[0].cum == 1, "fib's callees: fib 1");
+	free(er);
+	n = aggregate_callers(a, work, NULL, &er);
+	tap_ok(n == 1 && er[0].func == main_ && er[0].cum == 3, "work's callers: main 3");
+	free(er);
+	n = aggregate_callees(a, main_, NULL, &er);
+	tap_ok(n == 1 && er[0].func == work && er[0].cum == 3, "main's callees: work 3");
+	free(er);
+	n = aggregate_callers(a, main_, NULL, &er);
+	tap_ok(n == 0 && er == NULL, "main has no callers");
+	n = aggregate_callers(a, 12345, NULL, &er);
+	tap_ok(n == 0 && er == NULL, "unknown handle: nothing");
+	{
+		struct agg_query q = { .tid = 200 };
+
+		n = aggregate_callers(a, fib, &q, &er);
+		tap_ok(n == 1 && er[0].func == work && er[0].cum == 1, "tid 200: work called fib once");
+		free(er);
+	}
+	{
+		struct agg_frame fi;
+
+		tap_ok(aggregate_func(a, fib, &fi) && !strcmp(fi.name, "fib") && fi.line == 20,
+		       "aggregate_func looks a handle up");
+		tap_ok(!aggregate_func(a, 12345, &fi), "aggregate_func: bad handle");
+	}
+	aggregate_destroy(a);
+}
+
+struct stacks {
+	char lines[16][256];
+	int n;
+};
+
+static void collect(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+{
+	struct stacks *st = arg;
+	char *p = st->lines[st->n++];
+	size_t i;
+
+	p[0] = '\0';
+	for (i = 0; i < depth; i++)
+		sprintf(p + strlen(p), "%s%s:%d", i ? ";" : "", fr[i].name, fr[i].line);
+	sprintf(p + strlen(p), " %llu", (unsigned long long)count);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(x, y);
+}
+
+static void test_stacks(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct stacks st;
+	struct agg_query q = { .tid = 100 };
+
+	feed_stream(a);
+	sample(a, 200, THREAD_RUNNING, 0, "2:12 1:5");
+	memset(&st, 0, sizeof(st));
+	aggregate_walk_stacks(a, NULL, collect, &st);
+	qsort(st.lines, (size_t)st.n, sizeof(st.lines[0]), cmp_str);
+	tap_is(st.n, 3, "stacks: 3 unique");
+	tap_str(st.lines[0], "main:5;work:12 2", "stacks: same stack of two threads merged");
+	tap_str(st.lines[1], "main:5;work:12;fib:21 1", "stacks: second");
+	tap_str(st.lines[2], "main:5;work:13;fib:22;fib:22;fib:21 1", "stacks: recursive one, root first");
+
+	memset(&st, 0, sizeof(st));
+	aggregate_walk_stacks(a, &q, collect, &st);
+	qsort(st.lines, (size_t)st.n, sizeof(st.lines[0]), cmp_str);
+	tap_is(st.n, 2, "stacks of tid 100: 2");
+	tap_str(st.lines[0], "main:5;work:12 1", "stacks of tid 100: own count only");
+
+	aggregate_window_start(a);
+	sample(a, 100, THREAD_RUNNING, 0, "3:21 2:12 1:5");
+	q.tid = 0;
+	q.window = true;
+	memset(&st, 0, sizeof(st));
+	aggregate_walk_stacks(a, &q, collect, &st);
+	tap_is(st.n, 1, "window stacks: 1");
+	tap_str(st.lines[0], "main:5;work:12;fib:21 1", "window stacks: only the window's count");
+	aggregate_destroy(a);
+}
+
+static void test_modes(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct agg_summary s;
+
+	tap_str(aggregate_mode_name(AGG_MODE_WALL), "wall", "mode name wall");
+	tap_str(aggregate_mode_name(AGG_MODE_CPU), "cpu", "mode name cpu");
+	tap_str(aggregate_mode_name(AGG_MODE_GIL), "gil", "mode name gil");
+	feed_stream(a);
+	aggregate_summary(a, false, &s);
+	tap_is(s.counted, 5, "wall: every sample counted");
+	tap_is(own_of(a, NULL, "work"), 2, "wall: work own 2");
+	tap_is(own_of(a, NULL, "main"), 1, "wall: main own 1 (idle sample)");
+	tap_is(total_of(a, NULL, "main"), 5, "wall: main total 5");
+	tap_is(total_of(a, NULL, "work"), 4, "wall: work total 4");
+
+	aggregate_set_mode(a, AGG_MODE_GIL);
+	tap_is(aggregate_mode(a), AGG_MODE_GIL, "set_mode switches");
+	tap_is(own_of(a, NULL, "work"), -1, "set_mode resets counts");
+	feed_stream(a);
+	aggregate_summary(a, false, &s);
+	tap_is(s.counted, 2, "gil: 2 samples holding the GIL");
+	tap_is(own_of(a, NULL, "work"), 1, "gil: work own 1");
+	tap_is(own_of(a, NULL, "fib"), 1, "gil: fib own 1");
+	tap_is(total_of(a, NULL, "main"), 2, "gil: main total 2");
+	aggregate_destroy(a);
+}
+
+static void test_threads(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_thread_row *tr;
+	struct agg_query q = { .tid = 200 };
+	struct agg_func_row *fr;
+	size_t n;
+
+	feed_stream(a);
+	n = aggregate_threads(a, NULL, &tr);
+	tap_is(n, 2, "threads: 2");
+	tap_ok(n == 2 && tr[0].tid == 100 && !strcmp(tr[0].name, "MainThread") &&
+	       tr[1].tid == 200 && !strcmp(tr[1].name, "Worker"), "threads: by tid, named");
+	tap_ok(n == 2 && tr[0].cum.samples == 3 && tr[0].cum.counted == 2 &&
+	       tr[0].cum.states[THREAD_RUNNING] == 2 && tr[0].cum.states[THREAD_IDLE] == 1 &&
+	       tr[0].cum.states[THREAD_GIL_WAIT] == 0 && tr[0].cum.holding_gil == 2,
+	       "threads: MainThread counts (all states, whatever the mode)");
+	tap_ok(n == 2 && tr[1].cum.samples == 2 && tr[1].cum.counted == 1 &&
+	       tr[1].cum.states[THREAD_RUNNING] == 1 && tr[1].cum.states[THREAD_GIL_WAIT] == 1 &&
+	       tr[1].cum.holding_gil == 0, "threads: Worker counts");
+	free(tr);
+	n = aggregate_threads(a, &q, &tr);
+	tap_ok(n == 1 && tr[0].tid == 200, "threads: filtered by tid");
+	free(tr);
+
+	n = aggregate_functions(a, &q, &fr);
+	tap_is(n, 3, "tid 200: 3 functions");
+	tap_ok(n == 3 && !strcmp(fr[0].name, "fib") && fr[0].cum.own == 1 &&
+	       near(fr[0].cum.own_pct, 100.0), "tid 200: fib own 1 = 100% of the thread");
+	tap_is(total_of(a, &q, "main"), 1, "tid 200: main total 1");
+	free(fr);
+	q.tid = 100;
+	tap_is(own_of(a, &q, "fib"), 1, "tid 100: fib own 1");
+	tap_is(own_of(a, &q, "work"), 1, "tid 100: work own 1");
+	q.tid = 999;
+	tap_is(aggregate_functions(a, &q, &fr), 0, "unknown tid: no rows");
+	tap_ok(fr == NULL, "unknown tid: NULL rows");
+	aggregate_destroy(a);
+}
+
+static void test_window(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_query w = { .window = true };
+	struct agg_func_row *fr;
+	struct agg_thread_row *tr;
+	struct agg_summary s;
+	size_t n;
+
+	feed_stream(a);
+	tap_is(own_of(a, &w, "fib"), 2, "window before any start = since creation");
+	aggregate_window_start(a);
+	tap_is(aggregate_functions(a, &w, &fr), 0, "fresh window is empty");
+	sample(a, 100, THREAD_RUNNING, GIL, "2:12 1:5");
+	n = aggregate_functions(a, &w, &fr);
+	tap_is(n, 2, "window: 2 functions");
+	tap_ok(n == 2 && !strcmp(fr[0].name, "work") && fr[0].win.own == 1 &&
+	       near(fr[0].win.own_pct, 100.0) && fr[0].cum.own == 2 && near(fr[0].cum.own_pct, 50.0),
+	       "window: work 100% of the window, cumulative 2 = 50%");
+	free(fr);
+	tap_is(own_of(a, NULL, "fib"), 2, "cumulative keeps fib");
+	n = aggregate_threads(a, &w, &tr);
+	tap_ok(n == 1 && tr[0].tid == 100 && tr[0].win.samples == 1 && tr[0].cum.samples == 4,
+	       "window threads: only the sampled one, both views");
+	free(tr);
+	aggregate_summary(a, true, &s);
+	tap_ok(s.samples == 1 && s.counted == 1, "window summary counts");
+	aggregate_window_start(a);
+	aggregate_window_start(a);
+	tap_is(aggregate_functions(a, &w, &fr), 0, "window empty again");
+	tap_is(aggregate_threads(a, &w, &tr), 0, "no thread in the window");
+	aggregate_destroy(a);
+}
+
+static void test_reset_and_filters(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_query q = { .match = "FIB" };
+	struct agg_func_row *fr;
+	struct agg_thread_row *tr;
+	struct agg_summary s;
+	size_t n;
+
+	feed_stream(a);
+	n = aggregate_functions(a, &q, &fr);
+	tap_ok(n == 1 && !strcmp(fr[0].name, "fib") && near(fr[0].cum.own_pct, 200.0 / 3),
+	       "match is case-insensitive; percentages stay of all samples");
+	free(fr);
+	q.match = "app.p";
+	tap_is(aggregate_functions(a, &q, &fr), 3, "match on the file name");
+	free(fr);
+	q.match = "nothing";
+	tap_is(aggregate_functions(a, &q, &fr), 0, "match nothing");
+	q.match = "";
+	q.sort = AGG_SORT_NAME;
+	n = aggregate_functions(a, &q, &fr);
+	tap_ok(n == 3 && !strcmp(fr[0].name, "fib") && !strcmp(fr[1].name, "main") &&
+	       !strcmp(fr[2].name, "work"), "sort by name");
+	free(fr);
+	q.sort = AGG_SORT_TOTAL;
+	n = aggregate_functions(a, &q, &fr);
+	tap_ok(n == 3 && !strcmp(fr[0].name, "work") && !strcmp(fr[1].name, "main") &&
+	       !strcmp(fr[2].name, "fib"), "sort by total (ties by own)");
+	free(fr);
+	q.sort = AGG_SORT_OWN;
+	q.reverse = true;
+	n = aggregate_functions(a, &q, &fr);
+	tap_ok(n == 3 && !strcmp(fr[0].name, "main") && !strcmp(fr[2].name, "fib"),
+	       "reverse own");
+	free(fr);
+	q.sort = AGG_SORT_FILE;
+	q.reverse = false;
+	n = aggregate_functions(a, &q, &fr);
+	tap_ok(n == 3 && !strcmp(fr[0].name, "main") && !strcmp(fr[1].name, "work") &&
+	       !strcmp(fr[2].name, "fib"), "sort by file then line");
+	free(fr);
+
+	aggregate_reset(a);
+	aggregate_summary(a, false, &s);
+	tap_ok(s.samples == 0 && s.counted == 0 && s.rounds == 0, "reset: summary zero");
+	tap_is(aggregate_functions(a, NULL, &fr), 0, "reset: no functions");
+	tap_is(aggregate_threads(a, NULL, &tr), 0, "reset: no threads");
+	sample(a, 200, THREAD_RUNNING, 0, "2:12 4:5");
+	n = aggregate_functions(a, NULL, &fr);
+	tap_ok(n == 2 && !strcmp(fr[0].name, "work") && fr[0].cum.own == 1 &&
+	       near(fr[0].cum.own_pct, 100.0), "reset: names kept, counting restarts");
+	free(fr);
+	n = aggregate_threads(a, NULL, &tr);
+	tap_ok(n == 1 && !strcmp(tr[0].name, "Worker") && tr[0].cum.samples == 1,
+	       "reset: thread names kept");
+	free(tr);
+	aggregate_destroy(a);
+}
+
+static void test_ticks(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	struct agg_summary s;
+	struct tick_rec ex;
+
+	tick(a, 0, 1, 0, 100);
+	tick(a, 10, 2, 1, 150);
+	tick(a, 20, 3, 0, 250);
+	aggregate_summary(a, false, &s);
+	tap_is(s.rounds, 3, "ticks: 3 rounds");
+	tap_is(s.errors, 1, "ticks: errors summed");
+	tap_ok(near(s.round_mean_s, 0.002) && near(s.round_max_s, 0.003), "ticks: mean 2ms max 3ms");
+	tap_ok(near(s.elapsed_s, 0.02) && near(s.achieved_rate_hz, 100.0), "ticks: 100 Hz achieved");
+	tap_ok(near(s.interval_s, 0.01), "interval 10ms");
+	tap_ok(s.gil_switches == 150 && near(s.gil_switch_rate, 7500.0), "ticks: 150 gil switches");
+	aggregate_window_start(a);
+	tick(a, 30, 4, 2, 300);
+	tick(a, 45, 1, 0, 0);
+	aggregate_summary(a, true, &s);
+	tap_is(s.rounds, 2, "window: 2 rounds");
+	tap_is(s.errors, 2, "window: errors");
+	tap_ok(near(s.elapsed_s, 0.025) && near(s.achieved_rate_hz, 80.0),
+	       "window: rate measured from the round before it");
+	tap_ok(near(s.round_max_s, 0.004) && near(s.round_mean_s, 0.0025), "window: durations");
+	tap_is(s.gil_switches, 50, "window: gil switches since the window start");
+	aggregate_summary(a, false, &s);
+	tap_ok(s.rounds == 5 && near(s.achieved_rate_hz, 4 / 0.045), "cumulative rate");
+	tap_ok(!s.target_exited, "not exited");
+	memset(&ex, 0, sizeof(ex));
+	ex.h.type = REC_TARGET_EXIT;
+	ex.h.size = sizeof(ex);
+	ex.exit_status = 3;
+	aggregate_feed(a, &ex.h);
+	aggregate_summary(a, false, &s);
+	tap_ok(s.target_exited && s.exit_status == 3 && s.rounds == 5, "target exit recorded");
+	aggregate_destroy(a);
+}
+
+static void test_odd_records(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct sample_rec *s = (struct sample_rec *)rb;
+	struct agg_func_row *fr;
+	struct agg_summary sum;
+	struct rec_header h = { 77, 0, 8 };
+	size_t n;
+
+	def(a, 1, "main", "app.py", 1);
+	tap_is(sample(a, 1, THREAD_RUNNING, 0, "9:3 1:2"), 0, "undefined func_id accepted");
+	n = aggregate_functions(a, NULL, &fr);
+	tap_ok(n == 2 && !strcmp(fr[0].name, "<func_id 9>") && !strcmp(fr[0].file, "<unknown>"),
+	       "undefined func_id gets a placeholder");
+	free(fr);
+	def(a, 9, "late", "app.py", 30);
+	sample(a, 1, THREAD_RUNNING, 0, "9:31 1:2");
+	tap_is(own_of(a, NULL, "late"), 1, "a later DEFINE takes over the id");
+	tap_is(sample(a, 1, 7, 0, "1:2"), 0, "unknown state accepted");
+	tap_is(sample(a, 1, THREAD_RUNNING, SAMPLE_F_TRUNCATED, ""), 0, "empty stack accepted");
+	aggregate_summary(a, false, &sum);
+	tap_ok(sum.counted == 4 && sum.truncated == 1, "empty stack counted");
+	{
+		struct agg_thread_row *tr;
+
+		n = aggregate_threads(a, NULL, &tr);
+		tap_ok(n == 1 && tr[0].cum.states[THREAD_UNKNOWN] == 1, "state 7 counted as unknown");
+		free(tr);
+	}
+
+	sample(a, 1, THREAD_RUNNING, 0, "1:2 1:2");
+	s->depth = 3;
+	tap_is(aggregate_feed(a, &s->h), PYTOP_EINVAL, "sample shorter than its depth refused");
+	s->h.size = 12;
+	tap_is(aggregate_feed(a, &s->h), PYTOP_EINVAL, "size not a multiple of 8 refused");
+	def(a, 5, "x", "y", 1);
+	((struct func_def_rec *)rb)->name_len = 200;
+	tap_is(aggregate_feed(a, (struct rec_header *)rb), PYTOP_EINVAL,
+	       "define with strings past its end refused");
+	tap_is(aggregate_feed(a, &h), 0, "unknown record type ignored");
+	aggregate_summary(a, false, &sum);
+	tap_ok(sum.bad_records == 3 && sum.samples == 5, "malformed records counted, not fed");
+	aggregate_destroy(a);
+}
+
+static void test_growth(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);
+	struct sample_rec *s = (struct sample_rec *)rb;
+	struct agg_func_row *fr;
+	struct agg_line_row *lr;
+	char name[32];
+	uint32_t i, j;
+	size_t n;
+	int ok = 1;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "f%u", i);
+		def(a, i, name, i % 2 ? "a.py" : "b.py", (int)i);
+	}
+	/* 2000 samples of 200-deep stacks over 50 threads: every function
+	 * appears at least once, many distinct stacks. */
+	for (i = 0; i < 2000; i++) {
+		memset(rb, 0, RB_SIZE);
+		s->h.type = REC_SAMPLE;
+		s->h.size = (uint32_t)(sizeof(*s) + 200 * sizeof(s->frames[0]));
+		s->tid = 1000 + i % 50;
+		s->state = THREAD_RUNNING;
+		s->depth = 200;
+		for (j = 0; j < 200; j++) {
+			s->frames[j].func_id = (i * 200 + j) % 20000;
+			s->frames[j].line = (int32_t)j;
+		}
+		ok &= aggregate_feed(a, &s->h) == 0;
+	}
+	tap_ok(ok, "growth: 2000 deep samples fed");
+	n = aggregate_functions(a, NULL, &fr);
+	tap_is(n, 20000, "growth: 20000 functions");
+	for (i = 0; i < n; i++)
+		ok &= fr[i].cum.total == 20 && fr[i].cum.own == (fr[i].line % 200 == 0 ? 20 : 0);
+	tap_ok(ok, "growth: every function total 20, innermost ones own 20");
+	free(fr);
+	n = aggregate_lines(a, NULL, &lr);
+	tap_is(n, 20000, "growth: 20000 lines");
+	free(lr);
+	aggregate_destroy(a);
+}
+
+int main(void)
+{
+	rb = malloc(RB_SIZE);
+	test_cpu();
+	test_edges();
+	test_stacks();
+	test_modes();
+	test_threads();
+	test_window();
+	test_reset_and_filters();
+	test_ticks();
+	test_odd_records();
+	test_growth();
+	free(rb);
+	return tap_done();
+}

@@ -1,0 +1,393 @@
+/* test_output: the batch writers (text, json, collapsed) on a small known
+ * stream, compared byte for byte; the JSON writer's escaping (quotes,
+ * control characters, non-ASCII, invalid UTF-8), layout and misuse; the
+ * human time format. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "output/collapsed.h"
+#include "output/json.h"
+#include "output/jsonw.h"
+#include "output/snapshot.h"
+#include "output/text.h"
+#include "sampling/aggregate.h"
+#include "sampling/sample.h"
+#include "tap.h"
+
+#define RB_SIZE 4096
+
+static unsigned char *rb;
+
+static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+{
+	struct func_def_rec *d = (struct func_def_rec *)rb;
+	size_t nl = strlen(name), fl = strlen(file);
+
+	memset(rb, 0, RB_SIZE);
+	d->h.type = REC_DEFINE_FUNC;
+	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
+	d->func_id = id;
+	d->firstlineno = line;
+	d->name_len = (uint16_t)nl;
+	d->file_len = (uint16_t)fl;
+	memcpy(d->strings, name, nl);
+	memcpy(d->strings + nl + 1, file, fl);
+	aggregate_feed(a, &d->h);
+}
+
+static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint16_t depth,
+		   uint32_t f0, int32_t l0, uint32_t f1, int32_t l1)
+{
+	struct sample_rec *s = (struct sample_rec *)rb;
+
+	memset(rb, 0, RB_SIZE);
+	s->h.type = REC_SAMPLE;
+	s->h.size = (uint32_t)(sizeof(*s) + depth * sizeof(s->frames[0]));
+	s->tid = tid;
+	s->state = (uint8_t)state;
+	s->flags = (uint8_t)flags;
+	s->depth = depth;
+	s->frames[0].func_id = f0;
+	s->frames[0].line = l0;
+	s->frames[1].func_id = f1;
+	s->frames[1].line = l1;
+	aggregate_feed(a, &s->h);
+}
+
+static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
+{
+	struct thread_rec t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_THREAD;
+	t.h.size = sizeof(t);
+	t.tid = tid;
+	memcpy(t.name, name, strnlen(name, sizeof(t.name)));
+	aggregate_feed(a, &t.h);
+}
+
+/* CPU mode, 10ms interval: 4 of the 6 samples count. */
+static struct aggregate *make_stream(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
+	int i;
+
+	def(a, 1, "main", "app.py", 1);
+	def(a, 2, "say \"hi\"\t", "dir/\xc3\xbcn\xc3\xaf.py", 7);
+	def(a, 3, "work", "app.py", 10);
+	thread_name(a, 10, "Ma\xffin");
+	thread_name(a, 20, "Worker");
+	for (i = 0; i < 3; i++)
+		sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
+	sample(a, 10, THREAD_IDLE, 0, 1, 1, 4, 0, 0);
+	sample(a, 20, THREAD_RUNNING, 0, 2, 3, 12, 1, 3);
+	sample(a, 20, THREAD_GIL_WAIT, 0, 2, 3, 12, 1, 3);
+	return a;
+}
+
+static const struct snapshot_meta meta = {
+	.pid = 4242,
+	.argv = "python3 -c \"x\"",
+	.python = "3.11.4",
+	.duration_s = 0.04,
+	.rate_hz = 100,
+	.achieved_rate_hz = 99.5,
+	.samples = 6,
+	.dropped = 2,
+	.errors = 1,
+	.mode = "cpu",
+	.version = "0.1.0",
+};
+
+typedef int (*writer_fn)(FILE *, const struct aggregate *, const struct snapshot_meta *);
+
+/* Run a writer into memory; returns the malloc'ed output, *rc its result. */
+static char *capture(writer_fn fn, const struct aggregate *a, const struct snapshot_meta *m, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*rc = fn(f, a, m);
+	fclose(f);
+	return buf;
+}
+
+static const char want_text[] =
+	"pytop 0.1.0 - pid 4242, mode cpu\n"
+	"Command:  python3 -c \"x\"\n"
+	"Python:   3.11.4\n"
+	"Duration: 40ms\n"
+	"Samples:  6 (99.5 Hz achieved, 100.0 Hz configured)\n"
+	"Dropped:  2\n"
+	"Errors:   1\n"
+	"\n"
+	"  %Own  %Total  OwnTime  TotalTime  Function (file:line)\n"
+	"  75.0    75.0     30ms       30ms  say \"hi\"? (dir/\xc3\xbcn\xc3\xaf.py:7)\n"
+	"  25.0    25.0     10ms       10ms  work (app.py:10)\n"
+	"   0.0   100.0       0s       40ms  main (app.py:1)\n"
+	"\n"
+	"     TID  Name              Samples  Running     Idle  GILWait   HasGIL\n"
+	"      10  Ma\xffin                   4    75.0%    25.0%     0.0%    75.0%\n"
+	"      20  Worker                  2    50.0%     0.0%    50.0%     0.0%\n";
+
+static const char want_json[] =
+	"{\n"
+	"  \"pytop\": \"0.1.0\",\n"
+	"  \"target\": {\n"
+	"    \"pid\": 4242,\n"
+	"    \"python\": \"3.11.4\",\n"
+	"    \"argv\": \"python3 -c \\\"x\\\"\"\n"
+	"  },\n"
+	"  \"duration_s\": 0.04,\n"
+	"  \"samples\": 6,\n"
+	"  \"rate_hz\": 100,\n"
+	"  \"achieved_rate_hz\": 99.5,\n"
+	"  \"dropped\": 2,\n"
+	"  \"errors\": 1,\n"
+	"  \"mode\": \"cpu\",\n"
+	"  \"functions\": [\n"
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, "
+	"\"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, "
+	"\"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
+	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, "
+	"\"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
+	"  ],\n"
+	"  \"lines\": [\n"
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"own\": 3, \"own_pct\": 75},\n"
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"own\": 1, \"own_pct\": 25}\n"
+	"  ],\n"
+	"  \"threads\": [\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, "
+	"\"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, "
+	"\"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0}\n"
+	"  ]\n"
+	"}\n";
+
+static const char want_collapsed[] =
+	"main (app.py:3);say \"hi\"? (dir/\xc3\xbcn\xc3\xaf.py:8) 3\n"
+	"main (app.py:3);work (app.py:12) 1\n";
+
+static void test_writers(void)
+{
+	struct aggregate *a = make_stream();
+	struct aggregate *empty = aggregate_create(AGG_MODE_CPU, 10000000);
+	char *out;
+	int rc;
+
+	out = capture(text_write, a, &meta, &rc);
+	tap_is(rc, 0, "text_write succeeds");
+	tap_str(out, want_text, "text output exact");
+	free(out);
+	out = capture(json_write, a, &meta, &rc);
+	tap_is(rc, 0, "json_write succeeds");
+	tap_str(out, want_json, "json output exact");
+	free(out);
+	out = capture(collapsed_write, a, &meta, &rc);
+	tap_is(rc, 0, "collapsed_write succeeds");
+	tap_str(out, want_collapsed, "collapsed output exact (counted samples only, sorted)");
+	free(out);
+
+	out = capture(text_write, empty, &meta, &rc);
+	tap_ok(rc == 0 && strstr(out, "(no samples)\n"), "text: empty aggregate");
+	free(out);
+	out = capture(json_write, empty, &meta, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"functions\": [],\n  \"lines\": [],\n  \"threads\": []\n}\n"),
+	       "json: empty arrays");
+	free(out);
+	out = capture(collapsed_write, empty, &meta, &rc);
+	tap_ok(rc == 0 && strcmp(out, "") == 0, "collapsed: empty aggregate writes nothing");
+	free(out);
+	aggregate_destroy(a);
+	aggregate_destroy(empty);
+}
+
+/* jsonw_escape of n bytes into a string. */
+static char *esc(const char *s, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	jsonw_escape(f, s, n);
+	fclose(f);
+	return buf;
+}
+
+#define ESC(in, want, what) do { \
+	char *e_ = esc(in, sizeof(in) - 1); \
+	tap_str(e_, want, what); \
+	free(e_); \
+} while (0)
+
+static void test_escape(void)
+{
+	ESC("plain", "\"plain\"", "plain ASCII");
+	ESC("a\"b\\c/", "\"a\\\"b\\\\c/\"", "quote and backslash");
+	ESC("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"", "short escapes");
+	ESC("\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"", "other control characters as \\u00XX");
+	ESC("a\0b", "\"a\\u0000b\"", "NUL inside a counted string");
+	ESC("\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d\"",
+	    "valid 2, 3 and 4 byte UTF-8 passed through");
+	ESC("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"", "U+FFFF and U+10FFFF");
+	ESC("a\xff" "b", "\"a\xef\xbf\xbd" "b\"", "invalid byte replaced");
+	ESC("\x80", "\"\xef\xbf\xbd\"", "lone continuation byte");
+	ESC("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "overlong 2-byte: two replacements");
+	ESC("\xe0\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "overlong 3-byte");
+	ESC("\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "UTF-16 surrogate refused");
+	ESC("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
+	    "above U+10FFFF refused");
+	ESC("\xe2\x82" "A", "\"\xef\xbf\xbd" "A\"", "truncated sequence: one replacement");
+	ESC("x\xe2\x82", "\"x\xef\xbf\xbd\"", "truncated at the end of the string");
+	ESC("\xf0\x9f\x90", "\"\xef\xbf\xbd\"", "truncated 4-byte sequence");
+}
+
+static char *mem_buf;
+static size_t mem_len;
+
+static struct jsonw *mem_writer(FILE **f, int pretty)
+{
+	struct jsonw *w;
+
+	*f = open_memstream(&mem_buf, &mem_len);
+	w = jsonw_new(*f);
+	jsonw_set_pretty(w, pretty);
+	return w;
+}
+
+static void test_writer(void)
+{
+	struct jsonw *w;
+	FILE *f;
+	int rc, i;
+
+	w = mem_writer(&f, 0);
+	jsonw_begin_object(w);
+	jsonw_key(w, "a");
+	jsonw_int(w, -5);
+	jsonw_key(w, "b");
+	jsonw_begin_array(w);
+	jsonw_uint(w, UINT64_MAX);
+	jsonw_double(w, 0.5);
+	jsonw_double(w, 1.0 / 0.0);
+	jsonw_bool(w, true);
+	jsonw_bool(w, false);
+	jsonw_null(w);
+	jsonw_string(w, NULL);
+	jsonw_string_len(w, "xyz", 2);
+	jsonw_begin_object(w);
+	jsonw_end_object(w);
+	jsonw_begin_array(w);
+	jsonw_end_array(w);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, 0, "compact: no error");
+	tap_str(mem_buf, "{\"a\":-5,\"b\":[18446744073709551615,0.5,null,true,false,null,null,\"xy\",{},[]]}",
+		"compact layout");
+	free(mem_buf);
+
+	w = mem_writer(&f, 1);
+	jsonw_begin_object(w);
+	jsonw_key(w, "x");
+	jsonw_begin_array(w);
+	jsonw_int(w, 1);
+	jsonw_int(w, 2);
+	jsonw_end_array(w);
+	jsonw_key(w, "y");
+	jsonw_begin_object(w);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, 0, "pretty 1: no error");
+	tap_str(mem_buf, "{\n  \"x\": [1, 2],\n  \"y\": {}\n}", "pretty 1 layout");
+	free(mem_buf);
+
+	/* Deep nesting grows the container stack. */
+	w = mem_writer(&f, 0);
+	for (i = 0; i < 100; i++)
+		jsonw_begin_array(w);
+	for (i = 0; i < 100; i++)
+		jsonw_end_array(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_ok(rc == 0 && mem_len == 200 && mem_buf[99] == '[' && mem_buf[100] == ']',
+	       "100 nested arrays");
+	free(mem_buf);
+
+	w = mem_writer(&f, 0);
+	jsonw_begin_object(w);
+	jsonw_int(w, 1);
+	jsonw_end_object(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, PYTOP_EINVAL, "value without a key is misuse");
+	free(mem_buf);
+
+	w = mem_writer(&f, 0);
+	jsonw_begin_array(w);
+	jsonw_key(w, "k");
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, PYTOP_EINVAL, "key in an array is misuse");
+	free(mem_buf);
+
+	w = mem_writer(&f, 0);
+	jsonw_begin_object(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, PYTOP_EINVAL, "unclosed object is misuse");
+	free(mem_buf);
+
+	w = mem_writer(&f, 0);
+	jsonw_begin_array(w);
+	jsonw_end_object(w);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, PYTOP_EINVAL, "mismatched close is misuse");
+	free(mem_buf);
+
+	w = mem_writer(&f, 0);
+	jsonw_int(w, 1);
+	jsonw_int(w, 2);
+	rc = jsonw_free(w);
+	fclose(f);
+	tap_is(rc, PYTOP_EINVAL, "two top-level values is misuse");
+	free(mem_buf);
+}
+
+static void test_time(void)
+{
+	static const struct {
+		double s;
+		const char *want;
+	} cases[] = {
+		{ 0, "0s" }, { -1, "0s" }, { 0.0000004, "0s" }, { 0.000850, "850us" },
+		{ 0.0009996, "1.0ms" }, { 0.0045, "4.5ms" }, { 0.00996, "10ms" }, { 0.045, "45ms" },
+		{ 0.9996, "1.00s" }, { 1.234, "1.23s" }, { 59.996, "1m00s" }, { 125, "2m05s" },
+		{ 3599.6, "1h00m" }, { 3720, "1h02m" }, { 360000, "100h00m" },
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tap_str(text_format_time(buf, sizeof(buf), cases[i].s), cases[i].want,
+			"time %g", cases[i].s);
+}
+
+int main(void)
+{
+	rb = malloc(RB_SIZE);
+	test_writers();
+	test_escape();
+	test_writer();
+	test_time();
+	free(rb);
+	return tap_done();
+}

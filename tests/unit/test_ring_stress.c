@@ -1,0 +1,183 @@
+/* test_ring_stress: one producer and one consumer thread hammer the ring
+ * with variable-size records carrying sequence numbers and checksummed
+ * payloads; every record must arrive intact and in order, and
+ * pushed == received + dropped. Also built with -fsanitize=thread.
+ * PYTOP_STRESS_N overrides the number of records per phase. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampling/ring.h"
+#include "sampling/sample.h"
+#include "tap.h"
+
+#define MAX_REC 1024
+
+struct stress_rec {
+	struct rec_header h;
+	uint64_t seq;
+	uint64_t sum;
+	uint64_t payload[];
+};
+
+struct run {
+	struct ring *r;
+	uint64_t n;             /* records to offer */
+	int lossless;           /* producer retries instead of dropping */
+	_Atomic int done;
+	/* producer results */
+	uint64_t offered, accepted, failed_pushes;
+	/* consumer results */
+	uint64_t received, gaps, bad, disorder;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t rec_size(uint64_t seq)
+{
+	/* 24 .. MAX_REC bytes, mostly small like real samples. */
+	uint64_t m = mix(seq);
+	uint32_t words = (m & 7) == 0 ? (uint32_t)(m >> 8) % (MAX_REC / 8 - 3) : (uint32_t)(m >> 8) % 24;
+
+	return (uint32_t)sizeof(struct stress_rec) + 8 * words;
+}
+
+static void *producer(void *arg)
+{
+	struct run *run = arg;
+	struct stress_rec *rec = malloc(MAX_REC);
+	uint64_t seq;
+
+	for (seq = 1; seq <= run->n; seq++) {
+		uint32_t size = rec_size(seq), words = (uint32_t)(size - sizeof(*rec)) / 8, i;
+		uint64_t sum = seq;
+
+		rec->h.type = REC_SAMPLE;
+		rec->h.pad = 0;
+		rec->h.size = size;
+		rec->seq = seq;
+		for (i = 0; i < words; i++) {
+			rec->payload[i] = mix(seq * 1000003u + i);
+			sum = sum * 31 + rec->payload[i];
+		}
+		rec->sum = sum;
+		run->offered++;
+		while (!ring_push(run->r, &rec->h)) {
+			run->failed_pushes++;
+			if (!run->lossless)
+				break;
+			sched_yield();
+		}
+	}
+	free(rec);
+	atomic_store_explicit(&run->done, 1, memory_order_release);
+	return NULL;
+}
+
+static void consume(struct run *run, const struct stress_rec *rec, long n, uint64_t *last)
+{
+	uint32_t words = (uint32_t)(n - (long)sizeof(*rec)) / 8, i;
+	uint64_t sum = rec->seq;
+
+	run->received++;
+	if (rec->h.type != REC_SAMPLE || rec->h.size != (uint32_t)n || rec->h.size != rec_size(rec->seq)) {
+		run->bad++;
+		return;
+	}
+	for (i = 0; i < words; i++) {
+		if (rec->payload[i] != mix(rec->seq * 1000003u + i))
+			run->bad++;
+		sum = sum * 31 + rec->payload[i];
+	}
+	if (sum != rec->sum)
+		run->bad++;
+	if (rec->seq <= *last)
+		run->disorder++;
+	else
+		run->gaps += rec->seq - *last - 1;
+	*last = rec->seq;
+}
+
+static void *consumer(void *arg)
+{
+	struct run *run = arg;
+	struct stress_rec *buf = malloc(MAX_REC);
+	uint64_t last = 0;
+	long n;
+
+	for (;;) {
+		n = ring_pop(run->r, buf, MAX_REC);
+		if (n > 0) {
+			consume(run, buf, n, &last);
+			continue;
+		}
+		if (n < 0) {
+			run->bad++;
+			break;
+		}
+		if (atomic_load_explicit(&run->done, memory_order_acquire)) {
+			while ((n = ring_pop(run->r, buf, MAX_REC)) > 0)
+				consume(run, buf, n, &last);
+			break;
+		}
+		sched_yield();
+	}
+	free(buf);
+	/* Records lost at the tail end count as gaps too. */
+	run->gaps += run->n - last;
+	return NULL;
+}
+
+static void phase(uint64_t n, size_t cap, int lossless)
+{
+	struct run run;
+	pthread_t pt, ct;
+	const char *what = lossless ? "lossless" : "lossy";
+
+	memset(&run, 0, sizeof(run));
+	run.r = ring_create(cap);
+	run.n = n;
+	run.lossless = lossless;
+	atomic_init(&run.done, 0);
+	pthread_create(&ct, NULL, consumer, &run);
+	pthread_create(&pt, NULL, producer, &run);
+	pthread_join(pt, NULL);
+	pthread_join(ct, NULL);
+
+	tap_is(run.bad, 0, "%s: every record intact (%llu received)", what,
+	       (unsigned long long)run.received);
+	tap_is(run.disorder, 0, "%s: records in order", what);
+	tap_is(ring_pushed(run.r), run.received, "%s: pushed == received", what);
+	tap_is(ring_dropped(run.r), run.failed_pushes, "%s: drop counter == failed pushes", what);
+	if (lossless) {
+		tap_is(run.received, n, "%s: all %llu records arrived", what, (unsigned long long)n);
+	} else {
+		tap_is(run.received + ring_dropped(run.r), run.offered,
+		       "%s: offered == received + dropped (%llu dropped)", what,
+		       (unsigned long long)ring_dropped(run.r));
+		tap_is(run.gaps, ring_dropped(run.r), "%s: missing sequence numbers == dropped", what);
+	}
+	ring_destroy(run.r);
+}
+
+int main(void)
+{
+	const char *env = getenv("PYTOP_STRESS_N");
+	uint64_t n = env ? strtoull(env, NULL, 10) : 2000000;
+
+	phase(n, 4096, 0);
+	phase(n / 4, 2048, 1);
+	phase(n, 1 << 16, 0);
+	return tap_done();
+}
