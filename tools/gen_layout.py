@@ -107,6 +107,8 @@ FIELDS = [
                         (since((3, 10)), "offsetof(PyCodeObject, co_linetable)")]),
     ("code_argcount", [(ALL, "offsetof(PyCodeObject, co_argcount)")]),
     ("code_varnames", [(PRE311, "offsetof(PyCodeObject, co_varnames)")]),
+    ("code_nlocals", [(PRE311, "offsetof(PyCodeObject, co_nlocals)")]),
+    ("code_cellvars", [(PRE311, "offsetof(PyCodeObject, co_cellvars)")]),
     ("code_code_adaptive", [(FROM311, "offsetof(PyCodeObject, co_code_adaptive)")]),
     ("code_firsttraceable", [(FROM311, "offsetof(PyCodeObject, _co_firsttraceable)")]),
 
@@ -133,6 +135,7 @@ FIELDS = [
     ("long_digit", [(since((3, 8), (3, 11)), "offsetof(PyLongObject, ob_digit)"),
                     (since((3, 12)), "offsetof(PyLongObject, long_value.ob_digit)")]),
     ("long_digit_bits", [(ALL, "PyLong_SHIFT")]),
+    ("cell_ref", [(ALL, "offsetof(PyCellObject, ob_ref)")]),
     ("module_dict", [(ALL, "offsetof(PyModuleObject, md_dict)")]),
 
     ("dict_used", [(ALL, "offsetof(PyDictObject, ma_used)")]),

@@ -98,6 +98,8 @@ struct py_layout {
 	int32_t code_linetable;     /* co_lnotab (3.8-3.9) / co_linetable (3.10+) */
 	int32_t code_argcount;
 	int32_t code_varnames;      /* co_varnames tuple (3.8-3.10) */
+	int32_t code_nlocals;       /* 3.8-3.10 */
+	int32_t code_cellvars;      /* co_cellvars tuple (3.8-3.10) */
 	int32_t code_code_adaptive; /* first instruction (3.11+) */
 	int32_t code_firsttraceable; /* 3.11+ */
 
@@ -119,12 +121,13 @@ struct py_layout {
 	int32_t unicode_compact_shift;
 	int32_t unicode_ascii_shift;
 
-	/* PyBytesObject, PyTupleObject, PyLongObject, PyModuleObject */
+	/* PyBytesObject, PyTupleObject, PyLongObject, PyCellObject, PyModuleObject */
 	int32_t bytes_sval;
 	int32_t tuple_item;
 	int32_t long_size;            /* ob_size (3.8-3.11) or lv_tag (3.12+) */
 	int32_t long_digit;
 	int32_t long_digit_bits;
+	int32_t cell_ref;
 	int32_t module_dict;
 
 	/* PyDictObject and its keys/values */

@@ -33,6 +33,7 @@ struct func_entry {
 	struct func_info info;
 	uint8_t valid;            /* 0: not a code object */
 	uint8_t self_kind;
+	int32_t self_cell;        /* 3.8-3.10: localsplus slot of self's cell, or -1 */
 	int32_t firsttraceable;   /* 3.11+ */
 	uint32_t code_bytes;      /* 3.11+: size of the instruction stream */
 	const uint8_t *lt;
@@ -148,6 +149,27 @@ static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64
 	}
 }
 
+/* 3.8-3.10: when the first argument is captured by a closure it lives in a
+ * cell (the argument slot is cleared); the cell's localsplus slot, or -1. */
+static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, const char *arg)
+{
+	const struct py_layout *L = &t->L;
+	uint64_t cells = u64_at(cb, L->code_cellvars), item;
+	int64_t n;
+	char name[16];
+
+	if (!cells || mem_read(t->pid, cells + (uint64_t)L->var_size, &n, sizeof n) < 0 || n <= 0 || n > 256)
+		return -1;
+	for (int64_t i = 0; i < n; i++) {
+		if (mem_read_ptr(t->pid, cells + (uint64_t)L->tuple_item + 8 * (uint64_t)i, &item) < 0 ||
+		    obj_read_string(t, item, name, sizeof name) < 0)
+			return -1;
+		if (strcmp(name, arg) == 0)
+			return i32_at(cb, L->code_nlocals) + (int32_t)i;
+	}
+	return -1;
+}
+
 /* Fill a new entry for the code object at code (type 0). */
 static int func_load(struct py_target *t, struct stack_cache *c, struct func_entry *e, uint64_t code)
 {
@@ -176,6 +198,7 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 		e->firsttraceable = i32_at(cb, L->code_firsttraceable);
 		e->code_bytes = (uint32_t)u64_at(cb, L->var_size) * 2;
 	}
+	e->self_cell = -1;
 	if (L->code_varnames >= 0 && i32_at(cb, L->code_argcount) > 0) {
 		uint64_t first;
 		char arg[16];
@@ -183,6 +206,8 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 		    obj_read_string(t, first, arg, sizeof arg) == 0)
 			e->self_kind = strcmp(arg, "self") == 0 ? SELF_INSTANCE :
 				       strcmp(arg, "cls") == 0 ? SELF_CLASS : SELF_NONE;
+		if (e->self_kind != SELF_NONE)
+			e->self_cell = self_cell_slot(t, cb, arg);
 	}
 
 	uint64_t lt = u64_at(cb, L->code_linetable);
@@ -318,6 +343,16 @@ static size_t frame_read_size(const struct py_layout *L)
 	return (size_t)m;
 }
 
+/* The object in the cell stored at slot_addr, or 0. */
+static uint64_t cell_contents(struct py_target *t, uint64_t slot_addr)
+{
+	uint64_t cell, obj;
+	if (mem_read_ptr(t->pid, slot_addr, &cell) < 0 || !cell ||
+	    mem_read_ptr(t->pid, cell + (uint64_t)t->L.cell_ref, &obj) < 0)
+		return 0;
+	return obj;
+}
+
 /* Walk PyFrameObjects (3.8-3.10). */
 static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
 {
@@ -340,8 +375,12 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 			return PYTOP_ECORRUPT;
 		int lasti = i32_at(f, L->frame_lasti);
 		int line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
-		if (e->self_kind != SELF_NONE)
-			e = func_get_method(w->t, w->c, e, u64_at(f, L->frame_localsplus));
+		if (e->self_kind != SELF_NONE) {
+			uint64_t first = u64_at(f, L->frame_localsplus);
+			if (!first && e->self_cell >= 0)
+				first = cell_contents(w->t, cur + (uint64_t)L->frame_localsplus + 8 * (uint64_t)e->self_cell);
+			e = func_get_method(w->t, w->c, e, first);
+		}
 		frames[depth].func = &e->info;
 		frames[depth].line = line;
 		depth++;

@@ -124,7 +124,7 @@ static void print_text(FILE *out, struct py_target *t, struct dump_thread *th, i
 	char cmd[4096] = "";
 	proc_cmdline(t->pid, cmd, sizeof cmd);
 	fprintf(out, "Process %d: %s\n", (int)t->pid, cmd);
-	fprintf(out, "Python v%s (%s)\n", t->version, t->binary);
+	fprintf(out, "Python v%s\n", t->version);
 	for (int i = 0; i < n; i++) {
 		fprintf(out, "\nThread %d \"%s\" (%s)\n", (int)th[i].tid, th[i].name, th[i].state);
 		for (int k = 0; k < th[i].depth; k++)

@@ -25,24 +25,41 @@ void jsonw_set_pretty(struct jsonw *w, int depth);
  * PYTOP_EIO if f reported an error. */
 int jsonw_free(struct jsonw *w);
 
-/* Open / close an object. */
+/* Open an object. */
 void jsonw_begin_object(struct jsonw *w);
+
+/* Close the innermost object. */
 void jsonw_end_object(struct jsonw *w);
 
-/* Open / close an array. */
+/* Open an array. */
 void jsonw_begin_array(struct jsonw *w);
+
+/* Close the innermost array. */
 void jsonw_end_array(struct jsonw *w);
 
 /* The key of the next member of the current object. */
 void jsonw_key(struct jsonw *w, const char *key);
 
-/* Values. A NULL string writes null; non-finite doubles write null. */
+/* A string value (NUL-terminated); NULL writes null. */
 void jsonw_string(struct jsonw *w, const char *s);
+
+/* A string value of n bytes (may hold NULs); NULL writes null. */
 void jsonw_string_len(struct jsonw *w, const char *s, size_t n);
+
+/* A signed integer value. */
 void jsonw_int(struct jsonw *w, int64_t v);
+
+/* An unsigned integer value. */
 void jsonw_uint(struct jsonw *w, uint64_t v);
+
+/* A number (10 significant digits, '.' whatever the locale); NaN and
+ * infinities write null. */
 void jsonw_double(struct jsonw *w, double v);
+
+/* true or false. */
 void jsonw_bool(struct jsonw *w, bool v);
+
+/* null. */
 void jsonw_null(struct jsonw *w);
 
 /* Write s[0..n) to f as a quoted, escaped JSON string. */

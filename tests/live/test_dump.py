@@ -23,7 +23,9 @@ and checks, one TAP point per (interpreter, aspect):
   json: each thread's state ("running" for the busy thread, else "sleeping")
   json: frames of thread <role>: name, file, line, innermost first, exactly
         (one point per thread role)
-  text: exit status 0; line 1 `Process PID: <cmdline>`, line 2 `Python vX.Y.Z`
+  text: exit status 0
+  text: line 1 is `Process PID: <cmdline>` (argv joined by spaces)
+  text: line 2 is `Python vX.Y.Z`
   text: per thread a blank line, `Thread TID "NAME" (STATE)` and one line
         `    NAME (FILE:LINE)` per frame, the same data as the truth
   the target is still alive and not stopped after the dumps
@@ -315,11 +317,15 @@ def check_text(tap, label, target, run):
     if lines and lines[-1] == "":
         lines.pop()
 
-    def header():
-        want = ["Process %d: %s" % (truth["pid"], target.cmdline()),
-                "Python v%s" % truth["python"]]
-        return lines[:2] == want, diff(want, lines[:2])
-    check(tap, "%s: text header (Process, Python lines)" % label, header)
+    def header_line(index, want):
+        def compare():
+            got = lines[index] if len(lines) > index else None
+            return got == want, ["expected %r" % want, "got      %r" % got]
+        return compare
+    check(tap, "%s: text line 1: Process PID: cmdline" % label,
+          header_line(0, "Process %d: %s" % (truth["pid"], target.cmdline())))
+    check(tap, "%s: text line 2: Python vX.Y.Z" % label,
+          header_line(1, "Python v%s" % truth["python"]))
 
     def blocks():
         diags = []

@@ -168,7 +168,10 @@ def error_case(tap, description, result, checks, exit_status=None):
     problems = clean_failure(result, exit_status)
     if not result.timed_out and (result.rc or 0) >= 0:
         problems.extend(what for ok, what in checks if not ok)
-    return tap.ok(not problems, description, problems + result.describe())
+    passed = tap.ok(not problems, description, problems + result.describe())
+    if passed:
+        tap.diag("message: %s" % message(result))
+    return passed
 
 
 def free_pid():
