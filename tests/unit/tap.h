@@ -10,6 +10,7 @@
 static int tap_n, tap_failed;
 
 /* Report one test point; returns cond. */
+__attribute__((format(printf, 2, 3)))
 static inline int tap_ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
