@@ -30,6 +30,7 @@ exactly one line on stderr, starting with `pytop: `, that says what is wrong:
 import json
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -247,6 +248,7 @@ def test_no_permission(tap, pytop):
 def test_exiting_target(tap, pytop, interp, rng):
     ok_runs = clean_errors = zombie_runs = runs = 0
     problems = []
+    messages = {}
     seeds = [rng.randrange(1 << 30) for _ in range(TARGETS_PER_PYTHON)]
     for seed in seeds:
         proc = start_ready([interp.path, "-c", CHURN, str(seed)])
@@ -270,6 +272,8 @@ def test_exiting_target(tap, pytop, interp, rng):
                     ok_runs += 1
                 else:
                     clean_errors += 1
+                    kind = re.sub(r"\d+", "N", message(result))
+                    messages[kind] = messages.get(kind, 0) + 1
                 if state in ("Z", None):
                     break
         finally:
@@ -280,6 +284,8 @@ def test_exiting_target(tap, pytop, interp, rng):
                interp.label, runs, ok_runs, clean_errors, zombie_runs,
                ",".join(map(str, seeds))),
            problems[:80])
+    for kind, count in sorted(messages.items(), key=lambda m: -m[1]):
+        tap.diag("  %dx %s" % (count, kind))
 
 
 def process_state(pid):
