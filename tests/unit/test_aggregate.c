@@ -370,7 +370,7 @@ static void test_threads(void)
 	n = aggregate_functions(a, &q, &fr);
 	tap_is(n, 3, "tid 200: 3 functions");
 	tap_ok(n == 3 && !strcmp(fr[0].name, "fib") && fr[0].cum.own == 1 &&
-	       near(fr[0].cum.own_pct, 100.0), "tid 200: fib own 1 = 100% of the thread");
+	       near(fr[0].cum.own_pct, 100.0), "tid 200: fib own 1 = 100%% of the thread");
 	tap_is(total_of(a, &q, "main"), 1, "tid 200: main total 1");
 	free(fr);
 	q.tid = 100;
@@ -400,7 +400,7 @@ static void test_window(void)
 	tap_is(n, 2, "window: 2 functions");
 	tap_ok(n == 2 && !strcmp(fr[0].name, "work") && fr[0].win.own == 1 &&
 	       near(fr[0].win.own_pct, 100.0) && fr[0].cum.own == 2 && near(fr[0].cum.own_pct, 50.0),
-	       "window: work 100% of the window, cumulative 2 = 50%");
+	       "window: work 100%% of the window, cumulative 2 = 50%%");
 	free(fr);
 	tap_is(own_of(a, NULL, "fib"), 2, "cumulative keeps fib");
 	n = aggregate_threads(a, &w, &tr);
