@@ -127,6 +127,7 @@ void session_stop(struct session *s)
 	s->stopped = true;
 	s->stop_ns = session_now_ns();
 	if (s->sampler) {
+		sampler_get_stats(s->sampler, &s->last);
 		sampler_stop(s->sampler);
 		s->sampler = NULL;
 	}
@@ -150,6 +151,11 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 	m->errors = sum.errors;
 	m->mode = aggregate_mode_name(aggregate_mode(s->agg));
 	m->version = PACKAGE_VERSION;
+	struct sampler_stats st = s->last;
+	if (s->sampler)
+		sampler_get_stats(s->sampler, &st);
+	m->sampler_cpu_s = (double)st.cpu_ns / 1e9;
+	m->reads = st.reads;
 }
 
 int session_write(struct session *s, int format, const char *path, char *err, size_t errcap)

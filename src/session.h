@@ -29,6 +29,7 @@ struct session {
 	char python[32];
 	uint64_t start_ns, stop_ns;
 	bool stopped;
+	struct sampler_stats last;  /* the sampler's counters when it stopped */
 	void *recbuf;
 };
 

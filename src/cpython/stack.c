@@ -25,6 +25,7 @@
 #define FRAME_BUF 512             /* bytes read per frame */
 #define TSTATE_BUF 1024
 #define CODE_READ 256
+#define LINE_MEMO 4               /* per function: recently decoded offsets */
 
 enum self_kind { SELF_NONE, SELF_INSTANCE, SELF_CLASS };
 
@@ -38,6 +39,7 @@ struct func_entry {
 	uint32_t code_bytes;      /* 3.11+: size of the instruction stream */
 	const uint8_t *lt;
 	uint32_t lt_len;
+	int32_t memo_addr[LINE_MEMO], memo_line[LINE_MEMO]; /* recent offset -> line */
 };
 
 struct spec_entry {
@@ -247,16 +249,14 @@ static struct func_entry *func_get(struct py_target *t, struct stack_cache *c, u
 	return e;
 }
 
-/* The entry for a method of 3.8-3.10, named Type.name after self / cls. */
+/* The entry for a method of 3.8-3.10, named Type.name after the type of
+ * its self (or its cls). */
 static struct func_entry *func_get_method(struct py_target *t, struct stack_cache *c,
-					  struct func_entry *base, uint64_t first_arg)
+					  struct func_entry *base, uint64_t type)
 {
-	uint64_t type = first_arg;
 	char tname[128], name[NAME_MAX_BYTES];
 
-	if (!first_arg)
-		return base;
-	if (base->self_kind == SELF_INSTANCE && obj_type(t, first_arg, &type) < 0)
+	if (!type)
 		return base;
 	struct func_entry *e = func_slot(c, base->code, type);
 	if (e->code)
@@ -273,12 +273,21 @@ static struct func_entry *func_get_method(struct py_target *t, struct stack_cach
 	return e;
 }
 
-static int line_of(const struct py_layout *L, const struct func_entry *e, int addr)
+/* The line at byte offset addr; callers' frames sit at the same offset
+ * sample after sample, so a few recent answers are remembered. */
+static int line_of(const struct py_layout *L, struct func_entry *e, int addr)
 {
 	if (addr < 0 || !e->lt)
 		return e->info.firstlineno;
+	int slot = (addr >> 1) & (LINE_MEMO - 1);
+	if (e->memo_addr[slot] == addr + 1)
+		return e->memo_line[slot];
 	int line = linetable_line(L->linetable, e->lt, e->lt_len, e->info.firstlineno, addr);
-	return line < 0 ? e->info.firstlineno : line;
+	if (line < 0)
+		line = e->info.firstlineno;
+	e->memo_addr[slot] = addr + 1;
+	e->memo_line[slot] = line;
+	return line;
 }
 
 static struct spec_entry *spec_get(struct stack_cache *c, uint64_t tstate)
@@ -312,14 +321,16 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	int i = w->n;
 	if (i >= CHAIN_MAX)
 		return NULL;
-	for (int k = 0; k < i; k++)
-		if (w->new_addr[k] == addr)
-			return NULL;   /* a cycle: the stack changed under us */
 	w->new_addr[i] = addr;
 	w->new_size[i] = (uint16_t)size;
 	w->n++;
+	/* While the chain follows the guess its addresses are distinct (the
+	 * guess was checked when recorded); past that, check for a cycle. */
 	if (i < w->spec_ok && w->spec->addr[i] == addr && w->spec->size[i] >= size)
 		return w->c->fbuf[i];
+	for (int k = 0; k < i; k++)
+		if (w->new_addr[k] == addr)
+			return NULL;   /* a cycle: the stack changed under us */
 	w->spec_ok = i;
 	if (mem_read(w->t->pid, addr, w->c->fbuf[i], size) < 0)
 		return NULL;
@@ -353,13 +364,45 @@ static uint64_t cell_contents(struct py_target *t, uint64_t slot_addr)
 	return obj;
 }
 
+/* Name 3.8-3.10 method frames after their class: the types of all the
+ * frames' self arguments are fetched in one batched read. */
+static void name_methods(struct walk *w, struct stack_frame *frames, int depth,
+			 struct func_entry **bases, const uint64_t *first_args)
+{
+	struct py_target *t = w->t;
+	uint64_t types[CHAIN_MAX];
+	int idx[CHAIN_MAX], n = 0;
+
+	for (int i = 0; i < depth; i++) {
+		types[i] = 0;
+		if (!bases[i] || !first_args[i])
+			continue;
+		if (bases[i]->self_kind == SELF_CLASS) {
+			types[i] = first_args[i];
+		} else {
+			w->c->iov[n] = (struct mem_iov){ first_args[i] + (uint64_t)t->L.object_type, &types[i], 8 };
+			idx[n++] = i;
+		}
+	}
+	int got = n ? mem_readv(t->pid, w->c->iov, n) : 0;
+	for (int k = got < 0 ? 0 : got; k < n; k++)
+		types[idx[k]] = 0;   /* unreadable: keep the plain name */
+	for (int i = 0; i < depth; i++)
+		if (types[i])
+			frames[i].func = &func_get_method(t, w->c, bases[i], types[i])->info;
+}
+
 /* Walk PyFrameObjects (3.8-3.10). */
 static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
 {
 	const struct py_layout *L = &w->t->L;
 	size_t fsize = frame_read_size(L);
-	int depth = 0, err;
+	struct func_entry *bases[CHAIN_MAX];
+	uint64_t first_args[CHAIN_MAX];
+	int depth = 0, err, methods = 0;
 
+	if (max > CHAIN_MAX - 1)
+		max = CHAIN_MAX - 1;
 	while (cur) {
 		if (depth == max) {
 			*flags |= STACK_TRUNCATED;
@@ -374,18 +417,23 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 		if (!e->valid)
 			return PYTOP_ECORRUPT;
 		int lasti = i32_at(f, L->frame_lasti);
-		int line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
+		bases[depth] = NULL;
+		first_args[depth] = 0;
 		if (e->self_kind != SELF_NONE) {
 			uint64_t first = u64_at(f, L->frame_localsplus);
 			if (!first && e->self_cell >= 0)
 				first = cell_contents(w->t, cur + (uint64_t)L->frame_localsplus + 8 * (uint64_t)e->self_cell);
-			e = func_get_method(w->t, w->c, e, first);
+			bases[depth] = e;
+			first_args[depth] = first;
+			methods++;
 		}
 		frames[depth].func = &e->info;
-		frames[depth].line = line;
+		frames[depth].line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
 		depth++;
 		cur = u64_at(f, L->frame_back);
 	}
+	if (methods)
+		name_methods(w, frames, depth, bases, first_args);
 	return depth;
 }
 

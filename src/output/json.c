@@ -137,6 +137,17 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 	jsonw_uint(w, m->errors);
 	jsonw_key(w, "mode");
 	jsonw_string(w, m->mode ? m->mode : "");
+	if (m->sampler_cpu_s > 0 && m->samples > 0) {
+		jsonw_key(w, "overhead");
+		jsonw_begin_object(w);
+		jsonw_key(w, "sampler_cpu_s");
+		jsonw_double(w, m->sampler_cpu_s);
+		jsonw_key(w, "us_per_sample");
+		jsonw_double(w, m->sampler_cpu_s * 1e6 / (double)m->samples);
+		jsonw_key(w, "reads_per_sample");
+		jsonw_double(w, (double)m->reads / (double)m->samples);
+		jsonw_end_object(w);
+	}
 	functions(w, agg);
 	lines(w, agg);
 	threads(w, agg);

@@ -18,6 +18,8 @@ struct snapshot_meta {
 	uint64_t errors;
 	const char *mode;           /* "cpu", "wall" or "gil" */
 	const char *version;        /* pytop's version */
+	double sampler_cpu_s;       /* the sampler thread's CPU time (0: unknown, not printed) */
+	uint64_t reads;             /* process_vm_readv calls the sampler made */
 };
 
 #endif

@@ -66,6 +66,9 @@ static void header(FILE *f, const struct snapshot_meta *m)
 		m->samples, m->achieved_rate_hz, m->rate_hz);
 	fprintf(f, "Dropped:  %" PRIu64 "\n", m->dropped);
 	fprintf(f, "Errors:   %" PRIu64 "\n", m->errors);
+	if (m->sampler_cpu_s > 0 && m->samples > 0)
+		fprintf(f, "Overhead: %.1f us sampler CPU and %.2f reads per thread-sample\n",
+			m->sampler_cpu_s * 1e6 / (double)m->samples, (double)m->reads / (double)m->samples);
 }
 
 static void functions(FILE *f, const struct aggregate *agg)

@@ -2,11 +2,16 @@
 #include "target/memory.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "errors.h"
 
 #define BATCH_MAX 256
+#define COALESCE_GAP 2048          /* merge ranges less than this apart */
+#define SPAN_MAX (16u << 10)       /* largest merged span */
+#define SCRATCH_BYTES (64u << 10)
+#define FALLBACK 1                 /* readv_coalesced: use the plain batch */
 
 static _Thread_local uint64_t syscalls;
 
@@ -35,7 +40,8 @@ int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : PYTOP_EREAD;
 }
 
-int mem_readv(pid_t pid, struct mem_iov *iov, int n)
+/* The plain batch: one iovec per range, in order. */
+static int readv_plain(pid_t pid, struct mem_iov *iov, int n)
 {
 	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
 	int done = 0;
@@ -75,6 +81,93 @@ int mem_readv(pid_t pid, struct mem_iov *iov, int n)
 		return done;
 	}
 	return done;
+}
+
+/* Coalesced batch: ranges that lie close together are fetched as one span
+ * (the kernel pins pages per range, so fewer, larger ranges cost less), into
+ * a scratch buffer, then copied out. Returns n, a negative error, or
+ * FALLBACK when the plain batch should be used instead. */
+static int readv_coalesced(pid_t pid, struct mem_iov *iov, int n)
+{
+	static _Thread_local unsigned char scratch[SCRATCH_BYTES];
+	struct iovec local[BATCH_MAX], remote[BATCH_MAX];
+	int order[BATCH_MAX], span_of[BATCH_MAX], nspans = 0;
+	size_t offset[BATCH_MAX], used = 0;
+
+	if (n > BATCH_MAX)
+		return FALLBACK;
+	/* Order the ranges by address: frame chains mostly come in descending
+	 * order, so try a reversal before an insertion sort (n is small). */
+	int descending = 1;
+	for (int i = 0; i < n; i++) {
+		if (iov[i].addr == 0)
+			return FALLBACK;
+		if (i > 0 && iov[i].addr > iov[i - 1].addr)
+			descending = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (descending) {
+			order[i] = n - 1 - i;
+			continue;
+		}
+		int j = i;
+		while (j > 0 && iov[order[j - 1]].addr > iov[i].addr) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	uint64_t start = 0, end = 0;
+	for (int k = 0; k < n; k++) {
+		struct mem_iov *v = &iov[order[k]];
+		uint64_t vend = v->addr + v->len;
+		if (nspans > 0 && v->addr <= end + COALESCE_GAP && vend - start <= SPAN_MAX) {
+			if (vend > end)
+				end = vend;
+		} else {
+			if (nspans > 0) {
+				remote[nspans - 1].iov_len = (size_t)(end - start);
+				used += (size_t)(end - start);
+			}
+			if (nspans == BATCH_MAX)
+				return FALLBACK;
+			start = v->addr;
+			end = vend;
+			remote[nspans].iov_base = (void *)(uintptr_t)start;
+			nspans++;
+		}
+		span_of[order[k]] = nspans - 1;
+		offset[order[k]] = (size_t)(v->addr - start);
+	}
+	remote[nspans - 1].iov_len = (size_t)(end - start);
+	used += (size_t)(end - start);
+	if (used > SCRATCH_BYTES || nspans == n)
+		return FALLBACK;   /* too big, or nothing to merge */
+	size_t pos = 0;
+	size_t base[BATCH_MAX];
+	for (int s = 0; s < nspans; s++) {
+		base[s] = pos;
+		local[s].iov_base = scratch + pos;
+		local[s].iov_len = remote[s].iov_len;
+		pos += remote[s].iov_len;
+	}
+	syscalls++;
+	ssize_t got = process_vm_readv(pid, local, (unsigned long)nspans, remote, (unsigned long)nspans, 0);
+	if (got < 0 && errno != EFAULT)
+		return map_errno(errno);
+	if (got != (ssize_t)used)
+		return FALLBACK;   /* a span crossed unmapped memory: read range by range */
+	for (int i = 0; i < n; i++)
+		memcpy(iov[i].buf, scratch + base[span_of[i]] + offset[i], iov[i].len);
+	return n;
+}
+
+int mem_readv(pid_t pid, struct mem_iov *iov, int n)
+{
+	int rc = n > 1 ? readv_coalesced(pid, iov, n) : FALLBACK;
+	if (rc == FALLBACK)
+		rc = readv_plain(pid, iov, n);
+	return rc;
 }
 
 int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out)
