@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "options.h"
 #include "output/dump.h"
+#include "ui/tui.h"
 
 int main(int argc, char **argv)
 {
@@ -24,8 +25,7 @@ int main(int argc, char **argv)
 	case RUN_BATCH:
 		return batch_run(&o);
 	default:
-		fprintf(stderr, "pytop: only --dump is available in this build\n");
-		return 2;
+		return tui_run(&o);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "pytop: %s\n", err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sampling/aggregate.h"
+#include "sampling/gilstat.h"
 
 static const char usage_text[] =
 	"Usage: pytop [options] -p PID\n"
@@ -31,6 +32,16 @@ static const char usage_text[] =
 	"      --gil            the same as --mode gil\n"
 	"      --blocking       pause the target's threads while sampling them\n"
 	"                       (exact stacks, slows the target)\n"
+	"      --gilstat[=HOW]  per-thread GIL statistics (takecnt, holdavg, hold_all,\n"
+	"                       takeavg, take_all): sampled (default; a dedicated\n"
+	"                       2 kHz GIL sampler, estimates) or exact (uprobes on\n"
+	"                       take_gil/drop_gil; root or CAP_PERFMON)\n"
+	"      --gilstat-rate HZ  the sampled gilstat rate (2000 to 20000; default 2000)\n"
+	"      --gilstat-warn TAKE_MS[,HOLD_MS]\n"
+	"                       warn when one GIL wait / hold is longer (default 10,10;\n"
+	"                       0 turns a warning off)\n"
+	"  -D, --delay SECS     live view: refresh interval, 0.1 to 60 (default 1)\n"
+	"      --no-color       live view: no colours (also when NO_COLOR is set)\n"
 	"  -h, --help           this help\n"
 	"  -V, --version        print the version\n";
 
@@ -68,7 +79,9 @@ static int parse_number(const char *s, double min, double max, double *out)
 
 int options_parse(int argc, char **argv, struct options *o)
 {
-	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING };
+	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
+	       OPT_GILSTAT_WARN };
+	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "dump", no_argument, NULL, OPT_DUMP },
@@ -82,6 +95,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "idle", no_argument, NULL, OPT_IDLE },
 		{ "gil", no_argument, NULL, OPT_GIL },
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
+		{ "gilstat", optional_argument, NULL, OPT_GILSTAT },
+		{ "gilstat-rate", required_argument, NULL, OPT_GILSTAT_RATE },
+		{ "gilstat-warn", required_argument, NULL, OPT_GILSTAT_WARN },
+		{ "delay", required_argument, NULL, 'D' },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -90,9 +108,11 @@ int options_parse(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->rate_hz = 1000;
+	o->gilstat_take_ms = -1;
+	o->gilstat_hold_ms = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:p:bd:o:f:r:m:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:bd:o:f:r:m:D:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->run = RUN_BATCH;
@@ -137,6 +157,39 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_BLOCKING:
 			o->blocking = 1;
 			break;
+		case OPT_GILSTAT:
+			if (!optarg || strcmp(optarg, "sampled") == 0)
+				o->gilstat = GILSTAT_SAMPLED;
+			else if (strcmp(optarg, "exact") == 0)
+				o->gilstat = GILSTAT_EXACT;
+			else
+				return usage_error("unknown gilstat mode '%s' (sampled or exact)", optarg);
+			break;
+		case OPT_GILSTAT_RATE:
+			if (parse_number(optarg, GILSTAT_MIN_RATE_HZ, GILSTAT_MAX_RATE_HZ, &o->gilstat_rate_hz) < 0)
+				return usage_error("invalid gilstat rate '%s' (%g to %g Hz)", optarg,
+						   GILSTAT_MIN_RATE_HZ, GILSTAT_MAX_RATE_HZ);
+			break;
+		case OPT_GILSTAT_WARN: {
+			char take[64], *hold;
+			snprintf(take, sizeof take, "%s", optarg);
+			hold = strchr(take, ',');
+			if (hold)
+				*hold++ = 0;
+			if (parse_number(take, 0, 1e6, &o->gilstat_take_ms) < 0 ||
+			    (hold && parse_number(hold, 0, 1e6, &o->gilstat_hold_ms) < 0))
+				return usage_error("invalid --gilstat-warn '%s' (TAKE_MS[,HOLD_MS], milliseconds)", optarg);
+			if (!hold)
+				o->gilstat_hold_ms = o->gilstat_take_ms;
+			break;
+		}
+		case 'D':
+			if (parse_number(optarg, 0.1, 60, &o->delay_s) < 0)
+				return usage_error("invalid delay '%s' (0.1 to 60 seconds)", optarg);
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = 1;
+			break;
 		case 'p':
 			if (parse_pid(optarg, &o->pid) < 0)
 				return usage_error("invalid PID '%s'", optarg);
@@ -172,7 +225,13 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--json goes with --dump (for a JSON snapshot use --batch -f json)");
 	if (o->run == RUN_DUMP && !o->pid)
 		return usage_error("%s", "--dump needs -p PID");
+	if (o->run == RUN_DUMP && (o->gilstat || o->gilstat_rate_hz > 0 || o->gilstat_take_ms >= 0))
+		return usage_error("%s", "--gilstat options do not go with --dump");
+	if (o->run == RUN_BATCH && !o->gilstat && (o->gilstat_rate_hz > 0 || o->gilstat_take_ms >= 0))
+		return usage_error("%s", "with --batch, --gilstat-rate and --gilstat-warn go with --gilstat");
 	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != FORMAT_TEXT))
 		return usage_error("%s", "-d, -o and -f go with --batch");
+	if (o->run != RUN_TUI && (o->delay_s > 0 || o->no_color))
+		return usage_error("%s", "-D and --no-color go with the live view (not --batch or --dump)");
 	return 0;
 }

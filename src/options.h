@@ -29,6 +29,12 @@ struct options {
 	enum out_format format;
 	int mode;             /* enum agg_mode */
 	int blocking;
+	int gilstat;          /* --gilstat[=sampled|exact]: enum gilstat_mode, 0 = off */
+	double gilstat_rate_hz;   /* --gilstat-rate; 0 = the default */
+	double gilstat_take_ms;   /* --gilstat-warn TAKE_MS[,HOLD_MS]; < 0 = the default */
+	double gilstat_hold_ms;
+	double delay_s;       /* -D: live view refresh interval; 0 = not given */
+	int no_color;         /* --no-color */
 };
 
 /* Parse argv into o. Returns 0 to go on, 1 when help or version was printed

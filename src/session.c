@@ -77,6 +77,7 @@ int session_open(struct session *s, const struct options *opt, int out_fd, int e
 
 	memset(s, 0, sizeof *s);
 	s->opt = opt;
+	s->rate_hz = opt->rate_hz;
 	err[0] = 0;
 	if (opt->launch_argv)
 		rc = launch_and_attach(s, out_fd, err_fd, err, errcap);
@@ -93,18 +94,101 @@ int session_open(struct session *s, const struct options *opt, int out_fd, int e
 	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
 	if (!s->sampler)
 		return PYTOP_EINVAL;
+	if (opt->gilstat && (rc = session_gilstat_start(s, NULL, err, errcap)) < 0)
+		return rc;
 	return 0;
+}
+
+void session_gilstat_config(const struct session *s, struct gilstat_config *cfg)
+{
+	const struct options *o = s->opt;
+
+	gilstat_config_default(cfg);
+	if (o->gilstat)
+		cfg->mode = (enum gilstat_mode)o->gilstat;
+	if (o->gilstat_rate_hz > 0)
+		cfg->rate_hz = o->gilstat_rate_hz;
+	if (o->gilstat_take_ms >= 0)
+		cfg->take_warn_ms = o->gilstat_take_ms;
+	if (o->gilstat_hold_ms >= 0)
+		cfg->hold_warn_ms = o->gilstat_hold_ms;
+}
+
+int session_gilstat_start(struct session *s, const struct gilstat_config *cfg, char *err, size_t errcap)
+{
+	struct gilstat_config def;
+
+	if (!cfg) {
+		session_gilstat_config(s, &def);
+		cfg = &def;
+	}
+	if (!s->target) {
+		snprintf(err, errcap, "gilstat: no target");
+		return PYTOP_EINVAL;
+	}
+	gilstat_stop(s->gilstat, NULL);
+	s->gilstat = gilstat_start(s->target, cfg, err, errcap);
+	if (!s->gilstat)
+		return PYTOP_EINVAL;
+	if (!s->gilstat_view)
+		s->gilstat_view = xmalloc(sizeof *s->gilstat_view);
+	gilstat_read(s->gilstat, s->gilstat_view);
+	return 0;
+}
+
+void session_gilstat_stop(struct session *s)
+{
+	if (!s->gilstat)
+		return;
+	gilstat_stop(s->gilstat, s->gilstat_view);
+	s->gilstat = NULL;
+}
+
+const struct gilstat_snapshot *session_gilstat(struct session *s)
+{
+	if (s->gilstat)
+		gilstat_read(s->gilstat, s->gilstat_view);
+	return s->gilstat_view;
 }
 
 int session_drain(struct session *s)
 {
 	int n = 0;
+	if (!s->ring)
+		return 0;   /* session_open failed before the ring existed */
 	size_t cap = ring_capacity(s->ring);
 	while (ring_pop(s->ring, s->recbuf, cap) > 0) {
 		aggregate_feed(s->agg, s->recbuf);
 		n++;
 	}
 	return n;
+}
+
+int session_drain_for(struct session *s, uint64_t budget_ns)
+{
+	uint64_t deadline = session_now_ns() + budget_ns;
+	size_t cap = ring_capacity(s->ring);
+	int n = 0;
+
+	while (ring_pop(s->ring, s->recbuf, cap) > 0) {
+		aggregate_feed(s->agg, s->recbuf);
+		if (++n % 64 == 0 && session_now_ns() >= deadline)
+			break;
+	}
+	return n;
+}
+
+void session_set_rate(struct session *s, double rate_hz)
+{
+	if (!(rate_hz > 0))
+		return;
+	s->rate_hz = rate_hz;
+	if (s->sampler)
+		sampler_set_rate(s->sampler, rate_hz);
+	/* Records of the old rate still in the ring count at the new weight:
+	 * take them in before the counts restart. */
+	session_drain(s);
+	aggregate_set_interval(s->agg, (uint64_t)(1e9 / rate_hz));
 }
 
 bool session_target_gone(struct session *s)
@@ -126,6 +210,7 @@ void session_stop(struct session *s)
 		return;
 	s->stopped = true;
 	s->stop_ns = session_now_ns();
+	session_gilstat_stop(s);
 	if (s->sampler) {
 		sampler_get_stats(s->sampler, &s->last);
 		sampler_stop(s->sampler);
@@ -144,7 +229,7 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 	m->argv = s->argv;
 	m->python = s->python;
 	m->duration_s = (double)(end - s->start_ns) / 1e9;
-	m->rate_hz = s->opt->rate_hz;
+	m->rate_hz = s->rate_hz;
 	m->achieved_rate_hz = sum.achieved_rate_hz;
 	m->samples = sum.samples;
 	m->dropped = ring_dropped(s->ring);
@@ -156,6 +241,7 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 		sampler_get_stats(s->sampler, &st);
 	m->sampler_cpu_s = (double)st.cpu_ns / 1e9;
 	m->reads = st.reads;
+	m->gilstat = session_gilstat(s);
 }
 
 int session_write(struct session *s, int format, const char *path, char *err, size_t errcap)
@@ -195,6 +281,7 @@ void session_close(struct session *s)
 	aggregate_destroy(s->agg);
 	ring_destroy(s->ring);
 	free(s->recbuf);
+	free(s->gilstat_view);
 	pyrt_close(s->target);
 	memset(s, 0, sizeof *s);
 }

@@ -75,6 +75,8 @@ FIELDS = [
     ("gil_last_holder", [(ALL, "offsetof(struct _gil_runtime_state, last_holder)")]),
     ("gil_switch_number", [(ALL, "offsetof(struct _gil_runtime_state, switch_number)")]),
     ("gil_size", [(ALL, "sizeof(struct _gil_runtime_state)")]),
+    ("gil_enabled", [(since((3, 13)), "PROBE_GIL_ENABLED")]),
+    ("free_threaded", [(ALL, "PROBE_FREE_THREADED")]),
 
     ("tstate_next", [(ALL, "offsetof(PyThreadState, next)")]),
     ("tstate_interp", [(ALL, "offsetof(PyThreadState, interp)")]),
@@ -221,6 +223,16 @@ static int state_shift(int which)
             return i;
     return -1;
 }
+
+/* Free-threaded builds (3.13t) have no GIL unless it is re-enabled at run
+ * time; their gil state starts with an `enabled` count. */
+#ifdef Py_GIL_DISABLED
+#define PROBE_FREE_THREADED 1
+#define PROBE_GIL_ENABLED offsetof(struct _gil_runtime_state, enabled)
+#else
+#define PROBE_FREE_THREADED 0
+#define PROBE_GIL_ENABLED -1
+#endif
 
 #ifndef Py_TPFLAGS_MANAGED_DICT
 #define Py_TPFLAGS_MANAGED_DICT 0

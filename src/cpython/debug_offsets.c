@@ -59,6 +59,9 @@ static const struct debug_field fields_3_13[] = {
 	{ 69, -1, FIELD(unicode_ascii_data) },
 };
 #define FIELDS_3_13_COUNT 72   /* uint64s after the cookie */
+#define DO_FREE_THREADED 1     /* nonzero in a Py_GIL_DISABLED build */
+#define DO_GIL_STATE 14        /* offset of interp->_gil */
+#define DO_GIL_ENABLED 15      /* offset of interp->_gil.enabled (0 unless free-threaded) */
 
 static uint64_t u64_at(const void *buf, int index)
 {
@@ -89,6 +92,7 @@ int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L)
 		return PYTOP_EINVAL;
 	fields = fields_3_13;
 	nfields = sizeof fields_3_13 / sizeof fields_3_13[0];
+	int32_t old_locked = L->gil_locked;
 
 	for (size_t i = 0; i < nfields; i++) {
 		uint64_t v = u64_at(buf, fields[i].index);
@@ -100,6 +104,22 @@ int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L)
 		if (*slot != (int32_t)v)
 			changed++;
 		*slot = (int32_t)v;
+	}
+	/* The block gives no switch_number: it follows `locked` (an int then an
+	 * unsigned long) in every build, and the struct grows with it. A
+	 * free-threaded build puts `int enabled` first. */
+	L->gil_switch_number += L->gil_locked - old_locked;
+	L->gil_size += L->gil_locked - old_locked;
+	uint64_t ft = u64_at(buf, DO_FREE_THREADED) != 0;
+	if (L->free_threaded != (int32_t)ft)
+		changed++;
+	L->free_threaded = (int32_t)ft;
+	if (ft) {
+		uint64_t v = u64_at(buf, DO_GIL_ENABLED) - u64_at(buf, DO_GIL_STATE);
+		if (v > INT32_MAX)
+			return PYTOP_EINVAL;
+		changed += L->gil_enabled != (int32_t)v;
+		L->gil_enabled = (int32_t)v;
 	}
 	return changed;
 }

@@ -60,11 +60,17 @@ struct py_layout {
 	int32_t interp_sysdict;     /* sys.__dict__ */
 	int32_t interp_gil_ptr;     /* interp->ceval.gil pointer (3.12+), else -1 */
 
-	/* struct _gil_runtime_state */
+	/* struct _gil_runtime_state. A thread blocked in futex() on an address
+	 * in [gil, gil + gil_size) waits for this GIL: verified on 3.8-3.13,
+	 * where waiters sleep on gil->cond (offsets 72/76 on x86-64 glibc), the
+	 * dropping thread on gil->switch_cond and contenders on the mutexes,
+	 * all inside the struct. */
 	int32_t gil_locked;
 	int32_t gil_last_holder;
 	int32_t gil_switch_number;
 	int32_t gil_size;
+	int32_t gil_enabled;        /* int enabled (free-threaded builds only), else -1 */
+	int32_t free_threaded;      /* 1: a Py_GIL_DISABLED build (3.13t) */
 
 	/* PyThreadState */
 	int32_t tstate_next;

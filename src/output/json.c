@@ -69,7 +69,148 @@ static void lines(struct jsonw *w, const struct aggregate *agg)
 	free(rows);
 }
 
-static void threads(struct jsonw *w, const struct aggregate *agg)
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static const struct gilstat_thread *gilstat_thread(const struct gilstat_snapshot *g, uint32_t tid)
+{
+	for (uint32_t i = 0; g && i < g->nthreads; i++)
+		if (g->threads[i].tid == tid)
+			return &g->threads[i];
+	return NULL;
+}
+
+/* A thread's "gil": the class shares, and gilstat's numbers when it ran. */
+static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const struct gilstat_snapshot *g,
+		       uint32_t tid)
+{
+	static const struct { const char *key; enum gil_class cls; } shares[] = {
+		{ "holding_pct", GIL_HOLDING }, { "holding_blocked_pct", GIL_HOLDING_BLOCKED },
+		{ "waiting_pct", GIL_WAITING }, { "native_pct", GIL_NATIVE }, { "idle_pct", GIL_IDLE },
+	};
+	jsonw_key(w, "gil");
+	jsonw_begin_object(w);
+	for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
+		jsonw_key(w, shares[i].key);
+		jsonw_double(w, pct(c->gil[shares[i].cls], c->samples));
+	}
+	if (g) {
+		static const struct gilstat_thread none;
+		const struct gilstat_thread *t = gilstat_thread(g, tid);
+		double el = (double)g->elapsed_ns / 1e9;
+		if (!t)
+			t = &none;
+		jsonw_key(w, "takecnt");
+		jsonw_uint(w, t->takecnt);
+		jsonw_key(w, "holdavg_ms");
+		jsonw_double(w, t->takecnt ? ms(t->hold_ns) / (double)t->takecnt : 0.0);
+		jsonw_key(w, "hold_all_ms");
+		jsonw_double(w, ms(t->hold_ns));
+		jsonw_key(w, "takeavg_ms");
+		jsonw_double(w, t->takecnt ? ms(t->wait_ns) / (double)t->takecnt : 0.0);
+		jsonw_key(w, "take_all_ms");
+		jsonw_double(w, ms(t->wait_ns));
+		jsonw_key(w, "takes_per_s");
+		jsonw_double(w, el > 0 ? (double)t->takecnt / el : 0.0);
+		jsonw_key(w, "hold_pct");
+		jsonw_double(w, pct(t->hold_ns, g->elapsed_ns));
+		jsonw_key(w, "wait_pct");
+		jsonw_double(w, pct(t->wait_ns, g->elapsed_ns));
+		jsonw_key(w, "max_hold_ms");
+		jsonw_double(w, ms(t->max_hold_ns));
+		jsonw_key(w, "max_take_ms");
+		jsonw_double(w, ms(t->max_wait_ns));
+		jsonw_key(w, "long_holds");
+		jsonw_uint(w, t->long_holds);
+		jsonw_key(w, "long_takes");
+		jsonw_uint(w, t->long_waits);
+	}
+	jsonw_end_object(w);
+}
+
+/* The run's "gil": utilisation, switch rate, and gilstat's summary. */
+static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilstat_snapshot *g)
+{
+	struct agg_summary sum;
+
+	aggregate_summary(agg, false, &sum);
+	jsonw_key(w, "gil");
+	jsonw_begin_object(w);
+	jsonw_key(w, "state");
+	jsonw_string(w, sum.gil_disabled ? "none" : sum.gil_rounds ? "read" : "unknown");
+	jsonw_key(w, "utilisation_pct");
+	jsonw_double(w, sum.gil_utilisation_pct);
+	jsonw_key(w, "switches_per_s");
+	jsonw_double(w, sum.gil_switch_rate);
+	jsonw_key(w, "rounds");
+	jsonw_uint(w, sum.gil_rounds);
+	jsonw_key(w, "held_rounds");
+	jsonw_uint(w, sum.gil_held_rounds);
+	jsonw_key(w, "conflicts");
+	jsonw_uint(w, sum.gil_conflicts);
+	if (g) {
+		double el = (double)g->elapsed_ns / 1e9;
+		jsonw_key(w, "gilstat");
+		jsonw_begin_object(w);
+		jsonw_key(w, "mode");
+		jsonw_string(w, g->mode == GILSTAT_EXACT ? "exact" : "sampled");
+		jsonw_key(w, "estimate");
+		jsonw_bool(w, g->mode != GILSTAT_EXACT);
+		jsonw_key(w, "resolution_ms");
+		jsonw_double(w, ms(g->resolution_ns));
+		jsonw_key(w, "rate_hz");
+		jsonw_double(w, g->rate_hz);
+		jsonw_key(w, "achieved_hz");
+		jsonw_double(w, g->achieved_hz);
+		jsonw_key(w, "duration_s");
+		jsonw_double(w, el);
+		jsonw_key(w, "switches");
+		jsonw_uint(w, g->switches);
+		jsonw_key(w, "switches_per_s");
+		jsonw_double(w, el > 0 ? (double)g->switches / el : 0.0);
+		jsonw_key(w, "events");
+		jsonw_uint(w, g->events);
+		jsonw_key(w, "lost");
+		jsonw_uint(w, g->lost);
+		jsonw_key(w, "late");
+		jsonw_uint(w, g->late);
+		jsonw_key(w, "cpu_s");
+		jsonw_double(w, (double)g->cpu_ns / 1e9);
+		jsonw_key(w, "take_warn_ms");
+		jsonw_double(w, ms(g->take_warn_ns));
+		jsonw_key(w, "hold_warn_ms");
+		jsonw_double(w, ms(g->hold_warn_ns));
+		jsonw_key(w, "warnings");
+		jsonw_uint(w, g->nwarnings);
+		jsonw_key(w, "recent_warnings");
+		jsonw_begin_array(w);
+		for (uint32_t i = 0; i < g->nrecent; i++) {
+			const struct gilstat_warning *x = &g->recent[i];
+			jsonw_begin_object(w);
+			jsonw_key(w, "tid");
+			jsonw_uint(w, x->tid);
+			jsonw_key(w, "kind");
+			jsonw_string(w, x->kind == GILSTAT_WARN_HOLD ? "hold" : "take");
+			jsonw_key(w, "duration_ms");
+			jsonw_double(w, ms(x->duration_ns));
+			jsonw_key(w, "at_s");
+			jsonw_double(w, x->time_ns > g->start_ns ? (double)(x->time_ns - g->start_ns) / 1e9 : 0.0);
+			jsonw_end_object(w);
+		}
+		jsonw_end_array(w);
+		jsonw_end_object(w);
+	}
+	jsonw_end_object(w);
+}
+
+static void threads(struct jsonw *w, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
 	struct agg_thread_row *rows;
 	size_t n = aggregate_threads(agg, NULL, &rows), i;
@@ -99,6 +240,7 @@ static void threads(struct jsonw *w, const struct aggregate *agg)
 		jsonw_end_object(w);
 		jsonw_key(w, "holding_gil");
 		jsonw_uint(w, c->holding_gil);
+		thread_gil(w, c, g, rows[i].tid);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -150,7 +292,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 	}
 	functions(w, agg);
 	lines(w, agg);
-	threads(w, agg);
+	threads(w, agg, m->gilstat);
+	gil(w, agg, m->gilstat);
 	jsonw_end_object(w);
 	err = jsonw_free(w);
 	putc('\n', f);

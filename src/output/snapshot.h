@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "sampling/gilacct.h"
+
 /* The run a snapshot describes; NULL strings print as empty. */
 struct snapshot_meta {
 	int pid;
@@ -20,6 +22,7 @@ struct snapshot_meta {
 	const char *version;        /* pytop's version */
 	double sampler_cpu_s;       /* the sampler thread's CPU time (0: unknown, not printed) */
 	uint64_t reads;             /* process_vm_readv calls the sampler made */
+	const struct gilstat_snapshot *gilstat; /* --gilstat's numbers; NULL: not run */
 };
 
 #endif

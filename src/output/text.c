@@ -120,10 +120,133 @@ static void threads(FILE *f, const struct aggregate *agg)
 	free(rows);
 }
 
+/* A name column of 16 (control characters shown as '?'). */
+static void put_name(FILE *f, const char *name)
+{
+	size_t len;
+
+	name = name && name[0] ? name : "-";
+	len = strlen(name);
+	put(f, name);
+	fprintf(f, "%*s", len < 16 ? (int)(16 - len) : 0, "");
+}
+
+/* The GIL class shares of every thread. */
+static void gil_threads(FILE *f, const struct aggregate *agg)
+{
+	struct agg_thread_row *rows;
+	struct agg_summary sum;
+	size_t n = aggregate_threads(agg, NULL, &rows), i;
+	bool blocked = false;
+
+	aggregate_summary(agg, false, &sum);
+	if (sum.gil_disabled) {
+		fputs("\nGIL: none (a free-threaded build running without the GIL)\n", f);
+		free(rows);
+		return;
+	}
+	if (sum.gil_rounds)
+		fprintf(f, "\nGIL: held %.1f%% of the time, %.1f switches/s\n", sum.gil_utilisation_pct,
+			sum.gil_switch_rate);
+	else
+		fputs("\nGIL: state not read\n", f);
+	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s\n", "TID", "Name", "Hold", "HoldBlk", "Wait",
+		"Native", "Idle");
+	for (i = 0; i < n; i++) {
+		const struct agg_thread_counts *c = &rows[i].cum;
+		double hb = pct(c->gil[GIL_HOLDING_BLOCKED], c->samples);
+
+		fprintf(f, "%8" PRIu32 "  ", rows[i].tid);
+		put_name(f, rows[i].name);
+		fprintf(f, " %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%%%s\n",
+			pct(c->gil[GIL_HOLDING], c->samples), hb,
+			pct(c->gil[GIL_WAITING], c->samples), pct(c->gil[GIL_NATIVE], c->samples),
+			pct(c->gil[GIL_IDLE], c->samples), hb >= 1.0 ? "  !" : "");
+		blocked |= hb >= 1.0;
+	}
+	if (blocked)
+		fputs("! HoldBlk: blocked in a system call while holding the GIL (C code that keeps it)\n", f);
+	free(rows);
+}
+
+static const char *thread_name(const struct agg_thread_row *rows, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].tid == tid)
+			return rows[i].name;
+	return "";
+}
+
+static double ratio(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part / (double)whole : 0.0;
+}
+
+/* The gilstat table (flight_profiler's columns) and its warnings. */
+static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_snapshot *g)
+{
+	struct agg_thread_row *rows;
+	size_t n = aggregate_threads(agg, NULL, &rows), i;
+	char a[32], b[32], c[32], d[32];
+	double el = (double)g->elapsed_ns / 1e9;
+
+	if (g->mode == GILSTAT_EXACT)
+		fprintf(f, "\ngilstat: exact (uprobes on take_gil/drop_gil), over %s, %.1f switches/s; %" PRIu64
+			" events, %" PRIu64 " lost\n", text_format_time(a, sizeof(a), el),
+			el > 0 ? (double)g->switches / el : 0.0, g->events, g->lost);
+	else
+		fprintf(f, "\ngilstat: sampled estimate, resolution %s (%.0f Hz, %.1f Hz achieved), over %s, "
+			"%.1f switches/s\n", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9),
+			g->rate_hz, g->achieved_hz, text_format_time(b, sizeof(b), el),
+			el > 0 ? (double)g->switches / el : 0.0);
+	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
+		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");
+	for (i = 0; i < g->nthreads; i++) {
+		const struct gilstat_thread *t = &g->threads[i];
+		double hold = (double)t->hold_ns / 1e9, wait = (double)t->wait_ns / 1e9;
+
+		fprintf(f, "%8" PRIu32 "  ", t->tid);
+		put_name(f, thread_name(rows, n, t->tid));
+		fprintf(f, " %8" PRIu64 " %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", t->takecnt,
+			el > 0 ? (double)t->takecnt / el : 0.0,
+			text_format_time(a, sizeof(a), ratio(t->hold_ns, t->takecnt) / 1e9),
+			text_format_time(b, sizeof(b), hold),
+			text_format_time(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9),
+			text_format_time(d, sizeof(d), wait),
+			100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
+	}
+	if (g->hold_warn_ns)
+		snprintf(c, sizeof(c), "over %s", text_format_time(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
+	else
+		snprintf(c, sizeof(c), "off");
+	if (g->take_warn_ns)
+		snprintf(d, sizeof(d), "over %s", text_format_time(a, sizeof(a), (double)g->take_warn_ns / 1e9));
+	else
+		snprintf(d, sizeof(d), "off");
+	if (g->nwarnings == 0) {
+		fprintf(f, "Warnings: none (holds %s, waits %s)\n", c, d);
+	} else {
+		fprintf(f, "Warnings: %" PRIu64 " (holds %s, waits %s); the latest:\n", g->nwarnings, c, d);
+		for (i = g->nrecent > 10 ? g->nrecent - 10 : 0; i < g->nrecent; i++) {
+			const struct gilstat_warning *w = &g->recent[i];
+			double at = w->time_ns > g->start_ns ? (double)(w->time_ns - g->start_ns) / 1e9 : 0;
+
+			fprintf(f, "  at %s: tid %" PRIu32 " %s the GIL for %s\n",
+				text_format_time(a, sizeof(a), at), w->tid,
+				w->kind == GILSTAT_WARN_HOLD ? "held" : "waited for",
+				text_format_time(b, sizeof(b), (double)w->duration_ns / 1e9));
+		}
+	}
+	free(rows);
+}
+
 int text_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta *meta)
 {
 	header(f, meta);
 	functions(f, agg);
 	threads(f, agg);
+	gil_threads(f, agg);
+	if (meta->gilstat)
+		gilstat(f, agg, meta->gilstat);
 	return ferror(f) ? PYTOP_EIO : 0;
 }

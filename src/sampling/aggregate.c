@@ -28,6 +28,11 @@ struct thread {
 	uint32_t epoch;                 /* epoch of win */
 	char name[THREAD_NAME_MAX + 1];
 	struct agg_thread_counts cum, win;
+	struct sample_frame *last;      /* the latest sample's frames, innermost first */
+	uint32_t last_depth, last_cap;
+	uint64_t last_time_ns;
+	uint8_t last_state, last_flags;
+	bool has_last;
 };
 
 /* A counter keyed by three words. Functions: (scope, func, 0); lines:
@@ -58,6 +63,7 @@ struct u32map {
 
 struct totals {
 	uint64_t samples, counted, truncated, rounds, errors, bad;
+	uint64_t gil_rounds, gil_held_rounds, gil_conflicts;
 	uint64_t dur_sum, dur_max;
 	bool has_first;                 /* first_ns is valid */
 	bool has_base;                  /* first_ns is the round before the view */
@@ -87,6 +93,8 @@ struct aggregate {
 	uint64_t seq;                   /* counted samples so far (stamps) */
 	uint32_t epoch;
 	struct totals cum, win;
+	uint32_t round_holders;         /* samples holding the GIL since the last tick */
+	bool gil_disabled;
 	bool exited;
 	int exit_status;
 };
@@ -460,6 +468,49 @@ static void count_stack(struct aggregate *a, uint32_t scope, const struct sample
 	}
 }
 
+/* Keep the thread's latest stack (any state, any mode) for
+ * aggregate_latest_stack(); the frames' ids are resolved when asked. */
+static void keep_latest(struct thread *t, const struct sample_rec *s)
+{
+	if (s->depth > t->last_cap) {
+		t->last_cap = s->depth;
+		t->last = xrealloc(t->last, (size_t)t->last_cap * sizeof(*t->last));
+	}
+	if (s->depth)
+		memcpy(t->last, s->frames, (size_t)s->depth * sizeof(*t->last));
+	t->last_depth = s->depth;
+	t->last_time_ns = s->time_ns;
+	t->last_state = s->state <= THREAD_UNKNOWN ? s->state : THREAD_UNKNOWN;
+	t->last_flags = s->flags;
+	t->has_last = true;
+}
+
+enum gil_class aggregate_gil_class(unsigned state, unsigned flags)
+{
+	bool holds = (flags & SAMPLE_F_HOLDS_GIL) != 0;
+
+	switch (state) {
+	case THREAD_RUNNING:
+		return holds ? GIL_HOLDING : GIL_NATIVE;
+	case THREAD_GIL_WAIT:
+		/* The holder blocked on the GIL's own mutex: handing it over. */
+		return holds ? GIL_HOLDING : GIL_WAITING;
+	case THREAD_IDLE:
+		return holds ? GIL_HOLDING_BLOCKED : GIL_IDLE;
+	default:
+		return holds ? GIL_HOLDING : GIL_UNKNOWN;
+	}
+}
+
+const char *aggregate_gil_class_name(enum gil_class c)
+{
+	static const char *const names[GIL_CLASS_COUNT] = {
+		"holding", "holding_blocked", "waiting", "native", "idle", "unknown",
+	};
+
+	return (unsigned)c < GIL_CLASS_COUNT ? names[c] : "?";
+}
+
 static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 {
 	unsigned state, i;
@@ -472,6 +523,7 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 	state = s->state <= THREAD_UNKNOWN ? s->state : THREAD_UNKNOWN;
 	t = thread_get(a, s->tid);
 	scope = (uint32_t)(t - a->threads) + 1;
+	keep_latest(t, s);
 	t->cum.samples++;
 	t->win.samples++;
 	t->cum.states[state]++;
@@ -479,7 +531,10 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 	if (s->flags & SAMPLE_F_HOLDS_GIL) {
 		t->cum.holding_gil++;
 		t->win.holding_gil++;
+		a->round_holders++;
 	}
+	t->cum.gil[aggregate_gil_class(state, s->flags)]++;
+	t->win.gil[aggregate_gil_class(state, s->flags)]++;
 	a->cum.samples++;
 	a->win.samples++;
 	if (s->flags & SAMPLE_F_TRUNCATED) {
@@ -538,9 +593,14 @@ static int feed_thread(struct aggregate *a, const struct thread_rec *r)
 	return 0;
 }
 
-static void totals_tick(struct totals *v, const struct tick_rec *t)
+static void totals_tick(struct totals *v, const struct tick_rec *t, uint32_t holders)
 {
 	v->rounds++;
+	if (t->gil_flags & TICK_GIL_KNOWN) {
+		v->gil_rounds++;
+		v->gil_held_rounds += t->gil_held > 0;
+	}
+	v->gil_conflicts += holders > t->gil_held;
 	v->errors += t->errors;
 	v->dur_sum += t->duration_ns;
 	if (t->duration_ns > v->dur_max)
@@ -566,8 +626,10 @@ static int feed_tick(struct aggregate *a, const struct tick_rec *t)
 		a->exit_status = t->exit_status;
 		return 0;
 	}
-	totals_tick(&a->cum, t);
-	totals_tick(&a->win, t);
+	totals_tick(&a->cum, t, a->round_holders);
+	totals_tick(&a->win, t, a->round_holders);
+	a->round_holders = 0;
+	a->gil_disabled = (t->gil_flags & TICK_GIL_DISABLED) != 0;
 	return 0;
 }
 
@@ -638,6 +700,8 @@ void aggregate_destroy(struct aggregate *agg)
 	free(agg->funcs);
 	free(agg->fslot);
 	u32map_free(&agg->ids);
+	for (i = 0; i < agg->nthreads; i++)
+		free(agg->threads[i].last);
 	free(agg->threads);
 	u32map_free(&agg->tids);
 	ctab_free(&agg->fstat);
@@ -683,6 +747,13 @@ void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode)
 	aggregate_reset(agg);
 }
 
+void aggregate_set_interval(struct aggregate *agg, uint64_t interval_ns)
+{
+	agg->interval_ns = interval_ns;
+	agg->interval_s = (double)interval_ns / 1e9;
+	aggregate_reset(agg);
+}
+
 enum agg_mode aggregate_mode(const struct aggregate *agg)
 {
 	return agg->mode;
@@ -724,6 +795,12 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 		out->gil_switches = v->gil_last - v->gil_first;
 	if (out->elapsed_s > 0)
 		out->gil_switch_rate = (double)out->gil_switches / out->elapsed_s;
+	out->gil_rounds = v->gil_rounds;
+	out->gil_held_rounds = v->gil_held_rounds;
+	if (v->gil_rounds)
+		out->gil_utilisation_pct = 100.0 * (double)v->gil_held_rounds / (double)v->gil_rounds;
+	out->gil_conflicts = v->gil_conflicts;
+	out->gil_disabled = agg->gil_disabled;
 	out->target_exited = agg->exited;
 	out->exit_status = agg->exit_status;
 }
@@ -1160,4 +1237,34 @@ bool aggregate_func(const struct aggregate *agg, uint32_t func, struct agg_frame
 	out->file = f->file;
 	out->line = f->firstlineno;
 	return true;
+}
+
+size_t aggregate_latest_stack(const struct aggregate *agg, uint32_t tid, struct agg_frame *frames,
+			      size_t cap, struct agg_latest *info)
+{
+	uint32_t idx = u32map_get(&agg->tids, tid), i, fidx;
+	const struct thread *t;
+	size_t n;
+
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (idx == NONE || !agg->threads[idx].has_last)
+		return 0;
+	t = &agg->threads[idx];
+	if (info) {
+		info->valid = true;
+		info->time_ns = t->last_time_ns;
+		info->state = t->last_state;
+		info->flags = t->last_flags;
+		info->depth = t->last_depth;
+	}
+	n = t->last_depth < cap ? t->last_depth : cap;
+	for (i = 0; i < n; i++) {
+		fidx = u32map_get(&agg->ids, t->last[i].func_id);
+		frames[i].func = fidx;
+		frames[i].name = fidx == NONE ? "<unknown>" : agg->funcs[fidx].name;
+		frames[i].file = fidx == NONE ? "<unknown>" : agg->funcs[fidx].file;
+		frames[i].line = t->last[i].line;
+	}
+	return n;
 }

@@ -68,12 +68,34 @@ struct agg_line_row {
 	struct agg_stat win, cum;
 };
 
+/* What a thread was doing with respect to the GIL in one sample, from its
+ * OS state and whether it was the holder (one read of the GIL per round, so
+ * at most one holder per GIL per round). */
+enum gil_class {
+	GIL_HOLDING = 0,           /* holds the GIL, on CPU: running Python (or
+	                            * blocked inside the GIL's own hand-off) */
+	GIL_HOLDING_BLOCKED = 1,   /* holds the GIL, blocked in a syscall: C code
+	                            * blocking with the GIL held, the worst case */
+	GIL_WAITING = 2,           /* blocked in futex on the GIL */
+	GIL_NATIVE = 3,            /* on CPU without the GIL: native code that released it */
+	GIL_IDLE = 4,              /* blocked in any other syscall */
+	GIL_UNKNOWN = 5,           /* OS state unreadable */
+};
+#define GIL_CLASS_COUNT 6
+
+/* The class of a sample with this enum thread_state and SAMPLE_F_* flags. */
+enum gil_class aggregate_gil_class(unsigned state, unsigned flags);
+
+/* "holding", "holding_blocked", "waiting", "native", "idle", "unknown". */
+const char *aggregate_gil_class_name(enum gil_class c);
+
 /* Per-thread counts over every sample of the thread, whatever the mode. */
 struct agg_thread_counts {
 	uint64_t samples;
 	uint64_t counted;          /* samples that counted in the mode */
 	uint64_t states[4];        /* by enum thread_state */
 	uint64_t holding_gil;
+	uint64_t gil[GIL_CLASS_COUNT]; /* by enum gil_class; sums to samples */
 };
 
 /* A thread seen in the samples. */
@@ -123,6 +145,11 @@ struct agg_summary {
 	double interval_s;         /* configured sampling interval */
 	uint64_t gil_switches;     /* from the target's counter (0 if unknown) */
 	double gil_switch_rate;    /* per second */
+	uint64_t gil_rounds;       /* rounds in which the GIL state was read */
+	uint64_t gil_held_rounds;  /* ... and found held */
+	double gil_utilisation_pct; /* gil_held_rounds / gil_rounds */
+	uint64_t gil_conflicts;    /* rounds with more holders than held GILs (always 0) */
+	bool gil_disabled;         /* the latest round saw a free-threaded build without a GIL */
 	bool target_exited;        /* a REC_TARGET_EXIT arrived */
 	int exit_status;
 };
@@ -149,6 +176,10 @@ void aggregate_reset(struct aggregate *agg);
 
 /* Count by another mode from now on; resets the counts. */
 void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode);
+
+/* Each sample is worth interval_ns from now on (the sampling rate
+ * changed); resets the counts. */
+void aggregate_set_interval(struct aggregate *agg, uint64_t interval_ns);
 
 /* The current mode. */
 enum agg_mode aggregate_mode(const struct aggregate *agg);
@@ -187,6 +218,22 @@ size_t aggregate_callees(const struct aggregate *agg, uint32_t func,
  * (q->sort and q->match are ignored; order is unspecified). */
 void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
 			   agg_stack_fn fn, void *arg);
+
+/* The latest sample of a thread, whatever its state and the mode. */
+struct agg_latest {
+	bool valid;                /* the thread has a sample */
+	uint64_t time_ns;          /* the round's CLOCK_MONOTONIC time */
+	unsigned state;            /* enum thread_state */
+	unsigned flags;            /* SAMPLE_F_* */
+	size_t depth;              /* frames in the sample (may exceed cap) */
+};
+
+/* Copy up to cap frames of thread tid's latest stack into frames,
+ * innermost first (func is UINT32_MAX and name "<unknown>" for an id never
+ * defined); returns how many, 0 when the thread has no sample. Kept across
+ * aggregate_reset(); strings valid until aggregate_destroy(). */
+size_t aggregate_latest_stack(const struct aggregate *agg, uint32_t tid, struct agg_frame *frames,
+			      size_t cap, struct agg_latest *info);
 
 /* Look a function handle up; false if there is no such handle. */
 bool aggregate_func(const struct aggregate *agg, uint32_t func, struct agg_frame *out);

@@ -84,7 +84,13 @@ struct tick_rec {
 	uint32_t errors;        /* threads whose walk failed this round */
 	uint64_t gil_switches;  /* target's gil switch_number (0 if unknown) */
 	int32_t exit_status;    /* REC_TARGET_EXIT only: wait status or -1 */
-	uint32_t pad;
+	uint16_t gil_flags;     /* TICK_GIL_* */
+	uint8_t gil_count;      /* GIL states read this round (one per distinct GIL) */
+	uint8_t gil_held;       /* how many of them were locked */
 };
+
+/* tick_rec.gil_flags */
+#define TICK_GIL_KNOWN     0x1  /* the GIL state was read this round */
+#define TICK_GIL_DISABLED  0x2  /* a free-threaded build running without the GIL */
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpython/gil.h"
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
@@ -23,8 +24,16 @@
 #define MAX_THREADS 1024
 #define NAMES_EVERY_NS 2000000000ull   /* refresh thread names every 2 s */
 #define NAMES_MIN_NS 100000000ull      /* ... or on a new thread, at most 10/s */
-#define SYS_FUTEX 202                  /* x86-64 */
 #define GONE_ROUNDS 3                  /* failed rounds before declaring the target gone */
+
+/* A thread state as the previous round saw it, in walk order: its syscall
+ * file is read right after the GIL state, before the stacks are walked, so
+ * that the holder and every thread's OS state describe the same instant. */
+struct round_thread {
+	uint64_t tstate;
+	pid_t tid;
+	int interp;               /* index into interps[] / gils[] */
+};
 
 struct known_thread {
 	uint64_t pthread_id;
@@ -47,9 +56,16 @@ struct sampler {
 	atomic_bool gone;
 
 	/* preallocated working memory */
-	uint64_t gil;             /* remote address of the GIL state, 0 if unknown */
 	uint64_t interps[MAX_INTERPS];
+	uint64_t gils[MAX_INTERPS];       /* each interpreter's GIL state (0 unknown) */
+	int gil_first[MAX_INTERPS];       /* index of the first interpreter sharing gils[i] */
+	struct gil_state gil_now[MAX_INTERPS];
+	bool gil_read[MAX_INTERPS];
+	unsigned char gil_buf[MAX_INTERPS][GIL_READ_MAX];
 	int ninterps;
+	struct round_thread *prev, *cur;  /* last round's threads, this round's */
+	uint8_t *prev_state;              /* prev[i]'s state read at this round's start */
+	int nprev, ncur;
 	struct stack_frame *frames;
 	struct sample_rec *rec;
 	struct func_def_rec *def;
@@ -136,20 +152,21 @@ static void refresh_names(struct sampler *s, uint64_t now)
 	s->new_thread = 0;
 }
 
-static enum thread_state classify(struct sampler *s, pid_t tid)
+static enum thread_state classify(struct sampler *s, pid_t tid, int interp)
 {
 	struct task_activity a;
-	if (tasks_read(s->tasks, tid, &a) < 0)
+	if (tid <= 0 || tasks_read(s->tasks, tid, &a) < 0)
 		return THREAD_UNKNOWN;
 	if (a.running)
 		return THREAD_RUNNING;
-	if (a.syscall == SYS_FUTEX && s->gil && a.arg0 >= s->gil && a.arg0 < s->gil + (uint64_t)s->t->L.gil_size)
+	if (gil_is_wait(&s->t->L, s->gils[interp], a.syscall, a.arg0))
 		return THREAD_GIL_WAIT;
 	return THREAD_IDLE;
 }
 
-/* Sample one thread state; returns the next one, or 0 at the end / error. */
-static uint64_t sample_thread(struct sampler *s, uint64_t tstate, uint64_t round_ns, uint64_t holder,
+/* Sample one thread state (the k-th of the round, of interpreter interp);
+ * returns the next one, or 0 at the end / error. */
+static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
 			      int *errors)
 {
 	struct thread_info ti;
@@ -165,6 +182,21 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, uint64_t round
 		ti.tid = thread_tid_of(s->t, ti.pthread_id);
 	if (!known_find(s, ti.pthread_id, ti.tid))
 		return ti.next;
+	/* The OS state read at the round's start when this is the same thread
+	 * state at the same place in the list, else now. */
+	enum thread_state state;
+	if (k < s->nprev && s->prev[k].tstate == tstate && s->prev[k].tid == ti.tid && s->prev[k].interp == interp)
+		state = (enum thread_state)s->prev_state[k];
+	else
+		state = classify(s, ti.tid, interp);
+	if (k < MAX_THREADS) {
+		s->cur[k].tstate = tstate;
+		s->cur[k].tid = ti.tid;
+		s->cur[k].interp = interp;
+		s->ncur = k + 1;
+	}
+	const struct gil_state *g = &s->gil_now[s->gil_first[interp]];
+	bool holds = s->gil_read[s->gil_first[interp]] && g->holder == tstate;
 
 	struct sample_rec *r = s->rec;
 	for (int i = 0; i < depth; i++) {
@@ -178,8 +210,8 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, uint64_t round
 	r->h.size = (r->h.size + 7) & ~7u;
 	r->time_ns = round_ns;
 	r->tid = (uint32_t)ti.tid;
-	r->state = (uint8_t)classify(s, ti.tid);
-	r->flags = (uint8_t)((holder && holder == tstate ? SAMPLE_F_HOLDS_GIL : 0) |
+	r->state = (uint8_t)state;
+	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
 			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0));
 	r->depth = (uint16_t)depth;
 	ring_push(s->ring, &r->h);
@@ -187,36 +219,75 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, uint64_t round
 	return ti.next;
 }
 
-/* One round over every interpreter's thread states. Returns threads sampled,
- * or a negative error when the target could not be read at all. */
-static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, uint64_t *switches)
+/* The GIL part of a round's tick. */
+struct round_gil {
+	uint64_t switches;        /* sum of the GILs' switch numbers */
+	uint16_t flags;           /* TICK_GIL_* */
+	uint8_t count, held;      /* GILs read, GILs locked */
+};
+
+/* Read every distinct GIL state in one process_vm_readv, then the syscall
+ * file of every thread the last round saw: one instant for all of them. */
+static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 {
 	const struct py_layout *L = &s->t->L;
-	unsigned char gil[64];
-	uint64_t holder = 0;
+	struct mem_iov iov[MAX_INTERPS];
+	int idx[MAX_INTERPS], n = 0;
+	size_t len = gil_read_size(L);
+
+	memset(rg, 0, sizeof *rg);
+	for (int i = 0; i < s->ninterps; i++) {
+		s->gil_read[i] = false;
+		if (s->gils[i] && s->gil_first[i] == i) {
+			iov[n] = (struct mem_iov){ s->gils[i], s->gil_buf[i], len };
+			idx[n++] = i;
+		}
+	}
+	int got = n ? mem_readv(s->t->pid, iov, n) : 0;
+	for (int k = 0; k < got; k++) {
+		int i = idx[k];
+		gil_parse(L, s->gil_buf[i], &s->gil_now[i]);
+		s->gil_read[i] = true;
+		rg->count++;
+		rg->switches += s->gil_now[i].switch_number;
+		if (!s->gil_now[i].enabled)
+			rg->flags |= TICK_GIL_DISABLED;
+		else if (s->gil_now[i].locked)
+			rg->held++;
+	}
+	if (rg->count)
+		rg->flags |= TICK_GIL_KNOWN;
+	for (int k = 0; k < s->nprev; k++)
+		s->prev_state[k] = (uint8_t)classify(s, s->prev[k].tid, s->prev[k].interp);
+}
+
+/* One round over every interpreter's thread states. Returns threads sampled,
+ * or a negative error when the target could not be read at all. */
+static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struct round_gil *rg)
+{
+	const struct py_layout *L = &s->t->L;
 	int n = 0;
 
-	*switches = 0;
-	if (s->gil && mem_read(s->t->pid, s->gil, gil, sizeof gil) == 0) {
-		int32_t locked;
-		memcpy(&locked, gil + L->gil_locked, 4);
-		if (locked)
-			memcpy(&holder, gil + L->gil_last_holder, 8);
-		memcpy(switches, gil + L->gil_switch_number, 8);
-	}
+	read_gil_and_states(s, rg);
+	s->ncur = 0;
 	for (int i = 0; i < s->ninterps; i++) {
 		uint64_t ts;
 		int rc = mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)L->interp_threads_head, &ts);
 		if (rc < 0)
 			return rc;
 		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++)
-			ts = sample_thread(s, ts, round_ns, holder, errors);
+			ts = sample_thread(s, ts, n, i, round_ns, errors);
 	}
+	/* This round's threads are the next round's early reads. */
+	struct round_thread *tmp = s->prev;
+	s->prev = s->cur;
+	s->cur = tmp;
+	s->nprev = s->ncur;
 	return n;
 }
 
 static void send_tick(struct sampler *s, int type, uint64_t start, uint64_t dur, int n, int errors,
-		      uint64_t switches, int status)
+		      const struct round_gil *rg, int status)
 {
 	struct tick_rec r;
 	memset(&r, 0, sizeof r);
@@ -226,7 +297,10 @@ static void send_tick(struct sampler *s, int type, uint64_t start, uint64_t dur,
 	r.duration_ns = dur;
 	r.nthreads = (uint32_t)(n > 0 ? n : 0);
 	r.errors = (uint32_t)errors;
-	r.gil_switches = switches;
+	r.gil_switches = rg->switches;
+	r.gil_flags = rg->flags;
+	r.gil_count = rg->count;
+	r.gil_held = rg->held;
 	r.exit_status = status;
 	ring_push(s->ring, &r.h);
 }
@@ -237,12 +311,13 @@ static void *sampler_main(void *arg)
 	uint64_t next = now_ns(CLOCK_MONOTONIC);
 
 	while (!atomic_load(&s->stop)) {
-		uint64_t start = now_ns(CLOCK_MONOTONIC), switches = 0;
+		uint64_t start = now_ns(CLOCK_MONOTONIC);
+		struct round_gil rg;
 		int errors = 0, n;
 
 		if (s->pause)
 			pause_stop(s->pause);
-		n = sample_round(s, start, &errors, &switches);
+		n = sample_round(s, start, &errors, &rg);
 		if (s->pause)
 			pause_resume(s->pause);
 		uint64_t end = now_ns(CLOCK_MONOTONIC);
@@ -254,11 +329,11 @@ static void *sampler_main(void *arg)
 		else
 			s->failed_rounds = 0;
 		if (s->failed_rounds >= GONE_ROUNDS) {
-			send_tick(s, REC_TARGET_EXIT, start, end - start, 0, 0, switches, -1);
+			send_tick(s, REC_TARGET_EXIT, start, end - start, 0, 0, &rg, -1);
 			atomic_store(&s->gone, true);
 			break;
 		}
-		send_tick(s, REC_TICK, start, end - start, n, errors, switches, 0);
+		send_tick(s, REC_TICK, start, end - start, n, errors, &rg, 0);
 		if (s->new_thread ? end - s->names_at > NAMES_MIN_NS : end - s->names_at > NAMES_EVERY_NS)
 			refresh_names(s, end);
 
@@ -320,7 +395,18 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		free(s);
 		return NULL;
 	}
-	s->gil = pyrt_gil_addr(t, s->interps[s->ninterps - 1]);
+	for (int i = 0; i < s->ninterps; i++) {
+		s->gils[i] = pyrt_gil_addr(t, s->interps[i]);
+		s->gil_first[i] = i;
+		for (int j = 0; j < i; j++)
+			if (s->gils[j] == s->gils[i]) {
+				s->gil_first[i] = j;
+				break;
+			}
+	}
+	s->prev = xcalloc(MAX_THREADS, sizeof *s->prev);
+	s->cur = xcalloc(MAX_THREADS, sizeof *s->cur);
+	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
 	s->tasks = tasks_create(t->pid);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
@@ -344,6 +430,9 @@ fail:
 	free(s->rec);
 	free(s->def);
 	free(s->names);
+	free(s->prev);
+	free(s->cur);
+	free(s->prev_state);
 	free(s);
 	return NULL;
 }
@@ -359,6 +448,9 @@ void sampler_stop(struct sampler *s)
 	free(s->rec);
 	free(s->def);
 	free(s->names);
+	free(s->prev);
+	free(s->cur);
+	free(s->prev_state);
 	free(s);
 }
 

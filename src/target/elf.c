@@ -157,3 +157,128 @@ int elf_find_version_string(const char *path, int major, char *out, size_t cap)
 	close(fd);
 	return err;
 }
+
+int elf_build_id(const char *path, char *out, size_t cap)
+{
+	int fd, err;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+
+	if ((err = elf_open(path, &fd, &e)) < 0)
+		return err;
+	err = PYTOP_ENOTPY;
+	while (err && (scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + name_off, "GNU", 4) != 0)
+				continue;
+			if (nh.n_descsz * 2 + 1 > cap)
+				break;
+			const unsigned char *id = (const unsigned char *)d->d_buf + desc_off;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(out + 2 * i, 3, "%02x", id[i]);
+			err = 0;
+			break;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* Is sym `name` itself or a whole-function clone of it? 1: yes, 2: a split
+ * part, 0: another symbol. */
+static int clone_kind(const char *sym, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(sym, name, n) != 0)
+		return 0;
+	if (sym[n] == 0)
+		return 1;
+	if (strncmp(sym + n, ".constprop.", 11) == 0 || strncmp(sym + n, ".isra.", 6) == 0)
+		return strstr(sym + n, ".part.") || strstr(sym + n, ".cold") ? 2 : 1;
+	if (strncmp(sym + n, ".part.", 6) == 0)
+		return 2;
+	return 0;
+}
+
+/* The link-time addresses of name and its clones in the .symtab of file. */
+static int function_addrs(const char *file, const char *name, uint64_t *addrs, int max, int *split)
+{
+	int fd, err, n = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+
+	if ((err = elf_open(file, &fd, &e)) < 0)
+		return err;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		size_t count = data ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < count; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_value == 0 || sym.st_shndx == SHN_UNDEF)
+				continue;
+			const char *s = elf_strptr(e, sh.sh_link, sym.st_name);
+			int kind = s ? clone_kind(s, name) : 0;
+			if (kind == 2)
+				*split = 1;
+			if (kind != 1)
+				continue;
+			int dup = 0;
+			for (int k = 0; k < n; k++)
+				dup |= addrs[k] == sym.st_value;
+			if (!dup && n < max)
+				addrs[n++] = sym.st_value;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
+int elf_function_offsets(const char *path, const char *name, uint64_t *offsets, int max, int *split)
+{
+	int fd, err, n;
+	Elf *e;
+	size_t phnum;
+	char id[128], debug[512];
+
+	*split = 0;
+	n = function_addrs(path, name, offsets, max, split);
+	if (n == 0 && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
+		snprintf(debug, sizeof debug, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
+		if (access(debug, R_OK) == 0)
+			n = function_addrs(debug, name, offsets, max, split);
+	}
+	if (n <= 0)
+		return n;
+	/* Link-time addresses to file offsets through the loadable segments. */
+	if ((err = elf_open(path, &fd, &e)) < 0)
+		return err;
+	int done = 0;
+	if (elf_getphdrnum(e, &phnum) == 0) {
+		for (int k = 0; k < n; k++) {
+			for (size_t i = 0; i < phnum; i++) {
+				GElf_Phdr ph;
+				if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+				    offsets[k] >= ph.p_vaddr && offsets[k] < ph.p_vaddr + ph.p_filesz) {
+					offsets[done++] = offsets[k] - ph.p_vaddr + ph.p_offset;
+					break;
+				}
+			}
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return done;
+}

@@ -8,3 +8,13 @@ EXTRA_DIST += \
 	tests/live/test_dump.py \
 	tests/live/test_errors.py \
 	tests/targets/dump_target.py
+
+# pytop --batch: accuracy, formats, lifecycle, rates (test_batch.py, with the
+# CPU-burning target burn_target.py).
+TESTS += tests/live/test_batch.py
+EXTRA_DIST += \
+	tests/live/test_batch.py \
+	tests/targets/burn_target.py
+# GIL states and gilstat (sampled and exact) on every interpreter.
+TESTS += tests/live/test_gil.py
+EXTRA_DIST += tests/live/test_gil.py tests/targets/gil_target.py

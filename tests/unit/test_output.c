@@ -56,6 +56,22 @@ static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint
 	aggregate_feed(a, &s->h);
 }
 
+/* The end of a sampling round at t_ms: the GIL held or not. */
+static void tick(struct aggregate *a, uint64_t t_ms, uint64_t switches, int held)
+{
+	struct tick_rec t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_TICK;
+	t.h.size = sizeof(t);
+	t.time_ns = t_ms * 1000000;
+	t.gil_switches = switches;
+	t.gil_flags = TICK_GIL_KNOWN;
+	t.gil_count = 1;
+	t.gil_held = (uint8_t)held;
+	aggregate_feed(a, &t.h);
+}
+
 static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
 {
 	struct thread_rec t;
@@ -68,24 +84,54 @@ static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
 	aggregate_feed(a, &t.h);
 }
 
-/* CPU mode, 10ms interval: 4 of the 6 samples count. */
+/* CPU mode, 10ms interval: 4 of the 6 samples count; four rounds 10 ms
+ * apart, the GIL held in three, switch_number +3. */
 static struct aggregate *make_stream(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
-	int i;
 
 	def(a, 1, "main", "app.py", 1);
 	def(a, 2, "say \"hi\"\t", "dir/\xc3\xbcn\xc3\xaf.py", 7);
 	def(a, 3, "work", "app.py", 10);
 	thread_name(a, 10, "Ma\xffin");
 	thread_name(a, 20, "Worker");
-	for (i = 0; i < 3; i++)
-		sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
-	sample(a, 10, THREAD_IDLE, 0, 1, 1, 4, 0, 0);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
 	sample(a, 20, THREAD_RUNNING, 0, 2, 3, 12, 1, 3);
+	tick(a, 0, 100, 1);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
 	sample(a, 20, THREAD_GIL_WAIT, 0, 2, 3, 12, 1, 3);
+	tick(a, 10, 102, 1);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
+	tick(a, 20, 103, 1);
+	sample(a, 10, THREAD_IDLE, 0, 1, 1, 4, 0, 0);
+	tick(a, 30, 103, 0);
 	return a;
 }
+
+/* gilstat's numbers for the same two threads (and one it alone saw). */
+static struct gilstat_snapshot gilstat_numbers = {
+	.mode = GILSTAT_SAMPLED,
+	.nthreads = 3,
+	.rate_hz = 2000,
+	.achieved_hz = 1990.5,
+	.resolution_ns = 500000,
+	.start_ns = 5000000000,
+	.elapsed_ns = 1000000000,
+	.ticks = 1991,
+	.switches = 200,
+	.take_warn_ns = 10000000,
+	.hold_warn_ns = 10000000,
+	.nwarnings = 1,
+	.nrecent = 1,
+	.recent = { { .time_ns = 5250000000, .duration_ns = 12500000, .tid = 10, .kind = GILSTAT_WARN_HOLD } },
+	.threads = {
+		{ .tid = 10, .takecnt = 100, .hold_ns = 500000000, .wait_ns = 400000000,
+		  .max_hold_ns = 12500000, .max_wait_ns = 6000000, .long_holds = 1 },
+		{ .tid = 20, .takecnt = 100, .hold_ns = 450000000, .wait_ns = 450000000,
+		  .max_hold_ns = 5000000, .max_wait_ns = 5500000 },
+		{ .tid = 30, .takecnt = 0 },
+	},
+};
 
 static const struct snapshot_meta meta = {
 	.pid = 4242,
@@ -131,7 +177,12 @@ static const char want_text[] =
 	"\n"
 	"     TID  Name              Samples  Running     Idle  GILWait   HasGIL\n"
 	"      10  Ma\xffin                   4    75.0%    25.0%     0.0%    75.0%\n"
-	"      20  Worker                  2    50.0%     0.0%    50.0%     0.0%\n";
+	"      20  Worker                  2    50.0%     0.0%    50.0%     0.0%\n"
+	"\n"
+	"GIL: held 75.0% of the time, 100.0 switches/s\n"
+	"     TID  Name                 Hold  HoldBlk     Wait   Native     Idle\n"
+	"      10  Ma\xffin               75.0%     0.0%     0.0%     0.0%    25.0%\n"
+	"      20  Worker               0.0%     0.0%    50.0%    50.0%     0.0%\n";
 
 static const char want_json[] =
 	"{\n"
@@ -149,23 +200,74 @@ static const char want_json[] =
 	"  \"errors\": 1,\n"
 	"  \"mode\": \"cpu\",\n"
 	"  \"functions\": [\n"
-	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, "
-	"\"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
-	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, "
-	"\"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
-	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, "
-	"\"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, \"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
+	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, \"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
 	"  ],\n"
 	"  \"lines\": [\n"
 	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"own\": 3, \"own_pct\": 75},\n"
 	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"own\": 1, \"own_pct\": 25}\n"
 	"  ],\n"
 	"  \"threads\": [\n"
-	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, "
-	"\"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3},\n"
-	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, "
-	"\"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0}\n"
-	"  ]\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25}},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0}}\n"
+	"  ],\n"
+	"  \"gil\": {\n"
+	"    \"state\": \"read\",\n"
+	"    \"utilisation_pct\": 75,\n"
+	"    \"switches_per_s\": 100,\n"
+	"    \"rounds\": 4,\n"
+	"    \"held_rounds\": 3,\n"
+	"    \"conflicts\": 0\n"
+	"  }\n"
+	"}\n";
+
+static const char want_text_gilstat[] =
+	"\n"
+	"gilstat: sampled estimate, resolution 500us (2000 Hz, 1990.5 Hz achieved), over 1.00s, 200.0 switches/s\n"
+	"     TID  Name              takecnt  takes/s  holdavg hold_all  takeavg take_all   hold%   wait%\n"
+	"      10  Ma\xffin                 100    100.0    5.0ms    500ms    4.0ms    400ms   50.0%   40.0%\n"
+	"      20  Worker                100    100.0    4.5ms    450ms    4.5ms    450ms   45.0%   45.0%\n"
+	"      30  -                       0      0.0       0s       0s       0s       0s    0.0%    0.0%\n"
+	"Warnings: 1 (holds over 10ms, waits over 10ms); the latest:\n"
+	"  at 250ms: tid 10 held the GIL for 13ms\n";
+static const char want_json_gilstat[] =
+	"{\n"
+	"  \"pytop\": \"0.1.0\",\n"
+	"  \"target\": {\n"
+	"    \"pid\": 4242,\n"
+	"    \"python\": \"3.11.4\",\n"
+	"    \"argv\": \"python3 -c \\\"x\\\"\"\n"
+	"  },\n"
+	"  \"duration_s\": 0.04,\n"
+	"  \"samples\": 6,\n"
+	"  \"rate_hz\": 100,\n"
+	"  \"achieved_rate_hz\": 99.5,\n"
+	"  \"dropped\": 2,\n"
+	"  \"errors\": 1,\n"
+	"  \"mode\": \"cpu\",\n"
+	"  \"functions\": [\n"
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, \"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
+	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, \"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
+	"  ],\n"
+	"  \"lines\": [\n"
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"own\": 3, \"own_pct\": 75},\n"
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"own\": 1, \"own_pct\": 25}\n"
+	"  ],\n"
+	"  \"threads\": [\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
+	"  ],\n"
+	"  \"gil\": {\n"
+	"    \"state\": \"read\",\n"
+	"    \"utilisation_pct\": 75,\n"
+	"    \"switches_per_s\": 100,\n"
+	"    \"rounds\": 4,\n"
+	"    \"held_rounds\": 3,\n"
+	"    \"conflicts\": 0,\n"
+	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"events\": 0, \"lost\": 0, \"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
+	"  }\n"
 	"}\n";
 
 static const char want_collapsed[] =
@@ -192,18 +294,78 @@ static void test_writers(void)
 	tap_str(out, want_collapsed, "collapsed output exact (counted samples only, sorted)");
 	free(out);
 
+	struct snapshot_meta with_gilstat = meta;
+	with_gilstat.gilstat = &gilstat_numbers;
+	out = capture(text_write, a, &with_gilstat, &rc);
+	tap_ok(rc == 0 && strlen(out) > strlen(want_text) && strncmp(out, want_text, strlen(want_text)) == 0,
+	       "text --gilstat: the same report first");
+	tap_str(out + (rc == 0 && strlen(out) > strlen(want_text) ? strlen(want_text) : 0), want_text_gilstat,
+		"text --gilstat: then the gilstat table, exact");
+	free(out);
+	out = capture(json_write, a, &with_gilstat, &rc);
+	tap_is(rc, 0, "json_write --gilstat succeeds");
+	tap_str(out, want_json_gilstat, "json --gilstat output exact");
+	free(out);
+
 	out = capture(text_write, empty, &meta, &rc);
 	tap_ok(rc == 0 && strstr(out, "(no samples)\n"), "text: empty aggregate");
 	free(out);
 	out = capture(json_write, empty, &meta, &rc);
-	tap_ok(rc == 0 && strstr(out, "\"functions\": [],\n  \"lines\": [],\n  \"threads\": []\n}\n"),
-	       "json: empty arrays");
+	tap_ok(rc == 0 && strstr(out, "\"functions\": [],\n  \"lines\": [],\n  \"threads\": [],\n"
+				  "  \"gil\": {\n    \"state\": \"unknown\","),
+	       "json: empty arrays, GIL state unknown");
 	free(out);
 	out = capture(collapsed_write, empty, &meta, &rc);
 	tap_ok(rc == 0 && strcmp(out, "") == 0, "collapsed: empty aggregate writes nothing");
 	free(out);
 	aggregate_destroy(a);
 	aggregate_destroy(empty);
+}
+
+/* The GIL section's other faces: a thread blocked holding the GIL is
+ * marked, a free-threaded build says it has no GIL, exact gilstat says so. */
+static void test_gil_text(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct snapshot_meta m = meta;
+	struct gilstat_snapshot exact = { .mode = GILSTAT_EXACT, .elapsed_ns = 2000000000, .switches = 10,
+					  .events = 30, .lost = 1 };
+	char *out;
+	int rc;
+
+	def(a, 1, "main", "app.py", 1);
+	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, 1, 1, 2, 0, 0);
+	tick(a, 0, 5, 1);
+	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, 1, 1, 2, 0, 0);
+	tick(a, 10, 5, 1);
+	m.gilstat = &exact;
+	out = capture(text_write, a, &m, &rc);
+	if (!tap_ok(rc == 0 && strstr(out, "      10  -                    0.0%   100.0%     0.0%     0.0%     0.0%  !\n"
+					    "! HoldBlk: blocked in a system call while holding the GIL"),
+		    "text: a thread blocked holding the GIL is marked and explained"))
+		printf("# %s\n", out);
+	tap_ok(strstr(out, "\ngilstat: exact (uprobes on take_gil/drop_gil), over 2.00s, 5.0 switches/s; "
+			   "30 events, 1 lost\n") != NULL, "text: exact gilstat says exact");
+	tap_ok(strstr(out, "\nWarnings: none (holds off, waits off)\n") != NULL, "text: warnings off");
+	free(out);
+	aggregate_destroy(a);
+
+	a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct tick_rec t;
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_TICK;
+	t.h.size = sizeof(t);
+	t.gil_flags = TICK_GIL_KNOWN | TICK_GIL_DISABLED;
+	sample(a, 10, THREAD_RUNNING, 0, 0, 0, 0, 0, 0);
+	aggregate_feed(a, &t.h);
+	out = capture(text_write, a, &meta, &rc);
+	tap_ok(rc == 0 && strstr(out, "\nGIL: none (a free-threaded build running without the GIL)\n") &&
+	       !strstr(out, "HoldBlk"), "text: a free-threaded build has no GIL table");
+	free(out);
+	out = capture(json_write, a, &meta, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"gil\": {\n    \"state\": \"none\","), "json: state none");
+	free(out);
+	aggregate_destroy(a);
 }
 
 /* jsonw_escape of n bytes into a string. */
@@ -385,6 +547,7 @@ int main(void)
 {
 	rb = malloc(RB_SIZE);
 	test_writers();
+	test_gil_text();
 	test_escape();
 	test_writer();
 	test_time();

@@ -1,0 +1,317 @@
+/* gilacct: GIL statistics from sampled ticks or exact take/drop events. */
+#include "sampling/gilacct.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+#define SLOTS (GILSTAT_MAX_THREADS * 2)   /* power of two */
+#define GAP_MIN_NS 10000000ull            /* 10 ms */
+#define GAP_PERIODS 20
+
+struct acct_thread {
+	struct gilstat_thread s;
+	uint64_t hold_start, wait_start;  /* exact: when the hold / wait began */
+	uint64_t hold_run, wait_run;      /* sampled: the current hold / wait so far */
+	uint64_t seen;                    /* sampled: the last tick that listed it */
+	bool holding, waiting;
+};
+
+struct gilacct {
+	enum gilstat_mode mode;
+	uint64_t period_ns, take_warn_ns, hold_warn_ns, gap_ns_limit;
+	struct acct_thread th[GILSTAT_MAX_THREADS];
+	uint32_t n;
+	uint16_t slot[SLOTS];             /* index + 1, 0 = empty */
+
+	bool started;
+	uint64_t start_ns, last_ns;
+	uint64_t elapsed_ns, gap_ns, ticks, events, unknown_ns, overflow;
+	bool switch_known;
+	uint64_t switch_first, switch_last;
+
+	/* sampled: the previous tick */
+	pid_t prev_holder;
+
+	uint64_t nwarnings;
+	struct gilstat_warning ring[GILSTAT_WARN_MAX];
+};
+
+struct gilacct *gilacct_create(enum gilstat_mode mode, uint64_t period_ns, uint64_t take_warn_ns,
+			       uint64_t hold_warn_ns)
+{
+	struct gilacct *a = xcalloc(1, sizeof *a);
+
+	a->mode = mode;
+	a->period_ns = period_ns;
+	a->take_warn_ns = take_warn_ns;
+	a->hold_warn_ns = hold_warn_ns;
+	a->gap_ns_limit = period_ns * GAP_PERIODS > GAP_MIN_NS ? period_ns * GAP_PERIODS : GAP_MIN_NS;
+	return a;
+}
+
+void gilacct_destroy(struct gilacct *a)
+{
+	free(a);
+}
+
+/* The thread's entry, made if new; NULL when the table is full. */
+static struct acct_thread *get(struct gilacct *a, pid_t tid)
+{
+	uint32_t i = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
+
+	if (tid <= 0)
+		return NULL;
+	while (a->slot[i]) {
+		struct acct_thread *t = &a->th[a->slot[i] - 1];
+		if (t->s.tid == (uint32_t)tid)
+			return t;
+		i = (i + 1) & (SLOTS - 1);
+	}
+	if (a->n == GILSTAT_MAX_THREADS) {
+		a->overflow++;
+		return NULL;
+	}
+	struct acct_thread *t = &a->th[a->n];
+	memset(t, 0, sizeof *t);
+	t->s.tid = (uint32_t)tid;
+	a->slot[i] = (uint16_t)(++a->n);
+	return t;
+}
+
+static void warn(struct gilacct *a, uint64_t now, uint32_t tid, enum gilstat_warn_kind kind, uint64_t dur)
+{
+	struct gilstat_warning *w = &a->ring[a->nwarnings % GILSTAT_WARN_MAX];
+
+	w->time_ns = now;
+	w->duration_ns = dur;
+	w->tid = tid;
+	w->kind = kind;
+	a->nwarnings++;
+}
+
+/* A hold of dur ended at now. */
+static void hold_ended(struct gilacct *a, struct acct_thread *t, uint64_t now, uint64_t dur)
+{
+	if (dur > t->s.max_hold_ns)
+		t->s.max_hold_ns = dur;
+	if (a->hold_warn_ns && dur > a->hold_warn_ns) {
+		t->s.long_holds++;
+		warn(a, now, t->s.tid, GILSTAT_WARN_HOLD, dur);
+	}
+	t->holding = false;
+}
+
+static void wait_ended(struct gilacct *a, struct acct_thread *t, uint64_t now, uint64_t dur)
+{
+	if (dur > t->s.max_wait_ns)
+		t->s.max_wait_ns = dur;
+	if (a->take_warn_ns && dur > a->take_warn_ns) {
+		t->s.long_waits++;
+		warn(a, now, t->s.tid, GILSTAT_WARN_TAKE, dur);
+	}
+	t->waiting = false;
+}
+
+static void note_switch(struct gilacct *a, uint64_t sw)
+{
+	if (!a->switch_known) {
+		a->switch_known = true;
+		a->switch_first = sw;
+	}
+	a->switch_last = sw;
+}
+
+void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
+{
+	uint64_t now = k->time_ns;
+	bool moved = a->switch_known && k->switch_number != a->switch_last;
+	struct acct_thread *h;
+
+	a->ticks++;
+	if (!a->started) {
+		a->started = true;
+		a->start_ns = now;
+	} else if (now > a->last_ns) {
+		/* Charge the interval to what the previous tick saw. */
+		uint64_t dt = now - a->last_ns;
+		if (dt > a->gap_ns_limit) {
+			a->gap_ns += dt;
+		} else {
+			a->elapsed_ns += dt;
+			if (a->prev_holder > 0 && (h = get(a, a->prev_holder)) != NULL) {
+				h->s.hold_ns += dt;
+				h->hold_run += dt;
+			} else if (a->prev_holder < 0) {
+				a->unknown_ns += dt;
+			}
+			for (uint32_t i = 0; i < a->n; i++) {
+				if (a->th[i].waiting) {
+					a->th[i].s.wait_ns += dt;
+					a->th[i].wait_run += dt;
+				}
+			}
+		}
+	}
+	a->last_ns = now;
+
+	/* Holds: the previous holder's hold ends when another thread holds
+	 * now, nobody does, or it holds again after a switch. */
+	if (a->prev_holder > 0 && (h = get(a, a->prev_holder)) != NULL && h->holding &&
+	    (k->holder != a->prev_holder || moved))
+		hold_ended(a, h, now, h->hold_run);
+	if (k->holder > 0 && (h = get(a, k->holder)) != NULL && !h->holding) {
+		h->s.takecnt++;
+		h->holding = true;
+		h->hold_run = 0;
+	}
+
+	/* Waits: a thread waits while the tick sees it blocked on the GIL and
+	 * it is not the holder. */
+	for (int i = 0; i < k->nthreads; i++) {
+		struct acct_thread *t = get(a, k->threads[i].tid);
+		if (!t)
+			continue;
+		t->seen = a->ticks;
+		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
+		if (t->waiting && !waiting)
+			wait_ended(a, t, now, t->wait_run);
+		else if (!t->waiting && waiting) {
+			t->waiting = true;
+			t->wait_run = 0;
+		}
+	}
+	for (uint32_t i = 0; i < a->n; i++)
+		if (a->th[i].waiting && a->th[i].seen != a->ticks)
+			wait_ended(a, &a->th[i], now, a->th[i].wait_run);
+
+	a->prev_holder = k->holder;
+	note_switch(a, k->switch_number);
+}
+
+void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)
+{
+	struct acct_thread *t = get(a, tid);
+
+	if (!t)
+		return;
+	a->events++;
+	if (!a->started) {
+		a->started = true;
+		a->start_ns = a->last_ns = now;
+	}
+	switch (ev) {
+	case GILACCT_TAKE_ENTER:
+		if (t->holding) {
+			/* Its drop was not seen (lost): end the hold here. */
+			t->s.hold_ns += now - t->hold_start;
+			hold_ended(a, t, now, now - t->hold_start);
+		}
+		if (!t->waiting) {
+			t->waiting = true;
+			t->wait_start = now;
+		}
+		break;
+	case GILACCT_TAKE_RETURN:
+		if (t->waiting && now >= t->wait_start) {
+			t->s.wait_ns += now - t->wait_start;
+			wait_ended(a, t, now, now - t->wait_start);
+		}
+		t->waiting = false;
+		t->s.takecnt++;
+		t->holding = true;
+		t->hold_start = now;
+		break;
+	case GILACCT_DROP_ENTER:
+		if (t->holding && now >= t->hold_start) {
+			t->s.hold_ns += now - t->hold_start;
+			hold_ended(a, t, now, now - t->hold_start);
+		}
+		t->holding = false;
+		break;
+	}
+}
+
+void gilacct_progress(struct gilacct *a, uint64_t now, uint64_t switch_number, bool switch_known)
+{
+	if (!a->started) {
+		a->started = true;
+		a->start_ns = a->last_ns = now;
+	}
+	if (now > a->last_ns) {
+		a->elapsed_ns += now - a->last_ns;
+		a->last_ns = now;
+	}
+	a->ticks++;
+	if (switch_known)
+		note_switch(a, switch_number);
+}
+
+/* By tid; an insertion sort (threads mostly arrive in tid order, and the
+ * gilstat thread must not allocate, which qsort may). */
+static void sort_by_tid(struct gilstat_thread *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		struct gilstat_thread x = v[i];
+		uint32_t j = i;
+		while (j > 0 && v[j - 1].tid > x.tid) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
+{
+	uint64_t span = a->last_ns > a->start_ns ? a->last_ns - a->start_ns : 0;
+
+	memset(out, 0, offsetof(struct gilstat_snapshot, threads));
+	out->mode = a->mode;
+	out->resolution_ns = a->mode == GILSTAT_SAMPLED ? a->period_ns : 0;
+	out->rate_hz = a->period_ns ? 1e9 / (double)a->period_ns : 0;
+	out->start_ns = a->start_ns;
+	out->elapsed_ns = a->elapsed_ns;
+	out->ticks = a->ticks;
+	if (span && a->ticks > 1 && a->mode == GILSTAT_SAMPLED)
+		out->achieved_hz = (double)(a->ticks - 1) * 1e9 / (double)span;
+	out->gap_ns = a->gap_ns;
+	out->events = a->events;
+	out->switches = a->switch_known ? a->switch_last - a->switch_first : 0;
+	out->unknown_ns = a->unknown_ns;
+	out->overflow = a->overflow;
+	out->take_warn_ns = a->take_warn_ns;
+	out->hold_warn_ns = a->hold_warn_ns;
+	out->nwarnings = a->nwarnings;
+	out->nrecent = a->nwarnings < GILSTAT_WARN_MAX ? (uint32_t)a->nwarnings : GILSTAT_WARN_MAX;
+	for (uint32_t i = 0; i < out->nrecent; i++)
+		out->recent[i] = a->ring[(a->nwarnings - out->nrecent + i) % GILSTAT_WARN_MAX];
+	out->nthreads = a->n;
+	for (uint32_t i = 0; i < a->n; i++) {
+		const struct acct_thread *t = &a->th[i];
+		struct gilstat_thread *o = &out->threads[i];
+		*o = t->s;
+		/* Ongoing holds and waits count up to now. */
+		uint64_t hold = 0, wait = 0;
+		if (a->mode == GILSTAT_EXACT) {
+			if (t->holding && a->last_ns > t->hold_start) {
+				hold = a->last_ns - t->hold_start;
+				o->hold_ns += hold;
+			}
+			if (t->waiting && a->last_ns > t->wait_start) {
+				wait = a->last_ns - t->wait_start;
+				o->wait_ns += wait;
+			}
+		} else {
+			hold = t->holding ? t->hold_run : 0;
+			wait = t->waiting ? t->wait_run : 0;
+		}
+		if (hold > o->max_hold_ns)
+			o->max_hold_ns = hold;
+		if (wait > o->max_wait_ns)
+			o->max_wait_ns = wait;
+	}
+	sort_by_tid(out->threads, out->nthreads);
+}

@@ -1,0 +1,124 @@
+/* gilacct: per-thread GIL statistics as flight_profiler's gilstat reports
+ * them (takecnt, hold and wait time per acquisition and in total, long hold
+ * and wait warnings), accumulated either from sampled ticks (the holder and
+ * every thread's state at a known instant) or from exact take/drop events
+ * (uprobes). Pure: no I/O, no clock, no allocation after gilacct_create(),
+ * so known sequences can be fed in tests. One thread uses an accumulator. */
+#ifndef PYTOP_SAMPLING_GILACCT_H
+#define PYTOP_SAMPLING_GILACCT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GILSTAT_MAX_THREADS 512   /* threads tracked; more are counted in overflow */
+#define GILSTAT_WARN_MAX 32       /* recent warnings kept */
+
+enum gilstat_mode {
+	GILSTAT_OFF = 0,
+	GILSTAT_SAMPLED = 1,      /* high-rate sampling of the GIL state: estimates */
+	GILSTAT_EXACT = 2,        /* uprobes on take_gil/drop_gil: every acquisition */
+};
+
+/* One thread's numbers. */
+struct gilstat_thread {
+	uint32_t tid;
+	uint32_t pad;
+	uint64_t takecnt;         /* acquisitions */
+	uint64_t hold_ns;         /* hold_all: time held, in total */
+	uint64_t wait_ns;         /* take_all: time waiting to take it, in total */
+	uint64_t max_hold_ns;     /* longest single hold (finished or ongoing) */
+	uint64_t max_wait_ns;     /* longest single wait */
+	uint64_t long_holds;      /* holds longer than the hold threshold */
+	uint64_t long_waits;      /* waits longer than the take threshold */
+};
+
+enum gilstat_warn_kind {
+	GILSTAT_WARN_HOLD = 1,    /* one hold exceeded hold_warn_ns */
+	GILSTAT_WARN_TAKE = 2,    /* one wait exceeded take_warn_ns */
+};
+
+/* A hold or wait that exceeded its threshold (reported when it ended). */
+struct gilstat_warning {
+	uint64_t time_ns;         /* when it ended (CLOCK_MONOTONIC) */
+	uint64_t duration_ns;
+	uint32_t tid;
+	uint32_t kind;            /* enum gilstat_warn_kind */
+};
+
+/* Everything gilstat knows at one instant. The thread array comes last so
+ * that a copy can stop after nthreads entries. */
+struct gilstat_snapshot {
+	uint32_t mode;            /* enum gilstat_mode */
+	uint32_t nthreads;
+	double rate_hz;           /* sampled: the configured tick rate */
+	double achieved_hz;       /* sampled: ticks per second really achieved */
+	uint64_t resolution_ns;   /* sampled: the tick period; exact: 0 */
+	uint64_t start_ns;        /* first tick / event (CLOCK_MONOTONIC) */
+	uint64_t elapsed_ns;      /* time accounted */
+	uint64_t ticks;           /* sampled: ticks; exact: drains */
+	uint64_t late;            /* sampled: ticks that missed their deadline */
+	uint64_t gap_ns;          /* time not accounted (gilstat itself was late) */
+	uint64_t events;          /* exact: take/drop events seen */
+	uint64_t lost;            /* exact: events the kernel dropped */
+	uint64_t switches;        /* gil->switch_number advance */
+	uint64_t unknown_ns;      /* held by a thread state gilstat could not name */
+	uint64_t overflow;        /* threads beyond GILSTAT_MAX_THREADS */
+	uint64_t cpu_ns;          /* the gilstat thread's own CPU time */
+	uint64_t take_warn_ns, hold_warn_ns;
+	uint64_t nwarnings;       /* warnings so far; the last GILSTAT_WARN_MAX follow */
+	uint32_t nrecent;
+	uint32_t stopped;         /* the gilstat thread ended (target gone) */
+	struct gilstat_warning recent[GILSTAT_WARN_MAX];   /* oldest first */
+	struct gilstat_thread threads[GILSTAT_MAX_THREADS];
+};
+
+/* What one sampled tick saw of a thread. */
+struct gilacct_obs {
+	pid_t tid;
+	uint8_t waiting;          /* blocked on the GIL's futex */
+};
+
+/* What one sampled tick saw. */
+struct gilacct_tick {
+	uint64_t time_ns;
+	pid_t holder;             /* tid of the holder; 0: not held; -1: held by an unknown thread */
+	uint64_t switch_number;
+	const struct gilacct_obs *threads;
+	int nthreads;
+};
+
+enum gilacct_event {
+	GILACCT_TAKE_ENTER = 1,   /* take_gil() entered: waiting starts */
+	GILACCT_TAKE_RETURN = 2,  /* take_gil() returned: holding starts */
+	GILACCT_DROP_ENTER = 3,   /* drop_gil() entered: holding ends */
+};
+
+struct gilacct;
+
+/* A new accumulator; thresholds of 0 disable the warnings. period_ns is the
+ * sampled tick period (the resolution), 0 for exact mode. */
+struct gilacct *gilacct_create(enum gilstat_mode mode, uint64_t period_ns, uint64_t take_warn_ns,
+			       uint64_t hold_warn_ns);
+void gilacct_destroy(struct gilacct *a);
+
+/* Sampled: account one tick. The interval since the previous tick is
+ * charged to what that tick saw (its holder held, its waiters waited); an
+ * acquisition is counted when a thread becomes the holder, or is the holder
+ * again while switch_number moved (it lost and retook the GIL between
+ * ticks). An interval longer than max(20 periods, 10 ms) is a gap: not
+ * charged. */
+void gilacct_tick(struct gilacct *a, const struct gilacct_tick *tick);
+
+/* Exact: account one event of thread tid at time_ns (events in time order
+ * per thread). */
+void gilacct_event(struct gilacct *a, uint64_t time_ns, pid_t tid, enum gilacct_event ev);
+
+/* Exact: the switch number read at time_ns, and the end of accounted time. */
+void gilacct_progress(struct gilacct *a, uint64_t time_ns, uint64_t switch_number, bool switch_known);
+
+/* The numbers so far, ongoing holds and waits included up to the latest
+ * tick/progress time. */
+void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);
+
+#endif

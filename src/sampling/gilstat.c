@@ -1,0 +1,452 @@
+/* gilstat: the dedicated GIL sampler thread (sampled or exact). */
+#include "sampling/gilstat.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpython/gil.h"
+#include "cpython/thread.h"
+#include "errors.h"
+#include "target/elf.h"
+#include "target/memory.h"
+#include "target/proc.h"
+#include "target/tasks.h"
+#include "target/uprobe.h"
+
+#define MAX_INTERPS 64
+#define PUBLISH_NS 10000000ull        /* publish every 10 ms */
+#define REFRESH_NS 200000000ull       /* re-list the thread states every 200 ms */
+#define REFRESH_MIN_NS 10000000ull    /* ... or on an unknown holder, at most every 10 ms */
+#define EXACT_PERIOD_NS 1000000ull    /* exact: drain the perf rings every 1 ms */
+#define EXACT_MARGIN_NS 1000000ull    /* exact: events younger than this wait for the next drain */
+#define GONE_READS 3                  /* failed GIL reads before the target counts as gone */
+#define MAX_CLONES 8
+
+_Static_assert(sizeof(struct gilstat_snapshot) % 8 == 0, "snapshot is copied as words");
+_Static_assert(offsetof(struct gilstat_snapshot, threads) % 8 == 0, "header is copied as words");
+_Static_assert(sizeof(struct gilstat_thread) % 8 == 0, "threads are copied as words");
+
+enum { TAG_TAKE_ENTER = GILACCT_TAKE_ENTER, TAG_TAKE_RETURN = GILACCT_TAKE_RETURN,
+       TAG_DROP_ENTER = GILACCT_DROP_ENTER };
+
+struct gs_thread {
+	uint64_t tstate;
+	pid_t tid;
+};
+
+struct gilstat {
+	struct py_target *t;
+	struct gilstat_config cfg;
+	uint64_t period_ns;
+	pthread_t thread;
+	atomic_bool stop;
+
+	/* the published snapshot: a seqlock over words */
+	atomic_uint seq;
+	_Atomic uint64_t *pub;
+
+	/* gilstat thread's own state, allocated before it starts */
+	struct gilacct *acct;
+	struct gilstat_snapshot *scratch;
+	struct tasks *tasks;
+	struct uprobe_set *probes;
+	uint64_t gil;                     /* the main interpreter's GIL */
+	uint64_t interps[MAX_INTERPS];
+	int ninterps;
+	struct gs_thread *threads;
+	struct gilacct_obs *obs;
+	int nthreads;
+	uint64_t refreshed_ns, published_ns;
+	uint64_t late, lost;
+	int failed_reads;
+	bool gone;
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *gilstat_mode_name(enum gilstat_mode m)
+{
+	switch (m) {
+	case GILSTAT_SAMPLED: return "sampled";
+	case GILSTAT_EXACT: return "exact";
+	default: return "off";
+	}
+}
+
+void gilstat_config_default(struct gilstat_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->mode = GILSTAT_SAMPLED;
+	cfg->rate_hz = GILSTAT_DEFAULT_RATE_HZ;
+	cfg->take_warn_ms = GILSTAT_DEFAULT_WARN_MS;
+	cfg->hold_warn_ms = GILSTAT_DEFAULT_WARN_MS;
+}
+
+enum gilstat_mode gilstat_mode(const struct gilstat *g)
+{
+	return g->cfg.mode;
+}
+
+/* ---- publishing ---- */
+
+static size_t snapshot_words(uint32_t nthreads)
+{
+	return (offsetof(struct gilstat_snapshot, threads) + nthreads * sizeof(struct gilstat_thread)) / 8;
+}
+
+static void publish(struct gilstat *g)
+{
+	struct gilstat_snapshot *s = g->scratch;
+
+	gilacct_result(g->acct, s);
+	s->rate_hz = g->cfg.mode == GILSTAT_SAMPLED ? 1e9 / (double)g->period_ns : 0;
+	s->late = g->late;
+	s->lost = g->lost;
+	s->cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
+	size_t words = snapshot_words(s->nthreads);
+	unsigned v = atomic_load_explicit(&g->seq, memory_order_relaxed);
+	atomic_store_explicit(&g->seq, v + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (size_t i = 0; i < words; i++) {
+		uint64_t w;
+		memcpy(&w, (const char *)s + 8 * i, 8);
+		atomic_store_explicit(&g->pub[i], w, memory_order_relaxed);
+	}
+	atomic_store_explicit(&g->seq, v + 2, memory_order_release);
+	g->published_ns = now_ns(CLOCK_MONOTONIC);
+}
+
+static void copy_words(struct gilstat *g, void *dst, size_t from, size_t words)
+{
+	for (size_t i = 0; i < words; i++) {
+		uint64_t w = atomic_load_explicit(&g->pub[from + i], memory_order_relaxed);
+		memcpy((char *)dst + 8 * (from + i), &w, 8);
+	}
+}
+
+void gilstat_read(struct gilstat *g, struct gilstat_snapshot *out)
+{
+	size_t head = offsetof(struct gilstat_snapshot, threads) / 8;
+
+	for (;;) {
+		unsigned v1 = atomic_load_explicit(&g->seq, memory_order_acquire);
+		if (v1 & 1) {
+			sched_yield();
+			continue;
+		}
+		copy_words(g, out, 0, head);
+		uint32_t n = out->nthreads <= GILSTAT_MAX_THREADS ? out->nthreads : GILSTAT_MAX_THREADS;
+		copy_words(g, out, head, snapshot_words(n) - head);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&g->seq, memory_order_relaxed) == v1) {
+			out->nthreads = n;
+			return;
+		}
+	}
+}
+
+/* ---- the thread list ---- */
+
+/* List the thread states sharing the main GIL, with their kernel tids. */
+static void refresh_threads(struct gilstat *g, uint64_t now)
+{
+	const struct py_layout *L = &g->t->L;
+	unsigned char buf[512];
+	size_t len = 0;
+	int n = 0;
+
+	int32_t fields[] = { L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (fields[i] >= 0 && (size_t)fields[i] + 8 > len)
+			len = (size_t)fields[i] + 8;
+	if (len > sizeof buf)
+		len = sizeof buf;
+	for (int i = 0; i < g->ninterps; i++) {
+		uint64_t ts = 0;
+		if (pyrt_gil_addr(g->t, g->interps[i]) != g->gil ||
+		    mem_read_ptr(g->t->pid, g->interps[i] + (uint64_t)L->interp_threads_head, &ts) < 0)
+			continue;
+		for (int guard = 0; ts && guard < GILSTAT_MAX_THREADS && n < GILSTAT_MAX_THREADS; guard++) {
+			uint64_t next = 0, pthread_id = 0;
+			int64_t native = 0;
+			if (mem_read(g->t->pid, ts, buf, len) < 0)
+				break;
+			memcpy(&next, buf + L->tstate_next, 8);
+			memcpy(&pthread_id, buf + L->tstate_thread_id, 8);
+			if (L->tstate_native_thread_id >= 0)
+				memcpy(&native, buf + L->tstate_native_thread_id, 8);
+			else
+				native = thread_tid_of(g->t, pthread_id);
+			g->threads[n].tstate = ts;
+			g->threads[n].tid = native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+			n++;
+			ts = next;
+		}
+	}
+	g->nthreads = n;
+	g->refreshed_ns = now;
+}
+
+static pid_t tid_of(const struct gilstat *g, uint64_t tstate)
+{
+	for (int i = 0; i < g->nthreads; i++)
+		if (g->threads[i].tstate == tstate)
+			return g->threads[i].tid > 0 ? g->threads[i].tid : -1;
+	return -1;
+}
+
+/* One read of the GIL; false when it failed. */
+static bool read_gil(struct gilstat *g, struct gil_state *st)
+{
+	unsigned char buf[GIL_READ_MAX];
+	int rc = mem_read(g->t->pid, g->gil, buf, gil_read_size(&g->t->L));
+
+	if (rc < 0) {
+		if (rc == PYTOP_EGONE || ++g->failed_reads >= GONE_READS)
+			g->gone = true;
+		return false;
+	}
+	g->failed_reads = 0;
+	gil_parse(&g->t->L, buf, st);
+	return true;
+}
+
+static void sleep_until(struct gilstat *g, uint64_t *next, uint64_t period)
+{
+	*next += period;
+	uint64_t after = now_ns(CLOCK_MONOTONIC);
+	if (*next < after) {
+		g->late++;
+		*next = after;
+		return;
+	}
+	struct timespec ts = { (time_t)(*next / 1000000000ull), (long)(*next % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !atomic_load_explicit(&g->stop, memory_order_relaxed))
+		;
+}
+
+/* ---- sampled mode ---- */
+
+static void *sampled_main(void *arg)
+{
+	struct gilstat *g = arg;
+	uint64_t next = now_ns(CLOCK_MONOTONIC);
+
+	refresh_threads(g, next);
+	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		struct gil_state st;
+		if (read_gil(g, &st)) {
+			struct gilacct_tick k = { .time_ns = now, .switch_number = st.switch_number };
+			k.holder = st.locked ? tid_of(g, st.holder) : 0;
+			for (int i = 0; i < g->nthreads; i++) {
+				struct task_activity a;
+				g->obs[i].tid = g->threads[i].tid;
+				g->obs[i].waiting = g->threads[i].tid > 0 &&
+						    tasks_read(g->tasks, g->threads[i].tid, &a) == 0 && !a.running &&
+						    gil_is_wait(&g->t->L, g->gil, a.syscall, a.arg0);
+			}
+			k.threads = g->obs;
+			k.nthreads = g->nthreads;
+			gilacct_tick(g->acct, &k);
+			uint64_t since = now - g->refreshed_ns;
+			if (since > REFRESH_NS || (k.holder < 0 && since > REFRESH_MIN_NS))
+				refresh_threads(g, now_ns(CLOCK_MONOTONIC));
+		}
+		if (now - g->published_ns >= PUBLISH_NS)
+			publish(g);
+		sleep_until(g, &next, g->period_ns);
+	}
+	publish(g);
+	return NULL;
+}
+
+/* ---- exact mode ---- */
+
+static void on_event(void *arg, uint64_t time_ns, pid_t tid, int tag)
+{
+	struct gilstat *g = arg;
+	gilacct_event(g->acct, time_ns, tid, (enum gilacct_event)tag);
+}
+
+static void *exact_main(void *arg)
+{
+	struct gilstat *g = arg;
+	uint64_t next = now_ns(CLOCK_MONOTONIC);
+
+	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		struct gil_state st;
+		bool known = read_gil(g, &st);
+		uint64_t upto = now - EXACT_MARGIN_NS;
+		uprobe_drain(g->probes, upto, on_event, g, &g->lost);
+		gilacct_progress(g->acct, upto, known ? st.switch_number : 0, known);
+		if (now - g->published_ns >= PUBLISH_NS)
+			publish(g);
+		sleep_until(g, &next, EXACT_PERIOD_NS);
+	}
+	/* Whatever is still buffered. */
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uprobe_drain(g->probes, now, on_event, g, &g->lost);
+	gilacct_progress(g->acct, now, 0, false);
+	publish(g);
+	return NULL;
+}
+
+/* ---- setup ---- */
+
+/* The probes for take_gil and drop_gil in the interpreter's binary; 0 or a
+ * negative error with the reason. */
+static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct uprobe_spec *specs, int *n,
+		       char *why, size_t whycap)
+{
+	uint64_t take[MAX_CLONES], drop[MAX_CLONES];
+	int split_take = 0, split_drop = 0;
+
+	proc_root_path(t->pid, t->binary, path, pathcap);
+	int nt = elf_function_offsets(path, "take_gil", take, MAX_CLONES, &split_take);
+	int nd = elf_function_offsets(path, "drop_gil", drop, MAX_CLONES, &split_drop);
+	if (nt < 0 || nd < 0) {
+		snprintf(why, whycap, "cannot read %s as ELF", t->binary);
+		return PYTOP_EIO;
+	}
+	if (nt == 0 || nd == 0) {
+		char id[128] = "";
+		elf_build_id(path, id, sizeof id);
+		if (id[0])
+			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped; "
+				 "its debug symbols at /usr/lib/debug/.build-id/%.2s/%s.debug would do)",
+				 t->binary, id, id + 2);
+		else
+			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped)",
+				 t->binary);
+		return PYTOP_ENOTPY;
+	}
+	if (split_take || split_drop) {
+		snprintf(why, whycap, "the compiler split %s in %s (a .part clone): its entry does not see every call",
+			 split_take ? "take_gil" : "drop_gil", t->binary);
+		return PYTOP_ENOTPY;
+	}
+	*n = 0;
+	for (int i = 0; i < nt; i++) {
+		specs[(*n)++] = (struct uprobe_spec){ take[i], 0, TAG_TAKE_ENTER };
+		specs[(*n)++] = (struct uprobe_spec){ take[i], 1, TAG_TAKE_RETURN };
+	}
+	for (int i = 0; i < nd; i++)
+		specs[(*n)++] = (struct uprobe_spec){ drop[i], 0, TAG_DROP_ENTER };
+	return 0;
+}
+
+int gilstat_exact_check(struct py_target *t, char *why, size_t whycap)
+{
+	struct uprobe_spec specs[3 * MAX_CLONES];
+	char path[1100];
+	int n, rc;
+
+	if ((rc = uprobe_available(why, whycap)) < 0)
+		return rc;
+	if ((rc = exact_specs(t, path, sizeof path, specs, &n, why, whycap)) < 0)
+		return rc;
+	struct uprobe_set *u;
+	if ((rc = uprobe_open(path, specs, n, t->pid, &u, why, whycap)) < 0)
+		return rc;
+	uprobe_close(u);
+	return 0;
+}
+
+static void destroy(struct gilstat *g)
+{
+	uprobe_close(g->probes);
+	tasks_destroy(g->tasks);
+	gilacct_destroy(g->acct);
+	free(g->scratch);
+	free(g->threads);
+	free(g->obs);
+	free(g->pub);
+	free(g);
+}
+
+struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *cfg, char *err, size_t errcap)
+{
+	struct gilstat *g = xcalloc(1, sizeof *g);
+	char why[400];
+	int rc;
+
+	g->t = t;
+	g->cfg = *cfg;
+	if (g->cfg.rate_hz <= 0)
+		g->cfg.rate_hz = GILSTAT_DEFAULT_RATE_HZ;
+	g->period_ns = (uint64_t)(1e9 / g->cfg.rate_hz);
+	g->ninterps = pyrt_interpreters(t, g->interps, MAX_INTERPS);
+	if (g->ninterps <= 0) {
+		snprintf(err, errcap, "gilstat: cannot read the interpreters of process %d", (int)t->pid);
+		goto fail;
+	}
+	g->gil = pyrt_gil_addr(t, g->interps[g->ninterps - 1]);
+	if (!g->gil) {
+		snprintf(err, errcap, "gilstat: the GIL of process %d cannot be found", (int)t->pid);
+		goto fail;
+	}
+	struct gil_state st;
+	if (!read_gil(g, &st)) {
+		snprintf(err, errcap, "gilstat: cannot read the GIL of process %d", (int)t->pid);
+		goto fail;
+	}
+	if (!st.enabled) {
+		snprintf(err, errcap, "gilstat: no GIL: Python %s is a free-threaded build running without it",
+			 t->version);
+		goto fail;
+	}
+	if (g->cfg.mode == GILSTAT_EXACT) {
+		struct uprobe_spec specs[3 * MAX_CLONES];
+		char path[1100];
+		int n;
+		if ((rc = uprobe_available(why, sizeof why)) < 0 ||
+		    (rc = exact_specs(t, path, sizeof path, specs, &n, why, sizeof why)) < 0 ||
+		    (rc = uprobe_open(path, specs, n, t->pid, &g->probes, why, sizeof why)) < 0) {
+			snprintf(err, errcap, "--gilstat=exact: uprobes unavailable: %s", why);
+			goto fail;
+		}
+	}
+	g->acct = gilacct_create(g->cfg.mode, g->cfg.mode == GILSTAT_SAMPLED ? g->period_ns : 0,
+				 (uint64_t)(g->cfg.take_warn_ms * 1e6), (uint64_t)(g->cfg.hold_warn_ms * 1e6));
+	g->scratch = xcalloc(1, sizeof *g->scratch);
+	g->pub = xcalloc(sizeof(struct gilstat_snapshot) / 8, sizeof *g->pub);
+	g->threads = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->threads);
+	g->obs = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->obs);
+	g->tasks = tasks_create(t->pid);
+	publish(g);
+	if ((rc = pthread_create(&g->thread, NULL, g->cfg.mode == GILSTAT_EXACT ? exact_main : sampled_main, g)) != 0) {
+		snprintf(err, errcap, "gilstat: cannot start its thread: %s", strerror(rc));
+		goto fail;
+	}
+	return g;
+fail:
+	destroy(g);
+	return NULL;
+}
+
+void gilstat_stop(struct gilstat *g, struct gilstat_snapshot *final)
+{
+	if (!g)
+		return;
+	atomic_store(&g->stop, true);
+	pthread_join(g->thread, NULL);
+	if (final)
+		gilstat_read(g, final);
+	destroy(g);
+}

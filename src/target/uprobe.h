@@ -1,0 +1,45 @@
+/* uprobe: exact events from a few functions of a target, through uprobes
+ * and uretprobes opened with perf_event_open(2) on the kernel's uprobe PMU.
+ * One event per (probe, CPU), system-wide (the kernel has no per-process
+ * scope), every CPU's events redirected into one ring buffer, drained
+ * without blocking in time order; events of other processes running the
+ * same file are dropped. Needs root or CAP_PERFMON (and CAP_SYS_ADMIN on
+ * older kernels). */
+#ifndef PYTOP_TARGET_UPROBE_H
+#define PYTOP_TARGET_UPROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One probe: a function entry (or return) at a file offset. */
+struct uprobe_spec {
+	uint64_t offset;      /* file offset of the function's first instruction */
+	int retprobe;         /* 1: fire when it returns */
+	int tag;              /* handed back with each event */
+};
+
+struct uprobe_set;
+
+/* Called per event, in time order. */
+typedef void (*uprobe_fn)(void *arg, uint64_t time_ns, pid_t tid, int tag);
+
+/* Open the probes on the file at path (as this process sees it) for the
+ * threads of pid. Returns 0, or a negative error with a one-line reason
+ * ("perf_event_open: permission denied (...)") in why. */
+int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t pid,
+		struct uprobe_set **out, char *why, size_t whycap);
+
+/* Hand every buffered event stamped before before_ns (CLOCK_MONOTONIC) to
+ * fn in time order; later ones stay for the next call. Returns how many
+ * were handed over; *lost grows by the events the kernel dropped. Never
+ * blocks or allocates. */
+int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *arg, uint64_t *lost);
+
+void uprobe_close(struct uprobe_set *u);
+
+/* Does this kernel have the uprobe PMU? 0, or a negative error with the
+ * reason in why. */
+int uprobe_available(char *why, size_t whycap);
+
+#endif

@@ -1,0 +1,275 @@
+/* commands: the table and the exec functions; each validates its
+ * arguments and calls the tui's action functions. */
+#include "ui/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/gilview.h"
+#include "ui/tui.h"
+
+static int cmd_sort(struct tui *t, int argc, char **argv)
+{
+	int k = tui_sort_parse(argv[0]);
+	bool rev = false;
+
+	if (k < 0) {
+		tui_message(t, true, "sort: unknown column '%s' (%%own, %%total, owntime, "
+			    "totaltime, name, file)", argv[0]);
+		return -1;
+	}
+	if (argc > 1) {
+		if (strcmp(argv[1], "reverse") != 0 && strcmp(argv[1], "-r") != 0) {
+			tui_message(t, true, "sort: the second word can only be 'reverse'");
+			return -1;
+		}
+		rev = true;
+	}
+	tui_set_sort(t, (enum sort_key)k, false);
+	if (rev != t->reverse)
+		t->reverse = rev;
+	tui_requery(t);
+	tui_message(t, false, "sorted by %s%s", tui_sort_name((enum sort_key)k),
+		    rev ? ", reversed" : "");
+	return 0;
+}
+
+static int cmd_filter(struct tui *t, int argc, char **argv)
+{
+	char text[LINEEDIT_MAX];
+	size_t len = 0;
+	int i;
+
+	text[0] = '\0';
+	for (i = 0; i < argc; i++)
+		len += (size_t)snprintf(text + len, len < sizeof(text) ? sizeof(text) - len : 0,
+					"%s%s", i ? " " : "", argv[i]);
+	tui_set_filter(t, text);
+	if (text[0])
+		tui_message(t, false, "filter: %s", text);
+	else
+		tui_message(t, false, "filter cleared");
+	return 0;
+}
+
+static int cmd_thread(struct tui *t, int argc, char **argv)
+{
+	char *end;
+	unsigned long tid;
+
+	if (strcmp(argv[0], "all") == 0)
+		return tui_follow(t, 0);
+	tid = strtoul(argv[0], &end, 10);
+	if (!*argv[0] || *end || tid == 0 || tid > 0xffffffffUL) {
+		tui_message(t, true, "thread: give a thread id or 'all', not '%s'", argv[0]);
+		return -1;
+	}
+	return tui_follow(t, (uint32_t)tid);
+}
+
+static int cmd_rate(struct tui *t, int argc, char **argv)
+{
+	char *end;
+	double hz = strtod(argv[0], &end);
+
+	if (!*argv[0] || *end || !(hz >= 1 && hz <= 100000)) {
+		tui_message(t, true, "rate: give samples per second, 1 to 100000, not '%s'", argv[0]);
+		return -1;
+	}
+	return tui_set_rate(t, hz);
+}
+
+static int cmd_save(struct tui *t, int argc, char **argv)
+{
+	return tui_save(t, argc ? argv[0] : NULL);
+}
+
+static int cmd_reset(struct tui *t, int argc, char **argv)
+{
+	tui_reset(t);
+	return 0;
+}
+
+static int cmd_help(struct tui *t, int argc, char **argv)
+{
+	tui_help(t);
+	return 0;
+}
+
+static int cmd_quit(struct tui *t, int argc, char **argv)
+{
+	tui_quit(t);
+	return 0;
+}
+
+static const struct command table[] = {
+	{ "sort", NULL, "COLUMN [reverse]",
+	  "Sort by %own, %total, owntime, totaltime, name or file", CMPL_COLUMN, 1, 2, cmd_sort },
+	{ "filter", NULL, "[TEXT]",
+	  "Show functions whose name or file has TEXT", CMPL_FUNCTION, 0, -1, cmd_filter },
+	{ "thread", NULL, "TID|all", "Follow one thread, or all threads", CMPL_THREAD, 1, 1, cmd_thread },
+	{ "rate", NULL, "HZ", "Sample HZ times a second (resets the counts)", CMPL_NONE, 1, 1, cmd_rate },
+	{ "gilstat", NULL, "on|exact|off [TAKE_MS [HOLD_MS]]",
+	  "GIL statistics per thread; warn on waits / holds longer than TAKE_MS / HOLD_MS (10)",
+	  CMPL_NONE, 1, 3, gilview_command },
+	{ "save", "w", "[FILE]",
+	  "Write a snapshot (.json, .collapsed or text)", CMPL_NONE, 0, 1, cmd_save },
+	{ "reset", NULL, "", "Forget all counts", CMPL_NONE, 0, 0, cmd_reset },
+	{ "help", "?", "", "Show the help screen", CMPL_NONE, 0, 0, cmd_help },
+	{ "quit", "q", "", "Quit pytop", CMPL_NONE, 0, 0, cmd_quit },
+};
+
+const struct command *commands_table(size_t *n)
+{
+	*n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+const struct command *commands_find(const char *name, bool *ambiguous)
+{
+	const struct command *found = NULL;
+	size_t i, len = strlen(name), hits = 0;
+
+	if (ambiguous)
+		*ambiguous = false;
+	if (!len)
+		return NULL;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, name) == 0 || (table[i].alias && strcmp(table[i].alias, name) == 0))
+			return &table[i];
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strncmp(table[i].name, name, len) == 0) {
+			found = &table[i];
+			hits++;
+		}
+	if (hits > 1) {
+		if (ambiguous)
+			*ambiguous = true;
+		return NULL;
+	}
+	return found;
+}
+
+int commands_split(char *line, char **argv, int max)
+{
+	char *r = line, *w = line;
+	int n = 0;
+
+	for (;;) {
+		char quote = 0;
+
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!*r)
+			break;
+		if (n == max)
+			return -1;
+		argv[n++] = w;
+		while (*r && (quote || (*r != ' ' && *r != '\t'))) {
+			if (!quote && (*r == '"' || *r == '\'')) {
+				quote = *r++;
+			} else if (quote && *r == quote) {
+				quote = 0;
+				r++;
+			} else if (*r == '\\' && r[1] && quote != '\'') {
+				r++;
+				*w++ = *r++;
+			} else {
+				*w++ = *r++;
+			}
+		}
+		if (quote)
+			return -1;
+		if (*r)
+			r++;
+		*w++ = '\0';
+	}
+	return n;
+}
+
+int commands_run(struct tui *t, const char *line)
+{
+	char buf[LINEEDIT_MAX * 2];
+	char *argv[COMMANDS_MAX_ARGS + 1];
+	const struct command *c;
+	bool ambiguous;
+	int argc;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	argc = commands_split(buf, argv, COMMANDS_MAX_ARGS + 1);
+	if (argc < 0) {
+		tui_message(t, true, "unterminated quote or too many words");
+		return -1;
+	}
+	if (argc == 0)
+		return 0;
+	c = commands_find(argv[0], &ambiguous);
+	if (!c) {
+		tui_message(t, true, "%s command '%s' (type help for the list)",
+			    ambiguous ? "ambiguous" : "unknown", argv[0]);
+		return -1;
+	}
+	if (argc - 1 < c->min_args || (c->max_args >= 0 && argc - 1 > c->max_args)) {
+		tui_message(t, true, "usage: %s %s", c->name, c->args);
+		return -1;
+	}
+	return c->exec(t, argc - 1, argv + 1);
+}
+
+static const char *const sort_words[] = {
+	"%own", "%total", "owntime", "totaltime", "name", "file",
+};
+
+size_t commands_candidates(struct tui *t, const char *line, int word, const char **out,
+			   size_t cap)
+{
+	char buf[LINEEDIT_MAX * 2];
+	char *argv[COMMANDS_MAX_ARGS + 1];
+	const struct command *c;
+	size_t n = 0, i, k;
+	int argc;
+
+	if (word == 0) {
+		for (i = 0; i < sizeof(table) / sizeof(table[0]) && n < cap; i++)
+			out[n++] = table[i].name;
+		return n;
+	}
+	snprintf(buf, sizeof(buf), "%s", line);
+	argc = commands_split(buf, argv, COMMANDS_MAX_ARGS + 1);
+	if (argc < 1 || !(c = commands_find(argv[0], NULL)))
+		return 0;
+	switch (c->complete) {
+	case CMPL_COLUMN:
+		if (word == 1)
+			for (i = 0; i < sizeof(sort_words) / sizeof(sort_words[0]) && n < cap; i++)
+				out[n++] = sort_words[i];
+		else if (word == 2 && n < cap)
+			out[n++] = "reverse";
+		break;
+	case CMPL_FUNCTION:
+		/* Distinct names of the table's rows, in table order. */
+		for (i = 0; i < t->nshown && n < cap; i++) {
+			for (k = 0; k < n; k++)
+				if (strcmp(out[k], t->shown[i]->name) == 0)
+					break;
+			if (k == n)
+				out[n++] = t->shown[i]->name;
+		}
+		break;
+	case CMPL_THREAD:
+		if (word != 1)
+			break;
+		if (n < cap)
+			out[n++] = "all";
+		for (i = 0; i < t->ntview && n < cap && i < TUI_COMPLETIONS; i++) {
+			snprintf(t->tid_words[i], sizeof(t->tid_words[i]), "%u",
+				 t->threads[t->tview[i]].tid);
+			out[n++] = t->tid_words[i];
+		}
+		break;
+	case CMPL_NONE:
+		break;
+	}
+	return n;
+}

@@ -1,0 +1,493 @@
+/* detail: the drill-down view. Its numbers are queried when it opens and at
+ * every refresh; drawing lays them out as one scrolled list of lines
+ * (section titles, column titles, items), and the selection moves over the
+ * items. */
+#include "ui/detail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "output/text.h"
+#include "ui/draw.h"
+#include "ui/meter.h"
+#include "ui/source.h"
+#include "ui/theme.h"
+#include "ui/tui.h"
+#include "ui/utf8.h"
+
+#define MAX_LINES_SHOWN 20
+
+/* What one drawn line is. */
+enum dl_kind {
+	DL_STATS,             /* the function's own numbers */
+	DL_BLANK,
+	DL_SECTION,           /* text: a section title */
+	DL_COLS,              /* text: column titles */
+	DL_NONE,              /* text: "(none)" */
+	DL_CALLER,            /* idx into callers */
+	DL_CALLEE,            /* idx into callees */
+	DL_LINE,              /* idx into lines */
+	DL_THREAD,            /* idx into shares */
+};
+
+struct dline {
+	enum dl_kind kind;
+	size_t idx;
+	const char *text;
+};
+
+struct share {
+	uint32_t tid;
+	const char *name;
+	uint64_t count;       /* the function's total samples in the thread */
+	double pct;           /* of the function's total */
+};
+
+struct detail {
+	uint32_t func;
+	int mark_line;
+	struct agg_frame f;
+	struct agg_stat stat;         /* in the view (window or cumulative) */
+	struct agg_stat cum;          /* cumulative (the times) */
+	bool window;
+	struct agg_edge_row *callers, *callees;
+	size_t ncallers, ncallees;
+	struct agg_line_row *lines;
+	size_t nlines;
+	struct share *shares;
+	size_t nshares;
+	bool have_source;
+	struct dline *dl;
+	size_t ndl, dlcap;
+	int sel, top;                 /* into dl */
+	int rows;                     /* body rows at the last render */
+	struct detail *prev;
+};
+
+static void clear_data(struct detail *d)
+{
+	free(d->callers);
+	free(d->callees);
+	free(d->lines);
+	free(d->shares);
+	d->callers = d->callees = NULL;
+	d->lines = NULL;
+	d->shares = NULL;
+	d->ncallers = d->ncallees = d->nlines = d->nshares = 0;
+}
+
+static void dl_add(struct detail *d, enum dl_kind kind, size_t idx, const char *text)
+{
+	if (d->ndl == d->dlcap) {
+		d->dlcap = d->dlcap ? d->dlcap * 2 : 64;
+		d->dl = xrealloc(d->dl, d->dlcap * sizeof(*d->dl));
+	}
+	d->dl[d->ndl].kind = kind;
+	d->dl[d->ndl].idx = idx;
+	d->dl[d->ndl].text = text;
+	d->ndl++;
+}
+
+static bool is_item(enum dl_kind k)
+{
+	return k == DL_CALLER || k == DL_CALLEE || k == DL_LINE || k == DL_THREAD;
+}
+
+/* The function's numbers in the view, for t's thread. */
+static void query_stat(struct tui *t, struct detail *d, const struct agg_query *q0)
+{
+	struct agg_query q = *q0;
+	struct agg_func_row *rows;
+	size_t n, i;
+
+	q.window = false;   /* every function seen; both views in each row */
+	n = aggregate_functions(t->agg, &q, &rows);
+
+	memset(&d->stat, 0, sizeof(d->stat));
+	memset(&d->cum, 0, sizeof(d->cum));
+	for (i = 0; i < n; i++)
+		if (rows[i].func == d->func) {
+			d->stat = d->window ? rows[i].win : rows[i].cum;
+			d->cum = rows[i].cum;
+			break;
+		}
+	free(rows);
+}
+
+static uint64_t func_total_in(struct tui *t, struct detail *d, uint32_t tid)
+{
+	struct agg_query q = { .window = d->window, .tid = tid };
+	struct agg_func_row *rows;
+	size_t n = aggregate_functions(t->agg, &q, &rows), i;
+	uint64_t total = 0;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].func == d->func) {
+			total = d->window ? rows[i].win.total : rows[i].cum.total;
+			break;
+		}
+	free(rows);
+	return total;
+}
+
+static void query_shares(struct tui *t, struct detail *d)
+{
+	uint64_t all = 0;
+	size_t i;
+
+	d->shares = xcalloc(t->nthreads + 1, sizeof(*d->shares));
+	for (i = 0; i < t->nthreads; i++) {
+		uint64_t n = func_total_in(t, d, t->threads[i].tid);
+
+		if (!n)
+			continue;
+		d->shares[d->nshares].tid = t->threads[i].tid;
+		d->shares[d->nshares].name = t->threads[i].name;
+		d->shares[d->nshares].count = n;
+		d->nshares++;
+		all += n;
+	}
+	for (i = 0; i < d->nshares; i++)
+		d->shares[i].pct = all ? 100.0 * (double)d->shares[i].count / (double)all : 0;
+}
+
+static void query_lines(struct tui *t, struct detail *d, const struct agg_query *q0)
+{
+	struct agg_query q = *q0;
+	struct agg_line_row *all;
+	size_t n, i;
+
+	q.sort = AGG_SORT_TOTAL;
+	n = aggregate_lines(t->agg, &q, &all);
+	for (i = 0; i < n; i++)
+		if (all[i].func == d->func)
+			all[d->nlines++] = all[i];
+	if (d->nlines > MAX_LINES_SHOWN)
+		d->nlines = MAX_LINES_SHOWN;
+	d->lines = all;
+}
+
+static void build(struct detail *d)
+{
+	size_t i;
+
+	d->ndl = 0;
+	dl_add(d, DL_STATS, 0, NULL);
+	dl_add(d, DL_BLANK, 0, NULL);
+	dl_add(d, DL_SECTION, 0, "Callers (who called it; share of its time)");
+	if (d->ncallers) {
+		dl_add(d, DL_COLS, 0, " Share     Time  Function (file:line)");
+		for (i = 0; i < d->ncallers; i++)
+			dl_add(d, DL_CALLER, i, NULL);
+	} else {
+		dl_add(d, DL_NONE, 0, "(none: it is at the bottom of its stacks)");
+	}
+	dl_add(d, DL_BLANK, 0, NULL);
+	dl_add(d, DL_SECTION, 0, "Callees (what it called; share of its time)");
+	if (d->ncallees) {
+		dl_add(d, DL_COLS, 0, " Share     Time  Function (file:line)");
+		for (i = 0; i < d->ncallees; i++)
+			dl_add(d, DL_CALLEE, i, NULL);
+	} else {
+		dl_add(d, DL_NONE, 0, "(none: its time is its own)");
+	}
+	dl_add(d, DL_BLANK, 0, NULL);
+	dl_add(d, DL_SECTION, 0, "Hottest lines");
+	if (d->nlines) {
+		dl_add(d, DL_COLS, 0, "  Line   %Own  %Total  Source");
+		for (i = 0; i < d->nlines; i++)
+			dl_add(d, DL_LINE, i, NULL);
+	} else {
+		dl_add(d, DL_NONE, 0, "(no samples)");
+	}
+	dl_add(d, DL_BLANK, 0, NULL);
+	dl_add(d, DL_SECTION, 0, "Threads (share of its time per thread)");
+	if (d->nshares) {
+		dl_add(d, DL_COLS, 0, "    TID  Name              Share");
+		for (i = 0; i < d->nshares; i++)
+			dl_add(d, DL_THREAD, i, NULL);
+	} else {
+		dl_add(d, DL_NONE, 0, "(no samples)");
+	}
+}
+
+/* Put the selection on an item: the nearest at or after sel, else before. */
+static void fix_sel(struct detail *d)
+{
+	int i;
+
+	if (d->sel >= (int)d->ndl)
+		d->sel = (int)d->ndl - 1;
+	if (d->sel < 0)
+		d->sel = 0;
+	for (i = d->sel; i < (int)d->ndl; i++)
+		if (is_item(d->dl[i].kind)) {
+			d->sel = i;
+			return;
+		}
+	for (i = d->sel; i >= 0; i--)
+		if (is_item(d->dl[i].kind)) {
+			d->sel = i;
+			return;
+		}
+}
+
+void detail_update(struct tui *t, struct detail *d)
+{
+	struct agg_query q = { .window = !t->cumulative, .tid = t->follow_tid };
+	enum dl_kind kind = d->ndl ? d->dl[d->sel].kind : DL_STATS;
+	size_t idx = d->ndl ? d->dl[d->sel].idx : 0;
+	uint32_t keep_func = UINT32_MAX;
+	size_t i;
+
+	if (kind == DL_CALLER && idx < d->ncallers)
+		keep_func = d->callers[idx].func;
+	else if (kind == DL_CALLEE && idx < d->ncallees)
+		keep_func = d->callees[idx].func;
+	clear_data(d);
+	d->window = !t->cumulative;
+	aggregate_func(t->agg, d->func, &d->f);
+	query_stat(t, d, &q);
+	d->ncallers = aggregate_callers(t->agg, d->func, &q, &d->callers);
+	d->ncallees = aggregate_callees(t->agg, d->func, &q, &d->callees);
+	query_lines(t, d, &q);
+	query_shares(t, d);
+	build(d);
+	/* Keep the selection on the same caller/callee when it is still there. */
+	for (i = 0; i < d->ndl && keep_func != UINT32_MAX; i++) {
+		const struct dline *l = &d->dl[i];
+
+		if (l->kind == kind &&
+		    ((kind == DL_CALLER && d->callers[l->idx].func == keep_func) ||
+		     (kind == DL_CALLEE && d->callees[l->idx].func == keep_func))) {
+			d->sel = (int)i;
+			break;
+		}
+	}
+	fix_sel(d);
+}
+
+struct detail *detail_open(struct tui *t, uint32_t func, int line, struct detail *prev)
+{
+	struct detail *d = xcalloc(1, sizeof(*d));
+
+	d->func = func;
+	d->mark_line = line;
+	d->prev = prev;
+	if (aggregate_func(t->agg, func, &d->f) && t->src)
+		d->have_source = source_load(t->src, t->pid, d->f.file);
+	detail_update(t, d);
+	d->sel = 0;
+	fix_sel(d);
+	return d;
+}
+
+struct detail *detail_pop(struct detail *d)
+{
+	struct detail *prev;
+
+	if (!d)
+		return NULL;
+	prev = d->prev;
+	clear_data(d);
+	free(d->dl);
+	free(d);
+	return prev;
+}
+
+void detail_free_all(struct detail *d)
+{
+	while (d)
+		d = detail_pop(d);
+}
+
+void detail_move(struct detail *d, int delta)
+{
+	int i = d->sel, step = delta < 0 ? -1 : 1, left = delta < 0 ? -delta : delta;
+	int last = i;
+
+	while (left > 0) {
+		i += step;
+		if (i < 0 || i >= (int)d->ndl)
+			break;
+		if (is_item(d->dl[i].kind)) {
+			last = i;
+			left--;
+		}
+	}
+	if (last == d->sel && !is_item(d->dl[d->sel].kind)) {
+		/* No items at all: scroll instead. */
+		d->top += delta;
+		if (d->top > (int)d->ndl - d->rows)
+			d->top = (int)d->ndl - d->rows;
+		if (d->top < 0)
+			d->top = 0;
+		return;
+	}
+	/* Moving up from the first item shows what is above it. */
+	if (last == d->sel && delta < 0)
+		d->top = 0;
+	d->sel = last;
+}
+
+void detail_home(struct detail *d, int end)
+{
+	d->sel = end ? (int)d->ndl - 1 : 0;
+	if (end) {
+		int i;
+
+		for (i = d->sel; i > 0 && !is_item(d->dl[i].kind); i--)
+			;
+		d->sel = i;
+	} else {
+		d->top = 0;
+	}
+	fix_sel(d);
+}
+
+int detail_select_row(struct detail *d, int y)
+{
+	int i = d->top + y;
+
+	if (i < 0 || i >= (int)d->ndl || !is_item(d->dl[i].kind))
+		return 0;
+	d->sel = i;
+	return 1;
+}
+
+uint32_t detail_selected_func(const struct detail *d)
+{
+	const struct dline *l;
+
+	if (!d->ndl)
+		return UINT32_MAX;
+	l = &d->dl[d->sel];
+	if (l->kind == DL_CALLER)
+		return d->callers[l->idx].func;
+	if (l->kind == DL_CALLEE)
+		return d->callees[l->idx].func;
+	return UINT32_MAX;
+}
+
+uint32_t detail_func(const struct detail *d)
+{
+	return d->func;
+}
+
+static void render_stats(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w)
+{
+	char buf[256], a[32], b[32];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%%Own %.1f%%  %%Total %.1f%%  OwnTime %s  TotalTime %s",
+		     d->stat.own_pct, d->stat.total_pct,
+		     text_format_time(a, sizeof(a), d->cum.own_s),
+		     text_format_time(b, sizeof(b), d->cum.total_s));
+	if (n > 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, "   %s%s%s",
+			 d->window ? "(% of the last refresh)" : "(cumulative)",
+			 t->follow_tid ? ", one thread" : "", d->have_source ? "" : ", source not readable");
+	canvas_put(c, x + 1, y, w - 1, buf, EL_HEADER_VALUE);
+}
+
+static void render_edge(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+			const struct agg_edge_row *e)
+{
+	const struct glyphs *g = theme_glyphs(t->utf8);
+	uint64_t n = d->window ? e->win : e->cum;
+	double s = e->cum_s;
+	double pct = d->stat.total ? 100.0 * (double)n / (double)d->stat.total : 0;
+
+	draw_pct(c, x, y, 6, pct);
+	draw_time(c, x + 7, y, 8, s);
+	draw_location(c, x + 17, y, w - 17, e->name, e->file, e->line, g->ellipsis);
+}
+
+static void render_line(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+			const struct agg_line_row *l)
+{
+	const struct agg_stat *s = d->window ? &l->win : &l->cum;
+	const struct glyphs *g = theme_glyphs(t->utf8);
+	const char *text = t->src ? source_line(t->src, d->f.file, l->line) : NULL;
+	char num[16];
+
+	if (l->line == d->mark_line)
+		canvas_putc(c, x, y, g->pointer, EL_HELP_KEY);
+	snprintf(num, sizeof(num), "%d", l->line);
+	canvas_put_right(c, x + 1, y, 5, num, EL_LINENO);
+	draw_pct(c, x + 7, y, 6, s->own_pct);
+	draw_pct(c, x + 14, y, 7, s->total_pct);
+	if (w > 23)
+		canvas_put(c, x + 23, y, w - 23, text ? text : "", EL_SOURCE);
+}
+
+static void render_share(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+			 const struct share *s)
+{
+	const struct glyphs *g = theme_glyphs(t->utf8);
+	struct meter_style st = { !t->color, g->bar_fill, EL_DEFAULT, EL_BAR_FRAME, EL_BAR_TEXT,
+				  EL_BAR_SHADOW };
+	struct meter_seg seg = { (uint64_t)(s->pct * 10.0 + 0.5), EL_BAR_RUNNING, t->utf8 ? 0x2588 : '#' };
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u", s->tid);
+	canvas_put_right(c, x, y, 7, buf, EL_DEFAULT);
+	canvas_put(c, x + 9, y, 16, s->name && *s->name ? s->name : "?", EL_FUNC);
+	draw_pct(c, x + 26, y, 6, s->pct);
+	if (w > 34)
+		meter_draw(c, x + 33, y, w - 33 < 40 ? w - 33 : 40, NULL, &seg, 1, 1000, NULL, &st);
+}
+
+void detail_render(struct tui *t, struct detail *d, struct canvas *c, const struct rect *r)
+{
+	char title[1024];
+	int y, i, rows;
+
+	snprintf(title, sizeof(title), " %s (%s:%d)   Esc: back  Enter: open caller/callee",
+		 d->f.name ? d->f.name : "?", d->f.file ? d->f.file : "?", d->f.line);
+	draw_title(c, r->x, r->y, r->w, title, true);
+	rows = r->h - 1;
+	d->rows = rows;
+	draw_scroll(&d->top, d->sel, rows, (int)d->ndl);
+	for (y = 0; y < rows; y++) {
+		const struct dline *l;
+		int yy = r->y + 1 + y, x = r->x + 1, w = r->w - 2;
+
+		i = d->top + y;
+		if (i >= (int)d->ndl)
+			break;
+		l = &d->dl[i];
+		switch (l->kind) {
+		case DL_STATS:
+			render_stats(t, d, c, r->x, yy, r->w);
+			break;
+		case DL_BLANK:
+			break;
+		case DL_SECTION:
+			canvas_put(c, r->x, yy, r->w, l->text, EL_SECTION);
+			break;
+		case DL_COLS:
+			canvas_put(c, x, yy, w, l->text, EL_HEADER_LABEL);
+			break;
+		case DL_NONE:
+			canvas_put(c, x, yy, w, l->text, EL_DIM);
+			break;
+		case DL_CALLER:
+			render_edge(t, d, c, x, yy, w, &d->callers[l->idx]);
+			break;
+		case DL_CALLEE:
+			render_edge(t, d, c, x, yy, w, &d->callees[l->idx]);
+			break;
+		case DL_LINE:
+			render_line(t, d, c, x, yy, w, &d->lines[l->idx]);
+			break;
+		case DL_THREAD:
+			render_share(t, d, c, x, yy, w, &d->shares[l->idx]);
+			break;
+		}
+		if (i == d->sel && is_item(l->kind))
+			draw_selection(c, r->x, yy, r->w, true);
+	}
+}

@@ -1,0 +1,99 @@
+"""A target for tests/live/test_gil.py: threads doing known things with the GIL.
+
+    gil_target.py spin N INTERVAL   N threads spinning in pure Python, with
+                                    sys.setswitchinterval(INTERVAL)
+    gil_target.py mixed             a thread in time.sleep and a thread hashing
+                                    large buffers with hashlib (which releases
+                                    the GIL while it hashes)
+    gil_target.py block             a thread calling libc's usleep through
+                                    ctypes.PyDLL, which keeps the GIL held
+
+Once its threads run it prints one JSON line on stdout, {"pid": PID, "roles":
+{"ROLE": TID, ...}} (ROLE: spin0, spin1 ..., sleeper, hasher, blocker, main),
+and then runs until killed. Python 3.8 to 3.13, standard library only.
+"""
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+
+ready = threading.Event()
+tids = {}
+lock = threading.Lock()
+
+
+def register(role):
+    with lock:
+        tids[role] = threading.get_native_id()
+        if len(tids) == expected:
+            ready.set()
+
+
+def spin(role):
+    register(role)
+    x = 0
+    while True:
+        x += 1
+
+
+def sleeper(role):
+    register(role)
+    while True:
+        time.sleep(1000)
+
+
+def hasher(role):
+    data = b"\x5a" * (8 << 20)   # hashlib drops the GIL for data > 2 KiB
+    register(role)
+    while True:
+        hashlib.sha256(data).digest()
+
+
+def blocker(role):
+    libc = ctypes.PyDLL(ctypes.util.find_library("c") or "libc.so.6")
+    usleep = libc.usleep
+    usleep.argtypes = [ctypes.c_uint]
+    register(role)
+    while True:
+        usleep(50000)   # 50 ms blocked in a syscall with the GIL held
+
+
+def start(role, fn):
+    threading.Thread(target=fn, args=(role,), name=role, daemon=True).start()
+
+
+def main():
+    global expected
+    what = sys.argv[1]
+    roles = []
+    if what == "spin":
+        sys.setswitchinterval(float(sys.argv[3]))
+        roles = [("spin%d" % i, spin) for i in range(int(sys.argv[2]))]
+    elif what == "mixed":
+        roles = [("sleeper", sleeper), ("hasher", hasher)]
+    elif what == "block":
+        roles = [("blocker", blocker)]
+    else:
+        sys.exit("unknown mode %r" % what)
+    expected = len(roles) + 1
+    register("main")
+    for role, fn in roles:
+        start(role, fn)
+    if not ready.wait(30):
+        sys.exit("threads did not start")
+    with lock:
+        line = json.dumps({"pid": os.getpid(), "roles": dict(tids)})
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    while True:
+        time.sleep(1000)
+
+
+expected = 0
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+# The live view driven inside tmux against real interpreters (TAP, run with
+# $(PYTHON3); see the docstring of test_tui.py).
+TESTS += tests/tui/test_tui.py
+EXTRA_DIST += \
+	tests/tui/test_tui.py \
+	tests/targets/tui_target.py

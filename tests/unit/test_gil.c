@@ -1,0 +1,471 @@
+/* test_gil: the GIL pieces that need no target: the state decoder and the
+ * waiter rule, free-threaded detection from _Py_DebugOffsets, the five
+ * per-sample GIL classes and their per-thread and per-round accounting in
+ * the aggregate (utilisation, one holder per round), and gilstat's
+ * accounting fed known tick and event sequences. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/debug_offsets.h"
+#include "cpython/gil.h"
+#include "cpython/layout.h"
+#include "sampling/aggregate.h"
+#include "sampling/gilacct.h"
+#include "sampling/sample.h"
+#include "tap.h"
+#include "ui/commands.h"
+#include "ui/gilview.h"
+#include "ui/tui.h"
+
+#define MS 1000000ull
+#define US 1000ull
+
+/* ---- gil state ---- */
+
+static void put32(unsigned char *b, int32_t off, int32_t v)
+{
+	memcpy(b + off, &v, 4);
+}
+
+static void put64(unsigned char *b, int32_t off, uint64_t v)
+{
+	memcpy(b + off, &v, 8);
+}
+
+static void test_state(void)
+{
+	const struct py_layout *L = layout_for_version(3, 11);
+	unsigned char b[GIL_READ_MAX];
+	struct gil_state st;
+
+	tap_ok(gil_read_size(L) == 32, "3.11: the GIL fields end at byte 32 (got %zu)", gil_read_size(L));
+	memset(b, 0, sizeof b);
+	put32(b, L->gil_locked, 1);
+	put64(b, L->gil_last_holder, 0x7000);
+	put64(b, L->gil_switch_number, 42);
+	gil_parse(L, b, &st);
+	tap_ok(st.enabled && st.locked && st.holder == 0x7000 && st.switch_number == 42,
+	       "locked: the holder is last_holder");
+	put32(b, L->gil_locked, 0);
+	gil_parse(L, b, &st);
+	tap_ok(!st.locked && st.holder == 0 && st.last_holder == 0x7000, "unlocked: no holder, last_holder kept");
+	put32(b, L->gil_locked, -1);
+	gil_parse(L, b, &st);
+	tap_ok(!st.locked && st.holder == 0, "locked == -1 (not created yet) is not held");
+
+	uint64_t gil = 0x10000;
+	tap_ok(gil_is_wait(L, gil, GIL_SYS_FUTEX, gil + 72), "futex on gil->cond is a GIL wait");
+	tap_ok(gil_is_wait(L, gil, GIL_SYS_FUTEX, gil), "futex at the struct's start is a GIL wait");
+	tap_ok(!gil_is_wait(L, gil, GIL_SYS_FUTEX, gil + (uint64_t)L->gil_size), "futex just past the struct is not");
+	tap_ok(!gil_is_wait(L, gil, GIL_SYS_FUTEX, gil - 4), "futex just before it is not");
+	tap_ok(!gil_is_wait(L, gil, 230, gil + 72), "clock_nanosleep is not a GIL wait");
+	tap_ok(!gil_is_wait(L, 0, GIL_SYS_FUTEX, 72), "unknown GIL: nothing waits for it");
+}
+
+/* ---- free-threaded detection ---- */
+
+static void block(unsigned char *b, uint64_t free_threaded, uint64_t base, uint64_t enabled, uint64_t locked,
+		  uint64_t holder)
+{
+	uint64_t v[72] = { 0 };
+	memset(b, 0, DEBUG_OFFSETS_READ_SIZE);
+	memcpy(b, "xdebugpy", 8);
+	v[0] = 0x030d00f0;
+	v[1] = free_threaded;
+	v[14] = base;
+	v[15] = enabled;
+	v[16] = base + locked;
+	v[17] = base + holder;
+	memcpy(b + 8, v, sizeof v);
+}
+
+static void test_free_threaded(void)
+{
+	unsigned char b[DEBUG_OFFSETS_READ_SIZE], g[GIL_READ_MAX];
+	struct py_layout L = *layout_for_version(3, 13);
+	struct gil_state st;
+
+	tap_is(L.free_threaded, 0, "the generated 3.13 table is a GIL build");
+	tap_is(L.gil_enabled, -1, "and has no gil->enabled");
+	block(b, 0, 1000, 0, 16, 8);
+	tap_ok(debug_offsets_apply(b, sizeof b, &L) >= 0, "a default-build block applies");
+	tap_ok(L.free_threaded == 0 && L.gil_enabled == -1 && L.gil_switch_number == 24,
+	       "default build: no GIL flag, switch_number stays after locked");
+
+	L = *layout_for_version(3, 13);
+	/* Py_GIL_DISABLED: int enabled first, everything else 8 bytes on. */
+	block(b, 1, 1000, 1000, 24, 16);
+	tap_ok(debug_offsets_apply(b, sizeof b, &L) > 0, "a free-threaded block applies and changes the layout");
+	tap_is(L.free_threaded, 1, "free_threaded is read from the block");
+	tap_is(L.gil_enabled, 0, "gil->enabled is at the struct's start");
+	tap_is(L.gil_locked, 24, "locked moved by 8");
+	tap_is(L.gil_switch_number, 32, "switch_number follows locked");
+	tap_is(L.gil_size, 216, "the struct grew with it");
+	memset(g, 0, sizeof g);
+	put32(g, L.gil_locked, 1);
+	put64(g, L.gil_last_holder, 0x9000);
+	gil_parse(&L, g, &st);
+	tap_ok(!st.enabled && !st.locked && st.holder == 0, "enabled == 0: no GIL, no holder");
+	put32(g, L.gil_enabled, 1);
+	gil_parse(&L, g, &st);
+	tap_ok(st.enabled && st.locked && st.holder == 0x9000, "enabled (PYTHON_GIL=1): a GIL with a holder");
+}
+
+/* ---- classes and the aggregate ---- */
+
+static unsigned char rb[4096];
+
+static void sample(struct aggregate *a, uint32_t tid, int state, int flags)
+{
+	struct sample_rec *s = (struct sample_rec *)rb;
+
+	memset(rb, 0, sizeof rb);
+	s->h.type = REC_SAMPLE;
+	s->h.size = sizeof(*s);
+	s->tid = tid;
+	s->state = (uint8_t)state;
+	s->flags = (uint8_t)flags;
+	aggregate_feed(a, &s->h);
+}
+
+static void tick(struct aggregate *a, uint64_t t_ms, uint64_t switches, int gil_flags, int held)
+{
+	struct tick_rec t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = REC_TICK;
+	t.h.size = sizeof(t);
+	t.time_ns = t_ms * MS;
+	t.gil_switches = switches;
+	t.gil_flags = (uint16_t)gil_flags;
+	t.gil_count = gil_flags & TICK_GIL_KNOWN ? 1 : 0;
+	t.gil_held = (uint8_t)held;
+	aggregate_feed(a, &t.h);
+}
+
+#define H SAMPLE_F_HOLDS_GIL
+#define K TICK_GIL_KNOWN
+
+static void test_classes(void)
+{
+	static const struct { int state, flags; enum gil_class want; } cases[] = {
+		{ THREAD_RUNNING, H, GIL_HOLDING }, { THREAD_IDLE, H, GIL_HOLDING_BLOCKED },
+		{ THREAD_GIL_WAIT, H, GIL_HOLDING }, { THREAD_UNKNOWN, H, GIL_HOLDING },
+		{ THREAD_GIL_WAIT, 0, GIL_WAITING }, { THREAD_RUNNING, 0, GIL_NATIVE },
+		{ THREAD_IDLE, 0, GIL_IDLE }, { THREAD_UNKNOWN, 0, GIL_UNKNOWN },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		tap_str(aggregate_gil_class_name(aggregate_gil_class((unsigned)cases[i].state, (unsigned)cases[i].flags)),
+			aggregate_gil_class_name(cases[i].want), "class of state %d flags %d", cases[i].state,
+			cases[i].flags);
+
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1 * MS);
+	/* Round 1: 10 holds running, 20 waits, 30 runs native code. */
+	sample(a, 10, THREAD_RUNNING, H);
+	sample(a, 20, THREAD_GIL_WAIT, 0);
+	sample(a, 30, THREAD_RUNNING, 0);
+	tick(a, 0, 100, K, 1);
+	/* Round 2: 20 holds but is blocked in a syscall, 10 waits, 30 sleeps. */
+	sample(a, 10, THREAD_GIL_WAIT, 0);
+	sample(a, 20, THREAD_IDLE, H);
+	sample(a, 30, THREAD_IDLE, 0);
+	tick(a, 1, 101, K, 1);
+	/* Round 3: nobody holds it. */
+	sample(a, 10, THREAD_RUNNING, 0);
+	sample(a, 20, THREAD_IDLE, 0);
+	sample(a, 30, THREAD_IDLE, 0);
+	tick(a, 2, 101, K, 0);
+	aggregate_window_start(a);
+	/* Round 4 (the new window): 10 holds. */
+	sample(a, 10, THREAD_RUNNING, H);
+	sample(a, 20, THREAD_GIL_WAIT, 0);
+	tick(a, 3, 102, K, 1);
+
+	struct agg_thread_row *rows;
+	size_t n = aggregate_threads(a, NULL, &rows);
+	tap_is(n, 3, "three threads");
+	const struct agg_thread_counts *c10 = &rows[0].cum, *c20 = &rows[1].cum, *c30 = &rows[2].cum;
+	tap_ok(c10->gil[GIL_HOLDING] == 2 && c10->gil[GIL_WAITING] == 1 && c10->gil[GIL_NATIVE] == 1,
+	       "thread 10: 2 holding, 1 waiting, 1 native");
+	tap_ok(c20->gil[GIL_HOLDING_BLOCKED] == 1 && c20->gil[GIL_WAITING] == 2 && c20->gil[GIL_IDLE] == 1,
+	       "thread 20: 1 holding-blocked, 2 waiting, 1 idle");
+	tap_ok(c30->gil[GIL_NATIVE] == 1 && c30->gil[GIL_IDLE] == 2, "thread 30: 1 native, 2 idle");
+	uint64_t sum = 0;
+	for (int k = 0; k < GIL_CLASS_COUNT; k++)
+		sum += c20->gil[k];
+	tap_is(sum, c20->samples, "the classes sum to the samples");
+	tap_ok(rows[0].win.gil[GIL_HOLDING] == 1 && rows[0].win.samples == 1, "the window counts its own samples");
+	free(rows);
+
+	struct agg_summary s;
+	aggregate_summary(a, false, &s);
+	tap_is(s.gil_rounds, 4, "four rounds read the GIL");
+	tap_is(s.gil_held_rounds, 3, "three of them found it held");
+	tap_ok(s.gil_utilisation_pct > 74.9 && s.gil_utilisation_pct < 75.1, "utilisation 75%%");
+	tap_is(s.gil_conflicts, 0, "never two holders in a round");
+	tap_ok(!s.gil_disabled, "a GIL build");
+	aggregate_summary(a, true, &s);
+	tap_ok(s.gil_rounds == 1 && s.gil_held_rounds == 1, "window: one round, held");
+
+	/* Two holders in one round with one GIL would be a bug: counted. */
+	sample(a, 10, THREAD_RUNNING, H);
+	sample(a, 20, THREAD_RUNNING, H);
+	tick(a, 4, 103, K, 1);
+	aggregate_summary(a, false, &s);
+	tap_is(s.gil_conflicts, 1, "two holders under one GIL are a conflict");
+	/* Two interpreters with their own GILs may have two holders. */
+	sample(a, 10, THREAD_RUNNING, H);
+	sample(a, 20, THREAD_RUNNING, H);
+	tick(a, 5, 104, K, 2);
+	aggregate_summary(a, false, &s);
+	tap_is(s.gil_conflicts, 1, "two holders under two held GILs are not");
+	/* A free-threaded build without a GIL. */
+	sample(a, 10, THREAD_RUNNING, 0);
+	tick(a, 6, 0, K | TICK_GIL_DISABLED, 0);
+	aggregate_summary(a, false, &s);
+	tap_ok(s.gil_disabled, "a free-threaded round says: no GIL");
+	aggregate_reset(a);
+	aggregate_summary(a, false, &s);
+	tap_ok(s.gil_rounds == 0 && s.gil_held_rounds == 0 && s.gil_conflicts == 0, "reset forgets the GIL rounds");
+	aggregate_destroy(a);
+}
+
+/* ---- gilstat accounting: sampled ---- */
+
+static const struct gilstat_thread *find(const struct gilstat_snapshot *s, uint32_t tid)
+{
+	for (uint32_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+/* One tick at t: holder (0 none), switch number, the waiting tids. */
+static void gtick(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, pid_t w1, pid_t w2)
+{
+	struct gilacct_obs obs[3] = { { 1, 0 }, { 2, 0 }, { 3, 0 } };
+	for (int i = 0; i < 3; i++)
+		obs[i].waiting = obs[i].tid == w1 || obs[i].tid == w2;
+	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
+				  .nthreads = 3 };
+	gilacct_tick(a, &k);
+}
+
+static struct gilstat_snapshot snap;
+
+static void test_sampled(void)
+{
+	/* 0.5 ms ticks; threads 1 and 2 alternate every 5 ms (10 ticks) for
+	 * 100 ms: 20 holds of 5 ms, each thread waits while the other holds;
+	 * thread 3 sleeps. */
+	struct gilacct *a = gilacct_create(GILSTAT_SAMPLED, 500 * US, 10 * MS, 10 * MS);
+	uint64_t t = 1000 * MS, sw = 7;
+	for (int k = 0; k <= 200; k++) {
+		pid_t holder = (k / 10) % 2 ? 2 : 1;
+		if (k % 10 == 0 && k)
+			sw++;
+		gtick(a, t + (uint64_t)k * 500 * US, holder, sw, holder == 1 ? 2 : 1, 0);
+	}
+	gilacct_result(a, &snap);
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2), *t3 = find(&snap, 3);
+	tap_ok(t1 && t2 && t3 && snap.nthreads == 3, "three threads");
+	tap_is(snap.elapsed_ns, 100 * MS, "100 ms accounted");
+	tap_is(snap.switches, 20, "20 switches from switch_number");
+	tap_is(t1->takecnt, 11, "thread 1: 11 acquisitions (10 finished, the last ongoing)");
+	tap_is(t2->takecnt, 10, "thread 2: 10 acquisitions");
+	tap_is(t1->hold_ns, 50 * MS, "thread 1 held 50 ms");
+	tap_is(t2->hold_ns, 50 * MS, "thread 2 held 50 ms");
+	tap_is(t1->max_hold_ns, 5 * MS, "each hold 5 ms");
+	tap_is(t1->wait_ns, 50 * MS, "thread 1 waited 50 ms");
+	tap_is(t2->wait_ns, 50 * MS, "thread 2 waited 50 ms");
+	tap_is(t2->max_wait_ns, 5 * MS, "each wait 5 ms");
+	tap_ok(t3->takecnt == 0 && t3->hold_ns == 0 && t3->wait_ns == 0, "thread 3: nothing");
+	tap_is(snap.nwarnings, 0, "no hold or wait over 10 ms");
+	tap_is(snap.resolution_ns, 500 * US, "resolution: the tick period");
+	tap_ok(snap.achieved_hz > 1999 && snap.achieved_hz < 2001, "2 kHz achieved");
+	gilacct_destroy(a);
+
+	/* The same holder again after switch_number moved: it lost and retook
+	 * the GIL between ticks, a new acquisition. Unlocked between two holds
+	 * of the same thread: also a new one. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick(a, 0, 1, 5, 0, 0);
+	gtick(a, 1 * MS, 1, 5, 0, 0);
+	gtick(a, 2 * MS, 1, 7, 0, 0);
+	gtick(a, 3 * MS, 0, 7, 0, 0);
+	gtick(a, 4 * MS, 1, 7, 0, 0);
+	gtick(a, 5 * MS, 1, 7, 0, 0);
+	gilacct_result(a, &snap);
+	t1 = find(&snap, 1);
+	tap_is(t1->takecnt, 3, "retaken after a switch, and after an unlocked tick: 3 acquisitions");
+	tap_is(t1->hold_ns, 4 * MS, "held 4 of the 5 ms");
+	tap_is(t1->max_hold_ns, 2 * MS, "longest hold 2 ms");
+	tap_is(snap.nwarnings, 0, "thresholds of 0: no warnings");
+	gilacct_destroy(a);
+
+	/* Warnings: one 12 ms hold (1 ms ticks) with a 10 ms threshold, and a
+	 * 15 ms wait; an unknown holder is counted apart; a gap is not charged. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 10 * MS, 10 * MS);
+	for (int k = 0; k < 12; k++)
+		gtick(a, (uint64_t)k * MS, 1, 1, 2, 0);
+	for (int k = 12; k < 15; k++)
+		gtick(a, (uint64_t)k * MS, -1, 2, 2, 0);
+	gtick(a, 15 * MS, 2, 3, 0, 0);
+	gtick(a, 16 * MS, 2, 3, 0, 0);
+	gtick(a, 216 * MS, 2, 3, 0, 0);
+	gilacct_result(a, &snap);
+	t1 = find(&snap, 1);
+	t2 = find(&snap, 2);
+	tap_is(t1->hold_ns, 12 * MS, "thread 1 held 12 ms");
+	tap_is(t1->long_holds, 1, "one long hold");
+	tap_is(t2->wait_ns, 15 * MS, "thread 2 waited 15 ms");
+	tap_is(t2->long_waits, 1, "one long wait");
+	tap_is(snap.unknown_ns, 3 * MS, "3 ms held by an unknown thread state");
+	tap_is(snap.gap_ns, 200 * MS, "a 200 ms gap is not charged");
+	tap_is(t2->hold_ns, 1 * MS, "so thread 2 held 1 ms");
+	tap_is(snap.nwarnings, 2, "two warnings");
+	tap_ok(snap.nrecent == 2 && snap.recent[0].kind == GILSTAT_WARN_HOLD && snap.recent[0].tid == 1 &&
+	       snap.recent[0].duration_ns == 12 * MS && snap.recent[1].kind == GILSTAT_WARN_TAKE &&
+	       snap.recent[1].tid == 2 && snap.recent[1].duration_ns == 15 * MS,
+	       "the warnings say who, what and how long, oldest first");
+	gilacct_destroy(a);
+
+	/* More warnings than the ring keeps: the latest GILSTAT_WARN_MAX. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 1 * MS);
+	uint64_t now = 0;
+	for (int k = 0; k < GILSTAT_WARN_MAX + 8; k++) {
+		gtick(a, now, 1 + k % 2, (uint64_t)k, 0, 0);
+		gtick(a, now + 1 * MS, 1 + k % 2, (uint64_t)k, 0, 0);
+		gtick(a, now + 2 * MS, 1 + k % 2, (uint64_t)k, 0, 0);
+		now += 3 * MS;
+	}
+	gtick(a, now, 0, 999, 0, 0);
+	gilacct_result(a, &snap);
+	tap_is(snap.nwarnings, GILSTAT_WARN_MAX + 8, "every long hold counted");
+	tap_ok(snap.nrecent == GILSTAT_WARN_MAX && snap.recent[GILSTAT_WARN_MAX - 1].time_ns == now,
+	       "the ring keeps the latest, in order");
+	gilacct_destroy(a);
+}
+
+/* ---- gilstat accounting: exact ---- */
+
+static void test_exact(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 10 * MS, 10 * MS);
+
+	gilacct_progress(a, 0, 100, true);
+	gilacct_event(a, 0, 1, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 1 * MS, 1, GILACCT_TAKE_RETURN);   /* waited 1 ms */
+	gilacct_event(a, 2 * MS, 2, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 6 * MS, 1, GILACCT_DROP_ENTER);    /* held 5 ms */
+	gilacct_event(a, 6 * MS + 10 * US, 2, GILACCT_TAKE_RETURN); /* waited 4.01 ms */
+	gilacct_event(a, 7 * MS, 1, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 19 * MS, 2, GILACCT_DROP_ENTER);   /* held 12.99 ms: a long hold */
+	gilacct_event(a, 19 * MS + 10 * US, 1, GILACCT_TAKE_RETURN); /* waited 12.01 ms: a long wait */
+	gilacct_progress(a, 25 * MS, 103, true);
+	gilacct_result(a, &snap);
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
+	tap_ok(t1 && t2, "two threads");
+	tap_is(t1->takecnt, 2, "thread 1: two acquisitions");
+	tap_is(t2->takecnt, 1, "thread 2: one");
+	tap_is(t1->wait_ns, 1 * MS + 12 * MS + 10 * US, "thread 1 waited 1 + 12.01 ms");
+	tap_is(t1->hold_ns, 5 * MS + 25 * MS - (19 * MS + 10 * US), "its ongoing hold counts up to now");
+	tap_is(t2->hold_ns, 13 * MS - 10 * US, "thread 2 held 12.99 ms");
+	tap_is(t2->wait_ns, 4 * MS + 10 * US, "and waited 4.01 ms");
+	tap_ok(t1->long_waits == 1 && t2->long_holds == 1 && snap.nwarnings == 2, "one long wait, one long hold");
+	tap_is(snap.switches, 3, "switches from switch_number");
+	tap_is(snap.elapsed_ns, 25 * MS, "25 ms accounted");
+	tap_is(snap.events, 8, "8 events");
+	tap_is(snap.resolution_ns, 0, "exact: no resolution limit");
+
+	/* A drop never seen (a lost event): the next take ends the hold. */
+	gilacct_event(a, 30 * MS, 1, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 31 * MS, 1, GILACCT_TAKE_RETURN);
+	gilacct_progress(a, 31 * MS, 103, true);
+	gilacct_result(a, &snap);
+	t1 = find(&snap, 1);
+	tap_is(t1->takecnt, 3, "a take after a lost drop still counts");
+	tap_is(t1->hold_ns, 5 * MS + (30 * MS - (19 * MS + 10 * US)), "and the hold ended at that take");
+	/* A drop without a take seen (attached mid-hold) is ignored. */
+	gilacct_event(a, 32 * MS, 3, GILACCT_DROP_ENTER);
+	gilacct_result(a, &snap);
+	tap_ok(find(&snap, 3) && find(&snap, 3)->hold_ns == 0, "a drop without its take adds nothing");
+	gilacct_destroy(a);
+}
+
+static void test_capacity(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
+	for (int i = 1; i <= GILSTAT_MAX_THREADS + 5; i++)
+		gilacct_event(a, (uint64_t)i, i, GILACCT_TAKE_RETURN);
+	gilacct_result(a, &snap);
+	tap_is(snap.nthreads, GILSTAT_MAX_THREADS, "the table holds GILSTAT_MAX_THREADS threads");
+	tap_is(snap.overflow, 5, "the rest are counted as overflow");
+	int sorted = 1;
+	for (uint32_t i = 1; i < snap.nthreads; i++)
+		sorted &= snap.threads[i - 1].tid < snap.threads[i].tid;
+	tap_ok(sorted, "threads come sorted by tid");
+	gilacct_destroy(a);
+}
+
+/* ---- the live view's pieces ---- */
+
+static void test_view(void)
+{
+	struct agg_thread_counts c;
+	struct agg_summary sum;
+	char buf[64];
+
+	memset(&c, 0, sizeof(c));
+	c.samples = 200;
+	c.gil[GIL_HOLDING] = 66;
+	c.gil[GIL_HOLDING_BLOCKED] = 2;
+	c.gil[GIL_WAITING] = 120;
+	c.gil[GIL_NATIVE] = 11;
+	c.gil[GIL_IDLE] = 1;
+	tap_str(gilview_meter_text(&c, buf, sizeof(buf)), "H33 B1 W60 N6 I1",
+		"bar numbers: the classes in percent, with their letters");
+	c.gil[GIL_IDLE] = 0;
+	c.gil[GIL_HOLDING_BLOCKED] = 0;
+	tap_str(gilview_meter_text(&c, buf, sizeof(buf)), "H33 W60 N6", "bar numbers: zero classes left out");
+	struct meter_seg segs[8];
+	size_t n = gilview_meter(&c, true, segs, 8);
+	tap_ok(n == 5 && segs[0].value == 66 && segs[1].value == 0 && segs[2].value == 120 && segs[3].value == 11,
+	       "bar segments: holding, blocked, waiting, native, unknown");
+	memset(&sum, 0, sizeof(sum));
+	tap_str(gilview_header(&sum, buf, sizeof(buf)), "?", "header: nothing read yet");
+	sum.gil_rounds = 10;
+	sum.gil_utilisation_pct = 97.4;
+	sum.gil_switch_rate = 185.2;
+	tap_str(gilview_header(&sum, buf, sizeof(buf)), "97% 185/s", "header: utilisation and switch rate");
+	sum.gil_disabled = true;
+	tap_str(gilview_header(&sum, buf, sizeof(buf)), "none (free-threaded)", "header: no GIL");
+
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1 * MS);
+	struct tui *t = tui_new(a, NULL);
+	tap_is(commands_run(t, "gilstat on"), -1, ":gilstat on without a target fails");
+	tap_ok(strstr(t->msg, "live target") != NULL, "and says why");
+	tap_is(commands_run(t, "gilstat maybe"), -1, ":gilstat with a wrong word fails");
+	tap_ok(strstr(t->msg, "usage: gilstat on|exact|off") != NULL, "and gives the usage");
+	tap_is(commands_run(t, "gilstat on 5 x"), -1, ":gilstat on with a bad threshold fails");
+	tap_is(commands_run(t, "gilstat off"), 0, ":gilstat off when it is not running is fine");
+	tui_key(t, 'G');
+	tap_is(aggregate_mode(a), AGG_MODE_GIL, "G: count only samples holding the GIL");
+	tui_key(t, 'G');
+	tap_is(aggregate_mode(a), AGG_MODE_CPU, "G again: back to cpu");
+	tui_free(t);
+	aggregate_destroy(a);
+}
+
+int main(void)
+{
+	test_state();
+	test_free_threaded();
+	test_classes();
+	test_sampled();
+	test_exact();
+	test_capacity();
+	test_view();
+	return tap_done();
+}
