@@ -40,6 +40,7 @@ struct known_thread {
 	pid_t tid;
 	char name[THREAD_NAME_MAX];
 	int sent;                 /* REC_THREAD sent for this name */
+	uint64_t seen;            /* the last round it was sampled in */
 };
 
 struct sampler {
@@ -107,17 +108,35 @@ static bool send_func(struct sampler *s, struct func_info *f)
 	return true;
 }
 
+/* Forget threads not sampled in the last round (they ended), keeping the
+ * order of the others. */
+static void known_prune(struct sampler *s, uint64_t round)
+{
+	int n = 0;
+	for (int i = 0; i < s->nknown; i++)
+		if (s->known[i].seen + 1 >= round)
+			s->known[n++] = s->known[i];
+	s->nknown = n;
+}
+
 static struct known_thread *known_find(struct sampler *s, uint64_t pthread_id, pid_t tid)
 {
-	for (int i = 0; i < s->nknown; i++)
-		if (s->known[i].pthread_id == pthread_id && s->known[i].tid == tid)
+	uint64_t round = atomic_load_explicit(&s->rounds, memory_order_relaxed);
+	for (int i = 0; i < s->nknown; i++) {
+		if (s->known[i].pthread_id == pthread_id && s->known[i].tid == tid) {
+			s->known[i].seen = round;
 			return &s->known[i];
+		}
+	}
+	if (s->nknown == MAX_THREADS)
+		known_prune(s, round);
 	if (s->nknown == MAX_THREADS)
 		return NULL;
 	struct known_thread *k = &s->known[s->nknown++];
 	memset(k, 0, sizeof *k);
 	k->pthread_id = pthread_id;
 	k->tid = tid;
+	k->seen = round;
 	s->new_thread = 1;
 	return k;
 }
