@@ -109,6 +109,7 @@ FIELDS = [
                         (since((3, 10)), "offsetof(PyCodeObject, co_linetable)")]),
     ("code_argcount", [(ALL, "offsetof(PyCodeObject, co_argcount)")]),
     ("code_varnames", [(PRE311, "offsetof(PyCodeObject, co_varnames)")]),
+    ("code_code", [(PRE311, "offsetof(PyCodeObject, co_code)")]),
     ("code_nlocals", [(PRE311, "offsetof(PyCodeObject, co_nlocals)")]),
     ("code_cellvars", [(PRE311, "offsetof(PyCodeObject, co_cellvars)")]),
     ("code_code_adaptive", [(FROM311, "offsetof(PyCodeObject, co_code_adaptive)")]),

@@ -104,6 +104,7 @@ struct py_layout {
 	int32_t code_linetable;     /* co_lnotab (3.8-3.9) / co_linetable (3.10+) */
 	int32_t code_argcount;
 	int32_t code_varnames;      /* co_varnames tuple (3.8-3.10) */
+	int32_t code_code;          /* co_code bytes (3.8-3.10) */
 	int32_t code_nlocals;       /* 3.8-3.10 */
 	int32_t code_cellvars;      /* co_cellvars tuple (3.8-3.10) */
 	int32_t code_code_adaptive; /* first instruction (3.11+) */

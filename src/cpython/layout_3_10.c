@@ -50,6 +50,7 @@ const struct py_layout layout_3_10 = {
 	.code_linetable = 120,
 	.code_argcount = 16,
 	.code_varnames = 72,
+	.code_code = 48,
 	.code_nlocals = 28,
 	.code_cellvars = 88,
 	.code_code_adaptive = -1,

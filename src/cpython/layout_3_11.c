@@ -50,6 +50,7 @@ const struct py_layout layout_3_11 = {
 	.code_linetable = 136,
 	.code_argcount = 56,
 	.code_varnames = -1,
+	.code_code = -1,
 	.code_nlocals = -1,
 	.code_cellvars = -1,
 	.code_code_adaptive = 184,

@@ -25,6 +25,7 @@
 #define FRAME_BUF 512             /* bytes read per frame */
 #define TSTATE_BUF 1024
 #define CODE_READ 256
+#define FUNC_TOMBSTONE 1          /* never a real (aligned) code address */
 #define LINE_MEMO 4               /* per function: recently decoded offsets */
 
 enum self_kind { SELF_NONE, SELF_INSTANCE, SELF_CLASS };
@@ -35,8 +36,9 @@ struct func_entry {
 	uint8_t valid;            /* 0: not a code object */
 	uint8_t self_kind;
 	int32_t self_cell;        /* 3.8-3.10: localsplus slot of self's cell, or -1 */
+	uint32_t base_id;         /* a method entry: the id of its plain entry */
 	int32_t firsttraceable;   /* 3.11+ */
-	uint32_t code_bytes;      /* 3.11+: size of the instruction stream */
+	uint32_t code_bytes;      /* size of the instruction stream (0: unknown) */
 	const uint8_t *lt;
 	uint32_t lt_len;
 	int32_t memo_addr[LINE_MEMO], memo_line[LINE_MEMO]; /* recent offset -> line */
@@ -199,6 +201,11 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	if (L->code_firsttraceable >= 0) {
 		e->firsttraceable = i32_at(cb, L->code_firsttraceable);
 		e->code_bytes = (uint32_t)u64_at(cb, L->var_size) * 2;
+	} else {
+		int64_t n = 0;
+		if (mem_read(t->pid, u64_at(cb, L->code_code) + (uint64_t)L->var_size, &n, sizeof n) == 0 &&
+		    n > 0 && n < (1 << 30))
+			e->code_bytes = (uint32_t)n;
 	}
 	e->self_cell = -1;
 	if (L->code_varnames >= 0 && i32_at(cb, L->code_argcount) > 0) {
@@ -249,6 +256,17 @@ static struct func_entry *func_get(struct py_target *t, struct stack_cache *c, u
 	return e;
 }
 
+/* Retire a function entry whose code object is no longer what it was: it
+ * becomes a tombstone (probe chains stay intact, and frames of this walk
+ * that point at it keep valid strings); the next lookup makes a fresh entry
+ * with a new id. The consumer keeps the old definition for old samples. */
+static void func_forget(struct func_entry *e)
+{
+	e->code = FUNC_TOMBSTONE;
+	e->type = 0;
+	e->valid = 0;
+}
+
 /* The entry for a method of 3.8-3.10, named Type.name after the type of
  * its self (or its cls). */
 static struct func_entry *func_get_method(struct py_target *t, struct stack_cache *c,
@@ -259,12 +277,18 @@ static struct func_entry *func_get_method(struct py_target *t, struct stack_cach
 	if (!type)
 		return base;
 	struct func_entry *e = func_slot(c, base->code, type);
-	if (e->code)
+	if (e->code && e->base_id == base->info.id)
 		return e;
+	if (e->code) {
+		/* Made for a code object that has since been replaced. */
+		func_forget(e);
+		e = func_slot(c, base->code, type);
+	}
 	if (obj_type_name(t, type, tname, sizeof tname) < 0)
 		return base;
 	*e = *base;
 	e->type = type;
+	e->base_id = base->info.id;
 	snprintf(name, sizeof name, "%s.%s", tname, base->info.name);
 	e->info.name = pool_str(c, name);
 	e->info.id = c->next_id++;
@@ -417,6 +441,16 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 		if (!e->valid)
 			return PYTOP_ECORRUPT;
 		int lasti = i32_at(f, L->frame_lasti);
+		/* An offset past the code: the cached function is stale (its
+		 * code object died and another took its address) or the frame
+		 * changed under us. Forget the entry and look once more. */
+		if (e->code_bytes && lasti >= 0 && (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes) {
+			func_forget(e);
+			if (!(e = func_get(w->t, w->c, u64_at(f, L->frame_code), &err)))
+				return err;
+			if (!e->valid || (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes)
+				return PYTOP_ECORRUPT;
+		}
 		bases[depth] = NULL;
 		first_args[depth] = 0;
 		if (e->self_kind != SELF_NONE) {
@@ -472,8 +506,14 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* Not yet started (incomplete) frames are not shown, like CPython. */
 		if (owner != 1 && off < 2 * (int64_t)e->firsttraceable)
 			continue;
-		if (off >= (int64_t)e->code_bytes)
-			return PYTOP_ECORRUPT;
+		if (off >= (int64_t)e->code_bytes) {
+			/* Stale cache entry, or a frame that changed under us. */
+			func_forget(e);
+			if (!(e = func_get(w->t, w->c, code, &err)))
+				return err;
+			if (!e->valid || off >= (int64_t)e->code_bytes)
+				return PYTOP_ECORRUPT;
+		}
 		frames[depth].func = &e->info;
 		frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
 		depth++;
