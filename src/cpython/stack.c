@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpython/linetable.h"
 #include "cpython/objects.h"
@@ -26,6 +27,9 @@
 #define TSTATE_BUF 1024
 #define CODE_READ 256
 #define FUNC_TOMBSTONE 1          /* never a real (aligned) code address */
+#define CHECK_MS 50               /* re-confirm a cached code object this often */
+#define CHECK_EARLY_MS 25         /* ... and, while at it, those half way there */
+#define CHECK_MAX 64              /* code objects confirmed per walk at most */
 #define LINE_MEMO 4               /* per function: recently decoded offsets */
 
 enum self_kind { SELF_NONE, SELF_INSTANCE, SELF_CLASS };
@@ -37,6 +41,9 @@ struct func_entry {
 	uint8_t self_kind;
 	int32_t self_cell;        /* 3.8-3.10: localsplus slot of self's cell, or -1 */
 	uint32_t base_id;         /* a method entry: the id of its plain entry */
+	uint64_t fp_filename, fp_name; /* identity of the code object when cached */
+	int32_t fp_firstlineno;
+	uint32_t checked_ms;      /* when that identity was last confirmed */
 	int32_t firsttraceable;   /* 3.11+ */
 	uint32_t code_bytes;      /* size of the instruction stream (0: unknown) */
 	const uint8_t *lt;
@@ -153,6 +160,14 @@ static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64
 	}
 }
 
+/* A coarse millisecond clock (cheap: no system call). */
+static uint32_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
 /* 3.8-3.10: when the first argument is captured by a closure it lives in a
  * cell (the argument slot is cleared); the cell's localsplus slot, or -1. */
 static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, const char *arg)
@@ -198,6 +213,10 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	if ((rc = obj_read_string(t, u64_at(cb, L->code_filename), file, sizeof file)) < 0)
 		return rc;
 	e->info.firstlineno = i32_at(cb, L->code_firstlineno);
+	e->fp_filename = u64_at(cb, L->code_filename);
+	e->fp_name = u64_at(cb, L->code_name);
+	e->fp_firstlineno = e->info.firstlineno;
+	e->checked_ms = now_ms();
 	if (L->code_firsttraceable >= 0) {
 		e->firsttraceable = i32_at(cb, L->code_firsttraceable);
 		e->code_bytes = (uint32_t)u64_at(cb, L->var_size) * 2;
@@ -521,8 +540,81 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 	return depth;
 }
 
+static struct func_entry *entry_of(struct func_info *f)
+{
+	return (struct func_entry *)(void *)((char *)f - offsetof(struct func_entry, info));
+}
+
+/* A code object can die and another take its address, which would leave a
+ * cached name wrong. Every CHECK_MS a function's code object is re-read (its
+ * file, name and first line) and compared, in one batched read for all the
+ * due functions of this stack. Returns how many were found replaced (and
+ * forgotten), or a negative error. */
+static int confirm_functions(struct py_target *t, struct stack_frame *frames, int depth)
+{
+	const struct py_layout *L = &t->L;
+	struct stack_cache *c = t->cache;
+	struct func_entry *due[CHECK_MAX];
+	struct { uint64_t filename, name; int32_t first; } got[CHECK_MAX];
+	uint32_t now = now_ms();
+	int n = 0, any = 0, replaced = 0;
+
+	for (int i = 0; i < depth; i++)
+		if (now - entry_of(frames[i].func)->checked_ms >= CHECK_MS)
+			any = 1;
+	if (!any)
+		return 0;
+	for (int i = 0; i < depth && n < CHECK_MAX; i++) {
+		struct func_entry *e = entry_of(frames[i].func);
+		if (now - e->checked_ms < CHECK_EARLY_MS || e->code == FUNC_TOMBSTONE)
+			continue;
+		e->checked_ms = now;     /* also marks it as queued */
+		due[n] = e;
+		c->iov[3 * n] = (struct mem_iov){ e->code + (uint64_t)L->code_filename, &got[n].filename, 8 };
+		c->iov[3 * n + 1] = (struct mem_iov){ e->code + (uint64_t)L->code_name, &got[n].name, 8 };
+		c->iov[3 * n + 2] = (struct mem_iov){ e->code + (uint64_t)L->code_firstlineno, &got[n].first, 4 };
+		n++;
+	}
+	int ok = n ? mem_readv(t->pid, c->iov, 3 * n) : 0;
+	if (ok < 0)
+		return ok;
+	for (int k = 0; k < n; k++) {
+		struct func_entry *e = due[k];
+		if (3 * k + 3 <= ok && got[k].filename == e->fp_filename && got[k].name == e->fp_name &&
+		    got[k].first == e->fp_firstlineno)
+			continue;
+		/* Replaced (or unreadable): forget it, and its plain entry. */
+		if (e->type) {
+			struct func_entry *base = func_slot(c, e->code, 0);
+			if (base->code)
+				func_forget(base);
+		}
+		func_forget(e);
+		replaced++;
+	}
+	return replaced;
+}
+
+static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+		     struct stack_frame *frames, int max, int *flags);
+
 int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
+{
+	int depth = walk_once(t, tstate, ti, frames, max, flags);
+	if (depth > 0) {
+		int replaced = confirm_functions(t, frames, depth);
+		if (replaced < 0)
+			return replaced;
+		if (replaced > 0)
+			depth = walk_once(t, tstate, ti, frames, max, flags);
+	}
+	return depth;
+}
+
+/* One walk of a thread (see stack_walk). */
+static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+		     struct stack_frame *frames, int max, int *flags)
 {
 	const struct py_layout *L = &t->L;
 	struct stack_cache *c = t->cache;
