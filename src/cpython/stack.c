@@ -54,6 +54,7 @@ struct func_entry {
 struct spec_entry {
 	uint64_t tstate;          /* key */
 	uint64_t pthread_id;
+	uint64_t code0;           /* the innermost frame's code object */
 	int n;
 	uint64_t addr[CHAIN_MAX];
 	uint16_t size[CHAIN_MAX];
@@ -545,6 +546,18 @@ static struct func_entry *entry_of(struct func_info *f)
 	return (struct func_entry *)(void *)((char *)f - offsetof(struct func_entry, info));
 }
 
+/* Forget an entry whose code object was replaced, and for a method entry
+ * its plain entry too. */
+static void forget_with_base(struct stack_cache *c, struct func_entry *e)
+{
+	if (e->type) {
+		struct func_entry *base = func_slot(c, e->code, 0);
+		if (base->code)
+			func_forget(base);
+	}
+	func_forget(e);
+}
+
 /* A code object can die and another take its address, which would leave a
  * cached name wrong. Every CHECK_MS a function's code object is re-read (its
  * file, name and first line) and compared, in one batched read for all the
@@ -583,38 +596,35 @@ static int confirm_functions(struct py_target *t, struct stack_frame *frames, in
 		if (3 * k + 3 <= ok && got[k].filename == e->fp_filename && got[k].name == e->fp_name &&
 		    got[k].first == e->fp_firstlineno)
 			continue;
-		/* Replaced (or unreadable): forget it, and its plain entry. */
-		if (e->type) {
-			struct func_entry *base = func_slot(c, e->code, 0);
-			if (base->code)
-				func_forget(base);
-		}
-		func_forget(e);
+		forget_with_base(c, e);
 		replaced++;
 	}
 	return replaced;
 }
 
 static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
-		     struct stack_frame *frames, int max, int *flags);
+		     struct stack_frame *frames, int max, int *flags, int *stale);
 
 int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
 {
-	int depth = walk_once(t, tstate, ti, frames, max, flags);
-	if (depth > 0) {
+	int stale;
+	int depth = walk_once(t, tstate, ti, frames, max, flags, &stale);
+	if (depth > 0 && !stale) {
 		int replaced = confirm_functions(t, frames, depth);
 		if (replaced < 0)
 			return replaced;
-		if (replaced > 0)
-			depth = walk_once(t, tstate, ti, frames, max, flags);
+		stale = replaced > 0;
 	}
+	if (stale)
+		depth = walk_once(t, tstate, ti, frames, max, flags, &stale);
 	return depth;
 }
 
-/* One walk of a thread (see stack_walk). */
+/* One walk of a thread (see stack_walk); *stale is set when the innermost
+ * function's code object turned out replaced (the caller walks again). */
 static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
-		     struct stack_frame *frames, int max, int *flags)
+		     struct stack_frame *frames, int max, int *flags, int *stale)
 {
 	const struct py_layout *L = &t->L;
 	struct stack_cache *c = t->cache;
@@ -623,6 +633,7 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 	int niov = 0, got, depth;
 
 	*flags = 0;
+	*stale = 0;
 	if (c->nfuncs > FUNC_CLEAR_AT || c->pool_used > POOL_CLEAR_AT)
 		stack_cache_clear(c);
 	c->walks++;
@@ -640,12 +651,22 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 	int first_chain = niov;
 	for (int i = 0; i < w.spec->n; i++)
 		c->iov[niov++] = (struct mem_iov){ w.spec->addr[i], c->fbuf[i], w.spec->size[i] };
+	/* Last: the identity of the innermost frame's code object, so the
+	 * function that gets the own time is confirmed on every walk. */
+	uint64_t fp[2] = { 0, 0 }, code0 = w.spec->code0;
+	int fp_at = niov;
+	if (code0) {
+		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_filename, &fp[0], 8 };
+		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_name, &fp[1], 8 };
+	}
 	got = mem_readv(t->pid, c->iov, niov);
 	if (got < 0)
 		return got;
 	if (got < 1)
 		return PYTOP_EREAD;
-	w.spec_ok = got > first_chain ? got - first_chain : 0;
+	w.spec_ok = got > first_chain ? (got < fp_at ? got : fp_at) - first_chain : 0;
+	if (got < niov)
+		code0 = 0;
 
 	ti->tstate = tstate;
 	ti->interp = u64_at(c->tbuf, L->tstate_interp);
@@ -675,7 +696,16 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 		break;
 	}
 
+	if (depth > 0) {
+		struct func_entry *e0 = entry_of(frames[0].func);
+		if (code0 && e0->code == code0 && (fp[0] != e0->fp_filename || fp[1] != e0->fp_name)) {
+			forget_with_base(c, e0);
+			*stale = 1;
+		}
+	}
+
 	/* Remember this chain as the guess for the next walk of this thread. */
+	w.spec->code0 = depth > 0 ? entry_of(frames[0].func)->code : 0;
 	w.spec->pthread_id = ti->pthread_id;
 	w.spec->n = depth >= 0 ? w.n : 0;
 	memcpy(w.spec->addr, w.new_addr, (size_t)w.n * sizeof w.new_addr[0]);
