@@ -26,10 +26,11 @@ static int cmd_sort(struct tui *t, int argc, char **argv)
 		}
 		rev = true;
 	}
+	/* Sorting is local to the rows of the last refresh: no new query,
+	 * whose window would be cut short. */
 	tui_set_sort(t, (enum sort_key)k, false);
-	if (rev != t->reverse)
-		t->reverse = rev;
-	tui_requery(t);
+	if (rev)
+		tui_set_sort(t, (enum sort_key)k, true);
 	tui_message(t, false, "sorted by %s%s", tui_sort_name((enum sort_key)k),
 		    rev ? ", reversed" : "");
 	return 0;

@@ -1,7 +1,7 @@
 /* screen: the terminal, and the only module that calls curses: setting it
  * up (cbreak, keypad, mouse, colours from the theme), reading keys with a
  * timeout, copying a canvas to it, resizing, and always putting it back:
- * on a normal exit (atexit), on SIGINT/SIGTERM/SIGHUP (a flag the loop
+ * on a normal exit (atexit), on SIGINT/SIGTERM/SIGHUP/SIGQUIT (a flag the loop
  * sees) and on a crash (SIGSEGV/SIGBUS/SIGABRT/SIGFPE: restore, then the
  * previous handler, so sanitizer reports and core dumps still happen). */
 #ifndef PYTOP_UI_SCREEN_H
@@ -53,7 +53,8 @@ void screen_draw(const struct canvas *c, int cx, int cy);
 /* Repaint everything on the next draw (Ctrl-L, after a resize). */
 void screen_invalidate(void);
 
-/* The signal that asked pytop to stop (SIGINT, SIGTERM, SIGHUP), or 0. */
+/* The signal that asked pytop to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT),
+ * or 0. */
 int screen_stop_signal(void);
 
 #endif

@@ -41,6 +41,7 @@
 #define DRAIN_BUDGET_NS (25 * MS)     /* drain at most this long per tick, */
 #define DRAIN_SLICE_NS (4 * MS)       /* looking for keys between slices */
 #define FIRST_REFRESH_NS (300 * MS)   /* the first rows come quickly */
+#define SOON_NS (300 * MS)            /* a window cut short ends this soon */
 #define STACK_EVERY_NS (200 * MS)     /* the live stack refreshes this often */
 #define MSG_NS (5000 * MS)            /* how long a status message stays */
 #define STOP_WAIT_NS (2000 * MS)      /* a launched program's time to go on SIGTERM */
@@ -366,6 +367,19 @@ void tui_refresh(struct tui *t)
 	}
 }
 
+/* A query in the middle of a window (another thread followed, a detail
+ * opened) sees only part of it: end that window early, once it is
+ * SOON_NS old, so full numbers follow quickly. */
+static void refresh_soon(struct tui *t)
+{
+	uint64_t soon = t->window_start_ns + SOON_NS;
+
+	if (soon < t->now_ns)
+		soon = t->now_ns;
+	if (soon < t->next_refresh_ns)
+		t->next_refresh_ns = soon;
+}
+
 /* ---- actions ---- */
 
 static const char *const sort_names[SORT_COUNT] = {
@@ -453,6 +467,7 @@ int tui_follow(struct tui *t, uint32_t tid)
 	if (tid)
 		t->sel_tid = tid;
 	tui_requery(t);
+	refresh_soon(t);
 	if (tid)
 		tui_message(t, false, "following thread %u %s (t: all threads)", tid, name);
 	else
@@ -598,6 +613,7 @@ void tui_open_detail(struct tui *t, uint32_t func, int line)
 		return;
 	t->detail = detail_open(t, func, line, t->detail);
 	t->view = VIEW_DETAIL;
+	refresh_soon(t);
 	t->dirty = true;
 }
 
@@ -987,9 +1003,8 @@ void tui_key(struct tui *t, uint32_t key)
 		gilview_toggle_gil_mode(t);
 		break;
 	case ACT_PAUSE:
+		/* On resume the next refresh (a whole window) brings new rows. */
 		t->paused = !t->paused;
-		if (!t->paused)
-			tui_requery(t);
 		tui_message(t, false, "%s", t->paused ? "display paused (sampling goes on)" : "display resumed");
 		break;
 	case ACT_RESET:
@@ -1266,6 +1281,11 @@ int tui_run(const struct options *opt)
 	char err[512], log_path[256] = "";
 	int log_fd = -1, code = 0, sig;
 
+	/* Before starting anything: the view needs a terminal. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "pytop: the live view needs a terminal (for a report use --batch)\n");
+		return 1;
+	}
 	if (opt->launch_argv) {
 		log_fd = open_log(log_path, sizeof(log_path));
 		if (log_fd < 0) {

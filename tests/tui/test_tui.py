@@ -133,6 +133,13 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=ENV,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=20)
+        # kill-server can leave the socket file behind.
+        path = os.path.join(os.environ.get("TMUX_TMPDIR") or "/tmp",
+                            "tmux-%d" % os.getuid(), self.socket)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 # ---- reading the screen ----
@@ -314,8 +321,13 @@ def attach_session(tap, pytop, interp, workdir):
             tm.keys("Home")
             tm.wait(lambda s: table(s)[0]["name"] == "crunch_numbers", "crunch_numbers on top")
             tm.keys("Enter")
-            lines = tm.wait(lambda s: "Callers" in text(s) and "total += i * i" in text(s),
-                            "the detail view of crunch_numbers")
+            # Opened in the middle of a refresh interval it may show part
+            # of one at first: wait for leaf_helper among the callees.
+            def callees(s):
+                t = text(s)
+                return ("total += i * i" in t and "Hottest lines" in t and
+                        "leaf_helper" in t[t.index("Callees"):t.index("Hottest lines")])
+            lines = tm.wait(callees, "the detail view of crunch_numbers")
             t = text(lines)
             i = t.index("Callers")
             j = t.index("Callees")
