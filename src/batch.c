@@ -12,12 +12,27 @@
 
 #define DEFAULT_DURATION_S 10.0
 #define DRAIN_EVERY_NS 10000000ull    /* 10 ms */
+#define REAP_AFTER_GONE_NS 5000000000ull   /* a program seen gone: wait this long */
+#define REAP_AFTER_ERROR_NS 2000000000ull  /* attaching failed: this long */
 
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+/* Wait up to ns for a launched program to exit, collecting its status. */
+static void reap_soon(struct session *s, uint64_t ns)
+{
+	uint64_t until = session_now_ns() + ns;
+	while (!launch_poll(s->pid, &s->child_status)) {
+		if (session_now_ns() >= until)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	s->child_exited = true;
 }
 
 int batch_run(const struct options *o)
@@ -35,6 +50,10 @@ int batch_run(const struct options *o)
 	/* A launched program's stdout must not mix with a snapshot on stdout. */
 	int child_out = o->launch_argv && !o->output ? STDERR_FILENO : -1;
 	if (session_open(&s, o, child_out, -1, err, sizeof err) < 0) {
+		/* A launched program that ended as pytop was attaching: its own
+		 * exit status is the answer. */
+		if (s.launched && !s.child_exited)
+			reap_soon(&s, REAP_AFTER_ERROR_NS);
 		fprintf(stderr, "pytop: %s\n", err);
 		int status = s.child_exited ? s.child_status : -1;
 		session_close(&s);
@@ -59,6 +78,10 @@ int batch_run(const struct options *o)
 			s.child_status = launch_wait(s.pid);
 			s.child_exited = true;
 		}
+		/* The sampler can see the program's memory go before it is a
+		 * zombie: give it the moment it needs to finish exiting. */
+		if (!s.child_exited && s.last.target_gone)
+			reap_soon(&s, REAP_AFTER_GONE_NS);
 		if (s.child_exited)
 			code = launch_exit_code(s.child_status);
 	}

@@ -22,6 +22,7 @@
 #define NAME_MAX_BYTES 512
 #define FILE_MAX_BYTES 1024
 #define SPEC_SLOTS 512            /* power of two */
+#define SPEC_WAYS 4               /* slots a thread state may use */
 #define CHAIN_MAX 300             /* frames (+1 cframe) per walk */
 #define FRAME_BUF 512             /* bytes read per frame */
 #define TSTATE_BUF 1024
@@ -55,6 +56,7 @@ struct spec_entry {
 	uint64_t tstate;          /* key */
 	uint64_t pthread_id;
 	uint64_t code0;           /* the innermost frame's code object */
+	uint64_t used;            /* walk count when last used (for eviction) */
 	int n;
 	uint64_t addr[CHAIN_MAX];
 	uint16_t size[CHAIN_MAX];
@@ -334,17 +336,27 @@ static int line_of(const struct py_layout *L, struct func_entry *e, int addr)
 	return line;
 }
 
+/* The speculation entry of a thread state: SPEC_WAYS slots are tried, and
+ * a new thread state takes the least recently used of them. */
 static struct spec_entry *spec_get(struct stack_cache *c, uint64_t tstate)
 {
 	uint32_t i = (uint32_t)hash2(tstate, 0) & (SPEC_SLOTS - 1);
-	struct spec_entry *s = &c->spec[i];
-	if (s->tstate != tstate) {
-		/* Direct-mapped: a collision just loses the speculation. */
-		s->tstate = tstate;
-		s->pthread_id = 0;
-		s->n = 0;
+	struct spec_entry *victim = NULL;
+	for (int k = 0; k < SPEC_WAYS; k++) {
+		struct spec_entry *s = &c->spec[(i + (uint32_t)k) & (SPEC_SLOTS - 1)];
+		if (s->tstate == tstate) {
+			s->used = c->walks;
+			return s;
+		}
+		if (!victim || s->used < victim->used)
+			victim = s;
 	}
-	return s;
+	victim->tstate = tstate;
+	victim->pthread_id = 0;
+	victim->code0 = 0;
+	victim->n = 0;
+	victim->used = c->walks;
+	return victim;
 }
 
 /* The state of one walk. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,10 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	int n = 0;
 
 	read_gil_and_states(s, rg);
+	/* --blocking: stop the threads only now, after their OS states were
+	 * read (a stopped thread would read as not running). */
+	if (s->pause)
+		pause_stop(s->pause);
 	s->ncur = 0;
 	for (int i = 0; i < s->ninterps; i++) {
 		uint64_t ts;
@@ -329,13 +334,14 @@ static void *sampler_main(void *arg)
 	struct sampler *s = arg;
 	uint64_t next = now_ns(CLOCK_MONOTONIC);
 
+	/* Wake at the deadline, not up to 50 us later (the default slack). */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+
 	while (!atomic_load(&s->stop)) {
 		uint64_t start = now_ns(CLOCK_MONOTONIC);
 		struct round_gil rg;
 		int errors = 0, n;
 
-		if (s->pause)
-			pause_stop(s->pause);
 		n = sample_round(s, start, &errors, &rg);
 		if (s->pause)
 			pause_resume(s->pause);
@@ -362,13 +368,16 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->cpu_ns, now_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
 		atomic_store_explicit(&s->reads, mem_syscalls(), memory_order_relaxed);
 
-		/* Absolute deadlines; when a round overran, start again from now. */
+		/* Absolute deadlines. A round that starts late runs at once and
+		 * the schedule catches up; more than two periods behind, the
+		 * schedule starts again from now (those rounds are lost). */
 		uint64_t period = (uint64_t)(1e9 / atomic_load(&s->rate_hz));
 		next += period;
 		uint64_t after = now_ns(CLOCK_MONOTONIC);
 		if (next < after) {
 			atomic_fetch_add_explicit(&s->late, 1, memory_order_relaxed);
-			next = after;
+			if (after - next > 2 * period)
+				next = after;
 			continue;
 		}
 		struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
