@@ -8,7 +8,7 @@ libpytop_a_SOURCES += \
 	src/cpython/layout.c src/cpython/layout.h \
 	src/cpython/layout_3_8.c src/cpython/layout_3_9.c src/cpython/layout_3_10.c \
 	src/cpython/layout_3_11.c src/cpython/layout_3_12.c src/cpython/layout_3_13.c \
-	src/cpython/debug_offsets.c src/cpython/debug_offsets.h \
+	src/cpython/debug_offsets.c src/cpython/debug_offsets.h src/cpython/fields.h \
 	src/cpython/linetable.c src/cpython/linetable.h \
 	src/cpython/pystring.c src/cpython/pystring.h \
 	src/cpython/runtime.c src/cpython/runtime.h \

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpython/fields.h"
 #include "cpython/pystring.h"
 #include "errors.h"
 #include "target/memory.h"
@@ -11,20 +12,6 @@
 #define STR_MAX_CHARS 4096
 #define DICT_MAX_ENTRIES (1 << 20)
 #define CHUNK 64
-
-static int32_t i32_at(const unsigned char *b, int32_t off)
-{
-	int32_t v;
-	memcpy(&v, b + off, sizeof v);
-	return v;
-}
-
-static int64_t i64_at(const unsigned char *b, int32_t off)
-{
-	int64_t v;
-	memcpy(&v, b + off, sizeof v);
-	return v;
-}
 
 int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 {
@@ -38,8 +25,8 @@ int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 		if ((rc = mem_read(t->pid, addr, buf, (size_t)L->unicode_compact_data)) < 0)
 			return rc;
 	}
-	int64_t len = i64_at(buf, L->unicode_length);
-	uint32_t state = (uint32_t)i32_at(buf, L->unicode_state);
+	int64_t len = field_i64(buf, L->unicode_length);
+	uint32_t state = (uint32_t)field_i32(buf, L->unicode_state);
 	int kind = (int)((state >> L->unicode_kind_shift) & 7);
 	int compact = (int)((state >> L->unicode_compact_shift) & 1);
 	int ascii = (int)((state >> L->unicode_ascii_shift) & 1);
@@ -82,7 +69,7 @@ int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
 	int rc = mem_read(t->pid, addr, buf, (size_t)L->long_digit + 12);
 	if (rc < 0)
 		return rc;
-	int64_t tag = i64_at(buf, L->long_size), ndigits;
+	int64_t tag = field_i64(buf, L->long_size), ndigits;
 	int neg;
 	if (L->long_model == LONG_MODEL_LV_TAG) {
 		ndigits = (int64_t)((uint64_t)tag >> 3);
@@ -96,7 +83,7 @@ int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
 		return PYTOP_ECORRUPT;
 	uint64_t acc = 0;
 	for (int64_t i = ndigits - 1; i >= 0; i--) {
-		uint32_t d = (uint32_t)i32_at(buf, L->long_digit + (int32_t)(4 * i));
+		uint32_t d = (uint32_t)field_i32(buf, L->long_digit + (int32_t)(4 * i));
 		acc = (acc << bits) | d;
 	}
 	*v = neg ? -(int64_t)acc : (int64_t)acc;
@@ -145,7 +132,7 @@ static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 	int rc = mem_read(t->pid, keys, buf, (size_t)L->keys_indices);
 	if (rc < 0)
 		return rc;
-	ki->nentries = i64_at(buf, L->keys_nentries);
+	ki->nentries = field_i64(buf, L->keys_nentries);
 	if (L->keys_model == KEYS_MODEL_LOG2) {
 		int log2_size = buf[L->keys_size], log2_index_bytes = buf[L->keys_log2_index_bytes];
 		int kind = buf[L->keys_kind];
@@ -162,7 +149,7 @@ static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 			ki->value_off = 8;
 		}
 	} else {
-		int64_t size = i64_at(buf, L->keys_size);
+		int64_t size = field_i64(buf, L->keys_size);
 		int width = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8;
 		if (size <= 0 || size > (1 << 30))
 			return PYTOP_ECORRUPT;
@@ -215,8 +202,8 @@ int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
 	int rc = mem_read(t->pid, dict, buf, (size_t)L->dict_values + 8);
 	if (rc < 0)
 		return rc;
-	uint64_t keys = (uint64_t)i64_at(buf, L->dict_keys);
-	uint64_t values = (uint64_t)i64_at(buf, L->dict_values);
+	uint64_t keys = (uint64_t)field_i64(buf, L->dict_keys);
+	uint64_t values = (uint64_t)field_i64(buf, L->dict_values);
 	if (!keys)
 		return PYTOP_ECORRUPT;
 	if (values && L->values_values > 0)
@@ -283,9 +270,9 @@ int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *v
 		return rc;
 	if ((rc = mem_read(t->pid, type, tb, (size_t)L->type_dictoffset + 8)) < 0)
 		return rc;
-	uint64_t flags = (uint64_t)i64_at(tb, L->type_flags);
-	int64_t dictoffset = i64_at(tb, L->type_dictoffset);
-	int64_t basicsize = i64_at(tb, L->type_basicsize);
+	uint64_t flags = (uint64_t)field_i64(tb, L->type_flags);
+	int64_t dictoffset = field_i64(tb, L->type_dictoffset);
+	int64_t basicsize = field_i64(tb, L->type_basicsize);
 
 	switch (L->dict_model) {
 	case DICT_MODEL_DICTOFFSET:

@@ -1,0 +1,33 @@
+/* fields: reading a fixed-width field at a byte offset of a buffer copied out
+ * of the target (unaligned-safe), for the walkers and object readers. */
+#ifndef PYTOP_CPYTHON_FIELDS_H
+#define PYTOP_CPYTHON_FIELDS_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* The unsigned 64-bit field at b + off. */
+static inline uint64_t field_u64(const unsigned char *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+/* The signed 64-bit field at b + off. */
+static inline int64_t field_i64(const unsigned char *b, int32_t off)
+{
+	int64_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+/* The signed 32-bit field at b + off. */
+static inline int32_t field_i32(const unsigned char *b, int32_t off)
+{
+	int32_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+#endif
