@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpython/fields.h"
 #include "cpython/linetable.h"
 #include "cpython/objects.h"
 #include "cpython/pystring.h"
@@ -138,20 +139,6 @@ static const char *pool_str(struct stack_cache *c, const char *s)
 	return p;
 }
 
-static uint64_t u64_at(const unsigned char *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof v);
-	return v;
-}
-
-static int32_t i32_at(const unsigned char *b, int32_t off)
-{
-	int32_t v;
-	memcpy(&v, b + off, sizeof v);
-	return v;
-}
-
 static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64_t type)
 {
 	uint32_t i = (uint32_t)hash2(code, type) & (FUNC_SLOTS - 1);
@@ -176,7 +163,7 @@ static uint32_t now_ms(void)
 static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, const char *arg)
 {
 	const struct py_layout *L = &t->L;
-	uint64_t cells = u64_at(cb, L->code_cellvars), item;
+	uint64_t cells = field_u64(cb, L->code_cellvars), item;
 	int64_t n;
 	char name[16];
 
@@ -187,7 +174,7 @@ static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, cons
 		    obj_read_string(t, item, name, sizeof name) < 0)
 			return -1;
 		if (strcmp(name, arg) == 0)
-			return i32_at(cb, L->code_nlocals) + (int32_t)i;
+			return field_i32(cb, L->code_nlocals) + (int32_t)i;
 	}
 	return -1;
 }
@@ -207,33 +194,33 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	c->misses++;
 	if ((rc = mem_read(t->pid, code, cb, sizeof cb)) < 0)
 		return rc;
-	if (u64_at(cb, L->object_type) != t->code_type)
+	if (field_u64(cb, L->object_type) != t->code_type)
 		return 0;   /* not a code object: remembered as invalid */
 
-	uint64_t name_p = u64_at(cb, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
+	uint64_t name_p = field_u64(cb, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
 	if ((rc = obj_read_string(t, name_p, name, sizeof name)) < 0)
 		return rc;
-	if ((rc = obj_read_string(t, u64_at(cb, L->code_filename), file, sizeof file)) < 0)
+	if ((rc = obj_read_string(t, field_u64(cb, L->code_filename), file, sizeof file)) < 0)
 		return rc;
-	e->info.firstlineno = i32_at(cb, L->code_firstlineno);
-	e->fp_filename = u64_at(cb, L->code_filename);
-	e->fp_name = u64_at(cb, L->code_name);
+	e->info.firstlineno = field_i32(cb, L->code_firstlineno);
+	e->fp_filename = field_u64(cb, L->code_filename);
+	e->fp_name = field_u64(cb, L->code_name);
 	e->fp_firstlineno = e->info.firstlineno;
 	e->checked_ms = now_ms();
 	if (L->code_firsttraceable >= 0) {
-		e->firsttraceable = i32_at(cb, L->code_firsttraceable);
-		e->code_bytes = (uint32_t)u64_at(cb, L->var_size) * 2;
+		e->firsttraceable = field_i32(cb, L->code_firsttraceable);
+		e->code_bytes = (uint32_t)field_u64(cb, L->var_size) * 2;
 	} else {
 		int64_t n = 0;
-		if (mem_read(t->pid, u64_at(cb, L->code_code) + (uint64_t)L->var_size, &n, sizeof n) == 0 &&
+		if (mem_read(t->pid, field_u64(cb, L->code_code) + (uint64_t)L->var_size, &n, sizeof n) == 0 &&
 		    n > 0 && n < (1 << 30))
 			e->code_bytes = (uint32_t)n;
 	}
 	e->self_cell = -1;
-	if (L->code_varnames >= 0 && i32_at(cb, L->code_argcount) > 0) {
+	if (L->code_varnames >= 0 && field_i32(cb, L->code_argcount) > 0) {
 		uint64_t first;
 		char arg[16];
-		if (mem_read_ptr(t->pid, u64_at(cb, L->code_varnames) + (uint64_t)L->tuple_item, &first) == 0 &&
+		if (mem_read_ptr(t->pid, field_u64(cb, L->code_varnames) + (uint64_t)L->tuple_item, &first) == 0 &&
 		    obj_read_string(t, first, arg, sizeof arg) == 0)
 			e->self_kind = strcmp(arg, "self") == 0 ? SELF_INSTANCE :
 				       strcmp(arg, "cls") == 0 ? SELF_CLASS : SELF_NONE;
@@ -241,7 +228,7 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 			e->self_cell = self_cell_slot(t, cb, arg);
 	}
 
-	uint64_t lt = u64_at(cb, L->code_linetable);
+	uint64_t lt = field_u64(cb, L->code_linetable);
 	size_t lt_len = 0;
 	uint8_t *ltbuf = (uint8_t *)pool_alloc(c, LINETABLE_MAX);
 	if (ltbuf && obj_read_bytes(t, lt, ltbuf, LINETABLE_MAX, &lt_len) == 0) {
@@ -420,6 +407,22 @@ static uint64_t cell_contents(struct py_target *t, uint64_t slot_addr)
 	return obj;
 }
 
+/* A frame's offset lies past its cached function's code: forget the entry
+ * and read the code object again. Returns the fresh entry, or NULL with
+ * *err set (PYTOP_ECORRUPT when the offset is still out of range). */
+static struct func_entry *func_refresh(struct walk *w, struct func_entry *e, int64_t off, int *err)
+{
+	uint64_t code = e->code;
+	func_forget(e);
+	if (!(e = func_get(w->t, w->c, code, err)))
+		return NULL;
+	if (!e->valid || off >= (int64_t)e->code_bytes) {
+		*err = PYTOP_ECORRUPT;
+		return NULL;
+	}
+	return e;
+}
+
 /* Name 3.8-3.10 method frames after their class: the types of all the
  * frames' self arguments are fetched in one batched read. */
 static void name_methods(struct walk *w, struct stack_frame *frames, int depth,
@@ -467,26 +470,22 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 		const unsigned char *f = chain_read(w, cur, fsize);
 		if (!f)
 			return PYTOP_ECORRUPT;
-		struct func_entry *e = func_get(w->t, w->c, u64_at(f, L->frame_code), &err);
+		struct func_entry *e = func_get(w->t, w->c, field_u64(f, L->frame_code), &err);
 		if (!e)
 			return err;
 		if (!e->valid)
 			return PYTOP_ECORRUPT;
-		int lasti = i32_at(f, L->frame_lasti);
+		int lasti = field_i32(f, L->frame_lasti);
 		/* An offset past the code: the cached function is stale (its
 		 * code object died and another took its address) or the frame
 		 * changed under us. Forget the entry and look once more. */
-		if (e->code_bytes && lasti >= 0 && (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes) {
-			func_forget(e);
-			if (!(e = func_get(w->t, w->c, u64_at(f, L->frame_code), &err)))
-				return err;
-			if (!e->valid || (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes)
-				return PYTOP_ECORRUPT;
-		}
+		if (e->code_bytes && lasti >= 0 && (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes &&
+		    !(e = func_refresh(w, e, (int64_t)lasti * L->lasti_scale, &err)))
+			return err;
 		bases[depth] = NULL;
 		first_args[depth] = 0;
 		if (e->self_kind != SELF_NONE) {
-			uint64_t first = u64_at(f, L->frame_localsplus);
+			uint64_t first = field_u64(f, L->frame_localsplus);
 			if (!first && e->self_cell >= 0)
 				first = cell_contents(w->t, cur + (uint64_t)L->frame_localsplus + 8 * (uint64_t)e->self_cell);
 			bases[depth] = e;
@@ -496,7 +495,7 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 		frames[depth].func = &e->info;
 		frames[depth].line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
 		depth++;
-		cur = u64_at(f, L->frame_back);
+		cur = field_u64(f, L->frame_back);
 	}
 	if (methods)
 		name_methods(w, frames, depth, bases, first_args);
@@ -518,10 +517,10 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		const unsigned char *f = chain_read(w, cur, fsize);
 		if (!f)
 			return PYTOP_ECORRUPT;
-		uint64_t prev = u64_at(f, L->iframe_previous);
+		uint64_t prev = field_u64(f, L->iframe_previous);
 		int owner = f[L->iframe_owner];
-		uint64_t code = u64_at(f, L->iframe_code);
-		uint64_t instr = u64_at(f, L->iframe_instr);
+		uint64_t code = field_u64(f, L->iframe_code);
+		uint64_t instr = field_u64(f, L->iframe_instr);
 		cur = prev;
 		if (owner == L->iframe_owner_cstack)
 			continue;     /* a shim frame owned by the C stack */
@@ -538,14 +537,9 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* Not yet started (incomplete) frames are not shown, like CPython. */
 		if (owner != 1 && off < 2 * (int64_t)e->firsttraceable)
 			continue;
-		if (off >= (int64_t)e->code_bytes) {
-			/* Stale cache entry, or a frame that changed under us. */
-			func_forget(e);
-			if (!(e = func_get(w->t, w->c, code, &err)))
-				return err;
-			if (!e->valid || off >= (int64_t)e->code_bytes)
-				return PYTOP_ECORRUPT;
-		}
+		/* Stale cache entry, or a frame that changed under us. */
+		if (off >= (int64_t)e->code_bytes && !(e = func_refresh(w, e, off, &err)))
+			return err;
 		frames[depth].func = &e->info;
 		frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
 		depth++;
@@ -681,11 +675,11 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 		code0 = 0;
 
 	ti->tstate = tstate;
-	ti->interp = u64_at(c->tbuf, L->tstate_interp);
-	ti->next = u64_at(c->tbuf, L->tstate_next);
-	ti->pthread_id = u64_at(c->tbuf, L->tstate_thread_id);
+	ti->interp = field_u64(c->tbuf, L->tstate_interp);
+	ti->next = field_u64(c->tbuf, L->tstate_next);
+	ti->pthread_id = field_u64(c->tbuf, L->tstate_thread_id);
 	if (L->tstate_native_thread_id >= 0) {
-		ti->tid = (pid_t)u64_at(c->tbuf, L->tstate_native_thread_id);
+		ti->tid = (pid_t)field_u64(c->tbuf, L->tstate_native_thread_id);
 	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
 		if (!(want_tid && got >= 2 && w.spec->pthread_id == ti->pthread_id))
 			mem_read(t->pid, ti->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4);
@@ -694,17 +688,17 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 
 	switch (L->frame_model) {
 	case FRAME_MODEL_OBJECT:
-		depth = walk_objects(&w, u64_at(c->tbuf, L->tstate_frame), frames, max, flags);
+		depth = walk_objects(&w, field_u64(c->tbuf, L->tstate_frame), frames, max, flags);
 		break;
 	case FRAME_MODEL_CFRAME: {
-		uint64_t cf = u64_at(c->tbuf, L->tstate_cframe);
+		uint64_t cf = field_u64(c->tbuf, L->tstate_cframe);
 		const unsigned char *cfb = cf ? chain_read(&w, cf, (size_t)L->cframe_current_frame + 8) : NULL;
 		depth = cf && !cfb ? PYTOP_ECORRUPT :
-			walk_iframes(&w, cfb ? u64_at(cfb, L->cframe_current_frame) : 0, frames, max, flags);
+			walk_iframes(&w, cfb ? field_u64(cfb, L->cframe_current_frame) : 0, frames, max, flags);
 		break;
 	}
 	default:
-		depth = walk_iframes(&w, u64_at(c->tbuf, L->tstate_current_frame), frames, max, flags);
+		depth = walk_iframes(&w, field_u64(c->tbuf, L->tstate_current_frame), frames, max, flags);
 		break;
 	}
 
