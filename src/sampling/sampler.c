@@ -407,6 +407,20 @@ static void prepare_tids(struct sampler *s)
 	thread_calibrate_tids(s->t, s->ids, n);
 }
 
+/* Free the sampler's memory (its thread is not running). */
+static void sampler_free(struct sampler *s)
+{
+	tasks_destroy(s->tasks);
+	free(s->frames);
+	free(s->rec);
+	free(s->def);
+	free(s->names);
+	free(s->prev);
+	free(s->cur);
+	free(s->prev_state);
+	free(s);
+}
+
 struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct sampler_config *cfg,
 			      char *err, size_t errcap)
 {
@@ -453,15 +467,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	return s;
 fail:
 	pause_destroy(s->pause);
-	tasks_destroy(s->tasks);
-	free(s->frames);
-	free(s->rec);
-	free(s->def);
-	free(s->names);
-	free(s->prev);
-	free(s->cur);
-	free(s->prev_state);
-	free(s);
+	sampler_free(s);
 	return NULL;
 }
 
@@ -471,15 +477,7 @@ void sampler_stop(struct sampler *s)
 		return;
 	atomic_store(&s->stop, true);
 	pthread_join(s->thread, NULL);
-	tasks_destroy(s->tasks);
-	free(s->frames);
-	free(s->rec);
-	free(s->def);
-	free(s->names);
-	free(s->prev);
-	free(s->cur);
-	free(s->prev_state);
-	free(s);
+	sampler_free(s);
 }
 
 void sampler_set_rate(struct sampler *s, double rate_hz)
