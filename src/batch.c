@@ -1,25 +1,41 @@
 /* batch: the non-interactive front end. */
 #include "batch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "errors.h"
+#include "output/escape.h"
+#include "output/outfile.h"
 #include "session.h"
 #include "target/launch.h"
 
 #define DEFAULT_DURATION_S 10.0
 #define DRAIN_EVERY_NS 10000000ull    /* 10 ms */
+#define ATTACH_EVERY_NS 2000000ull    /* launch: look for the interpreter every 2 ms */
+#define NO_PYTHON_SAY_NS 2000000000ull /* launch: say after 2 s that no interpreter is up */
 #define REAP_AFTER_GONE_NS 5000000000ull   /* a program seen gone: wait this long */
 #define REAP_AFTER_ERROR_NS 2000000000ull  /* attaching failed: this long */
+#define END_GRACE_NS 2000000000ull    /* -d over: SIGINT, 2 s, SIGTERM, 2 s, SIGKILL */
 
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+	nanosleep(&ts, NULL);
 }
 
 /* Wait up to ns for a launched program to exit, collecting its status. */
@@ -29,68 +45,166 @@ static void reap_soon(struct session *s, uint64_t ns)
 	while (!launch_poll(s->pid, &s->child_status)) {
 		if (session_now_ns() >= until)
 			return;
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
+		sleep_ns(1000000);
 	}
 	s->child_exited = true;
+}
+
+/* Launch mode: wait for the program's interpreter, until deadline or a
+ * signal. Returns 1 when sampling, 0 when given up, or a negative error. */
+static int wait_python(struct session *s, uint64_t deadline, char *err, size_t errcap)
+{
+	bool said = false;
+	int rc;
+
+	while ((rc = session_attach(s, err, errcap)) == 0) {
+		uint64_t now = session_now_ns();
+		if (!said && now - s->launch_ns >= NO_PYTHON_SAY_NS) {
+			fprintf(stderr, "pytop: no Python interpreter has started in %s (pid %d) after %.0f s; "
+				"waiting (%s)\n", s->opt->launch_argv[0], (int)s->pid, session_waiting_s(s),
+				deadline != UINT64_MAX ? "until -d is over" : "Ctrl-C gives up");
+			said = true;
+		}
+		if (interrupted || now >= deadline) {
+			snprintf(err, errcap, "no Python interpreter started in %s (pid %d) in %.1f s",
+				 s->opt->launch_argv[0], (int)s->pid, session_waiting_s(s));
+			return 0;
+		}
+		sleep_ns(ATTACH_EVERY_NS);
+	}
+	return rc;
+}
+
+/* A launched program still running at the end: it gets the signal that
+ * interrupted pytop, or pytop stops it (unless --keep-running). Returns
+ * true when pytop ended it. */
+static bool end_program(struct session *s)
+{
+	if (!s->launched || s->child_exited)
+		return false;
+	if (interrupted && !s->opt->keep_running) {
+		/* From a terminal it got the signal too; from kill(1) it did not. */
+		kill(s->pid, (int)interrupted);
+		reap_soon(s, END_GRACE_NS);
+	}
+	return session_end_program(s, END_GRACE_NS) && !interrupted;
 }
 
 int batch_run(const struct options *o)
 {
 	struct session s;
 	struct sigaction sa;
+	struct stat st;
 	char err[512];
-	int code = 0;
+	int code = 0, rc;
+	FILE *out = stdout;
+	bool created = false;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	/* A launched program's stdout must not mix with a snapshot on stdout. */
-	int child_out = o->launch_argv && !o->output ? STDERR_FILENO : -1;
-	if (session_open(&s, o, child_out, -1, err, sizeof err) < 0) {
-		/* A launched program that ended as pytop was attaching: its own
-		 * exit status is the answer. */
-		if (s.launched && !s.child_exited)
-			reap_soon(&s, REAP_AFTER_ERROR_NS);
-		fprintf(stderr, "pytop: %s\n", err);
-		int status = s.child_exited ? s.child_status : -1;
-		session_close(&s);
-		return status >= 0 ? launch_exit_code(status) : 1;
+	/* The snapshot's file first: a path that cannot be written fails
+	 * before anything is sampled (or launched). */
+	if (o->output) {
+		created = stat(o->output, &st) < 0 && errno == ENOENT;
+		if (!(out = session_output_open(o->output, err, sizeof err))) {
+			escape_error(err);
+			return 1;
+		}
 	}
 
+	/* A launched program's stdout must not mix with a snapshot on stdout;
+	 * one that outlives pytop (--keep-running) must not hold pytop's
+	 * output: its output goes to a log file. */
+	int child_out = o->launch_argv && !o->output ? STDERR_FILENO : -1, child_err = -1;
+	char log_path[256] = "";
+	if (o->launch_argv && o->keep_running) {
+		const char *dir = getenv("TMPDIR");
+		char stem[32];
+		snprintf(stem, sizeof stem, "pytop-%d", (int)getpid());
+		child_out = child_err = outfile_create_new(dir && *dir ? dir : "/tmp", stem, ".log", log_path, sizeof log_path);
+		if (child_out < 0) {
+			fprintf(stderr, "pytop: cannot create %s: %s\n", log_path, strerror(errno));
+			if (o->output) {
+				fclose(out);
+				if (created)
+					unlink(o->output);
+			}
+			return 1;
+		}
+	}
+	rc = session_open(&s, o, child_out, child_err, err, sizeof err);
+	if (child_err >= 0)
+		close(child_err);
+
 	/* An attached process is sampled for -d seconds; a launched one until
-	 * it exits, or for -d seconds when given. */
+	 * it exits, or for -d seconds once its interpreter is up (waiting for
+	 * it counts too). */
 	double duration = o->duration_s > 0 ? o->duration_s : o->launch_argv ? 0 : DEFAULT_DURATION_S;
-	uint64_t deadline = duration > 0 ? s.start_ns + (uint64_t)(duration * 1e9) : UINT64_MAX;
+	uint64_t deadline = duration > 0 ? s.launch_ns + (uint64_t)(duration * 1e9) : UINT64_MAX;
+	if (rc == 0)
+		rc = s.waiting ? wait_python(&s, deadline, err, sizeof err) : 1;
+	if (rc > 0 && duration > 0)
+		deadline = s.start_ns + (uint64_t)(duration * 1e9);
+	if (rc <= 0) {
+		/* Did a launched program end while pytop was attaching? */
+		if (s.launched && !s.child_exited && rc < 0)
+			reap_soon(&s, REAP_AFTER_ERROR_NS);
+		if (s.launched && s.child_exited && s.saw_python) {
+			/* A Python program too short to sample: an empty snapshot
+			 * that says so, and the program's own status. */
+			escape_error(err);
+			s.note = "no samples: the program exited before pytop could sample it";
+			code = launch_exit_code(s.child_status);
+			goto write;
+		}
+		escape_error(err);
+		end_program(&s);
+		if (s.launched && !s.child_exited)
+			fprintf(stderr, "pytop: %s (pid %d) is still running\n", o->launch_argv[0], (int)s.pid);
+		session_close(&s);
+		if (o->output) {
+			fclose(out);
+			if (created)
+				unlink(o->output);
+		}
+		return 1;
+	}
+
 	while (!interrupted && !session_target_gone(&s) && session_now_ns() < deadline) {
-		struct timespec ts = { 0, (long)DRAIN_EVERY_NS };
-		nanosleep(&ts, NULL);
+		sleep_ns(DRAIN_EVERY_NS);
 		session_drain(&s);
 	}
 	session_stop(&s);
 
 	if (s.launched) {
-		/* On a signal the program got it too (same terminal): wait for it. */
-		if (!s.child_exited && interrupted) {
-			kill(s.pid, (int)interrupted);
-			s.child_status = launch_wait(s.pid);
-			s.child_exited = true;
-		}
 		/* The sampler can see the program's memory go before it is a
 		 * zombie: give it the moment it needs to finish exiting. */
 		if (!s.child_exited && s.last.target_gone)
 			reap_soon(&s, REAP_AFTER_GONE_NS);
-		if (s.child_exited)
+		/* Ended by itself or by the signal pytop got: its status. When -d
+		 * is over pytop ends it (exit 0: the run went as asked). */
+		if (!end_program(&s) && s.child_exited)
 			code = launch_exit_code(s.child_status);
 	}
-	if (session_write(&s, o->format, o->output, err, sizeof err) < 0) {
-		fprintf(stderr, "pytop: %s\n", err);
+write:
+	if (o->output && session_output_truncate(out) < 0) {
+		fprintf(stderr, "pytop: cannot write %s: %s\n", o->output, strerror(errno));
+		code = code ? code : 1;
+	} else if (session_write_file(&s, o->format, out, o->output, err, sizeof err) < 0) {
+		escape_error(err);
+		code = code ? code : 1;
+	}
+	if (o->output && fclose(out) != 0) {
+		fprintf(stderr, "pytop: cannot write %s: %s\n", o->output, strerror(errno));
 		code = code ? code : 1;
 	}
 	if (s.launched && !s.child_exited)
 		fprintf(stderr, "pytop: %s (pid %d) is still running\n", o->launch_argv[0], (int)s.pid);
+	if (log_path[0])
+		fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
 	session_close(&s);
 	return code;
 }

@@ -5,10 +5,9 @@ libpytop_a_SOURCES += \
 	src/target/proc.c src/target/proc.h \
 	src/target/memory.c src/target/memory.h \
 	src/target/elf.c src/target/elf.h \
+	src/target/regfile.c src/target/regfile.h \
 	src/cpython/layout.c src/cpython/layout.h \
-	src/cpython/layout_3_8.c src/cpython/layout_3_9.c src/cpython/layout_3_10.c \
-	src/cpython/layout_3_11.c src/cpython/layout_3_12.c src/cpython/layout_3_13.c \
-	src/cpython/debug_offsets.c src/cpython/debug_offsets.h src/cpython/fields.h \
+	src/cpython/debug_offsets.c src/cpython/debug_offsets.h src/cpython/fields.h src/cpython/rlist.h \
 	src/cpython/linetable.c src/cpython/linetable.h \
 	src/cpython/pystring.c src/cpython/pystring.h \
 	src/cpython/runtime.c src/cpython/runtime.h \
@@ -16,11 +15,16 @@ libpytop_a_SOURCES += \
 	src/cpython/thread.c src/cpython/thread.h \
 	src/cpython/stack.c src/cpython/stack.h \
 	src/output/dump.c src/output/dump.h \
+	src/output/outfile.c src/output/outfile.h \
 	src/target/tasks.c src/target/tasks.h \
+	src/target/nspid.c src/target/nspid.h \
 	src/target/pause.c src/target/pause.h \
 	src/target/launch.c src/target/launch.h \
 	src/sampling/sampler.c src/sampling/sampler.h src/sampling/sample.h \
 	src/session.c src/session.h \
 	src/batch.c src/batch.h
 
-EXTRA_DIST += tools/gen_layout.py
+# The generated tables, schemas and registry of supported versions.
+include src/cpython/versions.mk
+
+EXTRA_DIST += tools/gen_layout.py src/cpython/versions.txt tests/setup_sid_root.sh

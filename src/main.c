@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "errors.h"
+#include "output/escape.h"
 #include "batch.h"
 #include "options.h"
 #include "output/dump.h"
@@ -20,7 +21,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	switch (o.run) {
 	case RUN_DUMP:
-		rc = dump_run(o.pid, o.json, stdout, err, sizeof err);
+		rc = dump_run(o.pid, o.json, o.blocking ? DUMP_PAUSE_MUST :
+			      o.nonblocking ? DUMP_PAUSE_NEVER : DUMP_PAUSE_TRY, stdout, err, sizeof err);
 		break;
 	case RUN_BATCH:
 		return batch_run(&o);
@@ -28,7 +30,7 @@ int main(int argc, char **argv)
 		return tui_run(&o);
 	}
 	if (rc < 0) {
-		fprintf(stderr, "pytop: %s\n", err);
+		escape_error(err);
 		return 1;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/versions.h"
 #include "sampling/aggregate.h"
 #include "sampling/gilstat.h"
 
@@ -15,27 +16,33 @@ static const char usage_text[] =
 	"Usage: pytop [options] -p PID\n"
 	"       pytop [options] -- PROGRAM [ARGS...]\n"
 	"\n"
-	"A live profiler for running CPython 3.8-3.13 processes.\n"
+	"A live profiler for running CPython " PY_VERSIONS_RANGE " processes.\n"
 	"\n"
 	"  -p, --pid PID        the process to profile\n"
 	"      --dump           print every thread's Python stack once and exit\n"
 	"      --json           with --dump: print JSON\n"
 	"  -b, --batch          sample, then write one snapshot and exit\n"
 	"  -d, --duration SECS  with --batch: how long to sample (default 10;\n"
-	"                       a launched program: until it exits)\n"
+	"                       a launched program: until it exits; with -d it is\n"
+	"                       stopped after SECS: SIGINT, then SIGTERM, SIGKILL)\n"
+	"      --keep-running   leave a launched program running when pytop ends\n"
 	"  -o, --output FILE    with --batch: write the snapshot to FILE\n"
 	"  -f, --format FMT     with --batch: text (default), json or collapsed\n"
 	"  -r, --rate HZ        samples per second (default 1000)\n"
-	"  -m, --mode MODE      what counts: cpu (default; on-CPU samples), wall\n"
-	"                       (every sample) or gil (samples holding the GIL)\n"
+	"  -m, --mode MODE      what counts: cpu (default; samples weighed by the\n"
+	"                       thread's CPU time), wall (every sample) or gil\n"
+	"                       (samples holding the GIL)\n"
 	"      --idle           the same as --mode wall\n"
 	"      --gil            the same as --mode gil\n"
 	"      --blocking       pause the target's threads while sampling them\n"
-	"                       (exact stacks, slows the target)\n"
+	"                       (exact stacks, slows the target; a stopped target\n"
+	"                       stays stopped); --dump pauses it by default and\n"
+	"                       with --blocking fails when it cannot\n"
+	"      --nonblocking    never pause the target (the default but for --dump)\n"
 	"      --gilstat[=HOW]  per-thread GIL statistics (takecnt, holdavg, hold_all,\n"
-	"                       takeavg, take_all): sampled (default; a dedicated\n"
-	"                       2 kHz GIL sampler, estimates) or exact (uprobes on\n"
-	"                       take_gil/drop_gil; root or CAP_PERFMON)\n"
+	"                       takeavg, take_all): exact (uprobes on take_gil/\n"
+	"                       drop_gil; root or CAP_PERFMON; the default where it\n"
+	"                       can run) or sampled (a 2 kHz GIL sampler, estimates)\n"
 	"      --gilstat-rate HZ  the sampled gilstat rate (2000 to 20000; default 2000)\n"
 	"      --gilstat-warn TAKE_MS[,HOLD_MS]\n"
 	"                       warn when one GIL wait / hold is longer (default 10,10;\n"
@@ -79,8 +86,8 @@ static int parse_number(const char *s, double min, double max, double *out)
 
 int options_parse(int argc, char **argv, struct options *o)
 {
-	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
-	       OPT_GILSTAT_WARN };
+	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_NONBLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
+	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING };
 	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -95,9 +102,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "idle", no_argument, NULL, OPT_IDLE },
 		{ "gil", no_argument, NULL, OPT_GIL },
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
+		{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
 		{ "gilstat", optional_argument, NULL, OPT_GILSTAT },
 		{ "gilstat-rate", required_argument, NULL, OPT_GILSTAT_RATE },
 		{ "gilstat-warn", required_argument, NULL, OPT_GILSTAT_WARN },
+		{ "keep-running", no_argument, NULL, OPT_KEEP_RUNNING },
 		{ "delay", required_argument, NULL, 'D' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,6 +116,11 @@ int options_parse(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
+	if (argc < 2) {
+		/* Plain `pytop`: what it can do, on stderr (exit 2). */
+		fputs(usage_text, stderr);
+		return -1;
+	}
 	o->rate_hz = 1000;
 	o->gilstat_take_ms = -1;
 	o->gilstat_hold_ms = -1;
@@ -157,7 +171,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_BLOCKING:
 			o->blocking = 1;
 			break;
+		case OPT_NONBLOCKING:
+			o->nonblocking = 1;
+			break;
 		case OPT_GILSTAT:
+			o->gilstat_auto = !optarg;
 			if (!optarg || strcmp(optarg, "sampled") == 0)
 				o->gilstat = GILSTAT_SAMPLED;
 			else if (strcmp(optarg, "exact") == 0)
@@ -186,6 +204,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'D':
 			if (parse_number(optarg, 0.1, 60, &o->delay_s) < 0)
 				return usage_error("invalid delay '%s' (0.1 to 60 seconds)", optarg);
+			break;
+		case OPT_KEEP_RUNNING:
+			o->keep_running = 1;
 			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
@@ -221,6 +242,10 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "give either -p PID or a program after --, not both");
 	if (!o->pid && !o->launch_argv)
 		return usage_error("%s", "no target: give -p PID or a program after --");
+	if (o->keep_running && !o->launch_argv)
+		return usage_error("%s", "--keep-running goes with a program after --");
+	if (o->blocking && o->nonblocking)
+		return usage_error("%s", "give either --blocking or --nonblocking, not both");
 	if (o->json && o->run != RUN_DUMP)
 		return usage_error("%s", "--json goes with --dump (for a JSON snapshot use --batch -f json)");
 	if (o->run == RUN_DUMP && !o->pid)

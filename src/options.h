@@ -28,13 +28,16 @@ struct options {
 	const char *output;   /* -o; NULL = stdout */
 	enum out_format format;
 	int mode;             /* enum agg_mode */
-	int blocking;
+	int blocking;         /* --blocking: pause the target for every read */
+	int nonblocking;      /* --nonblocking: never pause it (--dump pauses by default) */
 	int gilstat;          /* --gilstat[=sampled|exact]: enum gilstat_mode, 0 = off */
+	int gilstat_auto;     /* plain --gilstat: exact where it can run, else sampled */
 	double gilstat_rate_hz;   /* --gilstat-rate; 0 = the default */
 	double gilstat_take_ms;   /* --gilstat-warn TAKE_MS[,HOLD_MS]; < 0 = the default */
 	double gilstat_hold_ms;
 	double delay_s;       /* -D: live view refresh interval; 0 = not given */
 	int no_color;         /* --no-color */
+	int keep_running;     /* --keep-running: leave a launched program running */
 };
 
 /* Parse argv into o. Returns 0 to go on, 1 when help or version was printed

@@ -2,15 +2,21 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cpython/versions.h"
 #include "errors.h"
 #include "output/collapsed.h"
+#include "output/escape.h"
 #include "output/json.h"
+#include "output/outfile.h"
 #include "output/text.h"
 #include "target/launch.h"
 #include "target/memory.h"
@@ -36,76 +42,194 @@ static void sleep_ns(uint64_t ns)
 static bool interpreter_ready(struct py_target *t)
 {
 	uint64_t interps[1], ts = 0;
-	if (pyrt_interpreters(t, interps, 1) <= 0)
+	if (pyrt_interpreters(t, interps, 1, NULL) <= 0)
 		return false;
 	return mem_read_ptr(t->pid, interps[0] + (uint64_t)t->L.interp_threads_head, &ts) == 0 && ts;
 }
 
-/* Launch mode: start the program and wait until its interpreter is up. */
-static int launch_and_attach(struct session *s, int out_fd, int err_fd, char *err, size_t errcap)
+/* Start sampling the attached target (its interpreter is up). */
+static int session_start(struct session *s, char *err, size_t errcap)
 {
-	pid_t pid = launch_start(s->opt->launch_argv, out_fd, err_fd, err, errcap);
-	if (pid < 0)
-		return pid;
-	s->pid = pid;
-	s->launched = true;
-	for (;;) {
-		int rc = pyrt_open(pid, &s->target, err, errcap);
-		if (rc == 0 && interpreter_ready(s->target))
-			return 0;
-		if (rc == 0) {
-			pyrt_close(s->target);
-			s->target = NULL;
-		} else if (rc != PYTOP_ENOTPY && rc != PYTOP_EGONE && rc != PYTOP_EREAD) {
-			return rc;
-		}
-		if (launch_poll(pid, &s->child_status)) {
-			s->child_exited = true;
-			snprintf(err, errcap, "%s exited (status %d) before its Python interpreter started",
-				 s->opt->launch_argv[0], launch_exit_code(s->child_status));
-			return PYTOP_EGONE;
-		}
-		sleep_ns(READY_POLL_NS);
-	}
+	struct sampler_config cfg = { s->opt->rate_hz, s->opt->blocking != 0 };
+	int rc;
+
+	proc_cmdline(s->pid, s->argv, sizeof s->argv);
+	snprintf(s->python, sizeof s->python, "%s", s->target->version);
+	/* gilstat first: planting its uprobes can take a second or more, and
+	 * the run's window (-d) must be covered by both. */
+	if (s->opt->gilstat && (rc = session_gilstat_start(s, NULL, err, errcap)) < 0)
+		return rc;
+	s->start_ns = session_now_ns();
+	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
+	if (!s->sampler)
+		return PYTOP_EINVAL;
+	s->started = true;
+	return 0;
+}
+
+/* Launch mode: does the program's executable look like a Python
+ * interpreter? (Tells a Python program that ended before it could be
+ * sampled from a program that is not Python.) */
+static bool named_python(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	return strncmp(base ? base + 1 : path, "python", 6) == 0;
+}
+
+static void look_for_python(struct session *s)
+{
+	char exe[512];
+	/* The name it was started by, or the file it runs now (a program
+	 * that exits at once may be gone before /proc shows it). */
+	if (!s->saw_python && (named_python(s->opt->launch_argv[0]) ||
+			       (proc_exe(s->pid, exe, sizeof exe) > 0 && named_python(exe))))
+		s->saw_python = true;
 }
 
 int session_open(struct session *s, const struct options *opt, int out_fd, int err_fd,
 		 char *err, size_t errcap)
 {
-	struct sampler_config cfg = { opt->rate_hz, opt->blocking != 0 };
 	int rc;
 
 	memset(s, 0, sizeof *s);
 	s->opt = opt;
 	s->rate_hz = opt->rate_hz;
 	err[0] = 0;
-	if (opt->launch_argv)
-		rc = launch_and_attach(s, out_fd, err_fd, err, errcap);
-	else
-		rc = pyrt_open(s->pid = opt->pid, &s->target, err, errcap);
-	if (rc < 0)
-		return rc;
-	proc_cmdline(s->pid, s->argv, sizeof s->argv);
-	snprintf(s->python, sizeof s->python, "%s", s->target->version);
+	/* The ring and the aggregate first: a snapshot can always be written,
+	 * even of a program that ended before it could be sampled. */
 	s->ring = ring_create(RING_BYTES);
 	s->recbuf = xmalloc(ring_capacity(s->ring));
 	s->agg = aggregate_create((enum agg_mode)opt->mode, (uint64_t)(1e9 / opt->rate_hz));
-	s->start_ns = session_now_ns();
-	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
-	if (!s->sampler)
-		return PYTOP_EINVAL;
-	if (opt->gilstat && (rc = session_gilstat_start(s, NULL, err, errcap)) < 0)
+	s->start_ns = s->launch_ns = session_now_ns();
+	if (opt->launch_argv) {
+		pid_t pid = launch_start(opt->launch_argv, out_fd, err_fd, !opt->keep_running, err, errcap);
+		if (pid < 0)
+			return pid;
+		s->pid = pid;
+		s->launched = true;
+		s->waiting = true;
+		look_for_python(s);
+		return 0;
+	}
+	if ((rc = pyrt_open(s->pid = opt->pid, &s->target, err, errcap)) < 0)
 		return rc;
+	return session_start(s, err, errcap);
+}
+
+int session_attach(struct session *s, char *err, size_t errcap)
+{
+	int rc;
+
+	if (!s->waiting)
+		return 1;
+	err[0] = 0;
+	rc = pyrt_open(s->pid, &s->target, err, errcap);
+	if (rc == 0) {
+		s->saw_python = true;
+		if (interpreter_ready(s->target)) {
+			s->waiting = false;
+			rc = session_start(s, err, errcap);
+			return rc < 0 ? rc : 1;
+		}
+		pyrt_close(s->target);
+		s->target = NULL;
+	} else if (rc != PYTOP_ENOTPY && rc != PYTOP_EGONE && rc != PYTOP_EREAD) {
+		s->waiting = false;
+		return rc;
+	}
+	err[0] = 0;
+	look_for_python(s);   /* it may have exec'd again (env, a wrapper) */
+	if (launch_poll(s->pid, &s->child_status)) {
+		s->child_exited = true;
+		s->waiting = false;
+		if (s->saw_python)
+			snprintf(err, errcap, "%s exited (status %d) before pytop could sample it",
+				 s->opt->launch_argv[0], launch_exit_code(s->child_status));
+		else
+			snprintf(err, errcap, "%s exited (status %d) without starting a Python interpreter "
+				 "(is it a CPython " PY_VERSIONS_RANGE " program?)",
+				 s->opt->launch_argv[0], launch_exit_code(s->child_status));
+		return PYTOP_EGONE;
+	}
+	return 0;
+}
+
+double session_waiting_s(const struct session *s)
+{
+	return s->waiting ? (double)(session_now_ns() - s->launch_ns) / 1e9 : 0;
+}
+
+bool session_end_program(struct session *s, uint64_t grace_ns)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGKILL };
+
+	if (!s->launched || s->child_exited)
+		return false;
+	if (launch_poll(s->pid, &s->child_status)) {
+		s->child_exited = true;
+		return false;
+	}
+	if (s->opt->keep_running)
+		return false;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		uint64_t until = session_now_ns() + grace_ns;
+		kill(s->pid, sigs[i]);
+		if (sigs[i] == SIGKILL)
+			break;
+		while (session_now_ns() < until) {
+			if (launch_poll(s->pid, &s->child_status)) {
+				s->child_exited = true;
+				return true;
+			}
+			sleep_ns(READY_POLL_NS * 5);
+		}
+	}
+	s->child_status = launch_wait(s->pid);
+	s->child_exited = true;
+	return true;
+}
+
+FILE *session_output_open(const char *path, char *err, size_t errcap)
+{
+	/* No O_TRUNC: `pytop -b -o old.txt -p WRONG` must not wipe old.txt. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, OUTFILE_USER_MODE);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	return f;
+}
+
+/* Plain --gilstat, or gilstat started from the live view without a mode
+ * on the command line: exact wherever uprobes can run. */
+static bool gilstat_auto(const struct session *s)
+{
+	return s->target && (s->opt->gilstat_auto || !s->opt->gilstat);
+}
+
+int session_output_truncate(FILE *f)
+{
+	struct stat st;
+	if (fflush(f) != 0 || fstat(fileno(f), &st) != 0)
+		return -1;
+	if (S_ISREG(st.st_mode) && ftruncate(fileno(f), 0) != 0)
+		return -1;
 	return 0;
 }
 
 void session_gilstat_config(const struct session *s, struct gilstat_config *cfg)
 {
 	const struct options *o = s->opt;
+	char why[8];
 
 	gilstat_config_default(cfg);
 	if (o->gilstat)
 		cfg->mode = (enum gilstat_mode)o->gilstat;
+	if (gilstat_auto(s))
+		cfg->mode = gilstat_exact_check(s->target, why, sizeof why) == 0 ? GILSTAT_EXACT : GILSTAT_SAMPLED;
+
 	if (o->gilstat_rate_hz > 0)
 		cfg->rate_hz = o->gilstat_rate_hz;
 	if (o->gilstat_take_ms >= 0)
@@ -120,6 +244,16 @@ int session_gilstat_start(struct session *s, const struct gilstat_config *cfg, c
 
 	if (!cfg) {
 		session_gilstat_config(s, &def);
+		/* Plain --gilstat runs sampled only where exact cannot: say why
+		 * (batch: on stderr). */
+		char why[sizeof s->gilstat_note - 64];
+		if (gilstat_auto(s) && def.mode == GILSTAT_SAMPLED &&
+		    gilstat_exact_check(s->target, why, sizeof why) < 0) {
+			snprintf(s->gilstat_note, sizeof s->gilstat_note,
+				 "--gilstat: sampled estimates, not exact: %s", why);
+			if (s->opt->run == RUN_BATCH)
+				escape_error(s->gilstat_note);
+		}
 		cfg = &def;
 	}
 	if (!s->target) {
@@ -127,7 +261,18 @@ int session_gilstat_start(struct session *s, const struct gilstat_config *cfg, c
 		return PYTOP_EINVAL;
 	}
 	gilstat_stop(s->gilstat, NULL);
+	s->gilstat_cfg = *cfg;
 	s->gilstat = gilstat_start(s->target, cfg, err, errcap);
+	if (!s->gilstat && cfg == &def && def.mode == GILSTAT_EXACT && gilstat_auto(s)) {
+		/* Plain --gilstat: exact could not start after all (the probes
+		 * were refused): sampled, saying why. */
+		snprintf(s->gilstat_note, sizeof s->gilstat_note, "--gilstat: sampled estimates, not exact: %.400s", err);
+		if (s->opt->run == RUN_BATCH)
+			escape_error(s->gilstat_note);
+		def.mode = GILSTAT_SAMPLED;
+		s->gilstat_cfg = def;
+		s->gilstat = gilstat_start(s->target, &def, err, errcap);
+	}
 	if (!s->gilstat)
 		return PYTOP_EINVAL;
 	if (!s->gilstat_view)
@@ -209,7 +354,7 @@ void session_stop(struct session *s)
 	if (s->stopped)
 		return;
 	s->stopped = true;
-	s->stop_ns = session_now_ns();
+	s->stop_ns = s->started ? session_now_ns() : s->start_ns;
 	session_gilstat_stop(s);
 	if (s->sampler) {
 		sampler_get_stats(s->sampler, &s->last);
@@ -223,7 +368,7 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 {
 	struct agg_summary sum;
 	aggregate_summary(s->agg, false, &sum);
-	uint64_t end = s->stopped ? s->stop_ns : session_now_ns();
+	uint64_t end = s->stopped ? s->stop_ns : s->started ? session_now_ns() : s->start_ns;
 	memset(m, 0, sizeof *m);
 	m->pid = (int)s->pid;
 	m->argv = s->argv;
@@ -231,29 +376,52 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 	m->duration_s = (double)(end - s->start_ns) / 1e9;
 	m->rate_hz = s->rate_hz;
 	m->achieved_rate_hz = sum.achieved_rate_hz;
+	m->rate_low = sum.rate_low;
+	m->sampled_s = sum.elapsed_s;
 	m->samples = sum.samples;
-	m->dropped = ring_dropped(s->ring);
+	m->dropped = session_dropped(s);
 	m->errors = sum.errors;
+	m->unidentified = sum.unidentified;
+	m->over_limit = sum.over_limit;
+	m->entries_max = sum.entries_max;
 	m->mode = aggregate_mode_name(aggregate_mode(s->agg));
 	m->version = PACKAGE_VERSION;
 	struct sampler_stats st = s->last;
 	if (s->sampler)
 		sampler_get_stats(s->sampler, &st);
-	m->sampler_cpu_s = (double)st.cpu_ns / 1e9;
-	m->reads = st.reads;
+	m->sampler_cpu_s = st.cpu_ns > s->base_cpu_ns ? (double)(st.cpu_ns - s->base_cpu_ns) / 1e9 : 0;
+	m->reads = st.reads > s->base_reads ? st.reads - s->base_reads : 0;
+	m->threads_not_sampled = st.threads_not_sampled;
+	m->thread_limit = st.thread_limit;
+	m->interps_not_sampled = st.interps_not_sampled;
+	m->interp_limit = st.interp_limit;
 	m->gilstat = session_gilstat(s);
+	m->note = s->note;
 }
 
 int session_write(struct session *s, int format, const char *path, char *err, size_t errcap)
 {
-	struct snapshot_meta m;
 	FILE *f = stdout;
 	int rc;
 
-	if (path && !(f = fopen(path, "w"))) {
+	/* -o FILE: the user chose the path (outfile_open_user). */
+	if (path && !(f = outfile_open_user(path))) {
 		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
 		return PYTOP_EIO;
 	}
+	rc = session_write_file(s, format, f, path, err, errcap);
+	if (path && fclose(f) != 0 && rc == 0) {
+		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+		rc = PYTOP_EIO;
+	}
+	return rc;
+}
+
+int session_write_file(struct session *s, int format, FILE *f, const char *name, char *err, size_t errcap)
+{
+	struct snapshot_meta m;
+	int rc;
+
 	session_meta(s, &m);
 	switch (format) {
 	case FORMAT_JSON:
@@ -268,11 +436,45 @@ int session_write(struct session *s, int format, const char *path, char *err, si
 	}
 	if (fflush(f) != 0)
 		rc = PYTOP_EIO;
-	if (path && fclose(f) != 0)
-		rc = PYTOP_EIO;
 	if (rc < 0)
-		snprintf(err, errcap, "cannot write %s: %s", path ? path : "the snapshot", strerror(errno));
+		snprintf(err, errcap, "cannot write %s: %s", name ? name : "the snapshot", strerror(errno));
 	return rc;
+}
+
+void session_reset(struct session *s, bool gilstat)
+{
+	struct sampler_stats st = s->last;
+
+	/* What the ring holds was sampled before the reset. */
+	session_drain(s);
+	aggregate_reset(s->agg);
+	s->start_ns = s->stopped ? s->stop_ns : session_now_ns();
+	if (s->sampler)
+		sampler_get_stats(s->sampler, &st);
+	s->base_cpu_ns = st.cpu_ns;
+	s->base_reads = st.reads;
+	s->base_dropped = s->ring ? ring_dropped(s->ring) : 0;
+	if (!gilstat)
+		return;
+	if (s->gilstat) {
+		struct gilstat_config cfg = s->gilstat_cfg;
+		char err[256];
+
+		if (session_gilstat_start(s, &cfg, err, sizeof err) < 0) {
+			free(s->gilstat_view);
+			s->gilstat_view = NULL;
+		}
+	} else {
+		free(s->gilstat_view);
+		s->gilstat_view = NULL;
+	}
+}
+
+uint64_t session_dropped(const struct session *s)
+{
+	uint64_t d = s->ring ? ring_dropped(s->ring) : 0;
+
+	return d > s->base_dropped ? d - s->base_dropped : 0;
 }
 
 void session_close(struct session *s)

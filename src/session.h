@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "cpython/runtime.h"
@@ -20,6 +21,11 @@ struct session {
 	const struct options *opt;
 	pid_t pid;
 	bool launched;            /* we started the target */
+	bool waiting;             /* launched, its Python interpreter not up yet */
+	bool saw_python;          /* launched: an interpreter was seen in it */
+	bool started;             /* the sampler was started */
+	uint64_t launch_ns;       /* when the program was started (or the session opened) */
+	const char *note;         /* a note for the snapshot, or NULL */
 	bool child_exited;
 	int child_status;         /* wait status when child_exited */
 	struct py_target *target;
@@ -34,14 +40,44 @@ struct session {
 	struct sampler_stats last;  /* the sampler's counters when it stopped */
 	struct gilstat *gilstat;    /* the GIL statistics thread, NULL when off */
 	struct gilstat_snapshot *gilstat_view; /* its latest numbers (NULL: it never ran) */
+	struct gilstat_config gilstat_cfg;  /* how it was last started */
+	uint64_t base_cpu_ns, base_reads, base_dropped; /* the counters at the last reset */
 	void *recbuf;
+	char gilstat_note[800];     /* why plain --gilstat runs sampled ("" when exact) */
 };
 
-/* Attach to opt->pid, or launch opt->launch_argv with its output sent to
- * out_fd / err_fd (-1: inherited), and start sampling. Returns 0, or a
- * negative error with a one-line reason in err. */
+/* Attach to opt->pid and start sampling, or launch opt->launch_argv with
+ * its output sent to out_fd / err_fd (-1: inherited) and return at once
+ * with s->waiting set (see session_attach). Returns 0, or a negative error
+ * with a one-line reason in err. The ring and the aggregate exist from the
+ * start, so a snapshot can be written whatever happens next. */
 int session_open(struct session *s, const struct options *opt, int out_fd, int err_fd,
 		 char *err, size_t errcap);
+
+/* Launch mode: one try at attaching to the program's interpreter (call it
+ * every few ms while s->waiting). Returns 1 when sampling (now or already),
+ * 0 while no interpreter is up yet, or a negative error with a reason in
+ * err: PYTOP_EGONE when the program exited first (s->saw_python tells a
+ * Python program that ended too soon from a program that is not Python). */
+int session_attach(struct session *s, char *err, size_t errcap);
+
+/* Seconds since the program was launched while s->waiting, else 0. */
+double session_waiting_s(const struct session *s);
+
+/* End a launched program still running, unless --keep-running: SIGINT,
+ * then SIGTERM after grace_ns, then SIGKILL after grace_ns; reaps it.
+ * Returns true when pytop ended it. */
+bool session_end_program(struct session *s, uint64_t grace_ns);
+
+/* Open the snapshot file -o for writing (before anything is sampled, so
+ * an unwritable path fails first); NULL with a reason in err. An existing
+ * file is not truncated yet: session_output_truncate() does that when the
+ * snapshot is written, so a run that fails to attach keeps its content. */
+FILE *session_output_open(const char *path, char *err, size_t errcap);
+
+/* Empty the -o file opened by session_output_open (a regular file) just
+ * before the snapshot goes into it; 0, or -1 with errno set. */
+int session_output_truncate(FILE *f);
 
 /* Move every record from the ring into the aggregate; returns how many. */
 int session_drain(struct session *s);
@@ -78,9 +114,23 @@ const struct gilstat_snapshot *session_gilstat(struct session *s);
 /* Describe the run for the snapshot writers. */
 void session_meta(struct session *s, struct snapshot_meta *m);
 
-/* Write a snapshot in the given format to path (NULL: stdout). Returns 0,
- * or a negative error with a reason in err. */
+/* Write a snapshot in the given format to path (NULL: stdout; a path is
+ * the user's choice: created 0644 less the umask, or truncated, see
+ * output/outfile.h). Returns 0, or a negative error with a reason in err. */
 int session_write(struct session *s, int format, const char *path, char *err, size_t errcap);
+
+/* Write a snapshot in the given format to an open file (name: for the
+ * error message). Returns 0, or a negative error with a reason in err. */
+int session_write_file(struct session *s, int format, FILE *f, const char *name, char *err, size_t errcap);
+
+/* Forget everything collected so far, as if the run started now: the
+ * aggregate's counts, the duration, the overhead and drop counters, and
+ * with `gilstat` gilstat's numbers too (restarted with the same settings
+ * when it runs). After the target exited the duration restarts at zero. */
+void session_reset(struct session *s, bool gilstat);
+
+/* Records lost because the ring was full, since the last reset. */
+uint64_t session_dropped(const struct session *s);
 
 /* Stop and free everything (a launched child still running is left running). */
 void session_close(struct session *s);

@@ -1,18 +1,31 @@
 #!/usr/bin/env python3
-"""Generate pytop's per-version CPython layout tables.
+"""Generate pytop's per-version CPython layout tables, _Py_DebugOffsets
+schemas and the registry of supported versions.
 
 For each CPython minor version this compiles a small probe program against
 that version's own internal headers (with Py_BUILD_CORE), runs it, and writes
 src/cpython/layout_3_X.c: one `const struct py_layout` of offsetof() values
-plus the version's models (frame, dict, long, keys, line table), which are
-facts about the version recorded here as data.
+plus the version's models (frame, dict, long, keys, line table) and walker
+quirks (frame-owner values, _PyStackRef tag bits), which are facts about the
+version recorded here as data. From 3.13 it also writes
+src/cpython/debug_schema_3_X.c: where each _Py_DebugOffsets member pytop
+reads sits inside that version's block (offsetof inside the struct). Then
+src/cpython/versions.{c,h,mk,txt}: the registry of every version with a
+table, which the build, the messages, the usage text and the tests read.
 
     tools/gen_layout.py                 regenerate every version found
-    tools/gen_layout.py --check         regenerate into a temp dir and diff
-    tools/gen_layout.py --python-root R where the builds live (default: pyenv)
+    tools/gen_layout.py --check         regenerate into memory and diff
+    tools/gen_layout.py --python-root R where the builds live (repeatable;
+                                        default: pyenv's versions, then the
+                                        Debian unstable root made by
+                                        tests/setup_sid_root.sh)
 
-A version whose headers are not installed is reported and skipped; --check
-fails on any difference for the versions it could regenerate.
+Adding a version: add it to VERSIONS and TRAITS (and any member that moved to
+FIELDS / DEBUG_MEMBERS), install its headers, run this, commit.
+
+A version whose headers are not installed is reported and skipped (its
+committed files stay in the registry); --check fails on any difference for
+the versions it could regenerate.
 """
 
 import argparse
@@ -23,7 +36,10 @@ import subprocess
 import sys
 import tempfile
 
-VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13)]
+VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]
+
+# Versions whose _PyRuntime starts with a _Py_DebugOffsets block.
+DEBUG_OFFSETS_FROM = (3, 13)
 
 # Facts about each version that are not offsets: how its frames, instance
 # dicts, ints, dict keys and line tables work.
@@ -44,6 +60,12 @@ TRAITS = {
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
     (3, 13): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
+                  long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
+                  linetable="LINETABLE_311", lasti_scale=2),
+    (3, 14): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
+                  long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
+                  linetable="LINETABLE_311", lasti_scale=2),
+    (3, 15): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
 }
@@ -86,6 +108,7 @@ FIELDS = [
     ("tstate_current_frame", [(since((3, 13)), "offsetof(PyThreadState, current_frame)")]),
     ("tstate_thread_id", [(ALL, "offsetof(PyThreadState, thread_id)")]),
     ("tstate_native_thread_id", [(FROM311, "offsetof(PyThreadState, native_thread_id)")]),
+    ("tstate_holds_gil", [(since((3, 14)), "offsetof(PyThreadState, holds_gil)")]),
     ("tstate_size", [(ALL, "sizeof(PyThreadState)")]),
 
     ("frame_back", [(PRE311, "offsetof(PyFrameObject, f_back)")]),
@@ -99,7 +122,11 @@ FIELDS = [
     ("iframe_instr", [(since((3, 11), (3, 12)), "offsetof(_PyInterpreterFrame, prev_instr)"),
                       (since((3, 13)), "offsetof(_PyInterpreterFrame, instr_ptr)")]),
     ("iframe_owner", [(FROM311, "offsetof(_PyInterpreterFrame, owner)")]),
-    ("iframe_owner_cstack", [(since((3, 12)), "FRAME_OWNED_BY_CSTACK")]),
+    ("iframe_localsplus", [(FROM311, "offsetof(_PyInterpreterFrame, localsplus)")]),
+    ("iframe_owner_cstack", [(since((3, 12), (3, 14)), "FRAME_OWNED_BY_CSTACK")]),
+    ("iframe_owner_interpreter", [(since((3, 14)), "FRAME_OWNED_BY_INTERPRETER")]),
+    ("iframe_owner_generator", [(FROM311, "FRAME_OWNED_BY_GENERATOR")]),
+    ("iframe_code_tag_bits", [(since((3, 14)), "Py_TAG_BITS"), (ALL, "0")]),
 
     ("code_filename", [(ALL, "offsetof(PyCodeObject, co_filename)")]),
     ("code_name", [(ALL, "offsetof(PyCodeObject, co_name)")]),
@@ -155,6 +182,67 @@ FIELDS = [
     ("values_values", [(FROM311, "offsetof(PyDictValues, values)")]),
 ]
 
+FROM313 = since((3, 13))
+FROM315 = since((3, 15))
+
+# The _Py_DebugOffsets members pytop lays over its table: (member, base member
+# whose value is subtracted or None, py_layout field, applies(version)). The
+# generator records where each member sits inside that version's block.
+DEBUG_MEMBERS = [
+    ("runtime_state.interpreters_head", None, "runtime_interpreters_head", FROM313),
+    ("interpreter_state.id", None, "interp_id", FROM313),
+    ("interpreter_state.next", None, "interp_next", FROM313),
+    ("interpreter_state.threads_head", None, "interp_threads_head", FROM313),
+    ("interpreter_state.imports_modules", None, "interp_modules", FROM313),
+    ("interpreter_state.sysdict", None, "interp_sysdict", FROM313),
+    ("interpreter_state.ceval_gil", None, "interp_gil_ptr", FROM313),
+    ("interpreter_state.gil_runtime_state_locked", "interpreter_state.gil_runtime_state", "gil_locked", FROM313),
+    ("interpreter_state.gil_runtime_state_holder", "interpreter_state.gil_runtime_state", "gil_last_holder", FROM313),
+    ("thread_state.size", None, "tstate_size", FROM313),
+    ("thread_state.next", None, "tstate_next", FROM313),
+    ("thread_state.interp", None, "tstate_interp", FROM313),
+    ("thread_state.current_frame", None, "tstate_current_frame", FROM313),
+    ("thread_state.thread_id", None, "tstate_thread_id", FROM313),
+    ("thread_state.native_thread_id", None, "tstate_native_thread_id", FROM313),
+    ("thread_state.holds_gil", None, "tstate_holds_gil", FROM315),
+    ("interpreter_frame.previous", None, "iframe_previous", FROM313),
+    ("interpreter_frame.executable", None, "iframe_code", FROM313),
+    ("interpreter_frame.instr_ptr", None, "iframe_instr", FROM313),
+    ("interpreter_frame.owner", None, "iframe_owner", FROM313),
+    ("interpreter_frame.localsplus", None, "iframe_localsplus", FROM313),
+    ("code_object.filename", None, "code_filename", FROM313),
+    ("code_object.name", None, "code_name", FROM313),
+    ("code_object.qualname", None, "code_qualname", FROM313),
+    ("code_object.linetable", None, "code_linetable", FROM313),
+    ("code_object.firstlineno", None, "code_firstlineno", FROM313),
+    ("code_object.argcount", None, "code_argcount", FROM313),
+    ("code_object.co_code_adaptive", None, "code_code_adaptive", FROM313),
+    ("pyobject.ob_type", None, "object_type", FROM313),
+    ("type_object.tp_name", None, "type_name", FROM313),
+    ("type_object.tp_flags", None, "type_flags", FROM313),
+    ("type_object.tp_basicsize", None, "type_basicsize", FROM315),
+    ("type_object.tp_dictoffset", None, "type_dictoffset", FROM315),
+    ("heap_type_object.ht_cached_keys", None, "heaptype_cached_keys", FROM315),
+    ("tuple_object.ob_item", None, "tuple_item", FROM313),
+    ("dict_object.ma_keys", None, "dict_keys", FROM313),
+    ("dict_object.ma_values", None, "dict_values", FROM313),
+    ("long_object.lv_tag", None, "long_size", FROM313),
+    ("long_object.ob_digit", None, "long_digit", FROM313),
+    ("bytes_object.ob_sval", None, "bytes_sval", FROM313),
+    ("unicode_object.state", None, "unicode_state", FROM313),
+    ("unicode_object.length", None, "unicode_length", FROM313),
+    ("unicode_object.asciiobject_size", None, "unicode_ascii_data", FROM313),
+    ("unicode_object.compactunicodeobject_size", None, "unicode_compact_data", FROM315),
+]
+
+# Members read by the schema reader itself, not laid over a field.
+DEBUG_SPECIAL = [
+    ("version", "version"),
+    ("free_threaded", "free_threaded"),
+    ("gil_state", "interpreter_state.gil_runtime_state"),
+    ("gil_enabled", "interpreter_state.gil_runtime_state_enabled"),
+]
+
 UINT_FIELDS = [
     ("tpflags_managed_dict", "Py_TPFLAGS_MANAGED_DICT"),
     ("tpflags_inline_values", "Py_TPFLAGS_INLINE_VALUES"),
@@ -176,6 +264,10 @@ PROBE_HEAD = r"""
 #include "internal/pycore_dict.h"
 #endif
 #include "internal/pycore_gil.h"
+#if PY_VERSION_HEX >= 0x030e0000
+#include "internal/pycore_stackref.h"
+#include "internal/pycore_debug_offsets.h"
+#endif
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
@@ -248,12 +340,19 @@ int main(void)
 """
 
 
-def find_include(root, ver):
+def find_include(roots, ver):
+    """The include directory of a build of ver: a pyenv-style
+    ROOT/3.X.*/include/python3.X, or a Debian ROOT/usr/include/python3.X
+    (a debootstrapped root; its pyconfig.h lives in the multiarch dir)."""
     major, minor = ver
-    pats = [os.path.join(root, "%d.%d.*" % (major, minor), "include", "python%d.%d" % (major, minor))]
-    found = sorted(d for p in pats for d in glob.glob(p)
-                   if os.path.isdir(os.path.join(d, "internal")))
-    return found[-1] if found else None
+    for root in roots:
+        pats = [os.path.join(root, "%d.%d.*" % (major, minor), "include", "python%d.%d" % (major, minor)),
+                os.path.join(root, "usr", "include", "python%d.%d" % (major, minor))]
+        found = sorted(d for p in pats for d in glob.glob(p)
+                       if os.path.isdir(os.path.join(d, "internal")))
+        if found:
+            return found[-1]
+    return None
 
 
 def probe(include, ver, workdir):
@@ -266,14 +365,25 @@ def probe(include, ver, workdir):
             lines.append('    printf("%s %%ld\\n", (long)(%s));' % (name, expr))
     for name, expr in UINT_FIELDS:
         lines.append('    printf("%s %%lu\\n", (unsigned long)(%s));' % (name, expr))
+    if ver >= DEBUG_OFFSETS_FROM:
+        lines.append('    printf("debug.sizeof %ld\\n", (long)sizeof(_Py_DebugOffsets));')
+        for member, base, _, ok in DEBUG_MEMBERS:
+            if ok(ver):
+                lines.append('    printf("debug.%s %%ld\\n", (long)offsetof(_Py_DebugOffsets, %s));' % (member, member))
+        for _, member in DEBUG_SPECIAL:
+            lines.append('    printf("debug.%s %%ld\\n", (long)offsetof(_Py_DebugOffsets, %s));' % (member, member))
     lines.append("    return 0;\n}\n")
     src = os.path.join(workdir, "probe_%d_%d.c" % ver)
     exe = src[:-2]
     with open(src, "w") as f:
         f.write("\n".join(lines))
     cc = os.environ.get("CC", "cc")
-    subprocess.run([cc, "-std=gnu11", "-w", "-I", include, "-I", os.path.join(include, "internal"),
-                    src, "-o", exe], check=True)
+    extra = []
+    multiarch = glob.glob(os.path.join(os.path.dirname(include), "*-linux-gnu", os.path.basename(include)))
+    if multiarch:
+        extra = ["-idirafter", os.path.dirname(os.path.dirname(multiarch[0]))]
+    subprocess.run([cc, "-std=gnu11", "-w", "-I", include, "-I", os.path.join(include, "internal")] + extra +
+                   [src, "-o", exe], check=True)
     out = subprocess.run([exe], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     values = {}
     for line in out.splitlines():
@@ -301,36 +411,148 @@ def render(ver, values):
     return "\n".join(out) + "\n"
 
 
+def render_schema(ver, values):
+    major, minor = ver
+    size = int(values["debug.sizeof"])
+    if size > DEBUG_OFFSETS_READ_SIZE:
+        raise SystemExit("%d.%d: _Py_DebugOffsets is %d bytes, more than DEBUG_OFFSETS_READ_SIZE" % (major, minor, size))
+    out = []
+    out.append("/* debug_schema_%d_%d: where CPython %d.%d's _Py_DebugOffsets block keeps each" % (major, minor, major, minor))
+    out.append(" * offset pytop reads (byte offsets inside the block). Generated by")
+    out.append(" * tools/gen_layout.py from the CPython %s headers; do not edit. */" % values["version"])
+    out.append('#include "cpython/debug_offsets.h"')
+    out.append("")
+    out.append("static const struct debug_field fields[] = {")
+    for member, base, field, ok in DEBUG_MEMBERS:
+        if not ok(ver):
+            continue
+        b = values["debug." + base] if base else "-1"
+        out.append("\t{ %s, %s, DEBUG_FIELD(%s) },\t/* %s */" % (values["debug." + member], b, field, member))
+    out.append("};")
+    out.append("")
+    out.append("const struct debug_schema debug_schema_%d_%d = {" % ver)
+    out.append("\t.major = %d, .minor = %d," % ver)
+    out.append("\t.size = %d," % size)
+    for name, member in DEBUG_SPECIAL:
+        out.append("\t.%s = %s,\t/* %s */" % (name, values["debug." + member], member))
+    out.append("\t.fields = fields,")
+    out.append("\t.nfields = sizeof fields / sizeof fields[0],")
+    out.append("};")
+    return "\n".join(out) + "\n"
+
+
+def render_registry(vers):
+    lo, hi = vers[0], vers[-1]
+    h = []
+    h.append("/* versions: the CPython versions pytop supports, one entry per generated")
+    h.append(" * layout table (and _Py_DebugOffsets schema). Generated by")
+    h.append(" * tools/gen_layout.py; do not edit. */")
+    h.append("#ifndef PYTOP_CPYTHON_VERSIONS_H")
+    h.append("#define PYTOP_CPYTHON_VERSIONS_H")
+    h.append("")
+    h.append("#include <stddef.h>")
+    h.append("")
+    h.append("struct debug_schema;   /* cpython/debug_offsets.h */")
+    h.append("struct py_layout;      /* cpython/layout.h */")
+    h.append("")
+    h.append("/* The supported range, for messages and the usage text. */")
+    h.append('#define PY_VERSIONS_RANGE "%d.%d-%d.%d"' % (lo + hi))
+    h.append('#define PY_VERSIONS_TEXT "%d.%d to %d.%d"' % (lo + hi))
+    h.append("")
+    h.append("/* One supported (major, minor, free-threaded) build. */")
+    h.append("struct py_version {")
+    h.append("\tint major, minor, free_threaded;")
+    h.append("\tconst struct py_layout *layout;")
+    h.append("\tconst struct debug_schema *schema;   /* NULL: no _Py_DebugOffsets */")
+    h.append("};")
+    h.append("")
+    h.append("/* The registry, oldest first. */")
+    h.append("extern const struct py_version py_versions[];")
+    h.append("extern const size_t py_versions_count;")
+    h.append("")
+    h.append("/* The generated tables and schemas. */")
+    for v in vers:
+        h.append("extern const struct py_layout layout_%d_%d;" % v)
+    for v in vers:
+        if v >= DEBUG_OFFSETS_FROM:
+            h.append("extern const struct debug_schema debug_schema_%d_%d;" % v)
+    h.append("")
+    h.append("#endif")
+    c = []
+    c.append("/* versions: the registry of supported CPython versions. Generated by")
+    c.append(" * tools/gen_layout.py; do not edit. */")
+    c.append('#include "cpython/versions.h"')
+    c.append("")
+    c.append("const struct py_version py_versions[] = {")
+    for v in vers:
+        sch = "&debug_schema_%d_%d" % v if v >= DEBUG_OFFSETS_FROM else "NULL"
+        c.append("\t{ %d, %d, 0, &layout_%d_%d, %s }," % (v + v + (sch,)))
+    c.append("};")
+    c.append("")
+    c.append("const size_t py_versions_count = sizeof py_versions / sizeof py_versions[0];")
+    m = []
+    m.append("# The generated per-version sources (tools/gen_layout.py; do not edit).")
+    m.append("libpytop_a_SOURCES += \\")
+    srcs = ["src/cpython/layout_%d_%d.c" % v for v in vers]
+    srcs += ["src/cpython/debug_schema_%d_%d.c" % v for v in vers if v >= DEBUG_OFFSETS_FROM]
+    srcs += ["src/cpython/versions.c", "src/cpython/versions.h"]
+    m.append(" \\\n".join("\t" + x for x in srcs))
+    t = []
+    t.append("# The supported CPython versions, for tests and CI (tools/gen_layout.py; do not edit).")
+    t.append(" ".join("%d.%d" % v for v in vers))
+    return {"versions.h": "\n".join(h) + "\n", "versions.c": "\n".join(c) + "\n",
+            "versions.mk": "\n".join(m) + "\n", "versions.txt": "\n".join(t) + "\n"}
+
+
+def emit(path, text, check):
+    """Write text to path, or with check compare; returns 1 on a difference."""
+    name = os.path.basename(path)
+    if check:
+        old = open(path).read() if os.path.exists(path) else ""
+        if old != text:
+            print("DIFF %s:" % name)
+            sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True), path, "regenerated"))
+            return 1
+        print("OK %s" % name)
+        return 0
+    with open(path, "w") as f:
+        f.write(text)
+    print("wrote %s" % path)
+    return 0
+
+
+DEBUG_OFFSETS_READ_SIZE = 1024
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed tables instead of writing")
-    ap.add_argument("--python-root", default=os.path.join(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions"))
+    ap.add_argument("--python-root", action="append",
+                    help="where builds live (repeatable; default: pyenv versions, then the Debian "
+                         "unstable root of tests/setup_sid_root.sh)")
     ap.add_argument("--srcdir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     args = ap.parse_args()
+    roots = args.python_root or [
+        os.path.join(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions"),
+        os.environ.get("PYTOP_SID_ROOT", "/var/cache/pytop-sid")]
 
     status = 0
+    cdir = os.path.join(args.srcdir, "src", "cpython")
     with tempfile.TemporaryDirectory() as work:
         for ver in VERSIONS:
-            include = find_include(args.python_root, ver)
-            name = "layout_%d_%d.c" % ver
-            target = os.path.join(args.srcdir, "src", "cpython", name)
+            include = find_include(roots, ver)
             if not include:
-                print("SKIP %d.%d: no headers under %s" % (ver + (args.python_root,)))
+                print("SKIP %d.%d: no headers under %s" % (ver + (" or ".join(roots),)))
                 continue
-            text = render(ver, probe(include, ver, work))
-            if args.check:
-                with open(target) as f:
-                    old = f.read()
-                if old != text:
-                    status = 1
-                    print("DIFF %s:" % name)
-                    sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True), target, "regenerated"))
-                else:
-                    print("OK %s matches %s" % (name, include))
-            else:
-                with open(target, "w") as f:
-                    f.write(text)
-                print("wrote %s from %s" % (target, include))
+            print("# %d.%d from %s" % (ver + (include,)))
+            values = probe(include, ver, work)
+            status |= emit(os.path.join(cdir, "layout_%d_%d.c" % ver), render(ver, values), args.check)
+            if ver >= DEBUG_OFFSETS_FROM:
+                status |= emit(os.path.join(cdir, "debug_schema_%d_%d.c" % ver), render_schema(ver, values), args.check)
+    # The registry: every version with a table in the tree.
+    vers = [v for v in VERSIONS if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))]
+    for name, text in render_registry(vers).items():
+        status |= emit(os.path.join(cdir, name), text, args.check)
     return status
 
 

@@ -1,5 +1,7 @@
 /* debug_offsets: reading the _Py_DebugOffsets block that CPython 3.13+
- * places at the start of _PyRuntime, and laying it over a py_layout. */
+ * places at the start of _PyRuntime, and laying it over a py_layout. Where
+ * each offset sits inside a version's block (its schema) is generated from
+ * that version's own headers (debug_schema_3_X.c, tools/gen_layout.py). */
 #ifndef PYTOP_CPYTHON_DEBUG_OFFSETS_H
 #define PYTOP_CPYTHON_DEBUG_OFFSETS_H
 
@@ -8,15 +10,42 @@
 
 #include "cpython/layout.h"
 
-/* Bytes to read from the start of _PyRuntime to get the whole block. */
+/* Bytes to read from the start of _PyRuntime to get the whole block (the
+ * generator refuses a schema whose block is larger). */
 #define DEBUG_OFFSETS_READ_SIZE 1024
+
+/* One member of the block laid over a py_layout field: the uint64 at byte
+ * `at` of the block, minus the uint64 at byte `base` when base >= 0 (offsets
+ * given relative to a parent structure). */
+struct debug_field {
+	int32_t at;
+	int32_t base;
+	size_t field;            /* offsetof(struct py_layout, ...) */
+};
+#define DEBUG_FIELD(f) offsetof(struct py_layout, f)
+
+/* One version's block format (generated). */
+struct debug_schema {
+	int major, minor;
+	int32_t size;            /* sizeof(_Py_DebugOffsets) */
+	int32_t version;         /* where the block's PY_VERSION_HEX is */
+	int32_t free_threaded;   /* where its free_threaded flag is */
+	int32_t gil_state;       /* interpreter_state.gil_runtime_state */
+	int32_t gil_enabled;     /* interpreter_state.gil_runtime_state_enabled */
+	const struct debug_field *fields;
+	size_t nfields;
+};
 
 /* The PY_VERSION_HEX in the block, or 0 when the cookie is missing. */
 uint64_t debug_offsets_version(const void *buf, size_t len);
 
+/* The generated schema for a block of this PY_VERSION_HEX, or NULL. */
+const struct debug_schema *debug_schema_for(uint64_t hex);
+
 /* Overwrite the fields of L that the block describes (L's version must match
  * the block's). Returns how many fields differed from L's previous values, or
- * a negative error when the block is not understood. */
+ * a negative error when the block is not understood. A free-threaded block
+ * sets L->free_threaded (callers refuse such a target). */
 int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L);
 
 #endif

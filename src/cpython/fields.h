@@ -3,8 +3,15 @@
 #ifndef PYTOP_CPYTHON_FIELDS_H
 #define PYTOP_CPYTHON_FIELDS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* Does a field of width bytes at off lie inside len bytes? */
+static inline int field_fits(int32_t off, size_t width, size_t len)
+{
+	return off >= 0 && (size_t)off <= len && width <= len - (size_t)off;
+}
 
 /* The unsigned 64-bit field at b + off. */
 static inline uint64_t field_u64(const unsigned char *b, int32_t off)

@@ -10,7 +10,7 @@
 
 #include "cpython/layout.h"
 
-#define GIL_READ_MAX 64          /* enough bytes for every layout's fields */
+#define GIL_READ_MAX LAYOUT_GIL_MAX   /* enough bytes for every layout's fields */
 #define GIL_SYS_FUTEX 202        /* x86-64 futex(2) */
 
 /* One coherent view of a GIL (from a single read). */

@@ -7,9 +7,23 @@
 #ifndef PYTOP_CPYTHON_LAYOUT_H
 #define PYTOP_CPYTHON_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpython/linetable.h"
+
+/* The local buffers that offsets of a layout index (bytes). Every offset and
+ * size in a layout, from a generated table or from the target's
+ * _Py_DebugOffsets, is checked against these by layout_validate(). */
+#define LAYOUT_TSTATE_MAX 1024   /* a thread state as read (tstate_size at most) */
+#define LAYOUT_GIL_MAX 64        /* the GIL state as read (every gil_* field inside) */
+#define LAYOUT_FRAME_MAX 512     /* a frame or _PyCFrame as read */
+#define LAYOUT_CODE_READ 256     /* the head of a code object */
+#define LAYOUT_STR_HEAD 512      /* the head of a str (and its short data) */
+#define LAYOUT_OBJ_HEAD 64       /* the head of an int, a dict, a dict's keys */
+#define LAYOUT_TYPE_HEAD 512     /* the head of a type object */
+#define LAYOUT_ENTRY_MAX 24      /* a dict keys entry */
+#define LAYOUT_OFFSET_MAX (1 << 24) /* an offset only added to a remote address */
 
 /* How a thread state reaches its innermost frame. */
 enum layout_frame_model {
@@ -81,6 +95,7 @@ struct py_layout {
 	int32_t tstate_current_frame; /* _PyInterpreterFrame *current_frame (3.13+) */
 	int32_t tstate_thread_id;   /* pthread_t */
 	int32_t tstate_native_thread_id; /* kernel tid (3.11+) */
+	int32_t tstate_holds_gil;   /* int holds_gil (3.14+), else -1 */
 	int32_t tstate_size;
 
 	/* PyFrameObject (3.8-3.10) */
@@ -94,7 +109,11 @@ struct py_layout {
 	int32_t iframe_code;        /* f_code (3.11-3.12) / f_executable (3.13+) */
 	int32_t iframe_instr;       /* prev_instr (3.11-3.12) / instr_ptr (3.13+) */
 	int32_t iframe_owner;
+	int32_t iframe_localsplus;  /* the arguments and locals (_PyStackRefs in 3.14+) */
 	int32_t iframe_owner_cstack; /* owner value of C-stack shim frames, or -1 */
+	int32_t iframe_owner_interpreter; /* owner value of interpreter entry frames (3.14+), or -1 */
+	int32_t iframe_owner_generator; /* owner value of generator frames (3.11+), or -1 */
+	int32_t iframe_code_tag_bits; /* low tag bits of a _PyStackRef f_executable (3.14+), else 0 */
 
 	/* PyCodeObject */
 	int32_t code_filename;
@@ -155,11 +174,17 @@ struct py_layout {
 	uint64_t tpflags_inline_values;
 };
 
-/* The generated table for one minor version, or NULL when unsupported. */
+/* Check every offset and size of L against the buffer it indexes (or, for
+ * offsets only added to remote addresses, against LAYOUT_OFFSET_MAX). 0 when
+ * L fits; else PYTOP_ECORRUPT and one line in err naming the first field
+ * that does not fit. */
+int layout_validate(const struct py_layout *L, char *err, size_t errcap);
+
+/* The generated table for one minor version's default (GIL) build, or NULL
+ * when unsupported. */
 const struct py_layout *layout_for_version(int major, int minor);
 
-/* The generated tables, one per supported version. */
-extern const struct py_layout layout_3_8, layout_3_9, layout_3_10,
-	layout_3_11, layout_3_12, layout_3_13;
+/* The generated table for (major, minor, free-threaded), or NULL. */
+const struct py_layout *layout_find(int major, int minor, int free_threaded);
 
 #endif

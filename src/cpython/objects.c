@@ -10,7 +10,8 @@
 #include "target/memory.h"
 
 #define STR_MAX_CHARS 4096
-#define DICT_MAX_ENTRIES (1 << 20)
+#define DICT_MAX_ENTRIES (1 << 16) /* the dicts read (sys.modules, threading._active, a thread's
+                                   * attributes) are far smaller: a bigger one is hostile */
 #define CHUNK 64
 
 int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
@@ -20,9 +21,16 @@ int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 	int rc;
 
 	out[0] = 0;
+	if (!field_fits(L->unicode_compact_data, 0, sizeof buf) ||
+	    !field_fits(L->unicode_length, 8, (size_t)L->unicode_compact_data) ||
+	    !field_fits(L->unicode_state, 4, (size_t)L->unicode_compact_data))
+		return PYTOP_ECORRUPT;
+	size_t have = sizeof buf;   /* bytes of buf read from the target */
 	if ((rc = mem_read(t->pid, addr, buf, sizeof buf)) < 0) {
-		/* Near the end of a mapping: fall back to the header alone. */
-		if ((rc = mem_read(t->pid, addr, buf, (size_t)L->unicode_compact_data)) < 0)
+		/* Near the end of a mapping: fall back to the header alone (and
+		 * never use the rest of buf, which was not read). */
+		have = (size_t)L->unicode_compact_data;
+		if ((rc = mem_read(t->pid, addr, buf, have)) < 0)
 			return rc;
 	}
 	int64_t len = field_i64(buf, L->unicode_length);
@@ -34,11 +42,15 @@ int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 		return PYTOP_ECORRUPT;
 	if (len > STR_MAX_CHARS)
 		len = STR_MAX_CHARS;
+	/* Every character makes at least one byte of out: no more than cap
+	 * characters are ever needed (nor read). */
+	if ((size_t)len > cap)
+		len = (int64_t)cap;
 	int32_t data = ascii ? L->unicode_ascii_data : L->unicode_compact_data;
 	size_t bytes = (size_t)len * (size_t)kind;
 	unsigned char big[STR_MAX_CHARS * 4];
 	const unsigned char *p;
-	if ((size_t)data + bytes <= sizeof buf) {
+	if ((size_t)data + bytes <= have) {
 		p = buf + data;
 	} else {
 		if ((rc = mem_read(t->pid, addr + (uint64_t)data, big, bytes)) < 0)
@@ -65,7 +77,9 @@ int obj_read_bytes(struct py_target *t, uint64_t addr, void *buf, size_t cap, si
 int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
 {
 	const struct py_layout *L = &t->L;
-	unsigned char buf[64];
+	unsigned char buf[LAYOUT_OBJ_HEAD];
+	if (!field_fits(L->long_digit, 12, sizeof buf) || !field_fits(L->long_size, 8, (size_t)L->long_digit + 12))
+		return PYTOP_ECORRUPT;
 	int rc = mem_read(t->pid, addr, buf, (size_t)L->long_digit + 12);
 	if (rc < 0)
 		return rc;
@@ -75,18 +89,25 @@ int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
 		ndigits = (int64_t)((uint64_t)tag >> 3);
 		neg = (tag & 3) == 2;
 	} else {
+		if (tag == INT64_MIN)
+			return PYTOP_ECORRUPT;
 		ndigits = tag < 0 ? -tag : tag;
 		neg = tag < 0;
 	}
 	int bits = L->long_digit_bits;
-	if (ndigits < 0 || ndigits * bits > 63 + bits || ndigits > 3)
+	if (ndigits < 0 || ndigits > 3 || bits <= 0 || bits > 31)
 		return PYTOP_ECORRUPT;
+	/* The digits must each fit in `bits` and the value in an int64. */
 	uint64_t acc = 0;
 	for (int64_t i = ndigits - 1; i >= 0; i--) {
 		uint32_t d = (uint32_t)field_i32(buf, L->long_digit + (int32_t)(4 * i));
+		if (d >> bits || acc >> (64 - bits))
+			return PYTOP_ECORRUPT;
 		acc = (acc << bits) | d;
 	}
-	*v = neg ? -(int64_t)acc : (int64_t)acc;
+	if (acc > (uint64_t)INT64_MAX + (uint64_t)neg)
+		return PYTOP_ECORRUPT;
+	*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
 	return 0;
 }
 
@@ -113,7 +134,13 @@ int obj_type_name(struct py_target *t, uint64_t type_addr, char *out, size_t cap
 		n += want;
 	}
 	buf[sizeof buf - 1] = 0;
-	snprintf(out, cap, "%s", buf);
+	/* tp_name is raw bytes: make it UTF-8, and cut it on a boundary. */
+	utf8_clean(buf);
+	if (cap) {
+		size_t cut = utf8_cut(buf, cap - 1);
+		memcpy(out, buf, cut);
+		out[cut] = 0;
+	}
 	return 0;
 }
 
@@ -128,12 +155,19 @@ struct keys_info {
 static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 {
 	const struct py_layout *L = &t->L;
-	unsigned char buf[64];
+	unsigned char buf[LAYOUT_OBJ_HEAD];
+	int log2 = L->keys_model == KEYS_MODEL_LOG2;
+	if (!field_fits(L->keys_indices, 0, sizeof buf) ||
+	    !field_fits(L->keys_nentries, 8, (size_t)L->keys_indices) ||
+	    !field_fits(L->keys_size, log2 ? 1 : 8, (size_t)L->keys_indices) ||
+	    (log2 && (!field_fits(L->keys_log2_index_bytes, 1, (size_t)L->keys_indices) ||
+		      !field_fits(L->keys_kind, 1, (size_t)L->keys_indices))))
+		return PYTOP_ECORRUPT;
 	int rc = mem_read(t->pid, keys, buf, (size_t)L->keys_indices);
 	if (rc < 0)
 		return rc;
 	ki->nentries = field_i64(buf, L->keys_nentries);
-	if (L->keys_model == KEYS_MODEL_LOG2) {
+	if (log2) {
 		int log2_size = buf[L->keys_size], log2_index_bytes = buf[L->keys_log2_index_bytes];
 		int kind = buf[L->keys_kind];
 		if (log2_size > 30 || log2_index_bytes > 34)
@@ -160,6 +194,9 @@ static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 	}
 	if (ki->nentries < 0 || ki->nentries > DICT_MAX_ENTRIES)
 		return PYTOP_ECORRUPT;
+	/* An entry is copied out of a CHUNK * LAYOUT_ENTRY_MAX buffer. */
+	if (ki->entry_size < ki->value_off + 8 || ki->entry_size > LAYOUT_ENTRY_MAX)
+		return PYTOP_ECORRUPT;
 	return 0;
 }
 
@@ -168,13 +205,20 @@ static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 static int keys_scan(struct py_target *t, uint64_t keys, uint64_t values, dict_item_fn fn, void *ctx)
 {
 	struct keys_info ki;
-	unsigned char ebuf[CHUNK * 24];
+	unsigned char ebuf[CHUNK * LAYOUT_ENTRY_MAX];
 	uint64_t vbuf[CHUNK];
 	int rc = keys_read(t, keys, &ki);
 	if (rc < 0)
 		return rc;
 	for (int64_t i = 0; i < ki.nentries; i += CHUNK) {
 		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK);
+		/* Nested scans (a dict of objects whose dicts are scanned) would
+		 * multiply: a caller may give all of them one budget. */
+		if (t->scan_limited) {
+			if (t->scan_left < n)
+				return PYTOP_ECORRUPT;
+			t->scan_left -= n;
+		}
 		rc = mem_read(t->pid, ki.entries + (uint64_t)i * (uint64_t)ki.entry_size, ebuf,
 			      (size_t)n * (size_t)ki.entry_size);
 		if (rc < 0)
@@ -198,8 +242,11 @@ static int keys_scan(struct py_target *t, uint64_t keys, uint64_t values, dict_i
 int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
 {
 	const struct py_layout *L = &t->L;
-	unsigned char buf[64];
-	int rc = mem_read(t->pid, dict, buf, (size_t)L->dict_values + 8);
+	unsigned char buf[LAYOUT_OBJ_HEAD];
+	int32_t end = (L->dict_keys > L->dict_values ? L->dict_keys : L->dict_values) + 8;
+	if (L->dict_keys < 0 || L->dict_values < 0 || (size_t)end > sizeof buf)
+		return PYTOP_ECORRUPT;
+	int rc = mem_read(t->pid, dict, buf, (size_t)end);
 	if (rc < 0)
 		return rc;
 	uint64_t keys = (uint64_t)field_i64(buf, L->dict_keys);
@@ -262,13 +309,20 @@ static int values_get(struct py_target *t, uint64_t type, uint64_t values, const
 int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *value)
 {
 	const struct py_layout *L = &t->L;
-	unsigned char tb[512];
+	unsigned char tb[LAYOUT_TYPE_HEAD];
 	uint64_t type, dict = 0, values = 0, word;
 	int rc;
 
 	if ((rc = obj_type(t, obj, &type)) < 0)
 		return rc;
-	if ((rc = mem_read(t->pid, type, tb, (size_t)L->type_dictoffset + 8)) < 0)
+	int32_t end = L->type_dictoffset;
+	if (L->type_flags > end)
+		end = L->type_flags;
+	if (L->type_basicsize > end)
+		end = L->type_basicsize;
+	if (L->type_flags < 0 || L->type_basicsize < 0 || L->type_dictoffset < 0 || (size_t)end + 8 > sizeof tb)
+		return PYTOP_ECORRUPT;
+	if ((rc = mem_read(t->pid, type, tb, (size_t)end + 8)) < 0)
 		return rc;
 	uint64_t flags = (uint64_t)field_i64(tb, L->type_flags);
 	int64_t dictoffset = field_i64(tb, L->type_dictoffset);

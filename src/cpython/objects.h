@@ -27,7 +27,10 @@ int obj_type(struct py_target *t, uint64_t obj, uint64_t *type);
 /* The tp_name of the type at type_addr. */
 int obj_type_name(struct py_target *t, uint64_t type_addr, char *out, size_t cap);
 
-/* Call fn for every item of the dict at addr; 0, or a negative error. */
+/* Call fn for every item of the dict at addr; 0, or a negative error. While
+ * t->scan_limited is set, every entry visited (by any scan, nested ones
+ * included) counts against t->scan_left, and a scan that would go past it
+ * fails with PYTOP_ECORRUPT. */
 int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx);
 
 /* The value stored under the str key `key` in a dict; 0 if found. */

@@ -8,11 +8,16 @@
 
 #include "cpython/debug_offsets.h"
 #include "cpython/objects.h"
+#include "cpython/pystring.h"
+#include "cpython/rlist.h"
 #include "cpython/stack.h"
+#include "cpython/versions.h"
 #include "errors.h"
 #include "target/elf.h"
 #include "target/memory.h"
+#include "target/nspid.h"
 #include "target/proc.h"
+#include "target/regfile.h"
 
 enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
 
@@ -51,8 +56,9 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 		return n;
 	}
 	proc_exe(t->pid, exe, sizeof exe);
-	int checked = 0, ret = PYTOP_ENOTPY;
+	int checked = 0, ret = PYTOP_ENOTPY, unread = 0;
 	const char *last = "";
+	char unread_path[512] = "";
 	/* Two passes: libpython first (a shared build), then the executable. */
 	for (int pass = 0; pass < 2 && ret; pass++) {
 		for (int i = 0; i < n && ret; i++) {
@@ -67,7 +73,13 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 			uint64_t min_vaddr;
 			proc_root_path(t->pid, m->path, path, sizeof path);
 			checked++;
-			if (elf_lookup(path, syms, SYM_COUNT, &min_vaddr) < 0 || !syms[SYM_RUNTIME].value)
+			int rc = elf_lookup(path, syms, SYM_COUNT, &min_vaddr);
+			if (rc == PYTOP_EIO && (errno == ETIMEDOUT || errno == ENOTSUP) && !unread) {
+				/* Said if no other file gives the runtime. */
+				unread = errno;
+				snprintf(unread_path, sizeof unread_path, "%s", m->path);
+			}
+			if (rc < 0 || !syms[SYM_RUNTIME].value)
 				continue;
 			uint64_t bias = m->start - min_vaddr;
 			t->runtime = syms[SYM_RUNTIME].value + bias;
@@ -83,12 +95,21 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 		int major, minor;
 		if (maps[i].path[0] && is_candidate(maps[i].path, exe) &&
 		    version_from_name(maps[i].path, &major, &minor) == 0 && !layout_for_version(major, minor)) {
-			snprintf(err, errcap, "Python %d.%d is not supported (pytop supports 3.8 to 3.13)", major, minor);
+			snprintf(err, errcap, "Python %d.%d is not supported (pytop supports " PY_VERSIONS_TEXT ")", major, minor);
 			ret = PYTOP_EVERSION;
 			break;
 		}
 	}
-	if (ret == PYTOP_ENOTPY)
+	if (ret == PYTOP_ENOTPY && unread) {
+		/* (err is escaped where it is printed) */
+		if (unread == ETIMEDOUT)
+			snprintf(err, errcap, "process %d: cannot read %s: no answer within %d s (a FUSE "
+				 "filesystem nobody serves?)", (int)t->pid, unread_path, REGFILE_TIMEOUT_MS / 1000);
+		else
+			snprintf(err, errcap, "process %d: %s is on a FUSE filesystem: pytop does not read files "
+				 "there (its server, maybe the target, may never answer)", (int)t->pid, unread_path);
+		ret = PYTOP_EIO;
+	} else if (ret == PYTOP_ENOTPY)
 		snprintf(err, errcap, "process %d is not a CPython process: no _PyRuntime symbol in %s%s",
 			 (int)t->pid, exe[0] ? exe : "its executable",
 			 checked > 1 ? " or its libpython" : " (and no libpython is loaded)");
@@ -135,12 +156,14 @@ static int choose_layout(struct py_target *t, char *err, size_t errcap)
 	unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
 
 	if (!L) {
-		/* 3.14+ would need its own _Py_DebugOffsets format (not yet). */
-		snprintf(err, errcap, "Python %s is not supported (pytop supports 3.8 to 3.13)", t->version);
+		snprintf(err, errcap, "Python %s is not supported (pytop supports " PY_VERSIONS_TEXT ")", t->version);
 		return PYTOP_EVERSION;
 	}
 	t->L = *L;
-	if (t->minor >= 13) {
+	/* A version whose _PyRuntime starts with _Py_DebugOffsets: its own block
+	 * wins over the table (a patch release or a debug build may move things). */
+	uint64_t hex = (uint64_t)t->major << 24 | (uint64_t)t->minor << 16;
+	if (debug_schema_for(hex)) {
 		int rc = mem_read(t->pid, t->runtime, buf, sizeof buf);
 		if (rc < 0)
 			return rc;
@@ -151,6 +174,19 @@ static int choose_layout(struct py_target *t, char *err, size_t errcap)
 			return PYTOP_EVERSION;
 		}
 		t->debug_offsets_used = 1;
+		/* Never read a free-threaded build with the GIL build's layout. */
+		if (t->L.free_threaded && !layout_find(t->major, t->minor, 1)) {
+			snprintf(err, errcap, "process %d: Python %s is a free-threaded build (no GIL), "
+				 "which pytop does not support yet", (int)t->pid, t->version);
+			return PYTOP_EVERSION;
+		}
+	}
+	/* Every offset and size must fit the buffer it indexes. */
+	char why[200];
+	if (layout_validate(&t->L, why, sizeof why) < 0) {
+		snprintf(err, errcap, "process %d: %s (Python %s, %s)", (int)t->pid, why, t->version,
+			 t->debug_offsets_used ? "from its _Py_DebugOffsets" : "pytop's table");
+		return PYTOP_ECORRUPT;
 	}
 	return 0;
 }
@@ -160,7 +196,7 @@ static void version_from_sys(struct py_target *t)
 {
 	uint64_t interps[8], sysdict, ver;
 	char buf[128];
-	int n = pyrt_interpreters(t, interps, 8);
+	int n = pyrt_interpreters(t, interps, 8, NULL);
 	if (n <= 0)
 		return;
 	/* The main interpreter is the last one in the list. */
@@ -171,7 +207,7 @@ static void version_from_sys(struct py_target *t)
 	int major, minor, micro;
 	if (parse_version(buf, &major, &minor, &micro) == 0 && major == t->major && minor == t->minor) {
 		buf[strcspn(buf, " ")] = 0;
-		buf[sizeof t->version - 1] = 0;
+		buf[utf8_cut(buf, sizeof t->version - 1)] = 0;
 		memcpy(t->version, buf, sizeof t->version);
 		t->micro = micro;
 	}
@@ -186,6 +222,13 @@ static void describe(int rc, pid_t pid, char *err, size_t errcap)
 		snprintf(err, errcap, "no such process: %d", (int)pid);
 		break;
 	case PYTOP_EPERM:
+		if (proc_dumpable(pid) == 0) {
+			snprintf(err, errcap,
+				 "permission denied reading process %d: it is not dumpable (it called "
+				 "prctl(PR_SET_DUMPABLE, 0) or changed its user or group), so not even its own "
+				 "user may read it: run pytop as root (CAP_SYS_PTRACE)", (int)pid);
+			break;
+		}
 		snprintf(err, errcap,
 			 "permission denied reading process %d: run pytop as root or as its user with "
 			 "ptrace allowed (sysctl kernel.yama.ptrace_scope=0, or CAP_SYS_PTRACE; "
@@ -218,6 +261,12 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 		describe(rc, pid, err, errcap);
 		return rc;
 	}
+	/* /proc/TID exists for every thread: a thread id is not a process. */
+	long tgid;
+	if (proc_status_long(pid, "Tgid", &tgid) == 0 && tgid > 0 && tgid != (long)pid) {
+		snprintf(err, errcap, "PID %d is a thread of process %ld: use -p %ld", (int)pid, tgid, tgid);
+		return PYTOP_EINVAL;
+	}
 	t = xcalloc(1, sizeof *t);
 	t->pid = pid;
 	t->pthread_tid_offset = -1;
@@ -242,6 +291,7 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 	if (!syms[SYM_VERSION].value)
 		version_from_sys(t);
 	t->cache = stack_cache_create();
+	t->nspid = nspid_create(pid);
 	*out = t;
 	return 0;
 fail:
@@ -255,23 +305,41 @@ void pyrt_close(struct py_target *t)
 	if (!t)
 		return;
 	stack_cache_destroy(t->cache);
+	nspid_destroy(t->nspid);
 	free(t);
 }
 
-int pyrt_interpreters(struct py_target *t, uint64_t *interps, int max)
+int pyrt_interpreters(struct py_target *t, uint64_t *interps, int max, int *beyond)
 {
 	uint64_t p;
-	int n = 0, rc;
+	int n = 0, total = 0, rc;
+	struct rlist walk;
 
+	if (beyond)
+		*beyond = 0;
+	if (max < 1)
+		return PYTOP_EINVAL;
+	rlist_init(&walk);
 	rc = mem_read_ptr(t->pid, t->runtime + (uint64_t)t->L.runtime_interpreters_head, &p);
 	if (rc < 0)
 		return rc;
-	while (p && n < max) {
-		interps[n++] = p;
+	/* Newest first; the main interpreter is the last of the list. When
+	 * there are more than max, the newest max - 1 and the main one are
+	 * kept: the main interpreter is never the one left out. */
+	while (p) {
+		if (rlist_loops(&walk, p) || total == PYRT_INTERPS_WALK_MAX)
+			return PYTOP_ECORRUPT;   /* the list loops, or is longer than any real one */
+		if (n < max)
+			interps[n++] = p;
+		else
+			interps[max - 1] = p;
+		total++;
 		rc = mem_read_ptr(t->pid, p + (uint64_t)t->L.interp_next, &p);
 		if (rc < 0)
 			return rc;
 	}
+	if (beyond)
+		*beyond = total - n;
 	return n;
 }
 

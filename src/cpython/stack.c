@@ -1,12 +1,27 @@
 /* stack: the stack walker and its caches (functions by code object address,
  * and per-thread speculation of the frame chain so a whole stack is fetched
- * in one batched process_vm_readv). All memory is allocated up front. */
+ * in one batched process_vm_readv). All memory is allocated up front.
+ *
+ * Consistency: the target runs while its stack is read, so a walk can mix
+ * frames of different instants (a torn stack: call edges the program never
+ * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
+ * no cycle, the chain must end at NULL (or at the depth limit) and not at a
+ * generator that yielded, and a second batched read (chain_confirm) must
+ * find every caller as walked (links, position in its code, alive) and the
+ * thread still in the innermost walked frame, below it, or in its caller.
+ * A walk that fails is done again (WALK_TRIES in all), then reported as
+ * PYTOP_ECORRUPT: never recorded.
+ *
+ * Depth: the whole chain is walked, up to STACK_DEPTH_MAX frames, to count
+ * it; the innermost frames the caller wants are kept, and a deeper stack
+ * ends in a marker function "(N frames truncated)". */
 #include "cpython/stack.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cpython/fields.h"
 #include "cpython/linetable.h"
@@ -14,9 +29,11 @@
 #include "cpython/pystring.h"
 #include "errors.h"
 #include "target/memory.h"
+#include "target/nspid.h"
 
 #define FUNC_SLOTS 16384          /* power of two */
 #define FUNC_CLEAR_AT (FUNC_SLOTS / 2)
+#define ID_MEMO_SLOTS 65536       /* identities remembered for their ids; power of two */
 #define POOL_SIZE (32u << 20)
 #define POOL_CLEAR_AT (12u << 20)
 #define LINETABLE_MAX (64u << 10)
@@ -24,11 +41,21 @@
 #define FILE_MAX_BYTES 1024
 #define SPEC_SLOTS 512            /* power of two */
 #define SPEC_WAYS 4               /* slots a thread state may use */
-#define CHAIN_MAX 300             /* frames (+1 cframe) per walk */
+#define SPEC_INLINE 128           /* chain positions a speculation entry holds */
+#define DEEP_SLOTS 8              /* ... and deeper chains: a few long entries */
+/* Chain positions per walk: the frames, 3.12+ C-stack shim frames (one per
+ * entry from C, at most one per frame) and a 3.11-3.12 cframe. */
+#define CHAIN_MAX (2 * STACK_DEPTH_MAX + 2)
+#define TID_MAX_LIMIT (1 << 22)     /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define SEEN_SLOTS 32768          /* power of two, > 2 * CHAIN_MAX: cycle check */
+#ifndef WALK_TRIES   /* the fuzz build lowers it (tools/fuzz/build_fuzz.sh) */
+#define WALK_TRIES 8              /* walks of a thread before giving up */
+#endif
+#define SPEC_EXTRA 48             /* addresses of earlier chains kept in the guess */
+#define CHECK_BYTES 128           /* bytes re-read per chain position */
 #define FRAME_BUF 512             /* bytes read per frame */
 #define TSTATE_BUF 1024
 #define CODE_READ 256
-#define FUNC_TOMBSTONE 1          /* never a real (aligned) code address */
 #define CHECK_MS 50               /* re-confirm a cached code object this often */
 #define CHECK_EARLY_MS 25         /* ... and, while at it, those half way there */
 #define CHECK_MAX 64              /* code objects confirmed per walk at most */
@@ -36,10 +63,15 @@
 
 enum self_kind { SELF_NONE, SELF_INSTANCE, SELF_CLASS };
 
+/* co_flags: CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR */
+#define CO_ANY_GENERATOR (0x20 | 0x80 | 0x100 | 0x200)
+
 struct func_entry {
 	uint64_t code, type;      /* key; code == 0: empty slot */
 	struct func_info info;
 	uint8_t valid;            /* 0: not a code object */
+	uint8_t stale;            /* forgotten: the next lookup reloads it in place */
+	uint8_t is_gen;           /* 3.8-3.10: a generator's or coroutine's code */
 	uint8_t self_kind;
 	int32_t self_cell;        /* 3.8-3.10: localsplus slot of self's cell, or -1 */
 	uint32_t base_id;         /* a method entry: the id of its plain entry */
@@ -58,9 +90,32 @@ struct spec_entry {
 	uint64_t pthread_id;
 	uint64_t code0;           /* the innermost frame's code object */
 	uint64_t used;            /* walk count when last used (for eviction) */
+	int n;                    /* positions guessed (the rest in a deep entry) */
+	int chain_n;              /* the first chain_n of them are the last chain, in order */
+	uint64_t addr[SPEC_INLINE];
+	uint16_t size[SPEC_INLINE];
+};
+
+/* Positions SPEC_INLINE... of a deep thread's last chain. */
+struct spec_deep {
+	uint64_t tstate;          /* key (0: free) */
+	uint64_t used;
 	int n;
-	uint64_t addr[CHAIN_MAX];
-	uint16_t size[CHAIN_MAX];
+	uint64_t addr[CHAIN_MAX - SPEC_INLINE];
+	uint16_t size[CHAIN_MAX - SPEC_INLINE];
+};
+
+/* A chain address seen in this walk (cycle check without clearing). */
+struct seen_entry {
+	uint64_t addr;
+	uint64_t walk;
+	int pos;
+};
+
+/* An id handed out, by the hash of the identity it names. */
+struct id_memo {
+	uint64_t key;             /* 0: free */
+	uint32_t id;
 };
 
 struct stack_cache {
@@ -69,12 +124,31 @@ struct stack_cache {
 	char *pool;
 	size_t pool_used;
 	uint32_t next_id;
+	struct id_memo *memo;             /* ID_MEMO_SLOTS: identity -> id, across clears */
+	uint64_t memo_seed;
 	struct spec_entry *spec;
-	uint64_t walks, misses;
+	struct spec_deep *deep;           /* DEEP_SLOTS */
+	uint64_t walks, misses, retries, dropped;
 	unsigned char tbuf[TSTATE_BUF];
-	unsigned char (*fbuf)[FRAME_BUF];
-	struct mem_iov iov[CHAIN_MAX + 2];
+	unsigned char (*fbuf)[FRAME_BUF]; /* CHAIN_MAX: the batch, by guessed position */
+	unsigned char (*sbuf)[FRAME_BUF]; /* CHAIN_MAX: frames read one by one */
+	const unsigned char **fptr;       /* CHAIN_MAX: the walk's chain, position by position */
+	unsigned char (*cbuf)[CHECK_BYTES]; /* CHAIN_MAX: its second read */
+	struct mem_iov *iov;              /* 2 * CHAIN_MAX + 8 */
+	uint64_t *guess_addr, *new_addr;  /* CHAIN_MAX: last chain, this one */
+	uint16_t *guess_size, *new_size;
+	struct seen_entry *seen;          /* SEEN_SLOTS: this walk's chain addresses */
+	struct seen_entry *gidx;          /* SEEN_SLOTS: the guess, address -> position */
+	int last_n, last_cframe;          /* the last walk's chain (for chain_confirm) */
+	int seen_upto;                    /* chain positions entered in seen so far */
+	struct func_entry **bases;        /* STACK_DEPTH_MAX + 1: method naming */
+	uint64_t *first_args, *types;
+	int *idx;
 };
+
+/* layout_validate() checks offsets against these limits. */
+_Static_assert(TSTATE_BUF == LAYOUT_TSTATE_MAX && FRAME_BUF == LAYOUT_FRAME_MAX && CODE_READ == LAYOUT_CODE_READ,
+	       "stack.c buffers and layout_validate() agree");
 
 static uint64_t hash2(uint64_t a, uint64_t b)
 {
@@ -90,7 +164,24 @@ struct stack_cache *stack_cache_create(void)
 	c->funcs = xcalloc(FUNC_SLOTS, sizeof *c->funcs);
 	c->pool = xmalloc(POOL_SIZE);
 	c->spec = xcalloc(SPEC_SLOTS, sizeof *c->spec);
+	c->deep = xcalloc(DEEP_SLOTS, sizeof *c->deep);
 	c->fbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->fbuf);
+	c->sbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->sbuf);
+	c->fptr = xcalloc(CHAIN_MAX, sizeof *c->fptr);
+	c->cbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->cbuf);
+	c->iov = xcalloc(2 * CHAIN_MAX + 8, sizeof *c->iov);
+	c->gidx = xcalloc(SEEN_SLOTS, sizeof *c->gidx);
+	c->guess_addr = xcalloc(CHAIN_MAX, sizeof *c->guess_addr);
+	c->new_addr = xcalloc(CHAIN_MAX, sizeof *c->new_addr);
+	c->guess_size = xcalloc(CHAIN_MAX, sizeof *c->guess_size);
+	c->new_size = xcalloc(CHAIN_MAX, sizeof *c->new_size);
+	c->seen = xcalloc(SEEN_SLOTS, sizeof *c->seen);
+	c->bases = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->bases);
+	c->first_args = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->first_args);
+	c->types = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->types);
+	c->idx = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->idx);
+	c->memo = xcalloc(ID_MEMO_SLOTS, sizeof *c->memo);
+	c->memo_seed = hash2((uint64_t)(uintptr_t)c ^ (uint64_t)time(NULL), (uint64_t)getpid());
 	c->next_id = 1;
 	return c;
 }
@@ -100,9 +191,25 @@ void stack_cache_destroy(struct stack_cache *c)
 	if (!c)
 		return;
 	free(c->funcs);
+	free(c->memo);
 	free(c->pool);
 	free(c->spec);
+	free(c->deep);
 	free(c->fbuf);
+	free(c->sbuf);
+	free(c->fptr);
+	free(c->gidx);
+	free(c->cbuf);
+	free(c->iov);
+	free(c->guess_addr);
+	free(c->new_addr);
+	free(c->guess_size);
+	free(c->new_size);
+	free(c->seen);
+	free(c->bases);
+	free(c->first_args);
+	free(c->types);
+	free(c->idx);
 	free(c);
 }
 
@@ -117,6 +224,12 @@ void stack_stats(const struct stack_cache *c, uint64_t *walks, uint64_t *func_mi
 {
 	*walks = c->walks;
 	*func_misses = c->misses;
+}
+
+void stack_consistency(const struct stack_cache *c, uint64_t *retries, uint64_t *dropped)
+{
+	*retries = c->retries;
+	*dropped = c->dropped;
 }
 
 static char *pool_alloc(struct stack_cache *c, size_t n)
@@ -137,6 +250,29 @@ static const char *pool_str(struct stack_cache *c, const char *s)
 		return "?";
 	memcpy(p, s, n);
 	return p;
+}
+
+/* The id for a function of this name, file and first line: the one it had
+ * before if it is remembered, else a new one. A code object forgotten and
+ * read again, or read after a cache clear, keeps its id, so a target that
+ * replaces (or fakes replacing) code objects does not make the consumer's
+ * tables grow by one id per sample. The consumer is sent the definition
+ * again (defined = 0); it is the same. */
+static uint32_t id_for(struct stack_cache *c, const char *name, const char *file, int32_t first)
+{
+	uint64_t h = c->memo_seed;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	h = hash2(h, 0x1f);
+	for (const unsigned char *p = (const unsigned char *)file; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	h = hash2(h, (uint64_t)(uint32_t)first) | 1;   /* never 0 (free) */
+	struct id_memo *m = &c->memo[h & (ID_MEMO_SLOTS - 1)];
+	if (m->key != h) {
+		m->key = h;
+		m->id = c->next_id++;
+	}
+	return m->id;
 }
 
 static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64_t type)
@@ -173,8 +309,10 @@ static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, cons
 		if (mem_read_ptr(t->pid, cells + (uint64_t)L->tuple_item + 8 * (uint64_t)i, &item) < 0 ||
 		    obj_read_string(t, item, name, sizeof name) < 0)
 			return -1;
+		int32_t slot;
 		if (strcmp(name, arg) == 0)
-			return field_i32(cb, L->code_nlocals) + (int32_t)i;
+			return __builtin_add_overflow(field_i32(cb, L->code_nlocals), (int32_t)i, &slot) ||
+			       slot < 0 ? -1 : slot;
 	}
 	return -1;
 }
@@ -209,7 +347,9 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	e->checked_ms = now_ms();
 	if (L->code_firsttraceable >= 0) {
 		e->firsttraceable = field_i32(cb, L->code_firsttraceable);
-		e->code_bytes = (uint32_t)field_u64(cb, L->var_size) * 2;
+		/* ob_size counts 2-byte code units; garbage stays unknown (0). */
+		int64_t units = field_i64(cb, L->var_size);
+		e->code_bytes = units > 0 && units < (1 << 29) ? (uint32_t)units * 2 : 0;
 	} else {
 		int64_t n = 0;
 		if (mem_read(t->pid, field_u64(cb, L->code_code) + (uint64_t)L->var_size, &n, sizeof n) == 0 &&
@@ -217,6 +357,10 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 			e->code_bytes = (uint32_t)n;
 	}
 	e->self_cell = -1;
+	/* 3.8-3.10: co_flags is the int just before co_firstlineno. */
+	if (L->frame_model == FRAME_MODEL_OBJECT && L->code_firstlineno >= 4 &&
+	    (field_i32(cb, L->code_firstlineno - 4) & CO_ANY_GENERATOR))
+		e->is_gen = 1;
 	if (L->code_varnames >= 0 && field_i32(cb, L->code_argcount) > 0) {
 		uint64_t first;
 		char arg[16];
@@ -243,7 +387,7 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	}
 	e->info.name = pool_str(c, name);
 	e->info.file = pool_str(c, file);
-	e->info.id = c->next_id++;
+	e->info.id = id_for(c, name, file, e->info.firstlineno);
 	e->info.defined = 0;
 	e->valid = 1;
 	return 0;
@@ -252,27 +396,43 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 static struct func_entry *func_get(struct py_target *t, struct stack_cache *c, uint64_t code, int *err)
 {
 	struct func_entry *e = func_slot(c, code, 0);
+	int fresh = !e->code;
 	*err = 0;
-	if (e->code)
+	if (!fresh && !e->stale)
 		return e;
-	*err = func_load(t, c, e, code);
-	if (*err < 0) {
-		/* A read failed: do not remember anything. */
+	if (!fresh) {
+		/* Reloaded in place: the slot keeps its key, so forgetting and
+		 * reloading one code object again and again (a hostile or torn
+		 * frame) never grows a probe chain. */
 		memset(e, 0, sizeof *e);
 		c->nfuncs--;
+	}
+	*err = func_load(t, c, e, code);
+	if (*err < 0) {
+		/* A read failed: do not remember anything. A fresh slot is the
+		 * end of its probe chain and can be emptied; a reused one stays
+		 * taken, stale, for the chains that pass through it. */
+		if (fresh) {
+			memset(e, 0, sizeof *e);
+			c->nfuncs--;
+		} else {
+			memset(e, 0, sizeof *e);
+			e->code = code;
+			e->stale = 1;
+		}
 		return NULL;
 	}
 	return e;
 }
 
-/* Retire a function entry whose code object is no longer what it was: it
- * becomes a tombstone (probe chains stay intact, and frames of this walk
- * that point at it keep valid strings); the next lookup makes a fresh entry
- * with a new id. The consumer keeps the old definition for old samples. */
+/* Retire a function entry whose code object is no longer what it was: the
+ * next lookup of its key reloads it in place (the strings of the old one
+ * stay in the pool for frames of this walk that point at it). What it
+ * reloads gets its id from id_for(): the old one for the same name, file
+ * and first line, a new one otherwise; old samples keep their definition. */
 static void func_forget(struct func_entry *e)
 {
-	e->code = FUNC_TOMBSTONE;
-	e->type = 0;
+	e->stale = 1;
 	e->valid = 0;
 }
 
@@ -286,23 +446,28 @@ static struct func_entry *func_get_method(struct py_target *t, struct stack_cach
 	if (!type)
 		return base;
 	struct func_entry *e = func_slot(c, base->code, type);
-	if (e->code && e->base_id == base->info.id)
+	int fresh = !e->code;
+	/* A taken slot made for a code object since replaced (another base
+	 * id) or forgotten is remade in place. */
+	if (!fresh && !e->stale && e->base_id == base->info.id)
 		return e;
-	if (e->code) {
-		/* Made for a code object that has since been replaced. */
-		func_forget(e);
-		e = func_slot(c, base->code, type);
-	}
 	if (obj_type_name(t, type, tname, sizeof tname) < 0)
 		return base;
 	*e = *base;
+	e->stale = 0;
 	e->type = type;
 	e->base_id = base->info.id;
-	snprintf(name, sizeof name, "%s.%s", tname, base->info.name);
+	/* Type.name, each part cut on a character boundary. */
+	size_t tl = utf8_cut(tname, sizeof name - 2);
+	size_t nl = utf8_cut(base->info.name, sizeof name - 2 - tl);
+	memcpy(name, tname, tl);
+	name[tl] = '.';
+	memcpy(name + tl + 1, base->info.name, nl);
+	name[tl + 1 + nl] = 0;
 	e->info.name = pool_str(c, name);
-	e->info.id = c->next_id++;
+	e->info.id = id_for(c, name, e->info.file, e->info.firstlineno);
 	e->info.defined = 0;
-	c->nfuncs++;
+	c->nfuncs += fresh;
 	return e;
 }
 
@@ -310,7 +475,8 @@ static struct func_entry *func_get_method(struct py_target *t, struct stack_cach
  * sample after sample, so a few recent answers are remembered. */
 static int line_of(const struct py_layout *L, struct func_entry *e, int addr)
 {
-	if (addr < 0 || !e->lt)
+	/* INT32_MAX: no code is that long, and addr + 1 (the memo key) overflows. */
+	if (addr < 0 || addr == INT32_MAX || !e->lt)
 		return e->info.firstlineno;
 	int slot = (addr >> 1) & (LINE_MEMO - 1);
 	if (e->memo_addr[slot] == addr + 1)
@@ -342,8 +508,65 @@ static struct spec_entry *spec_get(struct stack_cache *c, uint64_t tstate)
 	victim->pthread_id = 0;
 	victim->code0 = 0;
 	victim->n = 0;
+	victim->chain_n = 0;
 	victim->used = c->walks;
 	return victim;
+}
+
+/* The deep entry of a thread state (positions past SPEC_INLINE), or NULL;
+ * with make, the least recently used one is taken over. */
+static struct spec_deep *deep_get(struct stack_cache *c, uint64_t tstate, int make)
+{
+	struct spec_deep *victim = &c->deep[0];
+	for (int k = 0; k < DEEP_SLOTS; k++) {
+		struct spec_deep *d = &c->deep[k];
+		if (d->tstate == tstate) {
+			d->used = c->walks;
+			return d;
+		}
+		if (d->used < victim->used)
+			victim = d;
+	}
+	if (!make)
+		return NULL;
+	victim->tstate = tstate;
+	victim->used = c->walks;
+	victim->n = 0;
+	return victim;
+}
+
+/* Open addressing over SEEN_SLOTS entries tagged with the walk count, so a
+ * table is emptied by starting the next walk. Returns the entry for addr:
+ * its walk tag is the current walk when addr is in the table. */
+static struct seen_entry *addr_slot(struct seen_entry *tab, uint64_t walk, uint64_t addr)
+{
+	uint32_t i = (uint32_t)hash2(addr, 1) & (SEEN_SLOTS - 1);
+	for (;;) {
+		struct seen_entry *s = &tab[i];
+		if (s->walk != walk || s->addr == addr)
+			return s;
+		i = (i + 1) & (SEEN_SLOTS - 1);
+	}
+}
+
+#define BATCH_CHUNK 128   /* ranges per mem_readv: small enough to be merged */
+
+/* mem_readv in chunks, so that a long chain of nearby frames (a deep
+ * recursion) is fetched as a few merged spans. Returns how many leading
+ * ranges were read, or a negative error. */
+static int batch_read(pid_t pid, struct mem_iov *iov, int n)
+{
+	int done = 0;
+	while (done < n) {
+		int k = n - done < BATCH_CHUNK ? n - done : BATCH_CHUNK;
+		int got = mem_readv(pid, iov + done, k);
+		if (got < 0)
+			return done ? done : got;
+		done += got;
+		if (got < k)
+			break;
+	}
+	return done;
 }
 
 /* The state of one walk. */
@@ -351,33 +574,83 @@ struct walk {
 	struct py_target *t;
 	struct stack_cache *c;
 	struct spec_entry *spec;
-	int spec_ok;              /* leading chain positions read by the batch */
+	int batch_ok;             /* leading guessed positions the batch read */
+	int guess, guess_chain;   /* guessed positions; how many were a chain */
+	int follows;              /* the chain so far is the guess, position by position */
+	int gidx_built;
 	int n;                    /* chain positions used */
-	uint64_t new_addr[CHAIN_MAX];
-	uint16_t new_size[CHAIN_MAX];
+	int cframe;               /* position 0 is a 3.11-3.12 cframe */
+	int more;                 /* the walk stopped at its limit before the end */
+	int seq;                  /* positions read one by one (not in the guess) */
+	struct func_entry *root;  /* the outermost frame recorded so far */
+	uint64_t root_arg0;       /* ... and its first argument */
 };
 
-/* The bytes at addr for chain position n: from the batch when the guess was
- * right, else read now (and stop trusting the rest of the guess). */
+/* Enter chain positions [c->seen_upto, upto) in the seen table (it is
+ * filled lazily: a chain that follows its guess has distinct addresses). */
+static void seen_fill(struct stack_cache *c, int upto)
+{
+	for (; c->seen_upto < upto; c->seen_upto++) {
+		struct seen_entry *s = addr_slot(c->seen, c->walks, c->new_addr[c->seen_upto]);
+		s->walk = c->walks;
+		s->addr = c->new_addr[c->seen_upto];
+		s->pos = c->seen_upto;
+	}
+}
+
+/* The guess by address (built when a walk first leaves it). */
+static void gidx_build(struct walk *w)
+{
+	struct stack_cache *c = w->c;
+	for (int i = 0; i < w->guess; i++) {
+		struct seen_entry *g = addr_slot(c->gidx, c->walks, c->guess_addr[i]);
+		if (g->walk != c->walks) {
+			g->walk = c->walks;
+			g->addr = c->guess_addr[i];
+			g->pos = i;
+		}
+	}
+	w->gidx_built = 1;
+}
+
+/* The bytes at addr for the next chain position: from the batch when addr
+ * was guessed (at any position: a stack that grew or shrank still finds
+ * its other frames there), else read now. NULL when the read fails or the
+ * address is already in the chain (a cycle: the stack changed under us). */
 static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t size)
 {
+	struct stack_cache *c = w->c;
 	int i = w->n;
-	if (i >= CHAIN_MAX)
+	if (i >= CHAIN_MAX || size > FRAME_BUF)
 		return NULL;
-	w->new_addr[i] = addr;
-	w->new_size[i] = (uint16_t)size;
+	if (w->follows && i < w->guess_chain && i < w->batch_ok && c->guess_addr[i] == addr &&
+	    c->guess_size[i] >= size) {
+		c->new_addr[i] = addr;
+		c->new_size[i] = (uint16_t)size;
+		w->n++;
+		return c->fptr[i] = c->fbuf[i];
+	}
+	w->follows = 0;
+	seen_fill(c, i);
+	struct seen_entry *s = addr_slot(c->seen, c->walks, addr);
+	if (s->walk == c->walks)
+		return NULL;
+	s->walk = c->walks;
+	s->addr = addr;
+	s->pos = i;
+	c->seen_upto = i + 1;
+	c->new_addr[i] = addr;
+	c->new_size[i] = (uint16_t)size;
 	w->n++;
-	/* While the chain follows the guess its addresses are distinct (the
-	 * guess was checked when recorded); past that, check for a cycle. */
-	if (i < w->spec_ok && w->spec->addr[i] == addr && w->spec->size[i] >= size)
-		return w->c->fbuf[i];
-	for (int k = 0; k < i; k++)
-		if (w->new_addr[k] == addr)
-			return NULL;   /* a cycle: the stack changed under us */
-	w->spec_ok = i;
-	if (mem_read(w->t->pid, addr, w->c->fbuf[i], size) < 0)
+	if (!w->gidx_built)
+		gidx_build(w);
+	struct seen_entry *g = addr_slot(c->gidx, c->walks, addr);
+	if (g->walk == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size)
+		return c->fptr[i] = c->fbuf[g->pos];
+	w->seq++;
+	if (mem_read(w->t->pid, addr, c->sbuf[i], size) < 0)
 		return NULL;
-	return w->c->fbuf[i];
+	return c->fptr[i] = c->sbuf[i];
 }
 
 static size_t frame_read_size(const struct py_layout *L)
@@ -387,6 +660,8 @@ static size_t frame_read_size(const struct py_layout *L)
 		m = L->frame_localsplus + 8;
 	} else {
 		m = L->iframe_previous + 8;
+		if (L->iframe_localsplus + 8 > m)
+			m = L->iframe_localsplus + 8;   /* the first argument (a thread's self) */
 		if (L->iframe_code + 8 > m)
 			m = L->iframe_code + 8;
 		if (L->iframe_instr + 8 > m)
@@ -395,6 +670,31 @@ static size_t frame_read_size(const struct py_layout *L)
 			m = L->iframe_owner + 1;
 	}
 	return (size_t)m;
+}
+
+/* Where a frame's back (previous) and code pointers are, and its position
+ * in the code (f_lasti, 4 bytes; prev_instr / instr_ptr, 8 bytes). */
+static void frame_links(const struct py_layout *L, int32_t *back, int32_t *code, int32_t *pos, int *pos_len)
+{
+	if (L->frame_model == FRAME_MODEL_OBJECT) {
+		*back = L->frame_back;
+		*code = L->frame_code;
+		*pos = L->frame_lasti;
+		*pos_len = 4;
+	} else {
+		*back = L->iframe_previous;
+		*code = L->iframe_code;
+		*pos = L->iframe_instr;
+		*pos_len = 8;
+	}
+}
+
+/* 3.8-3.10: where a frame object's reference count is (ob_refcnt comes just
+ * before ob_type), or -1. A frame that was freed (to the free list or as its
+ * code object's zombie frame) has a count of 0. */
+static int32_t frame_refcnt_offset(const struct py_layout *L)
+{
+	return L->frame_model == FRAME_MODEL_OBJECT && L->object_type >= 8 ? L->object_type - 8 : -1;
 }
 
 /* The object in the cell stored at slot_addr, or 0. */
@@ -425,93 +725,109 @@ static struct func_entry *func_refresh(struct walk *w, struct func_entry *e, int
 
 /* Name 3.8-3.10 method frames after their class: the types of all the
  * frames' self arguments are fetched in one batched read. */
-static void name_methods(struct walk *w, struct stack_frame *frames, int depth,
-			 struct func_entry **bases, const uint64_t *first_args)
+static void name_methods(struct walk *w, struct stack_frame *frames, int depth)
 {
 	struct py_target *t = w->t;
-	uint64_t types[CHAIN_MAX];
-	int idx[CHAIN_MAX], n = 0;
+	struct stack_cache *c = w->c;
+	uint64_t *types = c->types;
+	int *idx = c->idx, n = 0;
 
 	for (int i = 0; i < depth; i++) {
 		types[i] = 0;
-		if (!bases[i] || !first_args[i])
+		if (!c->bases[i] || !c->first_args[i])
 			continue;
-		if (bases[i]->self_kind == SELF_CLASS) {
-			types[i] = first_args[i];
+		if (c->bases[i]->self_kind == SELF_CLASS) {
+			types[i] = c->first_args[i];
 		} else {
-			w->c->iov[n] = (struct mem_iov){ first_args[i] + (uint64_t)t->L.object_type, &types[i], 8 };
+			c->iov[n] = (struct mem_iov){ c->first_args[i] + (uint64_t)t->L.object_type, &types[i], 8 };
 			idx[n++] = i;
 		}
 	}
-	int got = n ? mem_readv(t->pid, w->c->iov, n) : 0;
+	int got = n ? mem_readv(t->pid, c->iov, n) : 0;
 	for (int k = got < 0 ? 0 : got; k < n; k++)
 		types[idx[k]] = 0;   /* unreadable: keep the plain name */
 	for (int i = 0; i < depth; i++)
 		if (types[i])
-			frames[i].func = &func_get_method(t, w->c, bases[i], types[i])->info;
+			frames[i].func = &func_get_method(t, c, c->bases[i], types[i])->info;
 }
 
-/* Walk PyFrameObjects (3.8-3.10). */
-static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
+/* Walk PyFrameObjects (3.8-3.10). The whole chain is walked (to count it),
+ * at most STACK_DEPTH_MAX frames; the innermost max are stored. Returns the
+ * number of frames counted. */
+static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames, int max)
 {
 	const struct py_layout *L = &w->t->L;
+	struct stack_cache *c = w->c;
 	size_t fsize = frame_read_size(L);
-	struct func_entry *bases[CHAIN_MAX];
-	uint64_t first_args[CHAIN_MAX];
+	int32_t refcnt = frame_refcnt_offset(L);
 	int depth = 0, err, methods = 0;
 
-	if (max > CHAIN_MAX - 1)
-		max = CHAIN_MAX - 1;
 	while (cur) {
-		if (depth == max) {
-			*flags |= STACK_TRUNCATED;
+		if (depth == STACK_DEPTH_MAX || w->n >= CHAIN_MAX) {
+			w->more = 1;
 			break;
 		}
 		const unsigned char *f = chain_read(w, cur, fsize);
 		if (!f)
+			return PYTOP_ECORRUPT;
+		/* A freed frame: the thread returned from it while we read. */
+		if (refcnt >= 0 && field_i64(f, refcnt) <= 0)
 			return PYTOP_ECORRUPT;
 		struct func_entry *e = func_get(w->t, w->c, field_u64(f, L->frame_code), &err);
 		if (!e)
 			return err;
 		if (!e->valid)
 			return PYTOP_ECORRUPT;
-		int lasti = field_i32(f, L->frame_lasti);
+		int lasti = field_i32(f, L->frame_lasti), off;
+		/* No code object is 1 GiB long (func_load's bound on co_code):
+		 * a bigger offset is garbage even when the code's size is
+		 * unknown, and line_of's memo must not overflow on it. */
+		if (__builtin_mul_overflow(lasti, L->lasti_scale, &off) || off >= (1 << 30))
+			return PYTOP_ECORRUPT;
 		/* An offset past the code: the cached function is stale (its
 		 * code object died and another took its address) or the frame
 		 * changed under us. Forget the entry and look once more. */
-		if (e->code_bytes && lasti >= 0 && (int64_t)lasti * L->lasti_scale >= (int64_t)e->code_bytes &&
-		    !(e = func_refresh(w, e, (int64_t)lasti * L->lasti_scale, &err)))
+		if (e->code_bytes && off >= 0 && (int64_t)off >= (int64_t)e->code_bytes &&
+		    !(e = func_refresh(w, e, off, &err)))
 			return err;
-		bases[depth] = NULL;
-		first_args[depth] = 0;
-		if (e->self_kind != SELF_NONE) {
-			uint64_t first = field_u64(f, L->frame_localsplus);
-			if (!first && e->self_cell >= 0)
-				first = cell_contents(w->t, cur + (uint64_t)L->frame_localsplus + 8 * (uint64_t)e->self_cell);
-			bases[depth] = e;
-			first_args[depth] = first;
-			methods++;
+		if (depth < max) {
+			c->bases[depth] = NULL;
+			c->first_args[depth] = 0;
+			if (e->self_kind != SELF_NONE) {
+				uint64_t first = field_u64(f, L->frame_localsplus);
+				if (!first && e->self_cell >= 0)
+					first = cell_contents(w->t, cur + (uint64_t)L->frame_localsplus + 8 * (uint64_t)e->self_cell);
+				c->bases[depth] = e;
+				c->first_args[depth] = first;
+				methods++;
+			}
+			frames[depth].func = &e->info;
+			frames[depth].line = line_of(L, e, off < 0 ? -1 : off);
 		}
-		frames[depth].func = &e->info;
-		frames[depth].line = line_of(L, e, lasti < 0 ? -1 : lasti * L->lasti_scale);
+		w->root = e;
+		w->root_arg0 = field_u64(f, L->frame_localsplus);
 		depth++;
 		cur = field_u64(f, L->frame_back);
+		/* A generator's frame that yielded has no back frame: it was
+		 * on the stack when the walk began, and is not any more. */
+		if (!cur && e->is_gen)
+			return PYTOP_ECORRUPT;
 	}
 	if (methods)
-		name_methods(w, frames, depth, bases, first_args);
+		name_methods(w, frames, depth < max ? depth : max);
 	return depth;
 }
 
-/* Walk _PyInterpreterFrames (3.11+). */
-static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max, int *flags)
+/* Walk _PyInterpreterFrames (3.11+); see walk_objects. */
+static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max)
 {
 	const struct py_layout *L = &w->t->L;
 	size_t fsize = frame_read_size(L);
 	int depth = 0, err;
 
 	while (cur) {
-		if (depth == max) {
-			*flags |= STACK_TRUNCATED;
+		if (depth == STACK_DEPTH_MAX || w->n >= CHAIN_MAX) {
+			w->more = 1;
 			break;
 		}
 		const unsigned char *f = chain_read(w, cur, fsize);
@@ -519,11 +835,16 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 			return PYTOP_ECORRUPT;
 		uint64_t prev = field_u64(f, L->iframe_previous);
 		int owner = f[L->iframe_owner];
-		uint64_t code = field_u64(f, L->iframe_code);
+		/* 3.14+: f_executable is a _PyStackRef whose low bits are tags. */
+		uint64_t code = field_u64(f, L->iframe_code) & ~(uint64_t)L->iframe_code_tag_bits;
 		uint64_t instr = field_u64(f, L->iframe_instr);
 		cur = prev;
-		if (owner == L->iframe_owner_cstack)
-			continue;     /* a shim frame owned by the C stack */
+		/* A generator's frame that yielded has no previous frame: it was
+		 * current when the walk began and is not on the stack any more. */
+		if (!prev && owner == L->iframe_owner_generator)
+			return PYTOP_ECORRUPT;
+		if (owner == L->iframe_owner_cstack || owner == L->iframe_owner_interpreter)
+			continue;     /* a shim or entry frame owned by the C stack or the interpreter */
 		struct func_entry *e = func_get(w->t, w->c, code, &err);
 		if (!e)
 			return err;
@@ -535,16 +856,49 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		uint64_t start = code + (uint64_t)L->code_code_adaptive;
 		int64_t off = (int64_t)(instr - start);
 		/* Not yet started (incomplete) frames are not shown, like CPython. */
-		if (owner != 1 && off < 2 * (int64_t)e->firsttraceable)
+		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable)
 			continue;
 		/* Stale cache entry, or a frame that changed under us. */
 		if (off >= (int64_t)e->code_bytes && !(e = func_refresh(w, e, off, &err)))
 			return err;
-		frames[depth].func = &e->info;
-		frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
+		if (depth < max) {
+			frames[depth].func = &e->info;
+			frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
+		}
+		w->root = e;
+		w->root_arg0 = field_u64(f, L->iframe_localsplus) & ~(uint64_t)L->iframe_code_tag_bits;
 		depth++;
 	}
 	return depth;
+}
+
+/* Truncation markers are functions of their own, "(N frames truncated)",
+ * keyed by a pseudo code address no code object has (low bits 011). */
+#define MARKER_KEY(n, more) (((uint64_t)(n) << 4) | ((more) ? 0xbu : 0x3u))
+
+static int is_marker(const struct func_entry *e)
+{
+	return (e->code & 7) == 3;
+}
+
+static struct func_info *marker_get(struct stack_cache *c, int n, int more)
+{
+	struct func_entry *e = func_slot(c, MARKER_KEY(n, more), 0);
+	char name[64];
+
+	if (e->code)
+		return &e->info;
+	snprintf(name, sizeof name, more ? "(%d+ frames truncated)" : "(%d frames truncated)", n);
+	memset(e, 0, sizeof *e);
+	e->code = MARKER_KEY(n, more);
+	e->valid = 1;
+	e->self_cell = -1;
+	e->checked_ms = now_ms();
+	e->info.name = pool_str(c, name);
+	e->info.file = "";
+	e->info.id = c->next_id++;
+	c->nfuncs++;
+	return &e->info;
 }
 
 static struct func_entry *entry_of(struct func_info *f)
@@ -579,13 +933,13 @@ static int confirm_functions(struct py_target *t, struct stack_frame *frames, in
 	int n = 0, any = 0, replaced = 0;
 
 	for (int i = 0; i < depth; i++)
-		if (now - entry_of(frames[i].func)->checked_ms >= CHECK_MS)
+		if (now - entry_of(frames[i].func)->checked_ms >= CHECK_MS && !is_marker(entry_of(frames[i].func)))
 			any = 1;
 	if (!any)
 		return 0;
 	for (int i = 0; i < depth && n < CHECK_MAX; i++) {
 		struct func_entry *e = entry_of(frames[i].func);
-		if (now - e->checked_ms < CHECK_EARLY_MS || e->code == FUNC_TOMBSTONE)
+		if (now - e->checked_ms < CHECK_EARLY_MS || e->stale || is_marker(e))
 			continue;
 		e->checked_ms = now;     /* also marks it as queued */
 		due[n] = e;
@@ -608,29 +962,174 @@ static int confirm_functions(struct py_target *t, struct stack_frame *frames, in
 	return replaced;
 }
 
+/* The head of the thread's frame chain in the thread state: tstate->frame,
+ * tstate->cframe, or tstate->current_frame. */
+static int32_t head_offset(const struct py_layout *L)
+{
+	switch (L->frame_model) {
+	case FRAME_MODEL_OBJECT: return L->tstate_frame;
+	case FRAME_MODEL_CFRAME: return L->tstate_cframe;
+	default: return L->tstate_current_frame;
+	}
+}
+
+#define FOLLOW_MAX 16   /* frames followed from a new head to the walked chain */
+
+/* The second look at a walked chain, in one batch: every position's code and
+ * back pointers, its callers' positions in their code (f_lasti or
+ * prev_instr / instr_ptr) and 3.8-3.10 frames' reference counts, then the
+ * thread's current frame. Returns 1 when the walk describes the stack as it
+ * was, 0 when it changed under the reader, or a negative error.
+ *
+ * 3.8-3.10: a frame holds a reference to its back frame, so frames that are
+ * all alive (count > 0) and linked as walked form a stack that existed.
+ * 3.11+: popped frames keep their bytes, so links alone do not tell a dead
+ * frame. So in both, the thread must also still be in the innermost walked
+ * frame, in frames it called (a few are followed from the current one) or
+ * in its caller, and every caller must still wait at the same instruction:
+ * a caller that moved on returned from the frames walked inside it (a
+ * recursion that unwinds and comes back puts new frames at the old
+ * addresses, same code and same links; only the callers' positions tell).
+ * The innermost frame itself was current when read; it may have returned
+ * since, which must not make short functions hard to sample. */
+static int chain_confirm(struct walk *w, uint64_t tstate)
+{
+	const struct py_layout *L = &w->t->L;
+	struct stack_cache *c = w->c;
+	int32_t back, code, pos, refcnt = frame_refcnt_offset(L), head = head_offset(L);
+	uint64_t now_head = 0, cur = 0;
+	int niov = 0, pos_len;
+
+	frame_links(L, &back, &code, &pos, &pos_len);
+	int32_t lo = back < code ? back : code, hi = (back > code ? back : code) + 8;
+	if (refcnt >= 0 && refcnt < lo)
+		lo = refcnt;
+	if (pos < lo)
+		lo = pos;
+	if (pos + pos_len > hi)
+		hi = pos + pos_len;
+	if (hi - lo > CHECK_BYTES)
+		return PYTOP_ECORRUPT;   /* not a layout this reader knows */
+	int first = w->cframe ? 1 : 0;
+	if (w->cframe)
+		c->iov[niov++] = (struct mem_iov){ c->new_addr[0] + (uint64_t)L->cframe_current_frame, c->cbuf[0], 8 };
+	for (int i = first; i < w->n; i++)
+		c->iov[niov++] = (struct mem_iov){ c->new_addr[i] + (uint64_t)lo, c->cbuf[i], (size_t)(hi - lo) };
+	c->iov[niov++] = (struct mem_iov){ tstate + (uint64_t)head, &now_head, 8 };
+	int got = batch_read(w->t->pid, c->iov, niov);
+	if (got < 0)
+		return got;
+	if (got < niov)
+		return 0;
+	/* The innermost frame is looked at below: it was current when read and
+	 * may have returned since, its place gone to the next call (that is
+	 * why its caller must not have moved). */
+	for (int i = first + 1; i < w->n; i++) {
+		const unsigned char *was = c->fptr[i], *now = c->cbuf[i];
+		if (field_u64(now, back - lo) != field_u64(was, back) ||
+		    field_u64(now, code - lo) != field_u64(was, code))
+			return 0;
+		/* A caller waits at its call: one that moved returned and ran on
+		 * (the frames walked inside it were gone when read). */
+		if (memcmp(now + (pos - lo), was + pos, (size_t)pos_len) != 0)
+			return 0;
+		if (refcnt >= 0 && field_i64(now, refcnt - lo) <= 0)
+			return 0;
+	}
+	/* Where is the thread now? */
+	if (L->frame_model == FRAME_MODEL_CFRAME) {
+		if (w->cframe && now_head == c->new_addr[0])
+			cur = field_u64(c->cbuf[0], 0);
+		else if (now_head && mem_read_ptr(w->t->pid, now_head + (uint64_t)L->cframe_current_frame, &cur) < 0)
+			return 0;
+	} else {
+		cur = now_head;
+	}
+	if (w->n == first)
+		return 1;     /* an empty stack is never torn */
+	/* Still in the innermost walked frame (or the next call at the same
+	 * place), in frames called from there, or in its caller, at the call. */
+	for (int k = 0; k < FOLLOW_MAX && cur; k++) {
+		/* In the innermost frame, with the caller it was read with (a
+		 * 3.8-3.10 frame gets its back pointer last: one read while it
+		 * was being made has a stale one), or its place has gone to
+		 * another frame: follow on. */
+		if (cur == c->new_addr[first] &&
+		    field_u64(c->cbuf[first], back - lo) == field_u64(c->fptr[first], back))
+			return 1;
+		if (first + 1 < w->n && cur == c->new_addr[first + 1])
+			return 1;
+		if (mem_read_ptr(w->t->pid, cur + (uint64_t)back, &cur) < 0)
+			return 0;
+	}
+	return 0;
+}
+
 static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
-		     struct stack_frame *frames, int max, int *flags, int *stale);
+		     struct stack_frame *frames, int max, int *flags, int *stale, int *total);
 
 int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
 {
-	int stale;
-	int depth = walk_once(t, tstate, ti, frames, max, flags, &stale);
-	if (depth > 0 && !stale) {
-		int replaced = confirm_functions(t, frames, depth);
-		if (replaced < 0)
-			return replaced;
-		stale = replaced > 0;
+	struct stack_cache *c = t->cache;
+	int depth = PYTOP_ECORRUPT, total = 0;
+
+	if (max < 1)
+		return PYTOP_EINVAL;
+	if (max > STACK_DEPTH_MAX + 1)
+		max = STACK_DEPTH_MAX + 1;   /* the most a walk can fill */
+	for (int attempt = 0; attempt < WALK_TRIES; attempt++) {
+		int stale = 0, ok;
+		if (attempt)
+			c->retries++;
+		depth = walk_once(t, tstate, ti, frames, max, flags, &stale, &total);
+		if (depth > 0 && !stale) {
+			int replaced = confirm_functions(t, frames, depth);
+			if (replaced < 0)
+				return replaced;
+			stale = replaced > 0;
+		}
+		if (stale) {
+			/* The names were stale, not the stack: this walk is free. */
+			depth = walk_once(t, tstate, ti, frames, max, flags, &stale, &total);
+		}
+		if (depth == PYTOP_ECORRUPT)
+			continue;
+		if (depth < 0)
+			return depth;
+		/* Confirm against the chain walk_once recorded (w state lives in
+		 * the cache: new_addr, fptr, seen). */
+		struct walk w = { .t = t, .c = c, .n = c->last_n, .cframe = c->last_cframe };
+		if ((ok = chain_confirm(&w, tstate)) < 0)
+			return ok;
+		if (ok)
+			break;
+		depth = PYTOP_ECORRUPT;
 	}
-	if (stale)
-		depth = walk_once(t, tstate, ti, frames, max, flags, &stale);
+	if (depth < 0) {
+		c->dropped++;
+		return depth;
+	}
+	/* Deeper than max: the innermost max - 1 frames and a marker. */
+	if (total > max || (*flags & STACK_TRUNCATED)) {
+		*flags |= STACK_TRUNCATED;
+		int more = (*flags & STACK_MORE) != 0;
+		if (max >= 2) {
+			/* With more: at least one frame past those counted. */
+			frames[max - 1].func = marker_get(c, total - (max - 1) + more, more);
+			frames[max - 1].line = 0;
+		}
+		depth = max;
+	}
 	return depth;
 }
 
 /* One walk of a thread (see stack_walk); *stale is set when the innermost
- * function's code object turned out replaced (the caller walks again). */
+ * function's code object turned out replaced (the caller walks again), and
+ * *total gets the number of frames counted (the return value is at most
+ * max of them). */
 static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
-		     struct stack_frame *frames, int max, int *flags, int *stale)
+		     struct stack_frame *frames, int max, int *flags, int *stale, int *total)
 {
 	const struct py_layout *L = &t->L;
 	struct stack_cache *c = t->cache;
@@ -640,23 +1139,46 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 
 	*flags = 0;
 	*stale = 0;
+	*total = 0;
+	c->last_n = 0;
+	c->last_cframe = 0;
+	c->seen_upto = 0;
 	if (c->nfuncs > FUNC_CLEAR_AT || c->pool_used > POOL_CLEAR_AT)
 		stack_cache_clear(c);
 	c->walks++;
 	memset(ti, 0, sizeof *ti);
+	memset(&w, 0, sizeof w);
 	w.t = t;
 	w.c = c;
 	w.spec = spec_get(c, tstate);
-	w.n = 0;
 
+	/* The guess: the chain this thread had at its last walk. */
+	int guess = w.spec->n;
+	if (guess > SPEC_INLINE) {
+		struct spec_deep *d = deep_get(c, tstate, 0);
+		if (d && d->n == guess - SPEC_INLINE) {
+			memcpy(c->guess_addr + SPEC_INLINE, d->addr, (size_t)d->n * sizeof d->addr[0]);
+			memcpy(c->guess_size + SPEC_INLINE, d->size, (size_t)d->n * sizeof d->size[0]);
+		} else {
+			guess = SPEC_INLINE;
+		}
+	}
+	memcpy(c->guess_addr, w.spec->addr, (size_t)(guess < SPEC_INLINE ? guess : SPEC_INLINE) * sizeof w.spec->addr[0]);
+	memcpy(c->guess_size, w.spec->size, (size_t)(guess < SPEC_INLINE ? guess : SPEC_INLINE) * sizeof w.spec->size[0]);
+	w.guess = guess;
+	w.guess_chain = w.spec->chain_n < guess ? w.spec->chain_n : guess;
+	w.follows = 1;
+
+	if (L->tstate_size < 0 || L->tstate_size > TSTATE_BUF)
+		return PYTOP_ECORRUPT;
 	/* One batch: the thread state, the pthread's tid, the guessed chain. */
 	c->iov[niov++] = (struct mem_iov){ tstate, c->tbuf, (size_t)L->tstate_size };
 	int want_tid = L->tstate_native_thread_id < 0 && t->pthread_tid_offset >= 0 && w.spec->pthread_id;
 	if (want_tid)
 		c->iov[niov++] = (struct mem_iov){ w.spec->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4 };
 	int first_chain = niov;
-	for (int i = 0; i < w.spec->n; i++)
-		c->iov[niov++] = (struct mem_iov){ w.spec->addr[i], c->fbuf[i], w.spec->size[i] };
+	for (int i = 0; i < guess; i++)
+		c->iov[niov++] = (struct mem_iov){ c->guess_addr[i], c->fbuf[i], c->guess_size[i] };
 	/* Last: the identity of the innermost frame's code object, so the
 	 * function that gets the own time is confirmed on every walk. */
 	uint64_t fp[2] = { 0, 0 }, code0 = w.spec->code0;
@@ -665,12 +1187,12 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_filename, &fp[0], 8 };
 		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_name, &fp[1], 8 };
 	}
-	got = mem_readv(t->pid, c->iov, niov);
+	got = batch_read(t->pid, c->iov, niov);
 	if (got < 0)
 		return got;
 	if (got < 1)
 		return PYTOP_EREAD;
-	w.spec_ok = got > first_chain ? (got < fp_at ? got : fp_at) - first_chain : 0;
+	w.batch_ok = got > first_chain ? (got < fp_at ? got : fp_at) - first_chain : 0;
 	if (got < niov)
 		code0 = 0;
 
@@ -679,26 +1201,36 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 	ti->next = field_u64(c->tbuf, L->tstate_next);
 	ti->pthread_id = field_u64(c->tbuf, L->tstate_thread_id);
 	if (L->tstate_native_thread_id >= 0) {
-		ti->tid = (pid_t)field_u64(c->tbuf, L->tstate_native_thread_id);
+		uint64_t raw = field_u64(c->tbuf, L->tstate_native_thread_id);
+		ti->tid = raw > TID_MAX_LIMIT ? 0 : (pid_t)raw;
 	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
 		if (!(want_tid && got >= 2 && w.spec->pthread_id == ti->pthread_id))
 			mem_read(t->pid, ti->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4);
 		ti->tid = (pid_t)ptid;
 	}
+	/* A thread id past the kernel's hard limit (PID_MAX_LIMIT, 2^22) is
+	 * garbage: a thread state being made or freed. Unidentified, not a
+	 * thread that never existed. */
+	if (ti->tid < 0 || ti->tid > TID_MAX_LIMIT)
+		ti->tid = 0;
+	/* In its own PID namespace the target numbers its threads its way. */
+	if (t->nspid)
+		ti->tid = nspid_host(t->nspid, ti->tid);
 
 	switch (L->frame_model) {
 	case FRAME_MODEL_OBJECT:
-		depth = walk_objects(&w, field_u64(c->tbuf, L->tstate_frame), frames, max, flags);
+		depth = walk_objects(&w, field_u64(c->tbuf, L->tstate_frame), frames, max);
 		break;
 	case FRAME_MODEL_CFRAME: {
 		uint64_t cf = field_u64(c->tbuf, L->tstate_cframe);
 		const unsigned char *cfb = cf ? chain_read(&w, cf, (size_t)L->cframe_current_frame + 8) : NULL;
+		w.cframe = cfb != NULL;
 		depth = cf && !cfb ? PYTOP_ECORRUPT :
-			walk_iframes(&w, cfb ? field_u64(cfb, L->cframe_current_frame) : 0, frames, max, flags);
+			walk_iframes(&w, cfb ? field_u64(cfb, L->cframe_current_frame) : 0, frames, max);
 		break;
 	}
 	default:
-		depth = walk_iframes(&w, field_u64(c->tbuf, L->tstate_current_frame), frames, max, flags);
+		depth = walk_iframes(&w, field_u64(c->tbuf, L->tstate_current_frame), frames, max);
 		break;
 	}
 
@@ -710,11 +1242,47 @@ static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *t
 		}
 	}
 
-	/* Remember this chain as the guess for the next walk of this thread. */
+	/* Remember this chain as the guess for the next walk of this thread
+	 * (also after a failed walk: its addresses are a guess, no more). While
+	 * the stack keeps changing, the addresses of earlier chains that are not
+	 * in this one stay in the guess too (most recent first, SPEC_EXTRA at
+	 * most): a stack that grows and shrinks through the same frames (a
+	 * recursion, a loop calling functions) is then read in one batch, which
+	 * is what keeps the walk quick enough to be consistent. */
+	int n = w.n;
+	w.spec->chain_n = n;
+	if (depth < 0 || w.seq > 0) {
+		seen_fill(c, w.n);
+		for (int i = 0, extra = 0; i < guess && extra < SPEC_EXTRA && n < CHAIN_MAX; i++) {
+			if (addr_slot(c->seen, c->walks, c->guess_addr[i])->walk == c->walks)
+				continue;
+			c->new_addr[n] = c->guess_addr[i];
+			c->new_size[n] = c->guess_size[i];
+			n++;
+			extra++;
+		}
+	}
 	w.spec->code0 = depth > 0 ? entry_of(frames[0].func)->code : 0;
 	w.spec->pthread_id = ti->pthread_id;
-	w.spec->n = depth >= 0 ? w.n : 0;
-	memcpy(w.spec->addr, w.new_addr, (size_t)w.n * sizeof w.new_addr[0]);
-	memcpy(w.spec->size, w.new_size, (size_t)w.n * sizeof w.new_size[0]);
-	return depth;
+	w.spec->n = n;
+	memcpy(w.spec->addr, c->new_addr, (size_t)(n < SPEC_INLINE ? n : SPEC_INLINE) * sizeof c->new_addr[0]);
+	memcpy(w.spec->size, c->new_size, (size_t)(n < SPEC_INLINE ? n : SPEC_INLINE) * sizeof c->new_size[0]);
+	if (n > SPEC_INLINE) {
+		struct spec_deep *d = deep_get(c, tstate, 1);
+		d->n = n - SPEC_INLINE;
+		memcpy(d->addr, c->new_addr + SPEC_INLINE, (size_t)d->n * sizeof d->addr[0]);
+		memcpy(d->size, c->new_size + SPEC_INLINE, (size_t)d->n * sizeof d->size[0]);
+	}
+	if (depth < 0)
+		return depth;
+	c->last_n = w.n;
+	c->last_cframe = w.cframe;
+	if (depth > 0 && w.root) {
+		ti->root = &w.root->info;
+		ti->root_arg0 = w.root_arg0;
+	}
+	*total = depth;
+	if (w.more)
+		*flags |= STACK_TRUNCATED | STACK_MORE;
+	return depth < max ? depth : max;
 }

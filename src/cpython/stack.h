@@ -10,7 +10,8 @@
 
 #include "cpython/runtime.h"
 
-/* A function as the walker knows it; ids are never reused. */
+/* A function as the walker knows it. An id names one (name, file, first
+ * line) for the whole session: never another function's. */
 struct func_info {
 	uint32_t id;
 	int32_t firstlineno;
@@ -32,10 +33,17 @@ struct thread_info {
 	uint64_t next;          /* next thread state in the interpreter, 0 at the end */
 	uint64_t pthread_id;    /* thread_id: the pthread_t */
 	pid_t tid;              /* kernel thread id, 0 when unknown */
+	const struct func_info *root;  /* the outermost frame's function (NULL: none) */
+	uint64_t root_arg0;     /* ... and its first argument as walked (0: none) */
 };
 
+/* A walk reads at most this many frames of a thread (the documented limit
+ * of --dump); a deeper stack is cut there, its outermost frames unread. */
+#define STACK_DEPTH_MAX 4096
+
 /* Walk flags. */
-#define STACK_TRUNCATED 0x1   /* deeper than max frames */
+#define STACK_TRUNCATED 0x1   /* deeper than max frames: frames[max - 1] is a marker */
+#define STACK_MORE      0x2   /* deeper than STACK_DEPTH_MAX: the count is a lower bound */
 
 /* Caches for one target. */
 struct stack_cache *stack_cache_create(void);
@@ -44,13 +52,22 @@ void stack_cache_destroy(struct stack_cache *c);
 /* Forget every cached function (ids keep increasing). */
 void stack_cache_clear(struct stack_cache *c);
 
-/* Read the thread state at tstate and its stack (at most max frames,
- * innermost first). Returns the depth, or a negative error; *flags gets
- * STACK_* bits. Never allocates once the caches are warm. */
+/* Read the thread state at tstate and its stack, innermost first. Returns
+ * the depth, or a negative error; *flags gets STACK_* bits. A stack deeper
+ * than max (max >= 2) gives its innermost max - 1 frames and, last, a
+ * marker function named "(N frames truncated)" ("(N+ frames truncated)"
+ * past STACK_DEPTH_MAX), with STACK_TRUNCATED. A stack that changed while
+ * it was read is read again, and after a few tries PYTOP_ECORRUPT is
+ * returned: a torn stack is never returned. Never allocates once the
+ * caches are warm. */
 int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags);
 
 /* Statistics: remote reads made by walks and cache misses. */
 void stack_stats(const struct stack_cache *c, uint64_t *walks, uint64_t *func_misses);
+
+/* Statistics: walks done again because the stack changed under the reader,
+ * and stack_walk calls that gave up (PYTOP_ECORRUPT). */
+void stack_consistency(const struct stack_cache *c, uint64_t *retries, uint64_t *dropped);
 
 #endif

@@ -10,6 +10,15 @@
 #include "cpython/runtime.h"
 
 #define THREAD_NAME_MAX 64
+#define THREAD_MAX_INTERPS 16
+
+/* Where each interpreter's threading._active dict is, kept between
+ * thread_python_names_cached() calls; zero it to start. */
+struct thread_names_cache {
+	uint64_t active[THREAD_MAX_INTERPS];
+	uint64_t mdict[THREAD_MAX_INTERPS];   /* threading's module dict (for _main_thread) */
+	int n;
+};
 
 /* Find where glibc's struct pthread keeps the kernel tid, from the pthread
  * ids of the target's thread states; sets t->pthread_tid_offset. Returns 0
@@ -21,7 +30,25 @@ pid_t thread_tid_of(struct py_target *t, uint64_t pthread_id);
 
 /* For each idents[i] (a pthread id, threading's ident), copy the threading
  * name into names[i] when threading._active knows it, else leave names[i]
- * as it is. Returns how many were found, or a negative error. */
-int thread_python_names(struct py_target *t, const uint64_t *idents, char (*names)[THREAD_NAME_MAX], int n);
+ * as it is. With tids (may be NULL), an entry whose Thread._native_id is
+ * not tids[i] (a thread that had the same pthread id) names nothing.
+ * Returns how many were found, or a negative error. */
+int thread_python_names(struct py_target *t, const uint64_t *idents, const pid_t *tids,
+			char (*names)[THREAD_NAME_MAX], int n);
+
+/* The threading name of a thread from its outermost frame, when that is
+ * threading's Thread._bootstrap(self) (function name, code file, first
+ * argument as walked): self's _name, into name. Known from the thread's
+ * first sample to its last, where threading._active holds it only between
+ * its start-up and its end. Returns 0 (name is not empty), or a negative
+ * error with name untouched (not such a frame, or self is not the Thread of
+ * kernel thread tid). */
+int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,
+			     char name[THREAD_NAME_MAX]);
+
+/* thread_python_names() with the dicts' addresses kept in c (looked up
+ * again when a scan fails). */
+int thread_python_names_cached(struct py_target *t, struct thread_names_cache *c, const uint64_t *idents,
+			       const pid_t *tids, char (*names)[THREAD_NAME_MAX], int n);
 
 #endif

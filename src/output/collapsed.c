@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "output/escape.h"
 
 struct lines {
 	char **v;
@@ -28,17 +29,22 @@ static void put(struct lines *l, const char *s, size_t n)
 }
 
 /* A name or file with the format's separators made harmless: ';' splits
- * frames and a newline ends the line. */
+ * frames (shown as '_'), and control characters (a newline would end the
+ * line) and invalid UTF-8 are escaped by escape_step(). */
 static void put_clean(struct lines *l, const char *s)
 {
-	for (; *s; s++) {
-		char c = *s;
+	size_t n = strlen(s), i = 0, used, k;
+	char buf[ESCAPE_MAX];
 
-		if (c == ';')
-			c = '_';
-		else if ((unsigned char)c < 0x20 || c == 0x7f)
-			c = '?';
-		put(l, &c, 1);
+	while (i < n) {
+		if (s[i] == ';') {
+			put(l, "_", 1);
+			i++;
+			continue;
+		}
+		k = escape_step(s + i, n - i, ESCAPE_TEXT, buf, &used);
+		put(l, buf, k);
+		i += used;
 	}
 }
 

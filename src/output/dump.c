@@ -6,17 +6,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpython/rlist.h"
 #include "cpython/runtime.h"
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
+#include "output/escape.h"
 #include "output/jsonw.h"
 #include "target/memory.h"
+#include "target/pause.h"
 #include "target/proc.h"
 
 #define MAX_THREADS 4096
-#define MAX_DEPTH 1024
-#define RETRIES 8
+#define MAX_DEPTH (STACK_DEPTH_MAX + 1)   /* every frame up to the limit, or a marker */
+#define DUMP_INTERPS_MAX 64                /* interpreters read (the main one always) */
+#ifndef RETRIES   /* the fuzz build lowers it (tools/fuzz/build_fuzz.sh) */
+#define RETRIES 64   /* stack_walk calls per thread (each tries a few times) */
+#endif
 
 struct dump_frame {
 	char *name, *file;
@@ -30,6 +36,8 @@ struct dump_thread {
 	const char *state;
 	int depth, truncated;
 	struct dump_frame *frames;
+	const char *root_name, *root_file;  /* the outermost frame's function (interned), or NULL */
+	uint64_t root_arg0;                 /* ... and its first argument */
 };
 
 static const char *state_word(char s)
@@ -43,9 +51,57 @@ static const char *state_word(char s)
 	}
 }
 
+/* The names and files of a dump, each kept once: thousands of threads may
+ * show the same deep stack (a hostile target points 4096 thread states at
+ * one chain of long names), and one copy per frame took 470 MB for 1000
+ * threads of 299 frames. Memory now follows the distinct strings. */
+struct intern {
+	char **slot;
+	size_t cap, n;      /* cap: a power of two; n < cap / 2 */
+};
+
+static uint64_t intern_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static char *intern_str(struct intern *in, const char *s)
+{
+	if (2 * (in->n + 1) > in->cap) {
+		struct intern big = { xcalloc(in->cap ? 2 * in->cap : 1024, sizeof(char *)),
+				      in->cap ? 2 * in->cap : 1024, in->n };
+		for (size_t i = 0; i < in->cap; i++) {
+			if (!in->slot[i])
+				continue;
+			size_t k = intern_hash(in->slot[i]) & (big.cap - 1);
+			while (big.slot[k])
+				k = (k + 1) & (big.cap - 1);
+			big.slot[k] = in->slot[i];
+		}
+		free(in->slot);
+		*in = big;
+	}
+	size_t k = intern_hash(s) & (in->cap - 1);
+	for (; in->slot[k]; k = (k + 1) & (in->cap - 1))
+		if (strcmp(in->slot[k], s) == 0)
+			return in->slot[k];
+	in->n++;
+	return in->slot[k] = xstrdup(s);
+}
+
+static void intern_free(struct intern *in)
+{
+	for (size_t i = 0; i < in->cap; i++)
+		free(in->slot[i]);
+	free(in->slot);
+}
+
 /* Walk one thread state, retrying when the stack moves under the reader. */
 static int read_thread(struct py_target *t, uint64_t tstate, struct dump_thread *th,
-		       struct stack_frame *frames, uint64_t *next)
+		       struct stack_frame *frames, struct intern *strings, uint64_t *next)
 {
 	struct thread_info ti;
 	int depth = PYTOP_ECORRUPT, flags = 0;
@@ -62,44 +118,116 @@ static int read_thread(struct py_target *t, uint64_t tstate, struct dump_thread 
 	th->tid = ti.tid;
 	th->depth = depth;
 	th->truncated = flags & STACK_TRUNCATED;
+	if (ti.root) {
+		th->root_name = intern_str(strings, ti.root->name);
+		th->root_file = intern_str(strings, ti.root->file);
+		th->root_arg0 = ti.root_arg0;
+	}
 	th->frames = xcalloc((size_t)depth + 1, sizeof *th->frames);
 	for (int i = 0; i < depth; i++) {
-		th->frames[i].name = xstrdup(frames[i].func->name);
-		th->frames[i].file = xstrdup(frames[i].func->file);
+		th->frames[i].name = intern_str(strings, frames[i].func->name);
+		th->frames[i].file = intern_str(strings, frames[i].func->file);
 		th->frames[i].line = frames[i].line;
 	}
 	*next = ti.next;
 	return 0;
 }
 
-static int read_all(struct py_target *t, struct dump_thread *threads, int *count)
+#ifndef LIST_PASSES   /* the fuzz build lowers it (tools/fuzz/build_fuzz.sh) */
+#define LIST_PASSES 16   /* whole-list reads when threads end under the dump */
+#endif
+
+static int read_all(struct py_target *t, struct dump_thread *threads, struct intern *strings, int *count,
+		    int *interps_beyond)
 {
-	uint64_t interps[64];
+	uint64_t interps[DUMP_INTERPS_MAX];
 	struct stack_frame *frames = xcalloc(MAX_DEPTH, sizeof *frames);
-	int ni = pyrt_interpreters(t, interps, 64), n = 0, rc = 0;
+	int ni = pyrt_interpreters(t, interps, DUMP_INTERPS_MAX, interps_beyond), n = 0, rc = 0;
 
 	if (ni < 0)
 		rc = ni;
-	for (int i = 0; i < ni && rc == 0; i++) {
-		uint64_t ts;
-		if ((rc = mem_read_ptr(t->pid, interps[i] + (uint64_t)t->L.interp_threads_head, &ts)) < 0)
-			break;
-		while (ts && n < MAX_THREADS) {
-			uint64_t next = 0;
-			if ((rc = read_thread(t, ts, &threads[n], frames, &next)) < 0)
+	/* A thread that ends while the list is walked frees its state (a read
+	 * fails, its stack changes for good, or the list seems to loop): the
+	 * list changed under us, so it is read again from its head, a bounded
+	 * number of times. */
+	for (int pass = 0; pass < LIST_PASSES && ni >= 0; pass++) {
+		int thread_failed = 0;
+		for (int k = 0; k < n; k++)
+			free(threads[k].frames);
+		memset(threads, 0, (size_t)n * sizeof *threads);
+		n = 0;
+		rc = 0;
+		for (int i = 0; i < ni && rc == 0; i++) {
+			uint64_t ts;
+			struct rlist walk;
+			if ((rc = mem_read_ptr(t->pid, interps[i] + (uint64_t)t->L.interp_threads_head, &ts)) < 0)
 				break;
-			n++;
-			ts = next;
+			rlist_init(&walk);
+			while (ts && n < MAX_THREADS) {
+				uint64_t next = 0;
+				if (rlist_loops(&walk, ts)) {
+					/* The list loops: hostile, or changing under us
+					 * (a freed state's memory reused): read it again. */
+					rc = PYTOP_ECORRUPT;
+					thread_failed = 1;
+					break;
+				}
+				if ((rc = read_thread(t, ts, &threads[n], frames, strings, &next)) < 0) {
+					thread_failed = 1;
+					break;
+				}
+				n++;
+				ts = next;
+			}
 		}
+		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) || proc_check(t->pid) != 0)
+			break;
 	}
 	free(frames);
 	*count = n;
 	return rc;
 }
 
-static void resolve_threads(struct py_target *t, struct dump_thread *th, int n)
+/* The OS states of the threads before --blocking paused them (a paused
+ * thread reads as stopped). */
+struct state_table {
+	pid_t tids[MAX_THREADS];
+	char states[MAX_THREADS];
+	int n;
+};
+
+static char state_of(struct py_target *t, const struct state_table *st, pid_t tid)
+{
+	if (!st)
+		return proc_task_state(t->pid, tid);
+	for (int i = 0; i < st->n; i++)
+		if (st->tids[i] == tid)
+			return st->states[i];
+	return '?';
+}
+
+/* Drop the thread states with no kernel thread yet (made for a thread not
+ * started, or the tid match failed): they are counted, never shown as tid 0.
+ * Returns how many are left. */
+static int drop_unstarted(struct dump_thread *th, int n, int *dropped)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (th[i].tid > 0) {
+			th[k++] = th[i];
+			continue;
+		}
+		free(th[i].frames);       /* names and files are interned: freed with the table */
+		(*dropped)++;
+	}
+	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
+	return k;
+}
+
+static void resolve_threads(struct py_target *t, struct dump_thread *th, int n, const struct state_table *st)
 {
 	uint64_t *ids = xcalloc((size_t)n + 1, sizeof *ids);
+	pid_t *tids = xcalloc((size_t)n + 1, sizeof *tids);
 	char (*names)[THREAD_NAME_MAX] = xcalloc((size_t)n + 1, sizeof *names);
 
 	for (int i = 0; i < n; i++)
@@ -107,34 +235,65 @@ static void resolve_threads(struct py_target *t, struct dump_thread *th, int n)
 	if (t->L.tstate_native_thread_id < 0 && thread_calibrate_tids(t, ids, n) == 0)
 		for (int i = 0; i < n; i++)
 			th[i].tid = thread_tid_of(t, ids[i]);
-	thread_python_names(t, ids, names, n);
+	for (int i = 0; i < n; i++)
+		tids[i] = th[i].tid;
+	thread_python_names(t, ids, tids, names, n);
 	for (int i = 0; i < n; i++) {
+		/* Not in threading._active (starting up or ending): its name from
+		 * its own Thread._bootstrap frame, checked against its tid. */
+		if (!names[i][0] && th[i].root_name && th[i].tid > 0)
+			thread_name_of_bootstrap(t, th[i].root_name, th[i].root_file, th[i].root_arg0, th[i].tid,
+						 names[i]);
 		if (names[i][0])
 			snprintf(th[i].name, sizeof th[i].name, "%s", names[i]);
 		else if (th[i].tid <= 0 || proc_task_comm(t->pid, th[i].tid, th[i].name, sizeof th[i].name) < 0)
 			snprintf(th[i].name, sizeof th[i].name, "?");
-		th[i].state = th[i].tid > 0 ? state_word(proc_task_state(t->pid, th[i].tid)) : "unknown";
+		th[i].state = th[i].tid > 0 ? state_word(state_of(t, st, th[i].tid)) : "unknown";
 	}
 	free(ids);
+	free(tids);
 	free(names);
 }
 
-static void print_text(FILE *out, struct py_target *t, struct dump_thread *th, int n)
+static void print_text(FILE *out, struct py_target *t, struct dump_thread *th, int n, int unstarted,
+		       int interps_beyond)
 {
 	char cmd[4096] = "";
 	proc_cmdline(t->pid, cmd, sizeof cmd);
-	fprintf(out, "Process %d: %s\n", (int)t->pid, cmd);
-	fprintf(out, "Python v%s\n", t->version);
+	/* Names, files and the command line come from the target: escaped. */
+	fprintf(out, "Process %d: ", (int)t->pid);
+	escape_fputs(out, cmd);
+	fputs("\nPython v", out);
+	escape_fputs(out, t->version);
+	fputc('\n', out);
 	for (int i = 0; i < n; i++) {
-		fprintf(out, "\nThread %d \"%s\" (%s)\n", (int)th[i].tid, th[i].name, th[i].state);
-		for (int k = 0; k < th[i].depth; k++)
-			fprintf(out, "    %s (%s:%d)\n", th[i].frames[k].name, th[i].frames[k].file, th[i].frames[k].line);
-		if (th[i].truncated)
-			fprintf(out, "    ... (stack truncated at %d frames)\n", th[i].depth);
+		fprintf(out, "\nThread %d \"", (int)th[i].tid);
+		escape_fputs(out, th[i].name);
+		fprintf(out, "\" (%s)\n", th[i].state);
+		int shown = th[i].truncated ? th[i].depth - 1 : th[i].depth;
+		for (int k = 0; k < shown; k++) {
+			fputs("    ", out);
+			escape_fputs(out, th[i].frames[k].name);
+			fputs(" (", out);
+			escape_fputs(out, th[i].frames[k].file);
+			fprintf(out, ":%d)\n", th[i].frames[k].line);
+		}
+		/* The last frame of a cut stack is the marker. */
+		if (th[i].truncated && shown >= 0) {
+			fputs("    ... ", out);
+			escape_fputs(out, th[i].frames[shown].name);
+			fprintf(out, ": the stack is deeper than %d frames\n", STACK_DEPTH_MAX);
+		}
 	}
+	if (unstarted)
+		fprintf(out, "\n(%d thread state(s) with no kernel thread yet, not shown)\n", unstarted);
+	if (interps_beyond)
+		fprintf(out, "\n(%d more interpreter(s) not shown: pytop reads %d, the main one and the newest)\n",
+			interps_beyond, DUMP_INTERPS_MAX);
 }
 
-static void print_json(FILE *out, struct py_target *t, struct dump_thread *th, int n)
+static void print_json(FILE *out, struct py_target *t, struct dump_thread *th, int n, int unstarted,
+		       int interps_beyond)
 {
 	struct jsonw *w = jsonw_new(out);
 	jsonw_begin_object(w);
@@ -152,6 +311,11 @@ static void print_json(FILE *out, struct py_target *t, struct dump_thread *th, i
 		jsonw_string(w, th[i].name);
 		jsonw_key(w, "state");
 		jsonw_string(w, th[i].state);
+		if (th[i].truncated) {
+			/* Then the last frame is the "(N+ frames truncated)" marker. */
+			jsonw_key(w, "truncated");
+			jsonw_bool(w, 1);
+		}
 		jsonw_key(w, "frames");
 		jsonw_begin_array(w);
 		for (int k = 0; k < th[i].depth; k++) {
@@ -168,27 +332,76 @@ static void print_json(FILE *out, struct py_target *t, struct dump_thread *th, i
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
+	if (unstarted) {
+		jsonw_key(w, "unstarted_thread_states");
+		jsonw_int(w, unstarted);
+	}
+	if (interps_beyond) {
+		jsonw_key(w, "interpreters_not_shown");
+		jsonw_int(w, interps_beyond);
+	}
 	jsonw_end_object(w);
 	jsonw_free(w);
 	fputc('\n', out);
 }
 
-int dump_run(pid_t pid, int json, FILE *out, char *err, size_t errcap)
+int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, size_t errcap)
 {
 	struct py_target *t;
 	struct dump_thread *threads;
-	int n = 0, rc;
+	struct state_table *st = NULL;
+	struct pause *pz = NULL;
+	struct intern strings = { NULL, 0, 0 };
+	int n = 0, unstarted = 0, beyond = 0, rc;
+	char unpaused[256] = "";   /* why the target could not be paused */
 
 	if ((rc = pyrt_open(pid, &t, err, errcap)) < 0)
 		return rc;
+	if (pause != DUMP_PAUSE_NEVER) {
+		/* Every thread stopped for the whole dump (a stopped target stays
+		 * stopped), their states read first, before ptrace is even
+		 * probed (the probe's interrupt wakes a sleeping thread): read
+		 * while the target runs, a stack that changes under the reader
+		 * can mix instants (a recursion unwinding and coming back to the
+		 * same addresses). */
+		st = xcalloc(1, sizeof *st);
+		st->n = proc_tasks(pid, st->tids, MAX_THREADS);
+		for (int i = 0; i < st->n; i++)
+			st->states[i] = proc_task_state(pid, st->tids[i]);
+		if (st->n < 0)
+			st->n = 0;
+		if (!(pz = pause_create(pid, pause == DUMP_PAUSE_TRY, err, errcap))) {
+			free(st);
+			st = NULL;
+			if (pause == DUMP_PAUSE_MUST) {
+				pyrt_close(t);
+				return PYTOP_EPERM;
+			}
+			/* err holds the reason, its tracer's name escaped; said
+			 * once the dump is out (a failed dump says one thing) */
+			snprintf(unpaused, sizeof unpaused, "%s", err);
+			err[0] = 0;
+		}
+	}
+	if (pz)
+		pause_stop(pz);
 	threads = xcalloc(MAX_THREADS, sizeof *threads);
-	rc = read_all(t, threads, &n);
+	rc = read_all(t, threads, &strings, &n, &beyond);
 	if (rc == 0) {
-		resolve_threads(t, threads, n);
+		resolve_threads(t, threads, n, st);
+		n = drop_unstarted(threads, n, &unstarted);
+	}
+	pause_destroy(pz);
+	free(st);
+	if (rc == 0) {
 		if (json)
-			print_json(out, t, threads, n);
+			print_json(out, t, threads, n, unstarted, beyond);
 		else
-			print_text(out, t, threads, n);
+			print_text(out, t, threads, n, unstarted, beyond);
+		if (unpaused[0])
+			fprintf(stderr, "pytop: note: process %d could not be paused (%s): "
+				"its stacks were read without pausing it (--blocking makes that an error)\n",
+				(int)pid, unpaused);
 	} else {
 		int alive = proc_check(pid) == 0;
 		if (!alive || rc == PYTOP_EGONE) {
@@ -198,14 +411,10 @@ int dump_run(pid_t pid, int json, FILE *out, char *err, size_t errcap)
 			snprintf(err, errcap, "process %d: cannot read its threads: %s", (int)pid, pytop_strerror(rc));
 		}
 	}
-	for (int i = 0; i < n; i++) {
-		for (int k = 0; k < threads[i].depth; k++) {
-			free(threads[i].frames[k].name);
-			free(threads[i].frames[k].file);
-		}
+	for (int i = 0; i < n; i++)
 		free(threads[i].frames);
-	}
 	free(threads);
+	intern_free(&strings);
 	pyrt_close(t);
 	return rc;
 }

@@ -6,8 +6,17 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Print every thread of pid to out; returns 0, or a negative error with a
+/* Whether a dump pauses the target (ptrace) for its read. */
+enum dump_pause {
+	DUMP_PAUSE_TRY = 0,   /* the default: paused when ptrace allows, else read
+			       * while it runs, with a note on stderr */
+	DUMP_PAUSE_MUST,      /* --blocking: paused, or an error */
+	DUMP_PAUSE_NEVER,     /* --nonblocking: read while it runs */
+};
+
+/* Print every thread of pid to out, its threads paused as pause says (a
+ * stopped target stays stopped); returns 0, or a negative error with a
  * one-line explanation in err. */
-int dump_run(pid_t pid, int json, FILE *out, char *err, size_t errcap);
+int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, size_t errcap);
 
 #endif

@@ -111,6 +111,9 @@ static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const
 		jsonw_uint(w, t->takecnt);
 		jsonw_key(w, "holdavg_ms");
 		jsonw_double(w, t->takecnt ? ms(t->hold_ns) / (double)t->takecnt : 0.0);
+		jsonw_key(w, "holdavg_resolved");
+		jsonw_bool(w, g->mode != GILSTAT_SAMPLED || !t->takecnt ||
+			      (double)t->hold_ns / (double)t->takecnt >= (double)g->resolution_ns);
 		jsonw_key(w, "hold_all_ms");
 		jsonw_double(w, ms(t->hold_ns));
 		jsonw_key(w, "takeavg_ms");
@@ -175,6 +178,12 @@ static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilst
 		jsonw_uint(w, g->switches);
 		jsonw_key(w, "switches_per_s");
 		jsonw_double(w, el > 0 ? (double)g->switches / el : 0.0);
+		uint64_t given;
+		bool lower = gilstat_takes_lower_bound(g, &given);
+		jsonw_key(w, "takes_given");
+		jsonw_uint(w, given);
+		jsonw_key(w, "takecnt_lower_bound");
+		jsonw_bool(w, lower);
 		jsonw_key(w, "events");
 		jsonw_uint(w, g->events);
 		jsonw_key(w, "lost");
@@ -227,6 +236,12 @@ static void threads(struct jsonw *w, const struct aggregate *agg, const struct g
 		jsonw_string(w, rows[i].name);
 		jsonw_key(w, "samples");
 		jsonw_uint(w, c->samples);
+		jsonw_key(w, "time_s");
+		jsonw_double(w, (double)c->counted_ns / 1e9);
+		jsonw_key(w, "cpu_s");
+		jsonw_double(w, (double)c->cpu_ns / 1e9);
+		jsonw_key(w, "wall_s");
+		jsonw_double(w, (double)c->wall_ns / 1e9);
 		jsonw_key(w, "states");
 		jsonw_begin_object(w);
 		jsonw_key(w, "running");
@@ -273,12 +288,41 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 	jsonw_double(w, m->rate_hz);
 	jsonw_key(w, "achieved_rate_hz");
 	jsonw_double(w, m->achieved_rate_hz);
+	jsonw_key(w, "rate_low");
+	jsonw_bool(w, m->rate_low);
+	jsonw_key(w, "sampled_s");
+	jsonw_double(w, m->sampled_s);
 	jsonw_key(w, "dropped");
 	jsonw_uint(w, m->dropped);
 	jsonw_key(w, "errors");
 	jsonw_uint(w, m->errors);
+	jsonw_key(w, "unidentified");
+	jsonw_uint(w, m->unidentified);
+	if (m->over_limit) {
+		jsonw_key(w, "over_limit");
+		jsonw_uint(w, m->over_limit);
+		jsonw_key(w, "entries_limit");
+		jsonw_uint(w, m->entries_max);
+	}
 	jsonw_key(w, "mode");
 	jsonw_string(w, m->mode ? m->mode : "");
+	if (m->note) {
+		jsonw_key(w, "note");
+		jsonw_string(w, m->note);
+	}
+	if (m->thread_limit > 0) {
+		/* The threads a round could not sample (more than the limit). */
+		jsonw_key(w, "thread_limit");
+		jsonw_int(w, m->thread_limit);
+		jsonw_key(w, "threads_not_sampled");
+		jsonw_uint(w, m->threads_not_sampled);
+	}
+	if (m->interps_not_sampled) {
+		jsonw_key(w, "interpreter_limit");
+		jsonw_int(w, m->interp_limit);
+		jsonw_key(w, "interpreters_not_sampled");
+		jsonw_int(w, m->interps_not_sampled);
+	}
 	if (m->sampler_cpu_s > 0 && m->samples > 0) {
 		jsonw_key(w, "overhead");
 		jsonw_begin_object(w);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "output/escape.h"
 
 #define C_OBJECT 0x1
 #define C_MEMBERS 0x2
@@ -164,80 +165,10 @@ void jsonw_key(struct jsonw *w, const char *key)
 	w->have_key = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 with *skip set to
- * the length of the invalid maximal subpart to replace by one U+FFFD. */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t *skip)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	*skip = 1;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;      /* no UTF-16 surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;      /* nothing above U+10FFFF */
-	} else {
-		return 0;
-	}
-	for (i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi) {
-			*skip = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return need + 1;
-}
-
 void jsonw_escape(FILE *f, const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, len, skip;
-
 	putc('"', f);
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			putc('\\', f);
-			putc(c, f);
-			i++;
-			continue;
-		}
-		if (c < 0x20) {
-			switch (c) {
-			case '\b': fputs("\\b", f); break;
-			case '\f': fputs("\\f", f); break;
-			case '\n': fputs("\\n", f); break;
-			case '\r': fputs("\\r", f); break;
-			case '\t': fputs("\\t", f); break;
-			default: fprintf(f, "\\u%04x", c); break;
-			}
-			i++;
-			continue;
-		}
-		len = utf8_seq(s + i, n - i, &skip);
-		if (len) {
-			fwrite(s + i, 1, len, f);
-			i += len;
-		} else {
-			fputs("\xef\xbf\xbd", f);
-			i += skip;
-		}
-	}
+	escape_write(f, str, n, ESCAPE_JSON);
 	putc('"', f);
 }
 

@@ -1,7 +1,8 @@
 /* jsonw: a tiny streaming JSON writer (objects, arrays, keys, strings,
  * numbers) that places the commas itself and escapes strings: quotes,
- * backslash and control characters escaped, valid UTF-8 passed through,
- * invalid UTF-8 replaced by U+FFFD. */
+ * backslash and control characters (C0, DEL, C1, bidi overrides) escaped
+ * by escape_step(), valid UTF-8 passed through, invalid UTF-8 replaced by
+ * U+FFFD. */
 #ifndef PYTOP_OUTPUT_JSONW_H
 #define PYTOP_OUTPUT_JSONW_H
 

@@ -3,6 +3,7 @@
 #ifndef PYTOP_OUTPUT_SNAPSHOT_H
 #define PYTOP_OUTPUT_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sampling/gilacct.h"
@@ -15,14 +16,24 @@ struct snapshot_meta {
 	double duration_s;          /* how long pytop sampled */
 	double rate_hz;             /* configured sampling rate */
 	double achieved_rate_hz;    /* rounds per second really achieved */
+	bool rate_low;              /* achieved under 90% of configured: warn */
+	double sampled_s;           /* first round to last round, measured */
 	uint64_t samples;
 	uint64_t dropped;           /* records the ring refused */
 	uint64_t errors;
+	uint64_t unidentified;      /* thread samples left out: no kernel tid known */
+	uint64_t over_limit;        /* samples not counted: pytop's tables were full */
+	uint64_t entries_max;       /* ... their budget of entries */
 	const char *mode;           /* "cpu", "wall" or "gil" */
 	const char *version;        /* pytop's version */
 	double sampler_cpu_s;       /* the sampler thread's CPU time (0: unknown, not printed) */
 	uint64_t reads;             /* process_vm_readv calls the sampler made */
+	uint64_t threads_not_sampled; /* most threads a round left out (0: none) */
+	int thread_limit;           /* threads a round samples at most (0: unknown) */
+	int interps_not_sampled;    /* interpreters left out, over the limit (0: none) */
+	int interp_limit;           /* interpreters sampled at most */
 	const struct gilstat_snapshot *gilstat; /* --gilstat's numbers; NULL: not run */
+	const char *note;           /* something the reader must know (no samples: why), or NULL */
 };
 
 #endif

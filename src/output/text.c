@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "output/escape.h"
 
 const char *text_format_time(char *buf, size_t len, double seconds)
 {
@@ -35,12 +36,11 @@ const char *text_format_time(char *buf, size_t len, double seconds)
 	return buf;
 }
 
-/* Write s (NULL as empty) with control characters shown as '?', so a
- * strange name cannot break the layout. */
-static void put(FILE *f, const char *s)
+/* Write s (NULL as empty) escaped (escape_fputs), so a strange name can
+ * neither break the layout nor reach the terminal raw; returns its width. */
+static size_t put(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	return escape_fputs(f, s);
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -66,6 +66,27 @@ static void header(FILE *f, const struct snapshot_meta *m)
 		m->samples, m->achieved_rate_hz, m->rate_hz);
 	fprintf(f, "Dropped:  %" PRIu64 "\n", m->dropped);
 	fprintf(f, "Errors:   %" PRIu64 "\n", m->errors);
+	if (m->note) {
+		fputs("Note:     ", f);
+		put(f, m->note);
+		putc('\n', f);
+	}
+	if (m->threads_not_sampled)
+		fprintf(f, "Limit:    %" PRIu64 " threads not sampled (a round samples at most %d)\n",
+			m->threads_not_sampled, m->thread_limit);
+	if (m->interps_not_sampled)
+		fprintf(f, "Limit:    %d interpreters not sampled (at most %d: the main one and the newest)\n",
+			m->interps_not_sampled, m->interp_limit);
+	if (m->rate_low)
+		fprintf(f, "WARNING:  sampling at %.1f Hz, under 90%% of the %.1f Hz asked for "
+			"(the target has many threads or the machine is busy); times are measured, "
+			"not samples x interval\n", m->achieved_rate_hz, m->rate_hz);
+	if (m->unidentified)
+		fprintf(f, "Left out: %" PRIu64 " samples of thread states not yet tied to a kernel thread\n",
+			m->unidentified);
+	if (m->over_limit)
+		fprintf(f, "Limit:    %" PRIu64 " samples not counted: their stacks were new after pytop's "
+			"tables reached %" PRIu64 " entries\n", m->over_limit, m->entries_max);
 	if (m->sampler_cpu_s > 0 && m->samples > 0)
 		fprintf(f, "Overhead: %.1f us sampler CPU and %.2f reads per thread-sample\n",
 			m->sampler_cpu_s * 1e6 / (double)m->samples, (double)m->reads / (double)m->samples);
@@ -100,34 +121,37 @@ static void threads(FILE *f, const struct aggregate *agg)
 	struct agg_thread_row *rows;
 	size_t n = aggregate_threads(agg, NULL, &rows), i;
 
-	fprintf(f, "\n%8s  %-16s %8s %8s %8s %8s %8s\n", "TID", "Name", "Samples", "Running",
-		"Idle", "GILWait", "HasGIL");
+	char cpu[32], tm[32];
+
+	fprintf(f, "\n%8s  %-16s %8s %8s %8s %8s %8s %8s %8s\n", "TID", "Name", "Samples", "Running",
+		"Idle", "GILWait", "HasGIL", "CPU", "Time");
 	for (i = 0; i < n; i++) {
 		const struct agg_thread_counts *c = &rows[i].cum;
 
 		const char *name = rows[i].name[0] ? rows[i].name : "-";
-		size_t len = strlen(name);
+		size_t len;
 
 		fprintf(f, "%8" PRIu32 "  ", rows[i].tid);
-		put(f, name);
-		fprintf(f, "%*s %8" PRIu64 " %7.1f%% %7.1f%% %7.1f%% %7.1f%%\n",
+		len = put(f, name);
+		fprintf(f, "%*s %8" PRIu64 " %7.1f%% %7.1f%% %7.1f%% %7.1f%% %8s %8s\n",
 			len < 16 ? (int)(16 - len) : 0, "", c->samples,
 			pct(c->states[THREAD_RUNNING], c->samples),
 			pct(c->states[THREAD_IDLE], c->samples),
 			pct(c->states[THREAD_GIL_WAIT], c->samples),
-			pct(c->holding_gil, c->samples));
+			pct(c->holding_gil, c->samples),
+			c->cpu_ns ? text_format_time(cpu, sizeof(cpu), (double)c->cpu_ns / 1e9) : "-",
+			text_format_time(tm, sizeof(tm), (double)c->counted_ns / 1e9));
 	}
 	free(rows);
 }
 
-/* A name column of 16 (control characters shown as '?'). */
+/* A name column of 16 (control characters escaped). */
 static void put_name(FILE *f, const char *name)
 {
 	size_t len;
 
 	name = name && name[0] ? name : "-";
-	len = strlen(name);
-	put(f, name);
+	len = put(f, name);
 	fprintf(f, "%*s", len < 16 ? (int)(16 - len) : 0, "");
 }
 
@@ -189,6 +213,8 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	size_t n = aggregate_threads(agg, NULL, &rows), i;
 	char a[32], b[32], c[32], d[32];
 	double el = (double)g->elapsed_ns / 1e9;
+	uint64_t given;
+	bool lower = gilstat_takes_lower_bound(g, &given);
 
 	if (g->mode == GILSTAT_EXACT)
 		fprintf(f, "\ngilstat: exact (uprobes on take_gil/drop_gil), over %s, %.1f switches/s; %" PRIu64
@@ -199,6 +225,10 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 			"%.1f switches/s\n", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9),
 			g->rate_hz, g->achieved_hz, text_format_time(b, sizeof(b), el),
 			el > 0 ? (double)g->switches / el : 0.0);
+	if (lower)
+		fprintf(f, "Only %" PRIu64 " of the %" PRIu64 " acquisitions were seen by thread (the rest too "
+			"short for the ticks): takecnt is a lower bound (>=), holdavg and takeavg upper "
+			"bounds (<=); --gilstat=exact counts every one\n", given, g->switches);
 	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
 		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");
 	for (i = 0; i < g->nthreads; i++) {
@@ -207,11 +237,21 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 
 		fprintf(f, "%8" PRIu32 "  ", t->tid);
 		put_name(f, thread_name(rows, n, t->tid));
-		fprintf(f, " %8" PRIu64 " %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", t->takecnt,
-			el > 0 ? (double)t->takecnt / el : 0.0,
-			text_format_time(a, sizeof(a), ratio(t->hold_ns, t->takecnt) / 1e9),
-			text_format_time(b, sizeof(b), hold),
-			text_format_time(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9),
+		char cnt[32], ha[40], ta[40];
+
+		snprintf(cnt, sizeof(cnt), "%s%" PRIu64, lower ? ">=" : "", t->takecnt);
+		double havg = ratio(t->hold_ns, t->takecnt);
+
+		/* A sampled hold shorter than a tick is not measured: say so. */
+		if (g->mode == GILSTAT_SAMPLED && t->takecnt && havg < (double)g->resolution_ns)
+			snprintf(ha, sizeof(ha), "<%s", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9));
+		else
+			snprintf(ha, sizeof(ha), "%s%s", lower ? "<=" : "", text_format_time(a, sizeof(a), havg / 1e9));
+		snprintf(ta, sizeof(ta), "%s%s", lower ? "<=" : "",
+			 text_format_time(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
+		fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
+			el > 0 ? (double)t->takecnt / el : 0.0, ha,
+			text_format_time(b, sizeof(b), hold), ta,
 			text_format_time(d, sizeof(d), wait),
 			100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
 	}

@@ -1,6 +1,9 @@
 /* aggregate: counts built from sampler records. Every table is open
  * addressing over a dense entry array, so feeding a sample costs a few hash
- * probes per frame and tables grow without limit. Each count is kept for
+ * probes per frame. The tables grow with the distinct functions, lines and
+ * stacks seen, up to a budget of entries (AGG_ENTRIES_MAX); past it only
+ * samples whose every key is known are counted, the others are counted as
+ * over the limit and said. Each count is kept for
  * "scope" 0 (all threads) and for the sample's thread (scope = slot + 1).
  * Window counts carry the epoch they belong to; starting a window bumps the
  * epoch, so stale window counts read as zero without touching the tables. */
@@ -13,6 +16,10 @@
 #include "errors.h"
 
 #define NONE UINT32_MAX
+#define AGG_ENTRIES_MAX (2u << 20)      /* table entries kept at most (96 bytes each, 200-400 MB) */
+#define LIVE_ROUNDS 4                   /* rounds looked back at for a clean one (live) */
+#define UNSEEN_ID (UINT32_MAX - 1)      /* func_id of "(ran between samples)" */
+#define ENDED_ID (UINT32_MAX - 2)       /* func_id of "(ended between samples)" */
 #define THREAD_NAME_MAX (sizeof(((struct thread_rec *)0)->name))
 
 /* A function identity (file + qualified name). */
@@ -33,6 +40,8 @@ struct thread {
 	uint64_t last_time_ns;
 	uint8_t last_state, last_flags;
 	bool has_last;
+	double cpu_frac;                /* cpu mode: share of a core, smoothed (count_cpu) */
+	int64_t cpu_credit;             /* cpu mode: CPU reported minus CPU given, ns */
 };
 
 /* A counter keyed by three words. Functions: (scope, func, 0); lines:
@@ -44,6 +53,8 @@ struct cent {
 	uint64_t stamp;                 /* last sample that bumped total */
 	uint64_t own, total;
 	uint64_t win_own, win_total;
+	uint64_t own_ns, total_ns;      /* the same, weighted by the samples' time */
+	uint64_t win_own_ns, win_total_ns;
 	uint32_t child, next;           /* tree nodes: first child, next sibling */
 };
 
@@ -63,6 +74,9 @@ struct u32map {
 
 struct totals {
 	uint64_t samples, counted, truncated, rounds, errors, bad;
+	uint64_t counted_ns;            /* time of the counted samples */
+	uint64_t unidentified;          /* sum of the ticks' unidentified */
+	uint64_t over_limit;            /* samples not counted: tables full */
 	uint64_t gil_rounds, gil_held_rounds, gil_conflicts;
 	uint64_t dur_sum, dur_max;
 	bool has_first;                 /* first_ns is valid */
@@ -85,6 +99,14 @@ struct aggregate {
 	struct thread *threads;
 	uint32_t nthreads, threads_cap;
 	struct u32map tids;             /* tid -> threads index */
+	uint64_t latest_ns;             /* the latest REC_TICK's round time */
+	uint64_t recent_ns[LIVE_ROUNDS]; /* the last rounds' times, a ring */
+	bool recent_clean[LIVE_ROUNDS]; /* ... and whether every walk succeeded */
+	uint32_t nrecent;               /* rounds seen (index of the next) */
+	bool has_tick;
+	uint64_t pruned;                /* threads forgotten by prune */
+	uint64_t entries_max;           /* the budget of table entries */
+	uint32_t over_func;             /* "(more functions than pytop keeps)" */
 
 	struct ctab fstat, lstat, edge, tree;
 
@@ -94,9 +116,14 @@ struct aggregate {
 	uint32_t epoch;
 	struct totals cum, win;
 	uint32_t round_holders;         /* samples holding the GIL since the last tick */
+	uint64_t last_tick_ns;          /* the previous round's start (0: none yet) */
+	struct sample_frame *unseen;    /* a stack with "(ran between samples)" inside */
+	uint32_t unseen_cap;
+	uint64_t weight_ns;             /* what the sample being counted is worth */
 	bool gil_disabled;
 	bool exited;
 	int exit_status;
+	struct thread nobody;           /* counts of tid-0 samples (never a row) */
 };
 
 static const struct agg_query default_query;
@@ -265,17 +292,38 @@ static uint32_t ctab_get(struct ctab *t, uint32_t k0, uint32_t k1, uint32_t k2, 
 	return idx;
 }
 
+/* Add own/total samples (0 or 1), each worth a->weight_ns of time. */
 static void cent_add(const struct aggregate *a, struct cent *e, uint64_t own, uint64_t total)
 {
 	if (e->epoch != a->epoch) {
 		e->epoch = a->epoch;
 		e->win_own = 0;
 		e->win_total = 0;
+		e->win_own_ns = 0;
+		e->win_total_ns = 0;
 	}
 	e->own += own;
 	e->total += total;
 	e->win_own += own;
 	e->win_total += total;
+	e->own_ns += own * a->weight_ns;
+	e->total_ns += total * a->weight_ns;
+	e->win_own_ns += own * a->weight_ns;
+	e->win_total_ns += total * a->weight_ns;
+}
+
+static uint64_t cent_own_ns(const struct aggregate *a, const struct cent *e, bool window)
+{
+	if (!window)
+		return e->own_ns;
+	return e->epoch == a->epoch ? e->win_own_ns : 0;
+}
+
+static uint64_t cent_total_ns(const struct aggregate *a, const struct cent *e, bool window)
+{
+	if (!window)
+		return e->total_ns;
+	return e->epoch == a->epoch ? e->win_total_ns : 0;
 }
 
 static uint64_t cent_own(const struct aggregate *a, const struct cent *e, bool window)
@@ -312,6 +360,12 @@ static void fslot_insert(uint32_t *slot, uint32_t mask, uint64_t hash, uint32_t 
 	slot[i] = idx + 1;
 }
 
+/* Entries in the tables that grow with what is seen. */
+static uint64_t entries(const struct aggregate *a)
+{
+	return (uint64_t)a->fstat.n + a->lstat.n + a->edge.n + a->tree.n + a->nfuncs;
+}
+
 /* The funcs index of (name, file), added if new. */
 static uint32_t func_intern(struct aggregate *a, const char *name, size_t nlen,
 			    const char *file, size_t flen, int firstlineno)
@@ -327,6 +381,9 @@ static uint32_t func_intern(struct aggregate *a, const char *name, size_t nlen,
 		    strlen(f->file) == flen && memcmp(f->file, file, flen) == 0)
 			return a->fslot[i] - 1;
 	}
+	/* Past the budget a new function is the one "more functions" row. */
+	if (a->entries_max && entries(a) >= a->entries_max)
+		return a->over_func;
 	if (a->nfuncs == a->funcs_cap) {
 		a->funcs_cap *= 2;
 		a->funcs = xrealloc(a->funcs, (size_t)a->funcs_cap * sizeof(*a->funcs));
@@ -363,7 +420,8 @@ static uint32_t func_resolve(struct aggregate *a, uint32_t func_id)
 		return idx;
 	n = snprintf(name, sizeof(name), "<func_id %u>", func_id);
 	idx = func_intern(a, name, (size_t)n, "<unknown>", 9, 0);
-	u32map_put(&a->ids, func_id, idx);
+	if (idx != a->over_func)     /* past the budget the id map stops growing too */
+		u32map_put(&a->ids, func_id, idx);
 	return idx;
 }
 
@@ -448,6 +506,24 @@ static void bump_once(struct aggregate *a, struct ctab *t, uint32_t k0, uint32_t
 	cent_add(a, e, own, total);
 }
 
+/* Would counting this stack in scope find every key it needs? */
+static bool stack_known(const struct aggregate *a, uint32_t scope, const struct sample_frame *fr,
+			uint32_t depth)
+{
+	const uint32_t *fn = a->scratch;
+	uint32_t i, node;
+
+	for (i = 0; i < depth; i++)
+		if (ctab_find(&a->fstat, scope, fn[i], 0) == NONE ||
+		    ctab_find(&a->lstat, scope, fn[i], (uint32_t)fr[i].line) == NONE ||
+		    (i + 1 < depth && ctab_find(&a->edge, scope, fn[i + 1], fn[i]) == NONE))
+			return false;
+	node = ctab_find(&a->tree, NONE, scope, 0);
+	for (i = depth; node != NONE && i-- > 0;)
+		node = ctab_find(&a->tree, node, fn[i], (uint32_t)fr[i].line);
+	return node != NONE;
+}
+
 static void count_stack(struct aggregate *a, uint32_t scope, const struct sample_frame *fr,
 			uint32_t depth)
 {
@@ -511,23 +587,162 @@ const char *aggregate_gil_class_name(enum gil_class c)
 	return (unsigned)c < GIL_CLASS_COUNT ? names[c] : "?";
 }
 
+/* The measured time a sample of this round stands for: since the previous
+ * round started (the configured interval for the first round). */
+static uint64_t wall_weight(const struct aggregate *a, const struct sample_rec *s)
+{
+	if (a->last_tick_ns && s->time_ns > a->last_tick_ns)
+		return s->time_ns - a->last_tick_ns;
+	return a->interval_ns;
+}
+
+/* Count a stack (frames innermost first) worth weight_ns in the mode. */
+static void count_sample(struct aggregate *a, struct thread *t, const struct sample_frame *frames,
+			 uint32_t depth, uint64_t weight_ns)
+{
+	uint32_t scope = t == &a->nobody ? 0 : (uint32_t)(t - a->threads) + 1, i;
+
+	if (depth > a->scratch_cap) {
+		a->scratch_cap = depth;
+		a->scratch = xrealloc(a->scratch, (size_t)a->scratch_cap * sizeof(*a->scratch));
+	}
+	for (i = 0; i < depth; i++)
+		a->scratch[i] = func_resolve(a, frames[i].func_id);
+	/* Near the budget: a stack that would need a new entry is not counted
+	 * (counted as over the limit), so the tables stop growing. */
+	if (entries(a) + 8 * ((uint64_t)depth + 1) > a->entries_max &&
+	    (!stack_known(a, 0, frames, depth) || (scope && !stack_known(a, scope, frames, depth)))) {
+		a->cum.over_limit++;
+		a->win.over_limit++;
+		return;
+	}
+	t->cum.counted++;
+	t->win.counted++;
+	t->cum.counted_ns += weight_ns;
+	t->win.counted_ns += weight_ns;
+	a->cum.counted++;
+	a->win.counted++;
+	a->cum.counted_ns += weight_ns;
+	a->win.counted_ns += weight_ns;
+	a->seq++;
+	a->weight_ns = weight_ns;
+	count_stack(a, 0, frames, depth);
+	if (scope)
+		count_stack(a, scope, frames, depth);
+}
+
+/* Count a sample in cpu mode by the CPU time the thread used since its
+ * previous sample (when the sampler measured it): on the stack seen now
+ * when the thread is on CPU, else on its previous stack, where it was
+ * running before it blocked. A thread blocked at both samples ran only in
+ * between (woke, worked, blocked again): that time goes to its previous
+ * stack under "(ran between samples)", not to the blocking call. */
+#define CPU_FRAC_NS 64000000.0   /* time constant of a thread's smoothed CPU share */
+
+static void count_cpu(struct aggregate *a, struct thread *t, const struct sample_rec *s, unsigned state,
+		      uint64_t wall)
+{
+	/* The kernel's per-thread CPU time moves in steps (at ticks and
+	 * context switches), and the steps fall at moments the program
+	 * chooses (a syscall at a function's start): weighing each sample by
+	 * its own step would give the CPU of the step's whole span to the stack
+	 * seen at its end. So a sample while the thread is on CPU is worth the
+	 * time since the previous round times the thread's smoothed share of a
+	 * core while on CPU (a thread waiting for a core gets its real share); the CPU
+	 * reported but not given that way (credit) goes, when the thread is
+	 * found blocked, to where it was running before it blocked. */
+	double step = wall > 0 ? (double)s->cpu_ns / (double)wall : 0;
+	double k = wall > 0 ? (double)wall / CPU_FRAC_NS : 1;
+	if (k > 1)
+		k = 1;
+	t->cpu_credit += (int64_t)s->cpu_ns;
+	if (state == THREAD_RUNNING || !t->has_last) {
+		/* The share is learnt on CPU only: the time a thread spends
+		 * blocked says nothing of how much of a core it gets when it
+		 * runs (a thread woken for a short burst keeps its share). */
+		if (t->has_last || t->cpu_frac > 0)
+			t->cpu_frac += (step - t->cpu_frac) * k;
+		else
+			t->cpu_frac = step;  /* the thread's first sample */
+		double frac = t->cpu_frac < 1 ? t->cpu_frac : 1;
+		uint64_t w = (uint64_t)((double)wall * frac);
+		if (!t->has_last && s->cpu_ns > w)
+			w = s->cpu_ns;       /* a new thread's CPU since its birth */
+		t->cpu_credit -= (int64_t)w;
+		if (w)
+			count_sample(a, t, s->frames, s->depth, w);
+		return;
+	}
+	if (t->cpu_credit <= 0)
+		return;
+	uint64_t w = (uint64_t)t->cpu_credit;
+	t->cpu_credit = 0;
+	if (t->last_state == THREAD_RUNNING) {
+		count_sample(a, t, t->last, t->last_depth, w);
+		return;
+	}
+	if (t->last_depth + 1 > a->unseen_cap) {
+		a->unseen_cap = t->last_depth + 1;
+		a->unseen = xrealloc(a->unseen, (size_t)a->unseen_cap * sizeof(*a->unseen));
+	}
+	a->unseen[0].func_id = UNSEEN_ID;
+	a->unseen[0].line = 0;
+	if (t->last_depth)
+		memcpy(a->unseen + 1, t->last, (size_t)t->last_depth * sizeof(*t->last));
+	count_sample(a, t, a->unseen, t->last_depth + 1, w);
+}
+
+/* CPU time a thread used after its last sample, before it ended (the
+ * process's total says so): on its last stack under "(ended between
+ * samples)". Not a sample: no state, no sample count. */
+static void feed_ended(struct aggregate *a, const struct sample_rec *s)
+{
+	struct thread *t = s->tid ? thread_get(a, s->tid) : &a->nobody;
+
+	t->cum.cpu_ns += s->cpu_ns;
+	t->win.cpu_ns += s->cpu_ns;
+	if (a->mode != AGG_MODE_CPU || !s->cpu_ns)
+		return;
+	uint32_t depth = t->has_last ? t->last_depth : 0;
+	if (depth + 1 > a->unseen_cap) {
+		a->unseen_cap = depth + 1;
+		a->unseen = xrealloc(a->unseen, (size_t)a->unseen_cap * sizeof(*a->unseen));
+	}
+	a->unseen[0].func_id = ENDED_ID;
+	a->unseen[0].line = 0;
+	if (depth)
+		memcpy(a->unseen + 1, t->last, (size_t)depth * sizeof(*t->last));
+	count_sample(a, t, a->unseen, depth + 1, s->cpu_ns);
+}
+
 static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 {
-	unsigned state, i;
+	unsigned state;
 	struct thread *t;
-	uint32_t scope;
+	uint64_t wall;
 
 	if (s->h.size < sizeof(*s) ||
 	    (s->h.size - sizeof(*s)) / sizeof(s->frames[0]) < s->depth)
 		return PYTOP_EINVAL;
+	if (s->flags & SAMPLE_F_ENDED) {
+		feed_ended(a, s);
+		return 0;
+	}
 	state = s->state <= THREAD_UNKNOWN ? s->state : THREAD_UNKNOWN;
-	t = thread_get(a, s->tid);
-	scope = (uint32_t)(t - a->threads) + 1;
-	keep_latest(t, s);
+	/* tid 0: a thread the sampler could not identify gets no row of its
+	 * own (its samples still count for all threads). */
+	t = s->tid ? thread_get(a, s->tid) : &a->nobody;
+	wall = wall_weight(a, s);
 	t->cum.samples++;
 	t->win.samples++;
+	t->cum.wall_ns += wall;
+	t->win.wall_ns += wall;
 	t->cum.states[state]++;
 	t->win.states[state]++;
+	if (s->flags & SAMPLE_F_CPU) {
+		t->cum.cpu_ns += s->cpu_ns;
+		t->win.cpu_ns += s->cpu_ns;
+	}
 	if (s->flags & SAMPLE_F_HOLDS_GIL) {
 		t->cum.holding_gil++;
 		t->win.holding_gil++;
@@ -541,22 +756,12 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 		a->cum.truncated++;
 		a->win.truncated++;
 	}
-	if (!mode_counts(a->mode, state, s->flags))
-		return 0;
-	t->cum.counted++;
-	t->win.counted++;
-	a->cum.counted++;
-	a->win.counted++;
-
-	if (s->depth > a->scratch_cap) {
-		a->scratch_cap = s->depth;
-		a->scratch = xrealloc(a->scratch, (size_t)a->scratch_cap * sizeof(*a->scratch));
-	}
-	for (i = 0; i < s->depth; i++)
-		a->scratch[i] = func_resolve(a, s->frames[i].func_id);
-	a->seq++;
-	count_stack(a, 0, s->frames, s->depth);
-	count_stack(a, scope, s->frames, s->depth);
+	if (a->mode == AGG_MODE_CPU && (s->flags & SAMPLE_F_CPU))
+		count_cpu(a, t, s, state, wall);
+	else if (mode_counts(a->mode, state, s->flags))
+		count_sample(a, t, s->frames, s->depth, wall);
+	if (s->tid)
+		keep_latest(t, s);
 	return 0;
 }
 
@@ -573,7 +778,10 @@ static int feed_define(struct aggregate *a, const struct func_def_rec *d)
 	nlen = strnlen(name, d->name_len);
 	flen = strnlen(file, d->file_len);
 	idx = func_intern(a, name, nlen, file, flen, d->firstlineno);
-	u32map_put(&a->ids, d->func_id, idx);
+	/* Past the budget a new function is not remembered by id either: its
+	 * samples resolve to the "more functions" row anyway. */
+	if (idx != a->over_func)
+		u32map_put(&a->ids, d->func_id, idx);
 	return 0;
 }
 
@@ -585,8 +793,13 @@ static int feed_thread(struct aggregate *a, const struct thread_rec *r)
 
 	if (r->h.size < sizeof(*r))
 		return PYTOP_EINVAL;
+	if (!r->tid)
+		return 0;     /* no row for an unidentified thread */
 	idx = u32map_get(&a->tids, r->tid);
 	t = idx == NONE ? thread_get(a, r->tid) : &a->threads[idx];
+	/* A thread named but never sampled ages from now (prune). */
+	if (!t->has_last)
+		t->last_time_ns = a->latest_ns;
 	n = strnlen(r->name, sizeof(r->name));
 	memcpy(t->name, r->name, n);
 	t->name[n] = '\0';
@@ -602,6 +815,7 @@ static void totals_tick(struct totals *v, const struct tick_rec *t, uint32_t hol
 	}
 	v->gil_conflicts += holders > t->gil_held;
 	v->errors += t->errors;
+	v->unidentified += t->unidentified;
 	v->dur_sum += t->duration_ns;
 	if (t->duration_ns > v->dur_max)
 		v->dur_max = t->duration_ns;
@@ -626,9 +840,15 @@ static int feed_tick(struct aggregate *a, const struct tick_rec *t)
 		a->exit_status = t->exit_status;
 		return 0;
 	}
+	if (!a->has_tick || t->time_ns > a->latest_ns)
+		a->latest_ns = t->time_ns;
+	a->recent_ns[a->nrecent % LIVE_ROUNDS] = t->time_ns;
+	a->recent_clean[a->nrecent++ % LIVE_ROUNDS] = t->errors == 0;
+	a->has_tick = true;
 	totals_tick(&a->cum, t, a->round_holders);
 	totals_tick(&a->win, t, a->round_holders);
 	a->round_holders = 0;
+	a->last_tick_ns = t->time_ns;
 	a->gil_disabled = (t->gil_flags & TICK_GIL_DISABLED) != 0;
 	return 0;
 }
@@ -684,7 +904,18 @@ struct aggregate *aggregate_create(enum agg_mode mode, uint64_t interval_ns)
 	ctab_init(&a->edge);
 	ctab_init(&a->tree);
 	a->epoch = 1;
+	u32map_put(&a->ids, UNSEEN_ID,
+		   func_intern(a, "(ran between samples)", 21, "<pytop>", 7, 0));
+	u32map_put(&a->ids, ENDED_ID,
+		   func_intern(a, "(ended between samples)", 23, "<pytop>", 7, 0));
+	a->over_func = func_intern(a, "(more functions than pytop keeps)", 33, "<pytop>", 7, 0);
+	a->entries_max = AGG_ENTRIES_MAX;
 	return a;
+}
+
+void aggregate_set_limit(struct aggregate *agg, uint64_t entries_max)
+{
+	agg->entries_max = entries_max > 64 ? entries_max : 64;
 }
 
 void aggregate_destroy(struct aggregate *agg)
@@ -709,6 +940,7 @@ void aggregate_destroy(struct aggregate *agg)
 	ctab_free(&agg->edge);
 	ctab_free(&agg->tree);
 	free(agg->scratch);
+	free(agg->unseen);
 	free(agg);
 }
 
@@ -782,6 +1014,10 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 	out->errors = v->errors;
 	out->bad_records = v->bad;
 	out->interval_s = agg->interval_s;
+	out->counted_s = (double)v->counted_ns / 1e9;
+	out->unidentified = v->unidentified;
+	out->over_limit = v->over_limit;
+	out->entries_max = agg->entries_max;
 	if (v->rounds) {
 		out->round_mean_s = (double)v->dur_sum / (double)v->rounds / 1e9;
 		out->round_max_s = (double)v->dur_max / 1e9;
@@ -791,6 +1027,9 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 	intervals = v->has_base ? v->rounds : v->rounds ? v->rounds - 1 : 0;
 	if (out->elapsed_s > 0)
 		out->achieved_rate_hz = (double)intervals / out->elapsed_s;
+	/* Judged once there are a few rounds or a quarter of a second. */
+	out->rate_low = agg->interval_s > 0 && (intervals >= 10 || out->elapsed_s >= 0.25) &&
+			out->achieved_rate_hz < 0.9 / agg->interval_s;
 	if (v->gil_first && v->gil_last > v->gil_first)
 		out->gil_switches = v->gil_last - v->gil_first;
 	if (out->elapsed_s > 0)
@@ -803,6 +1042,172 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 	out->gil_disabled = agg->gil_disabled;
 	out->target_exited = agg->exited;
 	out->exit_status = agg->exit_status;
+}
+
+/* ---- forgetting ended threads ---- */
+
+/* The smallest power of two >= n (n >= 1). */
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+/* Keep the entries with keep[i] != NONE, moved to index keep[i] (which is
+ * increasing), with k[0] replaced by newk0[i]; tree links are remapped
+ * through keep. The slot array and the entry array shrink to fit. */
+static void ctab_compact(struct ctab *t, const uint32_t *keep, const uint32_t *newk0, bool tree)
+{
+	uint32_t i, n = 0, cap, mask;
+
+	for (i = 0; i < t->n; i++) {
+		struct cent e;
+
+		if (keep[i] == NONE)
+			continue;
+		e = t->ent[i];
+		e.k[0] = newk0[i];
+		if (tree) {
+			e.child = e.child == NONE ? NONE : keep[e.child];
+			e.next = e.next == NONE ? NONE : keep[e.next];
+		}
+		t->ent[keep[i]] = e;
+		n++;
+	}
+	t->n = n;
+	cap = pow2_at_least(n + 1);
+	if (cap < 32)
+		cap = 32;
+	if (cap < t->cap) {
+		t->cap = cap;
+		t->ent = xrealloc(t->ent, (size_t)cap * sizeof(*t->ent));
+	}
+	mask = pow2_at_least(2 * (n + 1)) - 1;
+	if (mask < 63)
+		mask = 63;
+	free(t->slot);
+	t->slot = xcalloc((size_t)mask + 1, sizeof(*t->slot));
+	t->mask = mask;
+	for (i = 0; i < n; i++) {
+		const struct cent *e = &t->ent[i];
+		uint32_t h = hash3(e->k[0], e->k[1], e->k[2]) & mask;
+
+		while (t->slot[h])
+			h = (h + 1) & mask;
+		t->slot[h] = i + 1;
+	}
+}
+
+/* Drop the entries of the flat tables (k[0] = scope) whose scope goes;
+ * renumber the others' scopes through smap (old scope -> new, NONE gone). */
+static void compact_flat(struct ctab *t, const uint32_t *smap)
+{
+	uint32_t *keep = xmalloc(((size_t)t->n + 1) * sizeof(*keep));
+	uint32_t *k0 = xmalloc(((size_t)t->n + 1) * sizeof(*k0));
+	uint32_t i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		uint32_t ns = smap[t->ent[i].k[0]];
+
+		keep[i] = ns == NONE ? NONE : n++;
+		k0[i] = ns;
+	}
+	ctab_compact(t, keep, k0, false);
+	free(keep);
+	free(k0);
+}
+
+/* The tree: a root is (NONE, scope, 0), a node (parent, func, line); a
+ * node's parent always comes before it, so one pass finds the nodes under
+ * the roots that go. */
+static void compact_tree(struct ctab *t, const uint32_t *smap)
+{
+	uint32_t *keep = xmalloc(((size_t)t->n + 1) * sizeof(*keep));
+	uint32_t *k0 = xmalloc(((size_t)t->n + 1) * sizeof(*k0));
+	uint32_t i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		struct cent *e = &t->ent[i];
+		bool kept;
+
+		if (e->k[0] == NONE) {
+			uint32_t ns = smap[e->k[1]];
+
+			kept = ns != NONE;
+			e->k[1] = kept ? ns : e->k[1];
+			k0[i] = NONE;
+		} else {
+			kept = e->k[0] < i && keep[e->k[0]] != NONE;
+			k0[i] = kept ? keep[e->k[0]] : NONE;
+		}
+		keep[i] = kept ? n++ : NONE;
+	}
+	ctab_compact(t, keep, k0, true);
+	free(keep);
+	free(k0);
+}
+
+/* Not sampled (or named) for more than grace_ns before the latest round. */
+static bool thread_ended(const struct aggregate *a, const struct thread *t, uint64_t grace_ns)
+{
+	return a->latest_ns > t->last_time_ns && a->latest_ns - t->last_time_ns > grace_ns;
+}
+
+size_t aggregate_prune_threads(struct aggregate *agg, uint64_t grace_ns)
+{
+	uint32_t *smap, i, n = 0;
+	size_t gone = 0;
+
+	if (!agg->has_tick || !agg->nthreads)
+		return 0;
+	for (i = 0; i < agg->nthreads; i++) {
+		const struct thread *t = &agg->threads[i];
+
+		gone += thread_ended(agg, t, grace_ns);
+	}
+	if (!gone)
+		return 0;
+	/* scope 0 stays; scope i + 1 is thread slot i */
+	smap = xmalloc(((size_t)agg->nthreads + 1) * sizeof(*smap));
+	smap[0] = 0;
+	for (i = 0; i < agg->nthreads; i++) {
+		struct thread *t = &agg->threads[i];
+
+		if (thread_ended(agg, t, grace_ns)) {
+			free(t->last);
+			smap[i + 1] = NONE;
+			continue;
+		}
+		smap[i + 1] = n + 1;
+		if (n != i)
+			agg->threads[n] = *t;
+		n++;
+	}
+	agg->nthreads = n;
+	compact_flat(&agg->fstat, smap);
+	compact_flat(&agg->lstat, smap);
+	compact_flat(&agg->edge, smap);
+	compact_tree(&agg->tree, smap);
+	free(smap);
+	/* the tid map and the thread array, rebuilt to fit */
+	u32map_free(&agg->tids);
+	u32map_init(&agg->tids);
+	for (i = 0; i < n; i++)
+		u32map_put(&agg->tids, agg->threads[i].tid, i);
+	if (agg->threads_cap > 8 && n < agg->threads_cap / 4) {
+		agg->threads_cap = pow2_at_least(n + 1) < 8 ? 8 : pow2_at_least(n + 1);
+		agg->threads = xrealloc(agg->threads, (size_t)agg->threads_cap * sizeof(*agg->threads));
+	}
+	agg->pruned += gone;
+	return gone;
+}
+
+uint64_t aggregate_pruned_threads(const struct aggregate *agg)
+{
+	return agg->pruned;
 }
 
 /* ---- queries ---- */
@@ -823,23 +1228,26 @@ static bool query_scope(const struct aggregate *a, const struct agg_query *q, ui
 	return true;
 }
 
-/* Counted samples of a scope in one view (the percentage base). */
+/* Counted time of a scope in one view (the percentage base). */
 static uint64_t scope_counted(const struct aggregate *a, uint32_t scope, bool window)
 {
 	if (scope == 0)
-		return window ? a->win.counted : a->cum.counted;
-	return thread_counts(a, &a->threads[scope - 1], window)->counted;
+		return window ? a->win.counted_ns : a->cum.counted_ns;
+	return thread_counts(a, &a->threads[scope - 1], window)->counted_ns;
 }
 
-static void stat_fill(const struct aggregate *a, struct agg_stat *s, uint64_t own,
-		      uint64_t total, uint64_t base)
+/* A row's numbers from an entry; base is the view's counted time. */
+static void stat_fill(const struct aggregate *a, struct agg_stat *s, const struct cent *e,
+		      bool window, uint64_t base)
 {
-	s->own = own;
-	s->total = total;
-	s->own_pct = base ? 100.0 * (double)own / (double)base : 0.0;
-	s->total_pct = base ? 100.0 * (double)total / (double)base : 0.0;
-	s->own_s = (double)own * a->interval_s;
-	s->total_s = (double)total * a->interval_s;
+	uint64_t own_ns = cent_own_ns(a, e, window), total_ns = cent_total_ns(a, e, window);
+
+	s->own = cent_own(a, e, window);
+	s->total = cent_total(a, e, window);
+	s->own_pct = base ? 100.0 * (double)own_ns / (double)base : 0.0;
+	s->total_pct = base ? 100.0 * (double)total_ns / (double)base : 0.0;
+	s->own_s = (double)own_ns / 1e9;
+	s->total_s = (double)total_ns / 1e9;
 }
 
 /* Case-insensitive (ASCII) substring test; an empty needle matches. */
@@ -909,6 +1317,11 @@ static int cmp_u64_desc(uint64_t x, uint64_t y)
 	return x > y ? -1 : x < y;
 }
 
+static int cmp_dbl_desc(double x, double y)
+{
+	return x > y ? -1 : x < y;
+}
+
 static int cmp_int(int x, int y)
 {
 	return x < y ? -1 : x > y;
@@ -923,14 +1336,18 @@ static int cmp_rows(const struct agg_query *q, const char *n1, const char *f1, i
 
 	switch (q->sort) {
 	case AGG_SORT_OWN:
-		c = cmp_u64_desc(s1->own, s2->own);
+		c = cmp_dbl_desc(s1->own_s, s2->own_s);
 		if (!c)
-			c = cmp_u64_desc(s1->total, s2->total);
-		break;
-	case AGG_SORT_TOTAL:
-		c = cmp_u64_desc(s1->total, s2->total);
+			c = cmp_dbl_desc(s1->total_s, s2->total_s);
 		if (!c)
 			c = cmp_u64_desc(s1->own, s2->own);
+		break;
+	case AGG_SORT_TOTAL:
+		c = cmp_dbl_desc(s1->total_s, s2->total_s);
+		if (!c)
+			c = cmp_dbl_desc(s1->own_s, s2->own_s);
+		if (!c)
+			c = cmp_u64_desc(s1->total, s2->total);
 		break;
 	case AGG_SORT_FILE:
 		c = strcmp(f1, f2);
@@ -1008,8 +1425,8 @@ size_t aggregate_functions(const struct aggregate *agg, const struct agg_query *
 		r->name = f->name;
 		r->file = f->file;
 		r->line = f->firstlineno;
-		stat_fill(agg, &r->win, cent_own(agg, e, true), cent_total(agg, e, true), wbase);
-		stat_fill(agg, &r->cum, e->own, e->total, cbase);
+		stat_fill(agg, &r->win, e, true, wbase);
+		stat_fill(agg, &r->cum, e, false, cbase);
 	}
 	msort(out, n, sizeof(*out), cmp_func_rows, q);
 	*rows = out;
@@ -1049,8 +1466,8 @@ size_t aggregate_lines(const struct aggregate *agg, const struct agg_query *q,
 		r->name = f->name;
 		r->file = f->file;
 		r->line = (int32_t)e->k[2];
-		stat_fill(agg, &r->win, cent_own(agg, e, true), cent_total(agg, e, true), wbase);
-		stat_fill(agg, &r->cum, e->own, e->total, cbase);
+		stat_fill(agg, &r->win, e, true, wbase);
+		stat_fill(agg, &r->cum, e, false, cbase);
 	}
 	msort(out, n, sizeof(*out), cmp_line_rows, q);
 	*rows = out;
@@ -1062,6 +1479,24 @@ static int cmp_thread_rows(const void *x, const void *y)
 	const struct agg_thread_row *a = x, *b = y;
 
 	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+/* A thread is live when the latest round that walked every thread sampled
+ * it. A round where some walk failed (a stack torn under the reader) is no
+ * proof that a thread it missed has ended; the rounds before it are looked
+ * at, up to LIVE_ROUNDS back. */
+static uint64_t live_since(const struct aggregate *agg)
+{
+	uint32_t k, n = agg->nrecent < LIVE_ROUNDS ? agg->nrecent : LIVE_ROUNDS, i = 0;
+
+	if (!agg->has_tick || !n)
+		return 0;
+	for (k = 0; k < n; k++) {
+		i = (agg->nrecent - 1 - k) % LIVE_ROUNDS;
+		if (agg->recent_clean[i])
+			break;
+	}
+	return agg->recent_ns[i];
 }
 
 size_t aggregate_threads(const struct aggregate *agg, const struct agg_query *q,
@@ -1085,7 +1520,12 @@ size_t aggregate_threads(const struct aggregate *agg, const struct agg_query *q,
 		if (!thread_counts(agg, t, q->window)->samples)
 			continue;
 		out[n].tid = t->tid;
-		out[n].name = t->name;
+		memcpy(out[n].name, t->name, sizeof(out[n].name));
+		out[n].name[sizeof(out[n].name) - 1] = '\0';
+		out[n].live = t->has_last && t->last_time_ns >= live_since(agg);
+		out[n].last_ns = t->last_time_ns;
+		out[n].last_state = t->last_state;
+		out[n].last_flags = t->last_flags;
 		out[n].win = *thread_counts(agg, t, true);
 		out[n].cum = t->cum;
 		n++;
@@ -1103,7 +1543,10 @@ static int cmp_edge_rows(const void *x, const void *y, const void *ctx)
 {
 	const struct agg_query *q = ctx;
 	const struct agg_edge_row *a = x, *b = y;
-	int c = q->window ? cmp_u64_desc(a->win, b->win) : cmp_u64_desc(a->cum, b->cum);
+	int c = q->window ? cmp_dbl_desc(a->win_s, b->win_s) : cmp_dbl_desc(a->cum_s, b->cum_s);
+
+	if (!c)
+		c = q->window ? cmp_u64_desc(a->win, b->win) : cmp_u64_desc(a->cum, b->cum);
 
 	if (!c)
 		c = strcmp(a->name, b->name);
@@ -1147,8 +1590,8 @@ static size_t edges(const struct aggregate *a, uint32_t func, const struct agg_q
 		r->line = f->firstlineno;
 		r->win = cent_total(a, e, true);
 		r->cum = e->total;
-		r->win_s = (double)r->win * a->interval_s;
-		r->cum_s = (double)r->cum * a->interval_s;
+		r->win_s = (double)cent_total_ns(a, e, true) / 1e9;
+		r->cum_s = (double)e->total_ns / 1e9;
 	}
 	msort(out, n, sizeof(*out), cmp_edge_rows, q);
 	*rows = out;

@@ -40,9 +40,12 @@ struct agg_query {
 	const char *match;    /* case-insensitive substring of name or file; NULL/"" = all */
 };
 
-/* Counts of one row in one view (window or cumulative). Percentages are of
- * the counted samples of the view (its thread when filtered by tid);
- * seconds are samples times the sampling interval. */
+/* Counts of one row in one view (window or cumulative). Seconds are
+ * measured time: in wall and gil mode each sample stands for the time since
+ * the previous round started; in cpu mode for the CPU time its thread used
+ * since its previous sample (when the kernel tells; else as in wall mode).
+ * Percentages are of the counted time of the view (its thread when
+ * filtered by tid). Rows sort by time. */
 struct agg_stat {
 	uint64_t own, total;
 	double own_pct, total_pct;
@@ -93,15 +96,28 @@ const char *aggregate_gil_class_name(enum gil_class c);
 struct agg_thread_counts {
 	uint64_t samples;
 	uint64_t counted;          /* samples that counted in the mode */
+	uint64_t counted_ns;       /* the time they stand for (see struct agg_stat) */
+	uint64_t cpu_ns;           /* CPU time the thread used (kernel's count, any mode) */
+	uint64_t wall_ns;          /* measured time its samples stand for */
 	uint64_t states[4];        /* by enum thread_state */
 	uint64_t holding_gil;
 	uint64_t gil[GIL_CLASS_COUNT]; /* by enum gil_class; sums to samples */
 };
 
-/* A thread seen in the samples. */
+/* Longest thread name in a row, with its NUL (struct thread_rec's + 1). */
+#define AGG_THREAD_NAME_MAX 65
+
+/* A thread seen in the samples. The row owns a copy of the name: it stays
+ * valid whatever is fed afterwards (the thread table moves as it grows). */
 struct agg_thread_row {
 	uint32_t tid;
-	const char *name;          /* "" until a REC_THREAD names it */
+	char name[AGG_THREAD_NAME_MAX]; /* "" until a REC_THREAD names it */
+	bool live;                 /* sampled in the latest round that walked
+	                            * every thread (or in the round being fed):
+	                            * it exists now */
+	uint64_t last_ns;          /* the round time of its latest sample */
+	unsigned last_state;       /* enum thread_state of its latest sample */
+	unsigned last_flags;       /* SAMPLE_F_* of its latest sample */
 	struct agg_thread_counts win, cum;
 };
 
@@ -143,6 +159,11 @@ struct agg_summary {
 	double elapsed_s;          /* first round start to last round start */
 	double achieved_rate_hz;   /* rounds per second actually achieved */
 	double interval_s;         /* configured sampling interval */
+	double counted_s;          /* time of the counted samples */
+	bool rate_low;             /* achieved rate under 90% of the configured one */
+	uint64_t unidentified;     /* thread samples left out: no kernel tid known */
+	uint64_t over_limit;       /* samples not counted: the tables were full */
+	uint64_t entries_max;      /* the tables' budget of entries */
 	uint64_t gil_switches;     /* from the target's counter (0 if unknown) */
 	double gil_switch_rate;    /* per second */
 	uint64_t gil_rounds;       /* rounds in which the GIL state was read */
@@ -160,6 +181,11 @@ struct aggregate;
  * interval_ns of time (1e9 / the configured rate). */
 struct aggregate *aggregate_create(enum agg_mode mode, uint64_t interval_ns);
 
+/* The budget of table entries (functions, lines, call edges, stack-tree
+ * nodes; default about 2 million). Past it, a sample that needs a new entry
+ * is counted as over the limit, not in the tables. */
+void aggregate_set_limit(struct aggregate *agg, uint64_t entries_max);
+
 /* Free it and every name it handed out. */
 void aggregate_destroy(struct aggregate *agg);
 
@@ -173,6 +199,17 @@ void aggregate_window_start(struct aggregate *agg);
 /* Forget all counts (both views); function and thread names are kept, as
  * the sampler does not send them again. */
 void aggregate_reset(struct aggregate *agg);
+
+/* Forget the threads that were not sampled during the grace_ns before the
+ * latest round (they ended): their rows, their per-thread counts and their
+ * latest stacks go, their samples stay in the all-threads numbers. Keeps
+ * the thread table, and the per-thread tables, as large as the threads
+ * that exist. O(table size) when a thread goes, O(threads) otherwise.
+ * Returns how many threads were forgotten. */
+size_t aggregate_prune_threads(struct aggregate *agg, uint64_t grace_ns);
+
+/* Threads forgotten by aggregate_prune_threads() since the start. */
+uint64_t aggregate_pruned_threads(const struct aggregate *agg);
 
 /* Count by another mode from now on; resets the counts. */
 void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode);
@@ -200,11 +237,13 @@ size_t aggregate_lines(const struct aggregate *agg, const struct agg_query *q,
 		       struct agg_line_row **rows);
 
 /* Thread rows with samples in the selected view, by tid (q->sort and
- * q->match are ignored). */
+ * q->match are ignored). Samples without a thread id (tid 0: the sampler
+ * could not tell which thread) count in the all-threads numbers but never
+ * make a thread row. */
 size_t aggregate_threads(const struct aggregate *agg, const struct agg_query *q,
 			 struct agg_thread_row **rows);
 
-/* Direct callers of `func`, by count in the selected view, descending
+/* Direct callers of `func`, by time in the selected view, descending
  * (q->sort and q->match are ignored). */
 size_t aggregate_callers(const struct aggregate *agg, uint32_t func,
 			 const struct agg_query *q, struct agg_edge_row **rows);

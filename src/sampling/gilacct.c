@@ -128,6 +128,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 {
 	uint64_t now = k->time_ns;
 	bool moved = a->switch_known && k->switch_number != a->switch_last;
+	bool gap = false;
 	struct acct_thread *h;
 
 	a->ticks++;
@@ -138,6 +139,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 		/* Charge the interval to what the previous tick saw. */
 		uint64_t dt = now - a->last_ns;
 		if (dt > a->gap_ns_limit) {
+			gap = true;
 			a->gap_ns += dt;
 		} else {
 			a->elapsed_ns += dt;
@@ -162,22 +164,39 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	if (a->prev_holder > 0 && (h = get(a, a->prev_holder)) != NULL && h->holding &&
 	    (k->holder != a->prev_holder || moved))
 		hold_ended(a, h, now, h->hold_run);
+	/* Acquisitions the switch number says happened since the previous
+	 * tick, and not yet given to a thread. */
+	uint64_t budget = moved && !gap ? k->switch_number - a->switch_last : 0;
+	if (budget > (1u << 30))
+		budget = 0;   /* a wrap or a bad read: no inference */
 	if (k->holder > 0 && (h = get(a, k->holder)) != NULL && !h->holding) {
 		h->s.takecnt++;
 		h->holding = true;
 		h->hold_run = 0;
+		if (budget)
+			budget--;
 	}
 
 	/* Waits: a thread waits while the tick sees it blocked on the GIL and
-	 * it is not the holder. */
+	 * it is not the holder. A wait that ended with the GIL changing hands
+	 * but the thread not holding it now was a take too short to see (it
+	 * took the GIL and let it go between two ticks: the threads that hold
+	 * it briefly), counted while the switch number allows; not across a
+	 * gap, whose waits are not charged either (takes per wait stay
+	 * consistent, and the counts become lower bounds). */
 	for (int i = 0; i < k->nthreads; i++) {
 		struct acct_thread *t = get(a, k->threads[i].tid);
 		if (!t)
 			continue;
 		t->seen = a->ticks;
 		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
-		if (t->waiting && !waiting)
+		if (t->waiting && !waiting) {
+			if (k->threads[i].tid != k->holder && budget) {
+				t->s.takecnt++;
+				budget--;
+			}
 			wait_ended(a, t, now, t->wait_run);
+		}
 		else if (!t->waiting && waiting) {
 			t->waiting = true;
 			t->wait_run = 0;
@@ -189,6 +208,17 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 
 	a->prev_holder = k->holder;
 	note_switch(a, k->switch_number);
+}
+
+bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given)
+{
+	uint64_t sum = 0;
+	uint32_t n = g->nthreads < GILSTAT_MAX_THREADS ? g->nthreads : GILSTAT_MAX_THREADS;
+
+	for (uint32_t i = 0; i < n; i++)
+		sum += g->threads[i].takecnt;
+	*given = sum;
+	return g->mode == GILSTAT_SAMPLED && g->switches > 0 && (double)sum < 0.95 * (double)g->switches;
 }
 
 void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)

@@ -106,8 +106,10 @@ void gilacct_destroy(struct gilacct *a);
  * charged to what that tick saw (its holder held, its waiters waited); an
  * acquisition is counted when a thread becomes the holder, or is the holder
  * again while switch_number moved (it lost and retook the GIL between
- * ticks). An interval longer than max(20 periods, 10 ms) is a gap: not
- * charged. */
+ * ticks), or stopped waiting without holding now while switch_number moved
+ * (it held the GIL too briefly for a tick to see), never more than
+ * switch_number moved. An interval longer than max(20 periods, 10 ms) is a
+ * gap: not charged, and no takes are inferred over it. */
 void gilacct_tick(struct gilacct *a, const struct gilacct_tick *tick);
 
 /* Exact: account one event of thread tid at time_ns (events in time order
@@ -116,6 +118,13 @@ void gilacct_event(struct gilacct *a, uint64_t time_ns, pid_t tid, enum gilacct_
 
 /* Exact: the switch number read at time_ns, and the end of accounted time. */
 void gilacct_progress(struct gilacct *a, uint64_t time_ns, uint64_t switch_number, bool switch_known);
+
+/* The acquisitions given to threads (the sum of their takecnt) in *given;
+ * true when they are lower bounds: a sampled estimate that gave threads
+ * fewer than 95% of the acquisitions the GIL's switch number counted (the
+ * rest were takes and drops too short to see between two ticks). The
+ * averages per take are then upper bounds. */
+bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given);
 
 /* The numbers so far, ongoing holds and waits included up to the latest
  * tick/progress time. */

@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include "cpython/gil.h"
+#include "cpython/rlist.h"
 #include "cpython/thread.h"
 #include "errors.h"
 #include "target/elf.h"
 #include "target/memory.h"
+#include "target/nspid.h"
 #include "target/proc.h"
 #include "target/tasks.h"
 #include "target/uprobe.h"
@@ -164,7 +166,7 @@ void gilstat_read(struct gilstat *g, struct gilstat_snapshot *out)
 static void refresh_threads(struct gilstat *g, uint64_t now)
 {
 	const struct py_layout *L = &g->t->L;
-	unsigned char buf[512];
+	unsigned char buf[LAYOUT_TSTATE_MAX];   /* tstate fields fit tstate_size (layout_validate) */
 	size_t len = 0;
 	int n = 0;
 
@@ -179,16 +181,22 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		if (pyrt_gil_addr(g->t, g->interps[i]) != g->gil ||
 		    mem_read_ptr(g->t->pid, g->interps[i] + (uint64_t)L->interp_threads_head, &ts) < 0)
 			continue;
+		struct rlist walk;
+		rlist_init(&walk);
 		for (int guard = 0; ts && guard < GILSTAT_MAX_THREADS && n < GILSTAT_MAX_THREADS; guard++) {
 			uint64_t next = 0, pthread_id = 0;
+			if (rlist_loops(&walk, ts))
+				break;   /* the thread-state list loops */
 			int64_t native = 0;
 			if (mem_read(g->t->pid, ts, buf, len) < 0)
 				break;
 			memcpy(&next, buf + L->tstate_next, 8);
 			memcpy(&pthread_id, buf + L->tstate_thread_id, 8);
-			if (L->tstate_native_thread_id >= 0)
+			if (L->tstate_native_thread_id >= 0) {
 				memcpy(&native, buf + L->tstate_native_thread_id, 8);
-			else
+				if (native > 0 && native < INT32_MAX)   /* own PID namespace */
+					native = nspid_host(g->t->nspid, (pid_t)native);
+			} else
 				native = thread_tid_of(g->t, pthread_id);
 			g->threads[n].tstate = ts;
 			g->threads[n].tid = native > 0 && native < INT32_MAX ? (pid_t)native : 0;
@@ -198,6 +206,7 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 	}
 	g->nthreads = n;
 	g->refreshed_ns = now;
+	tasks_sweep(g->tasks);            /* the files of threads that ended */
 }
 
 static pid_t tid_of(const struct gilstat *g, uint64_t tstate)
@@ -255,10 +264,21 @@ static void *sampled_main(void *arg)
 			k.holder = st.locked ? tid_of(g, st.holder) : 0;
 			for (int i = 0; i < g->nthreads; i++) {
 				struct task_activity a;
-				g->obs[i].tid = g->threads[i].tid;
-				g->obs[i].waiting = g->threads[i].tid > 0 &&
-						    tasks_read(g->tasks, g->threads[i].tid, &a) == 0 && !a.running &&
-						    gil_is_wait(&g->t->L, g->gil, a.syscall, a.arg0);
+				pid_t tid = g->threads[i].tid;
+				bool was = g->obs[i].tid == tid && g->obs[i].waiting;
+				bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
+				bool waiting = read && !a.running && gil_is_wait(&g->t->L, g->gil, a.syscall, a.arg0);
+				uint64_t total, delta;
+				/* A waiter woken to take the GIL reads "running" while it
+				 * waits for a core, still inside take_gil: its wait goes
+				 * on until its CPU time moves. Waiters' CPU time is read
+				 * every tick for that. */
+				if (read && a.running && was)
+					waiting = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && delta == 0;
+				else if (waiting)
+					tasks_cpu(g->tasks, tid, &total, &delta);
+				g->obs[i].tid = tid;
+				g->obs[i].waiting = waiting;
 			}
 			k.threads = g->obs;
 			k.nthreads = g->nthreads;
@@ -294,6 +314,7 @@ static void *exact_main(void *arg)
 		bool known = read_gil(g, &st);
 		uint64_t upto = now - EXACT_MARGIN_NS;
 		uprobe_drain(g->probes, upto, on_event, g, &g->lost);
+		uprobe_follow(g->probes, now);          /* events for new threads, none for dead ones */
 		gilacct_progress(g->acct, upto, known ? st.switch_number : 0, known);
 		if (now - g->published_ns >= PUBLISH_NS)
 			publish(g);
@@ -328,9 +349,12 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 		char id[128] = "";
 		elf_build_id(path, id, sizeof id);
 		if (id[0])
-			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped; "
-				 "its debug symbols at /usr/lib/debug/.build-id/%.2s/%s.debug would do)",
-				 t->binary, id, id + 2);
+			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped) "
+				 "and its debug symbols are not installed at /usr/lib/debug/.build-id/%.2s/%s.debug "
+				 "(Debian/Ubuntu: apt install python%d.%d-dbg, or the python%d.%d-minimal-dbgsym "
+				 "package of the debug archive; elsewhere: debuginfod-find debuginfo %s, or the "
+				 "distribution's python debuginfo package)",
+				 t->binary, id, id + 2, t->major, t->minor, t->major, t->minor, id);
 		else
 			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped)",
 				 t->binary);
@@ -359,13 +383,11 @@ int gilstat_exact_check(struct py_target *t, char *why, size_t whycap)
 
 	if ((rc = uprobe_available(why, whycap)) < 0)
 		return rc;
-	if ((rc = exact_specs(t, path, sizeof path, specs, &n, why, whycap)) < 0)
-		return rc;
-	struct uprobe_set *u;
-	if ((rc = uprobe_open(path, specs, n, t->pid, &u, why, whycap)) < 0)
-		return rc;
-	uprobe_close(u);
-	return 0;
+	/* Only whether the probes can be placed (the functions are found and
+	 * uprobes are there): opening them here and again in gilstat_start
+	 * would double their cost, a second or more each way on a loaded
+	 * machine. A refusal at the real open is reported then. */
+	return exact_specs(t, path, sizeof path, specs, &n, why, whycap);
 }
 
 static void destroy(struct gilstat *g)
@@ -391,7 +413,7 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 	if (g->cfg.rate_hz <= 0)
 		g->cfg.rate_hz = GILSTAT_DEFAULT_RATE_HZ;
 	g->period_ns = (uint64_t)(1e9 / g->cfg.rate_hz);
-	g->ninterps = pyrt_interpreters(t, g->interps, MAX_INTERPS);
+	g->ninterps = pyrt_interpreters(t, g->interps, MAX_INTERPS, NULL);
 	if (g->ninterps <= 0) {
 		snprintf(err, errcap, "gilstat: cannot read the interpreters of process %d", (int)t->pid);
 		goto fail;

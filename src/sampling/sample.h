@@ -37,6 +37,11 @@ enum thread_state {
 #define SAMPLE_F_HOLDS_GIL  0x1   /* this thread is the GIL holder */
 #define SAMPLE_F_TRUNCATED  0x2   /* stack deeper than SAMPLE_MAX_DEPTH */
 #define SAMPLE_F_ERROR      0x4   /* the walk failed part way; frames are what was read */
+#define SAMPLE_F_CPU        0x8   /* cpu_ns is the thread's measured CPU time delta */
+#define SAMPLE_F_ENDED      0x10  /* not a sample: cpu_ns is CPU time the process used that
+				   * no live thread accounts for, given to this thread that
+				   * ended since its last sample (depth 0; counted on its
+				   * last stack under "(ended between samples)") */
 
 /* One frame: a function id (from REC_DEFINE_FUNC) and the current line. */
 struct sample_frame {
@@ -52,6 +57,9 @@ struct sample_rec {
 	uint8_t state;        /* enum thread_state */
 	uint8_t flags;        /* SAMPLE_F_* */
 	uint16_t depth;       /* number of frames that follow */
+	uint64_t cpu_ns;      /* with SAMPLE_F_CPU: CPU time the thread used since
+	                       * its previous sample (schedstat), time waiting
+	                       * for a core not included */
 	struct sample_frame frames[];
 };
 
@@ -87,6 +95,8 @@ struct tick_rec {
 	uint16_t gil_flags;     /* TICK_GIL_* */
 	uint8_t gil_count;      /* GIL states read this round (one per distinct GIL) */
 	uint8_t gil_held;       /* how many of them were locked */
+	uint32_t unidentified;  /* thread states left out: no kernel tid known */
+	uint32_t pad;
 };
 
 /* tick_rec.gil_flags */

@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cpython/gil.h"
+#include "cpython/pystring.h"
+#include "cpython/rlist.h"
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
@@ -23,9 +26,18 @@
 
 #define MAX_INTERPS 64
 #define MAX_THREADS 1024
-#define NAMES_EVERY_NS 2000000000ull   /* refresh thread names every 2 s */
-#define NAMES_MIN_NS 100000000ull      /* ... or on a new thread, at most 10/s */
+#define NAMES_EVERY_NS 2000000000ull   /* refresh every thread's name every 2 s */
+#define NAME_WAIT_NS 50000000ull       /* looked up this long in vain: the kernel name is used */
+#define NAME_RETRY_NS 100000000ull     /* then looked up again after 0.1 s, 0.2 s, ... */
+#define CALIBRATE_NS 100000000ull      /* retry the pthread-to-tid match every 100 ms */
+#define DEFERRED_MAX 64                /* empty stacks put off to the end of a round */
 #define GONE_ROUNDS 3                  /* failed rounds before declaring the target gone */
+#define BEYOND_MAX 16384               /* count_beyond reads at most this many */
+#define SWEEP_NS 100000000ull          /* close dead threads' syscall files every 100 ms */
+#define ENDED_MAX 256                  /* ended threads waiting for the process's leftover CPU */
+#define ENDED_KEEP_NS 100000000ull     /* ... for at most 100 ms */
+#define ROOT_TRIES 4                   /* reads of a thread's name from its _bootstrap frame */
+#define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
 
 /* A thread state as the previous round saw it, in walk order: its syscall
  * file is read right after the GIL state, before the stacks are walked, so
@@ -36,12 +48,36 @@ struct round_thread {
 	int interp;               /* index into interps[] / gils[] */
 };
 
+/* A thread's CPU time used since its previous sample. */
+struct thread_cpu {
+	uint64_t ns;
+	bool known;
+};
+
+/* A thread state with an empty stack, sampled at the end of the round. */
+struct deferred {
+	uint64_t tstate, pthread_id;
+	pid_t tid;
+	int k, interp, flags;
+};
+
 struct known_thread {
 	uint64_t pthread_id;
 	pid_t tid;
 	char name[THREAD_NAME_MAX];
 	int sent;                 /* REC_THREAD sent for this name */
+	int named;                /* named by threading (_active, or its own _bootstrap frame) */
+	uint8_t root_tries;       /* its _bootstrap frame's self looked at (ROOT_TRIES at most) */
+	int tries;                /* 1 once threading gave up on it (kernel name used) */
+	uint64_t first_try;       /* the first lookup that did not find it (0: none yet) */
+	uint64_t retry_at;        /* kernel-named: when to look it up in threading again */
+	uint64_t backoff_ns;      /* ... and the wait after that, doubling to NAMES_EVERY_NS */
 	uint64_t seen;            /* the last round it was sampled in */
+	uint64_t sampled;         /* round + 1 of its last sample (one per round) */
+	uint8_t last_state;       /* the state its last sample was sent with */
+	uint8_t gone;             /* ended: its kernel thread is gone (note_ended) */
+	uint64_t last_ns;         /* its last sample's round time */
+	uint64_t missed_at;       /* the first round it was not in the list since (0: in it) */
 };
 
 struct sampler {
@@ -55,10 +91,12 @@ struct sampler {
 
 	/* counters (written by the sampler thread, read by anyone) */
 	_Atomic uint64_t rounds, samples, errors, late, busy_ns, cpu_ns, reads;
+	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
 	atomic_bool gone;
 
 	/* preallocated working memory */
 	uint64_t interps[MAX_INTERPS];
+	int interps_beyond;               /* interpreters over MAX_INTERPS, not sampled */
 	uint64_t gils[MAX_INTERPS];       /* each interpreter's GIL state (0 unknown) */
 	int gil_first[MAX_INTERPS];       /* index of the first interpreter sharing gils[i] */
 	struct gil_state gil_now[MAX_INTERPS];
@@ -67,6 +105,9 @@ struct sampler {
 	int ninterps;
 	struct round_thread *prev, *cur;  /* last round's threads, this round's */
 	uint8_t *prev_state;              /* prev[i]'s state read at this round's start */
+	struct thread_cpu *prev_cpu;      /* prev[i]'s CPU delta read with its state */
+	int prev_hint;                    /* where to look in prev[] first */
+	uint64_t round_start, round_gap;  /* this round's start, and since the previous one (0: first) */
 	int nprev, ncur;
 	struct stack_frame *frames;
 	struct sample_rec *rec;
@@ -74,10 +115,30 @@ struct sampler {
 	struct known_thread known[MAX_THREADS];
 	int nknown;
 	uint64_t ids[MAX_THREADS];
+	pid_t tids[MAX_THREADS];
 	char (*names)[THREAD_NAME_MAX];
-	uint64_t names_at;
-	int new_thread;
+	uint64_t names_at, all_names_at, calibrate_at;
+	uint64_t swept_at;                /* tasks_sweep last ran then */
+	uint64_t limit_counted_at;        /* the threads beyond the limit were last counted then */
+	int limit_skipped;                /* threads this round left out (known table full) */
+	int new_thread;               /* known threads to name */
+	struct thread_names_cache names_cache;
+	uint32_t unidentified;        /* thread states skipped this round: no tid */
+	struct deferred deferred[DEFERRED_MAX]; /* this round's empty stacks */
+	int ndeferred;
 	int failed_rounds;
+
+	/* CPU time the process used that no live thread accounts for (threads
+	 * that ended since their last sample): /proc/PID/stat's utime+stime,
+	 * read at each round's start, minus every CPU delta sent since. */
+	uint64_t proc_base, proc_now, attributed, tick_ns;
+	bool proc_known, proc_read;
+	struct {
+		pid_t tid;
+		uint64_t most_ns;         /* the CPU it can have used: since its last sample, one core */
+	} ended[ENDED_MAX];               /* threads that ended since the last share-out */
+	int nended;
+	uint64_t ended_at;                /* when the oldest of them was added */
 };
 
 static uint64_t now_ns(clockid_t clock)
@@ -90,8 +151,8 @@ static uint64_t now_ns(clockid_t clock)
 /* Send a function's definition once, before its first use. */
 static bool send_func(struct sampler *s, struct func_info *f)
 {
-	size_t nlen = strnlen(f->name, SAMPLE_NAME_MAX - 1);
-	size_t flen = strnlen(f->file, SAMPLE_FILE_MAX - 1);
+	size_t nlen = utf8_cut(f->name, SAMPLE_NAME_MAX - 1);
+	size_t flen = utf8_cut(f->file, SAMPLE_FILE_MAX - 1);
 	size_t size = sizeof *s->def + nlen + 1 + flen + 1;
 	size = (size + 7) & ~(size_t)7;
 	memset(s->def, 0, size);
@@ -120,14 +181,24 @@ static void known_prune(struct sampler *s, uint64_t round)
 	s->nknown = n;
 }
 
-static struct known_thread *known_find(struct sampler *s, uint64_t pthread_id, pid_t tid)
+/* The known thread (pthread_id, tid), made when new; NULL when the table
+ * is full, or (*phantom set) when tid is no thread of the process: a thread
+ * state freed (its memory reused) while it was read gives any number (1,
+ * 15, 32 under a thread-per-request server), never to be shown. */
+static struct known_thread *known_find(struct sampler *s, uint64_t pthread_id, pid_t tid, bool *phantom)
 {
 	uint64_t round = atomic_load_explicit(&s->rounds, memory_order_relaxed);
 	for (int i = 0; i < s->nknown; i++) {
 		if (s->known[i].pthread_id == pthread_id && s->known[i].tid == tid) {
 			s->known[i].seen = round;
+			s->known[i].missed_at = 0;
+			s->known[i].gone = 0;
 			return &s->known[i];
 		}
+	}
+	if (!tasks_exists(s->tasks, tid)) {
+		*phantom = true;
+		return NULL;
 	}
 	if (s->nknown == MAX_THREADS)
 		known_prune(s, round);
@@ -138,51 +209,164 @@ static struct known_thread *known_find(struct sampler *s, uint64_t pthread_id, p
 	k->pthread_id = pthread_id;
 	k->tid = tid;
 	k->seen = round;
-	s->new_thread = 1;
+	s->new_thread++;
 	return k;
 }
 
-/* Look the threads' names up (threading._active, else the kernel comm) and
- * send the ones that changed. */
-static void refresh_names(struct sampler *s, uint64_t now)
+/* Whether another known thread state on kernel thread tid has its
+ * threading name: names go by tid, and a state caught between its thread's
+ * start and its ids' update (a new thread's pthread id with its creator's
+ * tid) must not put the kernel's name over its creator's (MainThread shown
+ * as "python3.11" for a whole batch of a thread-per-request server). */
+static bool tid_named(const struct sampler *s, pid_t tid)
 {
-	int n = s->nknown;
-	for (int i = 0; i < n; i++) {
-		s->ids[i] = s->known[i].pthread_id;
-		s->names[i][0] = 0;
-	}
-	thread_python_names(s->t, s->ids, s->names, n);
-	for (int i = 0; i < n; i++) {
-		struct known_thread *k = &s->known[i];
-		if (!s->names[i][0] && k->tid > 0)
-			proc_task_comm(s->t->pid, k->tid, s->names[i], THREAD_NAME_MAX);
-		if (!s->names[i][0] || (k->sent && strcmp(k->name, s->names[i]) == 0))
-			continue;
-		memcpy(k->name, s->names[i], THREAD_NAME_MAX);
-		struct thread_rec r;
-		memset(&r, 0, sizeof r);
-		r.h.type = REC_THREAD;
-		r.h.size = sizeof r;
-		r.tid = (uint32_t)k->tid;
-		memcpy(r.name, k->name, sizeof r.name);
-		r.name[sizeof r.name - 1] = 0;
-		k->sent = ring_push(s->ring, &r.h);
-	}
-	s->names_at = now;
-	s->new_thread = 0;
+	for (int i = 0; i < s->nknown; i++)
+		if (s->known[i].tid == tid && s->known[i].named)
+			return true;
+	return false;
 }
 
-static enum thread_state classify(struct sampler *s, pid_t tid, int interp)
+static void send_name(struct sampler *s, struct known_thread *k, const char *name)
+{
+	if (k->sent && strcmp(k->name, name) == 0)
+		return;
+	memcpy(k->name, name, THREAD_NAME_MAX);
+	k->name[THREAD_NAME_MAX - 1] = 0;
+	struct thread_rec r;
+	memset(&r, 0, sizeof r);
+	r.h.type = REC_THREAD;
+	r.h.size = sizeof r;
+	r.tid = (uint32_t)k->tid;
+	memcpy(r.name, k->name, sizeof r.name);
+	r.name[sizeof r.name - 1] = 0;
+	k->sent = ring_push(s->ring, &r.h);
+}
+
+/* Look threads' names up in threading._active and send the ones that
+ * changed: every thread (all), or only the ones not named yet. A thread
+ * threading does not know for NAME_WAIT_NS gets the kernel's name, and is
+ * looked up again after NAME_RETRY_NS, then twice that, up to every
+ * NAMES_EVERY_NS. New
+ * threads are looked up after every round until found: a thread-per-request
+ * server's threads live a few ms, in threading._active for less. */
+static void refresh_names(struct sampler *s, uint64_t now, bool all)
+{
+	int n = 0, idx[MAX_THREADS];
+	uint64_t round = atomic_load_explicit(&s->rounds, memory_order_relaxed);
+	for (int i = 0; i < s->nknown; i++) {
+		/* A kernel-named thread is looked up again, backing off: one
+		 * lookup can miss it (a scan torn by threads coming and going). */
+		bool due = s->known[i].tries && !s->known[i].named && now >= s->known[i].retry_at;
+		if (!all && (s->known[i].named || (s->known[i].tries && !due)))
+			continue;
+		if (s->known[i].seen + 2 < round)
+			continue;         /* ended: its pthread id may be another thread's now */
+		idx[n] = i;
+		s->ids[n] = s->known[i].pthread_id;
+		s->tids[n] = s->known[i].tid;
+		s->names[n][0] = 0;
+		n++;
+	}
+	if (n)
+		thread_python_names_cached(s->t, &s->names_cache, s->ids, s->tids, s->names, n);
+	for (int j = 0; j < n; j++) {
+		struct known_thread *k = &s->known[idx[j]];
+		if (s->names[j][0]) {
+			k->named = 1;
+			send_name(s, k, s->names[j]);
+			continue;
+		}
+		if (k->named)
+			continue;
+		if (k->tries) {
+			k->retry_at = now + k->backoff_ns;
+			if (k->backoff_ns < NAMES_EVERY_NS)
+				k->backoff_ns *= 2;
+			continue;
+		}
+		if (!k->first_try)
+			k->first_try = now;
+		if (now - k->first_try < NAME_WAIT_NS)
+			continue;
+		k->tries = 1;
+		k->retry_at = now + NAME_RETRY_NS;
+		k->backoff_ns = 2 * NAME_RETRY_NS;
+		if (!k->sent && k->tid > 0 && !tid_named(s, k->tid) &&
+		    proc_task_comm(s->t->pid, k->tid, s->names[j], THREAD_NAME_MAX) == 0 && s->names[j][0])
+			send_name(s, k, s->names[j]);
+	}
+	s->new_thread = 0;
+	for (int i = 0; i < s->nknown; i++)
+		s->new_thread += !s->known[i].named && s->known[i].seen + 2 >= round;
+	s->names_at = now;
+	if (all)
+		s->all_names_at = now;
+}
+
+/* The CPU time a thread used since its previous reading. A thread read for
+ * the first time (fresh: at its first sample) that was born after attach:
+ * its whole runtime. Else a first reading after the first round (the thread
+ * was not readable before, or its reading was evicted): its runtime, at most
+ * the time since the previous round. */
+static void read_cpu(struct sampler *s, pid_t tid, struct thread_cpu *cpu, bool fresh)
+{
+	uint64_t total, delta;
+	int rc = tasks_cpu(s->tasks, tid, &total, &delta);
+	cpu->known = rc >= 0;
+	cpu->ns = 0;
+	if (rc == 1)
+		cpu->ns = delta;
+	else if (rc == 0 && fresh && !tasks_started_before(s->tasks, tid))
+		cpu->ns = total;   /* born after attach: all its CPU time is in the window */
+	else if (rc == 0 && s->round_gap)
+		cpu->ns = total < s->round_gap ? total : s->round_gap;
+}
+
+/* A thread's OS state, and its CPU time since its previous sample. The
+ * syscall file says "running" for a thread that is runnable but waiting for
+ * a core (or just woken from a blocking call): the CPU time tells them apart. */
+static enum thread_state classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh)
 {
 	struct task_activity a;
+	cpu->known = false;
+	cpu->ns = 0;
 	if (tid <= 0 || tasks_read(s->tasks, tid, &a) < 0)
 		return THREAD_UNKNOWN;
+	read_cpu(s, tid, cpu, fresh);
 	if (a.running)
 		return THREAD_RUNNING;
 	if (gil_is_wait(&s->t->L, s->gils[interp], a.syscall, a.arg0))
 		return THREAD_GIL_WAIT;
 	return THREAD_IDLE;
 }
+
+static bool prev_is(const struct sampler *s, int p, uint64_t tstate, pid_t tid, int interp)
+{
+	return p >= 0 && p < s->nprev && s->prev[p].tstate == tstate && s->prev[p].tid == tid &&
+	       s->prev[p].interp == interp;
+}
+
+/* This thread's entry in the last round, or -1: at the same place, after
+ * the previous match (new threads are inserted at the head of the list, so
+ * the others shift), else anywhere. */
+static int prev_find(struct sampler *s, int k, uint64_t tstate, pid_t tid, int interp)
+{
+	int p = -1;
+	if (prev_is(s, k, tstate, tid, interp))
+		p = k;
+	else if (prev_is(s, s->prev_hint, tstate, tid, interp))
+		p = s->prev_hint;
+	else
+		for (int i = 0; i < s->nprev && p < 0; i++)
+			if (prev_is(s, i, tstate, tid, interp))
+				p = i;
+	if (p >= 0)
+		s->prev_hint = p + 1;
+	return p;
+}
+
+static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
+			int depth, int flags, uint64_t round_ns, uint64_t stamp);
 
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
@@ -200,18 +384,80 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	}
 	if (ti.tid <= 0 && ti.pthread_id && s->t->pthread_tid_offset >= 0)
 		ti.tid = thread_tid_of(s->t, ti.pthread_id);
-	if (!known_find(s, ti.pthread_id, ti.tid))
+	/* A thread state pytop cannot tie to a kernel thread (not started yet,
+	 * or the tid match failed) is left out, not invented; so is a second
+	 * state on the same thread in one round (a state made for a thread not
+	 * started yet carries its creator's ids). */
+	if (ti.tid <= 0) {
+		s->unidentified++;
 		return ti.next;
+	}
+	bool phantom = false;
+	struct known_thread *kt = known_find(s, ti.pthread_id, ti.tid, &phantom);
+	uint64_t stamp = atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1;
+	if (!kt) {
+		if (phantom)
+			s->unidentified++;
+		else
+			s->limit_skipped++;   /* more live threads than MAX_THREADS */
+		return ti.next;
+	}
+	if (kt->sampled == stamp) {
+		s->unidentified++;
+		return ti.next;
+	}
+	/* A thread threading has not named yet: from its own Thread._bootstrap
+	 * frame when that is its outermost one (a thread-per-request server's
+	 * threads can start, run and end between two lookups of _active). */
+	if (!kt->named && ti.root && kt->root_tries < ROOT_TRIES) {
+		char name[THREAD_NAME_MAX];
+		kt->root_tries++;
+		if (thread_name_of_bootstrap(s->t, ti.root->name, ti.root->file, ti.root_arg0, ti.tid, name) == 0 &&
+		    name[0]) {
+			kt->named = 1;
+			send_name(s, kt, name);
+		}
+	}
+	/* An empty stack waits for the end of the round: a state made for a
+	 * thread not started yet (3.8-3.11: with its creator's ids, first in
+	 * the list) must not take the creator's sample. */
+	if (depth == 0 && s->ndeferred < DEFERRED_MAX) {
+		s->deferred[s->ndeferred++] = (struct deferred){ tstate, ti.pthread_id, ti.tid, k, interp, flags };
+		return ti.next;
+	}
+	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp);
+	return ti.next;
+}
+
+/* Send the sample of thread kt (tid) whose stack is in s->frames. */
+static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
+			int depth, int flags, uint64_t round_ns, uint64_t stamp)
+{
+	bool fresh = kt->sampled == 0;   /* its first sample: no CPU reading yet */
+	kt->sampled = stamp;
+	kt->last_ns = round_ns;
 	/* The OS state read at the round's start when this is the same thread
 	 * state at the same place in the list, else now. */
 	enum thread_state state;
-	if (k < s->nprev && s->prev[k].tstate == tstate && s->prev[k].tid == ti.tid && s->prev[k].interp == interp)
-		state = (enum thread_state)s->prev_state[k];
-	else
-		state = classify(s, ti.tid, interp);
+	struct thread_cpu cpu;
+	int p = prev_find(s, k, tstate, tid, interp);
+	if (p >= 0) {
+		state = (enum thread_state)s->prev_state[p];
+		cpu = s->prev_cpu[p];
+		s->prev_cpu[p] = (struct thread_cpu){ 0, false };   /* used */
+	} else {
+		state = classify(s, tid, interp, &cpu, fresh);
+	}
+	/* "running" in the syscall file with no CPU time since the previous
+	 * sample: runnable, waiting for a core (e.g. woken in a GIL wait or a
+	 * sleep, not yet scheduled). It is still doing what it did. */
+	if (state == THREAD_RUNNING && cpu.known && cpu.ns == 0 &&
+	    (kt->last_state == THREAD_IDLE || kt->last_state == THREAD_GIL_WAIT))
+		state = (enum thread_state)kt->last_state;
+	kt->last_state = (uint8_t)state;
 	if (k < MAX_THREADS) {
 		s->cur[k].tstate = tstate;
-		s->cur[k].tid = ti.tid;
+		s->cur[k].tid = tid;
 		s->cur[k].interp = interp;
 		s->ncur = k + 1;
 	}
@@ -221,7 +467,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	struct sample_rec *r = s->rec;
 	for (int i = 0; i < depth; i++) {
 		if (!s->frames[i].func->defined && !send_func(s, s->frames[i].func))
-			return ti.next;   /* ring full: the sample is dropped (counted) */
+			return;   /* ring full: the sample is dropped (counted) */
 		r->frames[i].func_id = s->frames[i].func->id;
 		r->frames[i].line = s->frames[i].line;
 	}
@@ -229,14 +475,17 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	r->h.size = (uint32_t)(sizeof *r + (size_t)depth * sizeof r->frames[0]);
 	r->h.size = (r->h.size + 7) & ~7u;
 	r->time_ns = round_ns;
-	r->tid = (uint32_t)ti.tid;
+	r->tid = (uint32_t)tid;
 	r->state = (uint8_t)state;
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
-			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0));
+			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0) |
+			     (cpu.known ? SAMPLE_F_CPU : 0));
+	r->cpu_ns = cpu.ns;
 	r->depth = (uint16_t)depth;
+	if (cpu.known)
+		s->attributed += cpu.ns;
 	ring_push(s->ring, &r->h);
 	atomic_fetch_add_explicit(&s->samples, 1, memory_order_relaxed);
-	return ti.next;
 }
 
 /* The GIL part of a round's tick. */
@@ -278,7 +527,108 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 	if (rg->count)
 		rg->flags |= TICK_GIL_KNOWN;
 	for (int k = 0; k < s->nprev; k++)
-		s->prev_state[k] = (uint8_t)classify(s, s->prev[k].tid, s->prev[k].interp);
+		s->prev_state[k] = (uint8_t)classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false);
+}
+
+/* The thread states from ts on, which this round has no room for: counted
+ * (one read each) at most every NAMES_EVERY_NS, else 1 (there are some).
+ * The count stops at BEYOND_MAX (a loop in the list, or a huge one). */
+static uint64_t count_beyond(struct sampler *s, uint64_t ts, uint64_t now)
+{
+	uint64_t n = 0;
+
+	if (now - s->limit_counted_at < NAMES_EVERY_NS && s->limit_counted_at)
+		return 1;
+	s->limit_counted_at = now;
+	while (ts && n < BEYOND_MAX &&
+	       mem_read_ptr(s->t->pid, ts + (uint64_t)s->t->L.tstate_next, &ts) == 0)
+		n++;
+	return n ? n : 1;
+}
+
+/* Send CPU time used by thread tid after its last sample, before it ended. */
+static void emit_ended(struct sampler *s, pid_t tid, uint64_t ns, uint64_t round_ns)
+{
+	struct sample_rec *r = s->rec;
+	memset(r, 0, sizeof *r);
+	r->h.type = REC_SAMPLE;
+	r->h.size = (uint32_t)((sizeof *r + 7) & ~(size_t)7);
+	r->time_ns = round_ns;
+	r->tid = (uint32_t)tid;
+	r->state = THREAD_UNKNOWN;
+	r->flags = SAMPLE_F_CPU | SAMPLE_F_ENDED;
+	r->cpu_ns = ns;
+	ring_push(s->ring, &r->h);
+}
+
+/* A CPU delta read at the round's start for a thread the round then did
+ * not sample (the walk of a list torn by threads coming and going stopped
+ * before it) was not sent: its thread's next reading covers it again. */
+static void prev_unread(struct sampler *s)
+{
+	for (int k = 0; k < s->nprev; k++)
+		if (s->prev_cpu[k].known && s->prev_cpu[k].ns)
+			tasks_cpu_unread(s->tasks, s->prev[k].tid, s->prev_cpu[k].ns);
+}
+
+/* After a round: a thread not in the list this round ended once its kernel
+ * thread is gone (looked for up to GONE_WAIT_NS: it leaves the list a moment
+ * before it exits). A thread still there was only missed: a walk torn by
+ * churn stops early, and the threads it did not reach (the oldest: new ones
+ * go first) are neither ended nor owed the CPU of the ones that are. The
+ * process's CPU time not covered by the CPU deltas sent (beyond two clock
+ * ticks of slack: /proc/PID/stat counts in ticks) is shared out among the
+ * threads that ended since the last share-out, each getting at most the
+ * time from its last sample to when it was found gone. The rest, and all
+ * of it with none ended, is left out (threads pytop does not sample). */
+static void note_ended(struct sampler *s, uint64_t round_ns)
+{
+	uint64_t round = atomic_load_explicit(&s->rounds, memory_order_relaxed);
+	for (int i = 0; i < s->nknown; i++) {
+		struct known_thread *k = &s->known[i];
+		if (round == 0 || k->seen == round || k->gone || k->tid <= 0)
+			continue;
+		if (!k->missed_at)
+			k->missed_at = round_ns;
+		else if (round_ns - k->missed_at > GONE_WAIT_NS)
+			continue;     /* out of the list, alive: not ours to guess */
+		if (tasks_alive(s->tasks, k->tid))
+			continue;
+		k->gone = 1;
+		if (s->nended == 0)
+			s->ended_at = round_ns;
+		if (s->nended < ENDED_MAX) {
+			s->ended[s->nended].tid = k->tid;
+			s->ended[s->nended++].most_ns = round_ns > k->last_ns ? round_ns - k->last_ns : 0;
+		}
+	}
+	if (!s->proc_read)
+		return;
+	if (!s->proc_known || s->proc_now < s->proc_base) {
+		s->proc_known = true;
+		s->proc_base = s->proc_now;
+		s->attributed = 0;
+		s->nended = 0;
+		return;
+	}
+	uint64_t used = s->proc_now - s->proc_base, slack = 2 * s->tick_ns;
+	if (used > s->attributed && used - s->attributed > slack) {
+		/* Each ended thread gets its share, at most what it can have used
+		 * (threads with no Python thread state, and those beyond the
+		 * limit, use CPU too: the rest is theirs, left out). */
+		uint64_t extra = used - s->attributed - slack;
+		for (int j = 0; j < s->nended; j++) {
+			uint64_t share = extra / (uint64_t)s->nended;
+			if (share > s->ended[j].most_ns)
+				share = s->ended[j].most_ns;
+			if (share)
+				emit_ended(s, s->ended[j].tid, share, round_ns);
+		}
+		s->attributed += extra;
+		s->nended = 0;
+	}
+	if (s->nended && round_ns - s->ended_at > ENDED_KEEP_NS)
+		s->nended = 0;
 }
 
 /* One round over every interpreter's thread states. Returns threads sampled,
@@ -286,22 +636,58 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struct round_gil *rg)
 {
 	const struct py_layout *L = &s->t->L;
+	uint64_t beyond = 0;
 	int n = 0;
 
+	/* The process's CPU time before any thread's: whatever the threads'
+	 * readings do not cover by the round's end was used by threads that
+	 * are no longer there. */
+	s->proc_read = tasks_process_cpu(s->tasks, &s->proc_now) == 0;
 	read_gil_and_states(s, rg);
 	/* --blocking: stop the threads only now, after their OS states were
 	 * read (a stopped thread would read as not running). */
 	if (s->pause)
 		pause_stop(s->pause);
 	s->ncur = 0;
+	s->prev_hint = 0;
+	s->unidentified = 0;
 	for (int i = 0; i < s->ninterps; i++) {
 		uint64_t ts;
+		struct rlist walk;
 		int rc = mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)L->interp_threads_head, &ts);
 		if (rc < 0)
 			return rc;
-		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++)
+		rlist_init(&walk);
+		bool looped = false;
+		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++) {
+			if (rlist_loops(&walk, ts)) {
+				(*errors)++;   /* the thread-state list loops: not sampled twice */
+				looped = true;
+				break;
+			}
 			ts = sample_thread(s, ts, n, i, round_ns, errors);
+		}
+		if (ts && !looped)
+			beyond += count_beyond(s, ts, round_ns);
 	}
+	/* The empty stacks of threads that have no other state this round. */
+	uint64_t stamp = atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1;
+	for (int j = 0; j < s->ndeferred; j++) {
+		const struct deferred *d = &s->deferred[j];
+		bool phantom = false;
+		struct known_thread *kt = known_find(s, d->pthread_id, d->tid, &phantom);
+		if (!kt || kt->sampled == stamp)
+			s->unidentified += kt != NULL || phantom;
+		else
+			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp);
+	}
+	s->ndeferred = 0;
+	prev_unread(s);
+	note_ended(s, round_ns);
+	beyond += (uint64_t)s->limit_skipped;
+	s->limit_skipped = 0;
+	if (beyond > atomic_load_explicit(&s->not_sampled, memory_order_relaxed))
+		atomic_store_explicit(&s->not_sampled, beyond, memory_order_relaxed);
 	/* This round's threads are the next round's early reads. */
 	struct round_thread *tmp = s->prev;
 	s->prev = s->cur;
@@ -325,9 +711,12 @@ static void send_tick(struct sampler *s, int type, uint64_t start, uint64_t dur,
 	r.gil_flags = rg->flags;
 	r.gil_count = rg->count;
 	r.gil_held = rg->held;
+	r.unidentified = s->unidentified;
 	r.exit_status = status;
 	ring_push(s->ring, &r.h);
 }
+
+static void prepare_tids(struct sampler *s);
 
 static void *sampler_main(void *arg)
 {
@@ -342,6 +731,8 @@ static void *sampler_main(void *arg)
 		struct round_gil rg;
 		int errors = 0, n;
 
+		s->round_gap = s->round_start ? start - s->round_start : 0;
+		s->round_start = start;
 		n = sample_round(s, start, &errors, &rg);
 		if (s->pause)
 			pause_resume(s->pause);
@@ -359,8 +750,21 @@ static void *sampler_main(void *arg)
 			break;
 		}
 		send_tick(s, REC_TICK, start, end - start, n, errors, &rg, 0);
-		if (s->new_thread ? end - s->names_at > NAMES_MIN_NS : end - s->names_at > NAMES_EVERY_NS)
-			refresh_names(s, end);
+		if (end - s->all_names_at > NAMES_EVERY_NS)
+			refresh_names(s, end, true);
+		else if (s->new_thread)
+			refresh_names(s, end, false);
+		/* 3.8-3.10: the pthread-to-tid match failed at attach (threads
+		 * came and went while it looked): try again. */
+		if (s->unidentified && s->t->L.tstate_native_thread_id < 0 && s->t->pthread_tid_offset < 0 &&
+		    end - s->calibrate_at > CALIBRATE_NS) {
+			s->calibrate_at = end;
+			prepare_tids(s);
+		}
+		if (end - s->swept_at > SWEEP_NS) {
+			tasks_sweep(s->tasks);    /* the files of threads that ended */
+			s->swept_at = end;
+		}
 
 		atomic_fetch_add_explicit(&s->rounds, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->errors, (uint64_t)errors, memory_order_relaxed);
@@ -397,9 +801,12 @@ static void prepare_tids(struct sampler *s)
 	struct thread_info ti;
 	for (int i = 0; i < s->ninterps; i++) {
 		uint64_t ts;
+		struct rlist walk;
 		if (mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)s->t->L.interp_threads_head, &ts) < 0)
 			return;
-		while (ts && n < MAX_THREADS && stack_walk(s->t, ts, &ti, s->frames, 1, &flags) >= 0) {
+		rlist_init(&walk);
+		while (ts && n < MAX_THREADS && !rlist_loops(&walk, ts) &&
+		       stack_walk(s->t, ts, &ti, s->frames, 1, &flags) >= 0) {
 			s->ids[n++] = ti.pthread_id;
 			ts = ti.next;
 		}
@@ -418,6 +825,7 @@ static void sampler_free(struct sampler *s)
 	free(s->prev);
 	free(s->cur);
 	free(s->prev_state);
+	free(s->prev_cpu);
 	free(s);
 }
 
@@ -430,7 +838,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->t = t;
 	s->ring = r;
 	atomic_store(&s->rate_hz, cfg->rate_hz > 0 ? cfg->rate_hz : 1000.0);
-	s->ninterps = pyrt_interpreters(t, s->interps, MAX_INTERPS);
+	s->ninterps = pyrt_interpreters(t, s->interps, MAX_INTERPS, &s->interps_beyond);
 	if (s->ninterps <= 0) {
 		snprintf(err, errcap, "process %d: cannot read its interpreters: %s", (int)t->pid,
 			 pytop_strerror(s->ninterps < 0 ? s->ninterps : PYTOP_ECORRUPT));
@@ -449,13 +857,16 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->prev = xcalloc(MAX_THREADS, sizeof *s->prev);
 	s->cur = xcalloc(MAX_THREADS, sizeof *s->cur);
 	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
+	s->prev_cpu = xcalloc(MAX_THREADS, sizeof *s->prev_cpu);
 	s->tasks = tasks_create(t->pid);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
 	s->def = xcalloc(1, sizeof *s->def + SAMPLE_NAME_MAX + SAMPLE_FILE_MAX + 16);
 	s->names = xcalloc(MAX_THREADS, sizeof *s->names);
+	long hz = sysconf(_SC_CLK_TCK);
+	s->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	if (cfg->blocking) {
-		s->pause = pause_create(t->pid, err, errcap);
+		s->pause = pause_create(t->pid, 0, err, errcap);
 		if (!s->pause)
 			goto fail;
 	}
@@ -495,6 +906,10 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->busy_ns = atomic_load(&s->busy_ns);
 	out->cpu_ns = atomic_load(&s->cpu_ns);
 	out->reads = atomic_load(&s->reads);
+	out->threads_not_sampled = atomic_load(&s->not_sampled);
+	out->thread_limit = MAX_THREADS;
+	out->interps_not_sampled = s->interps_beyond;
+	out->interp_limit = MAX_INTERPS;
 	out->rate_hz = atomic_load(&s->rate_hz);
 	out->target_gone = atomic_load(&s->gone);
 }

@@ -5,6 +5,7 @@ libpytop_a_SOURCES += \
 	src/sampling/ring.c src/sampling/ring.h \
 	src/sampling/aggregate.c src/sampling/aggregate.h \
 	src/output/snapshot.h \
+	src/output/escape.c src/output/escape.h \
 	src/output/jsonw.c src/output/jsonw.h \
 	src/output/text.c src/output/text.h \
 	src/output/json.c src/output/json.h \

@@ -7,17 +7,20 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "target/regfile.h"
 
 static int elf_open(const char *path, int *fd, Elf **e)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return PYTOP_EIO;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The path comes from the target's maps: a regular file only. */
+	*fd = regfile_open(path);
 	if (*fd < 0)
-		return PYTOP_EIO;
+		return errno == EINVAL ? PYTOP_ENOTPY : PYTOP_EIO;
 	*e = elf_begin(*fd, ELF_C_READ, NULL);
 	if (!*e || elf_kind(*e) != ELF_K_ELF) {
 		if (*e)

@@ -4,16 +4,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "errors.h"
 
-pid_t launch_start(char **argv, int out_fd, int err_fd, char *err, size_t errcap)
+pid_t launch_start(char **argv, int out_fd, int err_fd, int die_with_pytop, char *err, size_t errcap)
 {
 	int pipefd[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	/* A close-on-exec pipe tells the parent whether exec worked. */
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -28,6 +30,9 @@ pid_t launch_start(char **argv, int out_fd, int err_fd, char *err, size_t errcap
 		return PYTOP_EIO;
 	}
 	if (pid == 0) {
+		/* pytop may already be gone by now: then end at once. */
+		if (die_with_pytop && (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent))
+			_exit(127);
 		if (out_fd >= 0)
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)
@@ -54,8 +59,22 @@ pid_t launch_start(char **argv, int out_fd, int err_fd, char *err, size_t errcap
 
 int launch_poll(pid_t child, int *status)
 {
+	/* Its end only: with --blocking pytop also traces the program, and a
+	 * wait would take (and lose) its ptrace stops, reported to a tracer
+	 * whatever the flags; so the end is looked at first, not taken. */
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;   /* reaped elsewhere: it ended */
+	if (si.si_pid != child ||
+	    !(si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED))
+		return 0;
 	pid_t r = waitpid(child, status, WNOHANG);
-	return r == child ? 1 : 0;
+	if (r != child) {
+		/* (the status as the peek saw it) */
+		*status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+	}
+	return 1;
 }
 
 int launch_wait(pid_t child)

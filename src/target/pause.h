@@ -9,8 +9,9 @@
 
 struct pause;
 
-/* Prepare to pause pid; NULL with a reason in err when ptrace is refused. */
-struct pause *pause_create(pid_t pid, char *err, size_t errcap);
+/* Prepare to pause pid; NULL with a reason in err when ptrace is refused:
+ * what to do about it (--blocking), or, optional, the bare reason. */
+struct pause *pause_create(pid_t pid, int optional, char *err, size_t errcap);
 
 /* Stop every thread (seizing new ones); returns how many are stopped. */
 int pause_stop(struct pause *p);

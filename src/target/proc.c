@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpython/pystring.h"
 #include "errors.h"
 
 static int errno_to_err(int e)
@@ -59,7 +61,9 @@ int proc_check(pid_t pid)
 
 int proc_maps_read(pid_t pid, struct proc_map **out)
 {
-	char path[64], line[1024];
+	char path[64], *line = NULL;
+	size_t linecap = 0;
+	ssize_t got;
 	FILE *f;
 	struct proc_map *maps = NULL;
 	int n = 0, cap = 0;
@@ -68,7 +72,10 @@ int proc_maps_read(pid_t pid, struct proc_map **out)
 	f = fopen(path, "re");
 	if (!f)
 		return errno_to_err(errno);
-	while (fgets(line, sizeof line, f)) {
+	/* Whole lines, however long: the target chooses its files' paths (up
+	 * to PATH_MAX), and a line read in pieces would have its tail parsed as
+	 * a mapping of the target's making. */
+	while ((got = getline(&line, &linecap, f)) > 0) {
 		struct proc_map m;
 		int pos = 0;
 		unsigned long long s, e, off;
@@ -82,8 +89,10 @@ int proc_maps_read(pid_t pid, struct proc_map **out)
 		while (*p == ' ')
 			p++;
 		size_t len = strcspn(p, "\n");
+		/* A path too long to keep whole is kept as none: cut, it would
+		 * name another file. */
 		if (len >= sizeof m.path)
-			len = sizeof m.path - 1;
+			len = 0;
 		memcpy(m.path, p, len);
 		m.path[len] = 0;
 		if (n == cap) {
@@ -93,6 +102,7 @@ int proc_maps_read(pid_t pid, struct proc_map **out)
 		maps[n++] = m;
 	}
 	int err = ferror(f) ? errno_to_err(errno) : 0;
+	free(line);
 	fclose(f);
 	if (err || n == 0) {
 		free(maps);
@@ -163,6 +173,7 @@ int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap)
 	if (n < 0)
 		return n;
 	buf[strcspn(buf, "\n")] = 0;
+	utf8_clean(buf);   /* the kernel cuts comm at 15 bytes, maybe inside a character */
 	return 0;
 }
 
@@ -182,8 +193,50 @@ int proc_cmdline(pid_t pid, char *buf, size_t cap)
 	return n;
 }
 
+/* A mapped file deleted since it was mapped ("PATH (deleted)" in maps):
+ * the target's executable through /proc/PID/exe, another file through
+ * /proc/PID/map_files/START-END of its first mapping (that one needs
+ * CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE). Returns 0 when found. */
+static int deleted_path(pid_t pid, const char *path, char *out, size_t cap)
+{
+	char exe[600];
+	struct proc_map *maps;
+	int n, found = -1;
+
+	if (proc_exe(pid, exe, sizeof exe) > 0 && strcmp(exe, path) == 0) {
+		snprintf(out, cap, "/proc/%d/exe", (int)pid);
+		return 0;
+	}
+	if ((n = proc_maps_read(pid, &maps)) < 0)
+		return n;
+	for (int i = 0; i < n && found < 0; i++) {
+		if (strcmp(maps[i].path, path) == 0 && maps[i].offset == 0) {
+			snprintf(out, cap, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, maps[i].start,
+				 maps[i].end);
+			found = 0;
+		}
+	}
+	free(maps);
+	return found;
+}
+
 void proc_root_path(pid_t pid, const char *path, char *out, size_t cap)
 {
+	static const char deleted[] = " (deleted)";
+	size_t n = strlen(path), d = sizeof deleted - 1;
+
+	if (n > d && strcmp(path + n - d, deleted) == 0 && deleted_path(pid, path, out, cap) == 0)
+		return;
+	/* A chrooted target: the kernel shows its mapped files' paths as seen
+	 * from pytop's root (/srv/root/usr/bin/python3), which already reach
+	 * the file; /proc/PID/root would add the chroot's prefix twice. */
+	char link[64], root[600];
+	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
+	ssize_t r = readlink(link, root, sizeof root - 1);
+	if (r > 1 && (size_t)r < n && strncmp(path, root, (size_t)r) == 0 && path[r] == '/') {
+		snprintf(out, cap, "%s", path);
+		return;
+	}
 	snprintf(out, cap, "/proc/%d/root%s", (int)pid, path);
 }
 
@@ -197,3 +250,44 @@ int proc_exe(pid_t pid, char *buf, size_t cap)
 	buf[n] = 0;
 	return (int)n;
 }
+
+int proc_status_long(pid_t pid, const char *key, long *val)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+	int rc = PYTOP_EINVAL;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return errno_to_err(errno);
+	while (fgets(line, sizeof line, f)) {
+		char *end;
+
+		if (strncmp(line, key, klen) != 0 || line[klen] != ':')
+			continue;
+		errno = 0;
+		*val = strtol(line + klen + 1, &end, 10);
+		rc = errno || end == line + klen + 1 ? PYTOP_EINVAL : 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+int proc_dumpable(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	long uid;
+	int rc;
+
+	/* The files (not the directory) get root as owner when not dumpable. */
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (stat(path, &st) < 0)
+		return errno_to_err(errno);
+	if ((rc = proc_status_long(pid, "Uid", &uid)) < 0)
+		return rc;
+	return !(st.st_uid == 0 && uid != 0);
+}
+

@@ -32,8 +32,21 @@ int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
 /* The command line, arguments joined by spaces; returns length or error. */
 int proc_cmdline(pid_t pid, char *buf, size_t cap);
 
-/* "/proc/PID/root" + path: the target's view of a file (containers). */
+/* "/proc/PID/root" + path: the target's view of a file (containers); for a
+ * file deleted after it was mapped ("PATH (deleted)"), /proc/PID/exe or
+ * /proc/PID/map_files/START-END, which still reach it. For a chrooted target
+ * a path already under its root as pytop sees it (as /proc/PID/maps shows
+ * its files: "/srv/root/usr/bin/python3") is used as it is. */
 void proc_root_path(pid_t pid, const char *path, char *out, size_t cap);
+
+/* A numeric field of /proc/PID/status ("Tgid", "TracerPid", "Uid" (its
+ * first, real, value) ...) into *val; returns 0 or a negative error. */
+int proc_status_long(pid_t pid, const char *key, long *val);
+
+/* 0 when the process is not dumpable (prctl(PR_SET_DUMPABLE, 0), or it
+ * changed credentials: its /proc files then belong to root although it
+ * does not run as root), 1 when it is, or a negative error. */
+int proc_dumpable(pid_t pid);
 
 /* The path of the target's executable (readlink of /proc/PID/exe). */
 int proc_exe(pid_t pid, char *buf, size_t cap);

@@ -1,4 +1,5 @@
-/* tasks: a small open-addressing table of open syscall files by tid. */
+/* tasks: a small open-addressing table (linear probing, least recently
+ * used evicted) of open syscall and schedstat files by tid. */
 #include "target/tasks.h"
 
 #include <errno.h>
@@ -9,16 +10,28 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "target/proc.h"
 
-#define SLOTS 1024   /* power of two; more threads than this share by eviction */
+#define SLOTS 2048   /* power of two */
+#define PROBE 16     /* slots looked at for a tid; more threads share by eviction */
+#define START_MAX 4096  /* threads remembered as alive at tasks_create */
 
 struct slot {
 	pid_t tid;
-	int fd;
+	int fd;                   /* syscall file, -1 when not open */
+	int cfd;                  /* schedstat file, -1 when not open */
+	int have_cpu;             /* runtime holds a previous reading */
+	uint64_t runtime;         /* the previous tasks_cpu() reading */
+	uint64_t used;            /* the last access (ts->clock) */
 };
 
 struct tasks {
 	pid_t pid;
+	pid_t *start_tids;        /* sorted: the threads alive at tasks_create */
+	int nstart;               /* -1: unknown (every thread counts as old) */
+	int statfd;               /* /proc/PID/stat, -1 when not open */
+	uint64_t clock;
+	uint64_t swept;           /* the clock at the last tasks_sweep */
 	struct slot slots[SLOTS];
 };
 
@@ -26,9 +39,26 @@ struct tasks *tasks_create(pid_t pid)
 {
 	struct tasks *ts = xcalloc(1, sizeof *ts);
 	ts->pid = pid;
+	ts->statfd = -1;
+	ts->start_tids = xcalloc(START_MAX, sizeof *ts->start_tids);
+	ts->nstart = proc_tasks(pid, ts->start_tids, START_MAX);
+	if (ts->nstart >= START_MAX)
+		ts->nstart = -1;   /* too many to tell the new ones apart */
 	for (int i = 0; i < SLOTS; i++)
-		ts->slots[i].fd = -1;
+		ts->slots[i].fd = ts->slots[i].cfd = -1;
 	return ts;
+}
+
+static void slot_clear(struct slot *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->cfd >= 0)
+		close(s->cfd);
+	s->fd = s->cfd = -1;
+	s->tid = 0;
+	s->have_cpu = 0;
+	s->used = 0;
 }
 
 void tasks_destroy(struct tasks *ts)
@@ -36,8 +66,10 @@ void tasks_destroy(struct tasks *ts)
 	if (!ts)
 		return;
 	for (int i = 0; i < SLOTS; i++)
-		if (ts->slots[i].fd >= 0)
-			close(ts->slots[i].fd);
+		slot_clear(&ts->slots[i]);
+	if (ts->statfd >= 0)
+		close(ts->statfd);
+	free(ts->start_tids);
 	free(ts);
 }
 
@@ -60,41 +92,234 @@ int tasks_parse(const char *text, struct task_activity *out)
 	return 0;
 }
 
+int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns)
+{
+	char *end;
+	if (*text < '0' || *text > '9')
+		return PYTOP_EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != 0))
+		return PYTOP_EINVAL;
+	*runtime_ns = v;
+	return 0;
+}
+
+/* The slot of tid: found, else a free one, else the least recently used of
+ * the probe window (its files closed). */
 static struct slot *slot_for(struct tasks *ts, pid_t tid)
 {
-	struct slot *s = &ts->slots[((uint32_t)tid * 2654435761u) & (SLOTS - 1)];
-	if (s->tid != tid) {
-		char path[96];
-		if (s->fd >= 0)
-			close(s->fd);
-		s->tid = tid;
-		snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)ts->pid, (int)tid);
-		s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint32_t h = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
+	struct slot *victim = NULL;
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+		if (s->tid == tid) {
+			s->used = ++ts->clock;
+			return s;
+		}
+		if (!victim || (victim->tid && (!s->tid || s->used < victim->used)))
+			victim = s;
 	}
-	return s;
+	slot_clear(victim);
+	victim->tid = tid;
+	victim->used = ++ts->clock;
+	return victim;
+}
+
+static int open_file(struct tasks *ts, pid_t tid, const char *name)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)ts->pid, (int)tid, name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Read a slot's file into buf; on failure the slot is forgotten (the thread
+ * is gone or its tid was reused). */
+static int read_file(struct slot *s, int *fd, char *buf, size_t cap, int open_errno)
+{
+	if (*fd < 0) {
+		int perm = open_errno == EACCES || open_errno == EPERM;
+		slot_clear(s);
+		return perm ? PYTOP_EPERM : PYTOP_EGONE;
+	}
+	ssize_t n = pread(*fd, buf, cap - 1, 0);
+	if (n <= 0) {
+		slot_clear(s);
+		return PYTOP_EGONE;
+	}
+	buf[n] = 0;
+	return 0;
 }
 
 int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
 {
 	char buf[256];
-	struct slot *s;
-	ssize_t n;
+	int rc;
 
 	if (tid <= 0)
 		return PYTOP_EINVAL;
-	s = slot_for(ts, tid);
-	if (s->fd < 0) {
-		s->tid = 0;
-		return errno == EACCES || errno == EPERM ? PYTOP_EPERM : PYTOP_EGONE;
+	struct slot *s = slot_for(ts, tid);
+	if (s->fd < 0)
+		s->fd = open_file(ts, tid, "syscall");
+	if ((rc = read_file(s, &s->fd, buf, sizeof buf, errno)) < 0)
+		return rc;
+	return tasks_parse(buf, out);
+}
+
+int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta_ns)
+{
+	char buf[128];
+	uint64_t v;
+	int rc;
+
+	*delta_ns = 0;
+	if (tid <= 0)
+		return PYTOP_EINVAL;
+	struct slot *s = slot_for(ts, tid);
+	if (s->cfd < 0)
+		s->cfd = open_file(ts, tid, "schedstat");
+	if ((rc = read_file(s, &s->cfd, buf, sizeof buf, errno)) < 0)
+		return rc;
+	if ((rc = tasks_parse_schedstat(buf, &v)) < 0)
+		return rc;
+	*runtime_ns = v;
+	if (!s->have_cpu || v < s->runtime) {
+		s->have_cpu = 1;
+		s->runtime = v;
+		return 0;
 	}
-	n = pread(s->fd, buf, sizeof buf - 1, 0);
+	*delta_ns = v - s->runtime;
+	s->runtime = v;
+	return 1;
+}
+
+bool tasks_exists(const struct tasks *ts, pid_t tid)
+{
+	char path[64];
+
+	if (tid <= 0)
+		return false;
+	snprintf(path, sizeof path, "/proc/%d/task/%d", (int)ts->pid, (int)tid);
+	return access(path, F_OK) == 0;
+}
+
+bool tasks_alive(struct tasks *ts, pid_t tid)
+{
+	char buf[128];
+
+	if (tid <= 0)
+		return false;
+	struct slot *s = slot_for(ts, tid);
+	if (s->cfd < 0)
+		s->cfd = open_file(ts, tid, "schedstat");
+	return read_file(s, &s->cfd, buf, sizeof buf, errno) == 0;
+}
+
+void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns)
+{
+	uint32_t h = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
+
+	if (tid <= 0)
+		return;
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+		if (s->tid == tid) {
+			if (s->have_cpu)
+				s->runtime = s->runtime > delta_ns ? s->runtime - delta_ns : 0;
+			return;
+		}
+	}
+}
+
+void tasks_sweep(struct tasks *ts)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &ts->slots[i];
+
+		/* The files are closed; the last CPU reading stays, so that a
+		 * thread read again later is not taken for a new one. */
+		if (s->tid && s->used <= ts->swept) {
+			if (s->fd >= 0)
+				close(s->fd);
+			if (s->cfd >= 0)
+				close(s->cfd);
+			s->fd = s->cfd = -1;
+		}
+	}
+	ts->swept = ts->clock;
+}
+
+int tasks_open_count(const struct tasks *ts)
+{
+	int n = 0;
+
+	for (int i = 0; i < SLOTS; i++)
+		n += ts->slots[i].fd >= 0 || ts->slots[i].cfd >= 0;
+	return n;
+}
+
+bool tasks_started_before(const struct tasks *ts, pid_t tid)
+{
+	int lo = 0, hi = ts->nstart;
+	if (ts->nstart < 0)
+		return true;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (ts->start_tids[mid] == tid)
+			return true;
+		if (ts->start_tids[mid] < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int tasks_parse_stat_cpu(const char *text, long hz, uint64_t *cpu_ns)
+{
+	/* "pid (comm) state ppid ...": comm may hold anything, ')' too. */
+	const char *p = strrchr(text, ')');
+	unsigned long long ut = 0, st = 0;
+	if (!p || hz <= 0)
+		return PYTOP_EINVAL;
+	p++;
+	for (int field = 3; field <= 15; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return PYTOP_EINVAL;
+		if (field >= 14) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(p, &end, 10);
+			if (errno || end == p)
+				return PYTOP_EINVAL;
+			*(field == 14 ? &ut : &st) = v;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (ut > UINT64_MAX / 2 || st > UINT64_MAX / 2 - ut ||
+	    ut + st > UINT64_MAX / (1000000000ull / (unsigned long long)hz + 1))
+		return PYTOP_EINVAL;
+	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)hz);
+	return 0;
+}
+
+int tasks_process_cpu(struct tasks *ts, uint64_t *cpu_ns)
+{
+	char buf[1024], path[64];
+	if (ts->statfd < 0) {
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)ts->pid);
+		if ((ts->statfd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return PYTOP_EGONE;
+	}
+	ssize_t n = pread(ts->statfd, buf, sizeof buf - 1, 0);
 	if (n <= 0) {
-		/* The thread is gone (or its tid was reused): reopen next time. */
-		close(s->fd);
-		s->fd = -1;
-		s->tid = 0;
+		close(ts->statfd);
+		ts->statfd = -1;
 		return PYTOP_EGONE;
 	}
 	buf[n] = 0;
-	return tasks_parse(buf, out);
+	return tasks_parse_stat_cpu(buf, sysconf(_SC_CLK_TCK), cpu_ns);
 }

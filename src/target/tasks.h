@@ -1,8 +1,10 @@
 /* tasks: what each thread of a target is doing, from its
- * /proc/PID/task/TID/syscall file, kept open and re-read (one pread). */
+ * /proc/PID/task/TID/syscall file, and how much CPU it used, from its
+ * schedstat file; both kept open and re-read (one pread each). */
 #ifndef PYTOP_TARGET_TASKS_H
 #define PYTOP_TARGET_TASKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +23,50 @@ void tasks_destroy(struct tasks *ts);
 
 /* Read a thread's activity; 0, or a negative error when it is gone. */
 int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out);
+
+/* Close the files of the threads not read since the previous sweep (they
+ * ended, or are no longer looked at), so that a target that keeps starting
+ * threads does not pile up descriptors. A thread read again later is simply
+ * reopened (its last CPU reading is kept). Call it now and then (about once a second), not every round. */
+void tasks_sweep(struct tasks *ts);
+
+/* How many threads have a file (syscall or schedstat) open. */
+int tasks_open_count(const struct tasks *ts);
+
+/* Read a thread's CPU time (ns on CPU, the schedstat file's first field)
+ * and the delta since the previous tasks_cpu() of the same thread: returns
+ * 1 with *delta_ns set, 0 for the first reading of the thread (*runtime_ns
+ * is the total since it started), or a negative error. A thread that is
+ * runnable but waiting for a core does not advance. */
+int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta_ns);
+
+/* Give back a delta tasks_cpu() returned that was not used: the thread's
+ * next reading includes it again (nothing when its reading is forgotten). */
+void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
+
+/* Whether tid is a thread of the process now (/proc/PID/task/TID exists;
+ * no slot is taken): a tid read from a thread state just freed can be any
+ * number. */
+bool tasks_exists(const struct tasks *ts, pid_t tid);
+
+/* Whether thread tid is still there (its schedstat file reads; its CPU
+ * reading is left as it is). A thread gone has its files closed. */
+bool tasks_alive(struct tasks *ts, pid_t tid);
+
+/* Whether tid was alive when ts was created (true when that is unknown):
+ * a thread born later used all its CPU time inside the sampling window. */
+bool tasks_started_before(const struct tasks *ts, pid_t tid);
+
+/* The whole process's CPU time (ns, /proc/PID/stat utime+stime, in clock
+ * ticks: threads that ended included), or a negative error. */
+int tasks_process_cpu(struct tasks *ts, uint64_t *cpu_ns);
+
+/* Parse utime+stime out of a /proc/PID/stat text, in ns (hz: clock ticks
+ * a second); 0 or PYTOP_EINVAL. */
+int tasks_parse_stat_cpu(const char *text, long hz, uint64_t *cpu_ns);
+
+/* Parse the first field of a schedstat file; 0 or PYTOP_EINVAL. */
+int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns);
 
 /* Parse the text of a syscall file ("running", or "NR arg0 ... sp pc"). */
 int tasks_parse(const char *text, struct task_activity *out);

@@ -11,16 +11,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "target/proc.h"
 
 #define PMU_DIR "/sys/bus/event_source/devices/uprobe"
 #define RING_PAGES 64                  /* data pages per CPU (power of two) */
 #define MAX_PROBES 16
 #define MAX_CPUS 1024
+#define MAX_TIDS 4096                  /* threads of the target given events */
+#define FOLLOW_NS 10000000ull          /* uprobe_follow reads the thread list at most every 10 ms */
 #define SAMPLE_TYPE (PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME)
 
 /* PERF_RECORD_SAMPLE with SAMPLE_TYPE. */
@@ -39,16 +43,34 @@ struct cpu_ring {
 	bool have;                         /* next is valid */
 	struct sample_body next;           /* the next sample of this CPU */
 	uint64_t next_end;                 /* tail after it */
+	bool offline;                      /* refused the first event: not used */
+};
+
+/* One perf event: a probe on one CPU for one thread of the target. */
+struct event {
+	uint64_t id;                       /* the kernel's event id (increasing with each open) */
+	uint64_t closed_ns;                /* fd closed at (its thread ended); 0 while open */
+	int fd;                            /* -1 once closed */
+	int tag;
+	pid_t tid;
+	bool leader;                       /* owns its CPU's ring: kept open to the end */
 };
 
 struct uprobe_set {
 	pid_t pid;
-	int nfds;
-	int *fds;
+	char *path;                        /* the file probed (config1 of every open) */
+	struct uprobe_spec specs[MAX_PROBES];
+	int nspecs;
+	uint32_t type;
+	int retbit;
 	int ncpus;
 	struct cpu_ring *rings;
-	uint64_t *id_of;                   /* event id per fd */
-	int *tag_of;                       /* tag per fd */
+	struct event *ev;                  /* in id order: opened in order, removed in place */
+	int nev, evcap;
+	pid_t *tids, *scratch;             /* threads with events (sorted), and a scratch list */
+	int ntids;
+	uint64_t drained_before;           /* every sample before this was handed over */
+	uint64_t followed_ns;              /* the thread list was last read then */
 	size_t page;
 };
 
@@ -97,12 +119,12 @@ static void explain_open_error(int e, char *why, size_t whycap)
 	paranoid[strcspn(paranoid, "\n")] = 0;
 	if (e == EACCES || e == EPERM)
 		snprintf(why, whycap,
-			 "perf_event_open: %s (system-wide uprobes need root or CAP_PERFMON; "
+			 "perf_event_open: %s (uprobes need root or CAP_PERFMON; "
 			 "kernel.perf_event_paranoid=%s)", strerror(e), paranoid);
 	else if (e == ENOENT || e == EOPNOTSUPP || e == ENODEV)
 		snprintf(why, whycap, "perf_event_open: %s (the kernel refused the uprobe PMU event)", strerror(e));
 	else if (e == EMFILE || e == ENFILE)
-		snprintf(why, whycap, "perf_event_open: %s (one event per probe and CPU)", strerror(e));
+		snprintf(why, whycap, "perf_event_open: %s (one event per probe, CPU and thread of the target)", strerror(e));
 	else
 		snprintf(why, whycap, "perf_event_open: %s", strerror(e));
 }
@@ -113,11 +135,134 @@ static int cpus_possible(void)
 	return n < 1 ? 1 : n > MAX_CPUS ? MAX_CPUS : (int)n;
 }
 
+/* Room for more descriptors: the soft RLIMIT_NOFILE raised towards the
+ * hard one when the events would not fit. */
+static void fd_room(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)want + 256) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want + 256 ?
+			(rlim_t)want + 256 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool has_tid(const pid_t *v, int n, pid_t tid)
+{
+	return n > 0 && bsearch(&tid, v, (size_t)n, sizeof *v, cmp_tid) != NULL;
+}
+
+/* Open every probe on every CPU for thread tid. A CPU that refuses the
+ * first thread's first event is offline (skipped from then on). Returns 0,
+ * PYTOP_EGONE when the thread ended meanwhile, or another error with why. */
+static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char *why, size_t whycap);
+
+/* open_thread_events, and on failure the events it opened closed again
+ * (a ring's leader stays: the ring is mapped from it). */
+static int open_thread(struct uprobe_set *u, pid_t tid, bool first, char *why, size_t whycap)
+{
+	int before = u->nev, rc = open_thread_events(u, tid, first, why, whycap), kept = before;
+
+	if (rc == 0)
+		return 0;
+	for (int i = before; i < u->nev; i++) {
+		if (u->ev[i].leader)
+			u->ev[kept++] = u->ev[i];
+		else
+			close(u->ev[i].fd);
+	}
+	u->nev = kept;
+	return rc;
+}
+
+static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char *why, size_t whycap)
+{
+	int online = 0;
+
+	if (u->nev + u->ncpus * u->nspecs > u->evcap) {
+		u->evcap = (u->nev + u->ncpus * u->nspecs) * 2;
+		u->ev = xrealloc(u->ev, (size_t)u->evcap * sizeof *u->ev);
+		fd_room(u->evcap);
+	}
+	for (int c = 0; c < u->ncpus; c++) {
+		struct cpu_ring *r = &u->rings[c];
+
+		if (r->offline)
+			continue;
+		for (int p = 0; p < u->nspecs; p++) {
+			struct perf_event_attr a;
+			memset(&a, 0, sizeof a);
+			a.size = sizeof a;
+			a.type = u->type;
+			a.config = u->specs[p].retprobe ? 1ull << u->retbit : 0;
+			a.config1 = (uint64_t)(uintptr_t)u->path;  /* uprobe_path */
+			a.config2 = u->specs[p].offset;            /* probe_offset */
+			a.sample_period = 1;
+			a.sample_type = SAMPLE_TYPE;
+			a.use_clockid = 1;
+			a.clockid = CLOCK_MONOTONIC;
+			a.disabled = 1;
+			/* Bound to the thread: the kernel plants the breakpoint in the
+			 * target's address space only. (No inherit: an inherited
+			 * uprobe PMU event re-reads config1 in the forking process.) */
+			int fd = (int)syscall(SYS_perf_event_open, &a, tid, c, -1, PERF_FLAG_FD_CLOEXEC);
+			if (fd < 0) {
+				int e = errno;
+				if (e == ESRCH)
+					return PYTOP_EGONE;
+				if (first && p == 0 && (e == ENODEV || e == EINVAL) && online > 0) {
+					r->offline = true;
+					break;
+				}
+				explain_open_error(e, why, whycap);
+				return e == EACCES || e == EPERM ? PYTOP_EPERM : PYTOP_EINVAL;
+			}
+			struct event *ev = &u->ev[u->nev++];
+			memset(ev, 0, sizeof *ev);
+			ev->fd = fd;
+			ev->tag = u->specs[p].tag;
+			ev->tid = tid;
+			ioctl(fd, PERF_EVENT_IOC_ID, &ev->id);
+			if (!r->meta) {
+				size_t len = (1 + RING_PAGES) * u->page;
+				void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+				if (m == MAP_FAILED) {
+					snprintf(why, whycap, "mmap of the perf ring: %s", strerror(errno));
+					return PYTOP_EINVAL;
+				}
+				ev->leader = true;
+				r->leader = fd;
+				r->meta = m;
+				r->data = (unsigned char *)m + u->page;
+				r->size = RING_PAGES * u->page;
+				r->tail = r->meta->data_tail;
+			} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->leader) < 0) {
+				snprintf(why, whycap, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
+				return PYTOP_EINVAL;
+			}
+			if (!first)
+				ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+			if (p == 0)
+				online++;
+		}
+	}
+	return 0;
+}
+
 int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t pid,
 		struct uprobe_set **out, char *why, size_t whycap)
 {
 	uint32_t type;
-	int retbit, rc;
+	int retbit, rc, ntids, opened = 0;
 
 	*out = NULL;
 	if (n <= 0 || n > MAX_PROBES) {
@@ -129,69 +274,88 @@ int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t 
 
 	struct uprobe_set *u = xcalloc(1, sizeof *u);
 	u->pid = pid;
+	u->path = xstrdup(path);
+	memcpy(u->specs, specs, (size_t)n * sizeof *specs);
+	u->nspecs = n;
+	u->type = type;
+	u->retbit = retbit;
 	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	u->ncpus = cpus_possible();
 	u->rings = xcalloc((size_t)u->ncpus, sizeof *u->rings);
-	u->fds = xcalloc((size_t)u->ncpus * (size_t)n, sizeof *u->fds);
-	u->id_of = xcalloc((size_t)u->ncpus * (size_t)n, sizeof *u->id_of);
-	u->tag_of = xcalloc((size_t)u->ncpus * (size_t)n, sizeof *u->tag_of);
+	u->tids = xcalloc(MAX_TIDS, sizeof *u->tids);
+	u->scratch = xcalloc(MAX_TIDS, sizeof *u->scratch);
 	for (int c = 0; c < u->ncpus; c++)
 		u->rings[c].leader = -1;
 
-	int online = 0;
-	for (int c = 0; c < u->ncpus; c++) {
-		for (int p = 0; p < n; p++) {
-			struct perf_event_attr a;
-			memset(&a, 0, sizeof a);
-			a.size = sizeof a;
-			a.type = type;
-			a.config = specs[p].retprobe ? 1ull << retbit : 0;
-			a.config1 = (uint64_t)(uintptr_t)path;   /* uprobe_path */
-			a.config2 = specs[p].offset;             /* probe_offset */
-			a.sample_period = 1;
-			a.sample_type = SAMPLE_TYPE;
-			a.use_clockid = 1;
-			a.clockid = CLOCK_MONOTONIC;
-			a.disabled = 1;
-			int fd = (int)syscall(SYS_perf_event_open, &a, -1, c, -1, PERF_FLAG_FD_CLOEXEC);
-			if (fd < 0) {
-				int e = errno;
-				if (p == 0 && (e == ENODEV || e == EINVAL) && online > 0)
-					break;   /* an offline CPU */
-				explain_open_error(e, why, whycap);
-				uprobe_close(u);
-				return e == EACCES || e == EPERM ? PYTOP_EPERM : PYTOP_EINVAL;
-			}
-			struct cpu_ring *r = &u->rings[c];
-			u->fds[u->nfds] = fd;
-			u->tag_of[u->nfds] = specs[p].tag;
-			ioctl(fd, PERF_EVENT_IOC_ID, &u->id_of[u->nfds]);
-			u->nfds++;
-			if (r->leader < 0) {
-				size_t len = (1 + RING_PAGES) * u->page;
-				void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-				if (m == MAP_FAILED) {
-					snprintf(why, whycap, "mmap of the perf ring: %s", strerror(errno));
-					uprobe_close(u);
-					return PYTOP_EINVAL;
-				}
-				r->leader = fd;
-				r->meta = m;
-				r->data = (unsigned char *)m + u->page;
-				r->size = RING_PAGES * u->page;
-				r->tail = r->meta->data_tail;
-			} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->leader) < 0) {
-				snprintf(why, whycap, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
-				uprobe_close(u);
-				return PYTOP_EINVAL;
-			}
-			if (p == 0)
-				online++;
+	/* One set of events per thread the target has now; uprobe_follow adds
+	 * the threads it starts later and closes those that end. */
+	ntids = proc_tasks(pid, u->scratch, MAX_TIDS);
+	if (ntids <= 0) {
+		snprintf(why, whycap, "cannot list the threads of process %d", (int)pid);
+		uprobe_close(u);
+		return ntids < 0 ? ntids : PYTOP_EGONE;
+	}
+	qsort(u->scratch, (size_t)ntids, sizeof *u->scratch, cmp_tid);
+	for (int k = 0; k < ntids; k++) {
+		rc = open_thread(u, u->scratch[k], opened == 0, why, whycap);
+		if (rc == PYTOP_EGONE)
+			continue;
+		if (rc < 0) {
+			uprobe_close(u);
+			return rc;
+		}
+		u->tids[u->ntids++] = u->scratch[k];
+		opened++;
+	}
+	if (opened == 0) {
+		snprintf(why, whycap, "process %d exited", (int)pid);
+		uprobe_close(u);
+		return PYTOP_EGONE;
+	}
+	for (int i = 0; i < u->nev; i++)
+		ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
+	*out = u;
+	return 0;
+}
+
+int uprobe_follow(struct uprobe_set *u, uint64_t now_ns)
+{
+	char why[200];
+	int n, k, kept;
+
+	if (now_ns - u->followed_ns < FOLLOW_NS && u->followed_ns)
+		return 0;
+	u->followed_ns = now_ns;
+	n = proc_tasks(u->pid, u->scratch, MAX_TIDS);
+	if (n < 0)
+		return n;
+	qsort(u->scratch, (size_t)n, sizeof *u->scratch, cmp_tid);
+	/* Threads that ended: their events are closed (a ring's leader stays). */
+	for (int i = 0; i < u->nev; i++) {
+		struct event *ev = &u->ev[i];
+		if (ev->fd >= 0 && !ev->leader && !has_tid(u->scratch, n, ev->tid)) {
+			close(ev->fd);
+			ev->fd = -1;
+			ev->closed_ns = now_ns;
 		}
 	}
-	for (int i = 0; i < u->nfds; i++)
-		ioctl(u->fds[i], PERF_EVENT_IOC_ENABLE, 0);
-	*out = u;
+	/* Their ids are forgotten once every sample they wrote was drained. */
+	for (k = 0, kept = 0; k < u->nev; k++) {
+		struct event *ev = &u->ev[k];
+		if (ev->fd < 0 && !ev->leader && ev->closed_ns < u->drained_before)
+			continue;
+		u->ev[kept++] = *ev;
+	}
+	u->nev = kept;
+	/* Threads that started: events of their own. */
+	for (k = 0, kept = 0; k < n; k++) {
+		pid_t tid = u->scratch[k];
+		if (!has_tid(u->tids, u->ntids, tid) && open_thread(u, tid, false, why, sizeof why) < 0)
+			continue;
+		u->scratch[kept++] = tid;
+	}
+	memcpy(u->tids, u->scratch, (size_t)kept * sizeof *u->tids);
+	u->ntids = kept;
 	return 0;
 }
 
@@ -232,12 +396,20 @@ static bool ring_next(struct uprobe_set *u, struct cpu_ring *r, uint64_t head, u
 	return r->have;
 }
 
+/* The tag of event id (binary search: u->ev is in id order), or -1. */
 static int tag_for(const struct uprobe_set *u, uint64_t id)
 {
-	for (int i = 0; i < u->nfds; i++)
-		if (u->id_of[i] == id)
-			return u->tag_of[i];
-	return -1;
+	int lo = 0, hi = u->nev;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (u->ev[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < u->nev && u->ev[lo].id == id ? u->ev[lo].tag : -1;
 }
 
 int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *arg, uint64_t *lost)
@@ -269,6 +441,8 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
 		r->have = false;
 		r->tail = r->next_end;
 	}
+	if (before_ns > u->drained_before)
+		u->drained_before = before_ns;
 	/* Hand consumed space back (the pending sample, if any, stays). */
 	for (int c = 0; c < u->ncpus; c++) {
 		struct cpu_ring *r = &u->rings[c];
@@ -282,16 +456,28 @@ void uprobe_close(struct uprobe_set *u)
 {
 	if (!u)
 		return;
-	for (int i = 0; i < u->nfds; i++)
-		ioctl(u->fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	for (int i = 0; i < u->nev; i++)
+		if (u->ev[i].fd >= 0)
+			ioctl(u->ev[i].fd, PERF_EVENT_IOC_DISABLE, 0);
 	for (int c = 0; c < u->ncpus; c++)
 		if (u->rings[c].meta)
 			munmap(u->rings[c].meta, (1 + RING_PAGES) * u->page);
-	for (int i = 0; i < u->nfds; i++)
-		close(u->fds[i]);
+	for (int i = 0; i < u->nev; i++)
+		if (u->ev[i].fd >= 0)
+			close(u->ev[i].fd);
+	free(u->path);
 	free(u->rings);
-	free(u->fds);
-	free(u->id_of);
-	free(u->tag_of);
+	free(u->ev);
+	free(u->tids);
+	free(u->scratch);
 	free(u);
+}
+
+int uprobe_fds(const struct uprobe_set *u)
+{
+	int n = 0;
+
+	for (int i = 0; u && i < u->nev; i++)
+		n += u->ev[i].fd >= 0;
+	return n;
 }

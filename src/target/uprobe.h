@@ -1,10 +1,11 @@
 /* uprobe: exact events from a few functions of a target, through uprobes
  * and uretprobes opened with perf_event_open(2) on the kernel's uprobe PMU.
- * One event per (probe, CPU), system-wide (the kernel has no per-process
- * scope), every CPU's events redirected into one ring buffer, drained
- * without blocking in time order; events of other processes running the
- * same file are dropped. Needs root or CAP_PERFMON (and CAP_SYS_ADMIN on
- * older kernels). */
+ * One event per (probe, CPU, thread of the target), so the kernel plants
+ * the breakpoints in the target's address space only (other processes
+ * running the same file are not touched); uprobe_follow keeps the set in
+ * step with the target's threads. Every CPU's events share one ring
+ * buffer, drained without blocking in time order. Needs root or
+ * CAP_PERFMON (and CAP_SYS_ADMIN on older kernels). */
 #ifndef PYTOP_TARGET_UPROBE_H
 #define PYTOP_TARGET_UPROBE_H
 
@@ -35,6 +36,16 @@ int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t 
  * were handed over; *lost grows by the events the kernel dropped. Never
  * blocks or allocates. */
 int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *arg, uint64_t *lost);
+
+/* Follow the target's threads (at most every 10 ms, else a no-op): open
+ * events for threads started since (their first calls before this are not
+ * seen) and close those of threads that ended, so descriptors do not pile
+ * up. May allocate when the target has more threads than ever before.
+ * Returns 0 or a negative error (the target is gone). */
+int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
+
+/* How many perf event descriptors are open (for tests and limits). */
+int uprobe_fds(const struct uprobe_set *u);
 
 void uprobe_close(struct uprobe_set *u);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "output/escape.h"
 #include "ui/utf8.h"
 
 void canvas_init(struct canvas *c, int w, int h, bool ascii)
@@ -88,7 +89,7 @@ int canvas_putc(struct canvas *c, int x, int y, uint32_t ch, uint8_t elem)
 
 	if (!p)
 		return 0;
-	if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0))
+	if (escape_is_control(ch))      /* the writers' rule (output/escape.h) */
 		ch = '?';
 	if (c->ascii && ch > 0x7e)
 		ch = '?';

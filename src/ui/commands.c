@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ui/gilview.h"
 #include "ui/tui.h"
@@ -15,12 +16,15 @@ static int cmd_sort(struct tui *t, int argc, char **argv)
 	bool rev = false;
 
 	if (k < 0) {
-		tui_message(t, true, "sort: unknown column '%s' (%%own, %%total, owntime, "
-			    "totaltime, name, file)", argv[0]);
+		tui_message(t, true, "sort: unknown or ambiguous column '%s' (%%own, %%total, "
+			    "owntime, totaltime, name, file, or a unique prefix)", argv[0]);
 		return -1;
 	}
 	if (argc > 1) {
-		if (strcmp(argv[1], "reverse") != 0 && strcmp(argv[1], "-r") != 0) {
+		size_t len = strlen(argv[1]);
+
+		if (strcmp(argv[1], "-r") != 0 &&
+		    !(len && strncasecmp(argv[1], "reverse", len) == 0)) {
 			tui_message(t, true, "sort: the second word can only be 'reverse'");
 			return -1;
 		}
@@ -54,19 +58,75 @@ static int cmd_filter(struct tui *t, int argc, char **argv)
 	return 0;
 }
 
+/* The thread a name stands for: the one thread with that exact name, else
+ * the one whose name starts with it (case-insensitive). 0 when none or
+ * several (*count says how many). */
+static uint32_t thread_by_name(const struct tui *t, const char *name, size_t *count)
+{
+	uint32_t tid = 0;
+	size_t i, n = 0, len = strlen(name);
+
+	for (i = 0; i < t->ntview; i++)
+		if (strcmp(t->threads[t->tview[i]].name, name) == 0) {
+			tid = t->threads[t->tview[i]].tid;
+			n++;
+		}
+	if (!n)
+		for (i = 0; i < t->ntview; i++)
+			if (strncasecmp(t->threads[t->tview[i]].name, name, len) == 0) {
+				tid = t->threads[t->tview[i]].tid;
+				n++;
+			}
+	*count = n;
+	return n == 1 ? tid : 0;
+}
+
 static int cmd_thread(struct tui *t, int argc, char **argv)
 {
-	char *end;
+	char name[LINEEDIT_MAX], *end;
 	unsigned long tid;
+	size_t len = 0, count;
+	uint32_t found;
+	int i;
 
-	if (strcmp(argv[0], "all") == 0)
+	/* A name may have blanks: the words are one name. */
+	name[0] = '\0';
+	for (i = 0; i < argc; i++)
+		len += (size_t)snprintf(name + len, len < sizeof(name) ? sizeof(name) - len : 0,
+					"%s%s", i ? " " : "", argv[i]);
+	if (strcmp(name, "all") == 0)
 		return tui_follow(t, 0);
-	tid = strtoul(argv[0], &end, 10);
-	if (!*argv[0] || *end || tid == 0 || tid > 0xffffffffUL) {
-		tui_message(t, true, "thread: give a thread id or 'all', not '%s'", argv[0]);
+	tid = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && !*end) {
+		if (tid == 0 || tid > 0xffffffffUL) {
+			tui_message(t, true, "thread: no thread %s", name);
+			return -1;
+		}
+		return tui_follow(t, (uint32_t)tid);
+	}
+	found = thread_by_name(t, name, &count);
+	if (!found) {
+		if (count > 1)
+			tui_message(t, true, "thread: %zu threads are called '%s'; give a thread id",
+				    count, name);
+		else
+			tui_message(t, true, "thread: no thread called '%s' (give a name, a tid or 'all')",
+				    name);
 		return -1;
 	}
-	return tui_follow(t, (uint32_t)tid);
+	return tui_follow(t, found);
+}
+
+static int cmd_mode(struct tui *t, int argc, char **argv)
+{
+	int m = tui_mode_parse(argv[0]);
+
+	if (m < 0) {
+		tui_message(t, true, "mode: cpu, wall or gil, not '%s'", argv[0]);
+		return -1;
+	}
+	tui_set_mode(t, (enum agg_mode)m);
+	return 0;
 }
 
 static int cmd_rate(struct tui *t, int argc, char **argv)
@@ -109,7 +169,11 @@ static const struct command table[] = {
 	  "Sort by %own, %total, owntime, totaltime, name or file", CMPL_COLUMN, 1, 2, cmd_sort },
 	{ "filter", NULL, "[TEXT]",
 	  "Show functions whose name or file has TEXT", CMPL_FUNCTION, 0, -1, cmd_filter },
-	{ "thread", NULL, "TID|all", "Follow one thread, or all threads", CMPL_THREAD, 1, 1, cmd_thread },
+	{ "thread", NULL, "TID|NAME|all", "Follow one thread (by id or name), or all threads",
+	  CMPL_THREAD, 1, -1, cmd_thread },
+	{ "mode", NULL, "cpu|wall|gil",
+	  "What counts: on-CPU samples, every sample (where it waits), or GIL holders (resets)",
+	  CMPL_MODE, 1, 1, cmd_mode },
 	{ "rate", NULL, "HZ", "Sample HZ times a second (resets the counts)", CMPL_NONE, 1, 1, cmd_rate },
 	{ "gilstat", NULL, "on|exact|off [TAKE_MS [HOLD_MS]]",
 	  "GIL statistics per thread; warn on waits / holds longer than TAKE_MS / HOLD_MS (10)",
@@ -218,6 +282,8 @@ int commands_run(struct tui *t, const char *line)
 	return c->exec(t, argc - 1, argv + 1);
 }
 
+static const char *const mode_words[] = { "cpu", "wall", "gil" };
+
 static const char *const sort_words[] = {
 	"%own", "%total", "owntime", "totaltime", "name", "file",
 };
@@ -263,11 +329,31 @@ size_t commands_candidates(struct tui *t, const char *line, int word, const char
 			break;
 		if (n < cap)
 			out[n++] = "all";
+		/* names (copied: the rows change at every refresh), then tids */
+		for (i = 0, k = 0; i < t->ntview && n < cap && k < TUI_COMPLETIONS; i++) {
+			const char *nm = t->threads[t->tview[i]].name;
+			size_t j;
+
+			if (!*nm)
+				continue;
+			for (j = 0; j < k; j++)
+				if (strcmp(t->tname_words[j], nm) == 0)
+					break;
+			if (j < k)
+				continue;
+			snprintf(t->tname_words[k], sizeof(t->tname_words[k]), "%s", nm);
+			out[n++] = t->tname_words[k++];
+		}
 		for (i = 0; i < t->ntview && n < cap && i < TUI_COMPLETIONS; i++) {
 			snprintf(t->tid_words[i], sizeof(t->tid_words[i]), "%u",
 				 t->threads[t->tview[i]].tid);
 			out[n++] = t->tid_words[i];
 		}
+		break;
+	case CMPL_MODE:
+		if (word == 1)
+			for (i = 0; i < 3 && n < cap; i++)
+				out[n++] = mode_words[i];
 		break;
 	case CMPL_NONE:
 		break;

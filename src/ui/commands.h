@@ -15,7 +15,8 @@ enum cmd_complete {
 	CMPL_NONE = 0,
 	CMPL_COLUMN,          /* sort columns */
 	CMPL_FUNCTION,        /* function names in the table */
-	CMPL_THREAD,          /* "all" and thread ids */
+	CMPL_THREAD,          /* "all", thread names and thread ids */
+	CMPL_MODE,            /* cpu, wall, gil */
 };
 
 #define COMMANDS_MAX_ARGS 8

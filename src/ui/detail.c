@@ -40,7 +40,7 @@ struct dline {
 
 struct share {
 	uint32_t tid;
-	const char *name;
+	char name[AGG_THREAD_NAME_MAX];   /* a copy: the tui's rows change at each refresh */
 	uint64_t count;       /* the function's total samples in the thread */
 	double pct;           /* of the function's total */
 };
@@ -144,7 +144,7 @@ static void query_shares(struct tui *t, struct detail *d)
 		if (!n)
 			continue;
 		d->shares[d->nshares].tid = t->threads[i].tid;
-		d->shares[d->nshares].name = t->threads[i].name;
+		memcpy(d->shares[d->nshares].name, t->threads[i].name, sizeof(d->shares[0].name));
 		d->shares[d->nshares].count = n;
 		d->nshares++;
 		all += n;
@@ -434,7 +434,7 @@ static void render_share(struct tui *t, struct detail *d, struct canvas *c, int 
 
 	snprintf(buf, sizeof(buf), "%u", s->tid);
 	canvas_put_right(c, x, y, 7, buf, EL_DEFAULT);
-	canvas_put(c, x + 9, y, 16, s->name && *s->name ? s->name : "?", EL_FUNC);
+	canvas_put(c, x + 9, y, 16, *s->name ? s->name : "?", EL_FUNC);
 	draw_pct(c, x + 26, y, 6, s->pct);
 	if (w > 34)
 		meter_draw(c, x + 33, y, w - 33 < 40 ? w - 33 : 40, NULL, &seg, 1, 1000, NULL, &st);

@@ -22,7 +22,7 @@ static const struct gil_seg segs[] = {
 	{ GIL_HOLDING, "holding (on CPU)", 'H', EL_BAR_GIL_HOLD, 0x2588, '#' },
 	{ GIL_HOLDING_BLOCKED, "holding, blocked in a syscall", 'B', EL_BAR_GIL_BLOCKED, 0x2593, '!' },
 	{ GIL_WAITING, "waiting", 'W', EL_BAR_GIL_WAIT, 0x2592, '%' },
-	{ GIL_NATIVE, "native, without the GIL", 'N', EL_BAR_NOGIL, 0x2591, '=' },
+	{ GIL_NATIVE, "runnable without the GIL (native code, or waiting for a core)", 'N', EL_BAR_NOGIL, 0x2591, '=' },
 	{ GIL_UNKNOWN, "unknown", '?', EL_BAR_UNKNOWN, '?', '?' },
 };
 #define NSEGS (sizeof(segs) / sizeof(segs[0]))
@@ -202,9 +202,7 @@ void gilview_toggle_gil_mode(struct tui *t)
 
 	if (t->sess && t->sess->opt && t->sess->opt->mode != AGG_MODE_GIL)
 		back = (enum agg_mode)t->sess->opt->mode;
-	aggregate_set_mode(t->agg, m == AGG_MODE_GIL ? back : AGG_MODE_GIL);
-	t->window_start_ns = t->now_ns;
-	tui_requery(t);
+	tui_set_mode(t, m == AGG_MODE_GIL ? back : AGG_MODE_GIL);
 	tui_message(t, false, "%s (counts reset)", m == AGG_MODE_GIL
 		    ? (back == AGG_MODE_WALL ? "counting every sample" : "counting on-CPU samples")
 		    : "counting only samples that hold the GIL");
@@ -261,11 +259,28 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 		      const struct gilstat_snapshot *g)
 {
 	double el = (double)g->elapsed_ns / 1e9;
+	uint64_t given;
 	char buf[32];
 
 	switch (col) {
-	case GC_TAKECNT: draw_count(c, x, y, COL_W - 1, s->takecnt); break;
-	case GC_HOLDAVG: draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9); break;
+	case GC_TAKECNT:
+		/* Sampled counts the switch number says are short: ">=N". */
+		if (gilstat_takes_lower_bound(g, &given)) {
+			snprintf(buf, sizeof(buf), ">=%llu", (unsigned long long)s->takecnt);
+			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
+		} else {
+			draw_count(c, x, y, COL_W - 1, s->takecnt);
+		}
+		break;
+	case GC_HOLDAVG:
+		/* A sampled hold shorter than a tick is not measured. */
+		if (g->mode == GILSTAT_SAMPLED && s->takecnt && ratio(s->hold_ns, s->takecnt) < (double)g->resolution_ns) {
+			snprintf(buf, sizeof(buf), "<%.1fms", (double)g->resolution_ns / 1e6);
+			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DIM);
+		} else {
+			draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9);
+		}
+		break;
 	case GC_TAKEAVG: draw_time(c, x, y, COL_W - 1, ratio(s->wait_ns, s->takecnt) / 1e9); break;
 	case GC_HOLDPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->hold_ns, g->elapsed_ns)); break;
 	case GC_WAITPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->wait_ns, g->elapsed_ns)); break;

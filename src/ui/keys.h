@@ -42,6 +42,7 @@ enum action {
 	ACT_BACK,
 	ACT_GILSTAT,
 	ACT_GIL_MODE,
+	ACT_MODE,             /* cycle what counts: cpu, wall, gil */
 	ACT_PAUSE,
 	ACT_RESET,
 	ACT_SAVE,

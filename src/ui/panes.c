@@ -159,7 +159,8 @@ static void render_table(struct tui *t, struct canvas *c, const struct rect *r)
 
 /* The five GIL classes of ui/gilview.h (enum gil_class): holding (on
  * CPU), holding while blocked in a syscall (highlighted), waiting for the
- * GIL, running native code without it, and idle: the empty part of the
+ * GIL, runnable without it (native code that released it, or a thread
+ * woken but not yet on a core: /proc cannot tell), and idle: the empty part of the
  * bar, as in htop's CPU bars. */
 static uint64_t v_holding(const struct agg_thread_counts *c)
 {
@@ -190,7 +191,7 @@ static const struct state_seg state_segs[] = {
 	{ "H hold GIL", EL_BAR_GIL_HOLD, 0x2588, '#', v_holding },
 	{ "B blocked", EL_BAR_GIL_BLOCKED, 0x2593, '!', v_blocked },
 	{ "W wait", EL_BAR_GIL_WAIT, 0x2592, '%', v_waiting },
-	{ "N native", EL_BAR_NOGIL, 0x2591, '=', v_native },
+	{ "N runnable, no GIL", EL_BAR_NOGIL, 0x2591, '=', v_native },
 	{ "? unknown", EL_BAR_UNKNOWN, '?', '?', v_unknown },
 };
 
@@ -236,6 +237,15 @@ static int render_legend(struct tui *t, struct canvas *c, int x, int y, int w, u
 	return used;
 }
 
+/* Columns of the threads pane: tid, name, the CPU% the kernel accounts
+ * (from /proc), then the bar of the thread's samples by state. */
+#define TH_TID_W 7
+#define TH_NAME_X 9
+#define TH_NAME_W 16
+#define TH_CPU_X 26
+#define TH_CPU_W 8
+#define TH_BAR_X 35
+
 static void render_threads(struct tui *t, struct canvas *c, const struct rect *r)
 {
 	const struct glyphs *g = theme_glyphs(t->utf8);
@@ -244,34 +254,54 @@ static void render_threads(struct tui *t, struct canvas *c, const struct rect *r
 	struct list_pos *p = &t->pos[PANE_THREADS];
 	bool focused = t->focus == PANE_THREADS;
 	uint8_t bg = focused ? EL_PANE_TITLE_FOCUS : EL_PANE_TITLE;
-	char title[128];
-	size_t i, running = 0;
-	int rows = r->h - 1, y, used;
+	char title[160], more[48] = "";
+	size_t ended = t->ntview >= t->nlive ? t->ntview - t->nlive : 0;
+	int rows = r->h - 2, y, used;
 
-	for (i = 0; i < t->ntview; i++) {
-		const struct agg_thread_row *th = &t->threads[t->tview[i]];
-		const struct agg_thread_counts *cnt = t->cumulative ? &th->cum : &th->win;
-
-		running += cnt->states[THREAD_RUNNING] > 0;
-	}
-	snprintf(title, sizeof(title), " Threads: %zu running / %zu   ", running, t->ntview);
+	if (rows < 1)
+		rows = r->h - 1;      /* no room for the column titles */
+	draw_scroll(&p->top, p->sel, rows, (int)t->ntview);
+	if (t->ntview > (size_t)(p->top + rows))
+		snprintf(more, sizeof(more), ", +%zu more", t->ntview - (size_t)(p->top + rows));
+	if (t->exited)
+		snprintf(title, sizeof(title), " Threads: %zu%s   ", t->ntview, more);
+	else if (!t->ntview)
+		snprintf(title, sizeof(title), " Threads: none sampled yet   ");  /* not "0 live" */
+	else if (ended)
+		snprintf(title, sizeof(title), " Threads: %zu running now / %zu live, %zu ended%s   ",
+			 t->nrunning, t->nlive, ended, more);
+	else
+		snprintf(title, sizeof(title), " Threads: %zu running now / %zu live%s   ", t->nrunning,
+			 t->nlive, more);
 	draw_title(c, r->x, r->y, r->w, title, focused);
 	used = utf8_width(title);
 	render_legend(t, c, r->x + used, r->y, r->w - used, bg);
 	if (t->ntview == 0) {
-		if (rows > 0)
+		if (r->h > 1)
 			canvas_put(c, r->x + 1, r->y + 1, r->w - 1, "no thread sampled yet", EL_DIM);
 		return;
 	}
-	draw_scroll(&p->top, p->sel, rows, (int)t->ntview);
-	for (y = 0; y < rows; y++) {
-		size_t idx = (size_t)(p->top + y);
+	y = r->y + 1;
+	if (rows == r->h - 2) {
+		/* Two different measures: the kernel's CPU time, and the samples. */
+		canvas_put_right(c, r->x + 1, y, TH_TID_W, "TID", EL_COLUMN_HEADER);
+		canvas_put(c, r->x + TH_NAME_X, y, TH_NAME_W, "Name", EL_COLUMN_HEADER);
+		canvas_put_right(c, r->x + TH_CPU_X, y, TH_CPU_W, "OS CPU%", EL_COLUMN_HEADER);
+		if (r->w > TH_BAR_X)
+			canvas_put(c, r->x + TH_BAR_X, y, r->w - TH_BAR_X,
+				   t->cumulative ? "sampled states, share of samples (whole run)"
+						 : "sampled states, share of samples (last refresh)",
+				   EL_COLUMN_HEADER);
+		y++;
+	}
+	for (int k = 0; k < rows; k++) {
+		size_t idx = (size_t)(p->top + k);
 		const struct agg_thread_row *th;
 		const struct agg_thread_counts *cnt;
 		struct meter_seg segs[8];
 		size_t nseg;
 		char buf[64];
-		int yy = r->y + 1 + y, bw;
+		int yy = y + k, bw;
 		double cpu;
 
 		if (idx >= t->ntview)
@@ -281,20 +311,22 @@ static void render_threads(struct tui *t, struct canvas *c, const struct rect *r
 		if (t->follow_tid == th->tid)
 			canvas_putc(c, r->x, yy, g->pointer, EL_HELP_KEY);
 		snprintf(buf, sizeof(buf), "%u", th->tid);
-		canvas_put_right(c, r->x + 1, yy, 7, buf, EL_DEFAULT);
-		canvas_put(c, r->x + 9, yy, 16, *th->name ? th->name : "?", EL_FUNC);
+		canvas_put_right(c, r->x + 1, yy, TH_TID_W, buf, EL_DEFAULT);
+		canvas_put(c, r->x + TH_NAME_X, yy, TH_NAME_W, *th->name ? th->name : "?", EL_FUNC);
 		cpu = t->thread_cpu ? t->thread_cpu[t->tview[idx]] : -1;
-		if (cpu >= 0) {
+		if (!th->live && !t->exited) {
+			canvas_put_right(c, r->x + TH_CPU_X, yy, TH_CPU_W, "ended", EL_DIM);
+		} else if (cpu >= 0) {
 			snprintf(buf, sizeof(buf), "%.0f%%", cpu);
-			canvas_put_right(c, r->x + 26, yy, 5, buf, draw_pct_elem(cpu));
+			canvas_put_right(c, r->x + TH_CPU_X, yy, TH_CPU_W, buf, draw_pct_elem(cpu));
 		} else {
-			canvas_put_right(c, r->x + 26, yy, 5, "-", EL_DIM);
+			canvas_put_right(c, r->x + TH_CPU_X, yy, TH_CPU_W, "-", EL_DIM);
 		}
 		nseg = panes_thread_meter(cnt, t->utf8, segs, 8);
 		gilview_meter_text(cnt, buf, sizeof(buf));
-		bw = r->w - 33;
+		bw = r->w - TH_BAR_X - 1;
 		if (bw > 6)
-			meter_draw(c, r->x + 32, yy, bw, NULL, segs, nseg, cnt->samples, buf, &st);
+			meter_draw(c, r->x + TH_BAR_X, yy, bw, NULL, segs, nseg, cnt->samples, buf, &st);
 		if ((int)idx == p->sel)
 			draw_selection(c, r->x, yy, r->w, focused);
 	}
@@ -424,12 +456,11 @@ static void target_state(const struct tui *t, char *buf, size_t cap, uint8_t *el
 
 static void render_header(struct tui *t, struct canvas *c, int lines)
 {
-	struct field f[10];
+	struct field f[14];
 	char a[32];
 	size_t n = 0;
 	int y = 0;
 	double err_pct, cpu, achieved;
-	size_t i, running = 0;
 
 	/* Line 1: what is profiled. */
 	memset(f, 0, sizeof(f));
@@ -475,8 +506,14 @@ static void render_header(struct tui *t, struct canvas *c, int lines)
 	f[n].label = "Rate";
 	/* The last window's rate; once the target is gone, the whole run's. */
 	achieved = t->exited ? t->cum_sum.achieved_rate_hz : t->win_sum.achieved_rate_hz;
-	snprintf(f[n].value, sizeof(f[n].value), "%.0f/%.0f Hz", t->rate_hz, achieved);
-	f[n++].elem = achieved > 0 && achieved < 0.9 * t->rate_hz ? EL_HEADER_WARN : EL_HEADER_VALUE;
+	{
+		/* Under 90% of the asked rate: said in words, not only in colour. */
+		bool low = t->exited ? t->cum_sum.rate_low : t->win_sum.rate_low;
+
+		snprintf(f[n].value, sizeof(f[n].value), "%.0f/%.0f Hz%s", t->rate_hz, achieved,
+			 low ? " LOW" : "");
+		f[n++].elem = low ? EL_HEADER_WARN : EL_HEADER_VALUE;
+	}
 	f[n].label = "Samples";
 	snprintf(f[n].value, sizeof(f[n].value), "%llu", (unsigned long long)t->cum_sum.samples);
 	f[n++].elem = EL_HEADER_VALUE;
@@ -495,11 +532,38 @@ static void render_header(struct tui *t, struct canvas *c, int lines)
 	else
 		snprintf(f[n].value, sizeof(f[n].value), "-");
 	f[n++].elem = EL_HEADER_VALUE;
-	for (i = 0; i < t->ntview; i++)
-		running += t->threads[t->tview[i]].win.states[THREAD_RUNNING] > 0;
 	f[n].label = "Threads";
-	snprintf(f[n].value, sizeof(f[n].value), "%zu/%zu", running, t->ntview);
+	if (t->exited)
+		snprintf(f[n].value, sizeof(f[n].value), "%zu", t->ntview);
+	else
+		snprintf(f[n].value, sizeof(f[n].value), "%zu running/%zu", t->nrunning, t->nlive);
 	f[n++].elem = EL_HEADER_VALUE;
+	if (t->sess) {
+		/* Threads over the sampler's per-round limit: said, not hidden. */
+		struct sampler_stats st = t->sess->last;
+
+		if (t->sess->sampler)
+			sampler_get_stats(t->sess->sampler, &st);
+		if (st.threads_not_sampled) {
+			f[n].label = "Unsampled";
+			snprintf(f[n].value, sizeof(f[n].value), "%llu (limit %d)",
+				 (unsigned long long)st.threads_not_sampled, st.thread_limit);
+			f[n++].elem = EL_HEADER_WARN;
+		}
+		if (t->cum_sum.over_limit) {
+			/* pytop's tables full: new stacks no longer counted. */
+			f[n].label = "Full";
+			snprintf(f[n].value, sizeof(f[n].value), "%llu not counted",
+				 (unsigned long long)t->cum_sum.over_limit);
+			f[n++].elem = EL_HEADER_WARN;
+		}
+		if (st.interps_not_sampled) {
+			f[n].label = "Unsampled";
+			snprintf(f[n].value, sizeof(f[n].value), "%d interpreters (limit %d)",
+				 st.interps_not_sampled, st.interp_limit);
+			f[n++].elem = EL_HEADER_WARN;
+		}
+	}
 	f[n].label = "GIL";
 	gilview_header(t->cumulative ? &t->cum_sum : &t->win_sum, f[n].value, sizeof(f[n].value));
 	f[n++].elem = EL_HEADER_VALUE;
@@ -597,7 +661,10 @@ static int help_build(struct tui *t, struct help_line *lines, int cap, char (*ke
 	for (i = 0; i < sizeof(column_help) / sizeof(column_help[0]); i++)
 		ADD(column_help[i][0], EL_DEFAULT, "%s", column_help[i][1]);
 	ADD(NULL, EL_DEFAULT, "%s", "");
-	ADD(NULL, EL_SECTION, "%s", "Thread bars (share of the thread's samples by state)");
+	ADD(NULL, EL_SECTION, "%s", "Threads pane (live threads first, busiest first)");
+	ADD("OS CPU%", EL_DEFAULT, "%s", "CPU time the kernel accounted to the thread (/proc), last refresh");
+	ADD("bar", EL_DEFAULT, "%s", "the thread's samples by state (below): a different measure");
+	ADD("ended", EL_DEFAULT, "%s", "the thread is gone; its row leaves 2 s later (its samples stay)");
 	{
 		size_t ns, k;
 		const struct state_seg *segs = panes_state_segs(&ns);

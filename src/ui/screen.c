@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -25,9 +26,37 @@ static volatile sig_atomic_t stop_signal;
 static attr_t attrs[EL_COUNT];
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+static volatile pid_t guarded_child;
 static struct sigaction old_crash[sizeof(crash_signals) / sizeof(crash_signals[0])];
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static struct sigaction old_stop[sizeof(stop_signals) / sizeof(stop_signals[0])];
+
+void screen_guard_child(pid_t pid)
+{
+	guarded_child = pid;
+}
+
+void screen_stop_child(void)
+{
+	pid_t pid = guarded_child;
+	struct timespec ts = { 0, 20000000 };
+	int i, status;
+
+	if (pid <= 0)
+		return;
+	guarded_child = 0;
+	/* Only async-signal-safe calls: kill, waitpid, nanosleep. */
+	if (waitpid(pid, &status, WNOHANG) != 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (waitpid(pid, &status, WNOHANG) != 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
 
 void screen_close(void)
 {
@@ -55,6 +84,7 @@ static void on_crash(int sig)
 {
 	size_t i;
 
+	screen_stop_child();
 	if (active) {
 		active = false;
 		endwin();
@@ -152,8 +182,11 @@ bool screen_open(bool no_color, struct screen_info *info, char *err, size_t errc
 #endif
 		  , NULL);
 	mouseinterval(0);
-	/* COLORS is known only after start_color(). */
-	if (has_colors() && start_color() == OK)
+	/* COLORS is known only after start_color(); but start_color() alone
+	 * makes curses send colours (white on black for pair 0), so without
+	 * colours it is never called: no colour attribute reaches the terminal. */
+	if (theme_want_color(no_color, getenv("NO_COLOR"), 8) && has_colors() &&
+	    start_color() == OK)
 		use_color = theme_want_color(no_color, getenv("NO_COLOR"), COLORS);
 	else
 		use_color = false;

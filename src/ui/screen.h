@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ui/canvas.h"
 
@@ -56,5 +57,13 @@ void screen_invalidate(void);
 /* The signal that asked pytop to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT),
  * or 0. */
 int screen_stop_signal(void);
+
+/* The program pytop launched (0: none): a crash of pytop (SIGSEGV,
+ * SIGABRT, SIGBUS, SIGFPE, SIGILL) stops it (SIGTERM, then SIGKILL after a
+ * second) before pytop dies, so it is never left orphaned. */
+void screen_guard_child(pid_t pid);
+
+/* Stop the guarded program now, if it still runs (async-signal-safe). */
+void screen_stop_child(void);
 
 #endif

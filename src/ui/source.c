@@ -1,13 +1,16 @@
 /* source: a small list of files, each split into lines once. */
 #include "ui/source.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
 #include "target/proc.h"
+#include "target/regfile.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 #define MAX_FILES 64
@@ -59,12 +62,17 @@ static const struct source_file *find(const struct source_cache *sc, const char 
 	return NULL;
 }
 
+/* The target names its files, so path may be any file: only a regular
+ * file is read (regfile_open: no device opened, no FIFO waited on). */
 static char *read_all(const char *path)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = NULL;
 	char *buf;
 	size_t n;
+	int fd = regfile_open(path);
 
+	if (fd >= 0 && !(f = fdopen(fd, "rb")))
+		close(fd);
 	if (!f)
 		return NULL;
 	buf = xmalloc(MAX_FILE_BYTES + 1);

@@ -21,8 +21,10 @@
 #include <curses.h>           /* KEY_* codes only; screen.c does the drawing */
 
 #include "errors.h"
+#include "output/escape.h"
 #include "output/collapsed.h"
 #include "output/json.h"
+#include "output/outfile.h"
 #include "output/text.h"
 #include "session.h"
 #include "target/launch.h"
@@ -34,6 +36,7 @@
 #include "ui/panes.h"
 #include "ui/screen.h"
 #include "ui/source.h"
+#include "ui/theme.h"
 #include "ui/utf8.h"
 
 #define MS 1000000ull
@@ -147,6 +150,11 @@ static int cmp_desc(uint64_t a, uint64_t b)
 	return a > b ? -1 : a < b;
 }
 
+static int cmp_desc_d(double a, double b)
+{
+	return a > b ? -1 : a < b;
+}
+
 static int cmp_rows(const void *x, const void *y, void *ctx)
 {
 	const struct tui *t = ctx;
@@ -156,26 +164,29 @@ static int cmp_rows(const void *x, const void *y, void *ctx)
 	const struct agg_stat *vb = t->cumulative ? &b->cum : &b->win;
 	int c = 0;
 
+	/* By time (samples are weighed by measured time, see agg_stat). */
 	switch (t->sort) {
 	case SORT_OWN_PCT:
-		c = cmp_desc(va->own, vb->own);
+		c = cmp_desc_d(va->own_s, vb->own_s);
 		if (!c)
-			c = cmp_desc(va->total, vb->total);
-		break;
-	case SORT_TOTAL_PCT:
-		c = cmp_desc(va->total, vb->total);
+			c = cmp_desc_d(va->total_s, vb->total_s);
 		if (!c)
 			c = cmp_desc(va->own, vb->own);
 		break;
-	case SORT_OWN_TIME:
-		c = cmp_desc(a->cum.own, b->cum.own);
+	case SORT_TOTAL_PCT:
+		c = cmp_desc_d(va->total_s, vb->total_s);
 		if (!c)
-			c = cmp_desc(a->cum.total, b->cum.total);
+			c = cmp_desc_d(va->own_s, vb->own_s);
+		break;
+	case SORT_OWN_TIME:
+		c = cmp_desc_d(a->cum.own_s, b->cum.own_s);
+		if (!c)
+			c = cmp_desc_d(a->cum.total_s, b->cum.total_s);
 		break;
 	case SORT_TOTAL_TIME:
-		c = cmp_desc(a->cum.total, b->cum.total);
+		c = cmp_desc_d(a->cum.total_s, b->cum.total_s);
 		if (!c)
-			c = cmp_desc(a->cum.own, b->cum.own);
+			c = cmp_desc_d(a->cum.own_s, b->cum.own_s);
 		break;
 	case SORT_FILE:
 		c = strcmp(a->file, b->file);
@@ -227,6 +238,38 @@ static void set_thread_sel(struct tui *t, int sel)
 	}
 }
 
+/* How busy a thread was in a view: samples on CPU, then those holding or
+ * waiting for the GIL (a thread stuck behind the GIL is worth seeing). */
+static int cmp_activity(const struct agg_thread_counts *a, const struct agg_thread_counts *b)
+{
+	int c = cmp_desc(a->states[THREAD_RUNNING], b->states[THREAD_RUNNING]);
+
+	if (!c)
+		c = cmp_desc(a->holding_gil + a->states[THREAD_GIL_WAIT],
+			     b->holding_gil + b->states[THREAD_GIL_WAIT]);
+	return c;
+}
+
+/* The threads pane's order: threads that exist first, then by activity in
+ * the view shown, then over the whole run, then by tid. */
+static int cmp_threads(const void *x, const void *y, void *ctx)
+{
+	const struct tui *t = ctx;
+	const struct agg_thread_row *a = &t->threads[*(const size_t *)x];
+	const struct agg_thread_row *b = &t->threads[*(const size_t *)y];
+	int c = 0;
+
+	if (!t->exited)
+		c = (int)b->live - (int)a->live;
+	if (!c)
+		c = cmp_activity(t->cumulative ? &a->cum : &a->win, t->cumulative ? &b->cum : &b->win);
+	if (!c)
+		c = cmp_activity(&a->cum, &b->cum);
+	if (!c)
+		c = (a->tid > b->tid) - (a->tid < b->tid);
+	return c;
+}
+
 /* Build the table (filter, order) and the threads list from the last
  * query; the selections stay on the same function and thread. */
 static void reindex(struct tui *t)
@@ -258,18 +301,27 @@ static void reindex(struct tui *t)
 
 	free(t->tview);
 	t->tview = xmalloc((t->nthreads + 1) * sizeof(*t->tview));
-	sel = -1;
+	t->nlive = t->nrunning = 0;
 	for (i = 0, k = 0; i < t->nthreads; i++) {
-		const struct agg_thread_counts *c = t->cumulative ? &t->threads[i].cum : &t->threads[i].win;
+		const struct agg_thread_row *th = &t->threads[i];
+		const struct agg_thread_counts *c = t->cumulative ? &th->cum : &th->win;
+		bool live = th->live && !t->exited;
 
-		if (!c->samples && !(t->exited && t->threads[i].cum.samples))
+		t->nlive += live;
+		t->nrunning += live && th->last_state == THREAD_RUNNING;
+		if (!c->samples && !live && !(t->exited && th->cum.samples))
 			continue;
-		if (t->threads[i].tid == t->sel_tid)
-			sel = (int)k;
 		t->tview[k++] = i;
 	}
 	t->ntview = k;
-	set_thread_sel(t, sel >= 0 ? sel : t->pos[PANE_THREADS].sel);
+	qsort_r(t->tview, t->ntview, sizeof(*t->tview), cmp_threads, t);
+	sel = -1;
+	for (i = 0; i < t->ntview && t->thread_pinned; i++)
+		if (t->threads[t->tview[i]].tid == t->sel_tid) {
+			sel = (int)i;
+			break;
+		}
+	set_thread_sel(t, sel >= 0 ? sel : t->thread_pinned ? t->pos[PANE_THREADS].sel : 0);
 	t->dirty = true;
 }
 
@@ -346,7 +398,7 @@ void tui_requery(struct tui *t)
 	aggregate_summary(t->agg, true, &t->win_sum);
 	aggregate_summary(t->agg, false, &t->cum_sum);
 	if (t->sess)
-		t->drops = ring_dropped(t->sess->ring);
+		t->drops = session_dropped(t->sess);
 	reindex(t);
 	if (t->detail)
 		detail_update(t, t->detail);
@@ -355,6 +407,17 @@ void tui_requery(struct tui *t)
 
 void tui_refresh(struct tui *t)
 {
+	/* Threads that ended a while ago leave (memory stays bounded); the
+	 * frozen data of a finished run keeps them all. */
+	if (!t->exited && aggregate_prune_threads(t->agg, TUI_THREAD_GRACE_NS) && t->follow_tid) {
+		struct agg_latest info;
+
+		aggregate_latest_stack(t->agg, t->follow_tid, NULL, 0, &info);
+		if (!info.valid) {
+			tui_message(t, false, "thread %u ended; showing all threads", t->follow_tid);
+			t->follow_tid = 0;
+		}
+	}
 	if (!t->paused) {
 		if (t->cpu && !t->exited)
 			t->target_cpu = cpustat_update(t->cpu, t->now_ns);
@@ -388,39 +451,42 @@ static const char *const sort_names[SORT_COUNT] = {
 
 int tui_sort_parse(const char *name)
 {
+	/* Every word a column goes by: the names and the column titles (a
+	 * unique prefix of them does; several words of one column are one
+	 * match), and short forms taken only whole ("own", "total", "1".."4"),
+	 * so that "tot" is totaltime, as Tab completes it. */
 	static const struct {
 		const char *word;
 		enum sort_key k;
-	} alias[] = {
-		{ "own", SORT_OWN_PCT }, { "1", SORT_OWN_PCT }, { "total", SORT_TOTAL_PCT },
-		{ "2", SORT_TOTAL_PCT }, { "3", SORT_OWN_TIME }, { "4", SORT_TOTAL_TIME },
-		{ "function", SORT_NAME },
+		bool whole;
+	} words[] = {
+		{ "%own", SORT_OWN_PCT, false }, { "own", SORT_OWN_PCT, true },
+		{ "1", SORT_OWN_PCT, true },
+		{ "%total", SORT_TOTAL_PCT, false }, { "total", SORT_TOTAL_PCT, true },
+		{ "2", SORT_TOTAL_PCT, true },
+		{ "owntime", SORT_OWN_TIME, false }, { "ownsamples", SORT_OWN_TIME, false },
+		{ "3", SORT_OWN_TIME, true },
+		{ "totaltime", SORT_TOTAL_TIME, false }, { "totsamples", SORT_TOTAL_TIME, false },
+		{ "4", SORT_TOTAL_TIME, true },
+		{ "name", SORT_NAME, false }, { "function", SORT_NAME, false },
+		{ "file", SORT_FILE, false },
 	};
-	size_t i;
+	size_t i, len = strlen(name);
+	int found = -1;
 
-	for (i = 0; i < SORT_COUNT; i++)
-		if (strcasecmp(name, sort_names[i]) == 0)
-			return (int)i;
-	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
-		if (strcasecmp(name, alias[i].word) == 0)
-			return (int)alias[i].k;
-	/* A unique prefix, with or without the '%'. */
-	{
-		const char *p = name[0] == '%' ? name + 1 : name;
-		size_t len = strlen(p);
-		int found = -1;
-
-		for (i = 0; i < SORT_COUNT && len; i++) {
-			const char *w = sort_names[i][0] == '%' ? sort_names[i] + 1 : sort_names[i];
-
-			if (strncasecmp(w, p, len) == 0) {
-				if (found >= 0)
-					return -1;
-				found = (int)i;
-			}
-		}
-		return found;
+	if (!len)
+		return -1;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(name, words[i].word) == 0)
+			return (int)words[i].k;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (words[i].whole || strncasecmp(words[i].word, name, len) != 0)
+			continue;
+		if (found >= 0 && found != (int)words[i].k)
+			return -1;
+		found = (int)words[i].k;
 	}
+	return found;
 }
 
 const char *tui_sort_name(enum sort_key k)
@@ -457,15 +523,20 @@ static const char *name_of_thread(const struct tui *t, uint32_t tid)
 
 int tui_follow(struct tui *t, uint32_t tid)
 {
-	const char *name = tid ? name_of_thread(t, tid) : NULL;
+	const char *found = tid ? name_of_thread(t, tid) : NULL;
+	char name[AGG_THREAD_NAME_MAX];
 
-	if (tid && !name) {
+	/* a copy: the requery below replaces the rows it points into */
+	snprintf(name, sizeof(name), "%s", found ? found : "");
+	if (tid && !found) {
 		tui_message(t, true, "no thread %u was sampled", tid);
 		return -1;
 	}
 	t->follow_tid = tid;
-	if (tid)
+	if (tid) {
 		t->sel_tid = tid;
+		t->thread_pinned = true;
+	}
 	tui_requery(t);
 	refresh_soon(t);
 	if (tid)
@@ -481,9 +552,10 @@ int tui_set_rate(struct tui *t, double hz)
 		tui_message(t, true, "rate: the target has exited");
 		return -1;
 	}
-	if (t->sess)
+	if (t->sess) {
 		session_set_rate(t->sess, hz);
-	else
+		session_reset(t->sess, false);
+	} else
 		aggregate_set_interval(t->agg, (uint64_t)(1e9 / hz));
 	t->rate_hz = hz;
 	tui_requery(t);
@@ -508,12 +580,14 @@ static enum out_format format_of(const char *path, const char **name)
 	return FORMAT_TEXT;
 }
 
-/* A new snapshot file name: ./pytop-PID-YYYYmmdd-HHMMSS.txt, or in
- * $TMPDIR (/tmp) when the current directory is not writable. */
-static void default_path(const struct tui *t, char *out, size_t cap)
+/* A new snapshot file pytop-PID-YYYYmmdd-HHMMSS.txt in the current
+ * directory, or in $TMPDIR (/tmp) when that is not writable. Either may be
+ * shared with other users: created by outfile_create_new (new, 0600, never
+ * through a symlink; another name when taken). Returns the fd or -1. */
+static int create_default(const struct tui *t, char *out, size_t cap)
 {
 	const char *dir = ".";
-	char stamp[32];
+	char stamp[32], stem[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -524,19 +598,14 @@ static void default_path(const struct tui *t, char *out, size_t cap)
 		if (!dir || !*dir)
 			dir = "/tmp";
 	}
-	snprintf(out, cap, "%s/pytop-%d-%s.txt", dir, (int)t->pid, stamp);
+	snprintf(stem, sizeof(stem), "pytop-%d-%s", (int)t->pid, stamp);
+	return outfile_create_new(dir, stem, ".txt", out, cap);
 }
 
-static int write_headless(struct tui *t, enum out_format fmt, const char *path, char *err, size_t cap)
+static int write_headless(struct tui *t, enum out_format fmt, FILE *f)
 {
 	struct snapshot_meta m;
-	FILE *f = fopen(path, "w");
-	int rc;
 
-	if (!f) {
-		snprintf(err, cap, "cannot write %.300s: %s", path, strerror(errno));
-		return -1;
-	}
 	memset(&m, 0, sizeof(m));
 	m.pid = (int)t->pid;
 	m.argv = t->argv;
@@ -544,33 +613,39 @@ static int write_headless(struct tui *t, enum out_format fmt, const char *path, 
 	m.rate_hz = t->rate_hz;
 	m.mode = aggregate_mode_name(aggregate_mode(t->agg));
 	m.version = PACKAGE_VERSION;
-	rc = fmt == FORMAT_JSON ? json_write(f, t->agg, &m)
+	return fmt == FORMAT_JSON ? json_write(f, t->agg, &m)
 		: fmt == FORMAT_COLLAPSED ? collapsed_write(f, t->agg, &m) : text_write(f, t->agg, &m);
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc < 0)
-		snprintf(err, cap, "cannot write %.300s", path);
-	return rc < 0 ? -1 : 0;
 }
 
 int tui_save(struct tui *t, const char *path)
 {
-	char def[PATH_MAX], full[PATH_MAX], err[512];
+	char def[PATH_MAX], full[PATH_MAX], ebuf[256];
 	const char *what;
 	enum out_format fmt;
-	int rc;
+	FILE *f = NULL;
+	int rc, fd;
 
 	if (!path || !*path) {
-		default_path(t, def, sizeof(def));
+		fd = create_default(t, def, sizeof(def));
+		if (fd >= 0 && !(f = fdopen(fd, "w")))
+			close(fd);
 		path = def;
+	} else {
+		f = outfile_open_user(path);    /* the user's choice of path */
+	}
+	if (!f) {
+		tui_message(t, true, "cannot write %.300s: %s", path, strerror(errno));
+		return -1;
 	}
 	fmt = format_of(path, &what);
 	if (t->sess)
-		rc = session_write(t->sess, (int)fmt, path, err, sizeof(err));
+		rc = session_write_file(t->sess, (int)fmt, f, path, ebuf, sizeof(ebuf));
 	else
-		rc = write_headless(t, fmt, path, err, sizeof(err));
+		rc = write_headless(t, fmt, f);
+	if (fclose(f) != 0)
+		rc = -1;
 	if (rc < 0) {
-		tui_message(t, true, "%s", err);
+		tui_message(t, true, "cannot write %.300s", path);
 		return -1;
 	}
 	if (!realpath(path, full))
@@ -579,12 +654,67 @@ int tui_save(struct tui *t, const char *path)
 	return 0;
 }
 
-void tui_reset(struct tui *t)
+#define RESET_CONFIRM_NS (5000 * MS)   /* time to press r again after the exit */
+
+int tui_reset(struct tui *t)
 {
-	aggregate_reset(t->agg);
+	uint64_t now = now_ns();
+
+	if (t->exited && now >= t->reset_armed_until) {
+		t->reset_armed_until = now + RESET_CONFIRM_NS;
+		tui_message(t, true, "the target has exited: this data cannot be collected again; "
+			    "press r again to wipe it (any other key keeps it)");
+		return -1;
+	}
+	t->reset_armed_until = 0;
+	if (t->sess)
+		session_reset(t->sess, true);
+	else
+		aggregate_reset(t->agg);
+	t->now_ns = now;
+	t->window_start_ns = now;
+	t->window_s = 0;
+	t->next_refresh_ns = now + (uint64_t)(t->delay_s * 1e9);
+	tui_requery(t);
+	tui_message(t, false, "reset: counts, duration, overhead%s start again from now",
+		    t->sess && t->sess->gilstat ? " and gilstat" : "");
+	return 0;
+}
+
+static const char *const mode_names[] = { "cpu", "wall", "gil" };
+
+int tui_mode_parse(const char *name)
+{
+	size_t i, len = strlen(name);
+	int found = -1;
+
+	for (i = 0; i < 3 && len; i++)
+		if (strncasecmp(mode_names[i], name, len) == 0) {
+			if (found >= 0)
+				return -1;
+			found = (int)i;
+		}
+	return found;
+}
+
+void tui_set_mode(struct tui *t, enum agg_mode mode)
+{
+	static const char *const what[] = {
+		"cpu: samples of threads on CPU count",
+		"wall: every sample counts (where a stuck program waits)",
+		"gil: samples holding the GIL count",
+	};
+
+	if (t->sess)
+		session_drain(t->sess);
+	aggregate_set_mode(t->agg, mode);
+	/* the counts restart: so do the duration and overhead of a snapshot */
+	if (t->sess)
+		session_reset(t->sess, false);
 	t->window_start_ns = t->now_ns;
 	tui_requery(t);
-	tui_message(t, false, "statistics reset");
+	tui_message(t, false, "mode %s; counts reset",
+		    (unsigned)mode < 3 ? what[mode] : "?");
 }
 
 void tui_help(struct tui *t)
@@ -629,7 +759,8 @@ static void close_detail(struct tui *t)
 
 static int rows_of(const struct tui *t, enum pane_id p)
 {
-	int h = t->rect[p].h - 1;
+	/* the threads pane has a row of column titles under its title */
+	int h = t->rect[p].h - (p == PANE_THREADS && t->rect[p].h > 2 ? 2 : 1);
 
 	return h > 1 ? h : 1;
 }
@@ -662,6 +793,7 @@ static void move_sel(struct tui *t, int delta, bool absolute)
 		break;
 	case PANE_THREADS:
 		set_thread_sel(t, sel);
+		t->thread_pinned = true;
 		if (!t->paused)
 			update_stack(t);
 		break;
@@ -905,6 +1037,8 @@ void tui_key(struct tui *t, uint32_t key)
 		return;
 	}
 	a = keys_action(key);
+	if (a != ACT_RESET)
+		t->reset_armed_until = 0;
 	if (t->view == VIEW_HELP) {
 		help_key(t, a);
 		return;
@@ -1010,6 +1144,9 @@ void tui_key(struct tui *t, uint32_t key)
 	case ACT_RESET:
 		tui_reset(t);
 		break;
+	case ACT_MODE:
+		tui_set_mode(t, (enum agg_mode)((aggregate_mode(t->agg) + 1) % 3));
+		break;
 	case ACT_SAVE:
 		tui_save(t, NULL);
 		break;
@@ -1079,6 +1216,12 @@ void tui_click(struct tui *t, int x, int y, int button, bool double_click)
 						sort_key(t, (enum sort_key)panes_column_sort(t->col_id[f]), true);
 			return;
 		}
+		if (i == PANE_THREADS && r->h > 2) {
+			/* the threads pane has a row of column titles */
+			if (y == r->y + 1)
+				return;
+			y--;
+		}
 		move_sel(t, t->pos[i].top + (y - r->y - 1), true);
 		if (double_click)
 			enter(t);
@@ -1105,42 +1248,61 @@ static void target_exited(struct tui *t)
 	tui_message(t, false, "the target exited; showing cumulative numbers (c toggles)");
 }
 
-/* The launched program's output goes to $TMPDIR/pytop-<pid>.log. */
+/* The launched program's output goes to $TMPDIR/pytop-<pid>.log, a new
+ * private file (outfile_create_new: never through a planted symlink; a
+ * random name when that one is taken). */
 static int open_log(char *path, size_t cap)
 {
 	const char *dir = getenv("TMPDIR");
+	char stem[32];
 
 	if (!dir || !*dir)
 		dir = "/tmp";
-	snprintf(path, cap, "%s/pytop-%d.log", dir, (int)getpid());
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(stem, sizeof(stem), "pytop-%d", (int)getpid());
+	return outfile_create_new(dir, stem, ".log", path, cap);
 }
 
-/* Stop a launched program that is still running: SIGTERM, then SIGKILL. */
+/* Stop a launched program that is still running (unless --keep-running):
+ * SIGINT, then SIGTERM, then SIGKILL. */
 static void stop_child(struct session *s)
 {
-	uint64_t until;
+	session_end_program(s, STOP_WAIT_NS);
+}
 
-	if (!s->launched || s->child_exited)
-		return;
-	if (launch_poll(s->pid, &s->child_status)) {
-		s->child_exited = true;
-		return;
-	}
-	kill(s->pid, SIGTERM);
-	until = now_ns() + STOP_WAIT_NS;
-	while (now_ns() < until) {
-		struct timespec ts = { 0, 20 * (long)MS };
+/* Launch mode, before the view: until the program's interpreter is up, a
+ * status line ("waiting for a Python interpreter", its time); q or a stop
+ * signal gives up. Returns 1 when sampling, 0 when given up, or a negative
+ * error with a reason in err. */
+static int wait_python(struct session *s, const struct screen_info *info, char *err, size_t errcap)
+{
+	struct canvas cv;
+	int rc;
 
-		if (launch_poll(s->pid, &s->child_status)) {
-			s->child_exited = true;
-			return;
+	canvas_init(&cv, info->w, info->h, !info->utf8);
+	while ((rc = session_attach(s, err, errcap)) == 0) {
+		struct screen_input in;
+		char line[512];
+		double waited = session_waiting_s(s);
+
+		if (waited < 2)
+			snprintf(line, sizeof(line), "starting %s (pid %d)...", s->opt->launch_argv[0], (int)s->pid);
+		else
+			snprintf(line, sizeof(line), "waiting for a Python interpreter: none has started in %s "
+				 "(pid %d) after %.0f s   (q quits)", s->opt->launch_argv[0], (int)s->pid, waited);
+		canvas_clear(&cv);
+		canvas_put(&cv, 0, 0, cv.w, line, EL_HEADER_WARN);
+		screen_draw(&cv, -1, -1);
+		screen_read(50, &in);
+		if (in.ev == SCREEN_RESIZE)
+			canvas_resize(&cv, in.w, in.h);
+		if ((in.ev == SCREEN_KEY && (in.key == 'q' || in.key == 'Q')) || screen_stop_signal()) {
+			snprintf(err, errcap, "no Python interpreter started in %s (pid %d) in %.1f s",
+				 s->opt->launch_argv[0], (int)s->pid, waited);
+			break;
 		}
-		nanosleep(&ts, NULL);
 	}
-	kill(s->pid, SIGKILL);
-	s->child_status = launch_wait(s->pid);
-	s->child_exited = true;
+	canvas_free(&cv);
+	return rc;
 }
 
 static void draw(struct tui *t, struct canvas *cv)
@@ -1312,21 +1474,36 @@ int tui_run(const struct options *opt)
 		if (log_fd >= 0)
 			close(log_fd);
 		if (rc < 0) {
-			int status = s.child_exited ? s.child_status : -1;
-
-			fprintf(stderr, "pytop: %s\n", err);
+			escape_error(err);
 			if (log_path[0])
 				fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
 			session_close(&s);
-			return status >= 0 ? launch_exit_code(status) : 1;
+			return 1;
 		}
 	}
 	if (!screen_open(opt->no_color, &info, err, sizeof(err))) {
-		fprintf(stderr, "pytop: %s\n", err);
+		escape_error(err);
 		stop_child(&s);
 		session_close(&s);
 		return 1;
 	}
+	if (s.launched)
+		screen_guard_child(s.pid);
+	if (s.waiting && (code = wait_python(&s, &info, err, sizeof(err))) <= 0) {
+		/* A Python program that ended too soon: its own status; else
+		 * (not Python, q, an error) 1. */
+		screen_close();
+		escape_error(err);
+		stop_child(&s);
+		code = s.child_exited && s.saw_python ? launch_exit_code(s.child_status) : 1;
+		if (s.launched && !s.child_exited)
+			fprintf(stderr, "pytop: %s (pid %d) is still running\n", opt->launch_argv[0], (int)s.pid);
+		if (log_path[0])
+			fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
+		session_close(&s);
+		return code;
+	}
+	code = 0;
 	t = tui_new(s.agg, opt);
 	t->sess = &s;
 	t->pid = s.pid;
@@ -1348,13 +1525,16 @@ int tui_run(const struct options *opt)
 	screen_close();
 	sig = screen_stop_signal();
 	session_stop(&s);
+	screen_guard_child(0);    /* stopped below, with its status kept */
 	if (s.launched) {
 		if (!s.child_exited && !sig)
 			stop_child(&s);
-		else if (!s.child_exited && sig) {
+		else if (!s.child_exited && sig && !opt->keep_running) {
 			kill(s.pid, sig);
 			stop_child(&s);
 		}
+		if (!s.child_exited)
+			fprintf(stderr, "pytop: %s (pid %d) is still running\n", opt->launch_argv[0], (int)s.pid);
 		/* The program's own status when it ended by itself (the target
 		 * gone before we stopped it), else 0. */
 		if (t->exited && s.child_exited)

@@ -92,8 +92,10 @@ struct tui {
 	struct agg_thread_row *threads;
 	size_t nthreads;
 	double *thread_cpu;           /* CPU% per threads[] row, < 0 unknown */
-	size_t *tview;                /* threads shown (window: with samples in it) */
+	size_t *tview;                /* threads shown, live ones first, busiest first */
 	size_t ntview;
+	size_t nlive;                 /* threads sampled in the latest round */
+	size_t nrunning;              /* ... whose latest sample was on CPU */
 	struct agg_summary win_sum, cum_sum, shown_sum;
 	double window_s;              /* length of the last window */
 	uint64_t drops;
@@ -123,6 +125,10 @@ struct tui {
 	bool sel_pinned;              /* the user moved: the selection follows the
 				       * function, else it stays on the top row */
 	uint32_t sel_tid;
+	bool thread_pinned;           /* the user moved in the threads pane: the
+				       * selection follows the thread, else it
+				       * stays on the top (busiest) row */
+	uint64_t reset_armed_until;   /* after the exit: r again before this wipes */
 	struct detail *detail;
 	int help_top, help_lines;
 	int gil_top;                  /* the GIL view's first thread row */
@@ -137,6 +143,7 @@ struct tui {
 	const char *completions[TUI_COMPLETIONS];
 	size_t ncompletions;
 	char tid_words[TUI_COMPLETIONS][16];
+	char tname_words[TUI_COMPLETIONS][AGG_THREAD_NAME_MAX];
 
 	/* loop state */
 	bool quit;
@@ -208,8 +215,20 @@ int tui_set_rate(struct tui *t, double hz);
  * text. Reports the path or the error in the status line. */
 int tui_save(struct tui *t, const char *path);
 
-/* Forget all counts. */
-void tui_reset(struct tui *t);
+/* Forget everything shown (counts, duration, overhead, gilstat, the
+ * window). After the target exited the first call only asks: a second one
+ * within a few seconds wipes the frozen data. Returns 0 when reset. */
+int tui_reset(struct tui *t);
+
+/* Count samples by mode from now on (resets the counts). */
+void tui_set_mode(struct tui *t, enum agg_mode mode);
+
+/* Parse "cpu", "wall" or "gil" (or a unique prefix); -1 when unknown. */
+int tui_mode_parse(const char *name);
+
+/* Threads not sampled for this long leave the live view (their samples
+ * stay in the all-threads numbers). */
+#define TUI_THREAD_GRACE_NS 2000000000ull
 
 /* Open the help screen. */
 void tui_help(struct tui *t);

@@ -21,3 +21,56 @@ EXTRA_DIST += tests/live/test_gil.py tests/targets/gil_target.py
 # The function cache when code objects die and are replaced.
 TESTS += tests/live/test_codecache.py
 EXTRA_DIST += tests/live/test_codecache.py tests/targets/regen_target.py
+# Thread names from a thread's own Thread._bootstrap frame (not in threading._active).
+TESTS += tests/live/test_names.py
+EXTRA_DIST += tests/live/test_names.py tests/targets/hidden_thread_target.py
+# Names cut on UTF-8 character boundaries (sampled names, kernel comm).
+TESTS += tests/live/test_utf8.py
+EXTRA_DIST += tests/live/test_utf8.py
+# A process that imitates CPython 3.13 with hostile _Py_DebugOffsets and
+# looping lists (tests/targets/fake_python.c), attached end to end.
+check_PROGRAMS += tests/targets/fake_python
+tests_targets_fake_python_SOURCES = tests/targets/fake_python.c tests/unit/debug_offsets_3_13.h
+tests_targets_fake_python_CFLAGS = $(AM_CFLAGS)
+TESTS += tests/live/test_fake_python.py
+EXTRA_DIST += tests/live/test_fake_python.py
+# Launch mode and exits, -o first, --blocking (dump, stopped targets), deleted
+# interpreters and PID namespaces.
+TESTS += tests/live/test_launch.py
+EXTRA_DIST += tests/live/test_launch.py
+# Hostile names (escaping in every writer) and planted symlinks (issue 9).
+TESTS += tests/live/test_hostile.py
+EXTRA_DIST += tests/live/test_hostile.py tests/targets/evil_target.py tests/targets/maps_split_target.py \
+	tests/targets/fuse_cover_target.py
+# Messages that name the real cause: traced, thread id, not dumpable.
+TESTS += tests/live/test_messages.py
+EXTRA_DIST += tests/live/test_messages.py
+# --gilstat=exact uprobes only in the target's address space.
+TESTS += tests/live/test_uprobe_scope.py
+EXTRA_DIST += tests/live/test_uprobe_scope.py
+# Limits stated (threads over the per-round limit) and dead threads' files released.
+TESTS += tests/live/test_limits.py
+EXTRA_DIST += tests/live/test_limits.py tests/targets/limits_target.py
+# Numbers against the kernel: per-thread cpu-mode time vs /proc (also with
+# both cores busy), the low-rate warning, thread identity and names on a
+# thread-per-request server (test_accuracy.py, target accuracy_target.py).
+TESTS += tests/live/test_accuracy.py
+EXTRA_DIST += tests/live/test_accuracy.py tests/targets/accuracy_target.py
+# CPython 3.14/3.15 as a shared libpython embedded in a C program, chrooted in
+# the Debian unstable root (tests/setup_sid_root.sh).
+TESTS += tests/live/test_embed.py
+EXTRA_DIST += tests/live/test_embed.py tests/targets/embed_python.c
+# Stacks that change while they are read (py-spy's recursive.py pattern) and
+# deep stacks (--dump to 4096 frames, a truncation marker in samples).
+TESTS += tests/live/test_stacks.py
+EXTRA_DIST += tests/live/test_stacks.py tests/targets/recursive_target.py
+# Hostile imitations of CPython 3.8-3.13 built byte by byte from pytop's own
+# layout tables (tests/targets/poke_python.c filled by tests/live/fakepy.py):
+# nested dict scans, huge f_lasti, strings past a mapping, -o kept on a failed
+# attach, and a sweep of corrupt frames, lists, strings and line tables.
+check_PROGRAMS += tests/targets/poke_python
+tests_targets_poke_python_SOURCES = tests/targets/poke_python.c
+tests_targets_poke_python_CFLAGS = $(AM_CFLAGS)
+tests_targets_poke_python_LDADD = -lpthread
+TESTS += tests/live/test_hostile_fake.py
+EXTRA_DIST += tests/live/test_hostile_fake.py tests/live/fakepy.py

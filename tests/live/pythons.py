@@ -7,7 +7,18 @@ processes. This module decides which interpreters to run:
   interpreter paths; each one is expected.
 * Otherwise: the newest 3.X.Y for each of 3.8 ... 3.13 under
   $PYENV_ROOT/versions/3.X.*/bin/python3 or ~/.pyenv/versions/3.X.*/bin/python3
-  (any patch release), and Debian's statically linked /usr/bin/python3.11.
+  (any patch release), Debian's statically linked /usr/bin/python3.11, and
+  Debian unstable's python3.14/3.15 and their -dbg builds (python3.14d ...)
+  inside the debootstrapped root of tests/setup_sid_root.sh ($PYTOP_SID_ROOT,
+  default /var/cache/pytop-sid), started as `chroot ROOT /usr/bin/python3.14`
+  with pytop outside the root (in a private mount namespace holding ROOT/proc,
+  see chroot_prefix). A missing root is a loud SKIP per interpreter.
+  In PYTOP_TEST_PYTHONS, `ROOT:/usr/bin/python3.14` ... is written
+  `chroot=ROOT=/usr/bin/python3.14`.
+
+A chrooted interpreter runs its scripts from ROOT/tmp: tests build argv with
+`interp.argv(interp.script(TARGET), interp.inside(path))` and make their work
+directories with `interp.mkdtemp(prefix)`, which work for every interpreter.
 
 An expected interpreter that is missing is never a silent pass:
 `interpreters(tap)` writes a TAP SKIP line for it
@@ -27,15 +38,36 @@ Runs under the system python3 (3.8+ syntax).
 import glob
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _terminated(signum, frame):
+    # SIGTERM/SIGHUP (a harness or a user stopping the suite) unwinds like
+    # an exception, so every test's finally block stops its target: a
+    # spinning target left behind would load the next suite.
+    raise SystemExit(128 + signum)
+
+
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_sig) == signal.SIG_DFL:
+        signal.signal(_sig, _terminated)
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 # Minor versions pytop supports; each is expected on a developer machine or CI.
 SUPPORTED_MINORS = (8, 9, 10, 11, 12, 13)
 DEBIAN_PYTHON = "/usr/bin/python3.11"
+# Debian unstable's interpreters inside the sid root (tests/setup_sid_root.sh).
+SID_PYTHONS = ("python3.14", "python3.15", "python3.14d", "python3.15d")
+
+
+def sid_root():
+    """The Debian unstable root of tests/setup_sid_root.sh."""
+    return os.environ.get("PYTOP_SID_ROOT") or "/var/cache/pytop-sid"
 
 
 class Tap:
@@ -74,6 +106,19 @@ class Tap:
                     self.diag(line)
         return bool(condition)
 
+    def known_bug(self, description, bug, diagnostics=None):
+        """A point that failed through a listed known bug: `not ok # TODO`
+        (XFAIL, not counted as a failure). A passing point stays a plain ok,
+        so a fixed bug shows as passes; then its entry is removed."""
+        self.count += 1
+        print("not ok %d - %s # TODO known bug: %s" % (self.count, self._clean(description),
+                                                       self._clean(bug)))
+        if isinstance(diagnostics, str):
+            diagnostics = diagnostics.splitlines()
+        for line in diagnostics or []:
+            self.diag(line)
+        return False
+
     def skip(self, description, reason):
         self.count += 1
         print("ok %d - %s # SKIP %s" % (self.count, self._clean(description),
@@ -89,16 +134,71 @@ class Tap:
         return 1 if self.failed else 0
 
 
+def chroot_prefix(root):
+    """The command prefix that runs a program inside ROOT: chroot, in a
+    private mount namespace holding ROOT/proc (the target reads its own
+    /proc; the mount goes away with it). Every step execs: the program keeps
+    the pid that Popen returns. [] when ROOT is None."""
+    if not root:
+        return []
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+            'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', root]
+
+
 class Interpreter:
     """One interpreter to test: its path, a short label and its version."""
 
-    def __init__(self, path, label, version):
-        self.path = path
+    def __init__(self, path, label, version, root=None):
+        self.path = path          # as the interpreter sees it (inside root)
         self.label = label
         self.version = version
+        self.root = root          # a chroot directory, or None
 
     def __repr__(self):
-        return "Interpreter(%r, %r, %r)" % (self.path, self.label, self.version)
+        return "Interpreter(%r, %r, %r, %r)" % (self.path, self.label, self.version, self.root)
+
+    def argv(self, *args):
+        """The command line running this interpreter with ARGS."""
+        return chroot_prefix(self.root) + [self.path] + list(args)
+
+    def script(self, path):
+        """PATH as this interpreter can run it: inside a chroot, a copy in
+        ROOT/tmp/pytop-targets (its path inside the root is returned)."""
+        if not self.root:
+            return path
+        directory = os.path.join(self.root, "tmp", "pytop-targets")
+        os.makedirs(directory, exist_ok=True)
+        dest = os.path.join(directory, os.path.basename(path))
+        shutil.copyfile(path, dest)
+        return self.inside(dest)
+
+    def mkdtemp(self, prefix):
+        """A new work directory the interpreter can reach (host path)."""
+        import tempfile
+        base = os.path.join(self.root, "tmp") if self.root else None
+        return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+    def inside(self, host_path):
+        """A host path under the root as the interpreter sees it."""
+        if self.root and host_path.startswith(self.root.rstrip("/") + "/"):
+            return host_path[len(self.root.rstrip("/")):]
+        return host_path
+
+
+def proc_states(pid):
+    """{tid: state letter} of PID's threads."""
+    states = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return states
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            pass
+    return states
 
 
 def pytop_binary():
@@ -146,54 +246,82 @@ def find_pyenv(major, minor):
 
 
 def expected_interpreters():
-    """[(label, path or None, where it was looked for)] in test order."""
+    """[(label, path or None, where it was looked for)] in test order, for
+    interpreters run directly (not chrooted; see expected_with_roots)."""
+    return [(label, path, looked) for label, path, looked, root in expected_with_roots()
+            if root is None]
+
+
+def expected_with_roots():
+    """[(label, path or None, where looked, chroot dir or None)] in test order."""
     listed = os.environ.get("PYTOP_TEST_PYTHONS")
     if listed is not None and listed.strip():
         result = []
         for path in re.split(r"[:\s]+", listed.strip()):
-            if path:
-                result.append((path, path if _executable(path) else None, path))
+            if path.startswith("chroot="):
+                _, root, inner = path.split("=", 2)
+                host = os.path.join(root, inner.lstrip("/"))
+                result.append((inner, inner if _executable(host) else None, host, root))
+            elif path:
+                result.append((path, path if _executable(path) else None, path, None))
         return result
     result = []
     for minor in SUPPORTED_MINORS:
         path, looked = find_pyenv(3, minor)
-        result.append(("python3.%d" % minor, path, looked))
+        result.append(("python3.%d" % minor, path, looked, None))
     result.append(("python3.11 (Debian, static)",
                    DEBIAN_PYTHON if _executable(DEBIAN_PYTHON) else None,
-                   DEBIAN_PYTHON))
+                   DEBIAN_PYTHON, None))
+    root = sid_root()
+    for name in SID_PYTHONS:
+        inner = "/usr/bin/" + name
+        host = os.path.join(root, inner.lstrip("/"))
+        label = "%s (Debian unstable, chroot)" % name
+        if _executable(host):
+            result.append((label, inner, host, root))
+        else:
+            result.append((label, None, host + " (make the root with tests/setup_sid_root.sh)", root))
     return result
 
 
-def query_version(path, timeout=30):
+def query_version(path, timeout=30, root=None):
     """platform.python_version() of the interpreter at PATH (or raises)."""
+    prefix = chroot_prefix(root)
     out = subprocess.run(
-        [path, "-c", "import platform; print(platform.python_version())"],
+        prefix + [path, "-c", "import platform; print(platform.python_version())"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, timeout=timeout, check=True)
     return out.stdout.decode().strip()
 
 
-def interpreters(tap):
-    """Yield an Interpreter per expected one that runs; TAP SKIP the missing."""
-    for label, path, looked in expected_interpreters():
+def interpreters(tap, chroot=False):
+    """Yield an Interpreter per expected one that runs; TAP SKIP the missing.
+    CHROOT: the caller starts its targets through Interpreter.argv/script/
+    mkdtemp, so chrooted interpreters can be run (else they are a SKIP)."""
+    for label, path, looked, root in expected_with_roots():
         if path is None:
             tap.skip(label, "%s not found at %s" % (label, looked))
             continue
+        if root and not chroot:
+            tap.skip(label, "this test does not run chrooted interpreters yet")
+            continue
         try:
-            version = query_version(path)
+            version = query_version(path, root=root)
         except (OSError, subprocess.SubprocessError) as exc:
             tap.ok(False, "%s at %s runs" % (label, path), str(exc))
             continue
-        if path.startswith(tuple(pyenv_roots())):
+        if root:
+            short = "%s[chroot %s]" % (version, os.path.basename(path))
+        elif path.startswith(tuple(pyenv_roots())):
             short = "%s[pyenv]" % version
         else:
             short = "%s[%s]" % (version, path)
-        yield Interpreter(path, short, version)
+        yield Interpreter(path, short, version, root)
 
 
 if __name__ == "__main__":
     # Show what the live tests would run.
     _tap = Tap()
-    for _interp in interpreters(_tap):
+    for _interp in interpreters(_tap, chroot=True):
         _tap.ok(True, "%s %s" % (_interp.label, _interp.path))
     sys.exit(_tap.done())

@@ -25,7 +25,8 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
   json target: pid, python (platform.python_version()), argv (the target's
         /proc/PID/cmdline joined by spaces), mode "cpu", duration_s near -d
   json threads: exactly the target's tids, each with its threading name
-  json counts: own summed over functions == running samples (cpu mode)
+  json counts: own time summed over functions == the threads' time (cpu
+        mode, weighed by CPU time), own == samples (wall mode)
   accuracy: each hot function's share matches thread_time within 5 points
         (shares among the three; see "Accuracy normalisation" below)
   lines: each hot function's top line is its one-line hot loop; its
@@ -59,9 +60,9 @@ Per interpreter, against a threads target (burner-a/b/c, one hot function
 each, work 1:2:3, taking turns; the two waiting ones block on their locks):
 
   accuracy across threads (-d 4): each burner's share of the hot functions'
-        own samples matches its share of perf_counter time inside its burn
-        function within 5 points (see below); the json threads are the
-        target's tids and names
+        own time matches its share of thread_time inside its burn function
+        within 5 points (see below); the json threads are the target's tids
+        and names
 
 Per interpreter, lifecycle:
 
@@ -76,9 +77,9 @@ Per interpreter, lifecycle:
         stdout empty with a `pytop: ` message, or one JSON object (a race,
         see KNOWN_BUGS, fails it now and then)
   launch mode, `PYTHON --no-such-option` (exits 2 before its interpreter is
-        up): exits 2 with a `pytop: ` message (pytop crashed here before
-        d23ec4b: session_close() after a failed session_open() drained a NULL
-        ring)
+        up): exits 2 with a `pytop: ` message and a JSON snapshot with a
+        "note" (pytop crashed here before d23ec4b: session_close() after a
+        failed session_open() drained a NULL ring)
 
 A point that fails through a bug listed in KNOWN_BUGS, recognised by its
 signature, is `not ok ... # TODO` (XFAIL); one that passes is a plain `ok`;
@@ -92,17 +93,12 @@ to shares among the three hot functions only: pytop share_X = own_X /
 is the time the target measured inside burn_X during the pytop run
 (difference of two truths).
 
-Which clock: in the serial target, thread_time (CPU time), per the design:
-pytop's cpu mode counts samples whose thread is not blocked (running or
-runnable), and with one burning thread that never blocks, a loaded machine
-(the thread runnable but not on a CPU) stretches all three functions alike,
-so neither share moves. In the threads target the burners take turns, and
-under CPU contention the kernel preempts a long burst (burn_c) more than a
-short one just woken (burn_a): their runnable-but-not-running time differs,
-so thread_time shares drift from pytop's not-blocked shares by 10+ points on
-a machine loaded 4x (measured). There the truth is perf_counter time inside
-each call, which is exactly the not-blocked time pytop's cpu mode samples (a
-burner does not block inside burn_X). Both clocks are printed as diagnostics.
+Which clock: thread_time (CPU time) in both targets: pytop's cpu mode weighs
+each sample by the CPU time its thread used since its previous sample (the
+kernel's schedstat), so a thread runnable but waiting for a core counts
+nothing, and on a loaded machine the shares stay those of CPU time (the
+perf_counter time inside each call, which includes waiting for a core, is
+printed as the other clock). Shares are of own time (own_s), not samples.
 
 Every subprocess has a timeout and every target is killed in a finally block.
 """
@@ -263,22 +259,6 @@ def run_json(run):
     return obj, diags + ([] if obj else run.describe())
 
 
-def proc_states(pid):
-    """{tid: state letter} of PID's threads."""
-    states = {}
-    try:
-        tids = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return states
-    for tid in tids:
-        try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            pass
-    return states
-
-
 def cmdline(pid):
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         raw = f.read()
@@ -298,12 +278,12 @@ class Target:
         self.truth = None
 
     def __enter__(self):
-        self.workdir = tempfile.mkdtemp(prefix="pytop-batch-")
+        self.workdir = self.interp.mkdtemp("pytop-batch-")
         self.truth_path = os.path.join(self.workdir, "truth.json")
         self.stderr_path = os.path.join(self.workdir, "target.out")
         with open(self.stderr_path, "wb") as out:
             self.proc = subprocess.Popen(
-                [self.interp.path, TARGET, self.truth_path] + self.args,
+                self.interp.argv(self.interp.script(TARGET), self.interp.inside(self.truth_path)) + self.args,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         self.truth = self._wait_truth(lambda t: True)
         if self.truth is not None:
@@ -391,11 +371,12 @@ def shares(values):
 
 
 def own_by_function(snap, file):
-    """{name: own} of the hot functions in SNAP (rows of FILE only)."""
+    """{name: own time in ms} of the hot functions in SNAP (rows of FILE
+    only): cpu mode weighs samples by CPU time, so shares are of time."""
     own = {name: 0 for name in HOT}
     for row in snap.get("functions", []):
         if row.get("name") in own and row.get("file") == file:
-            own[row["name"]] += row.get("own", 0)
+            own[row["name"]] += int(round(1000 * row.get("own_s", 0)))
     return own
 
 
@@ -411,11 +392,11 @@ def check_accuracy(tap, label, snap, before, after, what, key="cpu_s"):
         truth = delta(before, after, key)
         other = delta(before, after, "wall_s" if key == "cpu_s" else "cpu_s")
         mine, theirs, others = shares(own), shares(truth), shares(other)
-        diags = ["%-7s pytop %5d samples = %5.1f %%   target %s %7.3f s = %5.1f %%" % (
+        diags = ["%-7s pytop %5d ms = %5.1f %%   target %s %7.3f s = %5.1f %%" % (
             name, own[name], mine[name], clock, truth[name], theirs[name])
             for name in HOT]
-        if sum(own.values()) < 500:
-            return False, ["too few samples in the hot functions (%d)"
+        if sum(own.values()) < 200:
+            return False, ["too little time in the hot functions (%d ms)"
                            % sum(own.values())] + diags
         worst = max(abs(mine[n] - theirs[n]) for n in HOT)
         tap.diag("%s: %s shares, pytop / %s (/ the other clock): %s; worst %.1f pp" % (
@@ -515,17 +496,19 @@ def check_counts(tap, label, snap, mode):
     """Own summed over functions is the counted samples of the mode."""
     def compare():
         own = sum(r.get("own", 0) for r in snap.get("functions", []))
-        if mode == "cpu":
-            counted = sum(t.get("states", {}).get("running", 0)
-                          for t in snap.get("threads", []))
-            what = "running samples (threads[].states.running)"
-        else:
-            counted = snap.get("samples")
-            what = "samples"
         pct = sum(r.get("own_pct", 0) for r in snap.get("functions", []))
         problems = []
-        if own != counted:
-            problems.append("sum of own %d, %s %r" % (own, what, counted))
+        if mode == "cpu":
+            # cpu mode weighs each sample by its thread's CPU time: own
+            # time over functions is the threads' counted time.
+            own_s = sum(r.get("own_s", 0) for r in snap.get("functions", []))
+            time_s = sum(t.get("time_s", 0) for t in snap.get("threads", []))
+            if abs(own_s - time_s) > 0.001 + 0.001 * time_s:
+                problems.append("sum of own_s %r, threads' time_s %r" % (own_s, time_s))
+            if own > snap.get("samples", 0):
+                problems.append("sum of own %d > samples %r" % (own, snap.get("samples")))
+        elif own != snap.get("samples"):
+            problems.append("sum of own %d, samples %r" % (own, snap.get("samples")))
         if own and abs(pct - 100.0) > 0.01:
             problems.append("own_pct sums to %r, not 100" % pct)
         return not problems, problems
@@ -595,7 +578,7 @@ TEXT_HEADER = [
 ]
 TEXT_EXTRA_HEADER = re.compile(r"^[A-Z][A-Za-z ]*: +\S")
 TEXT_ROW = re.compile(r"^ *(\d+\.\d) +(\d+\.\d) +(\S+) +(\S+)  (.*) \((.*):(-?\d+)\)$")
-THREAD_ROW = re.compile(r"^ *(\d+)  (.*?) +(\d+) +(\d+\.\d)% +(\d+\.\d)% +(\d+\.\d)% +(\d+\.\d)%$")
+THREAD_ROW = re.compile(r"^ *(\d+)  (.*?) +(\d+) +(\d+\.\d)% +(\d+\.\d)% +(\d+\.\d)% +(\d+\.\d)% +(\S+) +(\S+)$")
 
 
 def check_text(tap, label, run, target):
@@ -651,7 +634,7 @@ def check_text(tap, label, run, target):
         # Thread table: a blank line, its header, one row per thread.
         i += 1
         if i >= len(lines) or lines[i].split() != ["TID", "Name", "Samples", "Running",
-                                                   "Idle", "GILWait", "HasGIL"]:
+                                                   "Idle", "GILWait", "HasGIL", "CPU", "Time"]:
             problems.append("thread table header %r" % (lines[i] if i < len(lines) else None))
         threads = {}
         for line in lines[i + 1:]:
@@ -723,9 +706,13 @@ def check_collapsed(tap, label, run, truth, rate, duration):
         nthreads = len(truth["threads"])
         if len(sleeper) != 1:
             problems.append("idle_sleep leaf stacks: %r (expected exactly one)" % sleeper)
-        elif total != nthreads * sleeper[0]:
+        elif not (nthreads * sleeper[0] * 0.99 <= total <= nthreads * sleeper[0]):
+            # A stack that changed while it was read is dropped and counted
+            # as an error, never recorded (issue 8): a busy thread may miss a
+            # few rounds (at most 1%), the idle-sleeper none.
             problems.append("counts sum to %d, expected %d threads x %d rounds "
-                            "(the idle-sleeper's count)" % (total, nthreads, sleeper[0]))
+                            "(the idle-sleeper's count), less at most 1%% dropped "
+                            "changed stacks" % (total, nthreads, sleeper[0]))
         # pytop stops up to one 10 ms drain tick after -d: allow 50 ms.
         bound = rate * duration * nthreads
         if not (0.5 * bound <= total <= rate * (duration + 0.05) * nthreads):
@@ -784,7 +771,7 @@ def check_alive(tap, label, target, what):
         if target.proc.poll() is not None:
             return False, ["target exited with %r" % target.proc.returncode]
         bad = ["tid %d in state %s" % (tid, s)
-               for tid, s in sorted(proc_states(target.pid).items()) if s in "tTZX"]
+               for tid, s in sorted(pythons.proc_states(target.pid).items()) if s in "tTZX"]
         if bad:
             return False, bad
         before = target.snapshot()
@@ -948,7 +935,7 @@ def test_threads(tap, pytop, interp):
                    [target.error or ""])
         else:
             check_accuracy(tap, label, snap, before, after,
-                           "3 threads 1:2:3 in turns", key="wall_s")
+                           "3 threads 1:2:3 in turns", key="cpu_s")
 
 
 def test_lifecycle(tap, pytop, interp):
@@ -985,11 +972,11 @@ def test_lifecycle(tap, pytop, interp):
     # The program holds 256 MB when it exits (--ballast), which makes pytop's
     # exit-status race (KNOWN_BUGS["launch-exit-race"]) happen every time
     # instead of now and then.
-    workdir = tempfile.mkdtemp(prefix="pytop-launch-")
+    workdir = interp.mkdtemp("pytop-launch-")
     try:
         truth_path = os.path.join(workdir, "truth.json")
-        argv = [interp.path, TARGET, truth_path, "--duration", "1.5",
-                "--exit-code", "7", "--chatter", "--ballast", "256"]
+        argv = interp.argv(interp.script(TARGET), interp.inside(truth_path), "--duration", "1.5",
+                           "--exit-code", "7", "--chatter", "--ballast", "256")
         run = run_pytop([pytop, "--batch", "-f", "json", "--"] + argv,
                         timeout=RUN_TIMEOUT)
 
@@ -1007,7 +994,9 @@ def test_lifecycle(tap, pytop, interp):
                 if t.get("pid") != truth["pid"]:
                     problems.append("target.pid %r, the program was %r" % (
                         t.get("pid"), truth["pid"]))
-                if t.get("argv") != " ".join(argv):
+                # A chrooted program's command line is the interpreter's,
+                # after the unshare/sh/chroot steps exec'd it.
+                if t.get("argv") != " ".join(argv[len(pythons.chroot_prefix(interp.root)):]):
                     problems.append("target.argv %r" % t.get("argv"))
                 if t.get("python") != truth["python"]:
                     problems.append("target.python %r" % t.get("python"))
@@ -1032,7 +1021,7 @@ def test_lifecycle(tap, pytop, interp):
 
     # Launch mode, a program that fails at once.
     code = "raise SystemExit(5)"
-    run = run_pytop([pytop, "--batch", "-f", "json", "--", interp.path, "-c", code],
+    run = run_pytop([pytop, "--batch", "-f", "json", "--"] + interp.argv("-c", code),
                     timeout=RUN_TIMEOUT)
 
     def failed():
@@ -1049,13 +1038,22 @@ def test_lifecycle(tap, pytop, interp):
         label, code), "launch-start-race",
         run.rc == 1 and "target process exited" in run.stderr, diags)
 
-    run = run_pytop([pytop, "--batch", "-f", "json", "--", interp.path,
-                     "--no-such-option"], timeout=RUN_TIMEOUT)
+    if interp.root:
+        # pytop launches the chroot wrapper (unshare, sh, chroot), not a
+        # python: a program that ends before any interpreter is seen is not
+        # known to be Python, so the "too short to sample" case can't be told.
+        tap.skip("%s: launch mode, python --no-such-option" % label,
+                 "the launched program is the chroot wrapper, not python")
+        return
+    run = run_pytop([pytop, "--batch", "-f", "json", "--"] + interp.argv("--no-such-option"),
+                    timeout=RUN_TIMEOUT)
     lines = run.stderr.splitlines()
-    tap.ok(not run.timed_out and run.rc == 2 and not run.stdout and
+    snap, _ = parse_snapshot(run.stdout)
+    tap.ok(not run.timed_out and run.rc == 2 and snap is not None and "note" in snap and
            any(l.startswith("pytop: ") and "exited" in l for l in lines),
            "%s: launch mode, python --no-such-option (exits before its "
-           "interpreter is up): exit 2, a `pytop: ` message" % label,
+           "interpreter is up): exit 2, a `pytop: ` message, an empty snapshot "
+           "with a note" % label,
            run.describe())
 
 
@@ -1078,7 +1076,7 @@ def main():
     tap.diag("target: %s" % TARGET)
     started = time.monotonic()
     test_usage(tap, pytop)
-    for interp in list(pythons.interpreters(tap)):
+    for interp in list(pythons.interpreters(tap, chroot=True)):
         t0 = time.monotonic()
         tap.diag("--- %s (%s)" % (interp.label, interp.path))
         test_serial(tap, pytop, interp)

@@ -26,12 +26,12 @@ TARGET = os.path.join(HERE, "..", "targets", "regen_target.py")
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
-    for interp in pythons.interpreters(tap):
+    for interp in pythons.interpreters(tap, chroot=True):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "snap.json")
             try:
-                proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--",
-                                       interp.path, TARGET, "100"],
+                proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
+                                      interp.argv(interp.script(TARGET), "100"),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       timeout=60, universal_newlines=True)
             except subprocess.TimeoutExpired:

@@ -88,6 +88,11 @@ class Run:
         return lines
 
 
+def proc_states_in(pid, letter):
+    """The tids of PID's threads in state LETTER now."""
+    return {tid for tid, state in pythons.proc_states(pid).items() if state == letter}
+
+
 def run_pytop(argv, timeout=DUMP_TIMEOUT):
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -116,12 +121,12 @@ class Target:
         self.workdir = None
 
     def __enter__(self):
-        self.workdir = tempfile.mkdtemp(prefix="pytop-dump-")
+        self.workdir = self.interp.mkdtemp("pytop-dump-")
         truth_path = os.path.join(self.workdir, "truth.json")
         self.stderr_path = os.path.join(self.workdir, "target.stderr")
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
-                [self.interp.path, TARGET, truth_path] + self.extra_args,
+                self.interp.argv(self.interp.script(TARGET), self.interp.inside(truth_path)) + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
         deadline = time.monotonic() + TRUTH_TIMEOUT
         while not os.path.exists(truth_path):
@@ -365,8 +370,10 @@ def check_alive(tap, label, target):
         bad = []
         for tid in sorted(target.tasks()):
             try:
-                with open("/proc/%d/task/%d/stat" % (target.proc.pid, tid)) as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
+                # Bytes: a comm may be cut inside a UTF-8 character (3.14+
+                # names kernel threads after their threading names).
+                with open("/proc/%d/task/%d/stat" % (target.proc.pid, tid), "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0].decode()
             except OSError:
                 continue
             if state in "tTZX":
@@ -383,7 +390,15 @@ def test_interpreter(tap, pytop, interp):
                       [target.error or ""] + target.stderr_text().splitlines()):
             return
         pid = str(target.proc.pid)
+        sleeping = proc_states_in(target.proc.pid, "S")
         json_run = run_pytop([pytop, "--dump", "-p", pid, "--json"])
+        # The dump's pause interrupted the blocked threads: a Python lock
+        # wait then takes the GIL to look for signals before it blocks
+        # again, so they run for a moment. The text dump reads settled
+        # states, as the JSON one did.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not sleeping <= proc_states_in(target.proc.pid, "S"):
+            time.sleep(0.02)
         text_run = run_pytop([pytop, "--dump", "-p", pid])
         dump, diags = parse_json(json_run)
         if json_run.stderr and dump is not None:
@@ -449,7 +464,7 @@ def main():
         tap.bail("pytop binary not found at %s (set PYTOP)" % pytop)
     tap.diag("pytop: %s" % pytop)
     tap.diag("target: %s" % TARGET)
-    for interp in list(pythons.interpreters(tap)):
+    for interp in list(pythons.interpreters(tap, chroot=True)):
         tap.diag("--- %s (%s)" % (interp.label, interp.path))
         test_interpreter(tap, pytop, interp)
         test_many(tap, pytop, interp)

@@ -251,7 +251,7 @@ def test_exiting_target(tap, pytop, interp, rng):
     messages = {}
     seeds = [rng.randrange(1 << 30) for _ in range(TARGETS_PER_PYTHON)]
     for seed in seeds:
-        proc = start_ready([interp.path, "-c", CHURN, str(seed)])
+        proc = start_ready(interp.argv("-c", CHURN, str(seed)))
         if proc is None:
             problems.append("seed %d: target did not start" % seed)
             continue
@@ -343,6 +343,7 @@ def test_bad_options(tap, pytop):
         ("non-numeric PID", ["--dump", "-p", "abc"]),
         ("PID with trailing garbage", ["--dump", "-p", "12abc"]),
         ("--dump without -p", ["--dump"]),
+        ("--blocking with --nonblocking", ["--dump", "--blocking", "--nonblocking", "-p", "1"]),
     ]
     for what, args in cases:
         result = run([pytop] + args)
@@ -364,7 +365,7 @@ def main():
     seed = int(os.environ.get("PYTOP_TEST_SEED", random.randrange(1 << 30)))
     tap.diag("exiting-target seed %d (set PYTOP_TEST_SEED to repeat)" % seed)
     rng = random.Random(seed)
-    for interp in list(pythons.interpreters(tap)):
+    for interp in list(pythons.interpreters(tap, chroot=True)):
         test_exiting_target(tap, pytop, interp, rng)
     return tap.done()
 

@@ -33,6 +33,9 @@ static int def(struct aggregate *a, uint32_t id, const char *name, const char *f
 	return aggregate_feed(a, &d->h);
 }
 
+/* The next samples' round time and CPU delta (0: as old streams). */
+static uint64_t next_time_ns, next_cpu_ns;
+
 /* frames: "id:line id:line ..." innermost first. */
 static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
 {
@@ -54,6 +57,8 @@ static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const
 	s->state = (uint8_t)state;
 	s->flags = (uint8_t)flags;
 	s->depth = n;
+	s->time_ns = next_time_ns;
+	s->cpu_ns = next_cpu_ns;
 	return aggregate_feed(a, &s->h);
 }
 
@@ -382,6 +387,88 @@ static void test_threads(void)
 	aggregate_destroy(a);
 }
 
+/* live: a thread missed by a round where every walk succeeded has ended;
+ * one missed by rounds where some walk failed (a torn stack) is still live,
+ * up to four rounds back. */
+static void test_live(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct agg_thread_row *tr;
+	size_t n;
+	uint64_t ms = 1000;
+
+	next_cpu_ns = 0;
+	/* rounds 0-2 sample both; 3-6 fail a walk and miss 200; 7 is clean */
+	for (int r = 0; r < 8; r++, ms += 10) {
+		next_time_ns = ms * 1000000;
+		sample(a, 100, THREAD_RUNNING, 0, "1:1");
+		if (r < 3)
+			sample(a, 200, THREAD_RUNNING, 0, "1:1");
+		tick(a, ms, 1, r >= 3 && r < 7, 0);
+		n = aggregate_threads(a, NULL, &tr);
+		if (r == 5)
+			tap_ok(n == 2 && tr[0].live && tr[1].tid == 200 && tr[1].live,
+			       "live: missed by 3 rounds with failed walks, still live");
+		if (r == 6)
+			tap_ok(n == 2 && tr[0].live && tr[1].tid == 200 && !tr[1].live,
+			       "live: missed by 4 rounds with failed walks, ended");
+		if (r == 7)
+			tap_ok(n == 2 && tr[0].live && tr[1].tid == 200 && !tr[1].live,
+			       "live: missed by a clean round, ended");
+		free(tr);
+	}
+	/* a thread missed by one clean round has ended at once */
+	next_time_ns = ms * 1000000;
+	sample(a, 300, THREAD_RUNNING, 0, "1:1");
+	tick(a, ms, 1, 0, 0);
+	ms += 10;
+	next_time_ns = ms * 1000000;
+	sample(a, 100, THREAD_RUNNING, 0, "1:1");
+	tick(a, ms, 1, 0, 0);
+	n = aggregate_threads(a, NULL, &tr);
+	tap_ok(n == 3 && tr[2].tid == 300 && !tr[2].live && tr[0].live, "live: one clean round missing it ends it");
+	free(tr);
+	aggregate_destroy(a);
+}
+
+/* The budget of table entries: past it, new functions are one "more
+ * functions" row and samples needing new entries are counted as over the
+ * limit; samples of stacks already known are still counted. */
+static void test_limit(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct agg_summary sum;
+	struct agg_func_row *fr;
+	char name[32], frames[32];
+	size_t n;
+	int over = 0;
+
+	aggregate_set_limit(a, 200);
+	next_time_ns = 0;
+	next_cpu_ns = 0;
+	for (uint32_t id = 1; id <= 2000; id++) {
+		snprintf(name, sizeof name, "f%u", id);
+		def(a, id, name, "gen.py", 1);
+		snprintf(frames, sizeof frames, "%u:%u 1:1", id, id);
+		sample(a, 100, THREAD_RUNNING, 0, frames);
+	}
+	aggregate_summary(a, false, &sum);
+	n = aggregate_functions(a, NULL, &fr);
+	for (size_t i = 0; i < n; i++)
+		over |= !strcmp(fr[i].name, "(more functions than pytop keeps)");
+	free(fr);
+	tap_ok(n < 200, "limit: 2000 functions, the tables keep under the 200-entry budget (%zu rows)", n);
+	tap_ok(sum.over_limit > 1500 && sum.counted + sum.over_limit == 2000,
+	       "limit: the samples that needed new entries are counted as over the limit (%llu)",
+	       (unsigned long long)sum.over_limit);
+	tap_ok(over || n < 200, "limit: new functions past it are the 'more functions' row, or not counted");
+	uint64_t before = sum.counted;
+	sample(a, 100, THREAD_RUNNING, 0, "1:1 1:1");
+	aggregate_summary(a, false, &sum);
+	tap_ok(sum.counted == before + 1, "limit: a stack already known is still counted");
+	aggregate_destroy(a);
+}
+
 static void test_window(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
@@ -603,6 +690,109 @@ static void test_growth(void)
 	aggregate_destroy(a);
 }
 
+/* Times are measured: wall mode by the time between rounds, cpu mode by
+ * the thread's CPU time delta; a runnable thread that got no CPU counts
+ * nothing; CPU used before blocking goes to the previous stack. */
+static void test_weights(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);   /* 1 ms configured */
+	struct agg_func_row *rows;
+	struct agg_thread_row *th;
+	struct agg_summary sum;
+	size_t n;
+
+	def(a, 1, "spin", "w.py", 1);
+	def(a, 2, "recv", "w.py", 9);
+	/* Rounds really 4 ms apart (the sampler is late): 3 rounds, 2 gaps. */
+	for (int r = 0; r < 3; r++) {
+		next_time_ns = (uint64_t)r * 4000000 + 1000000;
+		sample(a, 7, THREAD_RUNNING, 0, "1:2");
+		tick(a, (uint64_t)r * 4 + 1, 0, 0, 0);
+	}
+	n = aggregate_functions(a, NULL, &rows);
+	/* first round: the configured 1 ms; then 4 ms each */
+	tap_ok(n == 1 && rows[0].cum.own_s > 0.0089 && rows[0].cum.own_s < 0.0091,
+	       "wall: 1 + 4 + 4 ms measured, not 3 x 1 ms");
+	free(rows);
+	aggregate_summary(a, false, &sum);
+	tap_ok(sum.achieved_rate_hz > 249 && sum.achieved_rate_hz < 251, "achieved 250 Hz");
+	tap_ok(!sum.rate_low, "3 rounds are too few to judge the rate");
+	for (int r = 3; r < 20; r++) {
+		next_time_ns = (uint64_t)r * 4000000 + 1000000;
+		sample(a, 7, THREAD_RUNNING, 0, "1:2");
+		tick(a, (uint64_t)r * 4 + 1, 0, 0, 0);
+	}
+	aggregate_summary(a, false, &sum);
+	tap_ok(sum.rate_low, "250 of 1000 Hz is a low rate");
+	aggregate_destroy(a);
+
+	a = aggregate_create(AGG_MODE_CPU, 1000000);
+	def(a, 1, "spin", "w.py", 1);
+	def(a, 2, "recv", "w.py", 9);
+	next_time_ns = 1000000;
+	next_cpu_ns = 700000;
+	sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU, "1:2");    /* 0.7 ms on spin */
+	next_cpu_ns = 0;
+	sample(a, 8, THREAD_RUNNING, SAMPLE_F_CPU, "1:2");    /* runnable, no core: nothing */
+	tick(a, 1, 0, 0, 0);
+	next_time_ns = 2000000;
+	next_cpu_ns = 300000;
+	sample(a, 7, THREAD_IDLE, SAMPLE_F_CPU, "2:9");       /* ran 0.3 ms, then blocked */
+	next_cpu_ns = 0;
+	sample(a, 8, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
+	tick(a, 2, 0, 0, 0);
+	n = aggregate_functions(a, NULL, &rows);
+	tap_ok(n == 1 && strcmp(rows[0].name, "spin") == 0 && rows[0].cum.own_s > 0.00099 &&
+	       rows[0].cum.own_s < 0.00101 && rows[0].cum.own_pct > 99.9,
+	       "cpu: 0.7 + 0.3 ms on spin (the CPU before blocking), none on recv");
+	free(rows);
+	n = aggregate_threads(a, NULL, &th);
+	tap_ok(n == 2 && th[0].cum.counted_ns == 1000000 && th[0].cum.cpu_ns == 1000000 &&
+	       th[1].cum.counted_ns == 0 && th[1].cum.counted == 0,
+	       "cpu: thread time is its CPU time; a runnable thread without a core counts 0");
+	free(th);
+	/* Blocked in recv at both samples, 0.2 ms of CPU in between: it woke,
+	 * worked and blocked again unseen; not recv's time. */
+	next_time_ns = 3000000;
+	next_cpu_ns = 200000;
+	sample(a, 8, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
+	tick(a, 3, 0, 0, 0);
+	n = aggregate_functions(a, NULL, &rows);
+	bool unseen = false, recv_own = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rows[i].name, "(ran between samples)") == 0)
+			unseen = rows[i].cum.own_s > 0.000199 && rows[i].cum.own_s < 0.000201;
+		if (strcmp(rows[i].name, "recv") == 0)
+			recv_own = rows[i].cum.own > 0 || rows[i].cum.total_s < 0.000199;
+	}
+	tap_ok(unseen && !recv_own, "cpu: CPU between two blocked samples is \"(ran between samples)\" under recv");
+	free(rows);
+	/* Thread 7 ended; 0.4 ms the process used after its last sample. */
+	next_cpu_ns = 400000;
+	sample(a, 7, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	n = aggregate_functions(a, NULL, &rows);
+	bool ended = false;
+	long long recv_total = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rows[i].name, "(ended between samples)") == 0)
+			ended = rows[i].cum.own_s > 0.000399 && rows[i].cum.own_s < 0.000401;
+		if (strcmp(rows[i].name, "recv") == 0)
+			recv_total = (long long)(rows[i].cum.total_s * 1e7 + 0.5);
+	}
+	tap_ok(ended && recv_total == 6000, "cpu: a thread's CPU after its last sample is \"(ended between samples)\" "
+	       "under its last stack (recv: 0.2 + 0.4 ms, %lld)", recv_total);
+	free(rows);
+	n = aggregate_threads(a, NULL, &th);
+	uint64_t samples7 = 0;
+	for (size_t i = 0; i < n; i++)
+		if (th[i].tid == 7)
+			samples7 = th[i].cum.samples;
+	tap_ok(samples7 == 2, "cpu: the ended thread's CPU is not a sample (%llu)", (unsigned long long)samples7);
+	free(th);
+	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
+}
+
 int main(void)
 {
 	rb = malloc(RB_SIZE);
@@ -611,11 +801,14 @@ int main(void)
 	test_stacks();
 	test_modes();
 	test_threads();
+	test_live();
+	test_limit();
 	test_window();
 	test_reset_and_filters();
 	test_ticks();
 	test_odd_records();
 	test_growth();
+	test_weights();
 	free(rb);
 	return tap_done();
 }

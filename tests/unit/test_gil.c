@@ -348,6 +348,52 @@ static void test_sampled(void)
 	gilacct_destroy(a);
 }
 
+/* A thread that holds the GIL too briefly for any tick to see it: its
+ * wait ends with the switch number moved and someone else (or nobody)
+ * holding: a take; never more takes than the switch number counts. */
+static void test_sampled_short_holds(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	uint64_t given;
+
+	/* thread 1 spins (holder); thread 2 waits 3 ticks, takes and drops the
+	 * GIL between ticks (switch +2: thread 2 took it, thread 1 retook it) */
+	for (int r = 0; r < 10; r++) {
+		uint64_t t0 = (uint64_t)r * 4 * MS, sw = 10 + (uint64_t)r * 2;
+		gtick(a, t0, 1, sw, 2, 0);
+		gtick(a, t0 + 1 * MS, 1, sw, 2, 0);
+		gtick(a, t0 + 2 * MS, 1, sw, 2, 0);
+		gtick(a, t0 + 3 * MS, 1, sw + 2, 0, 0);
+	}
+	gilacct_result(a, &snap);
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 10, "short holds: thread 2's 10 finished waits are 10 takes (got %llu)",
+	       t2 ? (unsigned long long)t2->takecnt : 0ull);
+	tap_ok(t1 && t1->takecnt == 11, "thread 1 retook it after each: 1 + 10 takes (got %llu)",
+	       t1 ? (unsigned long long)t1->takecnt : 0ull);
+	tap_ok(!gilstat_takes_lower_bound(&snap, &given) && given == 21,
+	       "every switch given to a thread: not a lower bound");
+	gilacct_destroy(a);
+
+	/* The same waits without the switch number moving (timeouts in
+	 * take_gil): no takes; and a run that sees few of the switches says
+	 * its counts are lower bounds. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	for (int r = 0; r < 10; r++) {
+		uint64_t t0 = (uint64_t)r * 4 * MS;
+		gtick(a, t0, 1, 10 + (uint64_t)r * 5, 2, 0);
+		gtick(a, t0 + 1 * MS, 1, 10 + (uint64_t)r * 5, 0, 0);
+		gtick(a, t0 + 2 * MS, 1, 10 + (uint64_t)r * 5, 0, 0);
+		gtick(a, t0 + 3 * MS, 1, 10 + (uint64_t)r * 5, 0, 0);
+	}
+	gilacct_result(a, &snap);
+	t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 0, "a wait that ends without a switch is not a take");
+	tap_ok(gilstat_takes_lower_bound(&snap, &given) && given < snap.switches,
+	       "10 of 45 switches given: lower bounds");
+	gilacct_destroy(a);
+}
+
 /* ---- gilstat accounting: exact ---- */
 
 static void test_exact(void)
@@ -464,6 +510,7 @@ int main(void)
 	test_free_threaded();
 	test_classes();
 	test_sampled();
+	test_sampled_short_holds();
 	test_exact();
 	test_capacity();
 	test_view();

@@ -4,6 +4,7 @@
 
 #include "cpython/debug_offsets.h"
 #include "cpython/layout.h"
+#include "cpython/versions.h"
 #include "tap.h"
 
 /* A 3.13 _Py_DebugOffsets block built from the generated 3.13 table. */
@@ -32,6 +33,7 @@ static void fake_block(unsigned char *b, const struct py_layout *L)
 	v[28] = (uint64_t)L->iframe_previous;
 	v[29] = (uint64_t)L->iframe_code;
 	v[30] = (uint64_t)L->iframe_instr;
+	v[31] = (uint64_t)L->iframe_localsplus;
 	v[32] = (uint64_t)L->iframe_owner;
 	v[34] = (uint64_t)L->code_filename;
 	v[35] = (uint64_t)L->code_name;
@@ -57,10 +59,15 @@ static void fake_block(unsigned char *b, const struct py_layout *L)
 
 int main(void)
 {
-	static const int minors[] = { 8, 9, 10, 11, 12, 13 };
+	int minors[64];
+	size_t nminors = 0;
 	unsigned char block[DEBUG_OFFSETS_READ_SIZE];
 
-	for (size_t i = 0; i < sizeof minors / sizeof minors[0]; i++) {
+	/* Every version of the generated registry, which has no gaps. */
+	for (size_t i = 0; i < py_versions_count && nminors < 64; i++)
+		minors[nminors++] = py_versions[i].minor;
+	tap_ok(nminors >= 8 && minors[0] == 8 && minors[nminors - 1] >= 15, "the registry has 3.8 to at least 3.15");
+	for (size_t i = 0; i < nminors; i++) {
 		const struct py_layout *L = layout_for_version(3, minors[i]);
 		if (!tap_ok(L != NULL, "3.%d has a layout table", minors[i]))
 			continue;
@@ -78,9 +85,18 @@ int main(void)
 		       "3.%d GIL is in the runtime before 3.12, per interpreter after", minors[i]);
 		tap_ok(L->unicode_kind_shift == 2 && L->unicode_compact_shift == 5 && L->unicode_ascii_shift == 6,
 		       "3.%d str state bit-fields are where CPython puts them", minors[i]);
+		/* 3.14's quirks are fields: a tagged f_executable, interpreter-owned entry frames. */
+		tap_ok((L->iframe_code_tag_bits != 0) == (minors[i] >= 14) &&
+		       (L->iframe_owner_interpreter >= 0) == (minors[i] >= 14) &&
+		       (L->tstate_holds_gil >= 0) == (minors[i] >= 14) &&
+		       (L->iframe_owner_generator >= 0) == (minors[i] >= 11),
+		       "3.%d stackref tag, owner values and holds_gil are fields", minors[i]);
+		tap_ok((debug_schema_for((uint64_t)3 << 24 | (uint64_t)minors[i] << 16) != NULL) == (minors[i] >= 13),
+		       "3.%d has a _Py_DebugOffsets schema from 3.13 only", minors[i]);
 	}
 	tap_ok(layout_for_version(3, 7) == NULL, "3.7 has no table");
-	tap_ok(layout_for_version(3, 14) == NULL, "3.14 has no generated table");
+	tap_ok(layout_for_version(3, minors[nminors - 1] + 1) == NULL, "the version after the newest has no table");
+	tap_ok(layout_find(3, 13, 1) == NULL, "no free-threaded table (3.13t) yet");
 
 	struct py_layout L = *layout_for_version(3, 13);
 	fake_block(block, &L);

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "output/collapsed.h"
+#include "output/escape.h"
 #include "output/json.h"
 #include "output/jsonw.h"
 #include "output/snapshot.h"
@@ -171,17 +172,17 @@ static const char want_text[] =
 	"Errors:   1\n"
 	"\n"
 	"  %Own  %Total  OwnTime  TotalTime  Function (file:line)\n"
-	"  75.0    75.0     30ms       30ms  say \"hi\"? (dir/\xc3\xbcn\xc3\xaf.py:7)\n"
+	"  75.0    75.0     30ms       30ms  say \"hi\"\\t (dir/\xc3\xbcn\xc3\xaf.py:7)\n"
 	"  25.0    25.0     10ms       10ms  work (app.py:10)\n"
 	"   0.0   100.0       0s       40ms  main (app.py:1)\n"
 	"\n"
-	"     TID  Name              Samples  Running     Idle  GILWait   HasGIL\n"
-	"      10  Ma\xffin                   4    75.0%    25.0%     0.0%    75.0%\n"
-	"      20  Worker                  2    50.0%     0.0%    50.0%     0.0%\n"
+	"     TID  Name              Samples  Running     Idle  GILWait   HasGIL      CPU     Time\n"
+	"      10  Ma\\xffin                4    75.0%    25.0%     0.0%    75.0%        -     30ms\n"
+	"      20  Worker                  2    50.0%     0.0%    50.0%     0.0%        -     10ms\n"
 	"\n"
 	"GIL: held 75.0% of the time, 100.0 switches/s\n"
 	"     TID  Name                 Hold  HoldBlk     Wait   Native     Idle\n"
-	"      10  Ma\xffin               75.0%     0.0%     0.0%     0.0%    25.0%\n"
+	"      10  Ma\\xffin            75.0%     0.0%     0.0%     0.0%    25.0%\n"
 	"      20  Worker               0.0%     0.0%    50.0%    50.0%     0.0%\n";
 
 static const char want_json[] =
@@ -196,8 +197,11 @@ static const char want_json[] =
 	"  \"samples\": 6,\n"
 	"  \"rate_hz\": 100,\n"
 	"  \"achieved_rate_hz\": 99.5,\n"
+	"  \"rate_low\": false,\n"
+	"  \"sampled_s\": 0,\n"
 	"  \"dropped\": 2,\n"
 	"  \"errors\": 1,\n"
+	"  \"unidentified\": 0,\n"
 	"  \"mode\": \"cpu\",\n"
 	"  \"functions\": [\n"
 	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
@@ -209,8 +213,8 @@ static const char want_json[] =
 	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"own\": 1, \"own_pct\": 25}\n"
 	"  ],\n"
 	"  \"threads\": [\n"
-	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25}},\n"
-	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0}}\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25}},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0}}\n"
 	"  ],\n"
 	"  \"gil\": {\n"
 	"    \"state\": \"read\",\n"
@@ -226,7 +230,7 @@ static const char want_text_gilstat[] =
 	"\n"
 	"gilstat: sampled estimate, resolution 500us (2000 Hz, 1990.5 Hz achieved), over 1.00s, 200.0 switches/s\n"
 	"     TID  Name              takecnt  takes/s  holdavg hold_all  takeavg take_all   hold%   wait%\n"
-	"      10  Ma\xffin                 100    100.0    5.0ms    500ms    4.0ms    400ms   50.0%   40.0%\n"
+	"      10  Ma\\xffin              100    100.0    5.0ms    500ms    4.0ms    400ms   50.0%   40.0%\n"
 	"      20  Worker                100    100.0    4.5ms    450ms    4.5ms    450ms   45.0%   45.0%\n"
 	"      30  -                       0      0.0       0s       0s       0s       0s    0.0%    0.0%\n"
 	"Warnings: 1 (holds over 10ms, waits over 10ms); the latest:\n"
@@ -243,8 +247,11 @@ static const char want_json_gilstat[] =
 	"  \"samples\": 6,\n"
 	"  \"rate_hz\": 100,\n"
 	"  \"achieved_rate_hz\": 99.5,\n"
+	"  \"rate_low\": false,\n"
+	"  \"sampled_s\": 0,\n"
 	"  \"dropped\": 2,\n"
 	"  \"errors\": 1,\n"
+	"  \"unidentified\": 0,\n"
 	"  \"mode\": \"cpu\",\n"
 	"  \"functions\": [\n"
 	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
@@ -256,8 +263,8 @@ static const char want_json_gilstat[] =
 	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"own\": 1, \"own_pct\": 25}\n"
 	"  ],\n"
 	"  \"threads\": [\n"
-	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
-	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"holdavg_resolved\": true, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
 	"  ],\n"
 	"  \"gil\": {\n"
 	"    \"state\": \"read\",\n"
@@ -266,12 +273,12 @@ static const char want_json_gilstat[] =
 	"    \"rounds\": 4,\n"
 	"    \"held_rounds\": 3,\n"
 	"    \"conflicts\": 0,\n"
-	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"events\": 0, \"lost\": 0, \"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
+	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, \"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
 	"  }\n"
 	"}\n";
 
 static const char want_collapsed[] =
-	"main (app.py:3);say \"hi\"? (dir/\xc3\xbcn\xc3\xaf.py:8) 3\n"
+	"main (app.py:3);say \"hi\"\\t (dir/\xc3\xbcn\xc3\xaf.py:8) 3\n"
 	"main (app.py:3);work (app.py:12) 1\n";
 
 static void test_writers(void)
@@ -292,6 +299,18 @@ static void test_writers(void)
 	out = capture(collapsed_write, a, &meta, &rc);
 	tap_is(rc, 0, "collapsed_write succeeds");
 	tap_str(out, want_collapsed, "collapsed output exact (counted samples only, sorted)");
+	free(out);
+
+	struct snapshot_meta limited = meta;
+	limited.thread_limit = 1024;
+	limited.threads_not_sampled = 77;
+	out = capture(text_write, a, &limited, &rc);
+	tap_ok(rc == 0 && strstr(out, "Errors:   1\nLimit:    77 threads not sampled (a round samples at most 1024)\n"),
+	       "text: the thread limit is stated when threads were left out");
+	free(out);
+	out = capture(json_write, a, &limited, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"thread_limit\": 1024,\n  \"threads_not_sampled\": 77,"),
+	       "json: thread_limit and threads_not_sampled");
 	free(out);
 
 	struct snapshot_meta with_gilstat = meta;
@@ -391,7 +410,9 @@ static void test_escape(void)
 	ESC("plain", "\"plain\"", "plain ASCII");
 	ESC("a\"b\\c/", "\"a\\\"b\\\\c/\"", "quote and backslash");
 	ESC("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"", "short escapes");
-	ESC("\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"", "other control characters as \\u00XX");
+	ESC("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"", "other control characters and DEL as \\u00XX");
+	ESC("\x1b]0;t\x07\xc2\x9b" "2J", "\"\\u001b]0;t\\u0007\\u009b2J\"", "ESC, BEL and C1 CSI escaped");
+	ESC("\xe2\x80\xae" "x", "\"\\u202ex\"", "bidi override escaped");
 	ESC("a\0b", "\"a\\u0000b\"", "NUL inside a counted string");
 	ESC("\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d\"",
 	    "valid 2, 3 and 4 byte UTF-8 passed through");
@@ -406,6 +427,44 @@ static void test_escape(void)
 	ESC("\xe2\x82" "A", "\"\xef\xbf\xbd" "A\"", "truncated sequence: one replacement");
 	ESC("x\xe2\x82", "\"x\xef\xbf\xbd\"", "truncated at the end of the string");
 	ESC("\xf0\x9f\x90", "\"\xef\xbf\xbd\"", "truncated 4-byte sequence");
+}
+
+/* The text style of escape_step, through escape_text and escape_fputs. */
+#define TXT(in, want, what) do { \
+	char b_[128]; \
+	size_t n_ = escape_text(b_, sizeof(b_), in); \
+	tap_str(b_, want, "text escape: " what); \
+	tap_is(n_, strlen(want), "text escape: " what " (length)"); \
+} while (0)
+
+static void test_escape_text(void)
+{
+	char small[6], *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	TXT("plain caf\xc3\xa9 \xf0\x9f\x90\x8d", "plain caf\xc3\xa9 \xf0\x9f\x90\x8d", "valid UTF-8 unchanged");
+	TXT("a\x1b[2Jb\x1b]0;pwned\x07", "a\\x1b[2Jb\\x1b]0;pwned\\x07", "ESC and BEL");
+	TXT("l1\nl2\r\tx", "l1\\nl2\\r\\tx", "newline, CR and tab");
+	TXT("\x01\x7f\b", "\\x01\\x7f\\x08", "other C0 and DEL");
+	TXT("\xc2\x85\xc2\x9b" "1m", "\\u0085\\u009b1m", "C1 controls (NEL, CSI)");
+	TXT("\xe2\x80\xae" "abc\xe2\x81\xa6", "\\u202eabc\\u2066", "bidi override and isolate");
+	TXT("\xff\xfe", "\\xff\\xfe", "invalid bytes");
+	TXT("x\xe2\x82", "x\\xe2\\x82", "truncated sequence, byte by byte");
+	TXT("\xc0\xaf", "\\xc0\\xaf", "overlong");
+	TXT("back\\slash \"q\"", "back\\slash \"q\"", "backslash and quotes unchanged in text");
+	n = escape_text(small, sizeof(small), "ab\x1b" "cd");
+	tap_ok(n == 8 && strcmp(small, "ab") == 0, "escape_text cuts on a whole escape (%zu, \"%s\")", n, small);
+	n = escape_text(small, sizeof(small), NULL);
+	tap_ok(n == 0 && small[0] == '\0', "escape_text of NULL is empty");
+	f = open_memstream(&buf, &len);
+	n = escape_fputs(f, "t\x1b\n");
+	fclose(f);
+	tap_ok(n == 7 && strcmp(buf, "t\\x1b\\n") == 0, "escape_fputs writes and counts the escaped form");
+	free(buf);
+	tap_ok(escape_is_control(0x1b) && escape_is_control(0x7f) && escape_is_control(0x9f) &&
+	       escape_is_control(0x202e) && !escape_is_control(0xa0) && !escape_is_control('a') &&
+	       !escape_is_control(0x2028 + 0x100), "escape_is_control: C0, DEL, C1, bidi; not NBSP or letters");
 }
 
 static char *mem_buf;
@@ -549,6 +608,7 @@ int main(void)
 	test_writers();
 	test_gil_text();
 	test_escape();
+	test_escape_text();
 	test_writer();
 	test_time();
 	free(rb);

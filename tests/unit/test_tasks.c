@@ -37,6 +37,10 @@ int main(void)
 	tap_ok(tasks_parse("-1 0x7ffd5c2f0a18 0x7f12aa6a03c6\n", &a) == 0 && a.syscall == -1 && !a.running,
 	       "-1 (blocked, not in a syscall) is not running");
 	tap_ok(tasks_parse("garbage", &a) < 0, "garbage is refused");
+	uint64_t rt = 0;
+	tap_ok(tasks_parse_schedstat("123456789 2000 7\n", &rt) == 0 && rt == 123456789ull, "schedstat: ns on CPU");
+	tap_ok(tasks_parse_schedstat("x 1 2", &rt) < 0 && tasks_parse_schedstat("", &rt) < 0 &&
+	       tasks_parse_schedstat("99999999999999999999999 1 2", &rt) < 0, "schedstat: garbage and overflow refused");
 
 	pthread_t th;
 	pthread_create(&th, NULL, sleeper, NULL);
@@ -48,13 +52,143 @@ int main(void)
 	tap_ok(rc == 0 && !a.running && a.syscall == 202, "a thread waiting on a condition variable is in futex");
 	int rc2 = tasks_read(ts, sleeper_tid, &a);
 	tap_ok(rc2 == 0 && a.syscall == 202, "the open file reads again");
+	uint64_t total = 0, delta = 1;
+	tap_ok(tasks_cpu(ts, sleeper_tid, &total, &delta) == 0 && delta == 0, "schedstat: the first reading is a baseline");
+	usleep(20000);
+	tap_ok(tasks_cpu(ts, sleeper_tid, &total, &delta) == 1 && delta == 0,
+	       "a blocked thread uses no CPU between two readings");
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	tasks_cpu(ts, self, &total, &delta);
+	for (volatile unsigned long i = 0; i < 20000000ul; i++)
+		;
+	tap_ok(tasks_cpu(ts, self, &total, &delta) == 1 && delta > 0, "a busy thread's CPU time moves");
+	/* Many threads' tids share the table: more than its probe window. */
+	for (pid_t fake = 1; fake < 5000; fake += 7)
+		tasks_read(ts, fake, &a);
+	tap_ok(tasks_read(ts, sleeper_tid, &a) == 0 && a.syscall == 202, "still read after reads of many tids that are not threads");
 	pthread_mutex_lock(&mu);
 	go = 1;
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
 	pthread_join(th, NULL);
-	tap_ok(tasks_read(ts, sleeper_tid, &a) < 0, "a thread that ended reads as gone");
+	/* pthread_join returns before the kernel has released the thread:
+	 * wait (bounded) for the condition, not for a time. */
+	int gone = 0;
+	for (int tries = 0; tries < 20000 && !(gone = tasks_read(ts, sleeper_tid, &a) < 0); tries++)
+		usleep(100);
+	tap_ok(gone, "a thread that ended reads as gone");
 	tap_ok(tasks_read(ts, 0, &a) < 0, "tid 0 is refused");
+	tap_ok(tasks_started_before(ts, self) && tasks_started_before(ts, sleeper_tid),
+	       "threads alive at tasks_create started before it");
+	tasks_destroy(ts);
+
+	/* A thread born after tasks_create: its first reading is all its
+	 * CPU time since birth, and the caller can tell it is new. */
+	ts = tasks_create(getpid());
+	go = 0;
+	sleeper_tid = 0;
+	pthread_create(&th, NULL, sleeper, NULL);
+	while (!sleeper_tid)
+		usleep(1000);
+	tap_ok(!tasks_started_before(ts, sleeper_tid), "a thread born after tasks_create is new");
+	pthread_mutex_lock(&mu);
+	go = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+
+	/* /proc/PID/stat: utime+stime in ticks, comm may hold ") " */
+	uint64_t pns = 0;
+	tap_ok(tasks_parse_stat_cpu("42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 3 0 12345 "
+				    "1000 10 18446744073709551615\n", 100, &pns) == 0 && pns == 1750000000ull,
+	       "stat: utime 150 + stime 25 ticks at 100 Hz is 1.75 s, past a comm with \") \"");
+	tap_ok(tasks_parse_stat_cpu("42 (a) S 1 2", 100, &pns) < 0 && tasks_parse_stat_cpu("no paren", 100, &pns) < 0 &&
+	       tasks_parse_stat_cpu("1 (a) S 1 1 1 0 -1 0 0 0 0 0 99999999999999999999 0 0", 100, &pns) < 0,
+	       "stat: short, garbage and overflow refused");
+	uint64_t p1 = 0, p2 = 0;
+	tap_ok(tasks_process_cpu(ts, &p1) == 0, "this process's CPU time reads");
+	for (volatile unsigned long i = 0; i < 200000000ul; i++)
+		;
+	tap_ok(tasks_process_cpu(ts, &p2) == 0 && p2 > p1, "it moves while this thread computes (%llu -> %llu ns)",
+	       (unsigned long long)p1, (unsigned long long)p2);
+	tasks_destroy(ts);
+
+	/* Threads that end without being read again: their files are closed
+	 * by the sweep; a live thread read in between keeps its file. */
+	ts = tasks_create(getpid());
+	for (int round = 0; round < 50; round++) {
+		go = 0;
+		sleeper_tid = 0;
+		pthread_create(&th, NULL, sleeper, NULL);
+		while (!sleeper_tid)
+			usleep(100);
+		tasks_read(ts, sleeper_tid, &a);
+		tasks_read(ts, self, &a);
+		pthread_mutex_lock(&mu);
+		go = 1;
+		pthread_cond_signal(&cv);
+		pthread_mutex_unlock(&mu);
+		pthread_join(th, NULL);
+	}
+	int before = tasks_open_count(ts);
+	tasks_sweep(ts);              /* everything was read since creation */
+	tasks_read(ts, self, &a);
+	tasks_sweep(ts);              /* only self was read since the last sweep */
+	int after = tasks_open_count(ts);
+	tap_ok(before > 1 && after == 1, "sweep: %d files for 50 ended threads and one live, %d after", before, after);
+	tap_ok(tasks_read(ts, self, &a) == 0 && tasks_open_count(ts) == 1, "sweep: the live thread still reads");
+	tasks_sweep(ts);
+	tasks_sweep(ts);
+	tap_ok(tasks_open_count(ts) == 0, "sweep: nothing read for a whole sweep: no file open");
+	tap_ok(tasks_read(ts, self, &a) == 0 && tasks_open_count(ts) == 1, "sweep: a swept thread reopens when read");
+	tasks_destroy(ts);
+
+	/* The sampler's share-out of ended threads' CPU: a thread missing
+	 * from one walk of the thread-state list (torn by churn) is ended
+	 * only when the kernel says so, and a CPU delta it read for a thread
+	 * then not sampled is given back to that thread's next reading. */
+	ts = tasks_create(getpid());
+	go = 0;
+	sleeper_tid = 0;
+	pthread_create(&th, NULL, sleeper, NULL);
+	while (!sleeper_tid)
+		usleep(100);
+	pid_t ended = sleeper_tid;
+	tap_ok(tasks_alive(ts, self) && tasks_alive(ts, ended), "alive: this thread and a blocked one");
+	pthread_mutex_lock(&mu);
+	go = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+	gone = 0;
+	for (int tries = 0; tries < 20000 && !(gone = !tasks_alive(ts, ended)); tries++)
+		usleep(100);
+	tap_ok(gone, "alive: a thread that ended is not");
+	tap_ok(!tasks_alive(ts, 0) && !tasks_alive(ts, -1), "alive: tid 0 and -1 are not threads");
+	tap_ok(tasks_exists(ts, self) && !tasks_exists(ts, ended) && !tasks_exists(ts, 1) &&
+	       !tasks_exists(ts, 0) && !tasks_exists(ts, -1),
+	       "exists: this thread; not one that ended, init's tid 1 (another process's), 0 or -1");
+	uint64_t d1 = 0, d2 = 0, d3 = 0;
+	tasks_cpu(ts, self, &total, &delta);
+	for (volatile unsigned long i = 0; i < 20000000ul; i++)
+		;
+	tasks_cpu(ts, self, &total, &d1);
+	tap_ok(d1 > 0 && tasks_alive(ts, self), "alive: reading liveness between two CPU readings");
+	tasks_cpu(ts, self, &total, &d2);    /* baseline after the check: nothing lost */
+	tasks_cpu_unread(ts, self, d2);
+	for (volatile unsigned long i = 0; i < 20000000ul; i++)
+		;
+	tasks_cpu(ts, self, &total, &d1);
+	tasks_cpu_unread(ts, self, d1);      /* not sent: the next reading covers it */
+	rc = tasks_cpu(ts, self, &total, &d3);
+	tap_ok(rc == 1 && d3 >= d1 && d1 > 0,
+	       "unread: a delta given back is in the next one (%llu then %llu ns)", (unsigned long long)d1,
+	       (unsigned long long)d3);
+	tasks_cpu_unread(ts, self, UINT64_MAX);
+	tap_ok(tasks_cpu(ts, self, &total, &d3) == 1 && d3 == total, "unread: more than was read gives back all of it");
+	tasks_cpu_unread(ts, ended, 5);
+	tasks_cpu_unread(ts, 0, 5);
+	tap_ok(1, "unread: an unknown tid or tid 0 is ignored");
 	tasks_destroy(ts);
 	return tap_done();
 }

@@ -365,7 +365,7 @@ int main(void)
 			}
 		}
 		tap_is(missing, 0, "help: every key binding is listed");
-		tap_ok(screen_has(&big, "sort COLUMN") && screen_has(&big, "thread TID|all"),
+		tap_ok(screen_has(&big, "sort COLUMN") && screen_has(&big, "thread TID|NAME|all"),
 		       "help: the commands are listed");
 		canvas_free(&big);
 	}

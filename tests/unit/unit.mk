@@ -11,3 +11,58 @@ EXTRA_DIST += tests/unit/test_layout_gen.sh
 tests_unit_test_tasks_SOURCES = tests/unit/test_tasks.c
 tests_unit_test_tasks_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_tasks_LDADD = $(PYTOP_LIBS)
+# Hostile input: layout validation against a real 3.13 _Py_DebugOffsets block.
+check_PROGRAMS += tests/unit/test_validate
+TESTS += tests/unit/test_validate
+tests_unit_test_validate_SOURCES = tests/unit/test_validate.c tests/unit/debug_offsets_3_13.h tests/unit/tap.h
+tests_unit_test_validate_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_validate_LDADD = libpytop.a
+# Hostile input: object readers, walker and lists over a fake address space
+# (the test defines mem_read & co., so src/target/memory.c is not linked).
+check_PROGRAMS += tests/unit/test_hostile
+TESTS += tests/unit/test_hostile
+tests_unit_test_hostile_SOURCES = tests/unit/test_hostile.c tests/unit/tap.h
+tests_unit_test_hostile_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_hostile_LDADD = libpytop.a $(PYTOP_LIBS)
+# The real memory readers with ranges that wrap past 2^64.
+check_PROGRAMS += tests/unit/test_memory
+TESTS += tests/unit/test_memory
+tests_unit_test_memory_SOURCES = tests/unit/test_memory.c tests/unit/tap.h
+tests_unit_test_memory_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_memory_LDADD = libpytop.a
+# The PID-namespace thread id map (NSpid parsing).
+check_PROGRAMS += tests/unit/test_nspid
+TESTS += tests/unit/test_nspid
+tests_unit_test_nspid_SOURCES = tests/unit/test_nspid.c tests/unit/tap.h
+tests_unit_test_nspid_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_nspid_LDADD = libpytop.a
+# The hardened build flags reached the binary (readelf).
+TESTS += tests/unit/test_hardening.sh
+EXTRA_DIST += tests/unit/test_hardening.sh
+# Files pytop creates: new and private in shared directories, planted
+# symlinks not followed (output/outfile.c).
+check_PROGRAMS += tests/unit/test_outfile
+TESTS += tests/unit/test_outfile
+tests_unit_test_outfile_SOURCES = tests/unit/test_outfile.c tests/unit/tap.h
+tests_unit_test_outfile_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_outfile_LDADD = libpytop.a
+# The pthread-to-tid match (3.8-3.10) against this process's own threads.
+check_PROGRAMS += tests/unit/test_tids
+TESTS += tests/unit/test_tids
+tests_unit_test_tids_SOURCES = tests/unit/test_tids.c
+tests_unit_test_tids_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_tids_LDADD = $(PYTOP_LIBS)
+# The generated _Py_DebugOffsets schemas against real 3.13/3.14/3.15 blocks
+# (release and -dbg builds), and fuzzed blocks.
+check_PROGRAMS += tests/unit/test_debug_schema
+TESTS += tests/unit/test_debug_schema
+tests_unit_test_debug_schema_SOURCES = tests/unit/test_debug_schema.c tests/unit/debug_offsets_3_13.h \
+	tests/unit/debug_offsets_golden.h tests/unit/tap.h
+tests_unit_test_debug_schema_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_debug_schema_LDADD = libpytop.a
+
+check_PROGRAMS += tests/unit/test_regfile
+TESTS += tests/unit/test_regfile
+tests_unit_test_regfile_SOURCES = tests/unit/test_regfile.c tests/unit/tap.h
+tests_unit_test_regfile_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_regfile_LDADD = libpytop.a

@@ -1,0 +1,112 @@
+"""Acceptance: py-spy's recursive.py pattern, no torn stacks (TAP).
+
+Target: tests/targets/acc_recursive.py: the main thread calls recurse(20)
+forever, so its stack grows and shrinks between 1 and 21 recurse frames all
+the time. Every true stack is <module> -> recurse x 0..21, and each recurse
+frame but the innermost is at the recursive call's line (marked
+RECURSE_CALL). Interpreters and binaries: see acceptance.py.
+
+Per interpreter (issue 8.3: today 3.8-3.10 tear 10-20 of 100 dumps and
+37-234 samples of a 2 s batch):
+
+  100 x --dump --json (which pauses the target for the read): every run
+        exits 0 (no "inconsistent interpreter state"), and every stack has
+        the true shape: 0 torn
+  100 x --dump --json --nonblocking (read while it runs): every run exits
+        0, at most NONBLOCKING_TORN (5) torn: a recursion that unwinds and
+        comes back to the same frame addresses between two reads is a
+        different stack with the same bytes, which no read from outside
+        can always tell (1-2 of 100 here; 10-20 before issue 8.3)
+  batch collapsed (-d 10; PYTOP_RECURSIVE_SECONDS overrides): exit 0, and
+        every stack has the true shape: 0 torn samples
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from acceptance import (TARGETS, binaries, batch, dump, check, check_run,  # noqa: E402
+                        parse_json, parse_collapsed, fmt_stack, short, dump_frames_root_first,
+                        main_loop)
+
+SCRIPT = os.path.join(TARGETS, "acc_recursive.py")
+DUMPS = 100
+NONBLOCKING_TORN = 5
+SECS = float(os.environ.get("PYTOP_RECURSIVE_SECONDS", "10"))
+
+
+def call_line():
+    with open(SCRIPT) as f:
+        for number, line in enumerate(f, 1):
+            if "RECURSE_CALL" in line and "recurse(x - 1)" in line:
+                return number
+    raise RuntimeError("no RECURSE_CALL line in %s" % SCRIPT)
+
+
+def true_shape(frames, line):
+    """frames root-first: <module>, then 0..21 recurse (0: between two calls
+    of recurse(20)), all but the last at LINE. A pytop-made leaf such as
+    "(ran between samples)" is not a frame of the program: left aside."""
+    while frames and frames[-1][0].startswith("(") and frames[-1][0].endswith(")"):
+        frames = frames[:-1]
+    if len(frames) < 1 or len(frames) > 22 or frames[0][0] != "<module>":
+        return False
+    rec = frames[1:]
+    if any(short(n) != "recurse" for n, _, _ in rec):
+        return False
+    return all(l == line for _, _, l in rec[:-1])
+
+
+def test_recursive(tap, interp):
+    line = call_line()
+    label = "%s recursive" % interp.label
+    proc = subprocess.Popen([interp.path, SCRIPT], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            tap.ok(False, "%s: the target runs (exit %s)" % (label, proc.returncode))
+            return
+        for (prefix, binary), extra in [(b, e) for b in binaries() for e in ([], ["--nonblocking"])]:
+            lab = prefix + label + (" " + " ".join(extra) if extra else "")
+            allowed = NONBLOCKING_TORN if extra else 0
+            failures, torn, seen = [], [], 0
+            for _ in range(DUMPS):
+                snap, diags = parse_json(dump(proc.pid, binary=binary, extra=extra))
+                if snap is None:
+                    failures.append(diags[-1] if diags else "?")
+                    continue
+                for th in snap.get("threads", []):
+                    frames = dump_frames_root_first(th)
+                    seen += 1
+                    if not true_shape(frames, line):
+                        torn.append(fmt_stack(frames, limit=30))
+            tap.diag("%s: %d dumps: %d failed, %d of %d stacks torn"
+                     % (lab, DUMPS, len(failures), len(torn), seen))
+            tap.ok(not failures, "%s: %d --dump --json runs all exit 0 (%d failed)"
+                   % (lab, DUMPS, len(failures)), failures[:10])
+            tap.ok(seen > 0 and len(torn) <= allowed, "%s: dumps: at most %d torn stacks (%d of %d)"
+                   % (lab, allowed, len(torn), seen), torn[:10])
+
+        r = batch(proc.pid, SECS, "-f", "collapsed")
+        if check_run(tap, "%s batch collapsed -d %g" % (label, SECS), r):
+            stacks = parse_collapsed(r.stdout.decode("utf-8", "replace"))
+
+            def shape():
+                total = sum(c for _, c in stacks)
+                bad = [(f, c) for f, c in stacks if not true_shape(f, line)]
+                n = sum(c for _, c in bad)
+                tap.diag("%s: batch: %d of %d samples torn" % (label, n, total))
+                return total > 0 and not bad, ["%d samples: %s" % (c, fmt_stack(f, limit=30))
+                                               for f, c in bad[:15]]
+            check(tap, "%s: batch -d %g: 0 torn samples" % (label, SECS), shape)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main_loop([test_recursive]))

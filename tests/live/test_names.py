@@ -1,0 +1,98 @@
+"""Live test: threads are named by threading even when threading._active
+does not list them (TAP).
+
+Run with the system python3; the pytop under test is $PYTOP. On every
+interpreter from pythons.py, tests/targets/hidden_thread_target.py runs two
+spinning threads for 2 s, one of them ("hidden-worker") taken out of
+threading._active, as a thread-per-request server's threads are during
+their start-up and end. pytop --batch -f json in launch mode, and --dump
+--json of the running target, must give both their threading names (pytop
+reads a thread's name from its own Thread._bootstrap frame too, issue 8 item
+2), not the kernel's.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pythons  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET = os.path.join(HERE, "..", "targets", "hidden_thread_target.py")
+SECS = 2
+
+
+def main():
+    tap = pythons.Tap()
+    pytop = pythons.pytop_binary()
+    for interp in pythons.interpreters(tap, chroot=True):
+        work = interp.mkdtemp("pytop-names-")
+        try:
+            run_one(tap, pytop, interp, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return tap.done()
+
+
+def run_one(tap, pytop, interp, work):
+    out = os.path.join(work, "snap.json")
+    truth_path = os.path.join(work, "truth.json")
+    try:
+        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
+                              interp.argv(interp.script(TARGET), str(SECS), interp.inside(truth_path)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60, universal_newlines=True)
+    except subprocess.TimeoutExpired:
+        tap.ok(False, "%s: pytop finished" % interp.label, "timed out")
+        return
+    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
+                  "%s: launch-mode batch run exits 0 with a snapshot and the target's truth"
+                  % interp.label, proc.stderr):
+        return
+    with open(out) as f:
+        snap = json.load(f)
+    with open(truth_path) as f:
+        truth = json.load(f)
+    rows = {r["tid"]: r for r in snap.get("threads", [])}
+    for name in ("hidden-worker", "listed-worker"):
+        row = rows.get(truth.get(name))
+        tap.ok(row is not None and row.get("name") == name and row.get("samples", 0) > 0,
+               "%s: %s (tid %s) is sampled under its threading name" % (interp.label, name, truth.get(name)),
+               json.dumps(row) if row else "tid not in the snapshot: %r" % sorted(rows))
+    test_dump(tap, pytop, interp, work)
+
+
+def test_dump(tap, pytop, interp, work):
+    truth_path = os.path.join(work, "truth-dump.json")
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), "10", interp.inside(truth_path)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists(truth_path) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        if not tap.ok(os.path.exists(truth_path), "%s: the dump target runs" % interp.label):
+            return
+        with open(truth_path) as f:
+            truth = json.load(f)
+        r = subprocess.run([pytop, "--dump", "--json", "-p", str(proc.pid)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60, universal_newlines=True)
+        try:
+            rows = {t["tid"]: t for t in json.loads(r.stdout)["threads"]}
+        except (ValueError, KeyError):
+            rows = {}
+        for name in ("hidden-worker", "listed-worker"):
+            row = rows.get(truth.get(name))
+            tap.ok(r.returncode == 0 and row is not None and row.get("name") == name,
+                   "%s: --dump names %s (tid %s) as threading does" % (interp.label, name, truth.get(name)),
+                   ["exit %d stderr %r" % (r.returncode, r.stderr), json.dumps(row) if row else sorted(rows)])
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Acceptance target: py-spy's recursive.py pattern (tests/scripts/recursive.py
+there): the main thread recurses 20 deep and returns, forever, so the stack
+changes all the time under the reader. Every true stack is <module> ->
+recurse x 1..21; each recurse frame but the innermost is at the recursive
+call's line (RECURSE_CALL below). No truth file: the shape is the truth.
+"""
+
+
+def recurse(x):
+    if x == 0:
+        return
+    recurse(x - 1)  # RECURSE_CALL
+
+
+while True:
+    recurse(20)

@@ -1,0 +1,345 @@
+/* test_hostile: the object readers, the stack walker and the interpreter list
+ * over a fake address space that a hostile target controls. This file
+ * supplies mem_read/mem_readv/mem_read_ptr/mem_syscalls itself, so the linker
+ * takes them from here instead of src/target/memory.c. The layouts are set
+ * directly (bypassing layout_validate) to show the bound at each read. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/layout.h"
+#include "cpython/objects.h"
+#include "cpython/pystring.h"
+#include "cpython/rlist.h"
+#include "cpython/runtime.h"
+#include "cpython/stack.h"
+#include "errors.h"
+#include "target/memory.h"
+#include "tap.h"
+
+/* The fake address space: one zeroed region at BASE. */
+#define BASE 0x100000ull
+#define SIZE (256u << 10)
+static unsigned char *space;
+
+int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	(void)pid;
+	if (len == 0)
+		return 0;
+	if (addr < BASE || addr - BASE > SIZE || len > SIZE - (addr - BASE))
+		return PYTOP_EREAD;
+	memcpy(buf, space + (addr - BASE), len);
+	return 0;
+}
+
+int mem_readv(pid_t pid, struct mem_iov *iov, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (mem_read(pid, iov[i].addr, iov[i].buf, iov[i].len) < 0)
+			return i;
+	return n;
+}
+
+int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	return mem_read(pid, addr, out, sizeof *out);
+}
+
+uint64_t mem_syscalls(void)
+{
+	return 0;
+}
+
+static void put64(uint64_t addr, uint64_t v)
+{
+	memcpy(space + (addr - BASE), &v, 8);
+}
+
+static void put32(uint64_t addr, uint32_t v)
+{
+	memcpy(space + (addr - BASE), &v, 4);
+}
+
+static void put_bytes(uint64_t addr, const void *p, size_t n)
+{
+	memcpy(space + (addr - BASE), p, n);
+}
+
+/* A compact ASCII str at addr. */
+static void put_str(const struct py_layout *L, uint64_t addr, const char *s)
+{
+	put64(addr + (uint64_t)L->unicode_length, strlen(s));
+	put32(addr + (uint64_t)L->unicode_state,
+	      (1u << L->unicode_kind_shift) | (1u << L->unicode_compact_shift) | (1u << L->unicode_ascii_shift));
+	put_bytes(addr + (uint64_t)L->unicode_ascii_data, s, strlen(s) + 1);
+}
+
+static struct py_target t;
+
+static void target_for(int minor)
+{
+	memset(space, 0, SIZE);
+	t.pid = 1;
+	t.L = *layout_for_version(3, minor);
+	t.major = 3;
+	t.minor = minor;
+	t.pthread_tid_offset = -1;
+	t.code_type = BASE + 0x30000;
+	t.runtime = BASE + 0x38000;
+	if (t.cache)
+		stack_cache_clear(t.cache);
+}
+
+/* An int at addr: size word then up to three 30-bit digits. */
+static void put_long(uint64_t addr, int64_t size_word, uint32_t d0, uint32_t d1, uint32_t d2)
+{
+	put64(addr + (uint64_t)t.L.long_size, (uint64_t)size_word);
+	put32(addr + (uint64_t)t.L.long_digit, d0);
+	put32(addr + (uint64_t)t.L.long_digit + 4, d1);
+	put32(addr + (uint64_t)t.L.long_digit + 8, d2);
+}
+
+static void test_longs(void)
+{
+	uint64_t a = BASE + 0x1000;
+	int64_t v = 0;
+
+	target_for(11);
+	put_long(a, -1, 5, 0, 0);
+	tap_ok(obj_read_long(&t, a, &v) == 0 && v == -5, "3.11: -5 reads as -5");
+	put_long(a, INT64_MIN, 1, 0, 0);
+	tap_is(obj_read_long(&t, a, &v), PYTOP_ECORRUPT, "3.11: ob_size INT64_MIN is refused (no -INT64_MIN)");
+	put_long(a, 3, 0, 0, 1u << 29);
+	tap_is(obj_read_long(&t, a, &v), PYTOP_ECORRUPT, "3.11: three digits worth 2^89 are refused, not wrapped");
+	put_long(a, 1, 0x80000000u, 0, 0);
+	tap_is(obj_read_long(&t, a, &v), PYTOP_ECORRUPT, "3.11: a digit wider than 30 bits is refused");
+
+	target_for(12);
+	put_long(a, (3 << 3) | 2, 0, 0, 8);
+	tap_ok(obj_read_long(&t, a, &v) == 0 && v == INT64_MIN, "3.12: -2^63 reads as INT64_MIN (checked negation)");
+	put_long(a, (3 << 3) | 0, 0, 0, 8);
+	tap_is(obj_read_long(&t, a, &v), PYTOP_ECORRUPT, "3.12: +2^63 does not fit an int64 and is refused");
+	put_long(a, (int64_t)(UINT64_MAX & ~7ull), 1, 1, 1);
+	tap_is(obj_read_long(&t, a, &v), PYTOP_ECORRUPT, "3.12: an lv_tag of 2^61 digits is refused");
+	put_long(a, (2 << 3) | 0, 7, 1, 0);
+	tap_ok(obj_read_long(&t, a, &v) == 0 && v == (1ll << 30) + 7, "3.12: two digits read right");
+}
+
+/* A dict with one entry "k" -> value in a 3.10 (DK_SIZE) layout. */
+static uint64_t put_dict_310(uint64_t value)
+{
+	const struct py_layout *L = &t.L;
+	uint64_t dict = BASE + 0x2000, keys = BASE + 0x3000, key = BASE + 0x4000;
+	put64(dict + (uint64_t)L->dict_keys, keys);
+	put64(keys + (uint64_t)L->keys_size, 8);
+	put64(keys + (uint64_t)L->keys_nentries, 1);
+	uint64_t entries = keys + (uint64_t)L->keys_indices + 8;   /* 8 one-byte indices */
+	put64(entries + 8, key);
+	put64(entries + 16, value);
+	put_str(L, key, "k");
+	return dict;
+}
+
+static void test_bounds(void)
+{
+	uint64_t v = 0;
+	int64_t iv;
+	char s[64];
+
+	target_for(10);
+	uint64_t dict = put_dict_310(0x1234);
+	tap_ok(dict_get_str(&t, dict, "k", &v) == 0 && v == 0x1234, "a sane dict is read");
+	t.L.dict_values = 2000;
+	tap_is(dict_get_str(&t, dict, "k", &v), PYTOP_ECORRUPT, "dict_values 2000 is refused before a 2008-byte read");
+	t.L = *layout_for_version(3, 10);
+	t.L.keys_entry_size = 2008;
+	tap_is(dict_get_str(&t, dict, "k", &v), PYTOP_ECORRUPT, "a keys entry of 2008 bytes is refused (entry buffer)");
+	t.L = *layout_for_version(3, 10);
+	t.L.keys_indices = 4000;
+	tap_is(dict_get_str(&t, dict, "k", &v), PYTOP_ECORRUPT, "keys_indices 4000 is refused (64-byte keys head)");
+	t.L = *layout_for_version(3, 10);
+	t.L.long_digit = 60;
+	tap_is(obj_read_long(&t, BASE + 0x1000, &iv), PYTOP_ECORRUPT, "long_digit 60 is refused (64-byte int head)");
+	t.L = *layout_for_version(3, 10);
+	t.L.long_size = 60;
+	tap_is(obj_read_long(&t, BASE + 0x1000, &iv), PYTOP_ECORRUPT, "long_size 60 is refused (past the bytes read)");
+	t.L = *layout_for_version(3, 10);
+	t.L.keys_nentries = 60;
+	tap_is(dict_get_str(&t, dict, "k", &v), PYTOP_ECORRUPT, "keys_nentries past keys_indices is refused");
+	t.L = *layout_for_version(3, 10);
+	t.L.unicode_state = 500;
+	tap_is(obj_read_string(&t, BASE + 0x4000, s, sizeof s), PYTOP_ECORRUPT,
+	       "unicode_state past the str header is refused");
+	t.L = *layout_for_version(3, 10);
+	t.L.type_dictoffset = 600;
+	put64(BASE + 0x5000 + (uint64_t)t.L.object_type, BASE + 0x6000);
+	tap_is(obj_getattr(&t, BASE + 0x5000, "x", &v), PYTOP_ECORRUPT, "type_dictoffset 600 is refused (512-byte type head)");
+	t.L = *layout_for_version(3, 10);
+	t.L.unicode_compact_data = 4000;
+	put_str(&t.L, BASE + 0x7000, "abc");
+	tap_is(obj_read_string(&t, BASE + 0x7000, s, sizeof s), PYTOP_ECORRUPT,
+	       "unicode_compact_data 4000 is refused (512-byte str head)");
+
+	struct thread_info ti;
+	struct stack_frame frames[8];
+	int flags;
+	t.L = *layout_for_version(3, 13);
+	t.L.tstate_size = 5000;
+	tap_is(stack_walk(&t, BASE + 0x8000, &ti, frames, 8, &flags), PYTOP_ECORRUPT,
+	       "tstate_size 5000 is refused before a read into the 1024-byte thread-state buffer");
+}
+
+/* 3.10: a thread state whose one frame has f_lasti = lasti in a code
+ * object named "f" whose co_code cannot be read (size unknown). */
+static int walk_310(int32_t lasti, struct stack_frame *frames, char *name, size_t cap)
+{
+	const struct py_layout *L;
+	uint64_t ts = BASE + 0x8000, f = BASE + 0x9000, code = BASE + 0xa000;
+	struct thread_info ti;
+	int flags;
+
+	target_for(10);
+	L = &t.L;
+	put64(ts + (uint64_t)L->tstate_frame, f);
+	put64(f + (uint64_t)L->object_type - 8, 1);   /* ob_refcnt: a live frame */
+	put64(f + (uint64_t)L->frame_code, code);
+	put32(f + (uint64_t)L->frame_lasti, (uint32_t)lasti);
+	put64(code + (uint64_t)L->object_type, t.code_type);
+	put64(code + (uint64_t)L->code_name, BASE + 0xb000);
+	put64(code + (uint64_t)L->code_filename, BASE + 0xc000);
+	put32(code + (uint64_t)L->code_firstlineno, 7);
+	put_str(L, BASE + 0xb000, "f");
+	put_str(L, BASE + 0xc000, "x.py");
+	int depth = stack_walk(&t, ts, &ti, frames, 8, &flags);
+	if (depth > 0)
+		snprintf(name, cap, "%s", frames[0].func->name);
+	return depth;
+}
+
+static void test_walk(void)
+{
+	struct stack_frame frames[8];
+	char name[32] = "";
+
+	tap_is(walk_310(10, frames, name, sizeof name), 1, "3.10: a sane frame is walked");
+	tap_str(name, "f", "and named");
+	tap_is(walk_310(INT32_MAX, frames, name, sizeof name), PYTOP_ECORRUPT,
+	       "3.10: f_lasti INT32_MAX (x2 overflows) is refused (checked multiply)");
+}
+
+/* Ids: a function read again (after a cache clear, or a code object
+ * forgotten and reloaded every walk) keeps its id, so a target cannot grow
+ * the consumer's tables by one id per sample; another name is another id. */
+static void test_ids(void)
+{
+	struct stack_frame frames[8];
+	struct thread_info ti;
+	char name[32] = "";
+	int flags;
+	uint32_t first, again = 0, other = 0;
+
+	walk_310(10, frames, name, sizeof name);
+	first = frames[0].func->id;
+	for (int i = 0; i < 50; i++) {
+		walk_310(10, frames, name, sizeof name);   /* clears the cache first */
+		again |= frames[0].func->id != first;
+	}
+	tap_ok(!again, "ids: the same function read again after 50 cache clears keeps its id");
+	put_str(&t.L, BASE + 0xb000, "g");
+	stack_cache_clear(t.cache);
+	if (stack_walk(&t, BASE + 0x8000, &ti, frames, 8, &flags) == 1) {
+		other = frames[0].func->id;
+		snprintf(name, sizeof name, "%s", frames[0].func->name);
+	}
+	tap_ok(other && other != first && !strcmp(name, "g"), "ids: another name at the same address, another id");
+}
+
+static void test_loops(void)
+{
+	uint64_t interps[64];
+	uint64_t i1 = BASE + 0x10000, i2 = BASE + 0x11000, i3 = BASE + 0x12000;
+
+	target_for(12);
+	const struct py_layout *L = &t.L;
+	put64(t.runtime + (uint64_t)L->runtime_interpreters_head, i1);
+	put64(i1 + (uint64_t)L->interp_next, i2);
+	put64(i2 + (uint64_t)L->interp_next, i3);
+	tap_is(pyrt_interpreters(&t, interps, 64, NULL), 3, "a list of three interpreters is three");
+	put64(i3 + (uint64_t)L->interp_next, i2);
+	tap_is(pyrt_interpreters(&t, interps, 64, NULL), PYTOP_ECORRUPT, "a list that loops back is an error, not 64 copies");
+	put64(i1 + (uint64_t)L->interp_next, i1);
+	tap_is(pyrt_interpreters(&t, interps, 64, NULL), PYTOP_ECORRUPT, "a node pointing at itself is an error");
+
+	/* 70 interpreters, 64 read: the newest 63 and the main one (the last
+	 * of the list), and the 6 left out are said. */
+	{
+		int beyond = -1, n;
+		for (uint64_t k = 0; k < 70; k++)
+			put64(BASE + 0x20000 + 0x100 * k + (uint64_t)L->interp_next,
+			      k + 1 < 70 ? BASE + 0x20000 + 0x100 * (k + 1) : 0);
+		put64(t.runtime + (uint64_t)L->runtime_interpreters_head, BASE + 0x20000);
+		n = pyrt_interpreters(&t, interps, 64, &beyond);
+		tap_ok(n == 64 && beyond == 6 && interps[0] == BASE + 0x20000 &&
+		       interps[62] == BASE + 0x20000 + 0x100 * 62 && interps[63] == BASE + 0x20000 + 0x100 * 69,
+		       "70 interpreters, 64 read: the newest 63 and the main one, 6 said left out (n %d beyond %d)",
+		       n, beyond);
+		n = pyrt_interpreters(&t, interps, 1, &beyond);
+		tap_ok(n == 1 && beyond == 69 && interps[0] == BASE + 0x20000 + 0x100 * 69,
+		       "one interpreter asked for: the main one");
+	}
+
+	/* Brent's detector on its own: no false alarm on a long list, every
+	 * loop found within a bounded number of steps. */
+	struct rlist r;
+	int alarm = 0;
+	rlist_init(&r);
+	for (uint64_t n = 1; n <= 100000; n++)
+		alarm |= rlist_loops(&r, n * 64);
+	tap_ok(!alarm, "100000 distinct nodes: no loop reported");
+	int worst = 0, all = 1;
+	for (int mu = 0; mu < 40; mu++) {
+		for (int lambda = 1; lambda < 40; lambda++) {
+			int steps = 0, found = 0;
+			rlist_init(&r);
+			for (int k = 0; k < 4 * (mu + lambda) + 4 && !found; k++, steps++) {
+				int idx = k < mu ? k : mu + (k - mu) % lambda;
+				found = rlist_loops(&r, 0x1000 + 8 * (uint64_t)idx);
+			}
+			all &= found;
+			if (steps > worst)
+				worst = steps;
+		}
+	}
+	tap_ok(all, "every loop (start 0-39, length 1-39) is found within 4 x (start + length) steps");
+	printf("# worst case: %d steps\n", worst);
+}
+
+static void test_utf8(void)
+{
+	char out[64];
+	uint64_t type = BASE + 0x13000, name = BASE + 0x14000;
+
+	target_for(12);
+	put64(type + (uint64_t)t.L.type_name, name);
+	put_bytes(name, "Caf\xc3\xa9\xff\xc3", 8);
+	tap_ok(obj_type_name(&t, type, out, sizeof out) == 0, "a type name with bad bytes is read");
+	tap_str(out, "Caf\xc3\xa9?", "its invalid byte becomes '?', its cut-short end is dropped");
+	obj_type_name(&t, type, out, 5);
+	tap_str(out, "Caf", "cut at 4 bytes: never inside the two-byte \xc3\xa9");
+}
+
+int main(void)
+{
+	space = calloc(1, SIZE);
+	t.cache = stack_cache_create();
+	test_longs();
+	test_bounds();
+	test_walk();
+	test_ids();
+	test_loops();
+	test_utf8();
+	stack_cache_destroy(t.cache);
+	free(space);
+	return tap_done();
+}
