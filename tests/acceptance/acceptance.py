@@ -142,7 +142,7 @@ def proc_task_cpu(pid):
         return result
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            with open("/proc/%d/task/%s/stat" % (pid, tid), errors="replace") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             result[int(tid)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
         except (OSError, IndexError, ValueError):
@@ -154,7 +154,7 @@ def proc_cpu(pid):
     """utime+stime seconds of the whole process (/proc/PID/stat; includes
     the threads that have ended)."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open("/proc/%d/stat" % pid, errors="replace") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
     except (OSError, IndexError, ValueError):
@@ -170,7 +170,7 @@ def proc_tids(pid):
 
 def proc_rss_kib(pid):
     try:
-        with open("/proc/%d/status" % pid) as f:
+        with open("/proc/%d/status" % pid, errors="replace") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])

@@ -148,7 +148,7 @@ def comm_names(pid):
     names = {}
     for tid in proc_tids(pid):
         try:
-            with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+            with open("/proc/%d/task/%d/comm" % (pid, tid), errors="replace") as f:
                 names[tid] = f.read().strip()
         except OSError:
             pass

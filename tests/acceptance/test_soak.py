@@ -66,7 +66,7 @@ def children(pid):
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % entry) as f:
+            with open("/proc/%s/stat" % entry, errors="replace") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             if int(fields[1]) == pid:
                 result.append(int(entry))
@@ -83,7 +83,7 @@ def wchans(pid):
             try:
                 with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
                     wchan = f.read().strip()
-                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                with open("/proc/%d/task/%s/stat" % (pid, tid), errors="replace") as f:
                     state = f.read().rsplit(")", 1)[1].split()[0]
                 result.append("%s %s %s" % (tid, state, wchan))
             except OSError:

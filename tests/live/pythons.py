@@ -194,7 +194,7 @@ def proc_states(pid):
         return states
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            with open("/proc/%d/task/%s/stat" % (pid, tid), errors="replace") as f:
                 states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):
             pass

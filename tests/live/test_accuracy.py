@@ -107,7 +107,7 @@ def hogs_stop(hogs):
 
 def proc_cpu(pid, tid):
     """utime + stime of a thread in seconds."""
-    with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+    with open("/proc/%d/task/%d/stat" % (pid, tid), errors="replace") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 

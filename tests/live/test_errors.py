@@ -291,7 +291,7 @@ def test_exiting_target(tap, pytop, interp, rng):
 def process_state(pid):
     """The state letter of PID ('Z' for a zombie), or None if it is gone."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open("/proc/%d/stat" % pid, errors="replace") as f:
             return f.read().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return None

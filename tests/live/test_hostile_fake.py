@@ -256,7 +256,7 @@ def full_chain_rewalk(f):
 
 def child_state(pid):
     try:
-        with open("/proc/%d/stat" % pid) as fh:
+        with open("/proc/%d/stat" % pid, errors="replace") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"

@@ -85,7 +85,7 @@ def run(args, timeout=TIMEOUT, **kw):
 
 def alive(pid):
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open("/proc/%d/stat" % pid, errors="replace") as f:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except OSError:
         return False
@@ -93,7 +93,7 @@ def alive(pid):
 
 def stat_fields(pid):
     """(state, utime+stime ticks) of pid, process-wide."""
-    with open("/proc/%d/stat" % pid) as f:
+    with open("/proc/%d/stat" % pid, errors="replace") as f:
         rest = f.read().rsplit(")", 1)[1].split()
     return rest[0], int(rest[11]) + int(rest[12])
 

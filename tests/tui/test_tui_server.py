@@ -286,7 +286,7 @@ def children_of(pid):
         if not d.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % d) as f:
+            with open("/proc/%s/stat" % d, errors="replace") as f:
                 st = f.read()
             ppid = int(st[st.rindex(")") + 2:].split()[1])
         except (OSError, ValueError):
@@ -314,7 +314,7 @@ def launch_signal_session(tap, pytop, interp, workdir, sig):
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 try:
-                    with open("/proc/%d/stat" % child) as f:
+                    with open("/proc/%d/stat" % child, errors="replace") as f:
                         state = f.read().split(")")[-1].split()[0]
                 except OSError:
                     state = "gone"
