@@ -16,6 +16,7 @@
 #include "output/outfile.h"
 #include "session.h"
 #include "target/launch.h"
+#include "util/clock.h"
 
 #define DEFAULT_DURATION_S 10.0
 #define DRAIN_EVERY_NS 10000000ull    /* 10 ms */
@@ -41,9 +42,9 @@ static void sleep_ns(uint64_t ns)
 /* Wait up to ns for a launched program to exit, collecting its status. */
 static void reap_soon(struct session *s, uint64_t ns)
 {
-	uint64_t until = session_now_ns() + ns;
+	uint64_t until = clock_now_ns() + ns;
 	while (!launch_poll(s->pid, &s->child_status)) {
-		if (session_now_ns() >= until)
+		if (clock_now_ns() >= until)
 			return;
 		sleep_ns(1000000);
 	}
@@ -58,7 +59,7 @@ static int wait_python(struct session *s, uint64_t deadline, char *err, size_t e
 	int rc;
 
 	while ((rc = session_attach(s, err, errcap)) == 0) {
-		uint64_t now = session_now_ns();
+		uint64_t now = clock_now_ns();
 		if (!said && now - s->launch_ns >= NO_PYTHON_SAY_NS) {
 			fprintf(stderr, "pytop: no Python interpreter has started in %s (pid %d) after %.0f s; "
 				"waiting (%s)\n", s->opt->launch_argv[0], (int)s->pid, session_waiting_s(s),
@@ -173,7 +174,7 @@ int batch_run(const struct options *o)
 		return 1;
 	}
 
-	while (!interrupted && !session_target_gone(&s) && session_now_ns() < deadline) {
+	while (!interrupted && !session_target_gone(&s) && clock_now_ns() < deadline) {
 		sleep_ns(DRAIN_EVERY_NS);
 		session_drain(&s);
 	}

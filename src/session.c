@@ -21,16 +21,10 @@
 #include "target/launch.h"
 #include "target/memory.h"
 #include "target/proc.h"
+#include "util/clock.h"
 
 #define RING_BYTES (8u << 20)
 #define READY_POLL_NS 2000000ull       /* launch: look for the interpreter every 2 ms */
-
-uint64_t session_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ns(uint64_t ns)
 {
@@ -59,7 +53,7 @@ static int session_start(struct session *s, char *err, size_t errcap)
 	 * the run's window (-d) must be covered by both. */
 	if (s->opt->gilstat && (rc = session_gilstat_start(s, NULL, err, errcap)) < 0)
 		return rc;
-	s->start_ns = session_now_ns();
+	s->start_ns = clock_now_ns();
 	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
 	if (!s->sampler)
 		return PYTOP_EINVAL;
@@ -100,7 +94,7 @@ int session_open(struct session *s, const struct options *opt, int out_fd, int e
 	s->ring = ring_create(RING_BYTES);
 	s->recbuf = xmalloc(ring_capacity(s->ring));
 	s->agg = aggregate_create((enum agg_mode)opt->mode, (uint64_t)(1e9 / opt->rate_hz));
-	s->start_ns = s->launch_ns = session_now_ns();
+	s->start_ns = s->launch_ns = clock_now_ns();
 	if (opt->launch_argv) {
 		pid_t pid = launch_start(opt->launch_argv, out_fd, err_fd, !opt->keep_running, err, errcap);
 		if (pid < 0)
@@ -156,7 +150,7 @@ int session_attach(struct session *s, char *err, size_t errcap)
 
 double session_waiting_s(const struct session *s)
 {
-	return s->waiting ? (double)(session_now_ns() - s->launch_ns) / 1e9 : 0;
+	return s->waiting ? (double)(clock_now_ns() - s->launch_ns) / 1e9 : 0;
 }
 
 bool session_end_program(struct session *s, uint64_t grace_ns)
@@ -172,11 +166,11 @@ bool session_end_program(struct session *s, uint64_t grace_ns)
 	if (s->opt->keep_running)
 		return false;
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		uint64_t until = session_now_ns() + grace_ns;
+		uint64_t until = clock_now_ns() + grace_ns;
 		kill(s->pid, sigs[i]);
 		if (sigs[i] == SIGKILL)
 			break;
-		while (session_now_ns() < until) {
+		while (clock_now_ns() < until) {
 			if (launch_poll(s->pid, &s->child_status)) {
 				s->child_exited = true;
 				return true;
@@ -311,13 +305,13 @@ int session_drain(struct session *s)
 
 int session_drain_for(struct session *s, uint64_t budget_ns)
 {
-	uint64_t deadline = session_now_ns() + budget_ns;
+	uint64_t deadline = clock_now_ns() + budget_ns;
 	size_t cap = ring_capacity(s->ring);
 	int n = 0;
 
 	while (ring_pop(s->ring, s->recbuf, cap) > 0) {
 		aggregate_feed(s->agg, s->recbuf);
-		if (++n % 64 == 0 && session_now_ns() >= deadline)
+		if (++n % 64 == 0 && clock_now_ns() >= deadline)
 			break;
 	}
 	return n;
@@ -354,7 +348,7 @@ void session_stop(struct session *s)
 	if (s->stopped)
 		return;
 	s->stopped = true;
-	s->stop_ns = s->started ? session_now_ns() : s->start_ns;
+	s->stop_ns = s->started ? clock_now_ns() : s->start_ns;
 	session_gilstat_stop(s);
 	if (s->sampler) {
 		sampler_get_stats(s->sampler, &s->last);
@@ -368,7 +362,7 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 {
 	struct agg_summary sum;
 	aggregate_summary(s->agg, false, &sum);
-	uint64_t end = s->stopped ? s->stop_ns : s->started ? session_now_ns() : s->start_ns;
+	uint64_t end = s->stopped ? s->stop_ns : s->started ? clock_now_ns() : s->start_ns;
 	memset(m, 0, sizeof *m);
 	m->pid = (int)s->pid;
 	m->argv = s->argv;
@@ -448,7 +442,7 @@ void session_reset(struct session *s, bool gilstat)
 	/* What the ring holds was sampled before the reset. */
 	session_drain(s);
 	aggregate_reset(s->agg);
-	s->start_ns = s->stopped ? s->stop_ns : session_now_ns();
+	s->start_ns = s->stopped ? s->stop_ns : clock_now_ns();
 	if (s->sampler)
 		sampler_get_stats(s->sampler, &st);
 	s->base_cpu_ns = st.cpu_ns;

@@ -135,7 +135,4 @@ uint64_t session_dropped(const struct session *s);
 /* Stop and free everything (a launched child still running is left running). */
 void session_close(struct session *s);
 
-/* Monotonic time in nanoseconds. */
-uint64_t session_now_ns(void);
-
 #endif

@@ -2,39 +2,12 @@
 #include "output/text.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
 #include "output/escape.h"
-
-const char *text_format_time(char *buf, size_t len, double seconds)
-{
-	long long us, v;
-
-	if (!(seconds > 0) || seconds > 1e12) {
-		snprintf(buf, len, seconds > 0 ? "inf" : "0s");
-		return buf;
-	}
-	/* Integer steps so rounding never prints "1000ms" or "60.00s". */
-	us = llround(seconds * 1e6);
-	if (us == 0)
-		snprintf(buf, len, "0s");
-	else if (us < 1000)
-		snprintf(buf, len, "%lldus", us);
-	else if ((v = (us + 50) / 100) < 100)
-		snprintf(buf, len, "%lld.%lldms", v / 10, v % 10);
-	else if ((v = (us + 500) / 1000) < 1000)
-		snprintf(buf, len, "%lldms", v);
-	else if ((v = (us + 5000) / 10000) < 6000)
-		snprintf(buf, len, "%lld.%02llds", v / 100, v % 100);
-	else if ((v = (us + 500000) / 1000000) < 3600)
-		snprintf(buf, len, "%lldm%02llds", v / 60, v % 60);
-	else
-		snprintf(buf, len, "%lldh%02lldm", (v + 30) / 3600, (v + 30) / 60 % 60);
-	return buf;
-}
+#include "util/duration.h"
 
 /* Write s (NULL as empty) escaped (escape_fputs), so a strange name can
  * neither break the layout nor reach the terminal raw; returns its width. */
@@ -61,7 +34,7 @@ static void header(FILE *f, const struct snapshot_meta *m)
 	fputs("\nPython:   ", f);
 	put(f, m->python);
 	putc('\n', f);
-	fprintf(f, "Duration: %s\n", text_format_time(t, sizeof(t), m->duration_s));
+	fprintf(f, "Duration: %s\n", duration_format(t, sizeof(t), m->duration_s));
 	fprintf(f, "Samples:  %" PRIu64 " (%.1f Hz achieved, %.1f Hz configured)\n",
 		m->samples, m->achieved_rate_hz, m->rate_hz);
 	fprintf(f, "Dropped:  %" PRIu64 "\n", m->dropped);
@@ -104,8 +77,8 @@ static void functions(FILE *f, const struct aggregate *agg)
 		const struct agg_func_row *r = &rows[i];
 
 		fprintf(f, "%6.1f %7.1f %8s %10s  ", r->cum.own_pct, r->cum.total_pct,
-			text_format_time(own, sizeof(own), r->cum.own_s),
-			text_format_time(total, sizeof(total), r->cum.total_s));
+			duration_format(own, sizeof(own), r->cum.own_s),
+			duration_format(total, sizeof(total), r->cum.total_s));
 		put(f, r->name);
 		fputs(" (", f);
 		put(f, r->file);
@@ -139,8 +112,8 @@ static void threads(FILE *f, const struct aggregate *agg)
 			pct(c->states[THREAD_IDLE], c->samples),
 			pct(c->states[THREAD_GIL_WAIT], c->samples),
 			pct(c->holding_gil, c->samples),
-			c->cpu_ns ? text_format_time(cpu, sizeof(cpu), (double)c->cpu_ns / 1e9) : "-",
-			text_format_time(tm, sizeof(tm), (double)c->counted_ns / 1e9));
+			c->cpu_ns ? duration_format(cpu, sizeof(cpu), (double)c->cpu_ns / 1e9) : "-",
+			duration_format(tm, sizeof(tm), (double)c->counted_ns / 1e9));
 	}
 	free(rows);
 }
@@ -218,12 +191,12 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 
 	if (g->mode == GILSTAT_EXACT)
 		fprintf(f, "\ngilstat: exact (uprobes on take_gil/drop_gil), over %s, %.1f switches/s; %" PRIu64
-			" events, %" PRIu64 " lost\n", text_format_time(a, sizeof(a), el),
+			" events, %" PRIu64 " lost\n", duration_format(a, sizeof(a), el),
 			el > 0 ? (double)g->switches / el : 0.0, g->events, g->lost);
 	else
 		fprintf(f, "\ngilstat: sampled estimate, resolution %s (%.0f Hz, %.1f Hz achieved), over %s, "
-			"%.1f switches/s\n", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9),
-			g->rate_hz, g->achieved_hz, text_format_time(b, sizeof(b), el),
+			"%.1f switches/s\n", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9),
+			g->rate_hz, g->achieved_hz, duration_format(b, sizeof(b), el),
 			el > 0 ? (double)g->switches / el : 0.0);
 	if (lower)
 		fprintf(f, "Only %" PRIu64 " of the %" PRIu64 " acquisitions were seen by thread (the rest too "
@@ -244,23 +217,23 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 
 		/* A sampled hold shorter than a tick is not measured: say so. */
 		if (g->mode == GILSTAT_SAMPLED && t->takecnt && havg < (double)g->resolution_ns)
-			snprintf(ha, sizeof(ha), "<%s", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9));
+			snprintf(ha, sizeof(ha), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 		else
-			snprintf(ha, sizeof(ha), "%s%s", lower ? "<=" : "", text_format_time(a, sizeof(a), havg / 1e9));
+			snprintf(ha, sizeof(ha), "%s%s", lower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
 		snprintf(ta, sizeof(ta), "%s%s", lower ? "<=" : "",
-			 text_format_time(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
+			 duration_format(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
 		fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
 			el > 0 ? (double)t->takecnt / el : 0.0, ha,
-			text_format_time(b, sizeof(b), hold), ta,
-			text_format_time(d, sizeof(d), wait),
+			duration_format(b, sizeof(b), hold), ta,
+			duration_format(d, sizeof(d), wait),
 			100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
 	}
 	if (g->hold_warn_ns)
-		snprintf(c, sizeof(c), "over %s", text_format_time(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
+		snprintf(c, sizeof(c), "over %s", duration_format(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
 	else
 		snprintf(c, sizeof(c), "off");
 	if (g->take_warn_ns)
-		snprintf(d, sizeof(d), "over %s", text_format_time(a, sizeof(a), (double)g->take_warn_ns / 1e9));
+		snprintf(d, sizeof(d), "over %s", duration_format(a, sizeof(a), (double)g->take_warn_ns / 1e9));
 	else
 		snprintf(d, sizeof(d), "off");
 	if (g->nwarnings == 0) {
@@ -272,9 +245,9 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 			double at = w->time_ns > g->start_ns ? (double)(w->time_ns - g->start_ns) / 1e9 : 0;
 
 			fprintf(f, "  at %s: tid %" PRIu32 " %s the GIL for %s\n",
-				text_format_time(a, sizeof(a), at), w->tid,
+				duration_format(a, sizeof(a), at), w->tid,
 				w->kind == GILSTAT_WARN_HOLD ? "held" : "waited for",
-				text_format_time(b, sizeof(b), (double)w->duration_ns / 1e9));
+				duration_format(b, sizeof(b), (double)w->duration_ns / 1e9));
 		}
 	}
 	free(rows);

@@ -9,10 +9,6 @@
 #include "output/snapshot.h"
 #include "sampling/aggregate.h"
 
-/* Format a duration for people ("0s", "850us", "4.5ms", "45ms", "1.23s",
- * "2m05s", "1h02m") into buf; returns buf. */
-const char *text_format_time(char *buf, size_t len, double seconds);
-
 /* Write the report of agg's cumulative numbers to f; 0 or PYTOP_EIO. */
 int text_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta *meta);
 

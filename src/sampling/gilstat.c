@@ -21,6 +21,7 @@
 #include "target/proc.h"
 #include "target/tasks.h"
 #include "target/uprobe.h"
+#include "util/clock.h"
 
 #define MAX_INTERPS 64
 #define PUBLISH_NS 10000000ull        /* publish every 10 ms */
@@ -71,13 +72,6 @@ struct gilstat {
 	bool gone;
 };
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 const char *gilstat_mode_name(enum gilstat_mode m)
 {
 	switch (m) {
@@ -116,7 +110,7 @@ static void publish(struct gilstat *g)
 	s->rate_hz = g->cfg.mode == GILSTAT_SAMPLED ? 1e9 / (double)g->period_ns : 0;
 	s->late = g->late;
 	s->lost = g->lost;
-	s->cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	s->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
 	size_t words = snapshot_words(s->nthreads);
 	unsigned v = atomic_load_explicit(&g->seq, memory_order_relaxed);
@@ -128,7 +122,7 @@ static void publish(struct gilstat *g)
 		atomic_store_explicit(&g->pub[i], w, memory_order_relaxed);
 	}
 	atomic_store_explicit(&g->seq, v + 2, memory_order_release);
-	g->published_ns = now_ns(CLOCK_MONOTONIC);
+	g->published_ns = clock_now_ns();
 }
 
 static void copy_words(struct gilstat *g, void *dst, size_t from, size_t words)
@@ -236,7 +230,7 @@ static bool read_gil(struct gilstat *g, struct gil_state *st)
 static void sleep_until(struct gilstat *g, uint64_t *next, uint64_t period)
 {
 	*next += period;
-	uint64_t after = now_ns(CLOCK_MONOTONIC);
+	uint64_t after = clock_now_ns();
 	if (*next < after) {
 		g->late++;
 		*next = after;
@@ -253,11 +247,11 @@ static void sleep_until(struct gilstat *g, uint64_t *next, uint64_t period)
 static void *sampled_main(void *arg)
 {
 	struct gilstat *g = arg;
-	uint64_t next = now_ns(CLOCK_MONOTONIC);
+	uint64_t next = clock_now_ns();
 
 	refresh_threads(g, next);
 	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = clock_now_ns();
 		struct gil_state st;
 		if (read_gil(g, &st)) {
 			struct gilacct_tick k = { .time_ns = now, .switch_number = st.switch_number };
@@ -285,7 +279,7 @@ static void *sampled_main(void *arg)
 			gilacct_tick(g->acct, &k);
 			uint64_t since = now - g->refreshed_ns;
 			if (since > REFRESH_NS || (k.holder < 0 && since > REFRESH_MIN_NS))
-				refresh_threads(g, now_ns(CLOCK_MONOTONIC));
+				refresh_threads(g, clock_now_ns());
 		}
 		if (now - g->published_ns >= PUBLISH_NS)
 			publish(g);
@@ -306,10 +300,10 @@ static void on_event(void *arg, uint64_t time_ns, pid_t tid, int tag)
 static void *exact_main(void *arg)
 {
 	struct gilstat *g = arg;
-	uint64_t next = now_ns(CLOCK_MONOTONIC);
+	uint64_t next = clock_now_ns();
 
 	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = clock_now_ns();
 		struct gil_state st;
 		bool known = read_gil(g, &st);
 		uint64_t upto = now - EXACT_MARGIN_NS;
@@ -321,7 +315,7 @@ static void *exact_main(void *arg)
 		sleep_until(g, &next, EXACT_PERIOD_NS);
 	}
 	/* Whatever is still buffered. */
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = clock_now_ns();
 	uprobe_drain(g->probes, now, on_event, g, &g->lost);
 	gilacct_progress(g->acct, now, 0, false);
 	publish(g);

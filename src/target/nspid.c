@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "util/clock.h"
 
 #define SLOTS 8192                 /* power of two; cleared when half full */
 #define MAX_TASKS 4096
@@ -117,13 +118,6 @@ static int read_nspid(pid_t pid, pid_t tid, pid_t *outer, pid_t *inner)
 	return rc;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t hash(pid_t inner)
 {
 	return ((uint32_t)inner * 2654435761u) & (SLOTS - 1);
@@ -206,7 +200,7 @@ static void rescan(struct nspid *ns)
 		if (read_nspid(ns->pid, ns->tids[i], &outer, &inner) > 0)
 			insert(ns, inner, ns->tids[i]);
 	}
-	atomic_store(&ns->scanned_ns, now_ns());
+	atomic_store(&ns->scanned_ns, clock_ns(CLOCK_MONOTONIC_COARSE));
 }
 
 struct nspid *nspid_create(pid_t pid)
@@ -241,7 +235,7 @@ pid_t nspid_host(struct nspid *ns, pid_t inner)
 	if ((host = lookup(ns, inner)) > 0)
 		return host;
 	/* A thread not seen yet: rescan, unless one ran just now or runs. */
-	if (now_ns() - atomic_load(&ns->scanned_ns) < RESCAN_MIN_NS || atomic_flag_test_and_set(&ns->busy))
+	if (clock_ns(CLOCK_MONOTONIC_COARSE) - atomic_load(&ns->scanned_ns) < RESCAN_MIN_NS || atomic_flag_test_and_set(&ns->busy))
 		return 0;
 	rescan(ns);
 	atomic_flag_clear(&ns->busy);

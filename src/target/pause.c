@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "output/escape.h"
 #include "target/proc.h"
+#include "util/clock.h"
 
 #define MAX_TIDS 4096   /* the threads a pause stops (--dump reads up to 4096) */
 #define WAIT_MAX_US 2000000u   /* a thread that neither stops nor ends this long is let go */
@@ -62,7 +63,6 @@ static void refused(pid_t pid, int e, int optional, char *err, size_t errcap)
 }
 
 static void wait_all(struct pause *p, uint64_t deadline_us);
-static uint64_t mono_us(void);
 
 /* Whether thread state letter c is one a probe can stop at once: running or
  * sleeping (not stopped, a zombie, dead, or in a disk wait). */
@@ -112,7 +112,7 @@ struct pause *pause_create(pid_t pid, int optional, char *err, size_t errcap)
 	p->n = 1;
 	if (ptrace(PTRACE_INTERRUPT, probe, NULL, NULL) == 0) {
 		t->pending = 1;
-		wait_all(p, mono_us() + WAIT_MAX_US);
+		wait_all(p, clock_now_ns() / 1000u + WAIT_MAX_US);
 	}
 	if (t->tid)
 		ptrace(PTRACE_DETACH, probe, NULL, (void *)(intptr_t)t->signal);
@@ -182,13 +182,6 @@ static void poll_one(struct pause *p, struct tracee *t)
 		t->tid = 0;   /* not ours any more (gone, or exec made it another) */
 }
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Wait until every pending tracee stops or is gone, polling all of them in
  * passes, never blocking on one: a traced thread that exits stays a zombie
  * until its tracer waits for it, and while it does the kernel holds back
@@ -214,7 +207,7 @@ static void wait_all(struct pause *p, uint64_t deadline_us)
 		}
 		if (!waiting)
 			break;
-		if (mono_us() > deadline_us) {
+		if (clock_now_ns() / 1000u > deadline_us) {
 			for (int i = 0; i < p->n; i++)
 				if (p->t[i].tid && p->t[i].pending && !p->t[i].stopped)
 					p->t[i].slow = 1;
@@ -266,7 +259,7 @@ int pause_stop(struct pause *p)
 		else
 			t->pending = 1;
 	}
-	wait_all(p, mono_us() + WAIT_MAX_US);
+	wait_all(p, clock_now_ns() / 1000u + WAIT_MAX_US);
 	for (int i = 0; i < p->n; i++)
 		stopped += p->t[i].tid && p->t[i].stopped;
 	return stopped;
@@ -305,7 +298,7 @@ void pause_destroy(struct pause *p)
 		    ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) == 0)
 			t->pending = 1;
 	}
-	wait_all(p, mono_us() + WAIT_MAX_US);
+	wait_all(p, clock_now_ns() / 1000u + WAIT_MAX_US);
 	for (int i = 0; i < p->n; i++) {
 		struct tracee *t = &p->t[i];
 		if (t->tid)

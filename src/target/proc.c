@@ -14,6 +14,7 @@
 
 #include "cpython/pystring.h"
 #include "errors.h"
+#include "util/smallfile.h"
 
 static int errno_to_err(int e)
 {
@@ -139,18 +140,12 @@ int proc_tasks(pid_t pid, pid_t *tids, int max)
 	return n;
 }
 
+/* smallfile_read with a pytop error code. */
 static int read_small(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno_to_err(errno);
-	ssize_t n = read(fd, buf, cap - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return errno_to_err(e);
-	buf[n] = 0;
-	return (int)n;
+	int n = smallfile_read(path, buf, cap);
+
+	return n < 0 ? errno_to_err(errno) : n;
 }
 
 char proc_task_state(pid_t pid, pid_t tid)

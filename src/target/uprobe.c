@@ -18,6 +18,7 @@
 
 #include "errors.h"
 #include "target/proc.h"
+#include "util/smallfile.h"
 
 #define PMU_DIR "/sys/bus/event_source/devices/uprobe"
 #define RING_PAGES 64                  /* data pages per CPU (power of two) */
@@ -74,23 +75,10 @@ struct uprobe_set {
 	size_t page;
 };
 
-static int read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
 int uprobe_available(char *why, size_t whycap)
 {
 	char buf[64];
-	if (read_small(PMU_DIR "/type", buf, sizeof buf) < 0) {
+	if (smallfile_read(PMU_DIR "/type", buf, sizeof buf) <= 0) {
 		snprintf(why, whycap, "this kernel has no uprobe PMU (%s is missing: CONFIG_UPROBE_EVENTS)", PMU_DIR);
 		return PYTOP_EINVAL;
 	}
@@ -104,10 +92,11 @@ static int pmu_info(uint32_t *type, int *retbit, char *why, size_t whycap)
 	int rc = uprobe_available(why, whycap);
 	if (rc < 0)
 		return rc;
-	read_small(PMU_DIR "/type", buf, sizeof buf);
+	if (smallfile_read(PMU_DIR "/type", buf, sizeof buf) < 0)
+		buf[0] = 0;
 	*type = (uint32_t)strtoul(buf, NULL, 10);
 	*retbit = 0;
-	if (read_small(PMU_DIR "/format/retprobe", buf, sizeof buf) == 0 && strncmp(buf, "config:", 7) == 0)
+	if (smallfile_read(PMU_DIR "/format/retprobe", buf, sizeof buf) > 0 && strncmp(buf, "config:", 7) == 0)
 		*retbit = atoi(buf + 7);
 	return 0;
 }
@@ -115,7 +104,8 @@ static int pmu_info(uint32_t *type, int *retbit, char *why, size_t whycap)
 static void explain_open_error(int e, char *why, size_t whycap)
 {
 	char paranoid[32] = "?";
-	read_small("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof paranoid);
+	if (smallfile_read("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof paranoid) <= 0)
+		snprintf(paranoid, sizeof paranoid, "?");
 	paranoid[strcspn(paranoid, "\n")] = 0;
 	if (e == EACCES || e == EPERM)
 		snprintf(why, whycap,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "util/smallfile.h"
 
 struct reading {
 	pid_t tid;
@@ -68,17 +69,8 @@ bool cpustat_parse(const char *line, uint64_t *ticks)
 static bool read_ticks(const char *path, uint64_t *ticks)
 {
 	char buf[1024];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return cpustat_parse(buf, ticks);
+	return smallfile_read(path, buf, sizeof(buf)) > 0 && cpustat_parse(buf, ticks);
 }
 
 static double pct(const struct cpustat *c, uint64_t dticks, uint64_t dns)

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "errors.h"
-#include "output/text.h"
 #include "ui/draw.h"
 #include "ui/meter.h"
 #include "ui/source.h"
 #include "ui/theme.h"
 #include "ui/tui.h"
 #include "ui/utf8.h"
+#include "util/duration.h"
 
 #define MAX_LINES_SHOWN 20
 
@@ -383,8 +383,8 @@ static void render_stats(struct tui *t, struct detail *d, struct canvas *c, int 
 
 	n = snprintf(buf, sizeof(buf), "%%Own %.1f%%  %%Total %.1f%%  OwnTime %s  TotalTime %s",
 		     d->stat.own_pct, d->stat.total_pct,
-		     text_format_time(a, sizeof(a), d->cum.own_s),
-		     text_format_time(b, sizeof(b), d->cum.total_s));
+		     duration_format(a, sizeof(a), d->cum.own_s),
+		     duration_format(b, sizeof(b), d->cum.total_s));
 	if (n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, "   %s%s%s",
 			 d->window ? "(% of the last refresh)" : "(cumulative)",

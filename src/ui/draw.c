@@ -3,10 +3,10 @@
 
 #include <stdio.h>
 
-#include "output/text.h"
 #include "ui/columns.h"
 #include "ui/theme.h"
 #include "ui/utf8.h"
+#include "util/duration.h"
 
 #define PCT_HOT 20.0
 #define PCT_WARM 5.0
@@ -34,7 +34,7 @@ void draw_time(struct canvas *c, int x, int y, int w, double seconds)
 {
 	char buf[32];
 
-	text_format_time(buf, sizeof(buf), seconds);
+	duration_format(buf, sizeof(buf), seconds);
 	canvas_put_right(c, x, y, w, buf, seconds > 0 ? EL_DEFAULT : EL_DIM);
 }
 

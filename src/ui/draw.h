@@ -14,7 +14,7 @@ uint8_t draw_pct_elem(double pct);
 /* "45.2%" right-aligned in w columns at (x, y). */
 void draw_pct(struct canvas *c, int x, int y, int w, double pct);
 
-/* A duration (text_format_time) right-aligned in w columns; dim if zero. */
+/* A duration (duration_format) right-aligned in w columns; dim if zero. */
 void draw_time(struct canvas *c, int x, int y, int w, double seconds);
 
 /* A count right-aligned ("12345", "1.2M" when wide). */

@@ -13,6 +13,7 @@
 #include "ui/theme.h"
 #include "ui/tui.h"
 #include "ui/utf8.h"
+#include "util/duration.h"
 
 #define COL_W 9           /* a gilstat column */
 #define BAR_MIN 12
@@ -313,13 +314,13 @@ static void render_title(struct tui *t, struct canvas *c, const struct rect *r,
 		snprintf(title + len, sizeof(title) - len, "   gilstat off: g or :gilstat on starts it");
 	else if (g->mode == GILSTAT_EXACT)
 		snprintf(title + len, sizeof(title) - len, "   gilstat%s: exact (uprobes), %s, %llu lost",
-			 running ? "" : " (stopped)", text_format_time(a, sizeof(a), (double)g->elapsed_ns / 1e9),
+			 running ? "" : " (stopped)", duration_format(a, sizeof(a), (double)g->elapsed_ns / 1e9),
 			 (unsigned long long)g->lost);
 	else
 		snprintf(title + len, sizeof(title) - len,
 			 "   gilstat%s: sampled estimate, resolution %s (%.0f Hz), %s",
-			 running ? "" : " (stopped)", text_format_time(a, sizeof(a), (double)g->resolution_ns / 1e9),
-			 g->achieved_hz, text_format_time(b, sizeof(b), (double)g->elapsed_ns / 1e9));
+			 running ? "" : " (stopped)", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9),
+			 g->achieved_hz, duration_format(b, sizeof(b), (double)g->elapsed_ns / 1e9));
 	draw_title(c, r->x, r->y, r->w, title, true);
 }
 
@@ -433,9 +434,9 @@ void gilview_render(struct tui *t, struct canvas *c, const struct rect *r)
 		char a[32], b[32];
 		double at = w->time_ns > g->start_ns ? (double)(w->time_ns - g->start_ns) / 1e9 : 0;
 
-		snprintf(buf, sizeof(buf), "at %s: thread %u %s the GIL for %s", text_format_time(a, sizeof(a), at),
+		snprintf(buf, sizeof(buf), "at %s: thread %u %s the GIL for %s", duration_format(a, sizeof(a), at),
 			 w->tid, w->kind == GILSTAT_WARN_HOLD ? "held" : "waited for",
-			 text_format_time(b, sizeof(b), (double)w->duration_ns / 1e9));
+			 duration_format(b, sizeof(b), (double)w->duration_ns / 1e9));
 		canvas_put(c, r->x + 3, y, r->w - 3, buf, EL_DEFAULT);
 	}
 }

@@ -16,6 +16,7 @@
 #include "ui/theme.h"
 #include "ui/tui.h"
 #include "ui/utf8.h"
+#include "util/duration.h"
 
 #define WIDE_COLS 140         /* threads and stack side by side from here */
 
@@ -377,7 +378,7 @@ static void render_stack(struct tui *t, struct canvas *c, const struct rect *r)
 		snprintf(title, sizeof(title), " Stack of %u %s: %s%s, %s ago, innermost first",
 			 t->stack_tid, thread_name(t, t->stack_tid), state_name(t->stack_info.state),
 			 t->stack_info.flags & SAMPLE_F_HOLDS_GIL ? ", holds the GIL" : "",
-			 text_format_time(a, sizeof(a), age));
+			 duration_format(a, sizeof(a), age));
 	} else {
 		snprintf(title, sizeof(title), " Stack of %u %s", t->stack_tid,
 			 thread_name(t, t->stack_tid));
@@ -480,7 +481,7 @@ static void render_header(struct tui *t, struct canvas *c, int lines)
 	snprintf(f[n].value, sizeof(f[n].value), "%s", aggregate_mode_name(aggregate_mode(t->agg)));
 	f[n++].elem = EL_HEADER_VALUE;
 	f[n].label = "Refresh";
-	snprintf(f[n].value, sizeof(f[n].value), "%s", text_format_time(a, sizeof(a), t->delay_s));
+	snprintf(f[n].value, sizeof(f[n].value), "%s", duration_format(a, sizeof(a), t->delay_s));
 	f[n++].elem = EL_HEADER_VALUE;
 	render_fields(c, y++, 0, c->w, f, n);
 	if (lines >= 3) {

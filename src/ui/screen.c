@@ -15,6 +15,7 @@
 
 #include "ui/keys.h"
 #include "ui/theme.h"
+#include "util/clock.h"
 
 #define DOUBLE_CLICK_NS 400000000ull
 
@@ -236,11 +237,8 @@ void screen_read(int timeout_ms, struct screen_input *in)
 			 * resolution delay); a second press on the same cell
 			 * within DOUBLE_CLICK_NS is a double click. */
 			if (in->button == 1) {
-				struct timespec ts;
-				uint64_t now;
+				uint64_t now = clock_now_ns();
 
-				clock_gettime(CLOCK_MONOTONIC, &ts);
-				now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 				in->double_click = (m.bstate & BUTTON1_DOUBLE_CLICKED) ||
 					(m.x == last_x && m.y == last_y && now - last_press_ns < DOUBLE_CLICK_NS);
 				last_press_ns = in->double_click ? 0 : now;

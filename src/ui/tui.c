@@ -38,6 +38,7 @@
 #include "ui/source.h"
 #include "ui/theme.h"
 #include "ui/utf8.h"
+#include "util/clock.h"
 
 #define MS 1000000ull
 #define TICK_MS 50                    /* longest wait for a key */
@@ -53,10 +54,7 @@ static const double delays[] = { 0.2, 0.5, 1, 2, 3, 5, 10 };
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_now_ns();
 }
 
 /* ---- lifetime ---- */

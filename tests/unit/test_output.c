@@ -16,6 +16,7 @@
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
 #include "tap.h"
+#include "util/duration.h"
 
 #define RB_SIZE 4096
 
@@ -598,7 +599,7 @@ static void test_time(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		tap_str(text_format_time(buf, sizeof(buf), cases[i].s), cases[i].want,
+		tap_str(duration_format(buf, sizeof(buf), cases[i].s), cases[i].want,
 			"time %g", cases[i].s);
 }
 
