@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "cpython/versions.h"
-#include "sampling/aggregate.h"
-#include "sampling/gilstat.h"
+#include "output/formats.h"
 
-static const char usage_text[] =
+/* The usage text: usage_head, the -f line (from the format table), usage_tail. */
+static const char usage_head[] =
 	"Usage: pytop [options] -p PID\n"
 	"       pytop [options] -- PROGRAM [ARGS...]\n"
 	"\n"
@@ -26,8 +26,8 @@ static const char usage_text[] =
 	"                       a launched program: until it exits; with -d it is\n"
 	"                       stopped after SECS: SIGINT, then SIGTERM, SIGKILL)\n"
 	"      --keep-running   leave a launched program running when pytop ends\n"
-	"  -o, --output FILE    with --batch: write the snapshot to FILE\n"
-	"  -f, --format FMT     with --batch: text (default), json or collapsed\n"
+	"  -o, --output FILE    with --batch: write the snapshot to FILE\n";
+static const char usage_tail[] =
 	"  -r, --rate HZ        samples per second (default 1000)\n"
 	"  -m, --mode MODE      what counts: cpu (default; samples weighed by the\n"
 	"                       thread's CPU time), wall (every sample) or gil\n"
@@ -51,6 +51,15 @@ static const char usage_text[] =
 	"      --no-color       live view: no colours (also when NO_COLOR is set)\n"
 	"  -h, --help           this help\n"
 	"  -V, --version        print the version\n";
+
+static void usage_print(FILE *f)
+{
+	char names[256];
+
+	fputs(usage_head, f);
+	fprintf(f, "  -f, --format FMT     with --batch: %s\n", formats_names(names, sizeof names, 1));
+	fputs(usage_tail, f);
+}
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
@@ -118,10 +127,11 @@ int options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	if (argc < 2) {
 		/* Plain `pytop`: what it can do, on stderr (exit 2). */
-		fputs(usage_text, stderr);
+		usage_print(stderr);
 		return -1;
 	}
 	o->rate_hz = 1000;
+	o->format = formats_default();
 	o->gilstat_take_ms = -1;
 	o->gilstat_hold_ms = -1;
 	opterr = 0;
@@ -138,35 +148,33 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'o':
 			o->output = optarg;
 			break;
-		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				o->format = FORMAT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->format = FORMAT_JSON;
-			else if (strcmp(optarg, "collapsed") == 0)
-				o->format = FORMAT_COLLAPSED;
-			else
-				return usage_error("unknown format '%s' (text, json or collapsed)", optarg);
+		case 'f': {
+			char names[256];
+
+			if (!(o->format = formats_find(optarg)))
+				return usage_error("unknown format '%s' (%s)", optarg,
+						   formats_names(names, sizeof names, 0));
 			break;
+		}
 		case 'r':
 			if (parse_number(optarg, 1, 100000, &o->rate_hz) < 0)
 				return usage_error("invalid rate '%s' (1 to 100000 Hz)", optarg);
 			break;
 		case 'm':
 			if (strcmp(optarg, "cpu") == 0)
-				o->mode = AGG_MODE_CPU;
+				o->mode = OPTIONS_MODE_CPU;
 			else if (strcmp(optarg, "wall") == 0)
-				o->mode = AGG_MODE_WALL;
+				o->mode = OPTIONS_MODE_WALL;
 			else if (strcmp(optarg, "gil") == 0)
-				o->mode = AGG_MODE_GIL;
+				o->mode = OPTIONS_MODE_GIL;
 			else
 				return usage_error("unknown mode '%s' (cpu, wall or gil)", optarg);
 			break;
 		case OPT_IDLE:
-			o->mode = AGG_MODE_WALL;
+			o->mode = OPTIONS_MODE_WALL;
 			break;
 		case OPT_GIL:
-			o->mode = AGG_MODE_GIL;
+			o->mode = OPTIONS_MODE_GIL;
 			break;
 		case OPT_BLOCKING:
 			o->blocking = 1;
@@ -177,16 +185,16 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_GILSTAT:
 			o->gilstat_auto = !optarg;
 			if (!optarg || strcmp(optarg, "sampled") == 0)
-				o->gilstat = GILSTAT_SAMPLED;
+				o->gilstat = OPTIONS_GILSTAT_SAMPLED;
 			else if (strcmp(optarg, "exact") == 0)
-				o->gilstat = GILSTAT_EXACT;
+				o->gilstat = OPTIONS_GILSTAT_EXACT;
 			else
 				return usage_error("unknown gilstat mode '%s' (sampled or exact)", optarg);
 			break;
 		case OPT_GILSTAT_RATE:
-			if (parse_number(optarg, GILSTAT_MIN_RATE_HZ, GILSTAT_MAX_RATE_HZ, &o->gilstat_rate_hz) < 0)
+			if (parse_number(optarg, OPTIONS_GILSTAT_MIN_RATE_HZ, OPTIONS_GILSTAT_MAX_RATE_HZ, &o->gilstat_rate_hz) < 0)
 				return usage_error("invalid gilstat rate '%s' (%g to %g Hz)", optarg,
-						   GILSTAT_MIN_RATE_HZ, GILSTAT_MAX_RATE_HZ);
+						   OPTIONS_GILSTAT_MIN_RATE_HZ, OPTIONS_GILSTAT_MAX_RATE_HZ);
 			break;
 		case OPT_GILSTAT_WARN: {
 			char take[64], *hold;
@@ -222,7 +230,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			o->json = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage_print(stdout);
 			return 1;
 		case 'V':
 			printf("pytop %s\n", PACKAGE_VERSION);
@@ -254,7 +262,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--gilstat options do not go with --dump");
 	if (o->run == RUN_BATCH && !o->gilstat && (o->gilstat_rate_hz > 0 || o->gilstat_take_ms >= 0))
 		return usage_error("%s", "with --batch, --gilstat-rate and --gilstat-warn go with --gilstat");
-	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != FORMAT_TEXT))
+	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != formats_default()))
 		return usage_error("%s", "-d, -o and -f go with --batch");
 	if (o->run != RUN_TUI && (o->delay_s > 0 || o->no_color))
 		return usage_error("%s", "-D and --no-color go with the live view (not --batch or --dump)");

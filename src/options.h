@@ -10,12 +10,25 @@ enum run_mode {
 	RUN_BATCH,        /* --batch: sample, then write one snapshot */
 };
 
-/* Snapshot formats of --batch. */
-enum out_format {
-	FORMAT_TEXT = 0,
-	FORMAT_JSON,
-	FORMAT_COLLAPSED,
+/* -m: what the hot table counts (the same values as enum agg_mode). */
+enum options_mode {
+	OPTIONS_MODE_CPU = 0,   /* samples weighed by the thread's CPU time */
+	OPTIONS_MODE_WALL,      /* every sample */
+	OPTIONS_MODE_GIL,       /* samples holding the GIL */
 };
+
+/* --gilstat (the same values as enum gilstat_mode). */
+enum options_gilstat {
+	OPTIONS_GILSTAT_OFF = 0,
+	OPTIONS_GILSTAT_SAMPLED,
+	OPTIONS_GILSTAT_EXACT,
+};
+
+/* The range --gilstat-rate accepts (Hz). */
+#define OPTIONS_GILSTAT_MIN_RATE_HZ 2000.0
+#define OPTIONS_GILSTAT_MAX_RATE_HZ 20000.0
+
+struct output_format;
 
 /* The parsed command line. */
 struct options {
@@ -26,11 +39,11 @@ struct options {
 	double rate_hz;       /* -r */
 	double duration_s;    /* -d; 0 = not given */
 	const char *output;   /* -o; NULL = stdout */
-	enum out_format format;
-	int mode;             /* enum agg_mode */
+	const struct output_format *format;  /* -f (output/formats.h) */
+	int mode;             /* enum options_mode */
 	int blocking;         /* --blocking: pause the target for every read */
 	int nonblocking;      /* --nonblocking: never pause it (--dump pauses by default) */
-	int gilstat;          /* --gilstat[=sampled|exact]: enum gilstat_mode, 0 = off */
+	int gilstat;          /* --gilstat[=sampled|exact]: enum options_gilstat */
 	int gilstat_auto;     /* plain --gilstat: exact where it can run, else sampled */
 	double gilstat_rate_hz;   /* --gilstat-rate; 0 = the default */
 	double gilstat_take_ms;   /* --gilstat-warn TAKE_MS[,HOLD_MS]; < 0 = the default */

@@ -13,15 +13,20 @@
 
 #include "cpython/versions.h"
 #include "errors.h"
-#include "output/collapsed.h"
 #include "output/escape.h"
-#include "output/json.h"
+#include "output/formats.h"
 #include "output/outfile.h"
-#include "output/text.h"
 #include "target/launch.h"
 #include "target/memory.h"
 #include "target/proc.h"
 #include "util/clock.h"
+
+/* The command line's -m and --gilstat values are the aggregate's and
+ * gilstat's own (options.h stays free of sampling headers). */
+_Static_assert(OPTIONS_MODE_CPU == (int)AGG_MODE_CPU && OPTIONS_MODE_WALL == (int)AGG_MODE_WALL &&
+	       OPTIONS_MODE_GIL == (int)AGG_MODE_GIL, "enum options_mode is enum agg_mode");
+_Static_assert(OPTIONS_GILSTAT_OFF == (int)GILSTAT_OFF && OPTIONS_GILSTAT_SAMPLED == (int)GILSTAT_SAMPLED &&
+	       OPTIONS_GILSTAT_EXACT == (int)GILSTAT_EXACT, "enum options_gilstat is enum gilstat_mode");
 
 #define RING_BYTES (8u << 20)
 #define READY_POLL_NS 2000000ull       /* launch: look for the interpreter every 2 ms */
@@ -393,7 +398,7 @@ void session_meta(struct session *s, struct snapshot_meta *m)
 	m->note = s->note;
 }
 
-int session_write(struct session *s, int format, const char *path, char *err, size_t errcap)
+int session_write(struct session *s, const struct output_format *format, const char *path, char *err, size_t errcap)
 {
 	FILE *f = stdout;
 	int rc;
@@ -411,23 +416,13 @@ int session_write(struct session *s, int format, const char *path, char *err, si
 	return rc;
 }
 
-int session_write_file(struct session *s, int format, FILE *f, const char *name, char *err, size_t errcap)
+int session_write_file(struct session *s, const struct output_format *format, FILE *f, const char *name, char *err, size_t errcap)
 {
 	struct snapshot_meta m;
 	int rc;
 
 	session_meta(s, &m);
-	switch (format) {
-	case FORMAT_JSON:
-		rc = json_write(f, s->agg, &m);
-		break;
-	case FORMAT_COLLAPSED:
-		rc = collapsed_write(f, s->agg, &m);
-		break;
-	default:
-		rc = text_write(f, s->agg, &m);
-		break;
-	}
+	rc = (format ? format : formats_default())->write(f, s->agg, &m);
 	if (fflush(f) != 0)
 		rc = PYTOP_EIO;
 	if (rc < 0)

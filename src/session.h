@@ -17,6 +17,8 @@
 #include "sampling/ring.h"
 #include "sampling/sampler.h"
 
+struct output_format;
+
 struct session {
 	const struct options *opt;
 	pid_t pid;
@@ -114,14 +116,17 @@ const struct gilstat_snapshot *session_gilstat(struct session *s);
 /* Describe the run for the snapshot writers. */
 void session_meta(struct session *s, struct snapshot_meta *m);
 
-/* Write a snapshot in the given format to path (NULL: stdout; a path is
- * the user's choice: created 0644 less the umask, or truncated, see
- * output/outfile.h). Returns 0, or a negative error with a reason in err. */
-int session_write(struct session *s, int format, const char *path, char *err, size_t errcap);
+/* Write a snapshot in the given format (output/formats.h; NULL: the
+ * default) to path (NULL: stdout; a path is the user's choice: created
+ * 0644 less the umask, or truncated, see output/outfile.h). Returns 0, or a
+ * negative error with a reason in err. */
+int session_write(struct session *s, const struct output_format *format, const char *path,
+		  char *err, size_t errcap);
 
 /* Write a snapshot in the given format to an open file (name: for the
  * error message). Returns 0, or a negative error with a reason in err. */
-int session_write_file(struct session *s, int format, FILE *f, const char *name, char *err, size_t errcap);
+int session_write_file(struct session *s, const struct output_format *format, FILE *f, const char *name,
+		       char *err, size_t errcap);
 
 /* Forget everything collected so far, as if the run started now: the
  * aggregate's counts, the duration, the overhead and drop counters, and

@@ -19,8 +19,6 @@
 #include "sampling/gilacct.h"
 
 #define GILSTAT_DEFAULT_RATE_HZ 2000.0
-#define GILSTAT_MIN_RATE_HZ 2000.0
-#define GILSTAT_MAX_RATE_HZ 20000.0
 #define GILSTAT_DEFAULT_WARN_MS 10.0
 
 struct gilstat_config {

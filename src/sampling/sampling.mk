@@ -9,7 +9,8 @@ libpytop_a_SOURCES += \
 	src/output/jsonw.c src/output/jsonw.h \
 	src/output/text.c src/output/text.h \
 	src/output/json.c src/output/json.h \
-	src/output/collapsed.c src/output/collapsed.h
+	src/output/collapsed.c src/output/collapsed.h \
+	src/output/formats.c src/output/formats.h
 
 check_PROGRAMS += \
 	tests/unit/test_ring \

@@ -22,10 +22,8 @@
 
 #include "errors.h"
 #include "output/escape.h"
-#include "output/collapsed.h"
-#include "output/json.h"
+#include "output/formats.h"
 #include "output/outfile.h"
-#include "output/text.h"
 #include "session.h"
 #include "target/launch.h"
 #include "ui/commands.h"
@@ -561,23 +559,6 @@ int tui_set_rate(struct tui *t, double hz)
 	return 0;
 }
 
-/* The format a file name asks for. */
-static enum out_format format_of(const char *path, const char **name)
-{
-	const char *dot = strrchr(path, '.');
-
-	if (dot && strcmp(dot, ".json") == 0) {
-		*name = "JSON";
-		return FORMAT_JSON;
-	}
-	if (dot && (strcmp(dot, ".collapsed") == 0 || strcmp(dot, ".folded") == 0)) {
-		*name = "collapsed stacks";
-		return FORMAT_COLLAPSED;
-	}
-	*name = "text";
-	return FORMAT_TEXT;
-}
-
 /* A new snapshot file pytop-PID-YYYYmmdd-HHMMSS.txt in the current
  * directory, or in $TMPDIR (/tmp) when that is not writable. Either may be
  * shared with other users: created by outfile_create_new (new, 0600, never
@@ -597,10 +578,10 @@ static int create_default(const struct tui *t, char *out, size_t cap)
 			dir = "/tmp";
 	}
 	snprintf(stem, sizeof(stem), "pytop-%d-%s", (int)t->pid, stamp);
-	return outfile_create_new(dir, stem, ".txt", out, cap);
+	return outfile_create_new(dir, stem, formats_default()->exts[0], out, cap);
 }
 
-static int write_headless(struct tui *t, enum out_format fmt, FILE *f)
+static int write_headless(struct tui *t, const struct output_format *fmt, FILE *f)
 {
 	struct snapshot_meta m;
 
@@ -611,15 +592,13 @@ static int write_headless(struct tui *t, enum out_format fmt, FILE *f)
 	m.rate_hz = t->rate_hz;
 	m.mode = aggregate_mode_name(aggregate_mode(t->agg));
 	m.version = PACKAGE_VERSION;
-	return fmt == FORMAT_JSON ? json_write(f, t->agg, &m)
-		: fmt == FORMAT_COLLAPSED ? collapsed_write(f, t->agg, &m) : text_write(f, t->agg, &m);
+	return fmt->write(f, t->agg, &m);
 }
 
 int tui_save(struct tui *t, const char *path)
 {
 	char def[PATH_MAX], full[PATH_MAX], ebuf[256];
-	const char *what;
-	enum out_format fmt;
+	const struct output_format *fmt;
 	FILE *f = NULL;
 	int rc, fd;
 
@@ -635,9 +614,9 @@ int tui_save(struct tui *t, const char *path)
 		tui_message(t, true, "cannot write %.300s: %s", path, strerror(errno));
 		return -1;
 	}
-	fmt = format_of(path, &what);
+	fmt = formats_for_path(path);    /* the format its extension asks for */
 	if (t->sess)
-		rc = session_write_file(t->sess, (int)fmt, f, path, ebuf, sizeof(ebuf));
+		rc = session_write_file(t->sess, fmt, f, path, ebuf, sizeof(ebuf));
 	else
 		rc = write_headless(t, fmt, f);
 	if (fclose(f) != 0)
@@ -648,7 +627,7 @@ int tui_save(struct tui *t, const char *path)
 	}
 	if (!realpath(path, full))
 		snprintf(full, sizeof(full), "%s", path);
-	tui_message(t, false, "saved %.400s (%s)", full, what);
+	tui_message(t, false, "saved %.400s (%s)", full, fmt->label);
 	return 0;
 }
 
