@@ -91,15 +91,15 @@ static const struct gilstat_thread *gilstat_thread(const struct gilstat_snapshot
 static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const struct gilstat_snapshot *g,
 		       uint32_t tid)
 {
-	static const struct { const char *key; enum gil_class cls; } shares[] = {
-		{ "holding_pct", GIL_HOLDING }, { "holding_blocked_pct", GIL_HOLDING_BLOCKED },
-		{ "waiting_pct", GIL_WAITING }, { "native_pct", GIL_NATIVE }, { "idle_pct", GIL_IDLE },
-	};
 	jsonw_key(w, "gil");
 	jsonw_begin_object(w);
-	for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
-		jsonw_key(w, shares[i].key);
-		jsonw_double(w, pct(c->gil[shares[i].cls], c->samples));
+	for (int k = 0; k < GIL_CLASS_COUNT; k++) {
+		const struct gil_class_info *gc = gilclass_info((enum gil_class)k);
+
+		if (!gc->json_key)
+			continue;
+		jsonw_key(w, gc->json_key);
+		jsonw_double(w, pct(c->gil[k], c->samples));
 	}
 	if (g) {
 		static const struct gilstat_thread none;

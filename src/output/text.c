@@ -135,6 +135,7 @@ static void gil_threads(FILE *f, const struct aggregate *agg)
 	struct agg_summary sum;
 	size_t n = aggregate_threads(agg, NULL, &rows), i;
 	bool blocked = false;
+	int k;
 
 	aggregate_summary(agg, false, &sum);
 	if (sum.gil_disabled) {
@@ -147,22 +148,27 @@ static void gil_threads(FILE *f, const struct aggregate *agg)
 			sum.gil_switch_rate);
 	else
 		fputs("\nGIL: state not read\n", f);
-	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s\n", "TID", "Name", "Hold", "HoldBlk", "Wait",
-		"Native", "Idle");
+	/* A column per class with a text column (sampling/gilclass.h). */
+	fprintf(f, "%8s  %-16s", "TID", "Name");
+	for (k = 0; k < GIL_CLASS_COUNT; k++)
+		if (gilclass_info((enum gil_class)k)->column)
+			fprintf(f, " %8s", gilclass_info((enum gil_class)k)->column);
+	fputc('\n', f);
 	for (i = 0; i < n; i++) {
 		const struct agg_thread_counts *c = &rows[i].cum;
 		double hb = pct(c->gil[GIL_HOLDING_BLOCKED], c->samples);
 
 		fprintf(f, "%8" PRIu32 "  ", rows[i].tid);
 		put_name(f, rows[i].name);
-		fprintf(f, " %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%%%s\n",
-			pct(c->gil[GIL_HOLDING], c->samples), hb,
-			pct(c->gil[GIL_WAITING], c->samples), pct(c->gil[GIL_NATIVE], c->samples),
-			pct(c->gil[GIL_IDLE], c->samples), hb >= 1.0 ? "  !" : "");
+		for (k = 0; k < GIL_CLASS_COUNT; k++)
+			if (gilclass_info((enum gil_class)k)->column)
+				fprintf(f, " %7.1f%%", pct(c->gil[k], c->samples));
+		fprintf(f, "%s\n", hb >= 1.0 ? "  !" : "");
 		blocked |= hb >= 1.0;
 	}
-	if (blocked)
-		fputs("! HoldBlk: blocked in a system call while holding the GIL (C code that keeps it)\n", f);
+	if (blocked)   /* the worst case: say what the mark means */
+		fprintf(f, "! %s: %s\n", gilclass_info(GIL_HOLDING_BLOCKED)->column,
+			gilclass_info(GIL_HOLDING_BLOCKED)->description);
 	free(rows);
 }
 

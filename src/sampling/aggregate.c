@@ -561,32 +561,6 @@ static void keep_latest(struct thread *t, const struct sample_rec *s)
 	t->has_last = true;
 }
 
-enum gil_class aggregate_gil_class(unsigned state, unsigned flags)
-{
-	bool holds = (flags & SAMPLE_F_HOLDS_GIL) != 0;
-
-	switch (state) {
-	case THREAD_RUNNING:
-		return holds ? GIL_HOLDING : GIL_NATIVE;
-	case THREAD_GIL_WAIT:
-		/* The holder blocked on the GIL's own mutex: handing it over. */
-		return holds ? GIL_HOLDING : GIL_WAITING;
-	case THREAD_IDLE:
-		return holds ? GIL_HOLDING_BLOCKED : GIL_IDLE;
-	default:
-		return holds ? GIL_HOLDING : GIL_UNKNOWN;
-	}
-}
-
-const char *aggregate_gil_class_name(enum gil_class c)
-{
-	static const char *const names[GIL_CLASS_COUNT] = {
-		"holding", "holding_blocked", "waiting", "native", "idle", "unknown",
-	};
-
-	return (unsigned)c < GIL_CLASS_COUNT ? names[c] : "?";
-}
-
 /* The measured time a sample of this round stands for: since the previous
  * round started (the configured interval for the first round). */
 static uint64_t wall_weight(const struct aggregate *a, const struct sample_rec *s)
@@ -748,8 +722,8 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 		t->win.holding_gil++;
 		a->round_holders++;
 	}
-	t->cum.gil[aggregate_gil_class(state, s->flags)]++;
-	t->win.gil[aggregate_gil_class(state, s->flags)]++;
+	t->cum.gil[gilclass_of(state, s->flags)]++;
+	t->win.gil[gilclass_of(state, s->flags)]++;
 	a->cum.samples++;
 	a->win.samples++;
 	if (s->flags & SAMPLE_F_TRUNCATED) {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sampling/gilclass.h"
 #include "sampling/sample.h"
 
 /* Which samples count towards the function, line, edge and stack tables
@@ -70,27 +71,6 @@ struct agg_line_row {
 	int line;
 	struct agg_stat win, cum;
 };
-
-/* What a thread was doing with respect to the GIL in one sample, from its
- * OS state and whether it was the holder (one read of the GIL per round, so
- * at most one holder per GIL per round). */
-enum gil_class {
-	GIL_HOLDING = 0,           /* holds the GIL, on CPU: running Python (or
-	                            * blocked inside the GIL's own hand-off) */
-	GIL_HOLDING_BLOCKED = 1,   /* holds the GIL, blocked in a syscall: C code
-	                            * blocking with the GIL held, the worst case */
-	GIL_WAITING = 2,           /* blocked in futex on the GIL */
-	GIL_NATIVE = 3,            /* on CPU without the GIL: native code that released it */
-	GIL_IDLE = 4,              /* blocked in any other syscall */
-	GIL_UNKNOWN = 5,           /* OS state unreadable */
-};
-#define GIL_CLASS_COUNT 6
-
-/* The class of a sample with this enum thread_state and SAMPLE_F_* flags. */
-enum gil_class aggregate_gil_class(unsigned state, unsigned flags);
-
-/* "holding", "holding_blocked", "waiting", "native", "idle", "unknown". */
-const char *aggregate_gil_class_name(enum gil_class c);
 
 /* Per-thread counts over every sample of the thread, whatever the mode. */
 struct agg_thread_counts {

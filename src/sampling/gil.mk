@@ -3,6 +3,8 @@
 libpytop_a_SOURCES += \
 	src/cpython/gil.c src/cpython/gil.h
 libpytop_a_SOURCES += \
+	src/sampling/gilclass.c src/sampling/gilclass.h
+libpytop_a_SOURCES += \
 	src/sampling/gilacct.c src/sampling/gilacct.h
 libpytop_a_SOURCES += \
 	src/target/uprobe.c src/target/uprobe.h

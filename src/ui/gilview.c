@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/text.h"
+#include "sampling/gilclass.h"
 #include "sampling/gilstat.h"
 #include "session.h"
 #include "ui/draw.h"
@@ -19,18 +19,28 @@
 #define BAR_MIN 12
 #define WARN_LINES 4      /* latest warnings shown under the table */
 
-static const struct gil_seg segs[] = {
-	{ GIL_HOLDING, "holding (on CPU)", 'H', EL_BAR_GIL_HOLD, 0x2588, '#' },
-	{ GIL_HOLDING_BLOCKED, "holding, blocked in a syscall", 'B', EL_BAR_GIL_BLOCKED, 0x2593, '!' },
-	{ GIL_WAITING, "waiting", 'W', EL_BAR_GIL_WAIT, 0x2592, '%' },
-	{ GIL_NATIVE, "runnable without the GIL (native code, or waiting for a core)", 'N', EL_BAR_NOGIL, 0x2591, '=' },
-	{ GIL_UNKNOWN, "unknown", '?', EL_BAR_UNKNOWN, '?', '?' },
-};
-#define NSEGS (sizeof(segs) / sizeof(segs[0]))
+/* The bar's classes in drawing order: the GIL classes drawn in the bar
+ * (sampling/gilclass.h), filled on first use. */
+static struct gil_seg segs[GIL_CLASS_COUNT];
+static size_t nsegs;
+
+static size_t segs_load(void)
+{
+	if (nsegs)
+		return nsegs;
+	for (int k = 0; k < GIL_CLASS_COUNT; k++) {
+		const struct gil_class_info *gc = gilclass_info((enum gil_class)k);
+
+		if (gc->flags & GILCLASS_BAR)
+			segs[nsegs++] = (struct gil_seg){ gc->cls, gc->legend, gc->letter,
+							  (uint8_t)theme_find(gc->theme), gc->glyph_utf8, gc->glyph_ascii };
+	}
+	return nsegs;
+}
 
 const struct gil_seg *gilview_segs(size_t *n)
 {
-	*n = NSEGS;
+	*n = segs_load();
 	return segs;
 }
 
@@ -38,7 +48,7 @@ size_t gilview_meter(const struct agg_thread_counts *c, bool utf8, struct meter_
 {
 	size_t i;
 
-	for (i = 0; i < n && i < NSEGS; i++) {
+	for (i = 0; i < n && i < segs_load(); i++) {
 		out[i].value = c->gil[segs[i].cls];
 		out[i].elem = segs[i].elem;
 		out[i].mono = utf8 ? segs[i].mono_utf8 : segs[i].mono_ascii;
@@ -48,24 +58,21 @@ size_t gilview_meter(const struct agg_thread_counts *c, bool utf8, struct meter_
 
 const char *gilview_meter_text(const struct agg_thread_counts *c, char *buf, size_t cap)
 {
-	static const struct { enum gil_class cls; char letter; } order[] = {
-		{ GIL_HOLDING, 'H' }, { GIL_HOLDING_BLOCKED, 'B' }, { GIL_WAITING, 'W' },
-		{ GIL_NATIVE, 'N' }, { GIL_IDLE, 'I' },
-	};
-	size_t len = 0, i;
+	size_t len = 0;
 
 	buf[0] = '\0';
 	if (!c->samples) {
 		snprintf(buf, cap, "no samples");
 		return buf;
 	}
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		int pct = (int)(100.0 * (double)c->gil[order[i].cls] / (double)c->samples + 0.5);
+	for (int k = 0; k < GIL_CLASS_COUNT; k++) {   /* the classes whose share is reported */
+		const struct gil_class_info *gc = gilclass_info((enum gil_class)k);
+		int pct = (int)(100.0 * (double)c->gil[k] / (double)c->samples + 0.5);
 
-		if (pct == 0)
+		if (pct == 0 || !(gc->flags & GILCLASS_SHARE))
 			continue;
 		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%c%d", len ? " " : "",
-					order[i].letter, pct);
+					gc->letter, pct);
 	}
 	return buf;
 }
@@ -327,9 +334,11 @@ static void render_title(struct tui *t, struct canvas *c, const struct rect *r,
 static int render_legend(struct tui *t, struct canvas *c, int x, int y, int w)
 {
 	const struct glyphs *gl = theme_glyphs(t->utf8);
+	const struct gil_class_info *idle = gilclass_info(GIL_IDLE);
+	char empty[48];
 	int used = 0;
 
-	for (size_t i = 0; i + 1 < NSEGS; i++) {
+	for (size_t i = 0; i + 1 < segs_load(); i++) {
 		int need = 2 + utf8_width(segs[i].label) + 4;
 		char lab[48];
 
@@ -340,8 +349,9 @@ static int render_legend(struct tui *t, struct canvas *c, int x, int y, int w)
 		snprintf(lab, sizeof(lab), "%c %s", segs[i].letter, segs[i].label);
 		used += 2 + canvas_put(c, x + used + 2, y, w - used - 2, lab, EL_DEFAULT) + 2;
 	}
+	snprintf(empty, sizeof(empty), "(empty: %c %s)", idle->letter, idle->legend);
 	if (used + 14 <= w)
-		used += canvas_put(c, x + used, y, w - used, "(empty: I idle)", EL_DIM);
+		used += canvas_put(c, x + used, y, w - used, empty, EL_DIM);
 	return used;
 }
 

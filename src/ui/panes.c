@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "output/text.h"
+#include "sampling/gilclass.h"
 #include "sampling/gilstat.h"
 #include "sampling/sample.h"
 #include "session.h"
@@ -158,57 +158,43 @@ static void render_table(struct tui *t, struct canvas *c, const struct rect *r)
 
 /* ---- the threads pane ---- */
 
-/* The five GIL classes of ui/gilview.h (enum gil_class): holding (on
- * CPU), holding while blocked in a syscall (highlighted), waiting for the
- * GIL, runnable without it (native code that released it, or a thread
- * woken but not yet on a core: /proc cannot tell), and idle: the empty part of the
- * bar, as in htop's CPU bars. */
-static uint64_t v_holding(const struct agg_thread_counts *c)
-{
-	return c->gil[GIL_HOLDING];
-}
-
-static uint64_t v_blocked(const struct agg_thread_counts *c)
-{
-	return c->gil[GIL_HOLDING_BLOCKED];
-}
-
-static uint64_t v_waiting(const struct agg_thread_counts *c)
-{
-	return c->gil[GIL_WAITING];
-}
-
-static uint64_t v_native(const struct agg_thread_counts *c)
-{
-	return c->gil[GIL_NATIVE];
-}
-
-static uint64_t v_unknown(const struct agg_thread_counts *c)
-{
-	return c->gil[GIL_UNKNOWN];
-}
-
-static const struct state_seg state_segs[] = {
-	{ "H hold GIL", EL_BAR_GIL_HOLD, 0x2588, '#', v_holding },
-	{ "B blocked", EL_BAR_GIL_BLOCKED, 0x2593, '!', v_blocked },
-	{ "W wait", EL_BAR_GIL_WAIT, 0x2592, '%', v_waiting },
-	{ "N runnable, no GIL", EL_BAR_NOGIL, 0x2591, '=', v_native },
-	{ "? unknown", EL_BAR_UNKNOWN, '?', '?', v_unknown },
-};
+/* The GIL classes drawn in the bar (sampling/gilclass.h), filled on first
+ * use: holding (on CPU), holding while blocked in a syscall (highlighted),
+ * waiting for the GIL, runnable without it (native code that released it,
+ * or a thread woken but not yet on a core: /proc cannot tell), unknown;
+ * idle is the empty part of the bar, as in htop's CPU bars. */
+static struct state_seg state_segs[GIL_CLASS_COUNT];
+static char state_labels[GIL_CLASS_COUNT][32];
+static size_t nstate_segs;
 
 const struct state_seg *panes_state_segs(size_t *n)
 {
-	*n = sizeof(state_segs) / sizeof(state_segs[0]);
+	if (nstate_segs) {
+		*n = nstate_segs;
+		return state_segs;
+	}
+	for (int k = 0; k < GIL_CLASS_COUNT; k++) {
+		const struct gil_class_info *gc = gilclass_info((enum gil_class)k);
+		char *label = state_labels[nstate_segs];
+
+		if (!(gc->flags & GILCLASS_BAR))
+			continue;
+		snprintf(label, sizeof(state_labels[0]), "%c %s", gc->letter, gc->legend);
+		state_segs[nstate_segs++] = (struct state_seg){ label, (uint8_t)theme_find(gc->theme), gc->glyph_utf8,
+								gc->glyph_ascii, gc->cls };
+	}
+	*n = nstate_segs;
 	return state_segs;
 }
 
 size_t panes_thread_meter(const struct agg_thread_counts *c, bool utf8, struct meter_seg *segs,
 			  size_t n)
 {
-	size_t i;
+	size_t i, ns;
+	const struct state_seg *ss = panes_state_segs(&ns);
 
-	for (i = 0; i < n && i < sizeof(state_segs) / sizeof(state_segs[0]); i++) {
-		segs[i].value = state_segs[i].value(c);
+	for (i = 0; i < n && i < ns; i++) {
+		segs[i].value = c->gil[ss[i].cls];
 		segs[i].elem = state_segs[i].elem;
 		segs[i].mono = utf8 ? state_segs[i].mono_utf8 : state_segs[i].mono_ascii;
 	}
@@ -219,11 +205,14 @@ size_t panes_thread_meter(const struct agg_thread_counts *c, bool utf8, struct m
 static int render_legend(struct tui *t, struct canvas *c, int x, int y, int w, uint8_t bg)
 {
 	const struct glyphs *g = theme_glyphs(t->utf8);
+	const struct gil_class_info *idle = gilclass_info(GIL_IDLE);
+	char empty[48];
 	int used = 0;
-	size_t i;
+	size_t i, ns;
+	const struct state_seg *segs = panes_state_segs(&ns);
 
-	for (i = 0; i < sizeof(state_segs) / sizeof(state_segs[0]); i++) {
-		const struct state_seg *s = &state_segs[i];
+	for (i = 0; i < ns; i++) {
+		const struct state_seg *s = &segs[i];
 		uint32_t ch = t->color ? g->bar_fill : t->utf8 ? s->mono_utf8 : s->mono_ascii;
 		int need = 2 + utf8_width(s->label) + 2;
 
@@ -233,8 +222,9 @@ static int render_legend(struct tui *t, struct canvas *c, int x, int y, int w, u
 		canvas_put(c, x + used + 2, y, w - used - 2, s->label, bg);
 		used += need;
 	}
+	snprintf(empty, sizeof(empty), "empty: %c %s", idle->letter, idle->legend);
 	if (used + 14 <= w)
-		used += canvas_put(c, x + used, y, w - used, "empty: I idle", bg);
+		used += canvas_put(c, x + used, y, w - used, empty, bg);
 	return used;
 }
 
@@ -672,7 +662,7 @@ static int help_build(struct tui *t, struct help_line *lines, int cap, char (*ke
 
 		for (k = 0; k < ns; k++)
 			ADD(segs[k].label, segs[k].elem, "%s", segs[k].label);
-		ADD("empty", EL_DEFAULT, "%s", "idle (blocked in a system call other than a GIL wait)");
+		ADD("empty", EL_DEFAULT, "%s (%s)", gilclass_name(GIL_IDLE), gilclass_info(GIL_IDLE)->description);
 	}
 #undef ADD
 	return n;

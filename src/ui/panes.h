@@ -26,13 +26,13 @@ enum hot_col {
 const struct column *panes_hot_columns(size_t *n);
 
 /* One segment kind of a thread's state bar: the label in the legend, the
- * colour element, the monochrome characters and where its value comes
- * from. The GIL statistics add rows to this table. */
+ * colour element, the monochrome characters and the GIL class it counts
+ * (sampling/gilclass.h). */
 struct state_seg {
 	const char *label;
 	uint8_t elem;
 	uint32_t mono_utf8, mono_ascii;
-	uint64_t (*value)(const struct agg_thread_counts *c);
+	enum gil_class cls;
 };
 
 /* The thread state bar's segments, in drawing order. */

@@ -3,6 +3,7 @@
 #include "ui/theme.h"
 
 #include <stddef.h>
+#include <string.h>
 
 static const struct theme_style scheme[EL_COUNT] = {
 	[EL_DEFAULT]          = { "default",        TC_DEFAULT, TC_DEFAULT, 0, 0 },
@@ -51,6 +52,14 @@ const struct theme_style *theme_style(unsigned elem)
 	if (elem >= EL_COUNT || !scheme[elem].name)
 		return &scheme[EL_DEFAULT];
 	return &scheme[elem];
+}
+
+unsigned theme_find(const char *name)
+{
+	for (unsigned i = 0; name && i < EL_COUNT; i++)
+		if (scheme[i].name && strcmp(scheme[i].name, name) == 0)
+			return i;
+	return EL_DEFAULT;
 }
 
 bool theme_want_color(bool disabled, const char *no_color_env, int term_colors)

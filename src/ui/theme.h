@@ -77,6 +77,10 @@ struct theme_style {
 /* The scheme entry of an element (EL_DEFAULT's for an unknown one). */
 const struct theme_style *theme_style(unsigned elem);
 
+/* The element whose scheme entry is called name ("bar-gil-hold"), or
+ * EL_DEFAULT. */
+unsigned theme_find(const char *name);
+
 /* Should colours be used? Not when disabled on the command line, when the
  * NO_COLOR environment variable is set and not empty (no-color.org), or
  * when the terminal has none (term_colors < 8). */

@@ -12,10 +12,12 @@
 #include "cpython/layout.h"
 #include "sampling/aggregate.h"
 #include "sampling/gilacct.h"
+#include "sampling/gilclass.h"
 #include "sampling/sample.h"
 #include "tap.h"
 #include "ui/commands.h"
 #include "ui/gilview.h"
+#include "ui/theme.h"
 #include "ui/tui.h"
 
 #define MS 1000000ull
@@ -156,9 +158,20 @@ static void test_classes(void)
 		{ THREAD_IDLE, 0, GIL_IDLE }, { THREAD_UNKNOWN, 0, GIL_UNKNOWN },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		tap_str(aggregate_gil_class_name(aggregate_gil_class((unsigned)cases[i].state, (unsigned)cases[i].flags)),
-			aggregate_gil_class_name(cases[i].want), "class of state %d flags %d", cases[i].state,
+		tap_str(gilclass_name(gilclass_of((unsigned)cases[i].state, (unsigned)cases[i].flags)),
+			gilclass_name(cases[i].want), "class of state %d flags %d", cases[i].state,
 			cases[i].flags);
+	/* The table: one row per class, in enum order, each drawn with a
+	 * colour the theme has; a reported share has a text column and a key. */
+	for (int k = 0; k < GIL_CLASS_COUNT; k++) {
+		const struct gil_class_info *gc = gilclass_info((enum gil_class)k);
+
+		tap_ok(gc->cls == (enum gil_class)k && gc->name && gc->legend && gc->description &&
+		       theme_find(gc->theme) != EL_DEFAULT &&
+		       !(gc->flags & GILCLASS_SHARE) == !gc->column && !gc->column == !gc->json_key,
+		       "GIL class table row %d (%s) is complete", k, gc->name);
+	}
+	tap_str(gilclass_name((enum gil_class)GIL_CLASS_COUNT), "?", "a class out of range is named ?");
 
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1 * MS);
 	/* Round 1: 10 holds running, 20 waits, 30 runs native code. */
