@@ -192,7 +192,8 @@ int options_parse(int argc, char **argv, struct options *o)
 				return usage_error("unknown gilstat mode '%s' (sampled or exact)", optarg);
 			break;
 		case OPT_GILSTAT_RATE:
-			if (parse_number(optarg, OPTIONS_GILSTAT_MIN_RATE_HZ, OPTIONS_GILSTAT_MAX_RATE_HZ, &o->gilstat_rate_hz) < 0)
+			if (parse_number(optarg, OPTIONS_GILSTAT_MIN_RATE_HZ, OPTIONS_GILSTAT_MAX_RATE_HZ,
+					 &o->gilstat_rate_hz) < 0)
 				return usage_error("invalid gilstat rate '%s' (%g to %g Hz)", optarg,
 						   OPTIONS_GILSTAT_MIN_RATE_HZ, OPTIONS_GILSTAT_MAX_RATE_HZ);
 			break;

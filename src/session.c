@@ -363,7 +363,8 @@ void session_stop(struct session *s)
 	session_drain(s);
 }
 
-void session_meta(struct session *s, struct snapshot_meta *m)
+/* Describe the run for the snapshot writers. */
+static void session_meta(struct session *s, struct snapshot_meta *m)
 {
 	struct agg_summary sum;
 	aggregate_summary(s->agg, false, &sum);

@@ -113,9 +113,6 @@ void session_gilstat_stop(struct session *s);
  * until the next call), NULL when gilstat never ran. */
 const struct gilstat_snapshot *session_gilstat(struct session *s);
 
-/* Describe the run for the snapshot writers. */
-void session_meta(struct session *s, struct snapshot_meta *m);
-
 /* Write a snapshot in the given format (output/formats.h; NULL: the
  * default) to path (NULL: stdout; a path is the user's choice: created
  * 0644 less the umask, or truncated, see output/outfile.h). Returns 0, or a

@@ -463,11 +463,3 @@ void uprobe_close(struct uprobe_set *u)
 	free(u);
 }
 
-int uprobe_fds(const struct uprobe_set *u)
-{
-	int n = 0;
-
-	for (int i = 0; u && i < u->nev; i++)
-		n += u->ev[i].fd >= 0;
-	return n;
-}

@@ -44,9 +44,6 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
  * Returns 0 or a negative error (the target is gone). */
 int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
 
-/* How many perf event descriptors are open (for tests and limits). */
-int uprobe_fds(const struct uprobe_set *u);
-
 void uprobe_close(struct uprobe_set *u);
 
 /* Does this kernel have the uprobe PMU? 0, or a negative error with the

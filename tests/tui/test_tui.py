@@ -179,7 +179,7 @@ def table(lines):
 
 
 def seconds(s):
-    """Parse text_format_time(): 0s 850us 4.5ms 45ms 1.23s 2m05s 1h02m."""
+    """Parse duration_format() (util/duration.c): 0s 850us 4.5ms 45ms 1.23s 2m05s 1h02m."""
     m = re.match(r"^(\d+)h(\d+)m$", s)
     if m:
         return int(m.group(1)) * 3600 + int(m.group(2)) * 60

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "output/collapsed.h"
 #include "output/escape.h"
+#include "output/formats.h"
 #include "output/json.h"
 #include "output/jsonw.h"
 #include "output/snapshot.h"
@@ -603,6 +604,27 @@ static void test_time(void)
 			"time %g", cases[i].s);
 }
 
+/* The format table: names, extensions and writers (output/formats.h). */
+static void test_formats(void)
+{
+	size_t n, i;
+	const struct output_format *f = formats_table(&n);
+	char buf[128];
+
+	tap_ok(n >= 3 && f == formats_default() && strcmp(f->name, "text") == 0, "formats: text first, the default");
+	for (i = 0; i < n; i++)
+		tap_ok(f[i].write && f[i].label && f[i].description && f[i].exts[0] && formats_find(f[i].name) == &f[i] &&
+		       formats_for_path(f[i].exts[0]) == &f[i], "formats: %s is complete and found by name and extension",
+		       f[i].name);
+	tap_ok(formats_find("xml") == NULL, "formats: an unknown name is not found");
+	tap_str(formats_for_path("out.folded")->name, "collapsed", "formats: .folded is collapsed");
+	tap_str(formats_for_path("out.json")->name, "json", "formats: .json is json");
+	tap_str(formats_for_path("out.json.bak")->name, "text", "formats: another extension is text");
+	tap_str(formats_for_path("noext")->name, "text", "formats: no extension is text");
+	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json or collapsed", "formats: the usage line");
+	tap_str(formats_names(buf, sizeof(buf), 0), "text, json or collapsed", "formats: the error message's list");
+}
+
 int main(void)
 {
 	rb = malloc(RB_SIZE);
@@ -612,6 +634,7 @@ int main(void)
 	test_escape_text();
 	test_writer();
 	test_time();
+	test_formats();
 	free(rb);
 	return tap_done();
 }
