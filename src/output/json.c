@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "output/jsonw.h"
+#include "sampling/gilclass.h"
 
 static void functions(struct jsonw *w, const struct aggregate *agg)
 {

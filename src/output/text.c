@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "output/escape.h"
+#include "sampling/gilclass.h"
 #include "util/duration.h"
 
 /* Write s (NULL as empty) escaped (escape_fputs), so a strange name can
