@@ -8,7 +8,7 @@
 #include "batch.h"
 #include "options.h"
 #include "output/dump.h"
-#include "ui/tui.h"
+#include "ui/loop.h"
 
 int main(int argc, char **argv)
 {
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	case RUN_BATCH:
 		return batch_run(&o);
 	default:
-		return tui_run(&o);
+		return loop_run(&o);
 	}
 	if (rc < 0) {
 		escape_error(err);

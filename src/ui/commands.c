@@ -1,5 +1,5 @@
 /* commands: the table and the exec functions; each validates its
- * arguments and calls the tui's action functions. */
+ * arguments and calls the actions (ui/actions.h) on the context's model. */
 #include "ui/commands.h"
 
 #include <stdio.h>
@@ -7,16 +7,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ui/actions.h"
 #include "ui/gilview.h"
-#include "ui/tui.h"
 
-static int cmd_sort(struct tui *t, int argc, char **argv)
+static int cmd_sort(struct cmd_ctx *cx, int argc, char **argv)
 {
-	int k = tui_sort_parse(argv[0]);
+	struct ui_model *m = cx->m;
+
+	int k = model_sort_parse(argv[0]);
 	bool rev = false;
 
 	if (k < 0) {
-		tui_message(t, true, "sort: unknown or ambiguous column '%s' (%%own, %%total, "
+		model_message(m, true, "sort: unknown or ambiguous column '%s' (%%own, %%total, "
 			    "owntime, totaltime, name, file, or a unique prefix)", argv[0]);
 		return -1;
 	}
@@ -25,23 +27,25 @@ static int cmd_sort(struct tui *t, int argc, char **argv)
 
 		if (strcmp(argv[1], "-r") != 0 &&
 		    !(len && strncasecmp(argv[1], "reverse", len) == 0)) {
-			tui_message(t, true, "sort: the second word can only be 'reverse'");
+			model_message(m, true, "sort: the second word can only be 'reverse'");
 			return -1;
 		}
 		rev = true;
 	}
 	/* Sorting is local to the rows of the last refresh: no new query,
 	 * whose window would be cut short. */
-	tui_set_sort(t, (enum sort_key)k, false);
+	cx->fx |= model_set_sort(m, (enum sort_key)k, false);
 	if (rev)
-		tui_set_sort(t, (enum sort_key)k, true);
-	tui_message(t, false, "sorted by %s%s", tui_sort_name((enum sort_key)k),
-		    rev ? ", reversed" : "");
+		cx->fx |= model_set_sort(m, (enum sort_key)k, true);
+	model_message(m, false, "sorted by %s%s", model_sort_name((enum sort_key)k),
+		      rev ? ", reversed" : "");
 	return 0;
 }
 
-static int cmd_filter(struct tui *t, int argc, char **argv)
+static int cmd_filter(struct cmd_ctx *cx, int argc, char **argv)
 {
+	struct ui_model *m = cx->m;
+
 	char text[LINEEDIT_MAX];
 	size_t len = 0;
 	int i;
@@ -50,39 +54,41 @@ static int cmd_filter(struct tui *t, int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		len += (size_t)snprintf(text + len, len < sizeof(text) ? sizeof(text) - len : 0,
 					"%s%s", i ? " " : "", argv[i]);
-	tui_set_filter(t, text);
+	cx->fx |= model_set_filter(m, text);
 	if (text[0])
-		tui_message(t, false, "filter: %s", text);
+		model_message(m, false, "filter: %s", text);
 	else
-		tui_message(t, false, "filter cleared");
+		model_message(m, false, "filter cleared");
 	return 0;
 }
 
 /* The thread a name stands for: the one thread with that exact name, else
  * the one whose name starts with it (case-insensitive). 0 when none or
  * several (*count says how many). */
-static uint32_t thread_by_name(const struct tui *t, const char *name, size_t *count)
+static uint32_t thread_by_name(const struct ui_model *m, const char *name, size_t *count)
 {
 	uint32_t tid = 0;
 	size_t i, n = 0, len = strlen(name);
 
-	for (i = 0; i < t->ntview; i++)
-		if (strcmp(t->threads[t->tview[i]].name, name) == 0) {
-			tid = t->threads[t->tview[i]].tid;
+	for (i = 0; i < m->ntview; i++)
+		if (strcmp(m->threads[m->tview[i]].name, name) == 0) {
+			tid = m->threads[m->tview[i]].tid;
 			n++;
 		}
 	if (!n)
-		for (i = 0; i < t->ntview; i++)
-			if (strncasecmp(t->threads[t->tview[i]].name, name, len) == 0) {
-				tid = t->threads[t->tview[i]].tid;
+		for (i = 0; i < m->ntview; i++)
+			if (strncasecmp(m->threads[m->tview[i]].name, name, len) == 0) {
+				tid = m->threads[m->tview[i]].tid;
 				n++;
 			}
 	*count = n;
 	return n == 1 ? tid : 0;
 }
 
-static int cmd_thread(struct tui *t, int argc, char **argv)
+static int cmd_thread(struct cmd_ctx *cx, int argc, char **argv)
 {
+	struct ui_model *m = cx->m;
+
 	char name[LINEEDIT_MAX], *end;
 	unsigned long tid;
 	size_t len = 0, count;
@@ -95,73 +101,90 @@ static int cmd_thread(struct tui *t, int argc, char **argv)
 		len += (size_t)snprintf(name + len, len < sizeof(name) ? sizeof(name) - len : 0,
 					"%s%s", i ? " " : "", argv[i]);
 	if (strcmp(name, "all") == 0)
-		return tui_follow(t, 0);
+		return actions_follow(m, 0, &cx->fx);
 	tid = strtoul(name, &end, 10);
 	if (name[0] >= '0' && name[0] <= '9' && !*end) {
 		if (tid == 0 || tid > 0xffffffffUL) {
-			tui_message(t, true, "thread: no thread %s", name);
+			model_message(m, true, "thread: no thread %s", name);
 			return -1;
 		}
-		return tui_follow(t, (uint32_t)tid);
+		return actions_follow(m, (uint32_t)tid, &cx->fx);
 	}
-	found = thread_by_name(t, name, &count);
+	found = thread_by_name(m, name, &count);
 	if (!found) {
 		if (count > 1)
-			tui_message(t, true, "thread: %zu threads are called '%s'; give a thread id",
+			model_message(m, true, "thread: %zu threads are called '%s'; give a thread id",
 				    count, name);
 		else
-			tui_message(t, true, "thread: no thread called '%s' (give a name, a tid or 'all')",
+			model_message(m, true, "thread: no thread called '%s' (give a name, a tid or 'all')",
 				    name);
 		return -1;
 	}
-	return tui_follow(t, found);
+	return actions_follow(m, found, &cx->fx);
 }
 
-static int cmd_mode(struct tui *t, int argc, char **argv)
+static int cmd_mode(struct cmd_ctx *cx, int argc, char **argv)
 {
-	int m = tui_mode_parse(argv[0]);
+	struct ui_model *m = cx->m;
 
-	if (m < 0) {
-		tui_message(t, true, "mode: cpu, wall or gil, not '%s'", argv[0]);
+	int mode = actions_mode_parse(argv[0]);
+
+	if (mode < 0) {
+		model_message(m, true, "mode: cpu, wall or gil, not '%s'", argv[0]);
 		return -1;
 	}
-	tui_set_mode(t, (enum agg_mode)m);
-	return 0;
+	return actions_set_mode(m, (enum agg_mode)mode, &cx->fx);
 }
 
-static int cmd_rate(struct tui *t, int argc, char **argv)
+static int cmd_rate(struct cmd_ctx *cx, int argc, char **argv)
 {
+	struct ui_model *m = cx->m;
+
 	char *end;
 	double hz = strtod(argv[0], &end);
 
 	if (!*argv[0] || *end || !(hz >= 1 && hz <= 100000)) {
-		tui_message(t, true, "rate: give samples per second, 1 to 100000, not '%s'", argv[0]);
+		model_message(m, true, "rate: give samples per second, 1 to 100000, not '%s'", argv[0]);
 		return -1;
 	}
-	return tui_set_rate(t, hz);
+	return actions_set_rate(m, hz, &cx->fx);
 }
 
-static int cmd_save(struct tui *t, int argc, char **argv)
+static int cmd_save(struct cmd_ctx *cx, int argc, char **argv)
 {
-	return tui_save(t, argc ? argv[0] : NULL);
+	struct ui_model *m = cx->m;
+
+	return actions_save(m, argc ? argv[0] : NULL, &cx->fx);
 }
 
-static int cmd_reset(struct tui *t, int argc, char **argv)
+static int cmd_reset(struct cmd_ctx *cx, int argc, char **argv)
 {
-	tui_reset(t);
+	struct ui_model *m = cx->m;
+
+	actions_reset(m, &cx->fx);
 	return 0;
 }
 
-static int cmd_help(struct tui *t, int argc, char **argv)
+static int cmd_help(struct cmd_ctx *cx, int argc, char **argv)
 {
-	tui_help(t);
+	struct ui_model *m = cx->m;
+
+	cx->fx |= model_open(m, "help", 0, 0);
 	return 0;
 }
 
-static int cmd_quit(struct tui *t, int argc, char **argv)
+static int cmd_quit(struct cmd_ctx *cx, int argc, char **argv)
 {
-	tui_quit(t);
+	struct ui_model *m = cx->m;
+
+	(void)m;
+	cx->fx |= UI_FX_QUIT;
 	return 0;
+}
+
+static int cmd_gilstat(struct cmd_ctx *cx, int argc, char **argv)
+{
+	return gilview_command(cx->m, argc, argv, &cx->fx);
 }
 
 static const struct command table[] = {
@@ -177,7 +200,7 @@ static const struct command table[] = {
 	{ "rate", NULL, "HZ", "Sample HZ times a second (resets the counts)", CMPL_NONE, 1, 1, cmd_rate },
 	{ "gilstat", NULL, "on|exact|off [TAKE_MS [HOLD_MS]]",
 	  "GIL statistics per thread; warn on waits / holds longer than TAKE_MS / HOLD_MS (10)",
-	  CMPL_NONE, 1, 3, gilview_command },
+	  CMPL_NONE, 1, 3, cmd_gilstat },
 	{ "save", "w", "[FILE]",
 	  "Write a snapshot (.json, .collapsed or text)", CMPL_NONE, 0, 1, cmd_save },
 	{ "reset", NULL, "", "Forget all counts", CMPL_NONE, 0, 0, cmd_reset },
@@ -253,7 +276,7 @@ int commands_split(char *line, char **argv, int max)
 	return n;
 }
 
-int commands_run(struct tui *t, const char *line)
+int commands_run(struct cmd_ctx *cx, const char *line)
 {
 	char buf[LINEEDIT_MAX * 2];
 	char *argv[COMMANDS_MAX_ARGS + 1];
@@ -264,35 +287,32 @@ int commands_run(struct tui *t, const char *line)
 	snprintf(buf, sizeof(buf), "%s", line);
 	argc = commands_split(buf, argv, COMMANDS_MAX_ARGS + 1);
 	if (argc < 0) {
-		tui_message(t, true, "unterminated quote or too many words");
+		model_message(cx->m, true, "unterminated quote or too many words");
 		return -1;
 	}
 	if (argc == 0)
 		return 0;
 	c = commands_find(argv[0], &ambiguous);
 	if (!c) {
-		tui_message(t, true, "%s command '%s' (type help for the list)",
+		model_message(cx->m, true, "%s command '%s' (type help for the list)",
 			    ambiguous ? "ambiguous" : "unknown", argv[0]);
 		return -1;
 	}
 	if (argc - 1 < c->min_args || (c->max_args >= 0 && argc - 1 > c->max_args)) {
-		tui_message(t, true, "usage: %s %s", c->name, c->args);
+		model_message(cx->m, true, "usage: %s %s", c->name, c->args);
 		return -1;
 	}
-	return c->exec(t, argc - 1, argv + 1);
+	return c->exec(cx, argc - 1, argv + 1);
 }
 
 static const char *const mode_words[] = { "cpu", "wall", "gil" };
 
-static const char *const sort_words[] = {
-	"%own", "%total", "owntime", "totaltime", "name", "file",
-};
-
-size_t commands_candidates(struct tui *t, const char *line, int word, const char **out,
+size_t commands_candidates(struct cmd_ctx *cx, const char *line, int word, const char **out,
 			   size_t cap)
 {
 	char buf[LINEEDIT_MAX * 2];
 	char *argv[COMMANDS_MAX_ARGS + 1];
+	const struct ui_model *m = cx->m;
 	const struct command *c;
 	size_t n = 0, i, k;
 	int argc;
@@ -308,20 +328,24 @@ size_t commands_candidates(struct tui *t, const char *line, int word, const char
 		return 0;
 	switch (c->complete) {
 	case CMPL_COLUMN:
-		if (word == 1)
-			for (i = 0; i < sizeof(sort_words) / sizeof(sort_words[0]) && n < cap; i++)
-				out[n++] = sort_words[i];
+		if (word == 1) {
+			size_t ns;
+			const struct sort_col *sc = model_sort_cols(&ns);
+
+			for (i = 0; i < ns && n < cap; i++)
+				out[n++] = sc[i].name;
+		}
 		else if (word == 2 && n < cap)
 			out[n++] = "reverse";
 		break;
 	case CMPL_FUNCTION:
 		/* Distinct names of the table's rows, in table order. */
-		for (i = 0; i < t->nshown && n < cap; i++) {
+		for (i = 0; i < m->nshown && n < cap; i++) {
 			for (k = 0; k < n; k++)
-				if (strcmp(out[k], t->shown[i]->name) == 0)
+				if (strcmp(out[k], m->shown[i]->name) == 0)
 					break;
 			if (k == n)
-				out[n++] = t->shown[i]->name;
+				out[n++] = m->shown[i]->name;
 		}
 		break;
 	case CMPL_THREAD:
@@ -330,24 +354,24 @@ size_t commands_candidates(struct tui *t, const char *line, int word, const char
 		if (n < cap)
 			out[n++] = "all";
 		/* names (copied: the rows change at every refresh), then tids */
-		for (i = 0, k = 0; i < t->ntview && n < cap && k < TUI_COMPLETIONS; i++) {
-			const char *nm = t->threads[t->tview[i]].name;
+		for (i = 0, k = 0; i < m->ntview && n < cap && k < COMMANDS_WORDS; i++) {
+			const char *nm = m->threads[m->tview[i]].name;
 			size_t j;
 
 			if (!*nm)
 				continue;
 			for (j = 0; j < k; j++)
-				if (strcmp(t->tname_words[j], nm) == 0)
+				if (strcmp(cx->tname_words[j], nm) == 0)
 					break;
 			if (j < k)
 				continue;
-			snprintf(t->tname_words[k], sizeof(t->tname_words[k]), "%s", nm);
-			out[n++] = t->tname_words[k++];
+			snprintf(cx->tname_words[k], sizeof(cx->tname_words[k]), "%s", nm);
+			out[n++] = cx->tname_words[k++];
 		}
-		for (i = 0; i < t->ntview && n < cap && i < TUI_COMPLETIONS; i++) {
-			snprintf(t->tid_words[i], sizeof(t->tid_words[i]), "%u",
-				 t->threads[t->tview[i]].tid);
-			out[n++] = t->tid_words[i];
+		for (i = 0; i < m->ntview && n < cap && i < COMMANDS_WORDS; i++) {
+			snprintf(cx->tid_words[i], sizeof(cx->tid_words[i]), "%u",
+				 m->threads[m->tview[i]].tid);
+			out[n++] = cx->tid_words[i];
 		}
 		break;
 	case CMPL_MODE:

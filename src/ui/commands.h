@@ -8,7 +8,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct tui;
+#include "ui/model.h"
+
+#define COMMANDS_WORDS 64
+
+/* What a command works on: the model, the effects it asks for (UI_FX_*,
+ * ui/model.h), and room for completion words. */
+struct cmd_ctx {
+	struct ui_model *m;
+	unsigned fx;
+	char tid_words[COMMANDS_WORDS][16];
+	char tname_words[COMMANDS_WORDS][AGG_THREAD_NAME_MAX];
+};
 
 /* What a command's arguments complete to. */
 enum cmd_complete {
@@ -22,7 +33,8 @@ enum cmd_complete {
 #define COMMANDS_MAX_ARGS 8
 
 /* One command. exec gets the words after the command name; it reports
- * through tui_message() and returns 0, or -1 on an error. */
+ * through model_message(), adds to ctx->fx what must happen next, and
+ * returns 0, or -1 on an error. */
 struct command {
 	const char *name;
 	const char *alias;            /* NULL when none */
@@ -30,7 +42,7 @@ struct command {
 	const char *help;
 	enum cmd_complete complete;
 	int min_args, max_args;       /* max -1: any number, joined with spaces */
-	int (*exec)(struct tui *t, int argc, char **argv);
+	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
 /* The table, in help order. */
@@ -47,12 +59,12 @@ int commands_split(char *line, char **argv, int max);
 
 /* Parse and run one command line; an error goes to the status line.
  * Returns 0, or -1 on an error (unknown command, wrong arguments ...). */
-int commands_run(struct tui *t, const char *line);
+int commands_run(struct cmd_ctx *ctx, const char *line);
 
 /* Completion candidates for the word with index `word` (0 = the command
- * name) of the line: pointers into the command table or into t's storage,
+ * name) of the line: pointers into the command table or into ctx's storage,
  * valid until the next call. Returns how many (at most cap). */
-size_t commands_candidates(struct tui *t, const char *line, int word, const char **out,
+size_t commands_candidates(struct cmd_ctx *ctx, const char *line, int word, const char **out,
 			   size_t cap);
 
 #endif

@@ -1,6 +1,8 @@
 # The full-screen live view (pytop -p PID): pure layers (utf8, canvas,
-# theme, meter, columns, lineedit, keys, commands) under the model and
-# panes, and screen.c, the only one that calls curses.
+# theme, meter, columns, lineedit, keys, draw) under the view model, the
+# actions and commands that change it, the views (ui/views/, one module
+# each, listed in tui.c's views table), the tui that stacks and dispatches
+# them, and the loop with screen.c, the only one that calls curses.
 libpytop_a_SOURCES += \
 	src/ui/utf8.c src/ui/utf8.h \
 	src/ui/canvas.c src/ui/canvas.h \
@@ -9,12 +11,21 @@ libpytop_a_SOURCES += \
 	src/ui/columns.c src/ui/columns.h \
 	src/ui/lineedit.c src/ui/lineedit.h \
 	src/ui/keys.c src/ui/keys.h \
-	src/ui/commands.c src/ui/commands.h \
 	src/ui/cpustat.c src/ui/cpustat.h \
 	src/ui/source.c src/ui/source.h \
 	src/ui/draw.c src/ui/draw.h \
-	src/ui/detail.c src/ui/detail.h \
-	src/ui/panes.c src/ui/panes.h \
+	src/ui/model.c src/ui/model.h \
+	src/ui/actions.c src/ui/actions.h \
 	src/ui/gilview.c src/ui/gilview.h \
+	src/ui/commands.c src/ui/commands.h \
+	src/ui/prompt.c src/ui/prompt.h \
+	src/ui/header.c src/ui/header.h \
+	src/ui/statusbar.c src/ui/statusbar.h \
+	src/ui/view.h \
+	src/ui/views/main.c src/ui/views/main.h \
+	src/ui/views/detail.c src/ui/views/detail.h \
+	src/ui/views/help.c src/ui/views/help.h \
+	src/ui/views/gilstat.c src/ui/views/gilstat.h \
+	src/ui/tui.c src/ui/tui.h \
 	src/ui/screen.c src/ui/screen.h \
-	src/ui/tui.c src/ui/tui.h
+	src/ui/loop.c src/ui/loop.h

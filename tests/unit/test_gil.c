@@ -503,12 +503,12 @@ static void test_view(void)
 
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1 * MS);
 	struct tui *t = tui_new(a, NULL);
-	tap_is(commands_run(t, "gilstat on"), -1, ":gilstat on without a target fails");
-	tap_ok(strstr(t->msg, "live target") != NULL, "and says why");
-	tap_is(commands_run(t, "gilstat maybe"), -1, ":gilstat with a wrong word fails");
-	tap_ok(strstr(t->msg, "usage: gilstat on|exact|off") != NULL, "and gives the usage");
-	tap_is(commands_run(t, "gilstat on 5 x"), -1, ":gilstat on with a bad threshold fails");
-	tap_is(commands_run(t, "gilstat off"), 0, ":gilstat off when it is not running is fine");
+	tap_is(tui_command(t, "gilstat on"), -1, ":gilstat on without a target fails");
+	tap_ok(strstr(t->m.msg, "live target") != NULL, "and says why");
+	tap_is(tui_command(t, "gilstat maybe"), -1, ":gilstat with a wrong word fails");
+	tap_ok(strstr(t->m.msg, "usage: gilstat on|exact|off") != NULL, "and gives the usage");
+	tap_is(tui_command(t, "gilstat on 5 x"), -1, ":gilstat on with a bad threshold fails");
+	tap_is(tui_command(t, "gilstat off"), 0, ":gilstat off when it is not running is fine");
 	tui_key(t, 'G');
 	tap_is(aggregate_mode(a), AGG_MODE_GIL, "G: count only samples holding the GIL");
 	tui_key(t, 'G');

@@ -128,7 +128,7 @@ static void render(struct tui *t, struct canvas *c)
 /* The function name of table row i (0 = first under the column titles). */
 static const char *table_name(struct tui *t, size_t i)
 {
-	return i < t->nshown ? t->shown[i]->name : "(none)";
+	return i < t->m.nshown ? t->m.shown[i]->name : "(none)";
 }
 
 static void keys(struct tui *t, const char *s)
@@ -157,9 +157,9 @@ int main(void)
 	o.rate_hz = 1000;
 	feed(a);
 	t = tui_new(a, &o);
-	t->pid = 4242;
-	snprintf(t->python, sizeof(t->python), "3.11.7");
-	snprintf(t->argv, sizeof(t->argv), "python3 app.py");
+	t->m.pid = 4242;
+	snprintf(t->m.python, sizeof(t->m.python), "3.11.7");
+	snprintf(t->m.argv, sizeof(t->m.argv), "python3 app.py");
 	tui_requery(t);             /* the window holds every sample above */
 	canvas_init(&c, 80, 24, false);
 	render(t, &c);
@@ -187,49 +187,49 @@ int main(void)
 	tui_key(t, '2');
 	tap_str(table_name(t, 0), "main", "2: by %%Total, main first");
 	tui_key(t, '2');
-	tap_ok(t->reverse && strcmp(table_name(t, t->nshown - 1), "main") == 0, "2 again: reversed");
+	tap_ok(t->m.reverse && strcmp(table_name(t, t->m.nshown - 1), "main") == 0, "2 again: reversed");
 	tui_key(t, '3');
 	tap_str(table_name(t, 0), "fib", "3: by OwnTime");
 	tui_key(t, '4');
 	tap_str(table_name(t, 0), "main", "4: by TotalTime");
 	tui_key(t, 's');
-	tap_ok(t->sort == SORT_NAME && strcmp(table_name(t, 0), "fib") == 0 &&
+	tap_ok(t->m.sort == SORT_NAME && strcmp(table_name(t, 0), "fib") == 0 &&
 	       strcmp(table_name(t, 1), "leaf") == 0, "s: next, by name (fib, leaf, ...)");
 	tui_key(t, 's');
-	tap_ok(t->sort == SORT_FILE && strcmp(t->shown[0]->file, "/app/lib/helpers.py") == 0,
+	tap_ok(t->m.sort == SORT_FILE && strcmp(t->m.shown[0]->file, "/app/lib/helpers.py") == 0,
 	       "s: next, by file");
 	tui_key(t, 'S');
-	tap_is(t->sort, SORT_NAME, "S: back to name");
+	tap_is(t->m.sort, SORT_NAME, "S: back to name");
 	tui_key(t, '1');
 	tap_str(table_name(t, 0), "fib", "1: by %%Own again");
 
 	/* Filter. */
 	tui_key(t, '/');
 	keys(t, "lea");
-	tap_ok(t->nshown == 1 && strcmp(table_name(t, 0), "leaf") == 0, "/lea: narrows as you type");
+	tap_ok(t->m.nshown == 1 && strcmp(table_name(t, 0), "leaf") == 0, "/lea: narrows as you type");
 	tui_key(t, '\n');
-	tap_str(t->filter, "lea", "Enter keeps the filter");
+	tap_str(t->m.filter, "lea", "Enter keeps the filter");
 	tui_key(t, KEYS_ESC);
-	tap_ok(t->filter[0] == 0 && t->nshown == 5, "Esc clears it (5 functions: nap only idles)");
+	tap_ok(t->m.filter[0] == 0 && t->m.nshown == 5, "Esc clears it (5 functions: nap only idles)");
 	tui_key(t, '/');
 	keys(t, "helpers");
 	tui_key(t, '\n');
-	tap_is(t->nshown, 2, "the filter matches file names too");
+	tap_is(t->m.nshown, 2, "the filter matches file names too");
 	tui_key(t, '/');
 	tui_key(t, KEYS_ESC);
-	tap_is(t->nshown, 5, "Esc in the filter prompt clears it");
+	tap_is(t->m.nshown, 5, "Esc in the filter prompt clears it");
 
 	/* Line view. */
 	tui_key(t, 'L');
 	render(t, &c);
-	tap_ok(t->lines && strcmp(table_name(t, 0), "fib") == 0 && t->shown[0]->line == 21,
+	tap_ok(t->m.lines && strcmp(table_name(t, 0), "fib") == 0 && t->m.shown[0]->line == 21,
 	       "L: rows by line, fib:21 first");
 	tap_ok(screen_has(&c, "fib (/app/main.py:21)"), "L: the line shown in the row");
 	tui_key(t, 'L');
 
 	/* Cumulative view. */
 	tui_key(t, 'c');
-	tap_ok(t->cumulative && t->nshown == 5, "c: cumulative");
+	tap_ok(t->m.cumulative && t->m.nshown == 5, "c: cumulative");
 	tui_key(t, 'c');
 
 	/* Drill-down into fib and back. */
@@ -237,7 +237,7 @@ int main(void)
 	tui_key(t, KEYS_FN(KEY_HOME));
 	tui_key(t, '\n');
 	render(t, &c);
-	tap_is(t->view, VIEW_DETAIL, "Enter: the detail view");
+	tap_str(tui_view(t), "detail", "Enter: the detail view");
 	tap_ok(screen_has(&c, "fib (/app/main.py:20)"), "detail: its title");
 	y = find_row(&c, "Callers");
 	tap_ok(y > 0 && strstr(row_of(&c, y + 2), "work (/app/main.py:10)") != NULL,
@@ -258,73 +258,73 @@ int main(void)
 	tui_key(t, KEYS_FN(KEY_DOWN));
 	tui_key(t, '\n');
 	render(t, &c);
-	tap_ok(screen_has(&c, "Callers") && t->view == VIEW_DETAIL, "Enter on a callee opens it");
+	tap_ok(screen_has(&c, "Callers") && strcmp(tui_view(t), "detail") == 0, "Enter on a callee opens it");
 	tui_key(t, KEYS_ESC);
 	tui_key(t, KEYS_ESC);
 	render(t, &c);
-	tap_ok(t->view == VIEW_MAIN && screen_has(&c, "Function (file:line)"), "Esc, Esc: back to the table");
+	tap_ok(strcmp(tui_view(t), "main") == 0 && screen_has(&c, "Function (file:line)"), "Esc, Esc: back to the table");
 
 	/* Threads: follow one. */
 	tui_key(t, '\t');
-	tap_is(t->focus, PANE_THREADS, "Tab: focus the threads pane");
+	tap_is(tui_focus(t), PANE_THREADS, "Tab: focus the threads pane");
 	tui_key(t, 'j');
 	tui_key(t, 't');
-	tap_is(t->follow_tid, 200, "t: follow the selected thread (Worker)");
-	tap_ok(t->nshown == 2 && strcmp(table_name(t, 0), "leaf") == 0, "the table shows its functions only");
+	tap_is(t->m.follow_tid, 200, "t: follow the selected thread (Worker)");
+	tap_ok(t->m.nshown == 2 && strcmp(table_name(t, 0), "leaf") == 0, "the table shows its functions only");
 	tui_key(t, 't');
-	tap_is(t->follow_tid, 0, "t again: all threads");
+	tap_is(t->m.follow_tid, 0, "t again: all threads");
 	tui_key(t, '\t');
 	tui_key(t, '\t');
-	tap_is(t->focus, PANE_TABLE, "Tab cycles back to the table");
+	tap_is(tui_focus(t), PANE_TABLE, "Tab cycles back to the table");
 
 	/* The prompt. */
 	tui_key(t, ':');
 	keys(t, "so");
 	tui_key(t, '\t');
-	tap_str(t->le.buf, "sort ", "prompt: Tab completes a command name");
+	tap_str(t->prompt.le.buf, "sort ", "prompt: Tab completes a command name");
 	keys(t, "na");
 	tui_key(t, '\t');
-	tap_str(t->le.buf, "sort name ", "prompt: Tab completes a column");
+	tap_str(t->prompt.le.buf, "sort name ", "prompt: Tab completes a column");
 	tui_key(t, '\n');
-	tap_ok(t->sort == SORT_NAME && t->prompt == PROMPT_NONE, "prompt: sort name runs");
+	tap_ok(t->m.sort == SORT_NAME && t->prompt.kind == PROMPT_NONE, "prompt: sort name runs");
 	tui_key(t, ':');
 	keys(t, "filter f");
 	tui_key(t, '\t');
-	tap_str(t->le.buf, "filter fib ", "prompt: Tab completes a function name in the table");
+	tap_str(t->prompt.le.buf, "filter fib ", "prompt: Tab completes a function name in the table");
 	tui_key(t, '\n');
-	tap_ok(t->nshown == 1, "prompt: filter fib narrows");
+	tap_ok(t->m.nshown == 1, "prompt: filter fib narrows");
 	tui_key(t, ':');
 	tui_key(t, KEYS_FN(KEY_UP));
-	tap_str(t->le.buf, "filter fib ", "prompt: Up recalls the history");
+	tap_str(t->prompt.le.buf, "filter fib ", "prompt: Up recalls the history");
 	tui_key(t, KEYS_ESC);
 	tui_key(t, ':');
 	keys(t, "filter");
 	tui_key(t, '\n');
-	tap_is(t->nshown, 5, "prompt: filter alone shows all");
+	tap_is(t->m.nshown, 5, "prompt: filter alone shows all");
 	tui_key(t, ':');
 	keys(t, "nosuch");
 	tui_key(t, '\n');
-	tap_ok(t->msg_error && strstr(t->msg, "unknown command"), "prompt: an unknown command is an error");
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "unknown command"), "prompt: an unknown command is an error");
 	tui_key(t, ':');
 	keys(t, "thread 999");
 	tui_key(t, '\n');
-	tap_ok(t->msg_error && strstr(t->msg, "999"), "prompt: thread 999: no such thread");
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "999"), "prompt: thread 999: no such thread");
 	tui_key(t, ':');
 	keys(t, "thread 100");
 	tui_key(t, '\n');
-	tap_is(t->follow_tid, 100, "prompt: thread 100");
+	tap_is(t->m.follow_tid, 100, "prompt: thread 100");
 	tui_key(t, ':');
 	keys(t, "thread all");
 	tui_key(t, '\n');
-	tap_is(t->follow_tid, 0, "prompt: thread all");
+	tap_is(t->m.follow_tid, 0, "prompt: thread all");
 	tui_key(t, ':');
 	keys(t, "rate 0");
 	tui_key(t, '\n');
-	tap_ok(t->msg_error, "prompt: rate 0 is refused");
+	tap_ok(t->m.msg_error, "prompt: rate 0 is refused");
 	tui_key(t, ':');
 	keys(t, "sort 1");
 	tui_key(t, '\n');
-	tap_is(t->sort, SORT_OWN_PCT, "prompt: sort 1");
+	tap_is(t->m.sort, SORT_OWN_PCT, "prompt: sort 1");
 
 	/* Save by extension. */
 	{
@@ -339,7 +339,7 @@ int main(void)
 		tui_key(t, '\n');
 		f = fopen(path, "r");
 		ch = f ? fgetc(f) : EOF;
-		tap_ok(f && ch == '{' && !t->msg_error && strstr(t->msg, path), "save FILE.json: JSON, path shown");
+		tap_ok(f && ch == '{' && !t->m.msg_error && strstr(t->m.msg, path), "save FILE.json: JSON, path shown");
 		if (f)
 			fclose(f);
 		unlink(path);
@@ -370,7 +370,7 @@ int main(void)
 		canvas_free(&big);
 	}
 	tui_key(t, 'q');
-	tap_ok(t->view == VIEW_MAIN && !t->quit, "q in the help closes it (does not quit)");
+	tap_ok(strcmp(tui_view(t), "main") == 0 && !t->quit, "q in the help closes it (does not quit)");
 
 	/* Small and wide terminals. */
 	canvas_resize(&c, 60, 14);
@@ -390,8 +390,8 @@ int main(void)
 
 	/* The exited target. */
 	canvas_resize(&c, 80, 24);
-	t->exited = true;
-	t->exit_code = 3;
+	t->m.exited = true;
+	t->m.exit_code = 3;
 	render(t, &c);
 	tap_ok(screen_has(&c, "TARGET EXITED (status 3)"), "exited: the banner");
 	tap_ok(screen_has(&c, "fib"), "exited: the data stays");

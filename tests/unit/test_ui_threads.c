@@ -386,12 +386,12 @@ static void test_view(void)
 	o.rate_hz = 1000;
 	feed_server(a);
 	t = tui_new(a, &o);
-	t->pid = 4242;
+	t->m.pid = 4242;
 	tui_requery(t);
 	canvas_init(&c, 100, 30, false);
 	render(t, &c);
 
-	tap_ok(t->ntview > 0 && t->threads[t->tview[0]].tid == 200,
+	tap_ok(t->m.ntview > 0 && t->m.threads[t->m.tview[0]].tid == 200,
 	       "threads: the busiest thread (worker) is the first row, not MainThread");
 	tap_ok(screen_has(&c, "Stack of 200 worker"), "stack: starts on the busiest thread");
 	y = find_row(&c, "Threads:");
@@ -431,7 +431,7 @@ static void test_view(void)
 	tap_ok(strstr(row_of(&c, 2), "Threads 1 running/23") != NULL, "header: threads running now / live");
 	/* the ended thread: last row, labelled */
 	{
-		const struct agg_thread_row *last = &t->threads[t->tview[t->ntview - 1]];
+		const struct agg_thread_row *last = &t->m.threads[t->m.tview[t->m.ntview - 1]];
 
 		tap_ok(last->tid == 400 && !last->live, "threads: the ended thread sorts last");
 	}
@@ -465,17 +465,17 @@ static void test_view(void)
 
 	/* the prompt */
 	command(t, "so tot");
-	tap_is(t->sort, SORT_TOTAL_TIME, ":so tot sorts by totaltime");
-	if (t->sort != SORT_TOTAL_TIME)
-		printf("# msg: %s view %d prompt %d\n", t->msg, (int)t->view, (int)t->prompt);
+	tap_is(t->m.sort, SORT_TOTAL_TIME, ":so tot sorts by totaltime");
+	if (t->m.sort != SORT_TOTAL_TIME)
+		printf("# msg: %s view %s prompt %d\n", t->m.msg, tui_view(t), (int)t->prompt.kind);
 	command(t, "so %t");
-	tap_is(t->sort, SORT_TOTAL_PCT, ":so %%t sorts by %%total");
+	tap_is(t->m.sort, SORT_TOTAL_PCT, ":so %%t sorts by %%total");
 	command(t, "sort name rev");
-	tap_ok(t->sort == SORT_NAME && t->reverse, ":sort name rev: reversed");
+	tap_ok(t->m.sort == SORT_NAME && t->m.reverse, ":sort name rev: reversed");
 	command(t, "so %");
-	tap_ok(t->msg_error && t->sort == SORT_NAME, ":so %% is ambiguous (%%own, %%total): an error");
+	tap_ok(t->m.msg_error && t->m.sort == SORT_NAME, ":so %% is ambiguous (%%own, %%total): an error");
 	command(t, "so 1");
-	tap_ok(!t->reverse && t->sort == SORT_OWN_PCT, ":so 1");
+	tap_ok(!t->m.reverse && t->m.sort == SORT_OWN_PCT, ":so 1");
 
 	canvas_free(&c);
 	tui_free(t);
@@ -487,13 +487,13 @@ static void test_view(void)
 	t = tui_new(a, &o);
 	tui_requery(t);
 	command(t, "thread work");
-	tap_is(t->follow_tid, 200, ":thread work: a name prefix follows worker");
+	tap_is(t->m.follow_tid, 200, ":thread work: a name prefix follows worker");
 	command(t, "thread MainThread");
-	tap_is(t->follow_tid, 100, ":thread MainThread: a full name");
+	tap_is(t->m.follow_tid, 100, ":thread MainThread: a full name");
 	command(t, "thread pool");
-	tap_ok(t->msg_error && strstr(t->msg, "20 threads"), ":thread pool: ambiguous, says so");
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "20 threads"), ":thread pool: ambiguous, says so");
 	command(t, "thread all");
-	tap_is(t->follow_tid, 0, ":thread all");
+	tap_is(t->m.follow_tid, 0, ":thread all");
 	tui_key(t, ':');
 	keys(t, "thread ");
 	tui_key(t, '\t');
@@ -501,17 +501,17 @@ static void test_view(void)
 		size_t i;
 		bool names = false, tids = false;
 
-		for (i = 0; i < t->ncompletions; i++) {
-			names |= strcmp(t->completions[i], "worker") == 0;
-			tids |= strcmp(t->completions[i], "200") == 0;
+		for (i = 0; i < t->prompt.ncompletions; i++) {
+			names |= strcmp(t->prompt.completions[i], "worker") == 0;
+			tids |= strcmp(t->prompt.completions[i], "200") == 0;
 		}
-		tap_ok(t->ncompletions > 2 && names && tids, "Tab on ':thread ': names and tids offered");
+		tap_ok(t->prompt.ncompletions > 2 && names && tids, "Tab on ':thread ': names and tids offered");
 	}
 	keys(t, "cont");
 	tui_key(t, '\t');
-	tap_str(t->le.buf, "thread contender ", "Tab completes a thread name");
+	tap_str(t->prompt.le.buf, "thread contender ", "Tab completes a thread name");
 	tui_key(t, '\n');
-	tap_is(t->follow_tid, 300, "... and Enter follows it");
+	tap_is(t->m.follow_tid, 300, "... and Enter follows it");
 
 	/* m: the mode */
 	tap_is(aggregate_mode(a), AGG_MODE_CPU, "mode: cpu at the start");
@@ -528,32 +528,32 @@ static void test_view(void)
 	tap_is(aggregate_mode(a), AGG_MODE_WALL, ":mode wall");
 
 	/* a followed thread that ends: back to all threads */
-	tap_is(t->follow_tid, 300, "following contender");
+	tap_is(t->m.follow_tid, 300, "following contender");
 	sample(a, 200, THREAD_RUNNING, 0, 5000 * MS, "3:21 2:11 1:2");
 	tick(a, 5000 * MS);
 	tui_refresh(t);
-	tap_ok(t->follow_tid == 0 && strstr(t->msg, "ended"),
+	tap_ok(t->m.follow_tid == 0 && strstr(t->m.msg, "ended"),
 	       "a followed thread that ended: all threads again, and a message");
 
 	/* r: reset, and after the exit it asks first */
 	sample(a, 200, THREAD_RUNNING, 0, 5020 * MS, "3:21 2:11 1:2");
 	tick(a, 5020 * MS);
 	tui_requery(t);
-	tap_ok(t->cum_sum.samples > 0, "reset: samples before");
+	tap_ok(t->m.cum_sum.samples > 0, "reset: samples before");
 	tui_key(t, 'r');
-	tap_ok(t->cum_sum.samples == 0 && t->nshown == 0, "r: everything counted is gone");
+	tap_ok(t->m.cum_sum.samples == 0 && t->m.nshown == 0, "r: everything counted is gone");
 	sample(a, 200, THREAD_RUNNING, 0, 5021 * MS, "3:21 2:11 1:2");
 	tick(a, 5021 * MS);
 	tui_requery(t);
-	t->exited = true;
+	t->m.exited = true;
 	tui_key(t, 'r');
-	tap_ok(t->cum_sum.samples == 1 && t->msg_error && strstr(t->msg, "again"),
+	tap_ok(t->m.cum_sum.samples == 1 && t->m.msg_error && strstr(t->m.msg, "again"),
 	       "r after the exit: asks, the frozen data stays");
 	tui_key(t, 'j');
 	tui_key(t, 'r');
-	tap_ok(t->cum_sum.samples == 1, "r after the exit: another key in between cancels");
+	tap_ok(t->m.cum_sum.samples == 1, "r after the exit: another key in between cancels");
 	tui_key(t, 'r');
-	tap_ok(t->cum_sum.samples == 0, "r, r after the exit: wiped");
+	tap_ok(t->m.cum_sum.samples == 0, "r, r after the exit: wiped");
 	canvas_free(&c);
 	tui_free(t);
 	aggregate_destroy(a);

@@ -1,8 +1,8 @@
-/* detail: the drill-down view. Its numbers are queried when it opens and at
- * every refresh; drawing lays them out as one scrolled list of lines
+/* views/detail: the drill-down view. Its numbers are queried when it opens
+ * and at every refresh; drawing lays them out as one scrolled list of lines
  * (section titles, column titles, items), and the selection moves over the
- * items. */
-#include "ui/detail.h"
+ * items. Details stack up: the view's state is the top one. */
+#include "ui/views/detail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,6 @@
 #include "ui/meter.h"
 #include "ui/source.h"
 #include "ui/theme.h"
-#include "ui/tui.h"
 #include "ui/utf8.h"
 #include "util/duration.h"
 
@@ -96,14 +95,14 @@ static bool is_item(enum dl_kind k)
 }
 
 /* The function's numbers in the view, for t's thread. */
-static void query_stat(struct tui *t, struct detail *d, const struct agg_query *q0)
+static void query_stat(struct ui_model *m, struct detail *d, const struct agg_query *q0)
 {
 	struct agg_query q = *q0;
 	struct agg_func_row *rows;
 	size_t n, i;
 
 	q.window = false;   /* every function seen; both views in each row */
-	n = aggregate_functions(t->agg, &q, &rows);
+	n = aggregate_functions(m->agg, &q, &rows);
 
 	memset(&d->stat, 0, sizeof(d->stat));
 	memset(&d->cum, 0, sizeof(d->cum));
@@ -116,11 +115,11 @@ static void query_stat(struct tui *t, struct detail *d, const struct agg_query *
 	free(rows);
 }
 
-static uint64_t func_total_in(struct tui *t, struct detail *d, uint32_t tid)
+static uint64_t func_total_in(struct ui_model *m, struct detail *d, uint32_t tid)
 {
 	struct agg_query q = { .window = d->window, .tid = tid };
 	struct agg_func_row *rows;
-	size_t n = aggregate_functions(t->agg, &q, &rows), i;
+	size_t n = aggregate_functions(m->agg, &q, &rows), i;
 	uint64_t total = 0;
 
 	for (i = 0; i < n; i++)
@@ -132,19 +131,19 @@ static uint64_t func_total_in(struct tui *t, struct detail *d, uint32_t tid)
 	return total;
 }
 
-static void query_shares(struct tui *t, struct detail *d)
+static void query_shares(struct ui_model *m, struct detail *d)
 {
 	uint64_t all = 0;
 	size_t i;
 
-	d->shares = xcalloc(t->nthreads + 1, sizeof(*d->shares));
-	for (i = 0; i < t->nthreads; i++) {
-		uint64_t n = func_total_in(t, d, t->threads[i].tid);
+	d->shares = xcalloc(m->nthreads + 1, sizeof(*d->shares));
+	for (i = 0; i < m->nthreads; i++) {
+		uint64_t n = func_total_in(m, d, m->threads[i].tid);
 
 		if (!n)
 			continue;
-		d->shares[d->nshares].tid = t->threads[i].tid;
-		memcpy(d->shares[d->nshares].name, t->threads[i].name, sizeof(d->shares[0].name));
+		d->shares[d->nshares].tid = m->threads[i].tid;
+		memcpy(d->shares[d->nshares].name, m->threads[i].name, sizeof(d->shares[0].name));
 		d->shares[d->nshares].count = n;
 		d->nshares++;
 		all += n;
@@ -153,14 +152,14 @@ static void query_shares(struct tui *t, struct detail *d)
 		d->shares[i].pct = all ? 100.0 * (double)d->shares[i].count / (double)all : 0;
 }
 
-static void query_lines(struct tui *t, struct detail *d, const struct agg_query *q0)
+static void query_lines(struct ui_model *m, struct detail *d, const struct agg_query *q0)
 {
 	struct agg_query q = *q0;
 	struct agg_line_row *all;
 	size_t n, i;
 
 	q.sort = AGG_SORT_TOTAL;
-	n = aggregate_lines(t->agg, &q, &all);
+	n = aggregate_lines(m->agg, &q, &all);
 	for (i = 0; i < n; i++)
 		if (all[i].func == d->func)
 			all[d->nlines++] = all[i];
@@ -234,9 +233,9 @@ static void fix_sel(struct detail *d)
 		}
 }
 
-void detail_update(struct tui *t, struct detail *d)
+static void detail_update(struct ui_model *m, struct detail *d)
 {
-	struct agg_query q = { .window = !t->cumulative, .tid = t->follow_tid };
+	struct agg_query q = { .window = !m->cumulative, .tid = m->follow_tid };
 	enum dl_kind kind = d->ndl ? d->dl[d->sel].kind : DL_STATS;
 	size_t idx = d->ndl ? d->dl[d->sel].idx : 0;
 	uint32_t keep_func = UINT32_MAX;
@@ -247,13 +246,13 @@ void detail_update(struct tui *t, struct detail *d)
 	else if (kind == DL_CALLEE && idx < d->ncallees)
 		keep_func = d->callees[idx].func;
 	clear_data(d);
-	d->window = !t->cumulative;
-	aggregate_func(t->agg, d->func, &d->f);
-	query_stat(t, d, &q);
-	d->ncallers = aggregate_callers(t->agg, d->func, &q, &d->callers);
-	d->ncallees = aggregate_callees(t->agg, d->func, &q, &d->callees);
-	query_lines(t, d, &q);
-	query_shares(t, d);
+	d->window = !m->cumulative;
+	aggregate_func(m->agg, d->func, &d->f);
+	query_stat(m, d, &q);
+	d->ncallers = aggregate_callers(m->agg, d->func, &q, &d->callers);
+	d->ncallees = aggregate_callees(m->agg, d->func, &q, &d->callees);
+	query_lines(m, d, &q);
+	query_shares(m, d);
 	build(d);
 	/* Keep the selection on the same caller/callee when it is still there. */
 	for (i = 0; i < d->ndl && keep_func != UINT32_MAX; i++) {
@@ -269,22 +268,22 @@ void detail_update(struct tui *t, struct detail *d)
 	fix_sel(d);
 }
 
-struct detail *detail_open(struct tui *t, uint32_t func, int line, struct detail *prev)
+static struct detail *detail_push(struct ui_model *m, uint32_t func, int line, struct detail *prev)
 {
 	struct detail *d = xcalloc(1, sizeof(*d));
 
 	d->func = func;
 	d->mark_line = line;
 	d->prev = prev;
-	if (aggregate_func(t->agg, func, &d->f) && t->src)
-		d->have_source = source_load(t->src, t->pid, d->f.file);
-	detail_update(t, d);
+	if (aggregate_func(m->agg, func, &d->f) && m->src)
+		d->have_source = source_load(m->src, m->pid, d->f.file);
+	detail_update(m, d);
 	d->sel = 0;
 	fix_sel(d);
 	return d;
 }
 
-struct detail *detail_pop(struct detail *d)
+static struct detail *detail_pop(struct detail *d)
 {
 	struct detail *prev;
 
@@ -297,13 +296,13 @@ struct detail *detail_pop(struct detail *d)
 	return prev;
 }
 
-void detail_free_all(struct detail *d)
+static void detail_free_all(struct detail *d)
 {
 	while (d)
 		d = detail_pop(d);
 }
 
-void detail_move(struct detail *d, int delta)
+static void detail_move(struct detail *d, int delta)
 {
 	int i = d->sel, step = delta < 0 ? -1 : 1, left = delta < 0 ? -delta : delta;
 	int last = i;
@@ -332,7 +331,7 @@ void detail_move(struct detail *d, int delta)
 	d->sel = last;
 }
 
-void detail_home(struct detail *d, int end)
+static void detail_home(struct detail *d, int end)
 {
 	d->sel = end ? (int)d->ndl - 1 : 0;
 	if (end) {
@@ -347,7 +346,7 @@ void detail_home(struct detail *d, int end)
 	fix_sel(d);
 }
 
-int detail_select_row(struct detail *d, int y)
+static int detail_select_row(struct detail *d, int y)
 {
 	int i = d->top + y;
 
@@ -357,7 +356,7 @@ int detail_select_row(struct detail *d, int y)
 	return 1;
 }
 
-uint32_t detail_selected_func(const struct detail *d)
+static uint32_t detail_selected_func(const struct detail *d)
 {
 	const struct dline *l;
 
@@ -371,12 +370,7 @@ uint32_t detail_selected_func(const struct detail *d)
 	return UINT32_MAX;
 }
 
-uint32_t detail_func(const struct detail *d)
-{
-	return d->func;
-}
-
-static void render_stats(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w)
+static void render_stats(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w)
 {
 	char buf[256], a[32], b[32];
 	int n;
@@ -388,14 +382,14 @@ static void render_stats(struct tui *t, struct detail *d, struct canvas *c, int 
 	if (n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, "   %s%s%s",
 			 d->window ? "(% of the last refresh)" : "(cumulative)",
-			 t->follow_tid ? ", one thread" : "", d->have_source ? "" : ", source not readable");
+			 m->follow_tid ? ", one thread" : "", d->have_source ? "" : ", source not readable");
 	canvas_put(c, x + 1, y, w - 1, buf, EL_HEADER_VALUE);
 }
 
-static void render_edge(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+static void render_edge(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w,
 			const struct agg_edge_row *e)
 {
-	const struct glyphs *g = theme_glyphs(t->utf8);
+	const struct glyphs *g = theme_glyphs(m->utf8);
 	uint64_t n = d->window ? e->win : e->cum;
 	double s = e->cum_s;
 	double pct = d->stat.total ? 100.0 * (double)n / (double)d->stat.total : 0;
@@ -405,12 +399,12 @@ static void render_edge(struct tui *t, struct detail *d, struct canvas *c, int x
 	draw_location(c, x + 17, y, w - 17, e->name, e->file, e->line, g->ellipsis);
 }
 
-static void render_line(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+static void render_line(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w,
 			const struct agg_line_row *l)
 {
 	const struct agg_stat *s = d->window ? &l->win : &l->cum;
-	const struct glyphs *g = theme_glyphs(t->utf8);
-	const char *text = t->src ? source_line(t->src, d->f.file, l->line) : NULL;
+	const struct glyphs *g = theme_glyphs(m->utf8);
+	const char *text = m->src ? source_line(m->src, d->f.file, l->line) : NULL;
 	char num[16];
 
 	if (l->line == d->mark_line)
@@ -423,13 +417,13 @@ static void render_line(struct tui *t, struct detail *d, struct canvas *c, int x
 		canvas_put(c, x + 23, y, w - 23, text ? text : "", EL_SOURCE);
 }
 
-static void render_share(struct tui *t, struct detail *d, struct canvas *c, int x, int y, int w,
+static void render_share(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w,
 			 const struct share *s)
 {
-	const struct glyphs *g = theme_glyphs(t->utf8);
-	struct meter_style st = { !t->color, g->bar_fill, EL_DEFAULT, EL_BAR_FRAME, EL_BAR_TEXT,
+	const struct glyphs *g = theme_glyphs(m->utf8);
+	struct meter_style st = { !m->color, g->bar_fill, EL_DEFAULT, EL_BAR_FRAME, EL_BAR_TEXT,
 				  EL_BAR_SHADOW };
-	struct meter_seg seg = { (uint64_t)(s->pct * 10.0 + 0.5), EL_BAR_RUNNING, t->utf8 ? 0x2588 : '#' };
+	struct meter_seg seg = { (uint64_t)(s->pct * 10.0 + 0.5), EL_BAR_RUNNING, m->utf8 ? 0x2588 : '#' };
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%u", s->tid);
@@ -440,7 +434,7 @@ static void render_share(struct tui *t, struct detail *d, struct canvas *c, int 
 		meter_draw(c, x + 33, y, w - 33 < 40 ? w - 33 : 40, NULL, &seg, 1, 1000, NULL, &st);
 }
 
-void detail_render(struct tui *t, struct detail *d, struct canvas *c, const struct rect *r)
+static void detail_render(struct ui_model *m, struct detail *d, struct canvas *c, const struct rect *r)
 {
 	char title[1024];
 	int y, i, rows;
@@ -461,7 +455,7 @@ void detail_render(struct tui *t, struct detail *d, struct canvas *c, const stru
 		l = &d->dl[i];
 		switch (l->kind) {
 		case DL_STATS:
-			render_stats(t, d, c, r->x, yy, r->w);
+			render_stats(m, d, c, r->x, yy, r->w);
 			break;
 		case DL_BLANK:
 			break;
@@ -475,19 +469,147 @@ void detail_render(struct tui *t, struct detail *d, struct canvas *c, const stru
 			canvas_put(c, x, yy, w, l->text, EL_DIM);
 			break;
 		case DL_CALLER:
-			render_edge(t, d, c, x, yy, w, &d->callers[l->idx]);
+			render_edge(m, d, c, x, yy, w, &d->callers[l->idx]);
 			break;
 		case DL_CALLEE:
-			render_edge(t, d, c, x, yy, w, &d->callees[l->idx]);
+			render_edge(m, d, c, x, yy, w, &d->callees[l->idx]);
 			break;
 		case DL_LINE:
-			render_line(t, d, c, x, yy, w, &d->lines[l->idx]);
+			render_line(m, d, c, x, yy, w, &d->lines[l->idx]);
 			break;
 		case DL_THREAD:
-			render_share(t, d, c, x, yy, w, &d->shares[l->idx]);
+			render_share(m, d, c, x, yy, w, &d->shares[l->idx]);
 			break;
 		}
 		if (i == d->sel && is_item(l->kind))
 			draw_selection(c, r->x, yy, r->w, true);
 	}
 }
+
+/* ---- the view ---- */
+
+struct detail_view {
+	struct detail *top;   /* the detail shown; those below it by ->prev */
+	int body_y, body_h;   /* the body at the last render */
+};
+
+static unsigned open_view(void *vv, struct ui_model *m, uint32_t func, int line, bool again)
+{
+	struct detail_view *v = vv;
+	struct agg_frame f;
+
+	(void)again;
+	if (func == UINT32_MAX || !aggregate_func(m->agg, func, &f))
+		return UI_FX_UNHANDLED;
+	v->top = detail_push(m, func, line, v->top);
+	/* its numbers come from the middle of a window: full ones soon */
+	return UI_FX_REFRESH_SOON | UI_FX_REDRAW;
+}
+
+static void update(void *vv, struct ui_model *m)
+{
+	struct detail_view *v = vv;
+
+	if (v->top)
+		detail_update(m, v->top);
+}
+
+static void render(void *vv, struct ui_model *m, struct canvas *c, const struct rect *r)
+{
+	struct detail_view *v = vv;
+
+	v->body_y = r->y;
+	v->body_h = r->h;
+	if (v->top)
+		detail_render(m, v->top, c, r);
+}
+
+/* Esc (and / on the last detail): back to the one below, or out. */
+static unsigned back(struct detail_view *v, struct ui_model *m)
+{
+	v->top = detail_pop(v->top);
+	return v->top ? UI_FX_REDRAW : model_close(m, "detail");
+}
+
+static unsigned enter(struct detail_view *v, struct ui_model *m)
+{
+	uint32_t f = detail_selected_func(v->top);
+
+	return f != UINT32_MAX ? model_open(m, "detail", f, 0) : UI_FX_REDRAW;
+}
+
+static unsigned key(void *vv, struct ui_model *m, enum action a)
+{
+	struct detail_view *v = vv;
+	int page = v->body_h > 3 ? v->body_h - 2 : 1;
+
+	if (!v->top)
+		return UI_FX_UNHANDLED;
+	switch (a) {
+	case ACT_FOCUS_NEXT:
+	case ACT_FOCUS_PREV:
+		return UI_FX_REDRAW;
+	case ACT_UP:
+	case ACT_DOWN:
+		detail_move(v->top, a == ACT_UP ? -1 : 1);
+		return UI_FX_REDRAW;
+	case ACT_PAGE_UP:
+	case ACT_PAGE_DOWN:
+		detail_move(v->top, a == ACT_PAGE_UP ? -page : page);
+		return UI_FX_REDRAW;
+	case ACT_HOME:
+	case ACT_END:
+		detail_home(v->top, a == ACT_END);
+		return UI_FX_REDRAW;
+	case ACT_ENTER:
+		return enter(v, m);
+	case ACT_BACK:
+		return back(v, m);
+	case ACT_FILTER: {
+		/* / leaves the detail; from the last one, the filter opens */
+		unsigned fx = back(v, m);
+
+		return v->top ? fx : fx | UI_FX_PROMPT_FILTER;
+	}
+	default:
+		return UI_FX_UNHANDLED;
+	}
+}
+
+static unsigned click(void *vv, struct ui_model *m, int x, int y, int button, bool double_click)
+{
+	struct detail_view *v = vv;
+
+	(void)x;
+	if (!v->top)
+		return UI_FX_REDRAW;
+	if (button == 4 || button == 5)
+		detail_move(v->top, button == 4 ? -3 : 3);
+	else if (detail_select_row(v->top, y - v->body_y - 1) && double_click)
+		return enter(v, m);
+	return UI_FX_REDRAW;
+}
+
+static void *create(void)
+{
+	return xcalloc(1, sizeof(struct detail_view));
+}
+
+static void destroy(void *vv)
+{
+	struct detail_view *v = vv;
+
+	detail_free_all(v->top);
+	free(v);
+}
+
+const struct view_ops detail_view_ops = {
+	.name = "detail",
+	.create = create,
+	.destroy = destroy,
+	.open = open_view,
+	.update = update,
+	.render = render,
+	.key = key,
+	.click = click,
+};
