@@ -77,7 +77,7 @@ static int cmp_desc_d(double a, double b)
 }
 
 /* By time (samples are weighed by measured time, see agg_stat). */
-static int by_own_pct(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_own_pct(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	const struct agg_stat *va = cum ? &a->cum : &a->win, *vb = cum ? &b->cum : &b->win;
 	int c = cmp_desc_d(va->own_s, vb->own_s);
@@ -89,7 +89,7 @@ static int by_own_pct(const struct tui_row *a, const struct tui_row *b, bool cum
 	return c;
 }
 
-static int by_total_pct(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_total_pct(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	const struct agg_stat *va = cum ? &a->cum : &a->win, *vb = cum ? &b->cum : &b->win;
 	int c = cmp_desc_d(va->total_s, vb->total_s);
@@ -97,7 +97,7 @@ static int by_total_pct(const struct tui_row *a, const struct tui_row *b, bool c
 	return c ? c : cmp_desc_d(va->own_s, vb->own_s);
 }
 
-static int by_own_time(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_own_time(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	int c = cmp_desc_d(a->cum.own_s, b->cum.own_s);
 
@@ -105,7 +105,7 @@ static int by_own_time(const struct tui_row *a, const struct tui_row *b, bool cu
 	return c ? c : cmp_desc_d(a->cum.total_s, b->cum.total_s);
 }
 
-static int by_total_time(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_total_time(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	int c = cmp_desc_d(a->cum.total_s, b->cum.total_s);
 
@@ -113,13 +113,13 @@ static int by_total_time(const struct tui_row *a, const struct tui_row *b, bool 
 	return c ? c : cmp_desc_d(a->cum.own_s, b->cum.own_s);
 }
 
-static int by_name(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_name(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	(void)a, (void)b, (void)cum;
 	return 0;             /* the tie-break below is by name */
 }
 
-static int by_file(const struct tui_row *a, const struct tui_row *b, bool cum)
+static int by_file(const struct model_row *a, const struct model_row *b, bool cum)
 {
 	int c = strcmp(a->file, b->file);
 
@@ -213,8 +213,8 @@ static bool imatch(const char *hay, const char *needle)
 static int cmp_rows(const void *x, const void *y, void *ctx)
 {
 	const struct ui_model *m = ctx;
-	const struct tui_row *a = *(const struct tui_row *const *)x;
-	const struct tui_row *b = *(const struct tui_row *const *)y;
+	const struct model_row *a = *(const struct model_row *const *)x;
+	const struct model_row *b = *(const struct model_row *const *)y;
 	int c = m->sort < SORT_COUNT ? sort_cols[m->sort].cmp(a, b, m->cumulative) : 0;
 
 	if (!c)
@@ -291,14 +291,14 @@ static int cmp_threads(const void *x, const void *y, void *ctx)
 
 void model_reindex(struct ui_model *m)
 {
-	const struct tui_row *src = m->lines ? m->lrows : m->frows;
+	const struct model_row *src = m->lines ? m->lrows : m->frows;
 	size_t n = m->lines ? m->nlrows : m->nfrows, i, k = 0;
 	int sel = -1;
 
 	free(m->shown);
 	m->shown = xmalloc((n + 1) * sizeof(*m->shown));
 	for (i = 0; i < n; i++) {
-		const struct tui_row *r = &src[i];
+		const struct model_row *r = &src[i];
 		uint64_t total = m->cumulative ? r->cum.total : r->win.total;
 
 		if (!total)
@@ -341,9 +341,9 @@ void model_reindex(struct ui_model *m)
 	set_thread_sel(m, sel >= 0 ? sel : m->thread_pinned ? m->pos[PANE_THREADS].sel : 0);
 }
 
-static struct tui_row *func_rows(const struct agg_func_row *r, size_t n)
+static struct model_row *func_rows(const struct agg_func_row *r, size_t n)
 {
-	struct tui_row *out = xmalloc((n + 1) * sizeof(*out));
+	struct model_row *out = xmalloc((n + 1) * sizeof(*out));
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -357,9 +357,9 @@ static struct tui_row *func_rows(const struct agg_func_row *r, size_t n)
 	return out;
 }
 
-static struct tui_row *line_rows(const struct agg_line_row *r, size_t n)
+static struct model_row *line_rows(const struct agg_line_row *r, size_t n)
 {
-	struct tui_row *out = xmalloc((n + 1) * sizeof(*out));
+	struct model_row *out = xmalloc((n + 1) * sizeof(*out));
 	size_t i;
 
 	for (i = 0; i < n; i++) {

@@ -41,7 +41,7 @@ enum ui_fx {
 enum pane_id { PANE_TABLE = 0, PANE_THREADS, PANE_STACK, PANE_COUNT };
 
 /* A row of the hot table: a function, or a line of one. */
-struct tui_row {
+struct model_row {
 	uint32_t func;
 	const char *name, *file;
 	int line;             /* first line (functions) or the line (lines view) */
@@ -62,7 +62,7 @@ struct sort_col {
 	const char *label;
 	const char *alias[2];
 	const char *whole[2];
-	int (*cmp)(const struct tui_row *a, const struct tui_row *b, bool cumulative);
+	int (*cmp)(const struct model_row *a, const struct model_row *b, bool cumulative);
 };
 
 /* The sort columns, indexed by enum sort_key. */
@@ -123,9 +123,9 @@ struct ui_model {
 	/* the last query: every function and every line with samples, each
 	 * with its window and cumulative counts; sorting, filtering and the
 	 * window/cumulative switch work on these until the next query */
-	struct tui_row *frows, *lrows;
+	struct model_row *frows, *lrows;
 	size_t nfrows, nlrows;
-	const struct tui_row **shown; /* the table: filtered and sorted */
+	const struct model_row **shown; /* the table: filtered and sorted */
 	size_t nshown;
 	struct agg_thread_row *threads;
 	size_t nthreads;
