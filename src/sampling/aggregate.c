@@ -1358,6 +1358,18 @@ static int cmp_line_rows(const void *x, const void *y, const void *ctx)
 			b->name, b->file, b->line, q->window ? &b->win : &b->cum);
 }
 
+int aggregate_compare(enum agg_sort sort, const struct agg_key *a, const struct agg_key *b)
+{
+	struct agg_query q = { .sort = sort };
+
+	return cmp_rows(&q, a->name, a->file, a->line, a->stat, b->name, b->file, b->line, b->stat);
+}
+
+bool aggregate_matches(const char *name, const char *file, const char *match)
+{
+	return !match || !*match || imatch(name, match) || imatch(file, match);
+}
+
 /* Entries of t in the scope, with a nonzero total in the view, matching. */
 static bool row_selected(const struct aggregate *a, const struct agg_query *q,
 			 const struct cent *e, uint32_t scope)

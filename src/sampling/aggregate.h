@@ -207,6 +207,23 @@ const char *aggregate_mode_name(enum agg_mode mode);
 /* Totals of the cumulative view, or of the window. */
 void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summary *out);
 
+/* What the row order looks at: a function or line row's name, file, line
+ * and its counts in the view chosen. */
+struct agg_key {
+	const char *name, *file;
+	int line;
+	const struct agg_stat *stat;
+};
+
+/* The order of aggregate_functions() and aggregate_lines() (sort, not
+ * reversed) for rows a caller keeps and sorts again (the live view):
+ * < 0, 0 or > 0 as for qsort. */
+int aggregate_compare(enum agg_sort sort, const struct agg_key *a, const struct agg_key *b);
+
+/* The query's filter: name or file contains match (ASCII case-insensitive);
+ * NULL or "" matches all. */
+bool aggregate_matches(const char *name, const char *file, const char *match);
+
 /* Function rows with a nonzero total in the selected view, sorted; *rows
  * is malloc'ed (free() it; NULL when 0 is returned). */
 size_t aggregate_functions(const struct aggregate *agg, const struct agg_query *q,

@@ -66,75 +66,14 @@ void model_message(struct ui_model *m, bool error, const char *fmt, ...)
 
 /* ---- the sort columns ---- */
 
-static int cmp_desc(uint64_t a, uint64_t b)
-{
-	return a > b ? -1 : a < b;
-}
-
-static int cmp_desc_d(double a, double b)
-{
-	return a > b ? -1 : a < b;
-}
-
-/* By time (samples are weighed by measured time, see agg_stat). */
-static int by_own_pct(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	const struct agg_stat *va = cum ? &a->cum : &a->win, *vb = cum ? &b->cum : &b->win;
-	int c = cmp_desc_d(va->own_s, vb->own_s);
-
-	if (!c)
-		c = cmp_desc_d(va->total_s, vb->total_s);
-	if (!c)
-		c = cmp_desc(va->own, vb->own);
-	return c;
-}
-
-static int by_total_pct(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	const struct agg_stat *va = cum ? &a->cum : &a->win, *vb = cum ? &b->cum : &b->win;
-	int c = cmp_desc_d(va->total_s, vb->total_s);
-
-	return c ? c : cmp_desc_d(va->own_s, vb->own_s);
-}
-
-static int by_own_time(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	int c = cmp_desc_d(a->cum.own_s, b->cum.own_s);
-
-	(void)cum;
-	return c ? c : cmp_desc_d(a->cum.total_s, b->cum.total_s);
-}
-
-static int by_total_time(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	int c = cmp_desc_d(a->cum.total_s, b->cum.total_s);
-
-	(void)cum;
-	return c ? c : cmp_desc_d(a->cum.own_s, b->cum.own_s);
-}
-
-static int by_name(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	(void)a, (void)b, (void)cum;
-	return 0;             /* the tie-break below is by name */
-}
-
-static int by_file(const struct model_row *a, const struct model_row *b, bool cum)
-{
-	int c = strcmp(a->file, b->file);
-
-	(void)cum;
-	return c ? c : (a->line > b->line) - (a->line < b->line);
-}
-
 static const struct sort_col sort_cols[SORT_COUNT] = {
-	[SORT_OWN_PCT] = { "%own", "%Own", { NULL, NULL }, { "own", "1" }, by_own_pct },
-	[SORT_TOTAL_PCT] = { "%total", "%Total", { NULL, NULL }, { "total", "2" }, by_total_pct },
-	[SORT_OWN_TIME] = { "owntime", "OwnTime", { "ownsamples", NULL }, { "3", NULL }, by_own_time },
+	[SORT_OWN_PCT] = { "%own", "%Own", { NULL, NULL }, { "own", "1" }, AGG_SORT_OWN, false },
+	[SORT_TOTAL_PCT] = { "%total", "%Total", { NULL, NULL }, { "total", "2" }, AGG_SORT_TOTAL, false },
+	[SORT_OWN_TIME] = { "owntime", "OwnTime", { "ownsamples", NULL }, { "3", NULL }, AGG_SORT_OWN, true },
 	[SORT_TOTAL_TIME] = { "totaltime", "TotalTime", { "totsamples", NULL }, { "4", NULL },
-			      by_total_time },
-	[SORT_NAME] = { "name", "name", { "function", NULL }, { NULL, NULL }, by_name },
-	[SORT_FILE] = { "file", "file", { NULL, NULL }, { NULL, NULL }, by_file },
+			      AGG_SORT_TOTAL, true },
+	[SORT_NAME] = { "name", "name", { "function", NULL }, { NULL, NULL }, AGG_SORT_NAME, false },
+	[SORT_FILE] = { "file", "file", { NULL, NULL }, { NULL, NULL }, AGG_SORT_FILE, false },
 };
 
 const struct sort_col *model_sort_cols(size_t *n)
@@ -186,43 +125,19 @@ const char *model_sort_name(enum sort_key k)
 
 /* ---- rows: filter, sort, selection ---- */
 
-/* ASCII case-insensitive substring (as the aggregate's filter). */
-static bool imatch(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle), i;
-
-	if (!n)
-		return true;
-	for (; *hay; hay++) {
-		for (i = 0; i < n && hay[i]; i++) {
-			unsigned char x = (unsigned char)hay[i], y = (unsigned char)needle[i];
-
-			if (x >= 'A' && x <= 'Z')
-				x = (unsigned char)(x - 'A' + 'a');
-			if (y >= 'A' && y <= 'Z')
-				y = (unsigned char)(y - 'A' + 'a');
-			if (x != y)
-				break;
-		}
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
+/* The table's order: the aggregate's, on the view's counts (the time
+ * columns: always the cumulative ones). */
 static int cmp_rows(const void *x, const void *y, void *ctx)
 {
 	const struct ui_model *m = ctx;
 	const struct model_row *a = *(const struct model_row *const *)x;
 	const struct model_row *b = *(const struct model_row *const *)y;
-	int c = m->sort < SORT_COUNT ? sort_cols[m->sort].cmp(a, b, m->cumulative) : 0;
+	const struct sort_col *sc = &sort_cols[m->sort < SORT_COUNT ? m->sort : SORT_OWN_PCT];
+	bool cum = sc->cumulative || m->cumulative;
+	struct agg_key ka = { a->name, a->file, a->line, cum ? &a->cum : &a->win };
+	struct agg_key kb = { b->name, b->file, b->line, cum ? &b->cum : &b->win };
+	int c = aggregate_compare(sc->order, &ka, &kb);
 
-	if (!c)
-		c = strcmp(a->name, b->name);
-	if (!c)
-		c = strcmp(a->file, b->file);
-	if (!c)
-		c = (a->line > b->line) - (a->line < b->line);
 	return m->reverse ? -c : c;
 }
 
@@ -255,6 +170,11 @@ static void set_thread_sel(struct ui_model *m, int sel)
 			m->pos[PANE_STACK].top = 0;
 		}
 	}
+}
+
+static int cmp_desc(uint64_t a, uint64_t b)
+{
+	return a > b ? -1 : a < b;
 }
 
 /* How busy a thread was in a view: samples on CPU, then those holding or
@@ -303,7 +223,7 @@ void model_reindex(struct ui_model *m)
 
 		if (!total)
 			continue;
-		if (m->filter[0] && !imatch(r->name, m->filter) && !imatch(r->file, m->filter))
+		if (!aggregate_matches(r->name, r->file, m->filter))
 			continue;
 		m->shown[k++] = r;
 	}

@@ -56,13 +56,16 @@ enum sort_key {
 
 /* One sort column: its name (commands, completion, messages), its label
  * in the status line, the words it also goes by (a unique prefix of the
- * name or an alias does; `whole` ones only whole), and its order. */
+ * name or an alias does; `whole` ones only whole), and its order: the
+ * aggregate's (sampling/aggregate.h), on the counts of the view shown, or
+ * always on the cumulative ones (the time columns). */
 struct sort_col {
 	const char *name;
 	const char *label;
 	const char *alias[2];
 	const char *whole[2];
-	int (*cmp)(const struct model_row *a, const struct model_row *b, bool cumulative);
+	enum agg_sort order;
+	bool cumulative;
 };
 
 /* The sort columns, indexed by enum sort_key. */
