@@ -2,7 +2,6 @@
 #include "batch.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 
 #include "errors.h"
 #include "output/escape.h"
-#include "output/outfile.h"
 #include "session.h"
 #include "target/launch.h"
 #include "util/clock.h"
@@ -37,18 +35,6 @@ static void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
 	nanosleep(&ts, NULL);
-}
-
-/* Wait up to ns for a launched program to exit, collecting its status. */
-static void reap_soon(struct session *s, uint64_t ns)
-{
-	uint64_t until = clock_now_ns() + ns;
-	while (!launch_poll(s->pid, &s->child_status)) {
-		if (clock_now_ns() >= until)
-			return;
-		sleep_ns(1000000);
-	}
-	s->child_exited = true;
 }
 
 /* Launch mode: wait for the program's interpreter, until deadline or a
@@ -81,14 +67,7 @@ static int wait_python(struct session *s, uint64_t deadline, char *err, size_t e
  * true when pytop ended it. */
 static bool end_program(struct session *s)
 {
-	if (!s->launched || s->child_exited)
-		return false;
-	if (interrupted && !s->opt->keep_running) {
-		/* From a terminal it got the signal too; from kill(1) it did not. */
-		kill(s->pid, (int)interrupted);
-		reap_soon(s, END_GRACE_NS);
-	}
-	return session_end_program(s, END_GRACE_NS) && !interrupted;
+	return session_finish_program(s, (int)interrupted, END_GRACE_NS);
 }
 
 int batch_run(const struct options *o)
@@ -119,26 +98,11 @@ int batch_run(const struct options *o)
 	/* A launched program's stdout must not mix with a snapshot on stdout;
 	 * one that outlives pytop (--keep-running) must not hold pytop's
 	 * output: its output goes to a log file. */
-	int child_out = o->launch_argv && !o->output ? STDERR_FILENO : -1, child_err = -1;
-	char log_path[256] = "";
-	if (o->launch_argv && o->keep_running) {
-		const char *dir = getenv("TMPDIR");
-		char stem[32];
-		snprintf(stem, sizeof stem, "pytop-%d", (int)getpid());
-		child_out = child_err = outfile_create_new(dir && *dir ? dir : "/tmp", stem, ".log", log_path, sizeof log_path);
-		if (child_out < 0) {
-			fprintf(stderr, "pytop: cannot create %s: %s\n", log_path, strerror(errno));
-			if (o->output) {
-				fclose(out);
-				if (created)
-					unlink(o->output);
-			}
-			return 1;
-		}
-	}
-	rc = session_open(&s, o, child_out, child_err, err, sizeof err);
-	if (child_err >= 0)
-		close(child_err);
+	struct session_launch how = {
+		.log = o->launch_argv && o->keep_running,
+		.out_fd = o->launch_argv && !o->output ? STDERR_FILENO : -1,
+	};
+	rc = session_open(&s, o, &how, err, sizeof err);
 
 	/* An attached process is sampled for -d seconds; a launched one until
 	 * it exits, or for -d seconds once its interpreter is up (waiting for
@@ -152,7 +116,7 @@ int batch_run(const struct options *o)
 	if (rc <= 0) {
 		/* Did a launched program end while pytop was attaching? */
 		if (s.launched && !s.child_exited && rc < 0)
-			reap_soon(&s, REAP_AFTER_ERROR_NS);
+			session_reap(&s, REAP_AFTER_ERROR_NS);
 		if (s.launched && s.child_exited && s.saw_python) {
 			/* A Python program too short to sample: an empty snapshot
 			 * that says so, and the program's own status. */
@@ -163,8 +127,7 @@ int batch_run(const struct options *o)
 		}
 		escape_error(err);
 		end_program(&s);
-		if (s.launched && !s.child_exited)
-			fprintf(stderr, "pytop: %s (pid %d) is still running\n", o->launch_argv[0], (int)s.pid);
+		session_report_program(&s);
 		session_close(&s);
 		if (o->output) {
 			fclose(out);
@@ -184,7 +147,7 @@ int batch_run(const struct options *o)
 		/* The sampler can see the program's memory go before it is a
 		 * zombie: give it the moment it needs to finish exiting. */
 		if (!s.child_exited && s.last.target_gone)
-			reap_soon(&s, REAP_AFTER_GONE_NS);
+			session_reap(&s, REAP_AFTER_GONE_NS);
 		/* Ended by itself or by the signal pytop got: its status. When -d
 		 * is over pytop ends it (exit 0: the run went as asked). */
 		if (!end_program(&s) && s.child_exited)
@@ -202,10 +165,7 @@ write:
 		fprintf(stderr, "pytop: cannot write %s: %s\n", o->output, strerror(errno));
 		code = code ? code : 1;
 	}
-	if (s.launched && !s.child_exited)
-		fprintf(stderr, "pytop: %s (pid %d) is still running\n", o->launch_argv[0], (int)s.pid);
-	if (log_path[0])
-		fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
+	session_report_program(&s);
 	session_close(&s);
 	return code;
 }

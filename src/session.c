@@ -85,7 +85,43 @@ static void look_for_python(struct session *s)
 		s->saw_python = true;
 }
 
-int session_open(struct session *s, const struct options *opt, int out_fd, int err_fd,
+/* The launched program's output goes to $TMPDIR/pytop-<pid>.log, a new
+ * private file (outfile_create_new: never through a planted symlink; a
+ * random name when that one is taken). */
+static int create_log(struct session *s, char *err, size_t errcap)
+{
+	const char *dir = getenv("TMPDIR");
+	char stem[32];
+	int fd;
+
+	snprintf(stem, sizeof stem, "pytop-%d", (int)getpid());
+	fd = outfile_create_new(dir && *dir ? dir : "/tmp", stem, ".log", s->log_path, sizeof s->log_path);
+	if (fd < 0) {
+		snprintf(err, errcap, "cannot create %s: %s", s->log_path, strerror(errno));
+		s->log_path[0] = 0;
+	}
+	return fd;
+}
+
+/* Start the program wired as how says. */
+static pid_t launch(struct session *s, const struct session_launch *how, char *err, size_t errcap)
+{
+	int in_fd = -1, out_fd = how ? how->out_fd : -1, log_fd = -1;
+	pid_t pid;
+
+	if (how && how->log && (out_fd = log_fd = create_log(s, err, errcap)) < 0)
+		return PYTOP_EIO;
+	if (how && how->null_stdin)
+		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = launch_start(s->opt->launch_argv, in_fd, out_fd, log_fd, !s->opt->keep_running, err, errcap);
+	if (in_fd >= 0)
+		close(in_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	return pid;
+}
+
+int session_open(struct session *s, const struct options *opt, const struct session_launch *how,
 		 char *err, size_t errcap)
 {
 	int rc;
@@ -101,7 +137,7 @@ int session_open(struct session *s, const struct options *opt, int out_fd, int e
 	s->agg = aggregate_create((enum agg_mode)opt->mode, (uint64_t)(1e9 / opt->rate_hz));
 	s->start_ns = s->launch_ns = clock_now_ns();
 	if (opt->launch_argv) {
-		pid_t pid = launch_start(opt->launch_argv, out_fd, err_fd, !opt->keep_running, err, errcap);
+		pid_t pid = launch(s, how, err, errcap);
 		if (pid < 0)
 			return pid;
 		s->pid = pid;
@@ -186,6 +222,41 @@ bool session_end_program(struct session *s, uint64_t grace_ns)
 	s->child_status = launch_wait(s->pid);
 	s->child_exited = true;
 	return true;
+}
+
+bool session_reap(struct session *s, uint64_t ns)
+{
+	uint64_t until = clock_now_ns() + ns;
+
+	if (!s->launched || s->child_exited)
+		return s->child_exited;
+	while (!launch_poll(s->pid, &s->child_status)) {
+		if (clock_now_ns() >= until)
+			return false;
+		sleep_ns(1000000);
+	}
+	s->child_exited = true;
+	return true;
+}
+
+bool session_finish_program(struct session *s, int sig, uint64_t grace_ns)
+{
+	if (!s->launched || s->child_exited)
+		return false;
+	if (sig && !s->opt->keep_running) {
+		/* From a terminal it got the signal too; from kill(1) it did not. */
+		kill(s->pid, sig);
+		session_reap(s, grace_ns);
+	}
+	return session_end_program(s, grace_ns) && !sig;
+}
+
+void session_report_program(const struct session *s)
+{
+	if (s->launched && !s->child_exited)
+		fprintf(stderr, "pytop: %s (pid %d) is still running\n", s->opt->launch_argv[0], (int)s->pid);
+	if (s->log_path[0])
+		fprintf(stderr, "pytop: the program's output is in %s\n", s->log_path);
 }
 
 FILE *session_output_open(const char *path, char *err, size_t errcap)

@@ -46,14 +46,23 @@ struct session {
 	uint64_t base_cpu_ns, base_reads, base_dropped; /* the counters at the last reset */
 	void *recbuf;
 	char gilstat_note[800];     /* why plain --gilstat runs sampled ("" when exact) */
+	char log_path[256];         /* launched: the file its output goes to ("" none) */
 };
 
-/* Attach to opt->pid and start sampling, or launch opt->launch_argv with
- * its output sent to out_fd / err_fd (-1: inherited) and return at once
- * with s->waiting set (see session_attach). Returns 0, or a negative error
- * with a one-line reason in err. The ring and the aggregate exist from the
- * start, so a snapshot can be written whatever happens next. */
-int session_open(struct session *s, const struct options *opt, int out_fd, int err_fd,
+/* How a launched program is wired. */
+struct session_launch {
+	bool null_stdin;          /* its stdin from /dev/null (the live view reads the keys) */
+	bool log;                 /* its stdout and stderr to a new private file,
+				   * $TMPDIR/pytop-PID.log (s->log_path) */
+	int out_fd;               /* else its stdout to this fd (-1: pytop's own) */
+};
+
+/* Attach to opt->pid and start sampling, or launch opt->launch_argv wired
+ * as `how` says (NULL: as pytop) and return at once with s->waiting set
+ * (see session_attach). Returns 0, or a negative error with a one-line
+ * reason in err. The ring and the aggregate exist from the start, so a
+ * snapshot can be written whatever happens next. */
+int session_open(struct session *s, const struct options *opt, const struct session_launch *how,
 		 char *err, size_t errcap);
 
 /* Launch mode: one try at attaching to the program's interpreter (call it
@@ -70,6 +79,20 @@ double session_waiting_s(const struct session *s);
  * then SIGTERM after grace_ns, then SIGKILL after grace_ns; reaps it.
  * Returns true when pytop ended it. */
 bool session_end_program(struct session *s, uint64_t grace_ns);
+
+/* Wait up to ns for a launched program to exit, collecting its status;
+ * true when it has exited. */
+bool session_reap(struct session *s, uint64_t ns);
+
+/* The end of a run with a launched program still running: it gets sig
+ * (the signal that stopped pytop; 0: none) unless --keep-running, and
+ * grace_ns to go; then session_end_program(). Returns true when pytop
+ * ended it (not by passing sig on). */
+bool session_finish_program(struct session *s, int sig, uint64_t grace_ns);
+
+/* On stderr: a launched program that is still running, and the file its
+ * output went to. */
+void session_report_program(const struct session *s);
 
 /* Open the snapshot file -o for writing (before anything is sampled, so
  * an unwritable path fails first); NULL with a reason in err. An existing

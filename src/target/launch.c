@@ -12,7 +12,8 @@
 
 #include "errors.h"
 
-pid_t launch_start(char **argv, int out_fd, int err_fd, int die_with_pytop, char *err, size_t errcap)
+pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_pytop, char *err,
+		   size_t errcap)
 {
 	int pipefd[2];
 	pid_t pid, parent = getpid();
@@ -33,6 +34,8 @@ pid_t launch_start(char **argv, int out_fd, int err_fd, int die_with_pytop, char
 		/* pytop may already be gone by now: then end at once. */
 		if (die_with_pytop && (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent))
 			_exit(127);
+		if (in_fd >= 0)
+			dup2(in_fd, STDIN_FILENO);
 		if (out_fd >= 0)
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)

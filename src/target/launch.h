@@ -6,13 +6,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Start argv[0] (searched in PATH) with its output sent to out_fd and
- * err_fd (-1: inherited). With die_with_pytop the program gets SIGTERM
+/* Start argv[0] (searched in PATH) with its input from in_fd and its
+ * output sent to out_fd and err_fd (-1: inherited). With die_with_pytop the program gets SIGTERM
  * when pytop dies without ending it (SIGKILL, the OOM killer): it is never
  * left running unseen. Returns the child's pid, or a negative error with a
  * reason in err. Call it from the thread that lives as long as pytop (the
  * kernel sends the signal when the forking thread ends). */
-pid_t launch_start(char **argv, int out_fd, int err_fd, int die_with_pytop, char *err, size_t errcap);
+pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_pytop, char *err,
+		   size_t errcap);
 
 /* Has the child exited? Returns 1 and sets *status (a wait status) when it
  * has, 0 when it still runs. Reaps it. */

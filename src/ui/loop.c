@@ -1,14 +1,12 @@
 /* loop: the live view's main loop and its process: it opens the session
- * (launching the program with its output in a log file and /dev/null as
- * its stdin), the screen, and a tui over them. Per tick: keys first (so the
+ * (which launches the program with its output in a log file and /dev/null
+ * as its stdin), the screen, and a tui over them. Per tick: keys first (so the
  * UI answers at once), then the ring is drained into the aggregate for a
  * bounded time, then (at the refresh interval) the rows are queried and a
  * new window starts, and the screen is drawn when something changed. It
  * also keeps the key-latency numbers (PYTOP_TUI_STATS). */
 #include "ui/loop.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +14,6 @@
 #include <unistd.h>
 
 #include "output/escape.h"
-#include "output/outfile.h"
 #include "session.h"
 #include "target/launch.h"
 #include "ui/cpustat.h"
@@ -50,25 +47,12 @@ static void target_exited(struct tui *t)
 	model_message(m, false, "the target exited; showing cumulative numbers (c toggles)");
 }
 
-/* The launched program's output goes to $TMPDIR/pytop-<pid>.log, a new
- * private file (outfile_create_new: never through a planted symlink; a
- * random name when that one is taken). */
-static int open_log(char *path, size_t cap)
-{
-	const char *dir = getenv("TMPDIR");
-	char stem[32];
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	snprintf(stem, sizeof(stem), "pytop-%d", (int)getpid());
-	return outfile_create_new(dir, stem, ".log", path, cap);
-}
-
 /* Stop a launched program that is still running (unless --keep-running):
- * SIGINT, then SIGTERM, then SIGKILL. */
-static void stop_child(struct session *s)
+ * sig (the signal that stopped pytop) if any, else SIGINT, then SIGTERM,
+ * then SIGKILL. */
+static void stop_child(struct session *s, int sig)
 {
-	session_end_program(s, STOP_WAIT_NS);
+	session_finish_program(s, sig, STOP_WAIT_NS);
 }
 
 /* Launch mode, before the view: until the program's interpreter is up, a
@@ -221,8 +205,7 @@ static void loop(struct tui *t, struct canvas *cv)
 		/* The sampler can see the target go before its exit status can be
 		 * collected: look again until it can. */
 		if (m->exited && m->exit_code < 0 && s->launched && !s->child_exited &&
-		    launch_poll(s->pid, &s->child_status)) {
-			s->child_exited = true;
+		    session_reap(s, 0)) {
 			m->exit_code = launch_exit_code(s->child_status);
 			t->dirty = true;
 		}
@@ -248,50 +231,26 @@ int loop_run(const struct options *opt)
 	struct canvas cv;
 	struct tui *t;
 	struct ui_model *m;
-	char err[512], log_path[256] = "";
-	int log_fd = -1, code = 0, sig;
+	char err[512];
+	int code = 0, sig;
 
 	/* Before starting anything: the view needs a terminal. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pytop: the live view needs a terminal (for a report use --batch)\n");
 		return 1;
 	}
-	if (opt->launch_argv) {
-		log_fd = open_log(log_path, sizeof(log_path));
-		if (log_fd < 0) {
-			fprintf(stderr, "pytop: cannot create %s: %s\n", log_path, strerror(errno));
-			return 1;
-		}
-	}
-	/* A launched program must not read the keys: it gets /dev/null as its
-	 * stdin (it inherits fd 0 at fork; ours is put back right after). */
-	{
-		int saved = opt->launch_argv ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3) : -1;
-		int null_fd = saved >= 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
-		int rc;
-
-		if (null_fd >= 0)
-			dup2(null_fd, STDIN_FILENO);
-		rc = session_open(&s, opt, log_fd, log_fd, err, sizeof(err));
-		if (saved >= 0) {
-			dup2(saved, STDIN_FILENO);
-			close(saved);
-		}
-		if (null_fd >= 0)
-			close(null_fd);
-		if (log_fd >= 0)
-			close(log_fd);
-		if (rc < 0) {
-			escape_error(err);
-			if (log_path[0])
-				fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
-			session_close(&s);
-			return 1;
-		}
+	/* A launched program must not read the keys (its stdin is /dev/null)
+	 * nor draw over the view (its output goes to a log file). */
+	if (session_open(&s, opt, &(struct session_launch){ .null_stdin = true, .log = true, .out_fd = -1 },
+			 err, sizeof(err)) < 0) {
+		escape_error(err);
+		session_report_program(&s);
+		session_close(&s);
+		return 1;
 	}
 	if (!screen_open(opt->no_color, &info, err, sizeof(err))) {
 		escape_error(err);
-		stop_child(&s);
+		stop_child(&s, 0);
 		session_close(&s);
 		return 1;
 	}
@@ -302,12 +261,9 @@ int loop_run(const struct options *opt)
 		 * (not Python, q, an error) 1. */
 		screen_close();
 		escape_error(err);
-		stop_child(&s);
+		stop_child(&s, 0);
 		code = s.child_exited && s.saw_python ? launch_exit_code(s.child_status) : 1;
-		if (s.launched && !s.child_exited)
-			fprintf(stderr, "pytop: %s (pid %d) is still running\n", opt->launch_argv[0], (int)s.pid);
-		if (log_path[0])
-			fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
+		session_report_program(&s);
 		session_close(&s);
 		return code;
 	}
@@ -319,7 +275,7 @@ int loop_run(const struct options *opt)
 	m->launched = s.launched;
 	snprintf(m->python, sizeof(m->python), "%s", s.python);
 	snprintf(m->argv, sizeof(m->argv), "%s", s.argv);
-	snprintf(m->log_path, sizeof(m->log_path), "%s", log_path);
+	snprintf(m->log_path, sizeof(m->log_path), "%s", s.log_path);
 	m->rate_hz = s.rate_hz;
 	m->utf8 = info.utf8;
 	m->color = info.color;
@@ -335,22 +291,12 @@ int loop_run(const struct options *opt)
 	sig = screen_stop_signal();
 	session_stop(&s);
 	screen_guard_child(0);    /* stopped below, with its status kept */
-	if (s.launched) {
-		if (!s.child_exited && !sig)
-			stop_child(&s);
-		else if (!s.child_exited && sig && !opt->keep_running) {
-			kill(s.pid, sig);
-			stop_child(&s);
-		}
-		if (!s.child_exited)
-			fprintf(stderr, "pytop: %s (pid %d) is still running\n", opt->launch_argv[0], (int)s.pid);
-		/* The program's own status when it ended by itself (the target
-		 * gone before we stopped it), else 0. */
-		if (m->exited && s.child_exited)
-			code = launch_exit_code(s.child_status);
-	}
-	if (log_path[0])
-		fprintf(stderr, "pytop: the program's output is in %s\n", log_path);
+	stop_child(&s, sig);
+	/* The program's own status when it ended by itself (the target gone
+	 * before we stopped it), else 0. */
+	if (s.launched && m->exited && s.child_exited)
+		code = launch_exit_code(s.child_status);
+	session_report_program(&s);
 	canvas_free(&cv);
 	cpustat_free(m->cpu);
 	source_free(m->src);
