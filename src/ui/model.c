@@ -359,12 +359,16 @@ unsigned model_refresh(struct ui_model *m)
 		model_requery(m);
 		fx |= UI_FX_UPDATE;
 	}
+	return fx;
+}
+
+void model_window_next(struct ui_model *m)
+{
 	m->window_s = (double)(m->now_ns - m->window_start_ns) / 1e9;
 	if (!m->exited) {
 		aggregate_window_start(m->agg);
 		m->window_start_ns = m->now_ns;
 	}
-	return fx;
 }
 
 void model_refresh_soon(struct ui_model *m)

@@ -196,9 +196,12 @@ void model_reindex(struct ui_model *m);
 /* Read the latest stack of the followed, selected or busiest thread. */
 void model_update_stack(struct ui_model *m);
 
-/* End the window: query the rows (unless paused), then start a new
- * window; returns UI_FX_*. */
+/* At the end of a window: query the rows (unless paused); returns UI_FX_*
+ * (the views query theirs before the next window starts). */
 unsigned model_refresh(struct ui_model *m);
+
+/* Start a new window (after every view read the one that ended). */
+void model_window_next(struct ui_model *m);
 
 /* End the window early (a query in the middle of one sees only part). */
 void model_refresh_soon(struct ui_model *m);

@@ -165,6 +165,7 @@ void tui_requery(struct tui *t)
 void tui_refresh(struct tui *t)
 {
 	tui_apply(t, model_refresh(&t->m));
+	model_window_next(&t->m);
 }
 
 /* ---- keys and clicks ---- */

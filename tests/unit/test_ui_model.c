@@ -4,7 +4,8 @@
  * key, the filter, the line view, following a thread, the drill-down
  * (callers, callees, lines, threads) and back, the prompt's completion,
  * the help screen generated from the key table, saving, the exited-target
- * banner and the layouts at 80x24, 60x14 and 160x48. */
+ * banner, the layouts at 80x24, 60x14 and 160x48, and a detail across a
+ * refresh. */
 #include <curses.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -400,6 +401,25 @@ int main(void)
 	tui_key(t, 'q');
 	tap_ok(t->quit, "q quits");
 
+	canvas_free(&c);
+	tui_free(t);
+	aggregate_destroy(a);
+
+	/* A refresh ends the window: an open detail shows the window that
+	 * ended (queried before the next one starts), not the empty new one. */
+	a = aggregate_create(AGG_MODE_CPU, 1000000);
+	feed(a);
+	t = tui_new(a, &o);
+	tui_requery(t);
+	canvas_init(&c, 80, 24, false);
+	tui_key(t, KEYS_FN(KEY_HOME));
+	tui_key(t, '\n');
+	tui_refresh(t);
+	render(t, &c);
+	y = find_row(&c, "Callers");
+	if (!tap_ok(y > 0 && strstr(row_of(&c, y + 2), "work (/app/main.py:10)") != NULL,
+		    "detail after a refresh: the numbers of the window that ended"))
+		dump(&c);
 	canvas_free(&c);
 	tui_free(t);
 	aggregate_destroy(a);
