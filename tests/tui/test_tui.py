@@ -450,7 +450,8 @@ def attach_session(tap, pytop, interp, workdir):
                             "the shell prompt after q")
             tm.type("echo rc=$?")
             tm.keys("Enter")
-            rc = tm.wait(lambda s: "rc=" in text(s), "the exit status")
+            # (the typed command has "rc=" too: wait for the line echo prints)
+            rc = tm.wait(lambda s: any(l.startswith("rc=") for l in s), "the exit status")
             return ("rc=0" in text(rc) and "F10Quit" not in text(lines)
                     and "Function (file:line)" not in text(lines)), rc
         check(tap, "%s: q restores the screen; exit status 0" % label, quit)
@@ -507,7 +508,7 @@ def launch_session(tap, pytop, interp, workdir):
                     "the shell prompt after q")
             tm.type("echo rc=$?")
             tm.keys("Enter")
-            lines = tm.wait(lambda s: "rc=" in text(s), "the exit status")
+            lines = tm.wait(lambda s: any(l.startswith("rc=") for l in s), "the exit status")
             m = re.search(r"program's output is in (\S+)", text(lines))
             log = ""
             if m and os.path.exists(m.group(1)):
