@@ -39,7 +39,7 @@ struct dline {
 
 struct share {
 	uint32_t tid;
-	char name[AGG_THREAD_NAME_MAX];   /* a copy: the tui's rows change at each refresh */
+	char name[AGG_THREAD_NAME_MAX];   /* a copy: the model's rows change at each refresh */
 	uint64_t count;       /* the function's total samples in the thread */
 	double pct;           /* of the function's total */
 };
