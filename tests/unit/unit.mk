@@ -66,3 +66,6 @@ TESTS += tests/unit/test_regfile
 tests_unit_test_regfile_SOURCES = tests/unit/test_regfile.c tests/unit/tap.h
 tests_unit_test_regfile_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_regfile_LDADD = libpytop.a
+# No include cycles between the modules of src/ (tools/check_includes.py).
+TESTS += tests/unit/test_includes.py
+EXTRA_DIST += tests/unit/test_includes.py tools/check_includes.py
