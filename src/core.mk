@@ -10,7 +10,7 @@ libpytop_a_SOURCES += \
 	src/cpython/debug_offsets.c src/cpython/debug_offsets.h src/cpython/fields.h src/cpython/rlist.h \
 	src/cpython/linetable.c src/cpython/linetable.h \
 	src/cpython/pystring.c src/cpython/pystring.h \
-	src/cpython/runtime.c src/cpython/runtime.h \
+	src/cpython/pytarget.h src/cpython/runtime.c src/cpython/runtime.h \
 	src/cpython/objects.c src/cpython/objects.h \
 	src/cpython/thread.c src/cpython/thread.h \
 	src/cpython/stack.c src/cpython/stack.h \

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cpython/runtime.h"
+#include "cpython/pytarget.h"
 
 /* Called for each (key, value) pair; return nonzero to stop the scan. */
 typedef int (*dict_item_fn)(struct py_target *t, uint64_t key, uint64_t value, void *ctx);

@@ -10,7 +10,6 @@
 #include "cpython/objects.h"
 #include "cpython/pystring.h"
 #include "cpython/rlist.h"
-#include "cpython/stack.h"
 #include "cpython/versions.h"
 #include "errors.h"
 #include "target/elf.h"
@@ -290,7 +289,6 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 	}
 	if (!syms[SYM_VERSION].value)
 		version_from_sys(t);
-	t->cache = stack_cache_create();
 	t->nspid = nspid_create(pid);
 	*out = t;
 	return 0;
@@ -304,7 +302,6 @@ void pyrt_close(struct py_target *t)
 {
 	if (!t)
 		return;
-	stack_cache_destroy(t->cache);
 	nspid_destroy(t->nspid);
 	free(t);
 }

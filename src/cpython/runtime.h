@@ -1,5 +1,6 @@
 /* runtime: attaching to a CPython process: finding the interpreter binary and
- * _PyRuntime, detecting the version, choosing and completing the layout. */
+ * _PyRuntime, detecting the version, choosing and completing the layout
+ * (the struct py_target it fills in is in pytarget.h). */
 #ifndef PYTOP_CPYTHON_RUNTIME_H
 #define PYTOP_CPYTHON_RUNTIME_H
 
@@ -7,27 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cpython/layout.h"
-
-struct stack_cache;
-
-/* An attached CPython process. */
-struct py_target {
-	pid_t pid;
-	struct py_layout L;        /* this process's layout (debug offsets applied) */
-	int major, minor, micro;
-	char version[32];          /* "3.11.7" */
-	char binary[512];          /* the file defining _PyRuntime */
-	uint64_t runtime;          /* remote address of _PyRuntime */
-	uint64_t code_type;        /* remote address of PyCode_Type */
-	uint64_t take_gil, drop_gil; /* remote addresses, 0 if not in the symbols */
-	int debug_offsets_used;    /* 1 when _Py_DebugOffsets overrode the table */
-	int64_t pthread_tid_offset; /* 3.8-3.10: offset of the tid in struct pthread, -1 unknown */
-	struct stack_cache *cache; /* caches for the stack walker (stack.c) */
-	struct nspid *nspid;       /* its thread ids to pytop's (own PID namespace), or NULL */
-	int scan_limited;          /* nonzero: dict scans stop when scan_left runs out */
-	int64_t scan_left;         /* dict entries the scans may still visit (see objects.h) */
-};
+#include "cpython/pytarget.h"
 
 /* Attach to pid: on success *out is a new target; on failure a negative
  * error and a one-line explanation in err. */

@@ -256,8 +256,9 @@ static const char *pool_str(struct stack_cache *c, const char *s)
  * before if it is remembered, else a new one. A code object forgotten and
  * read again, or read after a cache clear, keeps its id, so a target that
  * replaces (or fakes replacing) code objects does not make the consumer's
- * tables grow by one id per sample. The consumer is sent the definition
- * again (defined = 0); it is the same. */
+ * tables grow by one id per sample. An id never names another function,
+ * so a consumer that announces each id once (the sampler) need not
+ * announce it again. */
 static uint32_t id_for(struct stack_cache *c, const char *name, const char *file, int32_t first)
 {
 	uint64_t h = c->memo_seed;
@@ -388,7 +389,6 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	e->info.name = pool_str(c, name);
 	e->info.file = pool_str(c, file);
 	e->info.id = id_for(c, name, file, e->info.firstlineno);
-	e->info.defined = 0;
 	e->valid = 1;
 	return 0;
 }
@@ -466,7 +466,6 @@ static struct func_entry *func_get_method(struct py_target *t, struct stack_cach
 	name[tl + 1 + nl] = 0;
 	e->info.name = pool_str(c, name);
 	e->info.id = id_for(c, name, e->info.file, e->info.firstlineno);
-	e->info.defined = 0;
 	c->nfuncs += fresh;
 	return e;
 }
@@ -923,10 +922,9 @@ static void forget_with_base(struct stack_cache *c, struct func_entry *e)
  * file, name and first line) and compared, in one batched read for all the
  * due functions of this stack. Returns how many were found replaced (and
  * forgotten), or a negative error. */
-static int confirm_functions(struct py_target *t, struct stack_frame *frames, int depth)
+static int confirm_functions(struct stack_cache *c, struct py_target *t, struct stack_frame *frames, int depth)
 {
 	const struct py_layout *L = &t->L;
-	struct stack_cache *c = t->cache;
 	struct func_entry *due[CHECK_MAX];
 	struct { uint64_t filename, name; int32_t first; } got[CHECK_MAX];
 	uint32_t now = now_ms();
@@ -1065,13 +1063,12 @@ static int chain_confirm(struct walk *w, uint64_t tstate)
 	return 0;
 }
 
-static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 		     struct stack_frame *frames, int max, int *flags, int *stale, int *total);
 
-int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
 {
-	struct stack_cache *c = t->cache;
 	int depth = PYTOP_ECORRUPT, total = 0;
 
 	if (max < 1)
@@ -1082,16 +1079,16 @@ int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
 		int stale = 0, ok;
 		if (attempt)
 			c->retries++;
-		depth = walk_once(t, tstate, ti, frames, max, flags, &stale, &total);
+		depth = walk_once(c, t, tstate, ti, frames, max, flags, &stale, &total);
 		if (depth > 0 && !stale) {
-			int replaced = confirm_functions(t, frames, depth);
+			int replaced = confirm_functions(c, t, frames, depth);
 			if (replaced < 0)
 				return replaced;
 			stale = replaced > 0;
 		}
 		if (stale) {
 			/* The names were stale, not the stack: this walk is free. */
-			depth = walk_once(t, tstate, ti, frames, max, flags, &stale, &total);
+			depth = walk_once(c, t, tstate, ti, frames, max, flags, &stale, &total);
 		}
 		if (depth == PYTOP_ECORRUPT)
 			continue;
@@ -1128,11 +1125,10 @@ int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
  * function's code object turned out replaced (the caller walks again), and
  * *total gets the number of frames counted (the return value is at most
  * max of them). */
-static int walk_once(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 		     struct stack_frame *frames, int max, int *flags, int *stale, int *total)
 {
 	const struct py_layout *L = &t->L;
-	struct stack_cache *c = t->cache;
 	struct walk w;
 	uint32_t ptid = 0;
 	int niov = 0, got, depth;

@@ -1,14 +1,15 @@
 /* stack: walking one thread's Python stack in a target: the thread state,
  * its frames innermost first, each resolved to a function (qualified name,
  * file, first line) and the current line. Caches keyed by remote address
- * make a steady-state walk about one batched read per thread. */
+ * make a steady-state walk about one batched read per thread; they belong
+ * to the caller that walks (the sampler, a dump), not to the target. */
 #ifndef PYTOP_CPYTHON_STACK_H
 #define PYTOP_CPYTHON_STACK_H
 
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cpython/runtime.h"
+#include "cpython/pytarget.h"
 
 /* A function as the walker knows it. An id names one (name, file, first
  * line) for the whole session: never another function's. */
@@ -17,7 +18,6 @@ struct func_info {
 	int32_t firstlineno;
 	const char *name;       /* qualified name, UTF-8 */
 	const char *file;       /* co_filename, UTF-8 */
-	uint8_t defined;        /* set by the consumer once it has announced it */
 };
 
 /* One frame of a walked stack. */
@@ -45,7 +45,10 @@ struct thread_info {
 #define STACK_TRUNCATED 0x1   /* deeper than max frames: frames[max - 1] is a marker */
 #define STACK_MORE      0x2   /* deeper than STACK_DEPTH_MAX: the count is a lower bound */
 
-/* Caches for one target. */
+/* The walker's caches and working memory (all allocated here, up front),
+ * for walks of one target by one thread at a time: each caller that walks
+ * makes its own (the sampler before its thread starts, a dump). The
+ * struct func_info a walk gives is valid until the next walk with c. */
 struct stack_cache *stack_cache_create(void);
 void stack_cache_destroy(struct stack_cache *c);
 
@@ -60,7 +63,7 @@ void stack_cache_clear(struct stack_cache *c);
  * it was read is read again, and after a few tries PYTOP_ECORRUPT is
  * returned: a torn stack is never returned. Never allocates once the
  * caches are warm. */
-int stack_walk(struct py_target *t, uint64_t tstate, struct thread_info *ti,
+int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags);
 
 /* Statistics: remote reads made by walks and cache misses. */

@@ -100,14 +100,14 @@ static void intern_free(struct intern *in)
 }
 
 /* Walk one thread state, retrying when the stack moves under the reader. */
-static int read_thread(struct py_target *t, uint64_t tstate, struct dump_thread *th,
+static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate, struct dump_thread *th,
 		       struct stack_frame *frames, struct intern *strings, uint64_t *next)
 {
 	struct thread_info ti;
 	int depth = PYTOP_ECORRUPT, flags = 0;
 
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
-		depth = stack_walk(t, tstate, &ti, frames, MAX_DEPTH, &flags);
+		depth = stack_walk(cache, t, tstate, &ti, frames, MAX_DEPTH, &flags);
 		if (depth >= 0 || (depth != PYTOP_ECORRUPT && depth != PYTOP_EREAD))
 			break;
 	}
@@ -142,6 +142,7 @@ static int read_all(struct py_target *t, struct dump_thread *threads, struct int
 {
 	uint64_t interps[DUMP_INTERPS_MAX];
 	struct stack_frame *frames = xcalloc(MAX_DEPTH, sizeof *frames);
+	struct stack_cache *cache = stack_cache_create();   /* this dump's own walker caches */
 	int ni = pyrt_interpreters(t, interps, DUMP_INTERPS_MAX, interps_beyond), n = 0, rc = 0;
 
 	if (ni < 0)
@@ -172,7 +173,7 @@ static int read_all(struct py_target *t, struct dump_thread *threads, struct int
 					thread_failed = 1;
 					break;
 				}
-				if ((rc = read_thread(t, ts, &threads[n], frames, strings, &next)) < 0) {
+				if ((rc = read_thread(cache, t, ts, &threads[n], frames, strings, &next)) < 0) {
 					thread_failed = 1;
 					break;
 				}
@@ -183,6 +184,7 @@ static int read_all(struct py_target *t, struct dump_thread *threads, struct int
 		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) || proc_check(t->pid) != 0)
 			break;
 	}
+	stack_cache_destroy(cache);
 	free(frames);
 	*count = n;
 	return rc;

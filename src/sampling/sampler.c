@@ -38,6 +38,7 @@
 #define ENDED_KEEP_NS 100000000ull     /* ... for at most 100 ms */
 #define ROOT_TRIES 4                   /* reads of a thread's name from its _bootstrap frame */
 #define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
+#define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
 
 /* A thread state as the previous round saw it, in walk order: its syscall
  * file is read right after the GIL state, before the stacks are walked, so
@@ -82,6 +83,7 @@ struct known_thread {
 
 struct sampler {
 	struct py_target *t;
+	struct stack_cache *cache;        /* the walker's caches: this sampler's own */
 	struct ring *ring;
 	struct tasks *tasks;
 	struct pause *pause;
@@ -112,6 +114,9 @@ struct sampler {
 	struct stack_frame *frames;
 	struct sample_rec *rec;
 	struct func_def_rec *def;
+	uint32_t *sent;                   /* SENT_SLOTS: sent[id % SENT_SLOTS] == id once id's
+					   * DEFINE is in the ring (ids never change meaning: one
+					   * pushed out of its slot is just announced again) */
 	struct known_thread known[MAX_THREADS];
 	int nknown;
 	uint64_t ids[MAX_THREADS];
@@ -148,8 +153,8 @@ static uint64_t now_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Send a function's definition once, before its first use. */
-static bool send_func(struct sampler *s, struct func_info *f)
+/* Send a function's definition before its first use. */
+static bool send_func(struct sampler *s, const struct func_info *f)
 {
 	size_t nlen = utf8_cut(f->name, SAMPLE_NAME_MAX - 1);
 	size_t flen = utf8_cut(f->file, SAMPLE_FILE_MAX - 1);
@@ -166,7 +171,7 @@ static bool send_func(struct sampler *s, struct func_info *f)
 	memcpy(s->def->strings + nlen + 1, f->file, flen);
 	if (!ring_push(s->ring, &s->def->h))
 		return false;
-	f->defined = 1;
+	s->sent[f->id & (SENT_SLOTS - 1)] = f->id;
 	return true;
 }
 
@@ -375,7 +380,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 {
 	struct thread_info ti;
 	int flags = 0;
-	int depth = stack_walk(s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
+	int depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
 
 	if (depth < 0) {
 		(*errors)++;
@@ -466,9 +471,10 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 
 	struct sample_rec *r = s->rec;
 	for (int i = 0; i < depth; i++) {
-		if (!s->frames[i].func->defined && !send_func(s, s->frames[i].func))
+		uint32_t id = s->frames[i].func->id;
+		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, s->frames[i].func))
 			return;   /* ring full: the sample is dropped (counted) */
-		r->frames[i].func_id = s->frames[i].func->id;
+		r->frames[i].func_id = id;
 		r->frames[i].line = s->frames[i].line;
 	}
 	r->h.type = REC_SAMPLE;
@@ -806,7 +812,7 @@ static void prepare_tids(struct sampler *s)
 			return;
 		rlist_init(&walk);
 		while (ts && n < MAX_THREADS && !rlist_loops(&walk, ts) &&
-		       stack_walk(s->t, ts, &ti, s->frames, 1, &flags) >= 0) {
+		       stack_walk(s->cache, s->t, ts, &ti, s->frames, 1, &flags) >= 0) {
 			s->ids[n++] = ti.pthread_id;
 			ts = ti.next;
 		}
@@ -818,6 +824,8 @@ static void prepare_tids(struct sampler *s)
 static void sampler_free(struct sampler *s)
 {
 	tasks_destroy(s->tasks);
+	stack_cache_destroy(s->cache);
+	free(s->sent);
 	free(s->frames);
 	free(s->rec);
 	free(s->def);
@@ -862,6 +870,8 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
 	s->def = xcalloc(1, sizeof *s->def + SAMPLE_NAME_MAX + SAMPLE_FILE_MAX + 16);
+	s->sent = xcalloc(SENT_SLOTS, sizeof *s->sent);
+	s->cache = stack_cache_create();
 	s->names = xcalloc(MAX_THREADS, sizeof *s->names);
 	long hz = sysconf(_SC_CLK_TCK);
 	s->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);

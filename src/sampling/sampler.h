@@ -36,8 +36,10 @@ struct sampler_stats {
 
 struct sampler;
 
-/* Start sampling t into r. The sampler owns t until sampler_stop(). Returns
- * NULL with a one-line reason in err when it cannot start. */
+/* Start sampling t into r, through walker caches of the sampler's own
+ * (made here, before its thread starts). The sampler owns t until
+ * sampler_stop(). Returns NULL with a one-line reason in err when it
+ * cannot start. */
 struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct sampler_config *cfg,
 			      char *err, size_t errcap);
 

@@ -25,11 +25,13 @@ static void sample_pass(pid_t pid)
 	char err[256];
 	uint64_t interps[MAX_INTERPS], ids[MAX_THREADS];
 	static struct stack_frame frames[MAX_DEPTH];
+	struct stack_cache *cache;
 	static char names[MAX_THREADS][THREAD_NAME_MAX];
 	int nids = 0;
 
 	if (pyrt_open(pid, &t, err, sizeof err) < 0)
 		return;
+	cache = stack_cache_create();   /* the sampler's own, as in sampler_start() */
 	int ni = pyrt_interpreters(t, interps, MAX_INTERPS, NULL);
 	for (int i = 0; i < ni; i++) {
 		uint64_t gil = pyrt_gil_addr(t, interps[i]);
@@ -50,7 +52,7 @@ static void sample_pass(pid_t pid)
 			for (int k = 0; ts && k < MAX_THREADS; k++) {
 				struct thread_info ti;
 				int flags;
-				if (stack_walk(t, ts, &ti, frames, MAX_DEPTH, &flags) < 0)
+				if (stack_walk(cache, t, ts, &ti, frames, MAX_DEPTH, &flags) < 0)
 					break;
 				if (round == 0 && nids < MAX_THREADS)
 					ids[nids++] = ti.pthread_id;
@@ -63,6 +65,7 @@ static void sample_pass(pid_t pid)
 			thread_calibrate_tids(t, ids, nids);
 	}
 	thread_python_names(t, ids, NULL, names, nids);
+	stack_cache_destroy(cache);
 	pyrt_close(t);
 }
 
