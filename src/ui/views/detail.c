@@ -168,48 +168,33 @@ static void query_lines(struct ui_model *m, struct detail *d, const struct agg_q
 	d->lines = all;
 }
 
+/* One section of the list: its title, then its column titles and n rows
+ * of kind, or the line saying why it is empty. */
+static void section(struct detail *d, const char *title, const char *cols, size_t n, enum dl_kind kind,
+		    const char *none)
+{
+	dl_add(d, DL_BLANK, 0, NULL);
+	dl_add(d, DL_SECTION, 0, title);
+	if (!n) {
+		dl_add(d, DL_NONE, 0, none);
+		return;
+	}
+	dl_add(d, DL_COLS, 0, cols);
+	for (size_t i = 0; i < n; i++)
+		dl_add(d, kind, i, NULL);
+}
+
 static void build(struct detail *d)
 {
-	size_t i;
-
 	d->ndl = 0;
 	dl_add(d, DL_STATS, 0, NULL);
-	dl_add(d, DL_BLANK, 0, NULL);
-	dl_add(d, DL_SECTION, 0, "Callers (who called it; share of its time)");
-	if (d->ncallers) {
-		dl_add(d, DL_COLS, 0, " Share     Time  Function (file:line)");
-		for (i = 0; i < d->ncallers; i++)
-			dl_add(d, DL_CALLER, i, NULL);
-	} else {
-		dl_add(d, DL_NONE, 0, "(none: it is at the bottom of its stacks)");
-	}
-	dl_add(d, DL_BLANK, 0, NULL);
-	dl_add(d, DL_SECTION, 0, "Callees (what it called; share of its time)");
-	if (d->ncallees) {
-		dl_add(d, DL_COLS, 0, " Share     Time  Function (file:line)");
-		for (i = 0; i < d->ncallees; i++)
-			dl_add(d, DL_CALLEE, i, NULL);
-	} else {
-		dl_add(d, DL_NONE, 0, "(none: its time is its own)");
-	}
-	dl_add(d, DL_BLANK, 0, NULL);
-	dl_add(d, DL_SECTION, 0, "Hottest lines");
-	if (d->nlines) {
-		dl_add(d, DL_COLS, 0, "  Line   %Own  %Total  Source");
-		for (i = 0; i < d->nlines; i++)
-			dl_add(d, DL_LINE, i, NULL);
-	} else {
-		dl_add(d, DL_NONE, 0, "(no samples)");
-	}
-	dl_add(d, DL_BLANK, 0, NULL);
-	dl_add(d, DL_SECTION, 0, "Threads (share of its time per thread)");
-	if (d->nshares) {
-		dl_add(d, DL_COLS, 0, "    TID  Name              Share");
-		for (i = 0; i < d->nshares; i++)
-			dl_add(d, DL_THREAD, i, NULL);
-	} else {
-		dl_add(d, DL_NONE, 0, "(no samples)");
-	}
+	section(d, "Callers (who called it; share of its time)", " Share     Time  Function (file:line)",
+		d->ncallers, DL_CALLER, "(none: it is at the bottom of its stacks)");
+	section(d, "Callees (what it called; share of its time)", " Share     Time  Function (file:line)",
+		d->ncallees, DL_CALLEE, "(none: its time is its own)");
+	section(d, "Hottest lines", "  Line   %Own  %Total  Source", d->nlines, DL_LINE, "(no samples)");
+	section(d, "Threads (share of its time per thread)", "    TID  Name              Share",
+		d->nshares, DL_THREAD, "(no samples)");
 }
 
 /* Put the selection on an item: the nearest at or after sel, else before. */
