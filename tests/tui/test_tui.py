@@ -115,13 +115,18 @@ class Tmux:
         self.run("resize-window", "-x", str(width), "-y", str(height))
 
     def wait(self, pred, what, timeout=WAIT):
-        """Poll the screen until pred(lines) is true; return the lines."""
+        """Poll the screen until pred(lines) is true on a settled screen (two
+        captures 30 ms apart that agree); return the lines.  A capture can
+        land while tmux is still taking in one frame of pytop's output (curses
+        writes a frame in several chunks), and show half of the old frame."""
         deadline = time.monotonic() + timeout
         while True:
             lines = self.screen()
             try:
                 if pred(lines):
-                    return lines
+                    time.sleep(0.03)
+                    if self.screen() == lines:
+                        return lines
             except (IndexError, ValueError, AttributeError):
                 pass
             if time.monotonic() > deadline:
