@@ -43,6 +43,16 @@ enum thread_state {
 				   * ended since its last sample (depth 0; counted on its
 				   * last stack under "(ended between samples)") */
 
+/* What a defined function is: a Python function, a native (C) one, or a
+ * marker pytop puts into a stack ("(N frames truncated)", "(ran between
+ * samples)"): not code of the target. */
+enum func_kind {
+	FUNC_KIND_PYTHON = 0,
+	FUNC_KIND_NATIVE = 1,
+	FUNC_KIND_MARKER = 2,
+};
+#define FUNC_KIND_COUNT 3
+
 /* One frame: a function id (from REC_DEFINE_FUNC) and the current line. */
 struct sample_frame {
 	uint32_t func_id;
@@ -53,17 +63,19 @@ struct sample_frame {
 struct sample_rec {
 	struct rec_header h;
 	uint64_t time_ns;     /* CLOCK_MONOTONIC when the round started */
+	uint32_t pid;         /* the process the thread belongs to */
 	uint32_t tid;         /* kernel thread id */
 	uint8_t state;        /* enum thread_state */
 	uint8_t flags;        /* SAMPLE_F_* */
 	uint16_t depth;       /* number of frames that follow */
+	uint32_t pad;
 	uint64_t cpu_ns;      /* with SAMPLE_F_CPU: CPU time the thread used since
 	                       * its previous sample (schedstat), time waiting
 	                       * for a core not included */
 	struct sample_frame frames[];
 };
 
-/* A function: its id, first line, and two NUL-terminated strings after the
+/* A function: its id, first line, kind, and two NUL-terminated strings after the
  * struct: the qualified name then the file name (padded to 8 bytes). */
 struct func_def_rec {
 	struct rec_header h;
@@ -71,7 +83,8 @@ struct func_def_rec {
 	int32_t firstlineno;
 	uint16_t name_len;    /* bytes, without the NUL */
 	uint16_t file_len;
-	uint32_t pad;
+	uint8_t kind;         /* enum func_kind */
+	uint8_t pad[3];
 	char strings[];
 };
 
@@ -79,7 +92,7 @@ struct func_def_rec {
 struct thread_rec {
 	struct rec_header h;
 	uint32_t tid;
-	uint32_t pad;
+	uint32_t pid;         /* the process the thread belongs to */
 	char name[64];
 };
 
@@ -96,7 +109,7 @@ struct tick_rec {
 	uint8_t gil_count;      /* GIL states read this round (one per distinct GIL) */
 	uint8_t gil_held;       /* how many of them were locked */
 	uint32_t unidentified;  /* thread states left out: no kernel tid known */
-	uint32_t pad;
+	uint32_t pid;           /* the process sampled */
 };
 
 /* tick_rec.gil_flags */

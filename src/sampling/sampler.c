@@ -153,8 +153,8 @@ static uint64_t now_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Send a function's definition before its first use. */
-static bool send_func(struct sampler *s, const struct func_info *f)
+/* Send a function's definition (of that kind) before its first use. */
+static bool send_func(struct sampler *s, const struct func_info *f, enum func_kind kind)
 {
 	size_t nlen = utf8_cut(f->name, SAMPLE_NAME_MAX - 1);
 	size_t flen = utf8_cut(f->file, SAMPLE_FILE_MAX - 1);
@@ -167,6 +167,7 @@ static bool send_func(struct sampler *s, const struct func_info *f)
 	s->def->firstlineno = f->firstlineno;
 	s->def->name_len = (uint16_t)nlen;
 	s->def->file_len = (uint16_t)flen;
+	s->def->kind = (uint8_t)kind;
 	memcpy(s->def->strings, f->name, nlen);
 	memcpy(s->def->strings + nlen + 1, f->file, flen);
 	if (!ring_push(s->ring, &s->def->h))
@@ -242,6 +243,7 @@ static void send_name(struct sampler *s, struct known_thread *k, const char *nam
 	r.h.type = REC_THREAD;
 	r.h.size = sizeof r;
 	r.tid = (uint32_t)k->tid;
+	r.pid = (uint32_t)s->t->pid;
 	memcpy(r.name, k->name, sizeof r.name);
 	r.name[sizeof r.name - 1] = 0;
 	k->sent = ring_push(s->ring, &r.h);
@@ -472,7 +474,10 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	struct sample_rec *r = s->rec;
 	for (int i = 0; i < depth; i++) {
 		uint32_t id = s->frames[i].func->id;
-		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, s->frames[i].func))
+		/* The walker's only non-Python frame: the truncation marker, last. */
+		enum func_kind kind = (flags & STACK_TRUNCATED) && i == depth - 1
+			? FUNC_KIND_MARKER : FUNC_KIND_PYTHON;
+		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, s->frames[i].func, kind))
 			return;   /* ring full: the sample is dropped (counted) */
 		r->frames[i].func_id = id;
 		r->frames[i].line = s->frames[i].line;
@@ -481,6 +486,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	r->h.size = (uint32_t)(sizeof *r + (size_t)depth * sizeof r->frames[0]);
 	r->h.size = (r->h.size + 7) & ~7u;
 	r->time_ns = round_ns;
+	r->pid = (uint32_t)s->t->pid;
 	r->tid = (uint32_t)tid;
 	r->state = (uint8_t)state;
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
@@ -488,6 +494,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 			     (cpu.known ? SAMPLE_F_CPU : 0));
 	r->cpu_ns = cpu.ns;
 	r->depth = (uint16_t)depth;
+	r->pad = 0;
 	if (cpu.known)
 		s->attributed += cpu.ns;
 	ring_push(s->ring, &r->h);
@@ -560,6 +567,7 @@ static void emit_ended(struct sampler *s, pid_t tid, uint64_t ns, uint64_t round
 	r->h.type = REC_SAMPLE;
 	r->h.size = (uint32_t)((sizeof *r + 7) & ~(size_t)7);
 	r->time_ns = round_ns;
+	r->pid = (uint32_t)s->t->pid;
 	r->tid = (uint32_t)tid;
 	r->state = THREAD_UNKNOWN;
 	r->flags = SAMPLE_F_CPU | SAMPLE_F_ENDED;
@@ -718,6 +726,7 @@ static void send_tick(struct sampler *s, int type, uint64_t start, uint64_t dur,
 	r.gil_count = rg->count;
 	r.gil_held = rg->held;
 	r.unidentified = s->unidentified;
+	r.pid = (uint32_t)s->t->pid;
 	r.exit_status = status;
 	ring_push(s->ring, &r.h);
 }
