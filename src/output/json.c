@@ -7,67 +7,51 @@
 #include "output/jsonw.h"
 #include "sampling/gilclass.h"
 
-static void functions(struct jsonw *w, const struct aggregate *agg)
+/* One row of "functions" (every field) or "lines" (the line's own). */
+static void row(struct jsonw *w, const struct agg_row *r)
 {
-	struct agg_func_row *rows;
-	size_t n = aggregate_functions(agg, NULL, &rows), i;
-
-	jsonw_key(w, "functions");
-	jsonw_begin_array(w);
-	for (i = 0; i < n; i++) {
-		const struct agg_func_row *r = &rows[i];
-
-		jsonw_begin_object(w);
-		jsonw_key(w, "name");
-		jsonw_string(w, r->name);
-		jsonw_key(w, "file");
-		jsonw_string(w, r->file);
-		jsonw_key(w, "line");
-		jsonw_int(w, r->line);
-		jsonw_key(w, "own");
-		jsonw_uint(w, r->cum.own);
+	jsonw_begin_object(w);
+	jsonw_key(w, "name");
+	jsonw_string(w, r->name);
+	jsonw_key(w, "file");
+	jsonw_string(w, r->file);
+	jsonw_key(w, "line");
+	jsonw_int(w, r->line);
+	jsonw_key(w, "kind");
+	jsonw_string(w, aggregate_kind_name(r->kind));
+	jsonw_key(w, "own");
+	jsonw_uint(w, r->cum.own);
+	if (r->level == AGG_LEVEL_FUNC) {
 		jsonw_key(w, "total");
 		jsonw_uint(w, r->cum.total);
-		jsonw_key(w, "own_pct");
-		jsonw_double(w, r->cum.own_pct);
+	}
+	jsonw_key(w, "own_pct");
+	jsonw_double(w, r->cum.own_pct);
+	if (r->level == AGG_LEVEL_FUNC) {
 		jsonw_key(w, "total_pct");
 		jsonw_double(w, r->cum.total_pct);
 		jsonw_key(w, "own_s");
 		jsonw_double(w, r->cum.own_s);
 		jsonw_key(w, "total_s");
 		jsonw_double(w, r->cum.total_s);
-		jsonw_end_object(w);
 	}
-	jsonw_end_array(w);
-	free(rows);
+	jsonw_end_object(w);
 }
 
-static void lines(struct jsonw *w, const struct aggregate *agg)
+/* The function rows, or the lines some samples were in (own > 0). */
+static void rows(struct jsonw *w, const struct aggregate *agg, enum agg_level level)
 {
-	struct agg_line_row *rows;
-	size_t n = aggregate_lines(agg, NULL, &rows), i;
+	struct agg_query q = { .level = level };
+	struct agg_row *r;
+	size_t n = aggregate_rows(agg, &q, &r), i;
 
-	jsonw_key(w, "lines");
+	jsonw_key(w, level == AGG_LEVEL_LINE ? "lines" : "functions");
 	jsonw_begin_array(w);
 	/* Sorted by own, so the lines only passed through come last. */
-	for (i = 0; i < n && rows[i].cum.own; i++) {
-		const struct agg_line_row *r = &rows[i];
-
-		jsonw_begin_object(w);
-		jsonw_key(w, "name");
-		jsonw_string(w, r->name);
-		jsonw_key(w, "file");
-		jsonw_string(w, r->file);
-		jsonw_key(w, "line");
-		jsonw_int(w, r->line);
-		jsonw_key(w, "own");
-		jsonw_uint(w, r->cum.own);
-		jsonw_key(w, "own_pct");
-		jsonw_double(w, r->cum.own_pct);
-		jsonw_end_object(w);
-	}
+	for (i = 0; i < n && (level == AGG_LEVEL_FUNC || r[i].cum.own); i++)
+		row(w, &r[i]);
 	jsonw_end_array(w);
-	free(rows);
+	free(r);
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -335,8 +319,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_double(w, (double)m->reads / (double)m->samples);
 		jsonw_end_object(w);
 	}
-	functions(w, agg);
-	lines(w, agg);
+	rows(w, agg, AGG_LEVEL_FUNC);
+	rows(w, agg, AGG_LEVEL_LINE);
 	threads(w, agg, m->gilstat);
 	gil(w, agg, m->gilstat);
 	jsonw_end_object(w);

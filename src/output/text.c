@@ -68,14 +68,14 @@ static void header(FILE *f, const struct snapshot_meta *m)
 
 static void functions(FILE *f, const struct aggregate *agg)
 {
-	struct agg_func_row *rows;
-	size_t n = aggregate_functions(agg, NULL, &rows), i;
+	struct agg_row *rows;
+	size_t n = aggregate_rows(agg, NULL, &rows), i;
 	char own[32], total[32];
 
 	fprintf(f, "\n%6s %7s %8s %10s  %s\n", "%Own", "%Total", "OwnTime", "TotalTime",
 		"Function (file:line)");
 	for (i = 0; i < n; i++) {
-		const struct agg_func_row *r = &rows[i];
+		const struct agg_row *r = &rows[i];
 
 		fprintf(f, "%6.1f %7.1f %8s %10s  ", r->cum.own_pct, r->cum.total_pct,
 			duration_format(own, sizeof(own), r->cum.own_s),

@@ -3,7 +3,10 @@
 libpytop_a_SOURCES += \
 	src/sampling/sample.h \
 	src/sampling/ring.c src/sampling/ring.h \
-	src/sampling/aggregate.c src/sampling/aggregate.h \
+	src/sampling/aggtypes.h \
+	src/sampling/aggtable.c src/sampling/aggtable.h \
+	src/sampling/aggregate.c src/sampling/aggregate.h src/sampling/aggregate_impl.h \
+	src/sampling/aggquery.c src/sampling/aggquery.h \
 	src/output/snapshot.h \
 	src/output/escape.c src/output/escape.h \
 	src/output/jsonw.c src/output/jsonw.h \

@@ -127,18 +127,16 @@ const char *model_sort_name(enum sort_key k)
 
 /* The table's order: the aggregate's, on the view's counts (the time
  * columns: always the cumulative ones). */
-static int cmp_rows(const void *x, const void *y, void *ctx)
+static struct agg_query table_order(const struct ui_model *m)
 {
-	const struct ui_model *m = ctx;
-	const struct model_row *a = *(const struct model_row *const *)x;
-	const struct model_row *b = *(const struct model_row *const *)y;
 	const struct sort_col *sc = &sort_cols[m->sort < SORT_COUNT ? m->sort : SORT_OWN_PCT];
-	bool cum = sc->cumulative || m->cumulative;
-	struct agg_key ka = { a->name, a->file, a->line, cum ? &a->cum : &a->win };
-	struct agg_key kb = { b->name, b->file, b->line, cum ? &b->cum : &b->win };
-	int c = aggregate_compare(sc->order, &ka, &kb);
+	struct agg_query q = {
+		.window = !(sc->cumulative || m->cumulative),
+		.sort = sc->order,
+		.reverse = m->reverse,
+	};
 
-	return m->reverse ? -c : c;
+	return q;
 }
 
 static void set_table_sel(struct ui_model *m, int sel)
@@ -211,26 +209,22 @@ static int cmp_threads(const void *x, const void *y, void *ctx)
 
 void model_reindex(struct ui_model *m)
 {
-	const struct model_row *src = m->lines ? m->lrows : m->frows;
+	const struct agg_row *src = m->lines ? m->lrows : m->frows;
 	size_t n = m->lines ? m->nlrows : m->nfrows, i, k = 0;
+	struct agg_query pick = { .window = !m->cumulative, .match = m->filter };
+	struct agg_query order = table_order(m);
 	int sel = -1;
 
 	free(m->shown);
 	m->shown = xmalloc((n + 1) * sizeof(*m->shown));
-	for (i = 0; i < n; i++) {
-		const struct model_row *r = &src[i];
-		uint64_t total = m->cumulative ? r->cum.total : r->win.total;
-
-		if (!total)
-			continue;
-		if (!aggregate_matches(r->name, r->file, m->filter))
-			continue;
-		m->shown[k++] = r;
-	}
+	for (i = 0; i < n; i++)
+		if (aggregate_matches(&src[i], &pick))
+			m->shown[k++] = &src[i];
 	m->nshown = k;
-	qsort_r(m->shown, m->nshown, sizeof(*m->shown), cmp_rows, m);
+	aggregate_sort_rows(m->shown, m->nshown, &order);
 	for (i = 0; i < m->nshown && m->sel_pinned; i++)
-		if (m->shown[i]->func == m->sel_func && (!m->lines || m->shown[i]->line == m->sel_line)) {
+		if (m->shown[i]->func == m->sel_func &&
+		    (m->shown[i]->level == AGG_LEVEL_FUNC || m->shown[i]->line == m->sel_line)) {
 			sel = (int)i;
 			break;
 		}
@@ -261,38 +255,6 @@ void model_reindex(struct ui_model *m)
 	set_thread_sel(m, sel >= 0 ? sel : m->thread_pinned ? m->pos[PANE_THREADS].sel : 0);
 }
 
-static struct model_row *func_rows(const struct agg_func_row *r, size_t n)
-{
-	struct model_row *out = xmalloc((n + 1) * sizeof(*out));
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[i].func = r[i].func;
-		out[i].name = r[i].name;
-		out[i].file = r[i].file;
-		out[i].line = r[i].line;
-		out[i].win = r[i].win;
-		out[i].cum = r[i].cum;
-	}
-	return out;
-}
-
-static struct model_row *line_rows(const struct agg_line_row *r, size_t n)
-{
-	struct model_row *out = xmalloc((n + 1) * sizeof(*out));
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[i].func = r[i].func;
-		out[i].name = r[i].name;
-		out[i].file = r[i].file;
-		out[i].line = r[i].line;
-		out[i].win = r[i].win;
-		out[i].cum = r[i].cum;
-	}
-	return out;
-}
-
 void model_update_stack(struct ui_model *m)
 {
 	uint32_t tid = m->follow_tid;
@@ -310,21 +272,15 @@ void model_update_stack(struct ui_model *m)
 
 void model_requery(struct ui_model *m)
 {
-	struct agg_query q = { .window = false, .tid = m->follow_tid };
+	/* cumulative: every row with samples, each with both views' counts */
+	struct agg_query funcs = { .level = AGG_LEVEL_FUNC, .tid = m->follow_tid };
+	struct agg_query lines = { .level = AGG_LEVEL_LINE, .tid = m->follow_tid };
 	struct agg_query all = { .window = false };
-	struct agg_func_row *fr;
-	struct agg_line_row *lr;
-	size_t n, i;
+	size_t i;
 
 	free_rows(m);
-	n = aggregate_functions(m->agg, &q, &fr);
-	m->frows = func_rows(fr, n);
-	m->nfrows = n;
-	free(fr);
-	n = aggregate_lines(m->agg, &q, &lr);
-	m->lrows = line_rows(lr, n);
-	m->nlrows = n;
-	free(lr);
+	m->nfrows = aggregate_rows(m->agg, &funcs, &m->frows);
+	m->nlrows = aggregate_rows(m->agg, &lines, &m->lrows);
 	m->nthreads = aggregate_threads(m->agg, &all, &m->threads);
 	m->thread_cpu = xmalloc((m->nthreads + 1) * sizeof(*m->thread_cpu));
 	for (i = 0; i < m->nthreads; i++)

@@ -40,14 +40,6 @@ enum ui_fx {
 /* Panes of the main view, in focus order (the selections live here). */
 enum pane_id { PANE_TABLE = 0, PANE_THREADS, PANE_STACK, PANE_COUNT };
 
-/* A row of the hot table: a function, or a line of one. */
-struct model_row {
-	uint32_t func;
-	const char *name, *file;
-	int line;             /* first line (functions) or the line (lines view) */
-	struct agg_stat win, cum;
-};
-
 /* Orders of the hot table (the four numeric columns first). */
 enum sort_key {
 	SORT_OWN_PCT = 0, SORT_TOTAL_PCT, SORT_OWN_TIME, SORT_TOTAL_TIME,
@@ -126,9 +118,9 @@ struct ui_model {
 	/* the last query: every function and every line with samples, each
 	 * with its window and cumulative counts; sorting, filtering and the
 	 * window/cumulative switch work on these until the next query */
-	struct model_row *frows, *lrows;
+	struct agg_row *frows, *lrows; /* AGG_LEVEL_FUNC rows, AGG_LEVEL_LINE rows */
 	size_t nfrows, nlrows;
-	const struct model_row **shown; /* the table: filtered and sorted */
+	const struct agg_row **shown; /* the table: filtered and sorted (by the aggregate) */
 	size_t nshown;
 	struct agg_thread_row *threads;
 	size_t nthreads;

@@ -91,6 +91,9 @@ static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
 
 #define GIL SAMPLE_F_HOLDS_GIL
 
+/* Line rows, cumulative, all threads, by own. */
+static const struct agg_query by_line = { .level = AGG_LEVEL_LINE };
+
 /* Two threads; main/work/fib, fib recursive; id 4 is main again. */
 static void feed_stream(struct aggregate *a)
 {
@@ -107,7 +110,7 @@ static void feed_stream(struct aggregate *a)
 	sample(a, 200, THREAD_GIL_WAIT, 0, "2:12 1:5");
 }
 
-static const struct agg_func_row *ffind(const struct agg_func_row *r, size_t n, const char *name)
+static const struct agg_row *ffind(const struct agg_row *r, size_t n, const char *name)
 {
 	size_t i;
 
@@ -117,7 +120,7 @@ static const struct agg_func_row *ffind(const struct agg_func_row *r, size_t n, 
 	return NULL;
 }
 
-static const struct agg_line_row *lfind(const struct agg_line_row *r, size_t n,
+static const struct agg_row *lfind(const struct agg_row *r, size_t n,
 					const char *name, int line)
 {
 	size_t i;
@@ -131,9 +134,9 @@ static const struct agg_line_row *lfind(const struct agg_line_row *r, size_t n,
 /* Own and total of a function in a view, -1 if absent. */
 static long long own_of(struct aggregate *a, const struct agg_query *q, const char *name)
 {
-	struct agg_func_row *r;
-	size_t n = aggregate_functions(a, q, &r);
-	const struct agg_func_row *f = ffind(r, n, name);
+	struct agg_row *r;
+	size_t n = aggregate_rows(a, q, &r);
+	const struct agg_row *f = ffind(r, n, name);
 	long long v = f ? (long long)(q && q->window ? f->win.own : f->cum.own) : -1;
 
 	free(r);
@@ -142,9 +145,9 @@ static long long own_of(struct aggregate *a, const struct agg_query *q, const ch
 
 static long long total_of(struct aggregate *a, const struct agg_query *q, const char *name)
 {
-	struct agg_func_row *r;
-	size_t n = aggregate_functions(a, q, &r);
-	const struct agg_func_row *f = ffind(r, n, name);
+	struct agg_row *r;
+	size_t n = aggregate_rows(a, q, &r);
+	const struct agg_row *f = ffind(r, n, name);
 	long long v = f ? (long long)(q && q->window ? f->win.total : f->cum.total) : -1;
 
 	free(r);
@@ -159,10 +162,10 @@ static int near(double x, double y)
 static void test_cpu(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
-	struct agg_func_row *fr;
-	struct agg_line_row *lr;
-	const struct agg_func_row *f;
-	const struct agg_line_row *l;
+	struct agg_row *fr;
+	struct agg_row *lr;
+	const struct agg_row *f;
+	const struct agg_row *l;
 	struct agg_summary s;
 	size_t n;
 
@@ -171,7 +174,7 @@ static void test_cpu(void)
 	tap_is(s.samples, 5, "cpu: 5 samples seen");
 	tap_is(s.counted, 3, "cpu: 3 running samples counted");
 
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_is(n, 3, "cpu: 3 functions (ids 1 and 4 merged)");
 	tap_str(n == 3 ? fr[0].name : NULL, "fib", "cpu: fib first by own");
 	tap_str(n == 3 ? fr[1].name : NULL, "work", "cpu: work second");
@@ -188,7 +191,7 @@ static void test_cpu(void)
 	tap_ok(f && f->cum.own == 0 && f->cum.total == 3, "cpu: main own 0 total 3");
 	free(fr);
 
-	n = aggregate_lines(a, NULL, &lr);
+	n = aggregate_rows(a, &by_line, &lr);
 	tap_is(n, 5, "cpu: 5 lines");
 	l = lfind(lr, n, "fib", 21);
 	tap_ok(l && l->cum.own == 2 && l->cum.total == 2, "cpu: fib:21 own 2");
@@ -210,13 +213,13 @@ static void test_cpu(void)
 static void test_edges(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	struct agg_edge_row *er;
 	uint32_t fib = 0, work = 0, main_ = 0;
 	size_t n, i;
 
 	feed_stream(a);
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	for (i = 0; i < n; i++) {
 		if (!strcmp(fr[i].name, "fib"))
 			fib = fr[i].func;
@@ -352,7 +355,7 @@ static void test_threads(void)
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
 	struct agg_thread_row *tr;
 	struct agg_query q = { .tid = 200 };
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	size_t n;
 
 	feed_stream(a);
@@ -372,7 +375,7 @@ static void test_threads(void)
 	tap_ok(n == 1 && tr[0].tid == 200, "threads: filtered by tid");
 	free(tr);
 
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_is(n, 3, "tid 200: 3 functions");
 	tap_ok(n == 3 && !strcmp(fr[0].name, "fib") && fr[0].cum.own == 1 &&
 	       near(fr[0].cum.own_pct, 100.0), "tid 200: fib own 1 = 100%% of the thread");
@@ -382,7 +385,7 @@ static void test_threads(void)
 	tap_is(own_of(a, &q, "fib"), 1, "tid 100: fib own 1");
 	tap_is(own_of(a, &q, "work"), 1, "tid 100: work own 1");
 	q.tid = 999;
-	tap_is(aggregate_functions(a, &q, &fr), 0, "unknown tid: no rows");
+	tap_is(aggregate_rows(a, &q, &fr), 0, "unknown tid: no rows");
 	tap_ok(fr == NULL, "unknown tid: NULL rows");
 	aggregate_destroy(a);
 }
@@ -438,7 +441,7 @@ static void test_limit(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
 	struct agg_summary sum;
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	char name[32], frames[32];
 	size_t n;
 	int over = 0;
@@ -453,7 +456,7 @@ static void test_limit(void)
 		sample(a, 100, THREAD_RUNNING, 0, frames);
 	}
 	aggregate_summary(a, false, &sum);
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	for (size_t i = 0; i < n; i++)
 		over |= !strcmp(fr[i].name, "(more functions than pytop keeps)");
 	free(fr);
@@ -473,7 +476,7 @@ static void test_window(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
 	struct agg_query w = { .window = true };
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	struct agg_thread_row *tr;
 	struct agg_summary s;
 	size_t n;
@@ -481,9 +484,9 @@ static void test_window(void)
 	feed_stream(a);
 	tap_is(own_of(a, &w, "fib"), 2, "window before any start = since creation");
 	aggregate_window_start(a);
-	tap_is(aggregate_functions(a, &w, &fr), 0, "fresh window is empty");
+	tap_is(aggregate_rows(a, &w, &fr), 0, "fresh window is empty");
 	sample(a, 100, THREAD_RUNNING, GIL, "2:12 1:5");
-	n = aggregate_functions(a, &w, &fr);
+	n = aggregate_rows(a, &w, &fr);
 	tap_is(n, 2, "window: 2 functions");
 	tap_ok(n == 2 && !strcmp(fr[0].name, "work") && fr[0].win.own == 1 &&
 	       near(fr[0].win.own_pct, 100.0) && fr[0].cum.own == 2 && near(fr[0].cum.own_pct, 50.0),
@@ -498,7 +501,7 @@ static void test_window(void)
 	tap_ok(s.samples == 1 && s.counted == 1, "window summary counts");
 	aggregate_window_start(a);
 	aggregate_window_start(a);
-	tap_is(aggregate_functions(a, &w, &fr), 0, "window empty again");
+	tap_is(aggregate_rows(a, &w, &fr), 0, "window empty again");
 	tap_is(aggregate_threads(a, &w, &tr), 0, "no thread in the window");
 	aggregate_destroy(a);
 }
@@ -507,41 +510,41 @@ static void test_reset_and_filters(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
 	struct agg_query q = { .match = "FIB" };
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	struct agg_thread_row *tr;
 	struct agg_summary s;
 	size_t n;
 
 	feed_stream(a);
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_ok(n == 1 && !strcmp(fr[0].name, "fib") && near(fr[0].cum.own_pct, 200.0 / 3),
 	       "match is case-insensitive; percentages stay of all samples");
 	free(fr);
 	q.match = "app.p";
-	tap_is(aggregate_functions(a, &q, &fr), 3, "match on the file name");
+	tap_is(aggregate_rows(a, &q, &fr), 3, "match on the file name");
 	free(fr);
 	q.match = "nothing";
-	tap_is(aggregate_functions(a, &q, &fr), 0, "match nothing");
+	tap_is(aggregate_rows(a, &q, &fr), 0, "match nothing");
 	q.match = "";
 	q.sort = AGG_SORT_NAME;
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_ok(n == 3 && !strcmp(fr[0].name, "fib") && !strcmp(fr[1].name, "main") &&
 	       !strcmp(fr[2].name, "work"), "sort by name");
 	free(fr);
 	q.sort = AGG_SORT_TOTAL;
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_ok(n == 3 && !strcmp(fr[0].name, "work") && !strcmp(fr[1].name, "main") &&
 	       !strcmp(fr[2].name, "fib"), "sort by total (ties by own)");
 	free(fr);
 	q.sort = AGG_SORT_OWN;
 	q.reverse = true;
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_ok(n == 3 && !strcmp(fr[0].name, "main") && !strcmp(fr[2].name, "fib"),
 	       "reverse own");
 	free(fr);
 	q.sort = AGG_SORT_FILE;
 	q.reverse = false;
-	n = aggregate_functions(a, &q, &fr);
+	n = aggregate_rows(a, &q, &fr);
 	tap_ok(n == 3 && !strcmp(fr[0].name, "main") && !strcmp(fr[1].name, "work") &&
 	       !strcmp(fr[2].name, "fib"), "sort by file then line");
 	free(fr);
@@ -549,10 +552,10 @@ static void test_reset_and_filters(void)
 	aggregate_reset(a);
 	aggregate_summary(a, false, &s);
 	tap_ok(s.samples == 0 && s.counted == 0 && s.rounds == 0, "reset: summary zero");
-	tap_is(aggregate_functions(a, NULL, &fr), 0, "reset: no functions");
+	tap_is(aggregate_rows(a, NULL, &fr), 0, "reset: no functions");
 	tap_is(aggregate_threads(a, NULL, &tr), 0, "reset: no threads");
 	sample(a, 200, THREAD_RUNNING, 0, "2:12 4:5");
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_ok(n == 2 && !strcmp(fr[0].name, "work") && fr[0].cum.own == 1 &&
 	       near(fr[0].cum.own_pct, 100.0), "reset: names kept, counting restarts");
 	free(fr);
@@ -606,14 +609,14 @@ static void test_odd_records(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
 	struct sample_rec *s = (struct sample_rec *)rb;
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	struct agg_summary sum;
 	struct rec_header h = { 77, 0, 8 };
 	size_t n;
 
 	def(a, 1, "main", "app.py", 1);
 	tap_is(sample(a, 1, THREAD_RUNNING, 0, "9:3 1:2"), 0, "undefined func_id accepted");
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_ok(n == 2 && !strcmp(fr[0].name, "<func_id 9>") && !strcmp(fr[0].file, "<unknown>"),
 	       "undefined func_id gets a placeholder");
 	free(fr);
@@ -651,8 +654,8 @@ static void test_growth(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);
 	struct sample_rec *s = (struct sample_rec *)rb;
-	struct agg_func_row *fr;
-	struct agg_line_row *lr;
+	struct agg_row *fr;
+	struct agg_row *lr;
 	char name[32];
 	uint32_t i, j;
 	size_t n;
@@ -678,13 +681,13 @@ static void test_growth(void)
 		ok &= aggregate_feed(a, &s->h) == 0;
 	}
 	tap_ok(ok, "growth: 2000 deep samples fed");
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_is(n, 20000, "growth: 20000 functions");
 	for (i = 0; i < n; i++)
 		ok &= fr[i].cum.total == 20 && fr[i].cum.own == (fr[i].line % 200 == 0 ? 20 : 0);
 	tap_ok(ok, "growth: every function total 20, innermost ones own 20");
 	free(fr);
-	n = aggregate_lines(a, NULL, &lr);
+	n = aggregate_rows(a, &by_line, &lr);
 	tap_is(n, 20000, "growth: 20000 lines");
 	free(lr);
 	aggregate_destroy(a);
@@ -696,7 +699,7 @@ static void test_growth(void)
 static void test_weights(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);   /* 1 ms configured */
-	struct agg_func_row *rows;
+	struct agg_row *rows;
 	struct agg_thread_row *th;
 	struct agg_summary sum;
 	size_t n;
@@ -709,7 +712,7 @@ static void test_weights(void)
 		sample(a, 7, THREAD_RUNNING, 0, "1:2");
 		tick(a, (uint64_t)r * 4 + 1, 0, 0, 0);
 	}
-	n = aggregate_functions(a, NULL, &rows);
+	n = aggregate_rows(a, NULL, &rows);
 	/* first round: the configured 1 ms; then 4 ms each */
 	tap_ok(n == 1 && rows[0].cum.own_s > 0.0089 && rows[0].cum.own_s < 0.0091,
 	       "wall: 1 + 4 + 4 ms measured, not 3 x 1 ms");
@@ -741,7 +744,7 @@ static void test_weights(void)
 	next_cpu_ns = 0;
 	sample(a, 8, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
 	tick(a, 2, 0, 0, 0);
-	n = aggregate_functions(a, NULL, &rows);
+	n = aggregate_rows(a, NULL, &rows);
 	tap_ok(n == 1 && strcmp(rows[0].name, "spin") == 0 && rows[0].cum.own_s > 0.00099 &&
 	       rows[0].cum.own_s < 0.00101 && rows[0].cum.own_pct > 99.9,
 	       "cpu: 0.7 + 0.3 ms on spin (the CPU before blocking), none on recv");
@@ -757,7 +760,7 @@ static void test_weights(void)
 	next_cpu_ns = 200000;
 	sample(a, 8, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
 	tick(a, 3, 0, 0, 0);
-	n = aggregate_functions(a, NULL, &rows);
+	n = aggregate_rows(a, NULL, &rows);
 	bool unseen = false, recv_own = false;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(rows[i].name, "(ran between samples)") == 0)
@@ -770,7 +773,7 @@ static void test_weights(void)
 	/* Thread 7 ended; 0.4 ms the process used after its last sample. */
 	next_cpu_ns = 400000;
 	sample(a, 7, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
-	n = aggregate_functions(a, NULL, &rows);
+	n = aggregate_rows(a, NULL, &rows);
 	bool ended = false;
 	long long recv_total = -1;
 	for (size_t i = 0; i < n; i++) {

@@ -55,7 +55,7 @@ int main(void)
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
 	struct agg_frame f[8];
 	struct agg_latest info;
-	struct agg_func_row *rows;
+	struct agg_row *rows;
 	size_t n;
 	uint32_t ids1[] = { 2, 1 }, ids2[] = { 3, 2, 1 }, ids3[] = { 99, 1 };
 	int l1[] = { 12, 5 }, l2[] = { 21, 13, 6 }, l3[] = { 7, 8 };
@@ -91,7 +91,7 @@ int main(void)
 	tap_is(n, 3, "an idle sample is the latest too");
 	tap_ok(info.state == THREAD_IDLE && info.time_ns == 2000, "its state and time");
 	tap_str(f[0].name, "fib", "fib innermost");
-	n = aggregate_functions(a, NULL, &rows);
+	n = aggregate_rows(a, NULL, &rows);
 	tap_is(n, 2, "counting unchanged: the idle sample is not counted in cpu mode");
 	free(rows);
 

@@ -153,12 +153,12 @@ static void walk_fn(void *arg, const struct agg_frame *f, size_t depth, uint64_t
 /* A fingerprint of what a thread's queries show. */
 static void fingerprint(struct aggregate *a, uint32_t tid, char *out, size_t cap)
 {
-	struct agg_query q = { .tid = tid };
-	struct agg_func_row *fr;
-	struct agg_line_row *lr;
+	struct agg_query q = { .tid = tid }, ql = { .level = AGG_LEVEL_LINE, .tid = tid };
+	struct agg_row *fr;
+	struct agg_row *lr;
 	struct agg_edge_row *er;
 	struct walk_acc w = { 0, 0 };
-	size_t nf = aggregate_functions(a, &q, &fr), nl = aggregate_lines(a, &q, &lr), ne, len = 0, i;
+	size_t nf = aggregate_rows(a, &q, &fr), nl = aggregate_rows(a, &ql, &lr), ne, len = 0, i;
 
 	ne = aggregate_callers(a, 3, &q, &er);
 	for (i = 0; i < nf; i++)
@@ -183,7 +183,7 @@ static void test_prune(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, MS);
 	struct agg_thread_row *rows;
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	struct agg_summary before, after;
 	char fp_keep[2][2048], fp_now[2048];
 	uint64_t now = 0;
@@ -215,7 +215,7 @@ static void test_prune(void)
 	fingerprint(a, 10, fp_keep[0], sizeof(fp_keep[0]));
 	fingerprint(a, 11, fp_keep[1], sizeof(fp_keep[1]));
 	aggregate_summary(a, false, &before);
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_ok(n == 5, "prune: the all-threads table has the 5 functions");
 	free(fr);
 
@@ -248,7 +248,7 @@ static void test_prune(void)
 	{
 		struct agg_query q = { .tid = 5001 };
 
-		tap_is((long long)aggregate_functions(a, &q, &fr), 0, "prune: a forgotten thread has no rows");
+		tap_is((long long)aggregate_rows(a, &q, &fr), 0, "prune: a forgotten thread has no rows");
 		free(fr);
 	}
 	/* Feeding goes on after a prune: new threads, and the old ones. */
@@ -259,7 +259,7 @@ static void test_prune(void)
 	{
 		struct agg_query q = { .tid = 99999 };
 
-		n = aggregate_functions(a, &q, &fr);
+		n = aggregate_rows(a, &q, &fr);
 		tap_ok(n == 3 && fr[0].cum.own == 1, "prune: a thread after the prune counts from zero");
 		free(fr);
 	}
@@ -270,7 +270,7 @@ static void test_tid0(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, MS);
 	struct agg_thread_row *rows;
-	struct agg_func_row *fr;
+	struct agg_row *fr;
 	size_t n, i;
 	bool zero = false;
 
@@ -284,7 +284,7 @@ static void test_tid0(void)
 		zero |= rows[i].tid == 0;
 	tap_ok(n == 1 && !zero, "tid 0: no row for a thread the sampler could not identify");
 	free(rows);
-	n = aggregate_functions(a, NULL, &fr);
+	n = aggregate_rows(a, NULL, &fr);
 	tap_ok(n == 3 && fr[0].cum.own == 2, "tid 0: its samples count for all threads");
 	free(fr);
 	aggregate_destroy(a);

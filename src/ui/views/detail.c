@@ -53,7 +53,7 @@ struct detail {
 	bool window;
 	struct agg_edge_row *callers, *callees;
 	size_t ncallers, ncallees;
-	struct agg_line_row *lines;
+	struct agg_row *lines;
 	size_t nlines;
 	struct share *shares;
 	size_t nshares;
@@ -98,11 +98,12 @@ static bool is_item(enum dl_kind k)
 static void query_stat(struct ui_model *m, struct detail *d, const struct agg_query *q0)
 {
 	struct agg_query q = *q0;
-	struct agg_func_row *rows;
+	struct agg_row *rows;
 	size_t n, i;
 
 	q.window = false;   /* every function seen; both views in each row */
-	n = aggregate_functions(m->agg, &q, &rows);
+	q.level = AGG_LEVEL_FUNC;
+	n = aggregate_rows(m->agg, &q, &rows);
 
 	memset(&d->stat, 0, sizeof(d->stat));
 	memset(&d->cum, 0, sizeof(d->cum));
@@ -118,8 +119,8 @@ static void query_stat(struct ui_model *m, struct detail *d, const struct agg_qu
 static uint64_t func_total_in(struct ui_model *m, struct detail *d, uint32_t tid)
 {
 	struct agg_query q = { .window = d->window, .tid = tid };
-	struct agg_func_row *rows;
-	size_t n = aggregate_functions(m->agg, &q, &rows), i;
+	struct agg_row *rows;
+	size_t n = aggregate_rows(m->agg, &q, &rows), i;
 	uint64_t total = 0;
 
 	for (i = 0; i < n; i++)
@@ -155,11 +156,12 @@ static void query_shares(struct ui_model *m, struct detail *d)
 static void query_lines(struct ui_model *m, struct detail *d, const struct agg_query *q0)
 {
 	struct agg_query q = *q0;
-	struct agg_line_row *all;
+	struct agg_row *all;
 	size_t n, i;
 
 	q.sort = AGG_SORT_TOTAL;
-	n = aggregate_lines(m->agg, &q, &all);
+	q.level = AGG_LEVEL_LINE;
+	n = aggregate_rows(m->agg, &q, &all);
 	for (i = 0; i < n; i++)
 		if (all[i].func == d->func)
 			all[d->nlines++] = all[i];
@@ -385,7 +387,7 @@ static void render_edge(struct ui_model *m, struct detail *d, struct canvas *c, 
 }
 
 static void render_line(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w,
-			const struct agg_line_row *l)
+			const struct agg_row *l)
 {
 	const struct agg_stat *s = d->window ? &l->win : &l->cum;
 	const struct glyphs *g = theme_glyphs(m->utf8);

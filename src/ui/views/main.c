@@ -129,7 +129,7 @@ static void render_table(struct main_view *v, struct ui_model *m, struct canvas 
 	draw_scroll(&p->top, p->sel, rows, (int)m->nshown);
 	for (y = 0; y < rows; y++) {
 		size_t idx = (size_t)(p->top + y);
-		const struct model_row *row;
+		const struct agg_row *row;
 		const struct agg_stat *pct;
 		int yy = r->y + 1 + y;
 
@@ -420,9 +420,9 @@ static unsigned enter(struct main_view *v, struct ui_model *m)
 	switch (v->focus) {
 	case PANE_TABLE:
 		if (m->nshown) {
-			const struct model_row *r = m->shown[m->pos[PANE_TABLE].sel];
+			const struct agg_row *r = m->shown[m->pos[PANE_TABLE].sel];
 
-			fx |= model_open(m, "detail", r->func, m->lines ? r->line : 0);
+			fx |= model_open(m, "detail", r->func, r->level == AGG_LEVEL_LINE ? r->line : 0);
 		}
 		break;
 	case PANE_THREADS:

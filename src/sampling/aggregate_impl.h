@@ -1,0 +1,60 @@
+/* aggregate_impl: the inside of struct aggregate, shared by the feed
+ * (aggregate.c) and the queries (aggquery.c) and by nothing else: the
+ * tables, the stream's totals, the window epoch and the recent rounds. */
+#ifndef PYTOP_SAMPLING_AGGREGATE_IMPL_H
+#define PYTOP_SAMPLING_AGGREGATE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sampling/aggtable.h"
+#include "sampling/aggtypes.h"
+#include "sampling/sample.h"
+
+/* Rounds looked back at for one that walked every thread (live threads). */
+#define AGG_LIVE_ROUNDS 4
+
+/* The totals of one view (cumulative or the window). */
+struct agg_totals {
+	uint64_t samples, counted, truncated, rounds, errors, bad;
+	uint64_t counted_ns;            /* time of the counted samples */
+	uint64_t unidentified;          /* sum of the ticks' unidentified */
+	uint64_t over_limit;            /* samples not counted: tables full */
+	uint64_t gil_rounds, gil_held_rounds, gil_conflicts;
+	uint64_t dur_sum, dur_max;
+	bool has_first;                 /* first_ns is valid */
+	bool has_base;                  /* first_ns is the round before the view */
+	uint64_t first_ns, last_ns;
+	uint64_t gil_first, gil_last;   /* target's switch_number, 0 = unknown */
+};
+
+struct aggregate {
+	enum agg_mode mode;
+	uint64_t interval_ns;
+	double interval_s;
+	struct agg_tables tab;
+	uint32_t epoch;                 /* of the window; bumped to start one */
+	struct agg_totals cum, win;
+
+	uint64_t latest_ns;             /* the latest REC_TICK's round time */
+	uint64_t recent_ns[AGG_LIVE_ROUNDS]; /* the last rounds' times, a ring */
+	bool recent_clean[AGG_LIVE_ROUNDS];  /* ... and whether every walk succeeded */
+	uint32_t nrecent;               /* rounds seen (index of the next) */
+	bool has_tick;
+	uint64_t pruned;                /* threads forgotten by prune */
+
+	uint32_t *scratch;              /* a sample's funcs indices */
+	uint32_t scratch_cap;
+	uint64_t seq;                   /* counted samples so far (stamps) */
+	uint32_t round_holders;         /* samples holding the GIL since the last tick */
+	uint64_t last_tick_ns;          /* the previous round's start (0: none yet) */
+	struct sample_frame *unseen;    /* a stack with "(ran between samples)" inside */
+	uint32_t unseen_cap;
+	uint64_t weight_ns;             /* what the sample being counted is worth */
+	bool gil_disabled;
+	bool exited;
+	int exit_status;
+	struct agg_thread nobody;       /* counts of tid-0 samples (never a row) */
+};
+
+#endif
