@@ -16,7 +16,8 @@
 /* Record buffer; malloc'ed so it can hold any record type. */
 static unsigned char *rb;
 
-static int def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+static int def_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int line,
+		    unsigned kind)
 {
 	struct func_def_rec *d = (struct func_def_rec *)rb;
 	size_t nl = strlen(name), fl = strlen(file);
@@ -28,13 +29,20 @@ static int def(struct aggregate *a, uint32_t id, const char *name, const char *f
 	d->firstlineno = line;
 	d->name_len = (uint16_t)nl;
 	d->file_len = (uint16_t)fl;
+	d->kind = (uint8_t)kind;
 	memcpy(d->strings, name, nl);
 	memcpy(d->strings + nl + 1, file, fl);
 	return aggregate_feed(a, &d->h);
 }
 
-/* The next samples' round time and CPU delta (0: as old streams). */
+static int def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+{
+	return def_kind(a, id, name, file, line, FUNC_KIND_PYTHON);
+}
+
+/* The next samples' round time, CPU delta and pid (0: as old streams). */
 static uint64_t next_time_ns, next_cpu_ns;
+static uint32_t next_pid;
 
 /* frames: "id:line id:line ..." innermost first. */
 static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
@@ -53,6 +61,7 @@ static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const
 	}
 	s->h.type = REC_SAMPLE;
 	s->h.size = (uint32_t)(sizeof(*s) + n * sizeof(s->frames[0]));
+	s->pid = next_pid;
 	s->tid = tid;
 	s->state = (uint8_t)state;
 	s->flags = (uint8_t)flags;
@@ -85,6 +94,7 @@ static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
 	t.h.type = REC_THREAD;
 	t.h.size = sizeof(t);
 	t.tid = tid;
+	t.pid = next_pid;
 	memcpy(t.name, name, strnlen(name, sizeof(t.name)));
 	aggregate_feed(a, &t.h);
 }
@@ -764,11 +774,12 @@ static void test_weights(void)
 	bool unseen = false, recv_own = false;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(rows[i].name, "(ran between samples)") == 0)
-			unseen = rows[i].cum.own_s > 0.000199 && rows[i].cum.own_s < 0.000201;
+			unseen = rows[i].cum.own_s > 0.000199 && rows[i].cum.own_s < 0.000201 &&
+				 rows[i].kind == FUNC_KIND_MARKER;
 		if (strcmp(rows[i].name, "recv") == 0)
 			recv_own = rows[i].cum.own > 0 || rows[i].cum.total_s < 0.000199;
 	}
-	tap_ok(unseen && !recv_own, "cpu: CPU between two blocked samples is \"(ran between samples)\" under recv");
+	tap_ok(unseen && !recv_own, "cpu: CPU between two blocked samples is \"(ran between samples)\" (a marker) under recv");
 	free(rows);
 	/* Thread 7 ended; 0.4 ms the process used after its last sample. */
 	next_cpu_ns = 400000;
@@ -778,11 +789,12 @@ static void test_weights(void)
 	long long recv_total = -1;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(rows[i].name, "(ended between samples)") == 0)
-			ended = rows[i].cum.own_s > 0.000399 && rows[i].cum.own_s < 0.000401;
+			ended = rows[i].cum.own_s > 0.000399 && rows[i].cum.own_s < 0.000401 &&
+				rows[i].kind == FUNC_KIND_MARKER;
 		if (strcmp(rows[i].name, "recv") == 0)
 			recv_total = (long long)(rows[i].cum.total_s * 1e7 + 0.5);
 	}
-	tap_ok(ended && recv_total == 6000, "cpu: a thread's CPU after its last sample is \"(ended between samples)\" "
+	tap_ok(ended && recv_total == 6000, "cpu: a thread's CPU after its last sample is \"(ended between samples)\" (a marker) "
 	       "under its last stack (recv: 0.2 + 0.4 ms, %lld)", recv_total);
 	free(rows);
 	n = aggregate_threads(a, NULL, &th);
@@ -793,6 +805,203 @@ static void test_weights(void)
 	tap_ok(samples7 == 2, "cpu: the ended thread's CPU is not a sample (%llu)", (unsigned long long)samples7);
 	free(th);
 	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
+}
+
+/* Same identity, same numbers, same place: two rows are the same row. */
+static bool same_row(const struct agg_row *x, const struct agg_row *y)
+{
+	return x->level == y->level && x->kind == y->kind && x->func == y->func && x->line == y->line &&
+	       strcmp(x->name, y->name) == 0 && strcmp(x->file, y->file) == 0 &&
+	       x->cum.own == y->cum.own && x->cum.total == y->cum.total &&
+	       x->win.own == y->win.own && x->win.total == y->win.total;
+}
+
+/* One query against the rule: its rows are the unfiltered rows that
+ * aggregate_matches() keeps, in aggregate_sort_rows()'s order, strictly
+ * increasing by aggregate_compare(), all of the query's level. */
+static bool query_obeys(struct aggregate *a, const struct agg_query *q)
+{
+	struct agg_query everything = { .level = q->level, .window = q->window, .tid = q->tid };
+	struct agg_row *all, *got;
+	const struct agg_row **want;
+	size_t nall = aggregate_rows(a, &everything, &all), ngot = aggregate_rows(a, q, &got), k = 0, i;
+	bool ok = true;
+
+	want = malloc((nall + 1) * sizeof(*want));
+	for (i = 0; i < nall; i++)
+		if (aggregate_matches(&all[i], q))
+			want[k++] = &all[i];
+	aggregate_sort_rows(want, k, q);
+	ok = ngot == k;
+	for (i = 0; ok && i < ngot; i++) {
+		struct agg_frame f;
+
+		ok = same_row(&got[i], want[i]) && got[i].level == q->level &&
+		     (i == 0 || aggregate_compare(&got[i - 1], &got[i], q) < 0) &&
+		     aggregate_func(a, got[i].func, &f) &&
+		     (q->level == AGG_LEVEL_LINE || got[i].line == f.line);
+	}
+	free(want);
+	free(all);
+	free(got);
+	return ok;
+}
+
+static void test_rows(void)
+{
+	static const char *const matches[] = { NULL, "", "FI", "app", "ma", "zzz" };
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct agg_query q = { 0 };
+	struct agg_row *r;
+	int bad[2] = { 0, 0 }, queries = 0;
+	size_t n;
+
+	feed_stream(a);
+	aggregate_window_start(a);
+	sample(a, 100, THREAD_RUNNING, GIL, "3:21 2:12 1:5");
+	sample(a, 200, THREAD_RUNNING, 0, "2:13 1:5");
+	for (int level = AGG_LEVEL_FUNC; level <= AGG_LEVEL_LINE; level++)
+		for (int window = 0; window < 2; window++)
+			for (int sort = AGG_SORT_OWN; sort <= AGG_SORT_FILE; sort++)
+				for (int rev = 0; rev < 2; rev++)
+					for (size_t m = 0; m < sizeof(matches) / sizeof(matches[0]); m++)
+						for (uint32_t tid = 0; tid <= 200; tid += 100) {
+							q.level = (enum agg_level)level;
+							q.window = window;
+							q.sort = (enum agg_sort)sort;
+							q.reverse = rev;
+							q.match = matches[m];
+							q.tid = tid;
+							bad[level] += !query_obeys(a, &q);
+							queries += level == AGG_LEVEL_FUNC;
+						}
+	tap_ok(!bad[AGG_LEVEL_FUNC], "rows: %d function queries filtered by aggregate_matches() and sorted by "
+	       "aggregate_compare() (%d wrong)", queries, bad[AGG_LEVEL_FUNC]);
+	tap_ok(!bad[AGG_LEVEL_LINE], "rows: the same %d queries of lines, the same rule (%d wrong)", queries,
+	       bad[AGG_LEVEL_LINE]);
+
+	/* The same query, two levels: functions by first line, lines by line. */
+	q = (struct agg_query){ .level = AGG_LEVEL_FUNC, .sort = AGG_SORT_FILE, .match = "FIB" };
+	n = aggregate_rows(a, &q, &r);
+	tap_ok(n == 1 && r[0].level == AGG_LEVEL_FUNC && r[0].line == 20 && r[0].cum.total == 3,
+	       "rows: fib as a function: its first line, total 3");
+	free(r);
+	q.level = AGG_LEVEL_LINE;
+	n = aggregate_rows(a, &q, &r);
+	tap_ok(n == 2 && r[0].level == AGG_LEVEL_LINE && r[0].line == 21 && r[1].line == 22 &&
+	       r[0].cum.own == 3 && r[1].cum.total == 1 && r[0].func == r[1].func,
+	       "rows: fib as lines: 21 then 22 (sorted by file, line), one function handle");
+	free(r);
+
+	/* The window view filters by the window's counts: main:6 (idle) and
+	 * fib:22 were before it. */
+	q = (struct agg_query){ .level = AGG_LEVEL_LINE, .window = true };
+	n = aggregate_rows(a, &q, &r);
+	tap_ok(n == 4, "rows: 4 lines in the window (%zu)", n);
+	q.window = false;
+	for (size_t i = 0; i < n; i++)
+		tap_ok(aggregate_matches(&r[i], &q), "rows: window row %s:%d also matches cumulatively",
+		       r[i].name, r[i].line);
+	free(r);
+	n = aggregate_rows(a, &q, &r);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].line == 6) {
+			q.window = true;
+			tap_ok(!aggregate_matches(&r[i], &q) && r[i].win.total == 0,
+			       "rows: main:6 has no window count: aggregate_matches() drops it from the window");
+		}
+	free(r);
+	aggregate_destroy(a);
+}
+
+static uint32_t handle_of(struct aggregate *a, const char *name)
+{
+	struct agg_row *r;
+	size_t n = aggregate_rows(a, NULL, &r), i;
+	uint32_t h = UINT32_MAX;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0)
+			h = r[i].func;
+	free(r);
+	return h;
+}
+
+struct kinds_seen {
+	int frames, native, marker, python;
+};
+
+static void kinds_fn(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+{
+	struct kinds_seen *k = arg;
+
+	(void)count;
+	for (size_t i = 0; i < depth; i++) {
+		k->frames++;
+		k->native += fr[i].kind == FUNC_KIND_NATIVE && strcmp(fr[i].name, "memcpy") == 0;
+		k->marker += fr[i].kind == FUNC_KIND_MARKER && strcmp(fr[i].name, "(3 frames truncated)") == 0;
+		k->python += fr[i].kind == FUNC_KIND_PYTHON;
+	}
+}
+
+static void test_kind_and_pid(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	struct agg_query lines = { .level = AGG_LEVEL_LINE };
+	struct kinds_seen seen = { 0, 0, 0, 0 };
+	struct agg_thread_row *th;
+	struct agg_frame f[8];
+	struct agg_row *r;
+	bool ok;
+	size_t n;
+
+	tap_str(aggregate_kind_name(FUNC_KIND_PYTHON), "python", "kind name python");
+	tap_str(aggregate_kind_name(FUNC_KIND_NATIVE), "native", "kind name native");
+	tap_str(aggregate_kind_name(FUNC_KIND_MARKER), "marker", "kind name marker");
+	def_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
+	def_kind(a, 2, "(3 frames truncated)", "", 0, FUNC_KIND_MARKER);
+	def_kind(a, 3, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
+	def_kind(a, 4, "odd", "odd.py", 3, 200);
+	next_pid = 4242;
+	thread_name(a, 100, "MainThread");
+	sample(a, 100, THREAD_RUNNING, SAMPLE_F_TRUNCATED, "3:0 4:4 1:5 2:0");
+	next_pid = 4343;
+	thread_name(a, 200, "child");
+	next_pid = 0;      /* a sample that does not say keeps what the thread said */
+	sample(a, 200, THREAD_RUNNING, 0, "9:1");
+
+	n = aggregate_rows(a, NULL, &r);
+	ok = n == 5;
+	for (size_t i = 0; ok && i < n; i++) {
+		enum func_kind want = strcmp(r[i].name, "memcpy") == 0 ? FUNC_KIND_NATIVE
+			: r[i].name[0] == '(' ? FUNC_KIND_MARKER : FUNC_KIND_PYTHON;
+
+		ok = r[i].kind == want;
+	}
+	tap_ok(ok, "kind: function rows carry their definition's kind (native memcpy, the marker; "
+	       "an unknown kind and an undefined id are python)");
+	free(r);
+	n = aggregate_rows(a, &lines, &r);
+	ok = n == 5;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = r[i].kind == (strcmp(r[i].name, "memcpy") == 0 ? FUNC_KIND_NATIVE
+				   : r[i].name[0] == '(' ? FUNC_KIND_MARKER : FUNC_KIND_PYTHON);
+	tap_ok(ok, "kind: line rows carry it too");
+	free(r);
+	tap_ok(aggregate_func(a, handle_of(a, "memcpy"), &f[0]) && f[0].kind == FUNC_KIND_NATIVE,
+	       "kind: aggregate_func() says native");
+	n = aggregate_latest_stack(a, 100, f, 8, NULL);
+	tap_ok(n == 4 && f[0].kind == FUNC_KIND_NATIVE && f[1].kind == FUNC_KIND_PYTHON &&
+	       f[3].kind == FUNC_KIND_MARKER, "kind: the latest stack's frames carry it");
+	aggregate_walk_stacks(a, NULL, kinds_fn, &seen);
+	tap_ok(seen.frames == 5 && seen.native == 1 && seen.marker == 1 && seen.python == 3,
+	       "kind: the stacks walked carry it");
+
+	n = aggregate_threads(a, NULL, &th);
+	tap_ok(n == 2 && th[0].tid == 100 && th[0].pid == 4242 && th[1].tid == 200 && th[1].pid == 4343,
+	       "pid: thread rows carry the pid their records said");
+	free(th);
 	aggregate_destroy(a);
 }
 
@@ -812,6 +1021,8 @@ int main(void)
 	test_odd_records();
 	test_growth();
 	test_weights();
+	test_rows();
+	test_kind_and_pid();
 	free(rb);
 	return tap_done();
 }

@@ -23,7 +23,8 @@
 
 static unsigned char *rb;
 
-static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+static void def_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int line,
+		     enum func_kind kind)
 {
 	struct func_def_rec *d = (struct func_def_rec *)rb;
 	size_t nl = strlen(name), fl = strlen(file);
@@ -35,9 +36,15 @@ static void def(struct aggregate *a, uint32_t id, const char *name, const char *
 	d->firstlineno = line;
 	d->name_len = (uint16_t)nl;
 	d->file_len = (uint16_t)fl;
+	d->kind = (uint8_t)kind;
 	memcpy(d->strings, name, nl);
 	memcpy(d->strings + nl + 1, file, fl);
 	aggregate_feed(a, &d->h);
+}
+
+static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+{
+	def_kind(a, id, name, file, line, FUNC_KIND_PYTHON);
 }
 
 static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint16_t depth,
@@ -343,6 +350,36 @@ static void test_writers(void)
 	aggregate_destroy(empty);
 }
 
+/* JSON says what kind of function a row is: python, native or marker. */
+static void test_json_kind(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
+	char *out;
+	int rc;
+
+	def_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
+	def_kind(a, 2, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
+	def_kind(a, 3, "(5 frames truncated)", "", 0, FUNC_KIND_MARKER);
+	sample(a, 10, THREAD_RUNNING, 0, 2, 2, 0, 1, 3);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_TRUNCATED, 2, 1, 4, 3, 0);
+	tick(a, 0, 0, 0);
+	out = capture(json_write, a, &meta, &rc);
+	tap_ok(rc == 0 && strstr(out, "{\"name\": \"memcpy\", \"file\": \"libc.so.6\", \"line\": 0, "
+				  "\"kind\": \"native\", \"own\": 1, \"total\": 1,"),
+	       "json: a native function says kind native");
+	tap_ok(rc == 0 && strstr(out, "{\"name\": \"(5 frames truncated)\", \"file\": \"\", \"line\": 0, "
+				  "\"kind\": \"marker\", \"own\": 0, \"total\": 1,"),
+	       "json: the truncation marker says kind marker");
+	tap_ok(rc == 0 && strstr(out, "{\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, "
+				  "\"kind\": \"python\", \"own\": 1, \"total\": 2,"),
+	       "json: a Python function says kind python");
+	tap_ok(rc == 0 && strstr(out, "{\"name\": \"memcpy\", \"file\": \"libc.so.6\", \"line\": 0, "
+				  "\"kind\": \"native\", \"own\": 1, \"own_pct\": 50}"),
+	       "json: so do the lines");
+	free(out);
+	aggregate_destroy(a);
+}
+
 /* The GIL section's other faces: a thread blocked holding the GIL is
  * marked, a free-threaded build says it has no GIL, exact gilstat says so. */
 static void test_gil_text(void)
@@ -629,6 +666,7 @@ int main(void)
 {
 	rb = malloc(RB_SIZE);
 	test_writers();
+	test_json_kind();
 	test_gil_text();
 	test_escape();
 	test_escape_text();
