@@ -57,4 +57,7 @@ check "stack protector: calls __stack_chk_fail" "-fstack-protector" \
 check "_FORTIFY_SOURCE: calls checked __*_chk functions" "_FORTIFY_SOURCE=" \
 	sh -c 'echo "$1" | grep -qE "__(memcpy|snprintf|fprintf|memset|read|vsnprintf)_chk"' _ "$syms"
 echo "1..$n"
-[ "$fails" -eq 0 ]
+# 0 once the plan is out: a failing point is reported by its own "not ok"
+# line, once (as tests/unit/tap.h).
+[ "$fails" -eq 0 ] || echo "# $fails of $n points failed"
+exit 0

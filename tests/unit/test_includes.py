@@ -75,4 +75,8 @@ ok(rc == 0, 'src/ has no include cycles', out)
 if rc == 0:
     print('# ' + out.strip())
 print('1..%d' % n)
-sys.exit(1 if failed else 0)
+# 0 once the plan is out: a failing point is reported by its own "not ok"
+# line, once (as tests/unit/tap.h and tests/live/pythons.py's Tap).
+if failed:
+    print('# %d of %d points failed' % (failed, n))
+sys.exit(0)
