@@ -1,5 +1,7 @@
 /* test_tasks: parsing /proc/PID/task/TID/syscall lines, and reading the
- * real file of a thread of this very process. */
+ * real file of a thread of this very process. Every wait for another thread
+ * (to start, to block, to be released by the kernel after pthread_join) is
+ * a wait for that condition with a deadline (tap_wait), never a fixed sleep. */
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -12,6 +14,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static volatile pid_t sleeper_tid;
 static volatile int go;
+
+/* Seconds to wait for a thread to start, block or be gone. */
+#define DEADLINE 5.0
 
 static void *sleeper(void *arg)
 {
@@ -43,18 +48,23 @@ int main(void)
 	       tasks_parse_schedstat("99999999999999999999999 1 2", &rt) < 0, "schedstat: garbage and overflow refused");
 
 	pthread_t th;
+	int held;
 	pthread_create(&th, NULL, sleeper, NULL);
-	while (!sleeper_tid)
-		usleep(1000);
-	usleep(50000);
+	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	if (!held)
+		tap_bail("the sleeper thread did not start in %.0f s", DEADLINE);
 	struct tasks *ts = tasks_create(getpid());
-	int rc = tasks_read(ts, sleeper_tid, &a);
-	tap_ok(rc == 0 && !a.running && a.syscall == 202, "a thread waiting on a condition variable is in futex");
+	/* It blocks in futex once it reaches pthread_cond_wait. */
+	int rc;
+	tap_wait(held, (rc = tasks_read(ts, sleeper_tid, &a)) == 0 && !a.running && a.syscall == 202, DEADLINE);
+	tap_ok(held, "a thread waiting on a condition variable is in futex (rc %d, syscall %ld)", rc, (long)a.syscall);
 	int rc2 = tasks_read(ts, sleeper_tid, &a);
 	tap_ok(rc2 == 0 && a.syscall == 202, "the open file reads again");
 	uint64_t total = 0, delta = 1;
 	tap_ok(tasks_cpu(ts, sleeper_tid, &total, &delta) == 0 && delta == 0, "schedstat: the first reading is a baseline");
-	usleep(20000);
+	/* An interval to measure over (not a synchronisation). */
+	struct timespec interval = { 0, 20000000 };
+	nanosleep(&interval, NULL);
 	tap_ok(tasks_cpu(ts, sleeper_tid, &total, &delta) == 1 && delta == 0,
 	       "a blocked thread uses no CPU between two readings");
 	pid_t self = (pid_t)syscall(SYS_gettid);
@@ -72,10 +82,9 @@ int main(void)
 	pthread_mutex_unlock(&mu);
 	pthread_join(th, NULL);
 	/* pthread_join returns before the kernel has released the thread:
-	 * wait (bounded) for the condition, not for a time. */
-	int gone = 0;
-	for (int tries = 0; tries < 20000 && !(gone = tasks_read(ts, sleeper_tid, &a) < 0); tries++)
-		usleep(100);
+	 * wait for the condition, not for a time. */
+	int gone;
+	tap_wait(gone, tasks_read(ts, sleeper_tid, &a) < 0, DEADLINE);
 	tap_ok(gone, "a thread that ended reads as gone");
 	tap_ok(tasks_read(ts, 0, &a) < 0, "tid 0 is refused");
 	tap_ok(tasks_started_before(ts, self) && tasks_started_before(ts, sleeper_tid),
@@ -88,9 +97,8 @@ int main(void)
 	go = 0;
 	sleeper_tid = 0;
 	pthread_create(&th, NULL, sleeper, NULL);
-	while (!sleeper_tid)
-		usleep(1000);
-	tap_ok(!tasks_started_before(ts, sleeper_tid), "a thread born after tasks_create is new");
+	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	tap_ok(held && !tasks_started_before(ts, sleeper_tid), "a thread born after tasks_create is new");
 	pthread_mutex_lock(&mu);
 	go = 1;
 	pthread_cond_signal(&cv);
@@ -120,8 +128,9 @@ int main(void)
 		go = 0;
 		sleeper_tid = 0;
 		pthread_create(&th, NULL, sleeper, NULL);
-		while (!sleeper_tid)
-			usleep(100);
+		tap_wait(held, sleeper_tid != 0, DEADLINE);
+		if (!held)
+			tap_bail("sleeper %d did not start in %.0f s", round, DEADLINE);
 		tasks_read(ts, sleeper_tid, &a);
 		tasks_read(ts, self, &a);
 		pthread_mutex_lock(&mu);
@@ -151,8 +160,9 @@ int main(void)
 	go = 0;
 	sleeper_tid = 0;
 	pthread_create(&th, NULL, sleeper, NULL);
-	while (!sleeper_tid)
-		usleep(100);
+	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	if (!held)
+		tap_bail("the sleeper thread did not start in %.0f s", DEADLINE);
 	pid_t ended = sleeper_tid;
 	tap_ok(tasks_alive(ts, self) && tasks_alive(ts, ended), "alive: this thread and a blocked one");
 	pthread_mutex_lock(&mu);
@@ -160,9 +170,7 @@ int main(void)
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
 	pthread_join(th, NULL);
-	gone = 0;
-	for (int tries = 0; tries < 20000 && !(gone = !tasks_alive(ts, ended)); tries++)
-		usleep(100);
+	tap_wait(gone, !tasks_alive(ts, ended), DEADLINE);
 	tap_ok(gone, "alive: a thread that ended is not");
 	tap_ok(!tasks_alive(ts, 0) && !tasks_alive(ts, -1), "alive: tid 0 and -1 are not threads");
 	tap_ok(tasks_exists(ts, self) && !tasks_exists(ts, ended) && !tasks_exists(ts, 1) &&

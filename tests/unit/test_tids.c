@@ -43,9 +43,12 @@ int main(void)
 
 	for (intptr_t i = 0; i < N; i++)
 		pthread_create(&th[i], NULL, worker, (void *)i);
-	for (int i = 0; i < N; i++)
-		while (!tids[i])
-			usleep(1000);
+	for (int i = 0; i < N; i++) {
+		int started;
+		tap_wait(started, tids[i] != 0, 5.0);
+		if (!started)
+			tap_bail("worker %d did not start in 5 s", i);
+	}
 	/* A pthread that ended: its tid field reads 0. It is created after the
 	 * workers so that its memory is not reused by them. */
 	pthread_create(&gone, NULL, quick, NULL);
