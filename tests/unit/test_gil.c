@@ -14,6 +14,7 @@
 #include "sampling/gilacct.h"
 #include "sampling/gilclass.h"
 #include "sampling/sample.h"
+#include "records.h"
 #include "tap.h"
 #include "ui/commands.h"
 #include "ui/gilview.h"
@@ -116,34 +117,15 @@ static void test_free_threaded(void)
 
 /* ---- classes and the aggregate ---- */
 
-static unsigned char rb[4096];
-
 static void sample(struct aggregate *a, uint32_t tid, int state, int flags)
 {
-	struct sample_rec *s = (struct sample_rec *)rb;
-
-	memset(rb, 0, sizeof rb);
-	s->h.type = REC_SAMPLE;
-	s->h.size = sizeof(*s);
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->flags = (uint8_t)flags;
-	aggregate_feed(a, &s->h);
+	feed_sample(a, &(struct sample_rec){ .tid = tid, .state = (uint8_t)state, .flags = (uint8_t)flags }, "");
 }
 
 static void tick(struct aggregate *a, uint64_t t_ms, uint64_t switches, int gil_flags, int held)
 {
-	struct tick_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_TICK;
-	t.h.size = sizeof(t);
-	t.time_ns = t_ms * MS;
-	t.gil_switches = switches;
-	t.gil_flags = (uint16_t)gil_flags;
-	t.gil_count = gil_flags & TICK_GIL_KNOWN ? 1 : 0;
-	t.gil_held = (uint8_t)held;
-	aggregate_feed(a, &t.h);
+	feed_tick(a, &(struct tick_rec){ .time_ns = t_ms * MS, .gil_switches = switches, .gil_flags = (uint16_t)gil_flags,
+					 .gil_count = gil_flags & TICK_GIL_KNOWN ? 1 : 0, .gil_held = (uint8_t)held });
 }
 
 #define H SAMPLE_F_HOLDS_GIL

@@ -15,80 +15,34 @@
 
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
+#include "records.h"
 #include "tap.h"
 #include "ui/canvas.h"
 #include "ui/keys.h"
 #include "ui/tui.h"
 
-static unsigned char rb[16384];
 static char rowbuf[8192];
 
-static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
-{
-	struct func_def_rec *d = (struct func_def_rec *)rb;
-	size_t nl = strlen(name), fl = strlen(file);
-
-	memset(rb, 0, sizeof(rb));
-	d->h.type = REC_DEFINE_FUNC;
-	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
-	d->func_id = id;
-	d->firstlineno = line;
-	d->name_len = (uint16_t)nl;
-	d->file_len = (uint16_t)fl;
-	memcpy(d->strings, name, nl);
-	memcpy(d->strings + nl + 1, file, fl);
-	aggregate_feed(a, &d->h);
-}
-
-/* frames "id:line id:line", innermost first. */
+/* frames "id:line id:line", innermost first, fed `times` times. */
 static void sample(struct aggregate *a, uint32_t tid, int state, const char *frames, int times)
 {
-	struct sample_rec *s = (struct sample_rec *)rb;
-	char *p = (char *)frames;
-	uint16_t n = 0;
-
-	memset(rb, 0, sizeof(rb));
-	while (*p) {
-		s->frames[n].func_id = (uint32_t)strtoul(p, &p, 10);
-		s->frames[n].line = (int32_t)strtol(p + 1, &p, 10);
-		n++;
-		while (*p == ' ')
-			p++;
-	}
-	s->h.type = REC_SAMPLE;
-	s->h.size = (uint32_t)(sizeof(*s) + n * sizeof(s->frames[0]));
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->depth = n;
 	while (times-- > 0)
-		aggregate_feed(a, &s->h);
-}
-
-static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
-{
-	struct thread_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_THREAD;
-	t.h.size = sizeof(t);
-	t.tid = tid;
-	snprintf(t.name, sizeof(t.name), "%s", name);
-	aggregate_feed(a, &t.h);
+		feed_sample(a, &(struct sample_rec){ .tid = tid, .state = (uint8_t)state }, frames);
 }
 
 /* MainThread (100): main -> work -> fib (hot, recursive) and work -> leaf;
  * Worker (200): loop -> leaf; Sleeper (300) idle. */
 static void feed(struct aggregate *a)
 {
-	def(a, 1, "main", "/app/main.py", 1);
-	def(a, 2, "work", "/app/main.py", 10);
-	def(a, 3, "fib", "/app/main.py", 20);
-	def(a, 4, "leaf", "/app/lib/helpers.py", 5);
-	def(a, 5, "loop", "/app/lib/helpers.py", 30);
-	def(a, 6, "nap", "/app/lib/helpers.py", 40);
-	thread_name(a, 100, "MainThread");
-	thread_name(a, 200, "Worker");
-	thread_name(a, 300, "Sleeper");
+	feed_func(a, 1, "main", "/app/main.py", 1);
+	feed_func(a, 2, "work", "/app/main.py", 10);
+	feed_func(a, 3, "fib", "/app/main.py", 20);
+	feed_func(a, 4, "leaf", "/app/lib/helpers.py", 5);
+	feed_func(a, 5, "loop", "/app/lib/helpers.py", 30);
+	feed_func(a, 6, "nap", "/app/lib/helpers.py", 40);
+	feed_thread(a, 100, "MainThread");
+	feed_thread(a, 200, "Worker");
+	feed_thread(a, 300, "Sleeper");
 	sample(a, 100, THREAD_RUNNING, "3:21 3:22 2:12 1:5", 50);
 	sample(a, 100, THREAD_RUNNING, "3:21 2:12 1:5", 10);
 	sample(a, 100, THREAD_RUNNING, "4:6 2:13 1:5", 15);

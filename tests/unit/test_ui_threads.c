@@ -21,6 +21,7 @@
 
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
+#include "records.h"
 #include "tap.h"
 #include "ui/canvas.h"
 #include "ui/keys.h"
@@ -28,83 +29,28 @@
 
 #define MS 1000000ull
 
-static unsigned char rb[16384];
 static char rowbuf[8192];
-
-static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
-{
-	struct func_def_rec *d = (struct func_def_rec *)rb;
-	size_t nl = strlen(name), fl = strlen(file);
-
-	memset(rb, 0, sizeof(rb));
-	d->h.type = REC_DEFINE_FUNC;
-	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
-	d->func_id = id;
-	d->firstlineno = line;
-	d->name_len = (uint16_t)nl;
-	d->file_len = (uint16_t)fl;
-	memcpy(d->strings, name, nl);
-	memcpy(d->strings + nl + 1, file, fl);
-	aggregate_feed(a, &d->h);
-}
 
 /* frames "id:line id:line", innermost first, at round time t_ns. */
 static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint64_t t_ns,
 		   const char *frames)
 {
-	struct sample_rec *s = (struct sample_rec *)rb;
-	char *p = (char *)frames;
-	uint16_t n = 0;
-
-	memset(rb, 0, sizeof(rb));
-	while (*p) {
-		s->frames[n].func_id = (uint32_t)strtoul(p, &p, 10);
-		s->frames[n].line = (int32_t)strtol(p + 1, &p, 10);
-		n++;
-		while (*p == ' ')
-			p++;
-	}
-	s->h.type = REC_SAMPLE;
-	s->h.size = (uint32_t)(sizeof(*s) + n * sizeof(s->frames[0]));
-	s->time_ns = t_ns;
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->flags = (uint8_t)flags;
-	s->depth = n;
-	aggregate_feed(a, &s->h);
+	feed_sample(a, &(struct sample_rec){ .time_ns = t_ns, .tid = tid, .state = (uint8_t)state,
+					     .flags = (uint8_t)flags }, frames);
 }
 
 static void tick(struct aggregate *a, uint64_t t_ns)
 {
-	struct tick_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_TICK;
-	t.h.size = sizeof(t);
-	t.time_ns = t_ns;
-	t.duration_ns = 100000;
-	aggregate_feed(a, &t.h);
-}
-
-static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
-{
-	struct thread_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_THREAD;
-	t.h.size = sizeof(t);
-	t.tid = tid;
-	snprintf(t.name, sizeof(t.name), "%s", name);
-	aggregate_feed(a, &t.h);
+	feed_tick(a, &(struct tick_rec){ .time_ns = t_ns, .duration_ns = 100000 });
 }
 
 static void defs(struct aggregate *a)
 {
-	def(a, 1, "serve", "/srv/app.py", 1);
-	def(a, 2, "handle", "/srv/app.py", 10);
-	def(a, 3, "digest", "/srv/app.py", 20);
-	def(a, 4, "wait", "/srv/app.py", 30);
-	def(a, 5, "spin", "/srv/app.py", 40);
+	feed_func(a, 1, "serve", "/srv/app.py", 1);
+	feed_func(a, 2, "handle", "/srv/app.py", 10);
+	feed_func(a, 3, "digest", "/srv/app.py", 20);
+	feed_func(a, 4, "wait", "/srv/app.py", 30);
+	feed_func(a, 5, "spin", "/srv/app.py", 40);
 }
 
 /* ---- the aggregate's thread table ---- */
@@ -117,7 +63,7 @@ static void test_name_lifetime(void)
 	uint32_t tid;
 
 	defs(a);
-	thread_name(a, 7, "Thread-1 (process_request_thread)");
+	feed_thread(a, 7, "Thread-1 (process_request_thread)");
 	sample(a, 7, THREAD_RUNNING, 0, 1 * MS, "3:21 2:11 1:2");
 	tick(a, 1 * MS);
 	n = aggregate_threads(a, NULL, &rows);
@@ -127,10 +73,10 @@ static void test_name_lifetime(void)
 		char name[64];
 
 		snprintf(name, sizeof(name), "Thread-%u (process_request_thread)", tid);
-		thread_name(a, tid, name);
+		feed_thread(a, tid, name);
 		sample(a, tid, THREAD_RUNNING, 0, 2 * MS, "3:21 2:11 1:2");
 	}
-	thread_name(a, 7, "renamed");
+	feed_thread(a, 7, "renamed");
 	tap_str(rows[0].name, "Thread-1 (process_request_thread)",
 		"names: a row's name stays valid (and unchanged) whatever is fed after it");
 	free(rows);
@@ -194,8 +140,8 @@ static void test_prune(void)
 	defs(a);
 	/* Two long-lived threads, and 3000 short request threads, each
 	 * sampled in 3 rounds 1 ms apart, one new every ms. */
-	thread_name(a, 10, "MainThread");
-	thread_name(a, 11, "server");
+	feed_thread(a, 10, "MainThread");
+	feed_thread(a, 11, "server");
 	for (round = 0, tid = 5000; round < 3000; round++, tid++) {
 		now = (uint64_t)(round + 1) * MS;
 		sample(a, 10, THREAD_IDLE, 0, now, "4:31 1:3");
@@ -275,7 +221,7 @@ static void test_tid0(void)
 	bool zero = false;
 
 	defs(a);
-	thread_name(a, 0, "");
+	feed_thread(a, 0, "");
 	sample(a, 0, THREAD_UNKNOWN, 0, MS, "3:21 2:11 1:2");
 	sample(a, 42, THREAD_RUNNING, 0, MS, "3:21 2:11 1:2");
 	tick(a, MS);
@@ -350,15 +296,15 @@ static void feed_server(struct aggregate *a)
 	uint32_t k;
 
 	defs(a);
-	thread_name(a, 100, "MainThread");
-	thread_name(a, 200, "worker");
-	thread_name(a, 300, "contender");
-	thread_name(a, 400, "gone");
+	feed_thread(a, 100, "MainThread");
+	feed_thread(a, 200, "worker");
+	feed_thread(a, 300, "contender");
+	feed_thread(a, 400, "gone");
 	for (k = 0; k < 20; k++) {
 		char nm[16];
 
 		snprintf(nm, sizeof(nm), "pool-%u", k);
-		thread_name(a, 1000 + k, nm);
+		feed_thread(a, 1000 + k, nm);
 	}
 	for (r = 1; r <= 10; r++) {
 		sample(a, 100, THREAD_IDLE, 0, r * MS, "4:31 1:3");
