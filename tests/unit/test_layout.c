@@ -1,67 +1,143 @@
-/* test_layout: the generated layout tables and _Py_DebugOffsets overlay. */
+/* test_layout: the generated layout tables, and the _Py_DebugOffsets
+ * reader on blocks captured from real interpreters (3.13.0, Debian's 3.14
+ * and 3.15 and their -dbg builds; tools/capture_debug_offsets.py): each
+ * offset it gives is checked against where the live interpreter held that
+ * value, found without any schema. Malformed blocks start from a real one. */
 #include <stdint.h>
 #include <string.h>
 
 #include "cpython/debug_offsets.h"
 #include "cpython/layout.h"
 #include "cpython/versions.h"
+#include "data/debug_offsets_facts.h"
+#include "debug_offsets_3_13.h"
+#include "debug_offsets_golden.h"
 #include "tap.h"
 
-/* A 3.13 _Py_DebugOffsets block built from the generated 3.13 table. */
-static void fake_block(unsigned char *b, const struct py_layout *L)
+/* The _Py_DebugOffsets blocks of real interpreters and what those
+ * interpreters showed about themselves (tools/capture_debug_offsets.py). */
+struct real_block {
+	const char *name;
+	const unsigned char *bytes;
+	size_t len;
+	int minor;
+};
+
+static const struct real_block real_blocks[] = {
+	{ "real_debug_offsets_3_13", real_debug_offsets_3_13, sizeof real_debug_offsets_3_13, 13 },
+	{ "real_debug_offsets_3_14", real_debug_offsets_3_14, sizeof real_debug_offsets_3_14, 14 },
+	{ "real_debug_offsets_3_14d", real_debug_offsets_3_14d, sizeof real_debug_offsets_3_14d, 14 },
+	{ "real_debug_offsets_3_15", real_debug_offsets_3_15, sizeof real_debug_offsets_3_15, 15 },
+	{ "real_debug_offsets_3_15d", real_debug_offsets_3_15d, sizeof real_debug_offsets_3_15d, 15 },
+};
+
+static const struct capture_facts *facts_of(const char *name)
 {
-	uint64_t v[72] = { 0 };
-	memset(b, 0, DEBUG_OFFSETS_READ_SIZE);
-	memcpy(b, "xdebugpy", 8);
-	v[0] = 0x030d00f0;
-	v[4] = (uint64_t)L->runtime_interpreters_head;
-	v[6] = (uint64_t)L->interp_id;
-	v[7] = (uint64_t)L->interp_next;
-	v[8] = (uint64_t)L->interp_threads_head;
-	v[10] = (uint64_t)L->interp_modules;
-	v[11] = (uint64_t)L->interp_sysdict;
-	v[13] = (uint64_t)L->interp_gil_ptr;
-	v[14] = 1000;
-	v[16] = 1000 + (uint64_t)L->gil_locked;
-	v[17] = 1000 + (uint64_t)L->gil_last_holder;
-	v[18] = (uint64_t)L->tstate_size;
-	v[20] = (uint64_t)L->tstate_next;
-	v[21] = (uint64_t)L->tstate_interp;
-	v[22] = (uint64_t)L->tstate_current_frame;
-	v[23] = (uint64_t)L->tstate_thread_id;
-	v[24] = (uint64_t)L->tstate_native_thread_id;
-	v[28] = (uint64_t)L->iframe_previous;
-	v[29] = (uint64_t)L->iframe_code;
-	v[30] = (uint64_t)L->iframe_instr;
-	v[31] = (uint64_t)L->iframe_localsplus;
-	v[32] = (uint64_t)L->iframe_owner;
-	v[34] = (uint64_t)L->code_filename;
-	v[35] = (uint64_t)L->code_name;
-	v[36] = (uint64_t)L->code_qualname;
-	v[37] = (uint64_t)L->code_linetable;
-	v[38] = (uint64_t)L->code_firstlineno;
-	v[39] = (uint64_t)L->code_argcount;
-	v[42] = (uint64_t)L->code_code_adaptive;
-	v[44] = (uint64_t)L->object_type;
-	v[46] = (uint64_t)L->type_name;
-	v[48] = (uint64_t)L->type_flags;
-	v[50] = (uint64_t)L->tuple_item;
-	v[56] = (uint64_t)L->dict_keys;
-	v[57] = (uint64_t)L->dict_values;
-	v[61] = (uint64_t)L->long_size;
-	v[62] = (uint64_t)L->long_digit;
-	v[65] = (uint64_t)L->bytes_sval;
-	v[67] = (uint64_t)L->unicode_state;
-	v[68] = (uint64_t)L->unicode_length;
-	v[69] = (uint64_t)L->unicode_ascii_data;
-	memcpy(b + 8, v, sizeof v);
+	for (size_t i = 0; i < sizeof capture_facts / sizeof capture_facts[0]; i++)
+		if (strcmp(capture_facts[i].block, name) == 0)
+			return &capture_facts[i];
+	return NULL;
+}
+
+static int32_t field_at(const struct py_layout *L, size_t at)
+{
+	int32_t v;
+	memcpy(&v, (const char *)L + at, sizeof v);
+	return v;
+}
+
+/* Where the schema puts the member that gives this py_layout field. */
+static int32_t member_of(const struct debug_schema *s, size_t field)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].field == field)
+			return s->fields[i].at;
+	return -1;
+}
+
+/* The real reader on each real block: every offset it gives is one of the
+ * places where the live interpreter held that field's value, and the sizes
+ * agree with Python's own __basicsize__. */
+static void test_real_blocks(void)
+{
+	static unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
+
+	for (size_t i = 0; i < sizeof real_blocks / sizeof real_blocks[0]; i++) {
+		const struct real_block *r = &real_blocks[i];
+		const struct capture_facts *f = facts_of(r->name);
+		const struct py_layout *T = layout_for_version(3, r->minor);
+		if (!tap_ok(f && T, "%s: facts and a 3.%d table exist", r->name, r->minor))
+			continue;
+		memset(buf, 0, sizeof buf);
+		memcpy(buf, r->bytes, r->len);
+		tap_is(debug_offsets_version(buf, sizeof buf), f->hexversion, "%s: the version read is sys.hexversion",
+		       r->name);
+		uint64_t rt_size;
+		memcpy(&rt_size, buf + 24, 8);    /* runtime_state.size: first after cookie, version, free_threaded */
+		tap_is(rt_size, f->runtime_symbol_size, "%s: the block describes a _PyRuntime of the symbol's size",
+		       r->name);
+		struct py_layout L = *T;
+		int rc = debug_offsets_apply(buf, sizeof buf, &L);
+		if (!tap_ok(rc >= 0, "%s: the reader applies it (rc %d)", r->name, rc))
+			continue;
+		for (size_t k = 0; k < sizeof f->found / sizeof f->found[0]; k++) {
+			const struct offset_fact *o = &f->found[k];
+			int32_t got = field_at(&L, o->at);
+			int in = 0;
+			for (int h = 0; h < FACT_HITS && o->hits[h] >= 0; h++)
+				in |= o->hits[h] == got;
+			if (!tap_ok(in, "%s: %s = %d, where the live interpreter held it", r->name, o->field, got))
+				for (int h = 0; h < FACT_HITS && o->hits[h] >= 0; h++)
+					printf("#   held at %d\n", o->hits[h]);
+		}
+		tap_is(L.object_type, f->object_basicsize - 8, "%s: ob_type ends object's basic size", r->name);
+		tap_is(L.tuple_item, f->tuple_basicsize, "%s: ob_item is at tuple's basic size", r->name);
+		tap_is(L.long_digit, f->int_basicsize, "%s: ob_digit is at int's basic size", r->name);
+		tap_is(L.bytes_sval, f->bytes_basicsize - 1, "%s: ob_sval is at bytes' basic size less its NUL", r->name);
+		tap_is(L.unicode_ascii_data, f->empty_str_size - 1, "%s: ASCII data follows the header (getsizeof('') - 1)",
+		       r->name);
+		tap_is(L.free_threaded, 0, "%s: a GIL build", r->name);
+	}
+}
+
+/* Malformed blocks, made from the real 3.13 one. */
+static void test_malformed(void)
+{
+	static unsigned char block[DEBUG_OFFSETS_READ_SIZE];
+	const struct debug_schema *s = debug_schema_for(0x030d00f0);
+	struct py_layout L = *layout_for_version(3, 13);
+
+	memset(block, 0, sizeof block);
+	memcpy(block, real_debug_offsets_3_13, sizeof real_debug_offsets_3_13);
+	tap_is(debug_offsets_apply(block, sizeof block, &L), 0, "the real 3.13.0 block agrees with the 3.13 table");
+	int32_t at = s ? member_of(s, DEBUG_FIELD(tstate_current_frame)) : -1;
+	if (!tap_ok(at > 0, "the 3.13 schema has thread_state.current_frame"))
+		return;
+	struct py_layout M = *layout_for_version(3, 13);
+	uint64_t moved = (uint64_t)M.tstate_current_frame + 8;
+	memcpy(block + at, &moved, 8);
+	tap_is(debug_offsets_apply(block, sizeof block, &M), 1, "one moved field is reported");
+	tap_is(M.tstate_current_frame, L.tstate_current_frame + 8, "and the block's value wins");
+	uint64_t huge = (uint64_t)INT32_MAX + 1;
+	memcpy(block + at, &huge, 8);
+	M = *layout_for_version(3, 13);
+	tap_ok(debug_offsets_apply(block, sizeof block, &M) < 0, "an offset past INT32_MAX is refused");
+	memcpy(block, real_debug_offsets_3_13, sizeof real_debug_offsets_3_13);
+	memcpy(block, "nodebug!", 8);
+	tap_ok(debug_offsets_apply(block, sizeof block, &M) < 0, "a block without the cookie is refused");
+	tap_is(debug_offsets_version(block, sizeof block), 0, "and has no version");
+	memcpy(block, real_debug_offsets_3_13, sizeof real_debug_offsets_3_13);
+	struct py_layout O = *layout_for_version(3, 12);
+	tap_ok(debug_offsets_apply(block, sizeof block, &O) < 0, "a 3.13 block is not laid over a 3.12 table");
+	M = *layout_for_version(3, 13);
+	tap_ok(debug_offsets_apply(block, sizeof real_debug_offsets_3_13 - 8, &M) < 0,
+	       "a block 8 bytes shorter than the schema's is refused");
 }
 
 int main(void)
 {
 	int minors[64];
 	size_t nminors = 0;
-	unsigned char block[DEBUG_OFFSETS_READ_SIZE];
 
 	/* Every version of the generated registry, which has no gaps. */
 	for (size_t i = 0; i < py_versions_count && nminors < 64; i++)
@@ -98,19 +174,7 @@ int main(void)
 	tap_ok(layout_for_version(3, minors[nminors - 1] + 1) == NULL, "the version after the newest has no table");
 	tap_ok(layout_find(3, 13, 1) == NULL, "no free-threaded table (3.13t) yet");
 
-	struct py_layout L = *layout_for_version(3, 13);
-	fake_block(block, &L);
-	tap_is(debug_offsets_version(block, sizeof block), 0x030d00f0, "debug offsets version is read");
-	tap_is(debug_offsets_apply(block, sizeof block, &L), 0, "a block equal to the 3.13 table changes nothing");
-	struct py_layout M = *layout_for_version(3, 13);
-	uint64_t moved = (uint64_t)M.tstate_current_frame + 8;
-	memcpy(block + 8 + 8 * 22, &moved, 8);
-	tap_is(debug_offsets_apply(block, sizeof block, &M), 1, "one moved field is reported");
-	tap_is(M.tstate_current_frame, L.tstate_current_frame + 8, "and the block's value wins");
-	memcpy(block, "nodebug!", 8);
-	tap_ok(debug_offsets_apply(block, sizeof block, &M) < 0, "a block without the cookie is refused");
-	struct py_layout O = *layout_for_version(3, 12);
-	fake_block(block, &L);
-	tap_ok(debug_offsets_apply(block, sizeof block, &O) < 0, "a 3.13 block is not laid over a 3.12 table");
+	test_real_blocks();
+	test_malformed();
 	return tap_done();
 }

@@ -4,7 +4,10 @@ TESTS += tests/unit/test_pystring tests/unit/test_layout tests/unit/test_tasks t
 tests_unit_test_pystring_SOURCES = tests/unit/test_pystring.c tests/unit/tap.h
 tests_unit_test_pystring_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_pystring_LDADD = libpytop.a
-tests_unit_test_layout_SOURCES = tests/unit/test_layout.c
+tests_unit_test_layout_SOURCES = tests/unit/test_layout.c tests/unit/tap.h tests/unit/debug_offsets_3_13.h \
+	tests/unit/debug_offsets_golden.h tests/unit/data/debug_offsets_facts.h
+# Regenerate the real blocks and their facts with tools/capture_debug_offsets.py.
+EXTRA_DIST += tools/capture_debug_offsets.py
 tests_unit_test_layout_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_layout_LDADD = libpytop.a
 EXTRA_DIST += tests/unit/test_layout_gen.sh
