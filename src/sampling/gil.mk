@@ -13,6 +13,7 @@ libpytop_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/test_gil
 TESTS += tests/unit/test_gil
-tests_unit_test_gil_SOURCES = tests/unit/test_gil.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_gil_SOURCES = tests/unit/test_gil.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h \
+	tests/unit/debug_offsets_3_13.h
 tests_unit_test_gil_LDADD = $(PYTOP_LIBS)
 tests_unit_test_gil_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)

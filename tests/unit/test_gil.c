@@ -10,6 +10,7 @@
 #include "cpython/debug_offsets.h"
 #include "cpython/gil.h"
 #include "cpython/layout.h"
+#include "debug_offsets_3_13.h"
 #include "sampling/aggregate.h"
 #include "sampling/gilacct.h"
 #include "sampling/gilclass.h"
@@ -68,43 +69,56 @@ static void test_state(void)
 
 /* ---- free-threaded detection ---- */
 
-static void block(unsigned char *b, uint64_t free_threaded, uint64_t base, uint64_t enabled, uint64_t locked,
-		  uint64_t holder)
+/* The uint64 member of a schema that gives a py_layout field. */
+static int32_t member_of(const struct debug_schema *s, size_t field)
 {
-	uint64_t v[72] = { 0 };
-	memset(b, 0, DEBUG_OFFSETS_READ_SIZE);
-	memcpy(b, "xdebugpy", 8);
-	v[0] = 0x030d00f0;
-	v[1] = free_threaded;
-	v[14] = base;
-	v[15] = enabled;
-	v[16] = base + locked;
-	v[17] = base + holder;
-	memcpy(b + 8, v, sizeof v);
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].field == field)
+			return s->fields[i].at;
+	return -1;
 }
 
+/* The real 3.13.0 block (tests/unit/debug_offsets_3_13.h), and the same
+ * block as a Py_GIL_DISABLED build would give it: free_threaded set, `int
+ * enabled` at the start of the GIL struct, everything after it 8 bytes on. */
 static void test_free_threaded(void)
 {
-	unsigned char b[DEBUG_OFFSETS_READ_SIZE], g[GIL_READ_MAX];
-	struct py_layout L = *layout_for_version(3, 13);
+	static unsigned char b[DEBUG_OFFSETS_READ_SIZE];
+	unsigned char g[GIL_READ_MAX];
+	const struct debug_schema *s = debug_schema_for(0x030d00f0);
+	const struct py_layout *T = layout_for_version(3, 13);
+	struct py_layout L = *T;
 	struct gil_state st;
 
 	tap_is(L.free_threaded, 0, "the generated 3.13 table is a GIL build");
 	tap_is(L.gil_enabled, -1, "and has no gil->enabled");
-	block(b, 0, 1000, 0, 16, 8);
-	tap_ok(debug_offsets_apply(b, sizeof b, &L) >= 0, "a default-build block applies");
-	tap_ok(L.free_threaded == 0 && L.gil_enabled == -1 && L.gil_switch_number == 24,
+	memset(b, 0, sizeof b);
+	memcpy(b, real_debug_offsets_3_13, sizeof real_debug_offsets_3_13);
+	tap_is(debug_offsets_apply(b, sizeof b, &L), 0, "the real 3.13.0 block applies and changes nothing");
+	tap_ok(L.free_threaded == 0 && L.gil_enabled == -1 && L.gil_switch_number == T->gil_switch_number,
 	       "default build: no GIL flag, switch_number stays after locked");
 
-	L = *layout_for_version(3, 13);
-	/* Py_GIL_DISABLED: int enabled first, everything else 8 bytes on. */
-	block(b, 1, 1000, 1000, 24, 16);
+	int32_t locked = member_of(s, DEBUG_FIELD(gil_locked)), holder = member_of(s, DEBUG_FIELD(gil_last_holder));
+	if (!tap_ok(s && locked > 0 && holder > 0, "the 3.13 schema gives gil locked and last_holder"))
+		return;
+	uint64_t one = 1, base, v;
+	memcpy(b + s->free_threaded, &one, 8);
+	memcpy(&base, b + s->gil_state, 8);
+	memcpy(b + s->gil_enabled, &base, 8);
+	memcpy(&v, b + locked, 8);
+	v += 8;
+	memcpy(b + locked, &v, 8);
+	memcpy(&v, b + holder, 8);
+	v += 8;
+	memcpy(b + holder, &v, 8);
+	L = *T;
 	tap_ok(debug_offsets_apply(b, sizeof b, &L) > 0, "a free-threaded block applies and changes the layout");
 	tap_is(L.free_threaded, 1, "free_threaded is read from the block");
 	tap_is(L.gil_enabled, 0, "gil->enabled is at the struct's start");
-	tap_is(L.gil_locked, 24, "locked moved by 8");
-	tap_is(L.gil_switch_number, 32, "switch_number follows locked");
-	tap_is(L.gil_size, 216, "the struct grew with it");
+	tap_is(L.gil_locked, T->gil_locked + 8, "locked moved by 8");
+	tap_is(L.gil_last_holder, T->gil_last_holder + 8, "last_holder moved by 8");
+	tap_is(L.gil_switch_number, T->gil_switch_number + 8, "switch_number follows locked");
+	tap_is(L.gil_size, T->gil_size + 8, "the struct grew with it");
 	memset(g, 0, sizeof g);
 	put32(g, L.gil_locked, 1);
 	put64(g, L.gil_last_holder, 0x9000);
