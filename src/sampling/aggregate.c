@@ -140,6 +140,8 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
  * stack under "(ran between samples)", not to the blocking call. */
 #define CPU_FRAC_NS 64000000.0   /* time constant of a thread's smoothed CPU share */
 
+static void give_credit(struct aggregate *a, struct agg_thread *t);
+
 static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sample_rec *s, unsigned state,
 		      uint64_t wall)
 {
@@ -164,17 +166,30 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 		if (t->has_last || t->cpu_frac > 0)
 			t->cpu_frac += (step - t->cpu_frac) * k;
 		else
-			t->cpu_frac = step;  /* the thread's first sample */
+			t->cpu_frac = step < 1 ? step : 1;  /* the thread's first sample */
 		double frac = t->cpu_frac < 1 ? t->cpu_frac : 1;
 		uint64_t w = (uint64_t)((double)wall * frac);
 		if (!t->has_last && s->cpu_ns > w)
 			w = s->cpu_ns;       /* a new thread's CPU since its birth */
+		/* Never more than the kernel reported: a smoothed share that lags
+		 * a drop (a thread that now waits for a core on a busy machine)
+		 * would otherwise count CPU time the thread never had. */
+		if ((int64_t)w > t->cpu_credit)
+			w = t->cpu_credit > 0 ? (uint64_t)t->cpu_credit : 0;
 		t->cpu_credit -= (int64_t)w;
 		if (w)
 			count_sample(a, t, s->frames, s->depth, w);
 		return;
 	}
-	if (t->cpu_credit <= 0)
+	give_credit(a, t);
+}
+
+/* The CPU time a thread was reported to use but not yet given to a stack
+ * goes where it was running: its last stack when that was on CPU, else
+ * that stack under "(ran between samples)". */
+static void give_credit(struct aggregate *a, struct agg_thread *t)
+{
+	if (t->cpu_credit <= 0 || !t->has_last)
 		return;
 	uint64_t w = (uint64_t)t->cpu_credit;
 	t->cpu_credit = 0;
@@ -193,19 +208,30 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	count_sample(a, t, a->unseen, t->last_depth + 1, w);
 }
 
-/* CPU time a thread used after its last sample, before it ended (the
- * process's total says so): on its last stack under "(ended between
- * samples)". Not a sample: no state, no sample count. */
+/* A thread ended: the CPU it was reported to use and not yet given goes
+ * to its stacks (give_credit), and the CPU it used after its last sample
+ * (the process's total says so; may be 0) on its last stack under "(ended
+ * between samples)". Not a sample: no state, no sample count. */
 static void feed_ended(struct aggregate *a, const struct sample_rec *s)
 {
-	struct agg_thread *t = s->tid ? aggtable_thread(&a->tab, s->tid, a->epoch) : &a->nobody;
+	struct agg_thread *t;
 
+	if (!s->cpu_ns) {
+		/* Only the news that it is gone: a thread pruned already has
+		 * nothing owed, and gets no new row. */
+		t = s->tid ? (struct agg_thread *)aggtable_thread_find(&a->tab, s->tid) : NULL;
+		if (t && a->mode == AGG_MODE_CPU)
+			give_credit(a, t);
+		return;
+	}
+	t = s->tid ? aggtable_thread(&a->tab, s->tid, a->epoch) : &a->nobody;
 	if (s->pid)
 		t->pid = s->pid;
 	t->cum.cpu_ns += s->cpu_ns;
 	t->win.cpu_ns += s->cpu_ns;
-	if (a->mode != AGG_MODE_CPU || !s->cpu_ns)
+	if (a->mode != AGG_MODE_CPU)
 		return;
+	give_credit(a, t);
 	uint32_t depth = t->has_last ? t->last_depth : 0;
 	if (depth + 1 > a->unseen_cap) {
 		a->unseen_cap = depth + 1;

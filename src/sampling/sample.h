@@ -41,7 +41,8 @@ enum thread_state {
 #define SAMPLE_F_ENDED      0x10  /* not a sample: cpu_ns is CPU time the process used that
 				   * no live thread accounts for, given to this thread that
 				   * ended since its last sample (depth 0; counted on its
-				   * last stack under "(ended between samples)") */
+				   * last stack under "(ended between samples)"); 0 when
+				   * it gets none: the record then only says it is gone */
 
 /* What a defined function is: a Python function, a native (C) one, or a
  * marker pytop puts into a stack ("(N frames truncated)", "(ran between

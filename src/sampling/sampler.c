@@ -585,6 +585,15 @@ static void prev_unread(struct sampler *s)
 			tasks_cpu_unread(s->tasks, s->prev[k].tid, s->prev_cpu[k].ns);
 }
 
+/* Threads that ended and get no share of the process's leftover CPU still
+ * get their ended record (0 ns): it tells the aggregate they are gone. */
+static void ended_flush(struct sampler *s, uint64_t round_ns)
+{
+	for (int j = 0; j < s->nended; j++)
+		emit_ended(s, s->ended[j].tid, 0, round_ns);
+	s->nended = 0;
+}
+
 /* After a round: a thread not in the list this round ended once its kernel
  * thread is gone (looked for up to GONE_WAIT_NS: it leaves the list a moment
  * before it exits). A thread still there was only missed: a walk torn by
@@ -614,6 +623,8 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 		if (s->nended < ENDED_MAX) {
 			s->ended[s->nended].tid = k->tid;
 			s->ended[s->nended++].most_ns = round_ns > k->last_ns ? round_ns - k->last_ns : 0;
+		} else {
+			emit_ended(s, k->tid, 0, round_ns);
 		}
 	}
 	if (!s->proc_read)
@@ -622,7 +633,7 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 		s->proc_known = true;
 		s->proc_base = s->proc_now;
 		s->attributed = 0;
-		s->nended = 0;
+		ended_flush(s, round_ns);
 		return;
 	}
 	uint64_t used = s->proc_now - s->proc_base, slack = 2 * s->tick_ns;
@@ -635,14 +646,13 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 			uint64_t share = extra / (uint64_t)s->nended;
 			if (share > s->ended[j].most_ns)
 				share = s->ended[j].most_ns;
-			if (share)
-				emit_ended(s, s->ended[j].tid, share, round_ns);
+			emit_ended(s, s->ended[j].tid, share, round_ns);
 		}
 		s->attributed += extra;
 		s->nended = 0;
 	}
 	if (s->nended && round_ns - s->ended_at > ENDED_KEEP_NS)
-		s->nended = 0;
+		ended_flush(s, round_ns);
 }
 
 /* One round over every interpreter's thread states. Returns threads sampled,

@@ -2,6 +2,7 @@
  * tables out: own/total with recursion, lines, callers/callees, stacks,
  * threads, the cpu/wall/gil modes, window vs cumulative, reset, filters,
  * ticks, malformed records and table growth. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -808,6 +809,54 @@ static void test_weights(void)
 	aggregate_destroy(a);
 }
 
+/* cpu mode gives a thread exactly the CPU time the kernel reported for it:
+ * never more (a smoothed share that lags a drop, as when a busy machine
+ * leaves the thread waiting for a core), and, once it has ended, never
+ * less (what was reported but not yet given goes to its stacks then). */
+static void test_cpu_conserved(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
+	struct agg_row *rows;
+	size_t n;
+	uint64_t reported = 0;
+
+	def(a, 1, "work", "h.py", 1);
+	/* Born 5 ms before its first sample with 4 ms of CPU: a full core. */
+	next_time_ns = 1000000;
+	next_cpu_ns = 4000000;
+	reported += next_cpu_ns;
+	sample(a, 9, THREAD_RUNNING, SAMPLE_F_CPU, "1:3");
+	/* Then, on a loaded machine, a quarter of a core for 20 rounds. */
+	for (int r = 2; r < 22; r++) {
+		next_time_ns = (uint64_t)r * 1000000;
+		next_cpu_ns = 250000;
+		reported += next_cpu_ns;
+		sample(a, 9, THREAD_RUNNING, SAMPLE_F_CPU, "1:3");
+		tick(a, (uint64_t)r, 0, 0, 0);
+	}
+	n = aggregate_rows(a, NULL, &rows);
+	double own = n == 1 ? rows[0].cum.own_s : -1;
+	tap_ok(n == 1 && own <= (double)reported / 1e9 + 1e-9,
+	       "cpu: a thread whose share dropped is not given more than it used (%.6f s, reported %.6f s)",
+	       own, (double)reported / 1e9);
+	free(rows);
+	/* A burst above its learnt share, then it ends (0 ns after). */
+	next_time_ns = 22000000;
+	next_cpu_ns = 900000;
+	reported += next_cpu_ns;
+	sample(a, 9, THREAD_RUNNING, SAMPLE_F_CPU, "1:3");
+	next_cpu_ns = 0;
+	sample(a, 9, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	n = aggregate_rows(a, NULL, &rows);
+	own = n == 1 ? rows[0].cum.own_s : -1;
+	tap_ok(n == 1 && strcmp(rows[0].name, "work") == 0 && fabs(own - (double)reported / 1e9) < 1e-9,
+	       "cpu: once it has ended, a thread has been given all it used, on its stack (%.6f s, reported %.6f s)",
+	       own, (double)reported / 1e9);
+	free(rows);
+	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
+}
+
 /* Same identity, same numbers, same place: two rows are the same row. */
 static bool same_row(const struct agg_row *x, const struct agg_row *y)
 {
@@ -1009,6 +1058,7 @@ int main(void)
 {
 	rb = malloc(RB_SIZE);
 	test_cpu();
+	test_cpu_conserved();
 	test_edges();
 	test_stacks();
 	test_modes();
