@@ -14,7 +14,7 @@ libpytop_a_SOURCES += \
 	src/cpython/objects.c src/cpython/objects.h \
 	src/cpython/thread.c src/cpython/thread.h \
 	src/cpython/stack.c src/cpython/stack.h \
-	src/output/dump.c src/output/dump.h \
+	src/output/stackdump.c src/output/stackdump.h \
 	src/output/outfile.c src/output/outfile.h \
 	src/target/tasks.c src/target/tasks.h \
 	src/target/nspid.c src/target/nspid.h \
@@ -22,7 +22,8 @@ libpytop_a_SOURCES += \
 	src/target/launch.c src/target/launch.h \
 	src/sampling/sampler.c src/sampling/sampler.h src/sampling/sample.h \
 	src/session.c src/session.h \
-	src/batch.c src/batch.h
+	src/batch.c src/batch.h \
+	src/dump.c src/dump.h
 
 # The generated tables, schemas and registry of supported versions.
 include src/cpython/versions.mk

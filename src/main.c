@@ -6,8 +6,8 @@
 #include "errors.h"
 #include "output/escape.h"
 #include "batch.h"
+#include "dump.h"
 #include "options.h"
-#include "output/dump.h"
 #include "ui/loop.h"
 
 int main(int argc, char **argv)

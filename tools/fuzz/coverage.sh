@@ -15,4 +15,4 @@ LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$bin" -runs=0 "$@" > "$out/cov-run.log"
 grep -E 'INITED|DONE' "$out/cov-run.log" || true
 "$PROFDATA" merge -sparse "$out"/cov-*.profraw -o "$out/cov.profdata"
 "$COV" report "$bin" -instr-profile="$out/cov.profdata" "$top"/src/cpython/*.c "$top"/src/target/memory.c \
-	"$top"/src/output/dump.c
+	"$top"/src/dump.c

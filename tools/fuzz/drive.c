@@ -10,7 +10,7 @@
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
-#include "output/dump.h"
+#include "dump.h"
 #include "target/memory.h"
 
 #define MAX_INTERPS 16

@@ -1,7 +1,7 @@
-/* dump: `pytop --dump`: one read of every thread's Python stack, printed as
- * text or JSON. */
-#ifndef PYTOP_OUTPUT_DUMP_H
-#define PYTOP_OUTPUT_DUMP_H
+/* dump: the `pytop --dump` mode: one read of every thread's Python stack,
+ * the target paused for it, printed as text or JSON. */
+#ifndef PYTOP_DUMP_H
+#define PYTOP_DUMP_H
 
 #include <stdio.h>
 #include <sys/types.h>

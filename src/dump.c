@@ -1,5 +1,7 @@
-/* dump: read every thread of a target once and print it. */
-#include "output/dump.h"
+/* dump: the --dump mode: attach, pause the target, walk every thread's
+ * stack once, resolve tids, names and states, and write it (the text and
+ * JSON forms are output/stackdump's). */
+#include "dump.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,8 +13,7 @@
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
-#include "output/escape.h"
-#include "output/jsonw.h"
+#include "output/stackdump.h"
 #include "target/memory.h"
 #include "target/pause.h"
 #include "target/proc.h"
@@ -24,18 +25,10 @@
 #define RETRIES 64   /* stack_walk calls per thread (each tries a few times) */
 #endif
 
-struct dump_frame {
-	char *name, *file;
-	int line;
-};
-
-struct dump_thread {
-	uint64_t tstate, pthread_id;
-	pid_t tid;
-	char name[THREAD_NAME_MAX];
-	const char *state;
-	int depth, truncated;
-	struct dump_frame *frames;
+/* What the walk knows of a thread beyond what is written: how to find its
+ * tid and name. */
+struct thread_key {
+	uint64_t pthread_id;
 	const char *root_name, *root_file;  /* the outermost frame's function (interned), or NULL */
 	uint64_t root_arg0;                 /* ... and its first argument */
 };
@@ -100,8 +93,9 @@ static void intern_free(struct intern *in)
 }
 
 /* Walk one thread state, retrying when the stack moves under the reader. */
-static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate, struct dump_thread *th,
-		       struct stack_frame *frames, struct intern *strings, uint64_t *next)
+static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate,
+		       struct stackdump_thread *th, struct thread_key *key, struct stack_frame *frames,
+		       struct intern *strings, uint64_t *next)
 {
 	struct thread_info ti;
 	int depth = PYTOP_ECORRUPT, flags = 0;
@@ -113,32 +107,42 @@ static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t 
 	}
 	if (depth < 0)
 		return depth;
-	th->tstate = tstate;
-	th->pthread_id = ti.pthread_id;
+	key->pthread_id = ti.pthread_id;
 	th->tid = ti.tid;
 	th->depth = depth;
 	th->truncated = flags & STACK_TRUNCATED;
 	if (ti.root) {
-		th->root_name = intern_str(strings, ti.root->name);
-		th->root_file = intern_str(strings, ti.root->file);
-		th->root_arg0 = ti.root_arg0;
+		key->root_name = intern_str(strings, ti.root->name);
+		key->root_file = intern_str(strings, ti.root->file);
+		key->root_arg0 = ti.root_arg0;
 	}
-	th->frames = xcalloc((size_t)depth + 1, sizeof *th->frames);
+	struct stackdump_frame *out = xcalloc((size_t)depth + 1, sizeof *out);
 	for (int i = 0; i < depth; i++) {
-		th->frames[i].name = intern_str(strings, frames[i].func->name);
-		th->frames[i].file = intern_str(strings, frames[i].func->file);
-		th->frames[i].line = frames[i].line;
+		out[i].name = intern_str(strings, frames[i].func->name);
+		out[i].file = intern_str(strings, frames[i].func->file);
+		out[i].line = frames[i].line;
 	}
+	th->frames = out;
 	*next = ti.next;
 	return 0;
+}
+
+/* Free the frames of n threads and zero them (names and files are
+ * interned: freed with the table). */
+static void threads_clear(struct stackdump_thread *th, struct thread_key *keys, int n)
+{
+	for (int k = 0; k < n; k++)
+		free(th[k].frames);
+	memset(th, 0, (size_t)n * sizeof *th);
+	memset(keys, 0, (size_t)n * sizeof *keys);
 }
 
 #ifndef LIST_PASSES   /* the fuzz build lowers it (tools/fuzz/build_fuzz.sh) */
 #define LIST_PASSES 16   /* whole-list reads when threads end under the dump */
 #endif
 
-static int read_all(struct py_target *t, struct dump_thread *threads, struct intern *strings, int *count,
-		    int *interps_beyond)
+static int read_all(struct py_target *t, struct stackdump_thread *threads, struct thread_key *keys,
+		    struct intern *strings, int *count, int *interps_beyond)
 {
 	uint64_t interps[DUMP_INTERPS_MAX];
 	struct stack_frame *frames = xcalloc(MAX_DEPTH, sizeof *frames);
@@ -153,9 +157,7 @@ static int read_all(struct py_target *t, struct dump_thread *threads, struct int
 	 * number of times. */
 	for (int pass = 0; pass < LIST_PASSES && ni >= 0; pass++) {
 		int thread_failed = 0;
-		for (int k = 0; k < n; k++)
-			free(threads[k].frames);
-		memset(threads, 0, (size_t)n * sizeof *threads);
+		threads_clear(threads, keys, n);
 		n = 0;
 		rc = 0;
 		for (int i = 0; i < ni && rc == 0; i++) {
@@ -173,7 +175,8 @@ static int read_all(struct py_target *t, struct dump_thread *threads, struct int
 					thread_failed = 1;
 					break;
 				}
-				if ((rc = read_thread(cache, t, ts, &threads[n], frames, strings, &next)) < 0) {
+				if ((rc = read_thread(cache, t, ts, &threads[n], &keys[n], frames, strings,
+						      &next)) < 0) {
 					thread_failed = 1;
 					break;
 				}
@@ -211,7 +214,7 @@ static char state_of(struct py_target *t, const struct state_table *st, pid_t ti
 /* Drop the thread states with no kernel thread yet (made for a thread not
  * started, or the tid match failed): they are counted, never shown as tid 0.
  * Returns how many are left. */
-static int drop_unstarted(struct dump_thread *th, int n, int *dropped)
+static int drop_unstarted(struct stackdump_thread *th, int n, int *dropped)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++) {
@@ -219,21 +222,23 @@ static int drop_unstarted(struct dump_thread *th, int n, int *dropped)
 			th[k++] = th[i];
 			continue;
 		}
-		free(th[i].frames);       /* names and files are interned: freed with the table */
+		free(th[i].frames);   /* names and files are interned: freed with the table */
 		(*dropped)++;
 	}
 	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
 	return k;
 }
 
-static void resolve_threads(struct py_target *t, struct dump_thread *th, int n, const struct state_table *st)
+static void resolve_threads(struct py_target *t, struct stackdump_thread *th, const struct thread_key *keys,
+			    int n, const struct state_table *st, struct intern *strings)
 {
 	uint64_t *ids = xcalloc((size_t)n + 1, sizeof *ids);
 	pid_t *tids = xcalloc((size_t)n + 1, sizeof *tids);
 	char (*names)[THREAD_NAME_MAX] = xcalloc((size_t)n + 1, sizeof *names);
+	char comm[THREAD_NAME_MAX];
 
 	for (int i = 0; i < n; i++)
-		ids[i] = th[i].pthread_id;
+		ids[i] = keys[i].pthread_id;
 	if (t->L.tstate_native_thread_id < 0 && thread_calibrate_tids(t, ids, n) == 0)
 		for (int i = 0; i < n; i++)
 			th[i].tid = thread_tid_of(t, ids[i]);
@@ -243,13 +248,15 @@ static void resolve_threads(struct py_target *t, struct dump_thread *th, int n, 
 	for (int i = 0; i < n; i++) {
 		/* Not in threading._active (starting up or ending): its name from
 		 * its own Thread._bootstrap frame, checked against its tid. */
-		if (!names[i][0] && th[i].root_name && th[i].tid > 0)
-			thread_name_of_bootstrap(t, th[i].root_name, th[i].root_file, th[i].root_arg0, th[i].tid,
-						 names[i]);
+		if (!names[i][0] && keys[i].root_name && th[i].tid > 0)
+			thread_name_of_bootstrap(t, keys[i].root_name, keys[i].root_file, keys[i].root_arg0,
+						 th[i].tid, names[i]);
 		if (names[i][0])
-			snprintf(th[i].name, sizeof th[i].name, "%s", names[i]);
-		else if (th[i].tid <= 0 || proc_task_comm(t->pid, th[i].tid, th[i].name, sizeof th[i].name) < 0)
-			snprintf(th[i].name, sizeof th[i].name, "?");
+			th[i].name = intern_str(strings, names[i]);
+		else if (th[i].tid > 0 && proc_task_comm(t->pid, th[i].tid, comm, sizeof comm) == 0)
+			th[i].name = intern_str(strings, comm);
+		else
+			th[i].name = "?";
 		th[i].state = th[i].tid > 0 ? state_word(state_of(t, st, th[i].tid)) : "unknown";
 	}
 	free(ids);
@@ -257,100 +264,11 @@ static void resolve_threads(struct py_target *t, struct dump_thread *th, int n, 
 	free(names);
 }
 
-static void print_text(FILE *out, struct py_target *t, struct dump_thread *th, int n, int unstarted,
-		       int interps_beyond)
-{
-	char cmd[4096] = "";
-	proc_cmdline(t->pid, cmd, sizeof cmd);
-	/* Names, files and the command line come from the target: escaped. */
-	fprintf(out, "Process %d: ", (int)t->pid);
-	escape_fputs(out, cmd);
-	fputs("\nPython v", out);
-	escape_fputs(out, t->version);
-	fputc('\n', out);
-	for (int i = 0; i < n; i++) {
-		fprintf(out, "\nThread %d \"", (int)th[i].tid);
-		escape_fputs(out, th[i].name);
-		fprintf(out, "\" (%s)\n", th[i].state);
-		int shown = th[i].truncated ? th[i].depth - 1 : th[i].depth;
-		for (int k = 0; k < shown; k++) {
-			fputs("    ", out);
-			escape_fputs(out, th[i].frames[k].name);
-			fputs(" (", out);
-			escape_fputs(out, th[i].frames[k].file);
-			fprintf(out, ":%d)\n", th[i].frames[k].line);
-		}
-		/* The last frame of a cut stack is the marker. */
-		if (th[i].truncated && shown >= 0) {
-			fputs("    ... ", out);
-			escape_fputs(out, th[i].frames[shown].name);
-			fprintf(out, ": the stack is deeper than %d frames\n", STACK_DEPTH_MAX);
-		}
-	}
-	if (unstarted)
-		fprintf(out, "\n(%d thread state(s) with no kernel thread yet, not shown)\n", unstarted);
-	if (interps_beyond)
-		fprintf(out, "\n(%d more interpreter(s) not shown: pytop reads %d, the main one and the newest)\n",
-			interps_beyond, DUMP_INTERPS_MAX);
-}
-
-static void print_json(FILE *out, struct py_target *t, struct dump_thread *th, int n, int unstarted,
-		       int interps_beyond)
-{
-	struct jsonw *w = jsonw_new(out);
-	jsonw_begin_object(w);
-	jsonw_key(w, "pid");
-	jsonw_int(w, t->pid);
-	jsonw_key(w, "python");
-	jsonw_string(w, t->version);
-	jsonw_key(w, "threads");
-	jsonw_begin_array(w);
-	for (int i = 0; i < n; i++) {
-		jsonw_begin_object(w);
-		jsonw_key(w, "tid");
-		jsonw_int(w, th[i].tid);
-		jsonw_key(w, "name");
-		jsonw_string(w, th[i].name);
-		jsonw_key(w, "state");
-		jsonw_string(w, th[i].state);
-		if (th[i].truncated) {
-			/* Then the last frame is the "(N+ frames truncated)" marker. */
-			jsonw_key(w, "truncated");
-			jsonw_bool(w, 1);
-		}
-		jsonw_key(w, "frames");
-		jsonw_begin_array(w);
-		for (int k = 0; k < th[i].depth; k++) {
-			jsonw_begin_object(w);
-			jsonw_key(w, "name");
-			jsonw_string(w, th[i].frames[k].name);
-			jsonw_key(w, "file");
-			jsonw_string(w, th[i].frames[k].file);
-			jsonw_key(w, "line");
-			jsonw_int(w, th[i].frames[k].line);
-			jsonw_end_object(w);
-		}
-		jsonw_end_array(w);
-		jsonw_end_object(w);
-	}
-	jsonw_end_array(w);
-	if (unstarted) {
-		jsonw_key(w, "unstarted_thread_states");
-		jsonw_int(w, unstarted);
-	}
-	if (interps_beyond) {
-		jsonw_key(w, "interpreters_not_shown");
-		jsonw_int(w, interps_beyond);
-	}
-	jsonw_end_object(w);
-	jsonw_free(w);
-	fputc('\n', out);
-}
-
 int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, size_t errcap)
 {
 	struct py_target *t;
-	struct dump_thread *threads;
+	struct stackdump_thread *threads;
+	struct thread_key *keys;
 	struct state_table *st = NULL;
 	struct pause *pz = NULL;
 	struct intern strings = { NULL, 0, 0 };
@@ -388,18 +306,27 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 	if (pz)
 		pause_stop(pz);
 	threads = xcalloc(MAX_THREADS, sizeof *threads);
-	rc = read_all(t, threads, &strings, &n, &beyond);
+	keys = xcalloc(MAX_THREADS, sizeof *keys);
+	rc = read_all(t, threads, keys, &strings, &n, &beyond);
 	if (rc == 0) {
-		resolve_threads(t, threads, n, st);
+		resolve_threads(t, threads, keys, n, st, &strings);
 		n = drop_unstarted(threads, n, &unstarted);
 	}
 	pause_destroy(pz);
 	free(st);
 	if (rc == 0) {
-		if (json)
-			print_json(out, t, threads, n, unstarted, beyond);
-		else
-			print_text(out, t, threads, n, unstarted, beyond);
+		char cmd[4096] = "";
+		struct stackdump d = {
+			.pid = t->pid, .cmdline = cmd, .version = t->version, .threads = threads, .n = n,
+			.unstarted = unstarted, .interps_beyond = beyond, .interps_max = DUMP_INTERPS_MAX,
+			.depth_max = STACK_DEPTH_MAX,
+		};
+		if (json) {
+			stackdump_write_json(out, &d);
+		} else {
+			proc_cmdline(t->pid, cmd, sizeof cmd);
+			stackdump_write_text(out, &d);
+		}
 		if (unpaused[0])
 			fprintf(stderr, "pytop: note: process %d could not be paused (%s): "
 				"its stacks were read without pausing it (--blocking makes that an error)\n",
@@ -413,9 +340,9 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 			snprintf(err, errcap, "process %d: cannot read its threads: %s", (int)pid, pytop_strerror(rc));
 		}
 	}
-	for (int i = 0; i < n; i++)
-		free(threads[i].frames);
+	threads_clear(threads, keys, n);
 	free(threads);
+	free(keys);
 	intern_free(&strings);
 	pyrt_close(t);
 	return rc;
