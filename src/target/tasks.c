@@ -1,5 +1,6 @@
 /* tasks: a small open-addressing table (linear probing, least recently
- * used evicted) of open syscall and schedstat files by tid. */
+ * used evicted) of open syscall and schedstat files by tid, and the parsers
+ * of those files and of the stat files. */
 #include "target/tasks.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 
 #include "errors.h"
 #include "target/proc.h"
+#include "util/smallfile.h"
 
 #define SLOTS 2048   /* power of two */
 #define PROBE 16     /* slots looked at for a tid; more threads share by eviction */
@@ -321,5 +323,18 @@ int tasks_process_cpu(struct tasks *ts, uint64_t *cpu_ns)
 		return PYTOP_EGONE;
 	}
 	buf[n] = 0;
+	return tasks_parse_stat_cpu(buf, sysconf(_SC_CLK_TCK), cpu_ns);
+}
+
+int tasks_stat_cpu(pid_t pid, pid_t tid, uint64_t *cpu_ns)
+{
+	char buf[1024], path[80];
+
+	if (tid)
+		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (smallfile_read(path, buf, sizeof buf) <= 0)
+		return PYTOP_EGONE;
 	return tasks_parse_stat_cpu(buf, sysconf(_SC_CLK_TCK), cpu_ns);
 }

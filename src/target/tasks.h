@@ -1,6 +1,7 @@
 /* tasks: what each thread of a target is doing, from its
  * /proc/PID/task/TID/syscall file, and how much CPU it used, from its
- * schedstat file; both kept open and re-read (one pread each). */
+ * schedstat file; both kept open and re-read (one pread each). Also the
+ * CPU time of a thread or the process from its stat file. */
 #ifndef PYTOP_TARGET_TASKS_H
 #define PYTOP_TARGET_TASKS_H
 
@@ -60,6 +61,11 @@ bool tasks_started_before(const struct tasks *ts, pid_t tid);
 /* The whole process's CPU time (ns, /proc/PID/stat utime+stime, in clock
  * ticks: threads that ended included), or a negative error. */
 int tasks_process_cpu(struct tasks *ts, uint64_t *cpu_ns);
+
+/* The CPU time (ns, utime+stime of its stat file) of thread tid of pid, or
+ * of the whole process when tid is 0, read now (no file kept open); 0 or a
+ * negative error. */
+int tasks_stat_cpu(pid_t pid, pid_t tid, uint64_t *cpu_ns);
 
 /* Parse utime+stime out of a /proc/PID/stat text, in ns (hz: clock ticks
  * a second); 0 or PYTOP_EINVAL. */

@@ -1,26 +1,22 @@
-/* cpustat: /proc/PID/stat and /proc/PID/task/TID/stat readers with a small
- * table of previous readings per thread. */
+/* cpustat: the previous CPU reading of the process and of each thread (a
+ * small table), and the percentages between readings. */
 #include "ui/cpustat.h"
 
-#include <fcntl.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "errors.h"
-#include "util/smallfile.h"
+#include "target/tasks.h"
 
 struct reading {
 	pid_t tid;
-	uint64_t ticks, at_ns;
+	uint64_t cpu_ns, at_ns;
 	uint64_t used;        /* update generation that last read it */
 };
 
 struct cpustat {
 	pid_t pid;
-	double hz;
-	uint64_t ticks, at_ns;
+	uint64_t cpu_ns, at_ns;
 	bool have;
 	struct reading *r;
 	size_t n, cap;
@@ -30,10 +26,8 @@ struct cpustat {
 struct cpustat *cpustat_new(pid_t pid)
 {
 	struct cpustat *c = xcalloc(1, sizeof(*c));
-	long hz = sysconf(_SC_CLK_TCK);
 
 	c->pid = pid;
-	c->hz = hz > 0 ? (double)hz : 100.0;
 	return c;
 }
 
@@ -45,45 +39,16 @@ void cpustat_free(struct cpustat *c)
 	free(c);
 }
 
-bool cpustat_parse(const char *line, uint64_t *ticks)
-{
-	const char *p = strrchr(line, ')');
-	unsigned long long ut, st;
-	int field;
-
-	if (!p)
-		return false;
-	p++;
-	/* After the comm: state is field 3; utime 14, stime 15. */
-	for (field = 2; field < 13; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return false;
-	}
-	if (sscanf(p, " %llu %llu", &ut, &st) != 2)
-		return false;
-	*ticks = ut + st;
-	return true;
-}
-
-static bool read_ticks(const char *path, uint64_t *ticks)
-{
-	char buf[1024];
-
-	return smallfile_read(path, buf, sizeof(buf)) > 0 && cpustat_parse(buf, ticks);
-}
-
-static double pct(const struct cpustat *c, uint64_t dticks, uint64_t dns)
+static double pct(uint64_t dcpu_ns, uint64_t dns)
 {
 	if (dns == 0)
 		return -1;
-	return 100.0 * ((double)dticks / c->hz) / ((double)dns / 1e9);
+	return 100.0 * (double)dcpu_ns / (double)dns;
 }
 
 double cpustat_update(struct cpustat *c, uint64_t now_ns)
 {
-	char path[64];
-	uint64_t ticks;
+	uint64_t cpu;
 	double r = -1;
 	size_t i, k = 0;
 
@@ -93,14 +58,13 @@ double cpustat_update(struct cpustat *c, uint64_t now_ns)
 		if (c->r[i].used + 2 >= c->gen)
 			c->r[k++] = c->r[i];
 	c->n = k;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->pid);
-	if (!read_ticks(path, &ticks)) {
+	if (tasks_stat_cpu(c->pid, 0, &cpu) < 0) {
 		c->have = false;
 		return -1;
 	}
-	if (c->have && ticks >= c->ticks)
-		r = pct(c, ticks - c->ticks, now_ns - c->at_ns);
-	c->ticks = ticks;
+	if (c->have && cpu >= c->cpu_ns)
+		r = pct(cpu - c->cpu_ns, now_ns - c->at_ns);
+	c->cpu_ns = cpu;
 	c->at_ns = now_ns;
 	c->have = true;
 	return r;
@@ -108,13 +72,11 @@ double cpustat_update(struct cpustat *c, uint64_t now_ns)
 
 double cpustat_thread(struct cpustat *c, pid_t tid, uint64_t now_ns)
 {
-	char path[80];
-	uint64_t ticks;
+	uint64_t cpu;
 	double r = -1;
 	size_t i;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)c->pid, (int)tid);
-	if (!read_ticks(path, &ticks))
+	if (tid <= 0 || tasks_stat_cpu(c->pid, tid, &cpu) < 0)
 		return -1;
 	for (i = 0; i < c->n; i++)
 		if (c->r[i].tid == tid)
@@ -126,10 +88,10 @@ double cpustat_thread(struct cpustat *c, pid_t tid, uint64_t now_ns)
 		}
 		c->n++;
 		c->r[i].tid = tid;
-	} else if (ticks >= c->r[i].ticks) {
-		r = pct(c, ticks - c->r[i].ticks, now_ns - c->r[i].at_ns);
+	} else if (cpu >= c->r[i].cpu_ns) {
+		r = pct(cpu - c->r[i].cpu_ns, now_ns - c->r[i].at_ns);
 	}
-	c->r[i].ticks = ticks;
+	c->r[i].cpu_ns = cpu;
 	c->r[i].at_ns = now_ns;
 	c->r[i].used = c->gen;
 	return r;

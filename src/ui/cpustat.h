@@ -1,10 +1,9 @@
-/* cpustat: the target's CPU use from /proc (utime + stime), as a
- * percentage of one CPU over the time between two updates, for the process
- * and for each of its threads. */
+/* cpustat: the target's CPU use (utime + stime, read through target/tasks),
+ * as a percentage of one CPU over the time between two updates, for the
+ * process and for each of its threads. */
 #ifndef PYTOP_UI_CPUSTAT_H
 #define PYTOP_UI_CPUSTAT_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,9 +22,5 @@ double cpustat_update(struct cpustat *c, uint64_t now_ns);
 /* The CPU% of thread tid since its previous reading (read now); negative
  * when unknown. Call once per thread per update. */
 double cpustat_thread(struct cpustat *c, pid_t tid, uint64_t now_ns);
-
-/* Parse utime + stime (clock ticks) out of a /proc stat line; false if
- * malformed. */
-bool cpustat_parse(const char *line, uint64_t *ticks);
 
 #endif

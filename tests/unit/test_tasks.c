@@ -121,6 +121,13 @@ int main(void)
 	       (unsigned long long)p1, (unsigned long long)p2);
 	tasks_destroy(ts);
 
+	/* The stat files read once (cpustat): the process and this thread. */
+	uint64_t s1 = 0, t1 = 0;
+	int read = tasks_stat_cpu(getpid(), 0, &s1) == 0 && tasks_stat_cpu(getpid(), self, &t1) == 0;
+	tap_ok(read && s1 >= p2 && t1 > 0 && t1 <= s1, "stat cpu: the process's (%llu ns) and this thread's (%llu ns)",
+	       (unsigned long long)s1, (unsigned long long)t1);
+	tap_ok(tasks_stat_cpu(getpid(), 0x7ffffff0, &t1) < 0, "stat cpu: no such thread");
+
 	/* Threads that end without being read again: their files are closed
 	 * by the sweep; a live thread read in between keeps its file. */
 	ts = tasks_create(getpid());
