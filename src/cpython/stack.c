@@ -30,6 +30,7 @@
 #include "errors.h"
 #include "target/memory.h"
 #include "target/nspid.h"
+#include "util/clock.h"
 
 #define FUNC_SLOTS 16384          /* power of two */
 #define FUNC_CLEAR_AT (FUNC_SLOTS / 2)
@@ -290,9 +291,7 @@ static struct func_entry *func_slot(struct stack_cache *c, uint64_t code, uint64
 /* A coarse millisecond clock (cheap: no system call). */
 static uint32_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+	return (uint32_t)(clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u);
 }
 
 /* 3.8-3.10: when the first argument is captured by a closure it lives in a

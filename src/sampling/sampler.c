@@ -23,6 +23,7 @@
 #include "target/pause.h"
 #include "target/proc.h"
 #include "target/tasks.h"
+#include "util/clock.h"
 
 #define MAX_INTERPS 64
 #define MAX_THREADS 1024
@@ -145,13 +146,6 @@ struct sampler {
 	int nended;
 	uint64_t ended_at;                /* when the oldest of them was added */
 };
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Send a function's definition (of that kind) before its first use. */
 static bool send_func(struct sampler *s, const struct func_info *f, enum func_kind kind)
@@ -746,13 +740,13 @@ static void prepare_tids(struct sampler *s);
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
-	uint64_t next = now_ns(CLOCK_MONOTONIC);
+	uint64_t next = clock_now_ns();
 
 	/* Wake at the deadline, not up to 50 us later (the default slack). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 
 	while (!atomic_load(&s->stop)) {
-		uint64_t start = now_ns(CLOCK_MONOTONIC);
+		uint64_t start = clock_now_ns();
 		struct round_gil rg;
 		int errors = 0, n;
 
@@ -761,7 +755,7 @@ static void *sampler_main(void *arg)
 		n = sample_round(s, start, &errors, &rg);
 		if (s->pause)
 			pause_resume(s->pause);
-		uint64_t end = now_ns(CLOCK_MONOTONIC);
+		uint64_t end = clock_now_ns();
 
 		if (n <= 0 && proc_check(s->t->pid) != 0)
 			s->failed_rounds = GONE_ROUNDS;
@@ -794,7 +788,7 @@ static void *sampler_main(void *arg)
 		atomic_fetch_add_explicit(&s->rounds, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->errors, (uint64_t)errors, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->busy_ns, end - start, memory_order_relaxed);
-		atomic_store_explicit(&s->cpu_ns, now_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
+		atomic_store_explicit(&s->cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
 		atomic_store_explicit(&s->reads, mem_syscalls(), memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
@@ -802,7 +796,7 @@ static void *sampler_main(void *arg)
 		 * schedule starts again from now (those rounds are lost). */
 		uint64_t period = (uint64_t)(1e9 / atomic_load(&s->rate_hz));
 		next += period;
-		uint64_t after = now_ns(CLOCK_MONOTONIC);
+		uint64_t after = clock_now_ns();
 		if (next < after) {
 			atomic_fetch_add_explicit(&s->late, 1, memory_order_relaxed);
 			if (after - next > 2 * period)

@@ -43,20 +43,14 @@ int proc_check(pid_t pid)
 	close(fd);
 	if (n < 0)
 		return errno_to_err(e);
-	{
-		/* A zombie or kernel thread has an empty map. */
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			return PYTOP_ENOPROC;
-		char buf[512];
-		size_t len = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-		buf[len] = 0;
-		char *rp = strrchr(buf, ')');
-		if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
-			return PYTOP_EGONE;
-	}
+	/* A zombie or kernel thread has an empty map. */
+	char buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (smallfile_read(path, buf, sizeof buf) < 0)
+		return PYTOP_ENOPROC;
+	char *rp = strrchr(buf, ')');
+	if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+		return PYTOP_EGONE;
 	return 0;
 }
 

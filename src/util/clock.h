@@ -1,4 +1,5 @@
-/* clock: the time stamps pytop compares and sleeps on, in nanoseconds. */
+/* clock: the time stamps pytop compares and sleeps on, in nanoseconds
+ * (inline: the sampler reads it several times a round). */
 #ifndef PYTOP_UTIL_CLOCK_H
 #define PYTOP_UTIL_CLOCK_H
 
@@ -7,9 +8,18 @@
 
 /* Nanoseconds on the given clock (CLOCK_MONOTONIC_COARSE, a thread's
  * CPU clock...). */
-uint64_t clock_ns(clockid_t id);
+static inline uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Nanoseconds on CLOCK_MONOTONIC: the time base of samples and sessions. */
-uint64_t clock_now_ns(void);
+static inline uint64_t clock_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
 
 #endif
