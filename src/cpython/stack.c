@@ -129,7 +129,7 @@ struct stack_cache {
 	uint64_t memo_seed;
 	struct spec_entry *spec;
 	struct spec_deep *deep;           /* DEEP_SLOTS */
-	uint64_t walks, misses, retries, dropped;
+	uint64_t walks;                   /* walks made: seen's generation, spec's and deep's clock */
 	unsigned char tbuf[TSTATE_BUF];
 	unsigned char (*fbuf)[FRAME_BUF]; /* CHAIN_MAX: the batch, by guessed position */
 	unsigned char (*sbuf)[FRAME_BUF]; /* CHAIN_MAX: frames read one by one */
@@ -219,18 +219,6 @@ void stack_cache_clear(struct stack_cache *c)
 	memset(c->funcs, 0, FUNC_SLOTS * sizeof *c->funcs);
 	c->nfuncs = 0;
 	c->pool_used = 0;
-}
-
-void stack_stats(const struct stack_cache *c, uint64_t *walks, uint64_t *func_misses)
-{
-	*walks = c->walks;
-	*func_misses = c->misses;
-}
-
-void stack_consistency(const struct stack_cache *c, uint64_t *retries, uint64_t *dropped)
-{
-	*retries = c->retries;
-	*dropped = c->dropped;
 }
 
 static char *pool_alloc(struct stack_cache *c, size_t n)
@@ -329,7 +317,6 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	e->type = 0;
 	e->valid = 0;
 	c->nfuncs++;
-	c->misses++;
 	if ((rc = mem_read(t->pid, code, cb, sizeof cb)) < 0)
 		return rc;
 	if (field_u64(cb, L->object_type) != t->code_type)
@@ -1076,8 +1063,6 @@ int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, stru
 		max = STACK_DEPTH_MAX + 1;   /* the most a walk can fill */
 	for (int attempt = 0; attempt < WALK_TRIES; attempt++) {
 		int stale = 0, ok;
-		if (attempt)
-			c->retries++;
 		depth = walk_once(c, t, tstate, ti, frames, max, flags, &stale, &total);
 		if (depth > 0 && !stale) {
 			int replaced = confirm_functions(c, t, frames, depth);
@@ -1102,10 +1087,8 @@ int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, stru
 			break;
 		depth = PYTOP_ECORRUPT;
 	}
-	if (depth < 0) {
-		c->dropped++;
+	if (depth < 0)
 		return depth;
-	}
 	/* Deeper than max: the innermost max - 1 frames and a marker. */
 	if (total > max || (*flags & STACK_TRUNCATED)) {
 		*flags |= STACK_TRUNCATED;

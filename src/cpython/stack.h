@@ -66,11 +66,4 @@ void stack_cache_clear(struct stack_cache *c);
 int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags);
 
-/* Statistics: remote reads made by walks and cache misses. */
-void stack_stats(const struct stack_cache *c, uint64_t *walks, uint64_t *func_misses);
-
-/* Statistics: walks done again because the stack changed under the reader,
- * and stack_walk calls that gave up (PYTOP_ECORRUPT). */
-void stack_consistency(const struct stack_cache *c, uint64_t *retries, uint64_t *dropped);
-
 #endif
