@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "output/formats.h"
 #include "ui/actions.h"
 #include "ui/gilview.h"
 
@@ -187,6 +188,30 @@ static int cmd_gilstat(struct cmd_ctx *cx, int argc, char **argv)
 	return gilview_command(cx->m, argc, argv, &cx->fx);
 }
 
+/* The save command's help, made from the formats table the first time the
+ * table is looked at: "Write a snapshot (.json, .collapsed, .folded or
+ * text)", the file endings that choose a format, else the default. */
+static char save_help[160];
+
+static void save_help_make(void)
+{
+	const struct output_format *f, *def = formats_default();
+	const char *sep = "";
+	size_t n, len;
+
+	if (save_help[0])
+		return;
+	f = formats_table(&n);
+	len = (size_t)snprintf(save_help, sizeof(save_help), "Write a snapshot (");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; &f[i] != def && f[i].exts[k] && len < sizeof(save_help); k++) {
+			len += (size_t)snprintf(save_help + len, sizeof(save_help) - len, "%s%s", sep, f[i].exts[k]);
+			sep = ", ";
+		}
+	if (len < sizeof(save_help))
+		snprintf(save_help + len, sizeof(save_help) - len, "%s%s)", *sep ? " or " : "", def->name);
+}
+
 static const struct command table[] = {
 	{ "sort", NULL, "COLUMN [reverse]",
 	  "Sort by %own, %total, owntime, totaltime, name or file", CMPL_COLUMN, 1, 2, cmd_sort },
@@ -202,7 +227,7 @@ static const struct command table[] = {
 	  "GIL statistics per thread; warn on waits / holds longer than TAKE_MS / HOLD_MS (10)",
 	  CMPL_NONE, 1, 3, cmd_gilstat },
 	{ "save", "w", "[FILE]",
-	  "Write a snapshot (.json, .collapsed or text)", CMPL_NONE, 0, 1, cmd_save },
+	  save_help, CMPL_NONE, 0, 1, cmd_save },
 	{ "reset", NULL, "", "Forget all counts", CMPL_NONE, 0, 0, cmd_reset },
 	{ "help", "?", "", "Show the help screen", CMPL_NONE, 0, 0, cmd_help },
 	{ "quit", "q", "", "Quit pytop", CMPL_NONE, 0, 0, cmd_quit },
@@ -210,6 +235,7 @@ static const struct command table[] = {
 
 const struct command *commands_table(size_t *n)
 {
+	save_help_make();
 	*n = sizeof(table) / sizeof(table[0]);
 	return table;
 }
@@ -219,6 +245,7 @@ const struct command *commands_find(const char *name, bool *ambiguous)
 	const struct command *found = NULL;
 	size_t i, len = strlen(name), hits = 0;
 
+	save_help_make();
 	if (ambiguous)
 		*ambiguous = false;
 	if (!len)
