@@ -194,7 +194,10 @@ double session_waiting_s(const struct session *s)
 	return s->waiting ? (double)(clock_now_ns() - s->launch_ns) / 1e9 : 0;
 }
 
-bool session_end_program(struct session *s, uint64_t grace_ns)
+/* End a launched program still running, unless --keep-running: SIGINT,
+ * then SIGTERM after grace_ns, then SIGKILL after grace_ns; reaps it.
+ * Returns true when pytop ended it. */
+static bool end_program(struct session *s, uint64_t grace_ns)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGKILL };
 
@@ -248,7 +251,7 @@ bool session_finish_program(struct session *s, int sig, uint64_t grace_ns)
 		kill(s->pid, sig);
 		session_reap(s, grace_ns);
 	}
-	return session_end_program(s, grace_ns) && !sig;
+	return end_program(s, grace_ns) && !sig;
 }
 
 void session_report_program(const struct session *s)
@@ -468,24 +471,6 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->interp_limit = st.interp_limit;
 	m->gilstat = session_gilstat(s);
 	m->note = s->note;
-}
-
-int session_write(struct session *s, const struct output_format *format, const char *path, char *err, size_t errcap)
-{
-	FILE *f = stdout;
-	int rc;
-
-	/* -o FILE: the user chose the path (outfile_open_user). */
-	if (path && !(f = outfile_open_user(path))) {
-		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
-		return PYTOP_EIO;
-	}
-	rc = session_write_file(s, format, f, path, err, errcap);
-	if (path && fclose(f) != 0 && rc == 0) {
-		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
-		rc = PYTOP_EIO;
-	}
-	return rc;
 }
 
 int session_write_file(struct session *s, const struct output_format *format, FILE *f, const char *name, char *err, size_t errcap)

@@ -75,19 +75,14 @@ int session_attach(struct session *s, char *err, size_t errcap);
 /* Seconds since the program was launched while s->waiting, else 0. */
 double session_waiting_s(const struct session *s);
 
-/* End a launched program still running, unless --keep-running: SIGINT,
- * then SIGTERM after grace_ns, then SIGKILL after grace_ns; reaps it.
- * Returns true when pytop ended it. */
-bool session_end_program(struct session *s, uint64_t grace_ns);
-
 /* Wait up to ns for a launched program to exit, collecting its status;
  * true when it has exited. */
 bool session_reap(struct session *s, uint64_t ns);
 
-/* The end of a run with a launched program still running: it gets sig
- * (the signal that stopped pytop; 0: none) unless --keep-running, and
- * grace_ns to go; then session_end_program(). Returns true when pytop
- * ended it (not by passing sig on). */
+/* The end of a run with a launched program still running: unless
+ * --keep-running, it gets sig (the signal that stopped pytop; 0: none) and
+ * grace_ns to go, then SIGINT, SIGTERM and SIGKILL, grace_ns apart, and is
+ * reaped. Returns true when pytop ended it (not by passing sig on). */
 bool session_finish_program(struct session *s, int sig, uint64_t grace_ns);
 
 /* On stderr: a launched program that is still running, and the file its
@@ -135,13 +130,6 @@ void session_gilstat_stop(struct session *s);
 /* gilstat's numbers, live or final: a pointer into the session (valid
  * until the next call), NULL when gilstat never ran. */
 const struct gilstat_snapshot *session_gilstat(struct session *s);
-
-/* Write a snapshot in the given format (output/formats.h; NULL: the
- * default) to path (NULL: stdout; a path is the user's choice: created
- * 0644 less the umask, or truncated, see output/outfile.h). Returns 0, or a
- * negative error with a reason in err. */
-int session_write(struct session *s, const struct output_format *format, const char *path,
-		  char *err, size_t errcap);
 
 /* Write a snapshot in the given format to an open file (name: for the
  * error message). Returns 0, or a negative error with a reason in err. */

@@ -111,7 +111,8 @@ int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v)
 	return 0;
 }
 
-int obj_type(struct py_target *t, uint64_t obj, uint64_t *type)
+/* The address of an object's type. */
+static int obj_type(struct py_target *t, uint64_t obj, uint64_t *type)
 {
 	return mem_read_ptr(t->pid, obj + (uint64_t)t->L.object_type, type);
 }

@@ -21,9 +21,6 @@ int obj_read_bytes(struct py_target *t, uint64_t addr, void *buf, size_t cap, si
 /* The value of a small int object (|v| < 2**62); 0 or a negative error. */
 int obj_read_long(struct py_target *t, uint64_t addr, int64_t *v);
 
-/* The address of an object's type. */
-int obj_type(struct py_target *t, uint64_t obj, uint64_t *type);
-
 /* The tp_name of the type at type_addr. */
 int obj_type_name(struct py_target *t, uint64_t type_addr, char *out, size_t cap);
 

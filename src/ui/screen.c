@@ -37,7 +37,8 @@ void screen_guard_child(pid_t pid)
 	guarded_child = pid;
 }
 
-void screen_stop_child(void)
+/* Stop the guarded program now, if it still runs (async-signal-safe). */
+static void stop_child(void)
 {
 	pid_t pid = guarded_child;
 	struct timespec ts = { 0, 20000000 };
@@ -85,7 +86,7 @@ static void on_crash(int sig)
 {
 	size_t i;
 
-	screen_stop_child();
+	stop_child();
 	if (active) {
 		active = false;
 		endwin();

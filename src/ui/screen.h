@@ -63,7 +63,4 @@ int screen_stop_signal(void);
  * second) before pytop dies, so it is never left orphaned. */
 void screen_guard_child(pid_t pid);
 
-/* Stop the guarded program now, if it still runs (async-signal-safe). */
-void screen_stop_child(void);
-
 #endif

@@ -126,7 +126,8 @@ static unsigned navigate(struct tui *t)
 	return fx;
 }
 
-void tui_apply(struct tui *t, unsigned fx)
+/* Do what fx asks (UI_FX_*, ui/model.h). */
+static void tui_apply(struct tui *t, unsigned fx)
 {
 	struct ui_model *m = &t->m;
 

@@ -40,9 +40,6 @@ struct tui *tui_new(struct aggregate *agg, const struct options *opt);
 /* Free a tui (not its aggregate, session, cpustat or sources). */
 void tui_free(struct tui *t);
 
-/* Do what fx asks (UI_FX_*, ui/model.h). */
-void tui_apply(struct tui *t, unsigned fx);
-
 /* Query the rows, threads and stack again from the aggregate, and the
  * views their own numbers (no new window). */
 void tui_requery(struct tui *t);
