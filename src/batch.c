@@ -31,12 +31,6 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
-	nanosleep(&ts, NULL);
-}
-
 /* Launch mode: wait for the program's interpreter, until deadline or a
  * signal. Returns 1 when sampling, 0 when given up, or a negative error. */
 static int wait_python(struct session *s, uint64_t deadline, char *err, size_t errcap)
@@ -57,7 +51,7 @@ static int wait_python(struct session *s, uint64_t deadline, char *err, size_t e
 				 s->opt->launch_argv[0], (int)s->pid, session_waiting_s(s));
 			return 0;
 		}
-		sleep_ns(ATTACH_EVERY_NS);
+		clock_sleep_ns(ATTACH_EVERY_NS);
 	}
 	return rc;
 }
@@ -138,7 +132,7 @@ int batch_run(const struct options *o)
 	}
 
 	while (!interrupted && !session_target_gone(&s) && clock_now_ns() < deadline) {
-		sleep_ns(DRAIN_EVERY_NS);
+		clock_sleep_ns(DRAIN_EVERY_NS);
 		session_drain(&s);
 	}
 	session_stop(&s);

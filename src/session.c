@@ -31,12 +31,6 @@ _Static_assert(OPTIONS_GILSTAT_OFF == (int)GILSTAT_OFF && OPTIONS_GILSTAT_SAMPLE
 #define RING_BYTES (8u << 20)
 #define READY_POLL_NS 2000000ull       /* launch: look for the interpreter every 2 ms */
 
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
-	nanosleep(&ts, NULL);
-}
-
 /* Is the interpreter of t initialised (an interpreter with a thread)? */
 static bool interpreter_ready(struct py_target *t)
 {
@@ -219,7 +213,7 @@ static bool end_program(struct session *s, uint64_t grace_ns)
 				s->child_exited = true;
 				return true;
 			}
-			sleep_ns(READY_POLL_NS * 5);
+			clock_sleep_ns(READY_POLL_NS * 5);
 		}
 	}
 	s->child_status = launch_wait(s->pid);
@@ -236,7 +230,7 @@ bool session_reap(struct session *s, uint64_t ns)
 	while (!launch_poll(s->pid, &s->child_status)) {
 		if (clock_now_ns() >= until)
 			return false;
-		sleep_ns(1000000);
+		clock_sleep_ns(1000000);
 	}
 	s->child_exited = true;
 	return true;

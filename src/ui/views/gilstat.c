@@ -74,7 +74,7 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 {
 	double el = (double)g->elapsed_ns / 1e9;
 	uint64_t given;
-	char buf[32];
+	char buf[32], a[24];
 
 	switch (col) {
 	case GC_TAKECNT:
@@ -89,7 +89,7 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 	case GC_HOLDAVG:
 		/* A sampled hold shorter than a tick is not measured. */
 		if (g->mode == GILSTAT_SAMPLED && s->takecnt && ratio(s->hold_ns, s->takecnt) < (double)g->resolution_ns) {
-			snprintf(buf, sizeof(buf), "<%.1fms", (double)g->resolution_ns / 1e6);
+			snprintf(buf, sizeof(buf), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DIM);
 		} else {
 			draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9);
