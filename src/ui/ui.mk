@@ -1,8 +1,8 @@
 # The full-screen live view (pytop -p PID): pure layers (utf8, canvas,
 # theme, meter, columns, lineedit, keys, draw) under the view model, the
-# actions and commands that change it, the views (ui/views/, one module
-# each, listed in tui.c's views table), the tui that stacks and dispatches
-# them, and the loop with screen.c, the only one that calls curses.
+# actions and commands that change it, the tui that stacks and dispatches
+# the views (src/ui/views/), and the loop with screen.c, the only one that
+# calls curses.
 libpytop_a_SOURCES += \
 	src/ui/utf8.c src/ui/utf8.h \
 	src/ui/canvas.c src/ui/canvas.h \
@@ -22,10 +22,6 @@ libpytop_a_SOURCES += \
 	src/ui/header.c src/ui/header.h \
 	src/ui/statusbar.c src/ui/statusbar.h \
 	src/ui/view.h \
-	src/ui/views/main.c src/ui/views/main.h \
-	src/ui/views/detail.c src/ui/views/detail.h \
-	src/ui/views/help.c src/ui/views/help.h \
-	src/ui/views/gilstat.c src/ui/views/gilstat.h \
 	src/ui/tui.c src/ui/tui.h \
 	src/ui/screen.c src/ui/screen.h \
 	src/ui/loop.c src/ui/loop.h

@@ -72,3 +72,110 @@ tests_unit_test_regfile_LDADD = libpytop.a
 # No include cycles between the modules of src/ (tools/check_includes.py).
 TESTS += tests/unit/test_includes.py
 EXTRA_DIST += tests/unit/test_includes.py tools/check_includes.py
+
+# The sampling pipeline: the ring (also under ThreadSanitizer), the
+# aggregate, the output writers.
+check_PROGRAMS += \
+	tests/unit/test_ring \
+	tests/unit/test_ring_stress \
+	tests/unit/test_aggregate \
+	tests/unit/test_output
+TESTS += \
+	tests/unit/test_ring \
+	tests/unit/test_ring_stress \
+	tests/unit/test_aggregate \
+	tests/unit/test_output
+
+tests_unit_test_ring_SOURCES = tests/unit/test_ring.c tests/unit/tap.h
+tests_unit_test_ring_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ring_CFLAGS = $(AM_CFLAGS)
+
+tests_unit_test_ring_stress_SOURCES = tests/unit/test_ring_stress.c tests/unit/tap.h
+tests_unit_test_ring_stress_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ring_stress_CFLAGS = $(AM_CFLAGS)
+
+tests_unit_test_aggregate_SOURCES = tests/unit/test_aggregate.c tests/unit/tap.h
+tests_unit_test_aggregate_LDADD = $(PYTOP_LIBS)
+tests_unit_test_aggregate_CFLAGS = $(AM_CFLAGS)
+
+tests_unit_test_output_SOURCES = tests/unit/test_output.c tests/unit/tap.h
+tests_unit_test_output_LDADD = $(PYTOP_LIBS)
+tests_unit_test_output_CFLAGS = $(AM_CFLAGS)
+
+# The stress test again under ThreadSanitizer, built from the ring's own
+# sources (not libpytop.a, whose objects may carry ASan) and without
+# $(SAN_CFLAGS). PYTOP_STRESS_N in the environment scales it.
+if HAVE_TSAN
+check_PROGRAMS += tests/unit/test_ring_tsan
+TESTS += tests/unit/test_ring_tsan
+tests_unit_test_ring_tsan_SOURCES = tests/unit/test_ring_stress.c tests/unit/tap.h \
+	src/sampling/ring.c src/sampling/ring.h src/errors.c src/errors.h
+tests_unit_test_ring_tsan_CFLAGS = -std=gnu11 $(WARN_CFLAGS) $(PTHREAD_CFLAGS) \
+	-fsanitize=thread -fno-omit-frame-pointer -g -O1
+tests_unit_test_ring_tsan_LDFLAGS = -fsanitize=thread
+tests_unit_test_ring_tsan_LDADD = $(PTHREAD_LIBS)
+endif
+
+# GIL: the state reader, classes, accounting, gilstat.
+check_PROGRAMS += tests/unit/test_gil
+TESTS += tests/unit/test_gil
+tests_unit_test_gil_SOURCES = tests/unit/test_gil.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h \
+	tests/unit/debug_offsets_3_13.h
+tests_unit_test_gil_LDADD = $(PYTOP_LIBS)
+tests_unit_test_gil_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
+
+# Line-table decoders, checked against vectors recorded from real CPython
+# 3.8-3.13 (regenerate tests/unit/linetable_vectors.h with
+# tools/gen_linetable_vectors.py when a new interpreter version arrives).
+check_PROGRAMS += tests/unit/test_linetable
+TESTS += tests/unit/test_linetable
+tests_unit_test_linetable_SOURCES = tests/unit/test_linetable.c \
+	tests/unit/linetable_vectors.h tests/unit/tap.h
+tests_unit_test_linetable_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_linetable_LDADD = libpytop.a
+
+EXTRA_DIST += tools/gen_linetable_vectors.py
+
+# Unit tests of the live view's pure parts (no terminal): rendering pieces
+# (utf8, canvas, meter, columns), input (lineedit, commands, keys), the
+# model drawn headless into a canvas, and the aggregate's latest stacks.
+check_PROGRAMS += \
+	tests/unit/test_ui_render \
+	tests/unit/test_ui_input \
+	tests/unit/test_ui_model \
+	tests/unit/test_ui_threads \
+	tests/unit/test_latest
+TESTS += \
+	tests/unit/test_ui_render \
+	tests/unit/test_ui_input \
+	tests/unit/test_ui_model \
+	tests/unit/test_ui_threads \
+	tests/unit/test_latest
+
+tests_unit_test_ui_render_SOURCES = tests/unit/test_ui_render.c tests/unit/tap.h
+tests_unit_test_ui_render_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ui_render_CFLAGS = $(AM_CFLAGS)
+
+tests_unit_test_ui_input_SOURCES = tests/unit/test_ui_input.c tests/unit/tap.h
+tests_unit_test_ui_input_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ui_input_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
+
+tests_unit_test_ui_model_SOURCES = tests/unit/test_ui_model.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_ui_model_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ui_model_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
+
+tests_unit_test_latest_SOURCES = tests/unit/test_latest.c tests/unit/tap.h
+tests_unit_test_latest_LDADD = $(PYTOP_LIBS)
+tests_unit_test_latest_CFLAGS = $(AM_CFLAGS)
+
+tests_unit_test_ui_threads_SOURCES = tests/unit/test_ui_threads.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_ui_threads_LDADD = $(PYTOP_LIBS)
+tests_unit_test_ui_threads_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
+
+# The source viewer reads only regular files (a FIFO or a device named by the
+# target is never opened).
+check_PROGRAMS += tests/unit/test_source
+TESTS += tests/unit/test_source
+tests_unit_test_source_SOURCES = tests/unit/test_source.c tests/unit/tap.h
+tests_unit_test_source_LDADD = $(PYTOP_LIBS)
+tests_unit_test_source_CFLAGS = $(AM_CFLAGS)
