@@ -13,7 +13,7 @@
 #include "errors.h"
 #include "output/escape.h"
 #include "session.h"
-#include "target/launch.h"
+#include "process/launch.h"
 #include "util/clock.h"
 
 #define DEFAULT_DURATION_S 10.0

@@ -14,9 +14,9 @@
 #include "cpython/thread.h"
 #include "errors.h"
 #include "output/stackdump.h"
-#include "target/memory.h"
-#include "target/pause.h"
-#include "target/proc.h"
+#include "process/memory.h"
+#include "process/pause.h"
+#include "process/proc.h"
 
 #define MAX_THREADS 4096
 #define MAX_DEPTH (STACK_DEPTH_MAX + 1)   /* every frame up to the limit, or a marker */

@@ -16,9 +16,9 @@
 #include "output/escape.h"
 #include "output/formats.h"
 #include "output/outfile.h"
-#include "target/launch.h"
-#include "target/memory.h"
-#include "target/proc.h"
+#include "process/launch.h"
+#include "process/memory.h"
+#include "process/proc.h"
 #include "util/clock.h"
 
 /* The command line's -m and --gilstat values are the aggregate's and

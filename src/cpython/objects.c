@@ -7,7 +7,7 @@
 #include "cpython/fields.h"
 #include "cpython/pystring.h"
 #include "errors.h"
-#include "target/memory.h"
+#include "process/memory.h"
 
 #define STR_MAX_CHARS 4096
 #define DICT_MAX_ENTRIES (1 << 16) /* the dicts read (sys.modules, threading._active, a thread's

@@ -12,11 +12,11 @@
 #include "cpython/rlist.h"
 #include "cpython/versions.h"
 #include "errors.h"
-#include "target/elf.h"
-#include "target/memory.h"
-#include "target/nspid.h"
-#include "target/proc.h"
-#include "target/regfile.h"
+#include "process/elf.h"
+#include "process/memory.h"
+#include "process/nspid.h"
+#include "process/proc.h"
+#include "process/regfile.h"
 
 enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
 

@@ -28,8 +28,8 @@
 #include "cpython/objects.h"
 #include "cpython/pystring.h"
 #include "errors.h"
-#include "target/memory.h"
-#include "target/nspid.h"
+#include "process/memory.h"
+#include "process/nspid.h"
 #include "util/clock.h"
 
 #define FUNC_SLOTS 16384          /* power of two */

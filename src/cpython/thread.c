@@ -5,9 +5,9 @@
 
 #include "cpython/objects.h"
 #include "errors.h"
-#include "target/memory.h"
-#include "target/nspid.h"
-#include "target/proc.h"
+#include "process/memory.h"
+#include "process/nspid.h"
+#include "process/proc.h"
 
 #define PTHREAD_SCAN 0x800
 #define GLIBC_TID_OFFSET 0x2d0   /* x86-64 glibc 2.2x-2.3x: tried first */

@@ -15,12 +15,12 @@
 #include "cpython/rlist.h"
 #include "cpython/thread.h"
 #include "errors.h"
-#include "target/elf.h"
-#include "target/memory.h"
-#include "target/nspid.h"
-#include "target/proc.h"
-#include "target/tasks.h"
-#include "target/uprobe.h"
+#include "process/elf.h"
+#include "process/memory.h"
+#include "process/nspid.h"
+#include "process/proc.h"
+#include "process/tasks.h"
+#include "process/uprobe.h"
 #include "util/clock.h"
 
 #define MAX_INTERPS 64

@@ -19,10 +19,10 @@
 #include "cpython/thread.h"
 #include "errors.h"
 #include "sampling/sample.h"
-#include "target/memory.h"
-#include "target/pause.h"
-#include "target/proc.h"
-#include "target/tasks.h"
+#include "process/memory.h"
+#include "process/pause.h"
+#include "process/proc.h"
+#include "process/tasks.h"
 #include "util/clock.h"
 
 #define MAX_INTERPS 64

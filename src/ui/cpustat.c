@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "errors.h"
-#include "target/tasks.h"
+#include "process/tasks.h"
 
 struct reading {
 	pid_t tid;

@@ -15,7 +15,7 @@
 
 #include "output/escape.h"
 #include "session.h"
-#include "target/launch.h"
+#include "process/launch.h"
 #include "ui/cpustat.h"
 #include "ui/screen.h"
 #include "ui/source.h"

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "target/proc.h"
-#include "target/regfile.h"
+#include "process/proc.h"
+#include "process/regfile.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 #define MAX_FILES 64

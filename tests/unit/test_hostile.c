@@ -1,7 +1,7 @@
 /* test_hostile: the object readers, the stack walker and the interpreter list
  * over a fake address space that a hostile target controls. This file
  * supplies mem_read/mem_readv/mem_read_ptr/mem_syscalls itself, so the linker
- * takes them from here instead of src/target/memory.c. The layouts are set
+ * takes them from here instead of src/process/memory.c. The layouts are set
  * directly (bypassing layout_validate) to show the bound at each read. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "cpython/runtime.h"
 #include "cpython/stack.h"
 #include "errors.h"
-#include "target/memory.h"
+#include "process/memory.h"
 #include "tap.h"
 
 /* The fake address space: one zeroed region at BASE. */

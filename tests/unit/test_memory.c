@@ -1,4 +1,4 @@
-/* test_memory: the real process_vm_readv readers (src/target/memory.c) on
+/* test_memory: the real process_vm_readv readers (src/process/memory.c) on
  * this process, with ranges a hostile target could make pytop ask for:
  * ranges whose end wraps past 2^64 are never read as if they were valid. */
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "target/memory.h"
+#include "process/memory.h"
 #include "tap.h"
 
 static unsigned char src[4096];

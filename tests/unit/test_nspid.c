@@ -2,7 +2,7 @@
  * included), and that a process in pytop's own PID namespace needs no map. */
 #include <unistd.h>
 
-#include "target/nspid.h"
+#include "process/nspid.h"
 #include "tap.h"
 
 int main(void)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "target/regfile.h"
+#include "process/regfile.h"
 #include "tap.h"
 
 int main(void)

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "target/tasks.h"
+#include "process/tasks.h"
 #include "tap.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

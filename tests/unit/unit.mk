@@ -21,7 +21,7 @@ tests_unit_test_validate_SOURCES = tests/unit/test_validate.c tests/unit/debug_o
 tests_unit_test_validate_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_validate_LDADD = libpytop.a
 # Hostile input: object readers, walker and lists over a fake address space
-# (the test defines mem_read & co., so src/target/memory.c is not linked).
+# (the test defines mem_read & co., so src/process/memory.c is not linked).
 check_PROGRAMS += tests/unit/test_hostile
 TESTS += tests/unit/test_hostile
 tests_unit_test_hostile_SOURCES = tests/unit/test_hostile.c tests/unit/tap.h

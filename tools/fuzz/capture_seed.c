@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cpython/runtime.h"
-#include "target/proc.h"
+#include "process/proc.h"
 #include "tools/fuzz/drive.h"
 #include "tools/fuzz/fuzz_input.h"
 

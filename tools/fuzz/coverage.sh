@@ -14,5 +14,5 @@ rm -f "$out"/cov-*.profraw
 LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$bin" -runs=0 "$@" > "$out/cov-run.log" 2>&1 || true
 grep -E 'INITED|DONE' "$out/cov-run.log" || true
 "$PROFDATA" merge -sparse "$out"/cov-*.profraw -o "$out/cov.profdata"
-"$COV" report "$bin" -instr-profile="$out/cov.profdata" "$top"/src/cpython/*.c "$top"/src/target/memory.c \
+"$COV" report "$bin" -instr-profile="$out/cov.profdata" "$top"/src/cpython/*.c "$top"/src/process/memory.c \
 	"$top"/src/dump.c

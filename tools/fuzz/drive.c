@@ -11,7 +11,7 @@
 #include "cpython/thread.h"
 #include "errors.h"
 #include "dump.h"
-#include "target/memory.h"
+#include "process/memory.h"
 
 #define MAX_INTERPS 16
 #define MAX_THREADS 64

@@ -1,8 +1,8 @@
 /* fake_target: the fuzz harness's stand-in for a live target. The real
- * src/target/memory.c is linked unchanged; what it calls, process_vm_readv,
+ * src/process/memory.c is linked unchanged; what it calls, process_vm_readv,
  * is defined here (it takes precedence over libc's and the sanitizers'
  * interceptor) and serves the segments of the fuzz input. /proc and ELF
- * lookups (src/target/proc.c, src/target/elf.c, not linked) answer from the
+ * lookups (src/process/proc.c, src/process/elf.c, not linked) answer from the
  * input's header, as a process mapping one interpreter file would. */
 #include <limits.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <sys/uio.h>
 
 #include "errors.h"
-#include "target/elf.h"
-#include "target/proc.h"
+#include "process/elf.h"
+#include "process/proc.h"
 #include "tools/fuzz/fuzz_input.h"
 
 #define SEG_MAX 16384

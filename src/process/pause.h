@@ -1,8 +1,8 @@
 /* pause: stopping all of a target's threads for the length of one sample
  * (--blocking), with PTRACE_SEIZE / PTRACE_INTERRUPT, and letting them go.
  * Every call after pause_create() must come from the same thread. */
-#ifndef PYTOP_TARGET_PAUSE_H
-#define PYTOP_TARGET_PAUSE_H
+#ifndef PYTOP_PROCESS_PAUSE_H
+#define PYTOP_PROCESS_PAUSE_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 /* regfile: open a target-named path only when it is a regular file, in a
  * child process that cannot stall pytop. */
-#include "target/regfile.h"
+#include "process/regfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* elf: libelf-based symbol lookup for finding the interpreter's symbols. */
-#include "target/elf.h"
+#include "process/elf.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "target/regfile.h"
+#include "process/regfile.h"
 
 static int elf_open(const char *path, int *fd, Elf **e)
 {

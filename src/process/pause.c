@@ -1,5 +1,5 @@
 /* pause: ptrace-based stop-the-world for exact stacks. */
-#include "target/pause.h"
+#include "process/pause.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 
 #include "errors.h"
 #include "output/escape.h"
-#include "target/proc.h"
+#include "process/proc.h"
 #include "util/clock.h"
 
 #define MAX_TIDS 4096   /* the threads a pause stops (--dump reads up to 4096) */

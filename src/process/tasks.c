@@ -1,7 +1,7 @@
 /* tasks: a small open-addressing table (linear probing, least recently
  * used evicted) of open syscall and schedstat files by tid, and the parsers
  * of those files and of the stat files. */
-#include "target/tasks.h"
+#include "process/tasks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "target/proc.h"
+#include "process/proc.h"
 #include "util/smallfile.h"
 
 #define SLOTS 2048   /* power of two */

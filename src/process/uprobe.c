@@ -1,5 +1,5 @@
 /* uprobe: uprobes through perf_event_open and per-CPU ring buffers. */
-#include "target/uprobe.h"
+#include "process/uprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "target/proc.h"
+#include "process/proc.h"
 #include "util/smallfile.h"
 
 #define PMU_DIR "/sys/bus/event_source/devices/uprobe"

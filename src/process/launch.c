@@ -1,5 +1,5 @@
 /* launch: fork/exec of the program to profile. */
-#include "target/launch.h"
+#include "process/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* elf: symbol lookup in an ELF file on disk with libelf (.dynsym first, then
  * .symtab), and the file's link-time base for computing the load bias. */
-#ifndef PYTOP_TARGET_ELF_H
-#define PYTOP_TARGET_ELF_H
+#ifndef PYTOP_PROCESS_ELF_H
+#define PYTOP_PROCESS_ELF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* memory: process_vm_readv wrappers with error mapping. */
-#include "target/memory.h"
+#include "process/memory.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* regfile: opening a file whose path a target chose, for reading, only if
  * it is a regular file on a filesystem that cannot stall pytop. */
-#ifndef PYTOP_TARGET_REGFILE_H
-#define PYTOP_TARGET_REGFILE_H
+#ifndef PYTOP_PROCESS_REGFILE_H
+#define PYTOP_PROCESS_REGFILE_H
 
 /* How long opening may take before it is given up (ms). */
 #define REGFILE_TIMEOUT_MS 5000

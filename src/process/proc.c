@@ -1,5 +1,5 @@
 /* proc: parsing of /proc/PID files for a target process. */
-#include "target/proc.h"
+#include "process/proc.h"
 
 #include <ctype.h>
 #include <dirent.h>

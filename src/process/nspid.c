@@ -1,5 +1,5 @@
 /* nspid: thread ids of a target in another PID namespace, mapped to pytop's. */
-#include "target/nspid.h"
+#include "process/nspid.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* proc: what /proc says about a target process: its memory map, threads,
  * thread states and names, command line, and files seen through its root. */
-#ifndef PYTOP_TARGET_PROC_H
-#define PYTOP_TARGET_PROC_H
+#ifndef PYTOP_PROCESS_PROC_H
+#define PYTOP_PROCESS_PROC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* launch: starting a program to profile (pytop -- python3 app.py), waiting
  * for its interpreter to come up, and collecting its exit status. */
-#ifndef PYTOP_TARGET_LAUNCH_H
-#define PYTOP_TARGET_LAUNCH_H
+#ifndef PYTOP_PROCESS_LAUNCH_H
+#define PYTOP_PROCESS_LAUNCH_H
 
 #include <stddef.h>
 #include <sys/types.h>

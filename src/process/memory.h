@@ -1,7 +1,7 @@
 /* memory: reading another process's memory with process_vm_readv, one range
  * or a batch of ranges per system call. */
-#ifndef PYTOP_TARGET_MEMORY_H
-#define PYTOP_TARGET_MEMORY_H
+#ifndef PYTOP_PROCESS_MEMORY_H
+#define PYTOP_PROCESS_MEMORY_H
 
 #include <stddef.h>
 #include <stdint.h>

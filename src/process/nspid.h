@@ -4,8 +4,8 @@
  * the target's thread ids to pytop's, from the NSpid lines of
  * /proc/PID/task/TID/status. Lookups are lock-free and may come from any
  * thread; a miss rescans the tasks (at most every 2 ms). */
-#ifndef PYTOP_TARGET_NSPID_H
-#define PYTOP_TARGET_NSPID_H
+#ifndef PYTOP_PROCESS_NSPID_H
+#define PYTOP_PROCESS_NSPID_H
 
 #include <sys/types.h>
 

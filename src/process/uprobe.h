@@ -6,8 +6,8 @@
  * step with the target's threads. Every CPU's events share one ring
  * buffer, drained without blocking in time order. Needs root or
  * CAP_PERFMON (and CAP_SYS_ADMIN on older kernels). */
-#ifndef PYTOP_TARGET_UPROBE_H
-#define PYTOP_TARGET_UPROBE_H
+#ifndef PYTOP_PROCESS_UPROBE_H
+#define PYTOP_PROCESS_UPROBE_H
 
 #include <stddef.h>
 #include <stdint.h>

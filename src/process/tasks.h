@@ -2,8 +2,8 @@
  * /proc/PID/task/TID/syscall file, and how much CPU it used, from its
  * schedstat file; both kept open and re-read (one pread each). Also the
  * CPU time of a thread or the process from its stat file. */
-#ifndef PYTOP_TARGET_TASKS_H
-#define PYTOP_TARGET_TASKS_H
+#ifndef PYTOP_PROCESS_TASKS_H
+#define PYTOP_PROCESS_TASKS_H
 
 #include <stdbool.h>
 #include <stdint.h>
