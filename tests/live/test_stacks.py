@@ -36,9 +36,9 @@ Every subprocess has a timeout and every target is killed in a finally block.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -86,16 +86,19 @@ class Target:
     """recursive_target.py MODE DEPTH under one interpreter, always killed."""
 
     def __init__(self, interp, mode, depth):
-        self.argv = [interp.path, TARGET, None, mode, str(depth)]
+        self.interp = interp
+        self.mode, self.depth = mode, depth
         self.proc = None
         self.error = None
         self.tmp = None
 
     def __enter__(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        ready = os.path.join(self.tmp.name, "ready")
-        self.argv[2] = ready
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+        # A directory the interpreter reaches (inside its root when chrooted).
+        self.tmp = self.interp.mkdtemp("pytop-stacks-")
+        ready = os.path.join(self.tmp, "ready")
+        argv = self.interp.argv(self.interp.script(TARGET), self.interp.inside(ready),
+                                self.mode, str(self.depth))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + READY_TIMEOUT
         while not os.path.exists(ready):
@@ -118,7 +121,7 @@ class Target:
         if self.proc:
             self.proc.wait()
             self.proc.stderr.close()
-        self.tmp.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def run(argv):
@@ -313,7 +316,7 @@ def test_deepc_batch(tap, pytop, interp, depth=400):
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
-    for interp in pythons.interpreters(tap):
+    for interp in pythons.interpreters(tap, chroot=True):
         test_churn_dumps(tap, pytop, interp)
         test_churn_batch(tap, pytop, interp)
         test_gens_batch(tap, pytop, interp)
