@@ -505,23 +505,27 @@ def test_stopped_stays_stopped(tap, pytop, py):
 
 SIGNALLER = r"""
 import os, signal, sys, threading, time
-got = [0]
+got = [0, 0]
 signal.signal(signal.SIGUSR1, lambda *a: got.__setitem__(0, got[0] + 1))
+# A real SIGTRAP (not one of the pause's own stops) is the program's too.
+signal.signal(signal.SIGTRAP, lambda *a: got.__setitem__(1, got[1] + 1))
 spins = [0]
 def spin():
     while True:
         spins[0] += 1
 threading.Thread(target=spin, daemon=True).start()
-sent = 0
+sent = [0, 0]
 end = time.monotonic() + 2
 while time.monotonic() < end:
-    os.kill(os.getpid(), signal.SIGUSR1)
-    sent += 1
+    k = (sent[0] + sent[1]) % 4 == 3
+    os.kill(os.getpid(), signal.SIGTRAP if k else signal.SIGUSR1)
+    sent[k] += 1
     time.sleep(0.02)
 time.sleep(0.2)
 before = spins[0]
 time.sleep(0.2)
-print("sent %d handled %d spinning %d" % (sent, got[0], spins[0] > before))
+print("sent %d handled %d trap-sent %d trap-handled %d spinning %d"
+      % (sent[0], got[0], sent[1], got[1], spins[0] > before))
 sys.exit(3)
 """
 
@@ -537,9 +541,10 @@ def test_blocking_signals(tap, pytop, py):
         tap.ok(False, "%s: --blocking launch with signals finishes" % py.label, "timed out")
         return
     out = r.stdout.decode("utf-8", "replace").split()
-    ok = (r.returncode == 3 and len(out) == 6 and out[1] == out[3] and int(out[1]) > 20 and
-          out[5] == "1")
-    tap.ok(ok, "%s: --blocking launch: every SIGUSR1 handled once, threads run on, exit status 3 passed on"
+    ok = (r.returncode == 3 and len(out) == 10 and out[1] == out[3] and int(out[1]) > 20 and
+          out[5] == out[7] and int(out[5]) > 5 and out[9] == "1")
+    tap.ok(ok, "%s: --blocking launch: every SIGUSR1 and SIGTRAP handled once, threads run on, "
+           "exit status 3 passed on"
            % py.label, "exit %d stdout %r stderr %r" % (r.returncode, r.stdout, r.stderr[-300:]))
 
 
