@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -35,6 +36,7 @@ struct tasks {
 	uint64_t clock;
 	uint64_t swept;           /* the clock at the last tasks_sweep */
 	struct slot slots[SLOTS];
+	char dents[16384];        /* tasks_list's directory buffer (no allocation) */
 };
 
 struct tasks *tasks_create(pid_t pid)
@@ -193,6 +195,46 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 	*delta_ns = v - s->runtime;
 	s->runtime = v;
 	return 1;
+}
+
+int tasks_list(struct tasks *ts, pid_t *tids, int max)
+{
+	char path[64];
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)ts->pid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? PYTOP_EPERM : PYTOP_EGONE;
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, ts->dents, sizeof ts->dents);
+		if (got < 0) {
+			close(fd);
+			return PYTOP_EIO;
+		}
+		if (got == 0)
+			break;
+		for (long off = 0; off < got;) {
+			/* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name */
+			unsigned short reclen;
+			memcpy(&reclen, ts->dents + off + 16, sizeof reclen);
+			if (reclen < 20 || off + reclen > got)
+				break;
+			const char *name = ts->dents + off + 19;
+			off += reclen;
+			long v = 0;
+			int digits = 0;
+			for (; digits < 10 && name[digits] >= '0' && name[digits] <= '9'; digits++)
+				v = v * 10 + (name[digits] - '0');
+			if (digits == 0 || name[digits] != '\0' || v <= 0 || v > INT32_MAX)
+				continue;
+			if (n < max)
+				tids[n] = (pid_t)v;
+			n++;
+		}
+	}
+	close(fd);
+	return n;
 }
 
 bool tasks_exists(const struct tasks *ts, pid_t tid)

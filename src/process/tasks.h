@@ -45,6 +45,11 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
  * next reading includes it again (nothing when its reading is forgotten). */
 void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
 
+/* The process's threads now (/proc/PID/task, read without allocating): up
+ * to max tids into tids, in no order; returns how many there are (may be
+ * more than max), or a negative error. */
+int tasks_list(struct tasks *ts, pid_t *tids, int max);
+
 /* Whether tid is a thread of the process now (/proc/PID/task/TID exists;
  * no slot is taken): a tid read from a thread state just freed can be any
  * number. */

@@ -40,6 +40,11 @@
 #define ROOT_TRIES 4                   /* reads of a thread's name from its _bootstrap frame */
 #define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
 #define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
+#define ACCOUNT_EVERY_NS 10000000ull   /* the process's CPU is shared out at most every 10 ms */
+#define FOREIGN_EVERY_NS 100000000ull  /* threads without a thread state looked for every 100 ms */
+#define FOREIGN_MAX 64                 /* ... and this many of them followed */
+#define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
+#define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
 
 /* A thread state as the previous round saw it, in walk order: its syscall
  * file is read right after the GIL state, before the stacks are walked, so
@@ -136,9 +141,24 @@ struct sampler {
 
 	/* CPU time the process used that no live thread accounts for (threads
 	 * that ended since their last sample): /proc/PID/stat's utime+stime,
-	 * read at each round's start, minus every CPU delta sent since. */
+	 * read at a round's start at most every ACCOUNT_EVERY_NS, minus every
+	 * CPU delta sent since and the foreign threads' CPU. */
 	uint64_t proc_base, proc_now, attributed, tick_ns;
 	bool proc_known, proc_read;
+	uint64_t account_at;              /* the last round the process's CPU was read */
+	/* Threads with no Python thread state (native threads: BLAS pools,
+	 * C libraries' workers) and threads over the limit: their CPU time is
+	 * part of the process's but of no sample, and must not be shared out
+	 * to threads that ended. Found in /proc every FOREIGN_EVERY_NS (a tid
+	 * not sampled in two listings in a row), their CPU read with the
+	 * process's. */
+	pid_t foreign[FOREIGN_MAX];
+	int nforeign;
+	pid_t unknown_tids[FOREIGN_MAX]; /* the last listing's tids no sample had */
+	int nunknown;
+	uint64_t foreign_at, foreign_pending;
+	pid_t *listed;                    /* LIST_MAX: one listing of /proc/PID/task */
+	pid_t *tidset;                    /* TIDSET_SLOTS: the known tids, for that listing */
 	struct {
 		pid_t tid;
 		uint64_t most_ns;         /* the CPU it can have used: since its last sample, one core */
@@ -579,6 +599,96 @@ static void prev_unread(struct sampler *s)
 			tasks_cpu_unread(s->tasks, s->prev[k].tid, s->prev_cpu[k].ns);
 }
 
+static bool tidset_has(const pid_t *set, pid_t tid)
+{
+	for (uint32_t h = ((uint32_t)tid * 2654435761u) & (TIDSET_SLOTS - 1);; h = (h + 1) & (TIDSET_SLOTS - 1)) {
+		if (set[h] == tid)
+			return true;
+		if (set[h] == 0)
+			return false;
+	}
+}
+
+static void tidset_add(pid_t *set, pid_t tid)
+{
+	uint32_t h = ((uint32_t)tid * 2654435761u) & (TIDSET_SLOTS - 1);
+	while (set[h] != 0 && set[h] != tid)
+		h = (h + 1) & (TIDSET_SLOTS - 1);
+	set[h] = tid;
+}
+
+static bool tid_in(const pid_t *tids, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Look for the threads no sample stands for (see struct sampler): a tid in
+ * /proc that is not a known thread, in this listing and the one before.
+ * When the set changes, the process's CPU is counted again from the next
+ * reading (their earlier CPU was never read), and a new one's CPU reading
+ * starts now. A target with more threads than a listing holds is not
+ * looked at (the threads over the limit are then shared out as before). */
+static void foreign_scan(struct sampler *s)
+{
+	int n = tasks_list(s->tasks, s->listed, LIST_MAX);
+	if (n < 0 || n > LIST_MAX)
+		return;
+	memset(s->tidset, 0, TIDSET_SLOTS * sizeof *s->tidset);
+	for (int i = 0; i < s->nknown; i++)
+		if (s->known[i].tid > 0 && !s->known[i].gone)
+			tidset_add(s->tidset, s->known[i].tid);
+	pid_t now[FOREIGN_MAX];
+	int nnow = 0, nfound = 0;
+	pid_t found[FOREIGN_MAX];
+	for (int i = 0; i < n; i++) {
+		pid_t tid = s->listed[i];
+		if (tidset_has(s->tidset, tid))
+			continue;
+		if (nnow < FOREIGN_MAX)
+			now[nnow++] = tid;
+		if (tid_in(s->unknown_tids, s->nunknown, tid) && nfound < FOREIGN_MAX)
+			found[nfound++] = tid;
+	}
+	memcpy(s->unknown_tids, now, (size_t)nnow * sizeof *now);
+	s->nunknown = nnow;
+	bool changed = nfound != s->nforeign;
+	for (int i = 0; i < nfound && !changed; i++)
+		changed = !tid_in(s->foreign, s->nforeign, found[i]);
+	if (!changed)
+		return;
+	for (int i = 0; i < nfound; i++) {
+		uint64_t total, delta;
+		if (!tid_in(s->foreign, s->nforeign, found[i]))
+			(void)tasks_cpu(s->tasks, found[i], &total, &delta);   /* its reading starts */
+	}
+	memcpy(s->foreign, found, (size_t)nfound * sizeof *found);
+	s->nforeign = nfound;
+	s->proc_known = false;
+}
+
+/* Read the process's CPU time, and the foreign threads' since their last
+ * reading (kept in foreign_pending until note_ended counts it). */
+static void account_read(struct sampler *s, uint64_t round_ns)
+{
+	s->proc_read = false;
+	if (round_ns - s->account_at < ACCOUNT_EVERY_NS && s->account_at)
+		return;
+	s->account_at = round_ns;
+	if (round_ns - s->foreign_at >= FOREIGN_EVERY_NS || !s->foreign_at) {
+		s->foreign_at = round_ns;
+		foreign_scan(s);
+	}
+	s->proc_read = tasks_process_cpu(s->tasks, &s->proc_now) == 0;
+	for (int i = 0; i < s->nforeign; i++) {
+		uint64_t total, delta;
+		if (tasks_cpu(s->tasks, s->foreign[i], &total, &delta) == 1)
+			s->foreign_pending += delta;
+	}
+}
+
 /* Threads that ended and get no share of the process's leftover CPU still
  * get their ended record (0 ns): it tells the aggregate they are gone. */
 static void ended_flush(struct sampler *s, uint64_t round_ns)
@@ -627,9 +737,12 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 		s->proc_known = true;
 		s->proc_base = s->proc_now;
 		s->attributed = 0;
+		s->foreign_pending = 0;
 		ended_flush(s, round_ns);
 		return;
 	}
+	s->attributed += s->foreign_pending;
+	s->foreign_pending = 0;
 	uint64_t used = s->proc_now - s->proc_base, slack = 2 * s->tick_ns;
 	if (used > s->attributed && used - s->attributed > slack) {
 		/* Each ended thread gets its share, at most what it can have used
@@ -658,9 +771,9 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	int n = 0;
 
 	/* The process's CPU time before any thread's: whatever the threads'
-	 * readings do not cover by the round's end was used by threads that
-	 * are no longer there. */
-	s->proc_read = tasks_process_cpu(s->tasks, &s->proc_now) == 0;
+	 * readings (and the foreign threads') do not cover by the round's end
+	 * was used by threads that are no longer there. */
+	account_read(s, round_ns);
 	read_gil_and_states(s, rg);
 	/* --blocking: stop the threads only now, after their OS states were
 	 * read (a stopped thread would read as not running). */
@@ -843,6 +956,8 @@ static void sampler_free(struct sampler *s)
 	free(s->rec);
 	free(s->def);
 	free(s->names);
+	free(s->listed);
+	free(s->tidset);
 	free(s->prev);
 	free(s->cur);
 	free(s->prev_state);
@@ -886,6 +1001,8 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->sent = xcalloc(SENT_SLOTS, sizeof *s->sent);
 	s->cache = stack_cache_create();
 	s->names = xcalloc(MAX_THREADS, sizeof *s->names);
+	s->listed = xcalloc(LIST_MAX, sizeof *s->listed);
+	s->tidset = xcalloc(TIDSET_SLOTS, sizeof *s->tidset);
 	long hz = sysconf(_SC_CLK_TCK);
 	s->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	if (cfg->blocking) {

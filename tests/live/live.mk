@@ -74,3 +74,6 @@ tests_targets_poke_python_CFLAGS = $(AM_CFLAGS)
 tests_targets_poke_python_LDADD = -lpthread
 TESTS += tests/live/test_hostile_fake.py
 EXTRA_DIST += tests/live/test_hostile_fake.py tests/live/fakepy.py
+# The CPU of a native thread pytop cannot see is not given to ended threads.
+TESTS += tests/live/test_native_cpu.py
+EXTRA_DIST += tests/live/test_native_cpu.py tests/targets/native_cpu_target.py

@@ -180,6 +180,17 @@ int main(void)
 	tap_wait(gone, !tasks_alive(ts, ended), DEADLINE);
 	tap_ok(gone, "alive: a thread that ended is not");
 	tap_ok(!tasks_alive(ts, 0) && !tasks_alive(ts, -1), "alive: tid 0 and -1 are not threads");
+	{
+		pid_t listed[8];
+		int nl = tasks_list(ts, listed, 8);
+		bool has_self = false, has_ended = false;
+		for (int i = 0; i < nl && i < 8; i++) {
+			has_self |= listed[i] == self;
+			has_ended |= listed[i] == ended;
+		}
+		tap_ok(nl >= 1 && has_self && !has_ended, "list: this thread, not one that ended (%d listed)", nl);
+		tap_ok(tasks_list(ts, listed, 0) == nl, "list: with no room it still counts them (%d)", nl);
+	}
 	tap_ok(tasks_exists(ts, self) && !tasks_exists(ts, ended) && !tasks_exists(ts, 1) &&
 	       !tasks_exists(ts, 0) && !tasks_exists(ts, -1),
 	       "exists: this thread; not one that ended, init's tid 1 (another process's), 0 or -1");
