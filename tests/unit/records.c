@@ -117,15 +117,27 @@ struct rec_header *rec_tick(union rec_buf *b, const struct tick_rec *t, enum rec
 
 static union rec_buf feed_buf;
 
+int feed_func_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int firstline,
+		   unsigned kind)
+{
+	return aggregate_feed(a, rec_func(&feed_buf, &(struct func_def_rec){ .func_id = id, .firstlineno = firstline,
+									   .kind = (uint8_t)kind }, name, file));
+}
+
 int feed_func(struct aggregate *a, uint32_t id, const char *name, const char *file, int firstline)
 {
-	return aggregate_feed(a, rec_func(&feed_buf, &(struct func_def_rec){ .func_id = id, .firstlineno = firstline },
-					  name, file));
+	return feed_func_kind(a, id, name, file, firstline, FUNC_KIND_PYTHON);
 }
 
 int feed_sample(struct aggregate *a, const struct sample_rec *s, const char *frames)
 {
 	return aggregate_feed(a, rec_sample(&feed_buf, s, frames));
+}
+
+int feed_sample_frames(struct aggregate *a, const struct sample_rec *s, const struct sample_frame *frames,
+		       int depth)
+{
+	return aggregate_feed(a, rec_sample_frames(&feed_buf, s, frames, depth));
 }
 
 int feed_thread(struct aggregate *a, uint32_t tid, const char *name)

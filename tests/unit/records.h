@@ -45,9 +45,15 @@ struct rec_header *rec_thread(union rec_buf *b, const struct thread_rec *t, cons
 /* REC_TICK, or REC_TARGET_EXIT when type says so: everything from t. */
 struct rec_header *rec_tick(union rec_buf *b, const struct tick_rec *t, enum rec_type type);
 
-/* The same, fed to an aggregate at once (aggregate_feed's result). */
+/* The same, fed to an aggregate at once (aggregate_feed's result). A
+ * define is FUNC_KIND_PYTHON unless it says its kind (an enum func_kind, or
+ * any byte to test an unknown one). */
 int feed_func(struct aggregate *a, uint32_t id, const char *name, const char *file, int firstline);
+int feed_func_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int firstline,
+		   unsigned kind);
 int feed_sample(struct aggregate *a, const struct sample_rec *s, const char *frames);
+int feed_sample_frames(struct aggregate *a, const struct sample_rec *s, const struct sample_frame *frames,
+		       int depth);
 int feed_thread(struct aggregate *a, uint32_t tid, const char *name);
 int feed_tick(struct aggregate *a, const struct tick_rec *t);
 

@@ -9,37 +9,12 @@
 
 #include "errors.h"
 #include "sampling/aggregate.h"
+#include "records.h"
 #include "sampling/sample.h"
 #include "tap.h"
 
-#define RB_SIZE 16384
-
-/* Record buffer; malloc'ed so it can hold any record type. */
-static unsigned char *rb;
-
-static int def_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int line,
-		    unsigned kind)
-{
-	struct func_def_rec *d = (struct func_def_rec *)rb;
-	size_t nl = strlen(name), fl = strlen(file);
-
-	memset(rb, 0, RB_SIZE);
-	d->h.type = REC_DEFINE_FUNC;
-	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
-	d->func_id = id;
-	d->firstlineno = line;
-	d->name_len = (uint16_t)nl;
-	d->file_len = (uint16_t)fl;
-	d->kind = (uint8_t)kind;
-	memcpy(d->strings, name, nl);
-	memcpy(d->strings + nl + 1, file, fl);
-	return aggregate_feed(a, &d->h);
-}
-
-static int def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
-{
-	return def_kind(a, id, name, file, line, FUNC_KIND_PYTHON);
-}
+/* The last record built, for the tests that spoil it after feeding. */
+static union rec_buf rb;
 
 /* The next samples' round time, CPU delta and pid (0: as old streams). */
 static uint64_t next_time_ns, next_cpu_ns;
@@ -48,56 +23,20 @@ static uint32_t next_pid;
 /* frames: "id:line id:line ..." innermost first. */
 static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
 {
-	struct sample_rec *s = (struct sample_rec *)rb;
-	char *p = (char *)frames;
-	uint16_t n = 0;
-
-	memset(rb, 0, RB_SIZE);
-	while (*p) {
-		s->frames[n].func_id = (uint32_t)strtoul(p, &p, 10);
-		s->frames[n].line = (int32_t)strtol(p + 1, &p, 10);
-		n++;
-		while (*p == ' ')
-			p++;
-	}
-	s->h.type = REC_SAMPLE;
-	s->h.size = (uint32_t)(sizeof(*s) + n * sizeof(s->frames[0]));
-	s->pid = next_pid;
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->flags = (uint8_t)flags;
-	s->depth = n;
-	s->time_ns = next_time_ns;
-	s->cpu_ns = next_cpu_ns;
-	return aggregate_feed(a, &s->h);
+	return aggregate_feed(a, rec_sample(&rb, &(struct sample_rec){ .pid = next_pid, .tid = tid,
+						.state = (uint8_t)state, .flags = (uint8_t)flags,
+						.time_ns = next_time_ns, .cpu_ns = next_cpu_ns }, frames));
 }
 
 static void tick(struct aggregate *a, uint64_t t_ms, uint64_t dur_ms, uint32_t errors, uint64_t gil)
 {
-	struct tick_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_TICK;
-	t.h.size = sizeof(t);
-	t.time_ns = t_ms * 1000000;
-	t.duration_ns = dur_ms * 1000000;
-	t.nthreads = 2;
-	t.errors = errors;
-	t.gil_switches = gil;
-	aggregate_feed(a, &t.h);
+	feed_tick(a, &(struct tick_rec){ .time_ns = t_ms * 1000000, .duration_ns = dur_ms * 1000000,
+					 .nthreads = 2, .errors = errors, .gil_switches = gil });
 }
 
 static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
 {
-	struct thread_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_THREAD;
-	t.h.size = sizeof(t);
-	t.tid = tid;
-	t.pid = next_pid;
-	memcpy(t.name, name, strnlen(name, sizeof(t.name)));
-	aggregate_feed(a, &t.h);
+	aggregate_feed(a, rec_thread(&rb, &(struct thread_rec){ .tid = tid, .pid = next_pid }, name));
 }
 
 #define GIL SAMPLE_F_HOLDS_GIL
@@ -108,10 +47,10 @@ static const struct agg_query by_line = { .level = AGG_LEVEL_LINE };
 /* Two threads; main/work/fib, fib recursive; id 4 is main again. */
 static void feed_stream(struct aggregate *a)
 {
-	def(a, 1, "main", "app.py", 1);
-	def(a, 2, "work", "app.py", 10);
-	def(a, 3, "fib", "app.py", 20);
-	def(a, 4, "main", "app.py", 1);
+	feed_func(a, 1, "main", "app.py", 1);
+	feed_func(a, 2, "work", "app.py", 10);
+	feed_func(a, 3, "fib", "app.py", 20);
+	feed_func(a, 4, "main", "app.py", 1);
 	thread_name(a, 100, "MainThread");
 	thread_name(a, 200, "Worker");
 	sample(a, 100, THREAD_RUNNING, GIL, "2:12 1:5");
@@ -462,7 +401,7 @@ static void test_limit(void)
 	next_cpu_ns = 0;
 	for (uint32_t id = 1; id <= 2000; id++) {
 		snprintf(name, sizeof name, "f%u", id);
-		def(a, id, name, "gen.py", 1);
+		feed_func(a, id, name, "gen.py", 1);
 		snprintf(frames, sizeof frames, "%u:%u 1:1", id, id);
 		sample(a, 100, THREAD_RUNNING, 0, frames);
 	}
@@ -581,7 +520,7 @@ static void test_ticks(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
 	struct agg_summary s;
-	struct tick_rec ex;
+	union rec_buf ex;
 
 	tick(a, 0, 1, 0, 100);
 	tick(a, 10, 2, 1, 150);
@@ -606,11 +545,7 @@ static void test_ticks(void)
 	aggregate_summary(a, false, &s);
 	tap_ok(s.rounds == 5 && near(s.achieved_rate_hz, 4 / 0.045), "cumulative rate");
 	tap_ok(!s.target_exited, "not exited");
-	memset(&ex, 0, sizeof(ex));
-	ex.h.type = REC_TARGET_EXIT;
-	ex.h.size = sizeof(ex);
-	ex.exit_status = 3;
-	aggregate_feed(a, &ex.h);
+	aggregate_feed(a, rec_tick(&ex, &(struct tick_rec){ .exit_status = 3 }, REC_TARGET_EXIT));
 	aggregate_summary(a, false, &s);
 	tap_ok(s.target_exited && s.exit_status == 3 && s.rounds == 5, "target exit recorded");
 	aggregate_destroy(a);
@@ -619,19 +554,20 @@ static void test_ticks(void)
 static void test_odd_records(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
-	struct sample_rec *s = (struct sample_rec *)rb;
+	struct sample_rec *s = (struct sample_rec *)rb.bytes;
+	struct func_def_rec *d;
 	struct agg_row *fr;
 	struct agg_summary sum;
 	struct rec_header h = { 77, 0, 8 };
 	size_t n;
 
-	def(a, 1, "main", "app.py", 1);
+	feed_func(a, 1, "main", "app.py", 1);
 	tap_is(sample(a, 1, THREAD_RUNNING, 0, "9:3 1:2"), 0, "undefined func_id accepted");
 	n = aggregate_rows(a, NULL, &fr);
 	tap_ok(n == 2 && !strcmp(fr[0].name, "<func_id 9>") && !strcmp(fr[0].file, "<unknown>"),
 	       "undefined func_id gets a placeholder");
 	free(fr);
-	def(a, 9, "late", "app.py", 30);
+	feed_func(a, 9, "late", "app.py", 30);
 	sample(a, 1, THREAD_RUNNING, 0, "9:31 1:2");
 	tap_is(own_of(a, NULL, "late"), 1, "a later DEFINE takes over the id");
 	tap_is(sample(a, 1, 7, 0, "1:2"), 0, "unknown state accepted");
@@ -651,9 +587,10 @@ static void test_odd_records(void)
 	tap_is(aggregate_feed(a, &s->h), PYTOP_EINVAL, "sample shorter than its depth refused");
 	s->h.size = 12;
 	tap_is(aggregate_feed(a, &s->h), PYTOP_EINVAL, "size not a multiple of 8 refused");
-	def(a, 5, "x", "y", 1);
-	((struct func_def_rec *)rb)->name_len = 200;
-	tap_is(aggregate_feed(a, (struct rec_header *)rb), PYTOP_EINVAL,
+	d = (struct func_def_rec *)rec_func(&rb, &(struct func_def_rec){ .func_id = 5, .firstlineno = 1 }, "x", "y");
+	aggregate_feed(a, &d->h);
+	d->name_len = 200;
+	tap_is(aggregate_feed(a, &d->h), PYTOP_EINVAL,
 	       "define with strings past its end refused");
 	tap_is(aggregate_feed(a, &h), 0, "unknown record type ignored");
 	aggregate_summary(a, false, &sum);
@@ -664,7 +601,7 @@ static void test_odd_records(void)
 static void test_growth(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);
-	struct sample_rec *s = (struct sample_rec *)rb;
+	struct sample_frame f[200];
 	struct agg_row *fr;
 	struct agg_row *lr;
 	char name[32];
@@ -674,22 +611,15 @@ static void test_growth(void)
 
 	for (i = 0; i < 20000; i++) {
 		snprintf(name, sizeof(name), "f%u", i);
-		def(a, i, name, i % 2 ? "a.py" : "b.py", (int)i);
+		feed_func(a, i, name, i % 2 ? "a.py" : "b.py", (int)i);
 	}
 	/* 2000 samples of 200-deep stacks over 50 threads: every function
 	 * appears at least once, many distinct stacks. */
 	for (i = 0; i < 2000; i++) {
-		memset(rb, 0, RB_SIZE);
-		s->h.type = REC_SAMPLE;
-		s->h.size = (uint32_t)(sizeof(*s) + 200 * sizeof(s->frames[0]));
-		s->tid = 1000 + i % 50;
-		s->state = THREAD_RUNNING;
-		s->depth = 200;
-		for (j = 0; j < 200; j++) {
-			s->frames[j].func_id = (i * 200 + j) % 20000;
-			s->frames[j].line = (int32_t)j;
-		}
-		ok &= aggregate_feed(a, &s->h) == 0;
+		for (j = 0; j < 200; j++)
+			f[j] = (struct sample_frame){ .func_id = (i * 200 + j) % 20000, .line = (int32_t)j };
+		ok &= feed_sample_frames(a, &(struct sample_rec){ .tid = 1000 + i % 50, .state = THREAD_RUNNING },
+					 f, 200) == 0;
 	}
 	tap_ok(ok, "growth: 2000 deep samples fed");
 	n = aggregate_rows(a, NULL, &fr);
@@ -715,8 +645,8 @@ static void test_weights(void)
 	struct agg_summary sum;
 	size_t n;
 
-	def(a, 1, "spin", "w.py", 1);
-	def(a, 2, "recv", "w.py", 9);
+	feed_func(a, 1, "spin", "w.py", 1);
+	feed_func(a, 2, "recv", "w.py", 9);
 	/* Rounds really 4 ms apart (the sampler is late): 3 rounds, 2 gaps. */
 	for (int r = 0; r < 3; r++) {
 		next_time_ns = (uint64_t)r * 4000000 + 1000000;
@@ -741,8 +671,8 @@ static void test_weights(void)
 	aggregate_destroy(a);
 
 	a = aggregate_create(AGG_MODE_CPU, 1000000);
-	def(a, 1, "spin", "w.py", 1);
-	def(a, 2, "recv", "w.py", 9);
+	feed_func(a, 1, "spin", "w.py", 1);
+	feed_func(a, 2, "recv", "w.py", 9);
 	next_time_ns = 1000000;
 	next_cpu_ns = 700000;
 	sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU, "1:2");    /* 0.7 ms on spin */
@@ -820,7 +750,7 @@ static void test_cpu_conserved(void)
 	size_t n;
 	uint64_t reported = 0;
 
-	def(a, 1, "work", "h.py", 1);
+	feed_func(a, 1, "work", "h.py", 1);
 	/* Born 5 ms before its first sample with 4 ms of CPU: a full core. */
 	next_time_ns = 1000000;
 	next_cpu_ns = 4000000;
@@ -1008,10 +938,10 @@ static void test_kind_and_pid(void)
 	tap_str(aggregate_kind_name(FUNC_KIND_PYTHON), "python", "kind name python");
 	tap_str(aggregate_kind_name(FUNC_KIND_NATIVE), "native", "kind name native");
 	tap_str(aggregate_kind_name(FUNC_KIND_MARKER), "marker", "kind name marker");
-	def_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
-	def_kind(a, 2, "(3 frames truncated)", "", 0, FUNC_KIND_MARKER);
-	def_kind(a, 3, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
-	def_kind(a, 4, "odd", "odd.py", 3, 200);
+	feed_func_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
+	feed_func_kind(a, 2, "(3 frames truncated)", "", 0, FUNC_KIND_MARKER);
+	feed_func_kind(a, 3, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
+	feed_func_kind(a, 4, "odd", "odd.py", 3, 200);
 	next_pid = 4242;
 	thread_name(a, 100, "MainThread");
 	sample(a, 100, THREAD_RUNNING, SAMPLE_F_TRUNCATED, "3:0 4:4 1:5 2:0");
@@ -1056,7 +986,6 @@ static void test_kind_and_pid(void)
 
 int main(void)
 {
-	rb = malloc(RB_SIZE);
 	test_cpu();
 	test_cpu_conserved();
 	test_edges();
@@ -1073,6 +1002,5 @@ int main(void)
 	test_weights();
 	test_rows();
 	test_kind_and_pid();
-	free(rb);
 	return tap_done();
 }

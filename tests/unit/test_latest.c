@@ -5,49 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "records.h"
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
 #include "tap.h"
 
-static unsigned char rb[16384];
-
-static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
+/* frames "id:line id:line ...", innermost first, at time t. */
+static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint64_t t, const char *frames)
 {
-	struct func_def_rec *d = (struct func_def_rec *)rb;
-	size_t nl = strlen(name), fl = strlen(file);
-
-	memset(rb, 0, sizeof(rb));
-	d->h.type = REC_DEFINE_FUNC;
-	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
-	d->func_id = id;
-	d->firstlineno = line;
-	d->name_len = (uint16_t)nl;
-	d->file_len = (uint16_t)fl;
-	memcpy(d->strings, name, nl);
-	memcpy(d->strings + nl + 1, file, fl);
-	aggregate_feed(a, &d->h);
-}
-
-/* frames: ids and lines, innermost first. */
-static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint64_t t,
-		   const uint32_t *ids, const int *lines, int n)
-{
-	struct sample_rec *s = (struct sample_rec *)rb;
-	int i;
-
-	memset(rb, 0, sizeof(rb));
-	s->h.type = REC_SAMPLE;
-	s->h.size = (uint32_t)(sizeof(*s) + (size_t)n * sizeof(s->frames[0]));
-	s->time_ns = t;
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->flags = (uint8_t)flags;
-	s->depth = (uint16_t)n;
-	for (i = 0; i < n; i++) {
-		s->frames[i].func_id = ids[i];
-		s->frames[i].line = lines[i];
-	}
-	aggregate_feed(a, &s->h);
+	feed_sample(a, &(struct sample_rec){ .time_ns = t, .tid = tid, .state = (uint8_t)state,
+					     .flags = (uint8_t)flags }, frames);
 }
 
 int main(void)
@@ -57,18 +24,16 @@ int main(void)
 	struct agg_latest info;
 	struct agg_row *rows;
 	size_t n;
-	uint32_t ids1[] = { 2, 1 }, ids2[] = { 3, 2, 1 }, ids3[] = { 99, 1 };
-	int l1[] = { 12, 5 }, l2[] = { 21, 13, 6 }, l3[] = { 7, 8 };
 
-	def(a, 1, "main", "app.py", 1);
-	def(a, 2, "work", "app.py", 10);
-	def(a, 3, "fib", "app.py", 20);
+	feed_func(a, 1, "main", "app.py", 1);
+	feed_func(a, 2, "work", "app.py", 10);
+	feed_func(a, 3, "fib", "app.py", 20);
 
 	n = aggregate_latest_stack(a, 100, f, 8, &info);
 	tap_is(n, 0, "no sample yet: no frames");
 	tap_ok(!info.valid, "no sample yet: not valid");
 
-	sample(a, 100, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 1000, ids1, l1, 2);
+	sample(a, 100, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 1000, "2:12 1:5");
 	n = aggregate_latest_stack(a, 100, f, 8, &info);
 	tap_is(n, 2, "two frames");
 	tap_ok(info.valid && info.time_ns == 1000 && info.state == THREAD_RUNNING &&
@@ -86,7 +51,7 @@ int main(void)
 	}
 
 	/* An idle sample does not count in cpu mode but is the latest stack. */
-	sample(a, 100, THREAD_IDLE, 0, 2000, ids2, l2, 3);
+	sample(a, 100, THREAD_IDLE, 0, 2000, "3:21 2:13 1:6");
 	n = aggregate_latest_stack(a, 100, f, 8, &info);
 	tap_is(n, 3, "an idle sample is the latest too");
 	tap_ok(info.state == THREAD_IDLE && info.time_ns == 2000, "its state and time");
@@ -102,7 +67,7 @@ int main(void)
 	tap_str(f[1].name, "work", "the innermost two");
 
 	/* Another thread; an id never defined. */
-	sample(a, 200, THREAD_GIL_WAIT, 0, 3000, ids3, l3, 2);
+	sample(a, 200, THREAD_GIL_WAIT, 0, 3000, "99:7 1:8");
 	n = aggregate_latest_stack(a, 200, f, 8, &info);
 	tap_is(n, 2, "thread 200: two frames");
 	tap_str(f[0].name, "<unknown>", "an undefined id reads <unknown>");
@@ -112,12 +77,12 @@ int main(void)
 	tap_is(n, 3, "thread 100 keeps its own latest stack");
 
 	/* An empty stack is a valid latest sample. */
-	sample(a, 100, THREAD_IDLE, 0, 4000, NULL, NULL, 0);
+	sample(a, 100, THREAD_IDLE, 0, 4000, "");
 	n = aggregate_latest_stack(a, 100, f, 8, &info);
 	tap_ok(n == 0 && info.valid && info.depth == 0, "a sample without frames: valid, depth 0");
 
 	/* Kept across a reset (it is not a count). */
-	sample(a, 100, THREAD_RUNNING, 0, 5000, ids1, l1, 2);
+	sample(a, 100, THREAD_RUNNING, 0, 5000, "2:12 1:5");
 	aggregate_reset(a);
 	n = aggregate_latest_stack(a, 100, f, 8, &info);
 	tap_ok(n == 2 && info.time_ns == 5000, "kept across aggregate_reset()");
@@ -128,14 +93,13 @@ int main(void)
 
 	/* Deep stacks grow the buffer. */
 	{
-		uint32_t ids[200];
-		int lines[200], i;
+		struct sample_frame deep[200];
+		int i;
 
-		for (i = 0; i < 200; i++) {
-			ids[i] = i % 2 ? 1 : 2;
-			lines[i] = i;
-		}
-		sample(a, 100, THREAD_RUNNING, 0, 6000, ids, lines, 200);
+		for (i = 0; i < 200; i++)
+			deep[i] = (struct sample_frame){ .func_id = i % 2 ? 1 : 2, .line = i };
+		feed_sample_frames(a, &(struct sample_rec){ .time_ns = 6000, .tid = 100, .state = THREAD_RUNNING },
+				   deep, 200);
 		n = aggregate_latest_stack(a, 100, f, 8, &info);
 		tap_ok(n == 8 && info.depth == 200 && f[7].line == 7, "a 200-deep stack: first 8 copied");
 	}

@@ -14,84 +14,23 @@
 #include "output/jsonw.h"
 #include "output/snapshot.h"
 #include "output/text.h"
+#include "records.h"
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
 #include "tap.h"
 #include "util/duration.h"
 
-#define RB_SIZE 4096
-
-static unsigned char *rb;
-
-static void def_kind(struct aggregate *a, uint32_t id, const char *name, const char *file, int line,
-		     enum func_kind kind)
+/* frames: "id:line id:line ..." innermost first. */
+static void sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
 {
-	struct func_def_rec *d = (struct func_def_rec *)rb;
-	size_t nl = strlen(name), fl = strlen(file);
-
-	memset(rb, 0, RB_SIZE);
-	d->h.type = REC_DEFINE_FUNC;
-	d->h.size = (uint32_t)((sizeof(*d) + nl + fl + 2 + 7) & ~(size_t)7);
-	d->func_id = id;
-	d->firstlineno = line;
-	d->name_len = (uint16_t)nl;
-	d->file_len = (uint16_t)fl;
-	d->kind = (uint8_t)kind;
-	memcpy(d->strings, name, nl);
-	memcpy(d->strings + nl + 1, file, fl);
-	aggregate_feed(a, &d->h);
-}
-
-static void def(struct aggregate *a, uint32_t id, const char *name, const char *file, int line)
-{
-	def_kind(a, id, name, file, line, FUNC_KIND_PYTHON);
-}
-
-static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint16_t depth,
-		   uint32_t f0, int32_t l0, uint32_t f1, int32_t l1)
-{
-	struct sample_rec *s = (struct sample_rec *)rb;
-
-	memset(rb, 0, RB_SIZE);
-	s->h.type = REC_SAMPLE;
-	s->h.size = (uint32_t)(sizeof(*s) + depth * sizeof(s->frames[0]));
-	s->tid = tid;
-	s->state = (uint8_t)state;
-	s->flags = (uint8_t)flags;
-	s->depth = depth;
-	s->frames[0].func_id = f0;
-	s->frames[0].line = l0;
-	s->frames[1].func_id = f1;
-	s->frames[1].line = l1;
-	aggregate_feed(a, &s->h);
+	feed_sample(a, &(struct sample_rec){ .tid = tid, .state = (uint8_t)state, .flags = (uint8_t)flags }, frames);
 }
 
 /* The end of a sampling round at t_ms: the GIL held or not. */
 static void tick(struct aggregate *a, uint64_t t_ms, uint64_t switches, int held)
 {
-	struct tick_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_TICK;
-	t.h.size = sizeof(t);
-	t.time_ns = t_ms * 1000000;
-	t.gil_switches = switches;
-	t.gil_flags = TICK_GIL_KNOWN;
-	t.gil_count = 1;
-	t.gil_held = (uint8_t)held;
-	aggregate_feed(a, &t.h);
-}
-
-static void thread_name(struct aggregate *a, uint32_t tid, const char *name)
-{
-	struct thread_rec t;
-
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_THREAD;
-	t.h.size = sizeof(t);
-	t.tid = tid;
-	memcpy(t.name, name, strnlen(name, sizeof(t.name)));
-	aggregate_feed(a, &t.h);
+	feed_tick(a, &(struct tick_rec){ .time_ns = t_ms * 1000000, .gil_switches = switches,
+					 .gil_flags = TICK_GIL_KNOWN, .gil_count = 1, .gil_held = (uint8_t)held });
 }
 
 /* CPU mode, 10ms interval: 4 of the 6 samples count; four rounds 10 ms
@@ -100,20 +39,20 @@ static struct aggregate *make_stream(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 10000000);
 
-	def(a, 1, "main", "app.py", 1);
-	def(a, 2, "say \"hi\"\t", "dir/\xc3\xbcn\xc3\xaf.py", 7);
-	def(a, 3, "work", "app.py", 10);
-	thread_name(a, 10, "Ma\xffin");
-	thread_name(a, 20, "Worker");
-	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
-	sample(a, 20, THREAD_RUNNING, 0, 2, 3, 12, 1, 3);
+	feed_func(a, 1, "main", "app.py", 1);
+	feed_func(a, 2, "say \"hi\"\t", "dir/\xc3\xbcn\xc3\xaf.py", 7);
+	feed_func(a, 3, "work", "app.py", 10);
+	feed_thread(a, 10, "Ma\xffin");
+	feed_thread(a, 20, "Worker");
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, "2:8 1:3");
+	sample(a, 20, THREAD_RUNNING, 0, "3:12 1:3");
 	tick(a, 0, 100, 1);
-	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
-	sample(a, 20, THREAD_GIL_WAIT, 0, 2, 3, 12, 1, 3);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, "2:8 1:3");
+	sample(a, 20, THREAD_GIL_WAIT, 0, "3:12 1:3");
 	tick(a, 10, 102, 1);
-	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, 2, 2, 8, 1, 3);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL, "2:8 1:3");
 	tick(a, 20, 103, 1);
-	sample(a, 10, THREAD_IDLE, 0, 1, 1, 4, 0, 0);
+	sample(a, 10, THREAD_IDLE, 0, "1:4");
 	tick(a, 30, 103, 0);
 	return a;
 }
@@ -357,11 +296,11 @@ static void test_json_kind(void)
 	char *out;
 	int rc;
 
-	def_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
-	def_kind(a, 2, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
-	def_kind(a, 3, "(5 frames truncated)", "", 0, FUNC_KIND_MARKER);
-	sample(a, 10, THREAD_RUNNING, 0, 2, 2, 0, 1, 3);
-	sample(a, 10, THREAD_RUNNING, SAMPLE_F_TRUNCATED, 2, 1, 4, 3, 0);
+	feed_func_kind(a, 1, "main", "app.py", 1, FUNC_KIND_PYTHON);
+	feed_func_kind(a, 2, "memcpy", "libc.so.6", 0, FUNC_KIND_NATIVE);
+	feed_func_kind(a, 3, "(5 frames truncated)", "", 0, FUNC_KIND_MARKER);
+	sample(a, 10, THREAD_RUNNING, 0, "2:0 1:3");
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_TRUNCATED, "1:4 3:0");
 	tick(a, 0, 0, 0);
 	out = capture(json_write, a, &meta, &rc);
 	tap_ok(rc == 0 && strstr(out, "{\"name\": \"memcpy\", \"file\": \"libc.so.6\", \"line\": 0, "
@@ -391,10 +330,10 @@ static void test_gil_text(void)
 	char *out;
 	int rc;
 
-	def(a, 1, "main", "app.py", 1);
-	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, 1, 1, 2, 0, 0);
+	feed_func(a, 1, "main", "app.py", 1);
+	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, "1:2");
 	tick(a, 0, 5, 1);
-	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, 1, 1, 2, 0, 0);
+	sample(a, 10, THREAD_IDLE, SAMPLE_F_HOLDS_GIL, "1:2");
 	tick(a, 10, 5, 1);
 	m.gilstat = &exact;
 	out = capture(text_write, a, &m, &rc);
@@ -409,13 +348,8 @@ static void test_gil_text(void)
 	aggregate_destroy(a);
 
 	a = aggregate_create(AGG_MODE_WALL, 10000000);
-	struct tick_rec t;
-	memset(&t, 0, sizeof(t));
-	t.h.type = REC_TICK;
-	t.h.size = sizeof(t);
-	t.gil_flags = TICK_GIL_KNOWN | TICK_GIL_DISABLED;
-	sample(a, 10, THREAD_RUNNING, 0, 0, 0, 0, 0, 0);
-	aggregate_feed(a, &t.h);
+	sample(a, 10, THREAD_RUNNING, 0, "");
+	feed_tick(a, &(struct tick_rec){ .gil_flags = TICK_GIL_KNOWN | TICK_GIL_DISABLED });
 	out = capture(text_write, a, &meta, &rc);
 	tap_ok(rc == 0 && strstr(out, "\nGIL: none (a free-threaded build running without the GIL)\n") &&
 	       !strstr(out, "HoldBlk"), "text: a free-threaded build has no GIL table");
@@ -664,7 +598,6 @@ static void test_formats(void)
 
 int main(void)
 {
-	rb = malloc(RB_SIZE);
 	test_writers();
 	test_json_kind();
 	test_gil_text();
@@ -673,6 +606,5 @@ int main(void)
 	test_writer();
 	test_time();
 	test_formats();
-	free(rb);
 	return tap_done();
 }

@@ -94,11 +94,11 @@ tests_unit_test_ring_stress_SOURCES = tests/unit/test_ring_stress.c tests/unit/t
 tests_unit_test_ring_stress_LDADD = $(PYTOP_LIBS)
 tests_unit_test_ring_stress_CFLAGS = $(AM_CFLAGS)
 
-tests_unit_test_aggregate_SOURCES = tests/unit/test_aggregate.c tests/unit/tap.h
+tests_unit_test_aggregate_SOURCES = tests/unit/test_aggregate.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
 tests_unit_test_aggregate_LDADD = $(PYTOP_LIBS)
 tests_unit_test_aggregate_CFLAGS = $(AM_CFLAGS)
 
-tests_unit_test_output_SOURCES = tests/unit/test_output.c tests/unit/tap.h
+tests_unit_test_output_SOURCES = tests/unit/test_output.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
 tests_unit_test_output_LDADD = $(PYTOP_LIBS)
 tests_unit_test_output_CFLAGS = $(AM_CFLAGS)
 
@@ -164,7 +164,7 @@ tests_unit_test_ui_model_SOURCES = tests/unit/test_ui_model.c tests/unit/records
 tests_unit_test_ui_model_LDADD = $(PYTOP_LIBS)
 tests_unit_test_ui_model_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 
-tests_unit_test_latest_SOURCES = tests/unit/test_latest.c tests/unit/tap.h
+tests_unit_test_latest_SOURCES = tests/unit/test_latest.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
 tests_unit_test_latest_LDADD = $(PYTOP_LIBS)
 tests_unit_test_latest_CFLAGS = $(AM_CFLAGS)
 
