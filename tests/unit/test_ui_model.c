@@ -16,12 +16,11 @@
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
 #include "records.h"
+#include "screen.h"
 #include "tap.h"
 #include "ui/canvas.h"
 #include "ui/keys.h"
 #include "ui/tui.h"
-
-static char rowbuf[8192];
 
 /* frames "id:line id:line", innermost first, fed `times` times. */
 static void sample(struct aggregate *a, uint32_t tid, int state, const char *frames, int times)
@@ -52,52 +51,10 @@ static void feed(struct aggregate *a)
 	sample(a, 300, THREAD_IDLE, "6:41", 30);
 }
 
-static const char *row_of(const struct canvas *c, int y)
-{
-	canvas_row_text(c, y, rowbuf, sizeof(rowbuf));
-	return rowbuf;
-}
-
-static int find_row(const struct canvas *c, const char *text)
-{
-	int y;
-
-	for (y = 0; y < c->h; y++)
-		if (strstr(row_of(c, y), text))
-			return y;
-	return -1;
-}
-
-static bool screen_has(const struct canvas *c, const char *text)
-{
-	return find_row(c, text) >= 0;
-}
-
-static void render(struct tui *t, struct canvas *c)
-{
-	int cy;
-
-	tui_render(t, c, &cy);
-}
-
 /* The function name of table row i (0 = first under the column titles). */
 static const char *table_name(struct tui *t, size_t i)
 {
 	return i < t->m.nshown ? t->m.shown[i]->name : "(none)";
-}
-
-static void keys(struct tui *t, const char *s)
-{
-	for (; *s; s++)
-		tui_key(t, (uint32_t)(unsigned char)*s);
-}
-
-static void dump(const struct canvas *c)
-{
-	int y;
-
-	for (y = 0; y < c->h; y++)
-		printf("#   |%s|\n", row_of(c, y));
 }
 
 int main(void)

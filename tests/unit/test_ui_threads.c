@@ -22,14 +22,13 @@
 #include "sampling/aggregate.h"
 #include "sampling/sample.h"
 #include "records.h"
+#include "screen.h"
 #include "tap.h"
 #include "ui/canvas.h"
 #include "ui/keys.h"
 #include "ui/tui.h"
 
 #define MS 1000000ull
-
-static char rowbuf[8192];
 
 /* frames "id:line id:line", innermost first, at round time t_ns. */
 static void sample(struct aggregate *a, uint32_t tid, int state, int flags, uint64_t t_ns,
@@ -237,48 +236,6 @@ static void test_tid0(void)
 }
 
 /* ---- the live view ---- */
-
-static const char *row_of(const struct canvas *c, int y)
-{
-	canvas_row_text(c, y, rowbuf, sizeof(rowbuf));
-	return rowbuf;
-}
-
-static int find_row(const struct canvas *c, const char *text)
-{
-	int y;
-
-	for (y = 0; y < c->h; y++)
-		if (strstr(row_of(c, y), text))
-			return y;
-	return -1;
-}
-
-static bool screen_has(const struct canvas *c, const char *text)
-{
-	return find_row(c, text) >= 0;
-}
-
-static void render(struct tui *t, struct canvas *c)
-{
-	int cy;
-
-	tui_render(t, c, &cy);
-}
-
-static void dump(const struct canvas *c)
-{
-	int y;
-
-	for (y = 0; y < c->h; y++)
-		printf("#   |%s|\n", row_of(c, y));
-}
-
-static void keys(struct tui *t, const char *s)
-{
-	for (; *s; s++)
-		tui_key(t, (uint32_t)(unsigned char)*s);
-}
 
 static void command(struct tui *t, const char *line)
 {

@@ -160,7 +160,7 @@ tests_unit_test_ui_input_SOURCES = tests/unit/test_ui_input.c tests/unit/tap.h
 tests_unit_test_ui_input_LDADD = $(PYTOP_LIBS)
 tests_unit_test_ui_input_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 
-tests_unit_test_ui_model_SOURCES = tests/unit/test_ui_model.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_ui_model_SOURCES = tests/unit/test_ui_model.c tests/unit/records.c tests/unit/records.h tests/unit/screen.c tests/unit/screen.h tests/unit/tap.h
 tests_unit_test_ui_model_LDADD = $(PYTOP_LIBS)
 tests_unit_test_ui_model_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 
@@ -168,7 +168,7 @@ tests_unit_test_latest_SOURCES = tests/unit/test_latest.c tests/unit/records.c t
 tests_unit_test_latest_LDADD = $(PYTOP_LIBS)
 tests_unit_test_latest_CFLAGS = $(AM_CFLAGS)
 
-tests_unit_test_ui_threads_SOURCES = tests/unit/test_ui_threads.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_ui_threads_SOURCES = tests/unit/test_ui_threads.c tests/unit/records.c tests/unit/records.h tests/unit/screen.c tests/unit/screen.h tests/unit/tap.h
 tests_unit_test_ui_threads_LDADD = $(PYTOP_LIBS)
 tests_unit_test_ui_threads_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 
