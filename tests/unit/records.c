@@ -1,27 +1,12 @@
 /* records: builders for the sampler's records in the C unit tests. */
 #include "records.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sampling/aggregate.h"
-
-/* A test that builds an impossible record is itself broken: stop it (the
- * TAP driver reports the missing plan and the exit status as an ERROR). */
-__attribute__((noreturn, format(printf, 1, 2)))
-static void broken(const char *fmt, ...)
-{
-	va_list ap;
-	printf("Bail out! records: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	exit(2);
-}
+#include "tap.h"
 
 static uint32_t pad8(size_t n)
 {
@@ -34,7 +19,7 @@ struct rec_header *rec_func(union rec_buf *b, const struct func_def_rec *def, co
 	size_t nl = strlen(name), fl = strlen(file);
 
 	if (nl > UINT16_MAX || fl > UINT16_MAX || sizeof(*d) + nl + fl + 2 + 7 > sizeof b->bytes)
-		broken("a define of %zu + %zu bytes of strings does not fit", nl, fl);
+		tap_bail("records: a define of %zu + %zu bytes of strings does not fit", nl, fl);
 	memset(b, 0, sizeof *b);
 	*d = *def;
 	d->h.type = REC_DEFINE_FUNC;
@@ -52,7 +37,7 @@ struct rec_header *rec_sample_frames(union rec_buf *b, const struct sample_rec *
 	struct sample_rec *r = (struct sample_rec *)b->bytes;
 
 	if (depth < 0 || depth > SAMPLE_MAX_DEPTH)
-		broken("a sample of depth %d (at most %d)", depth, SAMPLE_MAX_DEPTH);
+		tap_bail("records: a sample of depth %d (at most %d)", depth, SAMPLE_MAX_DEPTH);
 	memset(b, 0, sizeof *b);
 	*r = *s;
 	r->h.type = REC_SAMPLE;
@@ -75,11 +60,11 @@ struct rec_header *rec_sample(union rec_buf *b, const struct sample_rec *s, cons
 		char *end;
 		unsigned long id = strtoul(p, &end, 10);
 		if (end == p || *end != ':' || n == SAMPLE_MAX_DEPTH || id > UINT32_MAX)
-			broken("frames \"%s\": want \"id:line id:line ...\" (at most %d)", frames, SAMPLE_MAX_DEPTH);
+			tap_bail("records: frames \"%s\": want \"id:line id:line ...\" (at most %d)", frames, SAMPLE_MAX_DEPTH);
 		p = end + 1;
 		long line = strtol(p, &end, 10);
 		if (end == p || (*end && *end != ' '))
-			broken("frames \"%s\": want \"id:line id:line ...\"", frames);
+			tap_bail("records: frames \"%s\": want \"id:line id:line ...\"", frames);
 		f[n].func_id = (uint32_t)id;
 		f[n].line = (int32_t)line;
 		n++;
@@ -107,7 +92,7 @@ struct rec_header *rec_tick(union rec_buf *b, const struct tick_rec *t, enum rec
 	struct tick_rec *r = (struct tick_rec *)b->bytes;
 
 	if (type != REC_TICK && type != REC_TARGET_EXIT)
-		broken("a tick record of type %d", (int)type);
+		tap_bail("records: a tick record of type %d", (int)type);
 	memset(b, 0, sizeof *b);
 	*r = *t;
 	r->h.type = (uint16_t)type;

@@ -3,6 +3,7 @@
  * threads, the cpu/wall/gil modes, window vs cumulative, reset, filters,
  * ticks, malformed records and table growth. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,48 +61,43 @@ static void feed_stream(struct aggregate *a)
 	sample(a, 200, THREAD_GIL_WAIT, 0, "2:12 1:5");
 }
 
+/* The row of a function, and of one of its lines (line rows). */
+static const struct agg_row *lfind(const struct agg_row *r, size_t n, const char *name, int line)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0 && (line < 0 || r[i].line == line))
+			return &r[i];
+	return NULL;
+}
+
 static const struct agg_row *ffind(const struct agg_row *r, size_t n, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(r[i].name, name) == 0)
-			return &r[i];
-	return NULL;
+	return lfind(r, n, name, -1);
 }
 
-static const struct agg_row *lfind(const struct agg_row *r, size_t n,
-					const char *name, int line)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(r[i].name, name) == 0 && r[i].line == line)
-			return &r[i];
-	return NULL;
-}
-
-/* Own and total of a function in a view, -1 if absent. */
-static long long own_of(struct aggregate *a, const struct agg_query *q, const char *name)
+/* Own or total of a function in a view, -1 if absent. */
+static long long count_of(struct aggregate *a, const struct agg_query *q, const char *name, bool total)
 {
 	struct agg_row *r;
 	size_t n = aggregate_rows(a, q, &r);
 	const struct agg_row *f = ffind(r, n, name);
-	long long v = f ? (long long)(q && q->window ? f->win.own : f->cum.own) : -1;
+	const struct agg_stat *c = f ? (q && q->window ? &f->win : &f->cum) : NULL;
+	long long v = c ? (long long)(total ? c->total : c->own) : -1;
 
 	free(r);
 	return v;
+}
+
+static long long own_of(struct aggregate *a, const struct agg_query *q, const char *name)
+{
+	return count_of(a, q, name, false);
 }
 
 static long long total_of(struct aggregate *a, const struct agg_query *q, const char *name)
 {
-	struct agg_row *r;
-	size_t n = aggregate_rows(a, q, &r);
-	const struct agg_row *f = ffind(r, n, name);
-	long long v = f ? (long long)(q && q->window ? f->win.total : f->cum.total) : -1;
-
-	free(r);
-	return v;
+	return count_of(a, q, name, true);
 }
 
 static int near(double x, double y)
