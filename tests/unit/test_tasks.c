@@ -29,6 +29,35 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
+/* Start the sleeper; whether it ran (set its tid) within DEADLINE. */
+static int start_sleeper(pthread_t *th)
+{
+	int held;
+
+	go = 0;
+	sleeper_tid = 0;
+	pthread_create(th, NULL, sleeper, NULL);
+	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	return held;
+}
+
+/* Let the sleeper return, and join it. */
+static void end_sleeper(pthread_t th)
+{
+	pthread_mutex_lock(&mu);
+	go = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+}
+
+/* Use some CPU on this thread. */
+static void burn(unsigned long n)
+{
+	for (volatile unsigned long i = 0; i < n; i++)
+		;
+}
+
 int main(void)
 {
 	struct task_activity a;
@@ -49,8 +78,7 @@ int main(void)
 
 	pthread_t th;
 	int held;
-	pthread_create(&th, NULL, sleeper, NULL);
-	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	held = start_sleeper(&th);
 	if (!held)
 		tap_bail("the sleeper thread did not start in %.0f s", DEADLINE);
 	struct tasks *ts = tasks_create(getpid());
@@ -69,18 +97,13 @@ int main(void)
 	       "a blocked thread uses no CPU between two readings");
 	pid_t self = (pid_t)syscall(SYS_gettid);
 	tasks_cpu(ts, self, &total, &delta);
-	for (volatile unsigned long i = 0; i < 20000000ul; i++)
-		;
+	burn(20000000ul);
 	tap_ok(tasks_cpu(ts, self, &total, &delta) == 1 && delta > 0, "a busy thread's CPU time moves");
 	/* Many threads' tids share the table: more than its probe window. */
 	for (pid_t fake = 1; fake < 5000; fake += 7)
 		tasks_read(ts, fake, &a);
 	tap_ok(tasks_read(ts, sleeper_tid, &a) == 0 && a.syscall == 202, "still read after reads of many tids that are not threads");
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(th, NULL);
+	end_sleeper(th);
 	/* pthread_join returns before the kernel has released the thread:
 	 * wait for the condition, not for a time. */
 	int gone;
@@ -94,16 +117,9 @@ int main(void)
 	/* A thread born after tasks_create: its first reading is all its
 	 * CPU time since birth, and the caller can tell it is new. */
 	ts = tasks_create(getpid());
-	go = 0;
-	sleeper_tid = 0;
-	pthread_create(&th, NULL, sleeper, NULL);
-	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	held = start_sleeper(&th);
 	tap_ok(held && !tasks_started_before(ts, sleeper_tid), "a thread born after tasks_create is new");
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(th, NULL);
+	end_sleeper(th);
 
 	/* /proc/PID/stat: utime+stime in ticks, comm may hold ") " */
 	uint64_t pns = 0;
@@ -115,8 +131,7 @@ int main(void)
 	       "stat: short, garbage and overflow refused");
 	uint64_t p1 = 0, p2 = 0;
 	tap_ok(tasks_process_cpu(ts, &p1) == 0, "this process's CPU time reads");
-	for (volatile unsigned long i = 0; i < 200000000ul; i++)
-		;
+	burn(200000000ul);
 	tap_ok(tasks_process_cpu(ts, &p2) == 0 && p2 > p1, "it moves while this thread computes (%llu -> %llu ns)",
 	       (unsigned long long)p1, (unsigned long long)p2);
 	tasks_destroy(ts);
@@ -132,19 +147,12 @@ int main(void)
 	 * by the sweep; a live thread read in between keeps its file. */
 	ts = tasks_create(getpid());
 	for (int round = 0; round < 50; round++) {
-		go = 0;
-		sleeper_tid = 0;
-		pthread_create(&th, NULL, sleeper, NULL);
-		tap_wait(held, sleeper_tid != 0, DEADLINE);
+		held = start_sleeper(&th);
 		if (!held)
 			tap_bail("sleeper %d did not start in %.0f s", round, DEADLINE);
 		tasks_read(ts, sleeper_tid, &a);
 		tasks_read(ts, self, &a);
-		pthread_mutex_lock(&mu);
-		go = 1;
-		pthread_cond_signal(&cv);
-		pthread_mutex_unlock(&mu);
-		pthread_join(th, NULL);
+		end_sleeper(th);
 	}
 	int before = tasks_open_count(ts);
 	tasks_sweep(ts);              /* everything was read since creation */
@@ -164,19 +172,12 @@ int main(void)
 	 * only when the kernel says so, and a CPU delta it read for a thread
 	 * then not sampled is given back to that thread's next reading. */
 	ts = tasks_create(getpid());
-	go = 0;
-	sleeper_tid = 0;
-	pthread_create(&th, NULL, sleeper, NULL);
-	tap_wait(held, sleeper_tid != 0, DEADLINE);
+	held = start_sleeper(&th);
 	if (!held)
 		tap_bail("the sleeper thread did not start in %.0f s", DEADLINE);
 	pid_t ended = sleeper_tid;
 	tap_ok(tasks_alive(ts, self) && tasks_alive(ts, ended), "alive: this thread and a blocked one");
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(th, NULL);
+	end_sleeper(th);
 	tap_wait(gone, !tasks_alive(ts, ended), DEADLINE);
 	tap_ok(gone, "alive: a thread that ended is not");
 	tap_ok(!tasks_alive(ts, 0) && !tasks_alive(ts, -1), "alive: tid 0 and -1 are not threads");
@@ -196,14 +197,12 @@ int main(void)
 	       "exists: this thread; not one that ended, init's tid 1 (another process's), 0 or -1");
 	uint64_t d1 = 0, d2 = 0, d3 = 0;
 	tasks_cpu(ts, self, &total, &delta);
-	for (volatile unsigned long i = 0; i < 20000000ul; i++)
-		;
+	burn(20000000ul);
 	tasks_cpu(ts, self, &total, &d1);
 	tap_ok(d1 > 0 && tasks_alive(ts, self), "alive: reading liveness between two CPU readings");
 	tasks_cpu(ts, self, &total, &d2);    /* baseline after the check: nothing lost */
 	tasks_cpu_unread(ts, self, d2);
-	for (volatile unsigned long i = 0; i < 20000000ul; i++)
-		;
+	burn(20000000ul);
 	tasks_cpu(ts, self, &total, &d1);
 	tasks_cpu_unread(ts, self, d1);      /* not sent: the next reading covers it */
 	rc = tasks_cpu(ts, self, &total, &d3);
