@@ -133,43 +133,50 @@ static const char want_text[] =
 	"      10  Ma\\xffin            75.0%     0.0%     0.0%     0.0%    25.0%\n"
 	"      20  Worker               0.0%     0.0%    50.0%    50.0%     0.0%\n";
 
-static const char want_json[] =
-	"{\n"
-	"  \"pytop\": \"0.1.0\",\n"
-	"  \"target\": {\n"
-	"    \"pid\": 4242,\n"
-	"    \"python\": \"3.11.4\",\n"
-	"    \"argv\": \"python3 -c \\\"x\\\"\"\n"
-	"  },\n"
-	"  \"duration_s\": 0.04,\n"
-	"  \"samples\": 6,\n"
-	"  \"rate_hz\": 100,\n"
-	"  \"achieved_rate_hz\": 99.5,\n"
-	"  \"rate_low\": false,\n"
-	"  \"sampled_s\": 0,\n"
-	"  \"dropped\": 2,\n"
-	"  \"errors\": 1,\n"
-	"  \"unidentified\": 0,\n"
-	"  \"mode\": \"cpu\",\n"
-	"  \"functions\": [\n"
-	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"kind\": \"python\", \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
-	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, \"kind\": \"python\", \"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
-	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, \"kind\": \"python\", \"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
-	"  ],\n"
-	"  \"lines\": [\n"
-	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"kind\": \"python\", \"own\": 3, \"own_pct\": 75},\n"
-	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"kind\": \"python\", \"own\": 1, \"own_pct\": 25}\n"
-	"  ],\n"
+/* The JSON document up to the threads, and the gil object up to its
+ * conflicts: the same with and without gilstat's numbers. */
+#define WANT_JSON_HEAD \
+	"{\n" \
+	"  \"pytop\": \"0.1.0\",\n" \
+	"  \"target\": {\n" \
+	"    \"pid\": 4242,\n" \
+	"    \"python\": \"3.11.4\",\n" \
+	"    \"argv\": \"python3 -c \\\"x\\\"\"\n" \
+	"  },\n" \
+	"  \"duration_s\": 0.04,\n" \
+	"  \"samples\": 6,\n" \
+	"  \"rate_hz\": 100,\n" \
+	"  \"achieved_rate_hz\": 99.5,\n" \
+	"  \"rate_low\": false,\n" \
+	"  \"sampled_s\": 0,\n" \
+	"  \"dropped\": 2,\n" \
+	"  \"errors\": 1,\n" \
+	"  \"unidentified\": 0,\n" \
+	"  \"mode\": \"cpu\",\n" \
+	"  \"functions\": [\n" \
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"kind\": \"python\", \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n" \
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, \"kind\": \"python\", \"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n" \
+	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, \"kind\": \"python\", \"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n" \
+	"  ],\n" \
+	"  \"lines\": [\n" \
+	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"kind\": \"python\", \"own\": 3, \"own_pct\": 75},\n" \
+	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"kind\": \"python\", \"own\": 1, \"own_pct\": 25}\n" \
+	"  ],\n" \
 	"  \"threads\": [\n"
+#define WANT_JSON_GIL \
+	"  ],\n" \
+	"  \"gil\": {\n" \
+	"    \"state\": \"read\",\n" \
+	"    \"utilisation_pct\": 75,\n" \
+	"    \"switches_per_s\": 100,\n" \
+	"    \"rounds\": 4,\n" \
+	"    \"held_rounds\": 3,\n"
+
+static const char want_json[] =
+	WANT_JSON_HEAD
 	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25}},\n"
 	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0}}\n"
-	"  ],\n"
-	"  \"gil\": {\n"
-	"    \"state\": \"read\",\n"
-	"    \"utilisation_pct\": 75,\n"
-	"    \"switches_per_s\": 100,\n"
-	"    \"rounds\": 4,\n"
-	"    \"held_rounds\": 3,\n"
+	WANT_JSON_GIL
 	"    \"conflicts\": 0\n"
 	"  }\n"
 	"}\n";
@@ -184,42 +191,10 @@ static const char want_text_gilstat[] =
 	"Warnings: 1 (holds over 10ms, waits over 10ms); the latest:\n"
 	"  at 250ms: tid 10 held the GIL for 13ms\n";
 static const char want_json_gilstat[] =
-	"{\n"
-	"  \"pytop\": \"0.1.0\",\n"
-	"  \"target\": {\n"
-	"    \"pid\": 4242,\n"
-	"    \"python\": \"3.11.4\",\n"
-	"    \"argv\": \"python3 -c \\\"x\\\"\"\n"
-	"  },\n"
-	"  \"duration_s\": 0.04,\n"
-	"  \"samples\": 6,\n"
-	"  \"rate_hz\": 100,\n"
-	"  \"achieved_rate_hz\": 99.5,\n"
-	"  \"rate_low\": false,\n"
-	"  \"sampled_s\": 0,\n"
-	"  \"dropped\": 2,\n"
-	"  \"errors\": 1,\n"
-	"  \"unidentified\": 0,\n"
-	"  \"mode\": \"cpu\",\n"
-	"  \"functions\": [\n"
-	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 7, \"kind\": \"python\", \"own\": 3, \"total\": 3, \"own_pct\": 75, \"total_pct\": 75, \"own_s\": 0.03, \"total_s\": 0.03},\n"
-	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 10, \"kind\": \"python\", \"own\": 1, \"total\": 1, \"own_pct\": 25, \"total_pct\": 25, \"own_s\": 0.01, \"total_s\": 0.01},\n"
-	"    {\"name\": \"main\", \"file\": \"app.py\", \"line\": 1, \"kind\": \"python\", \"own\": 0, \"total\": 4, \"own_pct\": 0, \"total_pct\": 100, \"own_s\": 0, \"total_s\": 0.04}\n"
-	"  ],\n"
-	"  \"lines\": [\n"
-	"    {\"name\": \"say \\\"hi\\\"\\t\", \"file\": \"dir/\xc3\xbcn\xc3\xaf.py\", \"line\": 8, \"kind\": \"python\", \"own\": 3, \"own_pct\": 75},\n"
-	"    {\"name\": \"work\", \"file\": \"app.py\", \"line\": 12, \"kind\": \"python\", \"own\": 1, \"own_pct\": 25}\n"
-	"  ],\n"
-	"  \"threads\": [\n"
+	WANT_JSON_HEAD
 	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"holdavg_resolved\": true, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
 	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
-	"  ],\n"
-	"  \"gil\": {\n"
-	"    \"state\": \"read\",\n"
-	"    \"utilisation_pct\": 75,\n"
-	"    \"switches_per_s\": 100,\n"
-	"    \"rounds\": 4,\n"
-	"    \"held_rounds\": 3,\n"
+	WANT_JSON_GIL
 	"    \"conflicts\": 0,\n"
 	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, \"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
 	"  }\n"
