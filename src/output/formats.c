@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "output/collapsed.h"
+#include "output/flamegraph.h"
 #include "output/json.h"
 #include "output/text.h"
 
@@ -13,6 +14,8 @@ static const struct output_format formats[] = {
 	{ "json", "JSON", { ".json", NULL }, "one JSON object: run, functions, lines, threads", json_write },
 	{ "collapsed", "collapsed stacks", { ".collapsed", ".folded", NULL },
 	  "folded stacks for flamegraph.pl and speedscope", collapsed_write },
+	{ "svg", "SVG flame graph", { ".svg", NULL },
+	  "an interactive flame graph (hover, zoom, search) for a browser", flamegraph_write },
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 

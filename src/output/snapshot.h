@@ -34,6 +34,7 @@ struct snapshot_meta {
 	int interp_limit;           /* interpreters sampled at most */
 	const struct gilstat_snapshot *gilstat; /* --gilstat's numbers; NULL: not run */
 	const char *note;           /* something the reader must know (no samples: why), or NULL */
+	bool inverted;              /* svg: an icicle graph, roots at the top (--inverted) */
 };
 
 #endif

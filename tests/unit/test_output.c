@@ -565,10 +565,11 @@ static void test_formats(void)
 	tap_ok(formats_find("xml") == NULL, "formats: an unknown name is not found");
 	tap_str(formats_for_path("out.folded")->name, "collapsed", "formats: .folded is collapsed");
 	tap_str(formats_for_path("out.json")->name, "json", "formats: .json is json");
+	tap_str(formats_for_path("out.svg")->name, "svg", "formats: .svg is svg");
 	tap_str(formats_for_path("out.json.bak")->name, "text", "formats: another extension is text");
 	tap_str(formats_for_path("noext")->name, "text", "formats: no extension is text");
-	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json or collapsed", "formats: the usage line");
-	tap_str(formats_names(buf, sizeof(buf), 0), "text, json or collapsed", "formats: the error message's list");
+	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json, collapsed or svg", "formats: the usage line");
+	tap_str(formats_names(buf, sizeof(buf), 0), "text, json, collapsed or svg", "formats: the error message's list");
 }
 
 int main(void)
