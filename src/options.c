@@ -26,8 +26,10 @@ static const char usage_head[] =
 	"                       a launched program: until it exits; with -d it is\n"
 	"                       stopped after SECS: SIGINT, then SIGTERM, SIGKILL)\n"
 	"      --keep-running   leave a launched program running when pytop ends\n"
-	"  -o, --output FILE    with --batch: write the snapshot to FILE\n";
+	"  -o, --output FILE    with --batch: write the snapshot to FILE (without -f,\n"
+	"                       its extension picks the format: .svg, .json ...)\n";
 static const char usage_tail[] =
+	"      --inverted       with -f svg: an icicle graph (roots at the top)\n"
 	"  -r, --rate HZ        samples per second (default 1000)\n"
 	"  -m, --mode MODE      what counts: cpu (default; samples weighed by the\n"
 	"                       thread's CPU time), wall (every sample) or gil\n"
@@ -96,7 +98,7 @@ static int parse_number(const char *s, double min, double max, double *out)
 int options_parse(int argc, char **argv, struct options *o)
 {
 	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_NONBLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
-	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING };
+	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED };
 	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -116,13 +118,14 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "gilstat-rate", required_argument, NULL, OPT_GILSTAT_RATE },
 		{ "gilstat-warn", required_argument, NULL, OPT_GILSTAT_WARN },
 		{ "keep-running", no_argument, NULL, OPT_KEEP_RUNNING },
+		{ "inverted", no_argument, NULL, OPT_INVERTED },
 		{ "delay", required_argument, NULL, 'D' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, format_given = 0;
 
 	memset(o, 0, sizeof *o);
 	if (argc < 2) {
@@ -151,6 +154,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'f': {
 			char names[256];
 
+			format_given = 1;
 			if (!(o->format = formats_find(optarg)))
 				return usage_error("unknown format '%s' (%s)", optarg,
 						   formats_names(names, sizeof names, 0));
@@ -217,6 +221,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_KEEP_RUNNING:
 			o->keep_running = 1;
 			break;
+		case OPT_INVERTED:
+			o->inverted = 1;
+			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
 			break;
@@ -265,6 +272,10 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "with --batch, --gilstat-rate and --gilstat-warn go with --gilstat");
 	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != formats_default()))
 		return usage_error("%s", "-d, -o and -f go with --batch");
+	if (o->output && !format_given)
+		o->format = formats_for_path(o->output);
+	if (o->inverted && (o->run != RUN_BATCH || strcmp(o->format->name, "svg") != 0))
+		return usage_error("%s", "--inverted goes with --batch -f svg (or -o FILE.svg)");
 	if (o->run != RUN_TUI && (o->delay_s > 0 || o->no_color))
 		return usage_error("%s", "-D and --no-color go with the live view (not --batch or --dump)");
 	return 0;

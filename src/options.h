@@ -39,7 +39,8 @@ struct options {
 	double rate_hz;       /* -r */
 	double duration_s;    /* -d; 0 = not given */
 	const char *output;   /* -o; NULL = stdout */
-	const struct output_format *format;  /* -f (output/formats.h) */
+	const struct output_format *format;  /* -f, else what -o's extension asks for (output/formats.h) */
+	int inverted;         /* --inverted: -f svg as an icicle graph */
 	int mode;             /* enum options_mode */
 	int blocking;         /* --blocking: pause the target for every read */
 	int nonblocking;      /* --nonblocking: never pause it (--dump pauses by default) */

@@ -465,6 +465,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->interp_limit = st.interp_limit;
 	m->gilstat = session_gilstat(s);
 	m->note = s->note;
+	m->inverted = s->opt->inverted != 0;
 }
 
 int session_write_file(struct session *s, const struct output_format *format, FILE *f, const char *name, char *err, size_t errcap)
