@@ -77,3 +77,15 @@ EXTRA_DIST += tests/live/test_hostile_fake.py tests/live/fakepy.py
 # The CPU of a native thread pytop cannot see is not given to ended threads.
 TESTS += tests/live/test_native_cpu.py
 EXTRA_DIST += tests/live/test_native_cpu.py tests/targets/native_cpu_target.py
+
+# The svg format (-f svg): valid XML, the known CPU split in the frames'
+# widths, and in headless Chromium (DevTools protocol over a pipe): search,
+# zoom, hover, inversion, hostile names never run, a 100k-stack profile
+# (synthetic, written by svg_stacks) loads.
+check_PROGRAMS += tests/live/svg_stacks
+tests_live_svg_stacks_SOURCES = tests/live/svg_stacks.c tests/unit/records.c tests/unit/records.h
+tests_live_svg_stacks_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_live_svg_stacks_CFLAGS = $(AM_CFLAGS)
+tests_live_svg_stacks_LDADD = $(PYTOP_LIBS)
+TESTS += tests/live/test_svg.py
+EXTRA_DIST += tests/live/test_svg.py
