@@ -36,36 +36,51 @@ import subprocess
 import sys
 import tempfile
 
-VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]
+VERSIONS = [(3, 6), (3, 7), (3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]
 
 # Versions whose _PyRuntime starts with a _Py_DebugOffsets block.
 DEBUG_OFFSETS_FROM = (3, 13)
 
-# Facts about each version that are not offsets: how its frames, instance
-# dicts, ints, dict keys and line tables work.
+# Facts about each version that are not offsets: where its interpreter list
+# starts, how its frames, instance dicts, ints, dict keys and line tables work.
+OLD = dict(runtime_model="RUNTIME_MODEL_INTERP_HEAD", frame_model="FRAME_MODEL_OBJECT",
+           dict_model="DICT_MODEL_DICTOFFSET", long_model="LONG_MODEL_OB_SIZE",
+           keys_model="KEYS_MODEL_DK_SIZE", linetable="LINETABLE_LNOTAB", lasti_scale=1)
 TRAITS = {
-    (3, 8): dict(frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
+    # 3.6: no _PyRuntime; the interpreter list is pystate.c's static
+    # interp_head (from .symtab), and the GIL is ceval_gil.h's statics.
+    (3, 6): OLD,
+    (3, 7): dict(OLD, runtime_model="RUNTIME_MODEL_PYRUNTIME"),
+    (3, 8): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                 frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                  long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                  linetable="LINETABLE_LNOTAB", lasti_scale=1),
-    (3, 9): dict(frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
+    (3, 9): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                 frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                  long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                  linetable="LINETABLE_LNOTAB", lasti_scale=1),
-    (3, 10): dict(frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
+    (3, 10): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                   long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                   linetable="LINETABLE_310", lasti_scale=2),
-    (3, 11): dict(frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_311",
+    (3, 11): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_311",
                   long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 12): dict(frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_312",
+    (3, 12): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_312",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 13): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
+    (3, 13): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 14): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
+    (3, 14): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 15): dict(frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
+    (3, 15): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+                  frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
 }
@@ -73,30 +88,36 @@ TRAITS = {
 def since(lo, hi=(9, 99)):
     return lambda v: lo <= v <= hi
 
-ALL = since((3, 8))
-PRE311 = since((3, 8), (3, 10))
+ALL = since((3, 6))
+PRE311 = since((3, 6), (3, 10))
+FROM37 = since((3, 7))
+# 3.6 has no _PyRuntime: its "runtime" is the static interp_head pointer.
+ONLY36 = since((3, 6), (3, 6))
 FROM311 = since((3, 11))
 
 # (field, [(applies(version), C expression), ...]); the first entry that
 # applies wins; none applying means the field is absent (-1).
 FIELDS = [
-    ("runtime_interpreters_head", [(ALL, "offsetof(_PyRuntimeState, interpreters.head)")]),
-    ("runtime_gil", [(since((3, 8), (3, 11)), "offsetof(_PyRuntimeState, ceval.gil)")]),
-    ("runtime_size", [(ALL, "sizeof(_PyRuntimeState)")]),
+    ("runtime_interpreters_head", [(FROM37, "offsetof(_PyRuntimeState, interpreters.head)"),
+                                   (ONLY36, "0")]),
+    ("runtime_gil", [(since((3, 7), (3, 11)), "offsetof(_PyRuntimeState, ceval.gil)")]),
+    ("runtime_size", [(FROM37, "sizeof(_PyRuntimeState)"), (ONLY36, "sizeof(PyInterpreterState *)")]),
 
     ("interp_next", [(ALL, "offsetof(PyInterpreterState, next)")]),
     ("interp_threads_head", [(PRE311, "offsetof(PyInterpreterState, tstate_head)"),
                              (FROM311, "offsetof(PyInterpreterState, threads.head)")]),
-    ("interp_id", [(ALL, "offsetof(PyInterpreterState, id)")]),
-    ("interp_modules", [(since((3, 8), (3, 11)), "offsetof(PyInterpreterState, modules)"),
+    ("interp_id", [(FROM37, "offsetof(PyInterpreterState, id)")]),
+    ("interp_modules", [(since((3, 6), (3, 11)), "offsetof(PyInterpreterState, modules)"),
                         (since((3, 12)), "offsetof(PyInterpreterState, imports.modules)")]),
     ("interp_sysdict", [(ALL, "offsetof(PyInterpreterState, sysdict)")]),
     ("interp_gil_ptr", [(since((3, 12)), "offsetof(PyInterpreterState, ceval.gil)")]),
 
-    ("gil_locked", [(ALL, "offsetof(struct _gil_runtime_state, locked)")]),
-    ("gil_last_holder", [(ALL, "offsetof(struct _gil_runtime_state, last_holder)")]),
-    ("gil_switch_number", [(ALL, "offsetof(struct _gil_runtime_state, switch_number)")]),
-    ("gil_size", [(ALL, "sizeof(struct _gil_runtime_state)")]),
+    # 3.6 keeps its GIL in separate statics of ceval_gil.h, not one struct:
+    # none of these exist there (the GIL is unknown, see layout.h).
+    ("gil_locked", [(FROM37, "offsetof(struct _gil_runtime_state, locked)")]),
+    ("gil_last_holder", [(FROM37, "offsetof(struct _gil_runtime_state, last_holder)")]),
+    ("gil_switch_number", [(FROM37, "offsetof(struct _gil_runtime_state, switch_number)")]),
+    ("gil_size", [(FROM37, "sizeof(struct _gil_runtime_state)")]),
     ("gil_enabled", [(since((3, 13)), "PROBE_GIL_ENABLED")]),
     ("free_threaded", [(ALL, "PROBE_FREE_THREADED")]),
 
@@ -109,7 +130,11 @@ FIELDS = [
     ("tstate_thread_id", [(ALL, "offsetof(PyThreadState, thread_id)")]),
     ("tstate_native_thread_id", [(FROM311, "offsetof(PyThreadState, native_thread_id)")]),
     ("tstate_holds_gil", [(since((3, 14)), "offsetof(PyThreadState, holds_gil)")]),
-    ("tstate_size", [(ALL, "sizeof(PyThreadState)")]),
+    # The bytes of a thread state read: all of it, but on 3.6 only the head
+    # before its 255-entry co_extra_freefuncs array (2 KiB pytop never uses;
+    # named _preserve_36_ABI_2 since 3.6.4).
+    ("tstate_size", [(FROM37, "sizeof(PyThreadState)"),
+                     (ONLY36, "offsetof(PyThreadState, _preserve_36_ABI_2)")]),
 
     ("frame_back", [(PRE311, "offsetof(PyFrameObject, f_back)")]),
     ("frame_code", [(PRE311, "offsetof(PyFrameObject, f_code)")]),
@@ -132,7 +157,7 @@ FIELDS = [
     ("code_name", [(ALL, "offsetof(PyCodeObject, co_name)")]),
     ("code_qualname", [(FROM311, "offsetof(PyCodeObject, co_qualname)")]),
     ("code_firstlineno", [(ALL, "offsetof(PyCodeObject, co_firstlineno)")]),
-    ("code_linetable", [(since((3, 8), (3, 9)), "offsetof(PyCodeObject, co_lnotab)"),
+    ("code_linetable", [(since((3, 6), (3, 9)), "offsetof(PyCodeObject, co_lnotab)"),
                         (since((3, 10)), "offsetof(PyCodeObject, co_linetable)")]),
     ("code_argcount", [(ALL, "offsetof(PyCodeObject, co_argcount)")]),
     ("code_varnames", [(PRE311, "offsetof(PyCodeObject, co_varnames)")]),
@@ -160,9 +185,9 @@ FIELDS = [
 
     ("bytes_sval", [(ALL, "offsetof(PyBytesObject, ob_sval)")]),
     ("tuple_item", [(ALL, "offsetof(PyTupleObject, ob_item)")]),
-    ("long_size", [(since((3, 8), (3, 11)), "offsetof(PyVarObject, ob_size)"),
+    ("long_size", [(since((3, 6), (3, 11)), "offsetof(PyVarObject, ob_size)"),
                    (since((3, 12)), "offsetof(PyLongObject, long_value.lv_tag)")]),
-    ("long_digit", [(since((3, 8), (3, 11)), "offsetof(PyLongObject, ob_digit)"),
+    ("long_digit", [(since((3, 6), (3, 11)), "offsetof(PyLongObject, ob_digit)"),
                     (since((3, 12)), "offsetof(PyLongObject, long_value.ob_digit)")]),
     ("long_digit_bits", [(ALL, "PyLong_SHIFT")]),
     ("cell_ref", [(ALL, "offsetof(PyCellObject, ob_ref)")]),
@@ -253,7 +278,11 @@ PROBE_HEAD = r"""
 #include "Python.h"
 #include "frameobject.h"
 #include "structmember.h"
+#if PY_VERSION_HEX >= 0x03080000
 #include "internal/pycore_pystate.h"
+#elif PY_VERSION_HEX >= 0x03070000
+#include "internal/pystate.h"   /* with internal/ceval.h and internal/gil.h */
+#endif
 #if PY_VERSION_HEX >= 0x03090000
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
@@ -263,7 +292,9 @@ PROBE_HEAD = r"""
 #include "internal/pycore_code.h"
 #include "internal/pycore_dict.h"
 #endif
+#if PY_VERSION_HEX >= 0x03080000
 #include "internal/pycore_gil.h"
+#endif
 #if PY_VERSION_HEX >= 0x030e0000
 #include "internal/pycore_stackref.h"
 #include "internal/pycore_debug_offsets.h"
@@ -273,8 +304,9 @@ PROBE_HEAD = r"""
 #include <string.h>
 
 #if PY_VERSION_HEX < 0x030b0000
-/* 3.8-3.10 keep these in Objects/dict-common.h, which is not installed; this
- * is that file's definition, unchanged across the three versions. */
+/* 3.6-3.10 keep these in Objects/dict-common.h, which is not installed; this
+ * is that file's definition, unchanged from 3.7 to 3.10 (3.6's dk_indices is
+ * a union of arrays at the same offset). */
 typedef struct {
     Py_hash_t me_hash;
     PyObject *me_key;
@@ -342,14 +374,18 @@ int main(void)
 
 def find_include(roots, ver):
     """The include directory of a build of ver: a pyenv-style
-    ROOT/3.X.*/include/python3.X, or a Debian ROOT/usr/include/python3.X
-    (a debootstrapped root; its pyconfig.h lives in the multiarch dir)."""
+    ROOT/3.X.*/include/python3.X (python3.Xm up to 3.7), or a Debian
+    ROOT/usr/include/python3.X (a debootstrapped root; its pyconfig.h lives
+    in the multiarch dir). From 3.7 it must hold the internal headers."""
     major, minor = ver
     for root in roots:
-        pats = [os.path.join(root, "%d.%d.*" % (major, minor), "include", "python%d.%d" % (major, minor)),
-                os.path.join(root, "usr", "include", "python%d.%d" % (major, minor))]
+        pats = []
+        for name in ("python%d.%d" % ver, "python%d.%dm" % ver):
+            pats += [os.path.join(root, "%d.%d.*" % (major, minor), "include", name),
+                     os.path.join(root, "usr", "include", name)]
         found = sorted(d for p in pats for d in glob.glob(p)
-                       if os.path.isdir(os.path.join(d, "internal")))
+                       if os.path.isfile(os.path.join(d, "Python.h")) and
+                       (ver < (3, 7) or os.path.isdir(os.path.join(d, "internal"))))
         if found:
             return found[-1]
     return None

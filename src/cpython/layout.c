@@ -67,8 +67,11 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	int cframe = L->frame_model == FRAME_MODEL_CFRAME;
 	int direct = L->frame_model == FRAME_MODEL_DIRECT;
 	int log2 = L->keys_model == KEYS_MODEL_LOG2;
+	/* A GIL pytop can read as one block (none on 3.6: see layout.h). */
+	int gil = L->runtime_gil >= 0 || L->interp_gil_ptr >= 0;
 
 	/* How the walkers and readers interpret the fields. */
+	R(runtime_model, RUNTIME_MODEL_PYRUNTIME, RUNTIME_MODEL_INTERP_HEAD);
 	R(frame_model, FRAME_MODEL_OBJECT, FRAME_MODEL_DIRECT);
 	R(dict_model, DICT_MODEL_DICTOFFSET, DICT_MODEL_INLINE_313);
 	R(long_model, LONG_MODEL_OB_SIZE, LONG_MODEL_LV_TAG);
@@ -88,7 +91,10 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	F(interp_modules, 8, LAYOUT_OFFSET_MAX);
 	F(interp_sysdict, 8, LAYOUT_OFFSET_MAX);
 	OPT(interp_gil_ptr, 8, LAYOUT_OFFSET_MAX);
-	R(gil_size, 0, LAYOUT_OFFSET_MAX);
+	if (gil)
+		R(gil_size, 0, LAYOUT_OFFSET_MAX);
+	else
+		R(gil_size, -1, 0);
 	F(type_name, 8, LAYOUT_OFFSET_MAX);
 	F(tuple_item, 8, LAYOUT_OFFSET_MAX);
 	F(bytes_sval, 0, LAYOUT_OFFSET_MAX);
@@ -99,9 +105,9 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	IF(!object, code_code_adaptive, 0, LAYOUT_OFFSET_MAX);
 
 	/* The GIL state (gil_parse). */
-	F(gil_locked, 4, LAYOUT_GIL_MAX);
-	F(gil_last_holder, 8, LAYOUT_GIL_MAX);
-	F(gil_switch_number, 8, LAYOUT_GIL_MAX);
+	IF(gil, gil_locked, 4, LAYOUT_GIL_MAX);
+	IF(gil, gil_last_holder, 8, LAYOUT_GIL_MAX);
+	IF(gil, gil_switch_number, 8, LAYOUT_GIL_MAX);
 	OPT(gil_enabled, 4, LAYOUT_GIL_MAX);
 
 	/* The thread state: tstate_size bytes are read into a

@@ -25,6 +25,12 @@
 #define LAYOUT_ENTRY_MAX 24      /* a dict keys entry */
 #define LAYOUT_OFFSET_MAX (1 << 24) /* an offset only added to a remote address */
 
+/* Where the interpreter list starts (what py_target.runtime points at). */
+enum layout_runtime_model {
+	RUNTIME_MODEL_PYRUNTIME = 1,   /* 3.7+: the _PyRuntime symbol, interpreters.head inside */
+	RUNTIME_MODEL_INTERP_HEAD = 2, /* 3.6: pystate.c's static interp_head pointer (.symtab) */
+};
+
 /* How a thread state reaches its innermost frame. */
 enum layout_frame_model {
 	FRAME_MODEL_OBJECT = 1,      /* 3.8-3.10: tstate->frame, PyFrameObject, f_back */
@@ -54,6 +60,7 @@ enum layout_keys_model {
 
 struct py_layout {
 	int major, minor;
+	enum layout_runtime_model runtime_model;
 	enum layout_frame_model frame_model;
 	enum layout_dict_model dict_model;
 	enum layout_long_model long_model;
@@ -61,9 +68,9 @@ struct py_layout {
 	enum linetable_format linetable;
 	int lasti_scale;            /* bytes per f_lasti unit (1 on 3.8-3.9, 2 on 3.10) */
 
-	/* _PyRuntimeState */
+	/* _PyRuntimeState (3.6: the interp_head pointer, head at 0) */
 	int32_t runtime_interpreters_head;
-	int32_t runtime_gil;        /* the GIL inside _PyRuntime (3.8-3.11), else -1 */
+	int32_t runtime_gil;        /* the GIL inside _PyRuntime (3.7-3.11), else -1 */
 	int32_t runtime_size;
 
 	/* PyInterpreterState */
@@ -78,7 +85,9 @@ struct py_layout {
 	 * in [gil, gil + gil_size) waits for this GIL: verified on 3.8-3.13,
 	 * where waiters sleep on gil->cond (offsets 72/76 on x86-64 glibc), the
 	 * dropping thread on gil->switch_cond and contenders on the mutexes,
-	 * all inside the struct. */
+	 * all inside the struct. All -1 on 3.6, whose GIL is separate statics
+	 * of ceval_gil.h (gil_locked in .data, the rest in .bss), not one block
+	 * one read can take: its GIL is unknown. */
 	int32_t gil_locked;
 	int32_t gil_last_holder;
 	int32_t gil_switch_number;
@@ -96,7 +105,7 @@ struct py_layout {
 	int32_t tstate_thread_id;   /* pthread_t */
 	int32_t tstate_native_thread_id; /* kernel tid (3.11+) */
 	int32_t tstate_holds_gil;   /* int holds_gil (3.14+), else -1 */
-	int32_t tstate_size;
+	int32_t tstate_size;        /* bytes read: sizeof, on 3.6 the head before its co_extra_freefuncs array */
 
 	/* PyFrameObject (3.8-3.10) */
 	int32_t frame_back;

@@ -4,6 +4,7 @@
 
 const struct py_layout layout_3_12 = {
 	.major = 3, .minor = 12,
+	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
 	.frame_model = FRAME_MODEL_CFRAME,
 	.dict_model = DICT_MODEL_MANAGED_312,
 	.long_model = LONG_MODEL_LV_TAG,

@@ -4,6 +4,7 @@
 
 const struct py_layout layout_3_15 = {
 	.major = 3, .minor = 15,
+	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
 	.frame_model = FRAME_MODEL_DIRECT,
 	.dict_model = DICT_MODEL_INLINE_313,
 	.long_model = LONG_MODEL_LV_TAG,

@@ -4,6 +4,7 @@
 
 const struct py_layout layout_3_9 = {
 	.major = 3, .minor = 9,
+	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
 	.frame_model = FRAME_MODEL_OBJECT,
 	.dict_model = DICT_MODEL_DICTOFFSET,
 	.long_model = LONG_MODEL_OB_SIZE,

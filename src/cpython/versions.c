@@ -3,6 +3,8 @@
 #include "cpython/versions.h"
 
 const struct py_version py_versions[] = {
+	{ 3, 6, 0, &layout_3_6, NULL },
+	{ 3, 7, 0, &layout_3_7, NULL },
 	{ 3, 8, 0, &layout_3_8, NULL },
 	{ 3, 9, 0, &layout_3_9, NULL },
 	{ 3, 10, 0, &layout_3_10, NULL },

@@ -10,8 +10,8 @@ struct debug_schema;   /* cpython/debug_offsets.h */
 struct py_layout;      /* cpython/layout.h */
 
 /* The supported range, for messages and the usage text. */
-#define PY_VERSIONS_RANGE "3.8-3.15"
-#define PY_VERSIONS_TEXT "3.8 to 3.15"
+#define PY_VERSIONS_RANGE "3.6-3.15"
+#define PY_VERSIONS_TEXT "3.6 to 3.15"
 
 /* One supported (major, minor, free-threaded) build. */
 struct py_version {
@@ -25,6 +25,8 @@ extern const struct py_version py_versions[];
 extern const size_t py_versions_count;
 
 /* The generated tables and schemas. */
+extern const struct py_layout layout_3_6;
+extern const struct py_layout layout_3_7;
 extern const struct py_layout layout_3_8;
 extern const struct py_layout layout_3_9;
 extern const struct py_layout layout_3_10;

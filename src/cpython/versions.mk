@@ -1,5 +1,7 @@
 # The generated per-version sources (tools/gen_layout.py; do not edit).
 libpytop_a_SOURCES += \
+	src/cpython/layout_3_6.c \
+	src/cpython/layout_3_7.c \
 	src/cpython/layout_3_8.c \
 	src/cpython/layout_3_9.c \
 	src/cpython/layout_3_10.c \

@@ -142,13 +142,17 @@ int main(void)
 	/* Every version of the generated registry, which has no gaps. */
 	for (size_t i = 0; i < py_versions_count && nminors < 64; i++)
 		minors[nminors++] = py_versions[i].minor;
-	tap_ok(nminors >= 8 && minors[0] == 8 && minors[nminors - 1] >= 15, "the registry has 3.8 to at least 3.15");
+	tap_ok(nminors >= 10 && minors[0] == 6 && minors[nminors - 1] >= 15, "the registry has 3.6 to at least 3.15");
 	for (size_t i = 0; i < nminors; i++) {
 		const struct py_layout *L = layout_for_version(3, minors[i]);
 		if (!tap_ok(L != NULL, "3.%d has a layout table", minors[i]))
 			continue;
 		tap_ok(L->minor == minors[i] && L->major == 3, "3.%d table says it is 3.%d", minors[i], minors[i]);
-		tap_ok(L->runtime_interpreters_head > 0 && L->tstate_next >= 0 && L->code_filename > 0 &&
+		/* 3.6's anchor is interp_head itself: the list head is at offset 0. */
+		int head36 = L->runtime_model == RUNTIME_MODEL_INTERP_HEAD;
+		tap_ok(head36 == (minors[i] == 6) &&
+		       (head36 ? L->runtime_interpreters_head == 0 : L->runtime_interpreters_head > 0) &&
+		       L->tstate_next >= 0 && L->code_filename > 0 &&
 		       L->object_type == 8 && L->tstate_thread_id > 0,
 		       "3.%d core offsets are present", minors[i]);
 		int object = L->frame_model == FRAME_MODEL_OBJECT;
@@ -157,8 +161,11 @@ int main(void)
 		       "3.%d frame model matches its fields", minors[i]);
 		tap_ok((L->tstate_native_thread_id >= 0) == (minors[i] >= 11),
 		       "3.%d native_thread_id present from 3.11 only", minors[i]);
-		tap_ok((L->runtime_gil >= 0) == (minors[i] <= 11) && (L->interp_gil_ptr >= 0) == (minors[i] >= 12),
-		       "3.%d GIL is in the runtime before 3.12, per interpreter after", minors[i]);
+		tap_ok((L->runtime_gil >= 0) == (minors[i] >= 7 && minors[i] <= 11) &&
+		       (L->interp_gil_ptr >= 0) == (minors[i] >= 12) &&
+		       (L->gil_locked >= 0) == (minors[i] >= 7) && (L->gil_size > 0) == (minors[i] >= 7),
+		       "3.%d GIL is in the runtime from 3.7 to 3.11, per interpreter after (3.6: statics, unknown)",
+		       minors[i]);
 		tap_ok(L->unicode_kind_shift == 2 && L->unicode_compact_shift == 5 && L->unicode_ascii_shift == 6,
 		       "3.%d str state bit-fields are where CPython puts them", minors[i]);
 		/* 3.14's quirks are fields: a tagged f_executable, interpreter-owned entry frames. */
@@ -170,7 +177,7 @@ int main(void)
 		tap_ok((debug_schema_for((uint64_t)3 << 24 | (uint64_t)minors[i] << 16) != NULL) == (minors[i] >= 13),
 		       "3.%d has a _Py_DebugOffsets schema from 3.13 only", minors[i]);
 	}
-	tap_ok(layout_for_version(3, 7) == NULL, "3.7 has no table");
+	tap_ok(layout_for_version(3, 5) == NULL && layout_for_version(2, 7) == NULL, "3.5 and 2.7 have no table");
 	tap_ok(layout_for_version(3, minors[nminors - 1] + 1) == NULL, "the version after the newest has no table");
 	tap_ok(layout_find(3, 13, 1) == NULL, "no free-threaded table (3.13t) yet");
 

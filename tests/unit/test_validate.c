@@ -7,6 +7,7 @@
 
 #include "cpython/debug_offsets.h"
 #include "cpython/layout.h"
+#include "cpython/versions.h"
 #include "debug_offsets_3_13.h"
 #include "errors.h"
 #include "tap.h"
@@ -61,13 +62,13 @@ static void refused(int index, uint64_t value, const char *field, const char *wh
 
 int main(void)
 {
-	static const int minors[] = { 8, 9, 10, 11, 12, 13 };
 	char err[256];
 
-	for (size_t i = 0; i < sizeof minors / sizeof minors[0]; i++) {
-		const struct py_layout *L = layout_for_version(3, minors[i]);
+	/* Every table of the generated registry. */
+	for (size_t i = 0; i < py_versions_count; i++) {
+		const struct py_layout *L = py_versions[i].layout;
 		int rc = layout_validate(L, err, sizeof err);
-		tap_ok(rc == 0, "the generated 3.%d table is valid", minors[i]);
+		tap_ok(rc == 0, "the generated %d.%d table is valid", py_versions[i].major, py_versions[i].minor);
 		if (rc)
 			printf("#   %s\n", err);
 	}
@@ -135,5 +136,16 @@ int main(void)
 	L.code_cellvars = -1;
 	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "code_cellvars"),
 	       "a field needed when another is present (cellvars with varnames) is required");
+	L = *layout_for_version(3, 7);
+	L.runtime_model = 3;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "runtime_model"), "runtime_model 3 is refused");
+	L = *layout_for_version(3, 7);
+	L.gil_locked = -1;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_locked"),
+	       "3.7: the GIL fields are required where the layout has a GIL");
+	L = *layout_for_version(3, 6);
+	L.gil_size = 4096;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_size"),
+	       "3.6: no GIL location, so no GIL size either");
 	return tap_done();
 }
