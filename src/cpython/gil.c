@@ -54,5 +54,6 @@ void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out
 
 bool gil_is_wait(const struct py_layout *L, uint64_t gil, long nr, uint64_t arg0)
 {
-	return nr == GIL_SYS_FUTEX && gil && arg0 >= gil && arg0 - gil < (uint64_t)L->gil_size;   /* no wrap */
+	return nr == GIL_SYS_FUTEX && gil && L->gil_size > 0 && arg0 >= gil &&
+	       arg0 - gil < (uint64_t)L->gil_size;   /* no wrap */
 }

@@ -18,7 +18,16 @@
 #include "process/proc.h"
 #include "process/regfile.h"
 
-enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
+/* The symbols looked up in the interpreter's file. SYM_RUNTIME and
+ * SYM_INTERP_HEAD are the two anchors of the interpreter list (the layout's
+ * runtime_model says which one a version uses). */
+enum { SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
+
+/* The anchor symbol of each runtime model. */
+static const char *anchor_name(enum layout_runtime_model m)
+{
+	return m == RUNTIME_MODEL_INTERP_HEAD ? "interp_head" : "_PyRuntime";
+}
 
 /* Does this mapped file look like it might hold the interpreter? */
 static int is_candidate(const char *path, const char *exe)
@@ -45,7 +54,9 @@ static int parse_version(const char *s, int *major, int *minor, int *micro)
 	return sscanf(s, "%d.%d.%d", major, minor, micro) >= 2 ? 0 : -1;
 }
 
-/* Find the file defining _PyRuntime and the load bias of its mapping. */
+/* Find the file defining _PyRuntime (3.7+) or interp_head (3.6, in its
+ * .symtab) and the load bias of its mapping; t->runtime is set from the
+ * anchor the version uses once it is known (choose_anchor). */
 static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, size_t errcap)
 {
 	struct proc_map *maps;
@@ -78,10 +89,9 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 				unread = errno;
 				snprintf(unread_path, sizeof unread_path, "%s", m->path);
 			}
-			if (rc < 0 || !syms[SYM_RUNTIME].value)
+			if (rc < 0 || (!syms[SYM_RUNTIME].value && !syms[SYM_INTERP_HEAD].value))
 				continue;
 			uint64_t bias = m->start - min_vaddr;
-			t->runtime = syms[SYM_RUNTIME].value + bias;
 			for (int k = 0; k < SYM_COUNT; k++)
 				if (syms[k].value)
 					syms[k].value += bias;
@@ -89,15 +99,25 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 			ret = 0;
 		}
 	}
-	/* An old interpreter (2.7, 3.6) has no _PyRuntime: name its version. */
+	/* Neither anchor: name the version when the file name tells it (an
+	 * unsupported one, or 3.6 stripped of the .symtab that holds interp_head). */
 	for (int i = 0; i < n && ret; i++) {
 		int major, minor;
-		if (maps[i].path[0] && is_candidate(maps[i].path, exe) &&
-		    version_from_name(maps[i].path, &major, &minor) == 0 && !layout_for_version(major, minor)) {
+		const struct py_layout *L;
+		if (!maps[i].path[0] || !is_candidate(maps[i].path, exe) ||
+		    version_from_name(maps[i].path, &major, &minor) < 0)
+			continue;
+		if (!(L = layout_for_version(major, minor))) {
 			snprintf(err, errcap, "Python %d.%d is not supported (pytop supports " PY_VERSIONS_TEXT ")", major, minor);
 			ret = PYTOP_EVERSION;
-			break;
-		}
+		} else if (L->runtime_model == RUNTIME_MODEL_INTERP_HEAD) {
+			snprintf(err, errcap, "process %d: Python %d.%d keeps its interpreter list in the static "
+				 "interp_head, and %s has no symbol table (stripped): pytop cannot find it",
+				 (int)t->pid, major, minor, maps[i].path);
+			ret = PYTOP_ENOTPY;
+		} else
+			continue;
+		break;
 	}
 	if (ret == PYTOP_ENOTPY && unread) {
 		/* (err is escaped where it is printed) */
@@ -108,8 +128,8 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 			snprintf(err, errcap, "process %d: %s is on a FUSE filesystem: pytop does not read files "
 				 "there (its server, maybe the target, may never answer)", (int)t->pid, unread_path);
 		ret = PYTOP_EIO;
-	} else if (ret == PYTOP_ENOTPY)
-		snprintf(err, errcap, "process %d is not a CPython process: no _PyRuntime symbol in %s%s",
+	} else if (ret == PYTOP_ENOTPY && !err[0])
+		snprintf(err, errcap, "process %d is not a CPython process: no _PyRuntime (or interp_head) symbol in %s%s",
 			 (int)t->pid, exe[0] ? exe : "its executable",
 			 checked > 1 ? " or its libpython" : " (and no libpython is loaded)");
 	free(maps);
@@ -149,21 +169,39 @@ static int detect_version(struct py_target *t, struct elf_sym *syms, char *err, 
 	return 0;
 }
 
-static int choose_layout(struct py_target *t, char *err, size_t errcap)
+/* Point t->runtime at the anchor of t's runtime model: _PyRuntime, or 3.6's
+ * interp_head (a pointer-sized static; a symbol of another size is not it). */
+static int choose_anchor(struct py_target *t, const struct elf_sym *syms, char *err, size_t errcap)
+{
+	const struct elf_sym *s = &syms[t->L.runtime_model == RUNTIME_MODEL_INTERP_HEAD ? SYM_INTERP_HEAD : SYM_RUNTIME];
+
+	if (!s->value || (t->L.runtime_model == RUNTIME_MODEL_INTERP_HEAD && s->size != 8)) {
+		snprintf(err, errcap, "process %d: no %s symbol%s in %s (Python %s)", (int)t->pid,
+			 anchor_name(t->L.runtime_model), s->value ? " of pointer size" : "", t->binary, t->version);
+		return PYTOP_ENOTPY;
+	}
+	t->runtime = s->value;
+	return 0;
+}
+
+static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *err, size_t errcap)
 {
 	const struct py_layout *L = layout_for_version(t->major, t->minor);
 	unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
+	int rc;
 
 	if (!L) {
 		snprintf(err, errcap, "Python %s is not supported (pytop supports " PY_VERSIONS_TEXT ")", t->version);
 		return PYTOP_EVERSION;
 	}
 	t->L = *L;
+	if ((rc = choose_anchor(t, syms, err, errcap)) < 0)
+		return rc;
 	/* A version whose _PyRuntime starts with _Py_DebugOffsets: its own block
 	 * wins over the table (a patch release or a debug build may move things). */
 	uint64_t hex = (uint64_t)t->major << 24 | (uint64_t)t->minor << 16;
 	if (debug_schema_for(hex)) {
-		int rc = mem_read(t->pid, t->runtime, buf, sizeof buf);
+		rc = mem_read(t->pid, t->runtime, buf, sizeof buf);
 		if (rc < 0)
 			return rc;
 		rc = debug_offsets_apply(buf, sizeof buf, &t->L);
@@ -245,6 +283,7 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 {
 	struct elf_sym syms[SYM_COUNT] = {
 		[SYM_RUNTIME] = { "_PyRuntime", 0, 0 },
+		[SYM_INTERP_HEAD] = { "interp_head", 0, 0 },
 		[SYM_VERSION] = { "Py_Version", 0, 0 },
 		[SYM_CODE_TYPE] = { "PyCode_Type", 0, 0 },
 		[SYM_TAKE_GIL] = { "take_gil", 0, 0 },
@@ -276,11 +315,12 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 	t->drop_gil = syms[SYM_DROP_GIL].value;
 	/* A first read proves we may read the process at all. */
 	uint64_t probe;
-	if ((rc = mem_read(pid, t->runtime, &probe, sizeof probe)) < 0)
+	uint64_t anchor = syms[SYM_RUNTIME].value ? syms[SYM_RUNTIME].value : syms[SYM_INTERP_HEAD].value;
+	if ((rc = mem_read(pid, anchor, &probe, sizeof probe)) < 0)
 		goto fail;
 	if ((rc = detect_version(t, syms, err, errcap)) < 0)
 		goto fail;
-	if ((rc = choose_layout(t, err, errcap)) < 0)
+	if ((rc = choose_layout(t, syms, err, errcap)) < 0)
 		goto fail;
 	if (!t->code_type) {
 		snprintf(err, errcap, "process %d: no PyCode_Type symbol in %s", (int)pid, t->binary);
