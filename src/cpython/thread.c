@@ -228,6 +228,25 @@ static int ends_with_part(const char *s, const char *want, char sep)
 	return n >= k && strcmp(s + n - k, want) == 0 && (n == k || s[n - k - 1] == sep);
 }
 
+/* Whether the Thread self runs on kernel thread tid. Its _native_id (3.8+;
+ * None until the thread sets it) must be tid. A Thread without that
+ * attribute at all (3.6, 3.7) has its _ident, the pthread id the thread set
+ * itself in _bootstrap_inner (None before): mapped to a kernel tid through
+ * the calibrated pthread offset, it must be tid. */
+static int bootstrap_is_own(struct py_target *t, uint64_t self, pid_t tid)
+{
+	uint64_t v;
+	int64_t id;
+	int rc = obj_getattr(t, self, "_native_id", &v);
+
+	if (rc == 0)
+		return obj_read_long(t, v, &id) == 0 && id > 0 && id <= INT32_MAX &&
+		       nspid_host(t->nspid, (pid_t)id) == tid;
+	if (rc != PYTOP_EINVAL || obj_getattr(t, self, "_ident", &v) < 0 || obj_read_long(t, v, &id) < 0 || id <= 0)
+		return 0;
+	return tid > 0 && thread_tid_of(t, (uint64_t)id) == tid;
+}
+
 int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,
 			     char name[THREAD_NAME_MAX])
 {
@@ -243,10 +262,7 @@ int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *
 	/* Strictly its own: a thread state read while its thread starts can
 	 * carry the new thread's frames with its creator's tid, and a Thread
 	 * whose _native_id is not set yet would name the creator. */
-	uint64_t v;
-	int64_t native;
-	if (obj_getattr(t, self, "_native_id", &v) < 0 || obj_read_long(t, v, &native) < 0 ||
-	    native <= 0 || native > INT32_MAX || nspid_host(t->nspid, (pid_t)native) != tid)
+	if (!bootstrap_is_own(t, self, tid))
 		rc = PYTOP_ECORRUPT;
 	else if ((rc = obj_getattr(t, self, "_name", &obj)) == 0)
 		rc = obj_read_string(t, obj, got, sizeof got);

@@ -25,7 +25,7 @@ struct thread_names_cache {
  * or a negative error when no offset fits. A no-op on 3.11+. */
 int thread_calibrate_tids(struct py_target *t, const uint64_t *pthread_ids, int n);
 
-/* The kernel tid of the thread with this pthread id (3.8-3.10), or 0. */
+/* The kernel tid of the thread with this pthread id (3.6-3.10), or 0. */
 pid_t thread_tid_of(struct py_target *t, uint64_t pthread_id);
 
 /* For each idents[i] (a pthread id, threading's ident), copy the threading
@@ -42,7 +42,8 @@ int thread_python_names(struct py_target *t, const uint64_t *idents, const pid_t
  * first sample to its last, where threading._active holds it only between
  * its start-up and its end. Returns 0 (name is not empty), or a negative
  * error with name untouched (not such a frame, or self is not the Thread of
- * kernel thread tid). */
+ * kernel thread tid: by its _native_id, or on 3.6/3.7, which have none, by
+ * its _ident through the pthread-to-tid map). */
 int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,
 			     char name[THREAD_NAME_MAX]);
 
