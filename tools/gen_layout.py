@@ -477,7 +477,14 @@ def render_schema(ver, values):
     return "\n".join(out) + "\n"
 
 
-def render_registry(vers):
+def gil_unknown(cdir, ver):
+    """Whether the committed table of ver has no GIL location (3.6: its GIL
+    is separate statics, not one block), read from the table itself."""
+    text = open(os.path.join(cdir, "layout_%d_%d.c" % ver)).read()
+    return "\t.runtime_gil = -1," in text and "\t.interp_gil_ptr = -1," in text
+
+
+def render_registry(vers, nogil=()):
     lo, hi = vers[0], vers[-1]
     h = []
     h.append("/* versions: the CPython versions pytop supports, one entry per generated")
@@ -536,6 +543,8 @@ def render_registry(vers):
     t = []
     t.append("# The supported CPython versions, for tests and CI (tools/gen_layout.py; do not edit).")
     t.append(" ".join("%d.%d" % v for v in vers))
+    t.append("# Versions whose GIL pytop cannot read (reported unknown; tests skip GIL checks).")
+    t.append("gil-unknown: " + " ".join("%d.%d" % v for v in nogil))
     return {"versions.h": "\n".join(h) + "\n", "versions.c": "\n".join(c) + "\n",
             "versions.mk": "\n".join(m) + "\n", "versions.txt": "\n".join(t) + "\n"}
 
@@ -587,7 +596,8 @@ def main():
                 status |= emit(os.path.join(cdir, "debug_schema_%d_%d.c" % ver), render_schema(ver, values), args.check)
     # The registry: every version with a table in the tree.
     vers = [v for v in VERSIONS if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))]
-    for name, text in render_registry(vers).items():
+    nogil = [v for v in vers if gil_unknown(cdir, v)]
+    for name, text in render_registry(vers, nogil).items():
         status |= emit(os.path.join(cdir, name), text, args.check)
     return status
 
