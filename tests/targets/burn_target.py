@@ -1,6 +1,7 @@
 """Target program for the live `pytop --batch` tests (tests/live/test_batch.py).
 
-Runs under CPython 3.8 to 3.13 (no syntax newer than 3.8).
+Runs under CPython 3.6 to 3.15 (no syntax newer than 3.6; get_native_id and
+thread_time are shimmed on 3.6/3.7).
 
     python3 burn_target.py TRUTH.json [--mode serial|threads] [--duration S]
                            [--unit N] [--exit-code N] [--chatter]
@@ -64,6 +65,14 @@ import signal
 import sys
 import threading
 import time
+
+if not hasattr(threading, "get_native_id"):
+    # 3.6/3.7: no get_native_id; gettid(2) (x86-64 syscall 186) is the same tid.
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+    threading.get_native_id = lambda: _libc.syscall(186)
+if not hasattr(time, "thread_time"):   # 3.6
+    time.thread_time = lambda: time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
 
 # Set from the signal handlers; the burn loops look at them between calls.
 STOP = threading.Event()

@@ -79,6 +79,13 @@ import sys
 import threading
 import time
 
+if not hasattr(threading, "get_native_id"):
+    # 3.6/3.7: no get_native_id; gettid(2) (x86-64 syscall 186) is the same tid.
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+    threading.get_native_id = lambda: _libc.syscall(186)
+    _thread.get_native_id = threading.get_native_id
+
 # Never released: every thread that acquires it blocks forever.
 PARK_LOCK = _thread.allocate_lock()
 PARK_LOCK.acquire()
@@ -179,6 +186,9 @@ async def async_main():
 
 
 def run_asyncio():
+    if not hasattr(asyncio, "run"):   # 3.6
+        asyncio.new_event_loop().run_until_complete(async_main())
+        return
     asyncio.run(async_main())
 
 
