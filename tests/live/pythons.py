@@ -5,9 +5,11 @@ processes. This module decides which interpreters to run:
 
 * PYTOP_TEST_PYTHONS, when set: a colon- or whitespace-separated list of
   interpreter paths; each one is expected.
-* Otherwise: the newest 3.X.Y for each of 3.8 ... 3.13 under
-  $PYENV_ROOT/versions/3.X.*/bin/python3 or ~/.pyenv/versions/3.X.*/bin/python3
-  (any patch release), Debian's statically linked /usr/bin/python3.11, and
+* Otherwise: the newest 3.X.Y for each version of pytop's generated registry
+  (src/cpython/versions.txt) not taken from the Debian unstable root (today
+  3.6 ... 3.13) under $PYENV_ROOT/versions/3.X.*/bin/python3 or
+  ~/.pyenv/versions/3.X.*/bin/python3 (any patch release), Debian's
+  statically linked /usr/bin/python3.11, and
   Debian unstable's python3.14/3.15 and their -dbg builds (python3.14d ...)
   inside the debootstrapped root of tests/setup_sid_root.sh ($PYTOP_SID_ROOT,
   default /var/cache/pytop-sid), started as `chroot ROOT /usr/bin/python3.14`
@@ -29,7 +31,7 @@ It also holds:
 
 * `Tap`: numbered TAP lines, `# ` diagnostics, the plan at the end.
 * `pytop_binary()`: $PYTOP (absolute path), default <repo>/pytop.
-* `find_pyenv(major, minor)`: an interpreter of another version (3.7, 2.7 ...)
+* `find_pyenv(major, minor)`: an interpreter of another version (2.7 ...)
   for the unsupported-version tests.
 
 Runs under the system python3 (3.8+ syntax).
@@ -58,11 +60,44 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(_sig, _terminated)
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-# Minor versions pytop supports; each is expected on a developer machine or CI.
-SUPPORTED_MINORS = (8, 9, 10, 11, 12, 13)
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 # Debian unstable's interpreters inside the sid root (tests/setup_sid_root.sh).
 SID_PYTHONS = ("python3.14", "python3.15", "python3.14d", "python3.15d")
+
+
+def _registry():
+    """pytop's generated registry (src/cpython/versions.txt, written by
+    tools/gen_layout.py): {"versions": [(major, minor)], KEY: [...]} for its
+    first line of versions and each `KEY: versions` line."""
+    path = os.path.join(REPO, "src", "cpython", "versions.txt")
+    result = {"versions": []}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            key, _, rest = line.rpartition(":")
+            vers = [tuple(int(x) for x in w.split(".")) for w in rest.split()]
+            result[key.strip() or "versions"] = vers
+    return result
+
+
+def registry_versions():
+    """[(major, minor)] pytop supports, oldest first (the registry)."""
+    return _registry()["versions"]
+
+
+def gil_unknown(version):
+    """Whether pytop reports the GIL of VERSION ("3.6.15") as unknown (the
+    registry's gil-unknown line: 3.6 keeps it in separate statics)."""
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return (major, minor) in _registry().get("gil-unknown", [])
+
+
+# Minor versions pytop supports and that pyenv provides (the registry less
+# the sid root's): each is expected on a developer machine or CI.
+_SID_MINORS = {int(re.match(r"python3\.(\d+)", n).group(1)) for n in SID_PYTHONS}
+SUPPORTED_MINORS = tuple(minor for major, minor in registry_versions()
+                         if major == 3 and minor not in _SID_MINORS)
 
 
 def sid_root():

@@ -21,8 +21,10 @@ exactly one line on stderr, starting with `pytop: `, that says what is wrong:
                     succeeds (exit 0, one JSON object) or fails cleanly as
                     above; never a signal death or a hang (per interpreter
                     from pythons.py; seeds are printed)
-  unsupported       pyenv Python 3.7, 3.6 and 2.7: the message names the
-                    version ("3.7", ...) (SKIP, loudly, when not installed)
+  unsupported       pyenv Python 2.7 (3.6 and 3.7 are supported now): the
+                    message names the version ("2.7") and the supported
+                    range from the registry ("3.6 to 3.15") (SKIP, loudly,
+                    when not installed)
   bad options       unknown option, -p without a value, a non-numeric PID,
                     --dump without -p: usage error, exit status exactly 2
 """
@@ -316,7 +318,9 @@ def judge(result, pid, as_json):
 
 
 def test_unsupported(tap, pytop):
-    for major, minor in ((3, 7), (3, 6), (2, 7)):
+    registry = pythons.registry_versions()
+    supported = "%d.%d to %d.%d" % (registry[0] + registry[-1])
+    for major, minor in ((2, 7),):
         version = "%d.%d" % (major, minor)
         description = "unsupported Python %s: message names the version" % version
         path, looked = pythons.find_pyenv(major, minor)
@@ -333,7 +337,9 @@ def test_unsupported(tap, pytop):
             stop(proc)
         error_case(tap, description + " (%s)" % path, result,
                    [(version in message(result),
-                     "message does not name version %s" % version)])
+                     "message does not name version %s" % version),
+                    (supported in message(result),
+                     "message does not name the supported range %s" % supported)])
 
 
 def test_bad_options(tap, pytop):
