@@ -89,3 +89,8 @@ tests_live_svg_stacks_CFLAGS = $(AM_CFLAGS)
 tests_live_svg_stacks_LDADD = $(PYTOP_LIBS)
 TESTS += tests/live/test_svg.py
 EXTRA_DIST += tests/live/test_svg.py
+
+# A target in its own PID and mount namespace (unshare --pid --mount --fork
+# --mount-proc): --dump and --batch give host tids (NSpid) and thread names.
+TESTS += tests/live/test_namespace.py
+EXTRA_DIST += tests/live/test_namespace.py
