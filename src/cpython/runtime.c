@@ -100,11 +100,13 @@ static int find_runtime(struct py_target *t, struct elf_sym *syms, char *err, si
 		}
 	}
 	/* Neither anchor: name the version when the file name tells it (an
-	 * unsupported one, or 3.6 stripped of the .symtab that holds interp_head). */
-	for (int i = 0; i < n && ret; i++) {
-		int major, minor;
+	 * unsupported one, or 3.6 stripped of the .symtab that holds interp_head),
+	 * from a libpython first (a shared build), then the executable. */
+	for (int k = 0; k < 2 * n && ret; k++) {
+		int i = k % n, major, minor;
 		const struct py_layout *L;
 		if (!maps[i].path[0] || !is_candidate(maps[i].path, exe) ||
+		    (strstr(maps[i].path, "libpython") != NULL) != (k < n) ||
 		    version_from_name(maps[i].path, &major, &minor) < 0)
 			continue;
 		if (!(L = layout_for_version(major, minor))) {
