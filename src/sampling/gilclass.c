@@ -38,6 +38,10 @@ enum gil_class gilclass_of(unsigned state, unsigned flags)
 
 	switch (state) {
 	case THREAD_RUNNING:
+		/* On CPU with the GIL unread: holding it or in C code without
+		 * it, nobody can tell. */
+		if (flags & SAMPLE_F_GIL_UNREAD)
+			return GIL_UNKNOWN;
 		return holds ? GIL_HOLDING : GIL_NATIVE;
 	case THREAD_GIL_WAIT:
 		/* The holder blocked on the GIL's own mutex: handing it over. */

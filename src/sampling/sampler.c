@@ -504,6 +504,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	r->tid = (uint32_t)tid;
 	r->state = (uint8_t)state;
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
+			     (s->gil_read[s->gil_first[interp]] ? 0 : SAMPLE_F_GIL_UNREAD) |
 			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0) |
 			     (cpu.known ? SAMPLE_F_CPU : 0));
 	r->cpu_ns = cpu.ns;

@@ -306,12 +306,8 @@ def test_gil_unknown(tap, interp):
                    if t.get("holding_gil") or t["gil"]["holding_pct"] or t["gil"]["holding_blocked_pct"]]
         tap.ok(not holders, "%s: no thread is said to hold the GIL" % label, "holders: %r" % holders)
         native = max(t["gil"]["native_pct"] for t in threads.values())
-        if native == 0:
-            tap.ok(True, "%s: running samples are not classed native without a GIL read" % label)
-        else:
-            tap.known_bug("%s: running samples are not classed native without a GIL read" % label,
-                          "gilclass_of() is not told that the GIL was not read (src/sampling): "
-                          "a spinner shows native %.1f%%" % native)
+        tap.ok(native == 0, "%s: running samples are not classed native without a GIL read" % label,
+               "a spinner shows native %.1f%%" % native)
     lines = gerr.strip().splitlines()
     tap.ok(grc == 1 and len(lines) >= 1 and all("GIL" in line and "cannot be found" in line for line in lines),
            "%s: --gilstat exits 1 saying the GIL cannot be found" % label, ["exit %s" % grc, gerr])

@@ -152,6 +152,9 @@ static void test_classes(void)
 		{ THREAD_GIL_WAIT, H, GIL_HOLDING }, { THREAD_UNKNOWN, H, GIL_HOLDING },
 		{ THREAD_GIL_WAIT, 0, GIL_WAITING }, { THREAD_RUNNING, 0, GIL_NATIVE },
 		{ THREAD_IDLE, 0, GIL_IDLE }, { THREAD_UNKNOWN, 0, GIL_UNKNOWN },
+		/* the GIL unread: on CPU is holding or native, nobody knows */
+		{ THREAD_RUNNING, SAMPLE_F_GIL_UNREAD, GIL_UNKNOWN },
+		{ THREAD_IDLE, SAMPLE_F_GIL_UNREAD, GIL_IDLE },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		tap_str(gilclass_name(gilclass_of((unsigned)cases[i].state, (unsigned)cases[i].flags)),
