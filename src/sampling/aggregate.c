@@ -139,6 +139,7 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
  * between (woke, worked, blocked again): that time goes to its previous
  * stack under "(ran between samples)", not to the blocking call. */
 #define CPU_FRAC_NS 64000000.0   /* time constant of a thread's smoothed CPU share */
+#define CPU_LAG_NS 3000000       /* CPU reported is given to stacks at most this late */
 
 static void give_credit(struct aggregate *a, struct agg_thread *t);
 
@@ -151,37 +152,44 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * its own step would give the CPU of the step's whole span to the stack
 	 * seen at its end. So a sample while the thread is on CPU is worth the
 	 * time since the previous round times the thread's smoothed share of a
-	 * core while on CPU (a thread waiting for a core gets its real share); the CPU
-	 * reported but not given that way (credit) goes, when the thread is
-	 * found blocked, to where it was running before it blocked. */
-	double step = wall > 0 ? (double)s->cpu_ns / (double)wall : 0;
-	double k = wall > 0 ? (double)wall / CPU_FRAC_NS : 1;
-	if (k > 1)
-		k = 1;
+	 * core while on CPU (a thread waiting for a core gets its real share):
+	 * the mean of its shares over its first samples, then smoothed over
+	 * CPU_FRAC_NS, so a thread that lives 25 ms is not given half its CPU
+	 * late. The CPU reported but not given that way (credit) is never
+	 * more than CPU_LAG_NS (beyond it, a sample takes the excess), never
+	 * below zero (a sample is worth at most what was reported), and goes,
+	 * when the thread is found blocked or ends, to where it was running. */
 	t->cpu_credit += (int64_t)s->cpu_ns;
-	if (state == THREAD_RUNNING || !t->has_last) {
-		/* The share is learnt on CPU only: the time a thread spends
-		 * blocked says nothing of how much of a core it gets when it
-		 * runs (a thread woken for a short burst keeps its share). */
-		if (t->has_last || t->cpu_frac > 0)
-			t->cpu_frac += (step - t->cpu_frac) * k;
-		else
-			t->cpu_frac = step < 1 ? step : 1;  /* the thread's first sample */
-		double frac = t->cpu_frac < 1 ? t->cpu_frac : 1;
-		uint64_t w = (uint64_t)((double)wall * frac);
-		if (!t->has_last && s->cpu_ns > w)
-			w = s->cpu_ns;       /* a new thread's CPU since its birth */
-		/* Never more than the kernel reported: a smoothed share that lags
-		 * a drop (a thread that now waits for a core on a busy machine)
-		 * would otherwise count CPU time the thread never had. */
-		if ((int64_t)w > t->cpu_credit)
-			w = t->cpu_credit > 0 ? (uint64_t)t->cpu_credit : 0;
-		t->cpu_credit -= (int64_t)w;
+	if (!t->has_last) {
+		/* Its first sample: the CPU since its birth, on the stack seen. */
+		uint64_t w = t->cpu_credit > 0 ? (uint64_t)t->cpu_credit : 0;
+		t->cpu_credit = 0;
 		if (w)
 			count_sample(a, t, s->frames, s->depth, w);
 		return;
 	}
-	give_credit(a, t);
+	if (state != THREAD_RUNNING) {
+		give_credit(a, t);
+		return;
+	}
+	double step = wall > 0 ? (double)s->cpu_ns / (double)wall : 0;
+	double k = wall > 0 ? (double)wall / CPU_FRAC_NS : 1;
+	if (t->cpu_runs < UINT32_MAX)
+		t->cpu_runs++;
+	if (k < 1.0 / t->cpu_runs)
+		k = 1.0 / t->cpu_runs;    /* the mean of its first shares */
+	if (k > 1)
+		k = 1;
+	t->cpu_frac += (step - t->cpu_frac) * k;
+	double frac = t->cpu_frac < 1 ? (t->cpu_frac > 0 ? t->cpu_frac : 0) : 1;
+	int64_t w = (int64_t)((double)wall * frac);
+	if (t->cpu_credit - w > CPU_LAG_NS)
+		w = t->cpu_credit - CPU_LAG_NS;
+	if (w > t->cpu_credit + CPU_LAG_NS)
+		w = t->cpu_credit + CPU_LAG_NS > 0 ? t->cpu_credit + CPU_LAG_NS : 0;
+	t->cpu_credit -= w;
+	if (w)
+		count_sample(a, t, s->frames, s->depth, (uint64_t)w);
 }
 
 /* The CPU time a thread was reported to use but not yet given to a stack
@@ -232,6 +240,16 @@ static void feed_ended(struct aggregate *a, const struct sample_rec *s)
 	if (a->mode != AGG_MODE_CPU)
 		return;
 	give_credit(a, t);
+	/* CPU given ahead of the kernel's report (at most CPU_LAG_NS) was
+	 * part of what it used after its last sample. */
+	uint64_t share = s->cpu_ns;
+	if (t->cpu_credit < 0) {
+		uint64_t ahead = (uint64_t)-t->cpu_credit < share ? (uint64_t)-t->cpu_credit : share;
+		share -= ahead;
+		t->cpu_credit += (int64_t)ahead;
+	}
+	if (!share)
+		return;
 	uint32_t depth = t->has_last ? t->last_depth : 0;
 	if (depth + 1 > a->unseen_cap) {
 		a->unseen_cap = depth + 1;
@@ -241,7 +259,7 @@ static void feed_ended(struct aggregate *a, const struct sample_rec *s)
 	a->unseen[0].line = 0;
 	if (depth)
 		memcpy(a->unseen + 1, t->last, (size_t)depth * sizeof(*t->last));
-	count_sample(a, t, a->unseen, depth + 1, s->cpu_ns);
+	count_sample(a, t, a->unseen, depth + 1, share);
 }
 
 static int feed_sample(struct aggregate *a, const struct sample_rec *s)

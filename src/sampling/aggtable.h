@@ -70,6 +70,7 @@ struct agg_thread {
 	uint8_t last_state, last_flags;
 	bool has_last;
 	double cpu_frac;                /* cpu mode: share of a core, smoothed */
+	uint32_t cpu_runs;              /* cpu mode: on-CPU samples that taught cpu_frac */
 	int64_t cpu_credit;             /* cpu mode: CPU reported minus CPU given, ns */
 };
 

@@ -41,8 +41,8 @@
 #define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
 #define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
 #define ACCOUNT_EVERY_NS 10000000ull   /* the process's CPU is shared out at most every 10 ms */
-#define FOREIGN_EVERY_NS 100000000ull  /* threads without a thread state looked for every 100 ms */
-#define FOREIGN_MAX 64                 /* ... and this many of them followed */
+#define FOREIGN_MAX 256                /* threads without a thread state followed (more: see
+					* foreign_over) */
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
 #define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
 
@@ -149,14 +149,16 @@ struct sampler {
 	/* Threads with no Python thread state (native threads: BLAS pools,
 	 * C libraries' workers) and threads over the limit: their CPU time is
 	 * part of the process's but of no sample, and must not be shared out
-	 * to threads that ended. Found in /proc every FOREIGN_EVERY_NS (a tid
-	 * not sampled in two listings in a row), their CPU read with the
-	 * process's. */
+	 * to threads that ended. Found in /proc with each reading of the
+	 * process's CPU (a tid no sample had, in two listings in a row), their
+	 * CPU read with it. With more of them than FOREIGN_MAX nothing is
+	 * shared out (foreign_over). */
 	pid_t foreign[FOREIGN_MAX];
 	int nforeign;
 	pid_t unknown_tids[FOREIGN_MAX]; /* the last listing's tids no sample had */
 	int nunknown;
-	uint64_t foreign_at, foreign_pending;
+	bool foreign_over;
+	uint64_t foreign_pending;
 	pid_t *listed;                    /* LIST_MAX: one listing of /proc/PID/task */
 	pid_t *tidset;                    /* TIDSET_SLOTS: the known tids, for that listing */
 	struct {
@@ -628,46 +630,58 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 
 /* Look for the threads no sample stands for (see struct sampler): a tid in
  * /proc that is not a known thread, in this listing and the one before.
- * When the set changes, the process's CPU is counted again from the next
- * reading (their earlier CPU was never read), and a new one's CPU reading
- * starts now. A target with more threads than a listing holds is not
- * looked at (the threads over the limit are then shared out as before). */
+ * A new one's CPU reading starts now: a thread born since pytop started
+ * used all its CPU time within the process's count (it goes to
+ * foreign_pending), an older one only what follows. One that goes (known
+ * at last, or ended) is no longer read (an ended one's last few ms are
+ * unread). A target with more threads than a listing holds, or more
+ * foreign ones than FOREIGN_MAX, gets no share-out (foreign_over). */
 static void foreign_scan(struct sampler *s)
 {
 	int n = tasks_list(s->tasks, s->listed, LIST_MAX);
-	if (n < 0 || n > LIST_MAX)
+	if (n < 0)
 		return;
+	if (n > LIST_MAX) {
+		s->foreign_over = true;
+		return;
+	}
 	memset(s->tidset, 0, TIDSET_SLOTS * sizeof *s->tidset);
 	for (int i = 0; i < s->nknown; i++)
 		if (s->known[i].tid > 0 && !s->known[i].gone)
 			tidset_add(s->tidset, s->known[i].tid);
-	pid_t now[FOREIGN_MAX];
+	pid_t now[FOREIGN_MAX], found[FOREIGN_MAX];
 	int nnow = 0, nfound = 0;
-	pid_t found[FOREIGN_MAX];
+	bool over = false;
 	for (int i = 0; i < n; i++) {
 		pid_t tid = s->listed[i];
 		if (tidset_has(s->tidset, tid))
 			continue;
 		if (nnow < FOREIGN_MAX)
 			now[nnow++] = tid;
-		if (tid_in(s->unknown_tids, s->nunknown, tid) && nfound < FOREIGN_MAX)
-			found[nfound++] = tid;
+		else
+			over = true;
+		if (tid_in(s->unknown_tids, s->nunknown, tid)) {
+			if (nfound < FOREIGN_MAX)
+				found[nfound++] = tid;
+			else
+				over = true;
+		}
 	}
 	memcpy(s->unknown_tids, now, (size_t)nnow * sizeof *now);
 	s->nunknown = nnow;
-	bool changed = nfound != s->nforeign;
-	for (int i = 0; i < nfound && !changed; i++)
-		changed = !tid_in(s->foreign, s->nforeign, found[i]);
-	if (!changed)
-		return;
+	s->foreign_over = over;
 	for (int i = 0; i < nfound; i++) {
 		uint64_t total, delta;
-		if (!tid_in(s->foreign, s->nforeign, found[i]))
-			(void)tasks_cpu(s->tasks, found[i], &total, &delta);   /* its reading starts */
+		if (tid_in(s->foreign, s->nforeign, found[i]))
+			continue;
+		int rc = tasks_cpu(s->tasks, found[i], &total, &delta);
+		if (rc == 1)
+			s->foreign_pending += delta;
+		else if (rc == 0 && !tasks_started_before(s->tasks, found[i]))
+			s->foreign_pending += total;
 	}
 	memcpy(s->foreign, found, (size_t)nfound * sizeof *found);
 	s->nforeign = nfound;
-	s->proc_known = false;
 }
 
 /* Read the process's CPU time, and the foreign threads' since their last
@@ -678,16 +692,13 @@ static void account_read(struct sampler *s, uint64_t round_ns)
 	if (round_ns - s->account_at < ACCOUNT_EVERY_NS && s->account_at)
 		return;
 	s->account_at = round_ns;
-	if (round_ns - s->foreign_at >= FOREIGN_EVERY_NS || !s->foreign_at) {
-		s->foreign_at = round_ns;
-		foreign_scan(s);
-	}
 	s->proc_read = tasks_process_cpu(s->tasks, &s->proc_now) == 0;
 	for (int i = 0; i < s->nforeign; i++) {
 		uint64_t total, delta;
 		if (tasks_cpu(s->tasks, s->foreign[i], &total, &delta) == 1)
 			s->foreign_pending += delta;
 	}
+	foreign_scan(s);
 }
 
 /* Threads that ended and get no share of the process's leftover CPU still
@@ -745,7 +756,13 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 	s->attributed += s->foreign_pending;
 	s->foreign_pending = 0;
 	uint64_t used = s->proc_now - s->proc_base, slack = 2 * s->tick_ns;
-	if (used > s->attributed && used - s->attributed > slack) {
+	if (s->foreign_over) {
+		/* Too many threads no sample stands for to tell theirs apart:
+		 * nothing is shared out (an undercount, never an overcount). */
+		if (used > s->attributed)
+			s->attributed = used;
+		ended_flush(s, round_ns);
+	} else if (used > s->attributed && used - s->attributed > slack) {
 		/* Each ended thread gets its share, at most what it can have used
 		 * (threads with no Python thread state, and those beyond the
 		 * limit, use CPU too: the rest is theirs, left out). */
