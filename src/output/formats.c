@@ -7,6 +7,8 @@
 #include "output/collapsed.h"
 #include "output/flamegraph.h"
 #include "output/json.h"
+#include "output/pprof.h"
+#include "output/speedscope.h"
 #include "output/text.h"
 
 static const struct output_format formats[] = {
@@ -16,6 +18,10 @@ static const struct output_format formats[] = {
 	  "folded stacks for flamegraph.pl and speedscope", collapsed_write },
 	{ "svg", "SVG flame graph", { ".svg", NULL },
 	  "an interactive flame graph (hover, zoom, search) for a browser", flamegraph_write },
+	{ "speedscope", "speedscope", { ".speedscope.json", NULL },
+	  "speedscope's JSON file: one sampled profile per thread", speedscope_write },
+	{ "pprof", "pprof", { ".pb.gz", ".pprof", NULL },
+	  "gzipped profile.proto for go tool pprof, Pyroscope, Parca", pprof_write },
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -40,13 +46,20 @@ const struct output_format *formats_find(const char *name)
 
 const struct output_format *formats_for_path(const char *path)
 {
-	const char *dot = strrchr(path, '.');
+	const struct output_format *best = formats_default();
+	size_t len = strlen(path), best_len = 0;
 
-	for (size_t i = 0; dot && i < NFORMATS; i++)
-		for (size_t k = 0; formats[i].exts[k]; k++)
-			if (strcmp(dot, formats[i].exts[k]) == 0)
-				return &formats[i];
-	return formats_default();
+	/* The longest ending that matches: ".speedscope.json" before ".json". */
+	for (size_t i = 0; i < NFORMATS; i++)
+		for (size_t k = 0; formats[i].exts[k]; k++) {
+			size_t n = strlen(formats[i].exts[k]);
+
+			if (n > best_len && n <= len && strcmp(path + len - n, formats[i].exts[k]) == 0) {
+				best = &formats[i];
+				best_len = n;
+			}
+		}
+	return best;
 }
 
 const char *formats_names(char *buf, size_t cap, int mark_default)

@@ -1,6 +1,7 @@
-/* formats: the table of snapshot formats (text, json, collapsed): name,
- * file extensions, description and writer. --format, the usage text, batch
- * mode and the live view's save all read it; a new format is one row. */
+/* formats: the table of snapshot formats (text, json, collapsed, speedscope,
+ * pprof): name, file extensions, description and writer. --format, the
+ * usage text, batch mode and the live view's save all read it; a new format
+ * is one row. */
 #ifndef PYTOP_OUTPUT_FORMATS_H
 #define PYTOP_OUTPUT_FORMATS_H
 
@@ -29,7 +30,9 @@ const struct output_format *formats_default(void);
 /* The format called name, or NULL. */
 const struct output_format *formats_find(const char *name);
 
-/* The format a file name's extension asks for; the default for any other. */
+/* The format a file name's ending asks for (the longest ending that
+ * matches: "x.speedscope.json" is speedscope, "x.json" JSON); the default
+ * for any other. */
 const struct output_format *formats_for_path(const char *path);
 
 /* The names for people: "text, json or collapsed" (with " (default)" after

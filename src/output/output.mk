@@ -1,4 +1,5 @@
-# Outputs: the formats table and its writers (text, JSON, collapsed),
+# Outputs: the formats table and its writers (text, JSON, collapsed,
+# speedscope, pprof with its protobuf encoder, their shared stack set),
 # the --dump writer, and the output file.
 libpytop_a_SOURCES += \
 	src/output/stackdump.c src/output/stackdump.h \
@@ -10,6 +11,10 @@ libpytop_a_SOURCES += \
 	src/output/json.c src/output/json.h \
 	src/output/collapsed.c src/output/collapsed.h \
 	src/output/flamegraph.c src/output/flamegraph.h \
+	src/output/stackset.c src/output/stackset.h \
+	src/output/speedscope.c src/output/speedscope.h \
+	src/output/protobuf.c src/output/protobuf.h \
+	src/output/pprof.c src/output/pprof.h \
 	src/output/formats.c src/output/formats.h
 
 # The svg format's script and style sheet, embedded as C strings: each line

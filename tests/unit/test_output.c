@@ -568,8 +568,14 @@ static void test_formats(void)
 	tap_str(formats_for_path("out.svg")->name, "svg", "formats: .svg is svg");
 	tap_str(formats_for_path("out.json.bak")->name, "text", "formats: another extension is text");
 	tap_str(formats_for_path("noext")->name, "text", "formats: no extension is text");
-	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json, collapsed or svg", "formats: the usage line");
-	tap_str(formats_names(buf, sizeof(buf), 0), "text, json, collapsed or svg", "formats: the error message's list");
+	tap_str(formats_for_path("out.speedscope.json")->name, "speedscope", "formats: .speedscope.json before .json");
+	tap_str(formats_for_path("web-20240101T000000.pb.gz")->name, "pprof", "formats: .pb.gz is pprof");
+	tap_str(formats_for_path("x.pprof")->name, "pprof", "formats: .pprof is pprof");
+	tap_str(formats_for_path("x.gz")->name, "text", "formats: .gz alone is text");
+	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json, collapsed, svg, speedscope or pprof",
+		"formats: the usage line");
+	tap_str(formats_names(buf, sizeof(buf), 0), "text, json, collapsed, svg, speedscope or pprof",
+		"formats: the error message's list");
 }
 
 int main(void)

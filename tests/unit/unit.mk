@@ -116,6 +116,14 @@ tests_unit_test_ring_tsan_LDFLAGS = -fsanitize=thread
 tests_unit_test_ring_tsan_LDADD = $(PTHREAD_LIBS)
 endif
 
+# The protobuf encoder against known byte vectors, the stack set of the
+# pprof and speedscope writers, and a pprof file read back.
+check_PROGRAMS += tests/unit/test_protobuf
+TESTS += tests/unit/test_protobuf
+tests_unit_test_protobuf_SOURCES = tests/unit/test_protobuf.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h
+tests_unit_test_protobuf_LDADD = $(PYTOP_LIBS)
+tests_unit_test_protobuf_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+
 # GIL: the state reader, classes, accounting, gilstat.
 check_PROGRAMS += tests/unit/test_gil
 TESTS += tests/unit/test_gil
