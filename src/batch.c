@@ -1,7 +1,9 @@
-/* batch: the non-interactive front end. */
+/* batch: the non-interactive front end: one snapshot at the end, or with
+ * --every one file per interval. */
 #include "batch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 
 #include "errors.h"
 #include "output/escape.h"
+#include "output/formats.h"
+#include "output/outfile.h"
 #include "session.h"
 #include "process/launch.h"
 #include "util/clock.h"
@@ -64,6 +68,137 @@ static bool end_program(struct session *s)
 	return session_finish_program(s, (int)interrupted, END_GRACE_NS);
 }
 
+/* --every: the files written so far. */
+struct every {
+	const char *pattern;          /* -o */
+	const struct output_format *format;
+	char last[PATH_MAX];          /* the previous interval's name from the pattern */
+	unsigned repeat;              /* how many intervals got that name */
+	unsigned written;             /* files written */
+	mode_t mode;                  /* the files' mode: OUTFILE_USER_MODE less the umask */
+};
+
+/* The pattern expanded for the time now into out; -1 when it expands to
+ * nothing or too long. */
+static int every_expand(const char *pattern, char *out, size_t cap)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	size_t n;
+
+	if (!localtime_r(&now, &tm))
+		return -1;
+	/* The pattern is the user's -o, by design. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	n = strftime(out, cap, pattern, &tm);
+#pragma GCC diagnostic pop
+	return n == 0 || n >= cap ? -1 : 0;
+}
+
+/* The directory part of path into dir ("." when none). */
+static void every_dir(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, cap, ".");
+	else if (slash == path)
+		snprintf(dir, cap, "/");
+	else
+		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* Check before sampling that the pattern expands and its directory can be
+ * written; 0, or -1 with a reason in err. */
+static int every_check(const struct every *ev, char *err, size_t errcap)
+{
+	char name[PATH_MAX], dir[PATH_MAX];
+
+	if (every_expand(ev->pattern, name, sizeof name) < 0) {
+		snprintf(err, errcap, "--every: -o '%s' gives no usable file name", ev->pattern);
+		return -1;
+	}
+	every_dir(name, dir, sizeof dir);
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errcap, "cannot write in %.300s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The name of this interval's file into name: the pattern for the time
+ * now; when that is the previous interval's name too (a pattern coarser
+ * than the interval), -2, -3, ... goes before the format's ending. */
+static int every_name(struct every *ev, char *name, size_t cap)
+{
+	char base[PATH_MAX];
+
+	if (every_expand(ev->pattern, base, sizeof base) < 0)
+		return -1;
+	if (strcmp(base, ev->last) == 0) {
+		size_t len = strlen(base), stem = len;
+
+		ev->repeat++;
+		for (size_t k = 0; ev->format->exts[k]; k++) {
+			size_t n = strlen(ev->format->exts[k]);
+
+			if (n < len && strcmp(base + len - n, ev->format->exts[k]) == 0) {
+				stem = len - n;
+				break;
+			}
+		}
+		int w = snprintf(name, cap, "%.*s-%u%s", (int)stem, base, ev->repeat, base + stem);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	snprintf(ev->last, sizeof ev->last, "%s", base);
+	ev->repeat = 1;
+	snprintf(name, cap, "%s", base);
+	return 0;
+}
+
+/* Write the session's snapshot to this interval's file: under a temporary
+ * name in the same directory, then renamed, so a reader never sees a
+ * half-written file. Returns 0, or -1 after saying why on stderr. */
+static int every_write(struct every *ev, struct session *s)
+{
+	char name[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], err[PATH_MAX + 256];
+	FILE *f = NULL;
+	int fd;
+
+	if (every_name(ev, name, sizeof name) < 0) {
+		snprintf(err, sizeof err, "--every: -o '%s' gives no usable file name", ev->pattern);
+		escape_error(err);
+		return -1;
+	}
+	every_dir(name, dir, sizeof dir);
+	fd = outfile_create_new(dir, ".pytop-snapshot", ".tmp", tmp, sizeof tmp);
+	if (fd < 0 || fchmod(fd, ev->mode) != 0 || !(f = fdopen(fd, "w"))) {
+		snprintf(err, sizeof err, "cannot write %s: %s", name, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		escape_error(err);
+		return -1;
+	}
+	if (session_write_file(s, ev->format, f, name, err, sizeof err) < 0) {
+		fclose(f);
+		unlink(tmp);
+		escape_error(err);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, name) != 0) {
+		snprintf(err, sizeof err, "cannot write %s: %s", name, strerror(errno));
+		unlink(tmp);
+		escape_error(err);
+		return -1;
+	}
+	ev->written++;
+	return 0;
+}
+
 int batch_run(const struct options *o)
 {
 	struct session s;
@@ -73,6 +208,12 @@ int batch_run(const struct options *o)
 	int code = 0, rc;
 	FILE *out = stdout;
 	bool created = false;
+	bool every = o->every_s > 0;
+	struct every ev = { .pattern = o->output, .format = o->format };
+	mode_t mask = umask(0);
+
+	umask(mask);
+	ev.mode = OUTFILE_USER_MODE & ~mask;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -80,8 +221,14 @@ int batch_run(const struct options *o)
 	sigaction(SIGTERM, &sa, NULL);
 
 	/* The snapshot's file first: a path that cannot be written fails
-	 * before anything is sampled (or launched). */
-	if (o->output) {
+	 * before anything is sampled (or launched). With --every, its
+	 * directory. */
+	if (every) {
+		if (every_check(&ev, err, sizeof err) < 0) {
+			escape_error(err);
+			return 1;
+		}
+	} else if (o->output) {
 		created = stat(o->output, &st) < 0 && errno == ENOENT;
 		if (!(out = session_output_open(o->output, err, sizeof err))) {
 			escape_error(err);
@@ -100,8 +247,8 @@ int batch_run(const struct options *o)
 
 	/* An attached process is sampled for -d seconds; a launched one until
 	 * it exits, or for -d seconds once its interpreter is up (waiting for
-	 * it counts too). */
-	double duration = o->duration_s > 0 ? o->duration_s : o->launch_argv ? 0 : DEFAULT_DURATION_S;
+	 * it counts too). With --every, without -d: until it exits. */
+	double duration = o->duration_s > 0 ? o->duration_s : o->launch_argv || every ? 0 : DEFAULT_DURATION_S;
 	uint64_t deadline = duration > 0 ? s.launch_ns + (uint64_t)(duration * 1e9) : UINT64_MAX;
 	if (rc == 0)
 		rc = s.waiting ? wait_python(&s, deadline, err, sizeof err) : 1;
@@ -123,7 +270,7 @@ int batch_run(const struct options *o)
 		end_program(&s);
 		session_report_program(&s);
 		session_close(&s);
-		if (o->output) {
+		if (o->output && !every) {
 			fclose(out);
 			if (created)
 				unlink(o->output);
@@ -131,9 +278,23 @@ int batch_run(const struct options *o)
 		return 1;
 	}
 
+	/* --every: the intervals keep to the start's beat; the last one ends
+	 * with the run (written below). */
+	uint64_t every_ns = every ? (uint64_t)(o->every_s * 1e9) : 0;
+	uint64_t next = every ? s.start_ns + every_ns : UINT64_MAX;
 	while (!interrupted && !session_target_gone(&s) && clock_now_ns() < deadline) {
-		clock_sleep_ns(DRAIN_EVERY_NS);
+		uint64_t now = clock_now_ns();
+
+		clock_sleep_ns(next > now && next - now < DRAIN_EVERY_NS ? next - now : DRAIN_EVERY_NS);
 		session_drain(&s);
+		now = clock_now_ns();
+		if (now >= next && now < deadline) {
+			if (every_write(&ev, &s) < 0)
+				code = 1;
+			session_reset(&s, false);
+			while (next <= now)
+				next += every_ns;
+		}
 	}
 	session_stop(&s);
 
@@ -148,14 +309,21 @@ int batch_run(const struct options *o)
 			code = launch_exit_code(s.child_status);
 	}
 write:
-	if (o->output && session_output_truncate(out) < 0) {
+	if (every) {
+		/* The last interval, unless it is empty and not the only one. */
+		struct agg_summary sum;
+
+		aggregate_summary(s.agg, false, &sum);
+		if ((sum.samples || !ev.written) && every_write(&ev, &s) < 0)
+			code = code ? code : 1;
+	} else if (o->output && session_output_truncate(out) < 0) {
 		fprintf(stderr, "pytop: cannot write %s: %s\n", o->output, strerror(errno));
 		code = code ? code : 1;
 	} else if (session_write_file(&s, o->format, out, o->output, err, sizeof err) < 0) {
 		escape_error(err);
 		code = code ? code : 1;
 	}
-	if (o->output && fclose(out) != 0) {
+	if (o->output && !every && fclose(out) != 0) {
 		fprintf(stderr, "pytop: cannot write %s: %s\n", o->output, strerror(errno));
 		code = code ? code : 1;
 	}

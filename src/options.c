@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,8 +27,12 @@ static const char usage_head[] =
 	"                       a launched program: until it exits; with -d it is\n"
 	"                       stopped after SECS: SIGINT, then SIGTERM, SIGKILL)\n"
 	"      --keep-running   leave a launched program running when pytop ends\n"
-	"  -o, --output FILE    with --batch: write the snapshot to FILE (without -f,\n"
-	"                       its extension picks the format: .svg, .json ...)\n";
+	"  -o, --output FILE    with --batch: write the snapshot to FILE; without -f\n"
+	"                       its ending picks the format (.json, .pprof, ...)\n"
+	"      --every SECS     with --batch: write a snapshot of each SECS interval\n"
+	"                       (1 or more) to a new file named by -o as a strftime\n"
+	"                       pattern (-o 'web-%Y%m%dT%H%M%S.pprof'); runs until\n"
+	"                       the target exits or -d is over\n";
 static const char usage_tail[] =
 	"      --inverted       with -f svg: an icicle graph (roots at the top)\n"
 	"  -r, --rate HZ        samples per second (default 1000)\n"
@@ -59,7 +64,30 @@ static void usage_print(FILE *f)
 	char names[256];
 
 	fputs(usage_head, f);
-	fprintf(f, "  -f, --format FMT     with --batch: %s\n", formats_names(names, sizeof names, 1));
+	char line[512];
+	const char *p, *sp;
+	int col = 23;
+
+	/* The -f line from the format table, wrapped at 79 columns. */
+	snprintf(line, sizeof line, "with --batch: %s", formats_names(names, sizeof names, 1));
+	fputs("  -f, --format FMT     ", f);
+	for (p = line; *p; p = sp) {
+		int w;
+
+		sp = strchr(p + 1, ' ');
+		if (!sp)
+			sp = p + strlen(p);
+		w = (int)(sp - p);
+		if (col + w > 79 && *p == ' ') {
+			fprintf(f, "\n%23s", "");
+			p++;
+			w--;
+			col = 23;
+		}
+		fwrite(p, 1, (size_t)w, f);
+		col += w;
+	}
+	fputc('\n', f);
 	fputs(usage_tail, f);
 }
 
@@ -85,6 +113,25 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+/* Does a strftime pattern hold a conversion that changes with the time
+ * (anything but %% %n %t)? */
+static bool options_pattern_varies(const char *pattern)
+{
+	for (const char *p = pattern; (p = strchr(p, '%')) != NULL; p += 2) {
+		/* Flags and width (GNU: _ - 0 ^ #, digits), E and O modifiers. */
+		const char *q = p + 1;
+
+		while (*q && strchr("_-0^#123456789EO", *q))
+			q++;
+		if (!*q)
+			return false;
+		if (*q != '%' && *q != 'n' && *q != 't')
+			return true;
+		p = q - 1;
+	}
+	return false;
+}
+
 static int parse_number(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -98,7 +145,7 @@ static int parse_number(const char *s, double min, double max, double *out)
 int options_parse(int argc, char **argv, struct options *o)
 {
 	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_NONBLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
-	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED };
+	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED, OPT_EVERY };
 	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -119,13 +166,15 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "gilstat-warn", required_argument, NULL, OPT_GILSTAT_WARN },
 		{ "keep-running", no_argument, NULL, OPT_KEEP_RUNNING },
 		{ "inverted", no_argument, NULL, OPT_INVERTED },
+		{ "every", required_argument, NULL, OPT_EVERY },
 		{ "delay", required_argument, NULL, 'D' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, format_given = 0;
+	int c;
+	bool format_given = false;
 
 	memset(o, 0, sizeof *o);
 	if (argc < 2) {
@@ -154,10 +203,10 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'f': {
 			char names[256];
 
-			format_given = 1;
 			if (!(o->format = formats_find(optarg)))
 				return usage_error("unknown format '%s' (%s)", optarg,
 						   formats_names(names, sizeof names, 0));
+			format_given = true;
 			break;
 		}
 		case 'r':
@@ -224,6 +273,10 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_INVERTED:
 			o->inverted = 1;
 			break;
+		case OPT_EVERY:
+			if (parse_number(optarg, 1, 1e7, &o->every_s) < 0)
+				return usage_error("invalid --every '%s' (seconds, 1 or more)", optarg);
+			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
 			break;
@@ -270,9 +323,15 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--gilstat options do not go with --dump");
 	if (o->run == RUN_BATCH && !o->gilstat && (o->gilstat_rate_hz > 0 || o->gilstat_take_ms >= 0))
 		return usage_error("%s", "with --batch, --gilstat-rate and --gilstat-warn go with --gilstat");
-	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || o->format != formats_default()))
-		return usage_error("%s", "-d, -o and -f go with --batch");
-	if (o->output && !format_given)
+	if (o->run != RUN_BATCH && (o->output || o->duration_s > 0 || format_given || o->every_s > 0))
+		return usage_error("%s", "-d, -o, -f and --every go with --batch");
+	if (o->every_s > 0 && !o->output)
+		return usage_error("%s", "--every needs -o PATTERN (a file name with strftime conversions)");
+	if (o->every_s > 0 && !options_pattern_varies(o->output))
+		return usage_error("--every: -o '%s' has no strftime conversion (e.g. %%Y%%m%%dT%%H%%M%%S): "
+				   "every snapshot would get the same name", o->output);
+	/* No -f: the file name's ending says (profile.pprof, out.speedscope.json). */
+	if (!format_given && o->output)
 		o->format = formats_for_path(o->output);
 	if (o->inverted && (o->run != RUN_BATCH || strcmp(o->format->name, "svg") != 0))
 		return usage_error("%s", "--inverted goes with --batch -f svg (or -o FILE.svg)");

@@ -38,8 +38,9 @@ struct options {
 	char **launch_argv;   /* after --: a program to start and profile */
 	double rate_hz;       /* -r */
 	double duration_s;    /* -d; 0 = not given */
-	const char *output;   /* -o; NULL = stdout */
-	const struct output_format *format;  /* -f, else what -o's extension asks for (output/formats.h) */
+	const char *output;   /* -o; NULL = stdout (with --every: a strftime pattern) */
+	const struct output_format *format;  /* -f, else the format -o's ending asks for (output/formats.h) */
+	double every_s;       /* --every: a snapshot file every SECS; 0 = one at the end */
 	int inverted;         /* --inverted: -f svg as an icicle graph */
 	int mode;             /* enum options_mode */
 	int blocking;         /* --blocking: pause the target for every read */
