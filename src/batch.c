@@ -128,9 +128,27 @@ static int every_check(const struct every *ev, char *err, size_t errcap)
 	return 0;
 }
 
+/* Where a counter goes in name: before the format's ending when the name
+ * has it, else before the file name's last extension, else at the end. */
+static size_t every_stem(const struct every *ev, const char *name)
+{
+	size_t len = strlen(name);
+	const char *file = strrchr(name, '/'), *dot;
+
+	for (size_t k = 0; ev->format->exts[k]; k++) {
+		size_t n = strlen(ev->format->exts[k]);
+
+		if (n < len && strcmp(name + len - n, ev->format->exts[k]) == 0)
+			return len - n;
+	}
+	file = file ? file + 1 : name;
+	dot = strrchr(file, '.');
+	return dot && dot > file ? (size_t)(dot - name) : len;
+}
+
 /* The name of this interval's file into name: the pattern for the time
  * now; when that is the previous interval's name too (a pattern coarser
- * than the interval), -2, -3, ... goes before the format's ending. */
+ * than the interval), -2, -3, ... goes before the ending (every_stem). */
 static int every_name(struct every *ev, char *name, size_t cap)
 {
 	char base[PATH_MAX];
@@ -138,17 +156,9 @@ static int every_name(struct every *ev, char *name, size_t cap)
 	if (every_expand(ev->pattern, base, sizeof base) < 0)
 		return -1;
 	if (strcmp(base, ev->last) == 0) {
-		size_t len = strlen(base), stem = len;
+		size_t stem = every_stem(ev, base);
 
 		ev->repeat++;
-		for (size_t k = 0; ev->format->exts[k]; k++) {
-			size_t n = strlen(ev->format->exts[k]);
-
-			if (n < len && strcmp(base + len - n, ev->format->exts[k]) == 0) {
-				stem = len - n;
-				break;
-			}
-		}
 		int w = snprintf(name, cap, "%.*s-%u%s", (int)stem, base, ev->repeat, base + stem);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
