@@ -94,3 +94,8 @@ EXTRA_DIST += tests/live/test_svg.py
 # --mount-proc): --dump and --batch give host tids (NSpid) and thread names.
 TESTS += tests/live/test_namespace.py
 EXTRA_DIST += tests/live/test_namespace.py
+
+# The shared formats read by their real consumers: -f pprof by go tool pprof,
+# -f speedscope by the speedscope npm package's schema and importer, --every.
+TESTS += tests/live/test_formats.py
+EXTRA_DIST += tests/live/test_formats.py tests/live/speedscope_import.js
