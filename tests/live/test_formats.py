@@ -54,6 +54,12 @@ On the first interpreter only (heavier):
         --every 1 -d 2 -f speedscope -o 'DIR/same-%Y.json': 2 files, the
         second named same-YYYY-2.json, both valid speedscope files
 
+  hostile names (tests/targets/evil_target.py: escape sequences, newlines,
+        C1 in the function, file and thread names): go tool pprof -raw shows
+        them escaped as in text output and no raw control character; the
+        speedscope file has none either, and its importer gets the exact
+        names back from the JSON escapes
+
 Every subprocess has a timeout; every target is killed in a finally block.
 """
 
@@ -73,6 +79,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pythons  # noqa: E402
 from test_batch import (HOT, RUN_TIMEOUT, THREADS_UNIT, Target, batch, check,  # noqa: E402
                         delta, run_pytop, shares)
+from test_hostile import start_target as start_evil, stop as stop_evil  # noqa: E402
+import evil_target  # noqa: E402  (test_hostile put tests/targets on the path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMPORTER = os.path.join(HERE, "speedscope_import.js")
@@ -562,6 +570,66 @@ def test_every(tap, pytop, interp, go, ss):
                    % label, problems)
 
 
+# Raw bytes no output may hold: C0 controls but newline and tab, DEL, and
+# C1 controls in UTF-8 (U+0080..U+009F).
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def test_hostile(tap, pytop, interp, go, ss):
+    """The evil target's names (escape sequences, newlines, C1) in both formats."""
+    label = interp.label + " hostile"
+    proc = start_evil(interp)
+    if not tap.ok(proc is not None, "%s: evil target starts" % label):
+        return
+    work = tempfile.mkdtemp(prefix="pytop-formats-")
+    try:
+        pb, sc = os.path.join(work, "evil.pprof"), os.path.join(work, "evil.speedscope.json")
+        runs = [run_pytop(batch(pytop, proc.pid, "-d", 1, "-o", path), timeout=1 + RUN_TIMEOUT)
+                for path in (pb, sc)]
+        if not tap.ok(all(r.rc == 0 for r in runs), "%s: pprof and speedscope written" % label,
+                      runs[0].describe() + runs[1].describe()):
+            return
+        if go.go is None:
+            tap.skip("%s: pprof names escaped" % label, "no go (Debian golang-go)")
+        else:
+            def pprof_names():
+                rc, out, err = go.pprof("-raw", pb)
+                if rc != 0:
+                    return False, [err[-1000:]]
+                raw = parse_raw(out)
+                names = [l[0] for l in raw["locations"].values()]
+                files = [l[1] for l in raw["locations"].values()]
+                threads = [smp["labels"].get("thread_name", "") for smp in raw["samples"]]
+                problems = []
+                if "evil\\x1b[31mfunc\\x07\\n\\x7f" not in names:
+                    problems.append("function %r" % names)
+                if not any(f.startswith("evil\\nname\\x1b[2J\\x07") for f in files):
+                    problems.append("file %r" % files)
+                if "\\x1b]0;pwned\\x07\\nthread\\x1b[2J\\r\\u0085" not in threads:
+                    problems.append("thread names %r" % sorted(set(threads)))
+                if RAW_CONTROL.search(out):
+                    problems.append("a raw control character in go tool pprof -raw")
+                return not problems, problems
+            check(tap, "%s: pprof: go tool pprof shows the function, file and thread names escaped, "
+                  "no raw control character" % label, pprof_names)
+        with open(sc, "rb") as f:
+            text = f.read().decode("utf-8")
+        tap.ok(not RAW_CONTROL.search(text), "%s: speedscope: no raw control character in the file" % label)
+        if ss.importer_reason():
+            tap.skip("%s: speedscope importer keeps the exact names" % label, ss.importer_reason())
+        else:
+            group, diags = ss.load(sc)
+            frames = [f for p in (group or {}).get("profiles", []) for f in p["frames"]]
+            profiles = [p["name"] for p in (group or {}).get("profiles", [])]
+            tap.ok(any(f["name"] == evil_target.EVIL_FUNC and f["file"] == evil_target.EVIL_FILE for f in frames)
+                   and any(p.startswith(evil_target.EVIL_THREAD + " (tid ") for p in profiles),
+                   "%s: speedscope: its importer gets the exact function, file and thread names back "
+                   "(JSON escapes)" % label, diags + ["profiles %r" % profiles])
+    finally:
+        stop_evil(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_usage(tap, pytop):
     for args, why in ((["--every", "1", "-o", "x%S.pprof"], "without --batch"),
                       (["--batch", "--every", "1"], "without -o"),
@@ -594,6 +662,7 @@ def main():
             if i == 0:
                 test_threads(tap, pytop, interp, go)
                 test_every(tap, pytop, interp, go, ss)
+                test_hostile(tap, pytop, interp, go, ss)
             tap.diag("%s: %.1f s" % (interp.label, time.monotonic() - t0))
     finally:
         go.close()
