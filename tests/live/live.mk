@@ -98,4 +98,4 @@ EXTRA_DIST += tests/live/test_namespace.py
 # The shared formats read by their real consumers: -f pprof by go tool pprof,
 # -f speedscope by the speedscope npm package's schema and importer, --every.
 TESTS += tests/live/test_formats.py
-EXTRA_DIST += tests/live/test_formats.py tests/live/speedscope_import.js tests/targets/evil_target.py
+EXTRA_DIST += tests/live/test_formats.py tests/live/speedscope_import.js
