@@ -51,15 +51,22 @@ static int offset_fits(struct py_target *t, unsigned char (*blocks)[PTHREAD_SCAN
 
 int thread_calibrate_tids(struct py_target *t, const uint64_t *pthread_ids, int n)
 {
-	static pid_t tasks[MAX_TASKS];
+	/* On this call's stack, not static: the sampler retries this every
+	 * 100 ms on 3.8-3.10, and two samplers (or a sampler and a dump) may
+	 * calibrate at once; listed without allocating (the sampler's loop
+	 * never calls malloc). */
+	pid_t tasks[MAX_TASKS];
+	char dents[4096];
 	unsigned char blocks[8][PTHREAD_SCAN];
 	uint64_t used[8];
 	int ntasks, nb = 0, rc;
 
 	if (t->L.tstate_native_thread_id >= 0 || t->pthread_tid_offset >= 0)
 		return 0;
-	if ((ntasks = proc_tasks(t->pid, tasks, MAX_TASKS)) < 0)
+	if ((ntasks = proc_tasks_into(t->pid, dents, sizeof dents, tasks, MAX_TASKS)) < 0)
 		return ntasks;
+	if (ntasks > MAX_TASKS)
+		ntasks = MAX_TASKS;
 	for (int i = 0; i < n && nb < 8; i++) {
 		/* A thread state made for a thread not started yet carries its
 		 * creator's pthread id: each pthread once. */

@@ -33,6 +33,7 @@ struct pause {
 	struct tracee t[MAX_TIDS];
 	int n;
 	pid_t scratch[MAX_TIDS];
+	char dents[8192];    /* pause_stop's /proc/PID/task listing: the sampler's loop allocates nothing */
 };
 
 /* Why ptrace is refused: one tracer per process, or the rights. Optional
@@ -222,7 +223,10 @@ static void wait_all(struct pause *p, uint64_t deadline_us)
 
 int pause_stop(struct pause *p)
 {
-	int n = proc_tasks(p->pid, p->scratch, MAX_TIDS), stopped = 0;
+	int n = proc_tasks_into(p->pid, p->dents, sizeof p->dents, p->scratch, MAX_TIDS), stopped = 0;
+
+	if (n > MAX_TIDS)
+		n = MAX_TIDS;   /* (the threads over the limit run on, as before) */
 
 	/* Forget threads that ended. */
 	for (int i = 0; i < p->n; i++) {

@@ -1,8 +1,6 @@
 /* proc: parsing of /proc/PID files for a target process. */
 #include "process/proc.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cpython/pystring.h"
@@ -107,30 +106,77 @@ int proc_maps_read(pid_t pid, struct proc_map **out)
 	return n;
 }
 
-static int cmp_pid(const void *a, const void *b)
+int proc_tasks_into(pid_t pid, char *buf, size_t bufsize, pid_t *tids, int max)
 {
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
+	char path[64];
+	int n = 0;
+
+	if (bufsize < 64)
+		return PYTOP_EINVAL;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_to_err(errno);
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, bufsize);
+		if (got < 0) {
+			int e = errno;
+			close(fd);
+			return e == ENOENT || e == ESRCH ? PYTOP_ENOPROC : PYTOP_EIO;
+		}
+		if (got == 0)
+			break;
+		for (long off = 0; off < got;) {
+			/* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name */
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			if (reclen < 20 || off + reclen > got)
+				break;
+			const char *name = buf + off + 19;
+			off += reclen;
+			long v = 0;
+			int digits = 0;
+			for (; digits < 10 && name[digits] >= '0' && name[digits] <= '9'; digits++)
+				v = v * 10 + (name[digits] - '0');
+			if (digits == 0 || name[digits] != '\0' || v <= 0 || v > INT32_MAX)
+				continue;
+			if (n < max)
+				tids[n] = (pid_t)v;
+			n++;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+/* Sort tids in place, ascending (Shell sort: no allocation, unlike qsort,
+ * which may take a buffer from malloc). */
+static void sort_tids(pid_t *tids, int n)
+{
+	static const int gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+
+	for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+		int gap = gaps[g];
+		for (int i = gap; i < n; i++) {
+			pid_t v = tids[i];
+			int j = i;
+			for (; j >= gap && tids[j - gap] > v; j -= gap)
+				tids[j] = tids[j - gap];
+			tids[j] = v;
+		}
+	}
 }
 
 int proc_tasks(pid_t pid, pid_t *tids, int max)
 {
-	char path[64];
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
+	char buf[4096];
+	int n = proc_tasks_into(pid, buf, sizeof buf, tids, max);
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return errno_to_err(errno);
-	while ((de = readdir(d)) != NULL && n < max) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		tids[n++] = (pid_t)atoi(de->d_name);
-	}
-	closedir(d);
-	qsort(tids, (size_t)n, sizeof *tids, cmp_pid);
+	if (n < 0)
+		return n;
+	if (n > max)
+		n = max;
+	sort_tids(tids, n);
 	return n;
 }
 

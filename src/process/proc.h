@@ -20,8 +20,16 @@ int proc_maps_read(pid_t pid, struct proc_map **maps);
 /* 0 when the process exists, PYTOP_ENOPROC or PYTOP_EPERM otherwise. */
 int proc_check(pid_t pid);
 
-/* The kernel tids of the process's threads; returns count or a negative error. */
+/* The kernel tids of the process's threads, sorted; returns count (at most
+ * max) or a negative error. Allocates nothing. */
 int proc_tasks(pid_t pid, pid_t *tids, int max);
+
+/* The kernel tids of the process's threads (/proc/PID/task read with
+ * getdents64 into buf, bufsize bytes, at least 64; a few KiB takes fewer
+ * calls): up to max into tids, in directory order; returns how many there
+ * are (may be more than max) or a negative error. Allocates nothing and
+ * keeps no state: for loops that must not call malloc (the sampler's). */
+int proc_tasks_into(pid_t pid, char *buf, size_t bufsize, pid_t *tids, int max);
 
 /* The one-letter state of a thread (R, S, D, T, Z, ...), or '?' when gone. */
 char proc_task_state(pid_t pid, pid_t tid);

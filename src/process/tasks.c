@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -199,42 +198,10 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 
 int tasks_list(struct tasks *ts, pid_t *tids, int max)
 {
-	char path[64];
-	int n = 0;
+	int n = proc_tasks_into(ts->pid, ts->dents, sizeof ts->dents, tids, max);
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)ts->pid);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == EACCES || errno == EPERM ? PYTOP_EPERM : PYTOP_EGONE;
-	for (;;) {
-		long got = syscall(SYS_getdents64, fd, ts->dents, sizeof ts->dents);
-		if (got < 0) {
-			close(fd);
-			return PYTOP_EIO;
-		}
-		if (got == 0)
-			break;
-		for (long off = 0; off < got;) {
-			/* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name */
-			unsigned short reclen;
-			memcpy(&reclen, ts->dents + off + 16, sizeof reclen);
-			if (reclen < 20 || off + reclen > got)
-				break;
-			const char *name = ts->dents + off + 19;
-			off += reclen;
-			long v = 0;
-			int digits = 0;
-			for (; digits < 10 && name[digits] >= '0' && name[digits] <= '9'; digits++)
-				v = v * 10 + (name[digits] - '0');
-			if (digits == 0 || name[digits] != '\0' || v <= 0 || v > INT32_MAX)
-				continue;
-			if (n < max)
-				tids[n] = (pid_t)v;
-			n++;
-		}
-	}
-	close(fd);
-	return n;
+	/* (the process gone reads as PYTOP_EGONE here, as it always has) */
+	return n == PYTOP_ENOPROC ? PYTOP_EGONE : n;
 }
 
 bool tasks_exists(const struct tasks *ts, pid_t tid)

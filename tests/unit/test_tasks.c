@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "errors.h"
+#include "process/proc.h"
 #include "process/tasks.h"
 #include "tap.h"
 
@@ -191,6 +193,34 @@ int main(void)
 		}
 		tap_ok(nl >= 1 && has_self && !has_ended, "list: this thread, not one that ended (%d listed)", nl);
 		tap_ok(tasks_list(ts, listed, 0) == nl, "list: with no room it still counts them (%d)", nl);
+	}
+	{
+		/* The allocation-free lister (the sampler's --blocking pause and
+		 * tid calibration): a 64-byte buffer takes a call per entry or
+		 * two, and lists what proc_tasks (sorted) lists. */
+		pthread_t th2;
+		pid_t into[16], sorted[16];
+		char small[64];
+		int ok2 = start_sleeper(&th2);
+		int ni = proc_tasks_into(getpid(), small, sizeof small, into, 16);
+		int ns = proc_tasks(getpid(), sorted, 16);
+		int same = ni == ns && ni >= 2, asc = 1;
+		for (int i = 0; i < ns; i++) {
+			int found = 0;
+			for (int k = 0; k < ni && k < 16; k++)
+				found |= into[k] == sorted[i];
+			same &= found;
+			if (i)
+				asc &= sorted[i - 1] < sorted[i];
+		}
+		tap_ok(ok2 && same && asc, "proc_tasks_into: a 64-byte buffer lists the %d threads proc_tasks "
+		       "lists, that sorted (%d)", ni, ns);
+		tap_ok(proc_tasks_into(getpid(), small, sizeof small, into, 1) == ni && proc_tasks(getpid(), sorted, 1) == 1,
+		       "proc_tasks_into counts past max; proc_tasks stops at max");
+		tap_ok(proc_tasks_into(getpid(), small, 16, into, 16) == PYTOP_EINVAL &&
+		       proc_tasks_into(0x7ffffff0, small, sizeof small, into, 16) == PYTOP_ENOPROC,
+		       "proc_tasks_into: a buffer too small and a process that is not there are errors");
+		end_sleeper(th2);
 	}
 	tap_ok(tasks_exists(ts, self) && !tasks_exists(ts, ended) && !tasks_exists(ts, 1) &&
 	       !tasks_exists(ts, 0) && !tasks_exists(ts, -1),
