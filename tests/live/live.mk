@@ -99,3 +99,13 @@ EXTRA_DIST += tests/live/test_namespace.py
 # -f speedscope by the speedscope npm package's schema and importer, --every.
 TESTS += tests/live/test_formats.py
 EXTRA_DIST += tests/live/test_formats.py tests/live/speedscope_import.js
+
+# The sampler allocates nothing in its steady state (with and without
+# --blocking): an LD_PRELOAD malloc counter (noalloc_shim.so) per thread.
+check_PROGRAMS += tests/live/noalloc_shim.so
+tests_live_noalloc_shim_so_SOURCES = tests/live/noalloc_shim.c
+tests_live_noalloc_shim_so_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -fPIC
+tests_live_noalloc_shim_so_LDFLAGS = -shared
+tests_live_noalloc_shim_so_LDADD = -ldl
+TESTS += tests/live/test_noalloc.py
+EXTRA_DIST += tests/live/test_noalloc.py
