@@ -72,6 +72,10 @@ tests_unit_test_regfile_LDADD = libpytop.a
 # No include cycles between the modules of src/ (tools/check_includes.py).
 TESTS += tests/unit/test_includes.py
 EXTRA_DIST += tests/unit/test_includes.py tools/check_includes.py
+# The docs name every output format (man page -f, README --format, --help)
+# and every key of the key table (man page Keys section).
+TESTS += tests/unit/test_docs.py
+EXTRA_DIST += tests/unit/test_docs.py
 
 # The sampling pipeline: the ring (also under ThreadSanitizer), the
 # aggregate, the output writers.
