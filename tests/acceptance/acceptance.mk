@@ -12,7 +12,8 @@ ACCEPTANCE_TESTS = \
 	tests/acceptance/test_gilstat.py \
 	tests/acceptance/test_deep.py \
 	tests/acceptance/test_recursive.py \
-	tests/acceptance/test_soak.py
+	tests/acceptance/test_soak.py \
+	tests/acceptance/test_known_bugs.py
 TESTS += $(ACCEPTANCE_TESTS)
 EXTRA_DIST += \
 	$(ACCEPTANCE_TESTS) \

@@ -79,7 +79,8 @@ def test_collapsed(tap, interp, t):
     def roots():
         torn = torn_stacks(stacks)
         tap.diag("%s: %d of %d samples in torn stacks" % (label, sum(c for _, c in torn), total))
-        return total > 0 and not torn, ["%d samples: %s" % (c, fmt_stack(f)) for f, c in torn[:15]]
+        return (total > 0 and not torn, ["%d samples: %s" % (c, fmt_stack(f)) for f, c in torn[:15]],
+                {"total": total, "torn": sum(c for _, c in torn)})
     check(tap, "%s: collapsed: every stack rooted at <module> or the thread bootstrap" % label,
           roots)
 

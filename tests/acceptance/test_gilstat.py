@@ -23,7 +23,10 @@ and `--gilstat=sampled` run side by side over the same window:
         (exact <= resolution + 25%); FIELD_bound "lower"/"upper", or FIELD
         in the thread's "lower_bounds", likewise; null, FIELD_bound true or
         FIELD in "bounds" is not checked. An estimate it cannot see is a
-        bound, never a number 10-70x off (issue 8.6)
+        bound, never a number 10-70x off (issue 8.6). On the demo a figure
+        off by more than that but nonzero and within 2x of exact is the known
+        misattribution bug (XFAIL, acceptance.KNOWN_BUGS); 0 takes against
+        300, or 3x off, is a plain failure
 """
 
 import os
@@ -135,11 +138,13 @@ def compare(tap, label, pid, names):
             desc = ("%s: %s %s sampled %s vs exact %.2f: %s (takecnt %s vs %s)"
                     % (label, name, field, "%.2f" % sv if isinstance(sv, (int, float)) else sv,
                        xv, how, s.get("takecnt"), x.get("takecnt")))
-            bug = None if ok else acceptance.known_bug(desc)
+            figures = {"sampled": sv, "exact": xv}
+            bug = None if ok else acceptance.known_bug(desc, figures)
+            diags = ["sampled %s" % s, "exact   %s" % x]
             if bug:
-                tap.known_bug(desc, bug, ["sampled %s" % s, "exact   %s" % x])
+                tap.known_bug(desc, bug, diags)
             else:
-                tap.ok(ok, desc, ["sampled %s" % s, "exact   %s" % x])
+                tap.ok(ok, desc, diags + ([] if ok else acceptance.out_of_bound_note(desc, figures)))
     tap.ok(compared > 0, "%s: threads with >= %d exact acquisitions compared (%d figures)"
            % (label, MIN_TAKES, compared))
 

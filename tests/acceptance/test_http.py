@@ -135,8 +135,8 @@ def test_collapsed(tap, interp, t):
         torn = torn_stacks(stacks)
         n = sum(c for _, c in torn)
         tap.diag("%s: %d of %d samples in torn stacks" % (label, n, total))
-        return total > 0 and not torn, ["%d samples: %s" % (c, fmt_stack(f))
-                                        for f, c in torn[:15]]
+        return (total > 0 and not torn, ["%d samples: %s" % (c, fmt_stack(f)) for f, c in torn[:15]],
+                {"total": total, "torn": n})
     check(tap, "%s: collapsed: every stack rooted at <module> or the thread bootstrap" % label,
           roots)
 

@@ -100,8 +100,9 @@ def test_recursive(tap, interp):
                 bad = [(f, c) for f, c in stacks if not true_shape(f, line)]
                 n = sum(c for _, c in bad)
                 tap.diag("%s: batch: %d of %d samples torn" % (label, n, total))
-                return total > 0 and not bad, ["%d samples: %s" % (c, fmt_stack(f, limit=30))
-                                               for f, c in bad[:15]]
+                return (total > 0 and not bad, ["%d samples: %s" % (c, fmt_stack(f, limit=30))
+                                                for f, c in bad[:15]],
+                        {"total": total, "torn": n})
             check(tap, "%s: batch -d %g: 0 torn samples" % (label, SECS), shape)
     finally:
         proc.kill()

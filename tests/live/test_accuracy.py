@@ -24,7 +24,10 @@ Per interpreter:
         side by side: for every thread with at least 30 exact acquisitions,
         the sampled takecnt and takeavg are within 25% of exact, or the
         sampled run marks its takecnt as a lower bound (takecnt_lower_bound)
-        and is not above exact by more than 25%; the bars (waiting and
+        and is not above exact by more than 25% (a figure outside that but
+        nonzero and within GILSTAT_FACTOR (2x) of exact is the known
+        misattribution bug, XFAIL; anything else, 0 takes against 300, a
+        plain failure); the bars (waiting and
         holding shares of the samples) agree with the columns (gilstat's
         wait% and hold%) within 10 points; plain `--gilstat` runs exact. Where uprobes cannot run: plain --gilstat runs sampled and
         says why on stderr (a stripped interpreter: where its debug symbols
@@ -55,6 +58,7 @@ DEMO = os.path.normpath(os.path.join(HERE, "..", "..", "demo", "workload.py"))
 PYTOP = pythons.pytop_binary()
 READY_TIMEOUT = 30
 SECS = 4
+GILSTAT_FACTOR = 2.0      # sampled gilstat's known misattribution: within this factor of exact
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -243,16 +247,23 @@ def check_gilstat(tap, interp):
             et, st = e["takeavg_ms"], s_.get("takeavg_ms", 0)
             ok_cnt = abs(sc - ec) <= 0.25 * ec or (lower and sc <= 1.25 * ec)
             ok_avg = abs(st - et) <= 0.25 * et or (lower and st >= 0.75 * et)
-            for ok_, desc in ((ok_cnt, "%s: %s takecnt sampled %d vs exact %d" % (label, name, sc, ec)),
-                              (ok_avg, "%s: %s takeavg sampled %.2f ms vs exact %.2f ms" % (label, name, st, et))):
+            for ok_, desc, sv, xv in ((ok_cnt, "%s: %s takecnt sampled %d vs exact %d" % (label, name, sc, ec), sc, ec),
+                                      (ok_avg, "%s: %s takeavg sampled %.2f ms vs exact %.2f ms" % (label, name, st, et),
+                                       st, et)):
                 if ok_:
                     tap.ok(True, desc)
+                elif sv > 0 and xv > 0 and xv / GILSTAT_FACTOR <= sv <= xv * GILSTAT_FACTOR:
+                    # Known bug, bounded: sampled gilstat gives a take to
+                    # the wrong thread now and then (3.8: checksummer 237
+                    # vs 298 takes while the walker got 277 vs 253),
+                    # unmarked when 95% of the switches were given. Exact
+                    # mode is the default. Only that symptom is known: a
+                    # figure of 0, or off by more than the factor, FAILs.
+                    tap.known_bug(desc, "sampled gilstat misattributes takes between threads (issue 8 "
+                                  "item 6); known only nonzero and within %gx of exact" % GILSTAT_FACTOR)
                 else:
-                    # Known bug: sampled gilstat gives a take to the wrong
-                    # thread now and then (3.8: checksummer 237 vs 298 takes
-                    # while the walker got 277 vs 253), unmarked when 95% of
-                    # the switches were given. Exact mode is the default.
-                    tap.known_bug(desc, "sampled gilstat misattributes takes between threads (issue 8 item 6)")
+                    tap.ok(False, desc, "outside the known bug's bound (nonzero, within %gx of exact)"
+                           % GILSTAT_FACTOR)
             # The gilstat view's bars (the main sampler's GIL classes) and
             # its columns (gilstat) describe the same time.
             bar_wait, bar_hold = s_.get("waiting_pct", 0), s_.get("holding_pct", 0) + s_.get("holding_blocked_pct", 0)

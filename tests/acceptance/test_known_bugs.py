@@ -1,0 +1,74 @@
+"""Known-bug (XFAIL) entries are bounded (TAP; runs no pytop).
+
+A known bug may only absorb its known, measured symptom; anything else a
+point shows is a plain failure (issue 10: "a regression must FAIL"). For
+acceptance.KNOWN_BUGS, through acceptance.check() as the tests use it:
+
+  every entry has a bound, and no entry matches a point that gives no
+        figures (a crash, a run that raised)
+  the torn-sample entry: an empty profile (the old "Samples: 0"), a small
+        one, or more than 1 torn in 1000 FAIL; 1 torn in 5000 is XFAIL
+  the gilstat entry: 0 takes against 300, 3x off, or no figure FAIL; 25%
+        past the check's tolerance is XFAIL
+  a point that passes is a plain ok; a point matching no entry a plain
+        failure
+"""
+
+import contextlib
+import io
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import acceptance  # noqa: E402
+import pythons  # noqa: E402
+
+RECURSIVE = "3.13.0[pyenv] recursive: batch -d 10: 0 torn samples"
+HTTP = "3.8.18[pyenv] http: collapsed: every stack rooted at <module> or the thread bootstrap"
+DEMO = "3.8.18[pyenv] gilstat demo: walker takes_per_s sampled %s vs exact 300.00: within 25%% (takecnt 1 vs 2)"
+
+
+def outcome(description, result):
+    """What acceptance.check() prints for a point whose check returns
+    RESULT: "ok", "xfail" or "fail"."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        acceptance.check(pythons.Tap(), description, lambda: result)
+    line = [l for l in out.getvalue().splitlines() if l.startswith(("ok", "not ok"))][0]
+    if line.startswith("ok"):
+        return "ok"
+    return "xfail" if "# TODO" in line else "fail"
+
+
+def main():
+    tap = pythons.Tap()
+    tap.ok(all(len(e) == 3 and callable(e[2]) for e in acceptance.KNOWN_BUGS),
+           "every known-bug entry is (pattern, bug, bound)", [repr(e[:2]) for e in acceptance.KNOWN_BUGS])
+    cases = [
+        (RECURSIVE, (False, []), "fail", "a torn-sample point with no figures (it raised, crashed)"),
+        (RECURSIVE, (False, [], {"total": 0, "torn": 0}), "fail", "an empty profile (0 samples)"),
+        (RECURSIVE, (False, [], {"total": 500, "torn": 1}), "fail", "1 torn of 500 samples (too few to know)"),
+        (RECURSIVE, (False, [], {"total": 5000, "torn": 6}), "fail", "6 torn in 5000 (over 1 in 1000)"),
+        (RECURSIVE, (False, [], {"total": 5000, "torn": 0}), "fail", "failed with 0 torn (another cause)"),
+        (RECURSIVE, (False, [], {"total": 5000, "torn": 1}), "xfail", "1 torn in 5000: the known bug"),
+        (HTTP, (False, [], {"total": 20000, "torn": 20}), "xfail", "http: 20 torn in 20000: the known bug"),
+        (HTTP, (False, [], {"total": 20000, "torn": 21}), "fail", "http: 21 torn in 20000"),
+        (RECURSIVE, (True, [], {"total": 5000, "torn": 0}), "ok", "a passing point"),
+        (DEMO % "0.00", (False, [], {"sampled": 0, "exact": 300.0}), "fail", "gilstat: 0 takes against 300"),
+        (DEMO % "900.00", (False, [], {"sampled": 900.0, "exact": 300.0}), "fail", "gilstat: 3x off"),
+        (DEMO % "None", (False, [], {"sampled": None, "exact": 300.0}), "fail", "gilstat: no figure"),
+        (DEMO % "400.00", (False, [], {"sampled": 400.0, "exact": 300.0}), "xfail",
+         "gilstat: 33% off: the known bug"),
+        (DEMO % "400.00", (False, []), "fail", "gilstat: no figures given"),
+        ("3.13.0[pyenv] recursive: dumps: at most 0 torn stacks", (False, [], {"total": 5000, "torn": 1}),
+         "fail", "a point no entry names"),
+    ]
+    for description, result, want, what in cases:
+        got = outcome(description, result)
+        tap.ok(got == want, "%s: %s (got %s)" % (what, want, got), [description, repr(result)])
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
