@@ -49,7 +49,7 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
   rates (-r 200 -d 2): rate_hz 200, achieved_rate_hz within 10 % of 200,
         samples ~ achieved x duration x 3 threads (0.9 .. 1.02)
   --blocking (-d 1): valid snapshot with samples; the burning main thread
-        counts as running and burn_c is in it (see KNOWN_BUGS);
+        counts as running and burn_c is in it;
         afterwards the target is alive, no thread in state t/T, and it keeps
         burning
   SIGINT to pytop mid-batch (-d 30, signal after 1 s): exit 0, the -o file
@@ -71,19 +71,14 @@ Per interpreter, lifecycle:
   launch mode: `pytop --batch -f json -- PYTHON burn_target.py ...
         --exit-code 7 --chatter --ballast 256`: stdout is exactly one JSON
         object (the program's chatter went to stderr); pid, argv and burn_c
-        in it; pytop exits 7 (see KNOWN_BUGS: --ballast makes that race
-        happen every time)
+        in it; pytop exits 7 (--ballast made an exit-status race, since
+        fixed, happen every time)
   launch mode, `PYTHON -c 'raise SystemExit(5)'`: exits 5, not a signal;
-        stdout empty with a `pytop: ` message, or one JSON object (a race,
-        see KNOWN_BUGS, fails it now and then)
+        stdout empty with a `pytop: ` message, or one JSON object
   launch mode, `PYTHON --no-such-option` (exits 2 before its interpreter is
         up): exits 2 with a `pytop: ` message and a JSON snapshot with a
         "note" (pytop crashed here before d23ec4b: session_close() after a
         failed session_open() drained a NULL ring)
-
-A point that fails through a bug listed in KNOWN_BUGS, recognised by its
-signature, is `not ok ... # TODO` (XFAIL); one that passes is a plain `ok`;
-any other failure is a plain `not ok`.
 
 Accuracy normalisation: pytop's own% are shares of every counted sample
 (including the driver loop and anything else on the CPU); the target's
@@ -132,45 +127,6 @@ THREADS_SECONDS = 4
 # its burn call (thread_burn) rather than in burn_a (not understood yet; see
 # the report of issue 3); with 5x the unit that cost burn_a up to 4.7 points.
 THREADS_UNIT = 200000
-
-# Known pytop bugs, by the points that show them (see Tap.known): such a point
-# failing with the bug's signature is a TAP TODO (automake: XFAIL).
-KNOWN_BUGS = {
-    "launch-exit-race": "launch mode exits 0 and says the program 'is still "
-                        "running' when the sampler sees the program's memory "
-                        "go before waitpid() can collect it (batch_run does "
-                        "not wait for the child once the sampler says gone)",
-    "launch-start-race": "launch mode exits 1 ('cannot read its interpreters: "
-                         "target process exited') instead of the program's "
-                         "status when the program exits between the "
-                         "interpreter-ready check and the sampler's start "
-                         "(session_open fails before the child is reaped)",
-    "blocking-cpu": "with --blocking every thread is ptrace-stopped when its "
-                    "state is read, so all are 'idle' and cpu mode (the "
-                    "default) counts nothing: no functions at all",
-}
-
-
-class Tap(pythons.Tap):
-    """pythons.Tap plus points for known bugs."""
-
-    def known(self, condition, description, bug, signature, diagnostics=None):
-        """A point that may fail through a known pytop bug (KNOWN_BUGS[BUG]):
-        passing, a plain `ok`; failing with the bug's SIGNATURE, `not ok ...
-        # TODO` (automake: XFAIL, not an error); failing any other way, a
-        plain `not ok`. So the point neither hides a new failure nor turns
-        into an XPASS error when the bug is fixed (races pass now and then)."""
-        if condition or not signature:
-            return self.ok(condition, description, diagnostics)
-        self.count += 1
-        print("not ok %d - %s # TODO known bug: %s" % (
-            self.count, self._clean(description), self._clean(KNOWN_BUGS[bug])))
-        if isinstance(diagnostics, str):
-            diagnostics = diagnostics.splitlines()
-        for line in diagnostics or []:
-            self.diag(line)
-        return False
-
 
 class Run:
     """The outcome of one pytop run."""
@@ -894,12 +850,10 @@ def test_serial(tap, pytop, interp):
             states = {t.get("tid"): t.get("states", {}) for t in snap.get("threads", [])}
             own = own_by_function(snap, truth["hot"]["burn_a"]["file"])
             main_states = states.get(main_tid, {})
-            tap.known(own["burn_c"] > 0 and main_states.get("running", 0) > 0,
-                      "%s: --blocking, cpu mode: the burning main thread counts as "
-                      "running, burn_c in the functions" % label,
-                      "blocking-cpu",
-                      not snap.get("functions") and main_states.get("running") == 0,
-                      ["hot own %r, main thread states %r" % (own, main_states)])
+            tap.ok(own["burn_c"] > 0 and main_states.get("running", 0) > 0,
+                   "%s: --blocking, cpu mode: the burning main thread counts as "
+                   "running, burn_c in the functions" % label,
+                   ["hot own %r, main thread states %r" % (own, main_states)])
         check_alive(tap, label, target, "after --blocking")
 
         # signals to pytop mid-batch
@@ -969,9 +923,9 @@ def test_lifecycle(tap, pytop, interp):
                   "written, duration_s < -d" % (label, run.elapsed), exited)
 
     # Launch mode: the program's exit status, stdout kept off the snapshot.
-    # The program holds 256 MB when it exits (--ballast), which makes pytop's
-    # exit-status race (KNOWN_BUGS["launch-exit-race"]) happen every time
-    # instead of now and then.
+    # The program holds 256 MB when it exits (--ballast), which made a since
+    # fixed exit-status race of pytop's happen every time: it must not come
+    # back.
     workdir = interp.mkdtemp("pytop-launch-")
     try:
         truth_path = os.path.join(workdir, "truth.json")
@@ -1010,12 +964,10 @@ def test_lifecycle(tap, pytop, interp):
             return not problems, problems + (run.describe() if problems else [])
         check(tap, "%s: launch mode: stdout is only the JSON snapshot of the "
               "program, its stdout on pytop's stderr" % label, launched)
-        tap.known(not run.timed_out and run.rc == 7 and "still running" not in run.stderr,
-                  "%s: launch mode: sys.exit(7) -> pytop exits 7" % label,
-                  "launch-exit-race",
-                  run.rc == 0 and "is still running" in run.stderr,
-                  ["exit status %r" % run.rc] +
-                  [l for l in run.stderr.splitlines() if "chatter" not in l])
+        tap.ok(not run.timed_out and run.rc == 7 and "still running" not in run.stderr,
+               "%s: launch mode: sys.exit(7) -> pytop exits 7" % label,
+               ["exit status %r" % run.rc] +
+               [l for l in run.stderr.splitlines() if "chatter" not in l])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -1034,9 +986,7 @@ def test_lifecycle(tap, pytop, interp):
             return False, ["no snapshot and no `pytop: ` message"] + run.describe()
         return True, []
     ok, diags = failed()
-    tap.known(ok, "%s: launch mode, %s: exit 5, a message or a snapshot" % (
-        label, code), "launch-start-race",
-        run.rc == 1 and "target process exited" in run.stderr, diags)
+    tap.ok(ok, "%s: launch mode, %s: exit 5, a message or a snapshot" % (label, code), diags)
 
     if interp.root:
         # pytop launches the chroot wrapper (unshare, sh, chroot), not a
@@ -1068,7 +1018,7 @@ def test_usage(tap, pytop):
 
 
 def main():
-    tap = Tap()
+    tap = pythons.Tap()
     pytop = pythons.pytop_binary()
     if not (os.path.isfile(pytop) and os.access(pytop, os.X_OK)):
         tap.bail("pytop binary not found at %s (set PYTOP)" % pytop)

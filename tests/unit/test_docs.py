@@ -129,7 +129,18 @@ def main():
     if os.access(pytop, os.X_OK):
         out = subprocess.run([pytop, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=30).stdout.decode('utf-8', 'replace')
-        line = [l for l in out.splitlines() if '--format' in l]
+        # The -f item with its continuation lines (indented, no option).
+        lines = out.splitlines()
+        line = []
+        for i, l in enumerate(lines):
+            if '--format' in l:
+                item = [l]
+                for more in lines[i + 1:]:
+                    if not more.startswith(' ' * 10) or more.lstrip().startswith('-'):
+                        break
+                    item.append(more.strip())
+                line = [' '.join(item)]
+                break
         for name in names:
             ok(line and re.search(r'\b%s\b' % re.escape(name), line[0]),
                'pytop --help: the -f line names the format %s' % name, line[0] if line else out)
