@@ -48,9 +48,11 @@ static void put_clean(struct lines *l, const char *s)
 	}
 }
 
-static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct lines *l = arg;
+
+	(void)ns;
 	char num[48];
 	size_t i;
 

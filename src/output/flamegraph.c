@@ -134,9 +134,10 @@ static uint32_t node_new(struct tree *t, uint32_t parent, const struct agg_frame
 }
 
 /* aggregate_walk_stacks() callback: add one stack, root first. */
-static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct tree *t = arg;
+	(void)ns;
 	uint32_t cur = 0;
 
 	t->total += count;

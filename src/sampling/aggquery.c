@@ -467,7 +467,7 @@ void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *
 	node[0] = tree->ent[root].child;
 	for (;;) {
 		const struct cent *e;
-		uint64_t count;
+		uint64_t count, ns;
 
 		if (node[d] == AGG_NONE) {
 			if (d == 0)
@@ -477,14 +477,15 @@ void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *
 			continue;
 		}
 		e = &tree->ent[node[d]];
-		if (!cent_total(e, agg->epoch, q->window)) {
+		if (!cent_total(e, agg->epoch, q->window) && !cent_total_ns(e, agg->epoch, q->window)) {
 			node[d] = e->next;
 			continue;
 		}
 		frame_fill(agg, &path[d], e->k[1], (int32_t)e->k[2]);
 		count = cent_own(e, agg->epoch, q->window);
-		if (count)
-			fn(arg, path, d + 1, count);
+		ns = cent_own_ns(e, agg->epoch, q->window);
+		if (count || ns)
+			fn(arg, path, d + 1, count, ns);
 		if (e->child == AGG_NONE) {
 			node[d] = e->next;
 			continue;

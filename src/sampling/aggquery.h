@@ -51,7 +51,8 @@ size_t aggregate_callees(const struct aggregate *agg, uint32_t func,
 			 const struct agg_query *q, struct agg_edge_row **rows);
 
 /* Call fn for every unique stack (function and line per frame) with a
- * nonzero own count in the selected view, threads merged unless q->tid
+ * nonzero own count or own time in the selected view, with both (see
+ * agg_stack_fn), threads merged unless q->tid
  * (q->sort and q->match are ignored; order is unspecified). */
 void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
 			   agg_stack_fn fn, void *arg);

@@ -124,9 +124,13 @@ struct agg_frame {
 };
 
 /* Called by aggregate_walk_stacks() once per unique stack with a nonzero
- * count; frames[0] is the outermost (root-first). */
+ * own count or own time; frames[0] is the outermost (root-first). count is
+ * the samples with exactly this stack, ns their time: each sample weighed
+ * by the mode (the thread's CPU time in cpu mode, the measured wall time
+ * in wall and gil mode), so in cpu mode ns, not count, is the stack's
+ * weight (a sample without a core counts but has no CPU). */
 typedef void (*agg_stack_fn)(void *arg, const struct agg_frame *frames, size_t depth,
-			     uint64_t count);
+			     uint64_t count, uint64_t ns);
 
 /* Totals for the whole stream (or the window). */
 struct agg_summary {

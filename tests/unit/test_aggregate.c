@@ -218,7 +218,7 @@ struct stacks {
 	int n;
 };
 
-static void collect(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+static void collect(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct stacks *st = arg;
 	char *p = st->lines[st->n++];
@@ -227,7 +227,7 @@ static void collect(void *arg, const struct agg_frame *fr, size_t depth, uint64_
 	p[0] = '\0';
 	for (i = 0; i < depth; i++)
 		sprintf(p + strlen(p), "%s%s:%d", i ? ";" : "", fr[i].name, fr[i].line);
-	sprintf(p + strlen(p), " %llu", (unsigned long long)count);
+	sprintf(p + strlen(p), " %llu %lluus", (unsigned long long)count, (unsigned long long)(ns / 1000));
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -247,15 +247,15 @@ static void test_stacks(void)
 	aggregate_walk_stacks(a, NULL, collect, &st);
 	qsort(st.lines, (size_t)st.n, sizeof(st.lines[0]), cmp_str);
 	tap_is(st.n, 3, "stacks: 3 unique");
-	tap_str(st.lines[0], "main:5;work:12 2", "stacks: same stack of two threads merged");
-	tap_str(st.lines[1], "main:5;work:12;fib:21 1", "stacks: second");
-	tap_str(st.lines[2], "main:5;work:13;fib:22;fib:22;fib:21 1", "stacks: recursive one, root first");
+	tap_str(st.lines[0], "main:5;work:12 2 20000us", "stacks: same stack of two threads merged");
+	tap_str(st.lines[1], "main:5;work:12;fib:21 1 10000us", "stacks: second");
+	tap_str(st.lines[2], "main:5;work:13;fib:22;fib:22;fib:21 1 10000us", "stacks: recursive one, root first");
 
 	memset(&st, 0, sizeof(st));
 	aggregate_walk_stacks(a, &q, collect, &st);
 	qsort(st.lines, (size_t)st.n, sizeof(st.lines[0]), cmp_str);
 	tap_is(st.n, 2, "stacks of tid 100: 2");
-	tap_str(st.lines[0], "main:5;work:12 1", "stacks of tid 100: own count only");
+	tap_str(st.lines[0], "main:5;work:12 1 10000us", "stacks of tid 100: own count and time only");
 
 	aggregate_window_start(a);
 	sample(a, 100, THREAD_RUNNING, 0, "3:21 2:12 1:5");
@@ -264,7 +264,78 @@ static void test_stacks(void)
 	memset(&st, 0, sizeof(st));
 	aggregate_walk_stacks(a, &q, collect, &st);
 	tap_is(st.n, 1, "window stacks: 1");
-	tap_str(st.lines[0], "main:5;work:12;fib:21 1", "window stacks: only the window's count");
+	tap_str(st.lines[0], "main:5;work:12;fib:21 1 10000us", "window stacks: only the window's count and time");
+	aggregate_destroy(a);
+}
+
+/* Sums of what the stack walk gave, per leaf function name. */
+struct walk_sums {
+	uint64_t count[2], ns[2];
+	int calls;
+};
+
+static void sum_fn(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
+{
+	struct walk_sums *w = arg;
+	int k = strcmp(fr[depth - 1].name, "spin") == 0 ? 0 : 1;
+
+	w->calls++;
+	w->count[k] += count;
+	w->ns[k] += ns;
+}
+
+/* cpu mode: the walk gives each stack its CPU time besides its samples.
+ * Two threads sampled together every 1 ms for 20 rounds, both on CPU: one
+ * with a core to itself (1 ms per round, in spin), one with a quarter of
+ * a core (0.25 ms, in share): the same samples, CPU 4:1. */
+static void test_stacks_cpu(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
+	struct walk_sums w;
+	struct agg_query q = { .window = true };
+
+	memset(&w, 0, sizeof(w));
+	feed_func(a, 1, "spin", "c.py", 1);
+	feed_func(a, 2, "share", "c.py", 5);
+	feed_func(a, 3, "main", "c.py", 9);
+	for (int r = 1; r <= 20; r++) {
+		next_time_ns = (uint64_t)r * 1000000;
+		next_cpu_ns = 1000000;
+		sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU, "1:2 3:10");
+		next_cpu_ns = 250000;
+		sample(a, 8, THREAD_RUNNING, SAMPLE_F_CPU, "2:6 3:11");
+		tick(a, (uint64_t)r, 0, 0, 0);
+	}
+	/* Both end: whatever CPU was not given yet goes to their stacks. */
+	next_cpu_ns = 0;
+	sample(a, 7, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	sample(a, 8, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	aggregate_walk_stacks(a, NULL, sum_fn, &w);
+	tap_ok(w.calls == 2 && w.count[0] == w.count[1] && w.count[0] >= 20,
+	       "cpu walk: two stacks, the same samples (%llu, %llu)",
+	       (unsigned long long)w.count[0], (unsigned long long)w.count[1]);
+	tap_ok(w.ns[0] == 20000000 && w.ns[1] == 5000000,
+	       "cpu walk: their time is their CPU, 20 ms and 5 ms (%llu, %llu ns)",
+	       (unsigned long long)w.ns[0], (unsigned long long)w.ns[1]);
+	/* The window: the same proportion from its start. */
+	aggregate_window_start(a);
+	memset(&w, 0, sizeof(w));
+	for (int r = 21; r <= 30; r++) {
+		next_time_ns = (uint64_t)r * 1000000;
+		next_cpu_ns = 1000000;
+		sample(a, 9, THREAD_RUNNING, SAMPLE_F_CPU, "1:2 3:10");
+		next_cpu_ns = 250000;
+		sample(a, 10, THREAD_RUNNING, SAMPLE_F_CPU, "2:6 3:11");
+		tick(a, (uint64_t)r, 0, 0, 0);
+	}
+	next_cpu_ns = 0;
+	sample(a, 9, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	sample(a, 10, THREAD_UNKNOWN, SAMPLE_F_CPU | SAMPLE_F_ENDED, "");
+	aggregate_walk_stacks(a, &q, sum_fn, &w);
+	tap_ok(w.calls == 2 && w.count[0] == w.count[1] && w.ns[0] == 10000000 && w.ns[1] == 2500000,
+	       "cpu walk, window: the window's CPU only, 4:1 (%llu, %llu ns)",
+	       (unsigned long long)w.ns[0], (unsigned long long)w.ns[1]);
+	next_time_ns = next_cpu_ns = 0;
 	aggregate_destroy(a);
 }
 
@@ -955,11 +1026,12 @@ struct kinds_seen {
 	int frames, native, marker, python;
 };
 
-static void kinds_fn(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+static void kinds_fn(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct kinds_seen *k = arg;
 
 	(void)count;
+	(void)ns;
 	for (size_t i = 0; i < depth; i++) {
 		k->frames++;
 		k->native += fr[i].kind == FUNC_KIND_NATIVE && strcmp(fr[i].name, "memcpy") == 0;
@@ -1034,6 +1106,7 @@ int main(void)
 	test_cpu_conserved();
 	test_edges();
 	test_stacks();
+	test_stacks_cpu();
 	test_modes();
 	test_threads();
 	test_live();

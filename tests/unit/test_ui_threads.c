@@ -83,16 +83,17 @@ static void test_name_lifetime(void)
 }
 
 struct walk_acc {
-	uint64_t sum, frames;
+	uint64_t sum, frames, ns;
 };
 
-static void walk_fn(void *arg, const struct agg_frame *f, size_t depth, uint64_t count)
+static void walk_fn(void *arg, const struct agg_frame *f, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct walk_acc *w = arg;
 
 	(void)f;
 	w->sum += count;
 	w->frames += depth * count;
+	w->ns += ns;
 }
 
 /* A fingerprint of what a thread's queries show. */
@@ -102,7 +103,7 @@ static void fingerprint(struct aggregate *a, uint32_t tid, char *out, size_t cap
 	struct agg_row *fr;
 	struct agg_row *lr;
 	struct agg_edge_row *er;
-	struct walk_acc w = { 0, 0 };
+	struct walk_acc w = { 0, 0, 0 };
 	size_t nf = aggregate_rows(a, &q, &fr), nl = aggregate_rows(a, &ql, &lr), ne, len = 0, i;
 
 	ne = aggregate_callers(a, 3, &q, &er);
@@ -117,8 +118,8 @@ static void fingerprint(struct aggregate *a, uint32_t tid, char *out, size_t cap
 		len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "c%s:%llu ",
 					er[i].name, (unsigned long long)er[i].cum);
 	aggregate_walk_stacks(a, &q, walk_fn, &w);
-	snprintf(out + len, len < cap ? cap - len : 0, "w%llu/%llu", (unsigned long long)w.sum,
-		 (unsigned long long)w.frames);
+	snprintf(out + len, len < cap ? cap - len : 0, "w%llu/%llu/%llu", (unsigned long long)w.sum,
+		 (unsigned long long)w.frames, (unsigned long long)w.ns);
 	free(fr);
 	free(lr);
 	free(er);
