@@ -1,8 +1,12 @@
 /* collapsed: folded stacks. Lines are gathered from the aggregate's stack
- * walk and sorted so the output does not depend on feeding order. */
+ * walk and sorted so the output does not depend on feeding order. The
+ * weight is what the mode measures, as an integer (flamegraph.pl and
+ * speedscope read integers): CPU time in microseconds in cpu mode, the
+ * sample count in wall and gil mode. */
 #include "output/collapsed.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +14,7 @@
 #include "output/escape.h"
 
 struct lines {
+	bool cpu_us;          /* weigh by CPU time in us (cpu mode), else samples */
 	char **v;
 	size_t n, cap;
 	char *buf;            /* the line being built */
@@ -51,11 +56,12 @@ static void put_clean(struct lines *l, const char *s)
 static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct lines *l = arg;
-
-	(void)ns;
 	char num[48];
+	uint64_t weight = l->cpu_us ? (ns + 500) / 1000 : count;
 	size_t i;
 
+	if (!weight)
+		return;           /* under 0.5 us of CPU: nothing to draw */
 	l->len = 0;
 	for (i = 0; i < depth; i++) {
 		if (i)
@@ -66,7 +72,7 @@ static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint6
 		snprintf(num, sizeof(num), ":%d)", fr[i].line);
 		put(l, num, strlen(num));
 	}
-	snprintf(num, sizeof(num), " %" PRIu64 "\n", count);
+	snprintf(num, sizeof(num), " %" PRIu64 "\n", weight);
 	put(l, num, strlen(num));
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -87,6 +93,7 @@ int collapsed_write(FILE *f, const struct aggregate *agg, const struct snapshot_
 
 	(void)meta;
 	memset(&l, 0, sizeof(l));
+	l.cpu_us = aggregate_mode(agg) == AGG_MODE_CPU;
 	aggregate_walk_stacks(agg, NULL, add_stack, &l);
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), cmp_lines);

@@ -22,10 +22,10 @@ Per interpreter and mode (issue 8.4):
         of samples were dropped, more on a busy machine; the bug this
         guards against dropped them all); bottom has most (>= 50%) of the own time (own_pct: it burns
         200 ms for each ~1 ms of descent)
-  batch collapsed (-d 2): every stack rooted at <module>, the thread
-        bootstrap or a "(N frames truncated)" marker; a stack ending in
-        bottom has DEPTH descend frames, or the marker and only descend
-        frames below bottom
+  batch collapsed (-m wall -d 2: weights are samples): every stack rooted
+        at <module>, the thread bootstrap or a "(N frames truncated)"
+        marker; a stack ending in bottom has DEPTH descend frames, or the
+        marker and only descend frames below bottom
 """
 
 import os
@@ -92,7 +92,7 @@ def test_mode(tap, interp, mode, asked):
                 check(tap, "%s: batch: samples, errors < 5%%, bottom has most of the own time"
                       % lab, counts)
 
-        r = batch(t.pid, 2, "-f", "collapsed")
+        r = batch(t.pid, 2, "-m", "wall", "-f", "collapsed")
         if check_run(tap, label + " collapsed", r):
             stacks = parse_collapsed(r.stdout.decode("utf-8", "replace"))
 

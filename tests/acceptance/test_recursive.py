@@ -17,8 +17,9 @@ Per interpreter (issue 8.3: today 3.8-3.10 tear 10-20 of 100 dumps and
         comes back to the same frame addresses between two reads is a
         different stack with the same bytes, which no read from outside
         can always tell (1-2 of 100 here; 10-20 before issue 8.3)
-  batch collapsed (-d 10; PYTOP_RECURSIVE_SECONDS overrides): exit 0, and
-        every stack has the true shape: 0 torn samples
+  batch collapsed (-m wall -d 10; PYTOP_RECURSIVE_SECONDS overrides): exit
+        0, and every stack has the true shape: 0 torn samples (wall mode: a
+        collapsed weight is a sample count; cpu mode's is CPU us)
 """
 
 import os
@@ -91,7 +92,7 @@ def test_recursive(tap, interp):
             tap.ok(seen > 0 and len(torn) <= allowed, "%s: dumps: at most %d torn stacks (%d of %d)"
                    % (lab, allowed, len(torn), seen), torn[:10])
 
-        r = batch(proc.pid, SECS, "-f", "collapsed")
+        r = batch(proc.pid, SECS, "-m", "wall", "-f", "collapsed")
         if check_run(tap, "%s batch collapsed -d %g" % (label, SECS), r):
             stacks = parse_collapsed(r.stdout.decode("utf-8", "replace"))
 

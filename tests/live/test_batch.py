@@ -45,7 +45,10 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
         `name (file:line)`, root-first (<module>;main;burn_serial;burn_X for
         each hot function, burn_X as the leaf at its hot line); counts sum
         to 3 x the idle-sleeper's single stack (every round samples all 3
-        threads); no idle function as a leaf in cpu-mode collapsed (-d 1)
+        threads); cpu-mode collapsed (-d 1): the weights are CPU time in us
+        (the hot leaves' sum is at most the target's own thread_time over
+        the run, and more than any sample count of the run could be: rate
+        x duration x threads), no idle function as a leaf
   rates (-r 200 -d 2): rate_hz 200, achieved_rate_hz within 10 % of 200,
         samples ~ achieved x duration x 3 threads (0.9 .. 1.02)
   --blocking (-d 1): valid snapshot with samples; the burning main thread
@@ -679,7 +682,9 @@ def check_collapsed(tap, label, run, truth, rate, duration):
           "at their hot lines, counts sum to the samples" % label, compare)
 
 
-def check_collapsed_cpu(tap, label, run):
+def check_collapsed_cpu(tap, label, run, truth, rate, duration, before, after):
+    """cpu mode: a stack's weight is its CPU time in us; BEFORE and AFTER
+    are the target's truth around the run (None: not known)."""
     def compare():
         if run.timed_out or run.rc != 0:
             return False, run.describe()
@@ -690,8 +695,22 @@ def check_collapsed_cpu(tap, label, run):
             problems.append("hot functions missing as leaves: %r" % (set(HOT) - leaves))
         if frames & set(IDLE):
             problems.append("idle functions in cpu mode: %r" % (frames & set(IDLE)))
+        if before is None or after is None:
+            problems.append("no truth around the run")
+        else:
+            # pytop saw part of the run (its start-up is in it too): at
+            # most the target's CPU; how much less depends on the machine's
+            # load, but a burning thread gets more us of CPU than the
+            # samples a run can take, which would be the weight of counts.
+            mine = sum(c for f, c in stacks if f[-1][0] in HOT)
+            used = sum(delta(before, after, "cpu_s").values())
+            most = rate * (duration + 0.05) * len(truth["threads"])
+            if not (most < mine <= (1.02 * used + 0.01) * 1e6):
+                problems.append("hot leaves weigh %d (us), the target's thread_time over the "
+                                "run %.6f s, the most samples the run could take %d" % (mine, used, most))
         return not problems, problems[:30]
-    check(tap, "%s: collapsed cpu mode: hot leaves, no idle function" % label, compare)
+    check(tap, "%s: collapsed cpu mode: weights are CPU us (the target's CPU), hot leaves, "
+          "no idle function" % label, compare)
 
 
 def check_signal(tap, label, pytop, target, sig):
@@ -803,9 +822,11 @@ def test_serial(tap, pytop, interp):
         run = run_pytop(batch(pytop, pid, "-d", 2, "-f", "collapsed", "-m", "wall"),
                         timeout=2 + RUN_TIMEOUT)
         check_collapsed(tap, label, run, truth, 1000, 2)
+        before = target.snapshot()
         run = run_pytop(batch(pytop, pid, "-d", 1, "-f", "collapsed"),
                         timeout=1 + RUN_TIMEOUT)
-        check_collapsed_cpu(tap, label, run)
+        after = target.snapshot()
+        check_collapsed_cpu(tap, label, run, truth, 1000, 1, before, after)
 
         # rates
         run = run_pytop(batch(pytop, pid, "-d", 2, "-r", 200, "-f", "json"),

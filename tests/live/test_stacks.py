@@ -14,8 +14,9 @@ Per interpreter, one TAP point each:
           off their call line are counted in a diagnostic). At most DUMP_ERRORS
           runs may fail with "inconsistent interpreter state" (the stack
           kept changing under every retry: dropped, never printed).
-    batch: `pytop --batch --idle -f collapsed` for BATCH_SECS: samples > 0
-          and no torn stack (the same rule, for every collapsed line).
+    batch: `pytop --batch -m wall -f collapsed` for BATCH_SECS: samples > 0
+          and no torn stack (the same rule, for every collapsed line; wall
+          mode, where a collapsed weight is a sample count).
   gens (<module> -> sum (C) -> top -> mid -> leaf, generators that yield all
   the time):
     batch: samples > 0 and every stack is <module>, then top, mid, leaf in
@@ -217,7 +218,7 @@ def test_churn_batch(tap, pytop, interp):
     with Target(interp, "churn", CHURN_DEPTH) as t:
         if not tap.ok(t.error is None, "%s: churn target starts" % interp.label, t.error):
             return
-        rc, out, err = run([pytop, "--batch", "--idle", "-d", BATCH_SECS, "-f", "collapsed",
+        rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", BATCH_SECS, "-f", "collapsed",
                             "-p", str(t.pid)])
         stacks = collapsed_stacks(out) if rc == 0 else []
         total = sum(n for _, n in stacks)
@@ -245,7 +246,7 @@ def test_gens_batch(tap, pytop, interp):
     with Target(interp, "gens", 50) as t:
         if not tap.ok(t.error is None, "%s: gens target starts" % interp.label, t.error):
             return
-        rc, out, err = run([pytop, "--batch", "--idle", "-d", BATCH_SECS, "-f", "collapsed",
+        rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", BATCH_SECS, "-f", "collapsed",
                             "-p", str(t.pid)])
         stacks = collapsed_stacks(out) if rc == 0 else []
         total = sum(n for _, n in stacks)
@@ -295,7 +296,7 @@ def test_deepc_batch(tap, pytop, interp, depth=400):
     with Target(interp, "deepc", depth) as t:
         if not tap.ok(t.error is None, "%s: deepc target starts" % interp.label, t.error):
             return
-        rc, out, err = run([pytop, "--batch", "--idle", "-d", "2", "-f", "collapsed", "-p", str(t.pid)])
+        rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", "2", "-f", "collapsed", "-p", str(t.pid)])
         stacks = collapsed_stacks(out) if rc == 0 else []
         total = sum(n for _, n in stacks)
         full = 2 * depth + 3                    # <module>, deepc x depth+1, deepc_key x depth, spin

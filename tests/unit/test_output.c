@@ -201,8 +201,8 @@ static const char want_json_gilstat[] =
 	"}\n";
 
 static const char want_collapsed[] =
-	"main (app.py:3);say \"hi\"\\t (dir/\xc3\xbcn\xc3\xaf.py:8) 3\n"
-	"main (app.py:3);work (app.py:12) 1\n";
+	"main (app.py:3);say \"hi\"\\t (dir/\xc3\xbcn\xc3\xaf.py:8) 30000\n"
+	"main (app.py:3);work (app.py:12) 10000\n";
 
 static void test_writers(void)
 {
@@ -221,7 +221,7 @@ static void test_writers(void)
 	free(out);
 	out = capture(collapsed_write, a, &meta, &rc);
 	tap_is(rc, 0, "collapsed_write succeeds");
-	tap_str(out, want_collapsed, "collapsed output exact (counted samples only, sorted)");
+	tap_str(out, want_collapsed, "collapsed output exact (cpu mode: counted samples' time in us, sorted)");
 	free(out);
 
 	struct snapshot_meta limited = meta;
@@ -262,6 +262,68 @@ static void test_writers(void)
 	free(out);
 	aggregate_destroy(a);
 	aggregate_destroy(empty);
+}
+
+/* One sample with its round time and CPU, frames innermost first. */
+static void sample_cpu(struct aggregate *a, uint32_t tid, uint64_t t_ns, uint64_t cpu_ns, const char *frames)
+{
+	feed_sample(a, &(struct sample_rec){ .tid = tid, .state = THREAD_RUNNING, .flags = SAMPLE_F_CPU,
+					     .time_ns = t_ns, .cpu_ns = cpu_ns }, frames);
+}
+
+/* Four threads with the same stack all along, 1 ms rounds: spin has a core
+ * (1 ms a round), share a quarter of one, odd ran 1.5 us and tiny 0.3 us
+ * once; then all end (what was not given yet goes to their stacks). */
+static struct aggregate *make_cpu_split(enum agg_mode mode)
+{
+	struct aggregate *a = aggregate_create(mode, 1000000);
+
+	feed_func(a, 1, "spin", "c.py", 1);
+	feed_func(a, 2, "share", "c.py", 5);
+	feed_func(a, 3, "odd", "c.py", 20);
+	feed_func(a, 4, "tiny", "c.py", 30);
+	feed_func(a, 5, "main", "c.py", 9);
+	for (uint64_t r = 1; r <= 4; r++) {
+		sample_cpu(a, 7, r * 1000000, 1000000, "1:2 5:10");
+		sample_cpu(a, 8, r * 1000000, 250000, "2:6 5:11");
+		if (r == 1) {
+			sample_cpu(a, 9, r * 1000000, 1500, "3:21 5:12");
+			sample_cpu(a, 10, r * 1000000, 300, "4:31 5:13");
+		}
+		feed_tick(a, &(struct tick_rec){ .time_ns = r * 1000000, .duration_ns = 10000 });
+	}
+	for (uint32_t tid = 7; tid <= 10; tid++)
+		feed_sample(a, &(struct sample_rec){ .tid = tid, .state = THREAD_UNKNOWN,
+						     .flags = SAMPLE_F_CPU | SAMPLE_F_ENDED }, "");
+	return a;
+}
+
+/* collapsed weighs a stack by what the mode measures: CPU time in whole
+ * microseconds in cpu mode (the same samples, CPU 4:1: 4000 vs 1000), the
+ * sample count in wall mode. */
+static void test_collapsed_weights(void)
+{
+	struct aggregate *a = make_cpu_split(AGG_MODE_CPU);
+	char *out;
+	int rc;
+
+	out = capture(collapsed_write, a, &meta, &rc);
+	tap_is(rc, 0, "collapsed cpu: succeeds");
+	tap_str(out, "main (c.py:10);spin (c.py:2) 4000\n"
+		"main (c.py:11);share (c.py:6) 1000\n"
+		"main (c.py:12);odd (c.py:21) 2\n",
+		"collapsed cpu: weights are CPU us, not samples (1.5 us rounds to 2; 0.3 us left out)");
+	free(out);
+	aggregate_destroy(a);
+	a = make_cpu_split(AGG_MODE_WALL);
+	out = capture(collapsed_write, a, &meta, &rc);
+	tap_str(out, "main (c.py:10);spin (c.py:2) 4\n"
+		"main (c.py:11);share (c.py:6) 4\n"
+		"main (c.py:12);odd (c.py:21) 1\n"
+		"main (c.py:13);tiny (c.py:31) 1\n",
+		"collapsed wall: weights are sample counts");
+	free(out);
+	aggregate_destroy(a);
 }
 
 /* JSON says what kind of function a row is: python, native or marker. */
@@ -581,6 +643,7 @@ static void test_formats(void)
 int main(void)
 {
 	test_writers();
+	test_collapsed_weights();
 	test_json_kind();
 	test_gil_text();
 	test_escape();
