@@ -1,7 +1,10 @@
 /* flamegraph: the svg writer. The aggregate's stacks (threads merged) are
  * folded into a tree of frames, one node per function per path (lines of
  * one function merged; the hover shows the hottest line), children in name
- * order. Frames narrower than MIN_WIDTH_PX are left to their parent's
+ * order. A frame's weight is what the mode measures: its CPU time in ns in
+ * cpu mode (a sample taken while the thread waited for a core has none),
+ * its samples in wall and gil mode; widths, the threshold below and the
+ * script's texts are in that unit (the data block's "unit"). Frames narrower than MIN_WIDTH_PX are left to their parent's
  * remainder (and the smallest frames too when more than MAX_FRAMES are
  * left), so a profile of 100k unique stacks stays a few MB.
  *
@@ -58,9 +61,9 @@ struct node {
 	uint32_t fn;          /* index in the function table (kept nodes) */
 	uint8_t kind;
 	int line;             /* hottest line in this frame */
-	uint64_t line_n;      /* its samples */
-	uint64_t total;       /* samples with this frame on the stack */
-	uint64_t start;       /* offset in samples from the left (kept nodes) */
+	uint64_t line_n;      /* its weight */
+	uint64_t total;       /* weight of the stacks with this frame on them */
+	uint64_t start;       /* offset in weight from the left (kept nodes) */
 	const char *name, *file;
 };
 
@@ -79,8 +82,10 @@ struct tree {
 	struct node *v;
 	size_t n, cap;
 	struct table kids;    /* (parent, func) -> node */
-	struct table lines;   /* (node, line) -> samples */
-	uint64_t total;
+	struct table lines;   /* (node, line) -> weight */
+	bool cpu;             /* weight: CPU ns (cpu mode), else samples */
+	uint64_t total;       /* weight of all stacks */
+	uint64_t samples;     /* samples of all stacks */
 };
 
 static uint64_t mix(uint32_t a, uint32_t b)
@@ -137,11 +142,14 @@ static uint32_t node_new(struct tree *t, uint32_t parent, const struct agg_frame
 static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct tree *t = arg;
-	(void)ns;
 	uint32_t cur = 0;
+	uint64_t w = t->cpu ? ns : count;
 
-	t->total += count;
-	t->v[0].total += count;
+	if (!w)
+		return;
+	t->samples += count;
+	t->total += w;
+	t->v[0].total += w;
 	for (size_t i = 0; i < depth; i++) {
 		struct slot *s = table_find(&t->kids, cur, fr[i].func);
 		struct node *nd;
@@ -154,13 +162,13 @@ static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint6
 		}
 		cur = (uint32_t)s->v;
 		nd = &t->v[cur];
-		nd->total += count;
+		nd->total += w;
 		s = table_find(&t->lines, cur, (uint32_t)fr[i].line);
 		if (s->a == NONE) {
 			*s = (struct slot){ cur, (uint32_t)fr[i].line, 0 };
 			t->lines.n++;
 		}
-		s->v += count;
+		s->v += w;
 		if (s->v > nd->line_n || (s->v == nd->line_n && fr[i].line < nd->line)) {
 			nd->line_n = s->v;
 			nd->line = fr[i].line;
@@ -220,10 +228,10 @@ static int cmp_desc(const void *x, const void *y)
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* The samples a frame needs to be drawn: MIN_WIDTH_PX wide, raised above
+/* The weight a frame needs to be drawn: MIN_WIDTH_PX wide, raised above
  * the (MAX_FRAMES + 1)th largest frame when more would be drawn (a frame
- * never has more samples than its parent, so the frames kept always
- * include their parents). */
+ * never weighs more than its parent, so the frames kept always include
+ * their parents). */
 static uint64_t tree_threshold(const struct tree *t)
 {
 	uint64_t thr = (uint64_t)ceil((double)t->total * MIN_WIDTH_PX / (WIDTH - 2 * PAD)), *totals;
@@ -454,9 +462,24 @@ static size_t funcs_index(struct tree *t, const uint32_t *order, size_t n, uint3
 	return nf;
 }
 
-static void put_meta_line(FILE *f, const struct snapshot_meta *meta, const struct agg_summary *sum,
-			  uint64_t total)
+/* A time in ns for people: "1.23 s", "12.3 ms", "4.5 \xc2\xb5s" or "800 ns". */
+static void fmt_ns(char *buf, size_t cap, uint64_t ns)
 {
+	if (ns >= 1000000000)
+		snprintf(buf, cap, "%.2f s", (double)ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, cap, "%.1f ms", (double)ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, cap, "%.1f \xc2\xb5s", (double)ns / 1e3);
+	else
+		snprintf(buf, cap, "%" PRIu64 " ns", ns);
+}
+
+static void put_meta_line(FILE *f, const struct snapshot_meta *meta, const struct agg_summary *sum,
+			  const struct tree *t)
+{
+	char cpu[32];
+
 	char py[64];
 
 	clean(py, sizeof(py), meta->python && *meta->python ? meta->python : "?");
@@ -466,7 +489,12 @@ static void put_meta_line(FILE *f, const struct snapshot_meta *meta, const struc
 		meta->mode ? meta->mode : "?", meta->rate_hz);
 	if (meta->achieved_rate_hz > 0)
 		fprintf(f, " (achieved %.0f Hz)", meta->achieved_rate_hz);
-	fprintf(f, " \xc2\xb7 %" PRIu64 " samples counted", total);
+	if (t->cpu) {
+		fmt_ns(cpu, sizeof(cpu), t->total);
+		fprintf(f, " \xc2\xb7 width: CPU time, %s in %" PRIu64 " samples", cpu, t->samples);
+		return;
+	}
+	fprintf(f, " \xc2\xb7 width: samples, %" PRIu64 " counted", t->total);
 	if (sum->counted_s > 0)
 		fprintf(f, " (%.2f s)", sum->counted_s);
 }
@@ -483,6 +511,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	char title[TITLE_CAP], s1[NAME_CAP], s2[NAME_CAP];
 
 	memset(&t, 0, sizeof(t));
+	t.cpu = aggregate_mode(agg) == AGG_MODE_CPU;
 	node_new(&t, NONE, NULL);
 	aggregate_walk_stacks(agg, NULL, add_stack, &t);
 	aggregate_summary(agg, false, &sum);
@@ -509,7 +538,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	put_xml(f, title);
 	fputs("</text>\n", f);
 	fprintf(f, "<text id=\"subtitle\" x=\"%d\" y=\"44\">", WIDTH / 2);
-	put_meta_line(f, meta, &sum, t.total);
+	put_meta_line(f, meta, &sum, &t);
 	fputs("</text>\n", f);
 	if (meta->note && *meta->note) {
 		clean(s1, sizeof(s1), meta->note);
@@ -544,9 +573,14 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 
 	/* Details line (the script writes the hovered frame there) and legend. */
 	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%d\">", PAD, height - BOTTOM + 20);
-	if (n < t.n)
+	if (n < t.n && t.cpu) {
+		fmt_ns(s1, sizeof(s1), thr);
+		fprintf(f, "%zu of %zu frames drawn: frames under %s of CPU are part of "
+			"their parent's remainder", n, t.n, s1);
+	} else if (n < t.n) {
 		fprintf(f, "%zu of %zu frames drawn: frames under %" PRIu64 " sample%s are part of "
 			"their parent's remainder", n, t.n, thr, thr == 1 ? "" : "s");
+	}
 	fputs("</text>\n", f);
 	{
 		static const struct { const char *label; unsigned rgb; } legend[] = {
@@ -577,7 +611,10 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	clean(s1, sizeof(s1), meta->mode ? meta->mode : "");
 	fputs("\"mode\":", f);
 	put_json(f, s1);
-	fprintf(f, ",\"seconds_per_sample\":%.9g,\n\"funcs\":[",
+	/* unit: what "total", the threshold and the nodes' start and weight
+	 * are in; seconds_per_sample gives samples a time (wall, gil). */
+	fprintf(f, ",\"unit\":\"%s\",\"samples\":%" PRIu64 ",\"seconds_per_sample\":%.9g,\n\"funcs\":[",
+		t.cpu ? "cpu_ns" : "samples", t.samples,
 		sum.counted ? sum.counted_s / (double)sum.counted : 0.0);
 	for (size_t i = 0; i < nf; i++) {
 		const struct node *nd = &t.v[first[i]];

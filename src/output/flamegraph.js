@@ -2,7 +2,9 @@
 // output.mk, runs at the end of the document). It reads the JSON block
 // "pytop-data" and moves the <rect> frames the writer drew (one per node,
 // in the same order) for zoom, search and inversion. Names from the target
-// only ever reach the page as textContent, never as markup.
+// only ever reach the page as textContent, never as markup. A frame's
+// weight (its width) is in data.unit: "cpu_ns" (cpu mode: CPU time in ns)
+// or "samples" (wall and gil mode).
 (function () {
   'use strict';
   var SVGNS = 'http://www.w3.org/2000/svg';
@@ -15,6 +17,7 @@
   var search = document.getElementById('search');
   var resetButton = document.getElementById('reset');
   var n = data.nodes.length / 5;
+  var cpu = data.unit === 'cpu_ns';
   var func = new Array(n), depth = new Array(n), start = new Array(n), count = new Array(n),
       line = new Array(n), fill = new Array(n), hit = new Array(n);
   var inner = data.width - 2 * data.pad;
@@ -41,6 +44,25 @@
     if (!s)
       return '';
     return s >= 1 ? s.toFixed(2) + ' s' : (1000 * s).toFixed(1) + ' ms';
+  }
+
+  // A CPU time in ns, as the writer's subtitle says it.
+  function cpuTime(ns) {
+    if (ns >= 1e9)
+      return (ns / 1e9).toFixed(2) + ' s';
+    if (ns >= 1e6)
+      return (ns / 1e6).toFixed(1) + ' ms';
+    if (ns >= 1e3)
+      return (ns / 1e3).toFixed(1) + ' \u00b5s';
+    return ns + ' ns';
+  }
+
+  // A weight in words: "12.3 ms CPU" or "42 samples, ~42.0 ms".
+  function amount(w) {
+    if (cpu)
+      return cpuTime(w) + ' CPU';
+    var time = seconds(w);
+    return w + ' samples' + (time ? ', ~' + time : '');
   }
 
   // Where each frame goes for the current zoom and orientation.
@@ -85,33 +107,33 @@
   }
 
   // Highlight the frames whose function name or file contains the term
-  // (case-insensitive) and say their share of all samples, each sample
+  // (case-insensitive) and say their share of the whole weight, each stack
   // once: frames are in pre-order (starts never decrease), so a match
   // inside an earlier match's span is already counted.
   function find(value) {
     term = value.trim().toLowerCase();
-    var covered = -1, samples = 0;
+    var covered = -1, weight = 0;
     for (var i = 0; i < n; i++) {
       var f = data.funcs[func[i]];
       hit[i] = term !== '' && i > 0 &&
         (f[0].toLowerCase().indexOf(term) >= 0 || f[1].toLowerCase().indexOf(term) >= 0);
       if (hit[i] && start[i] >= covered) {
-        samples += count[i];
+        weight += count[i];
         covered = start[i] + count[i];
       }
       if (!rects[i].hasAttribute('display'))
         rects[i].setAttribute('fill', hit[i] ? MATCH_FILL : fill[i]);
     }
     matched.textContent = term === '' ? '' :
-      'Matched: ' + percent(samples, data.total) + ' (' + samples + ' of ' + data.total + ' samples)';
-    matched.setAttribute('data-samples', samples);
+      'Matched: ' + percent(weight, data.total) + ' (' +
+      (cpu ? cpuTime(weight) + ' of ' + cpuTime(data.total) + ' CPU'
+           : weight + ' of ' + data.total + ' samples') + ')';
+    matched.setAttribute('data-weight', weight);
   }
 
   function describe(i) {
     var f = data.funcs[func[i]], where = f[1] ? ' (' + f[1] + ':' + line[i] + ')' : '';
-    var time = seconds(count[i]);
-    var text = f[0] + where + ': ' + count[i] + ' samples' + (time ? ', ~' + time : '') +
-        ', ' + percent(count[i], data.total);
+    var text = f[0] + where + ': ' + amount(count[i]) + ', ' + percent(count[i], data.total);
     if (zoom && i !== zoom)
       text += ' (' + percent(count[i], count[zoom]) + ' of the zoomed frame)';
     return text;

@@ -12,24 +12,28 @@ Usage: --inverted without svg and with svg (by -f and by -o FILE.svg); the
 Real profile (tests/targets/burn_target.py, serial: burn_a, burn_b, burn_c
 with work 1:2:3; -d 3 -o FILE.svg, the extension picks the format):
   xmllint --noout says valid XML; it parses (ElementTree) with one <rect>
-  per frame of the JSON block; each rect's x/width are its samples over the
-  total at 1180 px; the title is the target's command line, the subtitle
-  says its Python version, mode cpu and the rate; <module> -> main ->
-  burn_serial -> burn_X frames exist; the widths of burn_a/b/c, as shares
-  among the three, match the target's own thread_time within 5 points;
-  burn_X's hover line is its hot line.
+  per frame of the JSON block; each rect's x/width are its weight over the
+  total at 1180 px; in cpu mode (the default) the weight is CPU time (the
+  data's unit "cpu_ns", the subtitle says "width: CPU time"); the title is
+  the target's command line, the subtitle says its Python version, mode cpu
+  and the rate; <module> -> main -> burn_serial -> burn_X frames exist; the
+  widths of burn_a/b/c, as shares among the three, match the target's own
+  thread_time within 5 points; their CPU in the data is at most the
+  target's thread_time over the run, and more ns than a sample count
+  could be (1000 Hz x 3 s x 3 threads); burn_X's hover line is its hot
+  line.
   -m wall --inverted -f svg: "inverted" in the data, the root row on top,
-  idle_sleep present.
+  idle_sleep present; weights are samples (unit "samples").
 
 Chromium (Debian's chromium, driven over the DevTools protocol on a pipe,
 --remote-debugging-pipe; missing: a loud SKIP per point), on that profile:
   it loads with no script exception and shows its controls; typing
   "burn_b" in the search box (real mouse click, real text input) makes
   exactly the burn_b frames magenta and the matched line says their share
-  (computed here from the data); a real click on burn_a makes it fill the
+  of the CPU (computed here from the data); a real click on burn_a makes it fill the
   width (its box 10..1190 px) and a screenshot row at its y is burn_a's
   colour across the width (it was not before); clicking the root zooms
-  back out; hovering burn_c says its name, file:hot line, samples and %;
+  back out; hovering burn_c says its name, file:hot line, CPU time and %;
   Invert puts the root on top.
 Synthetic (svg_stacks, written from an aggregate in C):
   100k unique stacks: valid XML, file size and load time reported (under
@@ -94,7 +98,7 @@ class Svg:
         self.data = json.loads(self.root.find(SVGNS + "script[@id='pytop-data']").text)
         self.rects = list(self.root.find(SVGNS + "g[@id='frames']"))
         v = self.data["nodes"]
-        self.nodes = [dict(func=v[i], depth=v[i + 1], start=v[i + 2], count=v[i + 3], line=v[i + 4],
+        self.nodes = [dict(func=v[i], depth=v[i + 1], start=v[i + 2], weight=v[i + 3], line=v[i + 4],
                            name=self.data["funcs"][v[i]][0], file=self.data["funcs"][v[i]][1])
                       for i in range(0, len(v), 5)]
 
@@ -306,15 +310,29 @@ def test_usage(tap, pytop):
            "--help lists the svg format and --inverted", out.splitlines())
 
 
+def cpu_time(ns):
+    """A CPU time in ns as the script writes it (flamegraph.js cpuTime)."""
+    if ns >= 1e9:
+        return "%.2f s" % (ns / 1e9)
+    if ns >= 1e6:
+        return "%.1f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.1f \u00b5s" % (ns / 1e3)
+    return "%d ns" % ns
+
+
 def check_profile(tap, svg, target, before, after, label):
     nodes = svg.nodes
     tap.ok(len(svg.rects) == len(nodes) and len(nodes) > 4,
            "%s: one <rect> per frame (%d)" % (label, len(nodes)))
+    tap.ok(svg.data.get("unit") == "cpu_ns" and "width: CPU time" in svg.text("subtitle"),
+           "%s: cpu mode: frames weigh CPU time (unit cpu_ns, the subtitle says so)" % label,
+           [str(svg.data.get("unit")), svg.text("subtitle")])
     total = svg.data["total"]
     bad = [(n["name"], r.get("x"), r.get("width")) for r, n in zip(svg.rects, nodes)
-           if abs(float(r.get("width")) - n["count"] * INNER / total) > 0.06
+           if abs(float(r.get("width")) - n["weight"] * INNER / total) > 0.06
            or abs(float(r.get("x")) - 10 - n["start"] * INNER / total) > 0.06]
-    tap.ok(not bad, "%s: every frame's x and width are its samples over the total" % label, map(str, bad[:5]))
+    tap.ok(not bad, "%s: every frame's x and width are its weight over the total" % label, map(str, bad[:5]))
     title, sub = svg.text("title"), svg.text("subtitle")
     tap.ok(title == target.cmdline, "%s: the title is the command line" % label, [title, target.cmdline])
     tap.ok(("Python %s" % target.truth["python"]) in sub and "mode cpu" in sub and "1000 Hz" in sub,
@@ -332,7 +350,7 @@ def check_profile(tap, svg, target, before, after, label):
             continue
         n = nodes[i]
         chain = [m["name"] for m in nodes if m["depth"] < n["depth"] and
-                 m["start"] <= n["start"] and m["start"] + m["count"] >= n["start"] + n["count"]]
+                 m["start"] <= n["start"] and m["start"] + m["weight"] >= n["start"] + n["weight"]]
         paths_ok &= chain[-3:] == ["<module>", "main", "burn_serial"]
     tap.ok(paths_ok, "%s: <module> -> main -> burn_serial -> burn_a/b/c frames" % label)
     own = {name: svg.width_of(name) for name in test_batch.HOT}
@@ -344,6 +362,16 @@ def check_profile(tap, svg, target, before, after, label):
         ", ".join("%.1f/%.1f" % (mine[n], theirs[n]) for n in test_batch.HOT), worst))
     tap.ok(worst <= ACCURACY_PP, "%s: burn_a/b/c widths in proportion to the target's CPU split "
            "(within %.0f points)" % (label, ACCURACY_PP))
+    # The weights are CPU time itself: the burn frames' ns at most the
+    # target's thread_time from before pytop started to after it ended (how
+    # much less depends on the machine's load), and more than the samples
+    # the run could take (rate x duration x threads), the weight of counts.
+    burn_ns = sum(n["weight"] for n in nodes if n["name"] in test_batch.HOT)
+    burn_s, truth_s = burn_ns / 1e9, sum(truth.values())
+    most = 1000 * 3.05 * len(target.truth["threads"])
+    tap.ok(most < burn_ns and burn_s <= 1.02 * truth_s + 0.01,
+           "%s: burn_a/b/c frames hold %.3f s of CPU; the target's thread_time over the run %.3f s" % (
+               label, burn_s, truth_s))
     hot = {name: nodes[svg.index(name)]["line"] for name in test_batch.HOT if svg.index(name) >= 0}
     want = {name: target.truth["hot"][name]["hot_line"] for name in test_batch.HOT}
     tap.ok(hot == want, "%s: each burn frame's line is its hot line" % label, [str(hot), str(want)])
@@ -366,10 +394,12 @@ def check_browser_profile(tap, cr, svg, label):
     hits = cr.eval("Array.prototype.filter.call(document.querySelectorAll('#frames rect'),"
                    "function(r){return r.getAttribute('fill')==='%s';}).length" % MATCH_FILL)
     want = [n for n in svg.nodes if "burn_b" in n["name"].lower() or "burn_b" in n["file"].lower()]
-    pct = 100.0 * sum(n["count"] for n in want) / svg.data["total"]
-    tap.ok(hits == len(want) and ("Matched: %.2f%%" % pct) in matched,
+    weight = sum(n["weight"] for n in want)
+    pct = 100.0 * weight / svg.data["total"]
+    said = "Matched: %.2f%% (%s of %s CPU)" % (pct, cpu_time(weight), cpu_time(svg.data["total"]))
+    tap.ok(hits == len(want) and matched == said,
            "%s: search 'burn_b' highlights its %d frame(s) and says %.2f%%" % (label, len(want), pct),
-           ["highlighted %s, matched text %r" % (hits, matched)])
+           ["highlighted %s, matched text %r, want %r" % (hits, matched, said)])
     cr.eval("(function(s){s.value='';s.dispatchEvent(new Event('input'));})(document.getElementById('search'))")
     # Zoom: a real click on burn_a.
     i = svg.index("burn_a")
@@ -401,9 +431,10 @@ def check_browser_profile(tap, cr, svg, label):
     b = cr.box("window.pytopFlamegraph.rect(%d)" % svg.index("burn_c"))
     cr.mouse("mouseMoved", b[0] + b[2] / 2, b[1] + b[3] / 2)
     details = cr.eval("document.getElementById('details').textContent")
-    want = "burn_c (%s:%d): %d samples" % (c["file"], c["line"], c["count"])
-    tap.ok(details.startswith(want) and re.search(r"\d+\.\d\d%", details),
-           "%s: hovering burn_c shows name, file:line, samples and %%" % label, [details, want])
+    want = "burn_c (%s:%d): %s CPU, %.2f%%" % (c["file"], c["line"], cpu_time(c["weight"]),
+                                                100.0 * c["weight"] / svg.data["total"])
+    tap.ok(details == want,
+           "%s: hovering burn_c shows name, file:line, CPU time and %%" % label, [details, want])
     # Invert.
     leaf = "window.pytopFlamegraph.rect(%d)" % svg.index("burn_c")
     root_y, leaf_y = cr.box("window.pytopFlamegraph.rect(0)")[1], cr.box(leaf)[1]
@@ -444,9 +475,11 @@ def test_profile(tap, pytop, interp, cr, workdir):
         if ok:
             w = Svg(inv)
             ys = [float(r.get("y")) for r in w.rects]
-            ok = w.data["inverted"] and ys[0] == min(ys) and w.index("idle_sleep") >= 0
-        tap.ok(ok, "%s: -m wall --inverted -f svg: an icicle graph (root on top) with idle_sleep" % label,
-               [err])
+            ok = (w.data["inverted"] and ys[0] == min(ys) and w.index("idle_sleep") >= 0 and
+                  w.data.get("unit") == "samples" and "width: samples" in w.text("subtitle") and
+                  w.data["total"] == w.data["samples"])
+        tap.ok(ok, "%s: -m wall --inverted -f svg: an icicle graph (root on top) with idle_sleep, "
+               "frames weigh samples" % label, [err])
         if cr:
             check_browser_profile(tap, cr, svg, label + " chromium")
         else:
