@@ -2,7 +2,6 @@
  * numbered, and each stack's time (see stackset.h). */
 #include "output/stackset.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +80,6 @@ static void imap_free(struct imap *m)
 
 /* ---- building ---- */
 
-/* Samples and time of the stacks ending at a frame, in one scope. */
-struct leaf {
-	uint64_t own, ns;
-};
 
 struct builder {
 	struct stackset *s;
@@ -95,14 +90,12 @@ struct builder {
 	uint32_t *path_next;        /* keyed stacks with the same hash slot: next, or EMPTY */
 	uint32_t *keyed;            /* stack index of each distinct path (first seen) */
 	uint64_t *keyed_count;      /* the threads' samples on that path */
+	uint64_t *keyed_ns;         /* ... and their time */
 	size_t nkeyed, keyed_cap;
 	size_t cap_funcs, cap_frames, cap_stacks, cap_path;
 	uint32_t thread;            /* the thread being walked */
 	uint32_t *scratch;          /* the walked stack's frame indices */
 	size_t scratch_cap;
-	struct leaf *scope;         /* per frame: this scope's leaf rows */
-	struct leaf *threads_sum;   /* per frame: every thread's leaf rows summed */
-	size_t leaf_cap;
 	bool subtract;              /* walking all threads: keep what no thread holds */
 };
 
@@ -153,14 +146,6 @@ static uint32_t intern_frame(struct builder *b, const struct agg_frame *fr)
 	s->frames[i].func = func;
 	s->frames[i].line = fr->line;
 	imap_put(&b->frames, key, i);
-	if (s->nframes > b->leaf_cap) {
-		size_t old = b->leaf_cap;
-
-		b->scope = grow(b->scope, &b->leaf_cap, s->nframes, sizeof(*b->scope));
-		b->threads_sum = xrealloc(b->threads_sum, b->leaf_cap * sizeof(*b->threads_sum));
-		memset(b->scope + old, 0, (b->leaf_cap - old) * sizeof(*b->scope));
-		memset(b->threads_sum + old, 0, (b->leaf_cap - old) * sizeof(*b->threads_sum));
-	}
 	return i;
 }
 
@@ -196,11 +181,13 @@ static uint32_t path_add(struct builder *b, uint32_t i, uint64_t h)
 		b->keyed_cap = b->keyed_cap ? b->keyed_cap * 2 : 64;
 		b->keyed = xrealloc(b->keyed, b->keyed_cap * sizeof(*b->keyed));
 		b->keyed_count = xrealloc(b->keyed_count, b->keyed_cap * sizeof(*b->keyed_count));
+		b->keyed_ns = xrealloc(b->keyed_ns, b->keyed_cap * sizeof(*b->keyed_ns));
 		b->path_next = xrealloc(b->path_next, b->keyed_cap * sizeof(*b->path_next));
 	}
 	k = (uint32_t)b->nkeyed++;
 	b->keyed[k] = i;
 	b->keyed_count[k] = 0;
+	b->keyed_ns[k] = 0;
 	if (head == EMPTY) {
 		b->path_next[k] = EMPTY;
 		imap_put(&b->paths, h, k);
@@ -212,7 +199,7 @@ static uint32_t path_add(struct builder *b, uint32_t i, uint64_t h)
 	return k;
 }
 
-static void on_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count)
+static void on_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
 {
 	struct builder *b = arg;
 	struct stackset *s = b->s;
@@ -227,83 +214,33 @@ static void on_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64
 	if (b->subtract) {
 		/* All threads: what the threads' own stacks do not hold. */
 		uint64_t held = k == EMPTY ? 0 : b->keyed_count[k];
+		uint64_t held_ns = k == EMPTY ? 0 : b->keyed_ns[k];
 
-		if (count <= held)
+		if (count <= held && ns <= held_ns)
 			return;
-		count -= held;
+		count = count > held ? count - held : 0;
+		ns = ns > held_ns ? ns - held_ns : 0;
 	}
 	s->path = grow(s->path, &b->cap_path, s->npath + depth, sizeof(*s->path));
 	s->stacks = grow(s->stacks, &b->cap_stacks, s->nstacks + 1, sizeof(*s->stacks));
 	memcpy(&s->path[s->npath], b->scratch, depth * sizeof(*s->path));
 	s->stacks[s->nstacks] = (struct stackset_stack){
-		.thread = b->thread, .depth = (uint32_t)depth, .first = s->npath, .count = count,
+		.thread = b->thread, .depth = (uint32_t)depth, .first = s->npath, .count = count, .ns = ns,
 	};
 	s->npath += depth;
 	if (!b->subtract) {
 		if (k == EMPTY)
 			k = path_add(b, (uint32_t)s->nstacks, h);
 		b->keyed_count[k] += count;
+		b->keyed_ns[k] += ns;
 	}
 	s->nstacks++;
-}
-
-/* The leaf rows (own samples and time per frame) of one scope (tid; 0:
- * all threads) into b->scope; with `sum` also added to b->threads_sum. */
-static void leaves_load(struct builder *b, uint32_t tid, bool sum)
-{
-	struct agg_query q = { .level = AGG_LEVEL_LINE, .tid = tid };
-	struct agg_row *rows;
-	size_t n = aggregate_rows(b->agg, &q, &rows);
-
-	if (b->leaf_cap)
-		memset(b->scope, 0, b->leaf_cap * sizeof(*b->scope));
-	for (size_t i = 0; i < n; i++) {
-		uint32_t func = imap_get(&b->funcs, rows[i].func), f;
-
-		if (!rows[i].cum.own || func == EMPTY ||
-		    (f = imap_get(&b->frames, frame_key(func, rows[i].line))) == EMPTY)
-			continue;
-		b->scope[f].own = rows[i].cum.own;
-		b->scope[f].ns = (uint64_t)llround(rows[i].cum.own_s * 1e9);
-		if (sum) {
-			b->threads_sum[f].own += b->scope[f].own;
-			b->threads_sum[f].ns += b->scope[f].ns;
-		}
-	}
-	if (!sum) {
-		/* All threads: keep what the threads' rows do not hold. */
-		for (size_t f = 0; f < b->s->nframes; f++) {
-			struct leaf *a = &b->scope[f], *t = &b->threads_sum[f];
-
-			a->own = a->own > t->own ? a->own - t->own : 0;
-			a->ns = a->ns > t->ns ? a->ns - t->ns : 0;
-		}
-	}
-	free(rows);
-}
-
-/* Give the stacks [from, nstacks) their time: each leaf frame's time
- * shared by samples; a leaf without a row gets the scope's mean. */
-static void stacks_time(struct builder *b, size_t from, double mean_ns)
-{
-	struct stackset *s = b->s;
-
-	for (size_t i = from; i < s->nstacks; i++) {
-		struct stackset_stack *st = &s->stacks[i];
-		const struct leaf *l = st->depth ? &b->scope[s->path[st->first + st->depth - 1]] : NULL;
-
-		if (l && l->own)
-			st->ns = (uint64_t)llround((double)st->count * ((double)l->ns / (double)l->own));
-		else
-			st->ns = (uint64_t)llround((double)st->count * mean_ns);
-	}
 }
 
 void stackset_build(struct stackset *s, const struct aggregate *agg)
 {
 	struct builder b = { .s = s, .agg = agg };
 	struct agg_thread_row *rows;
-	struct agg_summary sum;
 	size_t n, i, from;
 
 	memset(s, 0, sizeof(*s));
@@ -312,7 +249,6 @@ void stackset_build(struct stackset *s, const struct aggregate *agg)
 	for (i = 0; i < n; i++) {
 		struct agg_query q = { .tid = rows[i].tid };
 		struct stackset_thread *t = &s->threads[s->nthreads];
-		const struct agg_thread_counts *c = &rows[i].cum;
 
 		t->tid = rows[i].tid;
 		memcpy(t->name, rows[i].name, sizeof(t->name));
@@ -322,8 +258,6 @@ void stackset_build(struct stackset *s, const struct aggregate *agg)
 		aggregate_walk_stacks(agg, &q, on_stack, &b);
 		if (from == s->nstacks)
 			continue;     /* no stack counted in this mode */
-		leaves_load(&b, t->tid, true);
-		stacks_time(&b, from, c->counted ? (double)c->counted_ns / (double)c->counted : 0);
 		for (size_t k = from; k < s->nstacks; k++) {
 			t->count += s->stacks[k].count;
 			t->ns += s->stacks[k].ns;
@@ -338,9 +272,6 @@ void stackset_build(struct stackset *s, const struct aggregate *agg)
 	from = s->nstacks;
 	aggregate_walk_stacks(agg, NULL, on_stack, &b);
 	if (from < s->nstacks) {
-		aggregate_summary(agg, false, &sum);
-		leaves_load(&b, 0, false);
-		stacks_time(&b, from, sum.counted ? sum.counted_s * 1e9 / (double)sum.counted : 0);
 		for (size_t k = from; k < s->nstacks; k++) {
 			s->other_count += s->stacks[k].count;
 			s->other_ns += s->stacks[k].ns;
@@ -356,9 +287,8 @@ void stackset_build(struct stackset *s, const struct aggregate *agg)
 	free(b.path_next);
 	free(b.keyed);
 	free(b.keyed_count);
+	free(b.keyed_ns);
 	free(b.scratch);
-	free(b.scope);
-	free(b.threads_sum);
 }
 
 void stackset_free(struct stackset *s)

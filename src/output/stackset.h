@@ -39,8 +39,7 @@ struct stackset_thread {
 };
 
 /* One unique stack of one thread: its samples and the time they stand
- * for (the measured time of the samples whose innermost frame is its leaf
- * line, shared among that line's stacks by their samples). */
+ * for (the aggregate's own time of that stack: CPU time in cpu mode). */
 struct stackset_stack {
 	uint32_t thread;            /* index into threads, or STACKSET_NO_THREAD */
 	uint32_t depth;
