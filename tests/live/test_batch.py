@@ -55,7 +55,8 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
         counts as running and burn_c is in it;
         afterwards the target is alive, no thread in state t/T, and it keeps
         burning
-  SIGINT to pytop mid-batch (-d 30, signal after 1 s): exit 0, the -o file
+  SIGINT to pytop mid-batch (-d 30, signal 1 s after its sampler
+        thread starts): exit 0, the -o file
         is a valid snapshot with samples, duration_s < 5; SIGTERM likewise
   the target ends cleanly on SIGTERM (exit 0, final truth written)
 
@@ -157,14 +158,29 @@ class Run:
         return lines
 
 
+def sampling_started(pid, deadline):
+    """Wait until pytop PID runs its sampler thread (a second thread), or
+    has exited, or DEADLINE passes."""
+    while time.monotonic() < deadline:
+        try:
+            if len(os.listdir("/proc/%d/task" % pid)) >= 2:
+                return
+        except OSError:
+            return
+        time.sleep(0.01)
+
+
 def run_pytop(argv, timeout, signal_after=None, sig=None):
-    """Run ARGV; with SIGNAL_AFTER, send SIG to it after that many seconds."""
+    """Run ARGV; with SIGNAL_AFTER, send SIG to it that many seconds after
+    it started sampling (attaching to a big -dbg interpreter on a busy
+    machine can take a second by itself)."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     timed_out = False
     try:
         if signal_after is not None:
+            sampling_started(proc.pid, start + timeout / 2)
             try:
                 out, err = proc.communicate(timeout=signal_after)
             except subprocess.TimeoutExpired:
