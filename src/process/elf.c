@@ -204,7 +204,10 @@ static int clone_kind(const char *sym, const char *name)
 		return 0;
 	if (sym[n] == 0)
 		return 1;
-	if (strncmp(sym + n, ".constprop.", 11) == 0 || strncmp(sym + n, ".isra.", 6) == 0)
+	/* GCC's clones: constant-propagated, scalar-replaced, and LTO's
+	 * privatized copies (Debian's static python3.14: take_gil.lto_priv.0). */
+	if (strncmp(sym + n, ".constprop.", 11) == 0 || strncmp(sym + n, ".isra.", 6) == 0 ||
+	    strncmp(sym + n, ".lto_priv.", 10) == 0)
 		return strstr(sym + n, ".part.") || strstr(sym + n, ".cold") ? 2 : 1;
 	if (strncmp(sym + n, ".part.", 6) == 0)
 		return 2;
@@ -249,7 +252,8 @@ static int function_addrs(const char *file, const char *name, uint64_t *addrs, i
 	return n;
 }
 
-int elf_function_offsets(const char *path, const char *name, uint64_t *offsets, int max, int *split)
+int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
+			 int *split)
 {
 	int fd, err, n;
 	Elf *e;
@@ -259,9 +263,14 @@ int elf_function_offsets(const char *path, const char *name, uint64_t *offsets, 
 	*split = 0;
 	n = function_addrs(path, name, offsets, max, split);
 	if (n == 0 && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
-		snprintf(debug, sizeof debug, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
-		if (access(debug, R_OK) == 0)
-			n = function_addrs(debug, name, offsets, max, split);
+		/* The target's own debug file first (a target in a chroot or a
+		 * container has it in its root), then pytop's. */
+		for (int pass = root ? 0 : 1; pass < 2 && n == 0; pass++) {
+			snprintf(debug, sizeof debug, "%s/usr/lib/debug/.build-id/%.2s/%s.debug",
+				 pass == 0 ? root : "", id, id + 2);
+			if (access(debug, R_OK) == 0)
+				n = function_addrs(debug, name, offsets, max, split);
+		}
 	}
 	if (n <= 0)
 		return n;

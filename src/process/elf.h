@@ -21,11 +21,14 @@ int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vadd
 /* Where a function's code is in the file: the file offsets of `name` and of
  * its whole-function compiler clones (name.constprop.N, name.isra.N), from
  * .symtab (local functions are not in .dynsym) of the file or of a separate
- * debug file found by build id under /usr/lib/debug/.build-id/. Returns
+ * debug file found by build id under ROOT/usr/lib/debug/.build-id/ (root:
+ * the target's root as pytop sees it, /proc/PID/root; NULL: none), then
+ * /usr/lib/debug/.build-id/. Returns
  * how many (at most max), 0 when the symbol is absent, or a negative error.
  * *split is set when the compiler split the function (name.part.N): then
  * callers run part of it inline and probing its entry would miss calls. */
-int elf_function_offsets(const char *path, const char *name, uint64_t *offsets, int max, int *split);
+int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
+			 int *split);
 
 /* The file's GNU build id as lowercase hex into out; 0 or a negative error. */
 int elf_build_id(const char *path, char *out, size_t cap);

@@ -332,9 +332,11 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 	uint64_t take[MAX_CLONES], drop[MAX_CLONES];
 	int split_take = 0, split_drop = 0;
 
+	char root[64];
 	proc_root_path(t->pid, t->binary, path, pathcap);
-	int nt = elf_function_offsets(path, "take_gil", take, MAX_CLONES, &split_take);
-	int nd = elf_function_offsets(path, "drop_gil", drop, MAX_CLONES, &split_drop);
+	snprintf(root, sizeof root, "/proc/%d/root", (int)t->pid);
+	int nt = elf_function_offsets(path, root, "take_gil", take, MAX_CLONES, &split_take);
+	int nd = elf_function_offsets(path, root, "drop_gil", drop, MAX_CLONES, &split_drop);
 	if (nt < 0 || nd < 0) {
 		snprintf(why, whycap, "cannot read %s as ELF", t->binary);
 		return PYTOP_EIO;
@@ -345,6 +347,7 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 		if (id[0])
 			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped) "
 				 "and its debug symbols are not installed at /usr/lib/debug/.build-id/%.2s/%s.debug "
+				 "(in the target's root or pytop's) "
 				 "(Debian/Ubuntu: apt install python%d.%d-dbg, or the python%d.%d-minimal-dbgsym "
 				 "package of the debug archive; elsewhere: debuginfod-find debuginfo %s, or the "
 				 "distribution's python debuginfo package)",

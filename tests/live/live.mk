@@ -109,3 +109,4 @@ tests_live_noalloc_shim_so_LDFLAGS = -shared
 tests_live_noalloc_shim_so_LDADD = -ldl
 TESTS += tests/live/test_noalloc.py
 EXTRA_DIST += tests/live/test_noalloc.py
+EXTRA_DIST += tests/targets/compat.py

@@ -8,6 +8,10 @@ next N, at most R threads a second (default 2000: the kernel's 32768 tids
 are then not all used within a few seconds, so a made-up tid is unlikely
 to be a real one), until MAX_SECONDS (default 120) have passed. A "steady"
 thread does short bursts of pure Python with 10 ms sleeps between them,
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 from start to end (a spinning thread would hold the GIL for whole switch
 intervals and slow the churn to ~150 threads a second). The main thread
 sleeps (and writes the truth on SIGUSR1, see acc_truth.py).

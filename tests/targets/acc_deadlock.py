@@ -11,6 +11,10 @@ written (acc_truth.py) with "blocked" = the two tids, "acquire_line" = the
 marked line's number and "take_second_line" = take_second's first line.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import sys
 import threading
 import time

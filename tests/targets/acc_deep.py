@@ -14,6 +14,10 @@ go that deep: 3.12 stops calls through C at about 1500 levels; then
 descend function's first line and the tids of both recursing threads.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import sys
 import threading
 import time

@@ -13,6 +13,10 @@ before the other threads start); the spinner counts its loop rounds
 ("rounds": it runs only while it holds the GIL).
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import ctypes
 import ctypes.util
 import sys

@@ -22,6 +22,10 @@ thread ("MainThread", in serve_forever) and the main thread are registered
 too. Extra keys: "port", "requests" (answered so far), "client_pid".
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import hashlib
 import json
 import os

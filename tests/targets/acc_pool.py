@@ -10,6 +10,10 @@ the thread holds the GIL and is on a CPU), refreshed every 16 rounds
 (well under a millisecond of work).
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import argparse
 import sys
 import threading

@@ -1,3 +1,7 @@
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 """Acceptance target: py-spy's recursive.py pattern (tests/scripts/recursive.py
 there): the main thread recurses 20 deep and returns, forever, so the stack
 changes all the time under the reader. Every true stack is <module> ->

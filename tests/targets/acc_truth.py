@@ -21,6 +21,10 @@ thread in sleeps or in serve_forever (interruptible) and never let it hold
 the truth lock outside the handler. Standard library only, Python 3.8+.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import json
 import os
 import platform

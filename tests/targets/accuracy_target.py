@@ -19,6 +19,10 @@ When every thread runs, writes {"pid", "threads": {name: native_id},
 "port"} to READY.json (temp file + rename). Runs until killed.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import json
 import os
 import socket

@@ -14,6 +14,10 @@ most 2N + 1 threads exist at any time.
 once the spawners run.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import argparse
 import hashlib
 import os

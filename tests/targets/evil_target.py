@@ -7,6 +7,10 @@ escape would not survive Python's own encoders, so the invalid byte is in
 the process title only). Prints "ready" once the thread runs; exits when
 stdin closes.
 """
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import sys
 import threading
 
@@ -21,7 +25,15 @@ def main():
     ns = {}
     exec(compile(SRC, EVIL_FILE, "exec"), ns)
     spin = ns["spin"]
-    code = spin.__code__.replace(co_name=EVIL_FUNC)
+    c = spin.__code__
+    if hasattr(c, "replace"):
+        code = c.replace(co_name=EVIL_FUNC)
+    else:   # 3.6/3.7: no CodeType.replace
+        import types
+        code = types.CodeType(c.co_argcount, c.co_kwonlyargcount, c.co_nlocals, c.co_stacksize,
+                              c.co_flags, c.co_code, c.co_consts, c.co_names, c.co_varnames,
+                              c.co_filename, EVIL_FUNC, c.co_firstlineno, c.co_lnotab,
+                              c.co_freevars, c.co_cellvars)
     if hasattr(code, "co_qualname"):
         code = code.replace(co_qualname=EVIL_FUNC)
     spin.__code__ = code

@@ -18,6 +18,10 @@ one handler per client at most).
 --ready FILE: write the pid to FILE once the first request was answered.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import argparse
 import hashlib
 import http.client

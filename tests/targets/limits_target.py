@@ -9,6 +9,10 @@
 
 Prints "ready" once running; exits when stdin closes.
 """
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import random
 import sys
 import threading

@@ -7,6 +7,10 @@ line, and never open a FIFO or device the target names.
     python3 maps_split_target.py DIR
 Prints "ready" once mapped, then sleeps until stdin closes.
 """
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import mmap
 import os
 import sys

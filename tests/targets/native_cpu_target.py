@@ -8,6 +8,10 @@ READY is created once the native thread spins; TRUTH gets, at the end,
 {"native_tid": ..., "threads": N}: the spinner's kernel tid and how many
 Python threads were started.
 """
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import ctypes
 import json
 import sys

@@ -24,6 +24,10 @@ Once the stack is in place the program writes READY (its pid) and never
 returns; the test kills it.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import os
 import sys
 

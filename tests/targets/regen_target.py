@@ -7,6 +7,10 @@ lands at an address a dead one had. A profiler that caches functions by code
 object address without re-checking them attributes f_k's time to an older
 name. Usage: regen_target.py [N]
 """
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import sys
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100

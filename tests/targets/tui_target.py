@@ -25,6 +25,10 @@ line) in the detail view.
 --ready FILE: write the pid to FILE once every thread runs.
 """
 
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 import argparse
 import os
 import sys
