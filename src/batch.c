@@ -199,6 +199,16 @@ static int every_write(struct every *ev, struct session *s)
 		escape_error(err);
 		return -1;
 	}
+	/* A file of that name is replaced (as -o replaces one); anything else
+	 * (a directory, device, FIFO or symlink) is left alone. */
+	struct stat st;
+	if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fclose(f);
+		unlink(tmp);
+		snprintf(err, sizeof err, "cannot write %s: it exists and is not a regular file", name);
+		escape_error(err);
+		return -1;
+	}
 	if (fclose(f) != 0 || rename(tmp, name) != 0) {
 		snprintf(err, sizeof err, "cannot write %s: %s", name, strerror(errno));
 		unlink(tmp);

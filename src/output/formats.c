@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "output/collapsed.h"
 #include "output/flamegraph.h"
@@ -49,12 +50,13 @@ const struct output_format *formats_for_path(const char *path)
 	const struct output_format *best = formats_default();
 	size_t len = strlen(path), best_len = 0;
 
-	/* The longest ending that matches: ".speedscope.json" before ".json". */
+	/* The longest ending that matches, in any case: ".speedscope.json"
+	 * before ".json", "profile.SVG" is svg. */
 	for (size_t i = 0; i < NFORMATS; i++)
 		for (size_t k = 0; formats[i].exts[k]; k++) {
 			size_t n = strlen(formats[i].exts[k]);
 
-			if (n > best_len && n <= len && strcmp(path + len - n, formats[i].exts[k]) == 0) {
+			if (n > best_len && n <= len && strcasecmp(path + len - n, formats[i].exts[k]) == 0) {
 				best = &formats[i];
 				best_len = n;
 			}

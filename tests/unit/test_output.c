@@ -634,6 +634,8 @@ static void test_formats(void)
 	tap_str(formats_for_path("web-20240101T000000.pb.gz")->name, "pprof", "formats: .pb.gz is pprof");
 	tap_str(formats_for_path("x.pprof")->name, "pprof", "formats: .pprof is pprof");
 	tap_str(formats_for_path("x.gz")->name, "text", "formats: .gz alone is text");
+	tap_str(formats_for_path("PROFILE.SVG")->name, "svg", "formats: endings in any case (.SVG is svg)");
+	tap_str(formats_for_path("x.Speedscope.JSON")->name, "speedscope", "formats: .Speedscope.JSON is speedscope");
 	tap_str(formats_names(buf, sizeof(buf), 1), "text (default), json, collapsed, svg, speedscope or pprof",
 		"formats: the usage line");
 	tap_str(formats_names(buf, sizeof(buf), 0), "text, json, collapsed, svg, speedscope or pprof",
