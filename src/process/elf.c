@@ -207,8 +207,14 @@ static int clone_kind(const char *sym, const char *name)
 	/* GCC's clones: constant-propagated, scalar-replaced, and LTO's
 	 * privatized copies (Debian's static python3.14: take_gil.lto_priv.0). */
 	if (strncmp(sym + n, ".constprop.", 11) == 0 || strncmp(sym + n, ".isra.", 6) == 0 ||
-	    strncmp(sym + n, ".lto_priv.", 10) == 0)
-		return strstr(sym + n, ".part.") || strstr(sym + n, ".cold") ? 2 : 1;
+	    strncmp(sym + n, ".lto_priv.", 10) == 0) {
+		/* NAME.xxx.cold is the clone's cold code (hot/cold splitting):
+		 * its calls still enter at the clone, so it is neither a clone
+		 * to probe nor a split. */
+		if (strstr(sym + n, ".part."))
+			return 2;
+		return strstr(sym + n, ".cold") ? 0 : 1;
+	}
 	if (strncmp(sym + n, ".part.", 6) == 0)
 		return 2;
 	return 0;
