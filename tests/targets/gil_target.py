@@ -22,11 +22,10 @@ import sys
 import threading
 import time
 
-if not hasattr(threading, "get_native_id"):
-    # 3.6/3.7: no get_native_id; gettid(2) (x86-64 syscall 186) is the same tid.
-    import ctypes
-    _libc = ctypes.CDLL(None, use_errno=True)
-    threading.get_native_id = lambda: _libc.syscall(186)
+try:
+    import compat  # noqa: F401  (3.6/3.7 shims, tests/targets/compat.py)
+except ImportError:
+    pass
 
 ready = threading.Event()
 tids = {}
