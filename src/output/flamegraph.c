@@ -586,7 +586,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 		static const struct { const char *label; unsigned rgb; } legend[] = {
 			{ "Python", 0xe8801a },
 			{ "native (C)", 0x6aaee8 },
-			{ "pytop marker: truncated, ran or ended between samples", 0xa8a8a8 },
+			{ "pytop marker: truncated, not sampled, ran or ended between samples", 0xa8a8a8 },
 			{ "search match", 0xe040e0 },
 		};
 		int x = PAD, y = height - BOTTOM + 36;

@@ -18,6 +18,9 @@
 #define AGG_ENTRIES_MAX (2u << 20)      /* table entries kept at most (96 bytes each, 200-400 MB) */
 #define UNSEEN_ID (UINT32_MAX - 1)      /* func_id of "(ran between samples)" */
 #define ENDED_ID (UINT32_MAX - 2)       /* func_id of "(ended between samples)" */
+#define MISSED_ID (UINT32_MAX - 3)      /* func_id of "(not sampled)" */
+#define GAP_SEEN_NS 10000000ull         /* a sample is worth at most this much of its gap... */
+#define GAP_SEEN_INTERVALS 2            /* ...or this many intervals, if more */
 
 /* ---- feeding ---- */
 
@@ -96,6 +99,17 @@ static uint64_t wall_weight(const struct aggregate *a, const struct sample_rec *
 	return a->interval_ns;
 }
 
+/* The part of a gap of wall ns between rounds that no sample saw: beyond
+ * the most a sample may stand for (the sampler did not run: descheduled,
+ * stopped, or its host was). Giving a long gap to the stack seen at its
+ * end would pile the time of whatever ran during it onto that stack. */
+static uint64_t gap_missed(const struct aggregate *a, uint64_t wall)
+{
+	uint64_t seen = GAP_SEEN_INTERVALS * a->interval_ns > GAP_SEEN_NS ?
+		GAP_SEEN_INTERVALS * a->interval_ns : GAP_SEEN_NS;
+	return wall > seen ? wall - seen : 0;
+}
+
 /* Count a stack (frames innermost first) worth weight_ns in the mode. */
 static void count_sample(struct aggregate *a, struct agg_thread *t, const struct sample_frame *frames,
 			 uint32_t depth, uint64_t weight_ns)
@@ -133,7 +147,7 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
 }
 
 /* Count a sample in cpu mode by the CPU time the thread used since its
- * previous sample (when the sampler measured it): on the stack seen now
+ * previous sample (when the sampler measured it, up to the bound of gap_missed): on the stack seen now
  * when the thread is on CPU, else on its previous stack, where it was
  * running before it blocked. A thread blocked at both samples ran only in
  * between (woke, worked, blocked again): that time goes to its previous
@@ -142,6 +156,14 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
 #define CPU_LAG_NS 3000000       /* CPU reported is given to stacks at most this late */
 
 static void give_credit(struct aggregate *a, struct agg_thread *t);
+
+/* Time of the thread's that no sample saw, as a stack of its own. */
+static void count_missed(struct aggregate *a, struct agg_thread *t, uint64_t ns)
+{
+	const struct sample_frame missed = { .func_id = MISSED_ID, .line = 0 };
+
+	count_sample(a, t, &missed, 1, ns);
+}
 
 static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sample_rec *s, unsigned state,
 		      uint64_t wall)
@@ -161,11 +183,15 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * when the thread is found blocked or ends, to where it was running. */
 	t->cpu_credit += (int64_t)s->cpu_ns;
 	if (!t->has_last) {
-		/* Its first sample: the CPU since its birth, on the stack seen. */
+		/* Its first sample: the CPU since its birth, on the stack seen,
+		 * as much as a sample stands for; before that, not sampled. */
 		uint64_t w = t->cpu_credit > 0 ? (uint64_t)t->cpu_credit : 0;
+		uint64_t missed = gap_missed(a, w);
 		t->cpu_credit = 0;
-		if (w)
-			count_sample(a, t, s->frames, s->depth, w);
+		if (missed)
+			count_missed(a, t, missed);
+		if (w - missed)
+			count_sample(a, t, s->frames, s->depth, w - missed);
 		return;
 	}
 	if (state != THREAD_RUNNING) {
@@ -188,8 +214,14 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	if (w > t->cpu_credit + CPU_LAG_NS)
 		w = t->cpu_credit + CPU_LAG_NS > 0 ? t->cpu_credit + CPU_LAG_NS : 0;
 	t->cpu_credit -= w;
-	if (w)
-		count_sample(a, t, s->frames, s->depth, (uint64_t)w);
+	/* The CPU of a gap no sample saw is "(not sampled)", not this stack's. */
+	int64_t missed = (int64_t)((double)gap_missed(a, wall) * frac);
+	if (missed > w)
+		missed = w;
+	if (missed)
+		count_missed(a, t, (uint64_t)missed);
+	if (w - missed)
+		count_sample(a, t, s->frames, s->depth, (uint64_t)(w - missed));
 }
 
 /* The CPU time a thread was reported to use but not yet given to a stack
@@ -307,8 +339,12 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 	}
 	if (a->mode == AGG_MODE_CPU && (s->flags & SAMPLE_F_CPU))
 		count_cpu(a, t, s, state, wall);
-	else if (mode_counts(a->mode, state, s->flags))
-		count_sample(a, t, s->frames, s->depth, wall);
+	else if (mode_counts(a->mode, state, s->flags)) {
+		uint64_t missed = gap_missed(a, wall);
+		if (missed)
+			count_missed(a, t, missed);
+		count_sample(a, t, s->frames, s->depth, wall - missed);
+	}
 	if (s->tid)
 		keep_latest(t, s);
 	return 0;
@@ -448,6 +484,8 @@ struct aggregate *aggregate_create(enum agg_mode mode, uint64_t interval_ns)
 						      FUNC_KIND_MARKER));
 	aggtable_define(t, ENDED_ID, aggtable_intern(t, "(ended between samples)", 23, "<pytop>", 7, 0,
 						     FUNC_KIND_MARKER));
+	aggtable_define(t, MISSED_ID, aggtable_intern(t, "(not sampled)", 13, "<pytop>", 7, 0,
+						      FUNC_KIND_MARKER));
 	return a;
 }
 

@@ -50,8 +50,11 @@ def main():
                    sorted(counts))
             values = sorted(counts.values()) or [0]
             median = statistics.median(values)
+            top = max(counts, key=counts.get) if counts else None
+            missed = sum(fn["own_s"] for fn in snap["functions"] if fn["name"] == "(not sampled)")
             tap.ok(median > 0 and values[-1] <= 2 * median,
-                   "%s: no name collects another's time (median %s, max %s)" % (interp.label, median, values[-1]),
+                   "%s: no name collects another's time (median %s, max %s on %s; not sampled %.3f s)"
+                   % (interp.label, median, values[-1], top, missed),
                    ["%s %s" % kv for kv in sorted(counts.items(), key=lambda kv: -kv[1])[:10]])
     return tap.done()
 

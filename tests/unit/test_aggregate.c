@@ -806,6 +806,80 @@ static void test_weights(void)
 	aggregate_destroy(a);
 }
 
+/* A gap between rounds longer than a sample may stand for (10 ms, or two
+ * intervals at slow rates) is time no sample saw: beyond that bound it is
+ * "(not sampled)", not the time of the stack seen at the gap's end. */
+static double own_s_of(struct aggregate *a, const char *name)
+{
+	struct agg_row *rows;
+	size_t n = aggregate_rows(a, NULL, &rows);
+	double own = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].name, name) == 0)
+			own = rows[i].cum.own_s;
+	free(rows);
+	return own;
+}
+
+static void test_gaps(void)
+{
+	for (int cpu = 0; cpu < 2; cpu++) {
+		struct aggregate *a = aggregate_create(cpu ? AGG_MODE_CPU : AGG_MODE_WALL, 1000000);
+		const char *mode = cpu ? "cpu" : "wall";
+		int flags = cpu ? SAMPLE_F_CPU : 0;
+
+		feed_func(a, 1, "early", "g.py", 1);
+		feed_func(a, 2, "late", "g.py", 9);
+		/* 20 rounds 1 ms apart on early, fully on CPU. */
+		for (int r = 1; r <= 20; r++) {
+			next_time_ns = (uint64_t)r * 1000000;
+			next_cpu_ns = 1000000;
+			sample(a, 7, THREAD_RUNNING, flags, "1:2");
+			tick(a, (uint64_t)r, 0, 0, 0);
+		}
+		/* The sampler stalls 86 ms; the next round finds late. */
+		next_time_ns = 106000000;
+		next_cpu_ns = 86000000;
+		sample(a, 7, THREAD_RUNNING, flags, "2:10");
+		tick(a, 106, 0, 0, 0);
+		double late = own_s_of(a, "late"), missed = own_s_of(a, "(not sampled)"), early = own_s_of(a, "early");
+		tap_ok(late > 0.0099 && late < 0.0101 && missed > 0.0759 && missed < 0.0761,
+		       "%s: an 86 ms stall gives the stack seen after it 10 ms and \"(not sampled)\" 76 ms "
+		       "(late %.4f s, not sampled %.4f s)", mode, late, missed);
+		tap_ok(early > 0.0199 && early < 0.0201, "%s: the stacks before the stall keep their time (%.4f s)",
+		       mode, early);
+		/* A slow rate (10 Hz): two intervals (200 ms) is the bound. */
+		aggregate_set_interval(a, 100000000);
+		feed_func(a, 1, "early", "g.py", 1);
+		for (int r = 1; r <= 3; r++) {
+			next_time_ns = 106000000 + (uint64_t)r * 150000000;
+			next_cpu_ns = 150000000;
+			sample(a, 7, THREAD_RUNNING, flags, "1:2");
+			tick(a, 106 + (uint64_t)r * 150, 0, 0, 0);
+		}
+		missed = own_s_of(a, "(not sampled)");
+		tap_ok(missed <= 0, "%s: at 10 Hz, 150 ms rounds are all seen (not sampled: %.4f s)", mode,
+		       missed > 0 ? missed : 0);
+		next_time_ns = next_cpu_ns = 0;
+		aggregate_destroy(a);
+	}
+	/* A thread first seen 50 ms of CPU after its birth (it was not
+	 * readable before): 10 ms on the stack seen, 40 ms not sampled. */
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
+	feed_func(a, 2, "late", "g.py", 9);
+	next_time_ns = 1000000;
+	next_cpu_ns = 50000000;
+	sample(a, 9, THREAD_RUNNING, SAMPLE_F_CPU, "2:10");
+	tick(a, 1, 0, 0, 0);
+	double late = own_s_of(a, "late"), missed = own_s_of(a, "(not sampled)");
+	tap_ok(late > 0.0099 && late < 0.0101 && missed > 0.0399 && missed < 0.0401,
+	       "cpu: a thread's first sample stands for 10 ms of the CPU since its birth, the rest is not sampled "
+	       "(late %.4f s, not sampled %.4f s)", late, missed);
+	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
+}
+
 /* cpu mode gives a thread the CPU time the kernel reported for it: never
  * more than 3 ms (CPU_LAG_NS) ahead of the report (a smoothed share that
  * lags a drop, as when a busy machine leaves the thread waiting for a
@@ -1117,6 +1191,7 @@ int main(void)
 	test_odd_records();
 	test_growth();
 	test_weights();
+	test_gaps();
 	test_rows();
 	test_kind_and_pid();
 	return tap_done();

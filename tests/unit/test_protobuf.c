@@ -206,6 +206,7 @@ static void test_stackset(void)
 	/* Thread 8 forgotten (the live view prunes ended threads): its
 	 * samples stay, under no thread. */
 	uint64_t t = 1100 * MS;
+	feed_tick(a, &(struct tick_rec){ .time_ns = t - MS });   /* a round that found no thread */
 	feed_sample(a, &(struct sample_rec){ .time_ns = t, .tid = 7, .state = THREAD_RUNNING }, "2:11 1:2");
 	feed_tick(a, &(struct tick_rec){ .time_ns = t });
 	tap_is(aggregate_prune_threads(a, 10 * MS), 1, "stackset: thread 8 pruned");
