@@ -216,7 +216,7 @@ bool aggregate_matches(const struct agg_row *r, const struct agg_query *q)
 {
 	const struct agg_stat *s = q->window ? &r->win : &r->cum;
 
-	return s->total && name_matches(r->name, r->file, q->match);
+	return (s->total || s->total_s > 0) && name_matches(r->name, r->file, q->match);
 }
 
 static int cmp_rows(const void *x, const void *y, const void *ctx)
@@ -243,7 +243,7 @@ static bool entry_selected(const struct aggregate *a, const struct agg_query *q,
 {
 	const struct agg_func *f = &a->tab.funcs[e->k[1]];
 
-	return e->k[0] == scope && cent_total(e, a->epoch, q->window) &&
+	return e->k[0] == scope && cent_any(e, a->epoch, q->window) &&
 	       name_matches(f->name, f->file, q->match);
 }
 
@@ -400,7 +400,7 @@ static size_t edges(const struct aggregate *a, uint32_t func, const struct agg_q
 		const struct agg_func *f;
 		struct agg_edge_row *r;
 
-		if (e->k[0] != scope || e->k[mine] != func || !cent_total(e, a->epoch, q->window))
+		if (e->k[0] != scope || e->k[mine] != func || !cent_any(e, a->epoch, q->window))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -477,7 +477,7 @@ void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *
 			continue;
 		}
 		e = &tree->ent[node[d]];
-		if (!cent_total(e, agg->epoch, q->window) && !cent_total_ns(e, agg->epoch, q->window)) {
+		if (!cent_any(e, agg->epoch, q->window)) {
 			node[d] = e->next;
 			continue;
 		}

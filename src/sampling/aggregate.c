@@ -49,7 +49,7 @@ static void bump_once(struct aggregate *a, struct ctab *t, uint32_t k0, uint32_t
 	uint64_t total = e->stamp != a->seq;
 
 	e->stamp = a->seq;
-	cent_add(e, a->epoch, own, total, a->weight_ns);
+	cent_add(e, a->epoch, own, total, a->weight_ns, a->weight_count);
 }
 
 static void count_stack(struct aggregate *a, uint32_t scope, const struct sample_frame *fr,
@@ -66,10 +66,10 @@ static void count_stack(struct aggregate *a, uint32_t scope, const struct sample
 			bump_once(a, &tab->edge, scope, fn[i + 1], fn[i], 0);
 	}
 	node = ctab_get(&tab->tree, AGG_NONE, scope, 0, NULL);
-	cent_add(&tab->tree.ent[node], a->epoch, depth == 0, 1, a->weight_ns);
+	cent_add(&tab->tree.ent[node], a->epoch, depth == 0, 1, a->weight_ns, a->weight_count);
 	for (i = depth; i-- > 0;) {
 		node = ctab_child(&tab->tree, node, fn[i], fr[i].line);
-		cent_add(&tab->tree.ent[node], a->epoch, i == 0, 1, a->weight_ns);
+		cent_add(&tab->tree.ent[node], a->epoch, i == 0, 1, a->weight_ns, a->weight_count);
 	}
 }
 
@@ -110,9 +110,10 @@ static uint64_t gap_missed(const struct aggregate *a, uint64_t wall)
 	return wall > seen ? wall - seen : 0;
 }
 
-/* Count a stack (frames innermost first) worth weight_ns in the mode. */
-static void count_sample(struct aggregate *a, struct agg_thread *t, const struct sample_frame *frames,
-			 uint32_t depth, uint64_t weight_ns)
+/* Count a stack (frames innermost first) worth weight_ns in the mode, as
+ * `count` samples (1; 0 for time no sample saw). */
+static void count_weighed(struct aggregate *a, struct agg_thread *t, const struct sample_frame *frames,
+			  uint32_t depth, uint64_t weight_ns, uint64_t count)
 {
 	uint32_t scope = t == &a->nobody ? 0 : (uint32_t)(t - a->tab.threads) + 1, i;
 
@@ -131,19 +132,26 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
 		a->win.over_limit++;
 		return;
 	}
-	t->cum.counted++;
-	t->win.counted++;
+	t->cum.counted += count;
+	t->win.counted += count;
 	t->cum.counted_ns += weight_ns;
 	t->win.counted_ns += weight_ns;
-	a->cum.counted++;
-	a->win.counted++;
+	a->cum.counted += count;
+	a->win.counted += count;
 	a->cum.counted_ns += weight_ns;
 	a->win.counted_ns += weight_ns;
 	a->seq++;
 	a->weight_ns = weight_ns;
+	a->weight_count = count;
 	count_stack(a, 0, frames, depth);
 	if (scope)
 		count_stack(a, scope, frames, depth);
+}
+
+static void count_sample(struct aggregate *a, struct agg_thread *t, const struct sample_frame *frames,
+			 uint32_t depth, uint64_t weight_ns)
+{
+	count_weighed(a, t, frames, depth, weight_ns, 1);
 }
 
 /* Count a sample in cpu mode by the CPU time the thread used since its
@@ -157,12 +165,13 @@ static void count_sample(struct aggregate *a, struct agg_thread *t, const struct
 
 static void give_credit(struct aggregate *a, struct agg_thread *t);
 
-/* Time of the thread's that no sample saw, as a stack of its own. */
+/* Time of the thread's that no sample saw, as a stack of its own: time,
+ * not a sample (the sample after the gap is counted on its own stack). */
 static void count_missed(struct aggregate *a, struct agg_thread *t, uint64_t ns)
 {
 	const struct sample_frame missed = { .func_id = MISSED_ID, .line = 0 };
 
-	count_sample(a, t, &missed, 1, ns);
+	count_weighed(a, t, &missed, 1, ns, 0);
 }
 
 static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sample_rec *s, unsigned state,

@@ -51,6 +51,7 @@ struct aggregate {
 	struct sample_frame *unseen;    /* a stack with "(ran between samples)" inside */
 	uint32_t unseen_cap;
 	uint64_t weight_ns;             /* what the sample being counted is worth */
+	uint64_t weight_count;          /* and how many samples it is (0: time no sample saw) */
 	bool gil_disabled;
 	bool exited;
 	int exit_status;

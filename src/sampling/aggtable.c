@@ -195,7 +195,8 @@ uint32_t ctab_child(struct ctab *t, uint32_t parent, uint32_t func, int32_t line
 	return idx;
 }
 
-void cent_add(struct cent *e, uint32_t epoch, uint64_t own, uint64_t total, uint64_t weight_ns)
+void cent_add(struct cent *e, uint32_t epoch, uint64_t own, uint64_t total, uint64_t weight_ns,
+	      uint64_t count)
 {
 	if (e->epoch != epoch) {
 		e->epoch = epoch;
@@ -204,14 +205,19 @@ void cent_add(struct cent *e, uint32_t epoch, uint64_t own, uint64_t total, uint
 		e->win_own_ns = 0;
 		e->win_total_ns = 0;
 	}
-	e->own += own;
-	e->total += total;
-	e->win_own += own;
-	e->win_total += total;
+	e->own += own * count;
+	e->total += total * count;
+	e->win_own += own * count;
+	e->win_total += total * count;
 	e->own_ns += own * weight_ns;
 	e->total_ns += total * weight_ns;
 	e->win_own_ns += own * weight_ns;
 	e->win_total_ns += total * weight_ns;
+}
+
+bool cent_any(const struct cent *e, uint32_t epoch, bool window)
+{
+	return cent_total(e, epoch, window) || cent_total_ns(e, epoch, window);
 }
 
 uint64_t cent_own(const struct cent *e, uint32_t epoch, bool window)

@@ -103,15 +103,20 @@ uint32_t ctab_get(struct ctab *t, uint32_t k0, uint32_t k1, uint32_t k2, bool *c
 /* The tree node (parent, func, line), made if new and linked under parent. */
 uint32_t ctab_child(struct ctab *t, uint32_t parent, uint32_t func, int32_t line);
 
-/* Add own/total samples (0 or 1), each worth weight_ns; window counts of
+/* Add own/total samples (0 or 1), each worth weight_ns and counting as
+ * `count` samples (1, or 0 for time no sample saw); window counts of
  * another epoch than `epoch` start again from zero. */
-void cent_add(struct cent *e, uint32_t epoch, uint64_t own, uint64_t total, uint64_t weight_ns);
+void cent_add(struct cent *e, uint32_t epoch, uint64_t own, uint64_t total, uint64_t weight_ns,
+	      uint64_t count);
 
 /* An entry's counts (window: of `epoch` only, else zero). */
 uint64_t cent_own(const struct cent *e, uint32_t epoch, bool window);
 uint64_t cent_total(const struct cent *e, uint32_t epoch, bool window);
 uint64_t cent_own_ns(const struct cent *e, uint32_t epoch, bool window);
 uint64_t cent_total_ns(const struct cent *e, uint32_t epoch, bool window);
+
+/* Whether the entry has anything in the window (or at all): samples or time. */
+bool cent_any(const struct cent *e, uint32_t epoch, bool window);
 
 /* ---- the tables ---- */
 

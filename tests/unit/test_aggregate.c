@@ -849,6 +849,20 @@ static void test_gaps(void)
 		       "(late %.4f s, not sampled %.4f s)", mode, late, missed);
 		tap_ok(early > 0.0199 && early < 0.0201, "%s: the stacks before the stall keep their time (%.4f s)",
 		       mode, early);
+		{
+			struct agg_row *rows;
+			size_t n = aggregate_rows(a, NULL, &rows);
+			uint64_t own = 0, missed_own = 1;
+			for (size_t i = 0; i < n; i++) {
+				own += rows[i].cum.own;
+				if (strcmp(rows[i].name, "(not sampled)") == 0)
+					missed_own = rows[i].cum.own;
+			}
+			free(rows);
+			tap_ok(missed_own == 0 && own == 21, "%s: \"(not sampled)\" is time, not a sample: 21 samples "
+			       "counted (%llu), none on it (%llu)", mode, (unsigned long long)own,
+			       (unsigned long long)missed_own);
+		}
 		/* A slow rate (10 Hz): two intervals (200 ms) is the bound. */
 		aggregate_set_interval(a, 100000000);
 		feed_func(a, 1, "early", "g.py", 1);
