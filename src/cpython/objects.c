@@ -14,6 +14,8 @@
                                    * attributes) are far smaller: a bigger one is hostile */
 #define CHUNK 64
 
+#define TPFLAGS_UNICODE_SUBCLASS (1ull << 28)   /* Py_TPFLAGS_UNICODE_SUBCLASS, 3.0 to 3.15 */
+
 int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 {
 	const struct py_layout *L = &t->L;
@@ -32,6 +34,15 @@ int obj_read_string(struct py_target *t, uint64_t addr, char *out, size_t cap)
 		have = (size_t)L->unicode_compact_data;
 		if ((rc = mem_read(t->pid, addr, buf, have)) < 0)
 			return rc;
+	}
+	/* A str (or a subclass: its type says so); anything else read as one
+	 * would be a made-up string (a freed object's reused memory). */
+	if (t->str_type && L->object_type >= 0 && (size_t)L->object_type + 8 <= have) {
+		uint64_t type = field_u64(buf, L->object_type), flags;
+		if (type != t->str_type &&
+		    (L->type_flags < 0 || mem_read(t->pid, type + (uint64_t)L->type_flags, &flags, sizeof flags) < 0 ||
+		     !(flags & TPFLAGS_UNICODE_SUBCLASS)))
+			return PYTOP_ECORRUPT;
 	}
 	int64_t len = field_i64(buf, L->unicode_length);
 	uint32_t state = (uint32_t)field_i32(buf, L->unicode_state);

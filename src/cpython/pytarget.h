@@ -21,6 +21,7 @@ struct py_target {
 	char binary[512];          /* the file defining _PyRuntime */
 	uint64_t runtime;          /* remote address of _PyRuntime */
 	uint64_t code_type;        /* remote address of PyCode_Type */
+	uint64_t str_type;         /* remote address of PyUnicode_Type, 0 if not in the symbols */
 	uint64_t take_gil, drop_gil; /* remote addresses, 0 if not in the symbols */
 	int debug_offsets_used;    /* 1 when _Py_DebugOffsets overrode the table */
 	int64_t pthread_tid_offset; /* 3.8-3.10: offset of the tid in struct pthread, -1 unknown */

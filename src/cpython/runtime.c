@@ -21,7 +21,7 @@
 /* The symbols looked up in the interpreter's file. SYM_RUNTIME and
  * SYM_INTERP_HEAD are the two anchors of the interpreter list (the layout's
  * runtime_model says which one a version uses). */
-enum { SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
+enum { SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_STR_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
 
 /* The anchor symbol of each runtime model. */
 static const char *anchor_name(enum layout_runtime_model m)
@@ -288,6 +288,7 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 		[SYM_INTERP_HEAD] = { "interp_head", 0, 0 },
 		[SYM_VERSION] = { "Py_Version", 0, 0 },
 		[SYM_CODE_TYPE] = { "PyCode_Type", 0, 0 },
+		[SYM_STR_TYPE] = { "PyUnicode_Type", 0, 0 },
 		[SYM_TAKE_GIL] = { "take_gil", 0, 0 },
 		[SYM_DROP_GIL] = { "drop_gil", 0, 0 },
 	};
@@ -313,6 +314,7 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 	if ((rc = find_runtime(t, syms, err, errcap)) < 0)
 		goto fail;
 	t->code_type = syms[SYM_CODE_TYPE].value;
+	t->str_type = syms[SYM_STR_TYPE].value;
 	t->take_gil = syms[SYM_TAKE_GIL].value;
 	t->drop_gil = syms[SYM_DROP_GIL].value;
 	/* A first read proves we may read the process at all. */

@@ -66,9 +66,12 @@ static void put_bytes(uint64_t addr, const void *p, size_t n)
 	memcpy(space + (addr - BASE), p, n);
 }
 
+#define STR_TYPE (BASE + 0x3c000)   /* the target's PyUnicode_Type */
+
 /* A compact ASCII str at addr. */
 static void put_str(const struct py_layout *L, uint64_t addr, const char *s)
 {
+	put64(addr + (uint64_t)L->object_type, STR_TYPE);
 	put64(addr + (uint64_t)L->unicode_length, strlen(s));
 	put32(addr + (uint64_t)L->unicode_state,
 	      (1u << L->unicode_kind_shift) | (1u << L->unicode_compact_shift) | (1u << L->unicode_ascii_shift));
@@ -87,6 +90,7 @@ static void target_for(int minor)
 	t.minor = minor;
 	t.pthread_tid_offset = -1;
 	t.code_type = BASE + 0x30000;
+	t.str_type = STR_TYPE;
 	t.runtime = BASE + 0x38000;
 	if (cache)
 		stack_cache_clear(cache);
@@ -181,6 +185,22 @@ static void test_bounds(void)
 	put_str(&t.L, BASE + 0x7000, "abc");
 	tap_is(obj_read_string(&t, BASE + 0x7000, s, sizeof s), PYTOP_ECORRUPT,
 	       "unicode_compact_data 4000 is refused (512-byte str head)");
+
+	/* A str's type is checked: another object read as a str would be a
+	 * made-up name; a subclass of str (its type's flag) is a str. */
+	t.L = *layout_for_version(3, 10);
+	put_str(&t.L, BASE + 0x7000, "abc");
+	tap_ok(obj_read_string(&t, BASE + 0x7000, s, sizeof s) == 0 && strcmp(s, "abc") == 0, "a str reads");
+	put64(BASE + 0x7000 + (uint64_t)t.L.object_type, BASE + 0x6000);
+	put64(BASE + 0x6000 + (uint64_t)t.L.type_flags, 1ull << 10);
+	tap_is(obj_read_string(&t, BASE + 0x7000, s, sizeof s), PYTOP_ECORRUPT,
+	       "an object whose type is not str is not read as one");
+	put64(BASE + 0x6000 + (uint64_t)t.L.type_flags, (1ull << 28) | (1ull << 9));
+	tap_ok(obj_read_string(&t, BASE + 0x7000, s, sizeof s) == 0 && strcmp(s, "abc") == 0,
+	       "an instance of a str subclass reads");
+	put64(BASE + 0x7000 + (uint64_t)t.L.object_type, BASE + SIZE + 0x1000);
+	tap_is(obj_read_string(&t, BASE + 0x7000, s, sizeof s), PYTOP_ECORRUPT,
+	       "a type pointer that cannot be read is not a str");
 
 	struct thread_info ti;
 	struct stack_frame frames[8];
