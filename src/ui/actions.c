@@ -86,26 +86,22 @@ int actions_set_rate(struct ui_model *m, double hz, unsigned *fx)
 	return 0;
 }
 
-/* A new snapshot file pytop-PID-YYYYmmdd-HHMMSS.txt in the current
- * directory, or in $TMPDIR (/tmp) when that is not writable. Either may be
- * shared with other users: created by outfile_create_new (new, 0600, never
- * through a symlink; another name when taken). Returns the fd or -1. */
-static int create_default(const struct ui_model *m, char *out, size_t cap)
+void actions_save_proposal(const struct ui_model *m, char *dir, size_t dircap, char *stem, size_t stemcap)
 {
-	const char *dir = ".";
-	char stamp[32], stem[64];
+	const char *d = ".";
+	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	if (access(".", W_OK) != 0) {
-		dir = getenv("TMPDIR");
-		if (!dir || !*dir)
-			dir = "/tmp";
+		d = getenv("TMPDIR");
+		if (!d || !*d)
+			d = "/tmp";
 	}
-	snprintf(stem, sizeof(stem), "pytop-%d-%s", (int)m->pid, stamp);
-	return outfile_create_new(dir, stem, formats_default()->exts[0], out, cap);
+	snprintf(dir, dircap, "%s", d);
+	snprintf(stem, stemcap, "pytop-%d-%s", (int)m->pid, stamp);
 }
 
 static int write_headless(struct ui_model *m, const struct output_format *fmt, FILE *f)
@@ -122,27 +118,14 @@ static int write_headless(struct ui_model *m, const struct output_format *fmt, F
 	return fmt->write(f, m->agg, &sm);
 }
 
-int actions_save(struct ui_model *m, const char *path, unsigned *fx)
+/* Write the snapshot to f (named path) in the format its ending asks for,
+ * and say so; closes f. */
+static int save_to(struct ui_model *m, FILE *f, const char *path)
 {
-	char def[PATH_MAX], full[PATH_MAX], ebuf[256];
-	const struct output_format *fmt;
-	FILE *f = NULL;
-	int rc, fd;
+	const struct output_format *fmt = formats_for_path(path);
+	char full[PATH_MAX], ebuf[256];
+	int rc;
 
-	*fx |= UI_FX_REDRAW;
-	if (!path || !*path) {
-		fd = create_default(m, def, sizeof(def));
-		if (fd >= 0 && !(f = fdopen(fd, "w")))
-			close(fd);
-		path = def;
-	} else {
-		f = outfile_open_user(path);    /* the user's choice of path */
-	}
-	if (!f) {
-		model_message(m, true, "cannot write %.300s: %s", path, strerror(errno));
-		return -1;
-	}
-	fmt = formats_for_path(path);    /* the format its extension asks for */
 	if (m->sess)
 		rc = session_write_file(m->sess, fmt, f, path, ebuf, sizeof(ebuf));
 	else
@@ -157,6 +140,43 @@ int actions_save(struct ui_model *m, const char *path, unsigned *fx)
 		snprintf(full, sizeof(full), "%s", path);
 	model_message(m, false, "saved %.400s (%s)", full, fmt->label);
 	return 0;
+}
+
+int actions_save(struct ui_model *m, const char *path, unsigned *fx)
+{
+	char dir[PATH_MAX], stem[64];
+	FILE *f;
+
+	if (!path || !*path) {
+		actions_save_proposal(m, dir, sizeof(dir), stem, sizeof(stem));
+		return actions_save_new(m, dir, stem, formats_default()->exts[0], fx);
+	}
+	*fx |= UI_FX_REDRAW;
+	f = outfile_open_user(path);    /* the user's choice of path */
+	if (!f) {
+		model_message(m, true, "cannot write %.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	return save_to(m, f, path);
+}
+
+int actions_save_new(struct ui_model *m, const char *dir, const char *stem, const char *ext, unsigned *fx)
+{
+	char path[PATH_MAX];
+	FILE *f = NULL;
+	int fd;
+
+	*fx |= UI_FX_REDRAW;
+	/* dir may be shared with other users (TMPDIR): a new file, 0600,
+	 * never through a symlink; another name when taken. */
+	fd = outfile_create_new(dir, stem, ext, path, sizeof(path));
+	if (fd >= 0 && !(f = fdopen(fd, "w")))
+		close(fd);
+	if (!f) {
+		model_message(m, true, "cannot write %.300s/%.60s%.20s: %s", dir, stem, ext, strerror(errno));
+		return -1;
+	}
+	return save_to(m, f, path);
 }
 
 int actions_reset(struct ui_model *m, unsigned *fx)

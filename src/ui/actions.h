@@ -23,10 +23,19 @@ int actions_follow_toggle(struct ui_model *m, unsigned *fx);
 /* Change the sampling rate (resets the statistics). */
 int actions_set_rate(struct ui_model *m, double hz, unsigned *fx);
 
-/* Write a snapshot to path (NULL: a new file named after the pid and the
- * time); the format follows the extension: .json, .collapsed/.folded, else
- * text. Reports the path or the error in the status line. */
+/* Write a snapshot to path (NULL: a new text file named after the pid and
+ * the time); the format follows the ending (formats_for_path). Reports the
+ * path or the error in the status line. */
 int actions_save(struct ui_model *m, const char *path, unsigned *fx);
+
+/* Write a snapshot to a new file dir/stem+ext (O_EXCL, 0600, never through
+ * a symlink; another name when taken), in the format ext asks for. */
+int actions_save_new(struct ui_model *m, const char *dir, const char *stem, const char *ext, unsigned *fx);
+
+/* Where a snapshot goes unless the user says otherwise: the current
+ * directory (TMPDIR or /tmp when it is not writable) and the stem
+ * pytop-PID-YYYYmmdd-HHMMSS. */
+void actions_save_proposal(const struct ui_model *m, char *dir, size_t dircap, char *stem, size_t stemcap);
 
 /* Forget everything shown (counts, duration, overhead, gilstat, the
  * window). After the target exited the first call only asks: a second one

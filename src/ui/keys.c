@@ -39,7 +39,7 @@ static const struct key_binding table[] = {
 	{ { 'm' }, ACT_MODE, "What counts: cpu (on CPU) -> wall (every sample: where a stuck program waits) -> gil; resets the counts", NULL },
 	{ { 'p', ' ', F(7) }, ACT_PAUSE, "Pause / resume the display (sampling goes on)", "Pause" },
 	{ { 'r', F(8) }, ACT_RESET, "Reset everything shown (after the target exited: asks first)", "Reset" },
-	{ { 'w', F(9) }, ACT_SAVE, "Save a snapshot (text) and show its path", "Save" },
+	{ { 'w', F(9) }, ACT_SAVE, "Save a snapshot: edit the file name, Tab picks the format", "Save" },
 	{ { '+', '=' }, ACT_DELAY_UP, "Refresh less often (longer interval)", NULL },
 	{ { '-', '_' }, ACT_DELAY_DOWN, "Refresh more often (shorter interval)", NULL },
 	{ { ':' }, ACT_PROMPT, "Command prompt (Tab completes, Up/Down history)", NULL },

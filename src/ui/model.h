@@ -32,6 +32,7 @@ enum ui_fx {
 	UI_FX_NAV = 1u << 6,           /* open or close views (model.nav) */
 	UI_FX_PROMPT_FILTER = 1u << 7, /* open the filter prompt */
 	UI_FX_PROMPT_COMMAND = 1u << 8,/* open the command prompt */
+	UI_FX_PROMPT_SAVE = 1u << 16, /* ask where and in which format to save */
 	UI_FX_INVALIDATE = 1u << 9,    /* repaint the whole terminal */
 	UI_FX_QUIT = 1u << 10,         /* leave at the next tick */
 	UI_FX_UNHANDLED = 1u << 15,    /* a view's key(): not one of mine */

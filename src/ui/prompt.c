@@ -3,9 +3,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curses.h>           /* KEY_* codes only; screen.c does the drawing */
 
+#include "output/formats.h"
+#include "ui/actions.h"
 #include "ui/keys.h"
 #include "ui/theme.h"
 #include "ui/utf8.h"
@@ -42,6 +45,53 @@ static uint32_t prompt_map(uint32_t key)
 	}
 }
 
+/* The proposed file name in format f: dir/stem + f's first ending (the
+ * directory left out when it is the current one). */
+static bool save_name(const struct prompt *p, const char *ext, char *out, size_t cap)
+{
+	int n;
+
+	if (strcmp(p->save_dir, ".") == 0)
+		n = snprintf(out, cap, "%s%s", p->save_stem, ext);
+	else
+		n = snprintf(out, cap, "%s/%s%s", p->save_dir, p->save_stem, ext);
+	return n >= 0 && (size_t)n < cap;
+}
+
+/* Tab in the save prompt: the name's ending becomes the next format's
+ * (whatever the name, its ending is a format's or gets one), and the
+ * formats are listed above the line. */
+static void save_next_format(struct prompt *p)
+{
+	size_t n, i, len = strlen(p->le.buf), cut = len;
+	const struct output_format *tab = formats_table(&n), *cur = formats_for_path(p->le.buf);
+	char line[LINEEDIT_MAX];
+
+	for (size_t k = 0; cur->exts[k]; k++) {
+		size_t e = strlen(cur->exts[k]);
+		if (e <= len && strcasecmp(p->le.buf + len - e, cur->exts[k]) == 0) {
+			cut = len - e;
+			break;
+		}
+	}
+	i = (size_t)(cur - tab);
+	if (cut < len)
+		i = (i + 1) % n;   /* it had cur's ending: the next one */
+	snprintf(line, sizeof(line), "%.*s%s", (int)cut, p->le.buf, tab[i].exts[0]);
+	lineedit_set(&p->le, line);
+}
+
+/* The formats, listed above the save prompt. */
+static void save_list_formats(struct prompt *p)
+{
+	size_t n;
+	const struct output_format *tab = formats_table(&n);
+
+	p->ncompletions = 0;
+	for (size_t i = 0; i < n && i < PROMPT_COMPLETIONS; i++)
+		p->completions[p->ncompletions++] = tab[i].name;
+}
+
 void prompt_open(struct prompt *p, enum prompt_kind k)
 {
 	struct ui_model *m = p->cmd.m;
@@ -51,6 +101,14 @@ void prompt_open(struct prompt *p, enum prompt_kind k)
 	if (k == PROMPT_FILTER) {
 		snprintf(p->filter_before, sizeof(p->filter_before), "%s", m->filter);
 		lineedit_set(&p->le, m->filter);
+	} else if (k == PROMPT_SAVE) {
+		char line[LINEEDIT_MAX];
+
+		actions_save_proposal(m, p->save_dir, sizeof(p->save_dir), p->save_stem, sizeof(p->save_stem));
+		if (!save_name(p, formats_default()->exts[0], line, sizeof(line)))
+			line[0] = '\0';
+		lineedit_set(&p->le, line);
+		save_list_formats(p);
 	} else {
 		lineedit_set(&p->le, "");
 	}
@@ -87,6 +145,30 @@ static unsigned complete(struct prompt *p)
 	return 0;
 }
 
+/* Enter in the save prompt: the proposed name in one of the formats is
+ * created new (the directory may be shared: O_EXCL, another name when
+ * taken); any other name is the user's choice, written as :save writes it. */
+static void save_accept(struct prompt *p, const char *line, unsigned *fx)
+{
+	struct ui_model *m = p->cmd.m;
+	size_t n;
+	const struct output_format *tab = formats_table(&n);
+	char name[LINEEDIT_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; tab[i].exts[k]; k++) {
+			if (save_name(p, tab[i].exts[k], name, sizeof(name)) && strcmp(line, name) == 0) {
+				actions_save_new(m, p->save_dir, p->save_stem, tab[i].exts[k], fx);
+				return;
+			}
+		}
+	if (!line[0]) {
+		model_message(m, false, "not saved");
+		return;
+	}
+	actions_save(m, line, fx);
+}
+
 int prompt_command(struct prompt *p, const char *line, unsigned *fx)
 {
 	int rc;
@@ -105,9 +187,16 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 	uint32_t k;
 	char line[LINEEDIT_MAX];
 
+	if (key == '\t' && p->kind == PROMPT_SAVE) {
+		save_next_format(p);
+		save_list_formats(p);
+		return fx;
+	}
 	if (key == '\t')
 		return fx | complete(p);
 	p->ncompletions = 0;
+	if (p->kind == PROMPT_SAVE)
+		save_list_formats(p);
 	k = prompt_map(key);
 	if (!k)
 		return fx;
@@ -121,6 +210,9 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 			p->kind = PROMPT_NONE;
 			lineedit_history_add(&p->le, line);
 			prompt_command(p, line, &fx);
+		} else if (p->kind == PROMPT_SAVE) {
+			p->kind = PROMPT_NONE;
+			save_accept(p, line, &fx);
 		} else {
 			p->kind = PROMPT_NONE;
 			fx |= model_set_filter(m, line);
@@ -145,7 +237,8 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 
 int prompt_render(struct prompt *p, struct canvas *c, int y)
 {
-	const char *label = p->kind == PROMPT_COMMAND ? ":" : "Filter: ";
+	const char *label = p->kind == PROMPT_COMMAND ? ":" : p->kind == PROMPT_SAVE ? "Save as (Tab: format): " :
+		"Filter: ";
 	int pw = canvas_put(c, 0, y, c->w, label, EL_PROMPT);
 	int col = lineedit_cursor_col(&p->le), off = 0, avail = c->w - pw - 1, cx;
 	size_t start;

@@ -1,7 +1,8 @@
 /* prompt: the status line's editor: the `:` command prompt (Tab completes
- * from the command table) and the `/` filter prompt (the table filters as
- * you type; Esc puts it back). It owns the line editor and the commands'
- * context. */
+ * from the command table), the `/` filter prompt (the table filters as
+ * you type; Esc puts it back) and the save prompt (a file name to edit;
+ * Tab steps through the formats table). It owns the line editor and the
+ * commands' context. */
 #ifndef PYTOP_UI_PROMPT_H
 #define PYTOP_UI_PROMPT_H
 
@@ -14,7 +15,7 @@
 #include "ui/model.h"
 
 /* What the status line is editing. */
-enum prompt_kind { PROMPT_NONE = 0, PROMPT_COMMAND, PROMPT_FILTER };
+enum prompt_kind { PROMPT_NONE = 0, PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE };
 
 #define PROMPT_COMPLETIONS 64
 
@@ -22,6 +23,8 @@ struct prompt {
 	enum prompt_kind kind;
 	struct lineedit le;
 	char filter_before[LINEEDIT_MAX];
+	char save_dir[256];           /* the save prompt's proposal: dir/stem + a format's ending */
+	char save_stem[64];
 	const char *completions[PROMPT_COMPLETIONS];
 	size_t ncompletions;
 	struct cmd_ctx cmd;
@@ -33,7 +36,7 @@ void prompt_init(struct prompt *p, struct ui_model *m);
 /* Free what p holds. */
 void prompt_free(struct prompt *p);
 
-/* Start editing a command or the filter. */
+/* Start editing a command, the filter or where to save. */
 void prompt_open(struct prompt *p, enum prompt_kind k);
 
 /* A key while editing (a code point or KEYS_FN(code)); returns UI_FX_*. */

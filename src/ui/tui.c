@@ -153,6 +153,8 @@ static void tui_apply(struct tui *t, unsigned fx)
 		prompt_open(&t->prompt, PROMPT_FILTER);
 	else if (fx & UI_FX_PROMPT_COMMAND)
 		prompt_open(&t->prompt, PROMPT_COMMAND);
+	else if (fx & UI_FX_PROMPT_SAVE)
+		prompt_open(&t->prompt, PROMPT_SAVE);
 	if (fx & UI_FX_INVALIDATE)
 		t->invalidate = true;
 	t->dirty = true;
@@ -203,7 +205,7 @@ static unsigned global_key(struct tui *t, enum action a)
 	case ACT_MODE:
 		actions_set_mode(m, (enum agg_mode)((aggregate_mode(m->agg) + 1) % 3), &fx);
 		break;
-	case ACT_SAVE: actions_save(m, NULL, &fx); break;
+	case ACT_SAVE: return fx | UI_FX_PROMPT_SAVE;
 	case ACT_DELAY_UP:
 	case ACT_DELAY_DOWN:
 		actions_change_delay(m, a == ACT_DELAY_UP ? 1 : -1, &fx);

@@ -438,6 +438,8 @@ def attach_session(tap, pytop, interp, workdir):
 
         def save():
             tm.keys("w")
+            tm.wait(lambda s: "Save as" in status(s) and ".txt" in status(s), "the save prompt")
+            tm.keys("Enter")
             lines = tm.wait(lambda s: "saved " in status(s), "the saved message")
             m = re.search(r"saved (\S+) \(text\)", status(lines))
             if not m:
@@ -447,7 +449,26 @@ def attach_session(tap, pytop, interp, workdir):
                 head = f.read(200)
             return (os.path.dirname(path) == os.path.realpath(workdir)
                     and head.startswith("pytop ")), ["path %s" % path, head] + lines
-        check(tap, "%s: w writes a snapshot and shows its path" % label, save)
+        check(tap, "%s: w, Enter writes a text snapshot and shows its path" % label, save)
+
+        def save_format():
+            tm.keys("w")
+            first = tm.wait(lambda s: "Save as" in status(s) and ".txt" in status(s), "the save prompt")
+            listed = all(name in text(first) for name in ("text", "json", "collapsed", "svg", "speedscope",
+                                                          "pprof"))
+            tm.keys("Tab", "Tab", "Tab")
+            tm.wait(lambda s: status(s).endswith(".svg"), "Tab three times: svg")
+            tm.keys("Enter")
+            lines = tm.wait(lambda s: "saved " in status(s), "the saved message")
+            m = re.search(r"saved (\S+) \((.*)\)", status(lines))
+            if not m:
+                return False, first + lines
+            with open(m.group(1)) as f:
+                head = f.read(300)
+            return (listed and m.group(1).endswith(".svg") and m.group(2) == "SVG flame graph"
+                    and "<svg" in head), ["listed %s path %s" % (listed, m.group(1)), head[:120]] + first + lines
+        check(tap, "%s: w lists the formats; Tab steps to svg; Enter writes an SVG flame graph" % label,
+              save_format)
 
         def quit():
             tm.keys("q")
@@ -501,6 +522,8 @@ def launch_session(tap, pytop, interp, workdir):
                             "the detail view after the exit")
             tm.keys("Escape")
             tm.keys("w")
+            tm.wait(lambda s: "Save as" in status(s), "the save prompt after the exit")
+            tm.keys("Enter")
             saved = tm.wait(lambda s: "saved " in status(s), "saving after the exit")
             m = re.search(r"saved (\S+) \(text\)", status(saved))
             return bool(m) and os.path.exists(m.group(1)), lines + saved

@@ -178,6 +178,8 @@ def server_session(tap, pytop, interp, workdir):
             tm.wait(lambda s: (header_value(s, "Samples") or "0") not in ("0",),
                     "samples after the reset")
             tm.keys("w")
+            tm.wait(lambda s: "Save as" in status(s), "the save prompt")
+            tm.keys("Enter")
             lines = tm.wait(lambda s: "saved " in status(s), "the saved message")
             since = time.monotonic() - t_reset
             m = re.search(r"saved (\S+) \(text\)", status(lines))
