@@ -73,7 +73,7 @@ struct every {
 	const char *pattern;          /* -o */
 	const struct output_format *format;
 	char last[PATH_MAX];          /* the previous interval's name from the pattern */
-	unsigned repeat;              /* how many intervals got that name */
+	unsigned repeat;              /* and the counter its file got (1: none) */
 	unsigned written;             /* files written */
 	mode_t mode;                  /* the files' mode: OUTFILE_USER_MODE less the umask */
 };
@@ -146,46 +146,43 @@ static size_t every_stem(const struct every *ev, const char *name)
 	return dot && dot > file ? (size_t)(dot - name) : len;
 }
 
-/* The name of this interval's file into name: the pattern for the time
- * now; when that is the previous interval's name too (a pattern coarser
- * than the interval), -2, -3, ... goes before the ending (every_stem). */
-static int every_name(struct every *ev, char *name, size_t cap)
+/* The name the pattern gives for the time now, with counter n (1: none;
+ * else _n before the ending, every_stem: "web-2024_2.pprof" sorts after
+ * "web-2024.pprof"). 0, or -1 when it does not fit. */
+static int every_name(const struct every *ev, const char *base, unsigned n, char *name, size_t cap)
 {
-	char base[PATH_MAX];
+	size_t stem = every_stem(ev, base);
+	int w = n <= 1 ? snprintf(name, cap, "%s", base) :
+		snprintf(name, cap, "%.*s_%u%s", (int)stem, base, n, base + stem);
 
-	if (every_expand(ev->pattern, base, sizeof base) < 0)
-		return -1;
-	if (strcmp(base, ev->last) == 0) {
-		size_t stem = every_stem(ev, base);
-
-		ev->repeat++;
-		int w = snprintf(name, cap, "%.*s-%u%s", (int)stem, base, ev->repeat, base + stem);
-		return w < 0 || (size_t)w >= cap ? -1 : 0;
-	}
-	snprintf(ev->last, sizeof ev->last, "%s", base);
-	ev->repeat = 1;
-	snprintf(name, cap, "%s", base);
-	return 0;
+	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
 
+#define EVERY_TRIES 1000     /* counters tried for a name that is taken */
+
 /* Write the session's snapshot to this interval's file: under a temporary
- * name in the same directory, then renamed, so a reader never sees a
+ * name in the same directory, then linked to its name, which never
+ * replaces anything: a name that exists (a file of an earlier run, a
+ * directory, a symlink, or this run's previous interval under a pattern
+ * coarser than the interval) gets the next counter (every_name), so no
+ * interval and no file is overwritten, and a reader never sees a
  * half-written file. Returns 0, or -1 after saying why on stderr. */
 static int every_write(struct every *ev, struct session *s)
 {
-	char name[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], err[PATH_MAX + 256];
+	char base[PATH_MAX], name[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], err[PATH_MAX + 256];
 	FILE *f = NULL;
-	int fd;
+	unsigned n;
+	int fd, rc;
 
-	if (every_name(ev, name, sizeof name) < 0) {
+	if (every_expand(ev->pattern, base, sizeof base) < 0 || every_name(ev, base, 1, name, sizeof name) < 0) {
 		snprintf(err, sizeof err, "--every: -o '%s' gives no usable file name", ev->pattern);
 		escape_error(err);
 		return -1;
 	}
-	every_dir(name, dir, sizeof dir);
+	every_dir(base, dir, sizeof dir);
 	fd = outfile_create_new(dir, ".pytop-snapshot", ".tmp", tmp, sizeof tmp);
 	if (fd < 0 || fchmod(fd, ev->mode) != 0 || !(f = fdopen(fd, "w"))) {
-		snprintf(err, sizeof err, "cannot write %s: %s", name, strerror(errno));
+		snprintf(err, sizeof err, "cannot write %s: %s", base, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -193,28 +190,36 @@ static int every_write(struct every *ev, struct session *s)
 		escape_error(err);
 		return -1;
 	}
-	if (session_write_file(s, ev->format, f, name, err, sizeof err) < 0) {
+	if (session_write_file(s, ev->format, f, base, err, sizeof err) < 0) {
 		fclose(f);
 		unlink(tmp);
 		escape_error(err);
 		return -1;
 	}
-	/* A file of that name is replaced (as -o replaces one); anything else
-	 * (a directory, device, FIFO or symlink) is left alone. */
-	struct stat st;
-	if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fclose(f);
-		unlink(tmp);
-		snprintf(err, sizeof err, "cannot write %s: it exists and is not a regular file", name);
-		escape_error(err);
-		return -1;
-	}
-	if (fclose(f) != 0 || rename(tmp, name) != 0) {
-		snprintf(err, sizeof err, "cannot write %s: %s", name, strerror(errno));
+	if (fclose(f) != 0) {
+		snprintf(err, sizeof err, "cannot write %s: %s", base, strerror(errno));
 		unlink(tmp);
 		escape_error(err);
 		return -1;
 	}
+	/* The same name as the previous interval: start after its counter. */
+	n = strcmp(base, ev->last) == 0 ? ev->repeat + 1 : 1;
+	for (rc = -1; n < EVERY_TRIES; n++) {
+		if (every_name(ev, base, n, name, sizeof name) < 0)
+			break;
+		if ((rc = link(tmp, name)) == 0 || errno != EEXIST)
+			break;
+	}
+	int saved = errno;
+	unlink(tmp);
+	if (rc != 0) {
+		snprintf(err, sizeof err, "cannot write %s: %s", name,
+			 n >= EVERY_TRIES ? "that name and its counters are all taken" : strerror(saved));
+		escape_error(err);
+		return -1;
+	}
+	snprintf(ev->last, sizeof ev->last, "%s", base);
+	ev->repeat = n;
 	ev->written++;
 	return 0;
 }

@@ -549,16 +549,27 @@ def test_every(tap, pytop, interp, go, ss):
             check(tap, "%s: --every: each file read by go tool pprof, one interval (~1 s) each, "
                   "burn_c in it" % label, each)
 
-        # A pattern coarser than the interval: counted names, no overwrite.
+        # A pattern coarser than the interval: counted names, no overwrite;
+        # a file of that name from before (an earlier run's) and a FIFO
+        # of a counted name are left alone: the next counter is used.
         same = os.path.join(target.workdir, "same")
         os.mkdir(same)
+        year = time.strftime("%Y")
+        with open(os.path.join(same, "same-%s.json" % year), "w") as f:
+            f.write("an earlier run's file\n")
+        os.mkfifo(os.path.join(same, "same-%s_2.json" % year))
         run = run_pytop(batch(pytop, target.pid, "--every", 1, "-d", 2, "-f", "speedscope", "-o",
                               os.path.join(same, "same-%Y.json")), timeout=2 + RUN_TIMEOUT)
         files = sorted(os.listdir(same))
-        year = time.strftime("%Y")
-        tap.ok(run.rc == 0 and files == ["same-%s-2.json" % year, "same-%s.json" % year],
-               "%s: --every with a coarse pattern: the second interval is NAME-2, nothing overwritten"
-               % label, run.describe() + ["files: %r" % files])
+        with open(os.path.join(same, "same-%s.json" % year)) as f:
+            kept = f.read() == "an earlier run's file\n"
+        names = ["same-%s.json" % year, "same-%s_2.json" % year, "same-%s_3.json" % year,
+                 "same-%s_4.json" % year]
+        tap.ok(run.rc == 0 and files == names and kept,
+               "%s: --every never replaces a name that exists (an earlier run's file, a FIFO): the "
+               "intervals are NAME_3 and NAME_4, sorted after NAME" % label,
+               run.describe() + ["files: %r, earlier file kept: %s" % (files, kept)])
+        files = names[2:]
         if ss.skip_reason():
             tap.skip("%s: --every speedscope files valid" % label, ss.skip_reason())
         else:
