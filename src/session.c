@@ -442,6 +442,10 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->argv = s->argv;
 	m->python = s->python;
 	m->duration_s = (double)(end - s->start_ns) / 1e9;
+	struct timespec wall;
+	uint64_t mono = clock_now_ns();
+	if (clock_gettime(CLOCK_REALTIME, &wall) == 0 && mono >= s->start_ns)
+		m->start_unix_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec - (int64_t)(mono - s->start_ns);
 	m->rate_hz = s->rate_hz;
 	m->achieved_rate_hz = sum.achieved_rate_hz;
 	m->rate_low = sum.rate_low;

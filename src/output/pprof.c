@@ -219,11 +219,15 @@ static void profile_encode(struct pb_buf *out, const struct stackset *ss, const 
 		pb_field_message(out, PROFILE_FUNCTION, &msg);
 	}
 
-	/* When (the wall clock at the start), how long, the sampling period. */
-	struct timespec now;
-	int64_t dur_ns = m->duration_s > 0 ? (int64_t)(m->duration_s * 1e9) : 0;
-	clock_gettime(CLOCK_REALTIME, &now);
-	pb_field_int(out, PROFILE_TIME_NANOS, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - dur_ns);
+	/* When (the wall clock at the start: the session's, else now less the
+	 * duration), how long, the sampling period. */
+	int64_t dur_ns = m->duration_s > 0 ? (int64_t)(m->duration_s * 1e9) : 0, start = m->start_unix_ns;
+	if (!start) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		start = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - dur_ns;
+	}
+	pb_field_int(out, PROFILE_TIME_NANOS, start);
 	pb_field_int(out, PROFILE_DURATION_NANOS, dur_ns);
 	value_type(out, PROFILE_PERIOD_TYPE, &sub, k_mode, k_ns);
 	pb_field_int(out, PROFILE_PERIOD, m->rate_hz > 0 ? (int64_t)(1e9 / m->rate_hz + 0.5) : 0);

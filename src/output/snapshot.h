@@ -14,6 +14,7 @@ struct snapshot_meta {
 	const char *argv;           /* the target's command line, space-separated */
 	const char *python;         /* target's version, e.g. "3.11.4" */
 	double duration_s;          /* how long pytop sampled */
+	int64_t start_unix_ns;      /* when that began, on the wall clock (0: unknown) */
 	double rate_hz;             /* configured sampling rate */
 	double achieved_rate_hz;    /* rounds per second really achieved */
 	bool rate_low;              /* achieved under 90% of configured: warn */

@@ -274,7 +274,8 @@ static void test_pprof(void)
 {
 	struct aggregate *a = make_aggregate();
 	struct snapshot_meta m = { .pid = 42, .argv = "python3 app.py", .python = "3.12.1", .duration_s = 0.04,
-				   .rate_hz = 1000, .mode = "wall", .version = "test" };
+				   .start_unix_ns = 1700000000123456789ll, .rate_hz = 1000, .mode = "wall",
+				   .version = "test" };
 	char *gz = NULL;
 	size_t gzlen = 0;
 	FILE *f = open_memstream(&gz, &gzlen);
@@ -300,11 +301,13 @@ static void test_pprof(void)
 	int counts[16] = { 0 }, ok = 1;
 	char strings[64][128];
 	int nstr = 0;
-	uint64_t value_sum[2] = { 0, 0 }, labelled = 0;
+	uint64_t value_sum[2] = { 0, 0 }, labelled = 0, time_nanos = 0;
 
 	while (p < end && (ok = next_field(&p, end, &fl))) {
 		if (fl.num < 16)
 			counts[fl.num]++;
+		if (fl.num == 9 && fl.wire == 0)
+			time_nanos = fl.v;
 		if (fl.num == 6 && nstr < 64) {
 			snprintf(strings[nstr++], sizeof(strings[0]), "%.*s", (int)fl.len, (const char *)fl.data);
 		} else if (fl.num == 2) {
@@ -330,6 +333,8 @@ static void test_pprof(void)
 	tap_is(counts[5], 4, "pprof: one Function per function");
 	tap_ok(counts[9] == 1 && counts[10] == 1 && counts[11] == 1 && counts[12] == 1 && counts[14] == 1,
 	       "pprof: time, duration, period type, period, default sample type");
+	tap_ok(time_nanos == 1700000000123456789ull, "pprof: time_nanos is the session's start, not the time of "
+	       "writing less the duration (%llu)", (unsigned long long)time_nanos);
 	tap_ok(value_sum[0] == 40 && value_sum[1] == 100 * MS, "pprof: values sum to 40 samples and 100 ms");
 	tap_is(labelled, 6, "pprof: thread_id and thread_name on the 3 samples of known threads, none on the other");
 	int have[6] = { 0 }, clean = 1;
