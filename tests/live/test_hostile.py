@@ -434,7 +434,9 @@ def test_save_symlink(tap, pytop, interp):
         env = dict(os.environ, TERM="xterm", LANG="C.UTF-8", LC_ALL="C.UTF-8")
         pid, master = pty_pytop([pytop, "-p", str(target.pid)], env, tmp)
         drain(master, 2)
-        os.write(master, b"w")
+        os.write(master, b"w")        # the save prompt, proposing the predictable name
+        drain(master, 0.5)
+        os.write(master, b"\r")       # taken: it must be saved under another
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and saved is None:
             drain(master, 0.2)

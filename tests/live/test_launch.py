@@ -425,8 +425,9 @@ libc = ctypes.CDLL(None, use_errno=True)
 pid = os.fork()
 if pid == 0:
     libc.ptrace(0, 0, None, None)   # PTRACE_TRACEME: the parent traces it
-    sys.stdout.write('%d\n' % os.getpid()); sys.stdout.flush()
     def work():
+        # ready once in work(): a dump from now on must show it
+        sys.stdout.write('%d\n' % os.getpid()); sys.stdout.flush()
         while True:
             time.sleep(0.05)
     work()
@@ -475,7 +476,8 @@ def test_dump_blocking(tap, pytop, py):
                b"already traced by PID" in plain.stderr and plain.stderr.count(b"\n") == 1 and
                b"work (" in plain.stdout,
                "%s: a plain --dump of an already traced target reads it running, with a one-line note"
-               % py.label, "plain exit %d stderr %r" % (plain.returncode, plain.stderr))
+               % py.label, "plain exit %d stderr %r stdout %r" % (plain.returncode, plain.stderr,
+                                                                  plain.stdout[-600:]))
         tap.ok(pid and nonblocking.returncode == 0 and not nonblocking.stderr and b"work (" in nonblocking.stdout,
                "%s: --dump --nonblocking does not try to pause it" % py.label,
                "exit %d stderr %r" % (nonblocking.returncode, nonblocking.stderr))
