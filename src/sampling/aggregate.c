@@ -20,7 +20,8 @@
 #define ENDED_ID (UINT32_MAX - 2)       /* func_id of "(ended between samples)" */
 #define MISSED_ID (UINT32_MAX - 3)      /* func_id of "(not sampled)" */
 #define GAP_SEEN_NS 10000000ull         /* a sample is worth at most this much of its gap... */
-#define GAP_SEEN_INTERVALS 2            /* ...or this many intervals, if more */
+#define GAP_SEEN_INTERVALS 2            /* ...or this many intervals, if more... */
+#define GAP_SEEN_TYPICAL 4              /* ...or this many of the usual gaps, if more */
 
 /* ---- feeding ---- */
 
@@ -102,11 +103,17 @@ static uint64_t wall_weight(const struct aggregate *a, const struct sample_rec *
 /* The part of a gap of wall ns between rounds that no sample saw: beyond
  * the most a sample may stand for (the sampler did not run: descheduled,
  * stopped, or its host was). Giving a long gap to the stack seen at its
- * end would pile the time of whatever ran during it onto that stack. */
+ * end would pile the time of whatever ran during it onto that stack. A
+ * sampler whose rounds are slow by nature (deep stacks, many threads)
+ * is not stalled: the bound grows with the usual gap. */
 static uint64_t gap_missed(const struct aggregate *a, uint64_t wall)
 {
-	uint64_t seen = GAP_SEEN_INTERVALS * a->interval_ns > GAP_SEEN_NS ?
-		GAP_SEEN_INTERVALS * a->interval_ns : GAP_SEEN_NS;
+	uint64_t seen = GAP_SEEN_NS;
+
+	if (GAP_SEEN_INTERVALS * a->interval_ns > seen)
+		seen = GAP_SEEN_INTERVALS * a->interval_ns;
+	if (GAP_SEEN_TYPICAL * a->gap_avg_ns > seen)
+		seen = GAP_SEEN_TYPICAL * a->gap_avg_ns;
 	return wall > seen ? wall - seen : 0;
 }
 
@@ -223,8 +230,9 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	if (w > t->cpu_credit + CPU_LAG_NS)
 		w = t->cpu_credit + CPU_LAG_NS > 0 ? t->cpu_credit + CPU_LAG_NS : 0;
 	t->cpu_credit -= w;
-	/* The CPU of a gap no sample saw is "(not sampled)", not this stack's. */
-	int64_t missed = (int64_t)((double)gap_missed(a, wall) * frac);
+	/* The CPU of a gap no sample saw is "(not sampled)", not this stack's
+	 * (once the sampler's pace is known). */
+	int64_t missed = a->gap_avg_ns ? (int64_t)((double)gap_missed(a, wall) * frac) : 0;
 	if (missed > w)
 		missed = w;
 	if (missed)
@@ -349,7 +357,7 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 	if (a->mode == AGG_MODE_CPU && (s->flags & SAMPLE_F_CPU))
 		count_cpu(a, t, s, state, wall);
 	else if (mode_counts(a->mode, state, s->flags)) {
-		uint64_t missed = gap_missed(a, wall);
+		uint64_t missed = a->gap_avg_ns ? gap_missed(a, wall) : 0;
 		if (missed)
 			count_missed(a, t, missed);
 		count_sample(a, t, s->frames, s->depth, wall - missed);
@@ -443,6 +451,12 @@ static int feed_tick(struct aggregate *a, const struct tick_rec *t)
 	totals_tick(&a->cum, t, a->round_holders);
 	totals_tick(&a->win, t, a->round_holders);
 	a->round_holders = 0;
+	/* The usual gap: smoothed over about 8 rounds (a stall lifts it for a
+	 * few rounds only). */
+	if (a->last_tick_ns && t->time_ns > a->last_tick_ns) {
+		uint64_t gap = t->time_ns - a->last_tick_ns;
+		a->gap_avg_ns = a->gap_avg_ns ? a->gap_avg_ns - a->gap_avg_ns / 8 + gap / 8 : gap;
+	}
 	a->last_tick_ns = t->time_ns;
 	a->gil_disabled = (t->gil_flags & TICK_GIL_DISABLED) != 0;
 	return 0;

@@ -48,6 +48,7 @@ struct aggregate {
 	uint64_t seq;                   /* counted samples so far (stamps) */
 	uint32_t round_holders;         /* samples holding the GIL since the last tick */
 	uint64_t last_tick_ns;          /* the previous round's start (0: none yet) */
+	uint64_t gap_avg_ns;            /* the time between rounds, smoothed (0: none yet) */
 	struct sample_frame *unseen;    /* a stack with "(ran between samples)" inside */
 	uint32_t unseen_cap;
 	uint64_t weight_ns;             /* what the sample being counted is worth */

@@ -878,6 +878,27 @@ static void test_gaps(void)
 		next_time_ns = next_cpu_ns = 0;
 		aggregate_destroy(a);
 	}
+	/* Rounds slow by nature (deep stacks, many threads): 25 ms apart at
+	 * 1000 Hz is the sampler's pace, not a stall: all seen. */
+	for (int cpu = 0; cpu < 2; cpu++) {
+		struct aggregate *a = aggregate_create(cpu ? AGG_MODE_CPU : AGG_MODE_WALL, 1000000);
+		feed_func(a, 1, "deep", "g.py", 1);
+		for (int r = 1; r <= 40; r++) {
+			next_time_ns = (uint64_t)r * 25000000;
+			next_cpu_ns = 25000000;
+			sample(a, 7, THREAD_RUNNING, cpu ? SAMPLE_F_CPU : 0, "1:2");
+			tick(a, (uint64_t)r * 25, 0, 0, 0);
+		}
+		double missed = own_s_of(a, "(not sampled)"), deep = own_s_of(a, "deep");
+		/* wall: 1 ms (no gap before the first round) + 39 x 25 ms; cpu: the
+		 * first sample's 25 ms since the thread's birth, beyond 10 ms, is
+		 * not sampled, the rounds' are all seen */
+		tap_ok(cpu ? missed > 0.0149 && missed < 0.0151 && deep > 0.9849 :
+			     missed <= 0 && deep > 0.9759, "%s: rounds 25 ms apart by nature are seen (deep %.3f s, "
+		       "not sampled %.3f s)", cpu ? "cpu" : "wall", deep, missed > 0 ? missed : 0);
+		next_time_ns = next_cpu_ns = 0;
+		aggregate_destroy(a);
+	}
 	/* A thread first seen 50 ms of CPU after its birth (it was not
 	 * readable before): 10 ms on the stack seen, 40 ms not sampled. */
 	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
