@@ -164,7 +164,7 @@ def interpreters(tap):
         else:
             path, looked = pythons.find_pyenv(3, minor)
             wanted.append(("python3.%d" % minor, path, looked))
-    for label, path, looked in wanted:
+    for label, path, looked in pythons.in_shard(wanted):
         if path is None:
             tap.skip(label, "%s not found at %s" % (label, looked))
             continue

@@ -213,7 +213,11 @@ class Interpreter:
         directory = os.path.join(self.root, "tmp", "pytop-targets")
         os.makedirs(directory, exist_ok=True)
         dest = os.path.join(directory, os.path.basename(path))
-        shutil.copyfile(path, dest)
+        # Copied whole, then renamed: another suite running at once (CI's
+        # shards) may be starting the same script.
+        part = "%s.%d.part" % (dest, os.getpid())
+        shutil.copyfile(path, part)
+        os.replace(part, dest)
         return self.inside(dest)
 
     def mkdtemp(self, prefix):
@@ -296,8 +300,29 @@ def expected_interpreters():
             if root is None]
 
 
+def shard():
+    """(k, n) from PYTOP_TEST_SHARD="k/n" (CI runs the interpreters in n
+    shards at once, k of 0..n-1); (0, 1) when unset."""
+    m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*$", os.environ.get("PYTOP_TEST_SHARD", ""))
+    if not m or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
+        return 0, 1
+    return int(m.group(1)), int(m.group(2))
+
+
+def in_shard(items):
+    """The items (interpreters, in test order) this shard runs: every n-th
+    from the k-th."""
+    k, n = shard()
+    return [item for i, item in enumerate(items) if i % n == k]
+
+
 def expected_with_roots():
-    """[(label, path or None, where looked, chroot dir or None)] in test order."""
+    """[(label, path or None, where looked, chroot dir or None)] in test
+    order, of this shard (PYTOP_TEST_SHARD)."""
+    return in_shard(_expected_with_roots())
+
+
+def _expected_with_roots():
     listed = os.environ.get("PYTOP_TEST_PYTHONS")
     if listed is not None and listed.strip():
         result = []
