@@ -20,6 +20,7 @@ const char *pytop_strerror(int err)
 	case PYTOP_EIO: return "I/O error";
 	case PYTOP_EINVAL: return "invalid argument";
 	case PYTOP_EFULL: return "buffer full";
+	case PYTOP_ETIMEOUT: return "timed out";
 	default: return "unknown error";
 	}
 }

@@ -18,6 +18,7 @@ enum pytop_err {
 	PYTOP_EIO = -9,       /* local I/O error */
 	PYTOP_EINVAL = -10,   /* bad argument */
 	PYTOP_EFULL = -11,    /* a fixed-size buffer or ring is full */
+	PYTOP_ETIMEOUT = -12, /* the target did not do what was asked in time */
 };
 
 /* One short message for an error code. */

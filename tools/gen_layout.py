@@ -94,6 +94,10 @@ FROM37 = since((3, 7))
 # 3.6 has no _PyRuntime: its "runtime" is the static interp_head pointer.
 ONLY36 = since((3, 6), (3, 6))
 FROM311 = since((3, 11))
+# The versions whose injection goes through the pending-call queue, and
+# those whose queue for the main thread is _PyRuntime.ceval.pending_mainthread.
+PENDING = since((3, 6), (3, 13))
+PENDING_MAIN = since((3, 12), (3, 13))
 
 # (field, [(applies(version), C expression), ...]); the first entry that
 # applies wins; none applying means the field is absent (-1).
@@ -205,6 +209,36 @@ FIELDS = [
     ("keys_entry_size", [(ALL, "sizeof(PyDictKeyEntry)")]),
     ("keys_unicode_entry_size", [(FROM311, "sizeof(PyDictUnicodeEntry)")]),
     ("values_values", [(FROM311, "offsetof(PyDictValues, values)")]),
+
+    # Py_AddPendingCall's queue (src/agent/pending.c writes it on 3.6-3.13;
+    # 3.14+ takes PEP 768 instead): where the main-thread queue lives (3.6:
+    # ceval.c's statics pendingcalls, pendingfirst ... from .symtab, so only
+    # its array's length and entry size are here), its members, and the
+    # eval-breaker word and bit that make the main thread look at it.
+    ("runtime_pending", [(since((3, 7), (3, 8)), "offsetof(_PyRuntimeState, ceval.pending)"),
+                         (PENDING_MAIN, "offsetof(_PyRuntimeState, ceval.pending_mainthread)")]),
+    ("interp_pending", [(since((3, 9), (3, 11)), "offsetof(PyInterpreterState, ceval.pending)")]),
+    ("pending_lock", [(since((3, 7), (3, 12)), "offsetof(struct _pending_calls, lock)"),
+                      (since((3, 13), (3, 13)), "offsetof(struct _pending_calls, mutex)")]),
+    ("pending_lock_inline", [(since((3, 13), (3, 13)), "1"), (PENDING, "0")]),
+    ("pending_calls_to_do", [(since((3, 7), (3, 12)), "offsetof(struct _pending_calls, calls_to_do)")]),
+    ("pending_npending", [(since((3, 13), (3, 13)), "offsetof(struct _pending_calls, npending)")]),
+    ("pending_max", [(since((3, 13), (3, 13)), "offsetof(struct _pending_calls, max)")]),
+    ("pending_calls", [(since((3, 7), (3, 13)), "offsetof(struct _pending_calls, calls)")]),
+    ("pending_call_size", [(since((3, 7), (3, 13)), "sizeof(((struct _pending_calls *)0)->calls[0])"),
+                           (ONLY36, "16")]),
+    ("pending_ncalls", [(since((3, 7), (3, 13)), "Py_ARRAY_LENGTH(((struct _pending_calls *)0)->calls)"),
+                        (ONLY36, "32")]),
+    ("pending_first", [(since((3, 7), (3, 13)), "offsetof(struct _pending_calls, first)")]),
+    ("pending_last", [(since((3, 7), (3, 12)), "offsetof(struct _pending_calls, last)"),
+                      (since((3, 13), (3, 13)), "offsetof(struct _pending_calls, next)")]),
+    ("runtime_eval_breaker", [(since((3, 7), (3, 8)), "offsetof(_PyRuntimeState, ceval.eval_breaker)")]),
+    ("interp_eval_breaker", [(since((3, 9), (3, 12)), "offsetof(PyInterpreterState, ceval.eval_breaker)")]),
+    ("runtime_main_tstate", [(since((3, 13), (3, 13)), "offsetof(_PyRuntimeState, main_tstate)")]),
+    ("tstate_eval_breaker", [(since((3, 13), (3, 13)), "offsetof(PyThreadState, eval_breaker)")]),
+    ("eval_breaker_size", [(since((3, 6), (3, 12)), "sizeof(_Py_atomic_int)"),
+                           (since((3, 13), (3, 13)), "sizeof(uintptr_t)")]),
+    ("eval_breaker_calls_bit", [(since((3, 13), (3, 13)), "_PY_CALLS_TO_DO_BIT"), (PENDING, "1")]),
 ]
 
 FROM313 = since((3, 13))
@@ -294,6 +328,9 @@ PROBE_HEAD = r"""
 #endif
 #if PY_VERSION_HEX >= 0x03080000
 #include "internal/pycore_gil.h"
+#endif
+#if PY_VERSION_HEX >= 0x030d0000
+#include "internal/pycore_ceval.h"
 #endif
 #if PY_VERSION_HEX >= 0x030e0000
 #include "internal/pycore_stackref.h"

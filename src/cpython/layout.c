@@ -180,5 +180,26 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	F(type_basicsize, 8, LAYOUT_TYPE_HEAD);
 	F(type_dictoffset, 8, LAYOUT_TYPE_HEAD);
 
+	/* The pending-call queue and eval-breaker (agent/pending.c): offsets
+	 * added to remote addresses, and the ring's shape. */
+	OPT(runtime_pending, 0, LAYOUT_OFFSET_MAX);
+	OPT(interp_pending, 0, LAYOUT_OFFSET_MAX);
+	OPT(pending_lock, 8, LAYOUT_OFFSET_MAX);
+	OPT(pending_calls_to_do, 4, LAYOUT_OFFSET_MAX);
+	OPT(pending_npending, 4, LAYOUT_OFFSET_MAX);
+	OPT(pending_max, 4, LAYOUT_OFFSET_MAX);
+	OPT(pending_calls, 0, LAYOUT_OFFSET_MAX);
+	OPT(pending_first, 4, LAYOUT_OFFSET_MAX);
+	OPT(pending_last, 4, LAYOUT_OFFSET_MAX);
+	OPT(runtime_eval_breaker, 4, LAYOUT_OFFSET_MAX);
+	OPT(interp_eval_breaker, 4, LAYOUT_OFFSET_MAX);
+	OPT(runtime_main_tstate, 8, LAYOUT_OFFSET_MAX);
+	OPT(tstate_eval_breaker, 8, LAYOUT_OFFSET_MAX);
+	if (L->pending_ncalls > 0) {
+		R(pending_ncalls, 2, 4096);
+		R(pending_call_size, 16, 48);
+		R(eval_breaker_size, 4, 8);
+	}
+
 	return v.bad ? PYTOP_ECORRUPT : 0;
 }

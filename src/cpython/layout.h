@@ -178,6 +178,35 @@ struct py_layout {
 	int32_t keys_unicode_entry_size; /* PyDictUnicodeEntry {key, value} (3.11+) */
 	int32_t values_values;        /* offset of values[] in PyDictValues */
 
+	/* Py_AddPendingCall's main-thread queue (3.6-3.13; -1 elsewhere), as
+	 * src/agent/pending.c writes it. It lives in _PyRuntime
+	 * (runtime_pending: 3.7-3.8 ceval.pending, 3.12-3.13
+	 * ceval.pending_mainthread) or in the main interpreter (interp_pending:
+	 * 3.9-3.11); both -1 on 3.6, whose queue is ceval.c's statics
+	 * (pendingcalls, pendingfirst, ... in .symtab). */
+	int32_t runtime_pending;
+	int32_t interp_pending;
+	int32_t pending_lock;         /* PyThread_type_lock (a semaphore pointer) or inline PyMutex (3.13) */
+	int32_t pending_lock_inline;  /* 1: the lock is a one-byte PyMutex inside the queue, 0: a pointer */
+	int32_t pending_calls_to_do;  /* int calls_to_do (3.7-3.12) */
+	int32_t pending_npending;     /* int32 npending (3.13) */
+	int32_t pending_max;          /* int32 max: the queue's capacity (3.13) */
+	int32_t pending_calls;        /* calls[]: {func, arg[, flags]} */
+	int32_t pending_call_size;    /* bytes of one calls[] entry */
+	int32_t pending_ncalls;       /* entries of calls[] (a ring) */
+	int32_t pending_first;
+	int32_t pending_last;         /* last (3.6-3.12) / next (3.13): the free slot */
+	/* The eval-breaker word the main thread checks: in _PyRuntime
+	 * (3.7-3.8), in the main interpreter (3.9-3.12) or in the main thread
+	 * state (3.13, through _PyRuntime.main_tstate); 3.6: the static
+	 * eval_breaker. */
+	int32_t runtime_eval_breaker;
+	int32_t interp_eval_breaker;
+	int32_t runtime_main_tstate;
+	int32_t tstate_eval_breaker;
+	int32_t eval_breaker_size;    /* 4 (int) or 8 (uintptr_t bits) */
+	int32_t eval_breaker_calls_bit; /* the bit that asks for pending calls */
+
 	/* type flags */
 	uint64_t tpflags_managed_dict;
 	uint64_t tpflags_inline_values;

@@ -94,6 +94,33 @@ int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vadd
 }
 
 /* Is s[0..len) "M.N.P" optionally followed by a release tag? */
+int elf_segments(const char *path, struct elf_segment *segs, int max)
+{
+	int fd, n = 0, err;
+	Elf *e;
+	size_t phnum;
+
+	if ((err = elf_open(path, &fd, &e)) < 0)
+		return err;
+	if (elf_getphdrnum(e, &phnum) == 0) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			if (n < max) {
+				segs[n].vaddr = ph.p_vaddr;
+				segs[n].filesz = ph.p_filesz;
+				segs[n].memsz = ph.p_memsz;
+				segs[n].writable = (ph.p_flags & PF_W) != 0;
+			}
+			n++;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
 static int looks_like_version(const char *s, size_t len, int major)
 {
 	size_t i = 0;

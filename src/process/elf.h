@@ -30,6 +30,16 @@ int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vadd
 int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
 			 int *split);
 
+/* One PT_LOAD segment of a file (link-time addresses). */
+struct elf_segment {
+	uint64_t vaddr, filesz, memsz;
+	int writable;
+};
+
+/* The file's PT_LOAD segments, up to max; returns how many there are (may
+ * be more than max) or a negative error. */
+int elf_segments(const char *path, struct elf_segment *segs, int max);
+
 /* The file's GNU build id as lowercase hex into out; 0 or a negative error. */
 int elf_build_id(const char *path, char *out, size_t cap);
 

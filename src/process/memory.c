@@ -1,4 +1,4 @@
-/* memory: process_vm_readv wrappers with error mapping. */
+/* memory: process_vm_readv / process_vm_writev wrappers with error mapping. */
 #include "process/memory.h"
 
 #include <errno.h>
@@ -174,6 +174,30 @@ int mem_readv(pid_t pid, struct mem_iov *iov, int n)
 	if (rc == FALLBACK)
 		rc = readv_plain(pid, iov, n);
 	return rc;
+}
+
+int mem_writev(pid_t pid, const struct mem_iov *iov, int n)
+{
+	struct iovec local[64], remote[64];
+	size_t want = 0;
+
+	if (n < 0 || n > 64)
+		return PYTOP_EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (iov[i].addr == 0)
+			return PYTOP_EINVAL;
+		local[i].iov_base = iov[i].buf;
+		local[i].iov_len = iov[i].len;
+		remote[i].iov_base = (void *)(uintptr_t)iov[i].addr;
+		remote[i].iov_len = iov[i].len;
+		want += iov[i].len;
+	}
+	if (want == 0)
+		return 0;
+	ssize_t got = process_vm_writev(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+	if (got < 0)
+		return map_errno(errno);
+	return (size_t)got == want ? 0 : PYTOP_EREAD;
 }
 
 int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out)

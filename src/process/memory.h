@@ -1,5 +1,6 @@
 /* memory: reading another process's memory with process_vm_readv, one range
- * or a batch of ranges per system call. */
+ * or a batch of ranges per system call, and writing it (process_vm_writev:
+ * only the injector writes, src/agent/pending.c). */
 #ifndef PYTOP_PROCESS_MEMORY_H
 #define PYTOP_PROCESS_MEMORY_H
 
@@ -24,6 +25,13 @@ int mem_readv(pid_t pid, struct mem_iov *iov, int n);
 
 /* Read a pointer-sized value at addr. */
 int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out);
+
+/* Write the ranges iov[0..n) (at most 64) in ONE process_vm_writev call, in
+ * order: 0 when every byte was written, else a negative error (EGONE,
+ * EPERM, EREAD: a range is not mapped writable). A call cut short leaves a
+ * prefix of the ranges written: callers order them so that each prefix is
+ * harmless. */
+int mem_writev(pid_t pid, const struct mem_iov *iov, int n);
 
 /* How many process_vm_readv calls this thread has made (for benchmarks). */
 uint64_t mem_syscalls(void);

@@ -269,6 +269,35 @@ int pause_stop(struct pause *p)
 	return stopped;
 }
 
+int pause_stop_every(struct pause *p)
+{
+	int missing = 0;
+
+	for (int round = 0; round < 8; round++) {
+		int stuck = 0;
+		missing = 0;
+		pause_stop(p);
+		int n = proc_tasks_into(p->pid, p->dents, sizeof p->dents, p->scratch, MAX_TIDS);
+		if (n < 0)
+			return n;
+		if (n > MAX_TIDS)
+			return n - MAX_TIDS;
+		for (int i = 0; i < n; i++) {
+			struct tracee *t = find(p, p->scratch[i]);
+			if (t && t->tid && t->stopped && !t->group_stop)
+				continue;
+			missing++;
+			/* Stopped before it was seized (pause_stop leaves it),
+			 * slow, or in a group stop: another round will not help;
+			 * a thread not seized yet (new) is in the next one. */
+			stuck += t ? t->slow || t->group_stop : proc_task_state(p->pid, p->scratch[i]) == 'T';
+		}
+		if (!missing || stuck)
+			break;
+	}
+	return missing;
+}
+
 void pause_resume(struct pause *p)
 {
 	for (int i = 0; i < p->n; i++) {

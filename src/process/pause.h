@@ -16,6 +16,12 @@ struct pause *pause_create(pid_t pid, int optional, char *err, size_t errcap);
 /* Stop every thread (seizing new ones); returns how many are stopped. */
 int pause_stop(struct pause *p);
 
+/* Stop every thread and check that none is left running: a thread created
+ * meanwhile is seized in a further round. Returns 0 when every thread of
+ * the process is stopped, else how many are not (a disk wait, stopped by a
+ * signal before, over the limit) or a negative error. */
+int pause_stop_every(struct pause *p);
+
 /* Let every stopped thread run again. */
 void pause_resume(struct pause *p);
 

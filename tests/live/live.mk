@@ -110,3 +110,13 @@ tests_live_noalloc_shim_so_LDADD = -ldl
 TESTS += tests/live/test_noalloc.py
 EXTRA_DIST += tests/live/test_noalloc.py
 EXTRA_DIST += tests/targets/compat.py
+
+# Pending-call injection for CPython 3.6-3.13 (src/agent/pending.c), driven
+# by inject_probe: runs once in the main thread, the target untouched after,
+# refusals (GIL held in C, a lock, another user) and pytop killed mid-wait.
+check_PROGRAMS += tests/live/inject_probe
+tests_live_inject_probe_SOURCES = tests/live/inject_probe.c
+tests_live_inject_probe_CFLAGS = $(AM_CFLAGS)
+tests_live_inject_probe_LDADD = $(PYTOP_LIBS)
+TESTS += tests/live/test_inject.py
+EXTRA_DIST += tests/live/test_inject.py tests/targets/inject_target.py
