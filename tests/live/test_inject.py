@@ -112,9 +112,10 @@ def slack(pid):
         if not (name.startswith("libpython") or re.match(r"python3(\.\d+)?[dm]?$", name)):
             continue
         seen.add(w[5])
-        start = int(w[0].split("-")[0], 16)
+        start, stop = (int(x, 16) for x in w[0].split("-"))
         try:
-            low, segs = elf_segments("/proc/%d/map_files/%s" % (pid, w[0]))
+            # (map_files names have no leading zeros: 400000-41f000)
+            low, segs = elf_segments("/proc/%d/map_files/%x-%x" % (pid, start, stop))
         except OSError:
             continue
         for vaddr, memsz in segs:
@@ -191,6 +192,8 @@ def test_runs(tap, interp, mode):
         problems.append("the script ran %d times: %r" % (len(lines), lines))
     elif lines[0][:2] != [str(proc.pid), "MainThread"] or (version and lines[0][2] != version):
         problems.append("the script ran as %r, not pid %d MainThread %s" % (lines[0], proc.pid, version))
+    if not before:
+        problems.append("no slack found to compare (the check reads nothing)")
     if after != before:
         problems.append("slack changed: %r" % sorted(k for k in after if after[k] != before.get(k)))
     m = re.search(r"done rounds=(\d+) bad=(\d+)", done)
