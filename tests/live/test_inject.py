@@ -20,6 +20,9 @@ tests/targets/inject_target.py, on each interpreter of pythons.py up to
                target runs on, untraced; the queued call stays queued and
                runs once when the main thread is back in Python; its
                bootstrap text stays in the slack
+  signals      three injections while SIGRTMIN arrives every 0.2 ms: each
+               delivered exactly once (the target counts them through its
+               set_wakeup_fd pipe), the script ran three times
 Once: a target another process traces (strace) is refused naming the
 tracer; another user's process (nobody's, inject_probe as daemon): one
 clear line. Needs root for those two (SKIP otherwise).
@@ -32,6 +35,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -273,6 +277,53 @@ def test_killed(tap, interp):
     tap.ok(not problems, what, problems)
 
 
+def test_signals(tap, interp):
+    what = ("%s: three injections while SIGRTMIN arrives every 0.2 ms: every signal delivered once, "
+            "the script ran three times" % interp.label)
+    work, mark, script = setup(interp, "signals")
+    proc = start(interp, "signals", 5)
+    if proc is None:
+        tap.ok(False, what, ["the target did not start"])
+        return
+    sent = [0]
+    stop = threading.Event()
+
+    def sender():
+        while not stop.is_set() and sent[0] < 20000:
+            try:
+                os.kill(proc.pid, signal.SIGRTMIN)
+            except OSError:
+                return
+            sent[0] += 1
+            time.sleep(0.0002)
+    thread = threading.Thread(target=sender)
+    problems = []
+    try:
+        time.sleep(0.2)
+        thread.start()
+        time.sleep(0.1)
+        for _ in range(3):
+            rc, out, _ = run_probe(proc.pid, script, 3000)
+            if rc != 0:
+                problems.append("inject_probe exit %d: %s" % (rc, out))
+        time.sleep(0.3)
+        stop.set()
+        thread.join()
+        problems += untouched(proc.pid)
+        done = finish(proc)
+        lines = markers(mark)
+    finally:
+        stop.set()
+        te.stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    if len(lines) != 3 or any(w[:2] != [str(proc.pid), "MainThread"] for w in lines):
+        problems.append("the script ran as %r (3 times in MainThread expected)" % lines)
+    m = re.search(r"bad=(\d+) .*signals=(\d+)", done)
+    if not m or m.group(1) != "0" or int(m.group(2)) != sent[0]:
+        problems.append("sent %d signals; the target says %r" % (sent[0], done))
+    tap.ok(not problems, what + " (%d signals)" % sent[0], problems)
+
+
 def test_traced(tap, interp):
     what = "%s: a target another process traces (strace) is refused naming the tracer" % interp.label
     strace = shutil.which("strace")
@@ -355,6 +406,7 @@ def main():
         for mode in ("gil", "lock"):
             test_refused(tap, interp, mode)
         test_killed(tap, interp)
+        test_signals(tap, interp)
     if first:
         test_traced(tap, first)
     test_other_user(tap)
