@@ -13,8 +13,8 @@ tests/targets/inject_target.py, on each interpreter of pythons.py up to
                and it ends normally; no thread stopped, TracerPid 0; the
                slack after the interpreter's writable segments is as before
   gil, lock    a main thread blocked in C holding the GIL (ctypes.PyDLL
-               sleep) / in Lock.acquire(): refused within the timeout (+1 s)
-               with the reason; untouched: when it runs Python again later,
+               sleep) / in Lock.acquire() for 3 s: a 1 s injection is refused
+               with the reason within 2.5 s; untouched: when it runs Python again later,
                no script runs, and the slack is as before
   killed       inject_probe SIGKILLed while it waits (lock target): the
                target runs on, untraced; the queued call stays queued and
@@ -226,7 +226,7 @@ def test_refused(tap, interp, mode):
         shutil.rmtree(work, ignore_errors=True)
     if rc != 1 or "did not reach a safe point" not in out:
         problems.append("inject_probe exit %d: %r" % (rc, out))
-    if took > 2.0:
+    if took > 2.5:   # the timeout, then one stop to take the calls back (slower on a loaded machine)
         problems.append("took %.2f s for a 1 s timeout" % took)
     if lines:
         problems.append("the script ran later: %r" % lines)
