@@ -12,7 +12,18 @@
  * returned (the main thread runs them in order), and only then is boot
  * zeroed again. Not taken within the timeout: stop again and take both
  * entries back out. The layout (cpython/layout.h) says where the queue,
- * its members and the eval-breaker word are in each version. */
+ * its members and the eval-breaker word are in each version.
+ *
+ * Limits: only the main thread runs these calls (3.6-3.11: every pending
+ * call; 3.12-3.13: the main-thread queue Py_AddPendingCall uses), so a main
+ * thread blocked for good (a join() without timeout, C code holding the
+ * GIL) is refused. pytop killed while it waits leaves the two calls queued:
+ * they run when the main thread is next in Python (the file gone: nothing
+ * happens) and boot stays in the slack. Taking calls back clears
+ * calls_to_do and the eval-breaker word only when they were clear before;
+ * on 3.7, where a signal also sets calls_to_do, a signal that arrived
+ * during the wait is then handled at the interpreter's next signal check
+ * rather than at once. */
 #include "agent/pending.h"
 
 #include <inttypes.h>
@@ -463,6 +474,25 @@ static int retract(const struct queue *q, const struct snap *s, uint32_t slot, c
 	return mem_writev(q->pid, iov, n);
 }
 
+/* Whether the eval-breaker bit (or calls_to_do) was cleared while our calls
+ * wait, read without stopping anything (an error counts as cleared: the
+ * stop that follows looks again). */
+static int signal_lost(const struct queue *q)
+{
+	uint64_t addr = q->breaker, word = 0;
+	int32_t todo = 1;
+
+	if (q->main_tstate) {
+		if (mem_read_ptr(q->pid, q->main_tstate, &addr) < 0 || !addr)
+			return 1;
+		addr += (uint64_t)q->tstate_breaker;
+	}
+	if (mem_read(q->pid, addr, &word, (size_t)q->breaker_size) < 0 ||
+	    (q->todo && read_i32(q->pid, q->todo, &todo) < 0))
+		return 1;
+	return !(word & q->bit) || !todo;
+}
+
 /* Raise the eval-breaker bit again if something cleared it while our calls
  * wait (an eval-breaker recomputed by a thread stopped mid-way when they
  * were written). Every thread stopped; returns 1 when the call was taken
@@ -579,7 +609,7 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 		if (tnow >= deadline)
 			break;
 		if (tnow >= next_reassert) {
-			taken = reassert(&q, slot);
+			taken = signal_lost(&q) && reassert(&q, slot);
 			next_reassert = now() + REASSERT_NS;
 			continue;
 		}
