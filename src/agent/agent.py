@@ -1,0 +1,748 @@
+# pytop agent: the code pytop injects into a target to answer trace and watch.
+# Plain Python valid on 3.6-3.15 (no f-strings, no walrus). Run by a
+# bootstrap that execs this file in a fresh namespace and calls
+# start(SOCKET_PATH, TOKEN); nothing is put in sys.modules. It runs in its own
+# daemon thread, talks JSON lines over pytop's Unix socket, and on detach,
+# socket EOF or any error removes every hook and ends within a second.
+import sys
+import os
+import time
+import threading
+import json
+import difflib
+import socket
+import select
+import builtins
+import _thread
+
+_MON = getattr(sys, "monitoring", None)
+_MAXLINE = 65536          # a command line longer than this is refused
+_QUEUE_MAX = 4096         # events waiting for the agent thread; more are dropped
+_TREE_NODES_MAX = 2000    # nodes one trace tree records
+_STR_MAX = 200            # characters a repr keeps of one string
+_REPR_MAX = 1000          # characters of one whole repr
+_ITEMS_MAX = 20           # items shown of one container
+
+
+def _safe_repr(obj, depth):
+    """A bounded repr that never raises: containers to depth levels, long
+    reprs cut, a repr that raises or recurses as <repr failed: X>."""
+    out = []
+    budget = [_REPR_MAX]
+
+    def put(s):
+        if budget[0] <= 0:
+            return
+        if len(s) > budget[0]:
+            s = s[:budget[0]] + "..."
+        budget[0] -= len(s)
+        out.append(s)
+
+    def one(o, d, seen):
+        t = type(o)
+        if t in (list, tuple, set, frozenset, dict):
+            if id(o) in seen:
+                put("<recursion>")
+                return
+            if d <= 0:
+                put("%s(...%d)" % (t.__name__, len(o)))
+                return
+            seen = seen | {id(o)}
+            if t is dict:
+                put("{")
+                for i, k in enumerate(list(o.keys())[:_ITEMS_MAX]):
+                    if i:
+                        put(", ")
+                    one(k, d - 1, seen)
+                    put(": ")
+                    try:
+                        v = o[k]
+                    except Exception as e:
+                        put("<repr failed: %s>" % type(e).__name__)
+                        continue
+                    one(v, d - 1, seen)
+                if len(o) > _ITEMS_MAX:
+                    put(", ...%d more" % (len(o) - _ITEMS_MAX))
+                put("}")
+                return
+            openc, closec = {list: ("[", "]"), tuple: ("(", ")"), set: ("{", "}"),
+                             frozenset: ("frozenset({", "})")}[t]
+            if not o and t is set:
+                put("set()")
+                return
+            put(openc)
+            items = list(o)
+            for i, v in enumerate(items[:_ITEMS_MAX]):
+                if i:
+                    put(", ")
+                one(v, d - 1, seen)
+            if len(items) > _ITEMS_MAX:
+                put(", ...%d more" % (len(items) - _ITEMS_MAX))
+            if t is tuple and len(items) == 1:
+                put(",")
+            put(closec)
+            return
+        if t is str:
+            s = repr(o[:_STR_MAX])
+            put(s if len(o) <= _STR_MAX else s + "...(%d chars)" % len(o))
+            return
+        if t is bytes:
+            s = repr(o[:_STR_MAX])
+            put(s if len(o) <= _STR_MAX else s + "...(%d bytes)" % len(o))
+            return
+        try:
+            s = repr(o)
+            if type(s) is not str:
+                s = "<repr failed: not a str>"
+        except RecursionError:
+            s = "<repr failed: RecursionError>"
+        except Exception as e:
+            s = "<repr failed: %s>" % type(e).__name__
+        if len(s) > _STR_MAX * 2:
+            s = s[:_STR_MAX * 2] + "..."
+        put(s)
+
+    try:
+        one(obj, depth, frozenset())
+    except Exception as e:
+        return "<repr failed: %s>" % type(e).__name__
+    return "".join(out)
+
+
+def _split_exprs(text):
+    """EXPRS split on the commas outside brackets and quotes."""
+    parts, cur, depth, quote = [], [], 0, None
+    for c in text:
+        if quote:
+            cur.append(c)
+            if c == quote:
+                quote = None
+            continue
+        if c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(c)
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
+
+
+class _Error(Exception):
+    pass
+
+
+def _lookup(ns, name, where):
+    """ns[name] through __dict__ (no descriptors run), or an error naming
+    the nearest names."""
+    d = {}
+    if isinstance(ns, type):
+        for k in reversed(ns.__mro__):
+            d.update(getattr(k, "__dict__", {}))
+    else:
+        d = getattr(ns, "__dict__", {})
+    if name in d:
+        return d[name]
+    near = difflib.get_close_matches(name, [str(k) for k in d.keys()], 5, 0.5)
+    raise _Error("no '%s' in %s%s" % (name, where, _near(near)))
+
+
+def _near(names):
+    return " (nearest: %s)" % ", ".join(names) if names else ""
+
+
+def _resolve(spec):
+    """MODULE [CLASS] METHOD or module.Class.method -> (code, label, is_method)."""
+    words = spec.split()
+    if not words or len(words) > 3:
+        raise _Error("give MODULE [CLASS] METHOD or module.Class.method")
+    mods = sys.modules
+    if len(words) == 1:
+        parts = words[0].split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:i]) in mods:
+                words = [".".join(parts[:i])] + parts[i:]
+                break
+        else:
+            near = difflib.get_close_matches(words[0], [str(m) for m in mods], 5, 0.5)
+            raise _Error("no module in '%s'%s" % (words[0], _near(near)))
+    else:
+        words = [words[0]] + ".".join(words[1:]).split(".")
+    mod = mods.get(words[0])
+    if mod is None:
+        near = difflib.get_close_matches(words[0], [str(m) for m in mods], 5, 0.5)
+        raise _Error("no module '%s'%s" % (words[0], _near(near)))
+    obj, where, is_method = mod, "module " + words[0], False
+    for w in words[1:]:
+        is_method = isinstance(obj, type)
+        obj = _lookup(obj, w, where)
+        where = "%s.%s" % (where, w)
+    if isinstance(obj, (staticmethod, classmethod)):
+        is_method = isinstance(obj, classmethod)
+        obj = obj.__func__
+    elif isinstance(obj, property):
+        obj = obj.fget
+    obj = getattr(obj, "__func__", obj)
+    code = getattr(obj, "__code__", None)
+    if code is None or type(code).__name__ != "code":
+        raise _Error("%s is a %s, not a Python function" % (".".join(words), type(obj).__name__))
+    return code, ".".join(words), is_method
+
+
+class _Job(object):
+    """One watch or trace: what it matches and how many calls are left."""
+
+    def __init__(self, agent, cmd):
+        self.kind = cmd.get("cmd")
+        self.id = int(cmd.get("id", 0))
+        self.code, self.label, self.is_method = _resolve(str(cmd.get("target", "")))
+        self.count = max(1, int(cmd.get("count", 5)))
+        self.depth = max(1, min(int(cmd.get("depth", 2 if self.kind == "watch" else 3)), 50))
+        self.min_ms = float(cmd.get("min_ms", 0))
+        self.errors = bool(cmd.get("errors", False))
+        self.seen = 0
+        self.cond = None
+        try:
+            if cmd.get("cond"):
+                self.cond = compile(str(cmd["cond"]), "<cond>", "eval")
+            texts = _split_exprs(str(cmd.get("exprs") or "args,return_obj"))
+            self.exprs = [(t, compile(t, "<expr>", "eval")) for t in texts]
+        except SyntaxError as e:
+            raise _Error("syntax error in %r: %s" % (e.text, e.msg))
+
+
+def _frame_args(frame, is_method):
+    """(target, args, kwargs) of a frame at its start."""
+    code = frame.f_code
+    loc = frame.f_locals
+    n = code.co_argcount
+    nk = getattr(code, "co_kwonlyargcount", 0)
+    names = code.co_varnames
+    pos = [loc.get(v) for v in names[:n]]
+    target = None
+    if is_method and pos:
+        target = pos.pop(0)
+    kwargs = {}
+    for v in names[n:n + nk]:
+        if v in loc:
+            kwargs[v] = loc[v]
+    i = n + nk
+    if code.co_flags & 0x04:  # CO_VARARGS
+        extra = loc.get(names[i])
+        if isinstance(extra, tuple):
+            pos.extend(extra)
+        i += 1
+    if code.co_flags & 0x08:  # CO_VARKEYWORDS
+        extra = loc.get(names[i])
+        if isinstance(extra, dict):
+            kwargs.update(extra)
+    return target, tuple(pos), kwargs
+
+
+class _Call(object):
+    __slots__ = ("frame", "start", "target", "args", "kwargs", "tree", "stack", "prev_profile", "t0")
+
+
+class Agent(object):
+    def __init__(self, path, token):
+        self.path = path
+        self.token = token
+        self.sock = None
+        self.jobs = {}             # code -> [job]
+        self.stacks = {}           # thread ident -> [_Call]
+        self.queue = []
+        self.dropped = 0
+        self.lock = threading.Lock()
+        self.stop = False
+        self.tool = None
+        self.prev_trace = None
+        self.trace_threads = set()
+        self.thread = None
+        self.busy = set()          # thread idents inside the agent's own hook code
+        self.tids = {}
+
+    # -- life cycle ---------------------------------------------------
+    def start(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(5)
+            s.connect(self.path)
+            s.settimeout(None)
+        except Exception:
+            s.close()
+            raise
+        self.sock = s
+        if _MON is None:
+            # 3.6-3.11: a global trace function in this thread (the one that
+            # ran the bootstrap) and in new threads; it looks only at 'call'.
+            self.prev_trace = sys.gettrace()
+            if self.prev_trace is not None:
+                s.close()
+                raise RuntimeError("the program has a trace function (debugger or coverage)")
+            sys.settrace(self._global_trace)
+            threading.settrace(self._global_trace)
+        self.send({"ev": "hello", "token": self.token, "pid": os.getpid(),
+                   "version": "%d.%d.%d" % sys.version_info[:3], "agent": 1})
+        t = threading.Thread(target=self._run, name="pytop-agent")
+        t.daemon = True
+        self.thread = t
+        t.start()
+
+    def _run(self):
+        why = "eof"
+        if _MON is None:
+            sys.settrace(None)     # the agent's own thread is never traced
+        try:
+            why = self._loop()
+        except Exception as e:
+            why = "error: %s" % e
+        finally:
+            self._cleanup(why)
+
+    def _loop(self):
+        buf = b""
+        s = self.sock
+        while not self.stop:
+            self._flush()
+            self._reap()
+            r, _, _ = select.select([s], [], [], 0.05)
+            if not r:
+                continue
+            data = s.recv(65536)
+            if not data:
+                return "eof"
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line.strip():
+                    self._command(line)
+                if self.stop:
+                    return "detach"
+            if len(buf) > _MAXLINE:
+                return "command too long"
+        return "detach"
+
+    def _cleanup(self, why):
+        self.stop = True
+        self._unhook_all()
+        try:
+            self._flush()
+            self._sendnow({"ev": "bye", "why": why})
+        except Exception:
+            pass
+        try:
+            self.sock.close()
+        except Exception:
+            pass
+
+    # -- sending ------------------------------------------------------
+    def send(self, ev):
+        self._sendnow(ev)
+
+    def _sendnow(self, ev):
+        data = (json.dumps(ev, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+        self.sock.sendall(data)
+
+    def _post(self, ev):
+        """From a hook (any thread): queue for the agent thread."""
+        with self.lock:
+            if len(self.queue) >= _QUEUE_MAX:
+                self.dropped += 1
+                return
+            self.queue.append(ev)
+
+    def _flush(self):
+        with self.lock:
+            q, self.queue = self.queue, []
+            dropped, self.dropped = self.dropped, 0
+        for ev in q:
+            self._sendnow(ev)
+        if dropped:
+            self._sendnow({"ev": "dropped", "n": dropped})
+
+    # -- commands -----------------------------------------------------
+    def _command(self, line):
+        try:
+            cmd = json.loads(line.decode("utf-8"))
+            if not isinstance(cmd, dict):
+                raise ValueError("not an object")
+        except Exception as e:
+            self._sendnow({"ev": "error", "id": 0, "msg": "bad command: %s" % e})
+            return
+        what = cmd.get("cmd")
+        cid = cmd.get("id", 0)
+        try:
+            if what in ("watch", "trace"):
+                job = _Job(self, cmd)
+                self._add(job)
+                self._sendnow({"ev": "ok", "id": job.id, "cmd": what, "name": job.label,
+                               "file": job.code.co_filename, "line": job.code.co_firstlineno})
+            elif what in ("unwatch", "untrace"):
+                self._remove(lambda j: j.kind == what[2:])
+                self._sendnow({"ev": "ok", "id": cid, "cmd": what})
+            elif what == "detach":
+                self.stop = True
+            elif what == "ping":
+                self._sendnow({"ev": "pong", "id": cid})
+            else:
+                raise _Error("unknown command %r" % (what,))
+        except _Error as e:
+            self._sendnow({"ev": "error", "id": cid, "msg": str(e)})
+        except Exception as e:
+            self._sendnow({"ev": "error", "id": cid, "msg": "%s: %s" % (type(e).__name__, e)})
+
+    def _reap(self):
+        """Remove the jobs that saw their COUNT calls (hooks only mark them)."""
+        if any(j.seen >= j.count for jobs in list(self.jobs.values()) for j in jobs):
+            self._remove(lambda j: j.seen >= j.count)
+
+    def _add(self, job):
+        with self.lock:
+            self.jobs.setdefault(job.code, []).append(job)
+        if _MON is not None:
+            self._monitor(job.code)
+
+    def _remove(self, pred):
+        with self.lock:
+            gone = []
+            for code, jobs in list(self.jobs.items()):
+                jobs[:] = [j for j in jobs if not pred(j)]
+                if not jobs:
+                    del self.jobs[code]
+                    gone.append(code)
+        if _MON is not None and self.tool is not None:
+            for code in gone:
+                _MON.set_local_events(self.tool, code, 0)
+            if not self.jobs:
+                self._free_tool()
+
+    # -- sys.monitoring (3.12+) -----------------------------------------
+    def _monitor(self, code):
+        E = _MON.events
+        if self.tool is None:
+            for tool in (2, 3, 4, 1, 0, 5):
+                try:
+                    _MON.use_tool_id(tool, "pytop")
+                except ValueError:
+                    continue
+                self.tool = tool
+                break
+            else:
+                raise _Error("every sys.monitoring tool id is in use")
+            _MON.register_callback(self.tool, E.PY_START, self._mon_start)
+            _MON.register_callback(self.tool, E.PY_RETURN, self._mon_return)
+            _MON.register_callback(self.tool, E.PY_UNWIND, self._mon_unwind)
+            # PY_UNWIND cannot be a local event: it is set for the whole
+            # program and the callback looks only at the watched codes.
+            _MON.set_events(self.tool, E.PY_UNWIND)
+        _MON.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
+
+    def _free_tool(self):
+        tool, self.tool = self.tool, None
+        if tool is None:
+            return
+        E = _MON.events
+        try:
+            _MON.set_events(tool, 0)
+            for ev in (E.PY_START, E.PY_RETURN, E.PY_UNWIND):
+                _MON.register_callback(tool, ev, None)
+        finally:
+            _MON.free_tool_id(tool)
+
+    # Every hook swallows its own errors: nothing reaches the target.
+    def _mon_start(self, code, offset):
+        if code in self.jobs:
+            try:
+                self._enter(sys._getframe(1))
+            except Exception:
+                pass
+
+    def _mon_return(self, code, offset, value):
+        if code in self.jobs:
+            try:
+                self._leave(sys._getframe(1), value, None)
+            except Exception:
+                pass
+
+    def _mon_unwind(self, code, offset, exc):
+        if code in self.jobs:
+            try:
+                self._leave(sys._getframe(1), None, exc)
+            except Exception:
+                pass
+
+    # -- sys.settrace (3.6-3.11) ----------------------------------------
+    def _global_trace(self, frame, event, arg):
+        if self.stop:
+            sys.settrace(None)
+            return None
+        if event == "call" and frame.f_code in self.jobs:
+            try:
+                if hasattr(frame, "f_trace_lines"):
+                    frame.f_trace_lines = False
+                self._enter(frame)
+            except Exception:
+                return None
+            return self._local_trace
+        return None
+
+    def _local_trace(self, frame, event, arg):
+        try:
+            self._local_event(frame, event, arg)
+        except Exception:
+            pass
+        return self._local_trace
+
+    def _local_event(self, frame, event, arg):
+        if event == "exception":
+            c = self._top(frame)
+            if c is not None:
+                c.target = (c.target[0], arg[1])
+        elif event == "return":
+            c = self._top(frame)
+            exc = None
+            if c is not None and c.target[1] is not None and not _returned(frame):
+                exc = c.target[1]
+            self._leave(frame, arg if exc is None else None, exc)
+
+    def _top(self, frame):
+        st = self.stacks.get(_thread.get_ident())
+        if st and st[-1].frame is frame:
+            return st[-1]
+        return None
+
+    # -- the calls ------------------------------------------------------
+    def _enter(self, frame):
+        tid = _thread.get_ident()
+        if tid in self.busy:
+            return
+        st = self.stacks.setdefault(tid, [])
+        if len(st) >= 256:
+            return
+        c = _Call()
+        c.frame = frame
+        c.target = (None, None)       # (is traced, exception seen) for settrace
+        c.tree = None
+        c.args = None
+        jobs = self.jobs.get(frame.f_code, ())
+        if any(j.kind == "watch" for j in jobs):
+            self.busy.add(tid)
+            try:
+                c.args = _frame_args(frame, any(j.is_method for j in jobs))
+            except Exception:
+                c.args = (None, (), {})
+            finally:
+                self.busy.discard(tid)
+        if any(j.kind == "trace" for j in jobs) and not any(x.tree is not None for x in st):
+            c.tree = [[0, frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname") else frame.f_code.co_name,
+                       frame.f_code.co_filename, frame.f_code.co_firstlineno, 0.0, 0.0, 0]]
+            c.stack = [0]
+            c.prev_profile = sys.getprofile()
+            sys.setprofile(self._profile)
+        c.start = time.perf_counter()
+        c.t0 = time.time()
+        st.append(c)
+
+    def _profile(self, frame, event, arg):
+        try:
+            self._profile_event(frame, event, arg)
+        except Exception:
+            pass
+
+    def _profile_event(self, frame, event, arg):
+        st = self.stacks.get(_thread.get_ident())
+        c = None
+        if st:
+            for x in reversed(st):
+                if x.tree is not None:
+                    c = x
+                    break
+        if c is None or self.stop:
+            sys.setprofile(None)
+            return
+        if event == "call" and frame is c.frame:
+            return    # 3.6-3.11: the traced call's own 'call' comes after the tracer set this
+        now = time.perf_counter()
+        if event == "call" or event == "c_call":
+            if event == "call":
+                co = frame.f_code
+                name = getattr(co, "co_qualname", co.co_name)
+                where = (co.co_filename, frame.f_lineno)
+            else:
+                name = getattr(arg, "__qualname__", None) or getattr(arg, "__name__", "?")
+                mod = getattr(arg, "__module__", None)
+                if mod:
+                    name = "%s.%s" % (mod, name)
+                where = ("<built-in>", 0)
+            parent = c.stack[-1]
+            d = c.tree[parent][6] + 1
+            if len(c.tree) < _TREE_NODES_MAX:
+                c.tree.append([parent, name, where[0], where[1], now, 0.0, d])
+                c.stack.append(len(c.tree) - 1)
+            else:
+                c.stack.append(-1)
+        elif event in ("return", "c_return", "c_exception"):
+            if len(c.stack) <= 1:
+                if event == "return":
+                    # the traced call itself returns (its own end)
+                    sys.setprofile(c.prev_profile)
+                return
+            i = c.stack.pop()
+            if i >= 0:
+                c.tree[i][5] = now - c.tree[i][4]
+
+    def _leave(self, frame, value, exc):
+        tid = _thread.get_ident()
+        if tid in self.busy:
+            return
+        st = self.stacks.get(tid)
+        if not st:
+            return
+        end = time.perf_counter()
+        for i in range(len(st) - 1, -1, -1):
+            if st[i].frame is frame:
+                c = st[i]
+                del st[i:]
+                break
+        else:
+            return
+        if not st:
+            self.stacks.pop(tid, None)
+        if c.tree is not None and sys.getprofile() == self._profile:
+            sys.setprofile(c.prev_profile)
+        cost = (end - c.start) * 1000.0
+        self.busy.add(tid)
+        try:
+            for job in list(self.jobs.get(frame.f_code, ())):
+                if job.kind == "watch":
+                    self._watch_event(job, c, value, exc, cost)
+                elif c.tree is not None:
+                    self._trace_event(job, c, value, exc, cost)
+        finally:
+            self.busy.discard(tid)
+
+    def _names(self, c, value, exc, cost):
+        target, args, kwargs = c.args or (None, (), {})
+        return {"target": target, "args": args, "kwargs": kwargs, "return_obj": value,
+                "cost": cost, "exc": exc, "throw_exp": exc}
+
+    def _check(self, job, ns):
+        if job.cond is None:
+            return True
+        try:
+            return bool(eval(job.cond, {"__builtins__": builtins}, ns))
+        except Exception:
+            return False
+
+    def _count(self, job):
+        job.seen += 1
+        return job.seen
+
+    def _done(self, job):
+        if job.seen >= job.count:
+            self._post({"ev": "done", "id": job.id, "n": job.seen})
+
+    def _thread(self):
+        t = threading.current_thread()
+        nid = getattr(t, "native_id", None)
+        return t.name, nid
+
+    def _watch_event(self, job, c, value, exc, cost):
+        if job.errors and exc is None:
+            return
+        if job.seen >= job.count:
+            return
+        ns = self._names(c, value, exc, cost)
+        if not self._check(job, ns):
+            return
+        values = []
+        for text, code in job.exprs:
+            try:
+                v = _safe_repr(eval(code, {"__builtins__": builtins}, ns), job.depth)
+            except Exception as e:
+                v = "<%s: %s>" % (type(e).__name__, _safe_repr(str(e), 1))
+            values.append([text, v])
+        name, nid = self._thread()
+        n = self._count(job)
+        self._post({"ev": "watch", "id": job.id, "n": n, "name": job.label, "time": c.t0,
+                    "thread": name, "tid": nid, "cost_ms": round(cost, 3), "values": values,
+                    "exc": None if exc is None else _safe_repr(exc, 1)})
+        self._done(job)
+
+    def _trace_event(self, job, c, value, exc, cost):
+        if job.seen >= job.count:
+            return
+        ns = self._names(c, value, exc, cost)
+        if not self._check(job, ns):
+            return
+        tree = c.tree
+        tree[0][5] = cost / 1000.0
+        nodes = []
+        kids = {}
+        for i, n in enumerate(tree):
+            if i:
+                kids.setdefault(n[0], []).append(i)
+
+        def walk(i, d):
+            n = tree[i]
+            ms = n[5] * 1000.0
+            nodes.append({"d": d, "ms": round(ms, 3), "name": n[1], "file": n[2], "line": n[3]})
+            folded, fold_ms = 0, 0.0
+            for k in kids.get(i, ()):
+                kms = tree[k][5] * 1000.0
+                if d + 1 > job.depth or kms < job.min_ms:
+                    folded += 1
+                    fold_ms += kms
+                else:
+                    walk(k, d + 1)
+            if folded:
+                nodes.append({"d": d + 1, "ms": round(fold_ms, 3), "folded": folded})
+
+        walk(0, 0)
+        name, nid = self._thread()
+        n = self._count(job)
+        self._post({"ev": "trace", "id": job.id, "n": n, "name": job.label, "time": c.t0,
+                    "thread": name, "tid": nid, "cost_ms": round(cost, 3), "nodes": nodes,
+                    "truncated": len(tree) >= _TREE_NODES_MAX,
+                    "exc": None if exc is None else _safe_repr(exc, 1)})
+        self._done(job)
+
+    # -- unhooking ------------------------------------------------------
+    def _unhook_all(self):
+        try:
+            self._remove(lambda j: True)
+        except Exception:
+            pass
+        if _MON is not None:
+            try:
+                self._free_tool()
+            except Exception:
+                pass
+        else:
+            threading.settrace(None)
+            if sys.gettrace() == self._global_trace:
+                sys.settrace(None)
+        if sys.getprofile() == self._profile:
+            sys.setprofile(None)
+
+
+def _returned(frame):
+    """Did a 3.6-3.11 frame end with a return (not an exception)?"""
+    try:
+        import dis
+        op = frame.f_code.co_code[frame.f_lasti]
+        return dis.opname[op] in ("RETURN_VALUE", "YIELD_VALUE", "YIELD_FROM")
+    except Exception:
+        return True
+
+
+def start(path, token):
+    """Connect to pytop and serve it from a daemon thread."""
+    a = Agent(path, token)
+    a.start()
+    return a

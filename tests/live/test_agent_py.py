@@ -1,0 +1,283 @@
+"""pytop's injected agent (src/agent/agent.py) on real interpreters, without
+pytop: each interpreter runs tests/targets/agent_target.py, which execs the
+agent and calls start(SOCKET, TOKEN) as the bootstrap does; this script is
+pytop's side of the socket (a small JSON-lines server). Checks: the hello
+and its token; watch of known functions shows their exact arguments,
+results and exceptions; conditions and -e filter; bad reprs are contained;
+trace trees nest with child cost <= parent and stop after COUNT; an unknown
+name is an error listing the nearest names; after detach, and after the
+server vanishes mid-watch, the target reports no profile or trace function,
+no sys.monitoring tool, no extra thread or fd, no pytop module, and its own
+results unchanged.
+
+    python3 tests/live/test_agent_py.py      (PYTOP_TEST_PYTHONS as the other live tests)
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pythons import REPO, Tap, interpreters  # noqa: E402
+
+AGENT = os.path.join(REPO, "src", "agent", "agent.py")
+TARGET = os.path.join(REPO, "tests", "targets", "agent_target.py")
+TOKEN = "t0k3n-0123456789abcdef"
+
+
+class Conn(object):
+    """pytop's end of one agent connection."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+        self.events = []
+
+    def send(self, obj):
+        self.sock.sendall((json.dumps(obj) + "\n").encode())
+
+    def read(self, pred, timeout=10.0):
+        """Events until pred(event) holds for one; returns it (or None)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                ev = json.loads(line.decode("ascii"))
+                self.events.append(ev)
+                if pred(ev):
+                    return ev
+            self.sock.settimeout(max(0.01, end - time.time()))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            if not data:
+                return None
+            self.buf += data
+        return None
+
+    def collect(self, job_id, timeout=10.0):
+        """The events of job job_id up to its "done" (or an error)."""
+        got = []
+        ev = self.read(lambda e: e.get("id") == job_id and e["ev"] in ("done", "error")
+                       or (e.get("id") == job_id and e["ev"] in ("watch", "trace") and got.append(e)), timeout)
+        return got, ev
+
+
+def start_target(interp, work, sockpath):
+    agent = os.path.join(work, "agent.py")
+    shutil.copyfile(AGENT, agent)
+    return subprocess.Popen(interp.argv(interp.script(TARGET), interp.inside(work), interp.inside(agent),
+                                        interp.inside(sockpath), TOKEN),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def report(work, timeout=10.0):
+    path = os.path.join(work, "report.json")
+    if os.path.exists(path):
+        os.unlink(path)
+    open(os.path.join(work, "report-now"), "w").close()
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path):
+            with open(path) as f:
+                return json.load(f)
+        time.sleep(0.05)
+    return None
+
+
+def check_clean(tap, label, rep, what):
+    if not tap.ok(rep is not None, "%s: the target reports after %s" % (label, what)):
+        return
+    tap.ok(rep["profile"] is None and rep["trace"] is None,
+           "%s: no profile or trace function after %s" % (label, what), str(rep))
+    tap.ok(all(t is None for t in rep["tools"]), "%s: no sys.monitoring tool id in use after %s" % (label, what),
+           str(rep["tools"]))
+    tap.ok(len(rep["threads"]) == rep["threads_before"], "%s: no thread left after %s" % (label, what),
+           str(rep["threads"]))
+    tap.ok(rep["fds"] == rep["fds_before"], "%s: no fd left after %s" % (label, what),
+           "%s vs %s" % (rep["fds"], rep["fds_before"]))
+    tap.ok(not rep["modules"], "%s: no pytop module in sys.modules after %s" % (label, what), str(rep["modules"]))
+    tap.ok(rep["mismatches"] == 0, "%s: the target's results unchanged" % label, str(rep["mismatches"]))
+
+
+def run_one(tap, interp):
+    label = interp.label
+    minor = tuple(int(x) for x in interp.version.split(".")[:2])
+    work = interp.mkdtemp("pytop-agent-")
+    os.chmod(work, 0o755)
+    sockpath = os.path.join(work, "s")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sockpath)
+    srv.listen(1)
+    srv.settimeout(20)
+    proc = start_target(interp, work, sockpath)
+    try:
+        try:
+            s, _ = srv.accept()
+        except socket.timeout:
+            out, err = proc.communicate(timeout=5) if proc.poll() is not None else (b"", b"")
+            tap.ok(False, "%s: the agent connects" % label, err.decode(errors="replace"))
+            return
+        c = Conn(s)
+        hello = c.read(lambda e: e["ev"] == "hello")
+        tap.ok(hello and hello["token"] == TOKEN and hello["pid"] == proc.pid or
+               (hello and hello["token"] == TOKEN and interp.root),
+               "%s: hello with the token" % label, str(hello))
+
+        # watch add: args and return values exactly.
+        c.send({"cmd": "watch", "id": 1, "target": "__main__ add", "count": 3})
+        ok = c.read(lambda e: e.get("id") == 1)
+        tap.ok(ok and ok["ev"] == "ok" and ok["name"] == "__main__.add", "%s: watch __main__ add accepted" % label,
+               str(ok))
+        got, done = c.collect(1)
+        good = len(got) == 3 and all(
+            e["ev"] == "watch" and e["values"][0][0] == "args" and e["values"][1][0] == "return_obj" and
+            e["values"][0][1] == "(%d, 1)" % (int(e["values"][1][1]) - 1) and e["exc"] is None and
+            e["thread"] == "MainThread" and e["cost_ms"] >= 0 for e in got)
+        tap.ok(good and done and done["ev"] == "done", "%s: watch add: 3 calls, args (i, 1), return i+1, then done"
+               % label, json.dumps(got + [done]))
+
+        # watch a method with --expr over target/kwargs, and a condition.
+        c.send({"cmd": "watch", "id": 2, "target": "__main__.Shop.price", "count": 2,
+                "exprs": "target.__class__.__name__, args, kwargs, return_obj", "cond": "return_obj == 10"})
+        got, done = c.collect(2)
+        tap.ok(len(got) == 2 and all(e["values"] == [["target.__class__.__name__", "'Shop'"],
+                                                      ["args", "('apple', 2)"], ["kwargs", "{}"],
+                                                      ["return_obj", "10"]] for e in got),
+               "%s: watch Shop.price with a condition: target, args (positional parameters, qty=2 among them), kwargs, return only where return_obj == 10"
+               % label, json.dumps(got))
+
+        # -e: calls that raised, with the exception.
+        c.send({"cmd": "watch", "id": 3, "target": "__main__ fail", "count": 2, "errors": True})
+        got, done = c.collect(3)
+        tap.ok(len(got) == 2 and all(e["exc"] and e["exc"].startswith("ValueError('bad ") and
+                                     e["values"][1][1] == "None" for e in got),
+               "%s: watch -e fail: the ValueError shown" % label, json.dumps(got))
+
+        # Bad reprs are contained.
+        c.send({"cmd": "watch", "id": 4, "target": "__main__ take", "count": 2, "exprs": "args"})
+        got, done = c.collect(4)
+        vals = sorted(e["values"][0][1] for e in got)
+        tap.ok(vals == ["(<repr failed: RuntimeError>,)", "([<recursion>],)"],
+               "%s: a raising repr and a self-holding list are shown safely" % label, str(vals))
+
+        # trace outer: nested tree, child <= parent, stops after COUNT.
+        c.send({"cmd": "trace", "id": 5, "target": "__main__ outer", "count": 2, "depth": 4})
+        got, done = c.collect(5)
+        good = len(got) == 2
+        for e in got:
+            names = [(n["d"], n.get("name")) for n in e["nodes"]]
+            want = [(0, "outer"), (1, "middle"), (2, "leaf"), (3, "time.sleep"), (2, "leaf"), (3, "time.sleep"),
+                    (1, "leaf"), (2, "time.sleep")]
+            if names != want:
+                good = False
+                tap.diag("%s: tree %s" % (label, names))
+            # each node's cost covers its children
+            nodes = e["nodes"]
+            for i, n in enumerate(nodes):
+                kids = 0.0
+                for m in nodes[i + 1:]:
+                    if m["d"] <= n["d"]:
+                        break
+                    if m["d"] == n["d"] + 1:
+                        kids += m["ms"]
+                if kids > n["ms"] + 0.01:
+                    good = False
+            if not (abs(nodes[0]["ms"] - e["cost_ms"]) < 0.5 and e["cost_ms"] >= 12):
+                good = False
+        tap.ok(good and done and done["ev"] == "done" and done["n"] == 2,
+               "%s: trace outer: 2 trees outer>middle>leaf>sleep, children within parents, then done" % label,
+               json.dumps(got)[:3000])
+
+        # depth cuts (the calls below it folded), min_ms folds the short nodes.
+        c.send({"cmd": "trace", "id": 6, "target": "__main__ outer", "count": 1, "depth": 1})
+        got, done = c.collect(6)
+        tap.ok(len(got) == 1 and [(n["d"], n.get("name"), n.get("folded")) for n in got[0]["nodes"]] ==
+               [(0, "outer", None), (1, "middle", None), (2, None, 2), (1, "leaf", None), (2, None, 1)],
+               "%s: trace depth 1: outer, middle and leaf, their calls folded" % label, json.dumps(got))
+        c.send({"cmd": "trace", "id": 16, "target": "__main__ outer", "count": 1, "depth": 5, "min_ms": 100})
+        got, done = c.collect(16)
+        tap.ok(len(got) == 1 and [(n["d"], n.get("name"), n.get("folded")) for n in got[0]["nodes"]] ==
+               [(0, "outer", None), (1, None, 2)],
+               "%s: trace min_ms 100: the two 6 ms children folded" % label, json.dumps(got))
+
+        # unknown names: an error with the nearest.
+        c.send({"cmd": "watch", "id": 7, "target": "__main__ ad", "count": 1})
+        err = c.read(lambda e: e.get("id") == 7)
+        tap.ok(err and err["ev"] == "error" and "add" in err["msg"],
+               "%s: unknown name: error listing the nearest (add)" % label, str(err))
+        c.send({"cmd": "watch", "id": 8, "target": "__mian__ add", "count": 1})
+        err = c.read(lambda e: e.get("id") == 8)
+        tap.ok(err and err["ev"] == "error" and "__main__" in err["msg"],
+               "%s: unknown module: error listing the nearest (__main__)" % label, str(err))
+
+        # detach: bye, EOF, then the target is clean.
+        c.send({"cmd": "watch", "id": 9, "target": "__main__ add", "count": 1000000})
+        c.read(lambda e: e.get("id") == 9 and e["ev"] == "watch")
+        t0 = time.time()
+        c.send({"cmd": "detach"})
+        bye = c.read(lambda e: e["ev"] == "bye")
+        eof = c.read(lambda e: False, timeout=2) is None and c.sock.recv(1) == b""
+        tap.ok(bye and eof and time.time() - t0 < 1.0, "%s: detach: bye and EOF within a second (%.3f s)"
+               % (label, time.time() - t0), str(bye))
+        s.close()
+        time.sleep(0.3)
+        check_clean(tap, label, report(work), "detach")
+    finally:
+        open(os.path.join(work, "stop"), "w").close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        srv.close()
+
+    # pytop vanishes mid-watch and mid-trace: the agent unhooks within a second.
+    shutil.rmtree(work, ignore_errors=True)
+    work = interp.mkdtemp("pytop-agent-")
+    os.chmod(work, 0o755)
+    sockpath = os.path.join(work, "s")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sockpath)
+    srv.listen(1)
+    srv.settimeout(20)
+    proc = start_target(interp, work, sockpath)
+    try:
+        s, _ = srv.accept()
+        c = Conn(s)
+        c.read(lambda e: e["ev"] == "hello")
+        c.send({"cmd": "watch", "id": 1, "target": "__main__ add", "count": 1000000})
+        c.send({"cmd": "trace", "id": 2, "target": "__main__ outer", "count": 1000000})
+        c.read(lambda e: e.get("id") == 2 and e["ev"] == "trace")
+        s.shutdown(socket.SHUT_RDWR)
+        s.close()
+        time.sleep(1.0)
+        check_clean(tap, label, report(work), "the socket closed mid-watch")
+    except socket.timeout:
+        tap.ok(False, "%s: the agent connects (second run)" % label)
+    finally:
+        open(os.path.join(work, "stop"), "w").close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err = proc.stderr.read().decode(errors="replace")
+        tap.ok(proc.returncode == 0 and not err, "%s: the target exits 0 with nothing on stderr" % label, err)
+        srv.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    tap = Tap()
+    for interp in interpreters(tap, chroot=True):
+        run_one(tap, interp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

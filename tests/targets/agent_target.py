@@ -1,0 +1,146 @@
+"""Target for the trace/watch tests (test_agent_py, test_watch, test_trace).
+
+    agent_target.py WORKDIR [AGENT SOCKET TOKEN]
+
+Calls known functions with known arguments and results in a loop: add(i, 1)
+returns i + 1, fail(i) raises ValueError("bad i"), Shop().price("apple",
+qty=q) returns 5 * q, outer(2) calls middle(2) (leaf(2), leaf(1)) and leaf(3)
+(leaf(n) sleeps 2n ms), take(Evil()) and take(a list holding itself). It
+checks every result itself and counts the ones that differ. With AGENT it
+execs the agent file in a fresh namespace and calls start(SOCKET, TOKEN) from
+its main thread (what the bootstrap does after an injection).
+
+Writes WORKDIR/ready (its pid) once looping. When WORKDIR/report-now exists
+(or on SIGUSR1) it writes WORKDIR/report.json: its profile and trace
+functions, the sys.monitoring tool ids in use, its threads, its open fds now
+and before the agent started, any pytop module, the result mismatches.
+Exits when WORKDIR/stop exists (or after 120 s).
+Runs on 3.6+ (no f-strings).
+"""
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+WORK = sys.argv[1]
+
+
+def fds():
+    return sorted(os.listdir("/proc/self/fd"))
+
+
+def add(a, b):
+    return a + b
+
+
+def fail(x):
+    raise ValueError("bad %d" % x)
+
+
+class Shop(object):
+    def price(self, item, qty=1):
+        return len(item) * qty
+
+
+def leaf(n):
+    time.sleep(0.002 * n)
+    return n
+
+
+def middle(n):
+    return leaf(n) + leaf(1)
+
+
+def outer(n):
+    return middle(n) + leaf(3)
+
+
+class Evil(object):
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+def take(o):
+    return o
+
+
+FDS_BEFORE = fds()
+THREADS_BEFORE = threading.active_count()
+report_asked = [False]
+
+
+def on_usr1(signum, frame):
+    report_asked[0] = True
+
+
+def report(mismatches):
+    mon = getattr(sys, "monitoring", None)
+    tools = [mon.get_tool(i) for i in range(6)] if mon else []
+    rep = {
+        "pid": os.getpid(),
+        "profile": repr(sys.getprofile()) if sys.getprofile() else None,
+        "trace": repr(sys.gettrace()) if sys.gettrace() else None,
+        "tools": tools,
+        "threads": [t.name for t in threading.enumerate()],
+        "threads_before": THREADS_BEFORE,
+        "fds": fds(),
+        "fds_before": FDS_BEFORE,
+        "modules": sorted(m for m in sys.modules if "pytop" in m or "agent" in m),
+        "mismatches": mismatches,
+    }
+    tmp = os.path.join(WORK, "report.tmp")
+    with open(tmp, "w") as f:
+        json.dump(rep, f)
+    os.rename(tmp, os.path.join(WORK, "report.json"))
+
+
+def main():
+    signal.signal(signal.SIGUSR1, on_usr1)
+    if len(sys.argv) > 4:
+        ns = {"__name__": "__pytop_agent__"}
+        with open(sys.argv[2]) as f:
+            exec(compile(f.read(), sys.argv[2], "exec"), ns)
+        ns["start"](sys.argv[3], sys.argv[4])
+        del ns
+    with open(os.path.join(WORK, "ready.tmp"), "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(os.path.join(WORK, "ready.tmp"), os.path.join(WORK, "ready"))
+    shop = Shop()
+    evil = Evil()
+    rec = []
+    rec.append(rec)
+    mismatches = 0
+    i = 0
+    end = time.time() + 120
+    while time.time() < end:
+        i += 1
+        if add(i, 1) != i + 1:
+            mismatches += 1
+        try:
+            fail(i)
+            mismatches += 1
+        except ValueError as e:
+            if str(e) != "bad %d" % i:
+                mismatches += 1
+        q = i % 3 + 1
+        if shop.price("apple", qty=q) != 5 * q:
+            mismatches += 1
+        if outer(2) != 6:
+            mismatches += 1
+        if take(evil) is not evil or take(rec) is not rec:
+            mismatches += 1
+        time.sleep(0.005)
+        if report_asked[0] or os.path.exists(os.path.join(WORK, "report-now")):
+            report_asked[0] = False
+            try:
+                os.unlink(os.path.join(WORK, "report-now"))
+            except OSError:
+                pass
+            report(mismatches)
+        if os.path.exists(os.path.join(WORK, "stop")):
+            break
+
+
+main()
