@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "dump.h"
 #include "options.h"
+#include "tracewatch.h"
 #include "ui/loop.h"
 
 int main(int argc, char **argv)
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 			      o.nonblocking ? DUMP_PAUSE_NEVER : DUMP_PAUSE_TRY, stdout, err, sizeof err);
 		break;
 	case RUN_BATCH:
+		if (o.watch || o.trace)
+			return tracewatch_run(&o);
 		return batch_run(&o);
 	default:
 		return loop_run(&o);

@@ -32,7 +32,25 @@ static const char usage_head[] =
 	"      --every SECS     with --batch: write a snapshot of each SECS interval\n"
 	"                       (1 or more) to a new file named by -o as a strftime\n"
 	"                       pattern (-o 'web-%Y%m%dT%H%M%S.pprof'); runs until\n"
-	"                       the target exits or -d is over\n";
+	"                       the target exits or -d is over\n"
+	"      --watch 'MODULE [CLASS] METHOD'\n"
+	"                       with --batch -p: inject pytop's agent and write each\n"
+	"                       call's time, thread, cost, arguments and result (or\n"
+	"                       exception); module.Class.method works too. Ends after\n"
+	"                       -n calls or -d, then detaches (the flag is the consent)\n"
+	"      --trace 'MODULE [CLASS] METHOD'\n"
+	"                       with --batch -p: the same, writing for each call a tree\n"
+	"                       of what it called: [cost ms] name file:line\n"
+	"  -n, --count COUNT    --watch/--trace: calls to report (default 5)\n"
+	"      --cond COND      --watch/--trace: only calls where the Python expression\n"
+	"                       COND holds (over target, args, kwargs, return_obj, cost)\n"
+	"      --expr EXPRS     --watch: what to show, comma-separated Python\n"
+	"                       expressions over the same names (default\n"
+	"                       args,return_obj)\n"
+	"      --errors         --watch: only calls that raised\n"
+	"      --repr-depth N   --watch: how deep values are shown (1 to 10, default 2)\n"
+	"      --depth D        --trace: tree depth (1 to 50, default 3)\n"
+	"      --min-ms MS      --trace: fold calls shorter than MS milliseconds\n";
 static const char usage_tail[] =
 	"      --inverted       with -f svg: an icicle graph (roots at the top)\n"
 	"  -r, --rate HZ        samples per second (default 1000)\n"
@@ -145,7 +163,8 @@ static int parse_number(const char *s, double min, double max, double *out)
 int options_parse(int argc, char **argv, struct options *o)
 {
 	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_NONBLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
-	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED, OPT_EVERY };
+	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED, OPT_EVERY, OPT_WATCH, OPT_TRACE, OPT_EXPR,
+	       OPT_COND, OPT_ERRORS, OPT_REPR_DEPTH, OPT_DEPTH, OPT_MIN_MS };
 	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -167,6 +186,15 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "keep-running", no_argument, NULL, OPT_KEEP_RUNNING },
 		{ "inverted", no_argument, NULL, OPT_INVERTED },
 		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "watch", required_argument, NULL, OPT_WATCH },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "count", required_argument, NULL, 'n' },
+		{ "expr", required_argument, NULL, OPT_EXPR },
+		{ "cond", required_argument, NULL, OPT_COND },
+		{ "errors", no_argument, NULL, OPT_ERRORS },
+		{ "repr-depth", required_argument, NULL, OPT_REPR_DEPTH },
+		{ "depth", required_argument, NULL, OPT_DEPTH },
+		{ "min-ms", required_argument, NULL, OPT_MIN_MS },
 		{ "delay", required_argument, NULL, 'D' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -188,7 +216,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->gilstat_hold_ms = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:p:bd:o:f:r:m:D:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:bd:o:f:r:m:D:n:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->run = RUN_BATCH;
@@ -277,6 +305,46 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (parse_number(optarg, 1, 1e7, &o->every_s) < 0)
 				return usage_error("invalid --every '%s' (seconds, 1 or more)", optarg);
 			break;
+		case OPT_WATCH:
+			o->watch = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace = optarg;
+			break;
+		case 'n': {
+			double v;
+			if (parse_number(optarg, 1, 1e9, &v) < 0 || v != (double)(long)v)
+				return usage_error("invalid count '%s' (a whole number, 1 or more)", optarg);
+			o->count = (long)v;
+			break;
+		}
+		case OPT_EXPR:
+			o->exprs = optarg;
+			break;
+		case OPT_COND:
+			o->cond = optarg;
+			break;
+		case OPT_ERRORS:
+			o->errors_only = 1;
+			break;
+		case OPT_REPR_DEPTH: {
+			double v;
+			if (parse_number(optarg, 1, 10, &v) < 0 || v != (double)(int)v)
+				return usage_error("invalid --repr-depth '%s' (1 to 10)", optarg);
+			o->repr_depth = (int)v;
+			break;
+		}
+		case OPT_DEPTH: {
+			double v;
+			if (parse_number(optarg, 1, 50, &v) < 0 || v != (double)(int)v)
+				return usage_error("invalid --depth '%s' (1 to 50)", optarg);
+			o->depth = (int)v;
+			break;
+		}
+		case OPT_MIN_MS:
+			if (parse_number(optarg, 0, 1e7, &o->min_ms) < 0)
+				return usage_error("invalid --min-ms '%s' (milliseconds, 0 or more)", optarg);
+			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
 			break;
@@ -335,6 +403,22 @@ int options_parse(int argc, char **argv, struct options *o)
 		o->format = formats_for_path(o->output);
 	if (o->inverted && (o->run != RUN_BATCH || strcmp(o->format->name, "svg") != 0))
 		return usage_error("%s", "--inverted goes with --batch -f svg (or -o FILE.svg)");
+	if (o->watch && o->trace)
+		return usage_error("%s", "give either --watch or --trace, not both");
+	if ((o->watch || o->trace) && (o->run != RUN_BATCH || !o->pid))
+		return usage_error("%s", "--watch and --trace go with --batch -p PID");
+	if ((o->count || o->cond) && !o->watch && !o->trace)
+		return usage_error("%s", "-n and --cond go with --watch or --trace");
+	if ((o->exprs || o->errors_only || o->repr_depth) && !o->watch)
+		return usage_error("%s", "--expr, --errors and --repr-depth go with --watch");
+	if ((o->depth || o->min_ms > 0) && !o->trace)
+		return usage_error("%s", "--depth and --min-ms go with --trace");
+	if ((o->watch || o->trace) && (o->every_s > 0 || o->gilstat || o->inverted))
+		return usage_error("%s", "--every, --gilstat and --inverted do not go with --watch/--trace");
+	if ((o->watch || o->trace) && strcmp(o->format->name, "text") != 0 && strcmp(o->format->name, "json") != 0)
+		return usage_error("--watch and --trace write text or json, not %s", o->format->name);
+	if (!o->count)
+		o->count = OPTIONS_AGENT_COUNT;
 	if (o->run != RUN_TUI && (o->delay_s > 0 || o->no_color))
 		return usage_error("%s", "-D and --no-color go with the live view (not --batch or --dump)");
 	return 0;

@@ -53,7 +53,20 @@ struct options {
 	double delay_s;       /* -D: live view refresh interval; 0 = not given */
 	int no_color;         /* --no-color */
 	int keep_running;     /* --keep-running: leave a launched program running */
+	/* --batch --watch / --trace (the agent, src/agent/). */
+	const char *watch;    /* --watch 'MODULE [CLASS] METHOD', or NULL */
+	const char *trace;    /* --trace 'MODULE [CLASS] METHOD', or NULL */
+	const char *exprs;    /* --expr EXPRS (watch), NULL = args,return_obj */
+	const char *cond;     /* --cond COND, or NULL */
+	long count;           /* -n/--count: calls to report (default OPTIONS_AGENT_COUNT) */
+	int errors_only;      /* --errors: watch only calls that raised */
+	int repr_depth;       /* --repr-depth (watch; default 2) */
+	int depth;            /* --depth (trace; default 3) */
+	double min_ms;        /* --min-ms (trace; 0 = nothing folded) */
 };
+
+/* -n's default: the calls --watch and --trace report. */
+#define OPTIONS_AGENT_COUNT 5
 
 /* Parse argv into o. Returns 0 to go on, 1 when help or version was printed
  * (exit 0), or -1 after printing a one-line usage error (exit 2). */

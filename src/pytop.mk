@@ -6,4 +6,5 @@ libpytop_a_SOURCES += \
 	src/errors.c src/errors.h \
 	src/session.c src/session.h \
 	src/batch.c src/batch.h \
-	src/dump.c src/dump.h
+	src/dump.c src/dump.h \
+	src/tracewatch.c src/tracewatch.h

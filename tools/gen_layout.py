@@ -302,6 +302,26 @@ DEBUG_SPECIAL = [
     ("gil_enabled", "interpreter_state.gil_runtime_state_enabled"),
 ]
 
+FROM314 = since((3, 14))
+
+# PEP 768 (remote debugging, 3.14+): where the members pytop's injection
+# reads sit inside the block (-1 in versions without them), for
+# debug_offsets_injection(). (schema field, member, applies(version)).
+DEBUG_INJECT = [
+    ("inject_interp_size", "interpreter_state.size", FROM314),
+    ("inject_threads_main", "interpreter_state.threads_main", FROM314),
+    ("inject_eval_breaker", "debugger_support.eval_breaker", FROM314),
+    ("inject_support", "debugger_support.remote_debugger_support", FROM314),
+    ("inject_enabled", "debugger_support.remote_debugging_enabled", FROM314),
+    ("inject_pending_call", "debugger_support.debugger_pending_call", FROM314),
+    ("inject_script_path", "debugger_support.debugger_script_path", FROM314),
+    ("inject_script_path_size", "debugger_support.debugger_script_path_size", FROM314),
+]
+# Constants of the injection (C expressions), likewise.
+DEBUG_INJECT_CONST = [
+    ("inject_stop_bit", "_PY_EVAL_PLEASE_STOP_BIT", FROM314),   # internal/pycore_ceval.h
+]
+
 UINT_FIELDS = [
     ("tpflags_managed_dict", "Py_TPFLAGS_MANAGED_DICT"),
     ("tpflags_inline_values", "Py_TPFLAGS_INLINE_VALUES"),
@@ -335,6 +355,7 @@ PROBE_HEAD = r"""
 #if PY_VERSION_HEX >= 0x030e0000
 #include "internal/pycore_stackref.h"
 #include "internal/pycore_debug_offsets.h"
+#include "internal/pycore_ceval.h"
 #endif
 #include <stdio.h>
 #include <stddef.h>
@@ -445,6 +466,12 @@ def probe(include, ver, workdir):
                 lines.append('    printf("debug.%s %%ld\\n", (long)offsetof(_Py_DebugOffsets, %s));' % (member, member))
         for _, member in DEBUG_SPECIAL:
             lines.append('    printf("debug.%s %%ld\\n", (long)offsetof(_Py_DebugOffsets, %s));' % (member, member))
+        for _, member, ok in DEBUG_INJECT:
+            if ok(ver):
+                lines.append('    printf("debug.%s %%ld\\n", (long)offsetof(_Py_DebugOffsets, %s));' % (member, member))
+        for name, expr, ok in DEBUG_INJECT_CONST:
+            if ok(ver):
+                lines.append('    printf("debug.%s %%ld\\n", (long)(%s));' % (name, expr))
     lines.append("    return 0;\n}\n")
     src = os.path.join(workdir, "probe_%d_%d.c" % ver)
     exe = src[:-2]
@@ -508,6 +535,13 @@ def render_schema(ver, values):
     out.append("\t.size = %d," % size)
     for name, member in DEBUG_SPECIAL:
         out.append("\t.%s = %s,\t/* %s */" % (name, values["debug." + member], member))
+    for name, member, ok in DEBUG_INJECT:
+        if ok(ver):
+            out.append("\t.%s = %s,\t/* %s */" % (name, values["debug." + member], member))
+        else:
+            out.append("\t.%s = -1,\t/* no %s */" % (name, member))
+    for name, expr, ok in DEBUG_INJECT_CONST:
+        out.append("\t.%s = %s,\t/* %s */" % (name, values["debug." + name] if ok(ver) else "0", expr))
     out.append("\t.fields = fields,")
     out.append("\t.nfields = sizeof fields / sizeof fields[0],")
     out.append("};")

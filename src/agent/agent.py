@@ -133,6 +133,45 @@ def _split_exprs(text):
     return [p for p in parts if p]
 
 
+def _stamp(t):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) + (".%03d" % int((t % 1) * 1000))
+
+
+def _head(ev, what):
+    tid = "" if ev["tid"] is None else " (tid %d)" % ev["tid"]
+    return "%s %s%s %s #%d %s %.3f ms" % (_stamp(ev["time"]), ev["thread"], tid, ev["name"], ev["n"], what,
+                                          ev["cost_ms"])
+
+
+def _watch_text(ev):
+    """The text form of a watch event (pytop writes it as it is)."""
+    lines = [_head(ev, "cost")]
+    for k, v in ev["values"]:
+        lines.append("  %s = %s" % (k, v))
+    if ev["exc"] is not None:
+        lines.append("  raised %s" % ev["exc"])
+    return "\n".join(lines) + "\n"
+
+
+def _trace_text(ev):
+    """The text form of a trace event: the header, then one node a line."""
+    lines = [_head(ev, "total")]
+    for n in ev["nodes"]:
+        pad = "  " * (n["d"] + 1)
+        if "folded" in n:
+            lines.append("%s[%.3f ms] (%d call%s folded)" % (pad, n["ms"], n["folded"],
+                                                             "" if n["folded"] == 1 else "s"))
+        elif n["line"]:
+            lines.append("%s[%.3f ms] %s %s:%d" % (pad, n["ms"], n["name"], n["file"], n["line"]))
+        else:
+            lines.append("%s[%.3f ms] %s %s" % (pad, n["ms"], n["name"], n["file"]))
+    if ev["truncated"]:
+        lines.append("  (more calls than %d: the rest not recorded)" % _TREE_NODES_MAX)
+    if ev["exc"] is not None:
+        lines.append("  raised %s" % ev["exc"])
+    return "\n".join(lines) + "\n"
+
+
 class _Error(Exception):
     pass
 
@@ -669,9 +708,11 @@ class Agent(object):
             values.append([text, v])
         name, nid = self._thread()
         n = self._count(job)
-        self._post({"ev": "watch", "id": job.id, "n": n, "name": job.label, "time": c.t0,
-                    "thread": name, "tid": nid, "cost_ms": round(cost, 3), "values": values,
-                    "exc": None if exc is None else _safe_repr(exc, 1)})
+        ev = {"ev": "watch", "id": job.id, "n": n, "name": job.label, "time": c.t0,
+              "thread": name, "tid": nid, "cost_ms": round(cost, 3), "values": values,
+              "exc": None if exc is None else _safe_repr(exc, 1)}
+        ev["text"] = _watch_text(ev)
+        self._post(ev)
         self._done(job)
 
     def _trace_event(self, job, c, value, exc, cost):
@@ -706,10 +747,12 @@ class Agent(object):
         walk(0, 0)
         name, nid = self._thread()
         n = self._count(job)
-        self._post({"ev": "trace", "id": job.id, "n": n, "name": job.label, "time": c.t0,
-                    "thread": name, "tid": nid, "cost_ms": round(cost, 3), "nodes": nodes,
-                    "truncated": len(tree) >= _TREE_NODES_MAX,
-                    "exc": None if exc is None else _safe_repr(exc, 1)})
+        ev = {"ev": "trace", "id": job.id, "n": n, "name": job.label, "time": c.t0,
+              "thread": name, "tid": nid, "cost_ms": round(cost, 3), "nodes": nodes,
+              "truncated": len(tree) >= _TREE_NODES_MAX,
+              "exc": None if exc is None else _safe_repr(exc, 1)}
+        ev["text"] = _trace_text(ev)
+        self._post(ev)
         self._done(job)
 
     # -- unhooking ------------------------------------------------------

@@ -94,3 +94,59 @@ int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L)
 	}
 	return changed;
 }
+
+/* The offset at block member `at` (a uint64), when it and a field of width
+ * bytes there fit in limit bytes; -1 otherwise. */
+static int64_t inject_member(const struct debug_schema *s, const void *buf, size_t len, int32_t at,
+			     uint64_t width, uint64_t limit)
+{
+	if (!member_fits(s, at, len))
+		return -1;
+	uint64_t v = u64_at(buf, at);
+	if (v > INT32_MAX || width > limit || v > limit - width)
+		return -1;
+	return (int64_t)v;
+}
+
+int debug_offsets_injection(const void *buf, size_t len, struct debug_injection *out)
+{
+	uint64_t hex = debug_offsets_version(buf, len);
+	const struct debug_schema *s;
+
+	if (!hex)
+		return PYTOP_EINVAL;
+	if (!(s = debug_schema_for(hex)))
+		return PYTOP_EVERSION;
+	if (s->inject_support < 0 || !s->inject_stop_bit)
+		return PYTOP_EVERSION;
+	if (s->size <= 0 || (size_t)s->size > len)
+		return PYTOP_EINVAL;
+	/* The sizes the offsets are checked against: the structures' own. */
+	int64_t interp_size = inject_member(s, buf, len, s->inject_interp_size, 0, 1u << 24);
+	int64_t tstate_size = -1;
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].field == DEBUG_FIELD(tstate_size))
+			tstate_size = inject_member(s, buf, len, s->fields[i].at, 0, 1u << 24);
+	if (interp_size <= 0 || tstate_size <= 0)
+		return PYTOP_EINVAL;
+	int64_t path_size = inject_member(s, buf, len, s->inject_script_path_size, 0, 1u << 16);
+	int64_t support = inject_member(s, buf, len, s->inject_support, 0, (uint64_t)tstate_size);
+	if (path_size < 16 || support < 0)
+		return PYTOP_EINVAL;
+	uint64_t room = (uint64_t)(tstate_size - support);
+	int64_t pending = inject_member(s, buf, len, s->inject_pending_call, 4, room);
+	int64_t path = inject_member(s, buf, len, s->inject_script_path, (uint64_t)path_size, room);
+	int64_t breaker = inject_member(s, buf, len, s->inject_eval_breaker, 8, (uint64_t)tstate_size);
+	int64_t mainp = inject_member(s, buf, len, s->inject_threads_main, 8, (uint64_t)interp_size);
+	int64_t enabled = inject_member(s, buf, len, s->inject_enabled, 4, (uint64_t)interp_size);
+	if (pending < 0 || path < 0 || breaker < 0 || mainp < 0 || enabled < 0)
+		return PYTOP_EINVAL;
+	out->interp_threads_main = (int32_t)mainp;
+	out->interp_enabled = (int32_t)enabled;
+	out->tstate_eval_breaker = (int32_t)breaker;
+	out->tstate_pending_call = (int32_t)(support + pending);
+	out->tstate_script_path = (int32_t)(support + path);
+	out->script_path_size = (int32_t)path_size;
+	out->stop_bit = s->inject_stop_bit;
+	return 0;
+}

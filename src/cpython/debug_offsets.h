@@ -32,6 +32,16 @@ struct debug_schema {
 	int32_t free_threaded;   /* where its free_threaded flag is */
 	int32_t gil_state;       /* interpreter_state.gil_runtime_state */
 	int32_t gil_enabled;     /* interpreter_state.gil_runtime_state_enabled */
+	/* PEP 768 (3.14+; -1 before): where these members are in the block. */
+	int32_t inject_interp_size;       /* interpreter_state.size */
+	int32_t inject_threads_main;      /* interpreter_state.threads_main */
+	int32_t inject_eval_breaker;      /* debugger_support.eval_breaker */
+	int32_t inject_support;           /* debugger_support.remote_debugger_support */
+	int32_t inject_enabled;           /* debugger_support.remote_debugging_enabled */
+	int32_t inject_pending_call;      /* debugger_support.debugger_pending_call */
+	int32_t inject_script_path;       /* debugger_support.debugger_script_path */
+	int32_t inject_script_path_size;  /* debugger_support.debugger_script_path_size */
+	uint32_t inject_stop_bit;         /* _PY_EVAL_PLEASE_STOP_BIT (0 before 3.14) */
 	const struct debug_field *fields;
 	size_t nfields;
 };
@@ -47,5 +57,22 @@ const struct debug_schema *debug_schema_for(uint64_t hex);
  * a negative error when the block is not understood. A free-threaded block
  * sets L->free_threaded (callers refuse such a target). */
 int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L);
+
+/* PEP 768's fields as the block gives them, checked against the sizes of
+ * the structures they lie in (the block is hostile). */
+struct debug_injection {
+	int32_t interp_threads_main;     /* PyInterpreterState: the main thread state */
+	int32_t interp_enabled;          /* PyInterpreterState: config.remote_debug (int) */
+	int32_t tstate_eval_breaker;     /* PyThreadState: eval_breaker (uintptr_t) */
+	int32_t tstate_pending_call;     /* PyThreadState: remote_debugger_support.debugger_pending_call (int32) */
+	int32_t tstate_script_path;      /* PyThreadState: remote_debugger_support.debugger_script_path */
+	int32_t script_path_size;        /* its size in bytes */
+	uint32_t stop_bit;               /* the eval-breaker bit that makes the thread look */
+};
+
+/* Fill out from the block of a version with remote debugging. Returns 0,
+ * PYTOP_EVERSION when the version has none, or PYTOP_EINVAL when the block
+ * is not understood or its offsets do not fit. */
+int debug_offsets_injection(const void *buf, size_t len, struct debug_injection *out);
 
 #endif

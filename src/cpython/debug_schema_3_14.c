@@ -52,6 +52,15 @@ const struct debug_schema debug_schema_3_14 = {
 	.free_threaded = 16,	/* free_threaded */
 	.gil_state = 128,	/* interpreter_state.gil_runtime_state */
 	.gil_enabled = 136,	/* interpreter_state.gil_runtime_state_enabled */
+	.inject_interp_size = 48,	/* interpreter_state.size */
+	.inject_threads_main = 80,	/* interpreter_state.threads_main */
+	.inject_eval_breaker = 712,	/* debugger_support.eval_breaker */
+	.inject_support = 720,	/* debugger_support.remote_debugger_support */
+	.inject_enabled = 728,	/* debugger_support.remote_debugging_enabled */
+	.inject_pending_call = 736,	/* debugger_support.debugger_pending_call */
+	.inject_script_path = 744,	/* debugger_support.debugger_script_path */
+	.inject_script_path_size = 752,	/* debugger_support.debugger_script_path_size */
+	.inject_stop_bit = 32,	/* _PY_EVAL_PLEASE_STOP_BIT */
 	.fields = fields,
 	.nfields = sizeof fields / sizeof fields[0],
 };

@@ -1,0 +1,141 @@
+/* inject: PEP 768 injection for 3.14+, the pending-call one for older. */
+#include "agent/inject.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "agent/pending.h"
+#include "cpython/debug_offsets.h"
+#include "cpython/runtime.h"
+#include "errors.h"
+#include "process/memory.h"
+#include "util/clock.h"
+
+#define RETRY_NS 100000000ull     /* re-ask every 100 ms while not taken */
+
+/* Write len bytes at addr of pid. */
+static int remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && errno == ESRCH)
+		return PYTOP_EGONE;
+	if (n < 0 && errno == EPERM)
+		return PYTOP_EPERM;
+	return PYTOP_EREAD;
+}
+
+/* Ask the thread to look at its eval breaker: OR the stop bit in. */
+static int ask(pid_t pid, uint64_t breaker, uint32_t bit)
+{
+	uint64_t v;
+	int rc = mem_read(pid, breaker, &v, sizeof v);
+
+	if (rc < 0)
+		return rc;
+	if (v & bit)
+		return 0;
+	v |= bit;
+	return remote_write(pid, breaker, &v, sizeof v);
+}
+
+static int pep768(struct py_target *t, const struct debug_injection *d, const char *path, int timeout_ms,
+		  char *err, size_t errcap)
+{
+	uint64_t interps[64];
+	int n = pyrt_interpreters(t, interps, 64, NULL), rc;
+	int32_t enabled = 0, pending = 0, one = 1, zero = 0;
+	uint64_t interp, tstate = 0;
+	size_t len = strlen(path) + 1;
+
+	if (n <= 0) {
+		snprintf(err, errcap, "process %d has no Python interpreter to run the agent in", (int)t->pid);
+		return n < 0 ? n : PYTOP_ENOTPY;
+	}
+	interp = interps[n - 1];     /* the main interpreter */
+	if ((rc = mem_read(t->pid, interp + (uint64_t)d->interp_enabled, &enabled, sizeof enabled)) < 0 ||
+	    (rc = mem_read_ptr(t->pid, interp + (uint64_t)d->interp_threads_main, &tstate)) < 0) {
+		snprintf(err, errcap, "process %d: %s", (int)t->pid, pytop_strerror(rc));
+		return rc;
+	}
+	if (enabled != 1) {
+		snprintf(err, errcap, "process %d has remote debugging disabled (PYTHON_DISABLE_REMOTE_DEBUG or "
+			 "-X disable_remote_debug): trace and watch cannot attach", (int)t->pid);
+		return PYTOP_EPERM;
+	}
+	if (!tstate) {
+		snprintf(err, errcap, "process %d has no main thread to run the agent in", (int)t->pid);
+		return PYTOP_ENOTPY;
+	}
+	if (len > (size_t)d->script_path_size) {
+		snprintf(err, errcap, "the agent's path is longer than the %d bytes PEP 768 allows",
+			 (int)d->script_path_size);
+		return PYTOP_EINVAL;
+	}
+	uint64_t pend_addr = tstate + (uint64_t)d->tstate_pending_call;
+	uint64_t breaker = tstate + (uint64_t)d->tstate_eval_breaker;
+	if ((rc = mem_read(t->pid, pend_addr, &pending, sizeof pending)) < 0)
+		goto io;
+	if (pending) {
+		snprintf(err, errcap, "process %d already has a remote-debugger script pending", (int)t->pid);
+		return PYTOP_EINVAL;
+	}
+	if ((rc = remote_write(t->pid, tstate + (uint64_t)d->tstate_script_path, path, len)) < 0 ||
+	    (rc = remote_write(t->pid, pend_addr, &one, sizeof one)) < 0 ||
+	    (rc = ask(t->pid, breaker, d->stop_bit)) < 0)
+		goto withdraw;
+	/* The thread clears the pending flag when it takes the script; ask
+	 * again now and then (the target may have rewritten eval_breaker
+	 * between our read and our write). */
+	uint64_t start = clock_now_ns(), deadline = start + (uint64_t)timeout_ms * 1000000ull, next = start + RETRY_NS;
+	for (;;) {
+		clock_sleep_ns(1000000);
+		if ((rc = mem_read(t->pid, pend_addr, &pending, sizeof pending)) < 0)
+			goto withdraw;
+		if (!pending)
+			return 0;
+		uint64_t now = clock_now_ns();
+		if (now >= deadline)
+			break;
+		if (now >= next) {
+			if ((rc = ask(t->pid, breaker, d->stop_bit)) < 0)
+				goto withdraw;
+			next = now + RETRY_NS;
+		}
+	}
+	remote_write(t->pid, pend_addr, &zero, sizeof zero);
+	snprintf(err, errcap, "process %d's main thread did not run Python code for %.1f s (blocked in C or "
+		 "sleeping?): not attached, nothing left behind", (int)t->pid, timeout_ms / 1000.0);
+	return PYTOP_EIO;
+withdraw:
+	remote_write(t->pid, pend_addr, &zero, sizeof zero);
+io:
+	snprintf(err, errcap, "process %d: cannot ask it to run the agent: %s", (int)t->pid, pytop_strerror(rc));
+	return rc;
+}
+
+int inject_script(struct py_target *t, const char *path, int timeout_ms, char *err, size_t errcap)
+{
+	unsigned char block[DEBUG_OFFSETS_READ_SIZE];
+	struct debug_injection d;
+	int rc;
+
+	/* 3.13+ carry _Py_DebugOffsets; whether it has PEP 768's fields is the
+	 * version's schema's say (generated data). */
+	if (mem_read(t->pid, t->runtime, block, sizeof block) == 0 && debug_offsets_version(block, sizeof block)) {
+		rc = debug_offsets_injection(block, sizeof block, &d);
+		if (rc == 0)
+			return pep768(t, &d, path, timeout_ms, err, errcap);
+		if (rc != PYTOP_EVERSION) {
+			snprintf(err, errcap, "process %d: its _Py_DebugOffsets block is not understood", (int)t->pid);
+			return rc;
+		}
+	}
+	return pending_inject(t, path, timeout_ms, err, errcap);
+}
