@@ -569,7 +569,7 @@ class Agent(object):
         c.tree = None
         c.args = None
         jobs = self.jobs.get(frame.f_code, ())
-        if any(j.kind == "watch" for j in jobs):
+        if any(j.kind == "watch" or j.cond is not None for j in jobs):
             self.busy.add(tid)
             try:
                 c.args = _frame_args(frame, any(j.is_method for j in jobs))

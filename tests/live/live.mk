@@ -120,3 +120,9 @@ tests_live_inject_probe_CFLAGS = $(AM_CFLAGS)
 tests_live_inject_probe_LDADD = $(PYTOP_LIBS)
 TESTS += tests/live/test_inject.py
 EXTRA_DIST += tests/live/test_inject.py tests/targets/inject_target.py
+
+# trace and watch: the agent on real interpreters with a fake pytop
+# (test_agent_py), and pytop --batch --watch/--trace end to end.
+TESTS += tests/live/test_agent_py.py tests/live/test_watch.py tests/live/test_trace.py
+EXTRA_DIST += tests/live/test_agent_py.py tests/live/test_watch.py tests/live/test_trace.py \
+	tests/live/agentrun.py tests/targets/agent_target.py

@@ -107,7 +107,7 @@ def check_clean(tap, label, rep, what):
 def run_one(tap, interp):
     label = interp.label
     minor = tuple(int(x) for x in interp.version.split(".")[:2])
-    work = interp.mkdtemp("pytop-agent-")
+    work = interp.mkdtemp("pytop-agenttest-")
     os.chmod(work, 0o755)
     sockpath = os.path.join(work, "s")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -238,7 +238,7 @@ def run_one(tap, interp):
 
     # pytop vanishes mid-watch and mid-trace: the agent unhooks within a second.
     shutil.rmtree(work, ignore_errors=True)
-    work = interp.mkdtemp("pytop-agent-")
+    work = interp.mkdtemp("pytop-agenttest-")
     os.chmod(work, 0o755)
     sockpath = os.path.join(work, "s")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

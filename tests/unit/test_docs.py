@@ -6,6 +6,8 @@ The tables are the truth; the docs must not drift from them:
         in man/pytop.1's -f/--format item (`.B NAME`) and in README.md's
         --format row (`NAME` in backquotes); when a pytop binary is at hand
         ($PYTOP, else the build directory), its --help -f line too
+  every long option of the options table (src/options.c longopts) is in
+        README.md's options table (`--NAME`), man/pytop.1 (\-\-NAME) and --help
   every key of the key table (src/ui/keys.c), by the name the help screen
         gives it (F1, Up, ^B, Esc, Space, ...; Return is Enter there too),
         is a tag of man/pytop.1's Keys section (.SS Keys)
@@ -147,6 +149,24 @@ def main():
     else:
         print('ok %d - pytop --help lists the formats # SKIP no pytop at %s' % (n + 1, pytop))
         globals()['n'] += 1
+
+    opts = read('src', 'options.c')
+    i = opts.index('struct option longopts[]')
+    body = opts[i:opts.index('\n\t};', i)]
+    longs = re.findall(r'\{\s*"([a-z-]+)",', body)
+    ok(len(longs) >= 20, 'the options table reads (%d long options)' % len(longs))
+    helptext = ''
+    if os.access(pytop, os.X_OK):
+        helptext = subprocess.run([pytop, '--help'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=30).stdout.decode('utf-8', 'replace')
+    rows_readme = [l.split('|')[1] for l in readme.splitlines() if l.startswith('| `')]
+    for name in longs:
+        ok(any(re.search(r'`--%s\b' % re.escape(name), r) for r in rows_readme),
+           'README.md options table has --%s' % name)
+        ok(re.search(r'\\-\\-%s\b' % re.escape(name.replace('-', '\\-')), man),
+           'man/pytop.1 has --%s' % name)
+        if helptext:
+            ok(re.search(r'--%s\b' % re.escape(name), helptext), 'pytop --help has --%s' % name)
 
     rows = table_keys()
     ok(len(rows) >= 20, 'the key table reads (%d bindings)' % len(rows))

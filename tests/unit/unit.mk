@@ -191,3 +191,10 @@ TESTS += tests/unit/test_source
 tests_unit_test_source_SOURCES = tests/unit/test_source.c tests/unit/tap.h
 tests_unit_test_source_LDADD = $(PYTOP_LIBS)
 tests_unit_test_source_CFLAGS = $(AM_CFLAGS)
+# The agent's events as hostile input; PEP 768's fields from real blocks.
+check_PROGRAMS += tests/unit/test_agent_event
+TESTS += tests/unit/test_agent_event
+tests_unit_test_agent_event_SOURCES = tests/unit/test_agent_event.c tests/unit/tap.h tests/unit/debug_offsets_3_13.h \
+	tests/unit/debug_offsets_golden.h
+tests_unit_test_agent_event_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_agent_event_LDADD = libpytop.a

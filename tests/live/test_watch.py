@@ -1,0 +1,144 @@
+"""pytop --batch --watch end to end on every interpreter: pytop injects its
+agent into tests/targets/agent_target.py and writes each call of a known
+function: exactly its arguments, result or exception, in text and in JSON;
+--cond and --errors filter, -n stops, an unknown name fails in one line;
+after the run and after pytop is SIGKILLed mid-watch the target itself
+reports no hook, thread or socket left, its results unchanged, and /proc
+shows it neither stopped nor traced. A 3.14+ target with
+PYTHON_DISABLE_REMOTE_DEBUG is refused with the reason. Versions whose
+injection pytop does not have yet are a loud SKIP.
+
+    PYTOP=./pytop python3 tests/live/test_watch.py
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pythons import Tap, interpreters, pytop_binary  # noqa: E402
+from agentrun import Target, check_clean, not_yet, pytop  # noqa: E402
+
+HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (\S+) \(tid (\d+)\) (\S+) #(\d+) cost ([\d.]+) ms$")
+
+
+def records(text):
+    """[(head match, {name: value}, raised or None)] of a watch's text."""
+    out = []
+    for line in text.splitlines():
+        m = HEAD.match(line)
+        if m:
+            out.append([m, {}, None])
+        elif out and line.startswith("  raised "):
+            out[-1][2] = line[len("  raised "):]
+        elif out and line.startswith("  ") and " = " in line:
+            k, v = line[2:].split(" = ", 1)
+            out[-1][1][k] = v
+    return out
+
+
+def run_one(tap, interp):
+    label = interp.label
+    minor = tuple(int(x) for x in interp.version.split(".")[:2])
+    t = Target(interp)
+    try:
+        if not tap.ok(t.pid, "%s: the target started" % label):
+            return
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add", "-n", "3"])
+        if not_yet(err):
+            tap.skip("%s: watch" % label, "no injection for %s in pytop yet: %s" % (interp.version, err.strip()))
+            return
+        recs = records(out)
+        good = rc == 0 and len(recs) == 3 and all(
+            r[0].group(1) == "MainThread" and r[0].group(3) == "__main__.add" and
+            r[1].get("args") == "(%d, 1)" % (int(r[1].get("return_obj", "0")) - 1) and r[2] is None
+            for r in recs) and [int(r[0].group(4)) for r in recs] == [1, 2, 3]
+        tap.ok(good, "%s: --watch '__main__ add' -n 3: 3 calls, args (i, 1), return_obj i+1, exit 0" % label,
+               "rc=%d\n%s\n%s" % (rc, out, err))
+        tap.ok(all(int(r[0].group(2)) == t.pid for r in recs),
+               "%s: the main thread's native id is the target's pid" % label, out)
+
+        # JSON, a method through module.Class.method, --expr over target and kwargs, --cond.
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "-f", "json", "--watch", "__main__.Shop.price",
+                              "-n", "2", "--expr", "type(target).__name__,args,kwargs,return_obj",
+                              "--cond", "return_obj == 15"])
+        objs = [json.loads(line) for line in out.splitlines() if line.strip()]
+        tap.ok(rc == 0 and len(objs) == 2 and all(
+            o["ev"] == "watch" and o["name"] == "__main__.Shop.price" and "text" not in o and
+            o["values"] == [["type(target).__name__", "'Shop'"], ["args", "('apple', 3)"], ["kwargs", "{}"],
+                            ["return_obj", "15"]] for o in objs),
+               "%s: -f json --watch __main__.Shop.price --cond 'return_obj == 15': one object a call, "
+               "exactly those" % label, "rc=%d\n%s\n%s" % (rc, out, err))
+
+        # --errors: the exception.
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ fail", "-n", "2", "--errors"])
+        recs = records(out)
+        tap.ok(rc == 0 and len(recs) == 2 and all(
+            r[2] == "ValueError('bad %s')" % r[1]["args"].strip("(,)") and r[1]["return_obj"] == "None"
+            for r in recs), "%s: --watch fail --errors: 'raised ValueError('bad i')' for args (i,)" % label,
+               "rc=%d\n%s\n%s" % (rc, out, err))
+
+        # --repr-depth and unsafe reprs; -o FILE.
+        path = os.path.join(t.work, "w.txt")
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ take", "-n", "2", "--expr", "args",
+                              "--repr-depth", "1", "-o", path])
+        with open(path) as f:
+            vals = sorted(r[1].get("args") for r in records(f.read()))
+        tap.ok(rc == 0 and out == "" and vals == ["(<repr failed: RuntimeError>,)", "(list(...1),)"],
+               "%s: -o FILE; a raising repr and a self-holding list (--repr-depth 1) shown safely" % label,
+               "rc=%d %s %s" % (rc, vals, err))
+
+        # Unknown names: one line, exit non-zero, the nearest names.
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ Shop prise"])
+        tap.ok(rc != 0 and err.count("\n") == 1 and "price" in err and out == "",
+               "%s: unknown method: one-line error naming the nearest (price), exit %d" % (label, rc), err)
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "no_such_module.f"])
+        tap.ok(rc != 0 and err.count("\n") == 1 and "no module" in err,
+               "%s: unknown module: one-line error, exit %d" % (label, rc), err)
+
+        # -d ends a run that sees no call.
+        t0 = time.time()
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add", "--cond", "cost > 1e9",
+                              "-d", "1.5"])
+        tap.ok(rc == 0 and out == "" and 1.4 < time.time() - t0 < 8,
+               "%s: --cond that never holds: nothing written, -d 1.5 ends it, exit 0" % label,
+               "rc=%d %.2f s %s" % (rc, time.time() - t0, err))
+        check_clean(tap, label, t, "the runs")
+
+        # pytop SIGKILLed mid-watch: the agent unhooks within a second.
+        p = subprocess.Popen([pytop_binary(), "-p", str(t.pid), "--batch", "--watch", "__main__ add",
+                              "-n", "1000000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = p.stdout.readline()
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        tap.ok(HEAD.match(first.decode(errors="replace").rstrip("\n")), "%s: a watch was running" % label,
+               first)
+        time.sleep(1.0)
+        check_clean(tap, label, t, "pytop was SIGKILLed mid-watch")
+    finally:
+        err = t.stop()
+        tap.ok(not err.strip(), "%s: the target wrote nothing on stderr" % label, err)
+
+    if minor >= (3, 14):
+        t = Target(interp, env={"PYTHON_DISABLE_REMOTE_DEBUG": "1"})
+        try:
+            rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add"])
+            tap.ok(rc != 0 and "remote debugging disabled" in err and "PYTHON_DISABLE_REMOTE_DEBUG" in err,
+                   "%s: PYTHON_DISABLE_REMOTE_DEBUG: refused with the reason" % label, err)
+            check_clean(tap, label, t, "the refusal")
+        finally:
+            t.stop()
+
+
+def main():
+    tap = Tap()
+    for interp in interpreters(tap, chroot=True):
+        run_one(tap, interp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
