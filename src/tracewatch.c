@@ -126,6 +126,7 @@ int tracewatch_run(const struct options *o)
 	FILE *out = stdout;
 	bool json = strcmp(o->format->name, "json") == 0, attached = false, opened = false;
 	int status = 1, rc, seen = 0;
+	long dropped = 0;
 	uint64_t deadline = o->duration_s > 0 ? clock_now_ns() + (uint64_t)(o->duration_s * 1e9) : UINT64_MAX;
 	static const char *const drop[] = { "text", NULL };
 
@@ -187,7 +188,10 @@ int tracewatch_run(const struct options *o)
 				fflush(out);
 				seen++;
 			} else if (strcmp(e.ev, "dropped") == 0) {
-				fprintf(stderr, "pytop: the agent dropped some calls (pytop did not keep up)\n");
+				const struct event_span *m = event_member(&e, "n");
+				long k = m ? strtol(e.line + m->value, NULL, 10) : 1;
+				if (k > 0 && k < 1000000000L && dropped < 1000000000L)
+					dropped += k;
 			} else if (strcmp(e.ev, "done") == 0) {
 				status = 0;
 				goto done;
@@ -209,6 +213,9 @@ int tracewatch_run(const struct options *o)
 done:
 	if (attached)
 		detach(&ch);
+	if (dropped > 0)
+		fprintf(stderr, "pytop: the agent dropped %ld calls it could not queue (pytop did not keep up)\n",
+			dropped);
 	if (opened)
 		channel_close(&ch);
 	if (out != stdout && fclose(out) != 0 && status == 0) {
