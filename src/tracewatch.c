@@ -109,7 +109,7 @@ static void detach(struct channel *c)
 	while (clock_now_ns() < end) {
 		int rc;
 		while ((rc = channel_next(c, &e)) != 0)
-			if (rc == 1 && strcmp(e.ev, "bye") == 0)
+			if (rc == PYTOP_EFULL || (rc == 1 && strcmp(e.ev, "bye") == 0))
 				return;
 		if (channel_poll(c, 50) < 0)
 			return;
@@ -170,6 +170,8 @@ int tracewatch_run(const struct options *o)
 		rc = channel_poll(&ch, 100);
 		int n;
 		while ((n = channel_next(&ch, &e)) != 0) {
+			if (n == PYTOP_EFULL)
+				break;
 			if (n < 0) {
 				fprintf(stderr, "pytop: the agent sent a line that is not a valid event; skipped\n");
 				continue;
@@ -202,6 +204,12 @@ int tracewatch_run(const struct options *o)
 				attached = false;
 				goto done;
 			}
+		}
+		if (rc == PYTOP_EFULL || ch.broken) {
+			snprintf(err, sizeof err, "the agent sent a line longer than %u bytes: detached",
+				 CHANNEL_LINE_MAX);
+			escape_error(err);
+			break;
 		}
 		if (rc < 0) {
 			snprintf(err, sizeof err, "the agent in process %d went away after %d calls", (int)o->pid, seen);

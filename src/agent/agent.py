@@ -400,6 +400,11 @@ class Agent(object):
             q, self.queue = self.queue, []
             dropped, self.dropped = self.dropped, 0
         for ev in q:
+            # The text is made here, in the agent's thread, not in the hook.
+            if ev["ev"] == "watch":
+                ev["text"] = _watch_text(ev)
+            elif ev["ev"] == "trace":
+                ev["text"] = _trace_text(ev)
             self._sendnow(ev)
         if dropped:
             self._sendnow({"ev": "dropped", "n": dropped})
@@ -711,7 +716,6 @@ class Agent(object):
         ev = {"ev": "watch", "id": job.id, "n": n, "name": job.label, "time": c.t0,
               "thread": name, "tid": nid, "cost_ms": round(cost, 3), "values": values,
               "exc": None if exc is None else _safe_repr(exc, 1)}
-        ev["text"] = _watch_text(ev)
         self._post(ev)
         self._done(job)
 
@@ -751,7 +755,6 @@ class Agent(object):
               "thread": name, "tid": nid, "cost_ms": round(cost, 3), "nodes": nodes,
               "truncated": len(tree) >= _TREE_NODES_MAX,
               "exc": None if exc is None else _safe_repr(exc, 1)}
-        ev["text"] = _trace_text(ev)
         self._post(ev)
         self._done(job)
 

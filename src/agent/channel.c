@@ -269,6 +269,8 @@ int channel_send(struct channel *c, const char *json)
 
 int channel_poll(struct channel *c, int timeout_ms)
 {
+	if (c->broken)
+		return PYTOP_EFULL;
 	if (c->fd < 0 || c->eof)
 		return PYTOP_EGONE;
 	if (timeout_ms > 0) {
@@ -283,8 +285,10 @@ int channel_poll(struct channel *c, int timeout_ms)
 			c->taken = 0;
 		}
 		if (c->cap - c->len < 65536) {
-			if (c->cap >= CHANNEL_LINE_MAX + 65536)
-				return PYTOP_EFULL;    /* a line longer than allowed */
+			if (c->cap >= CHANNEL_LINE_MAX + 65536) {
+				c->broken = true;      /* a line longer than allowed */
+				return PYTOP_EFULL;
+			}
 			c->cap = c->cap ? c->cap * 2 : 131072;
 			c->buf = xrealloc(c->buf, c->cap);
 		}
@@ -313,8 +317,8 @@ int channel_next(struct channel *c, struct event *e)
 
 	if (!nl) {
 		if (avail > CHANNEL_LINE_MAX) {
-			c->taken = c->len;
-			return PYTOP_EINVAL;
+			c->broken = true;
+			return PYTOP_EFULL;
 		}
 		return 0;
 	}

@@ -27,6 +27,7 @@ struct channel {
 	char token[33];            /* 32 hex digits */
 	int listen_fd, fd;         /* -1 when closed */
 	bool eof;                  /* the agent closed its end */
+	bool broken;               /* it sent a line longer than CHANNEL_LINE_MAX */
 	char *buf;                 /* bytes received, not yet returned as lines */
 	size_t len, cap, taken;    /* taken: bytes at the front already returned */
 	char version[32];          /* the target's Python version from the hello */
@@ -50,12 +51,14 @@ int channel_send(struct channel *c, const char *json);
 
 /* Read what the agent has sent, waiting at most timeout_ms for the first
  * byte (0: do not wait). Returns 0, or PYTOP_EGONE once the agent closed,
- * or another negative error (a line too long). */
+ * or PYTOP_EFULL once it sent a line longer than CHANNEL_LINE_MAX (the
+ * channel is then useless: close it). */
 int channel_poll(struct channel *c, int timeout_ms);
 
 /* The next complete line parsed into e (valid until the next call):
- * 1, 0 when no complete line is buffered, or PYTOP_EINVAL for a line that
- * is not a valid event (it is skipped). */
+ * 1, 0 when no complete line is buffered, PYTOP_EINVAL for a line that is
+ * not a valid event (it is skipped), or PYTOP_EFULL for a line longer than
+ * CHANNEL_LINE_MAX. */
 int channel_next(struct channel *c, struct event *e);
 
 /* Close the sockets, remove whatever is left of the directory. */

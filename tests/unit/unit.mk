@@ -198,3 +198,9 @@ tests_unit_test_agent_event_SOURCES = tests/unit/test_agent_event.c tests/unit/t
 	tests/unit/debug_offsets_golden.h
 tests_unit_test_agent_event_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_agent_event_LDADD = libpytop.a
+# The agent channel against fake agents (child processes).
+check_PROGRAMS += tests/unit/test_channel
+TESTS += tests/unit/test_channel
+tests_unit_test_channel_SOURCES = tests/unit/test_channel.c tests/unit/tap.h
+tests_unit_test_channel_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_channel_LDADD = libpytop.a
