@@ -5,6 +5,7 @@ libpytop_a_SOURCES += \
 	src/agent/event.c src/agent/event.h \
 	src/agent/channel.c src/agent/channel.h \
 	src/agent/inject.c src/agent/inject.h \
+	src/agent/link.c src/agent/link.h \
 	src/agent/pending.c src/agent/pending.h
 
 # agent.py embedded as a C string: each line a string literal in the

@@ -426,6 +426,9 @@ class Agent(object):
                 self._add(job)
                 self._sendnow({"ev": "ok", "id": job.id, "cmd": what, "name": job.label,
                                "file": job.code.co_filename, "line": job.code.co_firstlineno})
+            elif what == "cancel":
+                self._remove(lambda j: j.id == cid)
+                self._sendnow({"ev": "ok", "id": cid, "cmd": what})
             elif what in ("unwatch", "untrace"):
                 self._remove(lambda j: j.kind == what[2:])
                 self._sendnow({"ev": "ok", "id": cid, "cmd": what})
@@ -459,6 +462,9 @@ class Agent(object):
                 if not jobs:
                     del self.jobs[code]
                     gone.append(code)
+        if gone:
+            for st in list(self.stacks.values()):
+                st[:] = [x for x in st if x.frame.f_code not in gone]
         if _MON is not None and self.tool is not None:
             for code in gone:
                 _MON.set_local_events(self.tool, code, 0)
@@ -566,6 +572,15 @@ class Agent(object):
         if tid in self.busy:
             return
         st = self.stacks.setdefault(tid, [])
+        if st:
+            # Entries whose call ended unseen (its events were switched
+            # off meanwhile) are not on this frame's stack: drop them.
+            chain = set()
+            f = frame.f_back
+            while f is not None and len(chain) < 100000:
+                chain.add(id(f))
+                f = f.f_back
+            st[:] = [x for x in st if id(x.frame) in chain]
         if len(st) >= 256:
             return
         c = _Call()

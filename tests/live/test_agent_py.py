@@ -215,6 +215,14 @@ def run_one(tap, interp):
         tap.ok(err and err["ev"] == "error" and "__main__" in err["msg"],
                "%s: unknown module: error listing the nearest (__main__)" % label, str(err))
 
+        # cancel: a request stops by its id.
+        c.send({"cmd": "watch", "id": 20, "target": "__main__ add", "count": 1000000})
+        c.read(lambda e: e.get("id") == 20 and e["ev"] == "watch")
+        c.send({"cmd": "cancel", "id": 20})
+        c.read(lambda e: e.get("id") == 20 and e["ev"] == "ok" and e.get("cmd") == "cancel")
+        late = c.read(lambda e: e.get("id") == 20 and e["ev"] == "watch", timeout=0.5)
+        tap.ok(late is None, "%s: cancel: no call of request 20 after its ok" % label, str(late))
+
         # detach: bye, EOF, then the target is clean.
         c.send({"cmd": "watch", "id": 9, "target": "__main__ add", "count": 1000000})
         c.read(lambda e: e.get("id") == 9 and e["ev"] == "watch")
