@@ -245,6 +245,7 @@ class _Job(object):
         self.min_ms = float(cmd.get("min_ms", 0))
         self.errors = bool(cmd.get("errors", False))
         self.seen = 0
+        self.removed = False
         self.cond = None
         try:
             if cmd.get("cond"):
@@ -387,9 +388,12 @@ class Agent(object):
         data = (json.dumps(ev, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
         self.sock.sendall(data)
 
-    def _post(self, ev):
-        """From a hook (any thread): queue for the agent thread."""
+    def _post(self, ev, job=None):
+        """From a hook (any thread): queue for the agent thread (not for a
+        job removed meanwhile)."""
         with self.lock:
+            if job is not None and job.removed:
+                return
             if len(self.queue) >= _QUEUE_MAX:
                 self.dropped += 1
                 return
@@ -420,6 +424,7 @@ class Agent(object):
             return
         what = cmd.get("cmd")
         cid = cmd.get("id", 0)
+        self._flush()      # what the hooks queued so far goes before the answer
         try:
             if what in ("watch", "trace"):
                 job = _Job(self, cmd)
@@ -458,6 +463,9 @@ class Agent(object):
         with self.lock:
             gone = []
             for code, jobs in list(self.jobs.items()):
+                for j in jobs:
+                    if pred(j):
+                        j.removed = True
                 jobs[:] = [j for j in jobs if not pred(j)]
                 if not jobs:
                     del self.jobs[code]
@@ -731,7 +739,7 @@ class Agent(object):
         ev = {"ev": "watch", "id": job.id, "n": n, "name": job.label, "time": c.t0,
               "thread": name, "tid": nid, "cost_ms": round(cost, 3), "values": values,
               "exc": None if exc is None else _safe_repr(exc, 1)}
-        self._post(ev)
+        self._post(ev, job)
         self._done(job)
 
     def _trace_event(self, job, c, value, exc, cost):
@@ -770,7 +778,7 @@ class Agent(object):
               "thread": name, "tid": nid, "cost_ms": round(cost, 3), "nodes": nodes,
               "truncated": len(tree) >= _TREE_NODES_MAX,
               "exc": None if exc is None else _safe_repr(exc, 1)}
-        self._post(ev)
+        self._post(ev, job)
         self._done(job)
 
     # -- unhooking ------------------------------------------------------

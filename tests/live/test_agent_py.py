@@ -199,11 +199,11 @@ def run_one(tap, interp):
         tap.ok(len(got) == 1 and [(n["d"], n.get("name"), n.get("folded")) for n in got[0]["nodes"]] ==
                [(0, "outer", None), (1, "middle", None), (2, None, 2), (1, "leaf", None), (2, None, 1)],
                "%s: trace depth 1: outer, middle and leaf, their calls folded" % label, json.dumps(got))
-        c.send({"cmd": "trace", "id": 16, "target": "__main__ outer", "count": 1, "depth": 5, "min_ms": 100})
+        c.send({"cmd": "trace", "id": 16, "target": "__main__ outer", "count": 1, "depth": 5, "min_ms": 2000})
         got, done = c.collect(16)
         tap.ok(len(got) == 1 and [(n["d"], n.get("name"), n.get("folded")) for n in got[0]["nodes"]] ==
                [(0, "outer", None), (1, None, 2)],
-               "%s: trace min_ms 100: the two 6 ms children folded" % label, json.dumps(got))
+               "%s: trace min_ms 2000: the two 6 ms children folded" % label, json.dumps(got))
 
         # unknown names: an error with the nearest.
         c.send({"cmd": "watch", "id": 7, "target": "__main__ ad", "count": 1})
