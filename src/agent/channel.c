@@ -143,12 +143,17 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 	snprintf(boot, sizeof boot,
 		 "# pytop's bootstrap: loads pytop's agent in a namespace of its own and\n"
 		 "# starts it; it leaves no name behind.\n"
+		 "# An agent that cannot connect (pytop gone, or another took its\n"
+		 "# place) ends quietly: the program's stderr is not ours.\n"
 		 "def _pytop_bootstrap(path, sock, token):\n"
-		 "    ns = {'__name__': '__pytop_agent__'}\n"
-		 "    with open(path) as f:\n"
-		 "        src = f.read()\n"
-		 "    exec(compile(src, path, 'exec'), ns)\n"
-		 "    ns['start'](sock, token)\n"
+		 "    try:\n"
+		 "        ns = {'__name__': '__pytop_agent__'}\n"
+		 "        with open(path) as f:\n"
+		 "            src = f.read()\n"
+		 "        exec(compile(src, path, 'exec'), ns)\n"
+		 "        ns['start'](sock, token)\n"
+		 "    except Exception:\n"
+		 "        pass\n"
 		 "_pytop_bootstrap('%s/" AGENT_FILE "', '%s/" SOCK_FILE "', '%s')\n"
 		 "del _pytop_bootstrap\n", c->inside, c->inside, c->token);
 	if (write_file(c, AGENT_FILE, agent_py, st.st_uid, st.st_gid) < 0 ||

@@ -17,13 +17,14 @@ TARGET = os.path.join(REPO, "tests", "targets", "agent_target.py")
 class Target(object):
     """agent_target.py running on interp, in a work directory it can reach."""
 
-    def __init__(self, interp, env=None):
+    def __init__(self, interp, env=None, join=False):
         self.interp = interp
         self.work = interp.mkdtemp("pytop-twtest-")
         os.chmod(self.work, 0o755)
         e = dict(os.environ)
         e.update(env or {})
-        self.proc = subprocess.Popen(interp.argv(interp.script(TARGET), interp.inside(self.work)),
+        self.proc = subprocess.Popen(interp.argv(interp.script(TARGET), *(["--join"] if join else []) +
+                                                 [interp.inside(self.work)]),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=e)
         ready = os.path.join(self.work, "ready")

@@ -4,7 +4,8 @@ function: exactly its arguments, result or exception, in text and in JSON;
 --cond and --errors filter, -n stops, an unknown name fails in one line;
 after the run and after pytop is SIGKILLed mid-watch the target itself
 reports no hook, thread or socket left, its results unchanged, and /proc
-shows it neither stopped nor traced. A 3.14+ target with
+shows it neither stopped nor traced. A target whose main thread is blocked
+in join() is served by another thread. A 3.14+ target with
 PYTHON_DISABLE_REMOTE_DEBUG is refused with the reason. Versions whose
 injection pytop does not have yet are a loud SKIP.
 
@@ -121,6 +122,19 @@ def run_one(tap, interp):
     finally:
         err = t.stop()
         tap.ok(not err.strip(), "%s: the target wrote nothing on stderr" % label, err)
+
+    # The main thread blocked in join(): another thread takes the agent.
+    t = Target(interp, join=True)
+    try:
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add", "-n", "2"])
+        recs = records(out)
+        tap.ok(rc == 0 and len(recs) == 2 and all(r[0].group(1) == "worker" for r in recs),
+               "%s: main thread blocked in join(): served, calls in thread 'worker'" % label,
+               "rc=%d\n%s\n%s" % (rc, out, err))
+        check_clean(tap, label, t, "a watch with the main thread in join()")
+    finally:
+        err = t.stop()
+        tap.ok(not err.strip(), "%s: the joining target wrote nothing on stderr" % label, err)
 
     if minor >= (3, 14):
         t = Target(interp, env={"PYTHON_DISABLE_REMOTE_DEBUG": "1"})

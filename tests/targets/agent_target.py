@@ -1,6 +1,6 @@
 """Target for the trace/watch tests (test_agent_py, test_watch, test_trace).
 
-    agent_target.py WORKDIR [AGENT SOCKET TOKEN]
+    agent_target.py [--join] WORKDIR [AGENT SOCKET TOKEN]
 
 Calls known functions with known arguments and results in a loop: add(i, 1)
 returns i + 1, fail(i) raises ValueError("bad i"), Shop().price("apple",
@@ -14,7 +14,9 @@ Writes WORKDIR/ready (its pid) once looping. When WORKDIR/report-now exists
 (or on SIGUSR1) it writes WORKDIR/report.json: its profile and trace
 functions, the sys.monitoring tool ids in use, its threads, its open fds now
 and before the agent started, any pytop module, the result mismatches.
-Exits when WORKDIR/stop exists (or after 120 s).
+Exits when WORKDIR/stop exists (or after 120 s). With --join the loop runs
+in a thread named "worker" while the main thread waits in join() (blocked
+in C, running no Python code).
 Runs on 3.6+ (no f-strings).
 """
 import json
@@ -24,6 +26,9 @@ import sys
 import threading
 import time
 
+JOIN = "--join" in sys.argv
+if JOIN:
+    sys.argv.remove("--join")
 WORK = sys.argv[1]
 
 
@@ -67,7 +72,7 @@ def take(o):
 
 
 FDS_BEFORE = fds()
-THREADS_BEFORE = threading.active_count()
+THREADS_BEFORE = threading.active_count() + (1 if JOIN else 0)
 report_asked = [False]
 
 
@@ -98,6 +103,15 @@ def report(mismatches):
 
 def main():
     signal.signal(signal.SIGUSR1, on_usr1)
+    if JOIN:
+        t = threading.Thread(target=loop, name="worker")
+        t.start()
+        t.join()
+    else:
+        loop()
+
+
+def loop():
     if len(sys.argv) > 4:
         ns = {"__name__": "__pytop_agent__"}
         with open(sys.argv[2]) as f:
