@@ -148,8 +148,9 @@ void link_close(struct link *l)
 		while (clock_now_ns() < end) {
 			int rc;
 			while ((rc = channel_next(&l->ch, &e)) != 0)
-				if (rc == PYTOP_EFULL || (rc == 1 && strcmp(e.ev, "bye") == 0))
+				if (rc == PYTOP_EFULL)
 					goto closed;
+			/* After its goodbye the agent closes the socket: EOF. */
 			if (channel_poll(&l->ch, 50) < 0)
 				break;
 		}

@@ -59,7 +59,8 @@ int link_fd(const struct link *l);
  * l->dropped and not returned. */
 int link_next(struct link *l, struct event *e, int timeout_ms);
 
-/* Detach the agent (bounded wait for its goodbye) and close everything. */
+/* Detach the agent (a bounded wait for it to unhook and close its end)
+ * and close everything. */
 void link_close(struct link *l);
 
 #endif

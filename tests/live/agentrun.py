@@ -90,9 +90,16 @@ def proc_status(pid):
 
 
 def check_clean(tap, label, target, what):
-    """The target's report after WHAT: nothing of the agent's left, results
-    unchanged; /proc: none of its threads stopped or traced."""
+    """The target's report after WHAT (within a second): nothing of the
+    agent's left, results unchanged; /proc: none of its threads stopped or
+    traced."""
+    # The agent has a second to end its thread and close its socket.
+    end = time.time() + 1.0
     rep = target.report()
+    while rep is not None and time.time() < end and (
+            len(rep["threads"]) != rep["threads_before"] or rep["fds"] != rep["fds_before"]):
+        time.sleep(0.1)
+        rep = target.report()
     if not tap.ok(rep is not None, "%s: the target reports after %s" % (label, what)):
         return
     tap.ok(rep["profile"] is None and rep["trace"] is None and all(t is None for t in rep["tools"]),
