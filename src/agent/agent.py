@@ -24,9 +24,15 @@ _REPR_MAX = 1000          # characters of one whole repr
 _ITEMS_MAX = 20           # items shown of one container
 
 
+_SCALARS = (bool, float, type(None))
+
+
 def _safe_repr(obj, depth):
     """A bounded repr that never raises: containers to depth levels, long
     reprs cut, a repr that raises or recurses as <repr failed: X>."""
+    t = type(obj)
+    if t in _SCALARS or (t is int and -10 ** 18 < obj < 10 ** 18):
+        return repr(obj)      # the common cases, without the machinery below
     out = []
     budget = [_REPR_MAX]
 
@@ -256,29 +262,46 @@ class _Job(object):
             raise _Error("syntax error in %r: %s" % (e.text, e.msg))
 
 
+_ARGSPECS = {}
+
+
+def _argspec(code):
+    """(positional names, keyword-only names, *args name, **kwargs name) of
+    a code object, computed once (co_varnames is rebuilt on every access
+    on 3.11+)."""
+    spec = _ARGSPECS.get(code)
+    if spec is None:
+        names = code.co_varnames
+        n = code.co_argcount
+        nk = getattr(code, "co_kwonlyargcount", 0)
+        i = n + nk
+        star = names[i] if code.co_flags & 0x04 else None     # CO_VARARGS
+        i += 1 if star else 0
+        dstar = names[i] if code.co_flags & 0x08 else None    # CO_VARKEYWORDS
+        spec = (names[:n], names[n:n + nk], star, dstar)
+        if len(_ARGSPECS) < 10000:
+            _ARGSPECS[code] = spec
+    return spec
+
+
 def _frame_args(frame, is_method):
     """(target, args, kwargs) of a frame at its start."""
-    code = frame.f_code
+    posn, kwn, star, dstar = _argspec(frame.f_code)
     loc = frame.f_locals
-    n = code.co_argcount
-    nk = getattr(code, "co_kwonlyargcount", 0)
-    names = code.co_varnames
-    pos = [loc.get(v) for v in names[:n]]
+    pos = [loc.get(v) for v in posn]
     target = None
     if is_method and pos:
         target = pos.pop(0)
     kwargs = {}
-    for v in names[n:n + nk]:
+    for v in kwn:
         if v in loc:
             kwargs[v] = loc[v]
-    i = n + nk
-    if code.co_flags & 0x04:  # CO_VARARGS
-        extra = loc.get(names[i])
+    if star:
+        extra = loc.get(star)
         if isinstance(extra, tuple):
             pos.extend(extra)
-        i += 1
-    if code.co_flags & 0x08:  # CO_VARKEYWORDS
-        extra = loc.get(names[i])
+    if dstar:
+        extra = loc.get(dstar)
         if isinstance(extra, dict):
             kwargs.update(extra)
     return target, tuple(pos), kwargs
