@@ -87,7 +87,7 @@ static void remove_files(struct channel *c)
 
 int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 {
-	char path[64], boot[1024], suffix[13];
+	char path[64], boot[2048], suffix[13];
 	struct stat st;
 	struct sockaddr_un sa;
 	int root_fd = -1;
@@ -140,12 +140,14 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 		snprintf(err, errcap, "getrandom: %s", strerror(errno));
 		goto fail;
 	}
-	snprintf(boot, sizeof boot,
+	int blen = snprintf(boot, sizeof boot,
 		 "# pytop's bootstrap: loads pytop's agent in a namespace of its own and\n"
 		 "# starts it; it leaves no name behind.\n"
 		 "# An agent that cannot connect (pytop gone, or another took its\n"
-		 "# place) ends quietly: the program's stderr is not ours.\n"
+		 "# place) ends quietly: the program's stderr is not ours. Either way\n"
+		 "# the directory goes (pytop removes it too, unless it was killed).\n"
 		 "def _pytop_bootstrap(path, sock, token):\n"
+		 "    import os\n"
 		 "    try:\n"
 		 "        ns = {'__name__': '__pytop_agent__'}\n"
 		 "        with open(path) as f:\n"
@@ -154,8 +156,23 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 		 "        ns['start'](sock, token)\n"
 		 "    except Exception:\n"
 		 "        pass\n"
+		 "    finally:\n"
+		 "        d = os.path.dirname(path)\n"
+		 "        for n in ('" AGENT_FILE "', '" BOOT_FILE "', '" SOCK_FILE "'):\n"
+		 "            try:\n"
+		 "                os.unlink(os.path.join(d, n))\n"
+		 "            except OSError:\n"
+		 "                pass\n"
+		 "        try:\n"
+		 "            os.rmdir(d)\n"
+		 "        except OSError:\n"
+		 "            pass\n"
 		 "_pytop_bootstrap('%s/" AGENT_FILE "', '%s/" SOCK_FILE "', '%s')\n"
 		 "del _pytop_bootstrap\n", c->inside, c->inside, c->token);
+	if (blen < 0 || (size_t)blen >= sizeof boot) {
+		snprintf(err, errcap, "the bootstrap does not fit its buffer");
+		goto fail;
+	}
 	if (write_file(c, AGENT_FILE, agent_py, st.st_uid, st.st_gid) < 0 ||
 	    write_file(c, BOOT_FILE, boot, st.st_uid, st.st_gid) < 0) {
 		snprintf(err, errcap, "cannot write the agent in %s: %s", c->inside, strerror(errno));
