@@ -43,43 +43,45 @@ DEBUG_OFFSETS_FROM = (3, 13)
 
 # Facts about each version that are not offsets: where its interpreter list
 # starts, how its frames, instance dicts, ints, dict keys and line tables work.
-OLD = dict(runtime_model="RUNTIME_MODEL_INTERP_HEAD", frame_model="FRAME_MODEL_OBJECT",
+OLD = dict(runtime_model="RUNTIME_MODEL_INTERP_HEAD", gil_model="GIL_MODEL_STATICS",
+           frame_model="FRAME_MODEL_OBJECT",
            dict_model="DICT_MODEL_DICTOFFSET", long_model="LONG_MODEL_OB_SIZE",
            keys_model="KEYS_MODEL_DK_SIZE", linetable="LINETABLE_LNOTAB", lasti_scale=1)
 TRAITS = {
     # 3.6: no _PyRuntime; the interpreter list is pystate.c's static
-    # interp_head (from .symtab), and the GIL is ceval_gil.h's statics.
+    # interp_head (from .symtab), and the GIL is ceval_gil.h's statics
+    # (from .symtab), and the exported _PyThreadState_Current while it has none.
     (3, 6): OLD,
-    (3, 7): dict(OLD, runtime_model="RUNTIME_MODEL_PYRUNTIME"),
-    (3, 8): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 7): dict(OLD, runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT"),
+    (3, 8): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                  frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                  long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                  linetable="LINETABLE_LNOTAB", lasti_scale=1),
-    (3, 9): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 9): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                  frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                  long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                  linetable="LINETABLE_LNOTAB", lasti_scale=1),
-    (3, 10): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 10): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_OBJECT", dict_model="DICT_MODEL_DICTOFFSET",
                   long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_DK_SIZE",
                   linetable="LINETABLE_310", lasti_scale=2),
-    (3, 11): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 11): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_311",
                   long_model="LONG_MODEL_OB_SIZE", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 12): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 12): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_CFRAME", dict_model="DICT_MODEL_MANAGED_312",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 13): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 13): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 14): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 14): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
-    (3, 15): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME",
+    (3, 15): dict(runtime_model="RUNTIME_MODEL_PYRUNTIME", gil_model="GIL_MODEL_STRUCT",
                   frame_model="FRAME_MODEL_DIRECT", dict_model="DICT_MODEL_INLINE_313",
                   long_model="LONG_MODEL_LV_TAG", keys_model="KEYS_MODEL_LOG2",
                   linetable="LINETABLE_311", lasti_scale=2),
@@ -116,11 +118,17 @@ FIELDS = [
     ("interp_sysdict", [(ALL, "offsetof(PyInterpreterState, sysdict)")]),
     ("interp_gil_ptr", [(since((3, 12)), "offsetof(PyInterpreterState, ceval.gil)")]),
 
-    # 3.6 keeps its GIL in separate statics of ceval_gil.h, not one struct:
-    # none of these exist there (the GIL is unknown, see layout.h).
-    ("gil_locked", [(FROM37, "offsetof(struct _gil_runtime_state, locked)")]),
-    ("gil_last_holder", [(FROM37, "offsetof(struct _gil_runtime_state, last_holder)")]),
-    ("gil_switch_number", [(FROM37, "offsetof(struct _gil_runtime_state, switch_number)")]),
+    # 3.6 keeps its GIL in separate statics of ceval_gil.h, not one struct
+    # (GIL_MODEL_STATICS): its offsets say where runtime.c reads each symbol
+    # into the local buffer: the int gil_locked (-1 until a second thread
+    # starts and creates the GIL), _PyThreadState_Current (the thread state
+    # running Python, NULL when none: PyEval_SaveThread clears it, with or
+    # without a GIL), gil_last_holder and the unsigned long
+    # gil_switch_number.
+    ("gil_locked", [(FROM37, "offsetof(struct _gil_runtime_state, locked)"), (ONLY36, "0")]),
+    ("gil_holder", [(ONLY36, "8")]),
+    ("gil_last_holder", [(FROM37, "offsetof(struct _gil_runtime_state, last_holder)"), (ONLY36, "16")]),
+    ("gil_switch_number", [(FROM37, "offsetof(struct _gil_runtime_state, switch_number)"), (ONLY36, "24")]),
     ("gil_size", [(FROM37, "sizeof(struct _gil_runtime_state)")]),
     ("gil_enabled", [(since((3, 13)), "PROBE_GIL_ENABLED")]),
     ("free_threaded", [(ALL, "PROBE_FREE_THREADED")]),
@@ -548,14 +556,7 @@ def render_schema(ver, values):
     return "\n".join(out) + "\n"
 
 
-def gil_unknown(cdir, ver):
-    """Whether the committed table of ver has no GIL location (3.6: its GIL
-    is separate statics, not one block), read from the table itself."""
-    text = open(os.path.join(cdir, "layout_%d_%d.c" % ver)).read()
-    return "\t.runtime_gil = -1," in text and "\t.interp_gil_ptr = -1," in text
-
-
-def render_registry(vers, nogil=()):
+def render_registry(vers):
     lo, hi = vers[0], vers[-1]
     h = []
     h.append("/* versions: the CPython versions pytop supports, one entry per generated")
@@ -614,8 +615,6 @@ def render_registry(vers, nogil=()):
     t = []
     t.append("# The supported CPython versions, for tests and CI (tools/gen_layout.py; do not edit).")
     t.append(" ".join("%d.%d" % v for v in vers))
-    t.append("# Versions whose GIL pytop cannot read (reported unknown; tests skip GIL checks).")
-    t.append("gil-unknown: " + " ".join("%d.%d" % v for v in nogil))
     return {"versions.h": "\n".join(h) + "\n", "versions.c": "\n".join(c) + "\n",
             "versions.mk": "\n".join(m) + "\n", "versions.txt": "\n".join(t) + "\n"}
 
@@ -667,8 +666,7 @@ def main():
                 status |= emit(os.path.join(cdir, "debug_schema_%d_%d.c" % ver), render_schema(ver, values), args.check)
     # The registry: every version with a table in the tree.
     vers = [v for v in VERSIONS if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))]
-    nogil = [v for v in vers if gil_unknown(cdir, v)]
-    for name, text in render_registry(vers, nogil).items():
+    for name, text in render_registry(vers).items():
         status |= emit(os.path.join(cdir, name), text, args.check)
     return status
 

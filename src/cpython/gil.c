@@ -1,4 +1,4 @@
-/* gil: decoding a GIL state and recognising its waiters. */
+/* gil: locating, decoding a GIL state and recognising its waiters. */
 #include "cpython/gil.h"
 
 #include <string.h>
@@ -10,15 +10,54 @@ static size_t field_end(int32_t off, size_t size)
 
 size_t gil_read_size(const struct py_layout *L)
 {
-	size_t n = field_end(L->gil_locked, 4);
+	const struct { int32_t off; size_t size; } f[] = {
+		{ L->gil_locked, 4 }, { L->gil_holder, 8 }, { L->gil_last_holder, 8 },
+		{ L->gil_switch_number, 8 }, { L->gil_enabled, 4 },
+	};
+	size_t n = 0;
 
-	if (field_end(L->gil_last_holder, 8) > n)
-		n = field_end(L->gil_last_holder, 8);
-	if (field_end(L->gil_switch_number, 8) > n)
-		n = field_end(L->gil_switch_number, 8);
-	if (field_end(L->gil_enabled, 4) > n)
-		n = field_end(L->gil_enabled, 4);
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (field_end(f[i].off, f[i].size) > n)
+			n = field_end(f[i].off, f[i].size);
 	return n <= GIL_READ_MAX ? n : GIL_READ_MAX;
+}
+
+void gil_where_struct(const struct py_layout *L, uint64_t gil, struct gil_where *w)
+{
+	memset(w, 0, sizeof *w);
+	if (!gil)
+		return;
+	w->addr = gil;
+	w->region[0] = (struct gil_region){ gil, 0, (uint32_t)gil_read_size(L) };
+	w->nregions = 1;
+	if (L->gil_size > 0)
+		w->wait[w->nwaits++] = (struct gil_wait){ gil, (uint64_t)L->gil_size };
+}
+
+bool gil_where_check(const struct gil_where *w)
+{
+	if (!w->addr || w->nregions < 1 || w->nregions > GIL_REGIONS_MAX ||
+	    w->nwaits < 0 || w->nwaits > GIL_WAITS_MAX)
+		return false;
+	for (int i = 0; i < w->nregions; i++) {
+		const struct gil_region *r = &w->region[i];
+		if (!r->remote || !r->len || r->local > GIL_READ_MAX || r->len > GIL_READ_MAX - r->local ||
+		    r->remote + r->len < r->remote)
+			return false;
+	}
+	for (int i = 0; i < w->nwaits; i++)
+		if (!w->wait[i].lo || !w->wait[i].len || w->wait[i].lo + w->wait[i].len < w->wait[i].lo)
+			return false;
+	return true;
+}
+
+int gil_iov(const struct gil_where *w, unsigned char *buf, struct mem_iov *iov)
+{
+	if (!gil_where_check(w))
+		return 0;
+	for (int i = 0; i < w->nregions; i++)
+		iov[i] = (struct mem_iov){ w->region[i].remote, buf + w->region[i].local, w->region[i].len };
+	return w->nregions;
 }
 
 static uint64_t u64(const struct py_layout *L, const unsigned char *b, int32_t off)
@@ -47,13 +86,25 @@ void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out
 	out->enabled = !L->free_threaded || (L->gil_enabled >= 0 && i32(L, b, L->gil_enabled) != 0);
 	out->last_holder = u64(L, b, L->gil_last_holder);
 	out->switch_number = u64(L, b, L->gil_switch_number);
+	int32_t locked = i32(L, b, L->gil_locked);
+	if (locked < 0 && L->gil_holder >= 0) {
+		/* No GIL yet (3.6 with one thread): the thread state running
+		 * Python holds what stands for it. */
+		out->holder = out->enabled ? u64(L, b, L->gil_holder) : 0;
+		out->locked = out->holder != 0;
+		return;
+	}
 	/* locked is -1 before the GIL is created: only 1 means held. */
-	out->locked = out->enabled && i32(L, b, L->gil_locked) > 0;
+	out->locked = out->enabled && locked > 0;
 	out->holder = out->locked ? out->last_holder : 0;
 }
 
-bool gil_is_wait(const struct py_layout *L, uint64_t gil, long nr, uint64_t arg0)
+bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0)
 {
-	return nr == GIL_SYS_FUTEX && gil && L->gil_size > 0 && arg0 >= gil &&
-	       arg0 - gil < (uint64_t)L->gil_size;   /* no wrap */
+	if (nr != GIL_SYS_FUTEX || !w->addr)
+		return false;
+	for (int i = 0; i < w->nwaits && i < GIL_WAITS_MAX; i++)
+		if (arg0 >= w->wait[i].lo && arg0 - w->wait[i].lo < w->wait[i].len)   /* no wrap */
+			return true;
+	return false;
 }

@@ -1,6 +1,8 @@
-/* gil: reading a GIL state (struct _gil_runtime_state) through the layout,
- * and the rule that says a blocked thread is waiting for it. Pure functions:
- * the caller reads the bytes (one process_vm_readv of gil_read_size()). */
+/* gil: where a GIL is in a target (struct gil_where: the ranges one batched
+ * read takes, the futex addresses of its waiters), reading its state
+ * (locked, holder, switch_number) through the layout, and the rule that
+ * says a blocked thread is waiting for it. Pure functions: the caller
+ * reads the bytes (one process_vm_readv of gil_iov()'s ranges). */
 #ifndef PYTOP_CPYTHON_GIL_H
 #define PYTOP_CPYTHON_GIL_H
 
@@ -9,9 +11,30 @@
 #include <stdint.h>
 
 #include "cpython/layout.h"
+#include "process/memory.h"
 
 #define GIL_READ_MAX LAYOUT_GIL_MAX   /* enough bytes for every layout's fields */
 #define GIL_SYS_FUTEX 202        /* x86-64 futex(2) */
+#define GIL_REGIONS_MAX 4        /* remote ranges one GIL is read from */
+#define GIL_WAITS_MAX 4          /* remote ranges its waiters sleep on */
+#define GIL_WAIT_OBJ_MAX 256     /* the largest lock or condition taken for one */
+
+/* Where one GIL is in the target (filled by pyrt_gil(), runtime.h). With
+ * GIL_MODEL_STRUCT one region (the struct) and one wait range (the same
+ * struct); with GIL_MODEL_STATICS (3.6) one region per static and one wait
+ * range per lock or condition static. Every region lies inside the
+ * GIL_READ_MAX local buffer (gil_where_check()). */
+struct gil_where {
+	uint64_t addr;                /* its identity (0: unknown): the struct, or the first static */
+	int nregions, nwaits;
+	struct gil_region {
+		uint64_t remote;
+		uint32_t local, len;  /* where in the local buffer, how many bytes */
+	} region[GIL_REGIONS_MAX];
+	struct gil_wait {
+		uint64_t lo, len;     /* a futex on [lo, lo + len) waits for this GIL */
+	} wait[GIL_WAITS_MAX];
+};
 
 /* One coherent view of a GIL (from a single read). */
 struct gil_state {
@@ -22,14 +45,26 @@ struct gil_state {
 	uint64_t switch_number;  /* gil->switch_number: holder changes since start */
 };
 
-/* Bytes to read at the GIL's address for gil_parse() (<= GIL_READ_MAX). */
+/* Bytes of the local buffer gil_parse() decodes (<= GIL_READ_MAX). */
 size_t gil_read_size(const struct py_layout *L);
 
-/* Decode the bytes read at the GIL's address. */
+/* The GIL struct at gil (GIL_MODEL_STRUCT): one region, one wait range of
+ * the layout's gil_size. gil == 0 leaves *w unknown (addr 0). */
+void gil_where_struct(const struct py_layout *L, uint64_t gil, struct gil_where *w);
+
+/* Is w usable: known, its regions inside the local buffer, no range empty
+ * or wrapping around the address space? */
+bool gil_where_check(const struct gil_where *w);
+
+/* The ranges to read w into buf (GIL_READ_MAX bytes) into iov (room for
+ * GIL_REGIONS_MAX); returns how many (0 when w is unknown). */
+int gil_iov(const struct gil_where *w, unsigned char *buf, struct mem_iov *iov);
+
+/* Decode the bytes read into the local buffer. */
 void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out);
 
 /* Is a thread blocked in syscall nr with first argument arg0 waiting for the
- * GIL at address gil? (futex on an address inside the struct; see layout.h) */
-bool gil_is_wait(const struct py_layout *L, uint64_t gil, long nr, uint64_t arg0);
+ * GIL w? (futex on an address inside one of its wait ranges; see layout.h) */
+bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0);
 
 #endif

@@ -67,11 +67,14 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	int cframe = L->frame_model == FRAME_MODEL_CFRAME;
 	int direct = L->frame_model == FRAME_MODEL_DIRECT;
 	int log2 = L->keys_model == KEYS_MODEL_LOG2;
-	/* A GIL pytop can read as one block (none on 3.6: see layout.h). */
-	int gil = L->runtime_gil >= 0 || L->interp_gil_ptr >= 0;
+	/* A GIL struct read as one block (3.7+), or statics each read from
+	 * its own symbol into the same local buffer (3.6; see layout.h). */
+	int statics = L->gil_model == GIL_MODEL_STATICS;
+	int gil = !statics && (L->runtime_gil >= 0 || L->interp_gil_ptr >= 0);
 
 	/* How the walkers and readers interpret the fields. */
 	R(runtime_model, RUNTIME_MODEL_PYRUNTIME, RUNTIME_MODEL_INTERP_HEAD);
+	R(gil_model, GIL_MODEL_STRUCT, GIL_MODEL_STATICS);
 	R(frame_model, FRAME_MODEL_OBJECT, FRAME_MODEL_DIRECT);
 	R(dict_model, DICT_MODEL_DICTOFFSET, DICT_MODEL_INLINE_313);
 	R(long_model, LONG_MODEL_OB_SIZE, LONG_MODEL_LV_TAG);
@@ -105,9 +108,10 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	IF(!object, code_code_adaptive, 0, LAYOUT_OFFSET_MAX);
 
 	/* The GIL state (gil_parse). */
-	IF(gil, gil_locked, 4, LAYOUT_GIL_MAX);
-	IF(gil, gil_last_holder, 8, LAYOUT_GIL_MAX);
-	IF(gil, gil_switch_number, 8, LAYOUT_GIL_MAX);
+	IF(gil || statics, gil_locked, 4, LAYOUT_GIL_MAX);
+	IF(statics, gil_holder, 8, LAYOUT_GIL_MAX);
+	IF(gil || statics, gil_last_holder, 8, LAYOUT_GIL_MAX);
+	IF(gil || statics, gil_switch_number, 8, LAYOUT_GIL_MAX);
 	OPT(gil_enabled, 4, LAYOUT_GIL_MAX);
 
 	/* The thread state: tstate_size bytes are read into a

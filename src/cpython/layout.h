@@ -31,6 +31,13 @@ enum layout_runtime_model {
 	RUNTIME_MODEL_INTERP_HEAD = 2, /* 3.6: pystate.c's static interp_head pointer (.symtab) */
 };
 
+/* Where a GIL's state is (what pyrt_gil() finds). */
+enum layout_gil_model {
+	GIL_MODEL_STRUCT = 1,        /* 3.7+: one struct _gil_runtime_state (runtime_gil / interp_gil_ptr) */
+	GIL_MODEL_STATICS = 2,       /* 3.6: ceval_gil.h's statics and _PyThreadState_Current, each
+				      * found by its own symbol and read into one local buffer */
+};
+
 /* How a thread state reaches its innermost frame. */
 enum layout_frame_model {
 	FRAME_MODEL_OBJECT = 1,      /* 3.8-3.10: tstate->frame, PyFrameObject, f_back */
@@ -61,6 +68,7 @@ enum layout_keys_model {
 struct py_layout {
 	int major, minor;
 	enum layout_runtime_model runtime_model;
+	enum layout_gil_model gil_model;
 	enum layout_frame_model frame_model;
 	enum layout_dict_model dict_model;
 	enum layout_long_model long_model;
@@ -81,14 +89,20 @@ struct py_layout {
 	int32_t interp_sysdict;     /* sys.__dict__ */
 	int32_t interp_gil_ptr;     /* interp->ceval.gil pointer (3.12+), else -1 */
 
-	/* struct _gil_runtime_state. A thread blocked in futex() on an address
-	 * in [gil, gil + gil_size) waits for this GIL: verified on 3.8-3.13,
-	 * where waiters sleep on gil->cond (offsets 72/76 on x86-64 glibc), the
-	 * dropping thread on gil->switch_cond and contenders on the mutexes,
-	 * all inside the struct. All -1 on 3.6, whose GIL is separate statics
-	 * of ceval_gil.h (gil_locked in .data, the rest in .bss), not one block
-	 * one read can take: its GIL is unknown. */
-	int32_t gil_locked;
+	/* The GIL state as read into a local buffer of gil_read_size() bytes:
+	 * with GIL_MODEL_STRUCT the head of struct _gil_runtime_state, and a
+	 * thread blocked in futex() on an address in [gil, gil + gil_size)
+	 * waits for this GIL (verified on 3.8-3.13, where waiters sleep on
+	 * gil->cond, offsets 72/76 on x86-64 glibc, the dropping thread on
+	 * gil->switch_cond and contenders on the mutexes, all inside the
+	 * struct). With GIL_MODEL_STATICS (3.6) there is no struct (gil_size
+	 * -1): each field is a static of its own, read from its symbol's
+	 * address to its offset here, and the waiters sleep on the statics
+	 * gil_cond, gil_mutex, switch_cond and switch_mutex (runtime.c). */
+	int32_t gil_locked;         /* int locked (-1 before the GIL exists) */
+	int32_t gil_holder;         /* the thread state running Python while no GIL exists
+				     * (locked -1: 3.6's _PyThreadState_Current, a single
+				     * thread's program never creates it), else -1 */
 	int32_t gil_last_holder;
 	int32_t gil_switch_number;
 	int32_t gil_size;

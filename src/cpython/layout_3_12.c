@@ -5,6 +5,7 @@
 const struct py_layout layout_3_12 = {
 	.major = 3, .minor = 12,
 	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
+	.gil_model = GIL_MODEL_STRUCT,
 	.frame_model = FRAME_MODEL_CFRAME,
 	.dict_model = DICT_MODEL_MANAGED_312,
 	.long_model = LONG_MODEL_LV_TAG,
@@ -21,6 +22,7 @@ const struct py_layout layout_3_12 = {
 	.interp_sysdict = 352,
 	.interp_gil_ptr = 384,
 	.gil_locked = 16,
+	.gil_holder = -1,
 	.gil_last_holder = 8,
 	.gil_switch_number = 24,
 	.gil_size = 208,

@@ -5,6 +5,7 @@
 const struct py_layout layout_3_14 = {
 	.major = 3, .minor = 14,
 	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
+	.gil_model = GIL_MODEL_STRUCT,
 	.frame_model = FRAME_MODEL_DIRECT,
 	.dict_model = DICT_MODEL_INLINE_313,
 	.long_model = LONG_MODEL_LV_TAG,
@@ -21,6 +22,7 @@ const struct py_layout layout_3_14 = {
 	.interp_sysdict = 7672,
 	.interp_gil_ptr = 16,
 	.gil_locked = 16,
+	.gil_holder = -1,
 	.gil_last_holder = 8,
 	.gil_switch_number = 24,
 	.gil_size = 208,

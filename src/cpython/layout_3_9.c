@@ -5,6 +5,7 @@
 const struct py_layout layout_3_9 = {
 	.major = 3, .minor = 9,
 	.runtime_model = RUNTIME_MODEL_PYRUNTIME,
+	.gil_model = GIL_MODEL_STRUCT,
 	.frame_model = FRAME_MODEL_OBJECT,
 	.dict_model = DICT_MODEL_DICTOFFSET,
 	.long_model = LONG_MODEL_OB_SIZE,
@@ -21,6 +22,7 @@ const struct py_layout layout_3_9 = {
 	.interp_sysdict = 872,
 	.interp_gil_ptr = -1,
 	.gil_locked = 16,
+	.gil_holder = -1,
 	.gil_last_holder = 8,
 	.gil_switch_number = 24,
 	.gil_size = 208,

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cpython/gil.h"
 #include "cpython/layout.h"
 
 struct nspid;
@@ -23,6 +24,7 @@ struct py_target {
 	uint64_t code_type;        /* remote address of PyCode_Type */
 	uint64_t str_type;         /* remote address of PyUnicode_Type, 0 if not in the symbols */
 	uint64_t take_gil, drop_gil; /* remote addresses, 0 if not in the symbols */
+	struct gil_where gil_statics; /* GIL_MODEL_STATICS: its GIL, found by symbol (addr 0: not found) */
 	int debug_offsets_used;    /* 1 when _Py_DebugOffsets overrode the table */
 	int64_t pthread_tid_offset; /* 3.8-3.10: offset of the tid in struct pthread, -1 unknown */
 	struct nspid *nspid;       /* its thread ids to pytop's (own PID namespace), or NULL */

@@ -2,6 +2,7 @@
 #include "cpython/runtime.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,32 @@
 /* The symbols looked up in the interpreter's file. SYM_RUNTIME and
  * SYM_INTERP_HEAD are the two anchors of the interpreter list (the layout's
  * runtime_model says which one a version uses). */
-enum { SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_STR_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL, SYM_COUNT };
+enum {
+	SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_STR_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL,
+	SYM_GIL_LOCKED, SYM_TSTATE_CURRENT, SYM_GIL_LAST_HOLDER, SYM_GIL_SWITCH_NUMBER,
+	SYM_GIL_COND, SYM_GIL_MUTEX, SYM_SWITCH_COND, SYM_SWITCH_MUTEX, SYM_COUNT
+};
+
+/* GIL_MODEL_STATICS (3.6): the GIL is statics of ceval_gil.h (in .symtab)
+ * and pystate.c's exported _PyThreadState_Current. A state static is read
+ * to the layout's field offset in gil_parse()'s buffer and must have
+ * exactly its size; a lock or condition (at most GIL_WAIT_OBJ_MAX bytes)
+ * is where the GIL's waiters sleep: take_gil waits on gil_cond under
+ * gil_mutex, drop_gil (FORCE_SWITCHING) on switch_cond under switch_mutex. */
+static const struct gil_static {
+	int sym;
+	uint64_t size;
+	ptrdiff_t field;          /* offsetof(struct py_layout, gil_X), or -1: a wait object */
+} gil_statics[] = {
+	{ SYM_GIL_LOCKED, 4, offsetof(struct py_layout, gil_locked) },
+	{ SYM_TSTATE_CURRENT, 8, offsetof(struct py_layout, gil_holder) },
+	{ SYM_GIL_LAST_HOLDER, 8, offsetof(struct py_layout, gil_last_holder) },
+	{ SYM_GIL_SWITCH_NUMBER, 8, offsetof(struct py_layout, gil_switch_number) },
+	{ SYM_GIL_COND, GIL_WAIT_OBJ_MAX, -1 },
+	{ SYM_GIL_MUTEX, GIL_WAIT_OBJ_MAX, -1 },
+	{ SYM_SWITCH_COND, GIL_WAIT_OBJ_MAX, -1 },
+	{ SYM_SWITCH_MUTEX, GIL_WAIT_OBJ_MAX, -1 },
+};
 
 /* The anchor symbol of each runtime model. */
 static const char *anchor_name(enum layout_runtime_model m)
@@ -230,6 +256,38 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 	return 0;
 }
 
+/* GIL_MODEL_STATICS: t->gil_statics from the symbols (gil_statics[]); left
+ * unknown (addr 0) when a state static is missing or of another size, or
+ * does not fit the local buffer. Missing wait objects only make its
+ * waiters look idle. */
+static void find_gil_statics(struct py_target *t, const struct elf_sym *syms)
+{
+	struct gil_where w;
+
+	memset(&t->gil_statics, 0, sizeof t->gil_statics);
+	if (t->L.gil_model != GIL_MODEL_STATICS)
+		return;
+	memset(&w, 0, sizeof w);
+	for (size_t i = 0; i < sizeof gil_statics / sizeof gil_statics[0]; i++) {
+		const struct gil_static *g = &gil_statics[i];
+		const struct elf_sym *s = &syms[g->sym];
+		if (g->field < 0) {
+			if (s->value && s->size > 0 && s->size <= g->size && w.nwaits < GIL_WAITS_MAX)
+				w.wait[w.nwaits++] = (struct gil_wait){ s->value, s->size };
+			continue;
+		}
+		int32_t off;
+		memcpy(&off, (const char *)&t->L + g->field, sizeof off);
+		if (!s->value || s->size != g->size || off < 0 || w.nregions == GIL_REGIONS_MAX)
+			return;   /* unknown */
+		w.region[w.nregions++] = (struct gil_region){ s->value, (uint32_t)off, (uint32_t)g->size };
+		if (!w.addr)
+			w.addr = s->value;
+	}
+	if (gil_where_check(&w))
+		t->gil_statics = w;
+}
+
 /* Refine "3.8" to "3.8.18" from the target's own sys.version. */
 static void version_from_sys(struct py_target *t)
 {
@@ -291,6 +349,14 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 		[SYM_STR_TYPE] = { "PyUnicode_Type", 0, 0 },
 		[SYM_TAKE_GIL] = { "take_gil", 0, 0 },
 		[SYM_DROP_GIL] = { "drop_gil", 0, 0 },
+		[SYM_GIL_LOCKED] = { "gil_locked", 0, 0 },
+		[SYM_TSTATE_CURRENT] = { "_PyThreadState_Current", 0, 0 },
+		[SYM_GIL_LAST_HOLDER] = { "gil_last_holder", 0, 0 },
+		[SYM_GIL_SWITCH_NUMBER] = { "gil_switch_number", 0, 0 },
+		[SYM_GIL_COND] = { "gil_cond", 0, 0 },
+		[SYM_GIL_MUTEX] = { "gil_mutex", 0, 0 },
+		[SYM_SWITCH_COND] = { "switch_cond", 0, 0 },
+		[SYM_SWITCH_MUTEX] = { "switch_mutex", 0, 0 },
 	};
 	struct py_target *t;
 	int rc;
@@ -331,6 +397,7 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 		rc = PYTOP_ENOTPY;
 		goto fail;
 	}
+	find_gil_statics(t, syms);
 	if (!syms[SYM_VERSION].value)
 		version_from_sys(t);
 	t->nspid = nspid_create(pid);
@@ -384,13 +451,18 @@ int pyrt_interpreters(struct py_target *t, uint64_t *interps, int max, int *beyo
 	return n;
 }
 
-uint64_t pyrt_gil_addr(struct py_target *t, uint64_t interp)
+void pyrt_gil(struct py_target *t, uint64_t interp, struct gil_where *out)
 {
 	uint64_t gil = 0;
+
+	if (t->L.gil_model == GIL_MODEL_STATICS) {
+		*out = t->gil_statics;
+		return;
+	}
 	if (t->L.runtime_gil >= 0)
-		return t->runtime + (uint64_t)t->L.runtime_gil;
-	if (t->L.interp_gil_ptr >= 0 && interp &&
-	    mem_read_ptr(t->pid, interp + (uint64_t)t->L.interp_gil_ptr, &gil) == 0)
-		return gil;
-	return 0;
+		gil = t->runtime + (uint64_t)t->L.runtime_gil;
+	else if (t->L.interp_gil_ptr >= 0 && interp &&
+		 mem_read_ptr(t->pid, interp + (uint64_t)t->L.interp_gil_ptr, &gil) < 0)
+		gil = 0;
+	gil_where_struct(&t->L, gil, out);
 }

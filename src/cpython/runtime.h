@@ -26,7 +26,8 @@ void pyrt_close(struct py_target *t);
  * an error. */
 int pyrt_interpreters(struct py_target *t, uint64_t *interps, int max, int *beyond);
 
-/* The remote address of the GIL state of an interpreter (0 if unknown). */
-uint64_t pyrt_gil_addr(struct py_target *t, uint64_t interp);
+/* Where the GIL of an interpreter is (out->addr 0 if unknown): the struct
+ * (3.7+), or the statics found at attach (3.6; see gil.h). */
+void pyrt_gil(struct py_target *t, uint64_t interp, struct gil_where *out);
 
 #endif

@@ -60,7 +60,7 @@ struct gilstat {
 	struct gilstat_snapshot *scratch;
 	struct tasks *tasks;
 	struct uprobe_set *probes;
-	uint64_t gil;                     /* the main interpreter's GIL */
+	struct gil_where gil;             /* the main interpreter's GIL */
 	uint64_t interps[MAX_INTERPS];
 	int ninterps;
 	struct gs_thread *threads;
@@ -172,7 +172,9 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		len = sizeof buf;
 	for (int i = 0; i < g->ninterps; i++) {
 		uint64_t ts = 0;
-		if (pyrt_gil_addr(g->t, g->interps[i]) != g->gil ||
+		struct gil_where w;
+		pyrt_gil(g->t, g->interps[i], &w);
+		if (w.addr != g->gil.addr ||
 		    mem_read_ptr(g->t->pid, g->interps[i] + (uint64_t)L->interp_threads_head, &ts) < 0)
 			continue;
 		struct rlist walk;
@@ -211,12 +213,17 @@ static pid_t tid_of(const struct gilstat *g, uint64_t tstate)
 	return -1;
 }
 
-/* One read of the GIL; false when it failed. */
+/* One read of the GIL (one range, or on 3.6 one per static); false when
+ * it failed. */
 static bool read_gil(struct gilstat *g, struct gil_state *st)
 {
-	unsigned char buf[GIL_READ_MAX];
-	int rc = mem_read(g->t->pid, g->gil, buf, gil_read_size(&g->t->L));
+	unsigned char buf[GIL_READ_MAX] = { 0 };
+	struct mem_iov iov[GIL_REGIONS_MAX];
+	int n = gil_iov(&g->gil, buf, iov);
+	int rc = n ? mem_readv(g->t->pid, iov, n) : PYTOP_ECORRUPT;
 
+	if (rc >= 0 && rc < n)
+		rc = PYTOP_EREAD;
 	if (rc < 0) {
 		if (rc == PYTOP_EGONE || ++g->failed_reads >= GONE_READS)
 			g->gone = true;
@@ -261,7 +268,7 @@ static void *sampled_main(void *arg)
 				pid_t tid = g->threads[i].tid;
 				bool was = g->obs[i].tid == tid && g->obs[i].waiting;
 				bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
-				bool waiting = read && !a.running && gil_is_wait(&g->t->L, g->gil, a.syscall, a.arg0);
+				bool waiting = read && !a.running && gil_is_wait(&g->gil, a.syscall, a.arg0);
 				uint64_t total, delta;
 				/* A waiter woken to take the GIL reads "running" while it
 				 * waits for a core, still inside take_gil: its wait goes
@@ -415,8 +422,8 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 		snprintf(err, errcap, "gilstat: cannot read the interpreters of process %d", (int)t->pid);
 		goto fail;
 	}
-	g->gil = pyrt_gil_addr(t, g->interps[g->ninterps - 1]);
-	if (!g->gil) {
+	pyrt_gil(t, g->interps[g->ninterps - 1], &g->gil);
+	if (!g->gil.addr) {
 		snprintf(err, errcap, "gilstat: the GIL of process %d cannot be found", (int)t->pid);
 		goto fail;
 	}

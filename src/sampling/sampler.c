@@ -105,8 +105,9 @@ struct sampler {
 	/* preallocated working memory */
 	uint64_t interps[MAX_INTERPS];
 	int interps_beyond;               /* interpreters over MAX_INTERPS, not sampled */
-	uint64_t gils[MAX_INTERPS];       /* each interpreter's GIL state (0 unknown) */
+	struct gil_where gils[MAX_INTERPS]; /* each interpreter's GIL (addr 0: unknown) */
 	int gil_first[MAX_INTERPS];       /* index of the first interpreter sharing gils[i] */
+	struct mem_iov gil_iov[MAX_INTERPS * GIL_REGIONS_MAX]; /* one round's GIL reads */
 	struct gil_state gil_now[MAX_INTERPS];
 	bool gil_read[MAX_INTERPS];
 	unsigned char gil_buf[MAX_INTERPS][GIL_READ_MAX];
@@ -358,7 +359,7 @@ static enum thread_state classify(struct sampler *s, pid_t tid, int interp, stru
 	read_cpu(s, tid, cpu, fresh);
 	if (a.running)
 		return THREAD_RUNNING;
-	if (gil_is_wait(&s->t->L, s->gils[interp], a.syscall, a.arg0))
+	if (gil_is_wait(&s->gils[interp], a.syscall, a.arg0))
 		return THREAD_GIL_WAIT;
 	return THREAD_IDLE;
 }
@@ -525,26 +526,25 @@ struct round_gil {
 	uint8_t count, held;      /* GILs read, GILs locked */
 };
 
-/* Read every distinct GIL state in one process_vm_readv, then the syscall
- * file of every thread the last round saw: one instant for all of them. */
+/* Read every distinct GIL state in one process_vm_readv (each one range,
+ * or on 3.6 one per static), then the syscall file of every thread the
+ * last round saw: one instant for all of them. */
 static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 {
 	const struct py_layout *L = &s->t->L;
-	struct mem_iov iov[MAX_INTERPS];
-	int idx[MAX_INTERPS], n = 0;
-	size_t len = gil_read_size(L);
+	int end[MAX_INTERPS], n = 0;
 
 	memset(rg, 0, sizeof *rg);
 	for (int i = 0; i < s->ninterps; i++) {
 		s->gil_read[i] = false;
-		if (s->gils[i] && s->gil_first[i] == i) {
-			iov[n] = (struct mem_iov){ s->gils[i], s->gil_buf[i], len };
-			idx[n++] = i;
-		}
+		if (s->gil_first[i] == i)
+			n += gil_iov(&s->gils[i], s->gil_buf[i], &s->gil_iov[n]);
+		end[i] = n;   /* its ranges end here (none: unknown or shared) */
 	}
-	int got = n ? mem_readv(s->t->pid, iov, n) : 0;
-	for (int k = 0; k < got; k++) {
-		int i = idx[k];
+	int got = n ? mem_readv(s->t->pid, s->gil_iov, n) : 0;
+	for (int i = 0, start = 0; i < s->ninterps; start = end[i++]) {
+		if (end[i] == start || end[i] > got)
+			continue;   /* not read, or not every range of it */
 		gil_parse(L, s->gil_buf[i], &s->gil_now[i]);
 		s->gil_read[i] = true;
 		rg->count++;
@@ -1000,10 +1000,10 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		return NULL;
 	}
 	for (int i = 0; i < s->ninterps; i++) {
-		s->gils[i] = pyrt_gil_addr(t, s->interps[i]);
+		pyrt_gil(t, s->interps[i], &s->gils[i]);
 		s->gil_first[i] = i;
 		for (int j = 0; j < i; j++)
-			if (s->gils[j] == s->gils[i]) {
+			if (s->gils[j].addr == s->gils[i].addr) {
 				s->gil_first[i] = j;
 				break;
 			}

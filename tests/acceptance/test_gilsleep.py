@@ -68,11 +68,6 @@ def test_gilsleep(tap, interp):
              "spinner on CPU %.1f%%" % (label, hold["gil-sleeper"], hold["spinner"],
                                         hold["sleeper"], floor, typical, spin_cpu))
 
-    if pythons.gil_unknown(interp.version):
-        tap.skip("%s: GIL shares" % label, "pytop cannot read this version's GIL (the registry's "
-                 "gil-unknown)")
-        return
-
     def sleeper_share():
         lo, hi = floor - 5, 100 - spin_cpu + 5
         return lo <= hold["gil-sleeper"] <= hi, [

@@ -162,10 +162,6 @@ def comm_names(pid):
 
 
 def test_gilstat(tap, interp):
-    if pythons.gil_unknown(interp.version):
-        tap.skip("%s gilstat" % interp.label, "pytop cannot read this version's GIL (the registry's "
-                 "gil-unknown): no gilstat to compare")
-        return
     with Target(interp, "acc_pool.py", "--threads", 4) as t:
         t.wait_for(lambda tr: all(v.get("rounds", 0) >= 16 for v in tr["threads"].values()
                                   if v.get("role") == "pool"), "every pool thread running")

@@ -86,12 +86,6 @@ def registry_versions():
     return _registry()["versions"]
 
 
-def gil_unknown(version):
-    """Whether pytop reports the GIL of VERSION ("3.6.15") as unknown (the
-    registry's gil-unknown line: 3.6 keeps it in separate statics)."""
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return (major, minor) in _registry().get("gil-unknown", [])
-
 
 # Minor versions pytop supports and that pyenv provides (the registry less
 # the sid root's): each is expected on a developer machine or CI.

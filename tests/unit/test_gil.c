@@ -59,12 +59,77 @@ static void test_state(void)
 	tap_ok(!st.locked && st.holder == 0, "locked == -1 (not created yet) is not held");
 
 	uint64_t gil = 0x10000;
-	tap_ok(gil_is_wait(L, gil, GIL_SYS_FUTEX, gil + 72), "futex on gil->cond is a GIL wait");
-	tap_ok(gil_is_wait(L, gil, GIL_SYS_FUTEX, gil), "futex at the struct's start is a GIL wait");
-	tap_ok(!gil_is_wait(L, gil, GIL_SYS_FUTEX, gil + (uint64_t)L->gil_size), "futex just past the struct is not");
-	tap_ok(!gil_is_wait(L, gil, GIL_SYS_FUTEX, gil - 4), "futex just before it is not");
-	tap_ok(!gil_is_wait(L, gil, 230, gil + 72), "clock_nanosleep is not a GIL wait");
-	tap_ok(!gil_is_wait(L, 0, GIL_SYS_FUTEX, 72), "unknown GIL: nothing waits for it");
+	struct gil_where w;
+	gil_where_struct(L, gil, &w);
+	tap_ok(gil_where_check(&w) && w.addr == gil && w.nregions == 1 && w.region[0].remote == gil &&
+	       w.region[0].local == 0 && w.region[0].len == 32, "3.11: one region, the struct's head");
+	tap_ok(gil_is_wait(&w, GIL_SYS_FUTEX, gil + 72), "futex on gil->cond is a GIL wait");
+	tap_ok(gil_is_wait(&w, GIL_SYS_FUTEX, gil), "futex at the struct's start is a GIL wait");
+	tap_ok(!gil_is_wait(&w, GIL_SYS_FUTEX, gil + (uint64_t)L->gil_size), "futex just past the struct is not");
+	tap_ok(!gil_is_wait(&w, GIL_SYS_FUTEX, gil - 4), "futex just before it is not");
+	tap_ok(!gil_is_wait(&w, 230, gil + 72), "clock_nanosleep is not a GIL wait");
+	gil_where_struct(L, 0, &w);
+	tap_ok(!w.addr && !gil_is_wait(&w, GIL_SYS_FUTEX, 72), "unknown GIL: nothing waits for it");
+	unsigned char buf[GIL_READ_MAX];
+	struct mem_iov iov[GIL_REGIONS_MAX];
+	tap_is(gil_iov(&w, buf, iov), 0, "unknown GIL: nothing to read");
+}
+
+/* 3.6: the GIL is statics, each read from its own symbol into one buffer
+ * (runtime.c builds the gil_where from the symbols). */
+static void test_statics(void)
+{
+	const struct py_layout *L = layout_for_version(3, 6);
+	unsigned char b[GIL_READ_MAX];
+	struct gil_state st;
+
+	if (!tap_ok(L && L->gil_model == GIL_MODEL_STATICS && L->gil_holder >= 0 && L->gil_size == -1,
+		    "3.6: GIL statics with a holder field, no struct"))
+		return;
+	tap_is((int)gil_read_size(L), 32, "3.6: locked, holder, last_holder, switch_number: 32 bytes");
+	memset(b, 0, sizeof b);
+	put32(b, L->gil_locked, 1);
+	put64(b, L->gil_holder, 0);
+	put64(b, L->gil_last_holder, 0x7000);
+	put64(b, L->gil_switch_number, 9);
+	gil_parse(L, b, &st);
+	tap_ok(st.enabled && st.locked && st.holder == 0x7000 && st.switch_number == 9,
+	       "a GIL locked: the holder is last_holder (as on 3.7+), _PyThreadState_Current not yet set");
+	put32(b, L->gil_locked, 0);
+	put64(b, L->gil_holder, 0x8000);
+	gil_parse(L, b, &st);
+	tap_ok(!st.locked && st.holder == 0 && st.last_holder == 0x7000, "a GIL unlocked: nobody holds it");
+	put32(b, L->gil_locked, -1);
+	put64(b, L->gil_last_holder, 0);
+	put64(b, L->gil_switch_number, 0);
+	gil_parse(L, b, &st);
+	tap_ok(st.locked && st.holder == 0x8000 && st.switch_number == 0,
+	       "no GIL yet (one thread): _PyThreadState_Current is the holder");
+	put64(b, L->gil_holder, 0);
+	gil_parse(L, b, &st);
+	tap_ok(!st.locked && st.holder == 0, "no GIL, _PyThreadState_Current NULL (PyEval_SaveThread): no holder");
+
+	struct gil_where w = {
+		.addr = 0x5000, .nregions = 4, .nwaits = 2,
+		.region = { { 0x5000, (uint32_t)L->gil_locked, 4 }, { 0x6000, (uint32_t)L->gil_holder, 8 },
+			    { 0x9000, (uint32_t)L->gil_last_holder, 8 }, { 0x9008, (uint32_t)L->gil_switch_number, 8 } },
+		.wait = { { 0x8000, 48 }, { 0x8040, 40 } },
+	};
+	struct mem_iov iov[GIL_REGIONS_MAX];
+	tap_ok(gil_where_check(&w) && gil_iov(&w, b, iov) == 4 && iov[2].addr == 0x9000 &&
+	       iov[2].buf == b + L->gil_last_holder && iov[0].len == 4, "four statics: four ranges into the buffer");
+	tap_ok(gil_is_wait(&w, GIL_SYS_FUTEX, 0x8000 + 40) && gil_is_wait(&w, GIL_SYS_FUTEX, 0x8040) &&
+	       !gil_is_wait(&w, GIL_SYS_FUTEX, 0x8030) && !gil_is_wait(&w, GIL_SYS_FUTEX, 0x8040 + 40),
+	       "a futex on gil_cond or gil_mutex waits for it, between or past them not");
+	struct gil_where bad = w;
+	bad.region[3].local = GIL_READ_MAX - 4;
+	tap_ok(!gil_where_check(&bad) && gil_iov(&bad, b, iov) == 0, "a range past the local buffer is refused");
+	bad = w;
+	bad.wait[0].lo = UINT64_MAX - 8;
+	tap_ok(!gil_where_check(&bad), "a wait range wrapping the address space is refused");
+	bad = w;
+	bad.nregions = GIL_REGIONS_MAX + 1;
+	tap_ok(!gil_where_check(&bad), "more regions than there is room for are refused");
 }
 
 /* ---- free-threaded detection ---- */
@@ -519,6 +584,7 @@ static void test_view(void)
 int main(void)
 {
 	test_state();
+	test_statics();
 	test_free_threaded();
 	test_classes();
 	test_sampled();

@@ -161,11 +161,14 @@ int main(void)
 		       "3.%d frame model matches its fields", minors[i]);
 		tap_ok((L->tstate_native_thread_id >= 0) == (minors[i] >= 11),
 		       "3.%d native_thread_id present from 3.11 only", minors[i]);
-		tap_ok((L->runtime_gil >= 0) == (minors[i] >= 7 && minors[i] <= 11) &&
+		int statics = L->gil_model == GIL_MODEL_STATICS;
+		tap_ok(statics == (minors[i] == 6) &&
+		       (L->runtime_gil >= 0) == (minors[i] >= 7 && minors[i] <= 11) &&
 		       (L->interp_gil_ptr >= 0) == (minors[i] >= 12) &&
-		       (L->gil_locked >= 0) == (minors[i] >= 7) && (L->gil_size > 0) == (minors[i] >= 7),
-		       "3.%d GIL is in the runtime from 3.7 to 3.11, per interpreter after (3.6: statics, unknown)",
-		       minors[i]);
+		       (L->gil_size > 0) == !statics && (L->gil_holder >= 0) == statics &&
+		       L->gil_locked >= 0 && L->gil_last_holder >= 0 && L->gil_switch_number >= 0,
+		       "3.%d GIL is in the runtime from 3.7 to 3.11, per interpreter after (3.6: statics, "
+		       "and _PyThreadState_Current while no GIL exists)", minors[i]);
 		tap_ok(L->unicode_kind_shift == 2 && L->unicode_compact_shift == 5 && L->unicode_ascii_shift == 6,
 		       "3.%d str state bit-fields are where CPython puts them", minors[i]);
 		/* 3.14's quirks are fields: a tagged f_executable, interpreter-owned entry frames. */

@@ -146,6 +146,17 @@ int main(void)
 	L = *layout_for_version(3, 6);
 	L.gil_size = 4096;
 	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_size"),
-	       "3.6: no GIL location, so no GIL size either");
+	       "3.6: no GIL struct, so no GIL size either");
+	L = *layout_for_version(3, 6);
+	L.gil_holder = -1;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_holder"),
+	       "3.6: the GIL statics need a holder (_PyThreadState_Current)");
+	L = *layout_for_version(3, 6);
+	L.gil_switch_number = LAYOUT_GIL_MAX - 4;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_switch_number"),
+	       "3.6: a static read past the GIL buffer is refused");
+	L = *layout_for_version(3, 6);
+	L.gil_model = 3;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_model"), "gil_model 3 is refused");
 	return tap_done();
 }

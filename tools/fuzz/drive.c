@@ -34,14 +34,15 @@ static void sample_pass(pid_t pid)
 	cache = stack_cache_create();   /* the sampler's own, as in sampler_start() */
 	int ni = pyrt_interpreters(t, interps, MAX_INTERPS, NULL);
 	for (int i = 0; i < ni; i++) {
-		uint64_t gil = pyrt_gil_addr(t, interps[i]);
-		unsigned char buf[GIL_READ_MAX];
-		size_t len = gil_read_size(&t->L);
+		struct gil_where w;
+		unsigned char buf[GIL_READ_MAX] = { 0 };
 		struct gil_state g;
-		struct mem_iov iov = { gil, buf, len };
-		if (gil && mem_readv(pid, &iov, 1) == 1) {
+		struct mem_iov iov[GIL_REGIONS_MAX];
+		pyrt_gil(t, interps[i], &w);
+		int n = gil_iov(&w, buf, iov);
+		if (n && mem_readv(pid, iov, n) == n) {
 			gil_parse(&t->L, buf, &g);
-			(void)gil_is_wait(&t->L, gil, GIL_SYS_FUTEX, gil + (uint64_t)len / 2);
+			(void)gil_is_wait(&w, GIL_SYS_FUTEX, w.addr + (uint64_t)gil_read_size(&t->L) / 2);
 		}
 	}
 	for (int round = 0; round < 2; round++) {
