@@ -17,7 +17,7 @@ EXTRA_DIST += \
 	tests/targets/burn_target.py
 # GIL states and gilstat (sampled and exact) on every interpreter.
 TESTS += tests/live/test_gil.py
-EXTRA_DIST += tests/live/test_gil.py tests/targets/gil_target.py
+EXTRA_DIST += tests/live/test_gil.py tests/targets/gil_target.py tests/targets/alone_target.py
 # The function cache when code objects die and are replaced.
 TESTS += tests/live/test_codecache.py
 EXTRA_DIST += tests/live/test_codecache.py tests/targets/regen_target.py

@@ -19,6 +19,12 @@ Per interpreter:
         without the GIL (native > 50%, more than any other class)
   block: a thread in ctypes.PyDLL(libc).usleep (PyDLL keeps the GIL) is
         holding-but-blocked >= 80%
+  alone: tests/targets/alone_target.py, a program with no thread but the
+        main one, in turn spinning and sleeping 50 ms (3.6 creates no GIL
+        then: its holder is the thread state in _PyThreadState_Current, and
+        exact gilstat sees no acquisition): the main thread holds the GIL
+        25-75% of its samples and is idle 25-75%, runs without it < 5%, and
+        the GIL is held in 25-75% of the rounds
   gilstat 5 ms: two spinning threads, sys.setswitchinterval(0.005): each
         thread's holdavg is 2.5-15 ms (a loaded machine switches late and
         stretches holds) and its takecnt rises at 30-220/s; and takes/s x
@@ -52,6 +58,7 @@ import pythons  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.normpath(os.path.join(HERE, "..", "targets", "gil_target.py"))
+ALONE = os.path.normpath(os.path.join(HERE, "..", "targets", "alone_target.py"))
 PYTOP = pythons.pytop_binary()
 READY_TIMEOUT = 30
 SETTLE_S = 0.3          # let the threads reach their steady state
@@ -60,9 +67,9 @@ SETTLE_S = 0.3          # let the threads reach their steady state
 class Target:
     """A gil_target.py process; roles maps role -> tid."""
 
-    def __init__(self, interp, *args):
+    def __init__(self, interp, *args, script=TARGET):
         self.proc = subprocess.Popen(
-            interp.argv(interp.script(TARGET), *[str(a) for a in args]),
+            interp.argv(interp.script(script), *[str(a) for a in args]),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + READY_TIMEOUT
         line = b""
@@ -195,6 +202,37 @@ def test_block(tap, interp):
            % (label, b.get("holding_blocked_pct", -1)), json.dumps(b))
 
 
+def test_alone(tap, interp):
+    label = "%s alone" % interp.label
+    target = Target(interp, script=ALONE)
+    try:
+        rc, data, err = pytop(target.pid, 2)
+        xrc, xdata, xerr = pytop(target.pid, 1, ["--gilstat=exact"])
+    finally:
+        target.kill()
+    if not check_run(tap, label, rc, data, err):
+        return
+    m = threads_by_tid(data).get(target.roles["main"], {}).get("gil", {})
+    hold, idle, native = (m.get(k, -1) for k in ("holding_pct", "idle_pct", "native_pct"))
+    tap.ok(25 <= hold <= 75 and 25 <= idle <= 75 and 0 <= native < 5,
+           "%s: the main thread holds the GIL %.1f%%, is idle %.1f%%, runs without it %.1f%% "
+           "(25-75, 25-75, < 5)" % (label, hold, idle, native), json.dumps(m))
+    gil = data["gil"]
+    used = gil.get("utilisation_pct", -1)
+    tap.ok(gil.get("state") == "read" and 25 <= used <= 75,
+           "%s: the GIL is read and held in %.1f%% of the rounds (25-75)" % (label, used), json.dumps(gil))
+    if xrc == 1 and "uprobes unavailable" in xerr:
+        tap.skip("%s exact" % label, xerr.strip())
+        return
+    if not check_run(tap, label + " exact", xrc, xdata, xerr):
+        return
+    takes = threads_by_tid(xdata).get(target.roles["main"], {}).get("gil", {}).get("takecnt", -1)
+    no_gil = interp.version.startswith("3.6.")
+    tap.ok(takes == 0 if no_gil else takes > 0,
+           "%s: exact gilstat counts %d acquisitions by the main thread (%s)"
+           % (label, takes, "0: 3.6 has no GIL" if no_gil else "> 0: the GIL exists"), xerr)
+
+
 def test_gilstat(tap, interp, interval, secs, rate_lo, rate_hi):
     want_ms = interval * 1000
     label = "%s gilstat %g ms" % (interp.label, want_ms)
@@ -282,7 +320,7 @@ def main():
     if not os.access(PYTOP, os.X_OK):
         tap.bail("no pytop at %s" % PYTOP)
     for interp in pythons.interpreters(tap, chroot=True):
-        for test in (test_spin3, test_mixed, test_block,
+        for test in (test_spin3, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
                      test_exact):
