@@ -1,6 +1,7 @@
 /* gil: locating, decoding a GIL state and recognising its waiters. */
 #include "cpython/gil.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static size_t field_end(int32_t off, size_t size)
@@ -32,6 +33,57 @@ void gil_where_struct(const struct py_layout *L, uint64_t gil, struct gil_where 
 	w->nregions = 1;
 	if (L->gil_size > 0)
 		w->wait[w->nwaits++] = (struct gil_wait){ gil, (uint64_t)L->gil_size };
+}
+
+/* The 3.6 statics: a state static is read to the layout's field offset in
+ * gil_parse()'s buffer and must have exactly its size; a lock or condition
+ * (at most GIL_WAIT_OBJ_MAX bytes) is where the GIL's waiters sleep:
+ * take_gil waits on gil_cond under gil_mutex, drop_gil (FORCE_SWITCHING)
+ * on switch_cond under switch_mutex. */
+static const struct gil_static {
+	const char *name;
+	uint64_t size;
+	ptrdiff_t field;          /* offsetof(struct py_layout, gil_X), or -1: a wait object */
+} gil_statics[GIL_STATICS] = {
+	{ "gil_locked", 4, offsetof(struct py_layout, gil_locked) },
+	{ "_PyThreadState_Current", 8, offsetof(struct py_layout, gil_holder) },
+	{ "gil_last_holder", 8, offsetof(struct py_layout, gil_last_holder) },
+	{ "gil_switch_number", 8, offsetof(struct py_layout, gil_switch_number) },
+	{ "gil_cond", GIL_WAIT_OBJ_MAX, -1 },
+	{ "gil_mutex", GIL_WAIT_OBJ_MAX, -1 },
+	{ "switch_cond", GIL_WAIT_OBJ_MAX, -1 },
+	{ "switch_mutex", GIL_WAIT_OBJ_MAX, -1 },
+};
+
+const char *gil_static_name(int i)
+{
+	return i >= 0 && i < GIL_STATICS ? gil_statics[i].name : "";
+}
+
+void gil_where_statics(const struct py_layout *L, const uint64_t value[GIL_STATICS],
+		       const uint64_t size[GIL_STATICS], struct gil_where *out)
+{
+	struct gil_where w;
+
+	memset(out, 0, sizeof *out);
+	memset(&w, 0, sizeof w);
+	for (int i = 0; i < GIL_STATICS; i++) {
+		const struct gil_static *g = &gil_statics[i];
+		if (g->field < 0) {
+			if (value[i] && size[i] > 0 && size[i] <= g->size && w.nwaits < GIL_WAITS_MAX)
+				w.wait[w.nwaits++] = (struct gil_wait){ value[i], size[i] };
+			continue;
+		}
+		int32_t off;
+		memcpy(&off, (const char *)L + g->field, sizeof off);
+		if (!value[i] || size[i] != g->size || off < 0 || w.nregions == GIL_REGIONS_MAX)
+			return;   /* unknown */
+		w.region[w.nregions++] = (struct gil_region){ value[i], (uint32_t)off, (uint32_t)g->size };
+		if (!w.addr)
+			w.addr = value[i];
+	}
+	if (gil_where_check(&w))
+		*out = w;
 }
 
 bool gil_where_check(const struct gil_where *w)

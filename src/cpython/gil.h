@@ -52,6 +52,20 @@ size_t gil_read_size(const struct py_layout *L);
  * the layout's gil_size. gil == 0 leaves *w unknown (addr 0). */
 void gil_where_struct(const struct py_layout *L, uint64_t gil, struct gil_where *w);
 
+/* GIL_MODEL_STATICS (3.6): the GIL is GIL_STATICS symbols of the
+ * interpreter's file (ceval_gil.h's statics in .symtab, the exported
+ * _PyThreadState_Current), which the caller looks up by these names. */
+#define GIL_STATICS 8
+const char *gil_static_name(int i);
+
+/* The GIL from those symbols' addresses and sizes (value[i] 0: not
+ * found). Unknown (addr 0) when a state static is missing, of another size
+ * than CPython's, or does not fit the local buffer; a lock or condition
+ * that is missing or larger than GIL_WAIT_OBJ_MAX is left out (its waiters
+ * look idle). */
+void gil_where_statics(const struct py_layout *L, const uint64_t value[GIL_STATICS],
+		       const uint64_t size[GIL_STATICS], struct gil_where *out);
+
 /* Is w usable: known, its regions inside the local buffer, no range empty
  * or wrapping around the address space? */
 bool gil_where_check(const struct gil_where *w);

@@ -98,7 +98,7 @@ struct py_layout {
 	 * struct). With GIL_MODEL_STATICS (3.6) there is no struct (gil_size
 	 * -1): each field is a static of its own, read from its symbol's
 	 * address to its offset here, and the waiters sleep on the statics
-	 * gil_cond, gil_mutex, switch_cond and switch_mutex (runtime.c). */
+	 * gil_cond, gil_mutex, switch_cond and switch_mutex (gil.c). */
 	int32_t gil_locked;         /* int locked (-1 before the GIL exists) */
 	int32_t gil_holder;         /* the thread state running Python while no GIL exists
 				     * (locked -1: 3.6's _PyThreadState_Current, a single

@@ -2,7 +2,6 @@
 #include "cpython/runtime.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,29 +23,8 @@
  * runtime_model says which one a version uses). */
 enum {
 	SYM_RUNTIME, SYM_INTERP_HEAD, SYM_VERSION, SYM_CODE_TYPE, SYM_STR_TYPE, SYM_TAKE_GIL, SYM_DROP_GIL,
-	SYM_GIL_LOCKED, SYM_TSTATE_CURRENT, SYM_GIL_LAST_HOLDER, SYM_GIL_SWITCH_NUMBER,
-	SYM_GIL_COND, SYM_GIL_MUTEX, SYM_SWITCH_COND, SYM_SWITCH_MUTEX, SYM_COUNT
-};
-
-/* GIL_MODEL_STATICS (3.6): the GIL is statics of ceval_gil.h (in .symtab)
- * and pystate.c's exported _PyThreadState_Current. A state static is read
- * to the layout's field offset in gil_parse()'s buffer and must have
- * exactly its size; a lock or condition (at most GIL_WAIT_OBJ_MAX bytes)
- * is where the GIL's waiters sleep: take_gil waits on gil_cond under
- * gil_mutex, drop_gil (FORCE_SWITCHING) on switch_cond under switch_mutex. */
-static const struct gil_static {
-	int sym;
-	uint64_t size;
-	ptrdiff_t field;          /* offsetof(struct py_layout, gil_X), or -1: a wait object */
-} gil_statics[] = {
-	{ SYM_GIL_LOCKED, 4, offsetof(struct py_layout, gil_locked) },
-	{ SYM_TSTATE_CURRENT, 8, offsetof(struct py_layout, gil_holder) },
-	{ SYM_GIL_LAST_HOLDER, 8, offsetof(struct py_layout, gil_last_holder) },
-	{ SYM_GIL_SWITCH_NUMBER, 8, offsetof(struct py_layout, gil_switch_number) },
-	{ SYM_GIL_COND, GIL_WAIT_OBJ_MAX, -1 },
-	{ SYM_GIL_MUTEX, GIL_WAIT_OBJ_MAX, -1 },
-	{ SYM_SWITCH_COND, GIL_WAIT_OBJ_MAX, -1 },
-	{ SYM_SWITCH_MUTEX, GIL_WAIT_OBJ_MAX, -1 },
+	SYM_GIL_STATICS,          /* GIL_STATICS of them: 3.6's GIL (gil_static_name()) */
+	SYM_COUNT = SYM_GIL_STATICS + GIL_STATICS
 };
 
 /* The anchor symbol of each runtime model. */
@@ -256,36 +234,19 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 	return 0;
 }
 
-/* GIL_MODEL_STATICS: t->gil_statics from the symbols (gil_statics[]); left
- * unknown (addr 0) when a state static is missing or of another size, or
- * does not fit the local buffer. Missing wait objects only make its
- * waiters look idle. */
+/* GIL_MODEL_STATICS: t->gil_statics from the symbols (addr 0: unknown). */
 static void find_gil_statics(struct py_target *t, const struct elf_sym *syms)
 {
-	struct gil_where w;
+	uint64_t value[GIL_STATICS], size[GIL_STATICS];
 
 	memset(&t->gil_statics, 0, sizeof t->gil_statics);
 	if (t->L.gil_model != GIL_MODEL_STATICS)
 		return;
-	memset(&w, 0, sizeof w);
-	for (size_t i = 0; i < sizeof gil_statics / sizeof gil_statics[0]; i++) {
-		const struct gil_static *g = &gil_statics[i];
-		const struct elf_sym *s = &syms[g->sym];
-		if (g->field < 0) {
-			if (s->value && s->size > 0 && s->size <= g->size && w.nwaits < GIL_WAITS_MAX)
-				w.wait[w.nwaits++] = (struct gil_wait){ s->value, s->size };
-			continue;
-		}
-		int32_t off;
-		memcpy(&off, (const char *)&t->L + g->field, sizeof off);
-		if (!s->value || s->size != g->size || off < 0 || w.nregions == GIL_REGIONS_MAX)
-			return;   /* unknown */
-		w.region[w.nregions++] = (struct gil_region){ s->value, (uint32_t)off, (uint32_t)g->size };
-		if (!w.addr)
-			w.addr = s->value;
+	for (int i = 0; i < GIL_STATICS; i++) {
+		value[i] = syms[SYM_GIL_STATICS + i].value;
+		size[i] = syms[SYM_GIL_STATICS + i].size;
 	}
-	if (gil_where_check(&w))
-		t->gil_statics = w;
+	gil_where_statics(&t->L, value, size, &t->gil_statics);
 }
 
 /* Refine "3.8" to "3.8.18" from the target's own sys.version. */
@@ -349,18 +310,12 @@ int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap)
 		[SYM_STR_TYPE] = { "PyUnicode_Type", 0, 0 },
 		[SYM_TAKE_GIL] = { "take_gil", 0, 0 },
 		[SYM_DROP_GIL] = { "drop_gil", 0, 0 },
-		[SYM_GIL_LOCKED] = { "gil_locked", 0, 0 },
-		[SYM_TSTATE_CURRENT] = { "_PyThreadState_Current", 0, 0 },
-		[SYM_GIL_LAST_HOLDER] = { "gil_last_holder", 0, 0 },
-		[SYM_GIL_SWITCH_NUMBER] = { "gil_switch_number", 0, 0 },
-		[SYM_GIL_COND] = { "gil_cond", 0, 0 },
-		[SYM_GIL_MUTEX] = { "gil_mutex", 0, 0 },
-		[SYM_SWITCH_COND] = { "switch_cond", 0, 0 },
-		[SYM_SWITCH_MUTEX] = { "switch_mutex", 0, 0 },
 	};
 	struct py_target *t;
 	int rc;
 
+	for (int i = 0; i < GIL_STATICS; i++)
+		syms[SYM_GIL_STATICS + i] = (struct elf_sym){ gil_static_name(i), 0, 0 };
 	err[0] = 0;
 	*out = NULL;
 	rc = proc_check(pid);

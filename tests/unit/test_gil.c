@@ -109,18 +109,55 @@ static void test_statics(void)
 	gil_parse(L, b, &st);
 	tap_ok(!st.locked && st.holder == 0, "no GIL, _PyThreadState_Current NULL (PyEval_SaveThread): no holder");
 
-	struct gil_where w = {
-		.addr = 0x5000, .nregions = 4, .nwaits = 2,
-		.region = { { 0x5000, (uint32_t)L->gil_locked, 4 }, { 0x6000, (uint32_t)L->gil_holder, 8 },
-			    { 0x9000, (uint32_t)L->gil_last_holder, 8 }, { 0x9008, (uint32_t)L->gil_switch_number, 8 } },
-		.wait = { { 0x8000, 48 }, { 0x8040, 40 } },
-	};
+	/* The symbols as 3.6.15's libpython has them (nm -S), relocated. */
+	const char *names[GIL_STATICS] = { "gil_locked", "_PyThreadState_Current", "gil_last_holder",
+					   "gil_switch_number", "gil_cond", "gil_mutex", "switch_cond", "switch_mutex" };
+	uint64_t value[GIL_STATICS] = { 0x5000, 0x6000, 0x9000, 0x9008, 0x8000, 0x8040, 0x8080, 0x80c0 };
+	uint64_t size[GIL_STATICS] = { 4, 8, 8, 8, 48, 40, 48, 40 };
+	int named = 0;
+	for (int i = 0; i < GIL_STATICS; i++)
+		named += strcmp(gil_static_name(i), names[i]) == 0;
+	tap_is(named, GIL_STATICS, "the eight statics are looked up by CPython's names");
+	tap_ok(!strcmp(gil_static_name(GIL_STATICS), "") && !strcmp(gil_static_name(-1), ""), "no name past them");
+
+	struct gil_where w;
 	struct mem_iov iov[GIL_REGIONS_MAX];
-	tap_ok(gil_where_check(&w) && gil_iov(&w, b, iov) == 4 && iov[2].addr == 0x9000 &&
-	       iov[2].buf == b + L->gil_last_holder && iov[0].len == 4, "four statics: four ranges into the buffer");
-	tap_ok(gil_is_wait(&w, GIL_SYS_FUTEX, 0x8000 + 40) && gil_is_wait(&w, GIL_SYS_FUTEX, 0x8040) &&
-	       !gil_is_wait(&w, GIL_SYS_FUTEX, 0x8030) && !gil_is_wait(&w, GIL_SYS_FUTEX, 0x8040 + 40),
-	       "a futex on gil_cond or gil_mutex waits for it, between or past them not");
+	gil_where_statics(L, value, size, &w);
+	tap_ok(gil_where_check(&w) && w.addr == 0x5000 && gil_iov(&w, b, iov) == 4 && iov[0].len == 4 &&
+	       iov[1].addr == 0x6000 && iov[1].buf == b + L->gil_holder && iov[2].addr == 0x9000 &&
+	       iov[2].buf == b + L->gil_last_holder && iov[3].buf == b + L->gil_switch_number,
+	       "four state statics: four ranges, each to its field in the buffer");
+	tap_ok(w.nwaits == 4 && gil_is_wait(&w, GIL_SYS_FUTEX, 0x8000 + 40) && gil_is_wait(&w, GIL_SYS_FUTEX, 0x8040) &&
+	       gil_is_wait(&w, GIL_SYS_FUTEX, 0x80c0) && !gil_is_wait(&w, GIL_SYS_FUTEX, 0x8030) &&
+	       !gil_is_wait(&w, GIL_SYS_FUTEX, 0x80c0 + 40),
+	       "a futex on one of the four locks and conditions waits for it, between or past them not");
+
+	uint64_t v2[GIL_STATICS], s2[GIL_STATICS];
+	struct gil_where u;
+	memcpy(v2, value, sizeof v2);
+	memcpy(s2, size, sizeof s2);
+	s2[0] = 8;
+	gil_where_statics(L, v2, s2, &u);
+	tap_ok(!u.addr && gil_iov(&u, b, iov) == 0, "a gil_locked of another size: the GIL is unknown, nothing read");
+	memcpy(s2, size, sizeof s2);
+	v2[3] = 0;
+	gil_where_statics(L, v2, s2, &u);
+	tap_ok(!u.addr, "no gil_switch_number symbol: unknown");
+	memcpy(v2, value, sizeof v2);
+	v2[1] = UINT64_MAX - 4;
+	gil_where_statics(L, v2, s2, &u);
+	tap_ok(!u.addr, "a _PyThreadState_Current wrapping the address space: unknown");
+	memcpy(v2, value, sizeof v2);
+	v2[4] = 0;
+	s2[5] = GIL_WAIT_OBJ_MAX + 1;
+	gil_where_statics(L, v2, s2, &u);
+	tap_ok(u.addr == 0x5000 && u.nwaits == 2 && !gil_is_wait(&u, GIL_SYS_FUTEX, 0x8000) &&
+	       !gil_is_wait(&u, GIL_SYS_FUTEX, 0x8040) && gil_is_wait(&u, GIL_SYS_FUTEX, 0x8080),
+	       "a missing gil_cond and an oversized gil_mutex are left out; the GIL is still read");
+	struct py_layout M = *L;
+	M.gil_switch_number = GIL_READ_MAX - 4;
+	gil_where_statics(&M, value, size, &u);
+	tap_ok(!u.addr, "a field offset past the local buffer: unknown");
 	struct gil_where bad = w;
 	bad.region[3].local = GIL_READ_MAX - 4;
 	tap_ok(!gil_where_check(&bad) && gil_iov(&bad, b, iov) == 0, "a range past the local buffer is refused");
