@@ -115,6 +115,13 @@ int tracewatch_run(const struct options *o)
 				write_text(&e, scratch, TEXT_MAX, out);
 			fflush(out);
 			seen++;
+		} else if (strcmp(e.ev, "ok") == 0) {
+			/* What the agent cannot see (threads older than it on
+			 * 3.6-3.11), said once, on stderr. */
+			if (event_string(&e, "note", msg, sizeof msg) > 0) {
+				snprintf(err, sizeof err, "note: %s", msg);
+				escape_error(err);
+			}
 		} else if (strcmp(e.ev, "done") == 0) {
 			break;
 		} else if (strcmp(e.ev, "bye") == 0) {

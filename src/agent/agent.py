@@ -349,6 +349,11 @@ class Agent(object):
                 raise RuntimeError("the program has a trace function (debugger or coverage)")
             sys.settrace(self._global_trace)
             threading.settrace(self._global_trace)
+            # Threads that run already get no trace function (before 3.12
+            # no API gives them one): their calls are not seen.
+            me = threading.current_thread()
+            self.boot_thread = me.name
+            self.unseen = sorted(t.name for t in threading.enumerate() if t is not me)
         self.send({"ev": "hello", "token": self.token, "pid": os.getpid(),
                    "version": "%d.%d.%d" % sys.version_info[:3], "agent": 1})
         t = threading.Thread(target=self._run, name="pytop-agent")
@@ -452,8 +457,17 @@ class Agent(object):
             if what in ("watch", "trace"):
                 job = _Job(self, cmd)
                 self._add(job)
-                self._sendnow({"ev": "ok", "id": job.id, "cmd": what, "name": job.label,
-                               "file": job.code.co_filename, "line": job.code.co_firstlineno})
+                ok = {"ev": "ok", "id": job.id, "cmd": what, "name": job.label,
+                      "file": job.code.co_filename, "line": job.code.co_firstlineno}
+                unseen = getattr(self, "unseen", None)
+                if unseen:
+                    ok["note"] = ("Python %d.%d: calls in the %d thread%s that ran before pytop attached "
+                                  "(%s) are not seen; calls in '%s' and in threads started since are"
+                                  % (sys.version_info[0], sys.version_info[1], len(unseen),
+                                     "" if len(unseen) == 1 else "s", ", ".join(unseen[:5]) +
+                                     (", ..." if len(unseen) > 5 else ""),
+                                     self.boot_thread))
+                self._sendnow(ok)
             elif what == "cancel":
                 self._remove(lambda j: j.id == cid)
                 self._sendnow({"ev": "ok", "id": cid, "cmd": what})

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "cpython/runtime.h"
 #include "errors.h"
@@ -477,6 +478,18 @@ static int retract(const struct queue *q, const struct snap *s, uint32_t slot, c
 /* Whether the eval-breaker bit (or calls_to_do) was cleared while our calls
  * wait, read without stopping anything (an error counts as cleared: the
  * stop that follows looks again). */
+/* A main thread asleep in a lock (join(), Event.wait(), Queue.get()) runs
+ * no pending call until it wakes. Its stop interrupted the futex wait, to
+ * be restarted on resume; make the wait return EINTR instead, as a signal
+ * would: CPython's lock acquire then runs the pending calls
+ * (Py_MakePendingCalls) and waits again, and every other futex user takes
+ * EINTR as the spurious wakeup it must already handle. Every thread
+ * stopped. */
+static void nudge(struct pause *p, pid_t main_tid)
+{
+	pause_interrupt_call(p, main_tid, SYS_futex);
+}
+
 static int signal_lost(const struct queue *q)
 {
 	uint64_t addr = q->breaker, word = 0;
@@ -518,6 +531,8 @@ static int reassert(const struct queue *q, uint32_t slot)
 		iov[n++] = (struct mem_iov){ s.breaker_addr, &breaker, (size_t)q->breaker_size };
 		mem_writev(q->pid, iov, n);
 	}
+	if (!taken)
+		nudge(p, q->pid);
 	pause_destroy(p);
 	return taken;
 }
@@ -589,6 +604,7 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 		snprintf(err, errcap, "process %d: cannot write its memory (%s)", (int)t->pid, pytop_strerror(rc));
 		return rc;
 	}
+	nudge(p, t->pid);
 	pause_destroy(p);   /* detached: every thread runs on */
 
 	/* 2. Wait, untraced, for the main thread to take the first call. */
@@ -609,7 +625,10 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 		if (tnow >= deadline)
 			break;
 		if (tnow >= next_reassert) {
-			taken = signal_lost(&q) && reassert(&q, slot);
+			/* Lost its bit, or the main thread went to sleep in a
+			 * lock since: stop again (raise the bit, nudge it). */
+			char main_state = proc_task_state(t->pid, t->pid);
+			taken = (signal_lost(&q) || main_state == 'S') && reassert(&q, slot);
 			next_reassert = now() + REASSERT_NS;
 			continue;
 		}

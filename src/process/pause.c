@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -313,6 +314,41 @@ void pause_resume(struct pause *p)
 		t->signal = 0;
 		t->stopped = 0;
 	}
+}
+
+/* The kernel's "restart this call" results, seen by a tracer while a
+ * thread is stopped inside a system call (linux/errno.h). */
+#define KERNEL_ERESTARTSYS 512
+#define KERNEL_ERESTARTNOHAND 514
+#define KERNEL_ERESTART_RESTARTBLOCK 516
+
+int pause_interrupt_call(struct pause *p, pid_t tid, long sysno)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct regs;
+	int k;
+
+	for (k = 0; k < p->n && p->t[k].tid != tid; k++)
+		;
+	if (k == p->n || !p->t[k].stopped || p->t[k].group_stop)
+		return 0;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) != 0)
+		return PYTOP_EPERM;
+	long rax = (long)regs.rax;
+	/* ERESTARTNOINTR is restarted even across a handler: left alone. */
+	if ((long)regs.orig_rax != sysno ||
+	    (rax != -KERNEL_ERESTARTSYS && rax != -KERNEL_ERESTARTNOHAND && rax != -KERNEL_ERESTART_RESTARTBLOCK))
+		return 0;
+	regs.rax = (unsigned long long)-EINTR;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &regs) != 0)
+		return PYTOP_EPERM;
+	return 1;
+#else
+	(void)p;
+	(void)tid;
+	(void)sysno;
+	return PYTOP_EINVAL;
+#endif
 }
 
 void pause_destroy(struct pause *p)

@@ -22,6 +22,13 @@ int pause_stop(struct pause *p);
  * signal before, over the limit) or a negative error. */
 int pause_stop_every(struct pause *p);
 
+/* The stopped thread tid is waiting in system call sysno (interrupted by
+ * the stop, to be restarted): make that call return EINTR instead, as a
+ * signal with a handler would, so the program's own EINTR handling runs.
+ * 1 when done, 0 when tid is not stopped in that call, negative on error
+ * (or where the architecture is not supported). */
+int pause_interrupt_call(struct pause *p, pid_t tid, long sysno);
+
 /* Let every stopped thread run again. */
 void pause_resume(struct pause *p);
 

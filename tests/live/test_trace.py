@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pythons import Tap, interpreters  # noqa: E402
 from agentrun import Target, check_clean, not_yet, pytop  # noqa: E402
 
-HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (\S+) \(tid (\d+)\) (\S+) #(\d+) total ([\d.]+) ms$")
+# "(tid N)": the thread's native id, which 3.6 and 3.7 do not give Python code.
+HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (\S+)(?: \(tid (\d+)\))? (\S+) #(\d+) total ([\d.]+) ms$")
 NODE = re.compile(r"^( +)\[([\d.]+) ms\] (.*)$")
 
 
