@@ -10,6 +10,29 @@
 #include "tap.h"
 
 static unsigned char src[4096];
+static unsigned char far_away[256];
+
+/* Read n 16-byte ranges of src at the given offsets (with one range of
+ * far_away first when far is set) and check every byte landed. */
+static int ranges_land(const int *offs, int n, int far)
+{
+	static unsigned char out[80][16];
+	struct mem_iov v[80];
+	int k = 0;
+	if (far) {
+		v[0] = (struct mem_iov){ (uint64_t)(uintptr_t)far_away, out[0], 16 };
+		k = 1;
+	}
+	for (int i = 0; i < n; i++, k++)
+		v[k] = (struct mem_iov){ (uint64_t)(uintptr_t)src + (uint64_t)offs[i], out[k], 16 };
+	memset(out, 0xee, sizeof out);
+	if (mem_readv(getpid(), v, k) != k)
+		return 0;
+	for (int i = 0; i < k; i++)
+		if (memcmp(out[i], (const void *)(uintptr_t)v[i].addr, 16) != 0)
+			return 0;
+	return 1;
+}
 
 int main(void)
 {
@@ -40,5 +63,24 @@ int main(void)
 	v[0] = (struct mem_iov){ x, a, 8 };
 	v[1] = (struct mem_iov){ x + 16, big, sizeof big };
 	tap_is(mem_readv(me, v, 2), 0, "a wrapping range next to another is not merged into a bogus span");
+
+	/* Orders the coalescing sort sees: a descending chain with an outlier
+	 * first (a thread state, then its frames), ascending, runs of both,
+	 * and equal addresses. */
+	int desc[64], asc[64], mixed[64], same[8];
+	for (int i = 0; i < 64; i++) {
+		desc[i] = 16 * (63 - i) + 8;
+		asc[i] = 16 * i;
+		mixed[i] = i < 32 ? 16 * (31 - i) : 16 * i + 40;
+	}
+	for (int i = 0; i < 8; i++)
+		same[i] = 32;
+	for (size_t i = 0; i < sizeof far_away; i++)
+		far_away[i] = (unsigned char)(255 - i);
+	tap_ok(ranges_land(desc, 64, 1), "a descending chain after a far range lands in place");
+	tap_ok(ranges_land(desc, 64, 0), "a descending chain alone lands in place");
+	tap_ok(ranges_land(asc, 64, 1), "an ascending chain after a far range lands in place");
+	tap_ok(ranges_land(mixed, 64, 1), "runs of both orders land in place");
+	tap_ok(ranges_land(same, 8, 0), "ranges at one address land in place");
 	return tap_done();
 }
