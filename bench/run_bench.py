@@ -196,6 +196,7 @@ class PytopRun:
         self.proc.returncode = os.waitstatus_to_exitcode(status) \
             if hasattr(os, "waitstatus_to_exitcode") else status >> 8
         self.cpu_s = ru.ru_utime + ru.ru_stime
+        self.user_s, self.sys_s = ru.ru_utime, ru.ru_stime
         self.stderr = self.proc.stderr.read().decode("utf-8", "replace")
         self.proc.stderr.close()
         try:
@@ -250,6 +251,8 @@ def summarise(run, threads):
         "errors": s.get("errors"),
         "cpu_s": run.cpu_s,
         "cpu_us_per_sample": 1e6 * run.cpu_s / samples if samples else None,
+        "user_us_per_sample": 1e6 * run.user_s / samples if samples else None,
+        "sys_us_per_sample": 1e6 * run.sys_s / samples if samples else None,
         "cpu_pct": 100.0 * run.cpu_s / s["duration_s"] if s.get("duration_s") else None,
         "vmhwm_kb": run.hwm,
         "exit": run.proc.returncode,
@@ -342,6 +345,27 @@ def measure_threads(args, python, threads, log):
     return result
 
 
+def measure_cost(args, python, threads, rate, log):
+    """One --cost-seconds batch run on a fresh workload: pytop's whole-process
+    CPU (wait4(), startup included) over the thread-samples it took, the
+    achieved rate (rounds on time: achieved / asked) and pytop's CPU %."""
+    w = Workload(python, threads, args.depth)
+    try:
+        time.sleep(args.warmup)
+        run = PytopRun(args.pytop, w.pid, rate, args.cost_seconds)
+        sleep_marking(run, args.cost_seconds - 0.2, every=0.5)
+        run.wait(args.cost_seconds + 60)
+        r = summarise(run, threads)
+        r["threads"] = threads
+        r["samples_per_s"] = r["samples"] / r["duration_s"] if r["duration_s"] else None
+        r["on_time_pct"] = 100.0 * (r["achieved_rate_hz"] or 0) / rate
+        log("    cost, %d threads at %g Hz for %g s: %s, %.1f %% of rounds" % (
+            threads, rate, args.cost_seconds, fmt_run(r), r["on_time_pct"]))
+        return r
+    finally:
+        w.close()
+
+
 def measure_fast(args, python, log):
     w = Workload(python, 4, args.depth)
     try:
@@ -397,6 +421,22 @@ def markdown(results, args):
         out.append("#### %s (%s)\n" % (res["label"], res["path"]))
         if res.get("error"):
             out.append("error: %s\n" % res["error"])
+            continue
+        if res.get("cost"):
+            out.append("Cost runs (%g s batch, whole process):\n" % args.cost_seconds)
+            out.append("| threads x depth | rate | achieved Hz | rounds on time | "
+                       "CPU us/thread-sample (process) | user | sys | sampler thread us | "
+                       "reads/sample | pytop CPU % | errors |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+            for c in res["cost"]:
+                out.append("| %d x %d | %d Hz | %.1f | %.1f %% | %.2f | %s | %s | %s | %s | %.1f | %s |" % (
+                    c["threads"], args.depth, c["rate_hz"] or 0, c["achieved_rate_hz"] or 0,
+                    c["on_time_pct"], c["cpu_us_per_sample"] or 0,
+                    opt(c.get("user_us_per_sample")), opt(c.get("sys_us_per_sample")),
+                    opt(c.get("pytop_us_per_sample")), opt(c.get("reads_per_sample")),
+                    c["cpu_pct"] or 0, c["errors"]))
+            out.append("")
+        if not res["threads"]:
             continue
         out.append("| threads x depth | rate | achieved Hz | samples/s | dropped | errors "
                    "| CPU us/sample (process) | CPU us/sample (sampler thread) "
@@ -458,6 +498,13 @@ def main():
                         help="length of the memory run (0: skip)")
     parser.add_argument("--fast-rate", type=float, default=10000)
     parser.add_argument("--fast-seconds", type=float, default=5)
+    parser.add_argument("--cost-seconds", type=float, default=10,
+                        help="length of the whole-process cost runs (0: skip)")
+    parser.add_argument("--cost-fast-threads", type=int, default=10,
+                        help="threads of the cost run at --fast-rate")
+    parser.add_argument("--no-slowdown", action="store_true",
+                        help="only the cost runs (no throughput windows, "
+                             "baseline, memory or 4-thread fast run)")
     parser.add_argument("--json-out", default=os.path.join(HERE, "results.json"))
     args = parser.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
@@ -487,10 +534,15 @@ def main():
         res = {"label": label, "path": path, "threads": []}
         try:
             res["version"] = pythons.query_version(path)
-            for t in args.threads:
-                log("  %d threads x depth %d at %g Hz" % (t, args.depth, args.rate))
-                res["threads"].append(measure_threads(args, path, t, log))
-            res["fast"] = measure_fast(args, path, log)
+            if args.cost_seconds:
+                res["cost"] = [measure_cost(args, path, t, args.rate, log) for t in args.threads]
+                res["cost"].append(measure_cost(args, path, args.cost_fast_threads,
+                                                args.fast_rate, log))
+            if not args.no_slowdown:
+                for t in args.threads:
+                    log("  %d threads x depth %d at %g Hz" % (t, args.depth, args.rate))
+                    res["threads"].append(measure_threads(args, path, t, log))
+                res["fast"] = measure_fast(args, path, log)
         except Exception as exc:   # keep going with the next interpreter
             res["error"] = "%s: %s" % (type(exc).__name__, exc)
             log("  error: %s" % res["error"])
