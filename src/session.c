@@ -463,6 +463,8 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 		sampler_get_stats(s->sampler, &st);
 	m->sampler_cpu_s = st.cpu_ns > s->base_cpu_ns ? (double)(st.cpu_ns - s->base_cpu_ns) / 1e9 : 0;
 	m->reads = st.reads > s->base_reads ? st.reads - s->base_reads : 0;
+	m->state_reused = st.state_reused;
+	m->state_mismatches = st.state_mismatches;
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;

@@ -317,6 +317,10 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_double(w, m->sampler_cpu_s * 1e6 / (double)m->samples);
 		jsonw_key(w, "reads_per_sample");
 		jsonw_double(w, (double)m->reads / (double)m->samples);
+		jsonw_key(w, "states_reused");
+		jsonw_uint(w, m->state_reused);
+		jsonw_key(w, "state_mismatches");
+		jsonw_uint(w, m->state_mismatches);
 		jsonw_end_object(w);
 	}
 	rows(w, agg, AGG_LEVEL_FUNC);

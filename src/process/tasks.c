@@ -17,6 +17,7 @@
 #define SLOTS 2048   /* power of two */
 #define PROBE 16     /* slots looked at for a tid; more threads share by eviction */
 #define START_MAX 4096  /* threads remembered as alive at tasks_create */
+#define TASKS_REUSE_MAX 63 /* a reused syscall reading is read again after this many reuses */
 
 struct slot {
 	pid_t tid;
@@ -24,6 +25,16 @@ struct slot {
 	int cfd;                  /* schedstat file, -1 when not open */
 	int have_cpu;             /* runtime holds a previous reading */
 	uint64_t runtime;         /* the previous tasks_cpu() reading */
+	/* Whether the thread ran since: the schedstat readings (run time and
+	 * times switched in) numbered 1, 2, ... (cpu_seq); same_since is the
+	 * first of the run of equal ones that ends with the last. */
+	uint64_t raw_runtime, raw_pcount;
+	uint32_t cpu_seq, same_since;
+	uint8_t cpu_fresh;        /* a schedstat reading since the last syscall one */
+	/* The last syscall reading and the schedstat reading it followed
+	 * (act_seq; 0: none), and how often it was reused since read. */
+	struct task_activity act;
+	uint32_t act_seq, reused;
 	uint64_t used;            /* the last access (ts->clock) */
 };
 
@@ -34,6 +45,9 @@ struct tasks {
 	int statfd;               /* /proc/PID/stat, -1 when not open */
 	uint64_t clock;
 	uint64_t swept;           /* the clock at the last tasks_sweep */
+	bool reuse;               /* tasks_read may reuse a blocked thread's reading */
+	bool check;               /* ... but reads the file anyway and compares */
+	uint64_t reuses;          /* readings reused (checking: would have been) */
 	struct slot slots[SLOTS];
 	char dents[16384];        /* tasks_list's directory buffer (no allocation) */
 };
@@ -62,6 +76,7 @@ static void slot_clear(struct slot *s)
 	s->tid = 0;
 	s->have_cpu = 0;
 	s->used = 0;
+	s->cpu_seq = s->same_since = s->act_seq = s->reused = 0;
 }
 
 void tasks_destroy(struct tasks *ts)
@@ -97,6 +112,12 @@ int tasks_parse(const char *text, struct task_activity *out)
 
 int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns)
 {
+	uint64_t pcount;
+	return tasks_parse_schedstat3(text, runtime_ns, &pcount);
+}
+
+int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *pcount)
+{
 	char *end;
 	if (*text < '0' || *text > '9')
 		return PYTOP_EINVAL;
@@ -105,6 +126,18 @@ int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns)
 	if (errno || (*end != ' ' && *end != '\n' && *end != 0))
 		return PYTOP_EINVAL;
 	*runtime_ns = v;
+	*pcount = UINT64_MAX;     /* unknown: never equal to a later reading's */
+	/* "run_ns wait_ns pcount": the third field when there is one. */
+	const char *p = end;
+	for (int field = 2; field <= 3 && *p == ' '; field++) {
+		p++;
+		unsigned long long x = strtoull(p, &end, 10);
+		if (errno || end == p)
+			return 0;
+		if (field == 3)
+			*pcount = x;
+		p = end;
+	}
 	return 0;
 }
 
@@ -154,7 +187,7 @@ static int read_file(struct slot *s, int *fd, char *buf, size_t cap, int open_er
 	return 0;
 }
 
-int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
+int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, struct task_activity *would)
 {
 	char buf[256];
 	int rc;
@@ -162,17 +195,69 @@ int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
 	if (tid <= 0)
 		return PYTOP_EINVAL;
 	struct slot *s = slot_for(ts, tid);
+	/* Blocked at its last reading, which followed a schedstat reading
+	 * equal to the latest: the thread has not been on a CPU since (it
+	 * would have been switched in, or out, both of which change the
+	 * reading), so it is still in the same call, or woken and not yet run
+	 * (the file says "running" then, and the sampler keeps the state it
+	 * had: no CPU time since). Not with a CPU delta given back
+	 * (tasks_cpu_unread): the next delta is not 0 then. */
+	bool reusable = s->act_seq && !s->act.running && s->act_seq >= s->same_since &&
+			s->act_seq < s->cpu_seq && s->reused < TASKS_REUSE_MAX && s->runtime == s->raw_runtime &&
+			s->cpu_fresh;
+	s->cpu_fresh = 0;
+	if (ts->reuse && reusable && !ts->check) {
+		s->reused++;
+		ts->reuses++;
+		*out = s->act;
+		return 0;
+	}
+	struct task_activity was = s->act;
 	if (s->fd < 0)
 		s->fd = open_file(ts, tid, "syscall");
 	if ((rc = read_file(s, &s->fd, buf, sizeof buf, errno)) < 0)
 		return rc;
-	return tasks_parse(buf, out);
+	if ((rc = tasks_parse(buf, out)) < 0) {
+		s->act_seq = 0;
+		return rc;
+	}
+	if (would)
+		*would = *out;
+	if (ts->reuse && reusable) {
+		/* Checking: reuse would have given the reading of before (kept
+		 * as the one to reuse, like reuse would). */
+		ts->reuses++;
+		s->reused++;
+		if (would)
+			*would = was;
+		return 0;
+	}
+	s->act = *out;
+	s->act_seq = s->cpu_seq;
+	s->reused = 0;
+	return 0;
+}
+
+int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
+{
+	return tasks_read_check(ts, tid, out, NULL);
+}
+
+void tasks_set_reuse(struct tasks *ts, bool on, bool check)
+{
+	ts->reuse = on;
+	ts->check = check;
+}
+
+uint64_t tasks_reuses(const struct tasks *ts)
+{
+	return ts->reuses;
 }
 
 int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta_ns)
 {
 	char buf[128];
-	uint64_t v;
+	uint64_t v, pcount;
 	int rc;
 
 	*delta_ns = 0;
@@ -183,8 +268,14 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 		s->cfd = open_file(ts, tid, "schedstat");
 	if ((rc = read_file(s, &s->cfd, buf, sizeof buf, errno)) < 0)
 		return rc;
-	if ((rc = tasks_parse_schedstat(buf, &v)) < 0)
+	if ((rc = tasks_parse_schedstat3(buf, &v, &pcount)) < 0)
 		return rc;
+	if (!s->cpu_seq || v != s->raw_runtime || pcount != s->raw_pcount || pcount == UINT64_MAX)
+		s->same_since = s->cpu_seq + 1;
+	s->cpu_seq++;
+	s->cpu_fresh = 1;
+	s->raw_runtime = v;
+	s->raw_pcount = pcount;
 	*runtime_ns = v;
 	if (!s->have_cpu || v < s->runtime) {
 		s->have_cpu = 1;
@@ -255,6 +346,9 @@ void tasks_sweep(struct tasks *ts)
 			if (s->cfd >= 0)
 				close(s->cfd);
 			s->fd = s->cfd = -1;
+			/* Reopened, the files may be another thread's (a tid
+			 * reused): no syscall reading is reused across that. */
+			s->cpu_seq = s->same_since = s->act_seq = 0;
 		}
 	}
 	ts->swept = ts->clock;

@@ -25,6 +25,22 @@ void tasks_destroy(struct tasks *ts);
 /* Read a thread's activity; 0, or a negative error when it is gone. */
 int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out);
 
+/* Let tasks_read() reuse a thread's last reading when it was blocked in a
+ * system call and its schedstat file, read with tasks_cpu() before that
+ * reading and twice or more since, has not changed (run time and times
+ * switched in): a thread that was not on a CPU in between is still in
+ * that call, or woken and not yet run (the file would say "running").
+ * A reading is reused at most 63 times in a row, then read again. Off by
+ * default. With check, the file is read every time (see tasks_read_check). */
+void tasks_set_reuse(struct tasks *ts, bool on, bool check);
+
+/* tasks_read(); checking (tasks_set_reuse), *would gets the reading reuse
+ * would have given (the file's otherwise; would may be NULL). */
+int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, struct task_activity *would);
+
+/* How many readings tasks_read() reused (checking: would have). */
+uint64_t tasks_reuses(const struct tasks *ts);
+
 /* Close the files of the threads not read since the previous sweep (they
  * ended, or are no longer looked at), so that a target that keeps starting
  * threads does not pile up descriptors. A thread read again later is simply
@@ -78,6 +94,10 @@ int tasks_parse_stat_cpu(const char *text, long hz, uint64_t *cpu_ns);
 
 /* Parse the first field of a schedstat file; 0 or PYTOP_EINVAL. */
 int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns);
+
+/* The same, and its third field (times switched in; UINT64_MAX when it
+ * has none). */
+int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *pcount);
 
 /* Parse the text of a syscall file ("running", or "NR arg0 ... sp pc"). */
 int tasks_parse(const char *text, struct task_activity *out);

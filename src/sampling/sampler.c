@@ -99,6 +99,8 @@ struct sampler {
 
 	/* counters (written by the sampler thread, read by anyone) */
 	_Atomic uint64_t rounds, samples, errors, late, busy_ns, cpu_ns, reads;
+	_Atomic uint64_t state_reused, state_mismatches;
+	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
 	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
 	atomic_bool gone;
 
@@ -113,7 +115,7 @@ struct sampler {
 	unsigned char gil_buf[MAX_INTERPS][GIL_READ_MAX];
 	int ninterps;
 	struct round_thread *prev, *cur;  /* last round's threads, this round's */
-	uint8_t *prev_state;              /* prev[i]'s state read at this round's start */
+	uint8_t *prev_state;              /* prev[i]'s state read at this round's start (STATE_PACK) */
 	struct thread_cpu *prev_cpu;      /* prev[i]'s CPU delta read with its state */
 	int prev_hint;                    /* where to look in prev[] first */
 	uint64_t round_start, round_gap;  /* this round's start, and since the previous one (0: first) */
@@ -349,19 +351,39 @@ static void read_cpu(struct sampler *s, pid_t tid, struct thread_cpu *cpu, bool 
 /* A thread's OS state, and its CPU time since its previous sample. The
  * syscall file says "running" for a thread that is runnable but waiting for
  * a core (or just woken from a blocking call): the CPU time tells them apart. */
-static enum thread_state classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh)
+static enum thread_state state_of(const struct sampler *s, int interp, const struct task_activity *a)
 {
-	struct task_activity a;
-	cpu->known = false;
-	cpu->ns = 0;
-	if (tid <= 0 || tasks_read(s->tasks, tid, &a) < 0)
-		return THREAD_UNKNOWN;
-	read_cpu(s, tid, cpu, fresh);
-	if (a.running)
+	if (a->running)
 		return THREAD_RUNNING;
-	if (gil_is_wait(&s->gils[interp], a.syscall, a.arg0))
+	if (gil_is_wait(&s->gils[interp], a->syscall, a->arg0))
 		return THREAD_GIL_WAIT;
 	return THREAD_IDLE;
+}
+
+/* classify()'s answer, and (PYTOP_SAMPLER_CHECK=1) the one it would have
+ * given reusing blocked threads' readings, in one byte. */
+#define STATE_PACK(st, alt) ((uint8_t)((st) | ((alt) << 4)))
+#define STATE_OF(b) ((enum thread_state)((b) & 15))
+#define STATE_ALT(b) ((enum thread_state)((b) >> 4))
+
+static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh)
+{
+	struct task_activity a, would;
+	cpu->known = false;
+	cpu->ns = 0;
+	if (tid <= 0)
+		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
+	/* The CPU time first: the syscall reading that follows it may then be
+	 * reused while the thread stays blocked (tasks_set_reuse). */
+	read_cpu(s, tid, cpu, fresh);
+	if (tasks_read_check(s->tasks, tid, &a, &would) < 0) {
+		if (cpu->known && cpu->ns)
+			tasks_cpu_unread(s->tasks, tid, cpu->ns);
+		cpu->known = false;
+		cpu->ns = 0;
+		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
+	}
+	return STATE_PACK(state_of(s, interp, &a), state_of(s, interp, &would));
 }
 
 static bool prev_is(const struct sampler *s, int p, uint64_t tstate, pid_t tid, int interp)
@@ -462,22 +484,28 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	kt->last_ns = round_ns;
 	/* The OS state read at the round's start when this is the same thread
 	 * state at the same place in the list, else now. */
-	enum thread_state state;
+	uint8_t both;
 	struct thread_cpu cpu;
 	int p = prev_find(s, k, tstate, tid, interp);
 	if (p >= 0) {
-		state = (enum thread_state)s->prev_state[p];
+		both = s->prev_state[p];
 		cpu = s->prev_cpu[p];
 		s->prev_cpu[p] = (struct thread_cpu){ 0, false };   /* used */
 	} else {
-		state = classify(s, tid, interp, &cpu, fresh);
+		both = classify(s, tid, interp, &cpu, fresh);
 	}
 	/* "running" in the syscall file with no CPU time since the previous
 	 * sample: runnable, waiting for a core (e.g. woken in a GIL wait or a
 	 * sleep, not yet scheduled). It is still doing what it did. */
-	if (state == THREAD_RUNNING && cpu.known && cpu.ns == 0 &&
-	    (kt->last_state == THREAD_IDLE || kt->last_state == THREAD_GIL_WAIT))
+	enum thread_state state = STATE_OF(both), alt = STATE_ALT(both);
+	bool waited = cpu.known && cpu.ns == 0 &&
+		      (kt->last_state == THREAD_IDLE || kt->last_state == THREAD_GIL_WAIT);
+	if (state == THREAD_RUNNING && waited)
 		state = (enum thread_state)kt->last_state;
+	if (alt == THREAD_RUNNING && waited)
+		alt = (enum thread_state)kt->last_state;
+	if (alt != state)
+		s->state_mismatches_n++;   /* checking: reuse would have sent another state */
 	kt->last_state = (uint8_t)state;
 	if (k < MAX_THREADS) {
 		s->cur[k].tstate = tstate;
@@ -557,7 +585,7 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 	if (rg->count)
 		rg->flags |= TICK_GIL_KNOWN;
 	for (int k = 0; k < s->nprev; k++)
-		s->prev_state[k] = (uint8_t)classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false);
+		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false);
 }
 
 /* The thread states from ts on, which this round has no room for: counted
@@ -921,6 +949,8 @@ static void *sampler_main(void *arg)
 		atomic_fetch_add_explicit(&s->busy_ns, end - start, memory_order_relaxed);
 		atomic_store_explicit(&s->cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
 		atomic_store_explicit(&s->reads, mem_syscalls(), memory_order_relaxed);
+		atomic_store_explicit(&s->state_reused, tasks_reuses(s->tasks), memory_order_relaxed);
+		atomic_store_explicit(&s->state_mismatches, s->state_mismatches_n, memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
 		 * the schedule catches up; more than two periods behind, the
@@ -1013,6 +1043,12 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
 	s->prev_cpu = xcalloc(MAX_THREADS, sizeof *s->prev_cpu);
 	s->tasks = tasks_create(t->pid);
+	/* Blocked threads that did not run keep their syscall reading.
+	 * PYTOP_SAMPLER_CHECK=1 reads the file anyway and counts the readings
+	 * reuse would have got wrong (the JSON overhead's state_mismatches);
+	 * PYTOP_SAMPLER_CHECK=off reads it every time (for comparison). */
+	const char *check = getenv("PYTOP_SAMPLER_CHECK");
+	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), check && strcmp(check, "1") == 0);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
 	s->def = xcalloc(1, sizeof *s->def + SAMPLE_NAME_MAX + SAMPLE_FILE_MAX + 16);
@@ -1064,6 +1100,8 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->busy_ns = atomic_load(&s->busy_ns);
 	out->cpu_ns = atomic_load(&s->cpu_ns);
 	out->reads = atomic_load(&s->reads);
+	out->state_reused = atomic_load(&s->state_reused);
+	out->state_mismatches = atomic_load(&s->state_mismatches);
 	out->threads_not_sampled = atomic_load(&s->not_sampled);
 	out->thread_limit = MAX_THREADS;
 	out->interps_not_sampled = s->interps_beyond;

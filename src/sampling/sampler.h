@@ -26,6 +26,8 @@ struct sampler_stats {
 	uint64_t busy_ns;         /* time spent sampling */
 	uint64_t cpu_ns;          /* the sampler thread's own CPU time */
 	uint64_t reads;           /* process_vm_readv calls */
+	uint64_t state_reused;    /* syscall-file readings reused (tasks_set_reuse) */
+	uint64_t state_mismatches; /* ... that, checked, the file contradicted */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */
 	int interps_not_sampled;  /* interpreters over the limit, left out (the main one never is) */

@@ -245,5 +245,34 @@ int main(void)
 	tasks_cpu_unread(ts, 0, 5);
 	tap_ok(1, "unread: an unknown tid or tid 0 is ignored");
 	tasks_destroy(ts);
+
+	/* Reuse: a blocked thread that has not run keeps its reading; one
+	 * that ran (or is running) is read again. */
+	uint64_t pc = 0;
+	tap_ok(tasks_parse_schedstat3("123 45 6\n", &rt, &pc) == 0 && rt == 123 && pc == 6 &&
+	       tasks_parse_schedstat3("123\n", &rt, &pc) == 0 && pc == UINT64_MAX,
+	       "schedstat: times switched in, unknown without a third field");
+	ts = tasks_create(getpid());
+	tasks_set_reuse(ts, true, false);
+	held = start_sleeper(&th);
+	tap_wait(held, tasks_read(ts, sleeper_tid, &a) == 0 && !a.running && a.syscall == 202, DEADLINE);
+	struct task_activity b;
+	tasks_cpu(ts, sleeper_tid, &total, &delta);
+	tasks_read(ts, sleeper_tid, &a);           /* read after a CPU reading */
+	tasks_cpu(ts, sleeper_tid, &total, &delta);
+	uint64_t before2 = tasks_reuses(ts);
+	tap_ok(tasks_read(ts, sleeper_tid, &b) == 0 && tasks_reuses(ts) == before2 + 1 && b.syscall == a.syscall &&
+	       b.arg0 == a.arg0, "reuse: a blocked thread whose schedstat did not change keeps its reading");
+	tap_ok(tasks_read(ts, sleeper_tid, &b) == 0 && tasks_reuses(ts) == before2 + 1,
+	       "reuse: not without a new CPU reading since the last reading");
+	tasks_cpu(ts, self, &total, &delta);
+	tasks_read(ts, self, &a);
+	burn(2000000ul);
+	tasks_cpu(ts, self, &total, &delta);
+	before2 = tasks_reuses(ts);
+	tap_ok(tasks_read(ts, self, &a) == 0 && tasks_reuses(ts) == before2,
+	       "reuse: a thread that ran since is read again");
+	end_sleeper(th);
+	tasks_destroy(ts);
 	return tap_done();
 }
