@@ -11,6 +11,7 @@
 #define COALESCE_GAP 2048          /* merge ranges less than this apart */
 #define SPAN_MAX (16u << 10)       /* largest merged span */
 #define SCRATCH_BYTES (64u << 10)
+#define RUNS_MAX 8                 /* monotone runs merged; more: Shell sort */
 #define FALLBACK 1                 /* readv_coalesced: use the plain batch */
 
 static _Thread_local uint64_t syscalls;
@@ -96,35 +97,53 @@ static int readv_coalesced(pid_t pid, struct mem_iov *iov, int n)
 
 	if (n > BATCH_MAX)
 		return FALLBACK;
-	/* Order the ranges by address. Frame chains mostly come in descending
-	 * order with a few ranges elsewhere (the thread state, a code object):
-	 * start from the reversal when most neighbours descend, so the Shell
-	 * sort below finds the order nearly sorted (a few moves a pass, not
-	 * the n^2/4 of sorting a reversed run). */
-	int descents = 0, ascents = 0;
-	for (int i = 0; i < n; i++) {
+	/* Order the ranges by address. A batch is a few monotone runs (a
+	 * frame chain descending through the data stack between the thread
+	 * state, a C-stack frame and a code object): merged run by run, the
+	 * smallest head first, in n x runs steps; with many runs a Shell sort. */
+	for (int i = 0; i < n; i++)
 		if (iov[i].addr == 0)
 			return FALLBACK;
-		if (i > 0) {
-			descents += iov[i].addr < iov[i - 1].addr;
-			ascents += iov[i].addr > iov[i - 1].addr;
+	int head[RUNS_MAX], last[RUNS_MAX], step[RUNS_MAX], nruns = 0;
+	for (int i = 0; i < n && nruns <= RUNS_MAX;) {
+		int j = i + 1, dir = 1;
+		if (j < n && iov[j].addr < iov[i].addr)
+			dir = -1;
+		while (j < n && (dir > 0 ? iov[j].addr >= iov[j - 1].addr : iov[j].addr <= iov[j - 1].addr))
+			j++;
+		if (nruns < RUNS_MAX) {
+			head[nruns] = dir > 0 ? i : j - 1;
+			last[nruns] = dir > 0 ? j - 1 : i;
+			step[nruns] = dir;
 		}
+		nruns++;
+		i = j;
 	}
-	int reverse = descents > ascents, sorted = reverse ? ascents == 0 : descents == 0;
-	for (int i = 0; i < n; i++)
-		order[i] = reverse ? n - 1 - i : i;
-	/* A Shell sort: long chains (deep stacks) come in runs of either
-	 * order, which an insertion sort would take n^2/2 steps for. */
-	static const int gaps[] = { 57, 23, 10, 4, 1 };
-	for (int g = 0; !sorted && g < 5; g++) {
-		int gap = gaps[g];
-		for (int i = gap; i < n; i++) {
-			int v = order[i], j = i;
-			while (j >= gap && iov[order[j - gap]].addr > iov[v].addr) {
-				order[j] = order[j - gap];
-				j -= gap;
+	if (nruns <= RUNS_MAX) {
+		for (int k = 0; k < n; k++) {
+			int best = -1;
+			for (int r = 0; r < nruns; r++)
+				if (head[r] >= 0 && (best < 0 || iov[head[r]].addr < iov[head[best]].addr))
+					best = r;
+			order[k] = head[best];
+			head[best] = head[best] == last[best] ? -1 : head[best] + step[best];
+		}
+	} else {
+		/* A Shell sort: long chains (deep stacks) come in runs of either
+		 * order, which an insertion sort would take n^2/2 steps for. */
+		static const int gaps[] = { 57, 23, 10, 4, 1 };
+		for (int i = 0; i < n; i++)
+			order[i] = i;
+		for (int g = 0; g < 5; g++) {
+			int gap = gaps[g];
+			for (int i = gap; i < n; i++) {
+				int v = order[i], j = i;
+				while (j >= gap && iov[order[j - gap]].addr > iov[v].addr) {
+					order[j] = order[j - gap];
+					j -= gap;
+				}
+				order[j] = v;
 			}
-			order[j] = v;
 		}
 	}
 	uint64_t start = 0, end = 0;

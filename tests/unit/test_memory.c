@@ -67,11 +67,12 @@ int main(void)
 	/* Orders the coalescing sort sees: a descending chain with an outlier
 	 * first (a thread state, then its frames), ascending, runs of both,
 	 * and equal addresses. */
-	int desc[64], asc[64], mixed[64], same[8];
+	int desc[64], asc[64], mixed[64], same[8], zigzag[64];
 	for (int i = 0; i < 64; i++) {
 		desc[i] = 16 * (63 - i) + 8;
 		asc[i] = 16 * i;
 		mixed[i] = i < 32 ? 16 * (31 - i) : 16 * i + 40;
+		zigzag[i] = (i & 1) ? 16 * (63 - i) : 16 * i + 4;
 	}
 	for (int i = 0; i < 8; i++)
 		same[i] = 32;
@@ -82,5 +83,6 @@ int main(void)
 	tap_ok(ranges_land(asc, 64, 1), "an ascending chain after a far range lands in place");
 	tap_ok(ranges_land(mixed, 64, 1), "runs of both orders land in place");
 	tap_ok(ranges_land(same, 8, 0), "ranges at one address land in place");
+	tap_ok(ranges_land(zigzag, 64, 1), "a zigzag (more runs than are merged) lands in place");
 	return tap_done();
 }
