@@ -465,6 +465,8 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->reads = st.reads > s->base_reads ? st.reads - s->base_reads : 0;
 	m->state_reused = st.state_reused;
 	m->state_mismatches = st.state_mismatches;
+	m->stacks_kept = st.stacks_kept;
+	m->stack_mismatches = st.stack_mismatches;
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;

@@ -1052,6 +1052,60 @@ static int chain_confirm(struct walk *w, uint64_t tstate)
 static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 		     struct stack_frame *frames, int max, int *flags, int *stale, int *total);
 
+/* Fill *ti from the thread state in c->tbuf. ptid is the tid read from
+ * the pthread whose id was ptid_of (0: none read): it is used when that is
+ * still the thread's pthread, else read now. */
+static void thread_fields(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
+			  uint64_t ptid_of, uint32_t ptid)
+{
+	const struct py_layout *L = &t->L;
+	ti->tstate = tstate;
+	ti->interp = field_u64(c->tbuf, L->tstate_interp);
+	ti->next = field_u64(c->tbuf, L->tstate_next);
+	ti->pthread_id = field_u64(c->tbuf, L->tstate_thread_id);
+	ti->head = field_u64(c->tbuf, head_offset(L));
+	if (L->tstate_native_thread_id >= 0) {
+		uint64_t raw = field_u64(c->tbuf, L->tstate_native_thread_id);
+		ti->tid = raw > TID_MAX_LIMIT ? 0 : (pid_t)raw;
+	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
+		if (!(ptid_of && ptid_of == ti->pthread_id))
+			mem_read(t->pid, ti->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4);
+		ti->tid = (pid_t)ptid;
+	}
+	/* A thread id past the kernel's hard limit (PID_MAX_LIMIT, 2^22) is
+	 * garbage: a thread state being made or freed. Unidentified, not a
+	 * thread that never existed. */
+	if (ti->tid < 0 || ti->tid > TID_MAX_LIMIT)
+		ti->tid = 0;
+	/* In its own PID namespace the target numbers its threads its way. */
+	if (t->nspid)
+		ti->tid = nspid_host(t->nspid, ti->tid);
+}
+
+int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti)
+{
+	const struct py_layout *L = &t->L;
+	struct mem_iov iov[2];
+	uint32_t ptid = 0;
+	int niov = 0;
+
+	memset(ti, 0, sizeof *ti);
+	if (L->tstate_size < 0 || L->tstate_size > TSTATE_BUF)
+		return PYTOP_ECORRUPT;
+	struct spec_entry *spec = spec_get(c, tstate);
+	iov[niov++] = (struct mem_iov){ tstate, c->tbuf, (size_t)L->tstate_size };
+	int want_tid = L->tstate_native_thread_id < 0 && t->pthread_tid_offset >= 0 && spec->pthread_id;
+	if (want_tid)
+		iov[niov++] = (struct mem_iov){ spec->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4 };
+	int got = mem_readv(t->pid, iov, niov);
+	if (got < 0)
+		return got;
+	if (got < 1)
+		return PYTOP_EREAD;
+	thread_fields(c, t, tstate, ti, want_tid && got >= 2 ? spec->pthread_id : 0, ptid);
+	return 0;
+}
+
 int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
 {
@@ -1174,26 +1228,7 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 	if (got < niov)
 		code0 = 0;
 
-	ti->tstate = tstate;
-	ti->interp = field_u64(c->tbuf, L->tstate_interp);
-	ti->next = field_u64(c->tbuf, L->tstate_next);
-	ti->pthread_id = field_u64(c->tbuf, L->tstate_thread_id);
-	if (L->tstate_native_thread_id >= 0) {
-		uint64_t raw = field_u64(c->tbuf, L->tstate_native_thread_id);
-		ti->tid = raw > TID_MAX_LIMIT ? 0 : (pid_t)raw;
-	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
-		if (!(want_tid && got >= 2 && w.spec->pthread_id == ti->pthread_id))
-			mem_read(t->pid, ti->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4);
-		ti->tid = (pid_t)ptid;
-	}
-	/* A thread id past the kernel's hard limit (PID_MAX_LIMIT, 2^22) is
-	 * garbage: a thread state being made or freed. Unidentified, not a
-	 * thread that never existed. */
-	if (ti->tid < 0 || ti->tid > TID_MAX_LIMIT)
-		ti->tid = 0;
-	/* In its own PID namespace the target numbers its threads its way. */
-	if (t->nspid)
-		ti->tid = nspid_host(t->nspid, ti->tid);
+	thread_fields(c, t, tstate, ti, want_tid && got >= 2 ? w.spec->pthread_id : 0, ptid);
 
 	switch (L->frame_model) {
 	case FRAME_MODEL_OBJECT:

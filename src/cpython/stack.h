@@ -33,6 +33,7 @@ struct thread_info {
 	uint64_t next;          /* next thread state in the interpreter, 0 at the end */
 	uint64_t pthread_id;    /* thread_id: the pthread_t */
 	pid_t tid;              /* kernel thread id, 0 when unknown */
+	uint64_t head;          /* the head of its frame chain (frame, cframe or current_frame) */
 	const struct func_info *root;  /* the outermost frame's function (NULL: none) */
 	uint64_t root_arg0;     /* ... and its first argument as walked (0: none) */
 };
@@ -65,5 +66,9 @@ void stack_cache_clear(struct stack_cache *c);
  * caches are warm. */
 int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags);
+
+/* Read only the thread state at tstate (one process_vm_readv) into *ti,
+ * as stack_walk() does (no root). 0 or a negative error. */
+int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti);
 
 #endif

@@ -321,6 +321,10 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->state_reused);
 		jsonw_key(w, "state_mismatches");
 		jsonw_uint(w, m->state_mismatches);
+		jsonw_key(w, "stacks_kept");
+		jsonw_uint(w, m->stacks_kept);
+		jsonw_key(w, "stack_mismatches");
+		jsonw_uint(w, m->stack_mismatches);
 		jsonw_end_object(w);
 	}
 	rows(w, agg, AGG_LEVEL_FUNC);

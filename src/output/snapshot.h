@@ -30,7 +30,9 @@ struct snapshot_meta {
 	double sampler_cpu_s;       /* the sampler thread's CPU time (0: unknown, not printed) */
 	uint64_t reads;             /* process_vm_readv calls the sampler made */
 	uint64_t state_reused;      /* syscall-file readings of blocked threads reused (since attach) */
-	uint64_t state_mismatches;  /* PYTOP_SAMPLER_CHECK=1: reuses the file contradicted */
+	uint64_t state_mismatches;  /* PYTOP_SAMPLER_CHECK=1: samples reuse would have given another state */
+	uint64_t stacks_kept;       /* blocked threads' stacks sent again without a walk (since attach) */
+	uint64_t stack_mismatches;  /* PYTOP_SAMPLER_CHECK=1: kept stacks the walk contradicted */
 	uint64_t threads_not_sampled; /* most threads a round left out (0: none) */
 	int thread_limit;           /* threads a round samples at most (0: unknown) */
 	int interps_not_sampled;    /* interpreters left out, over the limit (0: none) */

@@ -48,6 +48,7 @@ struct tasks {
 	bool reuse;               /* tasks_read may reuse a blocked thread's reading */
 	bool check;               /* ... but reads the file anyway and compares */
 	uint64_t reuses;          /* readings reused (checking: would have been) */
+	uint64_t stamps;          /* readings numbered so far */
 	struct slot slots[SLOTS];
 	char dents[16384];        /* tasks_list's directory buffer (no allocation) */
 };
@@ -210,6 +211,8 @@ int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, str
 		s->reused++;
 		ts->reuses++;
 		*out = s->act;
+		if (would)
+			*would = s->act;
 		return 0;
 	}
 	struct task_activity was = s->act;
@@ -221,6 +224,7 @@ int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, str
 		s->act_seq = 0;
 		return rc;
 	}
+	out->stamp = ++ts->stamps;
 	if (would)
 		*would = *out;
 	if (ts->reuse && reusable) {
@@ -241,6 +245,20 @@ int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, str
 int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
 {
 	return tasks_read_check(ts, tid, out, NULL);
+}
+
+bool tasks_still(struct tasks *ts, pid_t tid)
+{
+	char buf[128];
+	uint64_t v, pcount;
+
+	if (tid <= 0)
+		return false;
+	struct slot *s = slot_for(ts, tid);
+	if (!s->cpu_seq || s->cfd < 0 || read_file(s, &s->cfd, buf, sizeof buf, 0) < 0 ||
+	    tasks_parse_schedstat3(buf, &v, &pcount) < 0)
+		return false;
+	return v == s->raw_runtime && pcount == s->raw_pcount && pcount != UINT64_MAX;
 }
 
 void tasks_set_reuse(struct tasks *ts, bool on, bool check)

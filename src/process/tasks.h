@@ -14,6 +14,7 @@ struct task_activity {
 	int running;          /* on CPU or runnable (not in a syscall) */
 	long syscall;         /* the blocking syscall's number, -1 if running or unknown */
 	uint64_t arg0;        /* its first argument */
+	uint64_t stamp;       /* tasks_read: this reading's number (a reused one keeps it) */
 };
 
 struct tasks;
@@ -37,6 +38,10 @@ void tasks_set_reuse(struct tasks *ts, bool on, bool check);
 /* tasks_read(); checking (tasks_set_reuse), *would gets the reading reuse
  * would have given (the file's otherwise; would may be NULL). */
 int tasks_read_check(struct tasks *ts, pid_t tid, struct task_activity *out, struct task_activity *would);
+
+/* Whether thread tid's schedstat still reads as at its last tasks_cpu()
+ * (it has not been on a CPU since; nothing is updated). */
+bool tasks_still(struct tasks *ts, pid_t tid);
 
 /* How many readings tasks_read() reused (checking: would have). */
 uint64_t tasks_reuses(const struct tasks *ts);

@@ -55,6 +55,21 @@ struct round_thread {
 	int interp;               /* index into interps[] / gils[] */
 };
 
+/* The stack a thread's sample of the previous round sent (by its position
+ * in the round, like struct round_thread). A thread blocked in a system
+ * call that has not run since the syscall reading taken before that walk
+ * (the reading reused: the same stamp) has the same stack: it is sent
+ * again, after one read of the thread state for the list's next link and
+ * the frame chain's head. */
+struct kept_stack {
+	uint64_t tstate, head;
+	uint64_t reading;         /* the syscall reading's stamp before the walk (0: none) */
+	pid_t tid;
+	uint16_t depth;
+	uint8_t flags;            /* the walk's STACK_* flags */
+	struct sample_frame f[SAMPLE_MAX_DEPTH];
+};
+
 /* A thread's CPU time used since its previous sample. */
 struct thread_cpu {
 	uint64_t ns;
@@ -99,7 +114,7 @@ struct sampler {
 
 	/* counters (written by the sampler thread, read by anyone) */
 	_Atomic uint64_t rounds, samples, errors, late, busy_ns, cpu_ns, reads;
-	_Atomic uint64_t state_reused, state_mismatches;
+	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
 	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
 	atomic_bool gone;
@@ -116,6 +131,10 @@ struct sampler {
 	int ninterps;
 	struct round_thread *prev, *cur;  /* last round's threads, this round's */
 	uint8_t *prev_state;              /* prev[i]'s state read at this round's start (STATE_PACK) */
+	uint64_t *prev_reading;           /* ... the stamp of the syscall reading it came from */
+	struct kept_stack *prev_kept, *cur_kept; /* last round's stacks, this round's */
+	bool check;                       /* PYTOP_SAMPLER_CHECK=1: walk anyway, compare */
+	uint64_t kept_n, kept_bad;        /* stacks kept (checking: would have been), wrong */
 	struct thread_cpu *prev_cpu;      /* prev[i]'s CPU delta read with its state */
 	int prev_hint;                    /* where to look in prev[] first */
 	uint64_t round_start, round_gap;  /* this round's start, and since the previous one (0: first) */
@@ -366,11 +385,13 @@ static enum thread_state state_of(const struct sampler *s, int interp, const str
 #define STATE_OF(b) ((enum thread_state)((b) & 15))
 #define STATE_ALT(b) ((enum thread_state)((b) >> 4))
 
-static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh)
+static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh,
+		       uint64_t *reading)
 {
 	struct task_activity a, would;
 	cpu->known = false;
 	cpu->ns = 0;
+	*reading = 0;
 	if (tid <= 0)
 		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
 	/* The CPU time first: the syscall reading that follows it may then be
@@ -383,6 +404,7 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 		cpu->ns = 0;
 		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
 	}
+	*reading = would.stamp;
 	return STATE_PACK(state_of(s, interp, &a), state_of(s, interp, &would));
 }
 
@@ -412,7 +434,54 @@ static int prev_find(struct sampler *s, int k, uint64_t tstate, pid_t tid, int i
 }
 
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
-			int depth, int flags, uint64_t round_ns, uint64_t stamp);
+			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
+			const struct kept_stack *kept);
+
+/* This thread's stack of the last round when it can be sent again (see
+ * struct kept_stack), else NULL: the same thread state at the same place
+ * in the list, read blocked before that walk and not run since, and every
+ * function of it announced. */
+static const struct kept_stack *kept_for(struct sampler *s, int k, uint64_t tstate, int interp)
+{
+	if (k >= s->nprev || k >= MAX_THREADS)
+		return NULL;
+	const struct kept_stack *ks = &s->prev_kept[k];
+	enum thread_state st = STATE_ALT(s->prev_state[k]);
+	if (s->prev[k].tstate != tstate || s->prev[k].interp != interp || ks->tstate != tstate ||
+	    ks->tid != s->prev[k].tid || !ks->reading || ks->reading != s->prev_reading[k] ||
+	    (st != THREAD_IDLE && st != THREAD_GIL_WAIT) || ks->depth == 0)
+		return NULL;
+	for (int i = 0; i < ks->depth; i++)
+		if (s->sent[ks->f[i].func_id & (SENT_SLOTS - 1)] != ks->f[i].func_id)
+			return NULL;
+	return ks;
+}
+
+/* Keep the stack just sent for thread k (kept NULL: the walk's, in
+ * s->rec; else that one again). */
+static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uint64_t head, int p,
+		       const struct kept_stack *kept)
+{
+	if (k >= MAX_THREADS)
+		return;
+	struct kept_stack *ks = &s->cur_kept[k];
+	if (kept) {
+		if (ks != kept) {
+			memcpy(ks, kept, offsetof(struct kept_stack, f));
+			memcpy(ks->f, kept->f, (size_t)kept->depth * sizeof ks->f[0]);
+		}
+		return;
+	}
+	ks->tstate = tstate;
+	ks->tid = tid;
+	ks->head = head;
+	/* Only a reading taken before the walk (at the round's start) vouches
+	 * for the stack. */
+	ks->reading = p >= 0 ? s->prev_reading[p] : 0;
+	ks->depth = s->rec->depth;
+	ks->flags = (s->rec->flags & SAMPLE_F_TRUNCATED) ? STACK_TRUNCATED : 0;
+	memcpy(ks->f, s->rec->frames, (size_t)ks->depth * sizeof ks->f[0]);
+}
 
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
@@ -420,8 +489,34 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 			      int *errors)
 {
 	struct thread_info ti;
-	int flags = 0;
-	int depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
+	int flags = 0, depth;
+	const struct kept_stack *kept = kept_for(s, k, tstate, interp);
+
+	/* A kept stack: the thread state alone, for the list's next link and
+	 * to see the thread and its frame chain's head are as they were. */
+	if (kept && (stack_thread(s->cache, s->t, tstate, &ti) < 0 || ti.tid != kept->tid || ti.head != kept->head))
+		kept = NULL;
+	if (kept && !s->check) {
+		depth = kept->depth;
+		flags = kept->flags;
+	} else {
+		depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
+	}
+	if (kept && s->check) {
+		/* Checking: the walk against the stack that would have been sent,
+		 * when the thread did not run since the round's start (if it did,
+		 * the kept stack is the one of the state sent, the walk's newer). */
+		bool same = depth == kept->depth && (flags & STACK_TRUNCATED) == kept->flags;
+		for (int i = 0; same && i < depth; i++)
+			same = s->frames[i].func->id == kept->f[i].func_id && s->frames[i].line == kept->f[i].line;
+		if (tasks_still(s->tasks, kept->tid)) {
+			s->kept_n++;
+			s->kept_bad += !same;
+		}
+		kept = NULL;
+	} else if (kept) {
+		s->kept_n++;
+	}
 
 	if (depth < 0) {
 		(*errors)++;
@@ -471,13 +566,14 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		s->deferred[s->ndeferred++] = (struct deferred){ tstate, ti.pthread_id, ti.tid, k, interp, flags };
 		return ti.next;
 	}
-	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp);
+	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp, ti.head, kept);
 	return ti.next;
 }
 
 /* Send the sample of thread kt (tid) whose stack is in s->frames. */
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
-			int depth, int flags, uint64_t round_ns, uint64_t stamp)
+			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
+			const struct kept_stack *kept)
 {
 	bool fresh = kt->sampled == 0;   /* its first sample: no CPU reading yet */
 	kt->sampled = stamp;
@@ -492,7 +588,8 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 		cpu = s->prev_cpu[p];
 		s->prev_cpu[p] = (struct thread_cpu){ 0, false };   /* used */
 	} else {
-		both = classify(s, tid, interp, &cpu, fresh);
+		uint64_t reading;
+		both = classify(s, tid, interp, &cpu, fresh, &reading);
 	}
 	/* "running" in the syscall file with no CPU time since the previous
 	 * sample: runnable, waiting for a core (e.g. woken in a GIL wait or a
@@ -517,7 +614,9 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	bool holds = s->gil_read[s->gil_first[interp]] && g->holder == tstate;
 
 	struct sample_rec *r = s->rec;
-	for (int i = 0; i < depth; i++) {
+	for (int i = 0; kept && i < depth; i++)
+		r->frames[i] = kept->f[i];   /* every function announced (kept_for) */
+	for (int i = 0; !kept && i < depth; i++) {
 		uint32_t id = s->frames[i].func->id;
 		/* The walker's only non-Python frame: the truncation marker, last. */
 		enum func_kind kind = (flags & STACK_TRUNCATED) && i == depth - 1
@@ -544,6 +643,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	if (cpu.known)
 		s->attributed += cpu.ns;
 	ring_push(s->ring, &r->h);
+	keep_stack(s, k, tstate, tid, head, p, kept);
 	atomic_fetch_add_explicit(&s->samples, 1, memory_order_relaxed);
 }
 
@@ -585,7 +685,8 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 	if (rg->count)
 		rg->flags |= TICK_GIL_KNOWN;
 	for (int k = 0; k < s->nprev; k++)
-		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false);
+		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false,
+					    &s->prev_reading[k]);
 }
 
 /* The thread states from ts on, which this round has no room for: counted
@@ -856,7 +957,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		if (!kt || kt->sampled == stamp)
 			s->unidentified += kt != NULL || phantom;
 		else
-			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp);
+			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp, 0, NULL);
 	}
 	s->ndeferred = 0;
 	prev_unread(s);
@@ -869,6 +970,9 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	struct round_thread *tmp = s->prev;
 	s->prev = s->cur;
 	s->cur = tmp;
+	struct kept_stack *ktmp = s->prev_kept;
+	s->prev_kept = s->cur_kept;
+	s->cur_kept = ktmp;
 	s->nprev = s->ncur;
 	return n;
 }
@@ -951,6 +1055,8 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->reads, mem_syscalls(), memory_order_relaxed);
 		atomic_store_explicit(&s->state_reused, tasks_reuses(s->tasks), memory_order_relaxed);
 		atomic_store_explicit(&s->state_mismatches, s->state_mismatches_n, memory_order_relaxed);
+		atomic_store_explicit(&s->stacks_kept, s->kept_n, memory_order_relaxed);
+		atomic_store_explicit(&s->stack_mismatches, s->kept_bad, memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
 		 * the schedule catches up; more than two periods behind, the
@@ -1009,6 +1115,9 @@ static void sampler_free(struct sampler *s)
 	free(s->prev);
 	free(s->cur);
 	free(s->prev_state);
+	free(s->prev_reading);
+	free(s->prev_kept);
+	free(s->cur_kept);
 	free(s->prev_cpu);
 	free(s);
 }
@@ -1041,14 +1150,19 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->prev = xcalloc(MAX_THREADS, sizeof *s->prev);
 	s->cur = xcalloc(MAX_THREADS, sizeof *s->cur);
 	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
+	s->prev_reading = xcalloc(MAX_THREADS, sizeof *s->prev_reading);
+	s->prev_kept = xcalloc(MAX_THREADS, sizeof *s->prev_kept);
+	s->cur_kept = xcalloc(MAX_THREADS, sizeof *s->cur_kept);
 	s->prev_cpu = xcalloc(MAX_THREADS, sizeof *s->prev_cpu);
 	s->tasks = tasks_create(t->pid);
-	/* Blocked threads that did not run keep their syscall reading.
-	 * PYTOP_SAMPLER_CHECK=1 reads the file anyway and counts the readings
-	 * reuse would have got wrong (the JSON overhead's state_mismatches);
-	 * PYTOP_SAMPLER_CHECK=off reads it every time (for comparison). */
+	/* Blocked threads that did not run keep their syscall reading and
+	 * their stack. PYTOP_SAMPLER_CHECK=1 reads and walks anyway and counts
+	 * the samples reuse would have changed (the JSON overhead's
+	 * state_mismatches, stack_mismatches); =off reads and walks every time
+	 * (for comparison). */
 	const char *check = getenv("PYTOP_SAMPLER_CHECK");
-	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), check && strcmp(check, "1") == 0);
+	s->check = check && strcmp(check, "1") == 0;
+	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), s->check);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
 	s->def = xcalloc(1, sizeof *s->def + SAMPLE_NAME_MAX + SAMPLE_FILE_MAX + 16);
@@ -1102,6 +1216,8 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->reads = atomic_load(&s->reads);
 	out->state_reused = atomic_load(&s->state_reused);
 	out->state_mismatches = atomic_load(&s->state_mismatches);
+	out->stacks_kept = atomic_load(&s->stacks_kept);
+	out->stack_mismatches = atomic_load(&s->stack_mismatches);
 	out->threads_not_sampled = atomic_load(&s->not_sampled);
 	out->thread_limit = MAX_THREADS;
 	out->interps_not_sampled = s->interps_beyond;

@@ -28,6 +28,8 @@ struct sampler_stats {
 	uint64_t reads;           /* process_vm_readv calls */
 	uint64_t state_reused;    /* syscall-file readings reused (tasks_set_reuse) */
 	uint64_t state_mismatches; /* ... that, checked, the file contradicted */
+	uint64_t stacks_kept;     /* blocked threads' stacks sent again unread */
+	uint64_t stack_mismatches; /* ... that, checked, the walk contradicted */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */
 	int interps_not_sampled;  /* interpreters over the limit, left out (the main one never is) */

@@ -265,9 +265,11 @@ int main(void)
 	       b.arg0 == a.arg0, "reuse: a blocked thread whose schedstat did not change keeps its reading");
 	tap_ok(tasks_read(ts, sleeper_tid, &b) == 0 && tasks_reuses(ts) == before2 + 1,
 	       "reuse: not without a new CPU reading since the last reading");
+	tap_ok(tasks_still(ts, sleeper_tid), "still: a blocked thread's schedstat reads as at its last reading");
 	tasks_cpu(ts, self, &total, &delta);
 	tasks_read(ts, self, &a);
 	burn(2000000ul);
+	tap_ok(!tasks_still(ts, self), "still: not a thread that ran since");
 	tasks_cpu(ts, self, &total, &delta);
 	before2 = tasks_reuses(ts);
 	tap_ok(tasks_read(ts, self, &a) == 0 && tasks_reuses(ts) == before2,
