@@ -1,0 +1,102 @@
+"""Live test: keeping blocked threads' readings and stacks changes no
+sample (TAP).
+
+Run with the system python3; the pytop under test is $PYTOP. The sampler
+reuses a thread's syscall-file reading, and sends its last stack again
+without walking it, while the thread's schedstat says it has not been on a
+CPU since (issue 15). With PYTOP_SAMPLER_CHECK=1 it reads and walks
+anyway and counts the samples reuse would have changed: on every
+interpreter from pythons.py, against tests/targets/reuse_target.py
+(threads waiting for the GIL, sleeping, waiting on an Event with a
+timeout, blocking on a lock), a 3 s wall-mode batch at 1000 Hz must keep
+stacks (so the check can fail) and count no state and no stack that
+differs. A normal run keeps stacks too, and reads fewer process memory
+batches per sample than a run with the reuse off (PYTOP_SAMPLER_CHECK=off).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pythons  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET = os.path.join(HERE, "..", "targets", "reuse_target.py")
+SECS = 3
+
+
+def batch(pytop, pid, out, check):
+    env = dict(os.environ)
+    env.pop("PYTOP_SAMPLER_CHECK", None)
+    if check:
+        env["PYTOP_SAMPLER_CHECK"] = check
+    r = subprocess.run([pytop, "--batch", "-m", "wall", "-r", "1000", "-d", str(SECS), "-f", "json",
+                        "-o", out, "-p", str(pid)], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    if r.returncode != 0 or not os.path.exists(out):
+        return None, r.stderr[-500:]
+    with open(out) as f:
+        snap = json.load(f)
+    os.unlink(out)
+    return snap, ""
+
+
+def run_one(tap, pytop, interp):
+    work = interp.mkdtemp("pytop-reuse-")
+    ready = os.path.join(work, "ready")
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), interp.inside(ready), str(3 * SECS + 10)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(ready) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not tap.ok(os.path.exists(ready), "%s: the target starts" % interp.label):
+            return
+        out = os.path.join(work, "snap.json")
+        snap, err = batch(pytop, proc.pid, out, "1")
+        if not tap.ok(snap is not None, "%s: checked batch run exits 0 with a snapshot" % interp.label, err):
+            return
+        ov = snap.get("overhead") or {}
+        tap.diag("%s: checked: %s samples, %s readings reused, %s stacks kept" % (
+            interp.label, snap.get("samples"), ov.get("states_reused"), ov.get("stacks_kept")))
+        tap.ok((ov.get("stacks_kept") or 0) > 100 and (ov.get("states_reused") or 0) > 100,
+               "%s: blocked threads' readings and stacks would be reused (%s, %s)"
+               % (interp.label, ov.get("states_reused"), ov.get("stacks_kept")))
+        tap.ok(ov.get("state_mismatches") == 0,
+               "%s: no sample's state differs with the reading reused (%s)"
+               % (interp.label, ov.get("state_mismatches")))
+        tap.ok(ov.get("stack_mismatches") == 0,
+               "%s: no kept stack differs from the walk (%s)" % (interp.label, ov.get("stack_mismatches")))
+        snap, err = batch(pytop, proc.pid, out, None)
+        off, err2 = batch(pytop, proc.pid, out, "off")
+        if not tap.ok(snap is not None and off is not None, "%s: plain and reuse-off runs exit 0"
+                      % interp.label, err + err2):
+            return
+        on_ov, off_ov = snap.get("overhead") or {}, off.get("overhead") or {}
+        tap.ok((on_ov.get("stacks_kept") or 0) > 100 and off_ov.get("stacks_kept") == 0 and
+               (on_ov.get("reads_per_sample") or 99) < (off_ov.get("reads_per_sample") or 0),
+               "%s: stacks kept (%s) and fewer memory reads per sample (%.2f) than with reuse off (%.2f)"
+               % (interp.label, on_ov.get("stacks_kept"), on_ov.get("reads_per_sample") or 0,
+                  off_ov.get("reads_per_sample") or 0))
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    tap = pythons.Tap()
+    pytop = pythons.pytop_binary()
+    for interp in pythons.interpreters(tap):
+        run_one(tap, pytop, interp)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
