@@ -41,11 +41,9 @@ static bool mode_counts(enum agg_mode mode, unsigned state, unsigned flags)
 	return true;
 }
 
-/* Bump total once per sample (the stamp) and own as asked. */
-static void bump_once(struct aggregate *a, struct ctab *t, uint32_t k0, uint32_t k1,
-		      uint32_t k2, uint64_t own)
+/* Bump entry idx's total once per sample (the stamp) and own as asked. */
+static void bump_at(struct aggregate *a, struct ctab *t, uint32_t idx, uint64_t own)
 {
-	uint32_t idx = ctab_get(t, k0, k1, k2, NULL);
 	struct cent *e = &t->ent[idx];
 	uint64_t total = e->stamp != a->seq;
 
@@ -53,25 +51,73 @@ static void bump_once(struct aggregate *a, struct ctab *t, uint32_t k0, uint32_t
 	cent_add(e, a->epoch, own, total, a->weight_ns, a->weight_count);
 }
 
+/* Count a stack in one scope; the entries it bumps go to rec (4 x depth
+ * of them, in order) when rec is not NULL, or, with replay, are taken
+ * from it instead of looked up (the same stack, the same tables). */
 static void count_stack(struct aggregate *a, uint32_t scope, const struct sample_frame *fr,
-			uint32_t depth)
+			uint32_t depth, uint32_t *rec, bool replay)
 {
 	struct agg_tables *tab = &a->tab;
 	const uint32_t *fn = a->scratch;
-	uint32_t i, node;
+	uint32_t i, node, k = 0, idx;
 
+#define AT(t, k0, k1, k2) (replay ? rec[k++] : (idx = ctab_get((t), (k0), (k1), (k2), NULL), rec ? rec[k++] = idx : idx))
 	for (i = 0; i < depth; i++) {
-		bump_once(a, &tab->fstat, scope, fn[i], 0, i == 0);
-		bump_once(a, &tab->lstat, scope, fn[i], (uint32_t)fr[i].line, i == 0);
+		bump_at(a, &tab->fstat, AT(&tab->fstat, scope, fn[i], 0), i == 0);
+		bump_at(a, &tab->lstat, AT(&tab->lstat, scope, fn[i], (uint32_t)fr[i].line), i == 0);
 		if (i + 1 < depth)
-			bump_once(a, &tab->edge, scope, fn[i + 1], fn[i], 0);
+			bump_at(a, &tab->edge, AT(&tab->edge, scope, fn[i + 1], fn[i]), 0);
 	}
-	node = ctab_get(&tab->tree, AGG_NONE, scope, 0, NULL);
+#undef AT
+	node = replay ? rec[k++] : ctab_get(&tab->tree, AGG_NONE, scope, 0, NULL);
+	if (rec && !replay)
+		rec[k++] = node;
 	cent_add(&tab->tree.ent[node], a->epoch, depth == 0, 1, a->weight_ns, a->weight_count);
 	for (i = depth; i-- > 0;) {
-		node = ctab_child(&tab->tree, node, fn[i], fr[i].line);
+		node = replay ? rec[k++] : ctab_child(&tab->tree, node, fn[i], fr[i].line);
+		if (rec && !replay)
+			rec[k++] = node;
 		cent_add(&tab->tree.ent[node], a->epoch, i == 0, 1, a->weight_ns, a->weight_count);
 	}
+}
+
+/* The memo of thread scope tscope when it holds this very stack. */
+static struct stack_memo *memo_hit(struct aggregate *a, uint32_t tscope, const struct sample_frame *frames,
+				   uint32_t depth)
+{
+	struct stack_memo *m = &a->memo[tscope & (AGG_MEMO_SLOTS - 1)];
+
+	if (m->gen != a->tab.gen || m->scope != tscope || m->depth != depth)
+		return NULL;
+	for (uint32_t i = 0; i < depth; i++)
+		if (m->fn[i] != a->scratch[i] || m->line[i] != frames[i].line)
+			return NULL;
+	return m;
+}
+
+/* The memo of thread scope tscope made ready for a stack of depth frames
+ * (its entries recorded by count_stack), or NULL (too deep to keep). */
+static struct stack_memo *memo_take(struct aggregate *a, uint32_t tscope, const struct sample_frame *frames,
+				    uint32_t depth)
+{
+	struct stack_memo *m = &a->memo[tscope & (AGG_MEMO_SLOTS - 1)];
+
+	m->gen = 0;
+	if (depth > SAMPLE_MAX_DEPTH + 2 || a->no_memo)
+		return NULL;
+	if (depth > m->cap || !m->fn) {
+		m->cap = depth > 32 ? depth : 32;
+		m->fn = xrealloc(m->fn, (size_t)m->cap * sizeof(*m->fn));
+		m->line = xrealloc(m->line, (size_t)m->cap * sizeof(*m->line));
+		m->idx = xrealloc(m->idx, 8 * ((size_t)m->cap + 1) * sizeof(*m->idx));
+	}
+	m->scope = tscope;
+	m->depth = depth;
+	for (uint32_t i = 0; i < depth; i++) {
+		m->fn[i] = a->scratch[i];
+		m->line[i] = frames[i].line;
+	}
+	return m;
 }
 
 /* Keep the thread's latest stack (any state, any mode) for
@@ -130,9 +176,10 @@ static void count_weighed(struct aggregate *a, struct agg_thread *t, const struc
 	}
 	for (i = 0; i < depth; i++)
 		a->scratch[i] = aggtable_resolve(&a->tab, frames[i].func_id);
+	struct stack_memo *m = memo_hit(a, scope, frames, depth);
 	/* Near the budget: a stack that would need a new entry is not counted
 	 * (counted as over the limit), so the tables stop growing. */
-	if (aggtable_entries(&a->tab) + 8 * ((uint64_t)depth + 1) > a->tab.entries_max &&
+	if (!m && aggtable_entries(&a->tab) + 8 * ((uint64_t)depth + 1) > a->tab.entries_max &&
 	    (!aggtable_stack_known(&a->tab, 0, a->scratch, frames, depth) ||
 	     (scope && !aggtable_stack_known(&a->tab, scope, a->scratch, frames, depth)))) {
 		a->cum.over_limit++;
@@ -150,9 +197,14 @@ static void count_weighed(struct aggregate *a, struct agg_thread *t, const struc
 	a->seq++;
 	a->weight_ns = weight_ns;
 	a->weight_count = count;
-	count_stack(a, 0, frames, depth);
+	bool replay = m != NULL;
+	if (!m)
+		m = memo_take(a, scope, frames, depth);
+	count_stack(a, 0, frames, depth, m ? m->idx : NULL, replay);
 	if (scope)
-		count_stack(a, scope, frames, depth);
+		count_stack(a, scope, frames, depth, m ? m->idx + 4 * (size_t)depth + 1 : NULL, replay);
+	if (m)
+		m->gen = a->tab.gen;
 }
 
 static void count_sample(struct aggregate *a, struct agg_thread *t, const struct sample_frame *frames,
@@ -517,11 +569,23 @@ void aggregate_set_limit(struct aggregate *agg, uint64_t entries_max)
 	agg->tab.entries_max = entries_max > 64 ? entries_max : 64;
 }
 
+void aggregate_set_memo(struct aggregate *agg, bool on)
+{
+	agg->no_memo = !on;
+	for (int i = 0; i < AGG_MEMO_SLOTS; i++)
+		agg->memo[i].gen = 0;
+}
+
 void aggregate_destroy(struct aggregate *agg)
 {
 	if (!agg)
 		return;
 	aggtable_free(&agg->tab);
+	for (int i = 0; i < AGG_MEMO_SLOTS; i++) {
+		free(agg->memo[i].fn);
+		free(agg->memo[i].line);
+		free(agg->memo[i].idx);
+	}
 	free(agg->scratch);
 	free(agg->unseen);
 	free(agg);

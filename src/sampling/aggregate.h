@@ -30,6 +30,11 @@ void aggregate_set_limit(struct aggregate *agg, uint64_t entries_max);
 /* Free it and every name it handed out. */
 void aggregate_destroy(struct aggregate *agg);
 
+/* Count a thread's stack again without looking its entries up when it is
+ * the one the thread's last counted sample had (on by default; the unit
+ * test compares both). */
+void aggregate_set_memo(struct aggregate *agg, bool on);
+
 /* Account one record (any enum rec_type; unknown types are ignored).
  * Returns 0, or PYTOP_EINVAL for a malformed record (ignored, counted). */
 int aggregate_feed(struct aggregate *agg, const struct rec_header *rec);

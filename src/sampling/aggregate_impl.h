@@ -28,6 +28,8 @@ struct agg_totals {
 	uint64_t gil_first, gil_last;   /* target's switch_number, 0 = unknown */
 };
 
+#define AGG_MEMO_SLOTS 64               /* stack memos (power of two) */
+
 struct aggregate {
 	enum agg_mode mode;
 	uint64_t interval_ns;
@@ -57,6 +59,17 @@ struct aggregate {
 	bool exited;
 	int exit_status;
 	struct agg_thread nobody;       /* counts of tid-0 samples (never a row) */
+	/* The entries a thread's last counted stack bumped, by thread scope
+	 * (direct-mapped): the same stack again (most are) is counted without
+	 * looking its 8 x depth entries up. */
+	struct stack_memo {
+		uint64_t gen;                   /* the tables' generation (0: empty) */
+		uint32_t scope, depth, cap;
+		uint32_t *fn;                   /* cap: the resolved functions */
+		int32_t *line;                  /* cap */
+		uint32_t *idx;                  /* 8 * cap: entries, in count_stack's order, both scopes */
+	} memo[AGG_MEMO_SLOTS];
+	bool no_memo;                   /* aggregate_set_memo(false) */
 };
 
 #endif

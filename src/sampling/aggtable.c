@@ -416,6 +416,7 @@ void aggtable_init(struct agg_tables *t, uint64_t entries_max)
 	ctab_init(&t->lstat);
 	ctab_init(&t->edge);
 	ctab_init(&t->tree);
+	t->gen = 1;
 	t->entries_max = entries_max;
 	t->over_func = AGG_NONE;
 	t->over_func = aggtable_intern(t, "(more functions than pytop keeps)", 33, "<pytop>", 7, 0,
@@ -451,6 +452,7 @@ void aggtable_clear(struct agg_tables *t)
 	ctab_clear(&t->lstat);
 	ctab_clear(&t->edge);
 	ctab_clear(&t->tree);
+	t->gen++;
 	for (i = 0; i < t->nthreads; i++) {
 		memset(&t->threads[i].cum, 0, sizeof(t->threads[i].cum));
 		memset(&t->threads[i].win, 0, sizeof(t->threads[i].win));
@@ -584,6 +586,7 @@ size_t aggtable_drop_threads(struct agg_tables *t, bool (*gone)(const struct agg
 	compact_flat(&t->lstat, smap);
 	compact_flat(&t->edge, smap);
 	compact_tree(&t->tree, smap);
+	t->gen++;
 	free(smap);
 	/* the tid map and the thread array, rebuilt to fit */
 	idmap_free(&t->tids);

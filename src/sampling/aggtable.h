@@ -89,6 +89,7 @@ struct agg_tables {
 
 	struct ctab fstat, lstat, edge, tree;
 	uint64_t entries_max;           /* the budget of entries */
+	uint64_t gen;                   /* bumped when entries are dropped or move (from 1) */
 };
 
 /* ---- counters ---- */

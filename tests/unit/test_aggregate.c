@@ -1209,6 +1209,99 @@ static void test_kind_and_pid(void)
 	aggregate_destroy(a);
 }
 
+struct many_stacks {
+	char lines[256][256];
+	int n;
+};
+
+static void collect_many(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
+{
+	struct many_stacks *st = arg;
+	if (st->n == 256)
+		return;
+	char *p = st->lines[st->n++];
+	size_t used = 0;
+	for (size_t i = 0; i < depth && used < 200; i++)
+		used += (size_t)snprintf(p + used, 256 - used, "%s%s:%d", i ? ";" : "", fr[i].name, fr[i].line);
+	snprintf(p + used, 256 - used, " %llu %lluns", (unsigned long long)count, (unsigned long long)ns);
+}
+
+/* Everything a profile shows, as text: line rows (cumulative and window,
+ * own and total, counts and seconds) and stacks, all threads and tid 200. */
+static void profile_text(struct aggregate *a, char *out, size_t cap)
+{
+	static const struct agg_query views[] = {
+		{ .level = AGG_LEVEL_LINE }, { .level = AGG_LEVEL_LINE, .tid = 200 },
+		{ .level = AGG_LEVEL_FUNC, .window = true },
+	};
+	size_t used = 0;
+	for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
+		struct agg_row *r;
+		size_t n = aggregate_rows(a, &views[v], &r);
+		for (size_t i = 0; i < n && used < cap; i++) {
+			const struct agg_stat *c = views[v].window ? &r[i].win : &r[i].cum;
+			used += (size_t)snprintf(out + used, cap - used, "%zu %s:%d %llu %llu %.6f %.6f\n", v, r[i].name,
+						 r[i].line, (unsigned long long)c->own, (unsigned long long)c->total,
+						 c->own_s, c->total_s);
+		}
+		free(r);
+	}
+	static struct many_stacks st;
+	memset(&st, 0, sizeof(st));
+	aggregate_walk_stacks(a, NULL, collect_many, &st);
+	qsort(st.lines, (size_t)st.n, sizeof(st.lines[0]), cmp_str);
+	for (int i = 0; i < st.n && used < cap; i++)
+		used += (size_t)snprintf(out + used, cap - used, "%s\n", st.lines[i]);
+	if (st.n == 256 && used < cap)
+		snprintf(out + used, cap - used, "(more stacks)\n");
+}
+
+/* The stack memo changes nothing: the same stream (threads repeating
+ * stacks, recursion, switching stacks, a reset and a thread pruned between)
+ * gives the same profile with and without it. */
+static void test_memo(void)
+{
+	static const char *stacks[] = { "2:12 1:5", "3:21 3:22 3:22 2:13 1:5", "3:21 2:12 4:5", "1:6", "" };
+	static char with[16384], without[16384];
+	for (int memo = 0; memo < 2; memo++) {
+		for (int mode = 0; mode < 2; mode++) {
+			struct aggregate *a = aggregate_create(mode ? AGG_MODE_WALL : AGG_MODE_CPU, 1000000);
+			aggregate_set_memo(a, memo);
+			feed_func(a, 1, "main", "app.py", 1);
+			feed_func(a, 2, "work", "app.py", 10);
+			feed_func(a, 3, "fib", "app.py", 20);
+			feed_func(a, 4, "main", "app.py", 1);
+			uint32_t x = 12345;
+			for (int i = 0; i < 3000; i++) {
+				x = x * 1103515245u + 12345u;
+				uint32_t tid = 100 + 100 * ((x >> 8) % 3);
+				/* mostly the thread's same stack, now and then another */
+				const char *s = stacks[((x >> 16) % 8 < 6) ? tid / 100 - 1 : (x >> 20) % 5];
+				next_time_ns = 1000000ull * (uint64_t)(i / 3 + 1);
+				next_cpu_ns = (x >> 4) % 2000000;
+				sample(a, tid, (x >> 12) % 4 ? THREAD_RUNNING : THREAD_IDLE, SAMPLE_F_CPU, s);
+				if (i % 3 == 2)
+					tick(a, (uint64_t)(i / 3 + 1), 0, 0, 0);
+				if (i == 1000)
+					aggregate_window_start(a);
+				if (i == 1500)
+					aggregate_reset(a);
+				if (i == 2000)
+					aggregate_feed(a, rec_sample(&rb, &(struct sample_rec){ .tid = 300, .state = THREAD_UNKNOWN,
+						.flags = SAMPLE_F_CPU | SAMPLE_F_ENDED, .time_ns = next_time_ns }, ""));
+				if (i == 2100)
+					aggregate_prune_threads(a, 0);
+			}
+			char *out = memo ? with : without;
+			profile_text(a, mode ? out + sizeof with / 2 : out, sizeof with / 2);
+			aggregate_destroy(a);
+		}
+	}
+	next_time_ns = next_cpu_ns = 0;
+	tap_ok(strlen(with) > 200 && strlen(with + sizeof with / 2) > 200, "memo: the profiles are not empty");
+	tap_ok(memcmp(with, without, sizeof with) == 0, "memo: cpu and wall profiles are the same with and without it");
+}
+
 int main(void)
 {
 	test_cpu();
@@ -1229,5 +1322,6 @@ int main(void)
 	test_gaps();
 	test_rows();
 	test_kind_and_pid();
+	test_memo();
 	return tap_done();
 }
