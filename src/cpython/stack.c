@@ -1055,17 +1055,17 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 /* Fill *ti from the thread state in c->tbuf. ptid is the tid read from
  * the pthread whose id was ptid_of (0: none read): it is used when that is
  * still the thread's pthread, else read now. */
-static void thread_fields(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
+static void thread_fields(const unsigned char *tbuf, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 			  uint64_t ptid_of, uint32_t ptid)
 {
 	const struct py_layout *L = &t->L;
 	ti->tstate = tstate;
-	ti->interp = field_u64(c->tbuf, L->tstate_interp);
-	ti->next = field_u64(c->tbuf, L->tstate_next);
-	ti->pthread_id = field_u64(c->tbuf, L->tstate_thread_id);
-	ti->head = field_u64(c->tbuf, head_offset(L));
+	ti->interp = field_u64(tbuf, L->tstate_interp);
+	ti->next = field_u64(tbuf, L->tstate_next);
+	ti->pthread_id = field_u64(tbuf, L->tstate_thread_id);
+	ti->head = field_u64(tbuf, head_offset(L));
 	if (L->tstate_native_thread_id >= 0) {
-		uint64_t raw = field_u64(c->tbuf, L->tstate_native_thread_id);
+		uint64_t raw = field_u64(tbuf, L->tstate_native_thread_id);
 		ti->tid = raw > TID_MAX_LIMIT ? 0 : (pid_t)raw;
 	} else if (t->pthread_tid_offset >= 0 && ti->pthread_id) {
 		if (!(ptid_of && ptid_of == ti->pthread_id))
@@ -1102,7 +1102,17 @@ int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, st
 		return got;
 	if (got < 1)
 		return PYTOP_EREAD;
-	thread_fields(c, t, tstate, ti, want_tid && got >= 2 ? spec->pthread_id : 0, ptid);
+	thread_fields(c->tbuf, t, tstate, ti, want_tid && got >= 2 ? spec->pthread_id : 0, ptid);
+	return 0;
+}
+
+int stack_thread_decode(struct py_target *t, uint64_t tstate, const void *buf, uint64_t ptid_of, uint32_t ptid,
+			struct thread_info *ti)
+{
+	memset(ti, 0, sizeof *ti);
+	if (t->L.tstate_size < 0 || t->L.tstate_size > TSTATE_BUF)
+		return PYTOP_ECORRUPT;
+	thread_fields(buf, t, tstate, ti, ptid_of, ptid);
 	return 0;
 }
 
@@ -1228,7 +1238,7 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 	if (got < niov)
 		code0 = 0;
 
-	thread_fields(c, t, tstate, ti, want_tid && got >= 2 ? w.spec->pthread_id : 0, ptid);
+	thread_fields(c->tbuf, t, tstate, ti, want_tid && got >= 2 ? w.spec->pthread_id : 0, ptid);
 
 	switch (L->frame_model) {
 	case FRAME_MODEL_OBJECT:

@@ -71,4 +71,11 @@ int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, stru
  * as stack_walk() does (no root). 0 or a negative error. */
 int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti);
 
+/* The same from a copy of the thread state read by the caller (its
+ * L.tstate_size bytes at buf); ptid: the kernel tid read from the pthread
+ * whose id is ptid_of (0: none; 3.8-3.10 without a native id then read it
+ * here). 0 or a negative error. */
+int stack_thread_decode(struct py_target *t, uint64_t tstate, const void *buf, uint64_t ptid_of, uint32_t ptid,
+			struct thread_info *ti);
+
 #endif

@@ -44,6 +44,7 @@
 #define FOREIGN_MAX 256                /* threads without a thread state followed (more: see
 					* foreign_over) */
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
+#define CPU_READ_NS 10000000ull        /* the sampler reads its own CPU time this often */
 #define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
 
 /* A thread state as the previous round saw it, in walk order: its syscall
@@ -62,7 +63,7 @@ struct round_thread {
  * again, after one read of the thread state for the list's next link and
  * the frame chain's head. */
 struct kept_stack {
-	uint64_t tstate, head;
+	uint64_t tstate, head, pthread_id;
 	uint64_t reading;         /* the syscall reading's stamp before the walk (0: none) */
 	pid_t tid;
 	uint16_t depth;
@@ -134,6 +135,16 @@ struct sampler {
 	uint64_t *prev_reading;           /* ... the stamp of the syscall reading it came from */
 	struct kept_stack *prev_kept, *cur_kept; /* last round's stacks, this round's */
 	bool check;                       /* PYTOP_SAMPLER_CHECK=1: walk anyway, compare */
+	/* Read in one batch after the round's states: every interpreter's
+	 * thread-list head, and the thread states (and 3.8-3.10 pthread tids)
+	 * of the threads whose stacks may be kept (prefetch). */
+	struct mem_iov *piov;             /* MAX_INTERPS + 2 * MAX_THREADS */
+	uint64_t heads[MAX_INTERPS];
+	bool head_ok[MAX_INTERPS];
+	unsigned char (*tsbuf)[LAYOUT_TSTATE_MAX]; /* MAX_THREADS, by prev index */
+	uint32_t *ptid;                   /* MAX_THREADS */
+	bool *pre_ok;                     /* MAX_THREADS: tsbuf[k] (and ptid[k]) read this round */
+	int *pre_end;                     /* MAX_THREADS: the last of k's ranges in piov (-1: none) */
 	uint64_t kept_n, kept_bad;        /* stacks kept (checking: would have been), wrong */
 	struct thread_cpu *prev_cpu;      /* prev[i]'s CPU delta read with its state */
 	int prev_hint;                    /* where to look in prev[] first */
@@ -151,6 +162,7 @@ struct sampler {
 	pid_t tids[MAX_THREADS];
 	char (*names)[THREAD_NAME_MAX];
 	uint64_t names_at, all_names_at, calibrate_at;
+	uint64_t cpu_at;                  /* the sampler's CPU time was last read then */
 	uint64_t swept_at;                /* tasks_sweep last ran then */
 	uint64_t limit_counted_at;        /* the threads beyond the limit were last counted then */
 	int limit_skipped;                /* threads this round left out (known table full) */
@@ -459,8 +471,8 @@ static const struct kept_stack *kept_for(struct sampler *s, int k, uint64_t tsta
 
 /* Keep the stack just sent for thread k (kept NULL: the walk's, in
  * s->rec; else that one again). */
-static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uint64_t head, int p,
-		       const struct kept_stack *kept)
+static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uint64_t pthread_id, uint64_t head,
+		       int p, const struct kept_stack *kept)
 {
 	if (k >= MAX_THREADS)
 		return;
@@ -475,6 +487,7 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 	ks->tstate = tstate;
 	ks->tid = tid;
 	ks->head = head;
+	ks->pthread_id = pthread_id;
 	/* Only a reading taken before the walk (at the round's start) vouches
 	 * for the stack. */
 	ks->reading = p >= 0 ? s->prev_reading[p] : 0;
@@ -494,8 +507,12 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 
 	/* A kept stack: the thread state alone, for the list's next link and
 	 * to see the thread and its frame chain's head are as they were. */
-	if (kept && (stack_thread(s->cache, s->t, tstate, &ti) < 0 || ti.tid != kept->tid || ti.head != kept->head))
-		kept = NULL;
+	if (kept) {
+		int rc = s->pre_ok[k] ? stack_thread_decode(s->t, tstate, s->tsbuf[k], kept->pthread_id, s->ptid[k], &ti)
+				      : stack_thread(s->cache, s->t, tstate, &ti);
+		if (rc < 0 || ti.tid != kept->tid || ti.head != kept->head)
+			kept = NULL;
+	}
 	if (kept && !s->check) {
 		depth = kept->depth;
 		flags = kept->flags;
@@ -643,7 +660,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	if (cpu.known)
 		s->attributed += cpu.ns;
 	ring_push(s->ring, &r->h);
-	keep_stack(s, k, tstate, tid, head, p, kept);
+	keep_stack(s, k, tstate, tid, kt->pthread_id, head, p, kept);
 	atomic_fetch_add_explicit(&s->samples, 1, memory_order_relaxed);
 }
 
@@ -909,6 +926,37 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 		ended_flush(s, round_ns);
 }
 
+/* The round's one batch after the states (see struct sampler). */
+static void prefetch(struct sampler *s)
+{
+	const struct py_layout *L = &s->t->L;
+	bool want_ptid = L->tstate_native_thread_id < 0 && s->t->pthread_tid_offset >= 0;
+	int n = 0, at[MAX_INTERPS];
+
+	for (int i = 0; i < s->ninterps; i++) {
+		s->head_ok[i] = false;
+		at[i] = n;
+		s->piov[n++] = (struct mem_iov){ s->interps[i] + (uint64_t)L->interp_threads_head, &s->heads[i], 8 };
+	}
+	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++) {
+		s->pre_end[k] = -1;
+		const struct kept_stack *ks = kept_for(s, k, s->prev[k].tstate, s->prev[k].interp);
+		if (!ks || L->tstate_size <= 0 || L->tstate_size > LAYOUT_TSTATE_MAX)
+			continue;
+		s->piov[n++] = (struct mem_iov){ ks->tstate, s->tsbuf[k], (size_t)L->tstate_size };
+		s->ptid[k] = 0;
+		if (want_ptid && ks->pthread_id)
+			s->piov[n++] = (struct mem_iov){ ks->pthread_id + (uint64_t)s->t->pthread_tid_offset, &s->ptid[k], 4 };
+		s->pre_end[k] = n - 1;
+	}
+	int got = mem_readv(s->t->pid, s->piov, n);
+	for (int i = 0; i < s->ninterps; i++)
+		s->head_ok[i] = at[i] < got;
+	/* A thread state counts only with its pthread's tid, when wanted. */
+	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++)
+		s->pre_ok[k] = s->pre_end[k] >= 0 && s->pre_end[k] < got;
+}
+
 /* One round over every interpreter's thread states. Returns threads sampled,
  * or a negative error when the target could not be read at all. */
 static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struct round_gil *rg)
@@ -926,13 +974,18 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	 * read (a stopped thread would read as not running). */
 	if (s->pause)
 		pause_stop(s->pause);
+	prefetch(s);
 	s->ncur = 0;
 	s->prev_hint = 0;
 	s->unidentified = 0;
 	for (int i = 0; i < s->ninterps; i++) {
 		uint64_t ts;
 		struct rlist walk;
-		int rc = mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)L->interp_threads_head, &ts);
+		int rc = 0;
+		if (s->head_ok[i])
+			ts = s->heads[i];
+		else
+			rc = mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)L->interp_threads_head, &ts);
 		if (rc < 0)
 			return rc;
 		rlist_init(&walk);
@@ -1051,7 +1104,11 @@ static void *sampler_main(void *arg)
 		atomic_fetch_add_explicit(&s->rounds, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->errors, (uint64_t)errors, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->busy_ns, end - start, memory_order_relaxed);
-		atomic_store_explicit(&s->cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
+		/* The thread's CPU clock is a system call (no vDSO): every 10 ms. */
+		if (end - s->cpu_at >= CPU_READ_NS || s->stop) {
+			s->cpu_at = end;
+			atomic_store_explicit(&s->cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID), memory_order_relaxed);
+		}
 		atomic_store_explicit(&s->reads, mem_syscalls(), memory_order_relaxed);
 		atomic_store_explicit(&s->state_reused, tasks_reuses(s->tasks), memory_order_relaxed);
 		atomic_store_explicit(&s->state_mismatches, s->state_mismatches_n, memory_order_relaxed);
@@ -1117,6 +1174,11 @@ static void sampler_free(struct sampler *s)
 	free(s->prev_state);
 	free(s->prev_reading);
 	free(s->prev_kept);
+	free(s->piov);
+	free(s->tsbuf);
+	free(s->ptid);
+	free(s->pre_ok);
+	free(s->pre_end);
 	free(s->cur_kept);
 	free(s->prev_cpu);
 	free(s);
@@ -1152,6 +1214,11 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
 	s->prev_reading = xcalloc(MAX_THREADS, sizeof *s->prev_reading);
 	s->prev_kept = xcalloc(MAX_THREADS, sizeof *s->prev_kept);
+	s->piov = xcalloc(MAX_INTERPS + 2 * MAX_THREADS, sizeof *s->piov);
+	s->tsbuf = xcalloc(MAX_THREADS, sizeof *s->tsbuf);
+	s->ptid = xcalloc(MAX_THREADS, sizeof *s->ptid);
+	s->pre_ok = xcalloc(MAX_THREADS, sizeof *s->pre_ok);
+	s->pre_end = xcalloc(MAX_THREADS, sizeof *s->pre_end);
 	s->cur_kept = xcalloc(MAX_THREADS, sizeof *s->cur_kept);
 	s->prev_cpu = xcalloc(MAX_THREADS, sizeof *s->prev_cpu);
 	s->tasks = tasks_create(t->pid);
