@@ -93,7 +93,7 @@ def run_one(tap, pytop, interp):
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
-    for interp in pythons.interpreters(tap):
+    for interp in pythons.interpreters(tap, chroot=True):
         run_one(tap, pytop, interp)
     return tap.done()
 
