@@ -1106,6 +1106,26 @@ int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, st
 	return 0;
 }
 
+void stack_thread_span(const struct py_layout *L, int32_t *lo, int32_t *hi)
+{
+	int32_t f[5] = { L->tstate_interp, L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
+			 head_offset(L) };
+	*lo = L->tstate_size;
+	*hi = 0;
+	for (int i = 0; i < 5; i++) {
+		if (f[i] < 0)
+			continue;
+		if (f[i] < *lo)
+			*lo = f[i];
+		if (f[i] + 8 > *hi)
+			*hi = f[i] + 8;
+	}
+	if (*hi > L->tstate_size || *lo >= *hi) {
+		*lo = 0;
+		*hi = L->tstate_size;
+	}
+}
+
 int stack_thread_decode(struct py_target *t, uint64_t tstate, const void *buf, uint64_t ptid_of, uint32_t ptid,
 			struct thread_info *ti)
 {

@@ -78,4 +78,8 @@ int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, st
 int stack_thread_decode(struct py_target *t, uint64_t tstate, const void *buf, uint64_t ptid_of, uint32_t ptid,
 			struct thread_info *ti);
 
+/* The bytes [*lo, *hi) of a thread state stack_thread_decode() looks at
+ * (the rest of buf may be anything). */
+void stack_thread_span(const struct py_layout *L, int32_t *lo, int32_t *hi);
+
 #endif

@@ -932,7 +932,9 @@ static void prefetch(struct sampler *s)
 	const struct py_layout *L = &s->t->L;
 	bool want_ptid = L->tstate_native_thread_id < 0 && s->t->pthread_tid_offset >= 0;
 	int n = 0, at[MAX_INTERPS];
+	int32_t lo, hi;
 
+	stack_thread_span(L, &lo, &hi);
 	for (int i = 0; i < s->ninterps; i++) {
 		s->head_ok[i] = false;
 		at[i] = n;
@@ -943,7 +945,8 @@ static void prefetch(struct sampler *s)
 		const struct kept_stack *ks = kept_for(s, k, s->prev[k].tstate, s->prev[k].interp);
 		if (!ks || L->tstate_size <= 0 || L->tstate_size > LAYOUT_TSTATE_MAX)
 			continue;
-		s->piov[n++] = (struct mem_iov){ ks->tstate, s->tsbuf[k], (size_t)L->tstate_size };
+		/* Only the fields the decoding looks at. */
+		s->piov[n++] = (struct mem_iov){ ks->tstate + (uint64_t)lo, s->tsbuf[k] + lo, (size_t)(hi - lo) };
 		s->ptid[k] = 0;
 		if (want_ptid && ks->pthread_id)
 			s->piov[n++] = (struct mem_iov){ ks->pthread_id + (uint64_t)s->t->pthread_tid_offset, &s->ptid[k], 4 };
