@@ -1,6 +1,8 @@
 /* tasks: a small open-addressing table (linear probing, least recently
- * used evicted) of open syscall and schedstat files by tid, and the parsers
- * of those files and of the stat files. */
+ * used evicted) of open syscall and schedstat files by tid, with each
+ * thread's last readings (a blocked thread's syscall reading is reused
+ * while its schedstat does not move), and the parsers of those files and
+ * of the stat files. */
 #include "process/tasks.h"
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* sampler: the sampling thread: rounds over every thread state, each
- * thread's stack, OS state and GIL ownership, sent as ring records. */
+ * thread's stack, OS state and GIL ownership, sent as ring records. A
+ * thread that stayed blocked since its last walk (its schedstat did not
+ * move) has its last stack sent again (struct kept_stack). */
 #include "sampling/sampler.h"
 
 #include <errno.h>
