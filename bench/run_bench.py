@@ -164,9 +164,17 @@ class PytopRun:
         self.marks = []     # (time, {tid: run ns}, VmRSS kB, VmHWM kB)
         self.hwm = None
 
+    def alive(self):
+        """Whether pytop still runs, without reaping it (wait() takes its
+        rusage with wait4(): a child reaped here would make that fail)."""
+        try:
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
+
     def mark(self):
         """Read pytop's threads' CPU and memory now."""
-        if self.proc.poll() is not None:
+        if not self.alive():
             return None
         ns = {}
         for tid in tasks(self.pid):
@@ -322,7 +330,7 @@ def measure_threads(args, python, threads, log):
             points = [p for p in (1, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300)
                       if p < args.rss_seconds] + [args.rss_seconds - 0.5]
             for p in points:
-                while time.monotonic() - run.start < p and run.proc.poll() is None:
+                while time.monotonic() - run.start < p and run.alive():
                     run.mark()
                     time.sleep(0.1)
                 m = run.mark()
