@@ -268,7 +268,7 @@ int main(void)
 	tap_ok(tasks_still(ts, sleeper_tid), "still: a blocked thread's schedstat reads as at its last reading");
 	tasks_cpu(ts, self, &total, &delta);
 	tasks_read(ts, self, &a);
-	burn(2000000ul);
+	burn(20000000ul);   /* past a scheduler tick: a running thread's schedstat moves at ticks */
 	tap_ok(!tasks_still(ts, self), "still: not a thread that ran since");
 	tasks_cpu(ts, self, &total, &delta);
 	before2 = tasks_reuses(ts);
