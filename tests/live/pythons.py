@@ -287,10 +287,12 @@ def find_pyenv(major, minor):
     return (found[-1][1] if found else None), " or ".join(looked)
 
 
-def expected_interpreters():
+def expected_interpreters(sharded=True):
     """[(label, path or None, where it was looked for)] in test order, for
-    interpreters run directly (not chrooted; see expected_with_roots)."""
-    return [(label, path, looked) for label, path, looked, root in expected_with_roots()
+    interpreters run directly (not chrooted; see expected_with_roots); of
+    every shard when not SHARDED (tests that pick one or two interpreters
+    and run only in shard 0)."""
+    return [(label, path, looked) for label, path, looked, root in expected_with_roots(sharded)
             if root is None]
 
 
@@ -310,10 +312,11 @@ def in_shard(items):
     return [item for i, item in enumerate(items) if i % n == k]
 
 
-def expected_with_roots():
+def expected_with_roots(sharded=True):
     """[(label, path or None, where looked, chroot dir or None)] in test
-    order, of this shard (PYTOP_TEST_SHARD)."""
-    return in_shard(_expected_with_roots())
+    order, of this shard (PYTOP_TEST_SHARD) unless not SHARDED."""
+    every = _expected_with_roots()
+    return in_shard(every) if sharded else every
 
 
 def _expected_with_roots():

@@ -553,7 +553,7 @@ def launch_session(tap, pytop, interp, workdir):
 
 def chosen_interpreters(tap):
     """The oldest and the newest expected interpreter (SKIP when missing)."""
-    expected = pythons.expected_interpreters()
+    expected = pythons.expected_interpreters(sharded=False)   # run once, in shard 0
     if os.environ.get("PYTOP_TEST_PYTHONS", "").strip():
         picks = [expected[0], expected[-1]] if len(expected) > 1 else expected[:1]
     else:
