@@ -103,8 +103,11 @@ def start_pytop(pid, secs, extra=()):
 
 def finish_pytop(argv, proc, secs):
     """(rc, parsed JSON or None, stderr text)."""
+    # Exact gilstat's uprobe events take the kernel about 0.1 s each to
+    # unregister when pytop closes them, one after another (24 events on
+    # spin3: 2.5 s idle, 13 s at load 8): room for that, not a hang.
     try:
-        out, err = proc.communicate(timeout=secs + 30)
+        out, err = proc.communicate(timeout=secs + 90)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
