@@ -130,9 +130,11 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 	}
 	snprintf(c->inside, sizeof c->inside, "/tmp/%s", c->name);
 	snprintf(c->bootstrap, sizeof c->bootstrap, "%s/" BOOT_FILE, c->inside);
+	/* The directory stays pytop's (0700) until everything in it is made:
+	 * were it the target user's already, that user could swap a name in
+	 * it for a symlink between two of pytop's calls. Handed over last. */
 	c->dir_fd = openat(c->tmp_fd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->dir_fd < 0 || fchmod(c->dir_fd, 0700) < 0 ||
-	    (fchown(c->dir_fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0)) {
+	if (c->dir_fd < 0 || fchmod(c->dir_fd, 0700) < 0) {
 		snprintf(err, errcap, "cannot prepare %s for process %d: %s", c->inside, (int)pid, strerror(errno));
 		goto fail;
 	}
@@ -187,6 +189,10 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 	    (fchownat(c->dir_fd, SOCK_FILE, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0) ||
 	    listen(c->listen_fd, 1) < 0) {
 		snprintf(err, errcap, "cannot listen in %s: %s", c->inside, strerror(errno));
+		goto fail;
+	}
+	if (fchown(c->dir_fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0) {
+		snprintf(err, errcap, "cannot prepare %s for process %d: %s", c->inside, (int)pid, strerror(errno));
 		goto fail;
 	}
 	return 0;

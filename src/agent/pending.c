@@ -28,6 +28,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@
 #define POLL_NS 2000000ull        /* 2 ms between looks while waiting */
 #define REASSERT_NS 250000000ull  /* re-raise the eval-breaker bit this often */
 #define LOCK_WAIT_NS 500000000ull /* how long a held queue lock is waited for */
+#define NUDGES_MAX 2              /* a sleeping main thread nudged again at most this often */
 #define FINISH_GRACE_NS 2000000000ull /* after taken: the wait for the file to finish */
 #define MS 1000000ull
 
@@ -337,11 +339,17 @@ static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t e
  * PyRun_SimpleString runs. Returns the length or -1. */
 static int boot_build(const char *path, char *out, size_t cap)
 {
+	/* It runs in __main__'s namespace: every name it uses comes from the
+	 * builtins module, imported by the import statement (which finds
+	 * __import__ in the frame's builtins, never in the program's globals:
+	 * a program's own open() or `from os import *` must not be called). */
 	static const char head[] =
-		"try:(lambda p:exec(compile(open(p,'rb').read(),p,'exec'),{'__name__':'__pytop_boot__',"
-		"'__file__':p.decode('utf-8','surrogateescape')}))(b'";
+		"import builtins as __pytop_b\n"
+		"try:(lambda b,p:b.exec(b.compile(b.open(p,'rb').read(),p,'exec'),{'__name__':'__pytop_boot__',"
+		"'__file__':p.decode('utf-8','surrogateescape')}))(__pytop_b,b'";
 	static const char tail[] =
-		"')\nexcept KeyboardInterrupt:__import__('_thread').interrupt_main()\nexcept BaseException:pass\n";
+		"')\nexcept __pytop_b.KeyboardInterrupt:__pytop_b.__import__('_thread').interrupt_main()\n"
+		"except __pytop_b.BaseException:pass\nfinally:del __pytop_b\n";
 	size_t n = 0;
 
 	if (cap < sizeof head + sizeof tail)
@@ -610,7 +618,7 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 	/* 2. Wait, untraced, for the main thread to take the first call. */
 	uint64_t start = now(), deadline = start + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * MS;
 	uint64_t next_reassert = start + REASSERT_NS;
-	int taken = 0;
+	int taken = 0, nudges = 0;
 	while (!taken) {
 		rc = still_queued(&q, slot);
 		if (rc == PYTOP_EGONE || proc_check(t->pid) == PYTOP_ENOPROC) {
@@ -626,9 +634,14 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 			break;
 		if (tnow >= next_reassert) {
 			/* Lost its bit, or the main thread went to sleep in a
-			 * lock since: stop again (raise the bit, nudge it). */
+			 * lock since: stop again (raise the bit, nudge it). A
+			 * sleeper is nudged NUDGES_MAX times at most: a futex
+			 * wait that is not a Python lock's (C code) sees each
+			 * nudge as an EINTR. */
 			char main_state = proc_task_state(t->pid, t->pid);
-			taken = (signal_lost(&q) || main_state == 'S') && reassert(&q, slot);
+			bool lost = signal_lost(&q), nudge_again = main_state == 'S' && nudges < NUDGES_MAX;
+			nudges += nudge_again;
+			taken = (lost || nudge_again) && reassert(&q, slot);
 			next_reassert = now() + REASSERT_NS;
 			continue;
 		}
