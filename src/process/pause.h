@@ -25,6 +25,9 @@ int pause_stop_every(struct pause *p);
 /* The stopped thread tid is waiting in system call sysno (interrupted by
  * the stop, to be restarted): make that call return EINTR instead, as a
  * signal with a handler would, so the program's own EINTR handling runs.
+ * A wait with a timeout that an earlier stop interrupted is
+ * restart_syscall's, whose call is not told: left alone (it might be a
+ * sleep the EINTR would cut short).
  * 1 when done, 0 when tid is not stopped in that call, negative on error
  * (or where the architecture is not supported). */
 int pause_interrupt_call(struct pause *p, pid_t tid, long sysno);

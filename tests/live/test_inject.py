@@ -12,11 +12,18 @@ tests/targets/inject_target.py, on each interpreter of pythons.py up to
                the target's pid and version; the target's sums stay right
                and it ends normally; no thread stopped, TracerPid 0; the
                slack after the interpreter's writable segments is as before
-  gil, lock    a main thread blocked in C holding the GIL (ctypes.PyDLL
-               sleep) / in Lock.acquire() for 3 s: a 1 s injection is refused
-               with the reason within 2.5 s; untouched: when it runs Python again later,
-               no script runs, and the slack is as before
-  killed       inject_probe SIGKILLed while it waits (lock target): the
+  gil          a main thread blocked in C holding the GIL (ctypes.PyDLL
+               sleep) for 3 s: a 1 s injection is refused with the reason
+               within 2.5 s; untouched: when it runs Python again later, no
+               script runs, and the slack is as before
+  lock         a main thread asleep in Lock.acquire(timeout=3): woken when a
+               stop finds it in its futex wait (the wait returns EINTR, as
+               for a signal; CPython's lock runs the pending calls and waits
+               again), else (a timed wait an earlier stop interrupted is
+               restart_syscall's, left alone) refused: either way the script
+               ran at most once, in the main thread, and never after a
+               refusal; the target's own results right, the slack as before
+  killed       inject_probe SIGKILLed while it waits (gil target): the
                target runs on, untraced; the queued call stays queued and
                runs once when the main thread is back in Python; its
                bootstrap text stays in the slack
@@ -237,11 +244,48 @@ def test_refused(tap, interp, mode):
     tap.ok(not problems, what + " (%.2f s)" % took, problems + ["probe: " + out])
 
 
+def test_lock(tap, interp):
+    what = ("%s: lock target: the main thread asleep in Lock.acquire is woken to run the script once "
+            "and waits on, or refused untouched" % interp.label)
+    work, mark, script = setup(interp, "lock")
+    proc = start(interp, "lock", 5, 3)
+    if proc is None:
+        tap.ok(False, what, ["the target did not start"])
+        return
+    try:
+        time.sleep(0.2)
+        before = slack(proc.pid)
+        t0 = time.monotonic()
+        rc, out, took = run_probe(proc.pid, script, 1000)
+        problems = untouched(proc.pid)
+        early = markers(mark)
+        waited = time.monotonic() - t0
+        done = finish(proc)   # its lock wait ends after 3 s, then it runs on
+        lines = markers(mark)
+        after = slack(proc.pid) if proc.poll() is None else before
+    finally:
+        te.stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    served = rc == 0 and "injected" in out
+    if not served and (rc != 1 or "did not reach a safe point" not in out):
+        problems.append("inject_probe exit %d: %r" % (rc, out))
+    if served and (len(early) != 1 or early[0][:2] != [str(proc.pid), "MainThread"]):
+        problems.append("while the lock was awaited the script ran %r (once, in MainThread, expected)" % early)
+    if lines != early or (not served and lines):
+        problems.append("the script ran later: %r" % lines)
+    if after != before:
+        problems.append("slack changed")
+    if not re.search(r"done rounds=[1-9]\d* bad=0", done):
+        problems.append("the target's own results: %r" % done)
+    tap.ok(not problems, what + " (%s, %.2f s)" % ("served" if served else "refused", took),
+           problems + ["probe: " + out, "waited %.2f s" % waited])
+
+
 def test_killed(tap, interp):
     what = ("%s: inject_probe SIGKILLed while waiting: the target runs on untraced, the queued call "
             "runs once when the main thread is back" % interp.label)
     work, mark, script = setup(interp, "killed")
-    proc = start(interp, "lock", 6, 3)
+    proc = start(interp, "gil", 6, 3)
     if proc is None:
         tap.ok(False, what, ["the target did not start"])
         return
@@ -403,7 +447,8 @@ def main():
         first = first or interp
         for mode in ("loop", "sleep"):
             test_runs(tap, interp, mode)
-        for mode in ("gil", "lock"):
+        test_lock(tap, interp)
+        for mode in ("gil",):
             test_refused(tap, interp, mode)
         test_killed(tap, interp)
         test_signals(tap, interp)
