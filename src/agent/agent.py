@@ -1,7 +1,7 @@
 # pytop agent: the code pytop injects into a target to answer trace and watch.
 # Plain Python valid on 3.6-3.15 (no f-strings, no walrus). Run by a
 # bootstrap that execs this file in a fresh namespace and calls
-# start(SOCKET_PATH, TOKEN); nothing is put in sys.modules. It runs in its own
+# start(SOCKET_PATH, TOKEN, PID); nothing is put in sys.modules. It runs in its own
 # daemon thread, talks JSON lines over pytop's Unix socket, and on detach,
 # socket EOF or any error removes every hook and ends within a second.
 import sys
@@ -13,6 +13,7 @@ import difflib
 import socket
 import select
 import builtins
+import types
 import _thread
 
 _MON = getattr(sys, "monitoring", None)
@@ -25,11 +26,42 @@ _ITEMS_MAX = 20           # items shown of one container
 
 
 _SCALARS = (bool, float, type(None))
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+_CO_GENLIKE = 0x20 | 0x80 | 0x100 | 0x200   # CO_GENERATOR, COROUTINE, ITERABLE_COROUTINE, ASYNC_GENERATOR
+
+
+def _qualname(t):
+    mod = getattr(t, "__module__", None)
+    name = getattr(t, "__qualname__", None) or t.__name__
+    return name if mod in (None, "builtins") else "%s.%s" % (mod, name)
+
+
+def _python_repr(t):
+    """Does type t (or a class before object on its MRO) define __repr__ or
+    __str__ in Python? Such code may take the program's locks: never run."""
+    for k in t.__mro__:
+        if k is object:
+            break
+        kd = k.__dict__
+        if isinstance(kd.get("__repr__"), types.FunctionType) or isinstance(kd.get("__str__"), types.FunctionType):
+            return True
+    return False
+
+
+def _esc(s):
+    """s with its C0 controls but tab escaped (a newline cannot forge a line)."""
+    s = str(s)
+    if not any(c < " " and c != "\t" for c in s):
+        return s
+    return "".join(c if c >= " " or c == "\t" else ("\\n" if c == "\n" else "\\x%02x" % ord(c)) for c in s)
 
 
 def _safe_repr(obj, depth):
     """A bounded repr that never raises: containers to depth levels, long
-    reprs cut, a repr that raises or recurses as <repr failed: X>."""
+    reprs cut, a repr that raises or recurses as <repr failed: X>. It runs
+    in the program's thread, maybe under its locks: a __repr__ or __str__
+    the program wrote in Python is never called (<module.Class object at
+    0x...> instead); an exception is its class and its args."""
     t = type(obj)
     if t in _SCALARS or (t is int and -10 ** 18 < obj < 10 ** 18):
         return repr(obj)      # the common cases, without the machinery below
@@ -46,7 +78,34 @@ def _safe_repr(obj, depth):
 
     def one(o, d, seen):
         t = type(o)
-        if t in (list, tuple, set, frozenset, dict):
+        if t not in _CONTAINERS and t not in _SCALARS and t not in (int, str, bytes):
+            if isinstance(o, BaseException):
+                put(_qualname(t))
+                args = o.args if type(o.args) is tuple else ()
+                put("(")
+                for i, v in enumerate(args[:_ITEMS_MAX]):
+                    if i:
+                        put(", ")
+                    one(v, d - 1, seen)
+                put(")")
+                return
+            if isinstance(o, types.MethodType):
+                put("<bound method %s of " % getattr(o.__func__, "__qualname__", "?"))
+                one(o.__self__, d - 1, seen)
+                put(">")
+                return
+            if _python_repr(t):
+                put("<%s object at 0x%x>" % (_qualname(t), id(o)))
+                return
+            for base in _CONTAINERS:
+                if isinstance(o, base):
+                    # a C subclass (OrderedDict, defaultdict): its items
+                    # through this repr, not through theirs
+                    put(_qualname(t) + "(")
+                    one(base(o), d, seen | {id(o)})
+                    put(")")
+                    return
+        if t in _CONTAINERS:
             if id(o) in seen:
                 put("<recursion>")
                 return
@@ -56,16 +115,12 @@ def _safe_repr(obj, depth):
             seen = seen | {id(o)}
             if t is dict:
                 put("{")
-                for i, k in enumerate(list(o.keys())[:_ITEMS_MAX]):
+                # items, not o[k]: no key's __hash__ or __eq__ runs
+                for i, (k, v) in enumerate(list(o.items())[:_ITEMS_MAX]):
                     if i:
                         put(", ")
                     one(k, d - 1, seen)
                     put(": ")
-                    try:
-                        v = o[k]
-                    except Exception as e:
-                        put("<repr failed: %s>" % type(e).__name__)
-                        continue
                     one(v, d - 1, seen)
                 if len(o) > _ITEMS_MAX:
                     put(", ...%d more" % (len(o) - _ITEMS_MAX))
@@ -145,7 +200,7 @@ def _stamp(t):
 
 def _head(ev, what):
     tid = "" if ev["tid"] is None else " (tid %d)" % ev["tid"]
-    return "%s %s%s %s #%d %s %.3f ms" % (_stamp(ev["time"]), ev["thread"], tid, ev["name"], ev["n"], what,
+    return "%s %s%s %s #%d %s %.3f ms" % (_stamp(ev["time"]), _esc(ev["thread"]), tid, _esc(ev["name"]), ev["n"], what,
                                           ev["cost_ms"])
 
 
@@ -153,9 +208,9 @@ def _watch_text(ev):
     """The text form of a watch event (pytop writes it as it is)."""
     lines = [_head(ev, "cost")]
     for k, v in ev["values"]:
-        lines.append("  %s = %s" % (k, v))
+        lines.append("  %s = %s" % (_esc(k), _esc(v)))
     if ev["exc"] is not None:
-        lines.append("  raised %s" % ev["exc"])
+        lines.append("  raised %s" % _esc(ev["exc"]))
     return "\n".join(lines) + "\n"
 
 
@@ -168,13 +223,13 @@ def _trace_text(ev):
             lines.append("%s[%.3f ms] (%d call%s folded)" % (pad, n["ms"], n["folded"],
                                                              "" if n["folded"] == 1 else "s"))
         elif n["line"]:
-            lines.append("%s[%.3f ms] %s %s:%d" % (pad, n["ms"], n["name"], n["file"], n["line"]))
+            lines.append("%s[%.3f ms] %s %s:%d" % (pad, n["ms"], _esc(n["name"]), _esc(n["file"]), n["line"]))
         else:
-            lines.append("%s[%.3f ms] %s %s" % (pad, n["ms"], n["name"], n["file"]))
+            lines.append("%s[%.3f ms] %s %s" % (pad, n["ms"], _esc(n["name"]), _esc(n["file"])))
     if ev["truncated"]:
         lines.append("  (more calls than %d: the rest not recorded)" % _TREE_NODES_MAX)
     if ev["exc"] is not None:
-        lines.append("  raised %s" % ev["exc"])
+        lines.append("  raised %s" % _esc(ev["exc"]))
     return "\n".join(lines) + "\n"
 
 
@@ -233,10 +288,40 @@ def _resolve(spec):
     elif isinstance(obj, property):
         obj = obj.fget
     obj = getattr(obj, "__func__", obj)
+    # functools.wraps: the innermost function, not the decorator's wrapper
+    for _ in range(100):
+        inner = getattr(obj, "__dict__", {}).get("__wrapped__") if isinstance(obj, types.FunctionType) else None
+        if inner is None:
+            break
+        obj = getattr(inner, "__func__", inner)
     code = getattr(obj, "__code__", None)
+    label = ".".join(words)
     if code is None or type(code).__name__ != "code":
-        raise _Error("%s is a %s, not a Python function" % (".".join(words), type(obj).__name__))
-    return code, ".".join(words), is_method
+        raise _Error("%s is a %s, not a Python function" % (label, type(obj).__name__))
+    if code.co_flags & _CO_GENLIKE:
+        raise _Error("%s is a generator/coroutine: watching those is not supported yet" % label)
+    shared = _sharing(mod, words[0], code)
+    if len(shared) > 1:
+        raise _Error("%s runs code shared by %s (one decorator's wrapper, without functools.wraps?): "
+                     "their calls cannot be told apart" % (label, ", ".join(shared[:8])))
+    return code, label, is_method
+
+
+def _sharing(mod, modname, code):
+    """The names of the module's functions (and its classes' methods) whose
+    code is code."""
+    names = []
+    spaces = [(modname, getattr(mod, "__dict__", {}))]
+    for k, v in list(spaces[0][1].items()):
+        if isinstance(v, type) and getattr(v, "__module__", None) == modname:
+            spaces.append(("%s.%s" % (modname, k), v.__dict__))
+    for prefix, d in spaces:
+        for k, v in list(d.items()):
+            if isinstance(v, (staticmethod, classmethod)):
+                v = v.__func__
+            if isinstance(v, types.FunctionType) and v.__code__ is code:
+                names.append("%s.%s" % (prefix, k))
+    return names
 
 
 class _Job(object):
@@ -246,6 +331,9 @@ class _Job(object):
         self.kind = cmd.get("cmd")
         self.id = int(cmd.get("id", 0))
         self.code, self.label, self.is_method = _resolve(str(cmd.get("target", "")))
+        if self.kind == "trace":
+            for p in (sys.getprofile(), getattr(threading, "_profile_hook", None)):
+                _check_profile(p)
         self.count = max(1, int(cmd.get("count", 5)))
         self.depth = max(1, min(int(cmd.get("depth", 2 if self.kind == "watch" else 3)), 50))
         self.min_ms = float(cmd.get("min_ms", 0))
@@ -260,6 +348,16 @@ class _Job(object):
             self.exprs = [(t, compile(t, "<expr>", "eval")) for t in texts]
         except SyntaxError as e:
             raise _Error("syntax error in %r: %s" % (e.text, e.msg))
+
+
+def _check_profile(p):
+    """A trace swaps the thread's profile function for its own and chains
+    to the program's: one that cannot be called back (cProfile's C
+    profiler) is refused rather than broken."""
+    if p is not None and not callable(p):
+        what = "cProfile" if "lsprof" in type(p).__module__ or "cProfile" in type(p).__module__ \
+            else _qualname(type(p))
+        raise _Error("the program is being profiled (%s): cannot trace" % what)
 
 
 _ARGSPECS = {}
@@ -324,6 +422,9 @@ class Agent(object):
         self.stop = False
         self.tool = None
         self.prev_trace = None
+        self.prev_thread_trace = None
+        self.hooked = False
+        self.prev_profiles = {}    # thread ident -> the profile function a trace replaced
         self.trace_threads = set()
         self.thread = None
         self.busy = set()          # thread idents inside the agent's own hook code
@@ -331,22 +432,47 @@ class Agent(object):
 
     # -- life cycle ---------------------------------------------------
     def start(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """Connect, hook, say hello, start the thread; on any failure undo
+        all of it (hooks, socket, the cycles through bound methods)."""
         try:
-            s.settimeout(5)
-            s.connect(self.path)
-            s.settimeout(None)
-        except Exception:
-            s.close()
+            self._start()
+        except BaseException:
+            self.stop = True
+            self._unhook_start()
+            if self.sock is not None:
+                try:
+                    self.sock.close()
+                except Exception:
+                    pass
+            self.sock = None
+            self.thread = None
+            self.jobs = {}
             raise
+
+    def _unhook_start(self):
+        if self.hooked:
+            self.hooked = False
+            if getattr(threading, "_trace_hook", None) == self._global_trace:
+                threading.settrace(self.prev_thread_trace)
+            if sys.gettrace() == self._global_trace:
+                sys.settrace(self.prev_trace)
+
+    def _start(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = s
+        s.settimeout(5)
+        s.connect(self.path)
+        s.settimeout(None)
         if _MON is None:
             # 3.6-3.11: a global trace function in this thread (the one that
             # ran the bootstrap) and in new threads; it looks only at 'call'.
             self.prev_trace = sys.gettrace()
             if self.prev_trace is not None:
-                s.close()
                 raise RuntimeError("the program has a trace function (debugger or coverage)")
+            self.prev_thread_trace = getattr(threading, "_trace_hook", None)
+            if self.prev_thread_trace is not None:
+                raise RuntimeError("the program has a threading.settrace function (debugger or coverage)")
+            self.hooked = True
             sys.settrace(self._global_trace)
             threading.settrace(self._global_trace)
             # Threads that run already get no trace function (before 3.12
@@ -520,7 +646,7 @@ class Agent(object):
     def _monitor(self, code):
         E = _MON.events
         if self.tool is None:
-            for tool in (2, 3, 4, 1, 0, 5):
+            for tool in (3, 4, 5, 1, 0, 2):   # free ids first; 2 (PROFILER: cProfile) last
                 try:
                     _MON.use_tool_id(tool, "pytop")
                 except ValueError:
@@ -642,11 +768,22 @@ class Agent(object):
                 c.args = (None, (), {})
             finally:
                 self.busy.discard(tid)
-        if any(j.kind == "trace" for j in jobs) and not any(x.tree is not None for x in st):
+        refused = None
+        if any(j.kind == "trace" for j in jobs):
+            try:
+                _check_profile(sys.getprofile())
+            except _Error as e:
+                refused = str(e)
+                for j in jobs:
+                    if j.kind == "trace" and j.seen < j.count:
+                        self._post({"ev": "error", "id": j.id, "msg": refused}, j)
+                        j.seen = j.count     # reaped by the agent thread
+        if refused is None and any(j.kind == "trace" for j in jobs) and not any(x.tree is not None for x in st):
             c.tree = [[0, frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname") else frame.f_code.co_name,
                        frame.f_code.co_filename, frame.f_code.co_firstlineno, 0.0, 0.0, 0]]
             c.stack = [0]
             c.prev_profile = sys.getprofile()
+            self.prev_profiles[tid] = c.prev_profile
             sys.setprofile(self._profile)
         c.start = time.perf_counter()
         c.t0 = time.time()
@@ -657,6 +794,10 @@ class Agent(object):
             self._profile_event(frame, event, arg)
         except Exception:
             pass
+        # the program's own profile function still sees every event
+        prev = self.prev_profiles.get(_thread.get_ident())
+        if prev is not None:
+            prev(frame, event, arg)
 
     def _profile_event(self, frame, event, arg):
         st = self.stacks.get(_thread.get_ident())
@@ -667,7 +808,7 @@ class Agent(object):
                     c = x
                     break
         if c is None or self.stop:
-            sys.setprofile(None)
+            sys.setprofile(self.prev_profiles.get(_thread.get_ident()))
             return
         if event == "call" and frame is c.frame:
             return    # 3.6-3.11: the traced call's own 'call' comes after the tracer set this
@@ -717,8 +858,10 @@ class Agent(object):
             return
         if not st:
             self.stacks.pop(tid, None)
-        if c.tree is not None and sys.getprofile() == self._profile:
-            sys.setprofile(c.prev_profile)
+        if c.tree is not None:
+            if sys.getprofile() == self._profile:
+                sys.setprofile(c.prev_profile)
+            self.prev_profiles.pop(tid, None)
         cost = (end - c.start) * 1000.0
         self.busy.add(tid)
         try:
@@ -769,7 +912,7 @@ class Agent(object):
             try:
                 v = _safe_repr(eval(code, {"__builtins__": builtins}, ns), job.depth)
             except Exception as e:
-                v = "<%s: %s>" % (type(e).__name__, _safe_repr(str(e), 1))
+                v = "<%s>" % _safe_repr(e, 2)
             values.append([text, v])
         name, nid = self._thread()
         n = self._count(job)
@@ -830,11 +973,9 @@ class Agent(object):
             except Exception:
                 pass
         else:
-            threading.settrace(None)
-            if sys.gettrace() == self._global_trace:
-                sys.settrace(None)
+            self._unhook_start()
         if sys.getprofile() == self._profile:
-            sys.setprofile(None)
+            sys.setprofile(self.prev_profiles.pop(_thread.get_ident(), None))
 
 
 def _returned(frame):
@@ -847,8 +988,11 @@ def _returned(frame):
         return True
 
 
-def start(path, token):
-    """Connect to pytop and serve it from a daemon thread."""
+def start(path, token, pid=None):
+    """Connect to pytop and serve it from a daemon thread; nothing in a
+    process other than pid (a child forked with the bootstrap queued)."""
+    if pid is not None and os.getpid() != pid:
+        return None
     a = Agent(path, token)
     a.start()
     return a

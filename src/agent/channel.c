@@ -17,6 +17,7 @@
 
 #include "agent/agent_py.h"
 #include "errors.h"
+#include "process/nspid.h"
 #include "util/clock.h"
 
 #define AGENT_FILE "agent.py"
@@ -90,7 +91,8 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 	char path[64], boot[2048], suffix[13];
 	struct stat st;
 	struct sockaddr_un sa;
-	int root_fd = -1;
+	int root_fd = -1, status_fd;
+	pid_t outer, inner = pid;
 
 	memset(c, 0, sizeof *c);
 	c->pid = pid;
@@ -138,6 +140,15 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 		snprintf(err, errcap, "cannot prepare %s for process %d: %s", c->inside, (int)pid, strerror(errno));
 		goto fail;
 	}
+	/* The pid the target knows itself by (its own PID namespace's): a
+	 * child forked with the bootstrap queued sees another and does nothing. */
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	status_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (status_fd >= 0) {
+		if (nspid_scan_fd(status_fd, &outer, &inner) < 1 || inner <= 0)
+			inner = pid;
+		close(status_fd);
+	}
 	if (random_hex(c->token, 16) < 0) {
 		snprintf(err, errcap, "getrandom: %s", strerror(errno));
 		goto fail;
@@ -148,14 +159,18 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 		 "# An agent that cannot connect (pytop gone, or another took its\n"
 		 "# place) ends quietly: the program's stderr is not ours. Either way\n"
 		 "# the directory goes (pytop removes it too, unless it was killed).\n"
-		 "def _pytop_bootstrap(path, sock, token):\n"
+		 "# A child forked from the target (another pid) inherits the queued\n"
+		 "# call: it does nothing and leaves pytop's directory alone.\n"
+		 "def _pytop_bootstrap(path, sock, token, pid):\n"
 		 "    import os\n"
+		 "    if os.getpid() != pid:\n"
+		 "        return\n"
 		 "    try:\n"
 		 "        ns = {'__name__': '__pytop_agent__'}\n"
 		 "        with open(path) as f:\n"
 		 "            src = f.read()\n"
 		 "        exec(compile(src, path, 'exec'), ns)\n"
-		 "        ns['start'](sock, token)\n"
+		 "        ns['start'](sock, token, pid)\n"
 		 "    except Exception:\n"
 		 "        pass\n"
 		 "    finally:\n"
@@ -169,8 +184,8 @@ int channel_open(struct channel *c, pid_t pid, char *err, size_t errcap)
 		 "            os.rmdir(d)\n"
 		 "        except OSError:\n"
 		 "            pass\n"
-		 "_pytop_bootstrap('%s/" AGENT_FILE "', '%s/" SOCK_FILE "', '%s')\n"
-		 "del _pytop_bootstrap\n", c->inside, c->inside, c->token);
+		 "_pytop_bootstrap('%s/" AGENT_FILE "', '%s/" SOCK_FILE "', '%s', %d)\n"
+		 "del _pytop_bootstrap\n", c->inside, c->inside, c->token, (int)inner);
 	if (blen < 0 || (size_t)blen >= sizeof boot) {
 		snprintf(err, errcap, "the bootstrap does not fit its buffer");
 		goto fail;

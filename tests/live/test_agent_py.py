@@ -8,12 +8,19 @@ trace trees nest with child cost <= parent and stop after COUNT; an unknown
 name is an error listing the nearest names; after detach, and after the
 server vanishes mid-watch, the target reports no profile or trace function,
 no sys.monitoring tool, no extra thread or fd, no pytop module, and its own
-results unchanged.
+results unchanged. Also: a __repr__ written in Python is never run; a
+newline in a file name is escaped in the text; generators and functions
+sharing one wrapper's code are refused, functools.wraps is followed; a
+trace refuses cProfile (3.6-3.11) or leaves its tool id free (3.12+) and
+chains to the program's Python profile function; a start that fails after
+hooking (or a program with threading.settrace) leaves nothing behind; a
+start in another pid does nothing.
 
     python3 tests/live/test_agent_py.py      (PYTOP_TEST_PYTHONS as the other live tests)
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -162,8 +169,53 @@ def run_one(tap, interp):
         c.send({"cmd": "watch", "id": 4, "target": "__main__ take", "count": 2, "exprs": "args"})
         got, done = c.collect(4)
         vals = sorted(e["values"][0][1] for e in got)
-        tap.ok(vals == ["(<repr failed: RuntimeError>,)", "([<recursion>],)"],
-               "%s: a raising repr and a self-holding list are shown safely" % label, str(vals))
+        tap.ok(len(vals) == 2 and re.match(r"^\(<__main__\.Evil object at 0x[0-9a-f]+>,\)$", vals[0]) and
+               vals[1] == "([<recursion>],)",
+               "%s: a __repr__ written in Python is not run (the object shown by class and address), a self-holding "
+               "list shown safely" % label, str(vals))
+
+        # A newline in a file name does not forge a line of text.
+        c.send({"cmd": "trace", "id": 30, "target": "__main__ nl_func", "count": 1})
+        got, done = c.collect(30)
+        text = got[0].get("text", "") if got else ""
+        tap.ok(len(got) == 1 and text.count("\n") == 2 and "nl\\nfile.py" in text,
+               "%s: trace text: the file name's newline escaped (two lines)" % label, json.dumps(got))
+
+        # Generators refused; functools.wraps followed; shared wrapper code refused.
+        c.send({"cmd": "watch", "id": 31, "target": "__main__ ticks", "count": 1})
+        err = c.read(lambda e: e.get("id") == 31)
+        tap.ok(err and err["ev"] == "error" and "generator/coroutine" in err["msg"],
+               "%s: watch a generator: refused" % label, str(err))
+        c.send({"cmd": "watch", "id": 32, "target": "__main__ charge", "count": 3, "exprs": "args, return_obj"})
+        got, done = c.collect(32)
+        tap.ok(len(got) == 3 and all(e["values"][1][1] == str(2 * int(e["values"][0][1][1:-2])) for e in got),
+               "%s: watch a functools.wraps-decorated charge: only charge's calls (return 2 * arg)" % label,
+               json.dumps(got))
+        c.send({"cmd": "watch", "id": 33, "target": "__main__ plain_a", "count": 1})
+        err = c.read(lambda e: e.get("id") == 33)
+        tap.ok(err and err["ev"] == "error" and "plain_a" in err["msg"] and "plain_b" in err["msg"],
+               "%s: watch a function sharing its wrapper's code: refused, naming both" % label, str(err))
+
+        # cProfile: refused on 3.6-3.11 (its C profiler cannot be chained),
+        # traced on 3.12+ with tool id 2 left to it (enable() would fail:
+        # a mismatch in the target).
+        c.send({"cmd": "trace", "id": 34, "target": "__main__ prof_inner", "count": 1})
+        got, done = c.collect(34)
+        if minor >= (3, 12):
+            tap.ok(len(got) == 1 and done and done["ev"] == "done",
+                   "%s: trace under cProfile (sys.monitoring): traced" % label, json.dumps(got + [done]))
+        else:
+            tap.ok(not got and done and done["ev"] == "error" and "cProfile" in done["msg"],
+                   "%s: trace under cProfile: refused with an error" % label, json.dumps(got + [done]))
+        # The program's Python profile function keeps seeing calls during a trace.
+        c.send({"cmd": "trace", "id": 35, "target": "__main__ chain_inner", "count": 3})
+        got, done = c.collect(35)
+        tap.ok(len(got) == 3 and all([n.get("name") for n in e["nodes"]][:2] == ["chain_inner", "leaf"] for e in got),
+               "%s: trace under the program's profile function: traced" % label, json.dumps(got))
+        rep = report(work)
+        tap.ok(rep is not None and rep["mismatches"] == 0,
+               "%s: the program's profile function saw leaf during the trace, cProfile.enable() never failed"
+               % label, str(rep))
 
         # trace outer: nested tree, child <= parent, stops after COUNT.
         c.send({"cmd": "trace", "id": 5, "target": "__main__ outer", "count": 2, "depth": 4})
@@ -227,6 +279,11 @@ def run_one(tap, interp):
         c.send({"cmd": "watch", "id": 9, "target": "__main__ add", "count": 1000000})
         c.read(lambda e: e.get("id") == 9 and e["ev"] == "watch")
         t0 = time.time()
+        if minor >= (3, 12):
+            rep = report(work)
+            tap.ok(rep is not None and rep["tools"][3] == "pytop",
+                   "%s: sys.monitoring: pytop takes a free tool id (3), not cProfile's 2" % label,
+                   str(rep and rep["tools"]))
         c.send({"cmd": "detach"})
         bye = c.read(lambda e: e["ev"] == "bye")
         eof = c.read(lambda e: False, timeout=2) is None and c.sock.recv(1) == b""

@@ -5,7 +5,11 @@
 Calls known functions with known arguments and results in a loop: add(i, 1)
 returns i + 1, fail(i) raises ValueError("bad i"), Shop().price("apple",
 qty=q) returns 5 * q, outer(2) calls middle(2) (leaf(2), leaf(1)) and leaf(3)
-(leaf(n) sleeps 2n ms), take(Evil()) and take(a list holding itself). It
+(leaf(n) sleeps 2n ms), take(Evil()) and take(a list holding itself),
+echo("a\nb") (a newline to escape), charge(i)/refund(i) (one functools.wraps
+decorator) and plain_a/plain_b (one wrapper without it), ticks() (a
+generator), profiled() (runs prof_inner() under cProfile) and chained() (runs
+chain_inner() under a Python profile function that must see leaf). It
 checks every result itself and counts the ones that differ. With AGENT it
 execs the agent file in a fresh namespace and calls start(SOCKET, TOKEN) from
 its main thread (what the bootstrap does after an injection).
@@ -19,6 +23,8 @@ in a thread named "worker" while the main thread waits in join() (blocked
 in C, running no Python code).
 Runs on 3.6+ (no f-strings).
 """
+import cProfile
+import functools
 import json
 import os
 import signal
@@ -69,6 +75,89 @@ class Evil(object):
 
 def take(o):
     return o
+
+
+def echo(s):
+    return s
+
+
+def logged(f):
+    @functools.wraps(f)
+    def wrapper(*a):
+        return f(*a)
+    return wrapper
+
+
+def unwrapped(f):
+    def wrapper(*a):
+        return f(*a)
+    return wrapper
+
+
+@logged
+def charge(n):
+    return n * 2
+
+
+@logged
+def refund(n):
+    return -n
+
+
+@unwrapped
+def plain_a(n):
+    return n
+
+
+@unwrapped
+def plain_b(n):
+    return n
+
+
+# A function whose file name holds a newline (text output must escape it).
+exec(compile("def nl_func(s):\n    return s\n", "nl\nfile.py", "exec"))
+
+
+def ticks():
+    yield 1
+    yield 2
+
+
+def prof_inner():
+    return leaf(0)
+
+
+def profiled():
+    """prof_inner under cProfile: enable() fails if pytop took its tool id."""
+    p = cProfile.Profile()
+    try:
+        p.enable()
+    except ValueError:
+        return 1
+    try:
+        prof_inner()
+    finally:
+        p.disable()
+    return 0
+
+
+def chain_inner():
+    return leaf(0)
+
+
+def chained():
+    """chain_inner under a Python profile function: it must see leaf."""
+    seen = []
+
+    def prof(frame, event, arg):
+        if event == "call":
+            seen.append(frame.f_code.co_name)
+    sys.setprofile(prof)
+    try:
+        chain_inner()
+    finally:
+        sys.setprofile(None)
+    return 0 if "leaf" in seen else 1
 
 
 FDS_BEFORE = fds()
@@ -145,6 +234,11 @@ def loop():
             mismatches += 1
         if take(evil) is not evil or take(rec) is not rec:
             mismatches += 1
+        if echo("a\nb") != "a\nb" or charge(i) != 2 * i or refund(i) != -i or plain_a(i) + plain_b(i) != 2 * i:
+            mismatches += 1
+        if list(ticks()) != [1, 2] or nl_func(i) != i:
+            mismatches += 1
+        mismatches += profiled() + chained()
         time.sleep(0.005)
         if report_asked[0] or os.path.exists(os.path.join(WORK, "report-now")):
             report_asked[0] = False
