@@ -337,10 +337,86 @@ def run_one(tap, interp):
         shutil.rmtree(work, ignore_errors=True)
 
 
+FAILING_START = r"""
+import gc, json, os, sys, threading
+agent, sock, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+def fds():
+    return sorted(os.listdir("/proc/self/fd"))
+def mine(frame, event, arg):
+    return None
+before = fds()
+ns = {"__name__": "__pytop_agent__"}
+with open(agent) as f:
+    exec(compile(f.read(), agent, "exec"), ns)
+if mode == "thread":
+    real = threading.Thread.start
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+    threading.Thread.start = refuse
+elif mode == "hook":
+    threading.settrace(mine)
+got = "started"
+try:
+    if ns["start"](sock, "tok", os.getpid() + 1 if mode == "pid" else os.getpid()) is None:
+        got = "nothing"
+except Exception as e:
+    got = "failed: %s" % e
+if mode == "thread":
+    threading.Thread.start = real
+del ns
+gc.collect()
+hook = getattr(threading, "_trace_hook", None)
+print(json.dumps({"got": got, "trace": repr(sys.gettrace()) if sys.gettrace() else None,
+                  "hook": None if hook is None else ("mine" if hook is mine else repr(hook)),
+                  "fds": fds() == before, "threads": threading.active_count()}))
+"""
+
+
+def failing_starts(tap, interp):
+    """Starts that fail after hooking, a program with threading.settrace,
+    and a start in another pid: nothing left behind."""
+    label = interp.label
+    minor = tuple(int(x) for x in interp.version.split(".")[:2])
+    work = interp.mkdtemp("pytop-agenttest-")
+    os.chmod(work, 0o755)
+    sockpath = os.path.join(work, "s")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sockpath)
+    srv.listen(8)
+    agent = os.path.join(work, "agent.py")
+    shutil.copyfile(AGENT, agent)
+    script = os.path.join(work, "failing.py")
+    with open(script, "w") as f:
+        f.write(FAILING_START)
+    try:
+        for mode in ("thread", "hook", "pid"):
+            if mode == "hook" and minor >= (3, 12):
+                continue
+            p = subprocess.run(interp.argv(interp.inside(script), interp.inside(agent), interp.inside(sockpath), mode),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            try:
+                r = json.loads(p.stdout.decode().strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                tap.ok(False, "%s: failing start (%s) reports" % (label, mode), p.stderr.decode(errors="replace"))
+                continue
+            want = {"thread": "failed: can't start new thread",
+                    "hook": "failed: the program has a threading.settrace function (debugger or coverage)",
+                    "pid": "nothing"}[mode]
+            tap.ok(r["got"] == want and r["trace"] is None and r["hook"] == ("mine" if mode == "hook" else None) and
+                   r["fds"] and r["threads"] == 1,
+                   "%s: start %s: %s; no trace function, the threading hook as it was, no fd or thread left"
+                   % (label, {"thread": "whose thread cannot start", "hook": "in a program with threading.settrace",
+                              "pid": "in another pid"}[mode], want.split(":")[0]), str(r))
+    finally:
+        srv.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     tap = Tap()
     for interp in interpreters(tap, chroot=True):
         run_one(tap, interp)
+        failing_starts(tap, interp)
     return tap.done()
 
 
