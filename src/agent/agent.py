@@ -15,6 +15,7 @@ import select
 import builtins
 import types
 import _thread
+from collections import deque as _deque
 
 _MON = getattr(sys, "monitoring", None)
 _MAXLINE = 65536          # a command line longer than this is refused
@@ -36,15 +37,17 @@ def _qualname(t):
     return name if mod in (None, "builtins") else "%s.%s" % (mod, name)
 
 
-def _python_repr(t):
-    """Does type t (or a class before object on its MRO) define __repr__ or
-    __str__ in Python? Such code may take the program's locks: never run."""
+def _python_repr(t, names=("__repr__", "__str__")):
+    """Does type t (or a class before object on its MRO) define one of names
+    (any method when names is None) in Python? Such code may take the
+    program's locks: never run."""
     for k in t.__mro__:
         if k is object:
             break
         kd = k.__dict__
-        if isinstance(kd.get("__repr__"), types.FunctionType) or isinstance(kd.get("__str__"), types.FunctionType):
-            return True
+        for v in (kd.values() if names is None else [kd.get(n) for n in names]):
+            if isinstance(v, types.FunctionType):
+                return True
     return False
 
 
@@ -81,7 +84,8 @@ def _safe_repr(obj, depth):
         if t not in _CONTAINERS and t not in _SCALARS and t not in (int, str, bytes):
             if isinstance(o, BaseException):
                 put(_qualname(t))
-                args = o.args if type(o.args) is tuple else ()
+                args = BaseException.args.__get__(o)      # not through a Python __getattribute__
+                args = args if type(args) is tuple else ()
                 put("(")
                 for i, v in enumerate(args[:_ITEMS_MAX]):
                     if i:
@@ -97,14 +101,21 @@ def _safe_repr(obj, depth):
             if _python_repr(t):
                 put("<%s object at 0x%x>" % (_qualname(t), id(o)))
                 return
-            for base in _CONTAINERS:
+            for base in _CONTAINERS + (_deque,):
                 if isinstance(o, base):
-                    # a C subclass (OrderedDict, defaultdict): its items
-                    # through this repr, not through theirs
+                    if _python_repr(t, None):
+                        break       # its Python methods could run: opaque
+                    # a C subclass (OrderedDict, defaultdict) or a deque: its
+                    # items through this repr, not through theirs
                     put(_qualname(t) + "(")
-                    one(base(o), d, seen | {id(o)})
+                    one(list(o) if base is _deque else base(o), d, seen | {id(o)})
                     put(")")
                     return
+            else:
+                base = None
+            if base is not None:
+                put("<%s object at 0x%x>" % (_qualname(t), id(o)))
+                return
         if t in _CONTAINERS:
             if id(o) in seen:
                 put("<recursion>")
