@@ -1,5 +1,6 @@
 /* Unit test: the agent channel against fake agents in child processes:
  * the private directory (0700, the files in it, removed after the hello),
+ * the bootstrap holding the token and the pid it runs in (no other),
  * a wrong token and a connection from another pid refused, events read
  * line by line, invalid lines skipped, an overlong line refused, EOF. */
 #include <errno.h>
@@ -144,6 +145,10 @@ int main(void)
 		fclose(bf);
 	}
 	tap_ok(strstr(boot, c.token) && strlen(c.token) == 32, "the bootstrap holds the 32-hex-digit token");
+	char pidcall[64];
+	snprintf(pidcall, sizeof pidcall, "', %d)\n", (int)k.pid);
+	tap_ok(strstr(boot, pidcall) && strstr(boot, "if os.getpid() != pid:\n        return\n"),
+	       "the bootstrap holds the target's pid (%d) and does nothing in another (a forked child)", (int)k.pid);
 	snprintf(path, sizeof path, "/tmp/%s/agent.py", c.name);
 	tap_ok(stat(path, &st) == 0 && st.st_size > 1000, "the agent is written");
 	start(k, &c);
