@@ -356,6 +356,26 @@ if mode == "thread":
 elif mode == "hook":
     threading.settrace(mine)
 got = "started"
+if mode == "restore":
+    # a detach seen by the trace's profile function mid-call: the
+    # program's own profile function comes back, not None
+    import _thread
+    seen = []
+    def prog_prof(frame, event, arg):
+        seen.append(event)
+    a = ns["Agent"](sock, "tok")
+    a.prev_profiles[_thread.get_ident()] = prog_prof
+    sys.setprofile(a._profile)
+    a.stop = True
+    len([])
+    def f():
+        pass
+    f()
+    back = sys.getprofile()
+    sys.setprofile(None)
+    restored = "restored" if back is prog_prof and seen else "not restored: %r %r" % (back, seen)
+    del a, back
+    mode = "pid"     # and the rest as in another pid
 try:
     if ns["start"](sock, "tok", os.getpid() + 1 if mode == "pid" else os.getpid()) is None:
         got = "nothing"
@@ -363,6 +383,8 @@ except Exception as e:
     got = "failed: %s" % e
 if mode == "thread":
     threading.Thread.start = real
+if sys.argv[3] == "restore":
+    got = restored if got == "nothing" else "restore: " + got
 del ns
 gc.collect()
 hook = getattr(threading, "_trace_hook", None)
@@ -389,7 +411,7 @@ def failing_starts(tap, interp):
     with open(script, "w") as f:
         f.write(FAILING_START)
     try:
-        for mode in ("thread", "hook", "pid"):
+        for mode in ("thread", "hook", "pid", "restore"):
             if mode == "hook" and minor >= (3, 12):
                 continue
             p = subprocess.run(interp.argv(interp.inside(script), interp.inside(agent), interp.inside(sockpath), mode),
@@ -401,12 +423,14 @@ def failing_starts(tap, interp):
                 continue
             want = {"thread": "failed: can't start new thread",
                     "hook": "failed: the program has a threading.settrace function (debugger or coverage)",
-                    "pid": "nothing"}[mode]
+                    "pid": "nothing", "restore": "restored"}[mode]
             tap.ok(r["got"] == want and r["trace"] is None and r["hook"] == ("mine" if mode == "hook" else None) and
                    r["fds"] and r["threads"] == 1,
                    "%s: start %s: %s; no trace function, the threading hook as it was, no fd or thread left"
                    % (label, {"thread": "whose thread cannot start", "hook": "in a program with threading.settrace",
-                              "pid": "in another pid"}[mode], want.split(":")[0]), str(r))
+                              "pid": "in another pid",
+                              "restore": "(in another pid) after a detach seen mid-trace: the program's profile "
+                                         "function"}[mode], want.split(":")[0]), str(r))
     finally:
         srv.close()
         shutil.rmtree(work, ignore_errors=True)
