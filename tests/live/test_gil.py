@@ -304,6 +304,18 @@ def test_exact(tap, interp):
     takes = sum(tx.get(target.roles[r], {}).get("gil", {}).get("takecnt", 0) for r in ("spin0", "spin1"))
     tap.ok(takes >= 0.95 * gx["switches"], "%s: exact counts %d acquisitions for %d switches (>= 95%%)"
            % (label, takes, gx["switches"]), json.dumps(gx))
+    # A sampled estimate is only as good as the rate its thread got: on a
+    # machine so loaded that it fell below 90% of the rate asked for,
+    # switches go unseen; pytop reports the rate it achieved (checked),
+    # and the comparison with exact is not made (said).
+    rate, achieved = gs.get("rate_hz") or 0, gs.get("achieved_hz") or 0
+    if rate > 0 and achieved < 0.9 * rate:
+        tap.ok(gs["mode"] == "sampled" and gs["estimate"] is True and 0 < achieved < rate,
+               "%s: the starved sampled estimate reports the rate it achieved (%.0f of %.0f Hz)"
+               % (label, achieved, rate), json.dumps(gs))
+        tap.skip("%s: exact vs sampled" % label,
+                 "the sampled gilstat achieved %.0f of %.0f Hz (machine loaded): no comparison" % (achieved, rate))
+        return
     for role in ("spin0", "spin1"):
         x = tx.get(target.roles[role], {}).get("gil", {})
         s = ts.get(target.roles[role], {}).get("gil", {})
