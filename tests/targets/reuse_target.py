@@ -6,8 +6,8 @@ threads' readings and stacks.
 
 Three threads spin in pure Python (they share the GIL: each waits for it
 most of the time), one sleeps 2 ms at a time, one waits on an Event with
-a 5 ms timeout, one blocks on a lock the main thread releases every
-20 ms, each a few frames deep in its own functions. Writes READY (a file)
+a 5 ms timeout, one blocks on a semaphore (a lock inside) the main thread
+releases every 20 ms, each a few frames deep in its own functions. Writes READY (a file)
 once they run; exits after SECONDS. Python 3.6 and later, standard
 library only.
 """
@@ -41,7 +41,10 @@ def waiter():
         ev.wait(0.005)
 
 
-gate = threading.Lock()
+# A semaphore, not a bare Lock released by another thread while maybe
+# unheld: that trips an assertion in Debian's 3.14 debug build
+# (_PyMutex_LockTimed) and aborts the target.
+gate = threading.Semaphore(0)
 
 
 def blocker():
@@ -51,7 +54,6 @@ def blocker():
 
 def main():
     ready, seconds = sys.argv[1], float(sys.argv[2])
-    gate.acquire()
     for depth, fn in ((5, spin), (6, spin), (7, spin), (8, sleeper), (9, waiter), (10, blocker)):
         threading.Thread(target=nest, args=(depth, fn), daemon=True).start()
     with open(ready, "w") as f:
@@ -59,10 +61,7 @@ def main():
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(0.02)
-        try:
-            gate.release()
-        except RuntimeError:
-            pass
+        gate.release()
 
 
 if __name__ == "__main__":
