@@ -200,7 +200,7 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 	k = prompt_map(key);
 	if (!k)
 		return fx;
-	if (p->kind == PROMPT_FILTER && (k == LE_UP || k == LE_DOWN))
+	if ((p->kind == PROMPT_FILTER || p->kind == PROMPT_SAVE) && (k == LE_UP || k == LE_DOWN))
 		return fx;
 	r = lineedit_key(&p->le, k);
 	switch (r) {

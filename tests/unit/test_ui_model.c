@@ -131,6 +131,26 @@ int main(void)
 	tui_key(t, KEYS_ESC);
 	tap_is(t->m.nshown, 5, "Esc in the filter prompt clears it");
 
+	/* Save: w asks for the file; Tab steps the ending through the formats;
+	 * Up does not reach the command history; Esc writes nothing. */
+	tui_key(t, 'w');
+	tap_ok(t->prompt.kind == PROMPT_SAVE && strncmp(t->prompt.le.buf, "pytop-4242-", 11) == 0 &&
+	       strlen(t->prompt.le.buf) > 4 && strcmp(t->prompt.le.buf + strlen(t->prompt.le.buf) - 4, ".txt") == 0 &&
+	       t->prompt.ncompletions == 6, "w: the save prompt proposes pytop-PID-DATE.txt and lists 6 formats (%s)",
+	       t->prompt.le.buf);
+	tui_key(t, '\t');
+	tap_ok(strstr(t->prompt.le.buf, ".json") != NULL, "Tab: .json (%s)", t->prompt.le.buf);
+	tui_key(t, '\t');
+	tui_key(t, '\t');
+	tap_ok(strlen(t->prompt.le.buf) > 4 && strcmp(t->prompt.le.buf + strlen(t->prompt.le.buf) - 4, ".svg") == 0,
+	       "Tab twice more: .svg (%s)", t->prompt.le.buf);
+	char before[256];
+	snprintf(before, sizeof before, "%s", t->prompt.le.buf);
+	tui_key(t, KEYS_FN(KEY_UP));
+	tap_str(t->prompt.le.buf, before, "Up: the name stays (no command history here)");
+	tui_key(t, KEYS_ESC);
+	tap_ok(t->prompt.kind == PROMPT_NONE, "Esc: the save prompt closes");
+
 	/* Line view. */
 	tui_key(t, 'L');
 	render(t, &c);
