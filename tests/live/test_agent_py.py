@@ -74,6 +74,18 @@ class Conn(object):
         return got, ev
 
 
+def fake_pytop(interp, backlog=1):
+    """A work directory the interpreter reaches, and the fake pytop's
+    socket listening in it: (work, sockpath, server socket)."""
+    work = interp.mkdtemp("pytop-agenttest-")
+    os.chmod(work, 0o755)
+    sockpath = os.path.join(work, "s")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sockpath)
+    srv.listen(backlog)
+    return work, sockpath, srv
+
+
 def start_target(interp, work, sockpath):
     agent = os.path.join(work, "agent.py")
     shutil.copyfile(AGENT, agent)
@@ -114,12 +126,7 @@ def check_clean(tap, label, rep, what):
 def run_one(tap, interp):
     label = interp.label
     minor = tuple(int(x) for x in interp.version.split(".")[:2])
-    work = interp.mkdtemp("pytop-agenttest-")
-    os.chmod(work, 0o755)
-    sockpath = os.path.join(work, "s")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sockpath)
-    srv.listen(1)
+    work, sockpath, srv = fake_pytop(interp)
     srv.settimeout(20)
     proc = start_target(interp, work, sockpath)
     try:
@@ -303,12 +310,7 @@ def run_one(tap, interp):
 
     # pytop vanishes mid-watch and mid-trace: the agent unhooks within a second.
     shutil.rmtree(work, ignore_errors=True)
-    work = interp.mkdtemp("pytop-agenttest-")
-    os.chmod(work, 0o755)
-    sockpath = os.path.join(work, "s")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sockpath)
-    srv.listen(1)
+    work, sockpath, srv = fake_pytop(interp)
     srv.settimeout(20)
     proc = start_target(interp, work, sockpath)
     try:
@@ -399,12 +401,7 @@ def failing_starts(tap, interp):
     and a start in another pid: nothing left behind."""
     label = interp.label
     minor = tuple(int(x) for x in interp.version.split(".")[:2])
-    work = interp.mkdtemp("pytop-agenttest-")
-    os.chmod(work, 0o755)
-    sockpath = os.path.join(work, "s")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sockpath)
-    srv.listen(8)
+    work, sockpath, srv = fake_pytop(interp, 8)
     agent = os.path.join(work, "agent.py")
     shutil.copyfile(AGENT, agent)
     script = os.path.join(work, "failing.py")
