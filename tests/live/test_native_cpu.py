@@ -91,10 +91,10 @@ def run_one(tap, pytop, interp, work, lib):
                       proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else
                       "not ready after 30 s"):
             return
-        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % proc.pid))
-        # The spinner is the thread that is not the main one and burns CPU.
-        native = max((t for t in tids if t != proc.pid),
-                     key=lambda t: cpu_s("/proc/%d/task/%d/stat" % (proc.pid, t)))
+        # The target says the spinner's tid (the short-lived Python threads
+        # come and go, so /proc's task list cannot be read safely for it).
+        with open(ready) as f:
+            native = int(f.read().split()[0])
         p0 = cpu_s("/proc/%d/stat" % proc.pid)
         n0 = cpu_s("/proc/%d/task/%d/stat" % (proc.pid, native))
         out = os.path.join(work, "snap.json")

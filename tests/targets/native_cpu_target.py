@@ -4,7 +4,7 @@ state) burning a core, next to short-lived Python threads that come and go.
 The native thread comes from a small C library (its path is argv[1]; see
 tests/live/test_native_cpu.py, which builds it). Usage:
     native_cpu_target.py SPIN_SO READY TRUTH SECONDS
-READY is created once the native thread spins; TRUTH gets, at the end,
+READY is created once the native thread spins and holds its kernel tid; TRUTH gets, at the end,
 {"native_tid": ..., "threads": N}: the spinner's kernel tid and how many
 Python threads were started.
 """
@@ -14,6 +14,7 @@ except ImportError:
     pass
 import ctypes
 import json
+import os
 import sys
 import threading
 import time
@@ -31,7 +32,9 @@ def worker():
     time.sleep(0.005)
 
 
-open(ready, "w").close()
+with open(ready + ".tmp", "w") as f:
+    f.write("%d\n" % native_tid)
+os.rename(ready + ".tmp", ready)
 end = time.monotonic() + secs
 n = 0
 while time.monotonic() < end:
