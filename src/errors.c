@@ -21,6 +21,7 @@ const char *pytop_strerror(int err)
 	case PYTOP_EINVAL: return "invalid argument";
 	case PYTOP_EFULL: return "buffer full";
 	case PYTOP_ETIMEOUT: return "timed out";
+	case PYTOP_ECANCELED: return "cancelled";
 	default: return "unknown error";
 	}
 }

@@ -19,6 +19,7 @@ enum pytop_err {
 	PYTOP_EINVAL = -10,   /* bad argument */
 	PYTOP_EFULL = -11,    /* a fixed-size buffer or ring is full */
 	PYTOP_ETIMEOUT = -12, /* the target did not do what was asked in time */
+	PYTOP_ECANCELED = -13,/* the user gave up waiting */
 };
 
 /* One short message for an error code. */

@@ -75,7 +75,7 @@ int tracewatch_run(const struct options *o)
 		pyrt_close(t);
 		return 1;
 	}
-	if ((rc = link_open(&l, t, err, sizeof err)) < 0) {
+	if ((rc = link_open(&l, t, NULL, err, sizeof err)) < 0) {
 		escape_error(err);
 		goto done;
 	}

@@ -12,10 +12,11 @@
 
 #define BYE_TIMEOUT_NS 2000000000ull
 
-int link_open(struct link *l, struct py_target *t, char *err, size_t errcap)
+int link_open(struct link *l, struct py_target *t, const atomic_int *cancel, char *err, size_t errcap)
 {
 	int rc;
 
+	(void)cancel;
 	memset(l, 0, sizeof *l);
 	l->next_id = 1;
 	if ((rc = channel_open(&l->ch, t->pid, err, errcap)) < 0)

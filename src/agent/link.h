@@ -5,6 +5,7 @@
 #ifndef PYTOP_AGENT_LINK_H
 #define PYTOP_AGENT_LINK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,9 +38,12 @@ struct link {
 #define LINK_INJECT_TIMEOUT_MS 10000
 #define LINK_CONNECT_TIMEOUT_MS 10000
 
-/* Inject the agent into t and wait for it. Returns 0, or a negative error
- * with a one-line reason in err (the target is left as it was). */
-int link_open(struct link *l, struct py_target *t, char *err, size_t errcap);
+/* Inject the agent into t and wait for it. cancel (may be NULL) is read
+ * while waiting: once it is non-zero link_open gives up within about
+ * 100 ms (PYTOP_ECANCELED), taking its request back as on a timeout.
+ * Returns 0, or a negative error with a one-line reason in err (the target
+ * is left as it was). */
+int link_open(struct link *l, struct py_target *t, const atomic_int *cancel, char *err, size_t errcap);
 
 /* Send a watch (trace false) or trace request. Returns its id (> 0; the
  * agent answers "ok" or "error" with it, then its calls, then "done"), or
