@@ -6,7 +6,8 @@ libpytop_a_SOURCES += \
 	src/agent/channel.c src/agent/channel.h \
 	src/agent/inject.c src/agent/inject.h \
 	src/agent/link.c src/agent/link.h \
-	src/agent/pending.c src/agent/pending.h
+	src/agent/pending.c src/agent/pending.h \
+	src/agent/request.c src/agent/request.h
 
 # agent.py embedded as a C string: each line a string literal in the
 # generated agent_py.h (backslashes and quotes escaped).

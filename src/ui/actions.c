@@ -13,6 +13,7 @@
 #include "output/formats.h"
 #include "output/outfile.h"
 #include "session.h"
+#include "ui/tracer.h"
 #include "util/clock.h"
 
 #define MS 1000000ull
@@ -285,5 +286,132 @@ int actions_toggle_cumulative(struct ui_model *m, unsigned *fx)
 	*fx |= UI_FX_REINDEX | UI_FX_UPDATE | UI_FX_REDRAW;
 	model_message(m, false, "%s", m->cumulative ? "percentages: cumulative"
 		      : "percentages: over the last refresh");
+	return 0;
+}
+
+/* ---- trace and watch ---- */
+
+static bool have_tracer(struct ui_model *m, const char *what)
+{
+	if (m->tracer && !m->exited)
+		return true;
+	model_message(m, true, "%s: %s", what, m->exited ? "the target has exited" :
+		      "no target process to inject pytop's agent into");
+	return false;
+}
+
+static int submit(struct ui_model *m, const struct request *q, unsigned *fx)
+{
+	char err[256], what[REQUEST_TEXT_MAX + 128];
+
+	if (tracer_submit(m->tracer, q, err, sizeof(err)) < 0) {
+		model_message(m, true, "%s", err);
+		return -1;
+	}
+	request_describe(q, what, sizeof(what));
+	model_message(m, false, "%.400s: results in the trace/watch pane", what);
+	*fx |= UI_FX_REDRAW;
+	return 0;
+}
+
+int actions_agent_request(struct ui_model *m, const struct request *q, unsigned *fx)
+{
+	if (!have_tracer(m, q->trace ? "trace" : "watch"))
+		return -1;
+	if (!m->agent_consent) {
+		m->asked = *q;
+		*fx |= UI_FX_PROMPT_CONSENT | UI_FX_REDRAW;
+		return 0;
+	}
+	return submit(m, q, fx);
+}
+
+int actions_agent_consent(struct ui_model *m, bool yes, unsigned *fx)
+{
+	*fx |= UI_FX_REDRAW;
+	if (!yes) {
+		model_message(m, false, "not attached: nothing was injected");
+		return -1;
+	}
+	m->agent_consent = true;
+	return submit(m, &m->asked, fx);
+}
+
+int actions_agent_stop(struct ui_model *m, bool trace, unsigned *fx)
+{
+	int running = 0;
+
+	*fx |= UI_FX_REDRAW;
+	if (!m->tracer || tracer_state(m->tracer, &running) == TRACER_IDLE) {
+		model_message(m, true, "no agent is attached");
+		return -1;
+	}
+	tracer_stop_all(m->tracer, trace);
+	model_message(m, false, "%s stopped (:detach removes the agent)", trace ? "traces" : "watches");
+	return 0;
+}
+
+int actions_agent_detach(struct ui_model *m, unsigned *fx)
+{
+	*fx |= UI_FX_REDRAW;
+	if (!m->tracer || tracer_state(m->tracer, NULL) == TRACER_IDLE) {
+		model_message(m, true, "no agent is attached");
+		return -1;
+	}
+	tracer_detach(m->tracer);
+	model_message(m, false, "detaching the agent");
+	return 0;
+}
+
+int actions_save_trace(struct ui_model *m, unsigned *fx)
+{
+	char dir[256], stem[96], path[PATH_MAX];
+	FILE *f = NULL;
+	int fd, rc;
+
+	*fx |= UI_FX_REDRAW;
+	if (!m->tracer)
+		return -1;
+	actions_save_proposal(m, dir, sizeof(dir), stem, sizeof(stem) - 8);
+	strcat(stem, "-trace");
+	fd = outfile_create_new(dir, stem, ".txt", path, sizeof(path));
+	if (fd >= 0 && !(f = fdopen(fd, "w")))
+		close(fd);
+	if (!f) {
+		model_message(m, true, "cannot write %.300s/%.60s.txt: %s", dir, stem, strerror(errno));
+		return -1;
+	}
+	rc = tracer_write(m->tracer, f);
+	if (fclose(f) != 0 || rc < 0) {
+		model_message(m, true, "cannot write %.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	model_message(m, false, "trace/watch pane saved to %.400s", path);
+	return 0;
+}
+
+int actions_agent_prompt(struct ui_model *m, bool trace, const char *file, int firstline, unsigned *fx)
+{
+	if (!have_tracer(m, trace ? "trace" : "watch"))
+		return -1;
+	if (!file || !*file || *file == '<' || firstline <= 0) {
+		model_message(m, true, "%s: this is not a Python function of a file", trace ? "trace" : "watch");
+		return -1;
+	}
+	/* Quoted (a path may hold blanks or quotes); the user adds flags
+	 * and Enter. */
+	size_t len = (size_t)snprintf(m->prefill, sizeof(m->prefill), "%s \"", trace ? "trace" : "watch");
+	for (const char *c = file; *c && len + 4 < sizeof(m->prefill); c++) {
+		if (*c == '"' || *c == '\\')
+			m->prefill[len++] = '\\';
+		m->prefill[len++] = *c;
+	}
+	m->prefill[len] = '\0';
+	if (snprintf(m->prefill + len, sizeof(m->prefill) - len, ":%d\" ", firstline) >= (int)(sizeof(m->prefill) - len)) {
+		m->prefill[0] = '\0';
+		model_message(m, true, "%s: the file's name is too long for the prompt", trace ? "trace" : "watch");
+		return -1;
+	}
+	*fx |= UI_FX_PROMPT_COMMAND | UI_FX_REDRAW;
 	return 0;
 }

@@ -60,4 +60,22 @@ int actions_toggle_lines(struct ui_model *m, unsigned *fx);
 /* c: percentages cumulative or over the last refresh. */
 int actions_toggle_cumulative(struct ui_model *m, unsigned *fx);
 
+/* Trace or watch q: sent to the agent once the user said yes to it (the
+ * first time, UI_FX_PROMPT_CONSENT asks first, with q kept in m->asked). */
+int actions_agent_request(struct ui_model *m, const struct request *q, unsigned *fx);
+
+/* The answer to the consent prompt: yes sends m->asked. */
+int actions_agent_consent(struct ui_model *m, bool yes, unsigned *fx);
+
+/* :untrace (trace true), :unwatch, :detach. */
+int actions_agent_stop(struct ui_model *m, bool trace, unsigned *fx);
+int actions_agent_detach(struct ui_model *m, unsigned *fx);
+
+/* Write the trace/watch pane's lines to a new text file named like a
+ * snapshot, with "-trace" (w in the pane). */
+int actions_save_trace(struct ui_model *m, unsigned *fx);
+
+/* T / W in the detail view: the command prompt, opened on `trace` or
+ * `watch` and the function at file:firstline, for flags to be added. */
+int actions_agent_prompt(struct ui_model *m, bool trace, const char *file, int firstline, unsigned *fx);
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/request.h"
 #include "output/formats.h"
 #include "ui/actions.h"
 #include "ui/gilview.h"
@@ -191,6 +192,7 @@ static int cmd_gilstat(struct cmd_ctx *cx, int argc, char **argv)
 /* The save command's help, made from the formats table the first time the
  * table is looked at: "Write a snapshot (.json, .collapsed, .folded or
  * text)", the file endings that choose a format, else the default. */
+static char trace_usage[256], watch_usage[256];
 static char save_help[160];
 
 static void save_help_make(void)
@@ -201,6 +203,8 @@ static void save_help_make(void)
 
 	if (save_help[0])
 		return;
+	snprintf(trace_usage, sizeof(trace_usage), "%s", request_usage(true));
+	snprintf(watch_usage, sizeof(watch_usage), "%s", request_usage(false));
 	f = formats_table(&n);
 	len = (size_t)snprintf(save_help, sizeof(save_help), "Write a snapshot (");
 	for (size_t i = 0; i < n; i++)
@@ -211,6 +215,47 @@ static void save_help_make(void)
 	if (len < sizeof(save_help))
 		snprintf(save_help + len, sizeof(save_help) - len, "%s%s)", *sep ? " or " : "", def->name);
 }
+
+static int cmd_agent(struct cmd_ctx *cx, bool trace, int argc, char **argv)
+{
+	struct request q;
+	char err[512];
+
+	if (request_parse(trace, argc, argv, &q, err, sizeof(err)) < 0) {
+		model_message(cx->m, true, "%s", err);
+		return -1;
+	}
+	return actions_agent_request(cx->m, &q, &cx->fx);
+}
+
+static int cmd_trace(struct cmd_ctx *cx, int argc, char **argv)
+{
+	return cmd_agent(cx, true, argc, argv);
+}
+
+static int cmd_watch(struct cmd_ctx *cx, int argc, char **argv)
+{
+	return cmd_agent(cx, false, argc, argv);
+}
+
+static int cmd_untrace(struct cmd_ctx *cx, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	return actions_agent_stop(cx->m, true, &cx->fx);
+}
+
+static int cmd_unwatch(struct cmd_ctx *cx, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	return actions_agent_stop(cx->m, false, &cx->fx);
+}
+
+static int cmd_detach(struct cmd_ctx *cx, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	return actions_agent_detach(cx->m, &cx->fx);
+}
+
 
 static const struct command table[] = {
 	{ "sort", NULL, "COLUMN [reverse]",
@@ -228,6 +273,15 @@ static const struct command table[] = {
 	  CMPL_NONE, 1, 3, cmd_gilstat },
 	{ "save", "w", "[FILE]",
 	  save_help, CMPL_NONE, 0, 1, cmd_save },
+	{ "trace", NULL, trace_usage,
+	  "Each of the next COUNT calls of a method as a tree of what it called, with costs (injects an agent)",
+	  CMPL_PYNAME, 1, -1, cmd_trace },
+	{ "watch", NULL, watch_usage,
+	  "Each of the next COUNT calls of a method: arguments, result or exception, cost (injects an agent)",
+	  CMPL_PYNAME, 1, -1, cmd_watch },
+	{ "untrace", NULL, "", "Stop every trace", CMPL_NONE, 0, 0, cmd_untrace },
+	{ "unwatch", NULL, "", "Stop every watch", CMPL_NONE, 0, 0, cmd_unwatch },
+	{ "detach", NULL, "", "Remove pytop's agent from the target", CMPL_NONE, 0, 0, cmd_detach },
 	{ "reset", NULL, "", "Forget all counts", CMPL_NONE, 0, 0, cmd_reset },
 	{ "help", "?", "", "Show the help screen", CMPL_NONE, 0, 0, cmd_help },
 	{ "quit", "q", "", "Quit pytop", CMPL_NONE, 0, 0, cmd_quit },
@@ -334,6 +388,54 @@ int commands_run(struct cmd_ctx *cx, const char *line)
 
 static const char *const mode_words[] = { "cpu", "wall", "gil" };
 
+/* The script's path in the target's command line: its first word that
+ * ends in .py (NULL when none). */
+static const char *script_of(const char *argv, char *out, size_t cap)
+{
+	const char *p = argv;
+
+	while (p && *p) {
+		size_t w;
+
+		while (*p == ' ')
+			p++;
+		w = strcspn(p, " ");
+		if (w > 3 && w < cap && strncmp(p + w - 3, ".py", 3) == 0) {
+			memcpy(out, p, w);
+			out[w] = '\0';
+			return out;
+		}
+		p += w;
+	}
+	return NULL;
+}
+
+/* module.Class.method names of the Python functions seen, busiest first
+ * (the function rows are in the aggregate's order), each once. */
+static size_t pynames(struct cmd_ctx *cx, const char **out, size_t cap)
+{
+	const struct ui_model *m = cx->m;
+	char script[512];
+	const char *sc = script_of(m->argv, script, sizeof(script));
+	size_t n = 0, k, max = sizeof(cx->py_words) / sizeof(cx->py_words[0]);
+
+	for (size_t i = 0; i < m->nfrows && n < cap && n < max; i++) {
+		const struct agg_row *r = &m->frows[i];
+
+		if (r->kind != FUNC_KIND_PYTHON ||
+		    !request_pyname(r->file, r->name, sc, cx->py_words[n], sizeof(cx->py_words[n])))
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(out[k], cx->py_words[n]) == 0)
+				break;
+		if (k == n) {
+			out[n] = cx->py_words[n];
+			n++;
+		}
+	}
+	return n;
+}
+
 size_t commands_candidates(struct cmd_ctx *cx, const char *line, int word, const char **out,
 			   size_t cap)
 {
@@ -405,6 +507,10 @@ size_t commands_candidates(struct cmd_ctx *cx, const char *line, int word, const
 		if (word == 1)
 			for (i = 0; i < 3 && n < cap; i++)
 				out[n++] = mode_words[i];
+		break;
+	case CMPL_PYNAME:
+		if (word == 1)
+			n = pynames(cx, out, cap);
 		break;
 	case CMPL_NONE:
 		break;

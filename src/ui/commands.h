@@ -19,6 +19,7 @@ struct cmd_ctx {
 	unsigned fx;
 	char tid_words[COMMANDS_WORDS][16];
 	char tname_words[COMMANDS_WORDS][AGG_THREAD_NAME_MAX];
+	char py_words[COMMANDS_WORDS * 4][160];
 };
 
 /* What a command's arguments complete to. */
@@ -28,9 +29,10 @@ enum cmd_complete {
 	CMPL_FUNCTION,        /* function names in the table */
 	CMPL_THREAD,          /* "all", thread names and thread ids */
 	CMPL_MODE,            /* cpu, wall, gil */
+	CMPL_PYNAME,          /* module.Class.method names of the functions seen */
 };
 
-#define COMMANDS_MAX_ARGS 8
+#define COMMANDS_MAX_ARGS 24
 
 /* One command. exec gets the words after the command name; it reports
  * through model_message(), adds to ctx->fx what must happen next, and

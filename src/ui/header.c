@@ -10,6 +10,7 @@
 #include "sampling/gilstat.h"
 #include "session.h"
 #include "ui/gilview.h"
+#include "ui/tracer.h"
 #include "ui/theme.h"
 #include "ui/utf8.h"
 #include "util/duration.h"
@@ -84,6 +85,20 @@ void header_render(struct ui_model *m, struct canvas *c, int lines)
 	f[n].label = "Refresh";
 	snprintf(f[n].value, sizeof(f[n].value), "%s", duration_format(a, sizeof(a), m->delay_s));
 	f[n++].elem = EL_HEADER_VALUE;
+	if (m->tracer) {
+		int running = 0;
+		enum tracer_state st = tracer_state(m->tracer, &running);
+
+		if (st != TRACER_IDLE) {
+			f[n].label = "Agent";
+			snprintf(f[n].value, sizeof(f[n].value), "%s",
+				 st == TRACER_ATTACHING ? "attaching" : st == TRACER_DETACHING ? "detaching" : "attached");
+			if (st == TRACER_ATTACHED)
+				snprintf(f[n].value + strlen(f[n].value), sizeof(f[n].value) - strlen(f[n].value),
+					 ", %d running", running);
+			f[n++].elem = EL_HEADER_WARN;
+		}
+	}
 	render_fields(c, y++, 0, c->w, f, n);
 	if (lines >= 3) {
 		/* Line 2: the command line, and where a launched program's output goes. */

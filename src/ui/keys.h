@@ -46,6 +46,8 @@ enum action {
 	ACT_PAUSE,
 	ACT_RESET,
 	ACT_SAVE,
+	ACT_TRACE,            /* trace the selected function (detail view) */
+	ACT_WATCH,            /* watch it */
 	ACT_DELAY_UP,
 	ACT_DELAY_DOWN,
 	ACT_PROMPT,

@@ -20,6 +20,7 @@
 #include "ui/screen.h"
 #include "ui/source.h"
 #include "ui/theme.h"
+#include "ui/tracer.h"
 #include "ui/tui.h"
 #include "util/clock.h"
 
@@ -177,10 +178,17 @@ static void loop(struct tui *t, struct canvas *cv)
 	struct ui_model *m = &t->m;
 	struct session *s = m->sess;
 
+	uint64_t traced = 0;
+
 	m->next_stack_ns = m->now_ns + STACK_EVERY_NS;
 	while (!t->quit && !screen_stop_signal()) {
 		uint64_t next, wait_ns, until;
 
+		/* The trace/watch worker added lines or changed state. */
+		if (m->tracer && tracer_version(m->tracer) != traced) {
+			traced = tracer_version(m->tracer);
+			t->dirty = true;
+		}
 		draw(t, cv);
 
 		/* Wait for a key until the next thing to do, at most a tick. */
@@ -281,6 +289,7 @@ int loop_run(const struct options *opt)
 	m->color = info.color;
 	m->cpu = cpustat_new(s.pid);
 	m->src = source_new();
+	m->tracer = tracer_new(s.pid);
 	cpustat_update(m->cpu, m->now_ns);
 	canvas_init(&cv, info.w, info.h, !info.utf8);
 
@@ -289,6 +298,10 @@ int loop_run(const struct options *opt)
 
 	screen_close();
 	sig = screen_stop_signal();
+	/* The agent goes first, while the target surely runs (bounded: an
+	 * injection is given up, the agent has 2 s to unhook). */
+	tracer_free(m->tracer);
+	m->tracer = NULL;
 	session_stop(&s);
 	screen_guard_child(0);    /* stopped below, with its status kept */
 	stop_child(&s, sig);

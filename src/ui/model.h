@@ -13,12 +13,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/request.h"
 #include "sampling/aggregate.h"
 #include "ui/lineedit.h"
 
 struct session;
 struct cpustat;
 struct source_cache;
+struct tracer;
 
 /* What must happen after an action, a key or a command: they return these
  * flags and the live view (tui.c) does them, in this order. */
@@ -33,13 +35,14 @@ enum ui_fx {
 	UI_FX_PROMPT_FILTER = 1u << 7, /* open the filter prompt */
 	UI_FX_PROMPT_COMMAND = 1u << 8,/* open the command prompt */
 	UI_FX_PROMPT_SAVE = 1u << 16, /* ask where and in which format to save */
+	UI_FX_PROMPT_CONSENT = 1u << 17, /* ask before injecting the agent (model.asked) */
 	UI_FX_INVALIDATE = 1u << 9,    /* repaint the whole terminal */
 	UI_FX_QUIT = 1u << 10,         /* leave at the next tick */
 	UI_FX_UNHANDLED = 1u << 15,    /* a view's key(): not one of mine */
 };
 
 /* Panes of the main view, in focus order (the selections live here). */
-enum pane_id { PANE_TABLE = 0, PANE_THREADS, PANE_STACK, PANE_COUNT };
+enum pane_id { PANE_TABLE = 0, PANE_THREADS, PANE_STACK, PANE_TRACE, PANE_COUNT };
 
 /* Orders of the hot table (the four numeric columns first). */
 enum sort_key {
@@ -104,6 +107,7 @@ struct ui_model {
 	bool launched;
 	struct cpustat *cpu;
 	struct source_cache *src;     /* source files for the detail view */
+	struct tracer *tracer;        /* trace/watch (NULL: no target to inject into) */
 
 	/* view settings */
 	enum sort_key sort;
@@ -164,6 +168,12 @@ struct ui_model {
 	/* the clock */
 	uint64_t now_ns;
 	uint64_t window_start_ns, next_refresh_ns, next_stack_ns;
+
+	/* trace/watch: the user said yes to the agent once; the request
+	 * waiting for that answer; what the command prompt opens with */
+	bool agent_consent;
+	struct request asked;
+	char prefill[LINEEDIT_MAX];
 
 	/* asked for with UI_FX_NAV */
 	struct ui_nav nav;

@@ -109,6 +109,9 @@ void prompt_open(struct prompt *p, enum prompt_kind k)
 			line[0] = '\0';
 		lineedit_set(&p->le, line);
 		save_list_formats(p);
+	} else if (k == PROMPT_COMMAND && m->prefill[0]) {
+		lineedit_set(&p->le, m->prefill);
+		m->prefill[0] = '\0';
 	} else {
 		lineedit_set(&p->le, "");
 	}
@@ -187,6 +190,12 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 	uint32_t k;
 	char line[LINEEDIT_MAX];
 
+	if (p->kind == PROMPT_CONSENT) {
+		/* y says yes; anything else no. */
+		p->kind = PROMPT_NONE;
+		actions_agent_consent(m, key == 'y' || key == 'Y', &fx);
+		return fx;
+	}
 	if (key == '\t' && p->kind == PROMPT_SAVE) {
 		save_next_format(p);
 		save_list_formats(p);
@@ -235,8 +244,25 @@ unsigned prompt_key(struct prompt *p, uint32_t key)
 	return fx;
 }
 
+/* The consent question: what will be injected where, and why. */
+static int render_consent(struct prompt *p, struct canvas *c, int y)
+{
+	const struct ui_model *m = p->cmd.m;
+	char q[LINEEDIT_MAX + 256];
+	int w;
+
+	snprintf(q, sizeof(q), "%s %.200s needs pytop's agent inside process %d (Python code run by the target "
+		 "until :detach or quit). Inject it? [y/N] ", m->asked.trace ? "Tracing" : "Watching",
+		 m->asked.target, (int)m->pid);
+	canvas_fill(c, 0, y, c->w, ' ', EL_STATUS_ERROR);
+	w = canvas_put(c, 0, y, c->w, q, EL_STATUS_ERROR);
+	return w < c->w ? w : c->w - 1;
+}
+
 int prompt_render(struct prompt *p, struct canvas *c, int y)
 {
+	if (p->kind == PROMPT_CONSENT)
+		return render_consent(p, c, y);
 	const char *label = p->kind == PROMPT_COMMAND ? ":" : p->kind == PROMPT_SAVE ? "Save as (Tab: format): " :
 		"Filter: ";
 	int pw = canvas_put(c, 0, y, c->w, label, EL_PROMPT);

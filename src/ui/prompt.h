@@ -1,7 +1,8 @@
 /* prompt: the status line's editor: the `:` command prompt (Tab completes
  * from the command table), the `/` filter prompt (the table filters as
  * you type; Esc puts it back) and the save prompt (a file name to edit;
- * Tab steps through the formats table). It owns the line editor and the
+ * Tab steps through the formats table) and the question asked before
+ * pytop's agent is injected (y or n). It owns the line editor and the
  * commands' context. */
 #ifndef PYTOP_UI_PROMPT_H
 #define PYTOP_UI_PROMPT_H
@@ -15,7 +16,7 @@
 #include "ui/model.h"
 
 /* What the status line is editing. */
-enum prompt_kind { PROMPT_NONE = 0, PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE };
+enum prompt_kind { PROMPT_NONE = 0, PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE, PROMPT_CONSENT };
 
 #define PROMPT_COMPLETIONS 64
 

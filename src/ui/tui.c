@@ -155,6 +155,8 @@ static void tui_apply(struct tui *t, unsigned fx)
 		prompt_open(&t->prompt, PROMPT_COMMAND);
 	else if (fx & UI_FX_PROMPT_SAVE)
 		prompt_open(&t->prompt, PROMPT_SAVE);
+	else if (fx & UI_FX_PROMPT_CONSENT)
+		prompt_open(&t->prompt, PROMPT_CONSENT);
 	if (fx & UI_FX_INVALIDATE)
 		t->invalidate = true;
 	t->dirty = true;

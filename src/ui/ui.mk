@@ -13,6 +13,7 @@ libpytop_a_SOURCES += \
 	src/ui/keys.c src/ui/keys.h \
 	src/ui/cpustat.c src/ui/cpustat.h \
 	src/ui/source.c src/ui/source.h \
+	src/ui/tracer.c src/ui/tracer.h \
 	src/ui/draw.c src/ui/draw.h \
 	src/ui/model.c src/ui/model.h \
 	src/ui/actions.c src/ui/actions.h \

@@ -204,3 +204,9 @@ TESTS += tests/unit/test_channel
 tests_unit_test_channel_SOURCES = tests/unit/test_channel.c tests/unit/tap.h
 tests_unit_test_channel_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_channel_LDADD = libpytop.a
+
+check_PROGRAMS += tests/unit/test_request
+TESTS += tests/unit/test_request
+tests_unit_test_request_SOURCES = tests/unit/test_request.c tests/unit/tap.h
+tests_unit_test_request_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_request_LDADD = libpytop.a

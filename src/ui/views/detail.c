@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "ui/actions.h"
 #include "ui/draw.h"
 #include "ui/meter.h"
 #include "ui/source.h"
@@ -552,6 +553,16 @@ static unsigned key(void *vv, struct ui_model *m, enum action a)
 		return enter(v, m);
 	case ACT_BACK:
 		return back(v, m);
+	case ACT_TRACE:
+	case ACT_WATCH: {
+		unsigned fx = UI_FX_REDRAW;
+
+		if (v->top->f.kind != FUNC_KIND_PYTHON)
+			model_message(m, true, "only Python functions can be traced or watched");
+		else
+			actions_agent_prompt(m, a == ACT_TRACE, v->top->f.file, v->top->f.line, &fx);
+		return fx;
+	}
 	case ACT_FILTER: {
 		/* / leaves the detail; from the last one, the filter opens */
 		unsigned fx = back(v, m);

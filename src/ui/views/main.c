@@ -1,5 +1,6 @@
-/* views/main: the three panes of the main view, their layout, keys and
- * clicks. */
+/* views/main: the panes of the main view (hot table, threads, stack, and
+ * the trace/watch pane once there is something in it), their layout, keys
+ * and clicks. */
 #include "ui/views/main.h"
 
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include "ui/gilview.h"
 #include "ui/meter.h"
 #include "ui/theme.h"
+#include "ui/tracer.h"
 #include "ui/utf8.h"
 #include "util/duration.h"
 
@@ -30,6 +32,8 @@ struct main_view {
 	enum pane_id focus;
 	struct rect rect[PANE_COUNT]; /* set by the last render */
 	int col_x[HC_COUNT], col_w[HC_COUNT], col_id[HC_COUNT], ncols;   /* hot table columns */
+	uint64_t trace_top;           /* the trace pane's first line shown, */
+	bool trace_scrolled;          /* when scrolled back (else the newest lines) */
 };
 
 /* ---- the hot table ---- */
@@ -329,6 +333,84 @@ static void render_stack(struct main_view *v, struct ui_model *m, struct canvas 
 			   EL_DIM);
 }
 
+/* ---- the trace/watch pane ---- */
+
+static bool trace_shown(const struct ui_model *m)
+{
+	uint64_t first;
+
+	return m->tracer && tracer_span(m->tracer, &first) > 0;
+}
+
+/* The pane's first line shown, within what is kept. */
+static uint64_t trace_top(struct main_view *v, const struct ui_model *m, int rows, uint64_t *first, size_t *n)
+{
+	uint64_t last_top;
+
+	*n = tracer_span(m->tracer, first);
+	last_top = *first + (*n > (size_t)rows ? *n - (size_t)rows : 0);
+	if (!v->trace_scrolled || v->trace_top > last_top)
+		v->trace_top = last_top;
+	if (v->trace_top < *first)
+		v->trace_top = *first;
+	if (v->trace_top == last_top)
+		v->trace_scrolled = false;
+	return v->trace_top;
+}
+
+static void render_trace(struct main_view *v, struct ui_model *m, struct canvas *c, const struct rect *r)
+{
+	static const uint8_t elem[] = { [TL_CALL_HEAD] = EL_FUNC, [TL_CALL_BODY] = EL_DEFAULT,
+					[TL_NOTE] = EL_DIM, [TL_ERROR] = EL_STATUS_ERROR };
+	bool focused = v->focus == PANE_TRACE;
+	int rows = r->h - 1, running = 0;
+	enum tracer_state st = tracer_state(m->tracer, &running);
+	char title[256], line[TRACER_LINE_MAX];
+	uint64_t first, top;
+	size_t n;
+
+	top = trace_top(v, m, rows, &first, &n);
+	snprintf(title, sizeof(title), " Trace/watch  agent %s%s  (%zu lines%s; :untrace :unwatch :detach; w saves)",
+		 st == TRACER_ATTACHING ? "attaching" : st == TRACER_ATTACHED ? "attached" :
+		 st == TRACER_DETACHING ? "detaching" : "not attached",
+		 st == TRACER_ATTACHED ? (running ? ", running" : ", idle") : "", n,
+		 v->trace_scrolled ? ", scrolled: End follows" : "");
+	draw_title(c, r->x, r->y, r->w, title, focused);
+	for (int y = 0; y < rows; y++) {
+		enum tracer_line_kind kind;
+
+		if (!tracer_line(m->tracer, top + (uint64_t)y, line, sizeof(line), &kind))
+			break;
+		canvas_put(c, r->x + 1, r->y + 1 + y, r->w - 1, line, elem[kind]);
+	}
+}
+
+/* Scroll the trace pane: by delta lines, or to the start (home) or to
+ * the newest lines (end: they are followed again). */
+static unsigned trace_scroll(struct main_view *v, const struct ui_model *m, int delta, int home_end)
+{
+	int rows = v->rect[PANE_TRACE].h - 1;
+	uint64_t first, top;
+	size_t n;
+
+	if (!m->tracer || rows < 1)
+		return UI_FX_REDRAW;
+	top = trace_top(v, m, rows, &first, &n);
+	if (home_end < 0) {
+		v->trace_top = first;
+	} else if (home_end > 0) {
+		v->trace_scrolled = false;
+		return UI_FX_REDRAW;
+	} else if (delta < 0) {
+		v->trace_top = top - first > (uint64_t)-delta ? top + (uint64_t)(int64_t)delta : first;
+	} else {
+		v->trace_top = top + (uint64_t)delta;
+	}
+	v->trace_scrolled = true;
+	trace_top(v, m, rows, &first, &n);   /* back within range; at the end: following */
+	return UI_FX_REDRAW;
+}
+
 /* ---- layout ---- */
 
 static void hide(struct rect *r)
@@ -336,14 +418,25 @@ static void hide(struct rect *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void layout(struct main_view *v, const struct rect *body)
+static void layout(struct main_view *v, const struct rect *body, bool trace)
 {
 	struct rect *tb = &v->rect[PANE_TABLE], *th = &v->rect[PANE_THREADS], *sk = &v->rect[PANE_STACK];
+	struct rect *tr = &v->rect[PANE_TRACE];
 	int R = body->h, W = body->w;
 
 	*tb = *body;
 	hide(th);
 	hide(sk);
+	hide(tr);
+	if (trace && R >= 6) {
+		/* The trace/watch pane: the bottom third (at least 4 rows), the
+		 * other panes laid out above it. */
+		int h = R / 3 > 4 ? R / 3 : 4;
+
+		R -= h;
+		tb->h = R;
+		*tr = (struct rect){ 0, body->y + R, W, h };
+	}
 	if (W >= WIDE_COLS && R >= 14) {
 		int bottom = R * 2 / 5, left = W / 2;
 
@@ -373,8 +466,10 @@ static void render(void *vv, struct ui_model *m, struct canvas *c, const struct 
 {
 	struct main_view *v = vv;
 
-	layout(v, body);
+	layout(v, body, trace_shown(m));
 	render_table(v, m, c, &v->rect[PANE_TABLE]);
+	if (v->rect[PANE_TRACE].h)
+		render_trace(v, m, c, &v->rect[PANE_TRACE]);
 	if (v->rect[PANE_THREADS].h)
 		render_threads(v, m, c, &v->rect[PANE_THREADS]);
 	if (v->rect[PANE_STACK].h) {
@@ -445,6 +540,24 @@ static unsigned key(void *vv, struct ui_model *m, enum action a)
 	struct main_view *v = vv;
 	unsigned fx = UI_FX_REDRAW;
 
+	if (v->focus == PANE_TRACE && v->rect[PANE_TRACE].h) {
+		int page = v->rect[PANE_TRACE].h - 2 > 1 ? v->rect[PANE_TRACE].h - 2 : 1;
+
+		switch (a) {
+		case ACT_UP: return trace_scroll(v, m, -1, 0);
+		case ACT_DOWN: return trace_scroll(v, m, 1, 0);
+		case ACT_PAGE_UP: return trace_scroll(v, m, -page, 0);
+		case ACT_PAGE_DOWN: return trace_scroll(v, m, page, 0);
+		case ACT_HOME: return trace_scroll(v, m, 0, -1);
+		case ACT_END: return trace_scroll(v, m, 0, 1);
+		case ACT_ENTER: return fx;
+		case ACT_SAVE:
+			actions_save_trace(m, &fx);
+			return fx;
+		default:
+			break;
+		}
+	}
 	switch (a) {
 	case ACT_FOCUS_NEXT:
 	case ACT_FOCUS_PREV:
@@ -494,6 +607,8 @@ static unsigned click(void *vv, struct ui_model *m, int x, int y, int button, bo
 		if (!in_rect(r, x, y))
 			continue;
 		v->focus = (enum pane_id)i;
+		if (i == PANE_TRACE)
+			return button == 4 || button == 5 ? trace_scroll(v, m, button == 4 ? -3 : 3, 0) : fx;
 		if (button == 4 || button == 5)
 			return fx | model_move(m, v->focus, button == 4 ? -3 : 3, false);
 		if (y == r->y) {

@@ -1,0 +1,260 @@
+"""The live view's trace/watch pane, driven inside tmux (TAP; issue 12).
+
+Run with the system python3; the pytop under test is $PYTOP. On every
+interpreter of tests/live/pythons.py (chroot ones too; this shard's, see
+PYTOP_TEST_SHARD), against tests/targets/agent_target.py (known functions,
+known arguments and results; it reports what it holds), 150x45:
+
+  - `:watch __main__ add -n 3` asks before injecting; `n` leaves the target
+    untouched (no new thread); asked again, `y` attaches: the header says
+    "Agent attached", the pane shows 3 calls whose args are (i, 1) and
+    return_obj i+1, then "done (3 calls)";
+  - `:trace __main__ outer -n 2` (no second question): 2 trees, middle and
+    leaf under outer, each child's cost at most its parent's;
+  - `:watch __main__ Shop prise`: the pane names the error and the nearest
+    name (price);
+  - 3.11+: Tab completes `:watch __main__.lea` to __main__.leaf (from the
+    functions the sampler saw);
+  - T in the detail view of `leaf` opens the prompt on `trace "FILE:LINE"`;
+    Enter traces it (2 calls);
+  - Tab to the pane, `w`: a -trace.txt file holding the pane's lines;
+  - `:detach`: the header's Agent field goes, and the target itself reports
+    no hook, thread, fd or module of the agent's (agentrun.check_clean);
+  - a watch again, then `q` while attached: pytop exits 0 and the target is
+    clean again.
+The screen is polled; tmux servers and targets are killed in finally blocks.
+"""
+
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "live"))
+import pythons  # noqa: E402
+import agentrun  # noqa: E402
+from test_tui import Tmux, check, text, status, PROMPT  # noqa: E402
+
+W, H = 150, 80
+
+
+def pane(lines):
+    """The trace/watch pane's lines (after its title), up to the status line."""
+    for i, line in enumerate(lines):
+        if line.startswith(" Trace/watch"):
+            return [l[1:] for l in lines[i + 1:len(lines) - 2]]
+    return []
+
+
+def watch_calls(plines, name):
+    """[(args, return_obj)] of the watch calls of NAME in the pane."""
+    calls, cur = [], None
+    for line in plines:
+        if re.search(r" %s #\d+ cost " % re.escape(name), line):
+            cur = {}
+            calls.append(cur)
+        elif cur is not None and line.startswith("  ") and " = " in line:
+            k, v = line.strip().split(" = ", 1)
+            cur[k] = v
+        elif not line.startswith("  "):
+            cur = None
+    return [(c.get("args"), c.get("return_obj")) for c in calls]
+
+
+def trees(plines, name):
+    """Each trace of NAME: [(depth, ms, name)] of its nodes."""
+    out, cur = [], None
+    for line in plines:
+        if re.search(r" %s #\d+ total " % re.escape(name), line):
+            cur = []
+            out.append(cur)
+            continue
+        m = re.match(r"^( +)\[([\d.]+) ms\] (\S+)", line)
+        if cur is not None and m:
+            cur.append((len(m.group(1)) // 2, float(m.group(2)), m.group(3)))
+        elif not line.startswith("  "):
+            cur = None
+    return out
+
+
+def children_within(tree):
+    """Every node's cost at most its parent's (1 us of rounding)."""
+    stack = []
+    for depth, ms, _ in tree:
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack and ms > stack[-1][1] + 0.001:
+            return False
+        stack.append((depth, ms))
+    return True
+
+
+def command(tm, line):
+    tm.keys(":")
+    tm.wait(lambda s: status(s).startswith(":"), "the command prompt")
+    tm.type(line)
+    tm.keys("Enter")
+
+
+def session(tap, pytop, interp):
+    label = interp.label
+    target = agentrun.Target(interp)
+    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
+    tm = None
+    try:
+        if not tap.ok(target.pid is not None, "%s: the target starts" % label, target.stop()
+                      if target.pid is None else ""):
+            return
+        tm = Tmux(W, H, work)
+        tm.type("%s -p %d" % (pytop, target.pid))
+        tm.keys("Enter")
+        tm.wait(lambda s: "F10Quit" in text(s) and "agent_target.py" in text(s), "the live view")
+        threads0 = len(os.listdir("/proc/%d/task" % target.pid))
+
+        def consent_no():
+            command(tm, "watch __main__ add -n 3")
+            s = tm.wait(lambda s: "Inject it? [y/N]" in text(s), "the consent question")
+            asked = "process %d" % target.pid in text(s)
+            tm.keys("n")
+            s = tm.wait(lambda s: "not attached" in status(s), "the refusal")
+            time.sleep(0.5)
+            n = len(os.listdir("/proc/%d/task" % target.pid))
+            return asked and n == threads0 and "Agent" not in s[0], \
+                ["threads %d, before %d" % (n, threads0)] + s
+        check(tap, "%s: :watch asks before injecting; n injects nothing" % label, consent_no)
+
+        def watch_add():
+            command(tm, "watch __main__ add -n 3")
+            tm.wait(lambda s: "Inject it? [y/N]" in text(s), "the consent question")
+            tm.keys("y")
+            s = tm.wait(lambda s: "watch __main__ add: done (3 calls)" in text(pane(s)), "3 watched calls",
+                        timeout=40)
+            calls = watch_calls(pane(s), "__main__.add")
+            good = len(calls) == 3 and all(
+                a is not None and r is not None and re.match(r"^\((\d+), 1\)$", a) and
+                int(r) == int(a[1:].split(",")[0]) + 1 for a, r in calls)
+            return good and "Agent attached" in s[0], [str(calls)] + s
+        check(tap, "%s: y attaches; the pane shows 3 calls of add: args (i, 1), return_obj i+1" % label,
+              watch_add)
+
+        def trace_outer():
+            command(tm, "trace __main__ outer -n 2")
+            s = tm.wait(lambda s: "trace __main__ outer: done (2 calls)" in text(pane(s)), "2 traced calls",
+                        timeout=40)
+            ts = trees(pane(s), "__main__.outer")
+            good = len(ts) == 2 and all(
+                [n for _, _, n in t[:3]] == ["outer", "middle", "leaf"] and children_within(t) for t in ts)
+            return good and "Inject it?" not in text(s), [str(ts)] + s
+        check(tap, "%s: :trace outer -n 2 (not asked again): 2 trees outer > middle > leaf, "
+              "children within their parents" % label, trace_outer)
+
+        def unknown():
+            command(tm, "watch __main__ Shop prise")
+            s = tm.wait(lambda s: "no 'prise'" in text(pane(s)), "the error")
+            return "price" in [l for l in pane(s) if "no 'prise'" in l][0], s
+        check(tap, "%s: an unknown method: the pane says so and names the nearest (price)" % label, unknown)
+
+        if tuple(int(x) for x in interp.version.split(".")[:2]) >= (3, 11):
+            def complete():
+                tm.keys(":")
+                tm.wait(lambda s: status(s).startswith(":"), "the command prompt")
+                tm.type("watch __main__.lea")
+                tm.keys("Tab")
+                s = tm.wait(lambda s: status(s).startswith(":watch __main__.leaf"), "the completion")
+                tm.keys("Escape")
+                return True, s
+            check(tap, "%s: Tab completes :watch __main__.lea to __main__.leaf (a function the sampler saw)" % label, complete)
+
+        def detail_T():
+            command(tm, "filter leaf")
+            tm.wait(lambda s: any(" leaf (" in l for l in s), "the leaf row")
+            tm.keys("Home")
+            tm.keys("Enter")
+            tm.wait(lambda s: "Callers" in text(s), "the detail view")
+            tm.keys("T")
+            s = tm.wait(lambda s: re.match(r'^:trace ".*agent_target\.py:\d+"', status(s)), "the prefilled prompt")
+            tm.type("-n 2")
+            tm.keys("Enter")
+            tm.keys("Escape")
+            tm.keys("Escape")
+            s = tm.wait(lambda s: re.search(r"trace .*agent_target\.py:\d+: done \(2 calls\)", text(pane(s))),
+                        "2 traced calls of leaf", timeout=40)
+            ts = trees(pane(s), "__main__.leaf")
+            return len(ts) >= 2 and all(t and t[0][2] == "leaf" for t in ts), [str(ts)] + s
+        check(tap, "%s: T in leaf's detail view: the prompt opens on trace \"FILE:LINE\"; Enter traces it"
+              % label, detail_T)
+
+        def save():
+            # focus: table -> threads -> stack -> trace (hidden panes are skipped)
+            for _ in range(4):
+                s = tm.screen()
+                if any(l.startswith(" Trace/watch") and "\x1b" not in l for l in s):
+                    pass
+                tm.keys("Tab")
+                tm.keys("w")
+                s = tm.wait(lambda s: "saved to" in status(s) or "Save as" in status(s), "w's answer")
+                if "Save as" in status(s):
+                    tm.keys("Escape")
+                    continue
+                m = re.search(r"saved to (\S+)", status(s))
+                path = os.path.join(work, m.group(1)) if m else None
+                if not path or not os.path.exists(path):
+                    return False, ["no file %r" % path] + s
+                with open(path) as f:
+                    body = f.read()
+                return path.endswith("-trace.txt") and "__main__.add #1 cost" in body and \
+                    "done (3 calls)" in body, [body[:2000]]
+            return False, ["w never saved the pane"] + s
+        check(tap, "%s: w in the trace/watch pane writes its lines to a new -trace.txt file" % label, save)
+
+        def detach():
+            command(tm, "detach")
+            s = tm.wait(lambda s: "Agent" not in s[0] and "agent detached" in text(pane(s)), "the detach",
+                        timeout=20)
+            return True, s
+        if check(tap, "%s: :detach: the header's Agent field goes" % label, detach):
+            agentrun.check_clean(tap, label, target, ":detach in the live view")
+
+        def quit_attached():
+            command(tm, "watch __main__ add -n 1000000")
+            tm.wait(lambda s: "Agent attached" in s[0] and "#2 cost" in text(pane(s)), "the watch", timeout=40)
+            tm.keys("q")
+            s = tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
+            tm.type("echo status=$?")
+            tm.keys("Enter")
+            s = tm.wait(lambda s: "status=" in text(s), "the status")
+            return "status=0" in text(s), s
+        if check(tap, "%s: q while a watch runs: pytop exits 0" % label, quit_attached):
+            agentrun.check_clean(tap, label, target, "q in the live view")
+    finally:
+        if tm:
+            tm.kill()
+        if target.pid is not None:
+            target.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    tap = pythons.Tap()
+    pytop = pythons.pytop_binary()
+    if not shutil.which("tmux"):
+        tap.skip("the TUI trace/watch tests", "tmux is not installed")
+        return tap.done()
+    for interp in pythons.interpreters(tap, chroot=True):
+        try:
+            session(tap, pytop, interp)
+        except Exception:
+            tap.ok(False, "%s: the session ran" % interp.label, traceback.format_exc())
+    return tap.done()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
