@@ -180,7 +180,7 @@ def session(tap, pytop, interp):
             tm.wait(lambda s: "Callers" in text(s), "the detail view")
             tm.keys("T")
             s = tm.wait(lambda s: re.match(r'^:trace ".*agent_target\.py:\d+"', status(s)), "the prefilled prompt")
-            tm.type("-n 2")
+            tm.type(" -n 2")
             tm.keys("Enter")
             tm.keys("Escape")
             tm.keys("Escape")
