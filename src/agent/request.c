@@ -218,14 +218,14 @@ static const char *module_start(const char *file)
 	return best ? best : base ? base + 1 : file;
 }
 
-bool request_pyname(const char *file, const char *name, const char *script, char *out, size_t cap)
+size_t request_pyname(const char *file, const char *name, const char *script, char *out, size_t cap)
 {
 	const char *start, *sbase;
 	size_t len, flen = file ? strlen(file) : 0, n = 0;
 
 	if (!file || !name || !*name || strchr(name, '<') || strchr(name, ' ') || flen < 4 ||
 	    strcmp(file + flen - 3, ".py") != 0 || cap == 0)
-		return false;
+		return 0;
 	start = module_start(file);
 	sbase = script ? strrchr(script, '/') : NULL;
 	sbase = sbase ? sbase + 1 : script;
@@ -238,13 +238,13 @@ bool request_pyname(const char *file, const char *name, const char *script, char
 	if (len >= 9 && strncmp(start + len - 9, "/__init__", 9) == 0)
 		len -= 9;
 	if (len == 0 || len + 1 + strlen(name) + 1 > cap)
-		return false;
+		return 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = start[i] == '/' ? '.' : start[i];
 		if (c == ' ' || c == '\'' || c == '"' || (unsigned char)c < 0x20)
-			return false;
+			return 0;
 		out[n++] = c;
 	}
 	snprintf(out + n, cap - n, ".%s", name);
-	return true;
+	return len;
 }

@@ -43,7 +43,8 @@ void request_describe(const struct request *q, char *out, size_t cap);
 /* The dotted name the agent resolves (module.Qual.name) for a function the
  * sampler saw as name in file: the module is guessed from the path (after
  * site-packages, dist-packages or lib/pythonX.Y, else the file's base
- * name; "__main__" when its base name is script's). False when it has no
- * such name (<module>, <lambda>, not a .py file) or it does not fit. */
-bool request_pyname(const char *file, const char *name, const char *script, char *out, size_t cap);
+ * name; "__main__" when its base name is script's). Returns the module's
+ * length in out, or 0 when it has no such name (<module>, <lambda>, not a
+ * .py file) or it does not fit. */
+size_t request_pyname(const char *file, const char *name, const char *script, char *out, size_t cap);
 #endif

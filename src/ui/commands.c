@@ -410,25 +410,52 @@ static const char *script_of(const char *argv, char *out, size_t cap)
 	return NULL;
 }
 
-/* module.Class.method names of the Python functions seen, busiest first
- * (the function rows are in the aggregate's order), each once. */
-static size_t pynames(struct cmd_ctx *cx, const char **out, size_t cap)
+/* What `trace`/`watch` words complete to, from the Python functions seen
+ * (busiest first: the function rows are in the aggregate's order): word 1
+ * the dotted names module.Class.method and the modules, word 2 the names
+ * in module argv[1] (classes, functions), word 3 the methods of class
+ * argv[2]; each once. */
+static size_t pynames(struct cmd_ctx *cx, int word, int argc, char **argv, const char **out, size_t cap)
 {
 	const struct ui_model *m = cx->m;
-	char script[512];
+	char script[512], full[160];
 	const char *sc = script_of(m->argv, script, sizeof(script));
-	size_t n = 0, k, max = sizeof(cx->py_words) / sizeof(cx->py_words[0]);
+	size_t n = 0, max = sizeof(cx->py_words) / sizeof(cx->py_words[0]);
 
-	for (size_t i = 0; i < m->nfrows && n < cap && n < max; i++) {
+	for (size_t i = 0; i < m->nfrows && n + 2 <= cap && n + 2 <= max; i++) {
 		const struct agg_row *r = &m->frows[i];
+		const char *cands[2] = { NULL, NULL };
+		char parts[2][160];
+		size_t ml;
 
-		if (r->kind != FUNC_KIND_PYTHON ||
-		    !request_pyname(r->file, r->name, sc, cx->py_words[n], sizeof(cx->py_words[n])))
+		if (r->kind != FUNC_KIND_PYTHON || !(ml = request_pyname(r->file, r->name, sc, full, sizeof(full))))
 			continue;
-		for (k = 0; k < n; k++)
-			if (strcmp(out[k], cx->py_words[n]) == 0)
-				break;
-		if (k == n) {
+		const char *qual = full + ml + 1;
+		if (word == 1) {
+			snprintf(parts[0], sizeof(parts[0]), "%s", full);
+			snprintf(parts[1], sizeof(parts[1]), "%.*s", (int)ml, full);
+			cands[0] = parts[0];
+			cands[1] = parts[1];
+		} else if (word == 2 && argc > 1 && strlen(argv[1]) == ml && strncmp(full, argv[1], ml) == 0) {
+			snprintf(parts[0], sizeof(parts[0]), "%.*s", (int)strcspn(qual, "."), qual);
+			cands[0] = parts[0];
+		} else if (word == 3 && argc > 2 && strlen(argv[1]) == ml && strncmp(full, argv[1], ml) == 0) {
+			size_t cl = strlen(argv[2]);
+
+			if (strncmp(qual, argv[2], cl) == 0 && qual[cl] == '.' && !strchr(qual + cl + 1, '.')) {
+				snprintf(parts[0], sizeof(parts[0]), "%s", qual + cl + 1);
+				cands[0] = parts[0];
+			}
+		}
+		for (int c = 0; c < 2 && cands[c]; c++) {
+			size_t k;
+
+			for (k = 0; k < n; k++)
+				if (strcmp(out[k], cands[c]) == 0)
+					break;
+			if (k < n)
+				continue;
+			snprintf(cx->py_words[n], sizeof(cx->py_words[n]), "%s", cands[c]);
 			out[n] = cx->py_words[n];
 			n++;
 		}
@@ -509,8 +536,8 @@ size_t commands_candidates(struct cmd_ctx *cx, const char *line, int word, const
 				out[n++] = mode_words[i];
 		break;
 	case CMPL_PYNAME:
-		if (word == 1)
-			n = pynames(cx, out, cap);
+		if (word >= 1 && word <= 3)
+			n = pynames(cx, word, argc, argv, out, cap);
 		break;
 	case CMPL_NONE:
 		break;

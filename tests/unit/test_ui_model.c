@@ -225,9 +225,42 @@ int main(void)
 	tap_str(t->prompt.le.buf, "filter fib ", "prompt: Tab completes a function name in the table");
 	tui_key(t, '\n');
 	tap_ok(t->m.nshown == 1, "prompt: filter fib narrows");
+	/* trace/watch: names completed from the functions seen (module from
+	 * the path), flags checked, no agent without a target */
+	tui_key(t, ':');
+	keys(t, "trace main.w");
+	tui_key(t, '\t');
+	tap_str(t->prompt.le.buf, "trace main.work ", "prompt: Tab completes module.function for trace");
+	tui_key(t, KEYS_ESC);
+	tui_key(t, ':');
+	keys(t, "watch helpers lo");
+	tui_key(t, '\t');
+	tap_str(t->prompt.le.buf, "watch helpers loop ", "prompt: Tab completes a function of the module (word 2)");
+	keys(t, "-q");
+	tui_key(t, '\n');
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "unknown flag '-q'"), "prompt: watch's unknown flag is an error (%s)",
+	       t->m.msg);
+	tui_key(t, ':');
+	keys(t, "watch helpers nap -n 3");
+	tui_key(t, '\n');
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "no target process") && t->prompt.kind == PROMPT_NONE,
+	       "prompt: watch without a target process says so, asks nothing (%s)", t->m.msg);
+	tui_key(t, ':');
+	keys(t, "detach");
+	tui_key(t, '\n');
+	tap_ok(t->m.msg_error && strstr(t->m.msg, "no agent is attached"), "prompt: detach without an agent says so");
 	tui_key(t, ':');
 	tui_key(t, KEYS_FN(KEY_UP));
-	tap_str(t->prompt.le.buf, "filter fib ", "prompt: Up recalls the history");
+	tui_key(t, KEYS_FN(KEY_UP));
+	tui_key(t, KEYS_FN(KEY_UP));
+	tui_key(t, KEYS_FN(KEY_UP));
+	tui_key(t, KEYS_ESC);
+	tui_key(t, ':');
+	keys(t, "filter fib");
+	tui_key(t, '\n');
+	tui_key(t, ':');
+	tui_key(t, KEYS_FN(KEY_UP));
+	tap_str(t->prompt.le.buf, "filter fib", "prompt: Up recalls the history");
 	tui_key(t, KEYS_ESC);
 	tui_key(t, ':');
 	keys(t, "filter");
