@@ -18,6 +18,7 @@
 #include "agent/agent_py.h"
 #include "errors.h"
 #include "process/nspid.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 
 #define AGENT_FILE "agent.py"
@@ -221,23 +222,34 @@ const char *channel_bootstrap(const struct channel *c)
 	return c->bootstrap;
 }
 
-/* The line the hello is in, or an error. */
-static int read_hello(struct channel *c, uint64_t deadline, struct event *e)
+/* How long to wait in one poll: until the deadline, and no longer than
+ * CANCEL_POLL_MS when there is a cancel flag to look at. */
+static int poll_ms(uint64_t deadline, uint64_t now, const atomic_int *cancel)
+{
+	uint64_t ms = (deadline - now) / 1000000 + 1;
+
+	return (int)(cancel && ms > CANCEL_POLL_MS ? CANCEL_POLL_MS : ms);
+}
+
+/* The line the hello is in, or an error (PYTOP_ECANCELED once cancel is set). */
+static int read_hello(struct channel *c, uint64_t deadline, const atomic_int *cancel, struct event *e)
 {
 	for (;;) {
 		int rc = channel_next(c, e);
 		if (rc != 0)
 			return rc;
+		if (cancel_requested(cancel))
+			return PYTOP_ECANCELED;
 		uint64_t now = clock_now_ns();
 		if (now >= deadline || c->len > HELLO_MAX)
 			return PYTOP_EIO;
-		rc = channel_poll(c, (int)((deadline - now) / 1000000 + 1));
+		rc = channel_poll(c, poll_ms(deadline, now, cancel));
 		if (rc < 0)
 			return rc;
 	}
 }
 
-int channel_accept(struct channel *c, int timeout_ms, char *err, size_t errcap)
+int channel_accept(struct channel *c, int timeout_ms, const atomic_int *cancel, char *err, size_t errcap)
 {
 	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
@@ -248,11 +260,16 @@ int channel_accept(struct channel *c, int timeout_ms, char *err, size_t errcap)
 
 	for (;;) {
 		uint64_t now = clock_now_ns();
+		if (cancel_requested(cancel)) {
+			snprintf(err, errcap, "cancelled while waiting for the agent in process %d to connect (it ends "
+				 "when it finds pytop gone): nothing left behind", (int)c->pid);
+			return PYTOP_ECANCELED;
+		}
 		if (now >= deadline) {
 			snprintf(err, errcap, "the agent did not connect within %.1f s", timeout_ms / 1000.0);
 			return PYTOP_EIO;
 		}
-		int rc = poll(&p, 1, (int)((deadline - now) / 1000000 + 1));
+		int rc = poll(&p, 1, poll_ms(deadline, now, cancel));
 		if (rc < 0 && errno != EINTR) {
 			snprintf(err, errcap, "poll: %s", strerror(errno));
 			return PYTOP_EIO;
@@ -270,7 +287,15 @@ int channel_accept(struct channel *c, int timeout_ms, char *err, size_t errcap)
 		c->fd = fd;
 		break;
 	}
-	if (read_hello(c, deadline, &e) != 1 || strcmp(e.ev, "hello") != 0 ||
+	int hello = read_hello(c, deadline, cancel, &e);
+	if (hello == PYTOP_ECANCELED) {
+		snprintf(err, errcap, "cancelled while the agent in process %d said hello (it ends when it finds "
+			 "pytop gone): nothing left behind", (int)c->pid);
+		close(c->fd);
+		c->fd = -1;
+		return PYTOP_ECANCELED;
+	}
+	if (hello != 1 || strcmp(e.ev, "hello") != 0 ||
 	    event_string(&e, "token", token, sizeof token) != (long)strlen(c->token) ||
 	    strcmp(token, c->token) != 0) {
 		snprintf(err, errcap, "the agent in process %d did not authenticate", (int)c->pid);

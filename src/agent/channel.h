@@ -7,6 +7,7 @@
 #ifndef PYTOP_AGENT_CHANNEL_H
 #define PYTOP_AGENT_CHANNEL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -43,8 +44,10 @@ const char *channel_bootstrap(const struct channel *c);
 
 /* Wait up to timeout_ms for the agent to connect and say hello with the
  * token from the target's pid; then remove the files and the directory.
- * Returns 0, or a negative error with a reason in err. */
-int channel_accept(struct channel *c, int timeout_ms, char *err, size_t errcap);
+ * cancel (may be NULL) is read at least every CANCEL_POLL_MS: once it is
+ * non-zero the wait ends with PYTOP_ECANCELED. Returns 0, or a negative
+ * error with a reason in err. */
+int channel_accept(struct channel *c, int timeout_ms, const atomic_int *cancel, char *err, size_t errcap);
 
 /* Send one command (a JSON object without the newline). 0 or an error. */
 int channel_send(struct channel *c, const char *json);

@@ -13,6 +13,7 @@
 #include "cpython/runtime.h"
 #include "errors.h"
 #include "process/memory.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 
 #define RETRY_NS 100000000ull     /* re-ask every 100 ms while not taken */
@@ -50,9 +51,10 @@ static int ask(pid_t pid, uint64_t breaker, uint32_t bit)
 }
 
 /* Offer the script to one thread state for up to wait_ns: 1 when it took
- * it, 0 when not (the offer withdrawn), or a negative error. */
+ * it, 0 when not (the offer withdrawn), or a negative error (the offer
+ * withdrawn too; PYTOP_ECANCELED once cancel is set). */
 static int offer(struct py_target *t, const struct debug_injection *d, uint64_t tstate, const char *path,
-		 size_t len, uint64_t wait_ns)
+		 size_t len, uint64_t wait_ns, const atomic_int *cancel)
 {
 	uint64_t pend_addr = tstate + (uint64_t)d->tstate_pending_call;
 	uint64_t breaker = tstate + (uint64_t)d->tstate_eval_breaker;
@@ -80,6 +82,10 @@ static int offer(struct py_target *t, const struct debug_injection *d, uint64_t 
 		uint64_t now = clock_now_ns();
 		if (now - start >= wait_ns)
 			break;
+		if (cancel_requested(cancel)) {
+			rc = PYTOP_ECANCELED;
+			goto withdraw;
+		}
 		if (now >= next) {
 			if ((rc = ask(t->pid, breaker, d->stop_bit)) < 0)
 				goto withdraw;
@@ -114,7 +120,7 @@ static int thread_states(struct py_target *t, uint64_t interp, uint64_t main_ts,
 }
 
 static int pep768(struct py_target *t, const struct debug_injection *d, const char *path, int timeout_ms,
-		  char *err, size_t errcap)
+		  const atomic_int *cancel, char *err, size_t errcap)
 {
 	uint64_t interps[64], states[MAX_THREADS];
 	int n = pyrt_interpreters(t, interps, 64, NULL), rc;
@@ -160,9 +166,17 @@ static int pep768(struct py_target *t, const struct debug_injection *d, const ch
 			uint64_t wait = round == 0 && i == 0 ? MAIN_FIRST_NS : OTHER_NS;
 			if (wait > deadline - now)
 				wait = deadline - now;
-			rc = offer(t, d, states[i], path, len, wait);
+			if (cancel_requested(cancel))
+				rc = PYTOP_ECANCELED;
+			else
+				rc = offer(t, d, states[i], path, len, wait, cancel);
 			if (rc == 1)
 				return 0;
+			if (rc == PYTOP_ECANCELED) {
+				snprintf(err, errcap, "cancelled while waiting for a thread of process %d to run the "
+					 "agent: the request withdrawn, nothing left behind", (int)t->pid);
+				return rc;
+			}
 			if (rc < 0) {
 				snprintf(err, errcap, "process %d: cannot ask it to run the agent: %s", (int)t->pid,
 					 pytop_strerror(rc));
@@ -175,7 +189,8 @@ static int pep768(struct py_target *t, const struct debug_injection *d, const ch
 	return PYTOP_EIO;
 }
 
-int inject_script(struct py_target *t, const char *path, int timeout_ms, char *err, size_t errcap)
+int inject_script(struct py_target *t, const char *path, int timeout_ms, const atomic_int *cancel, char *err,
+		  size_t errcap)
 {
 	unsigned char block[DEBUG_OFFSETS_READ_SIZE];
 	struct debug_injection d;
@@ -186,11 +201,11 @@ int inject_script(struct py_target *t, const char *path, int timeout_ms, char *e
 	if (mem_read(t->pid, t->runtime, block, sizeof block) == 0 && debug_offsets_version(block, sizeof block)) {
 		rc = debug_offsets_injection(block, sizeof block, &d);
 		if (rc == 0)
-			return pep768(t, &d, path, timeout_ms, err, errcap);
+			return pep768(t, &d, path, timeout_ms, cancel, err, errcap);
 		if (rc != PYTOP_EVERSION) {
 			snprintf(err, errcap, "process %d: its _Py_DebugOffsets block is not understood", (int)t->pid);
 			return rc;
 		}
 	}
-	return pending_inject(t, path, timeout_ms, err, errcap);
+	return pending_inject(t, path, timeout_ms, cancel, err, errcap);
 }

@@ -16,14 +16,13 @@ int link_open(struct link *l, struct py_target *t, const atomic_int *cancel, cha
 {
 	int rc;
 
-	(void)cancel;
 	memset(l, 0, sizeof *l);
 	l->next_id = 1;
 	if ((rc = channel_open(&l->ch, t->pid, err, errcap)) < 0)
 		return rc;
 	l->open = true;
-	if ((rc = inject_script(t, channel_bootstrap(&l->ch), LINK_INJECT_TIMEOUT_MS, err, errcap)) < 0 ||
-	    (rc = channel_accept(&l->ch, LINK_CONNECT_TIMEOUT_MS, err, errcap)) < 0) {
+	if ((rc = inject_script(t, channel_bootstrap(&l->ch), LINK_INJECT_TIMEOUT_MS, cancel, err, errcap)) < 0 ||
+	    (rc = channel_accept(&l->ch, LINK_CONNECT_TIMEOUT_MS, cancel, err, errcap)) < 0) {
 		channel_close(&l->ch);
 		l->open = false;
 		return rc;

@@ -41,8 +41,9 @@ struct link {
 /* Inject the agent into t and wait for it. cancel (may be NULL) is read
  * while waiting: once it is non-zero link_open gives up within about
  * 100 ms (PYTOP_ECANCELED), taking its request back as on a timeout.
- * Returns 0, or a negative error with a one-line reason in err (the target
- * is left as it was). */
+ * Returns 0, or a negative error with a one-line reason in err that ends
+ * saying whether anything was left behind (normally nothing: the target is
+ * left as it was). */
 int link_open(struct link *l, struct py_target *t, const atomic_int *cancel, char *err, size_t errcap);
 
 /* Send a watch (trace false) or trace request. Returns its id (> 0; the

@@ -10,8 +10,8 @@
  * calls at its next eval-breaker check, with the GIL. The first entry
  * leaving the queue is "taken"; the second leaving it means the first
  * returned (the main thread runs them in order), and only then is boot
- * zeroed again. Not taken within the timeout: stop again and take both
- * entries back out. The layout (cpython/layout.h) says where the queue,
+ * zeroed again. Not taken within the timeout, or the caller's cancel flag
+ * set meanwhile: stop again and take both entries back out. The layout (cpython/layout.h) says where the queue,
  * its members and the eval-breaker word are in each version.
  *
  * Limits: only the main thread runs these calls (3.6-3.11: every pending
@@ -41,6 +41,7 @@
 #include "process/memory.h"
 #include "process/pause.h"
 #include "process/proc.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 
 #define BOOT_MAX 2048             /* the bootstrap lines, NUL included */
@@ -395,8 +396,10 @@ static struct pause *stop_all(pid_t pid, int *rc, char *err, size_t errcap)
 	return p;
 }
 
-/* Stop every thread with the queue's lock free; NULL on failure (err, *rc). */
-static struct pause *stop_unlocked(const struct queue *q, struct snap *s, int *rc, char *err, size_t errcap)
+/* Stop every thread with the queue's lock free; NULL on failure (err, *rc;
+ * PYTOP_ECANCELED when cancel, may be NULL, is set while the lock is held). */
+static struct pause *stop_unlocked(const struct queue *q, struct snap *s, const atomic_int *cancel, int *rc,
+				   char *err, size_t errcap)
 {
 	uint64_t until = now() + LOCK_WAIT_NS;
 
@@ -413,6 +416,12 @@ static struct pause *stop_unlocked(const struct queue *q, struct snap *s, int *r
 		if (s->lock_free)
 			return p;
 		pause_destroy(p);
+		if (cancel_requested(cancel)) {
+			snprintf(err, errcap, "cancelled while process %d's pending-call queue was locked: nothing "
+				 "written, nothing left behind", (int)q->pid);
+			*rc = PYTOP_ECANCELED;
+			return NULL;
+		}
 		if (now() > until) {
 			snprintf(err, errcap, "process %d: the pending-call queue's lock stayed held for %llu ms",
 				 (int)q->pid, LOCK_WAIT_NS / MS);
@@ -523,7 +532,7 @@ static int reassert(const struct queue *q, uint32_t slot)
 	struct snap s;
 	int rc, taken = 0;
 	char err[200];
-	struct pause *p = stop_unlocked(q, &s, &rc, err, sizeof err);
+	struct pause *p = stop_unlocked(q, &s, NULL, &rc, err, sizeof err);
 
 	if (!p)
 		return 0;
@@ -552,7 +561,8 @@ static void boot_clear(pid_t pid, uint64_t boot, size_t len)
 	mem_writev(pid, &iov, 1);
 }
 
-int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *err, size_t errcap)
+int pending_inject(struct py_target *t, const char *path, int timeout_ms, const atomic_int *cancel, char *err,
+		   size_t errcap)
 {
 	struct queue q;
 	struct snap s, before;
@@ -581,7 +591,10 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 	struct mem_iov biov = { boot, boot_text, (size_t)boot_len + 1 };
 
 	/* 1. Everything stopped, the lock free, room for two: write. */
-	struct pause *p = stop_unlocked(&q, &s, &rc, err, errcap);
+	if (cancel_requested(cancel))
+		return fail(PYTOP_ECANCELED, err, errcap, "cancelled before anything was written to process %d: "
+			    "nothing left behind", (int)t->pid);
+	struct pause *p = stop_unlocked(&q, &s, cancel, &rc, err, errcap);
 	if (!p)
 		return rc;
 	before = s;
@@ -618,7 +631,7 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 	/* 2. Wait, untraced, for the main thread to take the first call. */
 	uint64_t start = now(), deadline = start + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * MS;
 	uint64_t next_reassert = start + REASSERT_NS;
-	int taken = 0, nudges = 0;
+	int taken = 0, nudges = 0, cancelled = 0;
 	while (!taken) {
 		rc = still_queued(&q, slot);
 		if (rc == PYTOP_EGONE || proc_check(t->pid) == PYTOP_ENOPROC) {
@@ -630,7 +643,7 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 			break;
 		}
 		uint64_t tnow = now();
-		if (tnow >= deadline)
+		if (tnow >= deadline || (cancelled = cancel_requested(cancel)))
 			break;
 		if (tnow >= next_reassert) {
 			/* Lost its bit, or the main thread went to sleep in a
@@ -648,24 +661,32 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 		clock_sleep_ns(POLL_NS);
 	}
 	if (!taken) {
-		/* 3. Not taken: stop again and take both calls back. */
-		p = stop_unlocked(&q, &s, &rc, err, errcap);
+		/* 3. Not taken (or cancelled): stop again and take both
+		 * calls back. */
+		char why[300];
+		int gave_up = cancelled ? PYTOP_ECANCELED : PYTOP_ETIMEOUT;
+		if (cancelled)
+			snprintf(why, sizeof why, "cancelled while waiting for process %d's main thread to run the "
+				 "bootstrap", (int)t->pid);
+		else
+			snprintf(why, sizeof why, "process %d: its main thread did not reach a safe point within %d ms "
+				 "(blocked in C code or a lock, holding the GIL or waiting)", (int)t->pid, timeout_ms);
+		p = stop_unlocked(&q, &s, NULL, &rc, err, errcap);
 		if (!p) {
-			char why[300];
-			snprintf(why, sizeof why, "%s", err);
-			snprintf(err, errcap, "the main thread did not run the call within %d ms, and it could not be "
-				 "taken back (%s): it stays queued", timeout_ms, why);
-			return PYTOP_ETIMEOUT;
+			char how[300];
+			snprintf(how, sizeof how, "%s", err);
+			snprintf(err, errcap, "%s, and the call could not be taken back (%s): it stays queued, its "
+				 "bootstrap text in unused memory at 0x%" PRIx64, why, how, boot);
+			return gave_up;
 		}
 		if (in_queue(&q, &s, slot)) {
 			rc = retract(&q, &s, slot, &before, boot, (size_t)boot_len);
 			pause_destroy(p);
 			if (rc == 0)   /* (no entry points into boot any more) */
 				boot_clear(t->pid, boot, (size_t)boot_len);
-			snprintf(err, errcap, "process %d: its main thread did not reach a safe point within %d ms "
-				 "(blocked in C code or a lock, holding the GIL or waiting); nothing was run%s",
-				 (int)t->pid, timeout_ms, rc == 0 ? "" : " (and the call could not be taken back)");
-			return PYTOP_ETIMEOUT;
+			snprintf(err, errcap, "%s; nothing was run, %s", why, rc == 0 ? "nothing left behind" :
+				 "but the call could not be taken back: it stays queued");
+			return gave_up;
 		}
 		pause_destroy(p);   /* taken just now */
 	}
@@ -680,6 +701,10 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, char *
 		}
 		if (rc < 0 || now() >= finish)
 			break;
+		if (cancel_requested(cancel))
+			return fail(PYTOP_ECANCELED, err, errcap, "cancelled after process %d's main thread took the "
+				    "bootstrap (the agent ends when it finds pytop gone): its %d-byte text stays in "
+				    "unused memory at 0x%" PRIx64, (int)t->pid, boot_len, boot);
 		clock_sleep_ns(POLL_NS);
 	}
 	snprintf(err, errcap, "the script was started but had not finished when pytop stopped waiting: its "

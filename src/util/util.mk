@@ -1,6 +1,7 @@
-# Small shared helpers, written once: the monotonic clock, small-file
-# reads, duration formatting.
+# Small shared helpers, written once: the monotonic clock, the cancel
+# flag long waits read, small-file reads, duration formatting.
 libpytop_a_SOURCES += \
 	src/util/clock.h \
+	src/util/cancel.h \
 	src/util/smallfile.c src/util/smallfile.h \
 	src/util/duration.c src/util/duration.h

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 		printf("attach failed: %s\n", err);
 		return 2;
 	}
-	int rc = pending_inject(t, argv[2], atoi(argv[3]), err, sizeof err);
+	int rc = pending_inject(t, argv[2], atoi(argv[3]), NULL, err, sizeof err);
 	if (rc == 0)
 		printf("injected%s%s\n", err[0] ? ": " : "", err);
 	else

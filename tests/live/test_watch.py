@@ -6,8 +6,14 @@ after the run and after pytop is SIGKILLed mid-watch the target itself
 reports no hook, thread or socket left, its results unchanged, and /proc
 shows it neither stopped nor traced. A target whose main thread is blocked
 in join() is served by another thread. A 3.14+ target with
-PYTHON_DISABLE_REMOTE_DEBUG is refused with the reason. Versions whose
-injection pytop does not have yet are a loud SKIP.
+PYTHON_DISABLE_REMOTE_DEBUG is refused with the reason. A target whose
+every thread is kept out of Python (its main thread asleep in C holding the
+GIL): SIGINT 1 s into pytop's injection ends pytop within 1.5 s, exit 0,
+one line on stderr saying nothing was left behind, and -d 2 ends it in
+about 2 s; the target runs on neither stopped nor traced, the unused memory
+the 3.6-3.13 injection writes into is as before, and once the target is
+back in Python a watch works and leaves it clean. Versions whose injection
+pytop does not have yet are a loud SKIP.
 
     PYTOP=./pytop python3 tests/live/test_watch.py
 """
@@ -21,7 +27,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pythons import Tap, interpreters, pytop_binary  # noqa: E402
-from agentrun import Target, check_clean, not_yet, pytop  # noqa: E402
+from agentrun import Target, check_clean, not_yet, proc_status, pytop  # noqa: E402
+from test_inject import slack  # noqa: E402
 
 # "(tid N)": the thread's native id, which 3.6 and 3.7 do not give Python code.
 HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (\S+)(?: \(tid (\d+)\))? (\S+) #(\d+) cost ([\d.]+) ms$")
@@ -167,10 +174,79 @@ def run_one(tap, interp):
             t.stop()
 
 
+def run_cancel(tap, interp):
+    """SIGINT and -d end an injection the target cannot take."""
+    label = interp.label
+    minor = tuple(int(x) for x in interp.version.split(".")[:2])
+    block = 7
+    t = Target(interp, gil_block=block)
+    try:
+        if not tap.ok(t.pid, "%s: the GIL-blocking target started" % label):
+            return
+        started = time.monotonic()
+        before = slack(t.pid) if minor < (3, 14) else None
+        p = subprocess.Popen([pytop_binary(), "-p", str(t.pid), "--batch", "--watch", "__main__ add", "-n", "1"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        took = time.monotonic() - t0
+        err = err.decode(errors="replace")
+        if not_yet(err):
+            tap.skip("%s: cancel" % label, "no injection for %s in pytop yet" % interp.version)
+            return
+        tap.ok(p.returncode == 0 and took < 1.5 and out == b"" and err.count("\n") == 1 and
+               "interrupted (SIGINT) before the agent attached" in err and err.rstrip().endswith("nothing left behind"),
+               "%s: SIGINT 1 s into the injection (every thread kept out of Python): pytop ends within 1.5 s, "
+               "exit 0, one line saying nothing was left behind (%.2f s)" % (label, took),
+               "rc=%s %.2f s\n%s" % (p.returncode, took, err))
+        states, tracers = proc_status(t.pid)
+        tap.ok(t.proc.poll() is None and states and not any(s in "tT" for s in states) and not any(tracers),
+               "%s: after the SIGINT the target runs on, neither stopped nor traced" % label,
+               "%s %s" % (states, tracers))
+
+        t0 = time.monotonic()
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add", "-n", "1", "-d", "2"])
+        took = time.monotonic() - t0
+        tap.ok(rc == 0 and 1.9 < took < 3.0 and out == "" and err.count("\n") == 1 and
+               "-d 2 s over before the agent attached" in err and err.rstrip().endswith("nothing left behind"),
+               "%s: -d 2 bounds the injection: ends in %.2f s (2 to 3), exit 0, one line" % (label, took),
+               "rc=%d\n%s" % (rc, err))
+        tap.ok(time.monotonic() - started < block - 0.5,
+               "%s: both runs ended while the target was still blocked (%.2f s of %d)"
+               % (label, time.monotonic() - started, block))
+        states, tracers = proc_status(t.pid)
+        tap.ok(t.proc.poll() is None and states and not any(s in "tT" for s in states) and not any(tracers),
+               "%s: after -d the target runs on, neither stopped nor traced" % label, "%s %s" % (states, tracers))
+        if before is not None:
+            after = slack(t.pid)
+            tap.ok(before and after == before,
+                   "%s: the unused memory the injection writes into is as before" % label,
+                   "changed: %r" % sorted(k for k in after if after[k] != before.get(k)))
+
+        # Back in Python: nothing stale in the way, a watch works.
+        time.sleep(max(0.0, block + 0.3 - (time.monotonic() - started)))
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ add", "-n", "2"])
+        recs = records(out)
+        tap.ok(rc == 0 and len(recs) == 2 and not err,
+               "%s: once the target is back in Python a watch works (2 calls)" % label,
+               "rc=%d\n%s\n%s" % (rc, out, err))
+        check_clean(tap, label, t, "the cancelled injections and a watch")
+    finally:
+        err = t.stop()
+        tap.ok(not err.strip(), "%s: the GIL-blocking target wrote nothing on stderr" % label, err)
+
+
 def main():
     tap = Tap()
     for interp in interpreters(tap, chroot=True):
         run_one(tap, interp)
+        run_cancel(tap, interp)
     return tap.done()
 
 

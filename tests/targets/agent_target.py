@@ -1,6 +1,6 @@
 """Target for the trace/watch tests (test_agent_py, test_watch, test_trace).
 
-    agent_target.py [--join] WORKDIR [AGENT SOCKET TOKEN]
+    agent_target.py [--join] [--gil-block SECONDS] WORKDIR [AGENT SOCKET TOKEN]
 
 Calls known functions with known arguments and results in a loop: add(i, 1)
 returns i + 1, fail(i) raises ValueError("bad i"), Shop().price("apple",
@@ -20,7 +20,9 @@ functions, the sys.monitoring tool ids in use, its threads, its open fds now
 and before the agent started, any pytop module, the result mismatches.
 Exits when WORKDIR/stop exists (or after 120 s). With --join the loop runs
 in a thread named "worker" while the main thread waits in join() (blocked
-in C, running no Python code).
+in C, running no Python code). With --gil-block, once ready, the loop's
+thread first blocks SECONDS in C holding the GIL (libc sleep() through
+ctypes.PyDLL): no thread runs Python code meanwhile.
 Runs on 3.6+ (no f-strings).
 """
 import cProfile
@@ -35,6 +37,12 @@ import time
 JOIN = "--join" in sys.argv
 if JOIN:
     sys.argv.remove("--join")
+GIL_BLOCK = 0
+if "--gil-block" in sys.argv:
+    i = sys.argv.index("--gil-block")
+    GIL_BLOCK = int(sys.argv[i + 1])
+    del sys.argv[i:i + 2]
+    import ctypes   # before FDS_BEFORE: 3.14's ctypes keeps an fd of its own (libffi)
 WORK = sys.argv[1]
 
 
@@ -210,6 +218,8 @@ def loop():
     with open(os.path.join(WORK, "ready.tmp"), "w") as f:
         f.write(str(os.getpid()))
     os.rename(os.path.join(WORK, "ready.tmp"), os.path.join(WORK, "ready"))
+    if GIL_BLOCK:
+        ctypes.PyDLL(None).sleep(GIL_BLOCK)
     shop = Shop()
     evil = Evil()
     rec = []

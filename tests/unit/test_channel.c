@@ -2,8 +2,10 @@
  * the private directory (0700, the files in it, removed after the hello),
  * the bootstrap holding the token and the pid it runs in (no other),
  * a wrong token and a connection from another pid refused, events read
- * line by line, invalid lines skipped, an overlong line refused, EOF. */
+ * line by line, invalid lines skipped, an overlong line refused, EOF; a
+ * set cancel flag ends the wait for the agent. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,7 +154,7 @@ int main(void)
 	snprintf(path, sizeof path, "/tmp/%s/agent.py", c.name);
 	tap_ok(stat(path, &st) == 0 && st.st_size > 1000, "the agent is written");
 	start(k, &c);
-	rc = channel_accept(&c, 5000, err, sizeof err);
+	rc = channel_accept(&c, 5000, NULL, err, sizeof err);
 	tap_is(rc, 0, "the agent is accepted (%s)", rc ? err : "ok");
 	snprintf(path, sizeof path, "/tmp/%s", c.name);
 	tap_ok(stat(path, &st) < 0 && errno == ENOENT, "the directory is gone after the hello");
@@ -191,7 +193,7 @@ int main(void)
 	k = spawn(&wrong);
 	channel_open(&c, k.pid, err, sizeof err);
 	start(k, &c);
-	rc = channel_accept(&c, 3000, err, sizeof err);
+	rc = channel_accept(&c, 3000, NULL, err, sizeof err);
 	tap_is(rc, PYTOP_EPERM, "a wrong token is refused: %s", err);
 	channel_close(&c);
 	snprintf(path, sizeof path, "/tmp/%s", c.name);
@@ -204,18 +206,29 @@ int main(void)
 	channel_open(&c, target.pid, err, sizeof err);
 	k = spawn(&other);
 	start(k, &c);
-	rc = channel_accept(&c, 1500, err, sizeof err);
+	rc = channel_accept(&c, 1500, NULL, err, sizeof err);
 	tap_ok(rc < 0 && c.fd < 0, "a connection from another pid is not accepted (%s)", err);
 	channel_close(&c);
 	finish(k);
 	finish(target);
+
+	/* A cancel flag set: the wait ends with PYTOP_ECANCELED and says
+	 * nothing was left behind (no agent ever connects here). */
+	atomic_int cancel = 1;
+	struct kid idle = spawn(&other);
+	channel_open(&c, idle.pid, err, sizeof err);
+	rc = channel_accept(&c, 60000, &cancel, err, sizeof err);
+	tap_ok(rc == PYTOP_ECANCELED && c.fd < 0 && strstr(err, "nothing left behind"),
+	       "a set cancel flag ends the wait: PYTOP_ECANCELED (%s)", err);
+	channel_close(&c);
+	finish(idle);
 
 	/* An overlong line. */
 	struct plan flood = { NULL, NULL, CHANNEL_LINE_MAX + (1u << 20) };
 	k = spawn(&flood);
 	channel_open(&c, k.pid, err, sizeof err);
 	start(k, &c);
-	rc = channel_accept(&c, 5000, err, sizeof err);
+	rc = channel_accept(&c, 5000, NULL, err, sizeof err);
 	tap_is(rc, 0, "accepted before the flood");
 	rc = 0;
 	for (int round = 0; round < 200 && rc == 0; round++) {
