@@ -29,6 +29,8 @@ _ITEMS_MAX = 20           # items shown of one container
 _SCALARS = (bool, float, type(None))
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 _CO_GENLIKE = 0x20 | 0x80 | 0x100 | 0x200   # CO_GENERATOR, COROUTINE, ITERABLE_COROUTINE, ASYNC_GENERATOR
+_WALK_MAX = 200000        # names one FILE:LINE lookup looks at, at most
+_CLASS_DEPTH = 4          # classes nested in classes it looks into
 
 
 def _qualname(t):
@@ -268,10 +270,14 @@ def _near(names):
 
 
 def _resolve(spec):
-    """MODULE [CLASS] METHOD or module.Class.method -> (code, label, is_method)."""
+    """MODULE [CLASS] METHOD, module.Class.method or FILE:LINE -> (code,
+    label, is_method)."""
+    loc = spec.strip().rsplit(":", 1)
+    if len(loc) == 2 and loc[0] and loc[1].isdigit():
+        return _resolve_location(loc[0], int(loc[1]))
     words = spec.split()
     if not words or len(words) > 3:
-        raise _Error("give MODULE [CLASS] METHOD or module.Class.method")
+        raise _Error("give MODULE [CLASS] METHOD, module.Class.method or FILE:LINE")
     mods = sys.modules
     if len(words) == 1:
         parts = words[0].split(".")
@@ -316,6 +322,155 @@ def _resolve(spec):
         raise _Error("%s runs code shared by %s (one decorator's wrapper, without functools.wraps?): "
                      "their calls cannot be told apart" % (label, ", ".join(shared[:8])))
     return code, label, is_method
+
+
+def _dict_of(o):
+    """o's own __dict__, read without running the program's code (a lazy
+    module's __getattribute__, a metaclass's), or {}."""
+    try:
+        d = object.__getattribute__(o, "__dict__")
+    except Exception:
+        return {}
+    return d if isinstance(d, (dict, types.MappingProxyType)) else {}
+
+
+_HOLDERS = (types.FunctionType, staticmethod, classmethod, property)
+
+
+def _functions(v, in_class):
+    """[(function, is_method)] that the namespace value v holds: a function,
+    the function of a staticmethod or classmethod, a property's accessors,
+    and along functools.wraps' __wrapped__ chain each function inside."""
+    t = type(v)
+    if issubclass(t, staticmethod):
+        outer = [(v.__func__, False)]
+    elif issubclass(t, classmethod):
+        outer = [(v.__func__, True)]
+    elif issubclass(t, property):
+        outer = [(f, True) for f in (v.fget, v.fset, v.fdel) if f is not None]
+    else:
+        outer = [(v, in_class)]       # a function, or nothing _functions looks into
+    out = []
+    for f, meth in outer:
+        for _ in range(100):
+            if not issubclass(type(f), types.FunctionType):
+                break
+            out.append((f, meth))
+            f = getattr(f, "__wrapped__", None)   # (f.__dict__ would give every function a dict)
+            if issubclass(type(f), (types.MethodType, staticmethod, classmethod)):
+                f = f.__func__
+    return out
+
+
+def _walk(mods, budget):
+    """(name found as, function, is_method) for each function in the
+    namespaces of mods [(name, module)]: the module's dict, its classes and
+    the classes in those (to _CLASS_DEPTH); at most budget[0] names."""
+    for modname, mod in mods:
+        spaces = [(modname, _dict_of(mod), False, 0)]
+        seen = set()
+        while spaces:
+            prefix, d, in_class, depth = spaces.pop()
+            try:
+                items = list(d.items())
+            except Exception:
+                continue
+            budget[0] -= len(items)
+            if budget[0] < 0:
+                return
+            for k, v in items:
+                t = type(v)
+                if t is not types.FunctionType and not issubclass(t, _HOLDERS):
+                    if issubclass(t, type) and depth < _CLASS_DEPTH and id(v) not in seen and \
+                            _dict_of(v).get("__module__") == modname:
+                        seen.add(id(v))
+                        spaces.append(("%s.%s" % (prefix, k), _dict_of(v), True, depth + 1))
+                    continue
+                for f, meth in _functions(v, in_class):
+                    yield "%s.%s" % (prefix, k), f, meth
+
+
+def _module_file(mod):
+    f = _dict_of(mod).get("__file__")
+    return f if isinstance(f, str) else None
+
+
+def _resolve_location(path, line):
+    """The function whose code starts at path:line (co_filename,
+    co_firstlineno), looked for in the modules whose __file__ is path (then,
+    for code compiled under another name, in every module)."""
+    where = "%s:%d" % (path, line)
+    real = os.path.realpath(path)
+    base = os.path.basename(path)
+    mods, files = [], set()
+    for name, mod in list(sys.modules.items()):
+        if not issubclass(type(mod), types.ModuleType):
+            continue
+        f = _module_file(mod)
+        if f is None:
+            continue
+        files.add(f)
+        if f == path or (os.path.basename(f) == base and os.path.realpath(f) == real):
+            mods.append((str(name), mod))
+    in_file = []
+    found = {}     # code -> [(name found as, function, is_method)]
+    budget = [_WALK_MAX]
+    same = {path: True}   # co_filename -> is it path?
+
+    def is_path(name):
+        r = same.get(name)
+        if r is None:
+            r = same[name] = isinstance(name, str) and name.endswith(base) and os.path.realpath(name) == real
+        return r
+
+    for scope in (mods, None):
+        if scope is None:
+            if in_file:
+                break
+            scope = [(str(n), m) for n, m in list(sys.modules.items()) if issubclass(type(m), types.ModuleType)]
+        for name, f, meth in _walk(scope, budget):
+            co = f.__code__
+            if not is_path(co.co_filename):
+                continue
+            in_file.append((co.co_firstlineno, name))
+            if co.co_firstlineno == line:
+                found.setdefault(co, []).append((name, f, meth))
+        if found:
+            break
+    if not found:
+        if not in_file and mods:
+            # Its module is loaded, but its code says it comes from elsewhere
+            # (a frozen module's '<frozen os>', a moved .pyc): name that.
+            other = sorted(set(f.__code__.co_filename for _, f, _ in _walk(mods[:1], [1000])))
+            raise _Error("no function starts at %s: the functions of module %s say they come from %s" % (
+                where, mods[0][0], ", ".join(repr(o) for o in other[:3]) or "nowhere (it has none)"))
+        if not in_file:
+            near = difflib.get_close_matches(path, sorted(files), 3, 0.5)
+            raise _Error("no function starts at %s: no loaded module has the file %s%s"
+                         % (where, path, _near(near)))
+        near = sorted(set(in_file), key=lambda x: (abs(x[0] - line), x[0]))[:5]
+        raise _Error("no function starts at %s; functions in %s: %s" % (
+            where, path, ", ".join("%s (line %d)" % (n, ln) for ln, n in sorted(near))))
+    if len(found) > 1:
+        names = sorted(hits[0][0] for hits in found.values())
+        raise _Error("%d functions start at %s: %s; give one by name" % (len(names), where, ", ".join(names[:8])))
+    code, hits = list(found.items())[0]
+    funcs = []
+    for name, f, meth in hits:
+        if all(f is not g for g in funcs):
+            funcs.append(f)
+    if len(funcs) > 1:
+        raise _Error("%s runs code shared by %s (one decorator's wrapper, without functools.wraps?): "
+                     "their calls cannot be told apart" % (where, ", ".join(sorted(set(h[0] for h in hits))[:8])))
+    f, meth = hits[0][1], hits[0][2]
+    qual, modname = f.__qualname__, f.__module__
+    if not isinstance(qual, str) or not isinstance(modname, str) or "<" in qual:
+        label = hits[0][0]      # a lambda or a local function: the name it is found as
+    else:
+        label = "%s.%s" % (modname, qual)
+    if code.co_flags & _CO_GENLIKE:
+        raise _Error("%s is a generator/coroutine: watching those is not supported yet" % label)
+    return code, label, meth
 
 
 def _sharing(mod, modname, code):

@@ -15,7 +15,7 @@
 
 /* What to watch or trace (NULL / 0 members: the agent's defaults). */
 struct link_request {
-	const char *target;     /* 'MODULE [CLASS] METHOD' or module.Class.method */
+	const char *target;     /* 'MODULE [CLASS] METHOD', module.Class.method or FILE:LINE */
 	long count;             /* calls to report (default 5) */
 	const char *cond;       /* Python condition, or NULL */
 	const char *exprs;      /* watch: comma-separated expressions, or NULL */

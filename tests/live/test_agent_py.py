@@ -10,7 +10,12 @@ server vanishes mid-watch, the target reports no profile or trace function,
 no sys.monitoring tool, no extra thread or fd, no pytop module, and its own
 results unchanged. Also: a __repr__ written in Python is never run; a
 newline in a file name is escaped in the text; generators and functions
-sharing one wrapper's code are refused, functools.wraps is followed; a
+sharing one wrapper's code are refused, functools.wraps is followed;
+FILE:LINE finds the function whose code starts there (a function, a
+method, a nested class's staticmethod and property, a functools.wraps
+function by its decorator's line, code exec'd under another file name),
+refuses a shared wrapper's line naming both users, and a line where no
+function starts or an unknown file with the nearest functions/files; a
 trace refuses cProfile (3.6-3.11) or leaves its tool id free (3.12+) and
 chains to the program's Python profile function; a start that fails after
 hooking (or a program with threading.settrace) leaves nothing behind; a
@@ -121,6 +126,17 @@ def check_clean(tap, label, rep, what):
            "%s vs %s" % (rep["fds"], rep["fds_before"]))
     tap.ok(not rep["modules"], "%s: no pytop module in sys.modules after %s" % (label, what), str(rep["modules"]))
     tap.ok(rep["mismatches"] == 0, "%s: the target's results unchanged" % label, str(rep["mismatches"]))
+
+
+def source_lines(path):
+    """{text a line starts with (stripped): its first line number} of path."""
+    lines = {}
+    with open(path) as f:
+        for n, text in enumerate(f, 1):
+            key = text.strip()
+            for k in (key, key.split("(")[0] + "(" if "(" in key else key):
+                lines.setdefault(k, n)
+    return lines
 
 
 def run_one(tap, interp):
@@ -273,6 +289,53 @@ def run_one(tap, interp):
         err = c.read(lambda e: e.get("id") == 8)
         tap.ok(err and err["ev"] == "error" and "__main__" in err["msg"],
                "%s: unknown module: error listing the nearest (__main__)" % label, str(err))
+
+        # FILE:LINE, what the live view's T and W send: the file as the
+        # code says (the ok of a watch by name gives it), the first line.
+        where = ok["file"]
+        lines = source_lines(TARGET)
+
+        def by_location(job_id, line, count=1, exprs=None, name=None):
+            c.send({"cmd": "watch", "id": job_id, "target": "%s:%d" % (name or where, line), "count": count,
+                    "exprs": exprs})
+            return c.read(lambda e: e.get("id") == job_id)
+
+        ev = by_location(40, lines["def add("], count=2)
+        got, done = c.collect(40)
+        tap.ok(ev and ev["ev"] == "ok" and ev["name"] == "__main__.add" and ev["line"] == lines["def add("] and
+               len(got) == 2 and all(e["values"][0][1] == "(%d, 1)" % (int(e["values"][1][1]) - 1) for e in got),
+               "%s: FILE:LINE of add: __main__.add, its calls (i, 1) -> i+1" % label, json.dumps([ev] + got))
+        ev = by_location(41, lines["def price("], exprs="type(target).__name__, args")
+        got, done = c.collect(41)
+        tap.ok(ev and ev["ev"] == "ok" and ev["name"] == "__main__.Shop.price" and len(got) == 1 and
+               got[0]["values"][0][1] == "'Shop'" and got[0]["values"][1][1].startswith("('apple', "),
+               "%s: FILE:LINE of a method: __main__.Shop.price, target is the Shop" % label, json.dumps([ev] + got))
+        for job_id, key, want in ((42, "@staticmethod", "__main__.Shop.Till.ring"),
+                                  (43, "@property", "__main__.Shop.Till.total")):
+            ev = by_location(job_id, lines[key])
+            c.send({"cmd": "cancel", "id": job_id})
+            tap.ok(ev and ev["ev"] == "ok" and ev["name"] == want,
+                   "%s: FILE:LINE of a nested class's %s: %s" % (label, key[1:], want), str(ev))
+        ev = by_location(44, lines["@logged"], count=2, exprs="args, return_obj")
+        got, done = c.collect(44)
+        tap.ok(ev and ev["ev"] == "ok" and ev["name"] == "__main__.charge" and len(got) == 2 and
+               all(e["values"][1][1] == str(2 * int(e["values"][0][1][1:-2])) for e in got),
+               "%s: FILE:LINE of a functools.wraps function (its decorator's line): __main__.charge, its calls only"
+               % label, json.dumps([ev] + got))
+        ev = by_location(45, lines["@functools.wraps(f)"])
+        tap.ok(ev and ev["ev"] == "error" and "charge" in ev["msg"] and "refund" in ev["msg"],
+               "%s: FILE:LINE of a wrapper two functions share: refused naming both" % label, str(ev))
+        ev = by_location(46, lines["def add("] + 1)
+        tap.ok(ev and ev["ev"] == "error" and "no function starts at" in ev["msg"] and
+               "__main__.add (line %d)" % lines["def add("] in ev["msg"],
+               "%s: FILE:LINE where no function starts: error naming the nearest (add)" % label, str(ev))
+        ev = by_location(47, 1, name="nl\nfile.py")
+        c.send({"cmd": "cancel", "id": 47})
+        tap.ok(ev and ev["ev"] == "ok" and ev["name"] == "__main__.nl_func",
+               "%s: FILE:LINE of code compiled under another file name (exec): __main__.nl_func" % label, str(ev))
+        ev = by_location(48, 3, name=os.path.join(os.path.dirname(where), "agent_targe.py"))
+        tap.ok(ev and ev["ev"] == "error" and "no loaded module has the file" in ev["msg"] and where in ev["msg"],
+               "%s: FILE:LINE of an unknown file: error naming the nearest file" % label, str(ev))
 
         # cancel: a request stops by its id.
         c.send({"cmd": "watch", "id": 20, "target": "__main__ add", "count": 1000000})

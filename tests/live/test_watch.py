@@ -2,6 +2,8 @@
 agent into tests/targets/agent_target.py and writes each call of a known
 function: exactly its arguments, result or exception, in text and in JSON;
 --cond and --errors filter, -n stops, an unknown name fails in one line;
+--watch FILE:LINE finds the function whose code starts there (a line
+where none starts fails in one line naming the nearest);
 after the run and after pytop is SIGKILLed mid-watch the target itself
 reports no hook, thread or socket left, its results unchanged, and /proc
 shows it neither stopped nor traced. A target whose main thread is blocked
@@ -27,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pythons import Tap, interpreters, pytop_binary  # noqa: E402
-from agentrun import Target, check_clean, not_yet, proc_status, pytop  # noqa: E402
+from agentrun import TARGET, Target, check_clean, not_yet, proc_status, pytop  # noqa: E402
 from test_inject import slack  # noqa: E402
 
 # "(tid N)": the thread's native id, which 3.6 and 3.7 do not give Python code.
@@ -85,6 +87,22 @@ def run_one(tap, interp):
                             ["return_obj", "15"]] for o in objs),
                "%s: -f json --watch __main__.Shop.price --cond 'return_obj == 15': one object a call, "
                "exactly those" % label, "rc=%d\n%s\n%s" % (rc, out, err))
+
+        # FILE:LINE, as the live view's T and W give it: the file as the
+        # target's code says (the script's path on its command line).
+        with open(TARGET) as f:
+            line = next(n for n, text in enumerate(f, 1) if text.startswith("def add("))
+        where = "%s:%d" % (interp.script(TARGET), line)
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", where, "-n", "2"])
+        recs = records(out)
+        tap.ok(rc == 0 and len(recs) == 2 and all(
+            r[0].group(3) == "__main__.add" and r[1].get("args") == "(%d, 1)" % (int(r[1].get("return_obj", "0")) - 1)
+            for r in recs), "%s: --watch FILE:LINE of add: 2 calls of __main__.add, args (i, 1)" % label,
+               "rc=%d\n%s\n%s" % (rc, out, err))
+        rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", where.replace(":%d" % line, ":%d" % (line + 1))])
+        tap.ok(rc != 0 and out == "" and err.count("\n") == 1 and "no function starts at" in err and
+               "__main__.add (line %d)" % line in err,
+               "%s: --watch FILE:LINE where no function starts: one line naming the nearest (add)" % label, err)
 
         # --errors: the exception.
         rc, out, err = pytop(["-p", str(t.pid), "--batch", "--watch", "__main__ fail", "-n", "2", "--errors"])

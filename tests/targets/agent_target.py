@@ -9,7 +9,8 @@ qty=q) returns 5 * q, outer(2) calls middle(2) (leaf(2), leaf(1)) and leaf(3)
 echo("a\nb") (a newline to escape), charge(i)/refund(i) (one functools.wraps
 decorator) and plain_a/plain_b (one wrapper without it), ticks() (a
 generator), profiled() (runs prof_inner() under cProfile) and chained() (runs
-chain_inner() under a Python profile function that must see leaf). It
+chain_inner() under a Python profile function that must see leaf); the
+nested class Shop.Till (a staticmethod and a property) is never called. It
 checks every result itself and counts the ones that differ. With AGENT it
 execs the agent file in a fresh namespace and calls start(SOCKET, TOKEN) from
 its main thread (what the bootstrap does after an injection).
@@ -61,6 +62,16 @@ def fail(x):
 class Shop(object):
     def price(self, item, qty=1):
         return len(item) * qty
+
+    class Till(object):
+        """Only looked up by FILE:LINE (a nested class), never called."""
+        @staticmethod
+        def ring(n):
+            return n
+
+        @property
+        def total(self):
+            return 0
 
 
 def leaf(n):
