@@ -224,7 +224,8 @@ def session(tap, pytop, interp):
 
         def quit_attached():
             command(tm, "watch __main__ add -n 1000000")
-            tm.wait(lambda s: "Agent attached" in s[0] and "#2 cost" in text(pane(s)), "the watch", timeout=40)
+            tm.wait(lambda s: "Agent attached" in s[0] and re.search(r"__main__\.add #([2-9]|\d\d+) cost", text(pane(s))),
+                    "the watch", timeout=40)
             tm.keys("q")
             s = tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
             tm.type("echo status=$?")
