@@ -35,7 +35,9 @@ static void profile(struct jsonw *w, const struct stackset *ss, uint32_t t)
 	char name[AGG_THREAD_NAME_MAX + 32];
 	size_t i;
 
-	if (!th)
+	if (!th && !ss->other_count)
+		snprintf(name, sizeof(name), "no samples were counted in this mode");
+	else if (!th)
 		snprintf(name, sizeof(name), "samples of no known thread");
 	else if (th->name[0])
 		snprintf(name, sizeof(name), "%s (tid %u)", th->name, (unsigned)th->tid);
@@ -138,7 +140,9 @@ int speedscope_write(FILE *f, const struct aggregate *agg, const struct snapshot
 		if (ss.threads[i].ns > ss.threads[busiest].ns)
 			busiest = i;
 	}
-	if (ss.other_count)
+	/* Nothing counted (an idle target in cpu mode): one empty profile
+	 * that says so, where speedscope would open on no profile at all. */
+	if (ss.other_count || ss.nthreads == 0)
 		profile(w, &ss, STACKSET_NO_THREAD);
 	jsonw_end_array(w);
 	/* Open at the busiest thread. */

@@ -641,6 +641,38 @@ def test_hostile(tap, pytop, interp, go, ss):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_idle(tap, pytop, interp, ss):
+    """An idle target in cpu mode: nothing counted; the speedscope file
+    still opens on a profile that says so."""
+    label = interp.label + " idle"
+    proc = subprocess.Popen(interp.argv("-c", "import time; time.sleep(120)"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = tempfile.mkdtemp(prefix="pytop-formats-")
+    try:
+        time.sleep(1.0)
+        sc = os.path.join(work, "idle.speedscope.json")
+        r = run_pytop(batch(pytop, proc.pid, "-d", 1, "-o", sc), timeout=1 + RUN_TIMEOUT)
+        if not tap.ok(r.rc == 0, "%s: speedscope written" % label, r.describe()):
+            return
+        with open(sc) as f:
+            doc = json.load(f)
+        names = [p.get("name") for p in doc.get("profiles", [])]
+        tap.ok(names == ["no samples were counted in this mode"] and doc.get("activeProfileIndex") == 0 and
+               not ss.validate(doc) if ss.schema else names == ["no samples were counted in this mode"],
+               "%s: speedscope: one empty profile saying no samples were counted (not an empty list)" % label,
+               [str(names)] + (ss.validate(doc) if ss.schema else []))
+        if ss.importer_reason():
+            tap.skip("%s: speedscope's importer opens it" % label, ss.importer_reason())
+        else:
+            group, diags = ss.load(sc)
+            tap.ok(group is not None and len(group.get("profiles", [])) == 1,
+                   "%s: speedscope's importer opens it (one profile)" % label, diags + [str(group)])
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_usage(tap, pytop):
     for args, why in ((["--every", "1", "-o", "x%S.pprof"], "without --batch"),
                       (["--batch", "--every", "1"], "without -o"),
@@ -674,6 +706,7 @@ def main():
                 test_threads(tap, pytop, interp, go)
                 test_every(tap, pytop, interp, go, ss)
                 test_hostile(tap, pytop, interp, go, ss)
+                test_idle(tap, pytop, interp, ss)
             tap.diag("%s: %.1f s" % (interp.label, time.monotonic() - t0))
     finally:
         go.close()
