@@ -63,6 +63,7 @@ struct node {
 	int line;             /* hottest line in this frame */
 	uint64_t line_n;      /* its weight */
 	uint64_t total;       /* weight of the stacks with this frame on them */
+	uint64_t idle, wait;  /* the part of it blocked, and waiting for the GIL */
 	uint64_t start;       /* offset in weight from the left (kept nodes) */
 	const char *name, *file;
 };
@@ -138,12 +139,16 @@ static uint32_t node_new(struct tree *t, uint32_t parent, const struct agg_frame
 	return (uint32_t)t->n++;
 }
 
-/* aggregate_walk_stacks() callback: add one stack, root first. */
-static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns)
+/* aggregate_walk_stack_states() callback: add one stack, root first. */
+static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns,
+		      uint64_t idle_ns, uint64_t wait_ns)
 {
 	struct tree *t = arg;
 	uint32_t cur = 0;
 	uint64_t w = t->cpu ? ns : count;
+	/* The stack's blocked and GIL-wait parts, in its weight's unit. */
+	uint64_t idle = ns ? (uint64_t)((double)w * (double)(idle_ns < ns ? idle_ns : ns) / (double)ns) : 0;
+	uint64_t wait = ns ? (uint64_t)((double)w * (double)(wait_ns < ns ? wait_ns : ns) / (double)ns) : 0;
 
 	if (!w)
 		return;
@@ -163,6 +168,8 @@ static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint6
 		cur = (uint32_t)s->v;
 		nd = &t->v[cur];
 		nd->total += w;
+		nd->idle += idle;
+		nd->wait += wait;
 		s = table_find(&t->lines, cur, (uint32_t)fr[i].line);
 		if (s->a == NONE) {
 			*s = (struct slot){ cur, (uint32_t)fr[i].line, 0 };
@@ -359,8 +366,15 @@ static void put_json(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The colours of frames that spent over half their time blocked (idle)
+ * or waiting for the GIL (wall mode). */
+#define IDLE_RGB 0x8fb8a0
+#define WAIT_RGB 0xb26fd6
+
 /* A colour per function: the hue family from its kind, the shade from a
- * hash of its name (stable between runs, as in flamegraph.pl). */
+ * hash of its name (stable between runs, as in flamegraph.pl); a Python or
+ * native frame mostly blocked or waiting for the GIL takes that state's
+ * colour instead. */
 static unsigned colour(const struct node *nd)
 {
 	uint32_t h = 2166136261u;
@@ -372,6 +386,15 @@ static unsigned colour(const struct node *nd)
 	v1 = (double)(h & 0x3ff) / 1023.0;
 	v2 = (double)((h >> 10) & 0x3ff) / 1023.0;
 	v3 = (double)((h >> 20) & 0x3ff) / 1023.0;
+	if ((nd->kind == FUNC_KIND_PYTHON || nd->kind == FUNC_KIND_NATIVE) && (nd->idle + nd->wait) * 2 > nd->total) {
+		unsigned base = nd->wait > nd->idle ? WAIT_RGB : IDLE_RGB;
+		int d = (int)(20 * v1) - 10;   /* a shade apart, so neighbours differ */
+
+		r = (unsigned)((int)(base >> 16) + d);
+		g = (unsigned)((int)(base >> 8 & 0xff) + d);
+		b = (unsigned)((int)(base & 0xff) + d);
+		return r << 16 | g << 8 | b;
+	}
 	switch (nd->kind) {
 	case FUNC_KIND_PYTHON:   /* warm: red to yellow */
 		r = 205 + (unsigned)(50 * v3);
@@ -513,7 +536,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	memset(&t, 0, sizeof(t));
 	t.cpu = aggregate_mode(agg) == AGG_MODE_CPU;
 	node_new(&t, NONE, NULL);
-	aggregate_walk_stacks(agg, NULL, add_stack, &t);
+	aggregate_walk_stack_states(agg, NULL, add_stack, &t);
 	aggregate_summary(agg, false, &sum);
 	tree_link(&t);
 	thr = tree_threshold(&t);
@@ -586,6 +609,8 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 		static const struct { const char *label; unsigned rgb; } legend[] = {
 			{ "Python", 0xe8801a },
 			{ "native (C)", 0x6aaee8 },
+			{ "idle: mostly blocked", IDLE_RGB },
+			{ "mostly waiting for the GIL", WAIT_RGB },
 			{ "pytop marker: truncated, not sampled, ran or ended between samples", 0xa8a8a8 },
 			{ "search match", 0xe040e0 },
 		};
@@ -598,8 +623,8 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 				x, y, legend[i].rgb, x + 16, y + 10, legend[i].label);
 			x += 16 + (int)((double)strlen(legend[i].label) * 6.4) + 24;
 		}
-		fprintf(f, "<text x=\"%d\" y=\"%d\">Idle and GIL-wait time is not split out per stack: "
-			"it is in the frames of wall mode (-m wall).</text>\n", PAD, y + 24);
+		fprintf(f, "<text x=\"%d\" y=\"%d\">Idle and GIL-wait frames are told apart in wall mode "
+			"(-m wall), where blocked samples count.</text>\n", PAD, y + 24);
 		fputs("</g>\n", f);
 	}
 

@@ -447,8 +447,8 @@ static void frame_fill(const struct aggregate *a, struct agg_frame *out, uint32_
 	out->line = line;
 }
 
-void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
-			   agg_stack_fn fn, void *arg)
+static void walk_stacks(const struct aggregate *agg, const struct agg_query *q, agg_stack_fn fn,
+			agg_stack_state_fn fn2, void *arg)
 {
 	const struct ctab *tree = &agg->tab.tree;
 	struct agg_frame *path;
@@ -484,8 +484,10 @@ void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *
 		frame_fill(agg, &path[d], e->k[1], (int32_t)e->k[2]);
 		count = cent_own(e, agg->epoch, q->window);
 		ns = cent_own_ns(e, agg->epoch, q->window);
-		if (count || ns)
+		if ((count || ns) && fn)
 			fn(arg, path, d + 1, count, ns);
+		else if (count || ns)
+			fn2(arg, path, d + 1, count, ns, q->window ? 0 : e->idle_ns, q->window ? 0 : e->wait_ns);
 		if (e->child == AGG_NONE) {
 			node[d] = e->next;
 			continue;
@@ -500,6 +502,18 @@ void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *
 	}
 	free(path);
 	free(node);
+}
+
+void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
+			   agg_stack_fn fn, void *arg)
+{
+	walk_stacks(agg, q, fn, NULL, arg);
+}
+
+void aggregate_walk_stack_states(const struct aggregate *agg, const struct agg_query *q,
+				 agg_stack_state_fn fn, void *arg)
+{
+	walk_stacks(agg, q, NULL, fn, arg);
 }
 
 bool aggregate_func(const struct aggregate *agg, uint32_t func, struct agg_frame *out)

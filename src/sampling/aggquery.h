@@ -57,6 +57,10 @@ size_t aggregate_callees(const struct aggregate *agg, uint32_t func,
 void aggregate_walk_stacks(const struct aggregate *agg, const struct agg_query *q,
 			   agg_stack_fn fn, void *arg);
 
+/* aggregate_walk_stacks() with each stack's idle and GIL-wait time. */
+void aggregate_walk_stack_states(const struct aggregate *agg, const struct agg_query *q,
+				 agg_stack_state_fn fn, void *arg);
+
 /* Copy up to cap frames of thread tid's latest stack into frames,
  * innermost first (func is UINT32_MAX and name "<unknown>" for an id never
  * defined); returns how many, 0 when the thread has no sample. Kept across

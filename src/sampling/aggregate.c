@@ -79,6 +79,11 @@ static void count_stack(struct aggregate *a, uint32_t scope, const struct sample
 			rec[k++] = node;
 		cent_add(&tab->tree.ent[node], a->epoch, i == 0, 1, a->weight_ns, a->weight_count);
 	}
+	/* The stack's own time by state, for the flame graph's colours. */
+	if (a->cls == GIL_IDLE)
+		tab->tree.ent[node].idle_ns += a->weight_ns;
+	else if (a->cls == GIL_WAITING)
+		tab->tree.ent[node].wait_ns += a->weight_ns;
 }
 
 /* The memo of thread scope tscope when it holds this very stack. */
@@ -412,7 +417,9 @@ static int feed_sample(struct aggregate *a, const struct sample_rec *s)
 		uint64_t missed = a->gap_avg_ns ? gap_missed(a, wall) : 0;
 		if (missed)
 			count_missed(a, t, missed);
+		a->cls = (uint8_t)gilclass_of(state, s->flags);
 		count_sample(a, t, s->frames, s->depth, wall - missed);
+		a->cls = GIL_HOLDING;
 	}
 	if (s->tid)
 		keep_latest(t, s);

@@ -55,6 +55,7 @@ struct aggregate {
 	uint32_t unseen_cap;
 	uint64_t weight_ns;             /* what the sample being counted is worth */
 	uint64_t weight_count;          /* and how many samples it is (0: time no sample saw) */
+	uint8_t cls;                    /* its enum gil_class (stacks keep idle and GIL-wait time) */
 	bool gil_disabled;
 	bool exited;
 	int exit_status;

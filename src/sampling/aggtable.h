@@ -38,6 +38,8 @@ struct cent {
 	uint64_t own_ns, total_ns;      /* the same, weighted by the samples' time */
 	uint64_t win_own_ns, win_total_ns;
 	uint32_t child, next;           /* tree nodes: first child, next sibling */
+	uint64_t idle_ns, wait_ns;      /* tree nodes: own time blocked (not on the GIL),
+	                                 * and waiting for the GIL (cumulative) */
 };
 
 /* A table of counters. */

@@ -132,6 +132,12 @@ struct agg_frame {
 typedef void (*agg_stack_fn)(void *arg, const struct agg_frame *frames, size_t depth,
 			     uint64_t count, uint64_t ns);
 
+/* The same with the part of ns the samples were blocked (idle: not on a
+ * CPU, not waiting for the GIL) and waiting for the GIL, in wall and gil
+ * mode (0 in cpu mode and in a window's query). */
+typedef void (*agg_stack_state_fn)(void *arg, const struct agg_frame *frames, size_t depth,
+				   uint64_t count, uint64_t ns, uint64_t idle_ns, uint64_t wait_ns);
+
 /* Totals for the whole stream (or the window). */
 struct agg_summary {
 	uint64_t samples;          /* SAMPLE records, all states */

@@ -23,7 +23,9 @@ with work 1:2:3; -d 3 -o FILE.svg, the extension picks the format):
   could be (1000 Hz x 3 s x 3 threads); burn_X's hover line is its hot
   line.
   -m wall --inverted -f svg: "inverted" in the data, the root row on top,
-  idle_sleep present; weights are samples (unit "samples").
+  idle_sleep present; weights are samples (unit "samples"); idle_sleep
+  has the idle colour (blocked over half its time), burn_a/b/c keep
+  Python's; the legend names the idle and GIL-wait colours.
 
 Chromium (Debian's chromium, driven over the DevTools protocol on a pipe,
 --remote-debugging-pipe; missing: a loud SKIP per point), on that profile:
@@ -480,6 +482,23 @@ def test_profile(tap, pytop, interp, cr, workdir):
                   w.data["total"] == w.data["samples"])
         tap.ok(ok, "%s: -m wall --inverted -f svg: an icicle graph (root on top) with idle_sleep, "
                "frames weigh samples" % label, [err])
+        if ok:
+            # Frames mostly blocked take the idle colour (#8fb8a0, a shade
+            # apart); the burning ones keep Python's warm colours.
+            def near(fill, rgb):
+                return all(abs(a - b) <= 12 for a, b in zip(hex_rgb(fill), rgb))
+            fills = {}
+            for r, n in zip(w.rects, w.nodes):
+                fills.setdefault(n["name"], []).append(r.get("fill"))
+            idle = fills.get("idle_sleep", [])
+            burning = [f for name in ("burn_a", "burn_b", "burn_c") for f in fills.get(name, [])]
+            tap.ok(idle and all(near(f, (0x8f, 0xb8, 0xa0)) for f in idle) and burning and
+                   not any(near(f, (0x8f, 0xb8, 0xa0)) or near(f, (0xb2, 0x6f, 0xd6)) for f in burning),
+                   "%s: -m wall svg: idle_sleep has the idle colour, burn_a/b/c do not (nor GIL-wait's)" % label,
+                   ["idle_sleep %r" % idle, "burn %r" % burning])
+            tap.ok("idle: mostly blocked" in w.text("legend") or any(
+                "idle: mostly blocked" in "".join(t.itertext()) for t in w.root.iter(SVGNS + "text")),
+                "%s: the legend names the idle and GIL-wait colours" % label)
         if cr:
             check_browser_profile(tap, cr, svg, label + " chromium")
         else:

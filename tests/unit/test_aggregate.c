@@ -339,6 +339,32 @@ static void test_stacks_cpu(void)
 	aggregate_destroy(a);
 }
 
+/* aggregate_walk_stack_states(): the stacks' idle and GIL-wait time. */
+struct states_seen {
+	uint64_t idle_stack_ns, idle_stack_idle;      /* main alone (line 6) */
+	uint64_t wait_stack_ns, wait_stack_wait;      /* main -> work (line 12) */
+	uint64_t other_idle_wait;                     /* on every other stack */
+};
+
+static void states_fn(void *arg, const struct agg_frame *fr, size_t depth, uint64_t count, uint64_t ns,
+		      uint64_t idle_ns, uint64_t wait_ns)
+{
+	struct states_seen *s = arg;
+
+	(void)count;
+	if (depth == 1 && fr[0].line == 6) {
+		s->idle_stack_ns += ns;
+		s->idle_stack_idle += idle_ns;
+		s->other_idle_wait += wait_ns;
+	} else if (depth == 2 && strcmp(fr[1].name, "work") == 0 && fr[1].line == 12) {
+		s->wait_stack_ns += ns;
+		s->wait_stack_wait += wait_ns;
+		s->other_idle_wait += idle_ns;
+	} else {
+		s->other_idle_wait += idle_ns + wait_ns;
+	}
+}
+
 static void test_modes(void)
 {
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
@@ -354,6 +380,17 @@ static void test_modes(void)
 	tap_is(own_of(a, NULL, "main"), 1, "wall: main own 1 (idle sample)");
 	tap_is(total_of(a, NULL, "main"), 5, "wall: main total 5");
 	tap_is(total_of(a, NULL, "work"), 4, "wall: work total 4");
+	{
+		struct states_seen st = { 0 };
+
+		aggregate_walk_stack_states(a, NULL, states_fn, &st);
+		tap_ok(st.idle_stack_ns > 0 && st.idle_stack_idle == st.idle_stack_ns,
+		       "wall: the idle sample's stack is idle for all its time (%llu of %llu ns)",
+		       (unsigned long long)st.idle_stack_idle, (unsigned long long)st.idle_stack_ns);
+		tap_ok(st.wait_stack_ns > 0 && st.wait_stack_wait * 2 == st.wait_stack_ns,
+		       "wall: main -> work, one sample holding and one waiting for the GIL: half its time waiting");
+		tap_is(st.other_idle_wait, 0, "wall: no idle or GIL-wait time on the running stacks");
+	}
 
 	aggregate_set_mode(a, AGG_MODE_GIL);
 	tap_is(aggregate_mode(a), AGG_MODE_GIL, "set_mode switches");
@@ -364,6 +401,13 @@ static void test_modes(void)
 	tap_is(own_of(a, NULL, "work"), 1, "gil: work own 1");
 	tap_is(own_of(a, NULL, "fib"), 1, "gil: fib own 1");
 	tap_is(total_of(a, NULL, "main"), 2, "gil: main total 2");
+	{
+		struct states_seen st = { 0 };
+
+		aggregate_walk_stack_states(a, NULL, states_fn, &st);
+		tap_ok(st.idle_stack_idle == 0 && st.wait_stack_wait == 0 && st.other_idle_wait == 0,
+		       "gil: no stack has idle or GIL-wait time (only GIL holders count)");
+	}
 	aggregate_destroy(a);
 }
 
