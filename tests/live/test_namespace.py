@@ -3,7 +3,8 @@
 Run with the system python3 (automake's PY_LOG_COMPILER); the pytop under test
 is $PYTOP (absolute path; default <repo>/pytop). The interpreters come from
 pythons.py (PYTOP_TEST_PYTHONS overrides them; a missing one is a TAP SKIP;
-chrooted ones are a SKIP here). Needs root and util-linux's unshare: where
+a chrooted one runs chrooted inside the namespaces, its /proc mounted in
+the root). Needs root and util-linux's unshare: where
 `unshare --pid --mount --fork --mount-proc true` is missing or refused,
 everything is one loud SKIP naming why.
 
@@ -133,7 +134,14 @@ class Target:
         with open(script, "w") as f:
             f.write(TARGET)
         self.truth_path = os.path.join(workdir, "truth.json")
-        self.proc = subprocess.Popen(prefix + [interp.path, script, self.truth_path],
+        if interp.root:
+            # Inside a chroot too: the new PID namespace's /proc mounted
+            # in the root (a private mount namespace), then chroot; every
+            # step execs, so unshare's child is the interpreter.
+            prefix = [a for a in prefix if a != "--mount-proc"] + [
+                "--propagation", "private", "--", "sh", "-c",
+                'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', interp.root]
+        self.proc = subprocess.Popen(prefix + [interp.path, interp.inside(script), interp.inside(self.truth_path)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.pid = None
@@ -236,9 +244,9 @@ def main():
         tap.diag("!!! namespace tests not run: %s" % why)
         tap.skip("targets in their own PID and mount namespace", why)
         return tap.done()
-    for interp in pythons.interpreters(tap):
+    for interp in pythons.interpreters(tap, chroot=True):
         label = "%s in its own PID+mount namespace" % interp.label
-        workdir = tempfile.mkdtemp(prefix="pytop-ns-")
+        workdir = interp.mkdtemp("pytop-ns-")
         target = None
         try:
             target = Target(interp, prefix, workdir)
