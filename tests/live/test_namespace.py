@@ -24,6 +24,8 @@ and writes its truth: its namespaced pid and each thread's namespaced tid
   dump text: every `Thread TID "NAME"` line has a host tid and that name
   batch json (-d 2): each host tid with its name; the burner's samples are
         mostly running and burn() is among the functions
+  live view (tmux, 160x40): the threads pane shows every host tid with its
+        threading name
 
 Every subprocess has a timeout and every target is killed in a finally block.
 """
@@ -211,6 +213,37 @@ def check_dump(tap, pytop, label, target, names, tasks):
            ["exit %s %s" % (rc, err.strip()), "want %r" % names, "got %r" % text])
 
 
+def check_live(tap, pytop, label, target, names):
+    """The live view in tmux (160x40): the threads pane lists each host tid
+    with its threading name; q exits."""
+    if not shutil.which("tmux"):
+        tap.skip("%s: the live view names the threads" % label, "tmux is not installed")
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tui"))
+    from test_tui import Tmux, Timeout  # noqa: E402
+    work = tempfile.mkdtemp(prefix="pytop-ns-tui-")
+    tm = None
+    try:
+        tm = Tmux(160, 40, work)
+        tm.type("%s -p %d" % (pytop, target.pid))
+        tm.keys("Enter")
+        want = ["%d %s" % (tid, name) for tid, name in names.items()]
+        try:
+            lines = tm.wait(lambda s: all(any(re.search(r"\b%s\b" % re.escape(w), l) for l in s)
+                                          for w in want), "every thread's host tid and name", timeout=20)
+            ok, diag = True, []
+        except Timeout as exc:
+            ok, diag = False, str(exc).splitlines()
+            lines = []
+        tap.ok(ok and "F10Quit" in "\n".join(lines),
+               "%s: the live view lists each host tid with its threading name" % label, diag)
+        tm.keys("q")
+    finally:
+        if tm:
+            tm.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def check_batch(tap, pytop, label, target, names, tasks):
     rc, out, err = run([pytop, "--batch", "-f", "json", "-d", "2", "-p", str(target.pid)])
     try:
@@ -257,6 +290,7 @@ def main():
                    "truth %r host pid %d names %r" % (target.truth, target.pid, names))
             check_dump(tap, pytop, label, target, names, tasks)
             check_batch(tap, pytop, label, target, names, tasks)
+            check_live(tap, pytop, label, target, names)
         except Exception as exc:  # a broken target is a failure, not a crash
             tap.ok(False, "%s: %s" % (label, exc))
         finally:
