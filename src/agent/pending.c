@@ -19,7 +19,10 @@
  * thread blocked for good (a join() without timeout, C code holding the
  * GIL) is refused. pytop killed while it waits leaves the two calls queued:
  * they run when the main thread is next in Python (the file gone: nothing
- * happens) and boot stays in the slack. Taking calls back clears
+ * happens) and boot stays in the slack, where a later pytop recognises it
+ * (boot_head ... boot_tail) and, once no queued call points into it (the
+ * second call of its pair leaving the queue means the first returned),
+ * zeroes it and may write there, keeping its NUL zero. Taking calls back clears
  * calls_to_do and the eval-breaker word only when they were clear before;
  * on 3.7, where a signal also sets calls_to_do, a signal that arrived
  * during the wait is then handled at the interpreter's next signal check
@@ -47,6 +50,7 @@
 #define BOOT_MAX 2048             /* the bootstrap lines, NUL included */
 #define SLACK_GAP 32              /* bytes left between a segment's end and boot */
 #define SEGS_MAX 32
+#define SLACKS_MAX 8              /* places for boot looked at */
 #define POLL_NS 2000000ull        /* 2 ms between looks while waiting */
 #define REASSERT_NS 250000000ull  /* re-raise the eval-breaker bit this often */
 #define LOCK_WAIT_NS 500000000ull /* how long a held queue lock is waited for */
@@ -264,14 +268,63 @@ static int still_queued(const struct queue *q, uint32_t slot)
 	return in_queue(q, &s, slot);
 }
 
-/* Where boot goes: the zero slack after a writable segment of the
- * interpreter's file (or of the executable, when that is libpython), not
- * in the heap. Returns the address or 0 with a reason in err. */
-static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t errcap)
+/* The bootstrap lines (boot_build() puts the escaped path between them).
+ * It runs in __main__'s namespace: every name it uses comes from the
+ * builtins module, imported by the import statement (which finds
+ * __import__ in the frame's builtins, never in the program's globals: a
+ * program's own open() or `from os import *` must not be called). */
+static const char boot_head[] =
+	"import builtins as __pytop_b\n"
+	"try:(lambda b,p:b.exec(b.compile(b.open(p,'rb').read(),p,'exec'),{'__name__':'__pytop_boot__',"
+	"'__file__':p.decode('utf-8','surrogateescape')}))(__pytop_b,b'";
+static const char boot_tail[] =
+	"')\nexcept __pytop_b.KeyboardInterrupt:__pytop_b.__import__('_thread').interrupt_main()\n"
+	"except __pytop_b.BaseException:pass\nfinally:del __pytop_b\n";
+
+/* One place boot can go: the slack between the end of a writable segment
+ * of the interpreter's file and its page end, all zero or holding only the
+ * bootstrap text of an earlier pytop that did not clear it (killed while
+ * its calls were queued). */
+struct slack {
+	uint64_t end, page_end;
+	uint64_t stale;          /* that text's address, or 0 */
+	size_t stale_len;        /* its length, without the NUL */
+	int in_use;              /* a queued call still points into it */
+};
+
+/* Where, in the len bytes of a slack, an earlier pytop's bootstrap text
+ * is: zeros, the text (boot_head ... boot_tail), its NUL, zeros. Returns
+ * its offset and sets *text_len, or -1 when the bytes are anything else. */
+static long stale_parse(const unsigned char *buf, size_t len, size_t *text_len)
+{
+	size_t at = 0, nul, hl = sizeof boot_head - 1, tl = sizeof boot_tail - 1;
+
+	while (at < len && buf[at] == 0)
+		at++;
+	if (at == len || len - at < hl + tl + 1 || memcmp(buf + at, boot_head, hl) != 0)
+		return -1;
+	const unsigned char *z = memchr(buf + at, 0, len - at);
+	if (!z)
+		return -1;
+	nul = (size_t)(z - buf);
+	if (nul - at < hl + tl || memcmp(buf + nul - tl, boot_tail, tl) != 0)
+		return -1;
+	for (size_t i = nul; i < len; i++)
+		if (buf[i] != 0)
+			return -1;
+	*text_len = nul - at;
+	return (long)at;
+}
+
+/* The slacks of the interpreter's file (and of the executable, when that
+ * is not it) inside a writable mapping of the file, never the heap, that
+ * are all zero (with room for need bytes) or hold a stale bootstrap.
+ * Returns how many (at most max), or 0 with a reason in err. */
+static int slack_find(struct py_target *t, size_t need, struct slack *out, int max, char *err, size_t errcap)
 {
 	struct proc_map *maps;
 	char exe[512] = "", path[1100];
-	int n = proc_maps_read(t->pid, &maps);
+	int n = proc_maps_read(t->pid, &maps), found = 0;
 	size_t best = 0;
 
 	if (n < 0) {
@@ -280,7 +333,7 @@ static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t e
 	}
 	proc_exe(t->pid, exe, sizeof exe);
 	const char *files[2] = { t->binary, exe };
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < 2 && found < max; f++) {
 		if (!files[f][0] || (f == 1 && strcmp(files[f], files[0]) == 0))
 			continue;
 		/* The file's load bias: its mapping at offset 0. */
@@ -298,7 +351,7 @@ static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t e
 		for (int k = 0; k < ns; k++)
 			if ((segs[k].vaddr & ~(uint64_t)0xfff) < min_vaddr)
 				min_vaddr = segs[k].vaddr & ~(uint64_t)0xfff;
-		for (int k = 0; k < ns; k++) {
+		for (int k = 0; k < ns && found < max; k++) {
 			if (!segs[k].writable)
 				continue;
 			uint64_t end = start - min_vaddr + segs[k].vaddr + segs[k].memsz;
@@ -308,29 +361,106 @@ static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t e
 					best = (size_t)(page_end - end);
 				continue;
 			}
-			/* Inside one writable mapping of the file, never the heap. */
 			int mapped = 0;
 			for (int i = 0; i < n; i++)
 				if (maps[i].start <= end && page_end <= maps[i].end && maps[i].perms[1] == 'w' &&
 				    strcmp(maps[i].path, "[heap]") != 0)
 					mapped = 1;
 			unsigned char buf[4096];
-			size_t len = (size_t)(page_end - end);
+			size_t len = (size_t)(page_end - end), stale_len = 0;
 			if (!mapped || mem_read(t->pid, end, buf, len) < 0)
 				continue;
 			size_t z = 0;
 			while (z < len && buf[z] == 0)
 				z++;
-			if (z < len)
-				continue;   /* not all zero: someone may use it */
-			free(maps);
-			return from;
+			long at = z < len ? stale_parse(buf, len, &stale_len) : 0;
+			if (at < 0)
+				continue;   /* not all zero, nor ours: someone may use it */
+			out[found++] = (struct slack){ end, page_end, z < len ? end + (uint64_t)at : 0, stale_len, 0 };
 		}
 	}
 	free(maps);
-	snprintf(err, errcap, "no unused memory for the %zu-byte bootstrap in %s (largest slack after a "
-		 "writable segment: %zu bytes); use a shorter path", need, t->binary, best);
+	if (!found)
+		snprintf(err, errcap, "no unused memory for the %zu-byte bootstrap in %s (largest slack after a "
+			 "writable segment: %zu bytes); use a shorter path", need, t->binary, best);
+	return found;
+}
+
+/* Whether an entry of the queue (every thread stopped) has an argument
+ * in [lo, hi]: 1, 0, or 1 when an entry cannot be read. */
+static int queue_points_into(const struct queue *q, const struct snap *s, uint64_t lo, uint64_t hi)
+{
+	uint32_t n = queued(q, s);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t arg, at = q->calls + (uint64_t)(((uint32_t)s->first + k) % q->ncalls) * q->call_size + 8;
+		if (mem_read_ptr(q->pid, at, &arg) < 0 || (arg >= lo && arg <= hi))
+			return 1;
+	}
 	return 0;
+}
+
+/* Where boot (need bytes, its NUL included) goes in sl, or 0. Over a
+ * stale text, its NUL byte stays zero: the call that ran PyRun_SimpleString
+ * on it ("", the second of each pair) may be reading it right now. */
+static uint64_t slack_place(const struct slack *sl, size_t need)
+{
+	uint64_t from = (sl->end + SLACK_GAP + 15) & ~(uint64_t)15;
+
+	if (sl->stale && from + need - 1 > sl->stale + sl->stale_len)
+		from = (sl->stale + sl->stale_len + 1 + 15) & ~(uint64_t)15;
+	return from + need <= sl->page_end ? from : 0;
+}
+
+/* With every thread stopped and the queue read: zero each stale bootstrap
+ * no queued call points into (its pytop is gone: no one else will), mark
+ * the others in use, and return where boot goes (a slack that was all
+ * zero first), or 0 with a reason in err. *cleared counts the texts zeroed. */
+static uint64_t slack_choose(const struct queue *q, const struct snap *s, struct slack *sl, int n, size_t need,
+			     int *cleared, char *err, size_t errcap)
+{
+	static const unsigned char zeros[BOOT_MAX];
+	uint64_t at = 0;
+	int in_use = 0;
+
+	*cleared = 0;
+	for (int i = 0; i < n; i++) {
+		/* As found before the stop (another pytop may have written since)? */
+		unsigned char buf[4096];
+		size_t len = (size_t)(sl[i].page_end - sl[i].end), text_len = 0, z = 0;
+		if (len > sizeof buf || mem_read(q->pid, sl[i].end, buf, len) < 0) {
+			sl[i].in_use = 1;
+			continue;
+		}
+		while (z < len && buf[z] == 0)
+			z++;
+		long off = z < len ? stale_parse(buf, len, &text_len) : -1;
+		if (sl[i].stale ? off < 0 || sl[i].end + (uint64_t)off != sl[i].stale || text_len != sl[i].stale_len :
+				  z < len) {
+			sl[i].in_use = 1;
+			continue;
+		}
+		if (!sl[i].stale)
+			continue;
+		if ((sl[i].in_use = queue_points_into(q, s, sl[i].stale, sl[i].stale + sl[i].stale_len))) {
+			in_use++;
+			continue;
+		}
+		struct mem_iov iov = { sl[i].stale, (void *)zeros, sl[i].stale_len };
+		if (sl[i].stale_len <= sizeof zeros && mem_writev(q->pid, &iov, 1) == 0)
+			(*cleared)++;
+		else
+			sl[i].in_use = 1;
+	}
+	for (int pass = 0; pass < 2 && !at; pass++)
+		for (int i = 0; i < n && !at; i++)
+			if (!sl[i].in_use && !sl[i].stale == !pass)
+				at = slack_place(&sl[i], need);
+	if (!at)
+		snprintf(err, errcap, "process %d: the unused memory pytop writes its %zu-byte bootstrap into holds "
+			 "%d left by a pytop killed while it waited, still queued (the main thread has not run Python "
+			 "since); try again once it has; nothing left behind", (int)q->pid, need, in_use);
+	return at;
 }
 
 /* The bootstrap lines: exec the file in its own namespace; whatever it
@@ -340,33 +470,22 @@ static uint64_t slack_find(struct py_target *t, size_t need, char *err, size_t e
  * PyRun_SimpleString runs. Returns the length or -1. */
 static int boot_build(const char *path, char *out, size_t cap)
 {
-	/* It runs in __main__'s namespace: every name it uses comes from the
-	 * builtins module, imported by the import statement (which finds
-	 * __import__ in the frame's builtins, never in the program's globals:
-	 * a program's own open() or `from os import *` must not be called). */
-	static const char head[] =
-		"import builtins as __pytop_b\n"
-		"try:(lambda b,p:b.exec(b.compile(b.open(p,'rb').read(),p,'exec'),{'__name__':'__pytop_boot__',"
-		"'__file__':p.decode('utf-8','surrogateescape')}))(__pytop_b,b'";
-	static const char tail[] =
-		"')\nexcept __pytop_b.KeyboardInterrupt:__pytop_b.__import__('_thread').interrupt_main()\n"
-		"except __pytop_b.BaseException:pass\nfinally:del __pytop_b\n";
 	size_t n = 0;
 
-	if (cap < sizeof head + sizeof tail)
+	if (cap < sizeof boot_head + sizeof boot_tail)
 		return -1;
-	memcpy(out, head, sizeof head - 1);
-	n = sizeof head - 1;
+	memcpy(out, boot_head, sizeof boot_head - 1);
+	n = sizeof boot_head - 1;
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if (n + 4 + sizeof tail > cap)
+		if (n + 4 + sizeof boot_tail > cap)
 			return -1;
 		if (*p >= 0x20 && *p < 0x7f && *p != '\'' && *p != '\\')
 			out[n++] = (char)*p;
 		else
 			n += (size_t)snprintf(out + n, 5, "\\x%02x", *p);
 	}
-	memcpy(out + n, tail, sizeof tail);
-	return (int)(n + sizeof tail - 1);
+	memcpy(out + n, boot_tail, sizeof boot_tail);
+	return (int)(n + sizeof boot_tail - 1);
 }
 
 /* Stop every thread: the pause, or NULL with a reason in err and *rc set. */
@@ -585,10 +704,10 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, const 
 		snprintf(err, errcap, "process %d is stopped (SIGSTOP or a debugger): it cannot run the script", (int)t->pid);
 		return PYTOP_ETIMEOUT;
 	}
-	uint64_t boot = slack_find(t, (size_t)boot_len + 1, err, errcap);
-	if (!boot)
+	struct slack slacks[SLACKS_MAX];
+	int nslacks = slack_find(t, (size_t)boot_len + 1, slacks, SLACKS_MAX, err, errcap), cleared;
+	if (!nslacks)
 		return PYTOP_EFULL;
-	struct mem_iov biov = { boot, boot_text, (size_t)boot_len + 1 };
 
 	/* 1. Everything stopped, the lock free, room for two: write. */
 	if (cancel_requested(cancel))
@@ -619,6 +738,12 @@ int pending_inject(struct py_target *t, const char *path, int timeout_ms, const 
 			}
 		}
 	}
+	uint64_t boot = slack_choose(&q, &s, slacks, nslacks, (size_t)boot_len + 1, &cleared, err, errcap);
+	if (!boot) {
+		pause_destroy(p);
+		return PYTOP_EFULL;
+	}
+	struct mem_iov biov = { boot, boot_text, (size_t)boot_len + 1 };
 	if ((rc = mem_writev(t->pid, &biov, 1)) < 0 || (rc = commit(&q, &s, boot, (size_t)boot_len)) < 0) {
 		boot_clear(t->pid, boot, (size_t)boot_len);
 		pause_destroy(p);

@@ -27,6 +27,13 @@ tests/targets/inject_target.py, on each interpreter of pythons.py up to
                target runs on, untraced; the queued call stays queued and
                runs once when the main thread is back in Python; its
                bootstrap text stays in the slack
+  stale        inject_probe SIGKILLed three times while it waits (gil
+               target, a script path that no longer exists, as pytop's
+               removed bootstrap): once the slack is full of their texts,
+               still queued, an injection is refused saying so (not "no
+               unused memory"); once the main thread ran them, an injection
+               recognises the stale texts, clears them and runs the script
+               once; afterwards every slack is zero again
   signals      three injections while SIGRTMIN arrives every 0.2 ms: each
                delivered exactly once (the target counts them through its
                set_wakeup_fd pipe), the script ran three times
@@ -321,6 +328,57 @@ def test_killed(tap, interp):
     tap.ok(not problems, what, problems)
 
 
+def test_stale(tap, interp):
+    what = ("%s: after inject_probe was SIGKILLed 3 times mid-injection, the stale bootstrap texts are recognised: "
+            "refused while still queued (saying so), then cleared and reused" % interp.label)
+    work, mark, script = setup(interp, "stale")
+    gone = interp.inside(os.path.join(work, "gone.py"))   # never exists, as pytop's removed bootstrap
+    block = 4
+    proc = start(interp, "gil", block + 4, block)
+    if proc is None:
+        tap.ok(False, what, ["the target did not start"])
+        return
+    problems, outs = [], []
+    try:
+        t0 = time.monotonic()
+        time.sleep(0.2)
+        before = slack(proc.pid)
+        for _ in range(3):
+            probe = subprocess.Popen([probe_binary(), str(proc.pid), gone, "20000"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            time.sleep(0.6)
+            probe.kill()
+            outs.append(probe.communicate()[0].decode("utf-8", "replace").strip())
+        stale = slack(proc.pid)
+        left = [k for k in stale if b"__pytop_boot__" in stale[k]]
+        rc, full, _ = run_probe(proc.pid, script, 500)
+        problems += untouched(proc.pid)
+        time.sleep(max(0.0, block + 0.5 - (time.monotonic() - t0)))   # the main thread ran the stale calls
+        rc2, out2, took = run_probe(proc.pid, script, 3000)
+        time.sleep(0.3)
+        lines = markers(mark)
+        after = slack(proc.pid)
+        problems += untouched(proc.pid)
+        done = finish(proc)
+    finally:
+        te.stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    if not left or any(b != b"\0" * len(b) for b in before.values()):
+        problems.append("the kills left no bootstrap text in the slack (or it was not zero before): %r" % left)
+    if rc != 1 or "no unused memory" in full or not (
+            "left by a pytop killed while it waited, still queued" in full or "did not reach a safe point" in full):
+        problems.append("while the stale calls were queued: exit %d: %r" % (rc, full))
+    if rc2 != 0 or not out2.startswith("injected"):
+        problems.append("once they ran: exit %d: %r" % (rc2, out2))
+    if len(lines) != 1 or lines[0][:2] != [str(proc.pid), "MainThread"]:
+        problems.append("the script ran %r (once in MainThread expected)" % lines)
+    if after != before:
+        problems.append("slack not zero again: %r" % sorted(k for k in after if after[k] != before.get(k)))
+    if not re.search(r"done rounds=[1-9]\d* bad=0", done):
+        problems.append("the target's own results: %r" % done)
+    tap.ok(not problems, what + " (%.2f s)" % took, problems + ["killed probes: %r" % outs, "refused: " + full])
+
+
 def test_signals(tap, interp):
     what = ("%s: three injections while SIGRTMIN arrives every 0.2 ms: every signal delivered once, "
             "the script ran three times" % interp.label)
@@ -451,6 +509,7 @@ def main():
         for mode in ("gil",):
             test_refused(tap, interp, mode)
         test_killed(tap, interp)
+        test_stale(tap, interp)
         test_signals(tap, interp)
     if first:
         test_traced(tap, first)
