@@ -416,15 +416,16 @@ static unsigned colour(const struct node *nd)
 	return r << 16 | g << 8 | b;
 }
 
-/* Frame geometry at the full width (no zoom); the script does the same. */
+/* Frame geometry at the full width (no zoom); the script does the same.
+ * Nothing counted: the root alone, across the width. */
 static double frame_x(const struct tree *t, const struct node *nd)
 {
-	return PAD + (double)nd->start * (WIDTH - 2 * PAD) / (double)t->total;
+	return t->total ? PAD + (double)nd->start * (WIDTH - 2 * PAD) / (double)t->total : PAD;
 }
 
 static double frame_w(const struct tree *t, const struct node *nd)
 {
-	return (double)nd->total * (WIDTH - 2 * PAD) / (double)t->total;
+	return t->total ? (double)nd->total * (WIDTH - 2 * PAD) / (double)t->total : WIDTH - 2 * PAD;
 }
 
 static int frame_y(const struct node *nd, uint32_t maxdepth, bool inverted)
@@ -596,7 +597,11 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 
 	/* Details line (the script writes the hovered frame there) and legend. */
 	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%d\">", PAD, height - BOTTOM + 20);
-	if (n < t.n && t.cpu) {
+	if (!t.total) {
+		fputs("no samples were counted in ", f);
+		put_xml(f, meta->mode && *meta->mode ? meta->mode : "this");
+		fputs(" mode", f);
+	} else if (n < t.n && t.cpu) {
 		fmt_ns(s1, sizeof(s1), thr);
 		fprintf(f, "%zu of %zu frames drawn: frames under %s of CPU are part of "
 			"their parent's remainder", n, t.n, s1);

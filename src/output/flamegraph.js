@@ -67,7 +67,8 @@
 
   // Where each frame goes for the current zoom and orientation.
   function render() {
-    var zs = start[zoom], zc = count[zoom], zd = depth[zoom], scale = inner / zc;
+    // Nothing counted (zc 0): the root alone keeps the width.
+    var zs = start[zoom], zc = count[zoom], zd = depth[zoom], scale = zc ? inner / zc : 0;
     while (labels.firstChild)
       labels.removeChild(labels.firstChild);
     for (var i = 0; i < n; i++) {
@@ -79,7 +80,7 @@
         r.setAttribute('class', 'ancestor');
       } else if (depth[i] >= zd && start[i] >= zs && start[i] + count[i] <= zs + zc) {
         x = data.pad + (start[i] - zs) * scale;
-        w = count[i] * scale;
+        w = zc ? count[i] * scale : inner;
         r.removeAttribute('class');
       } else {
         r.setAttribute('display', 'none');

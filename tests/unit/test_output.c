@@ -1,7 +1,8 @@
 /* test_output: the batch writers (text, json, collapsed) on a small known
  * stream, compared byte for byte; the JSON writer's escaping (quotes,
  * control characters, non-ASCII, invalid UTF-8), layout and misuse; the
- * human time format. */
+ * human time format; the svg writer's frame geometry when nothing was
+ * counted. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "errors.h"
 #include "output/collapsed.h"
 #include "output/escape.h"
+#include "output/flamegraph.h"
 #include "output/formats.h"
 #include "output/json.h"
 #include "output/jsonw.h"
@@ -642,6 +644,68 @@ static void test_formats(void)
 		"formats: the error message's list");
 }
 
+/* The value of attribute name in the first element <tag ...> after from
+ * whose attributes include marker (or the first <tag at all when marker
+ * is NULL), copied to out; "" when there is none. */
+static const char *svg_attr(const char *from, const char *tag, const char *marker, const char *name,
+			    char *out, size_t cap)
+{
+	char open[32], key[32];
+	const char *p = from, *end, *v;
+
+	snprintf(open, sizeof(open), "<%s ", tag);
+	snprintf(key, sizeof(key), " %s=\"", name);
+	out[0] = '\0';
+	while ((p = strstr(p, open)) != NULL) {
+		end = strchr(p, '>');
+		if (!end)
+			break;
+		if (!marker || (strstr(p, marker) && strstr(p, marker) < end)) {
+			v = strstr(p, key);
+			if (v && v < end) {
+				v += strlen(key);
+				snprintf(out, cap, "%.*s", (int)(strchr(v, '"') - v), v);
+			}
+			return out;
+		}
+		p = end;
+	}
+	return out;
+}
+
+/* Nothing counted (an idle target in cpu mode, a fresh live view): the
+ * flame graph's root spans the width (no NaN from a zero total), and the
+ * details line says why it is empty. */
+static void test_svg_empty(void)
+{
+	static const enum agg_mode modes[] = { AGG_MODE_CPU, AGG_MODE_WALL, AGG_MODE_GIL };
+	static const char *const names[] = { "cpu", "wall", "gil" };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct aggregate *a = aggregate_create(modes[i], 10000000);
+		struct snapshot_meta m = meta;
+		char x[32], w[32], want[64], *out, *frames;
+		int rc;
+
+		m.mode = names[i];
+		feed_func(a, 1, "sleeper", "s.py", 1);
+		/* An idle thread: counted in wall mode only; wall gets none. */
+		if (modes[i] != AGG_MODE_WALL)
+			sample(a, 1, THREAD_IDLE, 0, "1:2");
+		out = capture(flamegraph_write, a, &m, &rc);
+		frames = out ? strstr(out, "<g id=\"frames\">") : NULL;
+		svg_attr(frames ? frames : "", "rect", NULL, "x", x, sizeof(x));
+		svg_attr(frames ? frames : "", "rect", NULL, "width", w, sizeof(w));
+		tap_ok(rc == 0 && frames && strcmp(x, "10.0") == 0 && strcmp(w, "1180.0") == 0,
+		       "svg %s, nothing counted: the root's rect spans the width (x %s, width %s)", names[i], x, w);
+		tap_ok(out && !strstr(out, "nan"), "svg %s, nothing counted: no NaN anywhere", names[i]);
+		snprintf(want, sizeof(want), ">no samples were counted in %s mode</text>", names[i]);
+		tap_ok(out && strstr(out, want), "svg %s, nothing counted: the details line says so", names[i]);
+		free(out);
+		aggregate_destroy(a);
+	}
+}
+
 int main(void)
 {
 	test_writers();
@@ -653,5 +717,6 @@ int main(void)
 	test_writer();
 	test_time();
 	test_formats();
+	test_svg_empty();
 	return tap_done();
 }
