@@ -373,8 +373,9 @@ static void put_json(FILE *f, const char *s)
 
 /* A colour per function: the hue family from its kind, the shade from a
  * hash of its name (stable between runs, as in flamegraph.pl); a Python or
- * native frame mostly blocked or waiting for the GIL takes that state's
- * colour instead. */
+ * native frame takes a state's colour instead when the legend's words are
+ * true of it: over half its weight waiting for the GIL (GIL-wait), else
+ * over half blocked, idle and GIL waits together (idle). */
 static unsigned colour(const struct node *nd)
 {
 	uint32_t h = 2166136261u;
@@ -387,7 +388,7 @@ static unsigned colour(const struct node *nd)
 	v2 = (double)((h >> 10) & 0x3ff) / 1023.0;
 	v3 = (double)((h >> 20) & 0x3ff) / 1023.0;
 	if ((nd->kind == FUNC_KIND_PYTHON || nd->kind == FUNC_KIND_NATIVE) && (nd->idle + nd->wait) * 2 > nd->total) {
-		unsigned base = nd->wait > nd->idle ? WAIT_RGB : IDLE_RGB;
+		unsigned base = nd->wait * 2 > nd->total ? WAIT_RGB : IDLE_RGB;
 		int d = (int)(20 * v1) - 10;   /* a shade apart, so neighbours differ */
 
 		r = (unsigned)((int)(base >> 16) + d);

@@ -706,6 +706,97 @@ static void test_svg_empty(void)
 	}
 }
 
+/* The fills of the flame graph's frames and the texts of its labels, in
+ * document order (at most cap of each); returns how many rects. */
+static size_t svg_frames(const char *svg, unsigned *fill, char (*label)[32], size_t cap, size_t *nlabels)
+{
+	const char *p = svg ? strstr(svg, "<g id=\"frames\">") : NULL, *end;
+	size_t n = 0;
+
+	*nlabels = 0;
+	if (!p)
+		return 0;
+	end = strstr(p, "</g>");
+	while (n < cap && (p = strstr(p, "fill=\"#")) && p < end)
+		fill[n++] = (unsigned)strtoul(p + 7, NULL, 16), p++;
+	p = strstr(end, "<g id=\"labels\">");
+	end = p ? strstr(p, "</g>") : NULL;
+	while (p && *nlabels < cap && (p = strstr(p, "<text ")) && p < end) {
+		p = strchr(p, '>') + 1;
+		snprintf(label[*nlabels], 32, "%.*s", (int)(strchr(p, '<') - p), p);
+		(*nlabels)++;
+	}
+	return n;
+}
+
+/* rgb is base with the same shade d (-10..10) added to each channel. */
+static bool svg_shade_of(unsigned rgb, unsigned base)
+{
+	int d = (int)(rgb >> 16) - (int)(base >> 16);
+
+	return d >= -10 && d <= 10 && (int)(rgb >> 8 & 0xff) - (int)(base >> 8 & 0xff) == d &&
+	       (int)(rgb & 0xff) - (int)(base & 0xff) == d;
+}
+
+/* Wall mode, the colours of blocked frames say what the legend says:
+ * "mostly waiting for the GIL" is over half GIL-wait, "idle: mostly
+ * blocked" over half blocked (idle and GIL waits together). main calls
+ * four functions of 100 samples each: runner runs, waiter waits for the
+ * GIL, sleeper is idle, mixed waits a third of its time; main itself is
+ * a third GIL-wait and a quarter idle: blocked mostly, but not mostly
+ * waiting for the GIL. */
+static void test_svg_states(void)
+{
+	static const char *const want[] = { "all", "main", "mixed", "runner", "sleeper", "waiter" };
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);
+	struct snapshot_meta m = meta;
+	unsigned fill[8];
+	char label[8][32], *out;
+	size_t n, nl, k;
+	uint64_t t = 0;
+	int rc;
+
+	m.mode = "wall";
+	feed_func(a, 1, "main", "m.py", 1);
+	feed_func(a, 2, "runner", "m.py", 5);
+	feed_func(a, 3, "waiter", "m.py", 9);
+	feed_func(a, 4, "sleeper", "m.py", 13);
+	feed_func(a, 5, "mixed", "m.py", 20);
+	for (int i = 0; i < 100; i++) {
+		const int mixed = i % 3 ? THREAD_RUNNING : THREAD_GIL_WAIT;
+
+		t += 1000000;
+		feed_sample(a, &(struct sample_rec){ .tid = 1, .state = THREAD_RUNNING, .time_ns = t,
+						     .flags = SAMPLE_F_HOLDS_GIL }, "2:6 1:2");
+		feed_sample(a, &(struct sample_rec){ .tid = 2, .state = THREAD_GIL_WAIT, .time_ns = t }, "3:10 1:2");
+		feed_sample(a, &(struct sample_rec){ .tid = 3, .state = THREAD_IDLE, .time_ns = t }, "4:14 1:2");
+		feed_sample(a, &(struct sample_rec){ .tid = 4, .state = (uint8_t)mixed, .time_ns = t }, "5:21 1:2");
+		feed_tick(a, &(struct tick_rec){ .time_ns = t, .duration_ns = 10000 });
+	}
+	out = capture(flamegraph_write, a, &m, &rc);
+	n = svg_frames(out, fill, label, 8, &nl);
+	for (k = 0; k < 6 && k < nl && strcmp(label[k], want[k]) == 0; k++)
+		;
+	tap_ok(rc == 0 && n == 6 && nl == 6 && k == 6, "svg states: six frames, all/main/mixed/runner/sleeper/waiter");
+	if (n == 6 && k == 6) {
+		tap_ok(svg_shade_of(fill[5], 0xb26fd6), "svg states: waiter (all GIL-wait) has the GIL-wait colour (#%06x)",
+		       fill[5]);
+		tap_ok(svg_shade_of(fill[4], 0x8fb8a0), "svg states: sleeper (all idle) has the idle colour (#%06x)", fill[4]);
+		tap_ok(fill[3] >> 16 >= 205 && (fill[3] & 0xff) <= 55,
+		       "svg states: runner keeps Python's warm colour (#%06x)", fill[3]);
+		tap_ok(fill[2] >> 16 >= 205 && (fill[2] & 0xff) <= 55,
+		       "svg states: mixed (a third GIL-wait) keeps Python's warm colour (#%06x)", fill[2]);
+		tap_ok(svg_shade_of(fill[1], 0x8fb8a0),
+		       "svg states: main (a third GIL-wait, a quarter idle) is mostly blocked: the idle colour, "
+		       "not 'mostly waiting for the GIL' (#%06x)", fill[1]);
+	} else {
+		for (int i = 0; i < 5; i++)
+			tap_ok(false, "svg states: colours (no frames to look at)");
+	}
+	free(out);
+	aggregate_destroy(a);
+}
+
 int main(void)
 {
 	test_writers();
@@ -718,5 +809,6 @@ int main(void)
 	test_time();
 	test_formats();
 	test_svg_empty();
+	test_svg_states();
 	return tap_done();
 }
