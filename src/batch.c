@@ -158,7 +158,7 @@ static int every_name(const struct every *ev, const char *base, unsigned n, char
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
 
-#define EVERY_TRIES 1000     /* counters tried for a name that is taken */
+#define EVERY_TRIES 1000     /* counters tried, in one write, for a name that is taken */
 
 /* Write the session's snapshot to this interval's file: under a temporary
  * name in the same directory, then linked to its name, which never
@@ -202,9 +202,12 @@ static int every_write(struct every *ev, struct session *s)
 		escape_error(err);
 		return -1;
 	}
-	/* The same name as the previous interval: start after its counter. */
-	n = strcmp(base, ev->last) == 0 ? ev->repeat + 1 : 1;
-	for (rc = -1; n < EVERY_TRIES; n++) {
+	/* The same name as the previous interval: start after its counter
+	 * (a pattern coarser than the interval counts on for as long as the
+	 * run lasts; EVERY_TRIES bounds the names tried in one write). */
+	n = strcmp(base, ev->last) == 0 && ev->repeat < UINT_MAX - EVERY_TRIES ? ev->repeat + 1 : 1;
+	unsigned tries;
+	for (rc = -1, tries = 0; tries < EVERY_TRIES; tries++, n++) {
 		if (every_name(ev, base, n, name, sizeof name) < 0)
 			break;
 		if ((rc = link(tmp, name)) == 0 || errno != EEXIST)
@@ -214,7 +217,7 @@ static int every_write(struct every *ev, struct session *s)
 	unlink(tmp);
 	if (rc != 0) {
 		snprintf(err, sizeof err, "cannot write %s: %s", name,
-			 n >= EVERY_TRIES ? "that name and its counters are all taken" : strerror(saved));
+			 tries >= EVERY_TRIES ? "that name and its counters are all taken" : strerror(saved));
 		escape_error(err);
 		return -1;
 	}

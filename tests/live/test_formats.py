@@ -52,7 +52,9 @@ On the first interpreter only (heavier):
         named by the pattern and nothing else (no temporary file left), each
         read by go tool pprof with a Duration near 1 s and burn_c in it;
         --every 1 -d 2 -f speedscope -o 'DIR/same-%Y.json': 2 files, the
-        second named same-YYYY-2.json, both valid speedscope files
+        second named same-YYYY-2.json, both valid speedscope files;
+        with NAME .. NAME_998 there (-o 'DIR/many-%Y.collapsed'), the
+        intervals are NAME_999 and NAME_1000 (the counter is not capped)
 
   hostile names (tests/targets/evil_target.py: escape sequences, newlines,
         C1 in the function, file and thread names): go tool pprof -raw shows
@@ -579,6 +581,23 @@ def test_every(tap, pytop, interp, go, ss):
                     problems += ["%s: %s" % (name, p) for p in ss.validate(json.load(f))]
             tap.ok(files and not problems, "%s: --every -f speedscope: each file valid against the schema"
                    % label, problems)
+
+        # The counter goes on past the tries one write makes: a pattern
+        # coarser than the interval keeps writing for as long as the run
+        # lasts (it stopped at counter 999, ~17 min of --every 1 -o %Y).
+        # NAME and NAME_2 .. NAME_998 exist: the first interval is NAME_999
+        # (998 tries), the last NAME_1000.
+        many = os.path.join(target.workdir, "many")
+        os.mkdir(many)
+        for n in range(1, 999):
+            with open(os.path.join(many, "many-%s%s.collapsed" % (year, "_%d" % n if n > 1 else "")), "w"):
+                pass
+        run = run_pytop(batch(pytop, target.pid, "--every", 1, "-d", 2, "-o",
+                              os.path.join(many, "many-%Y.collapsed")), timeout=2 + RUN_TIMEOUT)
+        new = sorted(f for f in os.listdir(many) if os.path.getsize(os.path.join(many, f)) > 0)
+        tap.ok(run.rc == 0 and new == ["many-%s_1000.collapsed" % year, "many-%s_999.collapsed" % year],
+               "%s: --every: the counter goes past 999 (NAME_999, then NAME_1000; exit 0)" % label,
+               run.describe() + ["files written: %r" % new])
 
 
 # Raw bytes no output may hold: C0 controls but newline and tab, DEL, and
