@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,7 +130,8 @@ static int every_check(const struct every *ev, char *err, size_t errcap)
 }
 
 /* Where a counter goes in name: before the format's ending when the name
- * has it, else before the file name's last extension, else at the end. */
+ * has it (in any case, as formats_for_path reads it: "x.Pb.Gz"), else
+ * before the file name's last extension, else at the end. */
 static size_t every_stem(const struct every *ev, const char *name)
 {
 	size_t len = strlen(name);
@@ -138,7 +140,7 @@ static size_t every_stem(const struct every *ev, const char *name)
 	for (size_t k = 0; ev->format->exts[k]; k++) {
 		size_t n = strlen(ev->format->exts[k]);
 
-		if (n < len && strcmp(name + len - n, ev->format->exts[k]) == 0)
+		if (n < len && strcasecmp(name + len - n, ev->format->exts[k]) == 0)
 			return len - n;
 	}
 	file = file ? file + 1 : name;

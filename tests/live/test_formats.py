@@ -54,7 +54,8 @@ On the first interpreter only (heavier):
         --every 1 -d 2 -f speedscope -o 'DIR/same-%Y.json': 2 files, the
         second named same-YYYY-2.json, both valid speedscope files;
         with NAME .. NAME_998 there (-o 'DIR/many-%Y.collapsed'), the
-        intervals are NAME_999 and NAME_1000 (the counter is not capped)
+        intervals are NAME_999 and NAME_1000 (the counter is not capped);
+        -o 'DIR/case-%Y.Pb.Gz': case-YYYY.Pb.Gz and case-YYYY_2.Pb.Gz
 
   hostile names (tests/targets/evil_target.py: escape sequences, newlines,
         C1 in the function, file and thread names): go tool pprof -raw shows
@@ -598,6 +599,17 @@ def test_every(tap, pytop, interp, go, ss):
         tap.ok(run.rc == 0 and new == ["many-%s_1000.collapsed" % year, "many-%s_999.collapsed" % year],
                "%s: --every: the counter goes past 999 (NAME_999, then NAME_1000; exit 0)" % label,
                run.describe() + ["files written: %r" % new])
+
+        # The format's ending in another case (-o x.Pb.Gz is pprof): the
+        # counter goes before all of it, so NAME_2 still ends in .Pb.Gz.
+        case = os.path.join(target.workdir, "case")
+        os.mkdir(case)
+        run = run_pytop(batch(pytop, target.pid, "--every", 1, "-d", 2, "-o",
+                              os.path.join(case, "case-%Y.Pb.Gz")), timeout=2 + RUN_TIMEOUT)
+        files = sorted(os.listdir(case))
+        tap.ok(run.rc == 0 and files == ["case-%s.Pb.Gz" % year, "case-%s_2.Pb.Gz" % year],
+               "%s: --every -o NAME.Pb.Gz: the counter goes before the whole ending (NAME_2.Pb.Gz, "
+               "not NAME.Pb_2.Gz)" % label, run.describe() + ["files: %r" % files])
 
 
 # Raw bytes no output may hold: C0 controls but newline and tab, DEL, and
