@@ -1,7 +1,7 @@
-/* formats: the table of snapshot formats (text, json, collapsed, speedscope,
- * pprof): name, file extensions, description and writer. --format, the
- * usage text, batch mode and the live view's save all read it; a new format
- * is one row. */
+/* formats: the table of snapshot formats (text, json, collapsed, svg,
+ * speedscope, pprof): name, file extensions, description and writer.
+ * --format, the usage text, batch mode and the live view's save all read
+ * it; a new format is one row. */
 #ifndef PYTOP_OUTPUT_FORMATS_H
 #define PYTOP_OUTPUT_FORMATS_H
 
