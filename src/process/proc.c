@@ -263,13 +263,16 @@ void proc_root_path(pid_t pid, const char *path, char *out, size_t cap)
 	if (n > d && strcmp(path + n - d, deleted) == 0 && deleted_path(pid, path, out, cap) == 0)
 		return;
 	/* A chrooted target: the kernel shows its mapped files' paths as seen
-	 * from pytop's root (/srv/root/usr/bin/python3), which already reach
-	 * the file; /proc/PID/root would add the chroot's prefix twice. */
+	 * from pytop's root (/srv/root/usr/bin/python3); /proc/PID/root would
+	 * add the chroot's prefix twice. The rest (/usr/bin/python3) is opened
+	 * under /proc/PID/root all the same: the path as pytop sees it may not
+	 * reach the file (a filesystem mounted in the target's own mount
+	 * namespace only, as containers do). */
 	char link[64], root[600];
 	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
 	ssize_t r = readlink(link, root, sizeof root - 1);
 	if (r > 1 && (size_t)r < n && strncmp(path, root, (size_t)r) == 0 && path[r] == '/') {
-		snprintf(out, cap, "%s", path);
+		snprintf(out, cap, "/proc/%d/root%s", (int)pid, path + r);
 		return;
 	}
 	snprintf(out, cap, "/proc/%d/root%s", (int)pid, path);

@@ -44,7 +44,8 @@ int proc_cmdline(pid_t pid, char *buf, size_t cap);
  * file deleted after it was mapped ("PATH (deleted)"), /proc/PID/exe or
  * /proc/PID/map_files/START-END, which still reach it. For a chrooted target
  * a path already under its root as pytop sees it (as /proc/PID/maps shows
- * its files: "/srv/root/usr/bin/python3") is used as it is. */
+ * its files: "/srv/root/usr/bin/python3") loses that prefix first
+ * ("/proc/PID/root/usr/bin/python3"). */
 void proc_root_path(pid_t pid, const char *path, char *out, size_t cap);
 
 /* A numeric field of /proc/PID/status ("Tgid", "TracerPid", "Uid" (its

@@ -26,6 +26,9 @@ and writes its truth: its namespaced pid and each thread's namespaced tid
         mostly running and burn() is among the functions
   live view (tmux, 160x40): the threads pane shows every host tid with its
         threading name
+  a chrooted interpreter once more, copied onto a tmpfs mounted at ROOT/mnt
+        in the target's mount namespace only (pytop does not see that
+        file at the path /proc/PID/maps names): dump json and text as above
 
 Every subprocess has a timeout and every target is killed in a finally block.
 """
@@ -131,11 +134,13 @@ def nspid(pid, tid):
 class Target:
     """The script in its own PID and mount namespace; host pid and truth."""
 
-    def __init__(self, interp, prefix, workdir):
+    def __init__(self, interp, prefix, workdir, private_copy=False):
         script = os.path.join(workdir, "ns_target.py")
         with open(script, "w") as f:
             f.write(TARGET)
         self.truth_path = os.path.join(workdir, "truth.json")
+        if os.path.exists(self.truth_path):
+            os.unlink(self.truth_path)   # an earlier target's
         if interp.root:
             # Inside a chroot too: the new PID namespace's /proc mounted
             # in the root (a private mount namespace), then chroot; every
@@ -143,7 +148,16 @@ class Target:
             prefix = [a for a in prefix if a != "--mount-proc"] + [
                 "--propagation", "private", "--", "sh", "-c",
                 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', interp.root]
-        self.proc = subprocess.Popen(prefix + [interp.path, interp.inside(script), interp.inside(self.truth_path)],
+        path = interp.path
+        if private_copy:
+            # The interpreter copied onto a tmpfs mounted at ROOT/mnt in
+            # the target's mount namespace only (a container's own
+            # filesystem): /proc/PID/maps names ROOT/mnt/python3.X, which
+            # pytop's namespace does not have.
+            path = "/mnt/" + os.path.basename(interp.path)
+            prefix[-2] = ('mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/mnt" && '
+                          'cp "$0%s" "$0%s" && exec chroot "$0" "$@"' % (interp.path, path))
+        self.proc = subprocess.Popen(prefix + [path, interp.inside(script), interp.inside(self.truth_path)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.pid = None
@@ -291,6 +305,13 @@ def main():
             check_dump(tap, pytop, label, target, names, tasks)
             check_batch(tap, pytop, label, target, names, tasks)
             check_live(tap, pytop, label, target, names)
+            if interp.root:
+                target.kill()
+                target = None
+                label = "%s copied onto a tmpfs of its own mount namespace" % interp.label
+                target = Target(interp, prefix, workdir, private_copy=True)
+                names, tasks = target.host_names()
+                check_dump(tap, pytop, label, target, names, tasks)
         except Exception as exc:  # a broken target is a failure, not a crash
             tap.ok(False, "%s: %s" % (label, exc))
         finally:
