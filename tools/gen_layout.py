@@ -20,18 +20,22 @@ table, which the build, the messages, the usage text and the tests read.
                                         Debian unstable root made by
                                         tests/setup_sid_root.sh)
 
-Adding a version: add it to VERSIONS and TRAITS (and any member that moved to
-FIELDS / DEBUG_MEMBERS), install its headers, run this, commit.
+Adding a version: install its headers, run this, commit. A version newer
+than VERSIONS' newest whose headers are found is added by itself, with the
+traits of the newest version before it (said as a NOTE: add it to TRAITS
+when one of them changed, and to FIELDS / DEBUG_MEMBERS when a member moved
+or was renamed: its probe then fails to compile, naming it).
 
 A version whose headers are not installed is reported and skipped (its
-committed files stay in the registry); --check fails on any difference for
-the versions it could regenerate.
+committed files stay in the registry: every layout_3_X.c in the tree is in
+it); --check fails on any difference for the versions it could regenerate.
 """
 
 import argparse
 import difflib
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -457,6 +461,29 @@ def find_include(roots, ver):
     return None
 
 
+def discover(roots):
+    """The versions newer than VERSIONS' newest whose headers are under
+    roots (as find_include finds them)."""
+    found = set()
+    for root in roots:
+        for d in glob.glob(os.path.join(root, "3.*", "include", "python3.*")) + \
+                glob.glob(os.path.join(root, "usr", "include", "python3.*")):
+            m = re.match(r"python3\.(\d+)$", os.path.basename(d))
+            if m and (3, int(m.group(1))) > VERSIONS[-1]:
+                found.add((3, int(m.group(1))))
+    return sorted(v for v in found if find_include(roots, v))
+
+
+def traits(ver):
+    """TRAITS of ver, or of the newest version before it (with a NOTE)."""
+    if ver in TRAITS:
+        return TRAITS[ver]
+    base = max(v for v in TRAITS if v < ver)
+    print("NOTE %d.%d: no TRAITS entry, %d.%d's are taken (frame, dict, int, keys and line "
+          "table models): check them and add an entry when one changed" % (ver + base))
+    return TRAITS[base]
+
+
 def probe(include, ver, workdir):
     lines = [PROBE_HEAD]
     for name, choices in FIELDS:
@@ -509,7 +536,7 @@ def render(ver, values):
     out.append("")
     out.append("const struct py_layout layout_%d_%d = {" % ver)
     out.append("\t.major = %d, .minor = %d," % ver)
-    for k, v in TRAITS[ver].items():
+    for k, v in traits(ver).items():
         out.append("\t.%s = %s," % (k, v))
     for name, _ in FIELDS:
         out.append("\t.%s = %s," % (name, values[name]))
@@ -653,8 +680,9 @@ def main():
 
     status = 0
     cdir = os.path.join(args.srcdir, "src", "cpython")
+    versions = VERSIONS + discover(roots)
     with tempfile.TemporaryDirectory() as work:
-        for ver in VERSIONS:
+        for ver in versions:
             include = find_include(roots, ver)
             if not include:
                 print("SKIP %d.%d: no headers under %s" % (ver + (" or ".join(roots),)))
@@ -664,8 +692,14 @@ def main():
             status |= emit(os.path.join(cdir, "layout_%d_%d.c" % ver), render(ver, values), args.check)
             if ver >= DEBUG_OFFSETS_FROM:
                 status |= emit(os.path.join(cdir, "debug_schema_%d_%d.c" % ver), render_schema(ver, values), args.check)
-    # The registry: every version with a table in the tree.
-    vers = [v for v in VERSIONS if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))]
+    # The registry: every version with a table in the tree (one generated
+    # on a machine with its headers stays when they are not installed here).
+    committed = set()
+    for path in glob.glob(os.path.join(cdir, "layout_3_*.c")):
+        m = re.match(r"layout_3_(\d+)\.c$", os.path.basename(path))
+        if m:
+            committed.add((3, int(m.group(1))))
+    vers = sorted(committed | set(v for v in versions if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))))
     for name, text in render_registry(vers).items():
         status |= emit(os.path.join(cdir, name), text, args.check)
     return status

@@ -76,6 +76,9 @@ EXTRA_DIST += tests/unit/test_includes.py tools/check_includes.py
 # and every key of the key table (man page Keys section).
 TESTS += tests/unit/test_docs.py
 EXTRA_DIST += tests/unit/test_docs.py
+# Adding a version is a data change: the generator on next-version headers.
+TESTS += tests/unit/test_gen_new_version.py
+EXTRA_DIST += tests/unit/test_gen_new_version.py
 
 # The sampling pipeline: the ring (also under ThreadSanitizer), the
 # aggregate, the output writers.
