@@ -100,8 +100,8 @@ int main(int argc, char **argv)
 	fuzz_drive(target, 1, 1, sink);
 	logging = 0;
 
-	/* Header: the version byte is minor - 8 (see fuzz_target_load). */
-	fputc(t->minor - 8, out);
+	/* Header: the version byte (fuzz_version_minor()). */
+	fputc(fuzz_version_byte(t->minor), out);
 	fputc(t->micro, out);
 	fputc(FUZZ_F_SAMPLER | (t->minor >= 11 ? FUZZ_F_PY_VERSION : 0), out);
 	fputc(ntids < 0 ? 0 : ntids, out);

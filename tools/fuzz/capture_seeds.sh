@@ -3,6 +3,9 @@
 # supported interpreter: run seed_target.py and record what pytop reads from
 # it with capture_seed. Run from a configured, built tree:
 #   make tools/fuzz/capture_seed && tools/fuzz/capture_seeds.sh [PYTHON...]
+# A PYTHON written chroot=ROOT=/usr/bin/python3.14 runs inside ROOT (as the
+# live tests' PYTOP_TEST_PYTHONS says it); by default the Debian unstable
+# root's interpreters (tests/setup_sid_root.sh) are captured too.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cap=$top/tools/fuzz/capture_seed
@@ -10,13 +13,32 @@ cap=$top/tools/fuzz/capture_seed
 pythons=("$@")
 if [ ${#pythons[@]} -eq 0 ]; then
 	pythons=($(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python3 2>/dev/null | sort -V) /usr/bin/python3.11)
+	sid=${PYTOP_SID_ROOT:-/var/cache/pytop-sid}
+	for p in python3.14 python3.14d python3.15 python3.15d; do
+		[ -x "$sid/usr/bin/$p" ] && pythons+=("chroot=$sid=/usr/bin/$p")
+	done
 fi
+# The registry's versions (tools/gen_layout.py writes it).
+supported=" $(grep -v '^#' "$top/src/cpython/versions.txt") "
 for py in "${pythons[@]}"; do
+	run=("$py"); script=$top/tools/fuzz/seed_target.py; tag=
+	case $py in chroot=*=*)
+		root=${py#chroot=}; root=${root%%=*}; inner=${py#chroot=*=}
+		cp "$script" "$root/tmp/pytop_seed_target.py"
+		script=/tmp/pytop_seed_target.py
+		# chroot in a private mount namespace holding ROOT/proc; every
+		# step execs, so the coprocess's pid is the interpreter's.
+		run=(unshare --mount --propagation private -- sh -c \
+			'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$inner")
+		py=$root$inner; tag=-sid ;;
+	esac
 	[ -x "$py" ] || continue
-	ver=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
-	case $ver in 3.[89].*|3.1[0-3].*) ;; *) echo "$py: $ver not supported, skipped"; continue ;; esac
-	tag=$ver; [ "$py" = /usr/bin/python3.11 ] && tag=$ver-debian
-	coproc T { exec "$py" "$top/tools/fuzz/seed_target.py"; }
+	ver=$("${run[@]}" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	case $supported in *" ${ver%.*} "*) ;; *) echo "$py: $ver not supported, skipped"; continue ;; esac
+	case $py in *d) tag=$tag-dbg ;; esac
+	[ "$py" = /usr/bin/python3.11 ] && tag=-debian
+	tag=$ver$tag
+	coproc T { exec "${run[@]}" "$script"; }
 	read -r line <&"${T[0]}"
 	[ "$line" = ready ] || { echo "$py: target did not start" >&2; kill "$T_PID"; continue; }
 	"$cap" "$T_PID" "$top/tools/fuzz/corpus/seed-$tag" || echo "$py: capture failed" >&2

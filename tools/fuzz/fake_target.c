@@ -49,7 +49,7 @@ int fuzz_target_load(const uint8_t *data, size_t size)
 	if (size < FUZZ_HEADER)
 		return -1;
 	hdr.major = 3;
-	hdr.minor = 8 + data[0] % 6;
+	hdr.minor = fuzz_version_minor(data[0]);
 	hdr.micro = data[1];
 	hdr.background = data[1];
 	hdr.flags = data[2];
@@ -290,6 +290,11 @@ int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vadd
 		syms[i].size = 0;
 		if (strcmp(syms[i].name, "_PyRuntime") == 0)
 			syms[i].value = hdr.runtime;
+		else if (strcmp(syms[i].name, "interp_head") == 0) {
+			/* 3.6's anchor (a pointer-sized static), the same address */
+			syms[i].value = hdr.runtime;
+			syms[i].size = 8;
+		}
 		else if (strcmp(syms[i].name, "Py_Version") == 0 && (hdr.flags & FUZZ_F_PY_VERSION))
 			syms[i].value = FUZZ_PYVERSION_ADDR;
 		else if (strcmp(syms[i].name, "PyCode_Type") == 0 && !(hdr.flags & FUZZ_F_NO_CODE_TYPE))

@@ -4,7 +4,7 @@
  * address space. Reads outside the segments fail like EFAULT.
  *
  * Layout (little-endian):
- *   u8  minor      3.(8 + minor % 6)
+ *   u8  version    a version of pytop's registry: fuzz_version_minor()
  *   u8  micro      (also the background byte, FUZZ_F_BACKGROUND)
  *   u8  flags      FUZZ_F_*
  *   u8  ntids      kernel tids in the header that count (<= FUZZ_TIDS)
@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "cpython/versions.h"
 
 #define FUZZ_TIDS 4
 #define FUZZ_HEADER 36
@@ -42,6 +44,32 @@ struct fuzz_header {
 	pid_t tids[FUZZ_TIDS];
 	uint64_t runtime, code_type;
 };
+
+/* The version byte: the registry's versions in turn from 3.8 (0 is 3.8,
+ * as the seeds captured before 3.6, 3.7, 3.14 and 3.15 were in it say),
+ * wrapping round to the oldest; every version with a table is reached. */
+static inline size_t fuzz_version_first(void)
+{
+	for (size_t i = 0; i < py_versions_count; i++)
+		if (py_versions[i].major == 3 && py_versions[i].minor == 8)
+			return i;
+	return 0;
+}
+
+/* The minor version (of 3) a header's version byte chooses. */
+static inline int fuzz_version_minor(uint8_t byte)
+{
+	return py_versions[(fuzz_version_first() + byte) % py_versions_count].minor;
+}
+
+/* The version byte choosing 3.minor (0 when it has no table). */
+static inline uint8_t fuzz_version_byte(int minor)
+{
+	for (size_t i = 0; i < py_versions_count; i++)
+		if (py_versions[i].major == 3 && py_versions[i].minor == minor)
+			return (uint8_t)((i + py_versions_count - fuzz_version_first()) % py_versions_count);
+	return 0;
+}
 
 /* Make data the fake target's memory (the bytes are not copied: data must
  * outlive the reads). Returns 0, or -1 when the header is incomplete. */
