@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpython/runtime.h"
 #include "errors.h"
 #include "output/escape.h"
 #include "output/formats.h"
@@ -284,6 +285,9 @@ int batch_run(const struct options *o)
 		rc = s.waiting ? wait_python(&s, deadline, err, sizeof err) : 1;
 	if (rc > 0 && duration > 0)
 		deadline = s.start_ns + (uint64_t)(duration * 1e9);
+	char note[300];
+	if (rc > 0 && s.target && pyrt_schema_note(s.target, note, sizeof note) == 0)
+		fprintf(stderr, "pytop: note: %s\n", note);
 	if (rc <= 0) {
 		/* Did a launched program end while pytop was attaching? */
 		if (s.launched && !s.child_exited && rc < 0)

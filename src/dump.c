@@ -277,6 +277,9 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 
 	if ((rc = pyrt_open(pid, &t, err, errcap)) < 0)
 		return rc;
+	char note[300];
+	if (pyrt_schema_note(t, note, sizeof note) == 0)
+		fprintf(stderr, "pytop: note: %s\n", note);
 	if (pause != DUMP_PAUSE_NEVER) {
 		/* Every thread stopped for the whole dump (a stopped target stays
 		 * stopped), their states read first, before ptrace is even

@@ -40,15 +40,34 @@ const struct debug_schema *debug_schema_for(uint64_t hex)
 	return NULL;
 }
 
+const struct debug_schema *debug_schema_newest(void)
+{
+	for (size_t i = py_versions_count; i-- > 0;)
+		if (py_versions[i].schema)
+			return py_versions[i].schema;
+	return NULL;
+}
+
 int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L)
 {
+	const struct debug_schema *s = debug_schema_for(debug_offsets_version(buf, len));
+
+	if (!debug_offsets_version(buf, len))
+		return PYTOP_EINVAL;
+	return s ? debug_offsets_apply_schema(s, buf, len, L) : PYTOP_EVERSION;
+}
+
+int debug_offsets_apply_schema(const struct debug_schema *s, const void *buf, size_t len, struct py_layout *L)
+{
 	uint64_t hex = debug_offsets_version(buf, len);
-	const struct debug_schema *s;
 	int changed = 0;
 
 	if (!hex)
 		return PYTOP_EINVAL;
-	if (!(s = debug_schema_for(hex)) || s->major != L->major || s->minor != L->minor)
+	/* The block is the schema's version or a newer minor of it, laid over
+	 * the schema's own version's table. */
+	if ((int)((hex >> 24) & 0xff) != s->major || (int)((hex >> 16) & 0xff) < s->minor ||
+	    s->major != L->major || s->minor != L->minor)
 		return PYTOP_EVERSION;
 	if (s->size <= 0 || (size_t)s->size > len)
 		return PYTOP_EINVAL;

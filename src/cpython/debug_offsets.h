@@ -52,11 +52,19 @@ uint64_t debug_offsets_version(const void *buf, size_t len);
 /* The generated schema for a block of this PY_VERSION_HEX, or NULL. */
 const struct debug_schema *debug_schema_for(uint64_t hex);
 
+/* The schema of the newest version with one (the registry's), or NULL. */
+const struct debug_schema *debug_schema_newest(void);
+
 /* Overwrite the fields of L that the block describes (L's version must match
  * the block's). Returns how many fields differed from L's previous values, or
  * a negative error when the block is not understood. A free-threaded block
  * sets L->free_threaded (callers refuse such a target). */
 int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L);
+
+/* The same through schema s, which may be older than the block (a version
+ * newer than every table read as the newest one: the block's minor must be
+ * s's or later, and L must be s's version's table). */
+int debug_offsets_apply_schema(const struct debug_schema *s, const void *buf, size_t len, struct py_layout *L);
 
 /* PEP 768's fields as the block gives them, checked against the sizes of
  * the structures they lie in (the block is hostile). */

@@ -26,6 +26,9 @@ struct py_target {
 	uint64_t take_gil, drop_gil; /* remote addresses, 0 if not in the symbols */
 	struct gil_where gil_statics; /* GIL_MODEL_STATICS: its GIL, found by symbol (addr 0: not found) */
 	int debug_offsets_used;    /* 1 when _Py_DebugOffsets overrode the table */
+	int schema_minor;          /* a version newer than every table: the minor
+				      whose table and _Py_DebugOffsets schema read
+				      it (its own block), else 0 */
 	int64_t pthread_tid_offset; /* 3.8-3.10: offset of the tid in struct pthread, -1 unknown */
 	struct nspid *nspid;       /* its thread ids to pytop's (own PID namespace), or NULL */
 	int scan_limited;          /* nonzero: dict scans stop when scan_left runs out */

@@ -193,9 +193,18 @@ static int choose_anchor(struct py_target *t, const struct elf_sym *syms, char *
 static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *err, size_t errcap)
 {
 	const struct py_layout *L = layout_for_version(t->major, t->minor);
+	const struct debug_schema *s = debug_schema_for((uint64_t)t->major << 24 | (uint64_t)t->minor << 16);
+	const struct debug_schema *newest = debug_schema_newest();
 	unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
 	int rc;
 
+	/* Newer than every table: its own _Py_DebugOffsets, read with the
+	 * newest schema, over the newest table (the block must fit it). */
+	if (!L && newest && t->major == newest->major && t->minor > newest->minor &&
+	    (L = layout_for_version(newest->major, newest->minor))) {
+		s = newest;
+		t->schema_minor = newest->minor;
+	}
 	if (!L) {
 		snprintf(err, errcap, "Python %s is not supported (pytop supports " PY_VERSIONS_TEXT ")", t->version);
 		return PYTOP_EVERSION;
@@ -205,12 +214,21 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 		return rc;
 	/* A version whose _PyRuntime starts with _Py_DebugOffsets: its own block
 	 * wins over the table (a patch release or a debug build may move things). */
-	uint64_t hex = (uint64_t)t->major << 24 | (uint64_t)t->minor << 16;
-	if (debug_schema_for(hex)) {
+	if (s) {
 		rc = mem_read(t->pid, t->runtime, buf, sizeof buf);
 		if (rc < 0)
 			return rc;
-		rc = debug_offsets_apply(buf, sizeof buf, &t->L);
+		uint64_t hex = debug_offsets_version(buf, sizeof buf);
+		if (t->schema_minor && (int)((hex >> 24) & 0xff) == t->major && (int)((hex >> 16) & 0xff) == t->minor)
+			rc = debug_offsets_apply_schema(s, buf, sizeof buf, &t->L);
+		else
+			rc = t->schema_minor ? PYTOP_EVERSION : debug_offsets_apply(buf, sizeof buf, &t->L);
+		if (rc < 0 && t->schema_minor) {
+			snprintf(err, errcap, "Python %s is not supported (pytop supports " PY_VERSIONS_TEXT
+				 "), and its _Py_DebugOffsets at _PyRuntime is not in %d.%d's format",
+				 t->version, newest->major, newest->minor);
+			return PYTOP_EVERSION;
+		}
 		if (rc < 0) {
 			snprintf(err, errcap, "process %d: _Py_DebugOffsets at _PyRuntime not understood (Python %s)",
 				 (int)t->pid, t->version);
@@ -227,8 +245,9 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 	/* Every offset and size must fit the buffer it indexes. */
 	char why[200];
 	if (layout_validate(&t->L, why, sizeof why) < 0) {
-		snprintf(err, errcap, "process %d: %s (Python %s, %s)", (int)t->pid, why, t->version,
-			 t->debug_offsets_used ? "from its _Py_DebugOffsets" : "pytop's table");
+		snprintf(err, errcap, "process %d: %s (Python %s, %s%s)", (int)t->pid, why, t->version,
+			 t->debug_offsets_used ? "from its _Py_DebugOffsets" : "pytop's table",
+			 t->schema_minor ? " read with the newest schema pytop has" : "");
 		return PYTOP_ECORRUPT;
 	}
 	return 0;
@@ -362,6 +381,18 @@ fail:
 	describe(rc, pid, err, errcap);
 	free(t);
 	return rc;
+}
+
+int pyrt_schema_note(const struct py_target *t, char *buf, size_t cap)
+{
+	if (cap)
+		buf[0] = 0;
+	if (!t->schema_minor)
+		return -1;
+	snprintf(buf, cap, "Python %s is newer than pytop's tables (" PY_VERSIONS_TEXT "): read through its own "
+		 "_Py_DebugOffsets with %d.%d's schema, and %d.%d's table for the rest (stacks may be wrong)",
+		 t->version, t->major, t->schema_minor, t->major, t->schema_minor);
+	return 0;
 }
 
 void pyrt_close(struct py_target *t)

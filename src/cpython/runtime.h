@@ -14,6 +14,11 @@
  * error and a one-line explanation in err. */
 int pyrt_open(pid_t pid, struct py_target **out, char *err, size_t errcap);
 
+/* A target newer than every table (t->schema_minor): a one-line note
+ * saying which version's schema and table read it, in buf; 0, or -1 (buf
+ * empty) for a version with its own table. */
+int pyrt_schema_note(const struct py_target *t, char *buf, size_t cap);
+
 /* Detach and free. */
 void pyrt_close(struct py_target *t);
 

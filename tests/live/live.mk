@@ -94,6 +94,9 @@ EXTRA_DIST += tests/live/test_svg.py
 # --mount-proc): --dump and --batch give host tids (NSpid) and thread names.
 TESTS += tests/live/test_namespace.py
 EXTRA_DIST += tests/live/test_namespace.py
+# A version newer than every table: the sid root's newest patched to say so.
+TESTS += tests/live/test_newer_version.py
+EXTRA_DIST += tests/live/test_newer_version.py
 
 # The shared formats read by their real consumers: -f pprof by go tool pprof,
 # -f speedscope by the speedscope npm package's schema and importer, --every.

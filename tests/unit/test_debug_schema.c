@@ -132,5 +132,38 @@ int main(void)
 		tap_ok(escaped == 0, "%s: 20000 fuzzed blocks: %d applied, %d valid, none with an offset outside its buffer",
 		       g->name, accepted, valid);
 	}
+	/* A version newer than every table: no schema of its own, but the
+	 * newest schema reads its block over the newest table (pyrt_open's
+	 * fallback), and nothing older. */
+	{
+		const struct golden *g = &goldens[0];   /* the newest release build's */
+		for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++)
+			if (!goldens[i].debug_build && goldens[i].minor > g->minor)
+				g = &goldens[i];
+		const struct debug_schema *newest = debug_schema_newest();
+		struct py_layout L;
+		uint64_t hex = (uint64_t)3 << 24 | (uint64_t)(g->minor + 1) << 16 | 0xf0;
+		tap_ok(newest && newest->minor == g->minor, "the newest schema is 3.%d's", g->minor);
+		load(g);
+		memcpy(block + 8, &hex, 8);
+		tap_ok(!debug_schema_for(hex), "3.%d has no schema of its own", g->minor + 1);
+		L = *layout_for_version(3, g->minor);
+		tap_is(debug_offsets_apply(block, sizeof block, &L), PYTOP_EVERSION,
+		       "debug_offsets_apply refuses the 3.%d block", g->minor + 1);
+		L = *layout_for_version(3, g->minor);
+		tap_is(debug_offsets_apply_schema(newest, block, sizeof block, &L), 0,
+		       "the newest schema reads it over the newest table (no field moved)");
+		L = *layout_for_version(3, g->minor - 1);
+		tap_is(debug_offsets_apply_schema(newest, block, sizeof block, &L), PYTOP_EVERSION,
+		       "not over an older table");
+		hex = (uint64_t)3 << 24 | (uint64_t)(g->minor - 1) << 16 | 0xf0;
+		memcpy(block + 8, &hex, 8);
+		L = *layout_for_version(3, g->minor);
+		tap_is(debug_offsets_apply_schema(newest, block, sizeof block, &L), PYTOP_EVERSION,
+		       "nor an older block through it");
+		memset(block, 0, 8);
+		tap_is(debug_offsets_apply_schema(newest, block, sizeof block, &L), PYTOP_EINVAL,
+		       "nor a block without the cookie");
+	}
 	return tap_done();
 }
