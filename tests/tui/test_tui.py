@@ -3,8 +3,10 @@
 Run with the system python3 (automake's PY_LOG_COMPILER); the pytop under
 test is $PYTOP (absolute path; default <repo>/pytop). Needs tmux (a missing
 tmux is a loud SKIP of everything). The interpreters are the oldest and the
-newest of tests/live/pythons.py's list (3.8 and 3.13, or the first and last
-of PYTOP_TEST_PYTHONS); a missing one is a TAP SKIP, never a silent pass.
+newest pyenv ones of tests/live/pythons.py's list and the Debian unstable
+root's newest release build, chrooted (3.6, 3.13 and 3.15 today), or the
+first and last of PYTOP_TEST_PYTHONS (chroot= entries too); a missing one is
+a TAP SKIP, never a silent pass.
 
 Each interpreter runs two sessions, each in a private tmux server
 (`tmux -L pytop-tui-PID-N`, a `bash --norc` with a known prompt, LANG=C.UTF-8)
@@ -45,6 +47,7 @@ Every tmux server and every target is killed in a finally block.
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -225,10 +228,19 @@ def check(tap, description, func):
     return tap.ok(ok, description, diagnostics)
 
 
+# Directories a chrooted target wrote in (under its root), removed at the end.
+TARGET_DIRS = []
+
+
 def start_target(interp, workdir, extra=()):
+    if interp.root:
+        # Its ready file where it can write it; the session's own work
+        # directory (snapshots) stays short to fit the status line.
+        workdir = interp.mkdtemp("pytop-tui-")
+        TARGET_DIRS.append(workdir)
     ready = os.path.join(workdir, "ready")
     log = open(os.path.join(workdir, "target.out"), "wb")
-    proc = subprocess.Popen([interp.path, TARGET, "--ready", ready] + list(extra),
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), "--ready", interp.inside(ready), *extra),
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     log.close()
     deadline = time.monotonic() + WAIT
@@ -495,7 +507,8 @@ def launch_session(tap, pytop, interp, workdir):
     label = "%s launch 160x48" % interp.label
     tm = Tmux(160, 48, workdir)
     try:
-        tm.type("%s -D 0.5 -- %s %s --exit-after 4 --exit-status 3" % (pytop, interp.path, TARGET))
+        argv = interp.argv(interp.script(TARGET), "--exit-after", "4", "--exit-status", "3")
+        tm.type("%s -D 0.5 -- %s" % (pytop, " ".join(shlex.quote(a) for a in argv)))
         tm.keys("Enter")
 
         def wide():
@@ -552,24 +565,26 @@ def launch_session(tap, pytop, interp, workdir):
 
 
 def chosen_interpreters(tap):
-    """The oldest and the newest expected interpreter (SKIP when missing)."""
-    expected = pythons.expected_interpreters(sharded=False)   # run once, in shard 0
+    """The oldest and the newest expected interpreter, and the Debian
+    unstable root's newest release build, chrooted (SKIP when missing)."""
+    expected = pythons.expected_with_roots(sharded=False)   # run once, in shard 0
     if os.environ.get("PYTOP_TEST_PYTHONS", "").strip():
         picks = [expected[0], expected[-1]] if len(expected) > 1 else expected[:1]
     else:
         by_label = {e[0]: e for e in expected}
+        sid = [e for e in expected if e[3] and not e[0].split()[0].endswith("d")]
         picks = [by_label["python3.%d" % pythons.SUPPORTED_MINORS[0]],
-                 by_label["python3.%d" % pythons.SUPPORTED_MINORS[-1]]]
-    for label, path, looked in picks:
+                 by_label["python3.%d" % pythons.SUPPORTED_MINORS[-1]]] + sid[-1:]
+    for label, path, looked, root in picks:
         if path is None:
             tap.skip("%s: every TUI check" % label, "%s not found at %s" % (label, looked))
             continue
         try:
-            version = pythons.query_version(path)
+            version = pythons.query_version(path, root=root)
         except (OSError, subprocess.SubprocessError) as exc:
             tap.ok(False, "%s at %s runs" % (label, path), str(exc))
             continue
-        yield pythons.Interpreter(path, version, version)
+        yield pythons.Interpreter(path, version + ("[chroot]" if root else ""), version, root)
 
 
 def main():
@@ -592,6 +607,8 @@ def main():
             tap.ok(False, "%s: the session ran" % interp.label, traceback.format_exc())
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            for d in TARGET_DIRS:
+                shutil.rmtree(d, ignore_errors=True)
     tap.diag("took %.1fs" % (time.monotonic() - start))
     return tap.done()
 
