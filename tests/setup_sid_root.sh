@@ -1,22 +1,34 @@
 #!/bin/sh
 # setup_sid_root.sh: build (once, cached) a Debian unstable root holding the
-# CPython 3.14/3.15 interpreters the live tests run pytop against.
+# CPython interpreters from 3.14 (the registry's) the live tests run pytop
+# against.
 # Directory: $PYTOP_SID_ROOT or /var/cache/pytop-sid. Idempotent: a root that
 # already has its interpreters is reused. Prints what it does, fails loudly.
 set -eu
 
 ROOT=${PYTOP_SID_ROOT:-/var/cache/pytop-sid}
 MIRROR=${PYTOP_SID_MIRROR:-http://deb.debian.org/debian}
-WANT="python3.14 python3.15 python3.14-dbg python3.15-dbg libpython3.14-dev libpython3.15-dev"
+# The registry's versions (src/cpython/versions.txt, tools/gen_layout.py)
+# from 3.$SID_FROM: Debian unstable provides them (pyenv the older ones);
+# tests/live/pythons.py takes the same ones from the root.
+SID_FROM=14
+REGISTRY=$(dirname "$0")/../src/cpython/versions.txt
+VERS=$(awk '!/^#/ { for (i = 1; i <= NF; i++) print $i }' "$REGISTRY" | awk -F. -v f="$SID_FROM" '$2 >= f')
+WANT=""
+for v in $VERS; do WANT="$WANT python$v python$v-dbg libpython$v-dev"; done
 
 say() { echo "setup_sid_root: $*"; }
 die() { echo "setup_sid_root: ERROR: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap and chroot)"
 
-# Complete: the marker of a finished install and both interpreters.
+[ -n "$VERS" ] || die "no version from 3.$SID_FROM in $REGISTRY"
+
+# Complete: the marker of a finished install and every interpreter (a root
+# made before the registry had a version gets it installed).
 have_all() {
-    [ -e "$ROOT/.pytop-sid-done" ] && [ -x "$ROOT/usr/bin/python3.14" ] && [ -x "$ROOT/usr/bin/python3.15" ]
+    [ -e "$ROOT/.pytop-sid-done" ] || return 1
+    for v in $VERS; do [ -x "$ROOT/usr/bin/python$v" ] || return 1; done
 }
 
 if have_all; then
@@ -70,4 +82,4 @@ for p in $pkgs; do
     case $p in python3.1?) [ -x "$ROOT/usr/bin/$p" ] || die "$p installed but $ROOT/usr/bin/$p missing" ;; esac
 done
 touch "$ROOT/.pytop-sid-done"
-say "done: $ROOT has:$(cd "$ROOT/usr/bin" && ls python3.1[45]* 2>/dev/null | tr '\n' ' ')"
+say "done: $ROOT has:$(cd "$ROOT/usr/bin" && ls python3.* 2>/dev/null | tr '\n' ' ')"

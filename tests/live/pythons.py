@@ -61,8 +61,9 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"
-# Debian unstable's interpreters inside the sid root (tests/setup_sid_root.sh).
-SID_PYTHONS = ("python3.14", "python3.15", "python3.14d", "python3.15d")
+# The registry's versions from 3.SID_FROM come from Debian unstable's root
+# (tests/setup_sid_root.sh installs the same ones), pyenv has the older.
+SID_FROM = 14
 
 
 def _registry():
@@ -87,9 +88,12 @@ def registry_versions():
 
 
 
+# Debian unstable's interpreters inside the sid root: release builds, then
+# the -dbg ones (python3.14, python3.15, python3.14d, python3.15d today).
+_SID_MINORS = [minor for major, minor in registry_versions() if major == 3 and minor >= SID_FROM]
+SID_PYTHONS = tuple(["python3.%d" % m for m in _SID_MINORS] + ["python3.%dd" % m for m in _SID_MINORS])
 # Minor versions pytop supports and that pyenv provides (the registry less
 # the sid root's): each is expected on a developer machine or CI.
-_SID_MINORS = {int(re.match(r"python3\.(\d+)", n).group(1)) for n in SID_PYTHONS}
 SUPPORTED_MINORS = tuple(minor for major, minor in registry_versions()
                          if major == 3 and minor not in _SID_MINORS)
 

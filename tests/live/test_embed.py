@@ -23,7 +23,7 @@ import pythons  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", "targets", "embed_python.c"))
-LIBS = ("3.14", "3.15", "3.14d", "3.15d")
+LIBS = tuple(name[len("python"):] for name in pythons.SID_PYTHONS)   # 3.14 ... 3.15d
 SCRIPT = """import sys, time
 def leaf():
     sys.stdout.write("ready\\n"); sys.stdout.flush()
