@@ -10,6 +10,7 @@
 #include "agent/pending.h"
 #include "cpython/debug_offsets.h"
 #include "cpython/rlist.h"
+#include "cpython/versions.h"
 #include "cpython/runtime.h"
 #include "errors.h"
 #include "process/memory.h"
@@ -196,6 +197,14 @@ int inject_script(struct py_target *t, const char *path, int timeout_ms, const a
 	struct debug_injection d;
 	int rc;
 
+	/* A version newer than every table is read with an older schema; pytop
+	 * does not write into it on that guess. */
+	if (t->schema_minor) {
+		snprintf(err, errcap, "Python %s is newer than pytop's tables (read with %d.%d's schema): pytop "
+			 "injects only into a version it has a table for (" PY_VERSIONS_TEXT ")",
+			 t->version, t->major, t->schema_minor);
+		return PYTOP_EVERSION;
+	}
 	/* 3.13+ carry _Py_DebugOffsets; whether it has PEP 768's fields is the
 	 * version's schema's say (generated data). */
 	if (mem_read(t->pid, t->runtime, block, sizeof block) == 0 && debug_offsets_version(block, sizeof block)) {

@@ -13,6 +13,7 @@ format. Run chrooted, with two named threads sleeping in known functions:
     every thread with its threading name, the sleepers' stacks (function,
     file, line) exactly what the target's own traceback.extract_stack says
   - --batch -f json -d 1: exit 0, the note, each thread named
+  - --watch: refused in one line (no injection on an older schema's guess)
   - the block left at 3.N (Py_Version alone says 3.N+1): refused in one
     line saying the block is not in 3.N's format
   - no cookie in the block: refused the same way
@@ -175,6 +176,11 @@ def main():
         names = {t.get("name") for t in doc.get("threads", [])}
         tap.ok(rc == 0 and note in err and set(want) <= names,
                "--batch: exit 0, the note, each thread named", ["exit %s" % rc, err, "names %r" % names])
+        rc, out, err = run([pytop, "--batch", "-d", "2", "-p", str(proc.pid), "--watch", "time sleep"])
+        lines = err.strip().splitlines()
+        tap.ok(rc != 0 and len(lines) == 1 and "newer than pytop's tables" in err and "injects only" in err,
+               "--watch: refused in one line (pytop does not write into it on an older schema)",
+               ["exit %s" % rc, err])
         stop(procs.pop())
         for kind in ("old-block", "no-cookie"):
             proc = start(root, variants[kind], script[len(root):], truth)
