@@ -190,14 +190,40 @@ static void detach(struct tracer *t, const char *why)
 	set_state(t, TRACER_IDLE);
 }
 
+/* Take the requests still waiting out of the queue (lock held); how
+ * many there were. */
+static int drop_queued(struct tracer *t)
+{
+	int n = 0, k = 0;
+
+	for (int i = 0; i < t->nqueue; i++) {
+		if (t->queue[i].op == OP_REQUEST)
+			n++;
+		else
+			t->queue[k++] = t->queue[i];
+	}
+	t->nqueue = k;
+	return n;
+}
+
 static void send_request(struct tracer *t, const struct request *q)
 {
 	struct link_request r;
 	char what[REQUEST_TEXT_MAX + 128];
 	int id;
 
-	if (!t->link.attached && attach(t) < 0)
+	if (!t->link.attached && attach(t) < 0) {
+		/* The requests that waited for this attach would each try
+		 * again (as long: the injection's timeout): they go. */
+		int n;
+
+		pthread_mutex_lock(&t->lock);
+		n = drop_queued(t);
+		pthread_mutex_unlock(&t->lock);
+		if (n > 0)
+			say(t, TL_NOTE, "%d more request%s dropped: not attached", n, n == 1 ? "" : "s");
 		return;
+	}
 	request_link(q, &r);
 	request_describe(q, what, sizeof what);
 	if ((id = link_request(&t->link, q->trace, &r)) < 0) {
@@ -323,6 +349,10 @@ static void *worker(void *arg)
 			op = t->queue[0];
 			memmove(t->queue, t->queue + 1, (size_t)--t->nqueue * sizeof t->queue[0]);
 			have = true;
+			/* A request asked for after any :detach: its attach is
+			 * not cancelled. */
+			if (op.op == OP_REQUEST)
+				atomic_store(&t->cancel, 0);
 		}
 		pthread_mutex_unlock(&t->lock);
 		if (quit)
@@ -364,9 +394,9 @@ void tracer_free(struct tracer *t)
 	if (t->started) {
 		pthread_mutex_lock(&t->lock);
 		t->quit = true;
+		atomic_store(&t->cancel, 1);
 		pthread_cond_signal(&t->wake);
 		pthread_mutex_unlock(&t->lock);
-		atomic_store(&t->cancel, 1);
 		pthread_join(t->thread, NULL);
 	}
 	if (t->target)
@@ -428,6 +458,18 @@ void tracer_stop_all(struct tracer *t, bool trace)
 
 void tracer_detach(struct tracer *t)
 {
+	int n;
+
+	if (!t->started)
+		return;
+	/* An injection in progress is given up (link_open reads cancel),
+	 * and the requests waiting for it go. */
+	pthread_mutex_lock(&t->lock);
+	n = drop_queued(t);
+	atomic_store(&t->cancel, 1);
+	pthread_mutex_unlock(&t->lock);
+	if (n > 0)
+		say(t, TL_NOTE, "%d waiting request%s dropped (:detach)", n, n == 1 ? "" : "s");
 	push_quiet(t, OP_DETACH);
 }
 

@@ -42,7 +42,8 @@ int tracer_submit(struct tracer *t, const struct request *q, char *err, size_t e
 /* Stop every trace (trace true) or every watch. */
 void tracer_stop_all(struct tracer *t, bool trace);
 
-/* Detach the agent (its calls stay in the pane). */
+/* Detach the agent (its calls stay in the pane); an attach in progress
+ * is given up and the requests waiting for it are dropped. */
 void tracer_detach(struct tracer *t);
 
 /* Where it is, and how many requests are running (answered ok, not done). */

@@ -22,6 +22,10 @@ known arguments and results; it reports what it holds), 150x45:
     no hook, thread, fd or module of the agent's (agentrun.check_clean);
   - a watch again, then `q` while attached: pytop exits 0 and the target is
     clean again.
+And against a target whose main thread blocks in C holding the GIL: the
+attach is given up at its timeout with the requests queued meanwhile
+(dropped, not each tried again), a :detach cancels the next attach at
+once, and the target ends clean.
 The screen is polled; tmux servers and targets are killed in finally blocks.
 """
 
@@ -244,6 +248,67 @@ def session(tap, pytop, interp):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def blocked_session(tap, pytop, interp):
+    """A target whose main thread blocks in C holding the GIL (25 s): the
+    attach is given up at its timeout and the requests queued meanwhile
+    are dropped with it (not tried again, one timeout each); a :detach
+    during the next attach gives it up at once; the target ends clean."""
+    label = interp.label
+    target = agentrun.Target(interp, gil_block=25)
+    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
+    tm = None
+    try:
+        if not tap.ok(target.pid is not None, "%s: the blocked target starts" % label, target.stop()
+                      if target.pid is None else ""):
+            return
+        tm = Tmux(W, H, work)
+        tm.type("%s -p %d" % (pytop, target.pid))
+        tm.keys("Enter")
+        tm.wait(lambda s: "F10Quit" in text(s) and "agent_target.py" in text(s), "the live view")
+
+        def queued_dropped():
+            command(tm, "watch __main__ add -n 1")
+            tm.wait(lambda s: "Inject it? [y/N]" in text(s), "the consent question")
+            tm.keys("y")
+            tm.wait(lambda s: "agent attaching" in text(s), "the attach")
+            command(tm, "watch __main__ add -n 2")
+            command(tm, "trace __main__ outer -n 3")
+            start = time.time()
+            s = tm.wait(lambda s: "cannot attach" in text(pane(s)), "the attach given up", timeout=30)
+            s = tm.wait(lambda s: "agent not attached" in text(s), "not attached", timeout=3)
+            took = time.time() - start
+            attaches = sum("attaching pytop's agent" in l for l in pane(s))
+            return attaches == 1 and "2 more requests dropped: not attached" in text(pane(s)) and \
+                took < 15, ["attaches %d, %.1f s" % (attaches, took)] + s
+        check(tap, "%s: main thread blocked in C: the attach is given up once, the 2 requests queued "
+              "meanwhile are dropped" % label, queued_dropped)
+
+        def detach_cancels():
+            command(tm, "watch __main__ add -n 4")
+            tm.wait(lambda s: sum("attaching pytop's agent" in l for l in pane(s)) == 2, "the second attach")
+            time.sleep(0.5)
+            command(tm, "detach")
+            start = time.time()
+            s = tm.wait(lambda s: "agent not attached" in text(s) and "cancelled" in text(pane(s)),
+                        "the attach cancelled", timeout=5)
+            took = time.time() - start
+            return took < 3, ["%.1f s" % took] + s
+        check(tap, "%s: :detach during an attach gives it up within 3 s" % label, detach_cancels)
+        tm.keys("q")
+        tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
+        # The block ends 25 s after the start: the target reports then.
+        end = time.time() + 30
+        while time.time() < end and target.report(timeout=1.0) is None:
+            pass
+        agentrun.check_clean(tap, label, target, "an attach given up and a cancelled one")
+    finally:
+        if tm:
+            tm.kill()
+        if target.pid is not None:
+            target.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -255,6 +320,10 @@ def main():
             session(tap, pytop, interp)
         except Exception:
             tap.ok(False, "%s: the session ran" % interp.label, traceback.format_exc())
+        try:
+            blocked_session(tap, pytop, interp)
+        except Exception:
+            tap.ok(False, "%s: the blocked session ran" % interp.label, traceback.format_exc())
     return tap.done()
 
 
