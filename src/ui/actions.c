@@ -375,15 +375,21 @@ int actions_save_trace(struct ui_model *m, unsigned *fx)
 	actions_save_proposal(m, dir, sizeof(dir), stem, sizeof(stem) - 8);
 	strcat(stem, "-trace");
 	fd = outfile_create_new(dir, stem, ".txt", path, sizeof(path));
-	if (fd >= 0 && !(f = fdopen(fd, "w")))
+	if (fd >= 0 && !(f = fdopen(fd, "w"))) {
 		close(fd);
+		unlink(path);
+	}
 	if (!f) {
 		model_message(m, true, "cannot write %.300s/%.60s.txt: %s", dir, stem, strerror(errno));
 		return -1;
 	}
 	rc = tracer_write(m->tracer, f);
 	if (fclose(f) != 0 || rc < 0) {
-		model_message(m, true, "cannot write %.300s: %s", path, strerror(errno));
+		int e = errno;
+
+		/* The file is new (ours): a cut one is not left behind. */
+		unlink(path);
+		model_message(m, true, "cannot write %.300s: %s (nothing kept)", path, strerror(e));
 		return -1;
 	}
 	model_message(m, false, "trace/watch pane saved to %.400s", path);

@@ -213,3 +213,10 @@ TESTS += tests/unit/test_request
 tests_unit_test_request_SOURCES = tests/unit/test_request.c tests/unit/tap.h
 tests_unit_test_request_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_request_LDADD = libpytop.a
+
+# The trace/watch pane's line store and its save (no worker, no target).
+check_PROGRAMS += tests/unit/test_tracer
+TESTS += tests/unit/test_tracer
+tests_unit_test_tracer_SOURCES = tests/unit/test_tracer.c tests/unit/tap.h
+tests_unit_test_tracer_LDADD = $(PYTOP_LIBS)
+tests_unit_test_tracer_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
