@@ -10,7 +10,9 @@
  *
  * The file is a static picture (a <rect> per frame, labels on the wide
  * ones) that any SVG viewer shows, plus a JSON block with the frames and
- * the functions, and the script of flamegraph.js that makes it interactive.
+ * the functions (each with its weight over all stacks, for the search's
+ * share: also those of frames too narrow to draw, when they weigh a frame's
+ * worth), and the script of flamegraph.js that makes it interactive.
  * Every string from the target passes escape_text() first (control
  * characters and bidi overrides made visible, invalid UTF-8 escaped, the
  * length bounded), then the XML or the JSON escaping of where it goes: no
@@ -84,6 +86,10 @@ struct tree {
 	size_t n, cap;
 	struct table kids;    /* (parent, func) -> node */
 	struct table lines;   /* (node, line) -> weight */
+	struct table fw;      /* (func, 0) -> weight of the stacks with func on
+	                       * them, each once; (func, 1) -> the last stack
+	                       * counted, + 1 */
+	uint64_t stacks;      /* stacks added */
 	bool cpu;             /* weight: CPU ns (cpu mode), else samples */
 	uint64_t total;       /* weight of all stacks */
 	uint64_t samples;     /* samples of all stacks */
@@ -155,9 +161,26 @@ static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint6
 	t->samples += count;
 	t->total += w;
 	t->v[0].total += w;
+	t->stacks++;
 	for (size_t i = 0; i < depth; i++) {
-		struct slot *s = table_find(&t->kids, cur, fr[i].func);
+		struct slot *s = table_find(&t->fw, fr[i].func, 1);
 		struct node *nd;
+
+		/* The function's weight, once per stack (recursion). */
+		if (s->a == NONE) {
+			*s = (struct slot){ fr[i].func, 1, 0 };
+			t->fw.n++;
+		}
+		if (s->v != t->stacks) {
+			s->v = t->stacks;
+			s = table_find(&t->fw, fr[i].func, 0);
+			if (s->a == NONE) {
+				*s = (struct slot){ fr[i].func, 0, 0 };
+				t->fw.n++;
+			}
+			s->v += w;
+		}
+		s = table_find(&t->kids, cur, fr[i].func);
 
 		if (s->a == NONE) {
 			uint32_t id = node_new(t, cur, &fr[i]);
@@ -463,15 +486,28 @@ static void put_label(FILE *f, const struct node *nd, double x, int y, double w)
 	fputs("</text>\n", f);
 }
 
+/* A function's weight over all stacks, each counted once (0 for the root). */
+static uint64_t func_weight(struct tree *t, const struct node *nd)
+{
+	struct slot *s;
+
+	if (nd->kind == KIND_ROOT)
+		return 0;
+	s = table_find(&t->fw, nd->func, 0);
+	return s->a == NONE ? 0 : s->v;
+}
+
 /* The function table's index for each kept node (functions in order of
- * first use); returns the table's length and the first node of each. */
-static size_t funcs_index(struct tree *t, const uint32_t *order, size_t n, uint32_t **first)
+ * first use), then the functions no kept frame shows that weigh at least
+ * thr over all stacks (at most MAX_FRAMES of them; for the search's
+ * share); returns the table's length and the first node of each. */
+static size_t funcs_index(struct tree *t, const uint32_t *order, size_t n, uint64_t thr, uint32_t **first)
 {
 	struct table seen;
-	size_t nf = 0;
+	size_t nf = 0, cap = n, hidden = 0;
 
 	memset(&seen, 0, sizeof(seen));
-	*first = xmalloc(n * sizeof(**first));
+	*first = xmalloc(cap * sizeof(**first));
 	for (size_t i = 0; i < n; i++) {
 		struct node *nd = &t->v[order[i]];
 		struct slot *s = table_find(&seen, nd->kind, nd->func);
@@ -482,6 +518,24 @@ static size_t funcs_index(struct tree *t, const uint32_t *order, size_t n, uint3
 			(*first)[nf++] = order[i];
 		}
 		nd->fn = (uint32_t)s->v;
+	}
+	for (size_t i = 1; i < t->n && hidden < MAX_FRAMES; i++) {
+		const struct node *nd = &t->v[i];
+		struct slot *s;
+
+		if (nd->total >= thr || func_weight(t, nd) < thr)
+			continue;     /* drawn (listed above), or too light */
+		s = table_find(&seen, nd->kind, nd->func);
+		if (s->a != NONE)
+			continue;
+		*s = (struct slot){ nd->kind, nd->func, nf };
+		seen.n++;
+		if (nf == cap) {
+			cap *= 2;
+			*first = xrealloc(*first, cap * sizeof(**first));
+		}
+		(*first)[nf++] = (uint32_t)i;
+		hidden++;
 	}
 	free(seen.s);
 	return nf;
@@ -543,7 +597,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	tree_link(&t);
 	thr = tree_threshold(&t);
 	n = tree_order(&t, thr, &order, &maxdepth);
-	nf = funcs_index(&t, order, n, &first);
+	nf = funcs_index(&t, order, n, thr, &first);
 	height = TOP + (int)(maxdepth + 1) * ROW + BOTTOM;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n", f);
@@ -656,7 +710,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 		put_json(f, s1);
 		fputc(',', f);
 		put_json(f, s2);
-		fprintf(f, ",%u]", nd->kind);
+		fprintf(f, ",%u,%" PRIu64 "]", nd->kind, func_weight(&t, nd));
 	}
 	fputs("],\n\"nodes\":[", f);
 	for (size_t i = 0; i < n; i++) {
@@ -674,6 +728,7 @@ int flamegraph_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	free(order);
 	free(t.kids.s);
 	free(t.lines.s);
+	free(t.fw.s);
 	free(t.v);
 	return ferror(f) ? PYTOP_EIO : 0;
 }

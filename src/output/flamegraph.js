@@ -107,17 +107,24 @@
     labels.appendChild(t);
   }
 
+  function matches(f) {
+    return f[0].toLowerCase().indexOf(term) >= 0 || f[1].toLowerCase().indexOf(term) >= 0;
+  }
+
   // Highlight the frames whose function name or file contains the term
   // (case-insensitive) and say their share of the whole weight, each stack
   // once: frames are in pre-order (starts never decrease), so a match
-  // inside an earlier match's span is already counted.
+  // inside an earlier match's span is already counted. Frames too narrow
+  // to draw are not there: each function's own weight over all stacks
+  // (funcs[k][3], each stack once; functions lighter than a drawn frame
+  // are not listed) stands in when larger, which is exact for one
+  // matching function; with several or none, and frames left out, the
+  // share is a lower bound ("at least").
   function find(value) {
     term = value.trim().toLowerCase();
-    var covered = -1, weight = 0;
+    var covered = -1, weight = 0, best = 0, nmatch = 0;
     for (var i = 0; i < n; i++) {
-      var f = data.funcs[func[i]];
-      hit[i] = term !== '' && i > 0 &&
-        (f[0].toLowerCase().indexOf(term) >= 0 || f[1].toLowerCase().indexOf(term) >= 0);
+      hit[i] = term !== '' && i > 0 && matches(data.funcs[func[i]]);
       if (hit[i] && start[i] >= covered) {
         weight += count[i];
         covered = start[i] + count[i];
@@ -125,8 +132,16 @@
       if (!rects[i].hasAttribute('display'))
         rects[i].setAttribute('fill', hit[i] ? MATCH_FILL : fill[i]);
     }
+    for (var k = 0; term !== '' && k < data.funcs.length; k++) {
+      if (data.funcs[k][3] > 0 && matches(data.funcs[k])) {
+        nmatch++;
+        best = Math.max(best, data.funcs[k][3]);
+      }
+    }
+    weight = Math.max(weight, best);
+    var atLeast = nmatch !== 1 && data.frames_all > n && weight < data.total;
     matched.textContent = term === '' ? '' :
-      'Matched: ' + percent(weight, data.total) + ' (' +
+      'Matched: ' + (atLeast ? 'at least ' : '') + percent(weight, data.total) + ' (' +
       (cpu ? cpuTime(weight) + ' of ' + cpuTime(data.total) + ' CPU'
            : weight + ' of ' + data.total + ' samples') + ')';
     matched.setAttribute('data-weight', weight);

@@ -40,7 +40,9 @@ Chromium (Debian's chromium, driven over the DevTools protocol on a pipe,
 Synthetic (svg_stacks, written from an aggregate in C):
   100k unique stacks: valid XML, file size and load time reported (under
   8 MB and 15 s), searching "level" (five matching frames on every stack)
-  says 100% (each sample counted once, not five times); zoom works.
+  says 100% (each sample counted once, not five times); searching
+  "level4_3" (every tenth stack, in frames too narrow to draw) says its
+  exact share; zoom works.
   11000 chains of 10 frames (110k frames wide enough to draw): at most the
   writer's cap of 40000 drawn, under 8 MB, loads in chromium (under 30 s:
   ~2-7 s here on 2 shared CPUs, the cost is Chromium's parsing of the rects).
@@ -396,7 +398,11 @@ def check_browser_profile(tap, cr, svg, label):
     hits = cr.eval("Array.prototype.filter.call(document.querySelectorAll('#frames rect'),"
                    "function(r){return r.getAttribute('fill')==='%s';}).length" % MATCH_FILL)
     want = [n for n in svg.nodes if "burn_b" in n["name"].lower() or "burn_b" in n["file"].lower()]
-    weight = sum(n["weight"] for n in want)
+    # The drawn frames' weight, or burn_b's own weight over all stacks
+    # (funcs[k][3]: with its frames too narrow to draw) when larger.
+    weight = max([sum(n["weight"] for n in want)] +
+                 [f[3] if len(f) > 3 else 0 for f in svg.data["funcs"]
+                  if "burn_b" in f[0].lower() or "burn_b" in f[1].lower()])
     pct = 100.0 * weight / svg.data["total"]
     said = "Matched: %.2f%% (%s of %s CPU)" % (pct, cpu_time(weight), cpu_time(svg.data["total"]))
     tap.ok(hits == len(want) and matched == said,
@@ -539,6 +545,20 @@ def test_synthetic(tap, cr, workdir):
         tap.ok(matched.startswith("Matched: 100.00%"),
                "synthetic 100k: 'level' (5 frames on every stack) matches 100%%, each sample once "
                "(%.2f s)" % (time.monotonic() - t0), [matched])
+        # level4_3 is on every tenth stack, always in a frame too narrow
+        # to draw: the share is its weight over all stacks, exact (it was
+        # 0%: only drawn frames counted).
+        cr.eval("(function(s){s.value='';s.dispatchEvent(new Event('input'));})"
+                "(document.getElementById('search'))")
+        cr.type("level4_3")
+        matched = cr.eval("document.getElementById('matched').textContent")
+        weight = sum(i % 7 + 1 for i in range(3, 100000, 10))
+        said = "Matched: %.2f%% (%d of %d samples)" % (100.0 * weight / svg.data["total"], weight,
+                                                       svg.data["total"])
+        hidden = not any(n["name"] == "level4_3" for n in svg.nodes)
+        tap.ok(hidden and matched == said,
+               "synthetic 100k: 'level4_3' (on 1 stack in 10, no frame of it drawn) says its exact share",
+               ["level4_3 drawn: %s" % (not hidden), "matched %r, want %r" % (matched, said)])
         i = svg.index("level2_3")
         t0 = time.monotonic()
         cr.click_element("window.pytopFlamegraph.rect(%d)" % i)
