@@ -575,6 +575,46 @@ class _Call(object):
     __slots__ = ("frame", "start", "target", "args", "kwargs", "tree", "stack", "prev_profile", "t0")
 
 
+class _Every(object):
+    """Holds every code: the hooks' tuple once the agent stops, so each
+    hooked thread's next call takes the slow path and unhooks."""
+    __slots__ = ()
+
+    def __contains__(self, code):
+        return True
+
+
+_EVERY = _Every()
+
+
+def _fast_hooks(agent):
+    """The hooks that untraced code goes through: 3.6-3.11 the global trace
+    function (every Python call in a hooked thread), 3.12+ the PY_UNWIND
+    callback (every frame an exception leaves). Closures over the tuple of
+    the codes that have jobs, set by set_codes: a bound method testing
+    `code in self.jobs` paid an attribute lookup and the code object's hash
+    (not cached) on each call. Returns (set_codes, global_trace, unwind)."""
+    codes = ()
+
+    def set_codes(c):
+        nonlocal codes
+        codes = c
+
+    def global_trace(frame, event, arg):
+        if frame.f_code in codes:
+            return agent._global_trace(frame, event, arg)
+        return None
+
+    def unwind(code, offset, exc):
+        if code in codes:
+            try:
+                agent._leave(sys._getframe(1), None, exc)
+            except Exception:
+                pass
+
+    return set_codes, global_trace, unwind
+
+
 class Agent(object):
     def __init__(self, path, token):
         self.path = path
@@ -595,6 +635,7 @@ class Agent(object):
         self.thread = None
         self.busy = set()          # thread idents inside the agent's own hook code
         self.tids = {}
+        self._set_codes, self._gtrace, self._mon_unwind = _fast_hooks(self)
 
     # -- life cycle ---------------------------------------------------
     def start(self):
@@ -603,7 +644,7 @@ class Agent(object):
         try:
             self._start()
         except BaseException:
-            self.stop = True
+            self._halt()
             self._unhook_start()
             if self.sock is not None:
                 try:
@@ -615,12 +656,17 @@ class Agent(object):
             self.jobs = {}
             raise
 
+    def _halt(self):
+        """Stop: the hooks of every thread take the slow path, which unhooks."""
+        self.stop = True
+        self._set_codes(_EVERY)
+
     def _unhook_start(self):
         if self.hooked:
             self.hooked = False
-            if getattr(threading, "_trace_hook", None) == self._global_trace:
+            if getattr(threading, "_trace_hook", None) == self._gtrace:
                 threading.settrace(self.prev_thread_trace)
-            if sys.gettrace() == self._global_trace:
+            if sys.gettrace() == self._gtrace:
                 sys.settrace(self.prev_trace)
 
     def _start(self):
@@ -639,8 +685,8 @@ class Agent(object):
             if self.prev_thread_trace is not None:
                 raise RuntimeError("the program has a threading.settrace function (debugger or coverage)")
             self.hooked = True
-            sys.settrace(self._global_trace)
-            threading.settrace(self._global_trace)
+            sys.settrace(self._gtrace)
+            threading.settrace(self._gtrace)
             # Threads that run already get no trace function (before 3.12
             # no API gives them one): their calls are not seen.
             me = threading.current_thread()
@@ -688,7 +734,7 @@ class Agent(object):
         return "detach"
 
     def _cleanup(self, why):
-        self.stop = True
+        self._halt()
         self._unhook_all()
         try:
             self._flush()
@@ -767,7 +813,7 @@ class Agent(object):
                 self._remove(lambda j: j.kind == what[2:])
                 self._sendnow({"ev": "ok", "id": cid, "cmd": what})
             elif what == "detach":
-                self.stop = True
+                self._halt()
             elif what == "ping":
                 self._sendnow({"ev": "pong", "id": cid})
             else:
@@ -785,6 +831,8 @@ class Agent(object):
     def _add(self, job):
         with self.lock:
             self.jobs.setdefault(job.code, []).append(job)
+            if not self.stop:
+                self._set_codes(tuple(self.jobs))
         if _MON is not None:
             self._monitor(job.code)
 
@@ -799,6 +847,7 @@ class Agent(object):
                 if not jobs:
                     del self.jobs[code]
                     gone.append(code)
+            self._set_codes(_EVERY if self.stop else tuple(self.jobs))
         if gone:
             for st in list(self.stacks.values()):
                 st[:] = [x for x in st if x.frame.f_code not in gone]
@@ -856,15 +905,12 @@ class Agent(object):
             except Exception:
                 pass
 
-    def _mon_unwind(self, code, offset, exc):
-        if code in self.jobs:
-            try:
-                self._leave(sys._getframe(1), None, exc)
-            except Exception:
-                pass
+    # PY_UNWIND: self._mon_unwind, made by _fast_hooks.
 
     # -- sys.settrace (3.6-3.11) ----------------------------------------
     def _global_trace(self, frame, event, arg):
+        """The global trace function's slow path (_fast_hooks): a call of a
+        code with a job, or any call once the agent stops."""
         if self.stop:
             sys.settrace(None)
             return None
