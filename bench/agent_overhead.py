@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -128,6 +129,7 @@ main(sys.argv[1])
 '''
 
 BLOCKS = ("g", "f", "e")
+ROW_FIELDS = ("t0", "t1", "h0", "h1", "cpu_share", "g", "f", "e")
 # (phase name, pytop flags); the base phases between them are added.
 DURING = (
     ("watch f", ["--watch", "__main__ f"]),
@@ -204,6 +206,13 @@ def summarize(phases, rows):
             s[b]["base_ns_median"] = statistics.median(s[b]["base_ns"])
         s["cpu_share_median"] = statistics.median(s["cpu_share"])
     return out
+
+
+def dumps(doc):
+    """doc as indented JSON, each window row on one line."""
+    text = json.dumps(doc, indent=1, sort_keys=True)
+    return re.sub(r"\[\n\s*([-0-9.e, \n]+?)\n\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text) + "\n"
 
 
 def machine():
@@ -342,11 +351,20 @@ def run(a):
         p.kill()
         p.wait()
         shutil.rmtree(work, ignore_errors=True)
+    summary = summarize(phases, rows)
+    for ph in phases:
+        ph.pop("windows", None)
+    for sm in summary.values():       # the per-window lists: the rows hold them
+        sm.pop("cpu_share", None)
+        for b in BLOCKS:
+            for k in ("ratios", "ns", "base_ns", "extra_ns"):
+                sm[b].pop(k, None)
     res = {"command": " ".join(["bench/agent_overhead.py"] + sys.argv[1:]),
            "label": a.label or ("%s (chroot %s)" % (a.python, root) if root else a.python),
            "path": a.python, "root": root, "version": version, "loadavg": info["loadavg"],
            "loadavg_after": os.getloadavg(), "elapsed_s": time.time() - start, "clock_pair_ns": ov,
-           "phases": phases, "summary": summarize(phases, rows), "rows": rows}
+           "phases": phases, "summary": summary,
+           "row_fields": ROW_FIELDS, "rows": [[r[k] for k in ROW_FIELDS] for r in rows]}
     return info, res
 
 
@@ -385,7 +403,7 @@ def main():
         doc["args"] = vars(a)
         doc["results"] = [r for r in doc["results"] if r["label"] != res["label"]] + [res]
         with open(a.json_out, "w") as fh:
-            json.dump(doc, fh, indent=1)
+            fh.write(dumps(doc))
     return 0
 
 
