@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpython/pytarget.h"
 #include "output/escape.h"
 #include "session.h"
 #include "process/launch.h"
@@ -282,6 +283,9 @@ int loop_run(const struct options *opt)
 	m->pid = s.pid;
 	m->launched = s.launched;
 	snprintf(m->python, sizeof(m->python), "%s", s.python);
+	if (s.target && s.target->schema_minor)   /* newer than every table: say whose schema reads it */
+		snprintf(m->python, sizeof(m->python), "%.12s (as %d.%d)", s.python, s.target->major,
+			 s.target->schema_minor);
 	snprintf(m->argv, sizeof(m->argv), "%s", s.argv);
 	snprintf(m->log_path, sizeof(m->log_path), "%s", s.log_path);
 	m->rate_hz = s.rate_hz;

@@ -13,6 +13,7 @@ format. Run chrooted, with two named threads sleeping in known functions:
     every thread with its threading name, the sleepers' stacks (function,
     file, line) exactly what the target's own traceback.extract_stack says
   - --batch -f json -d 1: exit 0, the note, each thread named
+  - the live view (tmux): the header says "Python 3.N+1.0 (as 3.N)"
   - --watch: refused in one line (no injection on an older schema's guess)
   - the block left at 3.N (Py_Version alone says 3.N+1): refused in one
     line saying the block is not in 3.N's format
@@ -106,6 +107,33 @@ def stop(proc):
     proc.stderr.close()
 
 
+def check_live(tap, pytop, pid, want):
+    """The live view (tmux, 120x30): its header says whose schema reads it."""
+    if not shutil.which("tmux"):
+        tap.skip("the live view's header says %s" % want, "tmux is not installed")
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tui"))
+    from test_tui import Tmux, Timeout  # noqa: E402
+    import tempfile
+    work = tempfile.mkdtemp(prefix="pytop-newer-tui-")
+    tm = None
+    try:
+        tm = Tmux(120, 30, work)
+        tm.type("%s -p %d" % (pytop, pid))
+        tm.keys("Enter")
+        try:
+            lines = tm.wait(lambda s: "newer-a" in "\n".join(s) and want in s[0], "the header and threads", timeout=20)
+            ok, diag = True, []
+        except Timeout as exc:
+            ok, diag = False, str(exc).splitlines()
+        tap.ok(ok, "the live view's header says %s, the threads are listed" % want, diag)
+        tm.keys("q")
+    finally:
+        if tm:
+            tm.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -176,6 +204,7 @@ def main():
         names = {t.get("name") for t in doc.get("threads", [])}
         tap.ok(rc == 0 and note in err and set(want) <= names,
                "--batch: exit 0, the note, each thread named", ["exit %s" % rc, err, "names %r" % names])
+        check_live(tap, pytop, proc.pid, "Python %s.0 (as %d.%d)" % (new, major, minor))
         rc, out, err = run([pytop, "--batch", "-d", "2", "-p", str(proc.pid), "--watch", "time sleep"])
         lines = err.strip().splitlines()
         tap.ok(rc != 0 and len(lines) == 1 and "newer than pytop's tables" in err and "injects only" in err,
