@@ -14,7 +14,8 @@ pythons=("$@")
 if [ ${#pythons[@]} -eq 0 ]; then
 	pythons=($(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python3 2>/dev/null | sort -V) /usr/bin/python3.11)
 	sid=${PYTOP_SID_ROOT:-/var/cache/pytop-sid}
-	for p in python3.14 python3.14d python3.15 python3.15d; do
+	for p in $(cd "$top" && python3 -c 'import sys; sys.path.insert(0, "tests/live"); import pythons
+print(" ".join(pythons.SID_PYTHONS))'); do
 		[ -x "$sid/usr/bin/$p" ] && pythons+=("chroot=$sid=/usr/bin/$p")
 	done
 fi
