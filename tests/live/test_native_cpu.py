@@ -81,7 +81,8 @@ def run_one(tap, pytop, interp, work, lib):
     for path in (ready, truth):
         if os.path.exists(path):
             os.unlink(path)
-    proc = subprocess.Popen(interp.argv(interp.script(TARGET), lib, ready, truth, str(SECS + 3)),
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), interp.inside(lib), interp.inside(ready),
+                                        interp.inside(truth), str(SECS + 3)),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
@@ -129,14 +130,21 @@ def run_one(tap, pytop, interp, work, lib):
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
-    top = pythons.interpreters(tap)
+    top = pythons.interpreters(tap, chroot=True)
     work0 = tempfile.mkdtemp(prefix="pytop-native-")
     try:
         lib, log = build_spin(work0)
         if not tap.ok(lib is not None, "the native spinner library builds with cc", log):
             return tap.done()
         for interp in top:
-            run_one(tap, pytop, interp, work0, lib)
+            # A work directory the interpreter reaches (in its root when
+            # chrooted), holding a copy of the library.
+            work = interp.mkdtemp("pytop-native-")
+            try:
+                shutil.copy(lib, os.path.join(work, "spin.so"))
+                run_one(tap, pytop, interp, work, os.path.join(work, "spin.so"))
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
     finally:
         shutil.rmtree(work0, ignore_errors=True)
     return tap.done()
