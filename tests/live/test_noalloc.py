@@ -115,8 +115,8 @@ def main():
     if sanitized(pytop):
         tap.skip("the sampler allocates nothing", "a sanitizer build replaces malloc itself")
         return tap.done()
-    for interp in pythons.interpreters(tap):
-        proc = subprocess.Popen([interp.path, "-c", TARGET], stdin=subprocess.DEVNULL,
+    for interp in pythons.interpreters(tap, chroot=True):
+        proc = subprocess.Popen(interp.argv("-c", TARGET), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
             ready = proc.stdout.readline().strip() == b"ready"
