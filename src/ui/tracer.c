@@ -15,10 +15,12 @@
 #include "cpython/runtime.h"
 #include "errors.h"
 #include "output/escape.h"
+#include "util/clock.h"
 
 #define QUEUE_MAX 16
 #define POLL_MS 50
 #define RUNNING_MAX 64
+#define DROPPED_EVERY_NS 1000000000ull   /* calls dropped: said at most this often */
 
 /* What the UI asks the worker for. */
 enum op { OP_REQUEST, OP_STOP_TRACES, OP_STOP_WATCHES, OP_DETACH };
@@ -65,6 +67,8 @@ struct tracer {
 	struct py_target *target;
 	struct running run[RUNNING_MAX];
 	int nrun;
+	long dropped_said;            /* of link.dropped, said in the pane */
+	uint64_t dropped_ns;          /* when */
 };
 
 /* ---- lines ---- */
@@ -166,6 +170,7 @@ static int attach(struct tracer *t)
 		set_state(t, TRACER_IDLE);
 		return rc;
 	}
+	t->dropped_said = 0;
 	if ((rc = link_open(&t->link, t->target, &t->cancel, err, sizeof err)) < 0) {
 		say(t, TL_ERROR, "cannot attach: %s", err);
 		set_state(t, TRACER_IDLE);
@@ -177,6 +182,20 @@ static int attach(struct tracer *t)
 	return 0;
 }
 
+/* The calls the agent dropped since it was last said (all: now, else at
+ * most once a second), as they happen: the pane's call numbers jump. */
+static void say_dropped(struct tracer *t, bool all)
+{
+	uint64_t now = clock_now_ns();
+
+	if (t->link.dropped <= t->dropped_said || (!all && now - t->dropped_ns < DROPPED_EVERY_NS))
+		return;
+	say(t, TL_ERROR, "the agent dropped %ld calls it could not queue (too many to send)",
+	    t->link.dropped - t->dropped_said);
+	t->dropped_said = t->link.dropped;
+	t->dropped_ns = now;
+}
+
 static void detach(struct tracer *t, const char *why)
 {
 	if (!t->link.open)
@@ -184,8 +203,7 @@ static void detach(struct tracer *t, const char *why)
 	set_state(t, TRACER_DETACHING);
 	link_close(&t->link);
 	t->nrun = 0;
-	if (t->link.dropped > 0)
-		say(t, TL_NOTE, "the agent dropped %ld calls it could not queue", t->link.dropped);
+	say_dropped(t, true);
 	say(t, TL_NOTE, "agent detached (%s)", why);
 	set_state(t, TRACER_IDLE);
 }
@@ -325,12 +343,14 @@ static void pump(struct tracer *t)
 		if (rc < 0) {
 			link_close(&t->link);
 			t->nrun = 0;
+			say_dropped(t, true);
 			say(t, TL_ERROR, "the agent went away (the target exited?)");
 			set_state(t, TRACER_IDLE);
 			return;
 		}
 		handle_event(t, &e);
 	}
+	say_dropped(t, false);
 }
 
 static void *worker(void *arg)

@@ -15,16 +15,17 @@ TARGET = os.path.join(REPO, "tests", "targets", "agent_target.py")
 
 
 class Target(object):
-    """agent_target.py running on interp, in a work directory it can reach."""
+    """agent_target.py (or script, which writes WORKDIR/ready the same way)
+    running on interp, in a work directory it can reach."""
 
-    def __init__(self, interp, env=None, join=False, gil_block=0):
+    def __init__(self, interp, env=None, join=False, gil_block=0, script=TARGET):
         self.interp = interp
         self.work = interp.mkdtemp("pytop-twtest-")
         os.chmod(self.work, 0o755)
         e = dict(os.environ)
         e.update(env or {})
         opts = (["--join"] if join else []) + (["--gil-block", str(gil_block)] if gil_block else [])
-        self.proc = subprocess.Popen(interp.argv(interp.script(TARGET), *opts + [interp.inside(self.work)]),
+        self.proc = subprocess.Popen(interp.argv(interp.script(script), *opts + [interp.inside(self.work)]),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=e)
         ready = os.path.join(self.work, "ready")

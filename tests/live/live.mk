@@ -128,7 +128,7 @@ EXTRA_DIST += tests/live/test_inject.py tests/targets/inject_target.py
 # (test_agent_py), and pytop --batch --watch/--trace end to end.
 TESTS += tests/live/test_agent_py.py tests/live/test_watch.py tests/live/test_trace.py
 EXTRA_DIST += tests/live/test_agent_py.py tests/live/test_watch.py tests/live/test_trace.py \
-	tests/live/agentrun.py tests/targets/agent_target.py
+	tests/live/agentrun.py tests/targets/agent_target.py tests/targets/hot_target.py
 
 # Blocked threads' readings and stacks kept by the sampler change no sample
 # (PYTOP_SAMPLER_CHECK=1 counts the differences).

@@ -25,7 +25,9 @@ known arguments and results; it reports what it holds), 150x45:
 And against a target whose main thread blocks in C holding the GIL: the
 attach is given up at its timeout with the requests queued meanwhile
 (dropped, not each tried again), a :detach cancels the next attach at
-once, and the target ends clean.
+once, and the target ends clean. And against tests/targets/hot_target.py
+(a function called in a tight loop): the calls the agent drops are said
+in the pane while the watch runs.
 The screen is polled; tmux servers and targets are killed in finally blocks.
 """
 
@@ -44,7 +46,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "live"))
 import pythons  # noqa: E402
 import agentrun  # noqa: E402
-from test_tui import Tmux, check, text, status, PROMPT  # noqa: E402
+from test_tui import Tmux, Timeout, check, text, status, PROMPT  # noqa: E402
 
 W, H = 150, 80
 
@@ -309,6 +311,73 @@ def blocked_session(tap, pytop, interp):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def flood_session(tap, pytop, interp):
+    """A watch of a function called in a tight loop (hot_target.py): the
+    pane keeps at most 20,000 lines, keys are answered, and calls the agent
+    drops (its queue full) are said in the pane while the watch runs, not
+    only at :detach."""
+    label = interp.label
+    target = agentrun.Target(interp, script=os.path.join(pythons.REPO, "tests", "targets", "hot_target.py"))
+    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
+    tm = None
+    try:
+        if not tap.ok(target.pid is not None, "%s: the hot target starts" % label, target.stop()
+                      if target.pid is None else ""):
+            return
+        tm = Tmux(W, H, work)
+        tm.type("%s -p %d" % (pytop, target.pid))
+        tm.keys("Enter")
+        tm.wait(lambda s: "F10Quit" in text(s) and "hot_target.py" in text(s), "the live view")
+
+        def save_pane():
+            """The pane's lines, all kept ones, through w (focus moved to
+            the pane first)."""
+            for _ in range(5):
+                tm.keys("w")
+                s = tm.wait(lambda s: "saved to" in status(s) or "Save as" in status(s), "w's answer")
+                if "saved to" in status(s):
+                    m = re.search(r"saved to (\S+)", status(s))
+                    with open(os.path.join(work, m.group(1))) as f:
+                        return f.read()
+                tm.keys("Escape")
+                tm.keys("Tab")
+            raise Timeout("w never saved the pane")
+
+        def flood():
+            command(tm, "watch __main__ hot -n 1000000")
+            tm.wait(lambda s: "Inject it? [y/N]" in text(s), "the consent question")
+            tm.keys("y")
+            tm.wait(lambda s: re.search(r"__main__\.hot #\d+ cost", text(pane(s))), "the calls", timeout=40)
+            # Whether the agent's queue (4096 calls) overflows depends on
+            # the interpreter's speed; when it does, the pane says so
+            # while the watch runs (a second at most), not only at
+            # :detach.
+            time.sleep(8)
+            s = tm.screen()
+            running = save_pane()
+            said = "the agent dropped" in running
+            lines = [l for l in s if l.startswith(" Trace/watch")]
+            m = re.search(r"\((\d+) lines", lines[0]) if lines else None
+            command(tm, "detach")
+            start = time.time()
+            s2 = tm.wait(lambda s: "agent detached" in text(pane(s)), "the detach", timeout=20)
+            took = time.time() - start
+            after = save_pane()
+            dropped = "the agent dropped" in after
+            return m is not None and int(m.group(1)) <= 20000 and (said or not dropped) and \
+                "Agent" not in s2[0], \
+                ["said while attached: %s, dropped at all: %s, detach %.2f s" % (said, dropped, took)] + s + s2
+        check(tap, "%s: a flood of calls: at most 20,000 lines; calls the agent dropped (if any) are said "
+              "while it runs; :detach" % label, flood)
+
+    finally:
+        if tm:
+            tm.kill()
+        if target.pid is not None:
+            target.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -324,6 +393,10 @@ def main():
             blocked_session(tap, pytop, interp)
         except Exception:
             tap.ok(False, "%s: the blocked session ran" % interp.label, traceback.format_exc())
+        try:
+            flood_session(tap, pytop, interp)
+        except Exception:
+            tap.ok(False, "%s: the flood session ran" % interp.label, traceback.format_exc())
     return tap.done()
 
 
