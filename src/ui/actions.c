@@ -333,6 +333,9 @@ int actions_agent_consent(struct ui_model *m, bool yes, unsigned *fx)
 		model_message(m, false, "not attached: nothing was injected");
 		return -1;
 	}
+	/* The target may have gone while the question was up. */
+	if (!have_tracer(m, m->asked.trace ? "trace" : "watch"))
+		return -1;
 	m->agent_consent = true;
 	return submit(m, &m->asked, fx);
 }

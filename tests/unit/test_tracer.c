@@ -2,7 +2,8 @@
  * target: lines kept are bounded (the oldest go), each is escaped (a
  * terminal escape, a bidi override, invalid UTF-8) and cut, and `w` in the
  * pane (actions_save_trace) leaves no cut file behind when the write
- * fails (here: RLIMIT_FSIZE, so no full disk is needed). */
+ * fails (here: RLIMIT_FSIZE, so no full disk is needed); the consent
+ * question answered after the target exited attempts nothing. */
 #include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -129,5 +130,34 @@ int main(void)
 		aggregate_destroy(a);
 	}
 	tracer_free(tr);
+
+	/* The consent question answered y after the target exited: nothing
+	 * is asked of the tracer (no attach to a pid that is gone). */
+	{
+		struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
+		struct options o;
+		struct tui *t;
+		const char *cmd = "watch app.main work\n";
+
+		memset(&o, 0, sizeof(o));
+		o.rate_hz = 1000;
+		t = tui_new(a, &o);
+		t->m.pid = 999999999;       /* above any pid_max */
+		t->m.tracer = tracer_new(t->m.pid);
+		tui_key(t, ':');
+		for (const char *p = cmd; *p; p++)
+			tui_key(t, (uint32_t)(unsigned char)*p);
+		tap_ok(t->prompt.kind == PROMPT_CONSENT, "the first watch asks before injecting");
+		t->m.exited = true;
+		tui_key(t, 'y');
+		for (int i = 0; i < 100 && tracer_span(t->m.tracer, &first) == 0; i++)
+			usleep(10000);
+		tap_ok(tracer_span(t->m.tracer, &first) == 0 && t->m.msg_error && strstr(t->m.msg, "exited"),
+		       "y after the target exited: said, nothing attempted (%s)", t->m.msg);
+		tracer_free(t->m.tracer);
+		t->m.tracer = NULL;
+		tui_free(t);
+		aggregate_destroy(a);
+	}
 	return tap_done();
 }
