@@ -3,7 +3,8 @@
  * terminal escape, a bidi override, invalid UTF-8) and cut, and `w` in the
  * pane (actions_save_trace) leaves no cut file behind when the write
  * fails (here: RLIMIT_FSIZE, so no full disk is needed); the consent
- * question answered after the target exited attempts nothing. */
+ * question answered after the target exited attempts nothing; T's
+ * prefill survives odd file names. */
 #include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +18,8 @@
 #include "sampling/aggregate.h"
 #include "tap.h"
 #include "ui/actions.h"
+#include "ui/commands.h"
+#include "ui/lineedit.h"
 #include "ui/tracer.h"
 #include "ui/tui.h"
 
@@ -130,6 +133,41 @@ int main(void)
 		aggregate_destroy(a);
 	}
 	tracer_free(tr);
+
+	/* T/W's prefill: a file name with blanks, quotes, backslashes and a
+	 * control character comes back whole from the command line's
+	 * split; one too long for the prompt is refused. */
+	{
+		struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1000000);
+		struct options o;
+		struct tui *t;
+		const char *odd = "/tmp/a b/q\"uo'te\\back\x1b[31m\xe2\x80\xae.py";
+		char want[256], buf[LINEEDIT_MAX], *argv[8], longname[300];
+		unsigned fx = 0;
+		int argc;
+
+		memset(&o, 0, sizeof(o));
+		t = tui_new(a, &o);
+		t->m.pid = 999999999;
+		t->m.tracer = tracer_new(t->m.pid);
+		tap_ok(actions_agent_prompt(&t->m, true, odd, 12, &fx) == 0 && strncmp(t->m.prefill, "trace \"", 7) == 0,
+		       "T: the prompt is prefilled with trace \"FILE:LINE\"");
+		snprintf(buf, sizeof(buf), "%s", t->m.prefill);
+		snprintf(want, sizeof(want), "%s:12", odd);
+		argc = commands_split(buf, argv, 8);
+		tap_ok(argc == 2 && strcmp(argv[0], "trace") == 0 && strcmp(argv[1], want) == 0,
+		       "T: the odd file name comes back whole from the split (%d words)", argc);
+		memset(longname, 'd', sizeof(longname) - 1);
+		longname[0] = '/';
+		longname[sizeof(longname) - 1] = '\0';
+		t->m.prefill[0] = '\0';
+		tap_ok(actions_agent_prompt(&t->m, false, longname, 3, &fx) < 0 && !t->m.prefill[0] &&
+		       t->m.msg_error && strstr(t->m.msg, "too long"), "W: a name too long for the prompt: %s", t->m.msg);
+		tracer_free(t->m.tracer);
+		t->m.tracer = NULL;
+		tui_free(t);
+		aggregate_destroy(a);
+	}
 
 	/* The consent question answered y after the target exited: nothing
 	 * is asked of the tracer (no attach to a pid that is gone). */
