@@ -20,6 +20,7 @@ from collections import deque as _deque
 _MON = getattr(sys, "monitoring", None)
 _MAXLINE = 65536          # a command line longer than this is refused
 _QUEUE_MAX = 4096         # events waiting for the agent thread; more are dropped
+_FLUSH_MAX = 256          # events sent between two looks at pytop's commands
 _TREE_NODES_MAX = 2000    # nodes one trace tree records
 _STR_MAX = 200            # characters a repr keeps of one string
 _REPR_MAX = 1000          # characters of one whole repr
@@ -714,9 +715,11 @@ class Agent(object):
         buf = b""
         s = self.sock
         while not self.stop:
-            self._flush()
+            # A few events at a time: under a flood of calls a detach is
+            # read within one batch, not after the whole queue.
+            more = self._flush(_FLUSH_MAX)
             self._reap()
-            r, _, _ = select.select([s], [], [], 0.05)
+            r, _, _ = select.select([s], [], [], 0 if more else 0.05)
             if not r:
                 continue
             data = s.recv(65536)
@@ -736,6 +739,12 @@ class Agent(object):
     def _cleanup(self, why):
         self._halt()
         self._unhook_all()
+        if why == "detach":
+            # pytop asked to leave: the calls still queued (up to
+            # _QUEUE_MAX under a flood, seconds of formatting while the
+            # program holds the GIL) go unsent, like the calls after it.
+            with self.lock:
+                self.queue = []
         try:
             self._flush()
             self._sendnow({"ev": "bye", "why": why})
@@ -754,21 +763,28 @@ class Agent(object):
         data = (json.dumps(ev, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
         self.sock.sendall(data)
 
-    def _post(self, ev, job=None):
+    def _post(self, ev, job=None, keep=False):
         """From a hook (any thread): queue for the agent thread (not for a
-        job removed meanwhile)."""
+        job removed meanwhile); keep: even when the queue is full (a job's
+        end, which pytop waits for)."""
         with self.lock:
             if job is not None and job.removed:
                 return
-            if len(self.queue) >= _QUEUE_MAX:
+            if len(self.queue) >= _QUEUE_MAX and not keep:
                 self.dropped += 1
                 return
             self.queue.append(ev)
 
-    def _flush(self):
+    def _flush(self, most=None):
+        """Send what the hooks queued (at most most events); True when
+        some are left."""
         with self.lock:
-            q, self.queue = self.queue, []
+            if most is None or len(self.queue) <= most:
+                q, self.queue = self.queue, []
+            else:
+                q, self.queue = self.queue[:most], self.queue[most:]
             dropped, self.dropped = self.dropped, 0
+            left = bool(self.queue)
         for ev in q:
             # The text is made here, in the agent's thread, not in the hook.
             if ev["ev"] == "watch":
@@ -778,6 +794,7 @@ class Agent(object):
             self._sendnow(ev)
         if dropped:
             self._sendnow({"ev": "dropped", "n": dropped})
+        return left
 
     # -- commands -----------------------------------------------------
     def _command(self, line):
@@ -790,7 +807,8 @@ class Agent(object):
             return
         what = cmd.get("cmd")
         cid = cmd.get("id", 0)
-        self._flush()      # what the hooks queued so far goes before the answer
+        if what != "detach":
+            self._flush()      # what the hooks queued so far goes before the answer
         try:
             if what in ("watch", "trace"):
                 job = _Job(self, cmd)
@@ -1104,7 +1122,7 @@ class Agent(object):
 
     def _done(self, job):
         if job.seen >= job.count:
-            self._post({"ev": "done", "id": job.id, "n": job.seen})
+            self._post({"ev": "done", "id": job.id, "n": job.seen}, keep=True)
 
     def _thread(self):
         t = threading.current_thread()
