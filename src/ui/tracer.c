@@ -67,6 +67,8 @@ struct tracer {
 	struct py_target *target;
 	struct running run[RUNNING_MAX];
 	int nrun;
+	uint64_t idle_since;          /* attached with nothing running since (0: not) */
+	uint64_t idle_detach_ns;      /* detach after this long idle (0: never) */
 	long dropped_said;            /* of link.dropped, said in the pane */
 	uint64_t dropped_ns;          /* when */
 };
@@ -353,6 +355,26 @@ static void pump(struct tracer *t)
 	say_dropped(t, false);
 }
 
+/* An agent with nothing to trace or watch is taken out after a while: on
+ * 3.6-3.11 its trace function alone slows every call of the program
+ * several times (bench/README.md). */
+static void idle_check(struct tracer *t)
+{
+	uint64_t now = clock_now_ns();
+
+	if (!t->link.attached || t->nrun > 0 || !t->idle_since) {
+		t->idle_since = t->link.attached ? now : 0;
+		return;
+	}
+	if (t->idle_detach_ns && now - t->idle_since >= t->idle_detach_ns) {
+		char why[96];
+
+		snprintf(why, sizeof why, "nothing traced or watched for %.0f s", (double)t->idle_detach_ns / 1e9);
+		detach(t, why);
+		t->idle_since = 0;
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct tracer *t = arg;
@@ -386,8 +408,10 @@ static void *worker(void *arg)
 			}
 			continue;
 		}
-		if (t->link.attached)
+		if (t->link.attached) {
 			pump(t);
+			idle_check(t);
+		}
 	}
 	detach(t, "pytop quit");
 	return NULL;
@@ -401,6 +425,15 @@ struct tracer *tracer_new(pid_t pid)
 
 	t->pid = pid;
 	t->lines = xcalloc(TRACER_LINES_MAX, sizeof t->lines[0]);
+	t->idle_detach_ns = TRACER_IDLE_DETACH_S * 1000000000ull;
+	{
+		const char *e = getenv("PYTOP_AGENT_IDLE");
+		char *end;
+		double v = e && *e ? strtod(e, &end) : -1;
+
+		if (e && *e && *end == '\0' && v >= 0 && v <= 86400)
+			t->idle_detach_ns = (uint64_t)(v * 1e9);
+	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
 	atomic_init(&t->cancel, 0);

@@ -18,6 +18,10 @@
 #define TRACER_LINES_MAX 20000
 #define TRACER_LINE_MAX 2048
 
+/* An agent with nothing traced or watched is detached after this many
+ * seconds (PYTOP_AGENT_IDLE overrides; 0: never). */
+#define TRACER_IDLE_DETACH_S 10
+
 /* Where the agent is. */
 enum tracer_state {
 	TRACER_IDLE = 0,      /* no agent (never attached, or detached) */
