@@ -239,7 +239,7 @@ def session(tap, pytop, interp):
             tm.wait(lambda s: "Agent attached" in s[0] and re.search(r"__main__\.add #([2-9]|\d\d+) cost", text(pane(s))),
                     "the watch", timeout=40)
             tm.keys("q")
-            s = tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
+            s = tm.wait(lambda s: any(l.rstrip() == PROMPT.strip() for l in s), "the shell", timeout=20)
             tm.type("echo status=$?")
             tm.keys("Enter")
             s = tm.wait(lambda s: "status=" in text(s), "the status")
@@ -292,7 +292,7 @@ def idle_session(tap, pytop, interp):
                 return "Inject it?" not in text(s), s
             check(tap, "%s: a watch after the idle detach attaches again without asking" % label, again)
         tm.keys("q")
-        tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
+        tm.wait(lambda s: any(l.rstrip() == PROMPT.strip() for l in s), "the shell", timeout=20)
     finally:
         if tm:
             tm.kill()
@@ -348,7 +348,7 @@ def blocked_session(tap, pytop, interp):
             return took < 3, ["%.1f s" % took] + s
         check(tap, "%s: :detach during an attach gives it up within 3 s" % label, detach_cancels)
         tm.keys("q")
-        tm.wait(lambda s: PROMPT.strip() in text(s), "the shell", timeout=20)
+        tm.wait(lambda s: any(l.rstrip() == PROMPT.strip() for l in s), "the shell", timeout=20)
         # The block ends 25 s after the start: the target reports then.
         end = time.time() + 30
         while time.time() < end and target.report(timeout=1.0) is None:
