@@ -66,6 +66,12 @@ static const char usage_tail[] =
 	"                       stays stopped); --dump pauses it by default and\n"
 	"                       with --blocking fails when it cannot\n"
 	"      --nonblocking    never pause the target (the default but for --dump)\n"
+	"      --native         with --batch or --dump: C frames too (libunwind): each\n"
+	"                       sample stops the target's threads (ptrace) while it\n"
+	"                       unwinds them; the pause is in the batch header.\n"
+	"                       Native frames are marked native; the interpreter's\n"
+	"                       own (eval loop, call trampolines) are folded\n"
+	"      --native-all     --native, keeping the interpreter's own C frames\n"
 	"      --gilstat[=HOW]  per-thread GIL statistics (takecnt, holdavg, hold_all,\n"
 	"                       takeavg, take_all): exact (uprobes on take_gil/\n"
 	"                       drop_gil; root or CAP_PERFMON; the default where it\n"
@@ -166,7 +172,7 @@ int options_parse(int argc, char **argv, struct options *o)
 {
 	enum { OPT_DUMP = 256, OPT_JSON, OPT_IDLE, OPT_GIL, OPT_BLOCKING, OPT_NONBLOCKING, OPT_GILSTAT, OPT_GILSTAT_RATE,
 	       OPT_GILSTAT_WARN, OPT_KEEP_RUNNING, OPT_INVERTED, OPT_EVERY, OPT_WATCH, OPT_TRACE, OPT_EXPR,
-	       OPT_COND, OPT_ERRORS, OPT_REPR_DEPTH, OPT_DEPTH, OPT_MIN_MS };
+	       OPT_COND, OPT_ERRORS, OPT_REPR_DEPTH, OPT_DEPTH, OPT_MIN_MS, OPT_NATIVE, OPT_NATIVE_ALL };
 	enum { OPT_NO_COLOR = 512 };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -182,6 +188,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "gil", no_argument, NULL, OPT_GIL },
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
 		{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
+		{ "native", no_argument, NULL, OPT_NATIVE },
+		{ "native-all", no_argument, NULL, OPT_NATIVE_ALL },
 		{ "gilstat", optional_argument, NULL, OPT_GILSTAT },
 		{ "gilstat-rate", required_argument, NULL, OPT_GILSTAT_RATE },
 		{ "gilstat-warn", required_argument, NULL, OPT_GILSTAT_WARN },
@@ -264,6 +272,13 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NONBLOCKING:
 			o->nonblocking = 1;
+			break;
+		case OPT_NATIVE:
+			o->native = 1;
+			break;
+		case OPT_NATIVE_ALL:
+			o->native = 1;
+			o->native_all = 1;
 			break;
 		case OPT_GILSTAT:
 			o->gilstat_auto = !optarg;
@@ -385,6 +400,12 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--keep-running goes with a program after --");
 	if (o->blocking && o->nonblocking)
 		return usage_error("%s", "give either --blocking or --nonblocking, not both");
+	if (o->native && o->run == RUN_TUI)
+		return usage_error("%s", "--native goes with --batch or --dump (not yet the live view)");
+	if (o->native && o->nonblocking)
+		return usage_error("%s", "--native pauses the target: it does not go with --nonblocking");
+	if (o->native && (o->watch || o->trace))
+		return usage_error("%s", "--native does not go with --watch/--trace");
 	if (o->json && o->run != RUN_DUMP)
 		return usage_error("%s", "--json goes with --dump (for a JSON snapshot use --batch -f json)");
 	if (o->run == RUN_DUMP && !o->pid)

@@ -45,6 +45,8 @@ struct options {
 	int mode;             /* enum options_mode */
 	int blocking;         /* --blocking: pause the target for every read */
 	int nonblocking;      /* --nonblocking: never pause it (--dump pauses by default) */
+	int native;           /* --native: C frames too, merged with the Python ones */
+	int native_all;       /* --native-all: keep the interpreter's machinery frames */
 	int gilstat;          /* --gilstat[=sampled|exact]: enum options_gilstat */
 	int gilstat_auto;     /* plain --gilstat: exact where it can run, else sampled */
 	double gilstat_rate_hz;   /* --gilstat-rate; 0 = the default */

@@ -43,7 +43,8 @@ static bool interpreter_ready(struct py_target *t)
 /* Start sampling the attached target (its interpreter is up). */
 static int session_start(struct session *s, char *err, size_t errcap)
 {
-	struct sampler_config cfg = { s->opt->rate_hz, s->opt->blocking != 0 };
+	struct sampler_config cfg = { s->opt->rate_hz, s->opt->blocking != 0, s->opt->native != 0,
+				      s->opt->native_all != 0 };
 	int rc;
 
 	proc_cmdline(s->pid, s->argv, sizeof s->argv);
@@ -471,6 +472,12 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;
 	m->interp_limit = st.interp_limit;
+	m->native = s->opt->native != 0;
+	m->native_pauses = st.native_pauses;
+	m->pause_median_us = (double)st.pause_median_ns / 1e3;
+	m->pause_p99_us = (double)st.pause_p99_ns / 1e3;
+	m->native_partial = st.native_partial;
+	m->native_unmatched = st.native_unmatched;
 	m->gilstat = session_gilstat(s);
 	m->note = s->note;
 	m->inverted = s->opt->inverted != 0;

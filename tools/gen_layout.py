@@ -168,6 +168,7 @@ FIELDS = [
     ("iframe_owner_interpreter", [(since((3, 14)), "FRAME_OWNED_BY_INTERPRETER")]),
     ("iframe_owner_generator", [(FROM311, "FRAME_OWNED_BY_GENERATOR")]),
     ("iframe_code_tag_bits", [(since((3, 14)), "Py_TAG_BITS"), (ALL, "0")]),
+    ("iframe_is_entry", [(since((3, 11), (3, 11)), "offsetof(_PyInterpreterFrame, is_entry)")]),
 
     ("code_filename", [(ALL, "offsetof(PyCodeObject, co_filename)")]),
     ("code_name", [(ALL, "offsetof(PyCodeObject, co_name)")]),

@@ -1,6 +1,6 @@
 # CPython: the per-version layouts (generated), _Py_DebugOffsets, the
 # object readers, line tables, thread states, the stack walker, the GIL
-# state reader.
+# state reader, the eval-loop and machinery symbols of native stacks.
 libpytop_a_SOURCES += \
 	src/cpython/layout.c src/cpython/layout.h \
 	src/cpython/debug_offsets.c src/cpython/debug_offsets.h \
@@ -13,6 +13,7 @@ libpytop_a_SOURCES += \
 	src/cpython/objects.c src/cpython/objects.h \
 	src/cpython/thread.c src/cpython/thread.h \
 	src/cpython/stack.c src/cpython/stack.h \
+	src/cpython/machinery.c src/cpython/machinery.h \
 	src/cpython/gil.c src/cpython/gil.h
 
 # The generated tables, schemas and registry of supported versions.

@@ -51,6 +51,7 @@ const struct py_layout layout_3_14 = {
 	.iframe_owner_interpreter = 3,
 	.iframe_owner_generator = 1,
 	.iframe_code_tag_bits = 3,
+	.iframe_is_entry = -1,
 	.code_filename = 112,
 	.code_name = 120,
 	.code_qualname = 128,

@@ -788,6 +788,7 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 			}
 			frames[depth].func = &e->info;
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : off);
+			frames[depth].entry = 1;
 		}
 		w->root = e;
 		w->root_arg0 = field_u64(f, L->frame_localsplus);
@@ -828,8 +829,15 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		 * current when the walk began and is not on the stack any more. */
 		if (!prev && owner == L->iframe_owner_generator)
 			return PYTOP_ECORRUPT;
-		if (owner == L->iframe_owner_cstack || owner == L->iframe_owner_interpreter)
+		/* The eval call that ran the frames since the last boundary
+		 * began here: at a shim (3.12+) that follows its first frame,
+		 * or at a frame flagged is_entry (3.11). */
+		bool ends = owner == L->iframe_owner_cstack || owner == L->iframe_owner_interpreter;
+		if (ends && depth > 0 && depth <= max)
+			frames[depth - 1].entry = 1;
+		if (ends)
 			continue;     /* a shim or entry frame owned by the C stack or the interpreter */
+		bool is_entry = L->iframe_is_entry >= 0 && (size_t)L->iframe_is_entry < fsize && f[L->iframe_is_entry];
 		struct func_entry *e = func_get(w->t, w->c, code, &err);
 		if (!e)
 			return err;
@@ -841,19 +849,25 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		uint64_t start = code + (uint64_t)L->code_code_adaptive;
 		int64_t off = (int64_t)(instr - start);
 		/* Not yet started (incomplete) frames are not shown, like CPython. */
-		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable)
+		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable) {
+			if (is_entry && depth > 0 && depth <= max)
+				frames[depth - 1].entry = 1;
 			continue;
+		}
 		/* Stale cache entry, or a frame that changed under us. */
 		if (off >= (int64_t)e->code_bytes && !(e = func_refresh(w, e, off, &err)))
 			return err;
 		if (depth < max) {
 			frames[depth].func = &e->info;
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
+			frames[depth].entry = is_entry;
 		}
 		w->root = e;
 		w->root_arg0 = field_u64(f, L->iframe_localsplus) & ~(uint64_t)L->iframe_code_tag_bits;
 		depth++;
 	}
+	if (depth > 0 && depth <= max)
+		frames[depth - 1].entry = 1;   /* the outermost frame began a call */
 	return depth;
 }
 
@@ -1180,6 +1194,7 @@ int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, stru
 		if (max >= 2) {
 			/* With more: at least one frame past those counted. */
 			frames[max - 1].func = marker_get(c, total - (max - 1) + more, more);
+			frames[max - 1].entry = 0;
 			frames[max - 1].line = 0;
 		}
 		depth = max;

@@ -24,6 +24,9 @@ struct func_info {
 struct stack_frame {
 	struct func_info *func;
 	int32_t line;
+	uint8_t entry;          /* the outermost frame of one C call of the eval
+				 * loop (every frame up to 3.10; 3.11+: the
+				 * first frame an entry from C ran) */
 };
 
 /* What one read of a thread state tells. */

@@ -69,7 +69,11 @@ static void add_stack(void *arg, const struct agg_frame *fr, size_t depth, uint6
 		put_clean(l, fr[i].name);
 		put(l, " (", 2);
 		put_clean(l, fr[i].file);
-		snprintf(num, sizeof(num), ":%d)", fr[i].line);
+		/* A native frame is "symbol (library)", no line (as py-spy). */
+		if (fr[i].kind == FUNC_KIND_NATIVE)
+			snprintf(num, sizeof(num), ")");
+		else
+			snprintf(num, sizeof(num), ":%d)", fr[i].line);
 		put(l, num, strlen(num));
 	}
 	snprintf(num, sizeof(num), " %" PRIu64 "\n", weight);

@@ -327,6 +327,21 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->stack_mismatches);
 		jsonw_end_object(w);
 	}
+	if (m->native) {
+		jsonw_key(w, "native");
+		jsonw_begin_object(w);
+		jsonw_key(w, "pauses");
+		jsonw_uint(w, m->native_pauses);
+		jsonw_key(w, "pause_median_us");
+		jsonw_double(w, m->pause_median_us);
+		jsonw_key(w, "pause_p99_us");
+		jsonw_double(w, m->pause_p99_us);
+		jsonw_key(w, "partial");
+		jsonw_uint(w, m->native_partial);
+		jsonw_key(w, "unmatched");
+		jsonw_uint(w, m->native_unmatched);
+		jsonw_end_object(w);
+	}
 	rows(w, agg, AGG_LEVEL_FUNC);
 	rows(w, agg, AGG_LEVEL_LINE);
 	threads(w, agg, m->gilstat);

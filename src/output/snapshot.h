@@ -37,6 +37,12 @@ struct snapshot_meta {
 	int thread_limit;           /* threads a round samples at most (0: unknown) */
 	int interps_not_sampled;    /* interpreters left out, over the limit (0: none) */
 	int interp_limit;           /* interpreters sampled at most */
+	bool native;                /* --native: C frames unwound (the pause below) */
+	uint64_t native_pauses;     /* rounds the target was stopped for */
+	double pause_median_us;     /* how long it stayed stopped per round: median, */
+	double pause_p99_us;        /* ... 99th percentile */
+	uint64_t native_partial;    /* native stacks cut short (marked) */
+	uint64_t native_unmatched;  /* native and Python stacks that did not pair up (marked) */
 	const struct gilstat_snapshot *gilstat; /* --gilstat's numbers; NULL: not run */
 	const char *note;           /* something the reader must know (no samples: why), or NULL */
 	bool inverted;              /* svg: an icicle graph, roots at the top (--inverted) */

@@ -64,6 +64,10 @@ static void header(FILE *f, const struct snapshot_meta *m)
 	if (m->sampler_cpu_s > 0 && m->samples > 0)
 		fprintf(f, "Overhead: %.1f us sampler CPU and %.2f reads per thread-sample\n",
 			m->sampler_cpu_s * 1e6 / (double)m->samples, (double)m->reads / (double)m->samples);
+	if (m->native)
+		fprintf(f, "Native:   pause per sample: median %.0f us, p99 %.0f us (%" PRIu64 " pauses); "
+			"%" PRIu64 " stacks partial, %" PRIu64 " unmatched (marked)\n",
+			m->pause_median_us, m->pause_p99_us, m->native_pauses, m->native_partial, m->native_unmatched);
 }
 
 static void functions(FILE *f, const struct aggregate *agg)
@@ -83,7 +87,10 @@ static void functions(FILE *f, const struct aggregate *agg)
 		put(f, r->name);
 		fputs(" (", f);
 		put(f, r->file);
-		fprintf(f, ":%d)\n", r->line);
+		if (r->kind == FUNC_KIND_NATIVE)
+			fputs(")\n", f);   /* a C function: its library, no line */
+		else
+			fprintf(f, ":%d)\n", r->line);
 	}
 	if (n == 0)
 		fprintf(f, "(no samples)\n");

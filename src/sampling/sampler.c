@@ -15,15 +15,19 @@
 #include <unistd.h>
 
 #include "cpython/gil.h"
+#include "cpython/machinery.h"
 #include "cpython/pystring.h"
 #include "cpython/rlist.h"
 #include "cpython/stack.h"
 #include "cpython/thread.h"
 #include "errors.h"
+#include "sampling/mixed.h"
+#include "sampling/native.h"
 #include "sampling/sample.h"
 #include "process/memory.h"
 #include "process/pause.h"
 #include "process/proc.h"
+#include "process/symbols.h"
 #include "process/tasks.h"
 #include "util/clock.h"
 
@@ -48,6 +52,15 @@
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
 #define CPU_READ_NS 10000000ull        /* the sampler reads its own CPU time this often */
 #define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
+#define PAUSE_FINE 1000                /* pause histogram: 1 us bins up to 1 ms, */
+#define PAUSE_BINS (PAUSE_FINE + 991)  /* ... then 100 us bins up to 100 ms, then one more */
+#define NATIVE_SWEEP_NS 1000000000ull  /* ended threads' unwind contexts dropped every 1 s */
+
+/* The markers a mixed stack may carry (ids below the native ones). */
+static const struct func_info native_partial_fn = { SYMBOLS_ID_BASE - 1, 0, "(native stack incomplete)", "<pytop>" };
+static const struct func_info native_unmatched_fn = { SYMBOLS_ID_BASE - 2, 0, "(native and Python stacks differ)",
+						      "<pytop>" };
+static const struct func_info native_unmapped_fn = { SYMBOLS_ID_BASE - 3, 0, "(unmapped code)", "?" };
 
 /* A thread state as the previous round saw it, in walk order: its syscall
  * file is read right after the GIL state, before the stacks are walked, so
@@ -153,6 +166,16 @@ struct sampler {
 	uint64_t round_start, round_gap;  /* this round's start, and since the previous one (0: first) */
 	int nprev, ncur;
 	struct stack_frame *frames;
+	/* --native: the unwinder, symbols, and one thread's stacks. */
+	struct native *native;
+	struct symbols *syms;
+	bool native_all;
+	uint64_t *ips;                    /* NATIVE_MAX_DEPTH */
+	struct mixed_frame *nat, *py, *mixed; /* NATIVE_MAX_DEPTH, SAMPLE_MAX_DEPTH, SAMPLE_MAX_DEPTH */
+	bool use_mixed;                   /* the walk's stack is in mixed[] */
+	uint64_t native_swept_at, paused_at;
+	_Atomic uint32_t pause_hist[PAUSE_BINS];
+	_Atomic uint64_t native_pauses, native_partial, native_unmatched;
 	struct sample_rec *rec;
 	struct func_def_rec *def;
 	uint32_t *sent;                   /* SENT_SLOTS: sent[id % SENT_SLOTS] == id once id's
@@ -498,6 +521,58 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 	memcpy(ks->f, s->rec->frames, (size_t)ks->depth * sizeof ks->f[0]);
 }
 
+/* A native frame's role in a mixed stack (cached on its symbol): an
+ * address no symbol covers in the interpreter's own file is its machinery
+ * (a static function of a stripped binary). */
+static enum machinery_role native_role(struct symbol *y)
+{
+	if (y->role < 0)
+		y->role = (int8_t)(y->known ? machinery_role_of(y->info.name)
+				   : y->in_interp ? MACHINERY_FOLDED : MACHINERY_SHOWN);
+	return (enum machinery_role)y->role;
+}
+
+/* --native: unwind thread tid (stopped for this round), and merge its
+ * native frames with the depth Python frames the walk put in s->frames
+ * into s->mixed (use_mixed set). Returns the merged depth. */
+static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags)
+{
+	bool partial = false;
+	int nn = native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial);
+	if (nn < 0) {
+		nn = 0;           /* gone, or not stopped: the Python frames, marked */
+		partial = true;
+	}
+	int kept_n = 0;
+	for (int i = 0; i < nn; i++) {
+		uint64_t off;
+		/* A return address: the call is the byte before it. */
+		uint64_t at = i > 0 && s->ips[i] > 0 ? s->ips[i] - 1 : s->ips[i];
+		struct symbol *y = symbols_lookup(s->syms, at, &off);
+		if (!y) {
+			s->nat[kept_n++] = (struct mixed_frame){ &native_unmapped_fn, 0, FUNC_KIND_NATIVE, 0, MACHINERY_SHOWN };
+			continue;
+		}
+		s->nat[kept_n++] = (struct mixed_frame){ &y->info, 0, FUNC_KIND_NATIVE, 0, (uint8_t)native_role(y) };
+	}
+	int np = depth < SAMPLE_MAX_DEPTH ? depth : SAMPLE_MAX_DEPTH;
+	for (int i = 0; i < np; i++)
+		s->py[i] = (struct mixed_frame){ s->frames[i].func, s->frames[i].line,
+						 (walk_flags & STACK_TRUNCATED) && i == np - 1 ? FUNC_KIND_MARKER
+											: FUNC_KIND_PYTHON,
+						 s->frames[i].entry, 0 };
+	static const struct mixed_markers mk = { &native_partial_fn, &native_unmatched_fn };
+	int mflags = 0;
+	int n = mixed_merge(s->nat, kept_n, partial, s->py, np, s->native_all, &mk, s->mixed, SAMPLE_MAX_DEPTH,
+			    &mflags);
+	if (mflags & MIXED_PARTIAL)
+		atomic_fetch_add_explicit(&s->native_partial, 1, memory_order_relaxed);
+	if (mflags & MIXED_UNMATCHED)
+		atomic_fetch_add_explicit(&s->native_unmatched, 1, memory_order_relaxed);
+	s->use_mixed = true;
+	return n;
+}
+
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
 static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
@@ -552,6 +627,9 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		s->unidentified++;
 		return ti.next;
 	}
+	s->use_mixed = false;
+	if (s->native && !kept && depth > 0)
+		depth = native_stack(s, ti.tid, depth, flags);
 	bool phantom = false;
 	struct known_thread *kt = known_find(s, ti.pthread_id, ti.tid, &phantom);
 	uint64_t stamp = atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1;
@@ -636,14 +714,15 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	for (int i = 0; kept && i < depth; i++)
 		r->frames[i] = kept->f[i];   /* every function announced (kept_for) */
 	for (int i = 0; !kept && i < depth; i++) {
-		uint32_t id = s->frames[i].func->id;
+		const struct func_info *fi = s->use_mixed ? s->mixed[i].func : s->frames[i].func;
+		uint32_t id = fi->id;
 		/* The walker's only non-Python frame: the truncation marker, last. */
-		enum func_kind kind = (flags & STACK_TRUNCATED) && i == depth - 1
-			? FUNC_KIND_MARKER : FUNC_KIND_PYTHON;
-		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, s->frames[i].func, kind))
+		enum func_kind kind = s->use_mixed ? (enum func_kind)s->mixed[i].kind
+			: (flags & STACK_TRUNCATED) && i == depth - 1 ? FUNC_KIND_MARKER : FUNC_KIND_PYTHON;
+		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, fi, kind))
 			return;   /* ring full: the sample is dropped (counted) */
 		r->frames[i].func_id = id;
-		r->frames[i].line = s->frames[i].line;
+		r->frames[i].line = s->use_mixed ? s->mixed[i].line : s->frames[i].line;
 	}
 	r->h.type = REC_SAMPLE;
 	r->h.size = (uint32_t)(sizeof *r + (size_t)depth * sizeof r->frames[0]);
@@ -977,8 +1056,10 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	read_gil_and_states(s, rg);
 	/* --blocking: stop the threads only now, after their OS states were
 	 * read (a stopped thread would read as not running). */
-	if (s->pause)
+	if (s->pause) {
+		s->paused_at = clock_now_ns();
 		pause_stop(s->pause);
+	}
 	prefetch(s);
 	s->ncur = 0;
 	s->prev_hint = 0;
@@ -1058,6 +1139,32 @@ static void send_tick(struct sampler *s, int type, uint64_t start, uint64_t dur,
 
 static void prepare_tids(struct sampler *s);
 
+/* Count one stopped window of ns in the pause histogram. */
+static void pause_note(struct sampler *s, uint64_t ns)
+{
+	uint64_t us = ns / 1000u;
+	size_t bin = us < PAUSE_FINE ? (size_t)us : PAUSE_FINE + (size_t)((us - PAUSE_FINE) / 100u);
+	if (bin >= PAUSE_BINS)
+		bin = PAUSE_BINS - 1;
+	atomic_fetch_add_explicit(&s->pause_hist[bin], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->native_pauses, 1, memory_order_relaxed);
+}
+
+/* The pause at quantile q (0..1) from the histogram: its bin's upper end. */
+static uint64_t pause_quantile(struct sampler *s, uint64_t total, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+	if (want >= total)
+		want = total ? total - 1 : 0;
+	for (size_t b = 0; b < PAUSE_BINS; b++) {
+		seen += atomic_load_explicit(&s->pause_hist[b], memory_order_relaxed);
+		if (seen > want)
+			return b < PAUSE_FINE ? (uint64_t)(b + 1) * 1000u
+					      : (PAUSE_FINE + (uint64_t)(b - PAUSE_FINE + 1) * 100u) * 1000u;
+	}
+	return 0;
+}
+
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
@@ -1074,9 +1181,16 @@ static void *sampler_main(void *arg)
 		s->round_gap = s->round_start ? start - s->round_start : 0;
 		s->round_start = start;
 		n = sample_round(s, start, &errors, &rg);
-		if (s->pause)
+		if (s->pause) {
 			pause_resume(s->pause);
+			if (s->native)
+				pause_note(s, clock_now_ns() - s->paused_at);
+		}
 		uint64_t end = clock_now_ns();
+		if (s->native && end - s->native_swept_at > NATIVE_SWEEP_NS) {
+			native_sweep(s->native);   /* the contexts of threads that ended */
+			s->native_swept_at = end;
+		}
 
 		if (n <= 0 && proc_check(s->t->pid) != 0)
 			s->failed_rounds = GONE_ROUNDS;
@@ -1186,6 +1300,12 @@ static void sampler_free(struct sampler *s)
 	free(s->pre_end);
 	free(s->cur_kept);
 	free(s->prev_cpu);
+	native_destroy(s->native);
+	symbols_destroy(s->syms);
+	free(s->ips);
+	free(s->nat);
+	free(s->py);
+	free(s->mixed);
 	free(s);
 }
 
@@ -1250,6 +1370,24 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		if (!s->pause)
 			goto fail;
 	}
+	if (cfg->native) {
+		char why[256];
+		if (!s->pause && !(s->pause = pause_create(t->pid, 1, why, sizeof why))) {
+			snprintf(err, errcap, "--native: cannot ptrace process %d: %s (needs CAP_SYS_PTRACE or "
+				 "kernel.yama.ptrace_scope=0)", (int)t->pid, why);
+			goto fail;
+		}
+		if (!(s->native = native_create(t->pid))) {
+			snprintf(err, errcap, "--native: libunwind cannot make an address space");
+			goto fail;
+		}
+		s->syms = symbols_create(t->pid, t->binary);
+		s->native_all = cfg->native_all;
+		s->ips = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->ips);
+		s->nat = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->nat);
+		s->py = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->py);
+		s->mixed = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->mixed);
+	}
 	prepare_tids(s);
 	if ((rc = pthread_create(&s->thread, NULL, sampler_main, s)) != 0) {
 		snprintf(err, errcap, "cannot start the sampler thread: %s", strerror(rc));
@@ -1294,6 +1432,11 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->thread_limit = MAX_THREADS;
 	out->interps_not_sampled = s->interps_beyond;
 	out->interp_limit = MAX_INTERPS;
+	out->native_pauses = atomic_load(&s->native_pauses);
+	out->pause_median_ns = pause_quantile(s, out->native_pauses, 0.5);
+	out->pause_p99_ns = pause_quantile(s, out->native_pauses, 0.99);
+	out->native_partial = atomic_load(&s->native_partial);
+	out->native_unmatched = atomic_load(&s->native_unmatched);
 	out->rate_hz = atomic_load(&s->rate_hz);
 	out->target_gone = atomic_load(&s->gone);
 }

@@ -1,7 +1,9 @@
-# Sampling: the sampler thread, the SPSC record ring, the aggregate (its
+# Sampling: the sampler thread, --native's unwinds and mixed stacks, the SPSC record ring, the aggregate (its
 # tables, feed and queries), GIL classes, accounting and gilstat.
 libpytop_a_SOURCES += \
 	src/sampling/sampler.c src/sampling/sampler.h \
+	src/sampling/native.c src/sampling/native.h \
+	src/sampling/mixed.c src/sampling/mixed.h \
 	src/sampling/sample.h \
 	src/sampling/ring.c src/sampling/ring.h \
 	src/sampling/aggtypes.h \

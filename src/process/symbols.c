@@ -1,0 +1,318 @@
+/* symbols: ELF symbol tables of a target's mappings, by address. */
+#include "process/symbols.h"
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "process/proc.h"
+#include "process/regfile.h"
+#include "util/clock.h"
+
+#define REMAP_NS 100000000ull    /* a miss reads the maps again at most this often */
+#define UNKNOWN_SLOTS 1024       /* unknown addresses named per file (power of two) */
+#define FILE_SYMS_MAX (1u << 22) /* symbols kept per file at most */
+
+struct sym {
+	uint64_t value, size;
+	struct symbol *made;      /* its struct symbol, once looked up */
+	uint32_t name;            /* offset in the file's string pool */
+};
+
+struct segment {
+	uint64_t offset, vaddr, filesz;
+};
+
+/* One mapped file, its symbols sorted by address. */
+struct sym_file {
+	char path[512];
+	char base[512];
+	bool loaded, in_interp;
+	struct sym *syms;
+	size_t nsyms;
+	char *pool;
+	size_t pool_len;
+	struct segment seg[16];
+	int nseg;
+	struct symbol *unknown[UNKNOWN_SLOTS];   /* by file address */
+	uint64_t unknown_at[UNKNOWN_SLOTS];
+	struct symbol *overflow;                 /* the unknowns past the slots */
+};
+
+struct mapping {
+	uint64_t start, end, offset;
+	struct sym_file *file;
+};
+
+struct symbols {
+	pid_t pid;
+	char interp[512];
+	struct mapping *maps;
+	int nmaps;
+	struct sym_file **files;
+	int nfiles;
+	uint64_t mapped_at;
+	uint32_t next_id;
+	struct sym_file nofile;   /* anonymous and special mappings */
+};
+
+static struct symbol *symbol_new(struct symbols *s, const char *name, const struct sym_file *f, bool known)
+{
+	struct symbol *y = xcalloc(1, sizeof *y);
+	y->info.id = s->next_id++;
+	y->info.firstlineno = 0;
+	y->info.name = xstrdup(name);
+	y->info.file = f->base;
+	y->known = known;
+	y->in_interp = f->in_interp;
+	y->role = -1;
+	return y;
+}
+
+static void symbol_free(struct symbol *y)
+{
+	if (!y)
+		return;
+	free((char *)y->info.name);
+	free(y);
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* Read a symbol table section into f (functions with a size only). */
+static void load_table(struct sym_file *f, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t *cap, size_t *pcap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || sh->sh_entsize == 0)
+		return;
+	size_t count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count && f->nsyms < FILE_SYMS_MAX; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_value == 0 || sym.st_shndx == SHN_UNDEF ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		const char *name = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		size_t len = strlen(name) + 1;
+		if (f->pool_len + len > *pcap) {
+			while (f->pool_len + len > *pcap)
+				*pcap = *pcap ? *pcap * 2 : 65536;
+			f->pool = xrealloc(f->pool, *pcap);
+		}
+		if (f->nsyms == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			f->syms = xrealloc(f->syms, *cap * sizeof *f->syms);
+		}
+		memcpy(f->pool + f->pool_len, name, len);
+		f->syms[f->nsyms++] = (struct sym){ sym.st_value, sym.st_size ? sym.st_size : 1, NULL,
+						    (uint32_t)f->pool_len };
+		f->pool_len += len;
+	}
+}
+
+/* Load the file's segments and function symbols (.symtab and .dynsym;
+ * duplicates of one address keep the first, a global one when there is). */
+static void file_load(struct symbols *s, struct sym_file *f)
+{
+	char path[1024];
+	size_t cap = 0, pcap = 0;
+
+	f->loaded = true;
+	proc_root_path(s->pid, f->path, path, sizeof path);
+	int fd = regfile_open(path);
+	if (fd < 0)
+		return;
+	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		if (e)
+			elf_end(e);
+		close(fd);
+		return;
+	}
+	size_t phnum;
+	if (elf_getphdrnum(e, &phnum) == 0) {
+		for (size_t i = 0; i < phnum && f->nseg < (int)(sizeof f->seg / sizeof f->seg[0]); i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD)
+				f->seg[f->nseg++] = (struct segment){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+		}
+	}
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
+			load_table(f, e, scn, &sh, &cap, &pcap);
+	}
+	elf_end(e);
+	close(fd);
+	if (f->nsyms > 1) {
+		qsort(f->syms, f->nsyms, sizeof *f->syms, sym_cmp);
+		size_t n = 1;
+		for (size_t i = 1; i < f->nsyms; i++)
+			if (f->syms[i].value != f->syms[n - 1].value)
+				f->syms[n++] = f->syms[i];
+		f->nsyms = n;
+	}
+}
+
+static struct sym_file *file_get(struct symbols *s, const char *path)
+{
+	for (int i = 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i]->path, path) == 0)
+			return s->files[i];
+	struct sym_file *f = xcalloc(1, sizeof *f);
+	snprintf(f->path, sizeof f->path, "%s", path);
+	const char *slash = strrchr(path, '/');
+	snprintf(f->base, sizeof f->base, "%s", slash ? slash + 1 : path);
+	f->in_interp = s->interp[0] && strcmp(path, s->interp) == 0;
+	s->files = xrealloc(s->files, (size_t)(s->nfiles + 1) * sizeof *s->files);
+	s->files[s->nfiles++] = f;
+	return f;
+}
+
+/* Read the executable mappings again. */
+static void maps_load(struct symbols *s)
+{
+	struct proc_map *m = NULL;
+	int n = proc_maps_read(s->pid, &m);
+	s->nmaps = 0;
+	if (n <= 0) {
+		free(m);
+		return;
+	}
+	s->maps = xrealloc(s->maps, (size_t)n * sizeof *s->maps);
+	for (int i = 0; i < n; i++) {
+		if (m[i].perms[2] != 'x')
+			continue;
+		struct sym_file *f = m[i].path[0] == '/' ? file_get(s, m[i].path) : &s->nofile;
+		s->maps[s->nmaps++] = (struct mapping){ m[i].start, m[i].end, m[i].offset, f };
+	}
+	free(m);
+}
+
+static const struct mapping *map_find(const struct symbols *s, uint64_t addr)
+{
+	int lo = 0, hi = s->nmaps - 1;
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (addr < s->maps[mid].start)
+			hi = mid - 1;
+		else if (addr >= s->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &s->maps[mid];
+	}
+	return NULL;
+}
+
+struct symbols *symbols_create(pid_t pid, const char *interp_path)
+{
+	struct symbols *s = xcalloc(1, sizeof *s);
+	s->pid = pid;
+	s->next_id = SYMBOLS_ID_BASE;
+	if (interp_path)
+		snprintf(s->interp, sizeof s->interp, "%s", interp_path);
+	snprintf(s->nofile.base, sizeof s->nofile.base, "?");
+	s->nofile.loaded = true;
+	return s;
+}
+
+static void file_free(struct sym_file *f)
+{
+	for (size_t i = 0; i < f->nsyms; i++)
+		symbol_free(f->syms[i].made);
+	for (int i = 0; i < UNKNOWN_SLOTS; i++)
+		symbol_free(f->unknown[i]);
+	symbol_free(f->overflow);
+	free(f->syms);
+	free(f->pool);
+}
+
+void symbols_destroy(struct symbols *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nfiles; i++) {
+		file_free(s->files[i]);
+		free(s->files[i]);
+	}
+	file_free(&s->nofile);
+	free(s->files);
+	free(s->maps);
+	free(s);
+}
+
+/* The link-time address of file offset off (off itself with no segment). */
+static uint64_t file_vaddr(const struct sym_file *f, uint64_t off)
+{
+	for (int i = 0; i < f->nseg; i++)
+		if (off >= f->seg[i].offset && off - f->seg[i].offset < f->seg[i].filesz)
+			return off - f->seg[i].offset + f->seg[i].vaddr;
+	return off;
+}
+
+/* An address no symbol covers: one struct symbol per address, named
+ * 0xADDR (its file address), up to UNKNOWN_SLOTS per file. */
+static struct symbol *unknown_get(struct symbols *s, struct sym_file *f, uint64_t vaddr)
+{
+	char name[32];
+	uint32_t h = (uint32_t)((vaddr * 0x9E3779B97F4A7C15ull) >> 32) & (UNKNOWN_SLOTS - 1);
+	for (int k = 0; k < 8; k++) {
+		uint32_t i = (h + (uint32_t)k) & (UNKNOWN_SLOTS - 1);
+		if (f->unknown[i] && f->unknown_at[i] == vaddr)
+			return f->unknown[i];
+		if (!f->unknown[i]) {
+			snprintf(name, sizeof name, "0x%llx", (unsigned long long)vaddr);
+			f->unknown_at[i] = vaddr;
+			return f->unknown[i] = symbol_new(s, name, f, false);
+		}
+	}
+	if (!f->overflow)
+		f->overflow = symbol_new(s, "(unknown)", f, false);
+	return f->overflow;
+}
+
+struct symbol *symbols_lookup(struct symbols *s, uint64_t addr, uint64_t *offset)
+{
+	const struct mapping *m = map_find(s, addr);
+	if (!m) {
+		uint64_t now = clock_now_ns();
+		if (s->mapped_at && now - s->mapped_at < REMAP_NS)
+			return NULL;
+		s->mapped_at = now;
+		maps_load(s);
+		if (!(m = map_find(s, addr)))
+			return NULL;
+	}
+	struct sym_file *f = m->file;
+	if (!f->loaded)
+		file_load(s, f);
+	uint64_t vaddr = f == &s->nofile ? addr : file_vaddr(f, addr - m->start + m->offset);
+	/* The last symbol at or below vaddr, if it covers it. */
+	size_t lo = 0, hi = f->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->syms[mid].value <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && vaddr - f->syms[lo - 1].value < f->syms[lo - 1].size) {
+		struct sym *y = &f->syms[lo - 1];
+		if (!y->made)
+			y->made = symbol_new(s, f->pool + y->name, f, true);
+		*offset = vaddr - y->value;
+		return y->made;
+	}
+	*offset = vaddr;
+	return unknown_get(s, f, vaddr);
+}

@@ -1,0 +1,38 @@
+/* native: unwinding the C stack of a target's thread stopped by ptrace
+ * (process/pause.h), with libunwind-ptrace: one address space per target
+ * (its unwind-rule cache global, kept across samples), one UPT context per
+ * thread made at its first unwind, registers read with one PTRACE_GETREGS
+ * and stack memory in page blocks with process_vm_readv. Every call must
+ * come from the thread that stopped the threads. */
+#ifndef PYTOP_SAMPLING_NATIVE_H
+#define PYTOP_SAMPLING_NATIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Native frames kept per thread (deeper stacks are cut: partial). */
+#define NATIVE_MAX_DEPTH 128
+
+struct native;
+
+/* For process pid (allocates all its working memory). */
+struct native *native_create(pid_t pid);
+
+/* Free it and every thread's context (safe with NULL). */
+void native_destroy(struct native *n);
+
+/* The stopped thread tid's instruction pointers, innermost first, into
+ * ips[0..max): the first the thread's own, the others return addresses.
+ * Returns how many, or a negative error (the thread's registers cannot be
+ * read: it vanished or is not stopped by this thread). *partial is set
+ * when the unwind ended early (no unwind information, an unreadable
+ * stack, or max reached). The first unwind of a thread allocates (its UPT
+ * context, libunwind's own); later ones do not, but for libunwind reading
+ * the unwind tables of code it has not cached yet. */
+int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *partial);
+
+/* Drop the contexts of threads not unwound since the previous sweep. */
+void native_sweep(struct native *n);
+
+#endif
