@@ -17,6 +17,10 @@
 #include "process/memory.h"
 #include "process/pause.h"
 #include "process/proc.h"
+#include "process/symbols.h"
+#include "sampling/mixed.h"
+#include "sampling/native.h"
+#include "sampling/sample.h"
 
 #define MAX_THREADS 4096
 #define MAX_DEPTH (STACK_DEPTH_MAX + 1)   /* every frame up to the limit, or a marker */
@@ -31,6 +35,7 @@ struct thread_key {
 	uint64_t pthread_id;
 	const char *root_name, *root_file;  /* the outermost frame's function (interned), or NULL */
 	uint64_t root_arg0;                 /* ... and its first argument */
+	uint8_t *entry;                     /* per frame: stack_frame.entry (--native) */
 };
 
 static const char *state_word(char s)
@@ -117,10 +122,12 @@ static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t 
 		key->root_arg0 = ti.root_arg0;
 	}
 	struct stackdump_frame *out = xcalloc((size_t)depth + 1, sizeof *out);
+	key->entry = xcalloc((size_t)depth + 1, 1);
 	for (int i = 0; i < depth; i++) {
 		out[i].name = intern_str(strings, frames[i].func->name);
 		out[i].file = intern_str(strings, frames[i].func->file);
 		out[i].line = frames[i].line;
+		key->entry[i] = frames[i].entry;
 	}
 	th->frames = out;
 	*next = ti.next;
@@ -131,8 +138,10 @@ static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t 
  * interned: freed with the table). */
 static void threads_clear(struct stackdump_thread *th, struct thread_key *keys, int n)
 {
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n; k++) {
 		free(th[k].frames);
+		free(keys[k].entry);
+	}
 	memset(th, 0, (size_t)n * sizeof *th);
 	memset(keys, 0, (size_t)n * sizeof *keys);
 }
@@ -214,18 +223,21 @@ static char state_of(struct py_target *t, const struct state_table *st, pid_t ti
 /* Drop the thread states with no kernel thread yet (made for a thread not
  * started, or the tid match failed): they are counted, never shown as tid 0.
  * Returns how many are left. */
-static int drop_unstarted(struct stackdump_thread *th, int n, int *dropped)
+static int drop_unstarted(struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++) {
 		if (th[i].tid > 0) {
+			keys[k] = keys[i];
 			th[k++] = th[i];
 			continue;
 		}
 		free(th[i].frames);   /* names and files are interned: freed with the table */
+		free(keys[i].entry);
 		(*dropped)++;
 	}
 	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
+	memset(keys + k, 0, (size_t)(n - k) * sizeof *keys);
 	return k;
 }
 
@@ -264,7 +276,81 @@ static void resolve_threads(struct py_target *t, struct stackdump_thread *th, co
 	free(names);
 }
 
-int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, size_t errcap)
+/* --native: thread th's C stack (it is stopped) merged with its Python
+ * frames; native frames are "symbol+0xoff" (library). */
+static void native_thread(struct native *nv, struct symbols *sy, struct stackdump_thread *th,
+			  const struct thread_key *key, bool all, struct intern *strings)
+{
+	static const struct func_info partial_fn = { 0, 0, "(native stack incomplete)", "<pytop>" };
+	static const struct func_info unmatched_fn = { 0, 0, "(native and Python stacks differ)", "<pytop>" };
+	static const struct mixed_markers mk = { &partial_fn, &unmatched_fn };
+	uint64_t ips[NATIVE_MAX_DEPTH];
+	bool partial = false;
+	int nn = native_unwind(nv, th->tid, ips, NATIVE_MAX_DEPTH, &partial), np = th->depth, flags;
+	if (nn < 0) {
+		nn = 0;
+		partial = true;
+	}
+	struct mixed_frame *nat = xcalloc((size_t)nn + 1, sizeof *nat), *py = xcalloc((size_t)np + 1, sizeof *py);
+	struct func_info *pyf = xcalloc((size_t)np + 1, sizeof *pyf);
+	struct symbol **syms = xcalloc((size_t)nn + 1, sizeof *syms);
+	int max = nn + np + 2, kept = 0;
+	struct mixed_frame *out = xcalloc((size_t)max, sizeof *out);
+	for (int i = 0; i < nn; i++) {
+		uint64_t off = 0;
+		struct symbol *y = symbols_lookup(sy, i > 0 && ips[i] ? ips[i] - 1 : ips[i], &off);
+		if (!y)
+			break;    /* no mapping holds it: the stack is cut there */
+		/* The offset of the address itself (not of the call's byte). */
+		off += i > 0 && ips[i] ? 1 : 0;
+		syms[kept] = y;
+		nat[kept++] = (struct mixed_frame){ &y->info, y->known && off < INT32_MAX ? (int32_t)off : -1,
+						    FUNC_KIND_NATIVE, 0, (uint8_t)mixed_role(y) };
+	}
+	partial |= kept < nn;
+	for (int i = 0; i < np; i++) {
+		pyf[i] = (struct func_info){ 0, 0, th->frames[i].name, th->frames[i].file };
+		py[i] = (struct mixed_frame){ &pyf[i], th->frames[i].line,
+					      th->truncated && i == np - 1 ? FUNC_KIND_MARKER : FUNC_KIND_PYTHON,
+					      key->entry ? key->entry[i] : 1, 0 };
+	}
+	int n = mixed_merge(nat, kept, partial, py, np, all, &mk, out, max, &flags);
+	struct stackdump_frame *fr = xcalloc((size_t)n + 1, sizeof *fr);
+	for (int i = 0; i < n; i++) {
+		char name[SAMPLE_NAME_MAX + 32];
+		fr[i].kind = out[i].kind;
+		fr[i].line = out[i].kind == FUNC_KIND_NATIVE ? 0 : out[i].line;
+		if (out[i].kind == FUNC_KIND_NATIVE && out[i].line >= 0)
+			snprintf(name, sizeof name, "%s+0x%x", out[i].func->name, (unsigned)out[i].line);
+		else
+			snprintf(name, sizeof name, "%s", out[i].func->name);
+		fr[i].name = intern_str(strings, name);
+		fr[i].file = intern_str(strings, out[i].func->file);
+	}
+	free(th->frames);
+	th->frames = fr;
+	th->depth = n;
+	th->truncated = 0;    /* a walker's marker is a frame of its own now */
+	free(nat);
+	free(py);
+	free(pyf);
+	free(syms);
+	free(out);
+}
+
+static void native_all_threads(struct py_target *t, struct stackdump_thread *th, const struct thread_key *keys,
+			       int n, bool all, struct intern *strings)
+{
+	struct native *nv = native_create(t->pid);
+	struct symbols *sy = symbols_create(t->pid, t->binary);
+	for (int i = 0; nv && i < n; i++)
+		native_thread(nv, sy, &th[i], &keys[i], all, strings);
+	symbols_destroy(sy);
+	native_destroy(nv);
+}
+
+int dump_run(pid_t pid, int json, enum dump_pause pause, enum dump_native native, FILE *out, char *err,
+	     size_t errcap)
 {
 	struct py_target *t;
 	struct stackdump_thread *threads;
@@ -293,7 +379,14 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 			st->states[i] = proc_task_state(pid, st->tids[i]);
 		if (st->n < 0)
 			st->n = 0;
-		if (!(pz = pause_create(pid, pause == DUMP_PAUSE_TRY, err, errcap))) {
+		if (native != DUMP_NATIVE_NO && !(pz = pause_create(pid, 1, unpaused, sizeof unpaused))) {
+			snprintf(err, errcap, "--native: cannot ptrace process %d: %s (needs CAP_SYS_PTRACE or "
+				 "kernel.yama.ptrace_scope=0)", (int)pid, unpaused);
+			free(st);
+			pyrt_close(t);
+			return PYTOP_EPERM;
+		}
+		if (!pz && !(pz = pause_create(pid, pause == DUMP_PAUSE_TRY, err, errcap))) {
 			free(st);
 			st = NULL;
 			if (pause == DUMP_PAUSE_MUST) {
@@ -313,7 +406,9 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 	rc = read_all(t, threads, keys, &strings, &n, &beyond);
 	if (rc == 0) {
 		resolve_threads(t, threads, keys, n, st, &strings);
-		n = drop_unstarted(threads, n, &unstarted);
+		n = drop_unstarted(threads, keys, n, &unstarted);
+		if (native != DUMP_NATIVE_NO)
+			native_all_threads(t, threads, keys, n, native == DUMP_NATIVE_ALL, &strings);
 	}
 	pause_destroy(pz);
 	free(st);
@@ -322,7 +417,7 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, FILE *out, char *err, s
 		struct stackdump d = {
 			.pid = t->pid, .cmdline = cmd, .version = t->version, .threads = threads, .n = n,
 			.unstarted = unstarted, .interps_beyond = beyond, .interps_max = DUMP_INTERPS_MAX,
-			.depth_max = STACK_DEPTH_MAX,
+			.depth_max = STACK_DEPTH_MAX, .native = native != DUMP_NATIVE_NO,
 		};
 		if (json) {
 			stackdump_write_json(out, &d);

@@ -22,8 +22,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	switch (o.run) {
 	case RUN_DUMP:
-		rc = dump_run(o.pid, o.json, o.blocking ? DUMP_PAUSE_MUST :
-			      o.nonblocking ? DUMP_PAUSE_NEVER : DUMP_PAUSE_TRY, stdout, err, sizeof err);
+		rc = dump_run(o.pid, o.json, o.blocking || o.native ? DUMP_PAUSE_MUST :
+			      o.nonblocking ? DUMP_PAUSE_NEVER : DUMP_PAUSE_TRY,
+			      o.native_all ? DUMP_NATIVE_ALL : o.native ? DUMP_NATIVE : DUMP_NATIVE_NO,
+			      stdout, err, sizeof err);
 		break;
 	case RUN_BATCH:
 		if (o.watch || o.trace)

@@ -3,6 +3,7 @@
 
 #include "output/escape.h"
 #include "output/jsonw.h"
+#include "sampling/sample.h"
 
 void stackdump_write_text(FILE *out, const struct stackdump *d)
 {
@@ -20,11 +21,19 @@ void stackdump_write_text(FILE *out, const struct stackdump *d)
 		fprintf(out, "\" (%s)\n", th[i].state);
 		int shown = th[i].truncated ? th[i].depth - 1 : th[i].depth;
 		for (int k = 0; k < shown; k++) {
+			const struct stackdump_frame *f = &th[i].frames[k];
 			fputs("    ", out);
-			escape_fputs(out, th[i].frames[k].name);
+			escape_fputs(out, f->name);
+			if (f->kind == FUNC_KIND_MARKER) {
+				fputc('\n', out);
+				continue;
+			}
 			fputs(" (", out);
-			escape_fputs(out, th[i].frames[k].file);
-			fprintf(out, ":%d)\n", th[i].frames[k].line);
+			escape_fputs(out, f->file);
+			if (f->kind == FUNC_KIND_NATIVE)
+				fputs(")\n", out);
+			else
+				fprintf(out, ":%d)\n", f->line);
 		}
 		/* The last frame of a cut stack is the marker. */
 		if (th[i].truncated && shown >= 0) {
@@ -75,6 +84,10 @@ void stackdump_write_json(FILE *out, const struct stackdump *d)
 			jsonw_string(w, th[i].frames[k].file);
 			jsonw_key(w, "line");
 			jsonw_int(w, th[i].frames[k].line);
+			if (th[i].frames[k].kind != FUNC_KIND_PYTHON) {
+				jsonw_key(w, "kind");
+				jsonw_string(w, th[i].frames[k].kind == FUNC_KIND_NATIVE ? "native" : "marker");
+			}
 			jsonw_end_object(w);
 		}
 		jsonw_end_array(w);

@@ -10,6 +10,8 @@
 struct stackdump_frame {
 	const char *name, *file;
 	int line;
+	int kind;                 /* enum func_kind: Python (0), native ("symbol+0xoff",
+				   * file: the library; no line) or a marker of pytop's */
 };
 
 /* One thread and its stack. */
@@ -33,6 +35,7 @@ struct stackdump {
 	int interps_beyond;       /* interpreters not read */
 	int interps_max;          /* how many interpreters a dump reads */
 	int depth_max;            /* how many frames a walk reads */
+	int native;               /* --native: C frames merged in */
 };
 
 /* Write d to out for people (names, files and the command line escaped). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "process/elf.h"
 #include "process/proc.h"
 #include "process/regfile.h"
 #include "util/clock.h"
@@ -119,27 +120,24 @@ static void load_table(struct sym_file *f, Elf *e, Elf_Scn *scn, const GElf_Shdr
 	}
 }
 
-/* Load the file's segments and function symbols (.symtab and .dynsym;
- * duplicates of one address keep the first, a global one when there is). */
-static void file_load(struct symbols *s, struct sym_file *f)
+/* Read the function symbols of the ELF file at path (as pytop sees it)
+ * into f, and with segments its PT_LOAD segments. Returns whether it has
+ * a .symtab. */
+static bool file_read(struct sym_file *f, const char *path, bool segments, size_t *cap, size_t *pcap)
 {
-	char path[1024];
-	size_t cap = 0, pcap = 0;
-
-	f->loaded = true;
-	proc_root_path(s->pid, f->path, path, sizeof path);
+	bool symtab = false;
 	int fd = regfile_open(path);
 	if (fd < 0)
-		return;
+		return false;
 	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF) {
 		if (e)
 			elf_end(e);
 		close(fd);
-		return;
+		return false;
 	}
 	size_t phnum;
-	if (elf_getphdrnum(e, &phnum) == 0) {
+	if (segments && elf_getphdrnum(e, &phnum) == 0) {
 		for (size_t i = 0; i < phnum && f->nseg < (int)(sizeof f->seg / sizeof f->seg[0]); i++) {
 			GElf_Phdr ph;
 			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD)
@@ -149,11 +147,34 @@ static void file_load(struct symbols *s, struct sym_file *f)
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
 		GElf_Shdr sh;
-		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
-			load_table(f, e, scn, &sh, &cap, &pcap);
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)) {
+			load_table(f, e, scn, &sh, cap, pcap);
+			symtab |= sh.sh_type == SHT_SYMTAB;
+		}
 	}
 	elf_end(e);
 	close(fd);
+	return symtab;
+}
+
+/* Load the file's segments and function symbols (.symtab and .dynsym; a
+ * stripped file's .symtab from its separate debug file, found by build id
+ * under the target's root, then pytop's: /usr/lib/debug/.build-id/; of
+ * several symbols at one address the first is kept). */
+static void file_load(struct symbols *s, struct sym_file *f)
+{
+	char path[1024], id[128], debug[1024];
+	size_t cap = 0, pcap = 0;
+
+	f->loaded = true;
+	proc_root_path(s->pid, f->path, path, sizeof path);
+	if (!file_read(f, path, true, &cap, &pcap) && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
+		char rel[300];
+		snprintf(rel, sizeof rel, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
+		proc_root_path(s->pid, rel, debug, sizeof debug);
+		if (!file_read(f, debug, false, &cap, &pcap))
+			file_read(f, rel, false, &cap, &pcap);
+	}
 	if (f->nsyms > 1) {
 		qsort(f->syms, f->nsyms, sizeof *f->syms, sym_cmp);
 		size_t n = 1;

@@ -4,6 +4,14 @@
 #include "cpython/machinery.h"
 #include "sampling/sample.h"
 
+int mixed_role(struct symbol *y)
+{
+	if (y->role < 0)
+		y->role = (int8_t)(y->known ? machinery_role_of(y->info.name)
+				   : y->in_interp ? MACHINERY_FOLDED : MACHINERY_SHOWN);
+	return y->role;
+}
+
 struct out {
 	struct mixed_frame *v;
 	int n, max;

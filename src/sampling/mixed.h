@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cpython/stack.h"
+#include "process/symbols.h"
 
 /* One frame of either stack, and of the result. */
 struct mixed_frame {
@@ -24,6 +25,11 @@ struct mixed_markers {
 	const struct func_info *partial;    /* "(native stack incomplete)" */
 	const struct func_info *unmatched;  /* "(native and Python stacks differ)" */
 };
+
+/* A native function's role (enum machinery_role), cached on y: an address
+ * no symbol covers in the interpreter's own file is its machinery (a
+ * static function of a stripped binary). */
+int mixed_role(struct symbol *y);
 
 /* mixed_merge()'s flags. */
 #define MIXED_PARTIAL   0x1   /* the native unwind stopped early: marked */

@@ -2,6 +2,8 @@
 #include "sampling/native.h"
 
 #include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <libunwind-ptrace.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -9,13 +11,40 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <unistd.h>
 
 #include "errors.h"
+#include "process/proc.h"
+#include "process/regfile.h"
+#include "util/clock.h"
 
 #define CTX_MAX 1024           /* threads with a UPT context at once */
 #define BLOCK_SIZE 4096        /* memory read in page blocks */
 #define BLOCKS 16              /* blocks cached per unwind (direct-mapped) */
 #define RS_CACHE_SIZE 4096     /* libunwind's unwind-rule cache (entries) */
+#define STATIC_BLOCKS 256      /* blocks of read-only file mappings kept across unwinds */
+#define REMAP_NS 1000000000ull /* an address in no module reads the maps again at most every 1 s */
+
+#if defined(__x86_64__)
+/* libunwind's search of a binary-search table (.eh_frame_hdr) in the
+ * target's memory: exported by libunwind for its ptrace library, not
+ * declared in its public headers. */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t *di,
+					      unw_proc_info_t *pi, int need_unwind_info, void *arg);
+#define HAVE_TABLE_SEARCH 1
+#endif
+
+/* An executable mapping of a file, and where its unwind table is: what
+ * _UPT_find_proc_info finds again (reading the maps, mapping the file)
+ * whenever an address is in another file than the last, found once. */
+struct module {
+	uint64_t start, end;       /* the executable mapping */
+	uint64_t offset;           /* its file offset */
+	char path[512];            /* as /proc/PID/maps shows it */
+	bool tried, ok;
+	uint64_t ro_lo, ro_hi;     /* the file's read-only segments as loaded (its tables) */
+	unw_dyn_info_t di;         /* its .eh_frame_hdr table (ok) */
+};
 
 struct ctx {
 	pid_t tid;
@@ -36,30 +65,181 @@ struct native {
 #endif
 	uint64_t block_at[BLOCKS];   /* address + 1 of the block in each slot (0: empty) */
 	unsigned char (*block)[BLOCK_SIZE];
+	/* Blocks of the modules' read-only segments (unwind tables, kept). */
+	uint64_t static_at[STATIC_BLOCKS];
+	unsigned char (*static_block)[BLOCK_SIZE];
+	struct module *mods;
+	int nmods;
+	uint64_t mapped_at;
 };
 
 /* The unwind in progress (the accessors get the UPT context as argument). */
 static _Thread_local struct native *current;
 
-/* Memory through the page-block cache; writes (libunwind makes none to
- * unwind) and reads the cache cannot serve go to the UPT accessor. */
+/* Whether addr is in a module's read-only segments (they do not change). */
+static bool in_static(const struct native *n, uint64_t addr)
+{
+	for (int i = 0; i < n->nmods; i++)
+		if (n->mods[i].ok && addr >= n->mods[i].ro_lo && addr < n->mods[i].ro_hi)
+			return true;
+	return false;
+}
+
+/* Memory through the page-block caches (the stack's, emptied for each
+ * unwind; the unwind tables', kept); writes (libunwind makes none to
+ * unwind) and reads the caches cannot serve go to the UPT accessor. */
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
 {
 	struct native *n = current;
 	if (write || !n || (addr & 7) || addr > UINT64_MAX - 8)
 		return _UPT_access_mem(as, addr, val, write, arg);
 	uint64_t base = addr & ~(uint64_t)(BLOCK_SIZE - 1);
-	unsigned slot = (unsigned)(base / BLOCK_SIZE) & (BLOCKS - 1);
-	if (n->block_at[slot] != base + 1) {
-		struct iovec local = { n->block[slot], BLOCK_SIZE }, remote = { (void *)(uintptr_t)base, BLOCK_SIZE };
-		n->block_at[slot] = 0;
+	bool fixed = in_static(n, addr);
+	unsigned slot = (unsigned)(base / BLOCK_SIZE) & (fixed ? STATIC_BLOCKS - 1 : BLOCKS - 1);
+	uint64_t *at = fixed ? &n->static_at[slot] : &n->block_at[slot];
+	unsigned char *buf = fixed ? n->static_block[slot] : n->block[slot];
+	if (*at != base + 1) {
+		struct iovec local = { buf, BLOCK_SIZE }, remote = { (void *)(uintptr_t)base, BLOCK_SIZE };
+		*at = 0;
 		if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != BLOCK_SIZE)
 			return _UPT_access_mem(as, addr, val, write, arg);
-		n->block_at[slot] = base + 1;
+		*at = base + 1;
 	}
-	memcpy(val, n->block[slot] + (addr - base), sizeof *val);
+	memcpy(val, buf + (addr - base), sizeof *val);
 	return 0;
 }
+
+/* Read the target's executable file mappings again (their tables are
+ * found again as they are used). */
+static void modules_load(struct native *n)
+{
+	struct proc_map *m = NULL;
+	int k = proc_maps_read(n->pid, &m);
+	free(n->mods);
+	n->mods = NULL;
+	n->nmods = 0;
+	memset(n->static_at, 0, sizeof n->static_at);
+	if (k > 0) {
+		n->mods = xcalloc((size_t)k, sizeof *n->mods);
+		for (int i = 0; i < k; i++) {
+			if (m[i].perms[2] != 'x' || m[i].path[0] != '/')
+				continue;
+			struct module *md = &n->mods[n->nmods++];
+			md->start = m[i].start;
+			md->end = m[i].end;
+			md->offset = m[i].offset;
+			memcpy(md->path, m[i].path, sizeof md->path);
+		}
+	}
+	free(m);
+}
+
+static struct module *module_find(struct native *n, uint64_t ip)
+{
+	for (int i = 0; i < n->nmods; i++)
+		if (ip >= n->mods[i].start && ip < n->mods[i].end)
+			return &n->mods[i];
+	uint64_t now = clock_now_ns();
+	if (n->mapped_at && now - n->mapped_at < REMAP_NS)
+		return NULL;
+	n->mapped_at = now;
+	modules_load(n);
+	for (int i = 0; i < n->nmods; i++)
+		if (ip >= n->mods[i].start && ip < n->mods[i].end)
+			return &n->mods[i];
+	return NULL;
+}
+
+/* Where md's .eh_frame_hdr search table is in the target (through
+ * /proc/PID/root): the file's PT_GNU_EH_FRAME, its header read from the
+ * file (version 1, a 4-byte eh_frame pointer, a udata4 count, a datarel
+ * sdata4 table: what every linker writes). */
+static void module_prepare(struct native *n, struct module *md)
+{
+	char path[1024];
+	unsigned char hdr[12];
+	GElf_Phdr eh = { 0 }, load = { 0 };
+	bool have_eh = false, have_load = false;
+	uint64_t ro_lo = UINT64_MAX, ro_hi = 0;
+
+	md->tried = true;
+	proc_root_path(n->pid, md->path, path, sizeof path);
+	int fd = regfile_open(path);
+	if (fd < 0)
+		return;
+	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_begin(fd, ELF_C_READ, NULL);
+	size_t phnum = 0;
+	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &phnum) == 0) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, (int)i, &ph))
+				continue;
+			if (ph.p_type == PT_GNU_EH_FRAME) {
+				eh = ph;
+				have_eh = true;
+			}
+			if (ph.p_type == PT_LOAD && md->offset >= ph.p_offset && md->offset - ph.p_offset < ph.p_filesz) {
+				load = ph;
+				have_load = true;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	if (!have_eh || !have_load || pread(fd, hdr, sizeof hdr, (off_t)eh.p_offset) != (ssize_t)sizeof hdr ||
+	    hdr[0] != 1 || (hdr[1] & 0x0f) != 0x0b || hdr[2] != 0x03 || hdr[3] != 0x3b) {
+		close(fd);
+		return;
+	}
+	uint32_t count;
+	memcpy(&count, hdr + 8, 4);
+	/* The load bias, and the read-only segments the table and the
+	 * frame descriptions are in (cached across unwinds). */
+	uint64_t bias = md->start - md->offset + load.p_offset - load.p_vaddr;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && !(ph.p_flags & PF_W)) {
+				if (bias + ph.p_vaddr < ro_lo)
+					ro_lo = bias + ph.p_vaddr;
+				if (bias + ph.p_vaddr + ph.p_memsz > ro_hi)
+					ro_hi = bias + ph.p_vaddr + ph.p_memsz;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	memset(&md->di, 0, sizeof md->di);
+	md->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	md->di.start_ip = md->start;
+	md->di.end_ip = md->end;
+	md->di.u.rti.segbase = bias + eh.p_vaddr;
+	md->di.u.rti.table_data = bias + eh.p_vaddr + sizeof hdr;
+	md->di.u.rti.table_len = count * 8 / sizeof(unw_word_t);
+	md->ro_lo = ro_lo;
+	md->ro_hi = ro_hi > ro_lo ? ro_hi : ro_lo;
+	md->ok = true;
+}
+
+#ifdef HAVE_TABLE_SEARCH
+/* The procedure at ip from its module's table (found once per module). */
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need_unwind_info, void *arg)
+{
+	struct native *n = current;
+	if (!n)
+		return _UPT_find_proc_info(as, ip, pi, need_unwind_info, arg);
+	struct module *md = module_find(n, ip);
+	if (!md)
+		return -UNW_ENOINFO;
+	if (!md->tried)
+		module_prepare(n, md);
+	if (!md->ok)
+		return -UNW_ENOINFO;
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &md->di, pi, need_unwind_info, arg);
+}
+#endif
 
 #if defined(__x86_64__)
 /* libunwind's x86-64 register numbers to struct user_regs_struct. */
@@ -99,14 +279,19 @@ struct native *native_create(pid_t pid)
 	struct native *n = xcalloc(1, sizeof *n);
 	n->pid = pid;
 	n->block = xcalloc(BLOCKS, sizeof *n->block);
+	n->static_block = xcalloc(STATIC_BLOCKS, sizeof *n->static_block);
 	n->acc = _UPT_accessors;
 	n->acc.access_mem = access_mem;
+#ifdef HAVE_TABLE_SEARCH
+	n->acc.find_proc_info = find_proc_info;
+#endif
 #if defined(__x86_64__)
 	n->acc.access_reg = access_reg;
 #endif
 	n->as = unw_create_addr_space(&n->acc, 0);
 	if (!n->as) {
 		free(n->block);
+		free(n->static_block);
 		free(n);
 		return NULL;
 	}
@@ -123,6 +308,8 @@ void native_destroy(struct native *n)
 		_UPT_destroy(n->ctx[i].upt);
 	unw_destroy_addr_space(n->as);
 	free(n->block);
+	free(n->static_block);
+	free(n->mods);
 	free(n);
 }
 

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cpython/gil.h"
-#include "cpython/machinery.h"
 #include "cpython/pystring.h"
 #include "cpython/rlist.h"
 #include "cpython/stack.h"
@@ -60,7 +59,6 @@
 static const struct func_info native_partial_fn = { SYMBOLS_ID_BASE - 1, 0, "(native stack incomplete)", "<pytop>" };
 static const struct func_info native_unmatched_fn = { SYMBOLS_ID_BASE - 2, 0, "(native and Python stacks differ)",
 						      "<pytop>" };
-static const struct func_info native_unmapped_fn = { SYMBOLS_ID_BASE - 3, 0, "(unmapped code)", "?" };
 
 /* A thread state as the previous round saw it, in walk order: its syscall
  * file is read right after the GIL state, before the stacks are walked, so
@@ -521,17 +519,6 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 	memcpy(ks->f, s->rec->frames, (size_t)ks->depth * sizeof ks->f[0]);
 }
 
-/* A native frame's role in a mixed stack (cached on its symbol): an
- * address no symbol covers in the interpreter's own file is its machinery
- * (a static function of a stripped binary). */
-static enum machinery_role native_role(struct symbol *y)
-{
-	if (y->role < 0)
-		y->role = (int8_t)(y->known ? machinery_role_of(y->info.name)
-				   : y->in_interp ? MACHINERY_FOLDED : MACHINERY_SHOWN);
-	return (enum machinery_role)y->role;
-}
-
 /* --native: unwind thread tid (stopped for this round), and merge its
  * native frames with the depth Python frames the walk put in s->frames
  * into s->mixed (use_mixed set). Returns the merged depth. */
@@ -550,10 +537,10 @@ static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags)
 		uint64_t at = i > 0 && s->ips[i] > 0 ? s->ips[i] - 1 : s->ips[i];
 		struct symbol *y = symbols_lookup(s->syms, at, &off);
 		if (!y) {
-			s->nat[kept_n++] = (struct mixed_frame){ &native_unmapped_fn, 0, FUNC_KIND_NATIVE, 0, MACHINERY_SHOWN };
-			continue;
+			partial = true;   /* no mapping holds it: the stack is cut there */
+			break;
 		}
-		s->nat[kept_n++] = (struct mixed_frame){ &y->info, 0, FUNC_KIND_NATIVE, 0, (uint8_t)native_role(y) };
+		s->nat[kept_n++] = (struct mixed_frame){ &y->info, 0, FUNC_KIND_NATIVE, 0, (uint8_t)mixed_role(y) };
 	}
 	int np = depth < SAMPLE_MAX_DEPTH ? depth : SAMPLE_MAX_DEPTH;
 	for (int i = 0; i < np; i++)

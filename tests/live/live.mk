@@ -134,3 +134,7 @@ EXTRA_DIST += tests/live/test_agent_py.py tests/live/test_watch.py tests/live/te
 # (PYTOP_SAMPLER_CHECK=1 counts the differences).
 TESTS += tests/live/test_reuse.py
 EXTRA_DIST += tests/live/test_reuse.py tests/targets/reuse_target.py
+# --native: C frames merged with Python ones (qsort callback, a C extension
+# built against the interpreter's headers), pytop killed mid-run, refused ptrace.
+TESTS += tests/live/test_native.py
+EXTRA_DIST += tests/live/test_native.py tests/targets/native_stack_target.py

@@ -220,3 +220,10 @@ TESTS += tests/unit/test_tracer
 tests_unit_test_tracer_SOURCES = tests/unit/test_tracer.c tests/unit/tap.h
 tests_unit_test_tracer_LDADD = $(PYTOP_LIBS)
 tests_unit_test_tracer_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
+
+# Mixed native and Python stacks (--native): the merge and the machinery table.
+check_PROGRAMS += tests/unit/test_mixed
+TESTS += tests/unit/test_mixed
+tests_unit_test_mixed_SOURCES = tests/unit/test_mixed.c tests/unit/tap.h
+tests_unit_test_mixed_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_mixed_LDADD = libpytop.a

@@ -1,0 +1,312 @@
+"""Live test: --native, Python and C frames in one stack (TAP).
+
+Run with the system python3; the pytop under test is $PYTOP. On every
+interpreter from pythons.py (chrooted ones too), with
+tests/targets/native_stack_target.py:
+
+* qsort: a Python callback (py_compare) called by libc's qsort through
+  ctypes from sort_caller. With --native the collapsed stacks that hold
+  py_compare hold qsort (or qsort_r, which glibc's qsort jumps to) between
+  sort_caller and py_compare, in that order, for most of their weight.
+* ext: a C extension compiled here against the interpreter's own headers
+  (sysconfig's include directory; a loud SKIP where they are not installed)
+  spinning in pytop_spin_hot, called from ext_caller. With --native most of
+  the weight is on stacks with pytop_spin_hot after (under) ext_caller;
+  without it, no stack names pytop_spin_hot and ext_caller is the leaf.
+* SIGKILL: pytop --native killed mid-run leaves the target running: no
+  thread stopped (t/T), TracerPid 0, and it keeps using CPU.
+* Refused ptrace (the target already traced by another tracer, strace
+  here, or a sleeping child of this test holding it with PTRACE_SEIZE
+  when strace is missing): --native exits non-zero with one line naming
+  --native.
+
+The batch header's "Native:" line (the pause per sample) is shown as a
+diagnostic.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pythons  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET = os.path.join(HERE, "..", "targets", "native_stack_target.py")
+SECS = "2"
+RATE = "200"
+
+EXT_C = r"""
+#include <Python.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+
+__attribute__((noinline)) void pytop_spin_hot(double ms)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		for (int i = 0; i < 100000; i++)
+			sink += (unsigned long)i;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while ((double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6 < ms);
+}
+
+static PyObject *spin(PyObject *self, PyObject *args)
+{
+	double ms;
+	(void)self;
+	if (!PyArg_ParseTuple(args, "d", &ms))
+		return NULL;
+	pytop_spin_hot(ms);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+	{ "spin", spin, METH_VARARGS, "spin in C for MS milliseconds" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef module = { PyModuleDef_HEAD_INIT, "spinext", NULL, -1, methods };
+
+PyMODINIT_FUNC PyInit_spinext(void)
+{
+	return PyModule_Create(&module);
+}
+"""
+
+
+def collapsed(text):
+    """[(frames, weight)] of a collapsed output."""
+    out = []
+    for line in text.splitlines():
+        stack, _, weight = line.rpartition(" ")
+        if stack:
+            out.append((stack.split(";"), int(weight)))
+    return out
+
+
+def index_of(frames, pattern):
+    for i, f in enumerate(frames):
+        if re.match(pattern, f):
+            return i
+    return -1
+
+
+def start(interp, argv, ready):
+    proc = subprocess.Popen(interp.argv(*argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(ready) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return proc
+
+
+def stop(proc):
+    proc.kill()
+    proc.wait()
+    proc.stderr.close()
+
+
+def batch(pytop, pid, *extra):
+    return subprocess.run([pytop, "--batch", "-d", SECS, "-r", RATE, "-p", str(pid)] + list(extra),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+
+
+def native_line(pytop, pid):
+    r = batch(pytop, pid, "--native", "-d", "1")
+    m = re.search(r"^Native:.*$", r.stdout, re.M)
+    return m.group(0) if m else "(no Native: line; exit %d: %s)" % (r.returncode, r.stderr.strip()[-300:])
+
+
+def test_qsort(tap, pytop, interp, work):
+    ready = os.path.join(work, "ready-qsort")
+    proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: qsort target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+        if not tap.ok(r.returncode == 0, "%s: --native --batch -f collapsed exits 0" % interp.label,
+                      r.stderr[-500:]):
+            return
+        stacks = [(f, w) for f, w in collapsed(r.stdout) if index_of(f, r"py_compare \(") >= 0]
+        total = sum(w for _, w in stacks)
+        good = 0
+        for frames, w in stacks:
+            caller = index_of(frames, r"sort_caller \(")
+            q = index_of(frames, r"qsort(_r)? \(libc")
+            cb = index_of(frames, r"py_compare \(")
+            if 0 <= caller < q < cb:
+                good += w
+        example = max(stacks, key=lambda s: s[1])[0] if stacks else []
+        tap.ok(total > 0 and good >= 0.8 * total,
+               "%s: qsort between sort_caller and its callback py_compare, in order (%d of %d)"
+               % (interp.label, good, total), "heaviest: " + ";".join(example))
+        tap.diag("%s: %s" % (interp.label, native_line(pytop, proc.pid)))
+    finally:
+        stop(proc)
+
+
+def build_ext(tap, interp, work):
+    """spinext.so built in work against interp's headers, or None (SKIP/fail written)."""
+    r = subprocess.run(interp.argv("-c", "import sysconfig; print(sysconfig.get_paths()['include'])"),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    inc = r.stdout.strip()
+    host_inc = os.path.join(interp.root, inc.lstrip("/")) if interp.root else inc
+    if r.returncode != 0 or not os.path.exists(os.path.join(host_inc, "Python.h")):
+        tap.skip("%s: C extension under --native" % interp.label,
+                 "no Python.h in %r: this interpreter's headers are not installed" % host_inc)
+        return None
+    src = os.path.join(work, "spinext.c")
+    with open(src, "w") as f:
+        f.write(EXT_C)
+    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+    lib = os.path.join(work, "spinext.so")
+    # A Debian root's pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>.
+    extra = ["-idirafter", os.path.join(interp.root, "usr", "include")] if interp.root else []
+    b = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-I", host_inc] + extra + ["-o", lib, src],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if not tap.ok(b.returncode == 0, "%s: the C extension builds against %s" % (interp.label, host_inc),
+                  b.stdout[-800:]):
+        return None
+    return lib
+
+
+def test_ext(tap, pytop, interp, work):
+    if not build_ext(tap, interp, work):
+        return
+    ready = os.path.join(work, "ready-ext")
+    proc = start(interp, [interp.script(TARGET), "ext", interp.inside(ready), interp.inside(work)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: C extension target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+        if not tap.ok(r.returncode == 0, "%s: --native on the extension exits 0" % interp.label, r.stderr[-500:]):
+            return
+        stacks = collapsed(r.stdout)
+        total = sum(w for _, w in stacks)
+        under = sum(w for f, w in stacks
+                    if 0 <= index_of(f, r"ext_caller \(") < index_of(f, r"pytop_spin_hot \(spinext\.so\)"))
+        example = max(stacks, key=lambda s: s[1])[0] if stacks else []
+        tap.ok(total > 0 and under >= 0.5 * total,
+               "%s: --native shows pytop_spin_hot under ext_caller (%d of %d)" % (interp.label, under, total),
+               "heaviest: " + ";".join(example))
+        r = batch(pytop, proc.pid, "-f", "collapsed")
+        stacks = collapsed(r.stdout)
+        total = sum(w for _, w in stacks)
+        named = sum(w for f, w in stacks if any("pytop_spin_hot" in x for x in f))
+        leaf = sum(w for f, w in stacks if f and f[-1].startswith("ext_caller ("))
+        tap.ok(r.returncode == 0 and total > 0 and named == 0 and leaf >= 0.9 * total,
+               "%s: without --native ext_caller is the leaf, no C frame (%d of %d)" % (interp.label, leaf, total),
+               r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
+    finally:
+        stop(proc)
+
+
+def thread_states(pid):
+    return pythons.proc_states(pid)
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def tracer_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    return -1
+
+
+def test_kill(tap, pytop, interp, work):
+    ready = os.path.join(work, "ready-kill")
+    proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: target for SIGKILL starts" % interp.label):
+            return
+        p = subprocess.Popen([pytop, "--batch", "-d", "30", "--native", "-r", "1000", "-p", str(proc.pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        traced = tracer_of(proc.pid)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        time.sleep(0.2)
+        tracers = set()
+        stopped = set()
+        for tid in os.listdir("/proc/%d/task" % proc.pid):
+            with open("/proc/%d/task/%s/status" % (proc.pid, tid)) as f:
+                for line in f:
+                    if line.startswith("TracerPid:") and int(line.split()[1]) != 0:
+                        tracers.add(tid)
+        c0 = cpu_ticks(proc.pid)
+        for _ in range(5):
+            stopped |= {t for t, s in thread_states(proc.pid).items() if s in "tT"}
+            time.sleep(0.1)
+        time.sleep(0.5)
+        c1 = cpu_ticks(proc.pid)
+        tap.diag("%s: TracerPid while pytop ran: %d" % (interp.label, traced))
+        tap.ok(proc.poll() is None and not tracers and not stopped and c1 > c0,
+               "%s: after SIGKILL of pytop --native the target runs (no tracer %s, none stopped %s, "
+               "CPU ticks %d -> %d)" % (interp.label, sorted(tracers), sorted(stopped), c0, c1))
+    finally:
+        stop(proc)
+
+
+def test_refused(tap, pytop, interp, work):
+    ready = os.path.join(work, "ready-refused")
+    proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
+    tracer = None
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: target for refused ptrace starts" % interp.label):
+            return
+        strace = shutil.which("strace")
+        if not strace:
+            tap.skip("%s: --native refused ptrace" % interp.label, "strace not installed (the second tracer)")
+            return
+        tracer = subprocess.Popen([strace, "-q", "-o", "/dev/null", "-p", str(proc.pid)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while tracer_of(proc.pid) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = batch(pytop, proc.pid, "--native", "-d", "1")
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        tap.ok(r.returncode != 0 and len(lines) == 1 and "--native" in lines[0] and "Traceback" not in r.stderr,
+               "%s: --native on a target another tracer holds: exit %d, one line naming --native"
+               % (interp.label, r.returncode), r.stderr[-500:])
+    finally:
+        if tracer:
+            tracer.terminate()
+            tracer.wait()
+        stop(proc)
+
+
+def main():
+    tap = pythons.Tap()
+    pytop = pythons.pytop_binary()
+    first = True
+    for interp in pythons.interpreters(tap, chroot=True):
+        work = interp.mkdtemp("pytop-native-")
+        try:
+            test_qsort(tap, pytop, interp, work)
+            test_ext(tap, pytop, interp, work)
+            test_kill(tap, pytop, interp, work)
+            if first:
+                test_refused(tap, pytop, interp, work)
+                first = False
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

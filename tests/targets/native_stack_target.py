@@ -1,0 +1,57 @@
+"""Target of tests/live/test_native.py: Python and C frames in one stack.
+
+    native_stack_target.py qsort READY
+        calls libc's qsort through ctypes over and over with a Python
+        comparison callback (py_compare) from sort_caller.
+    native_stack_target.py ext READY DIR
+        imports the C extension spinext built in DIR (against this
+        interpreter's headers) and calls spinext.spin() from ext_caller:
+        C code spinning in pytop_spin_hot.
+
+READY is created once the loop runs. Runs until killed (3.6+ syntax).
+"""
+
+import ctypes
+import ctypes.util
+import sys
+
+
+def py_compare(a, b):
+    x = 0
+    for i in range(20):
+        x += i
+    return a[0] - b[0]
+
+
+def sort_caller(libc, cmp):
+    arr = (ctypes.c_int * 500)(*range(500, 0, -1))
+    libc.qsort(arr, len(arr), ctypes.sizeof(ctypes.c_int), cmp)
+
+
+def run_qsort(ready):
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    cmp = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))(py_compare)
+    sort_caller(libc, cmp)
+    open(ready, "w").close()
+    while True:
+        sort_caller(libc, cmp)
+
+
+def ext_caller(spinext):
+    return spinext.spin(20)
+
+
+def run_ext(ready, directory):
+    sys.path.insert(0, directory)
+    import spinext
+    ext_caller(spinext)
+    open(ready, "w").close()
+    while True:
+        ext_caller(spinext)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "qsort":
+        run_qsort(sys.argv[2])
+    else:
+        run_ext(sys.argv[2], sys.argv[3])
