@@ -231,13 +231,16 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 	if (!n)
 		return _UPT_find_proc_info(as, ip, pi, need_unwind_info, arg);
 	struct module *md = module_find(n, ip);
-	if (!md)
-		return -UNW_ENOINFO;
-	if (!md->tried)
+	if (md && !md->tried)
 		module_prepare(n, md);
-	if (!md->ok)
-		return -UNW_ENOINFO;
-	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &md->di, pi, need_unwind_info, arg);
+	int rc = md && md->ok ? UNW_OBJ(dwarf_search_unwind_table)(as, ip, &md->di, pi, need_unwind_info, arg)
+			      : -UNW_ENOINFO;
+	/* Not found here (a mapping of part of a file, e.g. libffi's
+	 * trampoline pages; one mapped since the maps were read): libunwind's
+	 * own search, which reads the maps and the file each time. */
+	if (rc == -UNW_ENOINFO)
+		rc = _UPT_find_proc_info(as, ip, pi, need_unwind_info, arg);
+	return rc;
 }
 #endif
 

@@ -1,7 +1,10 @@
 /* sampler: the sampling thread. It reads every Python thread's stack and
  * state at a fixed rate (absolute deadlines), and sends the results through
  * the ring as records; it never blocks on the consumer (a full ring is a
- * counted drop) and never allocates once started. */
+ * counted drop) and never allocates once started, but with --native: the
+ * first unwind of a thread (its libunwind context), the first lookup of a
+ * native function or a new mapping (symbols), and libunwind's own
+ * allocations for code whose unwind rules it has not cached yet. */
 #ifndef PYTOP_SAMPLING_SAMPLER_H
 #define PYTOP_SAMPLING_SAMPLER_H
 

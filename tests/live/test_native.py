@@ -16,9 +16,11 @@ tests/targets/native_stack_target.py:
 * SIGKILL: pytop --native killed mid-run leaves the target running: no
   thread stopped (t/T), TracerPid 0, and it keeps using CPU.
 * Refused ptrace (the target already traced by another tracer, strace
-  here, or a sleeping child of this test holding it with PTRACE_SEIZE
-  when strace is missing): --native exits non-zero with one line naming
-  --native.
+  here; a SKIP without strace): --native exits non-zero with one line
+  naming --native.
+* Launched: `pytop --batch --native -- PYTHON target qsort` (libraries
+  mapped after the first unwind) shows the same qsort stacks (on the first
+  interpreter that is not chrooted).
 
 The batch header's "Native:" line (the pause per sample) is shown as a
 diagnostic.
@@ -151,6 +153,28 @@ def test_qsort(tap, pytop, interp, work):
         tap.diag("%s: %s" % (interp.label, native_line(pytop, proc.pid)))
     finally:
         stop(proc)
+
+
+def qsort_ordered(stacks):
+    """(weight with sort_caller < qsort < py_compare, weight with py_compare, heaviest)."""
+    stacks = [(f, w) for f, w in stacks if index_of(f, r"py_compare \(") >= 0]
+    good = sum(w for f, w in stacks
+               if 0 <= index_of(f, r"sort_caller \(") < index_of(f, r"qsort(_r)? \(libc") < index_of(f, r"py_compare \("))
+    heaviest = max(stacks, key=lambda s: s[1])[0] if stacks else []
+    return good, sum(w for _, w in stacks), heaviest
+
+
+def test_launch(tap, pytop, interp, work):
+    """The same as test_qsort with the target started by pytop (its
+    libraries, libffi's trampoline pages, mapped after the first unwind)."""
+    ready = os.path.join(work, "ready-launch")
+    r = subprocess.run([pytop, "--batch", "--native", "-d", "3", "-r", RATE, "-f", "collapsed", "--"] +
+                       interp.argv(interp.script(TARGET), "qsort", interp.inside(ready)),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    good, total, heaviest = qsort_ordered(collapsed(r.stdout))
+    tap.ok(r.returncode == 0 and total > 0 and good >= 0.8 * total,
+           "%s: pytop --native -- PROGRAM: qsort between sort_caller and py_compare (%d of %d)"
+           % (interp.label, good, total), r.stderr[-300:] + " heaviest: " + ";".join(heaviest))
 
 
 def build_ext(tap, interp, work):
@@ -302,6 +326,8 @@ def main():
             test_kill(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)
+                if not interp.root:
+                    test_launch(tap, pytop, interp, work)
                 first = False
         finally:
             shutil.rmtree(work, ignore_errors=True)
