@@ -14,10 +14,12 @@ alternates windows of --window seconds: unprofiled (U), profiled with
 --native (P): U N P U N P ... (--pairs rounds). Each profiled window starts
 0.5 s after pytop (attach and warm-up left out) and ends before it does.
 
-  slowdown         median iterations per wall second unprofiled over the
-                   median profiled (1.00: no cost; 1.05: 5% slower), and
-                   the same per CPU second of the target (process_time():
-                   leaves out the competition for the machine's CPUs)
+  slowdown         iterations per wall second unprofiled over profiled, the
+                   median of the rounds' ratios (each profiled window against
+                   the unprofiled one before it; 1.00: no cost, 1.05: 5%
+                   slower), and the same per CPU second of the target
+                   (process_time(): leaves out the competition for the
+                   machine's CPUs)
   pause            the batch JSON's native pause per sample (median, p99)
                    of the last --native run
 
@@ -76,11 +78,10 @@ def unprofiled(wl, window):
 
 
 def ratio(base, runs, k):
-    vals = [r[k] for r in runs if r[k]]
-    ref = [r[k] for r in base if r[k]]
-    if not vals or not ref:
-        return None
-    return statistics.median(ref) / statistics.median(vals)
+    """The median of the pairs' ratios (each profiled window against the
+    unprofiled one just before it: the machine's load drifts)."""
+    pairs = [b[k] / r[k] for b, r in zip(base, runs) if b[k] and r[k]]
+    return statistics.median(pairs) if pairs else None
 
 
 def bench_one(pytop, python, rates, window, pairs, threads):

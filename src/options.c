@@ -55,7 +55,7 @@ static const char usage_head[] =
 	"      --min-ms MS      --trace: fold calls shorter than MS milliseconds\n";
 static const char usage_tail[] =
 	"      --inverted       with -f svg: an icicle graph (roots at the top)\n"
-	"  -r, --rate HZ        samples per second (default 1000)\n"
+	"  -r, --rate HZ        samples per second (default 1000; 100 with --native)\n"
 	"  -m, --mode MODE      what counts: cpu (default; samples weighed by the\n"
 	"                       thread's CPU time), wall (every sample) or gil\n"
 	"                       (samples holding the GIL)\n"
@@ -70,7 +70,8 @@ static const char usage_tail[] =
 	"                       sample stops the target's threads (ptrace) while it\n"
 	"                       unwinds them; the pause is in the batch header.\n"
 	"                       Native frames are marked native; the interpreter's\n"
-	"                       own (eval loop, call trampolines) are folded\n"
+	"                       own (eval loop, call trampolines) are folded. Its\n"
+	"                       default rate is 100 Hz: every sample stops the target\n"
 	"      --native-all     --native, keeping the interpreter's own C frames\n"
 	"      --gilstat[=HOW]  per-thread GIL statistics (takecnt, holdavg, hold_all,\n"
 	"                       takeavg, take_all): exact (uprobes on take_gil/\n"
@@ -212,7 +213,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	bool format_given = false;
+	bool format_given = false, rate_given = false;
 
 	memset(o, 0, sizeof *o);
 	if (argc < 2) {
@@ -250,6 +251,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'r':
 			if (parse_number(optarg, 1, 100000, &o->rate_hz) < 0)
 				return usage_error("invalid rate '%s' (1 to 100000 Hz)", optarg);
+			rate_given = true;
 			break;
 		case 'm':
 			if (strcmp(optarg, "cpu") == 0)
@@ -400,6 +402,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--keep-running goes with a program after --");
 	if (o->blocking && o->nonblocking)
 		return usage_error("%s", "give either --blocking or --nonblocking, not both");
+	/* Every --native sample stops the target: a rate it can bear. */
+	if (o->native && !rate_given)
+		o->rate_hz = OPTIONS_NATIVE_RATE_HZ;
 	if (o->native && o->run == RUN_TUI)
 		return usage_error("%s", "--native goes with --batch or --dump (not yet the live view)");
 	if (o->native && o->nonblocking)

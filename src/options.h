@@ -67,6 +67,9 @@ struct options {
 	double min_ms;        /* --min-ms (trace; 0 = nothing folded) */
 };
 
+/* -r's default with --native (each sample stops the target's threads). */
+#define OPTIONS_NATIVE_RATE_HZ 100
+
 /* -n's default: the calls --watch and --trace report. */
 #define OPTIONS_AGENT_COUNT 5
 

@@ -148,7 +148,8 @@
   }
 
   function describe(i) {
-    var f = data.funcs[func[i]], where = f[1] ? ' (' + f[1] + ':' + line[i] + ')' : '';
+    // A native function (kind 1): its library, no line.
+    var f = data.funcs[func[i]], where = f[1] ? ' (' + f[1] + (f[2] === 1 ? '' : ':' + line[i]) + ')' : '';
     var text = f[0] + where + ': ' + amount(count[i]) + ', ' + percent(count[i], data.total);
     if (zoom && i !== zoom)
       text += ' (' + percent(count[i], count[zoom]) + ' of the zoomed frame)';

@@ -71,6 +71,7 @@ struct native {
 	struct module *mods;
 	int nmods;
 	uint64_t mapped_at;
+	bool noinfo;                 /* this unwind met code without unwind information */
 };
 
 /* The unwind in progress (the accessors get the UPT context as argument). */
@@ -240,6 +241,10 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 	 * own search, which reads the maps and the file each time. */
 	if (rc == -UNW_ENOINFO)
 		rc = _UPT_find_proc_info(as, ip, pi, need_unwind_info, arg);
+	/* No unwind information: libunwind goes on guessing from the frame
+	 * pointer; what it finds from here is not to be trusted. */
+	if (rc == -UNW_ENOINFO)
+		n->noinfo = true;
 	return rc;
 }
 #endif
@@ -362,6 +367,7 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 #endif
 	memset(n->block_at, 0, sizeof n->block_at);
 	n->tid = tid;
+	n->noinfo = false;
 	current = n;
 	rc = unw_init_remote(&cur, n->as, c->upt);
 	while (rc >= 0 && depth < max) {
@@ -374,6 +380,6 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 			break;    /* the outermost frame */
 	}
 	current = NULL;
-	*partial = rc < 0 || depth == max;
+	*partial = rc < 0 || depth == max || n->noinfo;
 	return depth;
 }

@@ -26,8 +26,9 @@ void native_destroy(struct native *n);
  * ips[0..max): the first the thread's own, the others return addresses.
  * Returns how many, or a negative error (the thread's registers cannot be
  * read: it vanished or is not stopped by this thread). *partial is set
- * when the unwind ended early (no unwind information, an unreadable
- * stack, or max reached). The first unwind of a thread allocates (its UPT
+ * when the unwind ended early or went through code without unwind
+ * information (libunwind then guesses from the frame pointer: the frames
+ * from there on may be wrong), an unreadable stack, or max reached. The first unwind of a thread allocates (its UPT
  * context, libunwind's own); later ones do not, but for libunwind reading
  * the unwind tables of code it has not cached yet. */
 int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *partial);

@@ -13,6 +13,10 @@ tests/targets/native_stack_target.py:
   spinning in pytop_spin_hot, called from ext_caller. With --native most of
   the weight is on stacks with pytop_spin_hot after (under) ext_caller;
   without it, no stack names pytop_spin_hot and ext_caller is the leaf.
+* No unwind information: the same extension built without unwind tables
+  or frame pointers; the stacks through pytop_spin_hot carry a marker
+  ("(native stack incomplete)" or "(native and Python stacks differ)") and
+  keep ext_caller; pytop exits 0.
 * SIGKILL: pytop --native killed mid-run leaves the target running: no
   thread stopped (t/T), TracerPid 0, and it keeps using CPU.
 * Refused ptrace (the target already traced by another tracer, strace
@@ -177,8 +181,9 @@ def test_launch(tap, pytop, interp, work):
            % (interp.label, good, total), r.stderr[-300:] + " heaviest: " + ";".join(heaviest))
 
 
-def build_ext(tap, interp, work):
-    """spinext.so built in work against interp's headers, or None (SKIP/fail written)."""
+def build_ext(tap, interp, work, module="spinext", flags=()):
+    """MODULE.so built in work against interp's headers (with FLAGS), or
+    None (SKIP/fail written)."""
     r = subprocess.run(interp.argv("-c", "import sysconfig; print(sysconfig.get_paths()['include'])"),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
     inc = r.stdout.strip()
@@ -187,16 +192,16 @@ def build_ext(tap, interp, work):
         tap.skip("%s: C extension under --native" % interp.label,
                  "no Python.h in %r: this interpreter's headers are not installed" % host_inc)
         return None
-    src = os.path.join(work, "spinext.c")
+    src = os.path.join(work, module + ".c")
     with open(src, "w") as f:
-        f.write(EXT_C)
+        f.write(EXT_C.replace("spinext", module))
     cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
-    lib = os.path.join(work, "spinext.so")
+    lib = os.path.join(work, module + ".so")
     # A Debian root's pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>.
     extra = ["-idirafter", os.path.join(interp.root, "usr", "include")] if interp.root else []
-    b = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-I", host_inc] + extra + ["-o", lib, src],
+    b = subprocess.run([cc, "-shared", "-fPIC", "-O1"] + list(flags) + ["-I", host_inc] + extra + ["-o", lib, src],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    if not tap.ok(b.returncode == 0, "%s: the C extension builds against %s" % (interp.label, host_inc),
+    if not tap.ok(b.returncode == 0, "%s: the C extension %s builds against %s" % (interp.label, module, host_inc),
                   b.stdout[-800:]):
         return None
     return lib
@@ -229,6 +234,33 @@ def test_ext(tap, pytop, interp, work):
         leaf = sum(w for f, w in stacks if f and f[-1].startswith("ext_caller ("))
         tap.ok(r.returncode == 0 and total > 0 and named == 0 and leaf >= 0.9 * total,
                "%s: without --native ext_caller is the leaf, no C frame (%d of %d)" % (interp.label, leaf, total),
+               r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
+    finally:
+        stop(proc)
+
+
+def test_nocfi(tap, pytop, interp, work):
+    """The extension built without unwind tables (and without frame
+    pointers): libunwind cannot step out of pytop_spin_hot; such stacks
+    must be marked, their Python frames kept, and pytop must not fail."""
+    if not build_ext(tap, interp, work, "spinraw",
+                     ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fomit-frame-pointer"]):
+        return
+    ready = os.path.join(work, "ready-raw")
+    proc = start(interp, [interp.script(TARGET), "ext", interp.inside(ready), interp.inside(work), "spinraw"], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: extension without unwind tables starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+        stacks = [(f, w) for f, w in collapsed(r.stdout) if any(x.startswith("pytop_spin_hot (") for x in f)]
+        total = sum(w for _, w in stacks)
+        marked = sum(w for f, w in stacks
+                     if any(x.startswith(("(native stack incomplete)", "(native and Python stacks differ)"))
+                            for x in f) and index_of(f, r"ext_caller \(") >= 0)
+        tap.ok(r.returncode == 0 and total > 0 and marked >= 0.9 * total,
+               "%s: no unwind tables: the stacks through pytop_spin_hot are marked, ext_caller kept (%d of %d)"
+               % (interp.label, marked, total),
                r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
     finally:
         stop(proc)
@@ -323,6 +355,7 @@ def main():
         try:
             test_qsort(tap, pytop, interp, work)
             test_ext(tap, pytop, interp, work)
+            test_nocfi(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)

@@ -3,10 +3,10 @@
     native_stack_target.py qsort READY
         calls libc's qsort through ctypes over and over with a Python
         comparison callback (py_compare) from sort_caller.
-    native_stack_target.py ext READY DIR
-        imports the C extension spinext built in DIR (against this
-        interpreter's headers) and calls spinext.spin() from ext_caller:
-        C code spinning in pytop_spin_hot.
+    native_stack_target.py ext READY DIR [MODULE]
+        imports the C extension MODULE (default spinext) built in DIR
+        (against this interpreter's headers) and calls its spin() from
+        ext_caller: C code spinning in pytop_spin_hot.
 
 READY is created once the loop runs. Runs until killed (3.6+ syntax).
 """
@@ -41,9 +41,9 @@ def ext_caller(spinext):
     return spinext.spin(20)
 
 
-def run_ext(ready, directory):
+def run_ext(ready, directory, module):
     sys.path.insert(0, directory)
-    import spinext
+    spinext = __import__(module)
     ext_caller(spinext)
     open(ready, "w").close()
     while True:
@@ -54,4 +54,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "qsort":
         run_qsort(sys.argv[2])
     else:
-        run_ext(sys.argv[2], sys.argv[3])
+        run_ext(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "spinext")
