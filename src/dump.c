@@ -380,8 +380,7 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, enum dump_native native
 		if (st->n < 0)
 			st->n = 0;
 		if (native != DUMP_NATIVE_NO && !(pz = pause_create(pid, 1, unpaused, sizeof unpaused))) {
-			snprintf(err, errcap, "--native: cannot ptrace process %d: %s (needs CAP_SYS_PTRACE or "
-				 "kernel.yama.ptrace_scope=0)", (int)pid, unpaused);
+			native_refused(err, errcap, pid, unpaused);
 			free(st);
 			pyrt_close(t);
 			return PYTOP_EPERM;

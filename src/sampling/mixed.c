@@ -69,7 +69,11 @@ int mixed_merge(const struct mixed_frame *nat, int nn, bool partial, const struc
 	for (int i = 0; i < np; i = group_end(py, np, i))
 		groups++;
 
-	if (np == 0 || evals == groups || (partial && evals < groups)) {
+	/* One eval frame more than groups: the innermost eval call has no
+	 * frame to show yet (its frame is not started, or already gone: a
+	 * call entering or leaving the loop). It is left out, like machinery. */
+	int empty = !partial && np > 0 && evals == groups + 1;
+	if (np == 0 || evals == groups || empty || (partial && evals < groups)) {
 		/* Pair them up, innermost first. Past the outermost eval
 		 * frame is how the thread started (main, start_thread, and
 		 * libc's and the interpreter's static helpers no symbol names):
@@ -82,6 +86,11 @@ int mixed_merge(const struct mixed_frame *nat, int nn, bool partial, const struc
 				continue;
 			}
 			seen++;
+			if (empty && seen == 1) {
+				if (all)
+					put(&o, &nat[i]);
+				continue;
+			}
 			int end = group_end(py, np, at);
 			put_py(&o, py, at, end);
 			at = end;

@@ -39,8 +39,10 @@ int mixed_role(struct symbol *y);
 /* Merge nat[0..nn) (innermost first; partial: the unwind stopped before the
  * stack's end) with py[0..np) (innermost first) into out[0..max). The k-th
  * eval frame (innermost first) is replaced by the k-th group of Python
- * frames (a group ends at a frame with entry set); with fewer eval frames
- * than groups after a partial unwind, the groups left follow a partial
+ * frames (a group ends at a frame with entry set); with one eval frame more
+ * than groups, the innermost one ran no frame yet (entering or leaving the
+ * loop) and is left out; with fewer eval frames than groups after a
+ * partial unwind, the groups left follow a partial
  * marker at the outer end; any other disagreement keeps every Python frame
  * at the first eval frame (or after the native frames) with an unmatched
  * marker. Machinery frames (and eval frames) are left out unless all.

@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <libunwind-ptrace.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -281,6 +282,14 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, in
 	return 0;
 }
 #endif
+
+void native_refused(char *err, size_t errcap, pid_t pid, const char *why)
+{
+	/* Another tracer is no matter of rights: no hint about them then. */
+	bool traced = strstr(why, "already traced") != NULL;
+	snprintf(err, errcap, "--native: cannot ptrace process %d: %s%s", (int)pid, why,
+		 traced ? " (a process has one tracer)" : " (needs CAP_SYS_PTRACE or kernel.yama.ptrace_scope=0)");
+}
 
 struct native *native_create(pid_t pid)
 {

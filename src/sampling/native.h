@@ -8,8 +8,13 @@
 #define PYTOP_SAMPLING_NATIVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* The one-line error when --native cannot ptrace process pid (why: the
+ * reason pause_create() gave, optional form) into err. */
+void native_refused(char *err, size_t errcap, pid_t pid, const char *why);
 
 /* Native frames kept per thread (deeper stacks are cut: partial). */
 #define NATIVE_MAX_DEPTH 128

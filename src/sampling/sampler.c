@@ -1360,8 +1360,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	if (cfg->native) {
 		char why[256];
 		if (!s->pause && !(s->pause = pause_create(t->pid, 1, why, sizeof why))) {
-			snprintf(err, errcap, "--native: cannot ptrace process %d: %s (needs CAP_SYS_PTRACE or "
-				 "kernel.yama.ptrace_scope=0)", (int)t->pid, why);
+			native_refused(err, errcap, t->pid, why);
 			goto fail;
 		}
 		if (!(s->native = native_create(t->pid))) {

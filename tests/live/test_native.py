@@ -8,6 +8,9 @@ tests/targets/native_stack_target.py:
   ctypes from sort_caller. With --native the collapsed stacks that hold
   py_compare hold qsort (or qsort_r, which glibc's qsort jumps to) between
   sort_caller and py_compare, in that order, for most of their weight.
+* dump: --dump --native of the same target (text: py_compare, then
+  qsort+0xOFF (libc...), then sort_caller, innermost first; --json: frames
+  of kind "native" beside Python ones).
 * ext: a C extension compiled here against the interpreter's own headers
   (sysconfig's include directory; a loud SKIP where they are not installed)
   spinning in pytop_spin_hot, called from ext_caller. With --native most of
@@ -30,6 +33,7 @@ The batch header's "Native:" line (the pause per sample) is shown as a
 diagnostic.
 """
 
+import json
 import os
 import re
 import shutil
@@ -155,8 +159,43 @@ def test_qsort(tap, pytop, interp, work):
                "%s: qsort between sort_caller and its callback py_compare, in order (%d of %d)"
                % (interp.label, good, total), "heaviest: " + ";".join(example))
         tap.diag("%s: %s" % (interp.label, native_line(pytop, proc.pid)))
+        test_dump(tap, pytop, interp, proc.pid)
     finally:
         stop(proc)
+
+
+def test_dump(tap, pytop, interp, pid):
+    """--dump --native (text, innermost first) and --json: a dump taken
+    while the callback runs has py_compare, then qsort, then sort_caller
+    (up to 40 dumps are taken for one taken then); the JSON marks native
+    frames with kind "native"."""
+    frames, text = [], ""
+    for _ in range(40):
+        r = subprocess.run([pytop, "--dump", "--native", "-p", str(pid)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        text = r.stdout + r.stderr
+        frames = [x.strip() for x in r.stdout.splitlines() if x.startswith("    ")]
+        cb, q, caller = (index_of(frames, r"py_compare \("), index_of(frames, r"qsort(_r)?\+0x[0-9a-f]+ \(libc"),
+                         index_of(frames, r"sort_caller \("))
+        if r.returncode == 0 and 0 <= cb < q < caller:
+            break
+    tap.ok(0 <= cb < q < caller, "%s: --dump --native: py_compare, qsort+0xOFF (libc...), sort_caller, innermost first"
+           % interp.label, text[-1500:])
+    # (A dump taken as a call enters or leaves the loop can be marked
+    # unmatched, its C frames left out: the next one is looked at.)
+    for _ in range(20):
+        r = subprocess.run([pytop, "--dump", "--native", "--json", "-p", str(pid)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        try:
+            dump = json.loads(r.stdout)
+            kinds = {f.get("kind", "python") for t in dump["threads"] for f in t["frames"]}
+        except (ValueError, KeyError) as exc:
+            kinds = {"error: %s" % exc}
+        if "native" in kinds:
+            break
+    tap.ok(r.returncode == 0 and "native" in kinds and "python" in kinds,
+           "%s: --dump --native --json: frames of kind native and Python ones" % interp.label,
+           "%s %s" % (sorted(kinds), r.stderr[-300:]))
 
 
 def qsort_ordered(stacks):

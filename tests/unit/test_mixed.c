@@ -96,21 +96,36 @@ int main(void)
 	n = mixed_merge(n2, 0, true, p2, 4, false, &MK, out, 32, &flags);
 	tap_str(names(out, n), "(partial);a;b;c;d", "no native frames: the Python stack after the marker");
 
-	/* More eval frames than groups, unwind complete: every Python frame
-	 * at the first eval frame, marked; nothing further out. */
+	/* One eval frame more than groups: the innermost eval call has no
+	 * frame yet (a call from C entering the loop): left out. */
+	struct mixed_frame n5[] = {
+		nat(&F_leaf, MACHINERY_SHOWN), nat(&F_eval, MACHINERY_EVAL), nat(&F_closure, MACHINERY_SHOWN),
+		nat(&F_qsort, MACHINERY_SHOWN), nat(&F_eval, MACHINERY_EVAL),
+	};
+	struct mixed_frame p5[] = { py(&P_caller, 1) };
+	n = mixed_merge(n5, 5, false, p5, 1, false, &MK, out, 32, &flags);
+	tap_str(names(out, n), "leaf;closure_fcn;qsort;sort_caller", "an eval call with no frame yet is left out");
+	tap_is(flags, 0, "... not marked");
+	n = mixed_merge(n5, 5, false, p5, 1, true, &MK, out, 32, &flags);
+	tap_str(names(out, n), "leaf;_PyEval_EvalFrameDefault;closure_fcn;qsort;sort_caller;_PyEval_EvalFrameDefault",
+		"... shown as a C frame with all");
+
+	/* Two eval frames more than groups, unwind complete: every Python
+	 * frame at the first eval frame, marked; nothing further out. */
 	struct mixed_frame n3[] = {
 		nat(&F_leaf, MACHINERY_SHOWN), nat(&F_eval, MACHINERY_EVAL), nat(&F_qsort, MACHINERY_SHOWN),
 		nat(&F_eval, MACHINERY_EVAL), nat(&F_eval, MACHINERY_EVAL),
 	};
-	struct mixed_frame p3[] = { py(&P_a, 1), py(&P_b, 1) };
-	n = mixed_merge(n3, 5, false, p3, 2, false, &MK, out, 32, &flags);
-	tap_str(names(out, n), "leaf;a;b;(unmatched)", "counts disagree: Python frames at the first eval frame, marked");
+	struct mixed_frame p3[] = { py(&P_a, 1) };
+	n = mixed_merge(n3, 5, false, p3, 1, false, &MK, out, 32, &flags);
+	tap_str(names(out, n), "leaf;a;(unmatched)", "counts disagree: Python frames at the first eval frame, marked");
 	tap_is(flags, MIXED_UNMATCHED, "... flagged unmatched");
 
 	/* No eval frame found (a stripped interpreter): natives, the
 	 * Python frames, marked. */
 	struct mixed_frame n4[] = { nat(&F_leaf, MACHINERY_SHOWN), nat(&F_main, MACHINERY_FOLDED) };
-	n = mixed_merge(n4, 2, false, p3, 2, false, &MK, out, 32, &flags);
+	struct mixed_frame p4[] = { py(&P_a, 1), py(&P_b, 1) };
+	n = mixed_merge(n4, 2, false, p4, 2, false, &MK, out, 32, &flags);
 	tap_str(names(out, n), "leaf;a;b;(unmatched)", "no eval frame: natives then Python frames, marked");
 
 	/* A thread with no Python frame: its native frames only. */
