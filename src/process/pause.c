@@ -299,21 +299,31 @@ int pause_stop_every(struct pause *p)
 	return missing;
 }
 
+static void resume_tracee(struct tracee *t)
+{
+	if (!t->tid || !t->stopped)
+		return;
+	/* A group-stopped thread listens (stays stopped, sees SIGCONT);
+	 * the others run on. */
+	if (t->group_stop)
+		ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
+	else
+		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->signal);
+	t->signal = 0;
+	t->stopped = 0;
+}
+
 void pause_resume(struct pause *p)
 {
-	for (int i = 0; i < p->n; i++) {
-		struct tracee *t = &p->t[i];
-		if (!t->tid || !t->stopped)
-			continue;
-		/* A group-stopped thread listens (stays stopped, sees SIGCONT);
-		 * the others run on. */
-		if (t->group_stop)
-			ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
-		else
-			ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->signal);
-		t->signal = 0;
-		t->stopped = 0;
-	}
+	for (int i = 0; i < p->n; i++)
+		resume_tracee(&p->t[i]);
+}
+
+void pause_resume_one(struct pause *p, pid_t tid)
+{
+	struct tracee *t = find(p, tid);
+	if (t)
+		resume_tracee(t);
 }
 
 /* The kernel's "restart this call" results, seen by a tracer while a

@@ -35,6 +35,10 @@ int pause_interrupt_call(struct pause *p, pid_t tid, long sysno);
 /* Let every stopped thread run again. */
 void pause_resume(struct pause *p);
 
+/* Let thread tid run again now, if this pause stopped it (the others stay
+ * stopped until pause_resume()). */
+void pause_resume_one(struct pause *p, pid_t tid);
+
 /* Detach from every thread and free (safe with NULL). */
 void pause_destroy(struct pause *p);
 

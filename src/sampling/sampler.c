@@ -168,6 +168,7 @@ struct sampler {
 	struct native *native;
 	struct symbols *syms;
 	bool native_all;
+	bool resume_each;                 /* --native without --blocking: each thread let go once read */
 	uint64_t *ips;                    /* NATIVE_MAX_DEPTH */
 	struct mixed_frame *nat, *py, *mixed; /* NATIVE_MAX_DEPTH, SAMPLE_MAX_DEPTH, SAMPLE_MAX_DEPTH */
 	bool use_mixed;                   /* the walk's stack is in mixed[] */
@@ -617,6 +618,10 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	s->use_mixed = false;
 	if (s->native && !kept && depth > 0)
 		depth = native_stack(s, ti.tid, depth, flags);
+	/* --native alone: the thread's stacks are read, it runs on (the
+	 * others' frames do not change while they stay stopped). */
+	if (s->resume_each)
+		pause_resume_one(s->pause, ti.tid);
 	bool phantom = false;
 	struct known_thread *kt = known_find(s, ti.pthread_id, ti.tid, &phantom);
 	uint64_t stamp = atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1;
@@ -1369,6 +1374,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		}
 		s->syms = symbols_create(t->pid, t->binary);
 		s->native_all = cfg->native_all;
+		s->resume_each = !cfg->blocking;
 		s->ips = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->ips);
 		s->nat = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->nat);
 		s->py = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->py);
