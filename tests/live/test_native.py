@@ -20,6 +20,8 @@ tests/targets/native_stack_target.py:
   or frame pointers; the stacks through pytop_spin_hot carry a marker
   ("(native stack incomplete)" or "(native and Python stacks differ)") and
   keep ext_caller; pytop exits 0.
+* hashlib: sha256 of an 8 MiB buffer from hash_caller: a libcrypto
+  frame under hash_caller for most of the weight (a SKIP without _hashlib).
 * SIGKILL: pytop --native killed mid-run leaves the target running: no
   thread stopped (t/T), TracerPid 0, and it keeps using CPU.
 * Refused ptrace (the target already traced by another tracer, strace
@@ -305,6 +307,31 @@ def test_nocfi(tap, pytop, interp, work):
         stop(proc)
 
 
+def test_hash(tap, pytop, interp, work):
+    """hashlib.sha256 of a large buffer: OpenSSL's libcrypto code under
+    hash_caller for most of the weight (a SKIP when the interpreter has no
+    _hashlib)."""
+    ready = os.path.join(work, "ready-hash")
+    proc = start(interp, [interp.script(TARGET), "hash", interp.inside(ready)], ready)
+    try:
+        if proc.poll() == 3:
+            tap.skip("%s: hashlib under --native" % interp.label, "no _hashlib (built without OpenSSL)")
+            return
+        if not tap.ok(os.path.exists(ready), "%s: hashlib target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+        stacks = collapsed(r.stdout)
+        total = sum(w for _, w in stacks)
+        under = sum(w for f, w in stacks
+                    if 0 <= index_of(f, r"hash_caller \(") < index_of(f, r".* \(libcrypto[^;]*\)$"))
+        tap.ok(r.returncode == 0 and total > 0 and under >= 0.5 * total,
+               "%s: libcrypto's code under hash_caller (%d of %d)" % (interp.label, under, total),
+               r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
+    finally:
+        stop(proc)
+
+
 def thread_states(pid):
     return pythons.proc_states(pid)
 
@@ -395,6 +422,7 @@ def main():
             test_qsort(tap, pytop, interp, work)
             test_ext(tap, pytop, interp, work)
             test_nocfi(tap, pytop, interp, work)
+            test_hash(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)

@@ -8,6 +8,11 @@
         (against this interpreter's headers) and calls its spin() from
         ext_caller: C code spinning in pytop_spin_hot.
 
+    native_stack_target.py hash READY
+        hashes an 8 MiB buffer with hashlib.sha256 over and over from
+        hash_caller (OpenSSL's code when _hashlib is there; "nohashlib" on
+        stderr and exit 3 when it is not).
+
 READY is created once the loop runs. Runs until killed (3.6+ syntax).
 """
 
@@ -50,8 +55,28 @@ def run_ext(ready, directory, module):
         ext_caller(spinext)
 
 
+def hash_caller(hashlib, data):
+    return hashlib.sha256(data).digest()
+
+
+def run_hash(ready):
+    try:
+        import _hashlib  # noqa: F401
+    except ImportError:
+        sys.stderr.write("nohashlib\n")
+        sys.exit(3)
+    import hashlib
+    data = b"x" * (8 << 20)
+    hash_caller(hashlib, data)
+    open(ready, "w").close()
+    while True:
+        hash_caller(hashlib, data)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "qsort":
+    if sys.argv[1] == "hash":
+        run_hash(sys.argv[2])
+    elif sys.argv[1] == "qsort":
         run_qsort(sys.argv[2])
     else:
         run_ext(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "spinext")
