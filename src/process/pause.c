@@ -31,6 +31,7 @@ struct tracee {
 
 struct pause {
 	pid_t pid;
+	uint64_t wait_us;    /* pause_stop()'s bound on the wait for the stops */
 	struct tracee t[MAX_TIDS];
 	int n;
 	pid_t scratch[MAX_TIDS];
@@ -264,7 +265,7 @@ int pause_stop(struct pause *p)
 		else
 			t->pending = 1;
 	}
-	wait_all(p, clock_now_ns() / 1000u + WAIT_MAX_US);
+	wait_all(p, clock_now_ns() / 1000u + (p->wait_us ? p->wait_us : WAIT_MAX_US));
 	for (int i = 0; i < p->n; i++)
 		stopped += p->t[i].tid && p->t[i].stopped;
 	return stopped;
@@ -311,6 +312,11 @@ static void resume_tracee(struct tracee *t)
 		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->signal);
 	t->signal = 0;
 	t->stopped = 0;
+}
+
+void pause_set_wait(struct pause *p, uint64_t us)
+{
+	p->wait_us = us;
 }
 
 void pause_resume(struct pause *p)

@@ -5,6 +5,7 @@
 #define PYTOP_PROCESS_PAUSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct pause;
@@ -12,6 +13,11 @@ struct pause;
 /* Prepare to pause pid; NULL with a reason in err when ptrace is refused:
  * what to do about it (--blocking), or, optional, the bare reason. */
 struct pause *pause_create(pid_t pid, int optional, char *err, size_t errcap);
+
+/* Bound pause_stop()'s wait for the threads to stop to us microseconds
+ * (default 2 s): a thread not stopped by then (a disk wait, no CPU to run
+ * on) is left running and looked at again in later rounds. */
+void pause_set_wait(struct pause *p, uint64_t us);
 
 /* Stop every thread (seizing new ones); returns how many are stopped. */
 int pause_stop(struct pause *p);

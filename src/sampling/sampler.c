@@ -54,6 +54,7 @@
 #define PAUSE_FINE 1000                /* pause histogram: 1 us bins up to 1 ms, */
 #define PAUSE_BINS (PAUSE_FINE + 991)  /* ... then 100 us bins up to 100 ms, then one more */
 #define NATIVE_SWEEP_NS 1000000000ull  /* ended threads' unwind contexts dropped every 1 s */
+#define NATIVE_STOP_WAIT_US 20000u     /* --native: the longest wait for a round's threads to stop */
 
 /* The markers a mixed stack may carry (ids below the native ones). */
 static const struct func_info native_partial_fn = { SYMBOLS_ID_BASE - 1, 0, "(native stack incomplete)", "<pytop>" };
@@ -1374,6 +1375,11 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		}
 		s->syms = symbols_create(t->pid, t->binary);
 		s->native_all = cfg->native_all;
+		/* A thread that does not stop soon is sampled without its C
+		 * stack (marked), not waited for: the others are stopped (one
+		 * that stops late stays so until the next round lets it go). */
+		if (!cfg->blocking)
+			pause_set_wait(s->pause, NATIVE_STOP_WAIT_US);
 		s->resume_each = !cfg->blocking;
 		s->ips = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->ips);
 		s->nat = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->nat);
