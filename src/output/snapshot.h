@@ -39,7 +39,8 @@ struct snapshot_meta {
 	int interp_limit;           /* interpreters sampled at most */
 	bool native;                /* --native: C frames unwound (the pause below) */
 	uint64_t native_pauses;     /* rounds the target was stopped for */
-	double pause_median_us;     /* how long it stayed stopped per round: median, */
+	double pause_median_us;     /* how long a thread stayed stopped per sample (--blocking:
+				     * the whole round): median, */
 	double pause_p99_us;        /* ... 99th percentile */
 	uint64_t native_partial;    /* native stacks cut short (marked) */
 	uint64_t native_unmatched;  /* native and Python stacks that did not pair up (marked) */

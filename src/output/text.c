@@ -65,7 +65,7 @@ static void header(FILE *f, const struct snapshot_meta *m)
 		fprintf(f, "Overhead: %.1f us sampler CPU and %.2f reads per thread-sample\n",
 			m->sampler_cpu_s * 1e6 / (double)m->samples, (double)m->reads / (double)m->samples);
 	if (m->native)
-		fprintf(f, "Native:   pause per sample: median %.0f us, p99 %.0f us (%" PRIu64 " pauses); "
+		fprintf(f, "Native:   pause per thread sample: median %.0f us, p99 %.0f us (%" PRIu64 " pauses); "
 			"%" PRIu64 " stacks partial, %" PRIu64 " unmatched (marked)\n",
 			m->pause_median_us, m->pause_p99_us, m->native_pauses, m->native_partial, m->native_unmatched);
 }

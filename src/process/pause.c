@@ -271,6 +271,41 @@ int pause_stop(struct pause *p)
 	return stopped;
 }
 
+int pause_stop_one(struct pause *p, pid_t tid)
+{
+	struct tracee *t = find(p, tid);
+	if (!t) {
+		if (p->n == MAX_TIDS) {
+			for (int i = 0; i < p->n; i++)   /* forget threads that ended */
+				if (p->t[i].tid == 0)
+					p->t[i--] = p->t[--p->n];
+		}
+		/* (See pause_stop: a thread stopped before it was seized stays so.) */
+		if (p->n == MAX_TIDS || proc_task_state(p->pid, tid) == 'T' ||
+		    ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0)
+			return 0;
+		t = &p->t[p->n++];
+		memset(t, 0, sizeof *t);
+		t->tid = tid;
+	}
+	t->pending = 0;
+	if (!t->stopped)
+		poll_one(p, t);
+	if (!t->tid)
+		return 0;
+	if (t->stopped)
+		return 1;
+	if (t->slow || t->group_stop)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
+		t->tid = 0;
+		return 0;
+	}
+	t->pending = 1;
+	wait_all(p, clock_now_ns() / 1000u + (p->wait_us ? p->wait_us : WAIT_MAX_US));
+	return t->tid && t->stopped;
+}
+
 int pause_stop_every(struct pause *p)
 {
 	int missing = 0;

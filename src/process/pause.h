@@ -38,6 +38,12 @@ int pause_stop_every(struct pause *p);
  * (or where the architecture is not supported). */
 int pause_interrupt_call(struct pause *p, pid_t tid, long sysno);
 
+/* Stop thread tid alone (seized at its first stop), waiting for it as
+ * pause_stop() does. Returns 1 when it is stopped (it may already have
+ * been, e.g. in a group stop), 0 when it is not (gone, stopped before it
+ * was seized, slow, refused). */
+int pause_stop_one(struct pause *p, pid_t tid);
+
 /* Let every stopped thread run again. */
 void pause_resume(struct pause *p);
 

@@ -169,7 +169,8 @@ struct sampler {
 	struct native *native;
 	struct symbols *syms;
 	bool native_all;
-	bool resume_each;                 /* --native without --blocking: each thread let go once read */
+	bool one_by_one;                  /* --native without --blocking: each thread stopped alone,
+					   * when its stack is walked (not a kept one), and let go */
 	uint64_t *ips;                    /* NATIVE_MAX_DEPTH */
 	struct mixed_frame *nat, *py, *mixed; /* NATIVE_MAX_DEPTH, SAMPLE_MAX_DEPTH, SAMPLE_MAX_DEPTH */
 	bool use_mixed;                   /* the walk's stack is in mixed[] */
@@ -521,13 +522,16 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 	memcpy(ks->f, s->rec->frames, (size_t)ks->depth * sizeof ks->f[0]);
 }
 
-/* --native: unwind thread tid (stopped for this round), and merge its
- * native frames with the depth Python frames the walk put in s->frames
- * into s->mixed (use_mixed set). Returns the merged depth. */
-static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags)
+static void pause_note(struct sampler *s, uint64_t ns);
+
+/* --native: unwind thread tid (stopped; unwind false: it could not be,
+ * the stack is marked partial), and merge its native frames with the depth
+ * Python frames the walk put in s->frames into s->mixed (use_mixed set).
+ * Returns the merged depth. */
+static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags, bool unwind)
 {
 	bool partial = false;
-	int nn = native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial);
+	int nn = unwind ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial) : -1;
 	if (nn < 0) {
 		nn = 0;           /* gone, or not stopped: the Python frames, marked */
 		partial = true;
@@ -617,12 +621,35 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		return ti.next;
 	}
 	s->use_mixed = false;
-	if (s->native && !kept && depth > 0)
-		depth = native_stack(s, ti.tid, depth, flags);
-	/* --native alone: the thread's stacks are read, it runs on (the
-	 * others' frames do not change while they stay stopped). */
-	if (s->resume_each)
-		pause_resume_one(s->pause, ti.tid);
+	if (s->native && !kept && depth > 0 && !s->one_by_one) {
+		depth = native_stack(s, ti.tid, depth, flags, true);
+	} else if (s->native && !kept && depth > 0) {
+		/* --native alone: this thread is stopped now, walked again and
+		 * unwound (both stacks of one instant), and let go. Threads
+		 * whose stacks are kept (blocked, not run) are never stopped. */
+		pid_t tid = ti.tid;
+		uint64_t t0 = clock_now_ns();
+		bool stopped = pause_stop_one(s->pause, tid) > 0;
+		if (stopped) {
+			depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
+			if (ti.tid <= 0 && ti.pthread_id && s->t->pthread_tid_offset >= 0)
+				ti.tid = thread_tid_of(s->t, ti.pthread_id);
+		}
+		if (depth > 0)
+			depth = native_stack(s, tid, depth, flags, stopped && ti.tid == tid);
+		if (stopped) {
+			pause_resume_one(s->pause, tid);
+			pause_note(s, clock_now_ns() - t0);
+		}
+		if (depth < 0) {
+			(*errors)++;
+			return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
+		}
+		if (ti.tid <= 0) {
+			s->unidentified++;
+			return ti.next;
+		}
+	}
 	bool phantom = false;
 	struct known_thread *kt = known_find(s, ti.pthread_id, ti.tid, &phantom);
 	uint64_t stamp = atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1;
@@ -1049,7 +1076,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	read_gil_and_states(s, rg);
 	/* --blocking: stop the threads only now, after their OS states were
 	 * read (a stopped thread would read as not running). */
-	if (s->pause) {
+	if (s->pause && !s->one_by_one) {
 		s->paused_at = clock_now_ns();
 		pause_stop(s->pause);
 	}
@@ -1176,7 +1203,7 @@ static void *sampler_main(void *arg)
 		n = sample_round(s, start, &errors, &rg);
 		if (s->pause) {
 			pause_resume(s->pause);
-			if (s->native)
+			if (s->native && !s->one_by_one)
 				pause_note(s, clock_now_ns() - s->paused_at);
 		}
 		uint64_t end = clock_now_ns();
@@ -1380,7 +1407,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 		 * that stops late stays so until the next round lets it go). */
 		if (!cfg->blocking)
 			pause_set_wait(s->pause, NATIVE_STOP_WAIT_US);
-		s->resume_each = !cfg->blocking;
+		s->one_by_one = !cfg->blocking;
 		s->ips = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->ips);
 		s->nat = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->nat);
 		s->py = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->py);

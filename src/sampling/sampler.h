@@ -18,7 +18,7 @@
 struct sampler_config {
 	double rate_hz;       /* rounds per second */
 	bool blocking;        /* stop the target's threads (ptrace) during a round */
-	bool native;          /* --native: stop them, unwind their C stacks, merge */
+	bool native;          /* --native: stop each thread walked, unwind its C stack, merge */
 	bool native_all;      /* --native-all: keep the interpreter's machinery frames */
 };
 
@@ -39,7 +39,8 @@ struct sampler_stats {
 	int thread_limit;         /* threads a round samples at most */
 	int interps_not_sampled;  /* interpreters over the limit, left out (the main one never is) */
 	int interp_limit;         /* interpreters sampled at most */
-	uint64_t native_pauses;   /* --native: rounds the target was stopped for */
+	uint64_t native_pauses;   /* --native: thread samples the thread was stopped for (with
+				   * --blocking: rounds the target was stopped for) */
 	uint64_t pause_median_ns; /* ... how long it stayed stopped: the median, */
 	uint64_t pause_p99_ns;    /* ... the 99th percentile (bins of 1 us to 1 ms, then 100 us) */
 	uint64_t native_partial;  /* native stacks cut short (marked in the stack) */
