@@ -34,6 +34,7 @@ in the pane while the watch runs.
 The screen is polled; tmux servers and targets are killed in finally blocks.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -112,20 +113,40 @@ def command(tm, line):
     tm.keys("Enter")
 
 
-def session(tap, pytop, interp):
-    label = interp.label
-    target = agentrun.Target(interp)
+@contextlib.contextmanager
+def live_view(tap, pytop, interp, desc, env="", **target_args):
+    """agentrun.Target(interp, **target_args) and, in tmux (W x H), `ENV
+    pytop -p PID` on it, its live view up: yields (tm, target, work dir), or
+    (None, None, None) when the target did not start (a failed point
+    "LABEL: DESC"). Everything is killed and removed on the way out."""
+    target = agentrun.Target(interp, **target_args)
     work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
     tm = None
     try:
-        if not tap.ok(target.pid is not None, "%s: the target starts" % label, target.stop()
-                      if target.pid is None else ""):
+        if not tap.ok(target.pid is not None, "%s: %s" % (interp.label, desc),
+                      target.stop() if target.pid is None else ""):
+            yield None, None, None
             return
+        script = os.path.basename(target_args.get("script") or agentrun.TARGET)
         tm = Tmux(W, H, work)
-        # (the agent is not taken out for being idle between the steps)
-        tm.type("PYTOP_AGENT_IDLE=600 %s -p %d" % (pytop, target.pid))
+        tm.type("%s%s -p %d" % (env + " " if env else "", pytop, target.pid))
         tm.keys("Enter")
-        tm.wait(lambda s: "F10Quit" in text(s) and "agent_target.py" in text(s), "the live view")
+        tm.wait(lambda s: "F10Quit" in text(s) and script in text(s), "the live view")
+        yield tm, target, work
+    finally:
+        if tm:
+            tm.kill()
+        if target.pid is not None:
+            target.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def session(tap, pytop, interp):
+    label = interp.label
+    # (the agent is not taken out for being idle between the steps)
+    with live_view(tap, pytop, interp, "the target starts", env="PYTOP_AGENT_IDLE=600") as (tm, target, work):
+        if tm is None:
+            return
         threads0 = len(os.listdir("/proc/%d/task" % target.pid))
 
         def consent_no():
@@ -246,12 +267,6 @@ def session(tap, pytop, interp):
             return "status=0" in text(s), s
         if check(tap, "%s: q while a watch runs: pytop exits 0" % label, quit_attached):
             agentrun.check_clean(tap, label, target, "q in the live view")
-    finally:
-        if tm:
-            tm.kill()
-        if target.pid is not None:
-            target.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def idle_session(tap, pytop, interp):
@@ -260,17 +275,10 @@ def idle_session(tap, pytop, interp):
     every call), and the target is clean; a new watch attaches again
     without asking."""
     label = interp.label
-    target = agentrun.Target(interp)
-    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
-    tm = None
-    try:
-        if not tap.ok(target.pid is not None, "%s: the target starts (idle)" % label, target.stop()
-                      if target.pid is None else ""):
+    with live_view(tap, pytop, interp, "the target starts (idle)",
+                   env="PYTOP_AGENT_IDLE=2") as (tm, target, work):
+        if tm is None:
             return
-        tm = Tmux(W, H, work)
-        tm.type("PYTOP_AGENT_IDLE=2 %s -p %d" % (pytop, target.pid))
-        tm.keys("Enter")
-        tm.wait(lambda s: "F10Quit" in text(s) and "agent_target.py" in text(s), "the live view")
 
         def idle_detach():
             command(tm, "watch __main__ add -n 1")
@@ -293,12 +301,6 @@ def idle_session(tap, pytop, interp):
             check(tap, "%s: a watch after the idle detach attaches again without asking" % label, again)
         tm.keys("q")
         tm.wait(lambda s: any(l.rstrip() == PROMPT.strip() for l in s), "the shell", timeout=20)
-    finally:
-        if tm:
-            tm.kill()
-        if target.pid is not None:
-            target.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def blocked_session(tap, pytop, interp):
@@ -307,17 +309,9 @@ def blocked_session(tap, pytop, interp):
     are dropped with it (not tried again, one timeout each); a :detach
     during the next attach gives it up at once; the target ends clean."""
     label = interp.label
-    target = agentrun.Target(interp, gil_block=25)
-    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
-    tm = None
-    try:
-        if not tap.ok(target.pid is not None, "%s: the blocked target starts" % label, target.stop()
-                      if target.pid is None else ""):
+    with live_view(tap, pytop, interp, "the blocked target starts", gil_block=25) as (tm, target, work):
+        if tm is None:
             return
-        tm = Tmux(W, H, work)
-        tm.type("%s -p %d" % (pytop, target.pid))
-        tm.keys("Enter")
-        tm.wait(lambda s: "F10Quit" in text(s) and "agent_target.py" in text(s), "the live view")
 
         def queued_dropped():
             command(tm, "watch __main__ add -n 1")
@@ -354,12 +348,6 @@ def blocked_session(tap, pytop, interp):
         while time.time() < end and target.report(timeout=1.0) is None:
             pass
         agentrun.check_clean(tap, label, target, "an attach given up and a cancelled one")
-    finally:
-        if tm:
-            tm.kill()
-        if target.pid is not None:
-            target.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def flood_session(tap, pytop, interp):
@@ -368,17 +356,10 @@ def flood_session(tap, pytop, interp):
     drops (its queue full) are said in the pane while the watch runs, not
     only at :detach."""
     label = interp.label
-    target = agentrun.Target(interp, script=os.path.join(pythons.REPO, "tests", "targets", "hot_target.py"))
-    work = tempfile.mkdtemp(prefix="pytop-tuitrace-")
-    tm = None
-    try:
-        if not tap.ok(target.pid is not None, "%s: the hot target starts" % label, target.stop()
-                      if target.pid is None else ""):
+    hot = os.path.join(pythons.REPO, "tests", "targets", "hot_target.py")
+    with live_view(tap, pytop, interp, "the hot target starts", script=hot) as (tm, target, work):
+        if tm is None:
             return
-        tm = Tmux(W, H, work)
-        tm.type("%s -p %d" % (pytop, target.pid))
-        tm.keys("Enter")
-        tm.wait(lambda s: "F10Quit" in text(s) and "hot_target.py" in text(s), "the live view")
 
         def save_pane():
             """The pane's lines, all kept ones, through w (focus moved to
@@ -430,12 +411,6 @@ def flood_session(tap, pytop, interp):
             return "Agent attached, 0 running" in s[0], s
         check(tap, "%s: a watch of the flood with -n 20000 ends (done), the header says 0 running" % label,
               done_kept)
-    finally:
-        if tm:
-            tm.kill()
-        if target.pid is not None:
-            target.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
