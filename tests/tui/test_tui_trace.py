@@ -22,7 +22,8 @@ known arguments and results; it reports what it holds), 150x45:
     no hook, thread, fd or module of the agent's (agentrun.check_clean);
   - a watch again, then `q` while attached: pytop exits 0 and the target is
     clean again.
-On the first and the last interpreter only (longer): PYTOP_AGENT_IDLE=2
+On the first and the last interpreter only (longer; with PYTOP_TEST_SHARD,
+the first in shard 0 and the last in shard 1): PYTOP_AGENT_IDLE=2
 takes the agent out 2 s after its last watch ended (target clean; a new
 watch attaches again without asking); and against a target whose main
 thread blocks in C holding the GIL: the
@@ -420,14 +421,17 @@ def main():
         tap.skip("the TUI trace/watch tests", "tmux is not installed")
         return tap.done()
     interps = list(pythons.interpreters(tap, chroot=True))
+    # The longer sessions on the first and the last interpreter (the oldest
+    # injection path and PEP 768's); in CI's shards, the first in one shard
+    # and the last in the other (within CI's time).
+    k, n = pythons.shard()
+    longer = {0, len(interps) - 1} if n == 1 else {0 if k % 2 == 0 else len(interps) - 1}
     for i, interp in enumerate(interps):
         try:
             session(tap, pytop, interp)
         except Exception:
             tap.ok(False, "%s: the session ran" % interp.label, traceback.format_exc())
-        # The longer sessions on the first and the last interpreter of the
-        # list (of the shard): both injection paths, within CI's time.
-        if i not in (0, len(interps) - 1):
+        if i not in longer:
             continue
         for name, run in (("idle", idle_session), ("blocked", blocked_session), ("flood", flood_session)):
             try:
