@@ -20,9 +20,10 @@ srcs=(
 	$(cd "$top" && ls src/cpython/*.c)
 	src/process/memory.c src/process/nspid.c src/process/pause.c src/process/tasks.c
 	src/errors.c src/dump.c src/output/stackdump.c src/output/jsonw.c src/output/escape.c src/util/smallfile.c
+	src/sampling/mixed.c
 )
 harness=(tools/fuzz/fake_target.c tools/fuzz/drive.c tools/fuzz/fuzz_walkers.c tools/fuzz/big_alloc.c
-	tools/fuzz/mutator.c)
+	tools/fuzz/mutator.c tools/fuzz/native_stub.c)
 # Retry budgets lowered: a retry runs the same code again, and 64 x 16
 # whole-list passes x 8 walks per thread of a corrupt 4096-deep stack
 # would spend the fuzzer's time repeating itself.

@@ -73,7 +73,7 @@ static void sample_pass(pid_t pid)
 int fuzz_drive(pid_t pid, int json, int sampler, FILE *out)
 {
 	char err[512];
-	int rc = dump_run(pid, json, DUMP_PAUSE_NEVER, out, err, sizeof err);
+	int rc = dump_run(pid, json, DUMP_PAUSE_NEVER, DUMP_NATIVE_NO, out, err, sizeof err);
 	if (sampler)
 		sample_pass(pid);
 	return rc;
