@@ -18,5 +18,5 @@ EXTRA_DIST += tests/live/test_fake_fill.py \
 	tools/fuzz/README.md tools/fuzz/build_fuzz.sh tools/fuzz/run_fuzz.sh \
 	tools/fuzz/capture_seeds.sh tools/fuzz/seed_target.py \
 	tools/fuzz/fuzz_walkers.c tools/fuzz/fake_target.c tools/fuzz/big_alloc.c \
-	tools/fuzz/mutator.c tools/fuzz/coverage.sh \
+	tools/fuzz/mutator.c tools/fuzz/native_stub.c tools/fuzz/coverage.sh \
 	tools/fuzz/corpus tools/fuzz/regress
