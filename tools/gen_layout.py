@@ -26,6 +26,15 @@ traits of the newest version before it (said as a NOTE: add it to TRAITS
 when one of them changed, and to FIELDS / DEBUG_MEMBERS when a member moved
 or was renamed: its probe then fails to compile, naming it).
 
+A free-threaded build is its own entry, keyed by (minor, free-threaded):
+its headers are CPython's include/python3.Xt (pyconfig.h defines
+Py_GIL_DISABLED, which the probe checks), its files layout_3_Xt.c and
+debug_schema_3_Xt.c, "3.Xt" in versions.txt: supporting one is installing
+its headers and running this (and whatever walker quirk its objects need).
+
+The registry also gives the sizes pytop reads: the largest _Py_DebugOffsets
+block and thread state over it, plus room (read_room), in versions.h.
+
 A version whose headers are not installed is reported and skipped (its
 committed files stay in the registry: every layout_3_X.c in the tree is in
 it); --check fails on any difference for the versions it could regenerate.
@@ -146,6 +155,10 @@ FIELDS = [
     ("tstate_thread_id", [(ALL, "offsetof(PyThreadState, thread_id)")]),
     ("tstate_native_thread_id", [(FROM311, "offsetof(PyThreadState, native_thread_id)")]),
     ("tstate_holds_gil", [(since((3, 14)), "offsetof(PyThreadState, holds_gil)")]),
+    # 3.15's take_gil sets gil_requested while the thread waits for the GIL
+    # (and holds_gil once it has it): with both, each thread says itself
+    # whether it holds or waits for its interpreter's GIL.
+    ("tstate_gil_requested", [(since((3, 15)), "offsetof(PyThreadState, gil_requested)")]),
     # The bytes of a thread state read: all of it, but on 3.6 only the head
     # before its 255-entry co_extra_freefuncs array (2 KiB pytop never uses;
     # named _preserve_36_ABI_2 since 3.6.4).
@@ -277,6 +290,7 @@ DEBUG_MEMBERS = [
     ("thread_state.thread_id", None, "tstate_thread_id", FROM313),
     ("thread_state.native_thread_id", None, "tstate_native_thread_id", FROM313),
     ("thread_state.holds_gil", None, "tstate_holds_gil", FROM315),
+    ("thread_state.gil_requested", None, "tstate_gil_requested", FROM315),
     ("interpreter_frame.previous", None, "iframe_previous", FROM313),
     ("interpreter_frame.executable", None, "iframe_code", FROM313),
     ("interpreter_frame.instr_ptr", None, "iframe_instr", FROM313),
@@ -443,16 +457,30 @@ int main(void)
 """
 
 
-def find_include(roots, ver):
-    """The include directory of a build of ver: a pyenv-style
-    ROOT/3.X.*/include/python3.X (python3.Xm up to 3.7), or a Debian
-    ROOT/usr/include/python3.X (a debootstrapped root; its pyconfig.h lives
-    in the multiarch dir). From 3.7 it must hold the internal headers."""
-    major, minor = ver
+def tag(build):
+    """A build's name in file and symbol names: 3_15, 3_13t (free-threaded)."""
+    return "%d_%d%s" % (build[0], build[1], "t" if build[2] else "")
+
+
+def label(build):
+    """A build's name for people and versions.txt: 3.15, 3.13t."""
+    return "%d.%d%s" % (build[0], build[1], "t" if build[2] else "")
+
+
+def find_include(roots, build):
+    """The include directory of a build (major, minor, free-threaded): a
+    pyenv-style ROOT/3.X.*/include/python3.X[t] (python3.Xm up to 3.7), or
+    a Debian ROOT/usr/include/python3.X[t] (a debootstrapped root; its
+    pyconfig.h lives in the multiarch dir). A free-threaded build's
+    headers are CPython's python3.Xt, with Py_GIL_DISABLED in pyconfig.h
+    (the probe checks it). From 3.7 it must hold the internal headers."""
+    major, minor, ft = build
+    ver = (major, minor)
+    names = ["python%d.%dt" % ver] if ft else ["python%d.%d" % ver, "python%d.%dm" % ver]
     for root in roots:
         pats = []
-        for name in ("python%d.%d" % ver, "python%d.%dm" % ver):
-            pats += [os.path.join(root, "%d.%d.*" % (major, minor), "include", name),
+        for name in names:
+            pats += [os.path.join(root, "%d.%d.*" % ver, "include", name),
                      os.path.join(root, "usr", "include", name)]
         found = sorted(d for p in pats for d in glob.glob(p)
                        if os.path.isfile(os.path.join(d, "Python.h")) and
@@ -463,16 +491,20 @@ def find_include(roots, ver):
 
 
 def discover(roots):
-    """The versions newer than VERSIONS' newest whose headers are under
-    roots (as find_include finds them)."""
+    """The builds beyond VERSIONS whose headers are under roots (as
+    find_include finds them): a default build newer than VERSIONS' newest,
+    and a free-threaded build (python3.Xt) of any version from 3.13."""
     found = set()
     for root in roots:
         for d in glob.glob(os.path.join(root, "3.*", "include", "python3.*")) + \
                 glob.glob(os.path.join(root, "usr", "include", "python3.*")):
-            m = re.match(r"python3\.(\d+)$", os.path.basename(d))
-            if m and (3, int(m.group(1))) > VERSIONS[-1]:
-                found.add((3, int(m.group(1))))
-    return sorted(v for v in found if find_include(roots, v))
+            m = re.match(r"python3\.(\d+)(t?)$", os.path.basename(d))
+            if not m:
+                continue
+            ver, ft = (3, int(m.group(1))), 1 if m.group(2) else 0
+            if (ft and ver >= (3, 13)) or (not ft and ver > VERSIONS[-1]):
+                found.add(ver + (ft,))
+    return sorted(b for b in found if find_include(roots, b))
 
 
 def traits(ver):
@@ -485,7 +517,8 @@ def traits(ver):
     return TRAITS[base]
 
 
-def probe(include, ver, workdir):
+def probe(include, build, workdir):
+    ver = build[:2]
     lines = [PROBE_HEAD]
     for name, choices in FIELDS:
         expr = next((e for ok, e in choices if ok(ver)), None)
@@ -509,7 +542,7 @@ def probe(include, ver, workdir):
             if ok(ver):
                 lines.append('    printf("debug.%s %%ld\\n", (long)(%s));' % (name, expr))
     lines.append("    return 0;\n}\n")
-    src = os.path.join(workdir, "probe_%d_%d.c" % ver)
+    src = os.path.join(workdir, "probe_%s.c" % tag(build))
     exe = src[:-2]
     with open(src, "w") as f:
         f.write("\n".join(lines))
@@ -525,17 +558,20 @@ def probe(include, ver, workdir):
     for line in out.splitlines():
         k, v = line.split(" ", 1)
         values[k] = v
+    if int(values["free_threaded"]) != build[2]:
+        raise SystemExit("%s: the headers at %s say Py_GIL_DISABLED is %s" %
+                         (label(build), include, "set" if int(values["free_threaded"]) else "not set"))
     return values
 
 
-def render(ver, values):
-    major, minor = ver
+def render(build, values):
+    ver = build[:2]
     out = []
-    out.append("/* layout_%d_%d: CPython %d.%d structure offsets. Generated by tools/gen_layout.py" % (major, minor, major, minor))
+    out.append("/* layout_%s: CPython %s structure offsets. Generated by tools/gen_layout.py" % (tag(build), label(build)))
     out.append(" * from the CPython %s headers; do not edit. */" % values["version"])
     out.append('#include "cpython/layout.h"')
     out.append("")
-    out.append("const struct py_layout layout_%d_%d = {" % ver)
+    out.append("const struct py_layout layout_%s = {" % tag(build))
     out.append("\t.major = %d, .minor = %d," % ver)
     for k, v in traits(ver).items():
         out.append("\t.%s = %s," % (k, v))
@@ -547,13 +583,11 @@ def render(ver, values):
     return "\n".join(out) + "\n"
 
 
-def render_schema(ver, values):
-    major, minor = ver
+def render_schema(build, values):
+    ver = build[:2]
     size = int(values["debug.sizeof"])
-    if size > DEBUG_OFFSETS_READ_SIZE:
-        raise SystemExit("%d.%d: _Py_DebugOffsets is %d bytes, more than DEBUG_OFFSETS_READ_SIZE" % (major, minor, size))
     out = []
-    out.append("/* debug_schema_%d_%d: where CPython %d.%d's _Py_DebugOffsets block keeps each" % (major, minor, major, minor))
+    out.append("/* debug_schema_%s: where CPython %s's _Py_DebugOffsets block keeps each" % (tag(build), label(build)))
     out.append(" * offset pytop reads (byte offsets inside the block). Generated by")
     out.append(" * tools/gen_layout.py from the CPython %s headers; do not edit. */" % values["version"])
     out.append('#include "cpython/debug_offsets.h"')
@@ -566,7 +600,7 @@ def render_schema(ver, values):
         out.append("\t{ %s, %s, DEBUG_FIELD(%s) },\t/* %s */" % (values["debug." + member], b, field, member))
     out.append("};")
     out.append("")
-    out.append("const struct debug_schema debug_schema_%d_%d = {" % ver)
+    out.append("const struct debug_schema debug_schema_%s = {" % tag(build))
     out.append("\t.major = %d, .minor = %d," % ver)
     out.append("\t.size = %d," % size)
     for name, member in DEBUG_SPECIAL:
@@ -584,8 +618,25 @@ def render_schema(ver, values):
     return "\n".join(out) + "\n"
 
 
-def render_registry(vers):
-    lo, hi = vers[0], vers[-1]
+def read_room(largest):
+    """The bytes pytop reads for a structure whose largest registry size is
+    largest: a quarter more, rounded up to 256. The room is for a version
+    newer than the newest table, read through its own _Py_DebugOffsets with
+    the newest schema: its block and thread state may have grown (the block
+    grew 584, 760, 888 bytes over 3.13-3.15; the thread state 360, 832, 888)
+    and what its block says is checked against these sizes."""
+    return (largest + largest // 4 + 255) // 256 * 256
+
+
+def render_registry(builds, sizes):
+    """The registry of builds (oldest first); sizes: {build: (block size or
+    None, thread state size)} read from each build's generated text."""
+    default = [b for b in builds if not b[2]]
+    lo, hi = default[0], default[-1]
+    blocks = [(sizes[b][0], b) for b in builds if sizes[b][0]]
+    tstates = [(sizes[b][1], b) for b in builds]
+    block_max, block_of = max(blocks)
+    tstate_max, tstate_of = max(tstates)
     h = []
     h.append("/* versions: the CPython versions pytop supports, one entry per generated")
     h.append(" * layout table (and _Py_DebugOffsets schema). Generated by")
@@ -599,8 +650,17 @@ def render_registry(vers):
     h.append("struct py_layout;      /* cpython/layout.h */")
     h.append("")
     h.append("/* The supported range, for messages and the usage text. */")
-    h.append('#define PY_VERSIONS_RANGE "%d.%d-%d.%d"' % (lo + hi))
-    h.append('#define PY_VERSIONS_TEXT "%d.%d to %d.%d"' % (lo + hi))
+    h.append('#define PY_VERSIONS_RANGE "%d.%d-%d.%d"' % (lo[:2] + hi[:2]))
+    h.append('#define PY_VERSIONS_TEXT "%d.%d to %d.%d"' % (lo[:2] + hi[:2]))
+    h.append("")
+    h.append("/* The largest _Py_DebugOffsets block (%s's) and thread state (%s's) of" % (label(block_of), label(tstate_of)))
+    h.append(" * the registry, and the bytes read for one: a quarter more, rounded up to")
+    h.append(" * 256, room for a version newer than the newest table read through its")
+    h.append(" * own block with the newest schema (its sizes are checked against these). */")
+    h.append("#define PY_VERSIONS_DEBUG_OFFSETS_MAX %d" % block_max)
+    h.append("#define PY_VERSIONS_DEBUG_OFFSETS_READ %d" % read_room(block_max))
+    h.append("#define PY_VERSIONS_TSTATE_MAX %d" % tstate_max)
+    h.append("#define PY_VERSIONS_TSTATE_READ %d" % read_room(tstate_max))
     h.append("")
     h.append("/* One supported (major, minor, free-threaded) build. */")
     h.append("struct py_version {")
@@ -614,11 +674,11 @@ def render_registry(vers):
     h.append("extern const size_t py_versions_count;")
     h.append("")
     h.append("/* The generated tables and schemas. */")
-    for v in vers:
-        h.append("extern const struct py_layout layout_%d_%d;" % v)
-    for v in vers:
-        if v >= DEBUG_OFFSETS_FROM:
-            h.append("extern const struct debug_schema debug_schema_%d_%d;" % v)
+    for b in builds:
+        h.append("extern const struct py_layout layout_%s;" % tag(b))
+    for b in builds:
+        if sizes[b][0]:
+            h.append("extern const struct debug_schema debug_schema_%s;" % tag(b))
     h.append("")
     h.append("#endif")
     c = []
@@ -627,22 +687,22 @@ def render_registry(vers):
     c.append('#include "cpython/versions.h"')
     c.append("")
     c.append("const struct py_version py_versions[] = {")
-    for v in vers:
-        sch = "&debug_schema_%d_%d" % v if v >= DEBUG_OFFSETS_FROM else "NULL"
-        c.append("\t{ %d, %d, 0, &layout_%d_%d, %s }," % (v + v + (sch,)))
+    for b in builds:
+        sch = "&debug_schema_%s" % tag(b) if sizes[b][0] else "NULL"
+        c.append("\t{ %d, %d, %d, &layout_%s, %s }," % (b + (tag(b), sch)))
     c.append("};")
     c.append("")
     c.append("const size_t py_versions_count = sizeof py_versions / sizeof py_versions[0];")
     m = []
     m.append("# The generated per-version sources (tools/gen_layout.py; do not edit).")
     m.append("libpytop_a_SOURCES += \\")
-    srcs = ["src/cpython/layout_%d_%d.c" % v for v in vers]
-    srcs += ["src/cpython/debug_schema_%d_%d.c" % v for v in vers if v >= DEBUG_OFFSETS_FROM]
+    srcs = ["src/cpython/layout_%s.c" % tag(b) for b in builds]
+    srcs += ["src/cpython/debug_schema_%s.c" % tag(b) for b in builds if sizes[b][0]]
     srcs += ["src/cpython/versions.c", "src/cpython/versions.h"]
     m.append(" \\\n".join("\t" + x for x in srcs))
     t = []
     t.append("# The supported CPython versions, for tests and CI (tools/gen_layout.py; do not edit).")
-    t.append(" ".join("%d.%d" % v for v in vers))
+    t.append(" ".join(label(b) for b in builds))
     return {"versions.h": "\n".join(h) + "\n", "versions.c": "\n".join(c) + "\n",
             "versions.mk": "\n".join(m) + "\n", "versions.txt": "\n".join(t) + "\n"}
 
@@ -664,7 +724,13 @@ def emit(path, text, check):
     return 0
 
 
-DEBUG_OFFSETS_READ_SIZE = 1024
+def text_sizes(layout_text, schema_text):
+    """(block size or None, thread state size) from a build's generated files."""
+    ts = re.search(r"\.tstate_size = (\d+),", layout_text)
+    bs = re.search(r"\.size = (\d+),", schema_text) if schema_text else None
+    if not ts:
+        raise SystemExit("no .tstate_size in a generated layout")
+    return (int(bs.group(1)) if bs else None, int(ts.group(1)))
 
 
 def main():
@@ -681,27 +747,39 @@ def main():
 
     status = 0
     cdir = os.path.join(args.srcdir, "src", "cpython")
-    versions = VERSIONS + discover(roots)
+    builds = [v + (0,) for v in VERSIONS] + discover(roots)
+    texts = {}   # file name -> generated text (--check leaves the tree as it is)
     with tempfile.TemporaryDirectory() as work:
-        for ver in versions:
-            include = find_include(roots, ver)
+        for build in builds:
+            include = find_include(roots, build)
             if not include:
-                print("SKIP %d.%d: no headers under %s" % (ver + (" or ".join(roots),)))
+                print("SKIP %s: no headers under %s" % (label(build), " or ".join(roots)))
                 continue
-            print("# %d.%d from %s" % (ver + (include,)))
-            values = probe(include, ver, work)
-            status |= emit(os.path.join(cdir, "layout_%d_%d.c" % ver), render(ver, values), args.check)
-            if ver >= DEBUG_OFFSETS_FROM:
-                status |= emit(os.path.join(cdir, "debug_schema_%d_%d.c" % ver), render_schema(ver, values), args.check)
-    # The registry: every version with a table in the tree (one generated
-    # on a machine with its headers stays when they are not installed here).
+            print("# %s from %s" % (label(build), include))
+            values = probe(include, build, work)
+            name = "layout_%s.c" % tag(build)
+            texts[name] = render(build, values)
+            status |= emit(os.path.join(cdir, name), texts[name], args.check)
+            if build[:2] >= DEBUG_OFFSETS_FROM:
+                name = "debug_schema_%s.c" % tag(build)
+                texts[name] = render_schema(build, values)
+                status |= emit(os.path.join(cdir, name), texts[name], args.check)
+    # The registry: every build with a table in the tree (one generated on
+    # a machine with its headers stays when they are not installed here).
+    def text_of(name):
+        if name in texts:
+            return texts[name]
+        path = os.path.join(cdir, name)
+        return open(path).read() if os.path.exists(path) else None
     committed = set()
     for path in glob.glob(os.path.join(cdir, "layout_3_*.c")):
-        m = re.match(r"layout_3_(\d+)\.c$", os.path.basename(path))
+        m = re.match(r"layout_3_(\d+)(t?)\.c$", os.path.basename(path))
         if m:
-            committed.add((3, int(m.group(1))))
-    vers = sorted(committed | set(v for v in versions if os.path.exists(os.path.join(cdir, "layout_%d_%d.c" % v))))
-    for name, text in render_registry(vers).items():
+            committed.add((3, int(m.group(1)), 1 if m.group(2) else 0))
+    regs = sorted(committed | set(b for b in builds if text_of("layout_%s.c" % tag(b))),
+                  key=lambda b: (b[0], b[1], b[2]))
+    sizes = {b: text_sizes(text_of("layout_%s.c" % tag(b)), text_of("debug_schema_%s.c" % tag(b))) for b in regs}
+    for name, text in render_registry(regs, sizes).items():
         status |= emit(os.path.join(cdir, name), text, args.check)
     return status
 

@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 #include "cpython/layout.h"
+#include "cpython/versions.h"
 
-/* Bytes to read from the start of _PyRuntime to get the whole block (the
- * generator refuses a schema whose block is larger). */
-#define DEBUG_OFFSETS_READ_SIZE 1024
+/* Bytes to read from the start of _PyRuntime to get the whole block:
+ * generated (cpython/versions.h), the registry's largest block and room. */
+#define DEBUG_OFFSETS_READ_SIZE PY_VERSIONS_DEBUG_OFFSETS_READ
 
 /* One member of the block laid over a py_layout field: the uint64 at byte
  * `at` of the block, minus the uint64 at byte `base` when base >= 0 (offsets

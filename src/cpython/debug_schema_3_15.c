@@ -20,6 +20,7 @@ static const struct debug_field fields[] = {
 	{ 240, -1, DEBUG_FIELD(tstate_thread_id) },	/* thread_state.thread_id */
 	{ 248, -1, DEBUG_FIELD(tstate_native_thread_id) },	/* thread_state.native_thread_id */
 	{ 272, -1, DEBUG_FIELD(tstate_holds_gil) },	/* thread_state.holds_gil */
+	{ 280, -1, DEBUG_FIELD(tstate_gil_requested) },	/* thread_state.gil_requested */
 	{ 320, -1, DEBUG_FIELD(iframe_previous) },	/* interpreter_frame.previous */
 	{ 328, -1, DEBUG_FIELD(iframe_code) },	/* interpreter_frame.executable */
 	{ 336, -1, DEBUG_FIELD(iframe_instr) },	/* interpreter_frame.instr_ptr */

@@ -122,6 +122,7 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	F(tstate_thread_id, 8, L->tstate_size);
 	OPT(tstate_native_thread_id, 8, L->tstate_size);
 	OPT(tstate_holds_gil, 4, L->tstate_size);
+	OPT(tstate_gil_requested, 4, L->tstate_size);
 	IF(object, tstate_frame, 8, L->tstate_size);
 	IF(cframe, tstate_cframe, 8, L->tstate_size);
 	IF(direct, tstate_current_frame, 8, L->tstate_size);

@@ -11,11 +11,13 @@
 #include <stdint.h>
 
 #include "cpython/linetable.h"
+#include "cpython/versions.h"
 
 /* The local buffers that offsets of a layout index (bytes). Every offset and
  * size in a layout, from a generated table or from the target's
  * _Py_DebugOffsets, is checked against these by layout_validate(). */
-#define LAYOUT_TSTATE_MAX 1024   /* a thread state as read (tstate_size at most) */
+#define LAYOUT_TSTATE_MAX PY_VERSIONS_TSTATE_READ /* a thread state as read (tstate_size at most;
+						  * generated: the registry's largest + room) */
 #define LAYOUT_GIL_MAX 64        /* the GIL state as read (every gil_* field inside) */
 #define LAYOUT_FRAME_MAX 512     /* a frame or _PyCFrame as read */
 #define LAYOUT_CODE_READ 256     /* the head of a code object */
@@ -119,6 +121,10 @@ struct py_layout {
 	int32_t tstate_thread_id;   /* pthread_t */
 	int32_t tstate_native_thread_id; /* kernel tid (3.11+) */
 	int32_t tstate_holds_gil;   /* int holds_gil (3.14+), else -1 */
+	int32_t tstate_gil_requested; /* int gil_requested (3.15+), else -1. With both
+				       * present each thread state says whether it holds
+				       * its interpreter's GIL (holds_gil) or waits for it
+				       * (gil_requested), and that is what pytop shows */
 	int32_t tstate_size;        /* bytes read: sizeof, on 3.6 the head before its co_extra_freefuncs array */
 
 	/* PyFrameObject (3.8-3.10) */

@@ -37,6 +37,7 @@ const struct py_layout layout_3_12 = {
 	.tstate_thread_id = 136,
 	.tstate_native_thread_id = 144,
 	.tstate_holds_gil = -1,
+	.tstate_gil_requested = -1,
 	.tstate_size = 288,
 	.frame_back = -1,
 	.frame_code = -1,

@@ -37,6 +37,7 @@ const struct py_layout layout_3_15 = {
 	.tstate_thread_id = 176,
 	.tstate_native_thread_id = 184,
 	.tstate_holds_gil = 36,
+	.tstate_gil_requested = 40,
 	.tstate_size = 888,
 	.frame_back = -1,
 	.frame_code = -1,

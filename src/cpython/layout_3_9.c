@@ -37,6 +37,7 @@ const struct py_layout layout_3_9 = {
 	.tstate_thread_id = 176,
 	.tstate_native_thread_id = -1,
 	.tstate_holds_gil = -1,
+	.tstate_gil_requested = -1,
 	.tstate_size = 264,
 	.frame_back = 24,
 	.frame_code = 32,

@@ -13,6 +13,15 @@ struct py_layout;      /* cpython/layout.h */
 #define PY_VERSIONS_RANGE "3.6-3.15"
 #define PY_VERSIONS_TEXT "3.6 to 3.15"
 
+/* The largest _Py_DebugOffsets block (3.15's) and thread state (3.15's) of
+ * the registry, and the bytes read for one: a quarter more, rounded up to
+ * 256, room for a version newer than the newest table read through its
+ * own block with the newest schema (its sizes are checked against these). */
+#define PY_VERSIONS_DEBUG_OFFSETS_MAX 888
+#define PY_VERSIONS_DEBUG_OFFSETS_READ 1280
+#define PY_VERSIONS_TSTATE_MAX 888
+#define PY_VERSIONS_TSTATE_READ 1280
+
 /* One supported (major, minor, free-threaded) build. */
 struct py_version {
 	int major, minor, free_threaded;

@@ -149,6 +149,9 @@ struct sampler {
 	uint64_t *prev_reading;           /* ... the stamp of the syscall reading it came from */
 	struct kept_stack *prev_kept, *cur_kept; /* last round's stacks, this round's */
 	bool check;                       /* PYTOP_SAMPLER_CHECK=1: walk anyway, compare */
+	bool gil_self;                    /* the thread states say who holds and who waits
+					   * (layout tstate_holds_gil and tstate_gil_requested;
+					   * PYTOP_GIL_STRUCT=1: the GIL struct's holder instead) */
 	/* Read in one batch after the round's states: every interpreter's
 	 * thread-list head, and the thread states (and 3.8-3.10 pthread tids)
 	 * of the threads whose stacks may be kept (prefetch). */
@@ -473,7 +476,7 @@ static int prev_find(struct sampler *s, int k, uint64_t tstate, pid_t tid, int i
 
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
 			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
-			const struct kept_stack *kept);
+			const struct kept_stack *kept, const struct thread_info *ti);
 
 /* This thread's stack of the last round when it can be sent again (see
  * struct kept_stack), else NULL: the same thread state at the same place
@@ -683,14 +686,15 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		s->deferred[s->ndeferred++] = (struct deferred){ tstate, ti.pthread_id, ti.tid, k, interp, flags };
 		return ti.next;
 	}
-	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp, ti.head, kept);
+	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp, ti.head, kept, &ti);
 	return ti.next;
 }
 
-/* Send the sample of thread kt (tid) whose stack is in s->frames. */
+/* Send the sample of thread kt (tid) whose stack is in s->frames; ti: its
+ * thread state as read this round (NULL: not read, an empty stack). */
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
 			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
-			const struct kept_stack *kept)
+			const struct kept_stack *kept, const struct thread_info *ti)
 {
 	bool fresh = kt->sampled == 0;   /* its first sample: no CPU reading yet */
 	kt->sampled = stamp;
@@ -728,7 +732,18 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 		s->ncur = k + 1;
 	}
 	const struct gil_state *g = &s->gil_now[s->gil_first[interp]];
-	bool holds = s->gil_read[s->gil_first[interp]] && g->holder == tstate;
+	bool gil_known = s->gil_read[s->gil_first[interp]];
+	bool holds = gil_known && g->holder == tstate;
+	/* Where the thread state says it itself (3.15's holds_gil and
+	 * gil_requested, read with its stack): it holds the GIL when it says
+	 * so, and a thread not on a core that asked for it waits for it (the
+	 * futex rule misses a waiter between its request and its sleep). */
+	if (s->gil_self && ti && ti->holds_gil >= 0) {
+		holds = ti->holds_gil == 1;
+		gil_known = true;
+		if (!holds && ti->gil_requested == 1 && state != THREAD_RUNNING)
+			kt->last_state = (uint8_t)(state = THREAD_GIL_WAIT);
+	}
 
 	struct sample_rec *r = s->rec;
 	for (int i = 0; kept && i < depth; i++)
@@ -752,7 +767,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	r->tid = (uint32_t)tid;
 	r->state = (uint8_t)state;
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
-			     (s->gil_read[s->gil_first[interp]] ? 0 : SAMPLE_F_GIL_UNREAD) |
+			     (gil_known ? 0 : SAMPLE_F_GIL_UNREAD) |
 			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0) |
 			     (cpu.known ? SAMPLE_F_CPU : 0));
 	r->cpu_ns = cpu.ns;
@@ -1116,7 +1131,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		if (!kt || kt->sampled == stamp)
 			s->unidentified += kt != NULL || phantom;
 		else
-			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp, 0, NULL);
+			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp, 0, NULL, NULL);
 	}
 	s->ndeferred = 0;
 	prev_unread(s);
@@ -1374,6 +1389,8 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	 * (for comparison). */
 	const char *check = getenv("PYTOP_SAMPLER_CHECK");
 	s->check = check && strcmp(check, "1") == 0;
+	const char *gs = getenv("PYTOP_GIL_STRUCT");
+	s->gil_self = t->L.tstate_holds_gil >= 0 && t->L.tstate_gil_requested >= 0 && !(gs && strcmp(gs, "1") == 0);
 	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), s->check);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
