@@ -32,10 +32,14 @@ uint64_t debug_offsets_version(const void *buf, size_t len)
 
 const struct debug_schema *debug_schema_for(uint64_t hex)
 {
-	int major = (int)((hex >> 24) & 0xff), minor = (int)((hex >> 16) & 0xff);
+	return debug_schema_find((int)((hex >> 24) & 0xff), (int)((hex >> 16) & 0xff), 0);
+}
 
+const struct debug_schema *debug_schema_find(int major, int minor, int free_threaded)
+{
 	for (size_t i = 0; i < py_versions_count; i++)
-		if (py_versions[i].schema && py_versions[i].major == major && py_versions[i].minor == minor)
+		if (py_versions[i].schema && py_versions[i].major == major && py_versions[i].minor == minor &&
+		    py_versions[i].free_threaded == !!free_threaded)
 			return py_versions[i].schema;
 	return NULL;
 }
@@ -43,9 +47,16 @@ const struct debug_schema *debug_schema_for(uint64_t hex)
 const struct debug_schema *debug_schema_newest(void)
 {
 	for (size_t i = py_versions_count; i-- > 0;)
-		if (py_versions[i].schema)
+		if (py_versions[i].schema && !py_versions[i].free_threaded)
 			return py_versions[i].schema;
 	return NULL;
+}
+
+int debug_offsets_free_threaded(const struct debug_schema *s, const void *buf, size_t len)
+{
+	if (!debug_offsets_version(buf, len) || !member_fits(s, s->free_threaded, len))
+		return PYTOP_EINVAL;
+	return u64_at(buf, s->free_threaded) != 0;
 }
 
 int debug_offsets_apply(const void *buf, size_t len, struct py_layout *L)

@@ -50,11 +50,21 @@ struct debug_schema {
 /* The PY_VERSION_HEX in the block, or 0 when the cookie is missing. */
 uint64_t debug_offsets_version(const void *buf, size_t len);
 
-/* The generated schema for a block of this PY_VERSION_HEX, or NULL. */
+/* The generated schema for a block of this PY_VERSION_HEX (default build),
+ * or NULL. */
 const struct debug_schema *debug_schema_for(uint64_t hex);
+
+/* The generated schema of the build (major, minor, free-threaded), or NULL. */
+const struct debug_schema *debug_schema_find(int major, int minor, int free_threaded);
 
 /* The schema of the newest version with one (the registry's), or NULL. */
 const struct debug_schema *debug_schema_newest(void);
+
+/* The block's free_threaded flag as schema s places it: 1 (a
+ * Py_GIL_DISABLED build), 0, or PYTOP_EINVAL when the block is not in s's
+ * format (no cookie, too short). Read before anything else of a block: a
+ * free-threaded build is read only with a free-threaded table. */
+int debug_offsets_free_threaded(const struct debug_schema *s, const void *buf, size_t len);
 
 /* Overwrite the fields of L that the block describes (L's version must match
  * the block's). Returns how many fields differed from L's previous values, or

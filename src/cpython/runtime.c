@@ -219,10 +219,25 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 		if (rc < 0)
 			return rc;
 		uint64_t hex = debug_offsets_version(buf, sizeof buf);
+		/* Never read a free-threaded build with the GIL build's layout:
+		 * its own table (registry key (minor, 1)) or a refusal, before
+		 * the block is laid over anything. */
+		if (debug_offsets_free_threaded(s, buf, sizeof buf) == 1) {
+			const struct py_layout *ft = t->schema_minor ? NULL : layout_find(t->major, t->minor, 1);
+			const struct debug_schema *fs = ft ? debug_schema_find(t->major, t->minor, 1) : NULL;
+			if (!ft || !fs) {
+				snprintf(err, errcap, "process %d: Python %s is a free-threaded build (no GIL), "
+					 "which pytop does not support yet", (int)t->pid, t->version);
+				return PYTOP_EVERSION;
+			}
+			t->L = *ft;
+			s = fs;
+		}
 		if (t->schema_minor && (int)((hex >> 24) & 0xff) == t->major && (int)((hex >> 16) & 0xff) == t->minor)
 			rc = debug_offsets_apply_schema(s, buf, sizeof buf, &t->L);
 		else
-			rc = t->schema_minor ? PYTOP_EVERSION : debug_offsets_apply(buf, sizeof buf, &t->L);
+			rc = t->schema_minor || (int)((hex >> 16) & 0xff) != t->minor ? PYTOP_EVERSION
+			     : debug_offsets_apply_schema(s, buf, sizeof buf, &t->L);
 		if (rc < 0 && t->schema_minor) {
 			snprintf(err, errcap, "Python %s is not supported (pytop supports " PY_VERSIONS_TEXT
 				 "), and its _Py_DebugOffsets at _PyRuntime is not in %d.%d's format",

@@ -55,7 +55,7 @@
 #define SPEC_EXTRA 48             /* addresses of earlier chains kept in the guess */
 #define CHECK_BYTES 128           /* bytes re-read per chain position */
 #define FRAME_BUF 512             /* bytes read per frame */
-#define TSTATE_BUF LAYOUT_TSTATE_MAX
+#define TSTATE_BUF 1024
 #define CODE_READ 256
 #define CHECK_MS 50               /* re-confirm a cached code object this often */
 #define CHECK_EARLY_MS 25         /* ... and, while at it, those half way there */
@@ -1094,12 +1094,6 @@ static void thread_fields(const unsigned char *tbuf, struct py_target *t, uint64
 	/* In its own PID namespace the target numbers its threads its way. */
 	if (t->nspid)
 		ti->tid = nspid_host(t->nspid, ti->tid);
-	/* The thread's own word on the GIL, where the layout has it. */
-	ti->holds_gil = ti->gil_requested = -1;
-	if (L->tstate_holds_gil >= 0 && L->tstate_gil_requested >= 0) {
-		ti->holds_gil = field_i32(tbuf, L->tstate_holds_gil) != 0;
-		ti->gil_requested = field_i32(tbuf, L->tstate_gil_requested) != 0;
-	}
 }
 
 int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti)
@@ -1128,18 +1122,17 @@ int stack_thread(struct stack_cache *c, struct py_target *t, uint64_t tstate, st
 
 void stack_thread_span(const struct py_layout *L, int32_t *lo, int32_t *hi)
 {
-	int32_t f[7] = { L->tstate_interp, L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
-			 head_offset(L), L->tstate_holds_gil, L->tstate_gil_requested };
-	int32_t w[7] = { 8, 8, 8, 8, 8, 4, 4 };
+	int32_t f[5] = { L->tstate_interp, L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
+			 head_offset(L) };
 	*lo = L->tstate_size;
 	*hi = 0;
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (f[i] < 0)
 			continue;
 		if (f[i] < *lo)
 			*lo = f[i];
-		if (f[i] + w[i] > *hi)
-			*hi = f[i] + w[i];
+		if (f[i] + 8 > *hi)
+			*hi = f[i] + 8;
 	}
 	if (*hi > L->tstate_size || *lo >= *hi) {
 		*lo = 0;

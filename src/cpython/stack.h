@@ -39,8 +39,6 @@ struct thread_info {
 	uint64_t head;          /* the head of its frame chain (frame, cframe or current_frame) */
 	const struct func_info *root;  /* the outermost frame's function (NULL: none) */
 	uint64_t root_arg0;     /* ... and its first argument as walked (0: none) */
-	int8_t holds_gil;       /* its own holds_gil and gil_requested flags (0 or 1) */
-	int8_t gil_requested;   /* where the layout has both (tstate_gil_requested), else -1 */
 };
 
 /* A walk reads at most this many frames of a thread (the documented limit

@@ -97,6 +97,10 @@ EXTRA_DIST += tests/live/test_namespace.py
 # A version newer than every table: the sid root's newest patched to say so.
 TESTS += tests/live/test_newer_version.py
 EXTRA_DIST += tests/live/test_newer_version.py
+# A free-threaded build (the sid root's 3.14+ with _Py_DebugOffsets'
+# free_threaded patched to 1): refused in one line, exit non-zero.
+TESTS += tests/live/test_free_threaded.py
+EXTRA_DIST += tests/live/test_free_threaded.py
 
 # The shared formats read by their real consumers: -f pprof by go tool pprof,
 # -f speedscope by the speedscope npm package's schema and importer, --every.

@@ -69,7 +69,9 @@ SID_FROM = 14
 def _registry():
     """pytop's generated registry (src/cpython/versions.txt, written by
     tools/gen_layout.py): {"versions": [(major, minor)], KEY: [...]} for its
-    first line of versions and each `KEY: versions` line."""
+    first line of versions and each `KEY: versions` line; the default
+    (GIL) builds only: a free-threaded build ("3.13t") is under
+    "free_threaded"."""
     path = os.path.join(REPO, "src", "cpython", "versions.txt")
     result = {"versions": []}
     with open(path) as f:
@@ -77,8 +79,11 @@ def _registry():
             if line.startswith("#") or not line.strip():
                 continue
             key, _, rest = line.rpartition(":")
-            vers = [tuple(int(x) for x in w.split(".")) for w in rest.split()]
+            vers = [tuple(int(x) for x in w.split(".")) for w in rest.split() if not w.endswith("t")]
             result[key.strip() or "versions"] = vers
+            if not key.strip():
+                result["free_threaded"] = [tuple(int(x) for x in w[:-1].split("."))
+                                           for w in rest.split() if w.endswith("t")]
     return result
 
 
