@@ -9,7 +9,6 @@
 #include "cpython/debug_offsets.h"
 #include "errors.h"
 #include "tap.h"
-#include "debug_offsets_3_13.h"
 #include "debug_offsets_golden.h"
 
 static int parse(const char *s, struct event *e)
@@ -81,56 +80,48 @@ static void test_parse(void)
 
 static void test_injection(void)
 {
-	static const struct {
-		const char *name;
-		const unsigned char *block;
-		size_t len;
-	} real[] = {
-		{ "3.14", real_debug_offsets_3_14, sizeof real_debug_offsets_3_14 },
-		{ "3.14d", real_debug_offsets_3_14d, sizeof real_debug_offsets_3_14d },
-		{ "3.15", real_debug_offsets_3_15, sizeof real_debug_offsets_3_15 },
-		{ "3.15d", real_debug_offsets_3_15d, sizeof real_debug_offsets_3_15d },
-	};
 	struct debug_injection d;
 	unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
 
 	memset(buf, 0, sizeof buf);
 	memcpy(buf, real_debug_offsets_3_13, sizeof real_debug_offsets_3_13);
 	tap_is(debug_offsets_injection(buf, sizeof buf, &d), PYTOP_EVERSION, "3.13's block: no PEP 768 (EVERSION)");
-	for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+	/* Every captured block of a version whose schema has PEP 768's members. */
+	for (size_t i = 0; i < GOLDEN_BLOCKS; i++) {
+		const struct golden_block *g = &golden_blocks[i];
+		const struct debug_schema *s = debug_schema_for(0x03000000u | (uint32_t)g->minor << 16);
+		if (!s || s->inject_support < 0)
+			continue;
 		memset(buf, 0, sizeof buf);
-		memcpy(buf, real[i].block, real[i].len);
+		memcpy(buf, g->bytes, g->len);
 		int rc = debug_offsets_injection(buf, sizeof buf, &d);
-		tap_is(rc, 0, "%s: the real block gives PEP 768's fields", real[i].name);
+		tap_is(rc, 0, "%s: the real block gives PEP 768's fields", g->version);
 		/* Facts from the headers: _Py_MAX_SCRIPT_PATH_SIZE 512, the stop
 		 * bit 1 << 5, the path right after the int32 pending flag. */
-		tap_is(d.script_path_size, 512, "%s: script path size 512", real[i].name);
-		tap_is(d.stop_bit, 1u << 5, "%s: _PY_EVAL_PLEASE_STOP_BIT", real[i].name);
+		tap_is(d.script_path_size, 512, "%s: script path size 512", g->version);
+		tap_is(d.stop_bit, 1u << 5, "%s: _PY_EVAL_PLEASE_STOP_BIT", g->version);
 		tap_is(d.tstate_script_path, d.tstate_pending_call + 4, "%s: the path follows the pending flag",
-		       real[i].name);
+		       g->version);
 		tap_ok(d.tstate_eval_breaker > 0 && d.interp_threads_main > 0 && d.interp_enabled > 0,
-		       "%s: offsets inside the structures (%d %d %d)", real[i].name, d.tstate_eval_breaker,
+		       "%s: offsets inside the structures (%d %d %d)", g->version, d.tstate_eval_breaker,
 		       d.interp_threads_main, d.interp_enabled);
 		/* Hostile: the script path pushed past the thread state. */
-		const struct debug_schema *s = debug_schema_for(0x030e0000u | (i >= 2 ? 0x00010000u : 0));
-		if (!tap_ok(s != NULL, "%s: its schema", real[i].name))
-			continue;
 		uint64_t huge = 1ull << 40, big = 1u << 20;
 		unsigned char bad[DEBUG_OFFSETS_READ_SIZE];
 		memcpy(bad, buf, sizeof bad);
 		memcpy(bad + s->inject_script_path_size, &huge, 8);
 		tap_is(debug_offsets_injection(bad, sizeof bad, &d), PYTOP_EINVAL, "%s: a huge path size is refused",
-		       real[i].name);
+		       g->version);
 		memcpy(bad, buf, sizeof bad);
 		memcpy(bad + s->inject_support, &big, 8);
 		tap_is(debug_offsets_injection(bad, sizeof bad, &d), PYTOP_EINVAL,
-		       "%s: the support struct past the thread state is refused", real[i].name);
+		       "%s: the support struct past the thread state is refused", g->version);
 		memcpy(bad, buf, sizeof bad);
 		memcpy(bad + s->inject_enabled, &huge, 8);
 		tap_is(debug_offsets_injection(bad, sizeof bad, &d), PYTOP_EINVAL,
-		       "%s: the enabled flag past the interpreter state is refused", real[i].name);
+		       "%s: the enabled flag past the interpreter state is refused", g->version);
 		tap_is(debug_offsets_injection(buf, (size_t)s->size - 8, &d), PYTOP_EINVAL,
-		       "%s: a short block is refused", real[i].name);
+		       "%s: a short block is refused", g->version);
 	}
 }
 

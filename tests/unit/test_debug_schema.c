@@ -11,7 +11,6 @@
 #include "cpython/debug_offsets.h"
 #include "cpython/layout.h"
 #include "cpython/versions.h"
-#include "debug_offsets_3_13.h"
 #include "debug_offsets_golden.h"
 #include "errors.h"
 #include "tap.h"
@@ -24,13 +23,16 @@ struct golden {
 	int debug_build;    /* a -dbg build: its structs differ from the table's */
 };
 
-static const struct golden goldens[] = {
-	{ "3.13.0", real_debug_offsets_3_13, sizeof real_debug_offsets_3_13, 13, 0 },
-	{ "3.14.10", real_debug_offsets_3_14, sizeof real_debug_offsets_3_14, 14, 0 },
-	{ "3.14.10 -dbg", real_debug_offsets_3_14d, sizeof real_debug_offsets_3_14d, 14, 1 },
-	{ "3.15.2", real_debug_offsets_3_15, sizeof real_debug_offsets_3_15, 15, 0 },
-	{ "3.15.2 -dbg", real_debug_offsets_3_15d, sizeof real_debug_offsets_3_15d, 15, 1 },
-};
+/* Every captured block (debug_offsets_golden.h's table), as this test
+ * names them. */
+static struct golden goldens[GOLDEN_BLOCKS];
+
+static void goldens_load(void)
+{
+	for (size_t i = 0; i < GOLDEN_BLOCKS; i++)
+		goldens[i] = (struct golden){ golden_blocks[i].version, golden_blocks[i].bytes, golden_blocks[i].len,
+					      golden_blocks[i].minor, golden_blocks[i].debug_build };
+}
 
 static unsigned char block[DEBUG_OFFSETS_READ_SIZE];
 
@@ -53,6 +55,23 @@ static uint64_t next(void)
 int main(void)
 {
 	char why[200];
+
+	goldens_load();
+	/* Every registry build with a schema has a captured block: a new
+	 * version needs one (tools/capture_debug_offsets.py finds its
+	 * interpreter from the registry), or this fails naming it. */
+	for (size_t i = 0; i < py_versions_count; i++) {
+		const struct py_version *v = &py_versions[i];
+		int found = 0;
+		if (!v->schema)
+			continue;
+		for (size_t k = 0; k < GOLDEN_BLOCKS; k++)
+			found += golden_blocks[k].minor == v->minor && golden_blocks[k].free_threaded == v->free_threaded;
+		tap_ok(found > 0, "registry %d.%d%s has a captured _Py_DebugOffsets block%s", v->major, v->minor,
+		       v->free_threaded ? "t" : "",
+		       found ? "" : ": none in tests/unit/debug_offsets_golden.h, capture it with "
+				    "tools/capture_debug_offsets.py (as root, the interpreter installed)");
+	}
 
 	for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
 		const struct golden *g = &goldens[i];

@@ -11,6 +11,15 @@ The tables are the truth; the docs must not drift from them:
   every key of the key table (src/ui/keys.c), by the name the help screen
         gives it (F1, Up, ^B, Esc, Space, ...; Return is Enter there too),
         is a tag of man/pytop.1's Keys section (.SS Keys)
+  the supported range the prose gives (README.md "CPython 3.A to 3.B are
+        supported", "newer than the newest table (3.C today)", "Python
+        3.C.0 is newer"; man/pytop.1 "CPython 3.A\(en3.B") is the registry's
+        (src/cpython/versions.txt, generated: its oldest and newest default
+        builds, C = B + 1): a version added by the generator fails here,
+        naming the sentence, until the prose says it
+
+`test_docs.py --versions FILE` checks only that, against another
+versions.txt (tests/unit/test_gen_new_version.py uses it).
 """
 
 import os
@@ -112,10 +121,42 @@ def man_key_tags(man):
     return tags
 
 
+def registry_range(path):
+    """(oldest, newest) default build of a versions.txt, as '3.N' strings."""
+    with open(path) as f:
+        builds = [w for line in f if not line.startswith('#') for w in line.split()]
+    default = [b for b in builds if not b.endswith('t')]
+    return default[0], default[-1]
+
+
+def check_versions(readme, man, versions_txt):
+    """The prose's supported range against the registry's."""
+    lo, hi = registry_range(versions_txt)
+    nxt = '3.%d' % (int(hi.split('.')[1]) + 1)
+    fix = 'the registry (%s) has %s to %s: update the prose' % (os.path.relpath(versions_txt, SRC), lo, hi)
+    checks = [
+        ('README.md', readme, r'CPython (3\.\d+) to (3\.\d+) are supported', (lo, hi)),
+        ('man/pytop.1', man, r'CPython (3\.\d+)\\\(en(3\.\d+)', (lo, hi)),
+        ('README.md', readme, r'newer than the newest table \((3\.\d+) today\)', (nxt,)),
+        ('README.md', readme, r'Python (3\.\d+)\.0 is newer than', (nxt,)),
+    ]
+    for name, text, pat, want in checks:
+        found = [m if isinstance(m, tuple) else (m,) for m in re.findall(pat, text)]
+        ok(found, '%s has the sentence /%s/' % (name, pat))
+        for got in found:
+            ok(got == want, '%s says %s where the registry says %s' % (name, ' to '.join(got), ' to '.join(want)),
+               '%s: /%s/ gives %s; %s' % (name, pat, ' to '.join(got), fix))
+
+
 def main():
     print('TAP version 13')
     man = read('man', 'pytop.1')
     readme = read('README.md')
+    if len(sys.argv) == 3 and sys.argv[1] == '--versions':
+        check_versions(readme, man, os.path.abspath(sys.argv[2]))
+        print('1..%d' % n)
+        return 1 if failed else 0
+    check_versions(readme, man, os.path.join(SRC, 'src', 'cpython', 'versions.txt'))
 
     names = format_names()
     ok(len(names) >= 4 and 'text' in names, 'the formats table reads (%s)' % ', '.join(names))

@@ -10,27 +10,12 @@
 #include "cpython/layout.h"
 #include "cpython/versions.h"
 #include "data/debug_offsets_facts.h"
-#include "debug_offsets_3_13.h"
 #include "debug_offsets_golden.h"
 #include "tap.h"
 
-/* The _Py_DebugOffsets blocks of real interpreters and what those
- * interpreters showed about themselves (tools/capture_debug_offsets.py). */
-struct real_block {
-	const char *name;
-	const unsigned char *bytes;
-	size_t len;
-	int minor;
-};
-
-static const struct real_block real_blocks[] = {
-	{ "real_debug_offsets_3_13", real_debug_offsets_3_13, sizeof real_debug_offsets_3_13, 13 },
-	{ "real_debug_offsets_3_14", real_debug_offsets_3_14, sizeof real_debug_offsets_3_14, 14 },
-	{ "real_debug_offsets_3_14d", real_debug_offsets_3_14d, sizeof real_debug_offsets_3_14d, 14 },
-	{ "real_debug_offsets_3_15", real_debug_offsets_3_15, sizeof real_debug_offsets_3_15, 15 },
-	{ "real_debug_offsets_3_15d", real_debug_offsets_3_15d, sizeof real_debug_offsets_3_15d, 15 },
-};
-
+/* The _Py_DebugOffsets blocks of real interpreters (golden_blocks: every
+ * one captured) and what those interpreters showed about themselves
+ * (tools/capture_debug_offsets.py). */
 static const struct capture_facts *facts_of(const char *name)
 {
 	for (size_t i = 0; i < sizeof capture_facts / sizeof capture_facts[0]; i++)
@@ -58,12 +43,12 @@ static int32_t member_of(const struct debug_schema *s, size_t field)
 /* The real reader on each real block: every offset it gives is one of the
  * places where the live interpreter held that field's value, and the sizes
  * agree with Python's own __basicsize__. */
-static void test_real_blocks(void)
+static void test_golden_blocks(void)
 {
 	static unsigned char buf[DEBUG_OFFSETS_READ_SIZE];
 
-	for (size_t i = 0; i < sizeof real_blocks / sizeof real_blocks[0]; i++) {
-		const struct real_block *r = &real_blocks[i];
+	for (size_t i = 0; i < sizeof golden_blocks / sizeof golden_blocks[0]; i++) {
+		const struct golden_block *r = &golden_blocks[i];
 		const struct capture_facts *f = facts_of(r->name);
 		const struct py_layout *T = layout_for_version(3, r->minor);
 		if (!tap_ok(f && T, "%s: facts and a 3.%d table exist", r->name, r->minor))
@@ -184,7 +169,7 @@ int main(void)
 	tap_ok(layout_for_version(3, minors[nminors - 1] + 1) == NULL, "the version after the newest has no table");
 	tap_ok(layout_find(3, 13, 1) == NULL, "no free-threaded table (3.13t) yet");
 
-	test_real_blocks();
+	test_golden_blocks();
 	test_malformed();
 	return tap_done();
 }
