@@ -55,7 +55,7 @@
 #define SPEC_EXTRA 48             /* addresses of earlier chains kept in the guess */
 #define CHECK_BYTES 128           /* bytes re-read per chain position */
 #define FRAME_BUF 512             /* bytes read per frame */
-#define TSTATE_BUF 1024
+#define TSTATE_BUF LAYOUT_TSTATE_MAX
 #define CODE_READ 256
 #define CHECK_MS 50               /* re-confirm a cached code object this often */
 #define CHECK_EARLY_MS 25         /* ... and, while at it, those half way there */

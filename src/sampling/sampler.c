@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpython/fields.h"
 #include "cpython/gil.h"
 #include "cpython/pystring.h"
 #include "cpython/rlist.h"
@@ -32,6 +33,7 @@
 
 #define MAX_INTERPS 64
 #define MAX_THREADS 1024
+#define GSELF_MAX 16             /* bytes of a thread state read for its GIL flags */
 #define NAMES_EVERY_NS 2000000000ull   /* refresh every thread's name every 2 s */
 #define NAME_WAIT_NS 50000000ull       /* looked up this long in vain: the kernel name is used */
 #define NAME_RETRY_NS 100000000ull     /* then looked up again after 0.1 s, 0.2 s, ... */
@@ -152,6 +154,12 @@ struct sampler {
 	bool gil_self;                    /* the thread states say who holds and who waits
 					   * (layout tstate_holds_gil and tstate_gil_requested;
 					   * PYTOP_GIL_STRUCT=1: the GIL struct's holder instead) */
+	int32_t gself_lo, gself_len;      /* the bytes of a thread state holding both flags */
+	unsigned char (*gself_buf)[GSELF_MAX]; /* MAX_THREADS, by prev index */
+	int8_t *gself_holds, *gself_req;  /* MAX_THREADS: the flags read (-1: not read) */
+	int gself_holders[MAX_INTERPS];   /* threads saying they hold gils[i] this round */
+	uint64_t gself_holder[MAX_INTERPS]; /* ... the (last) one, 0: none */
+	int gself_nread[MAX_INTERPS];     /* threads of gils[i] whose flags were read */
 	/* Read in one batch after the round's states: every interpreter's
 	 * thread-list head, and the thread states (and 3.8-3.10 pthread tids)
 	 * of the threads whose stacks may be kept (prefetch). */
@@ -476,7 +484,7 @@ static int prev_find(struct sampler *s, int k, uint64_t tstate, pid_t tid, int i
 
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
 			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
-			const struct kept_stack *kept, const struct thread_info *ti);
+			const struct kept_stack *kept);
 
 /* This thread's stack of the last round when it can be sent again (see
  * struct kept_stack), else NULL: the same thread state at the same place
@@ -686,15 +694,14 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		s->deferred[s->ndeferred++] = (struct deferred){ tstate, ti.pthread_id, ti.tid, k, interp, flags };
 		return ti.next;
 	}
-	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp, ti.head, kept, &ti);
+	emit_sample(s, kt, tstate, k, interp, ti.tid, depth, flags, round_ns, stamp, ti.head, kept);
 	return ti.next;
 }
 
-/* Send the sample of thread kt (tid) whose stack is in s->frames; ti: its
- * thread state as read this round (NULL: not read, an empty stack). */
+/* Send the sample of thread kt (tid) whose stack is in s->frames. */
 static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tstate, int k, int interp, pid_t tid,
 			int depth, int flags, uint64_t round_ns, uint64_t stamp, uint64_t head,
-			const struct kept_stack *kept, const struct thread_info *ti)
+			const struct kept_stack *kept)
 {
 	bool fresh = kt->sampled == 0;   /* its first sample: no CPU reading yet */
 	kt->sampled = stamp;
@@ -735,13 +742,14 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	bool gil_known = s->gil_read[s->gil_first[interp]];
 	bool holds = gil_known && g->holder == tstate;
 	/* Where the thread state says it itself (3.15's holds_gil and
-	 * gil_requested, read with its stack): it holds the GIL when it says
-	 * so, and a thread not on a core that asked for it waits for it (the
+	 * gil_requested, read_gil_self()): it holds the GIL when it says so,
+	 * and a thread not on a core that asked for it waits for it (the
 	 * futex rule misses a waiter between its request and its sleep). */
-	if (s->gil_self && ti && ti->holds_gil >= 0) {
-		holds = ti->holds_gil == 1;
+	int gi = s->gil_first[interp];
+	if (s->gil_self && s->gself_nread[gi] > 0 && s->gself_holders[gi] <= 1) {
+		holds = s->gself_holder[s->gil_first[interp]] == tstate;
 		gil_known = true;
-		if (!holds && ti->gil_requested == 1 && state != THREAD_RUNNING)
+		if (!holds && p >= 0 && s->gself_req[p] == 1 && state != THREAD_RUNNING)
 			kt->last_state = (uint8_t)(state = THREAD_GIL_WAIT);
 	}
 
@@ -778,6 +786,44 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	ring_push(s->ring, &r->h);
 	keep_stack(s, k, tstate, tid, kt->pthread_id, head, p, kept);
 	atomic_fetch_add_explicit(&s->samples, 1, memory_order_relaxed);
+}
+
+/* Where the thread states say themselves (3.15: holds_gil and
+ * gil_requested), every thread of the last round's flags in one batch right
+ * after the GIL's read: one instant for all of them (read at each thread's
+ * walk instead, a GIL switch between two walks showed two holders in a
+ * round: 3 and 2 of ~5500 rounds on 3.15 and 3.15d, three spinners). They
+ * name one holder per GIL for the round, as the struct does (a thread
+ * compared with it, one per thread, still gave 2 and 1: a thread with no
+ * flags read took the struct's); a GIL whose threads still say two hold it
+ * takes the struct's holder that round. */
+static void read_gil_self(struct sampler *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->ninterps; i++) {
+		s->gself_holders[i] = 0;
+		s->gself_holder[i] = 0;
+		s->gself_nread[i] = 0;
+	}
+	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++) {
+		s->gself_holds[k] = s->gself_req[k] = -1;
+		s->piov[n++] = (struct mem_iov){ s->prev[k].tstate + (uint64_t)s->gself_lo, s->gself_buf[k],
+						  (size_t)s->gself_len };
+	}
+	int got = n ? mem_readv(s->t->pid, s->piov, n) : 0;
+	const struct py_layout *L = &s->t->L;
+	for (int k = 0; k < got && k < n; k++) {
+		s->gself_holds[k] = field_i32(s->gself_buf[k], L->tstate_holds_gil - s->gself_lo) != 0;
+		s->gself_req[k] = field_i32(s->gself_buf[k], L->tstate_gil_requested - s->gself_lo) != 0;
+		int interp = s->prev[k].interp;
+		if (interp >= 0 && interp < s->ninterps)
+			s->gself_nread[s->gil_first[interp]]++;
+		if (s->gself_holds[k] && interp >= 0 && interp < s->ninterps) {
+			s->gself_holders[s->gil_first[interp]]++;
+			s->gself_holder[s->gil_first[interp]] = s->prev[k].tstate;
+		}
+	}
 }
 
 /* The GIL part of a round's tick. */
@@ -817,6 +863,8 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 	}
 	if (rg->count)
 		rg->flags |= TICK_GIL_KNOWN;
+	if (s->gil_self)
+		read_gil_self(s);
 	for (int k = 0; k < s->nprev; k++)
 		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false,
 					    &s->prev_reading[k]);
@@ -1131,7 +1179,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		if (!kt || kt->sampled == stamp)
 			s->unidentified += kt != NULL || phantom;
 		else
-			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp, 0, NULL, NULL);
+			emit_sample(s, kt, d->tstate, d->k, d->interp, d->tid, 0, d->flags, round_ns, stamp, 0, NULL);
 	}
 	s->ndeferred = 0;
 	prev_unread(s);
@@ -1332,6 +1380,9 @@ static void sampler_free(struct sampler *s)
 	free(s->tsbuf);
 	free(s->ptid);
 	free(s->pre_ok);
+	free(s->gself_buf);
+	free(s->gself_holds);
+	free(s->gself_req);
 	free(s->pre_end);
 	free(s->cur_kept);
 	free(s->prev_cpu);
@@ -1390,7 +1441,13 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	const char *check = getenv("PYTOP_SAMPLER_CHECK");
 	s->check = check && strcmp(check, "1") == 0;
 	const char *gs = getenv("PYTOP_GIL_STRUCT");
-	s->gil_self = t->L.tstate_holds_gil >= 0 && t->L.tstate_gil_requested >= 0 && !(gs && strcmp(gs, "1") == 0);
+	int32_t h = t->L.tstate_holds_gil, q = t->L.tstate_gil_requested;
+	s->gself_lo = h < q ? h : q;
+	s->gself_len = (h > q ? h : q) + 4 - s->gself_lo;
+	s->gil_self = h >= 0 && q >= 0 && s->gself_len <= GSELF_MAX && !(gs && strcmp(gs, "1") == 0);
+	s->gself_buf = xcalloc(MAX_THREADS, sizeof *s->gself_buf);
+	s->gself_holds = xcalloc(MAX_THREADS, sizeof *s->gself_holds);
+	s->gself_req = xcalloc(MAX_THREADS, sizeof *s->gself_req);
 	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), s->check);
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
