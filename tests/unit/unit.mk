@@ -4,7 +4,7 @@ TESTS += tests/unit/test_pystring tests/unit/test_layout tests/unit/test_tasks t
 tests_unit_test_pystring_SOURCES = tests/unit/test_pystring.c tests/unit/tap.h
 tests_unit_test_pystring_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_pystring_LDADD = libpytop.a
-tests_unit_test_layout_SOURCES = tests/unit/test_layout.c tests/unit/tap.h tests/unit/debug_offsets_3_13.h \
+tests_unit_test_layout_SOURCES = tests/unit/test_layout.c tests/unit/tap.h \
 	tests/unit/debug_offsets_golden.h tests/unit/data/debug_offsets_facts.h
 # Regenerate the real blocks and their facts with tools/capture_debug_offsets.py.
 EXTRA_DIST += tools/capture_debug_offsets.py
@@ -59,7 +59,7 @@ tests_unit_test_tids_LDADD = $(PYTOP_LIBS)
 # (release and -dbg builds), and fuzzed blocks.
 check_PROGRAMS += tests/unit/test_debug_schema
 TESTS += tests/unit/test_debug_schema
-tests_unit_test_debug_schema_SOURCES = tests/unit/test_debug_schema.c tests/unit/debug_offsets_3_13.h \
+tests_unit_test_debug_schema_SOURCES = tests/unit/test_debug_schema.c \
 	tests/unit/debug_offsets_golden.h tests/unit/tap.h
 tests_unit_test_debug_schema_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_debug_schema_LDADD = libpytop.a
@@ -197,7 +197,7 @@ tests_unit_test_source_CFLAGS = $(AM_CFLAGS)
 # The agent's events as hostile input; PEP 768's fields from real blocks.
 check_PROGRAMS += tests/unit/test_agent_event
 TESTS += tests/unit/test_agent_event
-tests_unit_test_agent_event_SOURCES = tests/unit/test_agent_event.c tests/unit/tap.h tests/unit/debug_offsets_3_13.h \
+tests_unit_test_agent_event_SOURCES = tests/unit/test_agent_event.c tests/unit/tap.h \
 	tests/unit/debug_offsets_golden.h
 tests_unit_test_agent_event_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_agent_event_LDADD = libpytop.a
