@@ -13,7 +13,8 @@ MIRROR=${PYTOP_SID_MIRROR:-http://deb.debian.org/debian}
 # tests/live/pythons.py takes the same ones from the root.
 SID_FROM=14
 REGISTRY=$(dirname "$0")/../src/cpython/versions.txt
-VERS=$(awk '!/^#/ { for (i = 1; i <= NF; i++) print $i }' "$REGISTRY" | awk -F. -v f="$SID_FROM" '$2 >= f')
+# (default builds: a free-threaded "3.Xt" entry is not Debian's to give)
+VERS=$(awk '!/^#/ { for (i = 1; i <= NF; i++) if ($i !~ /t$/) print $i }' "$REGISTRY" | awk -F. -v f="$SID_FROM" '$2 >= f')
 WANT=""
 for v in $VERS; do WANT="$WANT python$v python$v-dbg libpython$v-dev"; done
 
