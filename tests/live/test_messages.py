@@ -1,7 +1,9 @@
 """Live test: pytop says what is really wrong (issue 9, item 8) (TAP).
 
 Same contract as test_errors.py (non-zero exit, no signal, no hang, exactly
-one `pytop: ` line on stderr), and the message names the real cause:
+one `pytop: ` line on stderr), and the message names the real cause
+(traced and thread id on the first and the last interpreter of the list:
+with the Debian unstable root, the last is a chrooted one):
 
   traced       --blocking against a Python another process already traces
                (PTRACE_SEIZE from a helper): "already traced by PID <tracer>",
@@ -54,7 +56,7 @@ def test_traced(tap, pytop, interp):
     if os.geteuid() != 0:
         tap.skip(what, "not root: cannot trace the target from a helper")
         return
-    target = te.start_ready([interp.path, "-c", te.SLEEPER])
+    target = te.start_ready(interp.argv("-c", te.SLEEPER))
     tracer = None
     try:
         if target is None:
@@ -76,7 +78,7 @@ def test_traced(tap, pytop, interp):
 
 
 def test_thread_id(tap, pytop, interp):
-    target = te.start_ready([interp.path, "-c", THREADED])
+    target = te.start_ready(interp.argv("-c", THREADED))
     if target is None:
         tap.ok(False, "%s: the threaded target starts" % interp.label)
         return
@@ -136,7 +138,10 @@ def main():
     pytop = pythons.pytop_binary()
     if not (os.path.isfile(pytop) and os.access(pytop, os.X_OK)):
         tap.bail("pytop binary not found at %s (set PYTOP)" % pytop)
-    interps = list(pythons.interpreters(tap))
+    # The first and the last of the list (of this shard): the oldest pyenv
+    # build and, with the sid root, a chrooted Debian unstable one (its
+    # targets start through Interpreter.argv).
+    interps = list(pythons.interpreters(tap, chroot=True))
     for interp in interps[:1] + interps[-1:]:
         test_traced(tap, pytop, interp)
         test_thread_id(tap, pytop, interp)
