@@ -171,7 +171,7 @@ def collapsed_lines(text):
 
 
 def start_target(interp):
-    proc = subprocess.Popen([interp.path, TARGET], stdin=subprocess.PIPE,
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET)), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     if ready and proc.stdout.readline().strip() == b"ready":
@@ -318,8 +318,8 @@ def test_launch_log_symlink(tap, pytop, interp):
         os.close(wfd)
         os.read(rfd, 1)                   # wait for the planted symlink
         env = dict(os.environ, TMPDIR=tmp, TERM="xterm", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-        os.execve(pytop, [pytop, "--", interp.path, "-c",
-                          "import time; print('hello from the target', flush=True); time.sleep(60)"], env)
+        os.execve(pytop, [pytop, "--"] + interp.argv(
+            "-c", "import time; print('hello from the target', flush=True); time.sleep(60)"), env)
     os.close(rfd)
     fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     planted = os.path.join(tmp, "pytop-%d.log" % pid)
@@ -478,7 +478,7 @@ def main():
     pytop = pythons.pytop_binary()
     if not (os.path.isfile(pytop) and os.access(pytop, os.X_OK)):
         tap.bail("pytop binary not found at %s (set PYTOP)" % pytop)
-    interps = list(pythons.interpreters(tap))
+    interps = list(pythons.interpreters(tap, chroot=True))
     for interp in interps:
         test_escaping(tap, pytop, interp)
     if interps:
