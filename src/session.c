@@ -73,10 +73,13 @@ static bool named_python(const char *path)
 static void look_for_python(struct session *s)
 {
 	char exe[512];
-	/* The name it was started by, or the file it runs now (a program
-	 * that exits at once may be gone before /proc shows it). */
+	/* The name it was started by, the file it runs now, or the name of
+	 * the last file it exec'd (comm: a wrapper such as chroot or unshare
+	 * that exec'd a Python which exited at once is a zombie by now, whose
+	 * exe is gone but whose comm is kept). */
 	if (!s->saw_python && (named_python(s->opt->launch_argv[0]) ||
-			       (proc_exe(s->pid, exe, sizeof exe) > 0 && named_python(exe))))
+			       (proc_exe(s->pid, exe, sizeof exe) > 0 && named_python(exe)) ||
+			       (proc_task_comm(s->pid, s->pid, exe, sizeof exe) == 0 && named_python(exe))))
 		s->saw_python = true;
 }
 
@@ -168,8 +171,10 @@ int session_attach(struct session *s, char *err, size_t errcap)
 		return rc;
 	}
 	err[0] = 0;
+	/* Whether it ended first, then (before it is reaped) what it ran. */
+	bool ended = launch_ended(s->pid);
 	look_for_python(s);   /* it may have exec'd again (env, a wrapper) */
-	if (launch_poll(s->pid, &s->child_status)) {
+	if (ended && launch_poll(s->pid, &s->child_status)) {
 		s->child_exited = true;
 		s->waiting = false;
 		if (s->saw_python)

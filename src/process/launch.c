@@ -60,18 +60,31 @@ pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_
 	return pid;
 }
 
+/* Its end only: with --blocking pytop also traces the program, and a wait
+ * would take (and lose) its ptrace stops, reported to a tracer whatever the
+ * flags; so the end is looked at first, not taken. 1 when it has ended. */
+static int peek_end(pid_t child, siginfo_t *si)
+{
+	memset(si, 0, sizeof *si);
+	if (waitid(P_PID, (id_t)child, si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;   /* reaped elsewhere: it ended */
+	return si->si_pid == child &&
+	       (si->si_code == CLD_EXITED || si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED);
+}
+
+int launch_ended(pid_t child)
+{
+	siginfo_t si;
+	return peek_end(child, &si);
+}
+
 int launch_poll(pid_t child, int *status)
 {
-	/* Its end only: with --blocking pytop also traces the program, and a
-	 * wait would take (and lose) its ptrace stops, reported to a tracer
-	 * whatever the flags; so the end is looked at first, not taken. */
 	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD;   /* reaped elsewhere: it ended */
-	if (si.si_pid != child ||
-	    !(si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED))
+	if (!peek_end(child, &si))
 		return 0;
+	if (si.si_pid != child)   /* reaped elsewhere */
+		return 1;
 	pid_t r = waitpid(child, status, WNOHANG);
 	if (r != child) {
 		/* (the status as the peek saw it) */

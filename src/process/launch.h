@@ -19,6 +19,10 @@ pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_
  * has, 0 when it still runs. Reaps it. */
 int launch_poll(pid_t child, int *status);
 
+/* Has the child exited? 1 when it has, 0 when it still runs; it is not
+ * reaped (a zombie's /proc/PID/comm still names what it last exec'd). */
+int launch_ended(pid_t child);
+
 /* Wait for the child to exit; returns its wait status. */
 int launch_wait(pid_t child);
 

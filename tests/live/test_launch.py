@@ -537,7 +537,7 @@ def test_blocking_signals(tap, pytop, py):
     paused and let go, round after round, is delivered once, no thread is
     left stopped, and the program's own exit status is pytop's."""
     try:
-        r = run([pytop, "--batch", "--blocking", "-d", "20", "-o", os.devnull, "--", py.path, "-c", SIGNALLER],
+        r = run([pytop, "--batch", "--blocking", "-d", "20", "-o", os.devnull, "--"] + py.argv("-c", SIGNALLER),
                 timeout=60)
     except subprocess.TimeoutExpired:
         tap.ok(False, "%s: --blocking launch with signals finishes" % py.label, "timed out")
@@ -550,14 +550,76 @@ def test_blocking_signals(tap, pytop, py):
            % py.label, "exit %d stdout %r stderr %r" % (r.returncode, r.stdout, r.stderr[-300:]))
 
 
+# Runs ~1.5 s in work(), then exits with status 5.
+WORKER = r"""
+import sys, time
+def work():
+    end = time.time() + 1.5
+    x = 0
+    while time.time() < end:
+        x += 1
+work()
+sys.exit(5)
+"""
+
+
+def test_chroot_launch(tap, pytop, py):
+    """Launch mode through a chroot: pytop follows the exec chain (chroot,
+    or Interpreter.argv's unshare + sh + chroot) into the Python inside the
+    root; the program's own exit status is pytop's; the snapshot has the
+    target's version and its function; a program that exits at once still
+    gives its status and a snapshot with a note."""
+    with tempfile.TemporaryDirectory() as tmp:
+        host = os.path.join(tmp, "pytop-launch-worker.py")
+        with open(host, "w") as f:
+            f.write(WORKER)
+        script = py.script(host)
+    for how, argv in (("chroot ROOT", ["chroot", py.root, py.path, script]),
+                      ("unshare + chroot", py.argv(script))):
+        what = "%s: launch `pytop -- %s %s`" % (py.label, how, py.path)
+        try:
+            r = run([pytop, "--batch", "-f", "json", "--"] + argv, timeout=60)
+        except subprocess.TimeoutExpired:
+            tap.ok(False, what + ": ends", "timed out")
+            continue
+        try:
+            snap = json.loads(r.stdout)
+        except ValueError:
+            snap = {}
+        work = [f for f in snap.get("functions", []) if f.get("name") == "work"]
+        target = snap.get("target", {})
+        tap.ok(r.returncode == 5 and target.get("python") == py.version and script in target.get("argv", "")
+               and work and work[0].get("own", 0) > 0,
+               what + ": exit status 5 passed on, a JSON snapshot of %s with work() (%d samples)"
+               % (py.version, work[0].get("own", 0) if work else 0),
+               "exit %d target %r functions %r stderr %r"
+               % (r.returncode, target,
+                  [f.get("name") for f in snap.get("functions", [])][:8], r.stderr[-400:]))
+    r = run([pytop, "--batch", "--", "chroot", py.root, py.path, "--badopt"])
+    out = r.stdout.decode(errors="replace")
+    tap.ok(r.returncode == 2 and "Samples:" in out and "Note:" in out,
+           "%s: launch through chroot of a program that exits at once: its status 2, a snapshot with a note"
+           % py.label, "exit %d stdout %r stderr %r" % (r.returncode, out[:300], r.stderr.decode(errors="replace")))
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
     if not os.access(pytop, os.X_OK):
         tap.bail("no pytop at %s" % pytop)
-    pys = list(pythons.interpreters(tap))
-    if not pys:
+    every = list(pythons.interpreters(tap, chroot=True))
+    # The launch, -o and --blocking tests start their programs directly:
+    # the first interpreter run without a chroot; the chrooted ones (the
+    # sid root's) get test_chroot_launch and the --blocking signal rounds.
+    pys = [one for one in every if not one.root]
+    if not every:
         tap.bail("no interpreter to test")
+    if not pys:
+        tap.skip("launch mode, -o, --dump --blocking", "no interpreter outside a chroot in the list")
+        for one in every:
+            test_chroot_launch(tap, pytop, one)
+            test_blocking_signals(tap, pytop, one)
+        return tap.done()
     py = pys[0]
     test_usage(tap, pytop)
     test_not_python(tap, pytop)
@@ -569,7 +631,9 @@ def main():
     test_pid_namespace(tap, pytop, pys)
     test_dump_blocking(tap, pytop, py)
     test_stopped_stays_stopped(tap, pytop, py)
-    for one in pys:
+    for one in every:
+        if one.root:
+            test_chroot_launch(tap, pytop, one)
         test_blocking_signals(tap, pytop, one)
     return tap.done()
 
