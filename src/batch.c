@@ -235,7 +235,7 @@ int batch_run(const struct options *o)
 	struct session s;
 	struct sigaction sa;
 	struct stat st;
-	char err[512];
+	char err[1280];   /* gilstat's reasons quote a path and build ids */
 	int code = 0, rc;
 	FILE *out = stdout;
 	bool created = false;

@@ -45,7 +45,7 @@ struct session {
 	struct gilstat_config gilstat_cfg;  /* how it was last started */
 	uint64_t base_cpu_ns, base_reads, base_dropped; /* the counters at the last reset */
 	void *recbuf;
-	char gilstat_note[800];     /* why plain --gilstat runs sampled ("" when exact) */
+	char gilstat_note[1280];    /* why plain --gilstat runs sampled ("" when exact) */
 	char log_path[256];         /* launched: the file its output goes to ("" none) */
 };
 

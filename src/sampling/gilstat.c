@@ -409,7 +409,7 @@ static void destroy(struct gilstat *g)
 struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *cfg, char *err, size_t errcap)
 {
 	struct gilstat *g = xcalloc(1, sizeof *g);
-	char why[400];
+	char why[1024];   /* the stripped-interpreter reason names a path and a build id twice */
 	int rc;
 
 	g->t = t;

@@ -17,6 +17,14 @@ Both processes load a private copy of the interpreter's libpython
 (LD_LIBRARY_PATH; uprobes are per file), so another pytop probing the same
 interpreter on a shared machine cannot be mistaken for this one.
 
+On the oldest and newest pyenv builds, and on the Debian unstable root's
+newest chrooted release build (stripped, static: take_gil/drop_gil only in the
+build-id debug file under the root; a private copy of the interpreter binary
+in ROOT/tmp is probed). There, not finding them is a failure; and a copy
+whose build id was changed (its debug file out of reach) gets pytop's
+one-line refusal naming the debug file's path and how to install it
+(apt install python3.X-dbg, debuginfod-find). The root's other builds SKIP.
+
 Needs root (uprobes) and a pyenv interpreter with take_gil in its symbol
 table; SKIPs otherwise.
 """
@@ -24,6 +32,7 @@ table; SKIPs otherwise.
 import glob
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -64,11 +73,35 @@ time.sleep(100)
 """
 
 
-def nm_symbols(path, names):
-    """{file offset of each symbol called NAME or NAME.xxx} via nm + readelf."""
+def build_id(path):
+    """The GNU build id of the ELF file at PATH (hex), or None."""
+    try:
+        out = subprocess.run(["readelf", "-nW", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             timeout=30).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"Build ID:\s*([0-9a-f]+)", out)
+    return m.group(1) if m else None
+
+
+def debug_file(path, root):
+    """A stripped file's separate debug file, by build id under ROOT."""
+    bid = build_id(path)
+    if not bid:
+        return None
+    found = os.path.join(root or "/", "usr/lib/debug/.build-id", bid[:2], bid[2:] + ".debug")
+    return found if os.path.isfile(found) else None
+
+
+def nm_symbols(path, names, root=None):
+    """{file offset of each symbol called NAME or NAME.xxx} via nm + readelf
+    (the symbols of a stripped file from its build-id debug file)."""
     try:
         out = subprocess.run(["nm", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              timeout=30).stdout.decode()
+        if not out.strip() and debug_file(path, root):
+            out = subprocess.run(["nm", debug_file(path, root)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, timeout=30).stdout.decode()
         loads = subprocess.run(["readelf", "-lW", path], stdout=subprocess.PIPE,
                                timeout=30).stdout.decode()
     except (OSError, subprocess.SubprocessError):
@@ -89,7 +122,7 @@ def nm_symbols(path, names):
     return offs
 
 
-def probe_addrs(pid):
+def probe_addrs(pid, root=None):
     """[(address, file)] of take_gil/drop_gil copies in PID, from its maps."""
     maps = []
     with open("/proc/%d/maps" % pid) as f:
@@ -100,7 +133,7 @@ def probe_addrs(pid):
                 maps.append((lo, hi, int(p[2], 16), p[5]))
     addrs = []
     for path in sorted({m[3] for m in maps if "python" in os.path.basename(m[3])}):
-        for off in nm_symbols(path, ("take_gil", "drop_gil")):
+        for off in nm_symbols(path, ("take_gil", "drop_gil"), root):
             for lo, hi, moff, mpath in maps:
                 if mpath == path and moff <= off < moff + (hi - lo):
                     addrs.append((lo + off - moff, path))
@@ -129,8 +162,9 @@ def private_libpython(interp, tmp):
     return dict(os.environ, LD_LIBRARY_PATH=tmp) if libs else None
 
 
-def start(interp, argv, env=None):
-    proc = subprocess.Popen([interp.path] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+def start(interp, argv, env=None, path=None):
+    """PATH (default the interpreter's; inside its root) running ARGV."""
+    proc = subprocess.Popen(pythons.chroot_prefix(interp.root) + [path or interp.path] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env)
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     if ready and proc.stdout.readline():
@@ -140,14 +174,41 @@ def start(interp, argv, env=None):
     return None
 
 
+def private_binary(interp, tmp, flip_build_id=False):
+    """A copy of a chrooted (statically linked) interpreter in TMP (under its
+    root): uprobes are per file, so only the copy's two processes can be
+    probed. FLIP_BUILD_ID: the copy's build id changed, so that its debug
+    file is not found. Its path inside the root."""
+    copy = os.path.join(tmp, os.path.basename(interp.path))
+    shutil.copy2(os.path.join(interp.root, interp.path.lstrip("/")), copy)
+    if flip_build_id:
+        bid = bytes.fromhex(build_id(copy) or "")
+        with open(copy, "r+b") as f:
+            data = f.read()
+            at = data.find(bid) if bid else -1
+            if at < 0 or data.find(bid, at + 1) >= 0:
+                raise RuntimeError("the build id of %s is not in it once" % copy)
+            f.seek(at)
+            f.write(bytes([bid[0] ^ 0xff]))
+    return interp.inside(copy)
+
+
 def test_scope(tap, pytop, interp):
     label = "%s exact gilstat" % interp.label
-    tmp = tempfile.mkdtemp(prefix="pytop-libpy-")
-    env = private_libpython(interp, tmp)
-    if env is None:
-        tap.diag("%s: no libpython to copy; the probed file is shared with the machine" % interp.label)
-    target = start(interp, ["-c", LATE], env)
-    other = start(interp, [TARGET, "spin", "2", "0.005"], env)
+    path = None
+    if interp.root:
+        tmp = interp.mkdtemp("pytop-scope-")
+        path = private_binary(interp, tmp)
+        env = None
+        script = interp.script(TARGET)
+    else:
+        tmp = tempfile.mkdtemp(prefix="pytop-libpy-")
+        env = private_libpython(interp, tmp)
+        script = TARGET
+        if env is None:
+            tap.diag("%s: no libpython to copy; the probed file is shared with the machine" % interp.label)
+    target = start(interp, ["-c", LATE], env, path)
+    other = start(interp, [script, "spin", "2", "0.005"], env, path)
     out = tempfile.NamedTemporaryFile(prefix="pytop-scope-", suffix=".json", delete=False)
     out.close()
     pytop_proc = None
@@ -155,9 +216,15 @@ def test_scope(tap, pytop, interp):
         if target is None or other is None:
             tap.ok(False, "%s: the two processes start" % label)
             return
-        t_addrs, o_addrs = probe_addrs(target.pid), probe_addrs(other.pid)
+        t_addrs, o_addrs = probe_addrs(target.pid, interp.root), probe_addrs(other.pid, interp.root)
         if not t_addrs or not o_addrs:
-            tap.skip(label, "take_gil/drop_gil not found with nm in %s" % interp.path)
+            if interp.root:
+                # The sid root has the debug files (python3.X-dbg):
+                # not finding them there is a failure, not a SKIP.
+                tap.ok(False, "%s: take_gil/drop_gil found with nm (or in the build-id debug file)" % label,
+                       [path or interp.path])
+            else:
+                tap.skip(label, "take_gil/drop_gil not found with nm in %s" % interp.path)
             return
         before = first_bytes(other.pid, o_addrs)
         pytop_proc = subprocess.Popen([pytop, "--batch", "--gilstat=exact", "-d", "30", "-f", "json",
@@ -218,16 +285,70 @@ def test_scope(tap, pytop, interp):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+NO_DEBUG_PREFIX = "pytop: --gilstat=exact: uprobes unavailable: take_gil/drop_gil are not in the symbol table of "
+
+
+def test_no_debug_file(tap, pytop, interp):
+    """A stripped interpreter whose debug file cannot be found (a copy with
+    another build id): exact gilstat is refused in one line that says so,
+    where the debug file would be, and how to install it."""
+    label = "%s exact gilstat, no debug file" % interp.label
+    tmp = interp.mkdtemp("pytop-nodebug-")
+    proc = None
+    try:
+        path = private_binary(interp, tmp, flip_build_id=True)
+        bid = build_id(os.path.join(interp.root, path.lstrip("/")))
+        proc = start(interp, [interp.script(TARGET), "spin", "2", "0.005"], None, path)
+        if proc is None:
+            tap.ok(False, "%s: the copy with another build id starts" % label)
+            return
+        r = subprocess.run([pytop, "--batch", "--gilstat=exact", "-d", "1", "-f", "json", "-p", str(proc.pid)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode(errors="replace")
+        lines = err.strip().splitlines()
+        minor = ".".join(interp.version.split(".")[:2])
+        want = [NO_DEBUG_PREFIX, "(stripped)",
+                "/usr/lib/debug/.build-id/%s/%s.debug" % (bid[:2], bid[2:]),
+                "apt install python%s-dbg" % minor, "debuginfod-find debuginfo %s" % bid]
+        missing = [w for w in want if not (lines and w in lines[0])]
+        tap.ok(r.returncode == 1 and len(lines) == 1 and lines[0].startswith(NO_DEBUG_PREFIX) and not missing,
+               "%s: refused in one line naming the debug file's path and how to install it" % label,
+               ["exit %d" % r.returncode, "stderr %r" % err, "missing %r" % missing])
+    finally:
+        if proc:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
     if os.geteuid() != 0:
         tap.skip("exact gilstat scope", "not root: no uprobes")
         return tap.done()
+    every = list(pythons.interpreters(tap, chroot=True))
     # The oldest and newest pyenv builds.
-    interps = [i for i in pythons.interpreters(tap) if i.path.startswith(tuple(pythons.pyenv_roots()))]
+    interps = [i for i in every if not i.root and i.path.startswith(tuple(pythons.pyenv_roots()))]
     for interp in {i.path: i for i in interps[:1] + interps[-1:]}.values():
         test_scope(tap, pytop, interp)
+    # The sid root's newest stripped static release build (python3.15
+    # today): take_gil/drop_gil only in its build-id debug file
+    # (python3.X-dbg); then with that file out of reach. Its other builds
+    # SKIP: the -dbg ones have the symbols in their own table, as the pyenv
+    # builds; the older release build takes the same path (~30 s each on a
+    # loaded machine; CI time).
+    newest = "python3.%d" % max(m for _, m in pythons.registry_versions())
+    for interp in every:
+        if not interp.root:
+            continue
+        if os.path.basename(interp.path) == newest:
+            test_scope(tap, pytop, interp)
+            test_no_debug_file(tap, pytop, interp)
+        else:
+            tap.skip("%s exact gilstat scope" % interp.label,
+                     "of the Debian unstable root only %s runs this test (its debug-file path; "
+                     "the -dbg builds find take_gil as the pyenv builds do; CI time)" % newest)
     return tap.done()
 
 
