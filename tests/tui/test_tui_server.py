@@ -1,8 +1,11 @@
 """The live view on the workloads users have, inside tmux (TAP; issue 8).
 
 Run with the system python3; the pytop under test is $PYTOP (default
-<repo>/pytop). Needs tmux (missing: a loud SKIP). One interpreter: the newest
-of tests/live/pythons.py's list (or the last of PYTOP_TEST_PYTHONS).
+<repo>/pytop). Needs tmux (missing: a loud SKIP). Two interpreters: the
+newest pyenv build of tests/live/pythons.py's list, and the Debian unstable
+root's newest release build (python3.15 today), chrooted, its server watched
+for SID_SECS (12 s) instead; either missing is a loud SKIP. With
+PYTOP_TEST_PYTHONS: its last directly run and its last chrooted interpreter.
 
   server, 120x40: `pytop -D 0.5 -p PID` on tests/targets/http_server.py, a
     ThreadingHTTPServer (a thread per request) under its own load generator,
@@ -29,6 +32,7 @@ server and target is killed in a finally block.
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -49,6 +53,7 @@ TARGETS = os.path.normpath(os.path.join(HERE, "..", "targets"))
 SERVER = os.path.join(TARGETS, "http_server.py")
 CHURN = os.path.join(TARGETS, "churn_target.py")
 SECS = float(os.environ.get("PYTOP_TUI_SERVER_SECS", "60"))
+SID_SECS = 12            # the chrooted interpreter's server watch (CI time)
 ROWS_MAX = 2000          # live + ended rows: bounded by the grace period
 LIVE_SLACK = 3           # threads come and go between two reads
 
@@ -56,7 +61,7 @@ LIVE_SLACK = 3           # threads come and go between two reads
 def start(interp, script, workdir, extra=()):
     ready = os.path.join(workdir, "ready-%s" % os.path.basename(script))
     log = open(os.path.join(workdir, "target.out"), "ab")
-    proc = subprocess.Popen([interp.path, script, "--ready", ready] + list(extra),
+    proc = subprocess.Popen(interp.argv(interp.script(script), "--ready", interp.inside(ready), *extra),
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     log.close()
     deadline = time.monotonic() + 30
@@ -138,7 +143,7 @@ def header_value(lines, label):
     return m.group(1) if m else None
 
 
-def server_session(tap, pytop, interp, workdir):
+def server_session(tap, pytop, interp, workdir, secs):
     label = "%s server 120x40" % interp.label
     target = start(interp, SERVER, workdir, ["--clients", "2"])
     tm = None
@@ -148,7 +153,7 @@ def server_session(tap, pytop, interp, workdir):
         tm.keys("Enter")
         tm.wait(lambda s: threads_title(s) is not None, "the threads pane", timeout=30)
         t0 = time.monotonic()
-        if not watch(tap, tm, target, label, SECS):
+        if not watch(tap, tm, target, label, secs):
             return
 
         def so_tot():
@@ -214,7 +219,7 @@ def server_session(tap, pytop, interp, workdir):
         target.wait(timeout=10)
 
 
-def churn_session(tap, pytop, interp, workdir):
+def churn_session(tap, pytop, interp, workdir, secs):
     label = "%s churn 120x40" % interp.label
     target = start(interp, CHURN, workdir, ["--spawners", "2"])
     tm = None
@@ -223,7 +228,7 @@ def churn_session(tap, pytop, interp, workdir):
         tm.type("%s -D 0.5 -p %d" % (pytop, target.pid))
         tm.keys("Enter")
         tm.wait(lambda s: threads_title(s) is not None, "the threads pane", timeout=30)
-        watch(tap, tm, target, label, max(SECS / 3, 10))
+        watch(tap, tm, target, label, max(secs / 3, 10))
         tm.keys("q")
     finally:
         if tm:
@@ -253,7 +258,7 @@ def colour_codes(escaped):
     return found
 
 
-def no_color_session(tap, pytop, interp, workdir):
+def no_color_session(tap, pytop, interp, workdir, secs):
     label = "%s NO_COLOR 100x30" % interp.label
     target = start(interp, test_tui.TARGET, workdir)
     tm = None
@@ -302,7 +307,7 @@ def launch_signal_session(tap, pytop, interp, workdir, sig):
     label = "%s launch, pytop gets %s" % (interp.label, signal.Signals(sig).name)
     tm = Tmux(100, 30, workdir)
     try:
-        tm.type("exec %s -D 0.5 -- %s %s" % (pytop, interp.path, SERVER))
+        tm.type("exec %s -D 0.5 -- %s" % (pytop, " ".join(shlex.quote(a) for a in interp.argv(interp.script(SERVER)))))
         tm.keys("Enter")
         tm.wait(lambda s: threads_title(s) is not None, "the threads pane", timeout=30)
         pane_pid = int(tm.run("display-message", "-p", "#{pane_pid}").strip())
@@ -338,34 +343,44 @@ def main():
         return tap.done()
     if not os.access(pytop, os.X_OK):
         tap.bail("no pytop at %s" % pytop)
-    expected = pythons.expected_interpreters(sharded=False)   # run once, in shard 0
-    label, path, looked = expected[-1]
-    if not os.environ.get("PYTOP_TEST_PYTHONS", "").strip():
-        by_label = {e[0]: e for e in expected}
-        label, path, looked = by_label["python3.%d" % pythons.SUPPORTED_MINORS[-1]]
-    if path is None:
-        tap.skip("%s: the TUI server tests" % label, "%s not found at %s" % (label, looked))
-        return tap.done()
-    version = pythons.query_version(path)
-    interp = pythons.Interpreter(path, version, version)
-    tap.diag("pytop %s, %s %s, %gs" % (pytop, interp.label, path, SECS))
-    workdir = tempfile.mkdtemp(prefix="pytop-tui-server-")
-    start_t = time.monotonic()
-    try:
-        for session in (server_session, churn_session, no_color_session):
-            try:
-                session(tap, pytop, interp, workdir)
-            except Exception:
-                tap.ok(False, "%s: %s ran" % (interp.label, session.__name__),
-                       traceback.format_exc())
-        for sig in (signal.SIGSEGV, signal.SIGHUP):
-            try:
-                launch_signal_session(tap, pytop, interp, workdir, sig)
-            except Exception:
-                tap.ok(False, "%s: launch session ran" % interp.label, traceback.format_exc())
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    tap.diag("took %.1fs" % (time.monotonic() - start_t))
+    every = pythons.expected_with_roots(sharded=False)   # run once (CI: shard 1)
+    if os.environ.get("PYTOP_TEST_PYTHONS", "").strip():
+        # The last interpreter of the list run directly, and the last chrooted one.
+        chosen = [e for e in every if e[3] is None][-1:] + [e for e in every if e[3]][-1:]
+    else:
+        # The newest pyenv build and the sid root's newest release build.
+        newest = pythons.SUPPORTED_MINORS[-1]
+        sid = "python3.%d" % max(m for _, m in pythons.registry_versions())
+        chosen = [e for e in every if e[0] == "python3.%d" % newest] + \
+                 [e for e in every if e[3] and os.path.basename(e[2].split(" ")[0]) == sid]
+    for label, path, looked, root in chosen:
+        if path is None:
+            tap.skip("%s: the TUI server tests" % label, "%s not found at %s" % (label, looked))
+            continue
+        version = pythons.query_version(path, root=root)
+        short = "%s[chroot %s]" % (version, os.path.basename(path)) if root else version
+        interp = pythons.Interpreter(path, short, version, root)
+        # The chrooted one watches the server SID_SECS (CI time; the rest
+        # of its sessions are as long as the first's).
+        secs = min(SECS, SID_SECS) if root else SECS
+        tap.diag("pytop %s, %s %s, %gs" % (pytop, interp.label, path, secs))
+        workdir = interp.mkdtemp("pytop-tui-server-")
+        start_t = time.monotonic()
+        try:
+            for session in (server_session, churn_session, no_color_session):
+                try:
+                    session(tap, pytop, interp, workdir, secs)
+                except Exception:
+                    tap.ok(False, "%s: %s ran" % (interp.label, session.__name__),
+                           traceback.format_exc())
+            for sig in (signal.SIGSEGV, signal.SIGHUP):
+                try:
+                    launch_signal_session(tap, pytop, interp, workdir, sig)
+                except Exception:
+                    tap.ok(False, "%s: launch session ran" % interp.label, traceback.format_exc())
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        tap.diag("%s took %.1fs" % (interp.label, time.monotonic() - start_t))
     return tap.done()
 
 
