@@ -6,8 +6,9 @@ thread_time, counters) and checks pytop's figures against that truth and
 against /proc. See tests/acceptance/README for what each test asserts.
 
 Interpreters: by default a subset, to keep CI time reasonable: the newest
-pyenv 3.8, Debian's static /usr/bin/python3.11 and the newest pyenv 3.13
-(a missing one is a TAP SKIP). PYTOP_TEST_PYTHONS overrides the list, as for
+pyenv 3.8, Debian's static /usr/bin/python3.11, the newest pyenv 3.13 and
+the Debian unstable root's newest release build (python3.15, chrooted; see
+tests/live/pythons.py) (a missing one is a TAP SKIP). PYTOP_TEST_PYTHONS overrides the list, as for
 tests/live (see tests/live/pythons.py).
 
 Binaries: the pytop under test ($PYTOP, see pythons.pytop_binary()); when
@@ -154,29 +155,45 @@ def check(tap, description, func):
 def interpreters(tap):
     """The acceptance interpreters (see the module doc)."""
     if os.environ.get("PYTOP_TEST_PYTHONS", "").strip():
-        for interp in pythons.interpreters(tap):
+        for interp in pythons.interpreters(tap, chroot=True):
             yield interp
         return
     wanted = []
     for minor in (8, None, 13):
         if minor is None:
             path = pythons.DEBIAN_PYTHON if os.access(pythons.DEBIAN_PYTHON, os.X_OK) else None
-            wanted.append(("python3.11 (Debian, static)", path, pythons.DEBIAN_PYTHON))
+            wanted.append(("python3.11 (Debian, static)", path, pythons.DEBIAN_PYTHON, None))
         else:
             path, looked = pythons.find_pyenv(3, minor)
-            wanted.append(("python3.%d" % minor, path, looked))
-    for label, path, looked in pythons.in_shard(wanted):
+            wanted.append(("python3.%d" % minor, path, looked, None))
+    # The sid root's newest release build, chrooted (its root missing: a
+    # loud SKIP, as for the others).
+    sid = "python3.%d " % max(m for _, m in pythons.registry_versions())
+    wanted += [e for e in pythons.expected_with_roots(sharded=False) if e[3] and e[0].startswith(sid)]
+    for label, path, looked, root in pythons.in_shard(wanted):
         if path is None:
             tap.skip(label, "%s not found at %s" % (label, looked))
             continue
         try:
-            version = pythons.query_version(path)
+            version = pythons.query_version(path, root=root)
         except (OSError, subprocess.SubprocessError) as exc:
             tap.ok(False, "%s at %s runs" % (label, path), str(exc))
             continue
-        short = "%s[%s]" % (version, "pyenv" if path.startswith(tuple(pythons.pyenv_roots()))
-                            else path)
-        yield pythons.Interpreter(path, short, version)
+        if root:
+            short = "%s[chroot %s]" % (version, os.path.basename(path))
+        else:
+            short = "%s[%s]" % (version, "pyenv" if path.startswith(tuple(pythons.pyenv_roots()))
+                                else path)
+        yield pythons.Interpreter(path, short, version, root)
+
+
+def target_script(interp, name):
+    """tests/targets/NAME as INTERP runs it (inside a chroot: copied into the
+    root with the acc_truth.py and compat.py it imports)."""
+    if interp.root:
+        for helper in ("acc_truth.py", "compat.py"):
+            interp.script(os.path.join(TARGETS, helper))
+    return interp.script(os.path.join(TARGETS, name))
 
 
 def binaries():
@@ -285,7 +302,7 @@ class Target:
         self.interp = interp
         self.script = os.path.join(TARGETS, script)
         self.args = [str(a) for a in args]
-        self.workdir = tempfile.mkdtemp(prefix="pytop-acc-")
+        self.workdir = interp.mkdtemp("pytop-acc-")
         self.truth_path = os.path.join(self.workdir, "truth.json")
         self.log_path = os.path.join(self.workdir, "target.out")
         self.proc = None
@@ -293,7 +310,8 @@ class Target:
     def __enter__(self):
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [self.interp.path, self.script, self.truth_path] + self.args,
+                self.interp.argv(target_script(self.interp, script), self.interp.inside(self.truth_path),
+                                 *self.args),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=TARGETS)
         if self.wait_truth(lambda t: True) is None:
             raise RuntimeError("%s did not start: %s" % (os.path.basename(self.script),

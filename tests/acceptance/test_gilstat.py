@@ -167,7 +167,7 @@ def test_gilstat(tap, interp):
                                   if v.get("role") == "pool"), "every pool thread running")
         names = {int(k): v["name"] for k, v in t.read()["threads"].items()}
         compare(tap, "%s gilstat pool" % interp.label, t.pid, names)
-    demo = subprocess.Popen([interp.path, DEMO, "120"], stdin=subprocess.DEVNULL,
+    demo = subprocess.Popen(interp.argv(interp.script(DEMO), "120"), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -40,12 +40,11 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acceptance import (Target, TidWatcher, CpuWindow, binaries, batch, dump, run, check,  # noqa: E402
+from acceptance import (Target, target_script, TidWatcher, CpuWindow, binaries, batch, dump, run, check,  # noqa: E402
                         check_run, parse_json, parse_collapsed, torn_stacks, fmt_stack, short,
                         rooted, dump_frames_root_first, check_threads_exist, check_names,
                         check_cpu_vs_proc, truth_tids, truth_names, role_tids, thread_cpu_s, own_seconds,
@@ -174,11 +173,12 @@ def test_dumps(tap, interp, t, prefix, binary):
 
 def test_launch(tap, interp):
     label = "%s http launch" % interp.label
-    work = tempfile.mkdtemp(prefix="pytop-acc-")
+    work = interp.mkdtemp("pytop-acc-")
     try:
         truth_path = os.path.join(work, "truth.json")
-        r = run([PYTOP, "--batch", "-f", "json", "--", interp.path,
-                 os.path.join(TARGETS, "acc_http.py"), truth_path, "--max-seconds", 4],
+        r = run([PYTOP, "--batch", "-f", "json", "--"] +
+                interp.argv(target_script(interp, "acc_http.py"), interp.inside(truth_path),
+                            "--max-seconds", "4"),
                 4 + RUN_SLACK)
         check_run(tap, label, r)
         snap, diags = parse_json(r)
@@ -209,12 +209,13 @@ def test_launch_duration(tap, interp):
     """-d shorter than the program: pytop stops it (issue 8.1/8.9: never an
     orphan unless --keep-running)."""
     label = "%s http launch -d 3" % interp.label
-    work = tempfile.mkdtemp(prefix="pytop-acc-")
+    work = interp.mkdtemp("pytop-acc-")
     pid = None
     try:
         truth_path = os.path.join(work, "truth.json")
-        r = run([PYTOP, "--batch", "-f", "json", "-d", 3, "--", interp.path,
-                 os.path.join(TARGETS, "acc_http.py"), truth_path, "--max-seconds", 60],
+        r = run([PYTOP, "--batch", "-f", "json", "-d", 3, "--"] +
+                interp.argv(target_script(interp, "acc_http.py"), interp.inside(truth_path),
+                            "--max-seconds", "60"),
                 3 + RUN_SLACK)
         check_run(tap, label, r)
         snap, diags = parse_json(r)

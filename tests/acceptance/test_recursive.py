@@ -64,7 +64,7 @@ def true_shape(frames, line):
 def test_recursive(tap, interp):
     line = call_line()
     label = "%s recursive" % interp.label
-    proc = subprocess.Popen([interp.path, SCRIPT], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(interp.argv(interp.script(SCRIPT)), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
