@@ -66,12 +66,13 @@ static const char usage_tail[] =
 	"                       stays stopped); --dump pauses it by default and\n"
 	"                       with --blocking fails when it cannot\n"
 	"      --nonblocking    never pause the target (the default but for --dump)\n"
-	"      --native         with --batch or --dump: C frames too (libunwind): each\n"
+	"      --native         C frames too (libunwind), live, --batch or --dump: each\n"
 	"                       thread sampled is stopped (ptrace) while it is read\n"
-	"                       and unwound; the pause is in the batch header.\n"
-	"                       Native frames are marked native; the interpreter's\n"
-	"                       own (eval loop, call trampolines) are folded. Its\n"
-	"                       default rate is 100 Hz: every sample stops the target\n"
+	"                       and unwound; the pause is in the header. Native\n"
+	"                       frames show as symbol (library), marked native; the\n"
+	"                       interpreter's own (eval loop, call trampolines) are\n"
+	"                       folded. Its default rate is 100 Hz: every sample\n"
+	"                       stops the target\n"
 	"      --native-all     --native, keeping the interpreter's own C frames\n"
 	"      --gilstat[=HOW]  per-thread GIL statistics (takecnt, holdavg, hold_all,\n"
 	"                       takeavg, take_all): exact (uprobes on take_gil/\n"
@@ -405,8 +406,6 @@ int options_parse(int argc, char **argv, struct options *o)
 	/* Every --native sample stops the target: a rate it can bear. */
 	if (o->native && !rate_given)
 		o->rate_hz = OPTIONS_NATIVE_RATE_HZ;
-	if (o->native && o->run == RUN_TUI)
-		return usage_error("%s", "--native goes with --batch or --dump (not yet the live view)");
 	if (o->native && o->nonblocking)
 		return usage_error("%s", "--native pauses the target: it does not go with --nonblocking");
 	if (o->native && (o->watch || o->trace))

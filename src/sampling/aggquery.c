@@ -409,6 +409,7 @@ static size_t edges(const struct aggregate *a, uint32_t func, const struct agg_q
 		f = &a->tab.funcs[e->k[other]];
 		r = &out[n++];
 		r->func = e->k[other];
+		r->kind = f->kind;
 		r->name = f->name;
 		r->file = f->file;
 		r->line = f->firstlineno;

@@ -106,6 +106,7 @@ struct agg_thread_row {
  * called (or was called by) the function directly, counted once per sample. */
 struct agg_edge_row {
 	uint32_t func;
+	enum func_kind kind;  /* Python, native or a marker of pytop's */
 	const char *name;
 	const char *file;
 	int line;

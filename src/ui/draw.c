@@ -54,8 +54,8 @@ void draw_count(struct canvas *c, int x, int y, int w, uint64_t n)
 	canvas_put_right(c, x, y, w, buf, n ? EL_DEFAULT : EL_DIM);
 }
 
-void draw_location(struct canvas *c, int x, int y, int w, const char *name, const char *file,
-		   int line, const char *ellipsis)
+void draw_location(struct canvas *c, int x, int y, int w, enum func_kind kind, const char *name,
+		   const char *file, int line, const char *ellipsis)
 {
 	char buf[2048];
 	int name_cols, used;
@@ -64,7 +64,8 @@ void draw_location(struct canvas *c, int x, int y, int w, const char *name, cons
 		return;
 	columns_location(name, file, line, w, ellipsis, buf, sizeof(buf), &name_cols);
 	used = canvas_put(c, x, y, w, buf, EL_LOCATION);
-	canvas_paint(c, x, y, name_cols < used ? name_cols : used, EL_FUNC);
+	canvas_paint(c, x, y, name_cols < used ? name_cols : used,
+		     kind == FUNC_KIND_NATIVE ? EL_FUNC_NATIVE : EL_FUNC);
 }
 
 void draw_title(struct canvas *c, int x, int y, int w, const char *text, bool focused)

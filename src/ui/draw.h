@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sampling/sample.h"
 #include "ui/canvas.h"
 
 /* The element for a percentage (hot, warm, plain, or dim for zero). */
@@ -20,10 +21,11 @@ void draw_time(struct canvas *c, int x, int y, int w, double seconds);
 /* A count right-aligned ("12345", "1.2M" when wide). */
 void draw_count(struct canvas *c, int x, int y, int w, uint64_t n);
 
-/* "name (file:line)" in w columns: the name in EL_FUNC, the rest in
+/* "name (file:line)" in w columns: the name in EL_FUNC (a native
+ * function's, "symbol (library)", in EL_FUNC_NATIVE), the rest in
  * EL_LOCATION, cut by columns_location(). */
-void draw_location(struct canvas *c, int x, int y, int w, const char *name, const char *file,
-		   int line, const char *ellipsis);
+void draw_location(struct canvas *c, int x, int y, int w, enum func_kind kind, const char *name,
+		   const char *file, int line, const char *ellipsis);
 
 /* A full-width bar at row y with text on it (focused: the focus colour). */
 void draw_title(struct canvas *c, int x, int y, int w, const char *text, bool focused);

@@ -59,7 +59,7 @@ static void target_state(const struct ui_model *m, char *buf, size_t cap, uint8_
 
 void header_render(struct ui_model *m, struct canvas *c, int lines)
 {
-	struct field f[14];
+	struct field f[16];
 	char a[32];
 	size_t n = 0;
 	int y = 0;
@@ -130,6 +130,29 @@ void header_render(struct ui_model *m, struct canvas *c, int lines)
 		snprintf(f[n].value, sizeof(f[n].value), "%.0f/%.0f Hz%s", m->rate_hz, achieved,
 			 low ? " LOW" : "");
 		f[n++].elem = low ? EL_HEADER_WARN : EL_HEADER_VALUE;
+	}
+	if (m->sess && m->sess->opt->native) {
+		/* --native: how long each thread sample stops the target (as the
+		 * batch header's "Native:" line), and stacks it could not finish. */
+		struct sampler_stats st = m->sess->last;
+		char p99[32];
+
+		if (m->sess->sampler)
+			sampler_get_stats(m->sess->sampler, &st);
+		f[n].label = "Pause";
+		duration_format(a, sizeof(a), (double)st.pause_median_ns / 1e9);
+		duration_format(p99, sizeof(p99), (double)st.pause_p99_ns / 1e9);
+		if (st.native_pauses)
+			snprintf(f[n].value, sizeof(f[n].value), "%s p99 %s", a, p99);
+		else
+			snprintf(f[n].value, sizeof(f[n].value), "-");
+		f[n++].elem = EL_HEADER_VALUE;
+		if (st.native_partial + st.native_unmatched) {
+			f[n].label = "Partial";
+			snprintf(f[n].value, sizeof(f[n].value), "%llu",
+				 (unsigned long long)(st.native_partial + st.native_unmatched));
+			f[n++].elem = EL_HEADER_WARN;
+		}
 	}
 	f[n].label = "Samples";
 	snprintf(f[n].value, sizeof(f[n].value), "%llu", (unsigned long long)m->cum_sum.samples);

@@ -23,6 +23,7 @@ static const struct theme_style scheme[EL_COUNT] = {
 	[EL_PCT_WARM]         = { "pct-warm",       TC_YELLOW, TC_DEFAULT, 0, 0 },
 	[EL_PCT]              = { "pct",            TC_DEFAULT, TC_DEFAULT, 0, 0 },
 	[EL_FUNC]             = { "func",           TC_DEFAULT, TC_DEFAULT, 0, 0 },
+	[EL_FUNC_NATIVE]      = { "func-native",    TC_MAGENTA, TC_DEFAULT, 0, TA_UNDERLINE },
 	[EL_LOCATION]         = { "location",       TC_CYAN, TC_DEFAULT, 0, 0 },
 	[EL_DIM]              = { "dim",            TC_BLACK, TC_DEFAULT, TA_BOLD, TA_DIM },
 	[EL_BAR_FRAME]        = { "bar-frame",      TC_DEFAULT, TC_DEFAULT, TA_BOLD, TA_BOLD },

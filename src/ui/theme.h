@@ -29,6 +29,7 @@ enum theme_elem {
 	EL_PCT_WARM,
 	EL_PCT,
 	EL_FUNC,              /* a function's name */
+	EL_FUNC_NATIVE,       /* a native (C) function's name (--native) */
 	EL_LOCATION,          /* (file:line) */
 	EL_DIM,               /* zeros, placeholders */
 	EL_BAR_FRAME,         /* a meter's [ ] */

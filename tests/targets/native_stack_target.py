@@ -7,6 +7,10 @@
         imports the C extension MODULE (default spinext) built in DIR
         (against this interpreter's headers) and calls its spin() from
         ext_caller: C code spinning in pytop_spin_hot.
+    native_stack_target.py tui READY DIR [MODULE]
+        the same, and a second thread (named nogil-spin) calling
+        spin_nogil() from nogil_caller: C code spinning without the GIL
+        in the static pytop_spin_static (then pytop_spin_hot).
 
     native_stack_target.py hash READY
         hashes an 8 MiB buffer with hashlib.sha256 over and over from
@@ -55,6 +59,22 @@ def run_ext(ready, directory, module):
         ext_caller(spinext)
 
 
+def nogil_caller(spinext):
+    return spinext.spin_nogil(20)
+
+
+def run_tui(ready, directory, module):
+    import threading
+    sys.path.insert(0, directory)
+    spinext = __import__(module)
+
+    def nogil_loop():
+        while True:
+            nogil_caller(spinext)
+    threading.Thread(target=nogil_loop, name="nogil-spin", daemon=True).start()
+    run_ext(ready, directory, module)
+
+
 def hash_caller(hashlib, data):
     return hashlib.sha256(data).digest()
 
@@ -78,5 +98,7 @@ if __name__ == "__main__":
         run_hash(sys.argv[2])
     elif sys.argv[1] == "qsort":
         run_qsort(sys.argv[2])
+    elif sys.argv[1] == "tui":
+        run_tui(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "spinext")
     else:
         run_ext(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "spinext")

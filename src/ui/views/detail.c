@@ -195,7 +195,11 @@ static void build(struct detail *d)
 		d->ncallers, DL_CALLER, "(none: it is at the bottom of its stacks)");
 	section(d, "Callees (what it called; share of its time)", " Share     Time  Function (file:line)",
 		d->ncallees, DL_CALLEE, "(none: its time is its own)");
-	section(d, "Hottest lines", "  Line   %Own  %Total  Source", d->nlines, DL_LINE, "(no samples)");
+	if (d->f.kind == FUNC_KIND_NATIVE)   /* machine code: no lines, no source */
+		section(d, "Hottest lines", NULL, 0, DL_LINE, "(a native function: no source lines)");
+	else
+		section(d, "Hottest lines", "  Line   %Own  %Total  Source", d->nlines, DL_LINE,
+			"(no samples)");
 	section(d, "Threads (share of its time per thread)", "    TID  Name              Share",
 		d->nshares, DL_THREAD, "(no samples)");
 }
@@ -263,7 +267,7 @@ static struct detail *detail_push(struct ui_model *m, uint32_t func, int line, s
 	d->func = func;
 	d->mark_line = line;
 	d->prev = prev;
-	if (aggregate_func(m->agg, func, &d->f) && m->src)
+	if (aggregate_func(m->agg, func, &d->f) && m->src && d->f.kind != FUNC_KIND_NATIVE)
 		d->have_source = source_load(m->src, m->pid, d->f.file);
 	detail_update(m, d);
 	d->sel = 0;
@@ -370,7 +374,7 @@ static void render_stats(struct ui_model *m, struct detail *d, struct canvas *c,
 	if (n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, "   %s%s%s",
 			 d->window ? "(% of the last refresh)" : "(cumulative)",
-			 m->follow_tid ? ", one thread" : "", d->have_source ? "" : ", source not readable");
+			 m->follow_tid ? ", one thread" : "", d->have_source || d->f.kind == FUNC_KIND_NATIVE ? "" : ", source not readable");
 	canvas_put(c, x + 1, y, w - 1, buf, EL_HEADER_VALUE);
 }
 
@@ -384,7 +388,7 @@ static void render_edge(struct ui_model *m, struct detail *d, struct canvas *c, 
 
 	draw_pct(c, x, y, 6, pct);
 	draw_time(c, x + 7, y, 8, s);
-	draw_location(c, x + 17, y, w - 17, e->name, e->file, e->line, g->ellipsis);
+	draw_location(c, x + 17, y, w - 17, e->kind, e->name, e->file, e->line, g->ellipsis);
 }
 
 static void render_line(struct ui_model *m, struct detail *d, struct canvas *c, int x, int y, int w,
@@ -427,8 +431,12 @@ static void detail_render(struct ui_model *m, struct detail *d, struct canvas *c
 	char title[1024];
 	int y, i, rows;
 
-	snprintf(title, sizeof(title), " %s (%s:%d)   Esc: back  Enter: open caller/callee",
-		 d->f.name ? d->f.name : "?", d->f.file ? d->f.file : "?", d->f.line);
+	if (d->f.kind == FUNC_KIND_NATIVE)
+		snprintf(title, sizeof(title), " %s (%s), native   Esc: back  Enter: open caller/callee",
+			 d->f.name ? d->f.name : "?", d->f.file ? d->f.file : "?");
+	else
+		snprintf(title, sizeof(title), " %s (%s:%d)   Esc: back  Enter: open caller/callee",
+			 d->f.name ? d->f.name : "?", d->f.file ? d->f.file : "?", d->f.line);
 	draw_title(c, r->x, r->y, r->w, title, true);
 	rows = r->h - 1;
 	d->rows = rows;

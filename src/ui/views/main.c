@@ -152,7 +152,7 @@ static void render_table(struct main_view *v, struct ui_model *m, struct canvas 
 			case HC_OWN_SAMPLES: draw_count(c, x, yy, w, row->cum.own); break;
 			case HC_TOTAL_SAMPLES: draw_count(c, x, yy, w, row->cum.total); break;
 			case HC_FUNCTION:
-				draw_location(c, x, yy, w, row->name, row->file, row->line, g->ellipsis);
+				draw_location(c, x, yy, w, row->kind, row->name, row->file, row->line, g->ellipsis);
 				break;
 			}
 		}
@@ -324,7 +324,7 @@ static void render_stack(struct main_view *v, struct ui_model *m, struct canvas 
 		f = &m->stack[idx];
 		if (idx == 0)
 			canvas_putc(c, r->x, yy, g->pointer, EL_HELP_KEY);
-		draw_location(c, r->x + 2, yy, r->w - 2, f->name, f->file, f->line, g->ellipsis);
+		draw_location(c, r->x + 2, yy, r->w - 2, f->kind, f->name, f->file, f->line, g->ellipsis);
 		if (focused && (int)idx == p->sel)
 			draw_selection(c, r->x, yy, r->w, true);
 	}
