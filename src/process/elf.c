@@ -222,6 +222,75 @@ int elf_build_id(const char *path, char *out, size_t cap)
 	return err;
 }
 
+int elf_debuglink(const char *path, char *name, size_t cap, uint32_t *crc)
+{
+	int fd, err;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if ((err = elf_open(path, &fd, &e)) < 0)
+		return err;
+	err = PYTOP_ENOTPY;
+	if (elf_getshdrstrndx(e, &shstrndx) == 0) {
+		while (err && (scn = elf_nextscn(e, scn)) != NULL) {
+			GElf_Shdr sh;
+			const char *sname;
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+			    !(sname = elf_strptr(e, shstrndx, sh.sh_name)) || strcmp(sname, ".gnu_debuglink") != 0)
+				continue;
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (!d || !d->d_buf)
+				break;
+			/* name, NUL, padding to 4, then the CRC in the file's byte order */
+			const unsigned char *b = d->d_buf;
+			const unsigned char *nul = memchr(b, 0, d->d_size);
+			size_t len = nul ? (size_t)(nul - b) : 0, at = (len + 4) & ~(size_t)3;
+			if (!nul || len == 0 || len >= cap || at > d->d_size || d->d_size - at < 4 ||
+			    memchr(b, '/', len))
+				break;
+			memcpy(name, b, len + 1);
+			unsigned char ident_data = ELFDATA2LSB;
+			char *ident = elf_getident(e, NULL);
+			if (ident)
+				ident_data = (unsigned char)ident[EI_DATA];
+			*crc = ident_data == ELFDATA2MSB
+				? (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3]
+				: (uint32_t)b[at + 3] << 24 | (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 1] << 8 | b[at];
+			err = 0;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+int elf_file_crc32(const char *path, uint32_t *crc)
+{
+	uint32_t table[256];   /* made per call: cheap, and no shared state */
+	unsigned char buf[16384];
+	uint32_t c = 0xffffffffu;
+	ssize_t n;
+	int fd;
+
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t v = i;
+		for (int k = 0; k < 8; k++)
+			v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
+		table[i] = v;
+	}
+	if ((fd = regfile_open(path)) < 0)
+		return PYTOP_EIO;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			c = table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
+	close(fd);
+	if (n < 0)
+		return PYTOP_EIO;
+	*crc = c ^ 0xffffffffu;
+	return 0;
+}
+
 /* Is sym `name` itself or a whole-function clone of it? 1: yes, 2: a split
  * part, 0: another symbol. */
 static int clone_kind(const char *sym, const char *name)

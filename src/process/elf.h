@@ -43,6 +43,14 @@ int elf_segments(const char *path, struct elf_segment *segs, int max);
 /* The file's GNU build id as lowercase hex into out; 0 or a negative error. */
 int elf_build_id(const char *path, char *out, size_t cap);
 
+/* The file's .gnu_debuglink: the debug file's name (a plain name, no '/')
+ * into name and the CRC-32 it names; 0 or a negative error. */
+int elf_debuglink(const char *path, char *name, size_t cap, uint32_t *crc);
+
+/* The GNU debuglink CRC-32 (zlib's) of the whole file at path (a regular
+ * file only); 0 or a negative error. */
+int elf_file_crc32(const char *path, uint32_t *crc);
+
 /* Search the file's read-only data for a CPython version string "3.N.M";
  * writes it to out and returns 0, or a negative error. */
 int elf_find_version_string(const char *path, int major, char *out, size_t cap);

@@ -157,24 +157,56 @@ static bool file_read(struct sym_file *f, const char *path, bool segments, size_
 	return symtab;
 }
 
+/* A stripped file's .symtab from the debug file its .gnu_debuglink names,
+ * where gdb looks (the file's directory, its .debug/, /usr/lib/debug/ and
+ * the directory), all under the target's root; the debug file's CRC-32
+ * must be the one the link gives. Whether one was read. */
+static bool debuglink_read(struct symbols *s, struct sym_file *f, const char *path, size_t *cap, size_t *pcap)
+{
+	char name[256], rel[1200], debug[1400], dir[512];
+	uint32_t want, crc;
+
+	if (elf_debuglink(path, name, sizeof name, &want) < 0)
+		return false;
+	snprintf(dir, sizeof dir, "%s", f->path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	for (int i = 0; i < 3; i++) {
+		snprintf(rel, sizeof rel, "%s%s%s/%s", i == 2 ? "/usr/lib/debug" : "", dir, i == 1 ? "/.debug" : "",
+			 name);
+		proc_root_path(s->pid, rel, debug, sizeof debug);
+		if (strcmp(rel, f->path) == 0 || elf_file_crc32(debug, &crc) < 0 || crc != want)
+			continue;
+		if (file_read(f, debug, false, cap, pcap))
+			return true;
+	}
+	return false;
+}
+
 /* Load the file's segments and function symbols (.symtab and .dynsym; a
  * stripped file's .symtab from its separate debug file, found by build id
- * under the target's root, then pytop's: /usr/lib/debug/.build-id/; of
- * several symbols at one address the first is kept). */
+ * under the target's root, then pytop's: /usr/lib/debug/.build-id/, then
+ * by its .gnu_debuglink; of several symbols at one address the first is
+ * kept). */
 static void file_load(struct symbols *s, struct sym_file *f)
 {
 	char path[1024], id[128], debug[1024];
 	size_t cap = 0, pcap = 0;
+	bool symtab;
 
 	f->loaded = true;
 	proc_root_path(s->pid, f->path, path, sizeof path);
-	if (!file_read(f, path, true, &cap, &pcap) && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
+	symtab = file_read(f, path, true, &cap, &pcap);
+	if (!symtab && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
 		char rel[300];
 		snprintf(rel, sizeof rel, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
 		proc_root_path(s->pid, rel, debug, sizeof debug);
-		if (!file_read(f, debug, false, &cap, &pcap))
-			file_read(f, rel, false, &cap, &pcap);
+		symtab = file_read(f, debug, false, &cap, &pcap) || file_read(f, rel, false, &cap, &pcap);
 	}
+	if (!symtab)
+		debuglink_read(s, f, path, &cap, &pcap);
 	if (f->nsyms > 1) {
 		qsort(f->syms, f->nsyms, sizeof *f->syms, sym_cmp);
 		size_t n = 1;

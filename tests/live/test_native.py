@@ -20,6 +20,12 @@ tests/targets/native_stack_target.py:
   or frame pointers; the stacks through pytop_spin_hot carry a marker
   ("(native stack incomplete)" or "(native and Python stacks differ)") and
   keep ext_caller; pytop exits 0.
+* .gnu_debuglink: the extension (spindbg) built with -g, its debug info
+  split off into .debug/spindbg.so.debug (objcopy --only-keep-debug,
+  strip --strip-debug --strip-unneeded, objcopy --add-gnu-debuglink): the
+  static pytop_spin_static, on the GIL-free thread of the target's tui mode,
+  is named under nogil_caller; once the debug file changed (its CRC no
+  longer the link's) it is not (a SKIP without binutils).
 * hashlib: sha256 of an 8 MiB buffer from hash_caller: a libcrypto
   frame under hash_caller for most of the weight (a SKIP without _hashlib).
 * SIGKILL: pytop --native killed mid-run leaves the target running: no
@@ -300,6 +306,60 @@ def test_ext(tap, pytop, interp, work):
         stop(proc)
 
 
+def test_debuglink(tap, pytop, interp, work):
+    """A stripped extension whose symbols are in a debug file found through
+    its .gnu_debuglink (in the .debug/ subdirectory, CRC checked): the
+    static pytop_spin_static is named; with the debug file changed (its CRC
+    no longer the link's) it is not."""
+    tools = [shutil.which(t) for t in ("objcopy", "strip", "nm")]
+    if not all(tools):
+        tap.skip("%s: .gnu_debuglink" % interp.label, "no objcopy/strip/nm (binutils)")
+        return
+    lib = build_ext(tap, interp, work, module="spindbg", flags=("-g",))
+    if not lib:
+        return
+    os.makedirs(os.path.join(work, ".debug"), exist_ok=True)
+    debug = os.path.join(work, ".debug", "spindbg.so.debug")
+    steps = [["objcopy", "--only-keep-debug", lib, debug],
+             ["strip", "--strip-debug", "--strip-unneeded", lib],
+             ["objcopy", "--add-gnu-debuglink=" + debug, lib]]
+    for cmd in steps:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        if not tap.ok(r.returncode == 0, "%s: %s" % (interp.label, " ".join(cmd[:2])), r.stdout[-500:]):
+            return
+    nm = subprocess.run(["nm", lib], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if not tap.ok("pytop_spin_static" not in nm.stdout, "%s: the stripped extension has no .symtab name "
+                  "for pytop_spin_static" % interp.label, nm.stdout[-500:]):
+        return
+    ready = os.path.join(work, "ready-dbg")
+    proc = start(interp, [interp.script(TARGET), "tui", interp.inside(ready), interp.inside(work), "spindbg"], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: the stripped extension's target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+
+        def named():
+            r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+            stacks = collapsed(r.stdout)
+            total = sum(w for f, w in stacks if index_of(f, r"nogil_caller \(") >= 0)
+            under = sum(w for f, w in stacks
+                        if 0 <= index_of(f, r"nogil_caller \(") < index_of(f, r"pytop_spin_static \(spindbg\.so\)"))
+            return r, total, under, stacks
+        r, total, under, stacks = named()
+        tap.ok(r.returncode == 0 and total > 0 and under >= 0.5 * total,
+               "%s: .gnu_debuglink: the static pytop_spin_static named under nogil_caller (%d of %d)"
+               % (interp.label, under, total),
+               r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
+        with open(debug, "ab") as f:
+            f.write(b"\0")
+        r, total, under, stacks = named()
+        tap.ok(r.returncode == 0 and total > 0 and under == 0,
+               "%s: .gnu_debuglink: a debug file whose CRC is not the link's is not used (%d of %d named)"
+               % (interp.label, under, total), r.stderr[-300:])
+    finally:
+        stop(proc)
+
+
 def test_nocfi(tap, pytop, interp, work):
     """The extension built without unwind tables (and without frame
     pointers): libunwind cannot step out of pytop_spin_hot; such stacks
@@ -443,6 +503,7 @@ def main():
             test_ext(tap, pytop, interp, work)
             test_nocfi(tap, pytop, interp, work)
             test_hash(tap, pytop, interp, work)
+            test_debuglink(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)
