@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -17,6 +18,7 @@
 #define REMAP_NS 100000000ull    /* a miss reads the maps again at most this often */
 #define UNKNOWN_SLOTS 1024       /* unknown addresses named per file (power of two) */
 #define FILE_SYMS_MAX (1u << 22) /* symbols kept per file at most */
+#define VDSO_MAX (64u << 10)     /* the [vdso] image read from the target at most */
 
 struct sym {
 	uint64_t value, size;
@@ -33,6 +35,7 @@ struct sym_file {
 	char path[512];
 	char base[512];
 	bool loaded, in_interp;
+	uint64_t vdso_start, vdso_size;   /* the [vdso]: its image in the target's memory */
 	struct sym *syms;
 	size_t nsyms;
 	char *pool;
@@ -123,17 +126,41 @@ static void load_table(struct sym_file *f, Elf *e, Elf_Scn *scn, const GElf_Shdr
 /* Read the function symbols of the ELF file at path (as pytop sees it)
  * into f, and with segments its PT_LOAD segments. Returns whether it has
  * a .symtab. */
+static bool elf_read(struct sym_file *f, Elf *e, bool segments, size_t *cap, size_t *pcap);
+
 static bool file_read(struct sym_file *f, const char *path, bool segments, size_t *cap, size_t *pcap)
 {
-	bool symtab = false;
 	int fd = regfile_open(path);
 	if (fd < 0)
 		return false;
 	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_begin(fd, ELF_C_READ, NULL);
+	bool symtab = elf_read(f, e, segments, cap, pcap);
+	close(fd);
+	return symtab;
+}
+
+/* The [vdso]'s .dynsym, from its image in the target's memory (at most
+ * VDSO_MAX bytes, parsed in place: libelf bounds what it reads by the
+ * image). */
+static void vdso_read(struct symbols *s, struct sym_file *f, size_t *cap, size_t *pcap)
+{
+	if (f->vdso_size == 0 || f->vdso_size > VDSO_MAX)
+		return;
+	char *img = xmalloc((size_t)f->vdso_size);
+	struct iovec local = { img, (size_t)f->vdso_size }, remote = { (void *)(uintptr_t)f->vdso_start, (size_t)f->vdso_size };
+	if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == (ssize_t)f->vdso_size)
+		elf_read(f, elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_memory(img, (size_t)f->vdso_size), true, cap,
+			 pcap);
+	free(img);
+}
+
+/* What file_read() reads, from e (ended here). */
+static bool elf_read(struct sym_file *f, Elf *e, bool segments, size_t *cap, size_t *pcap)
+{
+	bool symtab = false;
 	if (!e || elf_kind(e) != ELF_K_ELF) {
 		if (e)
 			elf_end(e);
-		close(fd);
 		return false;
 	}
 	size_t phnum;
@@ -153,7 +180,6 @@ static bool file_read(struct sym_file *f, const char *path, bool segments, size_
 		}
 	}
 	elf_end(e);
-	close(fd);
 	return symtab;
 }
 
@@ -197,6 +223,10 @@ static void file_load(struct symbols *s, struct sym_file *f)
 	bool symtab;
 
 	f->loaded = true;
+	if (f->vdso_size) {
+		vdso_read(s, f, &cap, &pcap);
+		goto sort;
+	}
 	proc_root_path(s->pid, f->path, path, sizeof path);
 	symtab = file_read(f, path, true, &cap, &pcap);
 	if (!symtab && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
@@ -207,6 +237,7 @@ static void file_load(struct symbols *s, struct sym_file *f)
 	}
 	if (!symtab)
 		debuglink_read(s, f, path, &cap, &pcap);
+sort:
 	if (f->nsyms > 1) {
 		qsort(f->syms, f->nsyms, sizeof *f->syms, sym_cmp);
 		size_t n = 1;
@@ -246,7 +277,12 @@ static void maps_load(struct symbols *s)
 	for (int i = 0; i < n; i++) {
 		if (m[i].perms[2] != 'x')
 			continue;
-		struct sym_file *f = m[i].path[0] == '/' ? file_get(s, m[i].path) : &s->nofile;
+		bool vdso = strcmp(m[i].path, "[vdso]") == 0 && m[i].offset == 0;
+		struct sym_file *f = m[i].path[0] == '/' || vdso ? file_get(s, m[i].path) : &s->nofile;
+		if (vdso && !f->loaded) {
+			f->vdso_start = m[i].start;
+			f->vdso_size = m[i].end - m[i].start;
+		}
 		s->maps[s->nmaps++] = (struct mapping){ m[i].start, m[i].end, m[i].offset, f };
 	}
 	free(m);

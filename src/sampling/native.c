@@ -25,6 +25,7 @@
 #define RS_CACHE_SIZE 4096     /* libunwind's unwind-rule cache (entries) */
 #define STATIC_BLOCKS 256      /* blocks of read-only file mappings kept across unwinds */
 #define REMAP_NS 1000000000ull /* an address in no module reads the maps again at most every 1 s */
+#define VDSO_MAX (64u << 10)   /* the [vdso] image read from the target at most (x86-64's: 8 KiB) */
 
 #if defined(__x86_64__)
 /* libunwind's search of a binary-search table (.eh_frame_hdr) in the
@@ -42,6 +43,7 @@ struct module {
 	uint64_t start, end;       /* the executable mapping */
 	uint64_t offset;           /* its file offset */
 	char path[512];            /* as /proc/PID/maps shows it */
+	bool vdso;                 /* the [vdso] mapping: its ELF image is in the target's memory */
 	bool tried, ok;
 	uint64_t ro_lo, ro_hi;     /* the file's read-only segments as loaded (its tables) */
 	unw_dyn_info_t di;         /* its .eh_frame_hdr table (ok) */
@@ -71,6 +73,7 @@ struct native {
 	unsigned char (*static_block)[BLOCK_SIZE];
 	struct module *mods;
 	int nmods;
+	unsigned char *vdso;         /* VDSO_MAX bytes: the [vdso] image while its table is found */
 	uint64_t mapped_at;
 	bool noinfo;                 /* this unwind met code without unwind information */
 };
@@ -124,9 +127,11 @@ static void modules_load(struct native *n)
 	if (k > 0) {
 		n->mods = xcalloc((size_t)k, sizeof *n->mods);
 		for (int i = 0; i < k; i++) {
-			if (m[i].perms[2] != 'x' || m[i].path[0] != '/')
+			bool vdso = strcmp(m[i].path, "[vdso]") == 0;
+			if (m[i].perms[2] != 'x' || (m[i].path[0] != '/' && !vdso))
 				continue;
 			struct module *md = &n->mods[n->nmods++];
+			md->vdso = vdso;
 			md->start = m[i].start;
 			md->end = m[i].end;
 			md->offset = m[i].offset;
@@ -152,77 +157,120 @@ static struct module *module_find(struct native *n, uint64_t ip)
 	return NULL;
 }
 
+/* From an ELF file's program headers: its PT_GNU_EH_FRAME, the PT_LOAD
+ * holding file offset `offset`, and the link-time range of its read-only
+ * PT_LOADs. Whether both headers are there. */
+static bool table_headers(Elf *e, uint64_t offset, GElf_Phdr *eh, GElf_Phdr *load, uint64_t *ro_lo, uint64_t *ro_hi)
+{
+	size_t phnum = 0;
+	bool have_eh = false, have_load = false;
+
+	*ro_lo = UINT64_MAX;
+	*ro_hi = 0;
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) != 0)
+		return false;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_GNU_EH_FRAME) {
+			*eh = ph;
+			have_eh = true;
+		}
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (offset >= ph.p_offset && offset - ph.p_offset < ph.p_filesz) {
+			*load = ph;
+			have_load = true;
+		}
+		if (!(ph.p_flags & PF_W) && ph.p_vaddr <= UINT64_MAX - ph.p_memsz) {
+			if (ph.p_vaddr < *ro_lo)
+				*ro_lo = ph.p_vaddr;
+			if (ph.p_vaddr + ph.p_memsz > *ro_hi)
+				*ro_hi = ph.p_vaddr + ph.p_memsz;
+		}
+	}
+	return have_eh && have_load && *ro_lo < *ro_hi;
+}
+
+/* md's table from the .eh_frame_hdr header hdr (version 1, a 4-byte
+ * eh_frame pointer, a udata4 count, a datarel sdata4 table: what every
+ * linker writes) at link-time address eh_vaddr, loaded with bias. */
+static void table_set(struct module *md, const unsigned char hdr[12], uint64_t bias, uint64_t eh_vaddr,
+		      uint64_t ro_lo, uint64_t ro_hi)
+{
+	uint32_t count;
+
+	if (hdr[0] != 1 || (hdr[1] & 0x0f) != 0x0b || hdr[2] != 0x03 || hdr[3] != 0x3b)
+		return;
+	memcpy(&count, hdr + 8, 4);
+	memset(&md->di, 0, sizeof md->di);
+	md->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	md->di.start_ip = md->start;
+	md->di.end_ip = md->end;
+	md->di.u.rti.segbase = bias + eh_vaddr;
+	md->di.u.rti.table_data = bias + eh_vaddr + 12;
+	md->di.u.rti.table_len = count * 8 / sizeof(unw_word_t);
+	/* The read-only segments the table and the frame descriptions are
+	 * in (cached across unwinds). */
+	md->ro_lo = bias + ro_lo;
+	md->ro_hi = bias + ro_hi;
+	md->ok = true;
+}
+
+/* The [vdso]'s table: its ELF image read from the target's memory (the
+ * mapping, at most VDSO_MAX bytes, into the buffer made with n), parsed in
+ * place; every header it gives is bounded by the image. */
+static void vdso_prepare(struct native *n, struct module *md)
+{
+	uint64_t size = md->end - md->start, ro_lo, ro_hi;
+	GElf_Phdr eh = { 0 }, load = { 0 };
+
+	if (size == 0 || size > VDSO_MAX || md->offset != 0)
+		return;
+	struct iovec local = { n->vdso, (size_t)size }, remote = { (void *)(uintptr_t)md->start, (size_t)size };
+	if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != (ssize_t)size)
+		return;
+	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_memory((char *)n->vdso, (size_t)size);
+	bool ok = table_headers(e, 0, &eh, &load, &ro_lo, &ro_hi);
+	if (e)
+		elf_end(e);
+	/* The image is the mapping: its first PT_LOAD (file offset 0) at
+	 * md->start; the table inside it. */
+	if (!ok || load.p_offset != 0 || size < 12 || eh.p_offset > size - 12)
+		return;
+	uint64_t bias = md->start - load.p_vaddr;   /* modulo 2^64: old kernels link it high */
+	if (ro_lo < load.p_vaddr || ro_hi - load.p_vaddr > size)
+		ro_hi = load.p_vaddr + size;
+	table_set(md, n->vdso + eh.p_offset, bias, eh.p_vaddr, ro_lo, ro_hi);
+}
+
 /* Where md's .eh_frame_hdr search table is in the target (through
  * /proc/PID/root): the file's PT_GNU_EH_FRAME, its header read from the
- * file (version 1, a 4-byte eh_frame pointer, a udata4 count, a datarel
- * sdata4 table: what every linker writes). */
+ * file; or from the target's memory for the [vdso]. */
 static void module_prepare(struct native *n, struct module *md)
 {
 	char path[1024];
 	unsigned char hdr[12];
 	GElf_Phdr eh = { 0 }, load = { 0 };
-	bool have_eh = false, have_load = false;
-	uint64_t ro_lo = UINT64_MAX, ro_hi = 0;
+	uint64_t ro_lo, ro_hi;
 
 	md->tried = true;
+	if (md->vdso) {
+		vdso_prepare(n, md);
+		return;
+	}
 	proc_root_path(n->pid, md->path, path, sizeof path);
 	int fd = regfile_open(path);
 	if (fd < 0)
 		return;
 	Elf *e = elf_version(EV_CURRENT) == EV_NONE ? NULL : elf_begin(fd, ELF_C_READ, NULL);
-	size_t phnum = 0;
-	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &phnum) == 0) {
-		for (size_t i = 0; i < phnum; i++) {
-			GElf_Phdr ph;
-			if (!gelf_getphdr(e, (int)i, &ph))
-				continue;
-			if (ph.p_type == PT_GNU_EH_FRAME) {
-				eh = ph;
-				have_eh = true;
-			}
-			if (ph.p_type == PT_LOAD && md->offset >= ph.p_offset && md->offset - ph.p_offset < ph.p_filesz) {
-				load = ph;
-				have_load = true;
-			}
-		}
-	}
+	bool ok = table_headers(e, md->offset, &eh, &load, &ro_lo, &ro_hi);
 	if (e)
 		elf_end(e);
-	if (!have_eh || !have_load || pread(fd, hdr, sizeof hdr, (off_t)eh.p_offset) != (ssize_t)sizeof hdr ||
-	    hdr[0] != 1 || (hdr[1] & 0x0f) != 0x0b || hdr[2] != 0x03 || hdr[3] != 0x3b) {
-		close(fd);
-		return;
-	}
-	uint32_t count;
-	memcpy(&count, hdr + 8, 4);
-	/* The load bias, and the read-only segments the table and the
-	 * frame descriptions are in (cached across unwinds). */
-	uint64_t bias = md->start - md->offset + load.p_offset - load.p_vaddr;
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (e && elf_kind(e) == ELF_K_ELF) {
-		for (size_t i = 0; i < phnum; i++) {
-			GElf_Phdr ph;
-			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && !(ph.p_flags & PF_W)) {
-				if (bias + ph.p_vaddr < ro_lo)
-					ro_lo = bias + ph.p_vaddr;
-				if (bias + ph.p_vaddr + ph.p_memsz > ro_hi)
-					ro_hi = bias + ph.p_vaddr + ph.p_memsz;
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
+	if (ok && pread(fd, hdr, sizeof hdr, (off_t)eh.p_offset) == (ssize_t)sizeof hdr)
+		table_set(md, hdr, md->start - md->offset + load.p_offset - load.p_vaddr, eh.p_vaddr, ro_lo, ro_hi);
 	close(fd);
-	memset(&md->di, 0, sizeof md->di);
-	md->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	md->di.start_ip = md->start;
-	md->di.end_ip = md->end;
-	md->di.u.rti.segbase = bias + eh.p_vaddr;
-	md->di.u.rti.table_data = bias + eh.p_vaddr + sizeof hdr;
-	md->di.u.rti.table_len = count * 8 / sizeof(unw_word_t);
-	md->ro_lo = ro_lo;
-	md->ro_hi = ro_hi > ro_lo ? ro_hi : ro_lo;
-	md->ok = true;
 }
 
 #ifdef HAVE_TABLE_SEARCH
@@ -297,6 +345,7 @@ struct native *native_create(pid_t pid)
 	n->pid = pid;
 	n->block = xcalloc(BLOCKS, sizeof *n->block);
 	n->static_block = xcalloc(STATIC_BLOCKS, sizeof *n->static_block);
+	n->vdso = xmalloc(VDSO_MAX);
 	n->acc = _UPT_accessors;
 	n->acc.access_mem = access_mem;
 #ifdef HAVE_TABLE_SEARCH
@@ -309,6 +358,7 @@ struct native *native_create(pid_t pid)
 	if (!n->as) {
 		free(n->block);
 		free(n->static_block);
+		free(n->vdso);
 		free(n);
 		return NULL;
 	}
@@ -326,6 +376,7 @@ void native_destroy(struct native *n)
 	unw_destroy_addr_space(n->as);
 	free(n->block);
 	free(n->static_block);
+	free(n->vdso);
 	free(n->mods);
 	free(n);
 }

@@ -26,6 +26,10 @@ tests/targets/native_stack_target.py:
   static pytop_spin_static, on the GIL-free thread of the target's tui mode,
   is named under nogil_caller; once the debug file changed (its CRC no
   longer the link's) it is not (a SKIP without binutils).
+* vDSO: time.time() in a tight loop from time_caller: the stacks through
+  the vDSO name its function `... ([vdso])` (its .dynsym and .eh_frame_hdr
+  read from the target's memory) and go on past it to time_caller, with no
+  "(native stack incomplete)" marker.
 * hashlib: sha256 of an 8 MiB buffer from hash_caller: a libcrypto
   frame under hash_caller for most of the weight (a SKIP without _hashlib).
 * SIGKILL: pytop --native killed mid-run leaves the target running: no
@@ -360,6 +364,31 @@ def test_debuglink(tap, pytop, interp, work):
         stop(proc)
 
 
+def test_vdso(tap, pytop, interp, work):
+    """time.time() in a tight loop: the stacks through the vDSO are named
+    `... ([vdso])`, go on past it to time_caller, and carry no marker."""
+    ready = os.path.join(work, "ready-vdso")
+    proc = start(interp, [interp.script(TARGET), "vdso", interp.inside(ready)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: vdso target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        r = batch(pytop, proc.pid, "--native", "-f", "collapsed")
+        stacks = collapsed(r.stdout)
+        vdso = [(f, w) for f, w in stacks if index_of(f, r".* \(\[vdso\]\)$") >= 0]
+        through = sum(w for f, w in vdso
+                      if 0 <= index_of(f, r"time_caller \(") < index_of(f, r".* \(\[vdso\]\)$")
+                      and index_of(f, r"\(native stack") < 0)
+        weight = sum(w for _, w in vdso)
+        bad = [f for f, w in vdso if index_of(f, r"\(native stack") >= 0 or index_of(f, r"time_caller \(") < 0]
+        tap.ok(r.returncode == 0 and weight > 0 and through == weight,
+               "%s: vDSO frames named ([vdso]) and unwound past to time_caller, unmarked (%d of %d)"
+               % (interp.label, through, weight),
+               r.stderr[-300:] + " bad: " + " | ".join(";".join(f) for f in bad[:3]))
+    finally:
+        stop(proc)
+
+
 def test_nocfi(tap, pytop, interp, work):
     """The extension built without unwind tables (and without frame
     pointers): libunwind cannot step out of pytop_spin_hot; such stacks
@@ -504,6 +533,7 @@ def main():
             test_nocfi(tap, pytop, interp, work)
             test_hash(tap, pytop, interp, work)
             test_debuglink(tap, pytop, interp, work)
+            test_vdso(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)

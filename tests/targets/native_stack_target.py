@@ -12,6 +12,10 @@
         spin_nogil() from nogil_caller: C code spinning without the GIL
         in the static pytop_spin_static (then pytop_spin_hot).
 
+    native_stack_target.py vdso READY
+        calls time.time() in a tight loop from time_caller: the thread is
+        often inside the kernel's vDSO (clock_gettime), whose unwind table
+        is only in the target's memory.
     native_stack_target.py hash READY
         hashes an 8 MiB buffer with hashlib.sha256 over and over from
         hash_caller (OpenSSL's code when _hashlib is there; "nohashlib" on
@@ -75,6 +79,19 @@ def run_tui(ready, directory, module):
     run_ext(ready, directory, module)
 
 
+def time_caller(t):
+    for _ in range(10000):
+        t()
+
+
+def run_vdso(ready):
+    import time
+    time_caller(time.time)
+    open(ready, "w").close()
+    while True:
+        time_caller(time.time)
+
+
 def hash_caller(hashlib, data):
     return hashlib.sha256(data).digest()
 
@@ -98,6 +115,8 @@ if __name__ == "__main__":
         run_hash(sys.argv[2])
     elif sys.argv[1] == "qsort":
         run_qsort(sys.argv[2])
+    elif sys.argv[1] == "vdso":
+        run_vdso(sys.argv[2])
     elif sys.argv[1] == "tui":
         run_tui(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "spinext")
     else:
