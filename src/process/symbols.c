@@ -22,12 +22,19 @@
 
 struct sym {
 	uint64_t value, size;
-	struct symbol *made;      /* its struct symbol, once looked up */
 	uint32_t name;            /* offset in the file's string pool */
 };
 
 struct segment {
 	uint64_t offset, vaddr, filesz;
+};
+
+/* A file's addresses no symbol covers, by file address: made at once, so
+ * that naming one never allocates. */
+struct unknowns {
+	uint64_t at[UNKNOWN_SLOTS];
+	struct symbol sym[UNKNOWN_SLOTS];        /* used: name set */
+	char name[UNKNOWN_SLOTS][20];            /* "0x" and 16 hex digits */
 };
 
 /* One mapped file, its symbols sorted by address. */
@@ -38,12 +45,13 @@ struct sym_file {
 	uint64_t vdso_start, vdso_size;   /* the [vdso]: its image in the target's memory */
 	struct sym *syms;
 	size_t nsyms;
+	struct symbol *made;      /* nsyms, made with the table: syms[i]'s, filled (name set)
+				   * at its first lookup, so a lookup never allocates */
 	char *pool;
 	size_t pool_len;
 	struct segment seg[16];
 	int nseg;
-	struct symbol *unknown[UNKNOWN_SLOTS];   /* by file address */
-	uint64_t unknown_at[UNKNOWN_SLOTS];
+	struct unknowns *unknown;                /* made with the file's symbols */
 	struct symbol *overflow;                 /* the unknowns past the slots */
 };
 
@@ -117,7 +125,7 @@ static void load_table(struct sym_file *f, Elf *e, Elf_Scn *scn, const GElf_Shdr
 			f->syms = xrealloc(f->syms, *cap * sizeof *f->syms);
 		}
 		memcpy(f->pool + f->pool_len, name, len);
-		f->syms[f->nsyms++] = (struct sym){ sym.st_value, sym.st_size ? sym.st_size : 1, NULL,
+		f->syms[f->nsyms++] = (struct sym){ sym.st_value, sym.st_size ? sym.st_size : 1,
 						    (uint32_t)f->pool_len };
 		f->pool_len += len;
 	}
@@ -246,6 +254,9 @@ sort:
 				f->syms[n++] = f->syms[i];
 		f->nsyms = n;
 	}
+	if (f->nsyms)
+		f->made = xcalloc(f->nsyms, sizeof *f->made);
+	f->unknown = xcalloc(1, sizeof *f->unknown);   /* 60 KiB: naming never allocates */
 }
 
 static struct sym_file *file_get(struct symbols *s, const char *path)
@@ -312,15 +323,23 @@ struct symbols *symbols_create(pid_t pid, const char *interp_path)
 		snprintf(s->interp, sizeof s->interp, "%s", interp_path);
 	snprintf(s->nofile.base, sizeof s->nofile.base, "?");
 	s->nofile.loaded = true;
+	s->nofile.unknown = xcalloc(1, sizeof *s->nofile.unknown);
 	return s;
+}
+
+void symbols_preload(struct symbols *s)
+{
+	s->mapped_at = clock_now_ns();
+	maps_load(s);
+	for (int i = 0; i < s->nfiles; i++)
+		if (!s->files[i]->loaded)
+			file_load(s, s->files[i]);
 }
 
 static void file_free(struct sym_file *f)
 {
-	for (size_t i = 0; i < f->nsyms; i++)
-		symbol_free(f->syms[i].made);
-	for (int i = 0; i < UNKNOWN_SLOTS; i++)
-		symbol_free(f->unknown[i]);
+	free(f->made);
+	free(f->unknown);
 	symbol_free(f->overflow);
 	free(f->syms);
 	free(f->pool);
@@ -353,16 +372,17 @@ static uint64_t file_vaddr(const struct sym_file *f, uint64_t off)
  * 0xADDR (its file address), up to UNKNOWN_SLOTS per file. */
 static struct symbol *unknown_get(struct symbols *s, struct sym_file *f, uint64_t vaddr)
 {
-	char name[32];
 	uint32_t h = (uint32_t)((vaddr * 0x9E3779B97F4A7C15ull) >> 32) & (UNKNOWN_SLOTS - 1);
+	struct unknowns *u = f->unknown ? f->unknown : (f->unknown = xcalloc(1, sizeof *f->unknown));
 	for (int k = 0; k < 8; k++) {
 		uint32_t i = (h + (uint32_t)k) & (UNKNOWN_SLOTS - 1);
-		if (f->unknown[i] && f->unknown_at[i] == vaddr)
-			return f->unknown[i];
-		if (!f->unknown[i]) {
-			snprintf(name, sizeof name, "0x%llx", (unsigned long long)vaddr);
-			f->unknown_at[i] = vaddr;
-			return f->unknown[i] = symbol_new(s, name, f, false);
+		if (u->sym[i].info.name && u->at[i] == vaddr)
+			return &u->sym[i];
+		if (!u->sym[i].info.name) {
+			snprintf(u->name[i], sizeof u->name[i], "0x%llx", (unsigned long long)vaddr);
+			u->at[i] = vaddr;
+			u->sym[i] = (struct symbol){ { s->next_id++, 0, u->name[i], f->base }, false, f->in_interp, -1 };
+			return &u->sym[i];
 		}
 	}
 	if (!f->overflow)
@@ -397,10 +417,11 @@ struct symbol *symbols_lookup(struct symbols *s, uint64_t addr, uint64_t *offset
 	}
 	if (lo > 0 && vaddr - f->syms[lo - 1].value < f->syms[lo - 1].size) {
 		struct sym *y = &f->syms[lo - 1];
-		if (!y->made)
-			y->made = symbol_new(s, f->pool + y->name, f, true);
+		struct symbol *made = &f->made[lo - 1];
+		if (!made->info.name)
+			*made = (struct symbol){ { s->next_id++, 0, f->pool + y->name, f->base }, true, f->in_interp, -1 };
 		*offset = vaddr - y->value;
-		return y->made;
+		return made;
 	}
 	*offset = vaddr;
 	return unknown_get(s, f, vaddr);

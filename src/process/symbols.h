@@ -31,6 +31,10 @@ struct symbols;
 struct symbols *symbols_create(pid_t pid, const char *interp_path);
 void symbols_destroy(struct symbols *s);
 
+/* Load the symbols of every file mapped executable now (before sampling),
+ * so that lookups allocate only for files mapped later. */
+void symbols_preload(struct symbols *s);
+
 /* The function holding code address addr (a return address: pass the
  * address minus one), and addr's offset in it (or in its file, unknown).
  * NULL when no mapping holds addr. The first lookups in a file load its

@@ -1,6 +1,7 @@
 /* native: libunwind-ptrace unwinds of stopped threads. */
 #include "sampling/native.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <unistd.h>
@@ -395,11 +397,36 @@ static struct ctx *ctx_get(struct native *n, pid_t tid)
 	return &n->ctx[n->nctx++];
 }
 
+void native_preload(struct native *n)
+{
+	char dir[64];
+	n->mapped_at = clock_now_ns();
+	modules_load(n);
+	for (int i = 0; i < n->nmods; i++)
+		if (!n->mods[i].tried)
+			module_prepare(n, &n->mods[i]);
+	/* The contexts of the threads there now. */
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)n->pid);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (tid > 0 && *end == '\0')
+			ctx_get(n, (pid_t)tid);
+	}
+	if (d)
+		closedir(d);
+}
+
 void native_sweep(struct native *n)
 {
 	int k = 0;
 	for (int i = 0; i < n->nctx; i++) {
-		if (n->ctx[i].used) {
+		/* Unused since the last sweep and gone: a thread that only
+		 * sleeps (never stopped: its stack is kept) keeps its context,
+		 * or its next unwind would allocate one again. */
+		if (n->ctx[i].used || syscall(SYS_tgkill, n->pid, n->ctx[i].tid, 0) == 0 || errno != ESRCH) {
 			n->ctx[i].used = false;
 			n->ctx[k++] = n->ctx[i];
 		} else {

@@ -24,6 +24,11 @@ struct native;
 /* For process pid (allocates all its working memory). */
 struct native *native_create(pid_t pid);
 
+/* Find the unwind tables of every executable mapping and make the
+ * contexts of every thread now (from any thread, before sampling), so the
+ * sampler's unwinds allocate only for mappings and threads made later. */
+void native_preload(struct native *n);
+
 /* Free it and every thread's context (safe with NULL). */
 void native_destroy(struct native *n);
 
@@ -38,7 +43,8 @@ void native_destroy(struct native *n);
  * the unwind tables of code it has not cached yet. */
 int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *partial);
 
-/* Drop the contexts of threads not unwound since the previous sweep. */
+/* Drop the contexts of threads not unwound since the previous sweep that
+ * ended (one tgkill(0) each). */
 void native_sweep(struct native *n);
 
 #endif

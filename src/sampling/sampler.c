@@ -1475,6 +1475,10 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 			goto fail;
 		}
 		s->syms = symbols_create(t->pid, t->binary);
+		/* The tables and symbols of what is mapped now, found here and
+		 * not at each first unwind into a library (that allocates). */
+		native_preload(s->native);
+		symbols_preload(s->syms);
 		s->native_all = cfg->native_all;
 		/* A thread that does not stop soon is sampled without its C
 		 * stack (marked), not waited for: the others are stopped (one
