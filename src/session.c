@@ -57,6 +57,11 @@ static int session_start(struct session *s, char *err, size_t errcap)
 	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
 	if (!s->sampler)
 		return PYTOP_EINVAL;
+	/* --native: the sampler first loaded every mapped file's unwind table
+	 * and symbols (a second on a loaded machine with debug files): the
+	 * run's window (-d) starts once it samples. */
+	if (cfg.native)
+		s->start_ns = clock_now_ns();
 	s->started = true;
 	return 0;
 }
