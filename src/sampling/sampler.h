@@ -1,10 +1,12 @@
 /* sampler: the sampling thread. It reads every Python thread's stack and
  * state at a fixed rate (absolute deadlines), and sends the results through
  * the ring as records; it never blocks on the consumer (a full ring is a
- * counted drop) and never allocates once started, but with --native: the
- * first unwind of a thread (its libunwind context), the first lookup of a
- * native function or a new mapping (symbols), and libunwind's own
- * allocations for code whose unwind rules it has not cached yet. */
+ * counted drop) and never allocates once started, but with --native (the
+ * unwind tables, symbols and libunwind contexts of what is mapped and
+ * running when it starts are made before): the first unwind of a thread
+ * started later (its libunwind context), the first use of a file mapped
+ * later (its table and symbols), and libunwind's own allocations for code
+ * whose unwind rules it has not cached yet. */
 #ifndef PYTOP_SAMPLING_SAMPLER_H
 #define PYTOP_SAMPLING_SAMPLER_H
 
