@@ -142,6 +142,14 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	R(iframe_owner_interpreter, -1, 255);
 	R(iframe_owner_generator, -1, 255);
 	R(iframe_code_tag_bits, 0, 7);   /* a code object is 8-byte aligned */
+	/* A frame's stack pointer tells a caller suspended in a call from a
+	 * frame that runs; size 0 (a table that does not give it) turns the
+	 * check off. */
+	R(iframe_stackpointer_size, 0, 8);
+	if (L->iframe_stackpointer_size == 4 || L->iframe_stackpointer_size == 8)
+		IF(!object, iframe_stackpointer, L->iframe_stackpointer_size, LAYOUT_FRAME_MAX);
+	else
+		R(iframe_stackpointer_size, 0, 0);
 
 	/* The head of a code object. */
 	F(object_type, 8, LAYOUT_CODE_READ);

@@ -144,6 +144,9 @@ struct py_layout {
 	int32_t iframe_owner_generator; /* owner value of generator frames (3.11+), or -1 */
 	int32_t iframe_code_tag_bits; /* low tag bits of a _PyStackRef f_executable (3.14+), else 0 */
 	int32_t iframe_is_entry;    /* bool is_entry: the first frame of an eval call (3.11), or -1 */
+	int32_t iframe_stackpointer; /* stacktop (3.12-3.13) / stackpointer (3.14+): see _sp_size */
+	int32_t iframe_stackpointer_size; /* 4: an int, -1 while the frame runs (3.12-3.13); 8: a
+				      * pointer, NULL while it runs (3.14+); 0: not known */
 
 	/* PyCodeObject */
 	int32_t code_filename;

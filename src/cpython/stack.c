@@ -653,6 +653,8 @@ static size_t frame_read_size(const struct py_layout *L)
 			m = L->iframe_instr + 8;
 		if (L->iframe_owner + 1 > m)
 			m = L->iframe_owner + 1;
+		if (L->iframe_stackpointer_size && L->iframe_stackpointer + L->iframe_stackpointer_size > m)
+			m = L->iframe_stackpointer + L->iframe_stackpointer_size;
 	}
 	return (size_t)m;
 }
@@ -804,12 +806,28 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 	return depth;
 }
 
+/* A frame that runs has no saved stack pointer (3.12+: stacktop -1,
+ * stackpointer NULL); one that called a frame in the same eval call has
+ * saved it. So a caller read with none was running when read: its callees
+ * as walked are not the ones it has (they were read earlier, or are dead
+ * frames with the same bytes: a recursion that unwound and came back). */
+
+static bool frame_runs(const struct py_layout *L, const unsigned char *f)
+{
+	if (L->iframe_stackpointer_size == 4)
+		return field_i32(f, L->iframe_stackpointer) == -1;
+	if (L->iframe_stackpointer_size == 8)
+		return field_u64(f, L->iframe_stackpointer) == 0;
+	return false;
+}
+
 /* Walk _PyInterpreterFrames (3.11+); see walk_objects. */
 static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max)
 {
 	const struct py_layout *L = &w->t->L;
 	size_t fsize = frame_read_size(L);
 	int depth = 0, err;
+	bool inlined = false;   /* the last frame counted was called from this eval call */
 
 	while (cur) {
 		if (depth == STACK_DEPTH_MAX || w->n >= CHAIN_MAX) {
@@ -835,9 +853,14 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		bool ends = owner == L->iframe_owner_cstack || owner == L->iframe_owner_interpreter;
 		if (ends && depth > 0 && depth <= max)
 			frames[depth - 1].entry = 1;
-		if (ends)
+		if (ends) {
+			inlined = false;   /* its caller called it from C */
 			continue;     /* a shim or entry frame owned by the C stack or the interpreter */
+		}
 		bool is_entry = L->iframe_is_entry >= 0 && (size_t)L->iframe_is_entry < fsize && f[L->iframe_is_entry];
+		/* A caller of a frame of the same eval call waits in that call. */
+		if (inlined && frame_runs(L, f))
+			return PYTOP_ECORRUPT;
 		struct func_entry *e = func_get(w->t, w->c, code, &err);
 		if (!e)
 			return err;
@@ -865,6 +888,7 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		w->root = e;
 		w->root_arg0 = field_u64(f, L->iframe_localsplus) & ~(uint64_t)L->iframe_code_tag_bits;
 		depth++;
+		inlined = !is_entry;
 	}
 	if (depth > 0 && depth <= max)
 		frames[depth - 1].entry = 1;   /* the outermost frame began a call */
