@@ -182,6 +182,11 @@ FIELDS = [
     ("iframe_owner_generator", [(FROM311, "FRAME_OWNED_BY_GENERATOR")]),
     ("iframe_code_tag_bits", [(since((3, 14)), "Py_TAG_BITS"), (ALL, "0")]),
     ("iframe_is_entry", [(since((3, 11), (3, 11)), "offsetof(_PyInterpreterFrame, is_entry)")]),
+    # A running frame's stack pointer: 3.12-3.13 set stacktop to -1 in every
+    # build; 3.14+ set stackpointer to NULL only with assertions (Py_DEBUG),
+    # so there a release build's table cannot tell (0: not known).
+    ("iframe_stackpointer", [(since((3, 12), (3, 13)), "offsetof(_PyInterpreterFrame, stacktop)")]),
+    ("iframe_stackpointer_size", [(since((3, 12), (3, 13)), "4"), (ALL, "0")]),
 
     ("code_filename", [(ALL, "offsetof(PyCodeObject, co_filename)")]),
     ("code_name", [(ALL, "offsetof(PyCodeObject, co_name)")]),
