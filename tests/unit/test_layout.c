@@ -162,6 +162,11 @@ int main(void)
 		       (L->tstate_holds_gil >= 0) == (minors[i] >= 14) &&
 		       (L->iframe_owner_generator >= 0) == (minors[i] >= 11),
 		       "3.%d stackref tag, owner values and holds_gil are fields", minors[i]);
+		/* A running frame's stack pointer: stacktop -1 on 3.12-3.13 in every
+		 * build (3.14+ NULLs stackpointer with assertions only: not known). */
+		tap_ok((L->iframe_stackpointer_size == 4) == (minors[i] == 12 || minors[i] == 13) &&
+		       (L->iframe_stackpointer_size == 0 || L->iframe_stackpointer > L->iframe_instr),
+		       "3.%d running frame's stack pointer is a field", minors[i]);
 		tap_ok((debug_schema_for((uint64_t)3 << 24 | (uint64_t)minors[i] << 16) != NULL) == (minors[i] >= 13),
 		       "3.%d has a _Py_DebugOffsets schema from 3.13 only", minors[i]);
 	}
@@ -169,6 +174,16 @@ int main(void)
 	tap_ok(layout_for_version(3, minors[nminors - 1] + 1) == NULL, "the version after the newest has no table");
 	tap_ok(layout_find(3, 13, 1) == NULL, "no free-threaded table (3.13t) yet");
 
+	{
+		char err[256];
+		struct py_layout B = *layout_for_version(3, 12);
+		tap_is(layout_validate(&B, err, sizeof err), 0, "the 3.12 table validates");
+		B.iframe_stackpointer_size = 3;
+		tap_ok(layout_validate(&B, err, sizeof err) < 0, "a stack pointer 3 bytes wide is refused");
+		B = *layout_for_version(3, 12);
+		B.iframe_stackpointer = LAYOUT_FRAME_MAX - 2;
+		tap_ok(layout_validate(&B, err, sizeof err) < 0, "a stack pointer past the frame read is refused");
+	}
 	test_golden_blocks();
 	test_malformed();
 	return tap_done();
