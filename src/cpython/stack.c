@@ -6,7 +6,9 @@
  * frames of different instants (a torn stack: call edges the program never
  * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
  * no cycle, the chain must end at NULL (or at the depth limit) and not at a
- * generator that yielded, and a second batched read (chain_confirm) must
+ * generator that yielded, a 3.12-3.13 caller in the same eval call must
+ * wait in its call (its stack pointer saved: frame_runs), and a second
+ * batched read (chain_confirm) must
  * find every caller as walked (links, position in its code, alive) and the
  * thread still in the innermost walked frame, below it, or in its caller.
  * A walk that fails is done again (WALK_TRIES in all), then reported as
@@ -811,7 +813,6 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
  * saved it. So a caller read with none was running when read: its callees
  * as walked are not the ones it has (they were read earlier, or are dead
  * frames with the same bytes: a recursion that unwound and came back). */
-
 static bool frame_runs(const struct py_layout *L, const unsigned char *f)
 {
 	if (L->iframe_stackpointer_size == 4)
