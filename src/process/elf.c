@@ -7,6 +7,7 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -269,6 +270,7 @@ int elf_file_crc32(const char *path, uint32_t *crc)
 {
 	uint32_t table[256];   /* made per call: cheap, and no shared state */
 	unsigned char buf[16384];
+	struct stat st;
 	uint32_t c = 0xffffffffu;
 	ssize_t n;
 	int fd;
@@ -281,6 +283,14 @@ int elf_file_crc32(const char *path, uint32_t *crc)
 	}
 	if ((fd = regfile_open(path)) < 0)
 		return PYTOP_EIO;
+	/* A debug file the target names may be any file: only an ELF file of
+	 * at most CRC_FILE_MAX bytes is read (a huge sparse one took pytop
+	 * minutes, deaf to SIGTERM). */
+	if (fstat(fd, &st) < 0 || st.st_size > CRC_FILE_MAX || pread(fd, buf, 4, 0) != 4 ||
+	    memcmp(buf, ELFMAG, SELFMAG) != 0) {
+		close(fd);
+		return PYTOP_EIO;
+	}
 	while ((n = read(fd, buf, sizeof buf)) > 0)
 		for (ssize_t i = 0; i < n; i++)
 			c = table[(c ^ buf[i]) & 0xff] ^ (c >> 8);

@@ -48,7 +48,8 @@ int elf_build_id(const char *path, char *out, size_t cap);
 int elf_debuglink(const char *path, char *name, size_t cap, uint32_t *crc);
 
 /* The GNU debuglink CRC-32 (zlib's) of the whole file at path (a regular
- * file only); 0 or a negative error. */
+ * ELF file of at most CRC_FILE_MAX bytes only); 0 or a negative error. */
+#define CRC_FILE_MAX (2ll << 30)
 int elf_file_crc32(const char *path, uint32_t *crc);
 
 /* Search the file's read-only data for a CPython version string "3.N.M";

@@ -25,7 +25,8 @@ tests/targets/native_stack_target.py:
   strip --strip-debug --strip-unneeded, objcopy --add-gnu-debuglink): the
   static pytop_spin_static, on the GIL-free thread of the target's tui mode,
   is named under nogil_caller; once the debug file changed (its CRC no
-  longer the link's) it is not (a SKIP without binutils).
+  longer the link's) it is not (a SKIP without binutils); a huge (64 GiB
+  sparse) debug file in its place is not read whole: -d 1 ends in < 30 s.
 * vDSO: time.time() in a tight loop from time_caller: the stacks through
   the vDSO name its function `... ([vdso])` (its .dynsym and .eh_frame_hdr
   read from the target's memory) and go on past it to time_caller, with no
@@ -360,6 +361,22 @@ def test_debuglink(tap, pytop, interp, work):
         tap.ok(r.returncode == 0 and total > 0 and under == 0,
                "%s: .gnu_debuglink: a debug file whose CRC is not the link's is not used (%d of %d named)"
                % (interp.label, under, total), r.stderr[-300:])
+        # A huge debug file (sparse, 64 GiB, an ELF header first): its CRC
+        # is not read to the end (pytop stalled on it, deaf to SIGTERM).
+        with open(debug, "rb") as f:
+            head = f.read(4096)
+        with open(debug, "wb") as f:
+            f.write(head)
+            f.truncate(64 << 30)
+        t0 = time.monotonic()
+        try:
+            r = batch(pytop, proc.pid, "--native", "-d", "1", "-f", "collapsed")
+            rc = r.returncode
+        except subprocess.TimeoutExpired:
+            rc = None
+        took = time.monotonic() - t0
+        tap.ok(rc == 0 and took < 30, "%s: .gnu_debuglink: a huge (64 GiB) debug file is not read whole "
+               "(exit %s in %.1f s)" % (interp.label, rc, took))
     finally:
         stop(proc)
 
