@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,36 @@ static const unsigned long kernel_fs[] = {
 	0x6165676c,   /* pstore */
 };
 
+/* An O_PATH descriptor of path; a path under /proc/PID/root/ is resolved
+ * inside that root (RESOLVE_IN_ROOT: an absolute symlink or ".." there
+ * stays in the target's root; plain path walking left it for pytop's). */
+static int path_open(const char *path)
+{
+	static const char proc[] = "/proc/", root[] = "/root/";
+	const char *p = path + sizeof proc - 1;
+	char dir[64];
+
+	if (strncmp(path, proc, sizeof proc - 1) != 0 || *p < '1' || *p > '9')
+		return open(path, O_PATH | O_CLOEXEC);
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strncmp(p, root, sizeof root - 1) != 0 || (size_t)(p - path) + sizeof root > sizeof dir)
+		return open(path, O_PATH | O_CLOEXEC);
+	memcpy(dir, path, (size_t)(p - path) + sizeof root - 2);
+	dir[(size_t)(p - path) + sizeof root - 2] = '\0';   /* "/proc/PID/root" */
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	int fd = (int)syscall(SYS_openat2, dfd, p + sizeof root - 1, &how, sizeof how);
+	int e = errno;
+	if (fd < 0 && e == ENOSYS)   /* before Linux 5.6 */
+		fd = open(path, O_PATH | O_CLOEXEC), e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
 /* In the child: look at the file through an O_PATH descriptor (which opens
  * nothing), then open that same file through /proc/self/fd (no race with a
  * path swapped in between). Only async-signal-safe calls: pytop may have
@@ -43,7 +75,7 @@ static int child_open(const char *path, int *fd)
 	struct stat st;
 	struct statfs sf;
 	char again[32] = "/proc/self/fd/", digits[12];
-	int pfd = open(path, O_PATH | O_CLOEXEC), n = 0, e;
+	int pfd = path_open(path), n = 0, e;
 
 	if (pfd < 0)
 		return errno;

@@ -26,7 +26,9 @@ tests/targets/native_stack_target.py:
   static pytop_spin_static, on the GIL-free thread of the target's tui mode,
   is named under nogil_caller; once the debug file changed (its CRC no
   longer the link's) it is not (a SKIP without binutils); a huge (64 GiB
-  sparse) debug file in its place is not read whole: -d 1 ends in < 30 s.
+  sparse) debug file in its place is not read whole: -d 1 ends in < 30 s;
+  in a chroot, an absolute symlink in its place to a file outside the
+  root is not followed (resolved inside the target's root).
 * vDSO: time.time() in a tight loop from time_caller: the stacks through
   the vDSO name its function `... ([vdso])` (its .dynsym and .eh_frame_hdr
   read from the target's memory) and go on past it to time_caller, with no
@@ -53,6 +55,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -355,6 +358,23 @@ def test_debuglink(tap, pytop, interp, work):
                "%s: .gnu_debuglink: the static pytop_spin_static named under nogil_caller (%d of %d)"
                % (interp.label, under, total),
                r.stderr[-300:] + " heaviest: " + ";".join(max(stacks, key=lambda s: s[1])[0] if stacks else []))
+        if interp.root:
+            # In a chroot: the debug file moved out of the root, an absolute
+            # symlink to it in its place (a path that, inside the root, leads
+            # nowhere): it is not followed out of the target's root.
+            outside = tempfile.mkdtemp(prefix="pytop-escape-")
+            try:
+                moved = os.path.join(outside, "spindbg.so.debug")
+                shutil.move(debug, moved)
+                os.symlink(moved, debug)
+                r, total, under, stacks = named()
+                tap.ok(r.returncode == 0 and total > 0 and under == 0,
+                       "%s: .gnu_debuglink: an absolute symlink out of the target's root is not followed "
+                       "(%d of %d named)" % (interp.label, under, total), r.stderr[-300:])
+                os.unlink(debug)
+                shutil.move(moved, debug)
+            finally:
+                shutil.rmtree(outside, ignore_errors=True)
         with open(debug, "ab") as f:
             f.write(b"\0")
         r, total, under, stacks = named()
