@@ -364,39 +364,37 @@ static int function_addrs(const char *file, const char *name, uint64_t *addrs, i
 	return n;
 }
 
-int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
-			 int *split)
+int elf_debug_file(const char *path, const char *root, char *out, size_t cap)
 {
-	int fd, err, n;
+	char id[128];
+
+	if (elf_build_id(path, id, sizeof id) < 0 || strlen(id) <= 2)
+		return PYTOP_ENOTPY;
+	/* The target's own debug file first (a target in a chroot or a
+	 * container has it in its root), then pytop's. */
+	for (int pass = root ? 0 : 1; pass < 2; pass++) {
+		snprintf(out, cap, "%s/usr/lib/debug/.build-id/%.2s/%s.debug", pass == 0 ? root : "", id, id + 2);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return PYTOP_ENOTPY;
+}
+
+int elf_file_offsets(const char *path, uint64_t *addrs, int n)
+{
+	int fd, err, done = 0;
 	Elf *e;
 	size_t phnum;
-	char id[128], debug[512];
 
-	*split = 0;
-	n = function_addrs(path, name, offsets, max, split);
-	if (n == 0 && elf_build_id(path, id, sizeof id) == 0 && strlen(id) > 2) {
-		/* The target's own debug file first (a target in a chroot or a
-		 * container has it in its root), then pytop's. */
-		for (int pass = root ? 0 : 1; pass < 2 && n == 0; pass++) {
-			snprintf(debug, sizeof debug, "%s/usr/lib/debug/.build-id/%.2s/%s.debug",
-				 pass == 0 ? root : "", id, id + 2);
-			if (access(debug, R_OK) == 0)
-				n = function_addrs(debug, name, offsets, max, split);
-		}
-	}
-	if (n <= 0)
-		return n;
-	/* Link-time addresses to file offsets through the loadable segments. */
 	if ((err = elf_open(path, &fd, &e)) < 0)
 		return err;
-	int done = 0;
 	if (elf_getphdrnum(e, &phnum) == 0) {
 		for (int k = 0; k < n; k++) {
 			for (size_t i = 0; i < phnum; i++) {
 				GElf_Phdr ph;
-				if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
-				    offsets[k] >= ph.p_vaddr && offsets[k] < ph.p_vaddr + ph.p_filesz) {
-					offsets[done++] = offsets[k] - ph.p_vaddr + ph.p_offset;
+				if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+				    addrs[k] >= ph.p_vaddr && addrs[k] < ph.p_vaddr + ph.p_filesz) {
+					addrs[done++] = addrs[k] - ph.p_vaddr + ph.p_offset;
 					break;
 				}
 			}
@@ -405,4 +403,19 @@ int elf_function_offsets(const char *path, const char *root, const char *name, u
 	elf_end(e);
 	close(fd);
 	return done;
+}
+
+int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
+			 int *split)
+{
+	int n;
+	char debug[512];
+
+	*split = 0;
+	n = function_addrs(path, name, offsets, max, split);
+	if (n == 0 && elf_debug_file(path, root, debug, sizeof debug) == 0)
+		n = function_addrs(debug, name, offsets, max, split);
+	if (n <= 0)
+		return n;
+	return elf_file_offsets(path, offsets, n);
 }

@@ -30,6 +30,17 @@ int elf_lookup(const char *path, struct elf_sym *syms, int n, uint64_t *min_vadd
 int elf_function_offsets(const char *path, const char *root, const char *name, uint64_t *offsets, int max,
 			 int *split);
 
+/* The separate debug file of the file at path, by its build id: under
+ * ROOT/usr/lib/debug/.build-id/ (root: as in elf_function_offsets), then
+ * /usr/lib/debug/.build-id/; its path into out. 0, or a negative error
+ * when there is none. */
+int elf_debug_file(const char *path, const char *root, char *out, size_t cap);
+
+/* Link-time code addresses addrs[0..n) of the file at path to file
+ * offsets, in place, through its executable PT_LOAD segments; addresses in
+ * none are dropped. Returns how many remain, or a negative error. */
+int elf_file_offsets(const char *path, uint64_t *addrs, int n);
+
 /* One PT_LOAD segment of a file (link-time addresses). */
 struct elf_segment {
 	uint64_t vaddr, filesz, memsz;

@@ -11,4 +11,5 @@ libpytop_a_SOURCES += \
 	src/process/nspid.c src/process/nspid.h \
 	src/process/pause.c src/process/pause.h \
 	src/process/launch.c src/process/launch.h \
-	src/process/uprobe.c src/process/uprobe.h
+	src/process/uprobe.c src/process/uprobe.h \
+	src/process/inlines.c src/process/inlines.h

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cpython/gil.h"
@@ -16,6 +17,7 @@
 #include "cpython/thread.h"
 #include "errors.h"
 #include "process/elf.h"
+#include "process/inlines.h"
 #include "process/memory.h"
 #include "process/nspid.h"
 #include "process/proc.h"
@@ -31,6 +33,7 @@
 #define EXACT_MARGIN_NS 1000000ull    /* exact: events younger than this wait for the next drain */
 #define GONE_READS 3                  /* failed GIL reads before the target counts as gone */
 #define MAX_CLONES 8
+#define MAX_SPECS 16                  /* uprobe.c opens at most 16 probes */
 
 _Static_assert(sizeof(struct gilstat_snapshot) % 8 == 0, "snapshot is copied as words");
 _Static_assert(offsetof(struct gilstat_snapshot, threads) % 8 == 0, "header is copied as words");
@@ -331,15 +334,23 @@ static void *exact_main(void *arg)
 
 /* ---- setup ---- */
 
-/* The probes for take_gil and drop_gil in the interpreter's binary; 0 or a
- * negative error with the reason. */
-static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct uprobe_spec *specs, int *n,
-		       char *why, size_t whycap)
+/* The probes for take_gil and drop_gil in the interpreter's binary: the
+ * entries and returns of take_gil and its clones, the entries of drop_gil,
+ * of its clones and of every copy the compiler inlined (Debian's LTO
+ * builds of 3.14/3.15 inline it into PyEval_SaveThread and the thread
+ * detach paths: the out-of-line copy alone misses every
+ * Py_BEGIN_ALLOW_THREADS). The inlined copies come from the DWARF of the
+ * build-id debug file, else of the binary. An inlined take_gil has no
+ * return to time the end of a wait by, so exact mode is refused there; so
+ * it is where no DWARF says what was inlined. 0 or a negative error with
+ * the reason. */
+static int find_specs(struct py_target *t, char *path, size_t pathcap, struct uprobe_spec *specs, int *n,
+		      char *why, size_t whycap)
 {
-	uint64_t take[MAX_CLONES], drop[MAX_CLONES];
+	uint64_t take[MAX_CLONES], drop[MAX_CLONES], itake[MAX_CLONES], idrop[MAX_CLONES];
 	int split_take = 0, split_drop = 0;
+	char root[64], debug[512], id[128] = "";
 
-	char root[64];
 	proc_root_path(t->pid, t->binary, path, pathcap);
 	snprintf(root, sizeof root, "/proc/%d/root", (int)t->pid);
 	int nt = elf_function_offsets(path, root, "take_gil", take, MAX_CLONES, &split_take);
@@ -349,16 +360,13 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 		return PYTOP_EIO;
 	}
 	if (nt == 0 || nd == 0) {
-		char id[128] = "";
 		elf_build_id(path, id, sizeof id);
 		if (id[0])
 			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped) "
 				 "and its debug symbols are not installed at /usr/lib/debug/.build-id/%.2s/%s.debug "
-				 "(in the target's root or pytop's) "
-				 "(Debian/Ubuntu: apt install python%d.%d-dbg, or the python%d.%d-minimal-dbgsym "
-				 "package of the debug archive; elsewhere: debuginfod-find debuginfo %s, or the "
-				 "distribution's python debuginfo package)",
-				 t->binary, id, id + 2, t->major, t->minor, t->major, t->minor, id);
+				 "(Debian/Ubuntu: apt install python%d.%d-dbg; elsewhere: debuginfod-find "
+				 "debuginfo %s, or the distribution's python debuginfo package)",
+				 t->binary, id, id + 2, t->major, t->minor, id);
 		else
 			snprintf(why, whycap, "take_gil/drop_gil are not in the symbol table of %s (stripped)",
 				 t->binary);
@@ -369,6 +377,29 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 			 split_take ? "take_gil" : "drop_gil", t->binary);
 		return PYTOP_ENOTPY;
 	}
+	struct inlines_query q[2] = { { "take_gil", itake, MAX_CLONES, 0, 0 }, { "drop_gil", idrop, MAX_CLONES, 0, 0 } };
+	bool separate = elf_debug_file(path, root, debug, sizeof debug) == 0;
+	int rc = inlines_entries(separate ? debug : path, q, 2);
+	if (rc < 0 && separate && inlines_entries(path, q, 2) == 0)
+		rc = 0;   /* a debug file with symbols only, the binary with DWARF */
+	if (rc < 0) {
+		snprintf(why, whycap, "no DWARF in %s to tell where take_gil/drop_gil were inlined%s",
+			 separate ? debug : t->binary, separate ? "" : " (install its debug symbols, e.g. python3.N-dbg)");
+		return PYTOP_ENOTPY;
+	}
+	if (q[0].n > 0) {
+		snprintf(why, whycap, "take_gil is inlined in %s: the end of a wait cannot be timed", t->binary);
+		return PYTOP_ENOTPY;
+	}
+	if (q[1].more || nt * 2 + nd + q[1].n > MAX_SPECS) {
+		snprintf(why, whycap, "drop_gil is inlined in too many places in %s", t->binary);
+		return PYTOP_ENOTPY;
+	}
+	int ni = elf_file_offsets(path, idrop, q[1].n);
+	if (ni != q[1].n) {
+		snprintf(why, whycap, "an inlined drop_gil of %s is outside its code", t->binary);
+		return PYTOP_ENOTPY;
+	}
 	*n = 0;
 	for (int i = 0; i < nt; i++) {
 		specs[(*n)++] = (struct uprobe_spec){ take[i], 0, TAG_TAKE_ENTER };
@@ -376,12 +407,57 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 	}
 	for (int i = 0; i < nd; i++)
 		specs[(*n)++] = (struct uprobe_spec){ drop[i], 0, TAG_DROP_ENTER };
+	for (int i = 0; i < ni; i++)
+		specs[(*n)++] = (struct uprobe_spec){ idrop[i], 0, TAG_DROP_ENTER };
 	return 0;
+}
+
+/* find_specs, remembered for the last file asked about (the same target's
+ * setup asks several times, and a debug file's DWARF takes a second or more
+ * to read). */
+static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct uprobe_spec *specs, int *n,
+		       char *why, size_t whycap)
+{
+	static struct {
+		bool valid;
+		char path[1100];
+		dev_t dev;
+		ino_t ino;
+		struct timespec mtime;
+		int rc, n;
+		struct uprobe_spec specs[MAX_SPECS];
+		char why[1024];
+	} memo;
+	struct stat st;
+
+	proc_root_path(t->pid, t->binary, path, pathcap);
+	bool known = stat(path, &st) == 0;
+	if (known && memo.valid && strcmp(memo.path, path) == 0 && memo.dev == st.st_dev && memo.ino == st.st_ino &&
+	    memo.mtime.tv_sec == st.st_mtim.tv_sec && memo.mtime.tv_nsec == st.st_mtim.tv_nsec) {
+		*n = memo.n;
+		memcpy(specs, memo.specs, sizeof memo.specs);
+		snprintf(why, whycap, "%s", memo.why);
+		return memo.rc;
+	}
+	memo.why[0] = 0;
+	memo.n = 0;
+	memo.rc = find_specs(t, path, pathcap, memo.specs, &memo.n, memo.why, sizeof memo.why);
+	memo.valid = known && strlen(path) < sizeof memo.path;
+	if (memo.valid) {
+		snprintf(memo.path, sizeof memo.path, "%s", path);
+		memo.dev = st.st_dev;
+		memo.ino = st.st_ino;
+		memo.mtime = st.st_mtim;
+	}
+	*n = memo.n;
+	memcpy(specs, memo.specs, sizeof memo.specs);
+	snprintf(why, whycap, "%s", memo.why);
+	return memo.rc;
 }
 
 int gilstat_exact_check(struct py_target *t, char *why, size_t whycap)
 {
-	struct uprobe_spec specs[3 * MAX_CLONES];
+	struct uprobe_spec specs[MAX_SPECS];
 	char path[1100];
 	int n, rc;
 
@@ -438,7 +514,7 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 		goto fail;
 	}
 	if (g->cfg.mode == GILSTAT_EXACT) {
-		struct uprobe_spec specs[3 * MAX_CLONES];
+		struct uprobe_spec specs[MAX_SPECS];
 		char path[1100];
 		int n;
 		if ((rc = uprobe_available(why, sizeof why)) < 0 ||

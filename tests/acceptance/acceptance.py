@@ -114,24 +114,7 @@ def gilstat_within_3x(figures):
     return within_factor(figures.get("sampled"), figures.get("exact"), 3.0)
 
 
-def exact_missed_drops_bound(figures):
-    """The LTO builds' missed drops: sampled holds shorter than its 0.5 ms
-    resolution, exact ones at least 2 ms (holds run on through released
-    stretches)."""
-    sampled, exact = figures.get("sampled"), figures.get("exact")
-    return isinstance(sampled, (int, float)) and isinstance(exact, (int, float)) and \
-        0 <= sampled < 0.5 and exact >= 2
-
-
 KNOWN_BUGS = [
-    (r"^3\.1\d\.\d+\[chroot python3\.1\d\] gilstat demo: \S+ holdavg_ms sampled",
-     "exact gilstat misses GIL releases on Debian's LTO release builds of 3.14/3.15: drop_gil is "
-     "inlined into PyEval_SaveThread (every Py_BEGIN_ALLOW_THREADS), so the uprobe on "
-     "drop_gil.constprop.0 sees only the eval breaker's drops and exact holds run on through "
-     "I/O and hashing (checksummer ~10 ms, poller ~50 ms exact against < 0.5 ms sampled; the "
-     "-dbg builds and pyenv's agree); known only with sampled under its 0.5 ms resolution and "
-     "exact at least 2 ms",
-     exact_missed_drops_bound),
     (r"^3\.[67]\.\S+ gilstat pool: \S+ (takes_per_s|takeavg_ms|holdavg_ms) sampled",
      "on 3.6 and 3.7 sampled gilstat sees half to two thirds of the takes exact mode counts on "
      "the pool target (exact: holds of about 1 ms at a 5 ms switch interval; 3.8+ agree within "

@@ -227,3 +227,11 @@ TESTS += tests/unit/test_mixed
 tests_unit_test_mixed_SOURCES = tests/unit/test_mixed.c tests/unit/tap.h
 tests_unit_test_mixed_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_mixed_LDADD = libpytop.a
+
+# The DWARF reader of inlined copies (--gilstat=exact on LTO builds): the
+# test reads its own debug info, so it is built with -g whatever CFLAGS say.
+check_PROGRAMS += tests/unit/test_inlines
+TESTS += tests/unit/test_inlines
+tests_unit_test_inlines_SOURCES = tests/unit/test_inlines.c tests/unit/tap.h
+tests_unit_test_inlines_CFLAGS = $(AM_CFLAGS) -g -O2
+tests_unit_test_inlines_LDADD = $(PYTOP_LIBS)
