@@ -744,10 +744,15 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	/* Where the thread state says it itself (3.15's holds_gil and
 	 * gil_requested, read_gil_self()): it holds the GIL when it says so,
 	 * and a thread not on a core that asked for it waits for it (the
-	 * futex rule misses a waiter between its request and its sleep). */
+	 * futex rule misses a waiter between its request and its sleep).
+	 * Only while the GIL says it is held: a thread's holds_gil is cleared
+	 * after the GIL is freed, and a thread that ends frees its state (a
+	 * new one may be made there) with holds_gil possibly still set (6
+	 * churners of 30 ms threads: 3-12 holders in ~4000 rounds while the
+	 * GIL was free). */
 	int gi = s->gil_first[interp];
 	if (s->gil_self && s->gself_nread[gi] > 0 && s->gself_holders[gi] <= 1) {
-		holds = s->gself_holder[s->gil_first[interp]] == tstate;
+		holds = gil_known && g->locked && s->gself_holder[gi] == tstate;
 		gil_known = true;
 		if (!holds && p >= 0 && s->gself_req[p] == 1 && state != THREAD_RUNNING)
 			kt->last_state = (uint8_t)(state = THREAD_GIL_WAIT);

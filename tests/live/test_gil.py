@@ -13,6 +13,11 @@ Per interpreter:
         it more than 40%; gilstat's hold% agrees (33 +- 10); the GIL is held
         in > 90% of the rounds; the holder is never two threads at once
         ("conflicts" is 0 and the holding shares add up to at most 100%)
+  churn: six threads each starting short-lived spinners one after another
+        (30 ms each, switch interval 1 ms: thread states freed and made
+        again all the time): never a holder the GIL does not have
+        ("conflicts" is 0; 3.15 takes the holder from the thread states,
+        whose holds_gil a dying thread leaves set)
   mixed: a thread in time.sleep is idle >= 95%; a thread hashing 8 MiB
         buffers with hashlib (which releases the GIL; zlib.crc32 where
         hashlib is not OpenSSL's, see gil_target.py) is mostly running
@@ -168,6 +173,22 @@ def test_spin3(tap, interp):
     tap.ok(gil["conflicts"] == 0 and gil["held_rounds"] <= gil["rounds"] and total_holding <= 100.5,
            "%s: never two holders in a round (conflicts %d; holding shares add up to %.1f%%)"
            % (label, gil["conflicts"], total_holding), json.dumps(gil))
+
+
+def test_churn(tap, interp):
+    label = "%s churn" % interp.label
+    target = Target(interp, "churn", 6, 0.001)
+    try:
+        rc, data, err = pytop(target.pid, 5)
+    finally:
+        target.kill()
+    if not check_run(tap, label, rc, data, err):
+        return
+    gil = data["gil"]
+    tap.ok(gil["conflicts"] == 0 and gil["held_rounds"] > 0,
+           "%s: never a holder the GIL does not have (conflicts %d in %d rounds, %d held, %d threads)"
+           % (label, gil["conflicts"], gil["rounds"], gil["held_rounds"], len(data["threads"])),
+           json.dumps(gil))
 
 
 def test_mixed(tap, interp):
@@ -335,7 +356,7 @@ def main():
     if not os.access(PYTOP, os.X_OK):
         tap.bail("no pytop at %s" % PYTOP)
     for interp in pythons.interpreters(tap, chroot=True):
-        for test in (test_spin3, test_mixed, test_block, test_alone,
+        for test in (test_spin3, test_churn, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
                      test_exact):

@@ -10,6 +10,11 @@
                                     zlib.crc32, which releases it too)
     gil_target.py block             a thread calling libc's usleep through
                                     ctypes.PyDLL, which keeps the GIL held
+    gil_target.py churn N INTERVAL  N threads each starting, one after
+                                    another, short-lived threads that spin
+                                    30 ms and exit (thread states freed and
+                                    made again all the time), with
+                                    sys.setswitchinterval(INTERVAL)
 
 Once its threads run it prints one JSON line on stdout, {"pid": PID, "roles":
 {"ROLE": TID, ...}} (ROLE: spin0, spin1 ..., sleeper, hasher, blocker, main),
@@ -77,6 +82,18 @@ def blocker(role):
         usleep(50000)   # 50 ms blocked in a syscall with the GIL held
 
 
+def churner(role):
+    def short():
+        end = time.time() + 0.03
+        while time.time() < end:
+            pass
+    register(role)
+    while True:
+        t = threading.Thread(target=short, name=role + "-short")
+        t.start()
+        t.join()
+
+
 def start(role, fn):
     threading.Thread(target=fn, args=(role,), name=role, daemon=True).start()
 
@@ -88,6 +105,9 @@ def main():
     if what == "spin":
         sys.setswitchinterval(float(sys.argv[3]))
         roles = [("spin%d" % i, spin) for i in range(int(sys.argv[2]))]
+    elif what == "churn":
+        sys.setswitchinterval(float(sys.argv[3]))
+        roles = [("churn%d" % i, churner) for i in range(int(sys.argv[2]))]
     elif what == "mixed":
         roles = [("sleeper", sleeper), ("hasher", hasher)]
     elif what == "block":
