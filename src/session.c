@@ -88,6 +88,26 @@ static void look_for_python(struct session *s)
 		s->saw_python = true;
 }
 
+/* A wrapper that forks the program (unshare --fork, a shell) instead of
+ * exec'ing it: from the launched process down, while no Python runs there,
+ * its only child is taken (afresh each try: a shell's first child may end
+ * before the Python one is forked). */
+static void follow_fork(struct session *s)
+{
+	char exe[512];
+	pid_t p = s->child;
+
+	for (int depth = 0; depth < 8; depth++) {
+		if (proc_exe(p, exe, sizeof exe) > 0 && named_python(exe))
+			break;
+		pid_t c = proc_only_child(p);
+		if (c <= 0)
+			break;
+		p = c;
+	}
+	s->pid = p;
+}
+
 /* The launched program's output goes to $TMPDIR/pytop-<pid>.log, a new
  * private file (outfile_create_new: never through a planted symlink; a
  * random name when that one is taken). */
@@ -143,7 +163,7 @@ int session_open(struct session *s, const struct options *opt, const struct sess
 		pid_t pid = launch(s, how, err, errcap);
 		if (pid < 0)
 			return pid;
-		s->pid = pid;
+		s->pid = s->child = pid;
 		s->launched = true;
 		s->waiting = true;
 		look_for_python(s);
@@ -171,15 +191,18 @@ int session_attach(struct session *s, char *err, size_t errcap)
 		}
 		pyrt_close(s->target);
 		s->target = NULL;
-	} else if (rc != PYTOP_ENOTPY && rc != PYTOP_EGONE && rc != PYTOP_EREAD) {
+	} else if (rc != PYTOP_ENOTPY && rc != PYTOP_EGONE && rc != PYTOP_EREAD &&
+		   !(rc == PYTOP_ENOPROC && s->pid != s->child)) {   /* a forked helper that ended */
 		s->waiting = false;
 		return rc;
 	}
 	err[0] = 0;
 	/* Whether it ended first, then (before it is reaped) what it ran. */
-	bool ended = launch_ended(s->pid);
+	bool ended = launch_ended(s->child);
+	if (rc < 0)
+		follow_fork(s);
 	look_for_python(s);   /* it may have exec'd again (env, a wrapper) */
-	if (ended && launch_poll(s->pid, &s->child_status)) {
+	if (ended && launch_poll(s->child, &s->child_status)) {
 		s->child_exited = true;
 		s->waiting = false;
 		if (s->saw_python)
@@ -208,7 +231,7 @@ static bool end_program(struct session *s, uint64_t grace_ns)
 
 	if (!s->launched || s->child_exited)
 		return false;
-	if (launch_poll(s->pid, &s->child_status)) {
+	if (launch_poll(s->child, &s->child_status)) {
 		s->child_exited = true;
 		return false;
 	}
@@ -217,17 +240,19 @@ static bool end_program(struct session *s, uint64_t grace_ns)
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		uint64_t until = clock_now_ns() + grace_ns;
 		kill(s->pid, sigs[i]);
+		if (s->child != s->pid && sigs[i] == SIGKILL)
+			kill(s->child, SIGKILL);
 		if (sigs[i] == SIGKILL)
 			break;
 		while (clock_now_ns() < until) {
-			if (launch_poll(s->pid, &s->child_status)) {
+			if (launch_poll(s->child, &s->child_status)) {
 				s->child_exited = true;
 				return true;
 			}
 			clock_sleep_ns(READY_POLL_NS * 5);
 		}
 	}
-	s->child_status = launch_wait(s->pid);
+	s->child_status = launch_wait(s->child);
 	s->child_exited = true;
 	return true;
 }
@@ -238,7 +263,7 @@ bool session_reap(struct session *s, uint64_t ns)
 
 	if (!s->launched || s->child_exited)
 		return s->child_exited;
-	while (!launch_poll(s->pid, &s->child_status)) {
+	while (!launch_poll(s->child, &s->child_status)) {
 		if (clock_now_ns() >= until)
 			return false;
 		clock_sleep_ns(1000000);
@@ -417,7 +442,7 @@ void session_set_rate(struct session *s, double rate_hz)
 bool session_target_gone(struct session *s)
 {
 	struct sampler_stats st;
-	if (s->launched && !s->child_exited && launch_poll(s->pid, &s->child_status))
+	if (s->launched && !s->child_exited && launch_poll(s->child, &s->child_status))
 		s->child_exited = true;
 	if (s->child_exited)
 		return true;

@@ -21,7 +21,10 @@ struct output_format;
 
 struct session {
 	const struct options *opt;
-	pid_t pid;
+	pid_t pid;                /* the target */
+	pid_t child;              /* launched: the process started, waited for (the
+				   * target, or a wrapper that forked it: s->pid its
+				   * only descendant, as under unshare --fork) */
 	bool launched;            /* we started the target */
 	bool waiting;             /* launched, its Python interpreter not up yet */
 	bool saw_python;          /* launched: an interpreter was seen in it */

@@ -212,6 +212,19 @@ int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap)
 	return 0;
 }
 
+pid_t proc_only_child(pid_t pid)
+{
+	char path[96], buf[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return 0;
+	char *end;
+	long c = strtol(buf, &end, 10);
+	while (*end == ' ' || *end == '\n')
+		end++;
+	return c > 0 && c <= INT32_MAX && *end == 0 ? (pid_t)c : 0;
+}
+
 int proc_cmdline(pid_t pid, char *buf, size_t cap)
 {
 	char path[64];

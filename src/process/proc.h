@@ -37,6 +37,10 @@ char proc_task_state(pid_t pid, pid_t tid);
 /* The kernel name (comm) of a thread into buf; returns 0 or a negative error. */
 int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
 
+/* The one child of process pid (its main thread's children list), or 0
+ * when it has none or more than one. */
+pid_t proc_only_child(pid_t pid);
+
 /* The command line, arguments joined by spaces; returns length or error. */
 int proc_cmdline(pid_t pid, char *buf, size_t cap);
 

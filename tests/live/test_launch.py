@@ -40,7 +40,10 @@ places). Each run has a timeout: a hang is a failure, never a stuck suite.
                     its CPU ticks do not move and it is still stopped after
   chroot            on each chrooted interpreter (the sid root's):
                     `pytop --batch -f json -- chroot ROOT /usr/bin/python3.X
-                    script` follows the exec into Python: the program's exit
+                    script` follows the exec into Python, and `-- unshare
+                    --pid --fork --mount-proc chroot ROOT ...` the fork to
+                    it (the Python is the wrapper's only descendant): the
+                    program's exit
                     status (5) is pytop's, the snapshot has its version, argv
                     and work(); `-- chroot ROOT python --badopt`: status 2
                     and a snapshot with a note (it exits before it can be
@@ -584,7 +587,11 @@ def test_chroot_launch(tap, pytop, py):
         script = py.script(host)
     # (Interpreter.argv's unshare + sh + chroot chain is launched by
     # test_blocking_signals, which checks the exit status too.)
-    for how, argv in (("chroot ROOT", ["chroot", py.root, py.path, script]),):
+    # unshare --fork: the Python is a child of unshare's child, not an exec
+    # of the launched process.
+    unshare = ["unshare", "--pid", "--fork", "--mount-proc", "chroot", py.root, py.path, script]
+    for how, argv in (("chroot ROOT", ["chroot", py.root, py.path, script]),
+                      ("unshare --pid --fork --mount-proc chroot ROOT", unshare)):
         what = "%s: launch `pytop -- %s %s`" % (py.label, how, py.path)
         try:
             r = run([pytop, "--batch", "-f", "json", "--"] + argv, timeout=60)
