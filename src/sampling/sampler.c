@@ -749,10 +749,12 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	 * after the GIL is freed, and a thread that ends frees its state (a
 	 * new one may be made there) with holds_gil possibly still set (6
 	 * churners of 30 ms threads: 3-12 holders in ~4000 rounds while the
-	 * GIL was free). */
+	 * GIL was free). Where none says it holds a held GIL, the GIL state's
+	 * holder holds it (a thread new this round, whose flags were not read). */
 	int gi = s->gil_first[interp];
 	if (s->gil_self && s->gself_nread[gi] > 0 && s->gself_holders[gi] <= 1) {
-		holds = gil_known && g->locked && s->gself_holder[gi] == tstate;
+		if (s->gself_holders[gi] == 1)
+			holds = gil_known && g->locked && s->gself_holder[gi] == tstate;
 		gil_known = true;
 		if (!holds && p >= 0 && s->gself_req[p] == 1 && state != THREAD_RUNNING)
 			kt->last_state = (uint8_t)(state = THREAD_GIL_WAIT);
