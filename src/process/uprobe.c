@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -442,6 +443,78 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
 	return count;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Close every descriptor but the KEEP (sorted) ones; async-signal-safe. */
+static void close_all_but(const int *keep, int nkeep, int fdmax)
+{
+	int from = 0;
+	for (int i = 0; i <= nkeep; i++) {
+		int to = i < nkeep ? keep[i] - 1 : fdmax;
+		if (to >= from && syscall(SYS_close_range, (unsigned)from, (unsigned)to, 0) != 0)
+			for (int fd = from; fd <= to; fd++)
+				close(fd);
+		if (i < nkeep)
+			from = keep[i] + 1;
+	}
+}
+
+/* The events' last close, done by a detached grandchild: the kernel
+ * unregisters a uprobe on its event's last close, about 0.1 s each and one
+ * after another (every probe x CPU x thread: 10-30 s for 11 probes on a
+ * 4-thread target), which would hold up pytop's exit or the live view.
+ * The grandchild keeps only the events (and a pipe it waits on until this
+ * process has dropped its copies, so this side's closes stay cheap). The
+ * probes, disabled, stay in the target until it is done. Returns 0, or -1
+ * (nothing forked: the caller closes them itself). */
+static int close_detached(struct uprobe_set *u)
+{
+	int n = 0, p[2];
+	int *keep = malloc(((size_t)u->nev + 1) * sizeof *keep);
+	struct rlimit rl;
+	int fdmax = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur - 1 : (1 << 20) - 1;
+	if (!keep || pipe2(p, O_CLOEXEC) != 0) {
+		free(keep);
+		return -1;
+	}
+	for (int i = 0; i < u->nev; i++)
+		if (u->ev[i].fd >= 0)
+			keep[n++] = u->ev[i].fd;
+	keep[n++] = p[0];
+	qsort(keep, (size_t)n, sizeof *keep, cmp_int);
+	pid_t child = fork();
+	if (child == 0) {
+		if (fork() != 0)
+			_exit(0);
+		/* The grandchild: only async-signal-safe calls from here. */
+		close_all_but(keep, n, fdmax);
+		char c;
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		for (int i = 0; i < n; i++)
+			close(keep[i]);
+		_exit(0);
+	}
+	free(keep);
+	close(p[0]);
+	if (child < 0) {
+		close(p[1]);
+		return -1;
+	}
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	for (int i = 0; i < u->nev; i++)
+		if (u->ev[i].fd >= 0)
+			close(u->ev[i].fd);
+	close(p[1]);                       /* the grandchild's turn */
+	return 0;
+}
+
 void uprobe_close(struct uprobe_set *u)
 {
 	if (!u)
@@ -452,9 +525,10 @@ void uprobe_close(struct uprobe_set *u)
 	for (int c = 0; c < u->ncpus; c++)
 		if (u->rings[c].meta)
 			munmap(u->rings[c].meta, (1 + RING_PAGES) * u->page);
-	for (int i = 0; i < u->nev; i++)
-		if (u->ev[i].fd >= 0)
-			close(u->ev[i].fd);
+	if (close_detached(u) != 0)
+		for (int i = 0; i < u->nev; i++)
+			if (u->ev[i].fd >= 0)
+				close(u->ev[i].fd);
 	free(u->path);
 	free(u->rings);
 	free(u->ev);

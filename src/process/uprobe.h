@@ -44,6 +44,9 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
  * Returns 0 or a negative error (the target is gone). */
 int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
 
+/* Stop and free the set. The events are disabled at once; their last close
+ * (the kernel's uprobe unregistering, about 0.1 s each, serialised) is left
+ * to a detached grandchild process, so the caller does not wait for it. */
 void uprobe_close(struct uprobe_set *u);
 
 /* Does this kernel have the uprobe PMU? 0, or a negative error with the
