@@ -74,6 +74,7 @@ struct uprobe_set {
 	uint64_t drained_before;           /* every sample before this was handed over */
 	uint64_t followed_ns;              /* the thread list was last read then */
 	size_t page;
+	bool opening;                      /* in uprobe_open: events stay disabled */
 };
 
 int uprobe_available(char *why, size_t whycap)
@@ -240,7 +241,11 @@ static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char 
 				snprintf(why, whycap, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
 				return PYTOP_EINVAL;
 			}
-			if (!first)
+			/* uprobe_open enables every event at its end, so all its
+			 * threads are seen from the same instant (opening takes
+			 * the kernel up to 0.1 s an event: the last thread's would
+			 * start seconds after the first's). */
+			if (!u->opening)
 				ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 			if (p == 0)
 				online++;
@@ -287,6 +292,7 @@ int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t 
 		return ntids < 0 ? ntids : PYTOP_EGONE;
 	}
 	qsort(u->scratch, (size_t)ntids, sizeof *u->scratch, cmp_tid);
+	u->opening = true;
 	for (int k = 0; k < ntids; k++) {
 		rc = open_thread(u, u->scratch[k], opened == 0, why, whycap);
 		if (rc == PYTOP_EGONE)
@@ -303,6 +309,7 @@ int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t 
 		uprobe_close(u);
 		return PYTOP_EGONE;
 	}
+	u->opening = false;
 	for (int i = 0; i < u->nev; i++)
 		ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
 	*out = u;
