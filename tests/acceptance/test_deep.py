@@ -88,7 +88,9 @@ def test_mode(tap, interp, mode, asked):
                     return (samples > 0 and errors <= 0.05 * samples and running > 0
                             and bottom >= 50.0), [
                         "samples %d, errors %d, running %d, bottom own_pct %.1f; top: %r"
-                        % (samples, errors, running, bottom, top)]
+                        % (samples, errors, running, bottom, top)], {
+                        "samples": samples, "errors": errors, "running": running,
+                        "bottom": bottom}
                 check(tap, "%s: batch: samples, errors < 5%%, bottom has most of the own time"
                       % lab, counts)
 
