@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -498,7 +499,9 @@ static int close_detached(struct uprobe_set *u)
 	if (child == 0) {
 		if (fork() != 0)
 			_exit(0);
-		/* The grandchild: only async-signal-safe calls from here. */
+		/* The grandchild: only async-signal-safe calls from here. Named
+		 * apart from pytop (ps -o comm, /proc/PID/comm). */
+		prctl(PR_SET_NAME, (unsigned long)"pytop-unprobe", 0, 0, 0);
 		close_all_but(keep, n, fdmax);
 		char c;
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
