@@ -44,6 +44,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -234,6 +235,28 @@ class Interpreter:
         if self.root and host_path.startswith(self.root.rstrip("/") + "/"):
             return host_path[len(self.root.rstrip("/")):]
         return host_path
+
+
+def start_in_root(root, inner, script, ready, timeout=30):
+    """Start INNER (a path inside ROOT) on SCRIPT (inside ROOT) with READY
+    (a host path under ROOT, removed first) as its argument, chrooted; wait
+    until READY exists, the process ends, or TIMEOUT s. Returns the Popen
+    (stderr piped; end it with stop_in_root)."""
+    if os.path.exists(ready):
+        os.unlink(ready)
+    proc = subprocess.Popen(chroot_prefix(root) + [inner, script, ready[len(root):]],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None and not os.path.exists(ready):
+        time.sleep(0.05)
+    return proc
+
+
+def stop_in_root(proc):
+    """Kill and reap a start_in_root process."""
+    proc.kill()
+    proc.wait()
+    proc.stderr.close()
 
 
 def proc_states(pid):

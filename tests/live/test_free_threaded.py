@@ -38,21 +38,6 @@ time.sleep(300)
 '''
 
 
-def start(root, inner, script, ready):
-    proc = subprocess.Popen(pythons.chroot_prefix(root) + [inner, script, ready[len(root):]],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while time.time() < deadline and proc.poll() is None and not os.path.exists(ready):
-        time.sleep(0.05)
-    return proc
-
-
-def stop(proc):
-    proc.kill()
-    proc.wait()
-    proc.stderr.close()
-
-
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -88,11 +73,11 @@ def main():
                 ready = os.path.join(work, "ready-%s" % kind)
                 if os.path.exists(ready):
                     os.unlink(ready)
-                proc = start(root, inner, script[len(root):], ready)
+                proc = pythons.start_in_root(root, inner, script[len(root):], ready)
                 procs.append(proc)
                 if not tap.ok(os.path.exists(ready), "%d.%d %s copy runs" % (major, minor, kind),
                               proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""):
-                    stop(procs.pop())
+                    pythons.stop_in_root(procs.pop())
                     continue
                 for argv in (["--dump"], ["--batch", "-d", "1"], ["--dump", "--json"]):
                     rc, out, err = run([pytop] + argv + ["-p", str(proc.pid)])
@@ -106,10 +91,10 @@ def main():
                            "%d.%d free-threaded: pytop %s refuses it in one line, exit %s: %s"
                            % (major, minor, " ".join(argv), rc, lines[0] if lines else ""),
                            ["exit %s" % rc, err])
-                stop(procs.pop())
+                pythons.stop_in_root(procs.pop())
     finally:
         for proc in procs:
-            stop(proc)
+            pythons.stop_in_root(proc)
         shutil.rmtree(work, ignore_errors=True)
     return tap.done()
 

@@ -90,23 +90,6 @@ def run(argv, timeout=60):
         return None, "", "timed out"
 
 
-def start(root, inner, script, truth):
-    if os.path.exists(truth):
-        os.unlink(truth)
-    proc = subprocess.Popen(pythons.chroot_prefix(root) + [inner, script, truth[len(root):]],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while time.time() < deadline and proc.poll() is None and not os.path.exists(truth):
-        time.sleep(0.05)
-    return proc
-
-
-def stop(proc):
-    proc.kill()
-    proc.wait()
-    proc.stderr.close()
-
-
 def check_live(tap, pytop, pid, want):
     """The live view (tmux, 120x30): its header says whose schema reads it."""
     if not shutil.which("tmux"):
@@ -174,7 +157,7 @@ def main():
             os.chmod(path, 0o755)
             variants[kind] = path[len(root):]
         truth = os.path.join(work, "truth.json")
-        proc = start(root, variants["newer"], script[len(root):], truth)
+        proc = pythons.start_in_root(root, variants["newer"], script[len(root):], truth)
         procs.append(proc)
         if not tap.ok(os.path.exists(truth), "the %s copy runs" % new,
                       proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""):
@@ -210,19 +193,19 @@ def main():
         tap.ok(rc != 0 and len(lines) == 1 and "newer than pytop's tables" in err and "injects only" in err,
                "--watch: refused in one line (pytop does not write into it on an older schema)",
                ["exit %s" % rc, err])
-        stop(procs.pop())
+        pythons.stop_in_root(procs.pop())
         for kind in ("old-block", "no-cookie"):
-            proc = start(root, variants[kind], script[len(root):], truth)
+            proc = pythons.start_in_root(root, variants[kind], script[len(root):], truth)
             procs.append(proc)
             rc, out, err = run([pytop, "--dump", "-p", str(proc.pid)])
             lines = err.strip().splitlines()
             tap.ok(rc != 0 and len(lines) == 1 and "not in %d.%d's format" % (major, minor) in err,
                    "%s: refused in one line, the block not in %d.%d's format" % (kind, major, minor),
                    ["exit %s" % rc, err])
-            stop(procs.pop())
+            pythons.stop_in_root(procs.pop())
     finally:
         for proc in procs:
-            stop(proc)
+            pythons.stop_in_root(proc)
         shutil.rmtree(work, ignore_errors=True)
     return tap.done()
 
