@@ -20,9 +20,7 @@ A missing sid root or interpreter is a loud SKIP.
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
