@@ -44,8 +44,9 @@ def layout(minor):
 
 
 def debug_block_313():
-    text = open(os.path.join(HERE, "..", "unit", "debug_offsets_3_13.h")).read()
-    body = text[text.index("{") + 1:text.index("}")]
+    text = open(os.path.join(HERE, "..", "unit", "debug_offsets_golden.h")).read()
+    start = text.index("{", text.index("real_debug_offsets_3_13["))
+    body = text[start + 1:text.index("}", start)]
     return bytes(int(x, 16) for x in re.findall(r"0x([0-9a-fA-F]{2})", body))
 
 

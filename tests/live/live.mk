@@ -30,7 +30,7 @@ EXTRA_DIST += tests/live/test_utf8.py
 # A process that imitates CPython 3.13 with hostile _Py_DebugOffsets and
 # looping lists (tests/targets/fake_python.c), attached end to end.
 check_PROGRAMS += tests/targets/fake_python
-tests_targets_fake_python_SOURCES = tests/targets/fake_python.c tests/unit/debug_offsets_3_13.h
+tests_targets_fake_python_SOURCES = tests/targets/fake_python.c tests/unit/debug_offsets_golden.h
 tests_targets_fake_python_CFLAGS = $(AM_CFLAGS)
 TESTS += tests/live/test_fake_python.py
 EXTRA_DIST += tests/live/test_fake_python.py

@@ -1,6 +1,6 @@
 /* fake_python: a process that imitates CPython 3.13 for pytop, as a hostile
  * target would: it exports _PyRuntime (starting with the _Py_DebugOffsets
- * block of a real 3.13.0, tests/unit/debug_offsets_3_13.h), Py_Version and
+ * block of a real 3.13.0, tests/unit/debug_offsets_golden.h), Py_Version and
  * PyCode_Type, with one interpreter and one thread state in its own memory.
  *
  *   fake_python                  the real block, a sane one-thread list
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../unit/debug_offsets_3_13.h"
+#include "../unit/debug_offsets_golden.h"
 
 __attribute__((used, aligned(64))) unsigned char _PyRuntime[16384];
 __attribute__((used)) uint32_t Py_Version = 0x030d00f0;

@@ -10,7 +10,7 @@
 #include "cpython/debug_offsets.h"
 #include "cpython/gil.h"
 #include "cpython/layout.h"
-#include "debug_offsets_3_13.h"
+#include "debug_offsets_golden.h"
 #include "sampling/aggregate.h"
 #include "sampling/gilacct.h"
 #include "sampling/gilclass.h"
@@ -180,7 +180,7 @@ static int32_t member_of(const struct debug_schema *s, size_t field)
 	return -1;
 }
 
-/* The real 3.13.0 block (tests/unit/debug_offsets_3_13.h), and the same
+/* The real 3.13.0 block (real_debug_offsets_3_13, tests/unit/debug_offsets_golden.h), and the same
  * block as a Py_GIL_DISABLED build would give it: free_threaded set, `int
  * enabled` at the start of the GIL struct, everything after it 8 bytes on. */
 static void test_free_threaded(void)

@@ -1,5 +1,6 @@
 /* test_validate: layout_validate() over the generated tables and over a real
- * CPython 3.13 _Py_DebugOffsets block (tests/unit/debug_offsets_3_13.h) with
+ * CPython 3.13 _Py_DebugOffsets block (real_debug_offsets_3_13,
+ * tests/unit/debug_offsets_golden.h) with
  * single fields corrupted the way a hostile target would: every value that
  * would index past its buffer is refused with the field named. */
 #include <stdint.h>
@@ -8,7 +9,7 @@
 #include "cpython/debug_offsets.h"
 #include "cpython/layout.h"
 #include "cpython/versions.h"
-#include "debug_offsets_3_13.h"
+#include "debug_offsets_golden.h"
 #include "errors.h"
 #include "tap.h"
 

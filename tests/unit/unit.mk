@@ -17,7 +17,7 @@ tests_unit_test_tasks_LDADD = $(PYTOP_LIBS)
 # Hostile input: layout validation against a real 3.13 _Py_DebugOffsets block.
 check_PROGRAMS += tests/unit/test_validate
 TESTS += tests/unit/test_validate
-tests_unit_test_validate_SOURCES = tests/unit/test_validate.c tests/unit/debug_offsets_3_13.h tests/unit/tap.h
+tests_unit_test_validate_SOURCES = tests/unit/test_validate.c tests/unit/debug_offsets_golden.h tests/unit/tap.h
 tests_unit_test_validate_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_validate_LDADD = libpytop.a
 # Hostile input: object readers, walker and lists over a fake address space
@@ -135,7 +135,7 @@ tests_unit_test_protobuf_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
 check_PROGRAMS += tests/unit/test_gil
 TESTS += tests/unit/test_gil
 tests_unit_test_gil_SOURCES = tests/unit/test_gil.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h \
-	tests/unit/debug_offsets_3_13.h
+	tests/unit/debug_offsets_golden.h
 tests_unit_test_gil_LDADD = $(PYTOP_LIBS)
 tests_unit_test_gil_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 
