@@ -69,8 +69,6 @@ def main():
                 f.write(TARGET)
             for kind, inner in (("free-threaded", path[len(root):]), ("release", src[len(root):])):
                 ready = os.path.join(work, "ready-%s" % kind)
-                if os.path.exists(ready):
-                    os.unlink(ready)
                 proc = pythons.start_in_root(root, inner, script[len(root):], ready)
                 procs.append(proc)
                 if not tap.ok(os.path.exists(ready), "%d.%d %s copy runs" % (major, minor, kind),
