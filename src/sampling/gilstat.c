@@ -342,16 +342,15 @@ static void *exact_main(void *arg)
  * Py_BEGIN_ALLOW_THREADS). The inlined copies come from the DWARF of the
  * build-id debug file, else of the binary. An inlined take_gil has no
  * return to time the end of a wait by, so exact mode is refused there; so
- * it is where no DWARF says what was inlined. 0 or a negative error with
- * the reason. */
-static int find_specs(struct py_target *t, char *path, size_t pathcap, struct uprobe_spec *specs, int *n,
+ * it is where no DWARF says what was inlined. PATH is the binary as
+ * pytop opens it (proc_root_path). 0 or a negative error with the reason. */
+static int find_specs(struct py_target *t, const char *path, struct uprobe_spec *specs, int *n,
 		      char *why, size_t whycap)
 {
 	uint64_t take[MAX_CLONES], drop[MAX_CLONES], itake[MAX_CLONES], idrop[MAX_CLONES];
 	int split_take = 0, split_drop = 0;
 	char root[64], debug[512], id[128] = "";
 
-	proc_root_path(t->pid, t->binary, path, pathcap);
 	snprintf(root, sizeof root, "/proc/%d/root", (int)t->pid);
 	int nt = elf_function_offsets(path, root, "take_gil", take, MAX_CLONES, &split_take);
 	int nd = elf_function_offsets(path, root, "drop_gil", drop, MAX_CLONES, &split_drop);
@@ -432,22 +431,19 @@ static int exact_specs(struct py_target *t, char *path, size_t pathcap, struct u
 
 	proc_root_path(t->pid, t->binary, path, pathcap);
 	bool known = stat(path, &st) == 0;
-	if (known && memo.valid && strcmp(memo.path, path) == 0 && memo.dev == st.st_dev && memo.ino == st.st_ino &&
-	    memo.mtime.tv_sec == st.st_mtim.tv_sec && memo.mtime.tv_nsec == st.st_mtim.tv_nsec) {
-		*n = memo.n;
-		memcpy(specs, memo.specs, sizeof memo.specs);
-		snprintf(why, whycap, "%s", memo.why);
-		return memo.rc;
-	}
-	memo.why[0] = 0;
-	memo.n = 0;
-	memo.rc = find_specs(t, path, pathcap, memo.specs, &memo.n, memo.why, sizeof memo.why);
-	memo.valid = known && strlen(path) < sizeof memo.path;
-	if (memo.valid) {
-		snprintf(memo.path, sizeof memo.path, "%s", path);
-		memo.dev = st.st_dev;
-		memo.ino = st.st_ino;
-		memo.mtime = st.st_mtim;
+	if (!(known && memo.valid && strcmp(memo.path, path) == 0 && memo.dev == st.st_dev &&
+	      memo.ino == st.st_ino && memo.mtime.tv_sec == st.st_mtim.tv_sec &&
+	      memo.mtime.tv_nsec == st.st_mtim.tv_nsec)) {
+		memo.why[0] = 0;
+		memo.n = 0;
+		memo.rc = find_specs(t, path, memo.specs, &memo.n, memo.why, sizeof memo.why);
+		memo.valid = known && strlen(path) < sizeof memo.path;
+		if (memo.valid) {
+			snprintf(memo.path, sizeof memo.path, "%s", path);
+			memo.dev = st.st_dev;
+			memo.ino = st.st_ino;
+			memo.mtime = st.st_mtim;
+		}
 	}
 	*n = memo.n;
 	memcpy(specs, memo.specs, sizeof memo.specs);
