@@ -137,6 +137,18 @@ class Tmux:
                               % (timeout, what, "\n".join("|" + l for l in lines)))
             time.sleep(0.05)
 
+    def quit_status(self):
+        """q to pytop, then its exit status: (the screen once the shell's
+        prompt is back, the screen with echo's rc=N line)."""
+        self.keys("q")
+        back = self.wait(lambda s: [l for l in s if l.strip()][-1].rstrip() == PROMPT.strip(),
+                         "the shell prompt after q")
+        self.type("echo rc=$?")
+        self.keys("Enter")
+        # (the typed command has "rc=" too: wait for the line echo prints)
+        rc = self.wait(lambda s: any(re.match(r"^rc=\d+", l) for l in s), "the exit status")
+        return back, rc
+
     def kill(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=ENV,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -483,13 +495,7 @@ def attach_session(tap, pytop, interp, workdir):
               save_format)
 
         def quit():
-            tm.keys("q")
-            lines = tm.wait(lambda s: [l for l in s if l.strip()][-1].rstrip() == PROMPT.strip(),
-                            "the shell prompt after q")
-            tm.type("echo rc=$?")
-            tm.keys("Enter")
-            # (the typed command has "rc=" too: wait for the line echo prints)
-            rc = tm.wait(lambda s: any(l.startswith("rc=") for l in s), "the exit status")
+            lines, rc = tm.quit_status()
             return ("rc=0" in text(rc) and "F10Quit" not in text(lines)
                     and "Function (file:line)" not in text(lines)), rc
         check(tap, "%s: q restores the screen; exit status 0" % label, quit)
@@ -544,12 +550,7 @@ def launch_session(tap, pytop, interp, workdir):
               browse)
 
         def quit():
-            tm.keys("q")
-            tm.wait(lambda s: [l for l in s if l.strip()][-1].rstrip() == PROMPT.strip(),
-                    "the shell prompt after q")
-            tm.type("echo rc=$?")
-            tm.keys("Enter")
-            lines = tm.wait(lambda s: any(l.startswith("rc=") for l in s), "the exit status")
+            _, lines = tm.quit_status()
             m = re.search(r"program's output is in (\S+)", text(lines))
             log = ""
             if m and os.path.exists(m.group(1)):

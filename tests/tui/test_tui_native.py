@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "live"))
 sys.path.insert(0, HERE)
 import pythons  # noqa: E402
 import test_native  # noqa: E402
-from test_tui import Tmux, check, table, text, PROMPT, chosen_interpreters  # noqa: E402
+from test_tui import Tmux, check, table, text, chosen_interpreters  # noqa: E402
 
 TARGET = os.path.normpath(os.path.join(HERE, "..", "targets", "native_stack_target.py"))
 
@@ -143,12 +143,7 @@ def native_session(tap, pytop, interp, work):
         check(tap, "%s: the detail view of a native function: C callers, no source" % label, detail)
 
         def quit():
-            tm.keys("q")
-            tm.wait(lambda s: [l for l in s if l.strip()][-1].rstrip() == PROMPT.strip(),
-                    "the shell prompt after q")
-            tm.type("echo rc=$?")
-            tm.keys("Enter")
-            lines = tm.wait(lambda s: any(l.startswith("rc=") for l in s), "the exit status")
+            _, lines = tm.quit_status()
             return "rc=0" in text(lines) and "F10Quit" not in text(lines), lines
         check(tap, "%s: q restores the screen; exit status 0" % label, quit)
         time.sleep(0.3)
