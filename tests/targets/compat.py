@@ -4,6 +4,7 @@
     threading.get_native_id / _thread.get_native_id (3.8): gettid(2)
     time.thread_time (3.7): clock_gettime(CLOCK_THREAD_CPUTIME_ID)
     time.thread_time_ns (3.7)
+    time.pthread_getcpuclockid (3.7): pthread_getcpuclockid(3)
     threading.Thread.native_id (3.8): set by each thread as it starts
     http.server.ThreadingHTTPServer (3.7)
 
@@ -24,6 +25,18 @@ if not hasattr(time, "thread_time"):
     time.thread_time = lambda: time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
 if not hasattr(time, "thread_time_ns"):
     time.thread_time_ns = lambda: int(time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID) * 1e9)
+if not hasattr(time, "pthread_getcpuclockid"):
+    import ctypes
+
+    def _pthread_getcpuclockid(ident):
+        clock = ctypes.c_int()
+        err = ctypes.CDLL(None).pthread_getcpuclockid(
+            ctypes.c_ulong(ident), ctypes.byref(clock))
+        if err:
+            raise OSError(err, "pthread_getcpuclockid")
+        return clock.value
+
+    time.pthread_getcpuclockid = _pthread_getcpuclockid
 if not hasattr(threading.Thread, "native_id"):
     # Thread.native_id (3.8): recorded by the thread itself as it starts
     # (_set_ident runs in the new thread, and leaves no frame behind).
