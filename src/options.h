@@ -60,7 +60,7 @@ struct options {
 	const char *trace;    /* --trace 'MODULE [CLASS] METHOD', or NULL */
 	const char *exprs;    /* --expr EXPRS (watch), NULL = args,return_obj */
 	const char *cond;     /* --cond COND, or NULL */
-	long count;           /* -n/--count: calls to report (default OPTIONS_AGENT_COUNT) */
+	int count;            /* -n/--count: calls to report (default OPTIONS_AGENT_COUNT) */
 	int errors_only;      /* --errors: watch only calls that raised */
 	int repr_depth;       /* --repr-depth (watch; default 2) */
 	int depth;            /* --depth (trace; default 3) */

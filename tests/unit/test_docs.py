@@ -6,7 +6,7 @@ The tables are the truth; the docs must not drift from them:
         in man/pytop.1's -f/--format item (`.B NAME`) and in README.md's
         --format row (`NAME` in backquotes); when a pytop binary is at hand
         ($PYTOP, else the build directory), its --help -f line too
-  every long option of the options table (src/options.c longopts) is in
+  every long option of the options table (src/options.c option_rows) is in
         README.md's options table (`--NAME`), man/pytop.1 (\-\-NAME) and --help
   every key of the key table (src/ui/keys.c), by the name the help screen
         gives it (F1, Up, ^B, Esc, Space, ...; Return is Enter there too),
@@ -192,9 +192,9 @@ def main():
         globals()['n'] += 1
 
     opts = read('src', 'options.c')
-    i = opts.index('struct option longopts[]')
-    body = opts[i:opts.index('\n\t};', i)]
-    longs = re.findall(r'\{\s*"([a-z-]+)",', body)
+    i = opts.index('struct option_row option_rows[]')
+    body = opts[i:opts.index('\n};', i)]
+    longs = re.findall(r'^\t\{ "([a-z-]+)",', body, re.M)
     ok(len(longs) >= 20, 'the options table reads (%d long options)' % len(longs))
     helptext = ''
     if os.access(pytop, os.X_OK):

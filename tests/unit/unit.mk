@@ -235,3 +235,9 @@ TESTS += tests/unit/test_inlines
 tests_unit_test_inlines_SOURCES = tests/unit/test_inlines.c tests/unit/tap.h
 tests_unit_test_inlines_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_unit_test_inlines_LDADD = $(PYTOP_LIBS)
+# The command line: option rows, errors, checks between options.
+check_PROGRAMS += tests/unit/test_options
+TESTS += tests/unit/test_options
+tests_unit_test_options_SOURCES = tests/unit/test_options.c tests/unit/tap.h
+tests_unit_test_options_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_options_LDADD = libpytop.a $(PYTOP_LIBS)
