@@ -37,7 +37,11 @@ places). Each run has a timeout: a hang is a failure, never a stuck suite.
                     with a one-line note; --nonblocking does not try), and
                     leaves a SIGSTOPped target stopped
   stopped target    a SIGSTOPped CPU burner under a 3 s --batch --blocking:
-                    its CPU ticks do not move and it is still stopped after
+                    its CPU ticks do not move and it is still stopped
+                    after
+  probe signal      D1: SIGUSR1 sent while --dump's ptrace probe holds the
+                    target (strace delays the probe's PTRACE_SEIZE return
+                    by 0.6 s) is handled exactly once; SKIP without strace
   chroot            on each chrooted interpreter (the sid root's):
                     `pytop --batch -f json -- chroot ROOT /usr/bin/python3.X
                     script` follows the exec into Python, and `-- unshare
@@ -574,6 +578,78 @@ sys.exit(5)
 """
 
 
+PROBE_TARGET = r"""
+import os, signal, sys, time
+signal.signal(signal.SIGUSR1, lambda *a: os.write(1, b"h"))
+os.write(1, b"%d\n" % os.getpid())
+while True:
+    time.sleep(0.01)
+"""
+
+
+def tracer_pid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def test_probe_signal(tap, pytop, py):
+    """D1: a signal that arrives while pytop's ptrace probe holds the
+    target (PTRACE_SEIZE done, the interrupt not yet) is delivered once,
+    not lost with the detach. strace widens the window: the probe's
+    PTRACE_SEIZE returns to pytop 0.6 s late, and the signal is sent then."""
+    what = "%s: a signal sent during the ptrace probe (--dump) is handled once" % py.label
+    strace = shutil.which("strace")
+    if not strace:
+        tap.skip(what, "no strace to widen the probe's window")
+        return
+    proc = subprocess.Popen([py.path, "-c", PROBE_TARGET], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    line = proc.stdout.readline() if ready else b""
+    pid = int(line) if line.strip() else 0
+    got = b""
+    try:
+        dump = subprocess.Popen([strace, "-f", "-qq", "-o", os.devnull, "-e", "trace=ptrace",
+                                 "-e", "inject=ptrace:delay_exit=600000:when=1", pytop, "--dump", "-p", str(pid)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while pid and tracer_pid(pid) == 0 and time.monotonic() < deadline and dump.poll() is None:
+            time.sleep(0.002)
+        seized = pid and tracer_pid(pid) != 0
+        if seized:
+            os.kill(pid, signal.SIGUSR1)
+        try:
+            out, err = dump.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            dump.kill()
+            out, err = dump.communicate()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and got.count(b"h") < 2:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 64)
+                if not chunk:
+                    break
+                got += chunk
+            elif got:
+                time.sleep(0.3)   # time for a second, wrong, delivery
+                ready, _, _ = select.select([proc.stdout], [], [], 0)
+                if ready:
+                    got += os.read(proc.stdout.fileno(), 64)
+                break
+        state = stat_fields(pid)[0] if pid else "?"
+        tap.ok(seized and dump.returncode == 0 and got == b"h" and state not in ("t", "T"),
+               what, "seized %r, pytop exit %r, handler output %r, state after %s, stderr %r"
+               % (seized, dump.returncode, got, state, err[-300:]))
+    finally:
+        stop_target(proc, pid)
+
+
 def test_chroot_launch(tap, pytop, py):
     """Launch mode through a chroot (`pytop -- chroot ROOT /usr/bin/python3.14
     script`): pytop follows the exec into the Python inside the root; the
@@ -647,6 +723,7 @@ def main():
     test_pid_namespace(tap, pytop, pys)
     test_dump_blocking(tap, pytop, py)
     test_stopped_stays_stopped(tap, pytop, py)
+    test_probe_signal(tap, pytop, py)
     for one in every:
         if one.root:
             test_chroot_launch(tap, pytop, one)
