@@ -1,7 +1,8 @@
 /* test_hostile: the object readers, the stack walker and the interpreter list
  * over a fake address space that a hostile target controls. This file
- * supplies mem_read/mem_readv/mem_read_ptr/mem_syscalls itself, so the linker
- * takes them from here instead of src/process/memory.c. The layouts are set
+ * supplies mem_read/mem_readv/mem_readv_each/mem_read_ptr/mem_syscalls
+ * itself, so the linker takes them from here instead of
+ * src/process/memory.c. The layouts are set
  * directly (bypassing layout_validate) to show the bound at each read. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,18 @@ int mem_readv(pid_t pid, struct mem_iov *iov, int n)
 		if (mem_read(pid, iov[i].addr, iov[i].buf, iov[i].len) < 0)
 			return i;
 	return n;
+}
+
+int mem_readv_each(pid_t pid, struct mem_iov *iov, int n)
+{
+	int got = 0;
+	for (int i = 0; i < n; i++) {
+		if (mem_read(pid, iov[i].addr, iov[i].buf, iov[i].len) < 0)
+			iov[i].len = 0;
+		else
+			got++;
+	}
+	return got;
 }
 
 int mem_read_ptr(pid_t pid, uint64_t addr, uint64_t *out)

@@ -3,6 +3,7 @@
  * ranges whose end wraps past 2^64 are never read as if they were valid. */
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -32,6 +33,70 @@ static int ranges_land(const int *offs, int n, int far)
 		if (memcmp(out[i], (const void *)(uintptr_t)v[i].addr, 16) != 0)
 			return 0;
 	return 1;
+}
+
+/* A deep chain's batch: 128 ranges alternating between a dense run
+ * (144 bytes apart: data-stack frames) and a sparse one (1152 bytes apart:
+ * C-stack entry frames), more than the coalescing buffer spans in all;
+ * with each, also through mem_readv_each. */
+static int chain_lands(unsigned char *mem, int each)
+{
+	static unsigned char out[128][88];
+	struct mem_iov v[128];
+	for (int i = 0; i < 128; i++) {
+		size_t off = (i & 1) ? (size_t)(64 << 10) + 1152 * (size_t)(i / 2) : 144 * (size_t)(63 - i / 2);
+		v[i] = (struct mem_iov){ (uint64_t)(uintptr_t)(mem + off), out[i], 88 };
+	}
+	memset(out, 0xee, sizeof out);
+	if ((each ? mem_readv_each(getpid(), v, 128) : mem_readv(getpid(), v, 128)) != 128)
+		return 0;
+	for (int i = 0; i < 128; i++)
+		if (v[i].len != 88 || memcmp(out[i], (const void *)(uintptr_t)v[i].addr, 88) != 0)
+			return 0;
+	return 1;
+}
+
+/* mem_readv_each over three pages whose middle one is unmapped (a freed
+ * data-stack chunk among live frames): 24 ranges, 8 per page, in a
+ * zigzag order, plus one that starts on the first page and ends on the
+ * middle one. */
+static void each_around_a_hole(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *m = mmap(NULL, 3 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static unsigned char out[25][32];
+	struct mem_iov v[25];
+	if (m == MAP_FAILED) {
+		tap_ok(0, "mmap for the hole test");
+		return;
+	}
+	for (long i = 0; i < 3 * pg; i++)
+		m[i] = (unsigned char)(i * 7 + 1);
+	munmap(m + pg, (size_t)pg);
+	for (int i = 0; i < 24; i++) {
+		int page = i % 3, slot = i / 3;
+		v[i] = (struct mem_iov){ (uint64_t)(uintptr_t)(m + page * pg + slot * 256 + 8), out[i], 32 };
+	}
+	v[24] = (struct mem_iov){ (uint64_t)(uintptr_t)(m + pg - 16), out[24], 32 };
+	memset(out, 0xee, sizeof out);
+	int got = mem_readv_each(getpid(), v, 25);
+	int good = 1, holes = 1;
+	for (int i = 0; i < 24; i++) {
+		if (i % 3 == 1)
+			holes &= v[i].len == 0;
+		else
+			good &= v[i].len == 32 && memcmp(out[i], (const void *)(uintptr_t)v[i].addr, 32) == 0;
+	}
+	tap_is(got, 16, "mem_readv_each around an unmapped page: the 16 ranges off it are read");
+	tap_ok(good, "... each whole, in its own buffer");
+	tap_ok(holes && v[24].len == 0, "... and the 8 on it and the one reaching into it are marked (len 0)");
+
+	/* The same batch through mem_readv: only the leading range is read. */
+	for (int i = 0; i < 25; i++)
+		v[i].len = 32;
+	tap_is(mem_readv(getpid(), v, 25), 1, "mem_readv stops at the first range it cannot read");
+	munmap(m, (size_t)pg);
+	munmap(m + 2 * pg, (size_t)pg);
 }
 
 int main(void)
@@ -84,5 +149,15 @@ int main(void)
 	tap_ok(ranges_land(mixed, 64, 1), "runs of both orders land in place");
 	tap_ok(ranges_land(same, 8, 0), "ranges at one address land in place");
 	tap_ok(ranges_land(zigzag, 64, 1), "a zigzag (more runs than are merged) lands in place");
+
+	static unsigned char deep[(64 << 10) + 1152 * 64 + 4096];
+	for (size_t i = 0; i < sizeof deep; i++)
+		deep[i] = (unsigned char)(i ^ (i >> 8));
+	tap_ok(chain_lands(deep, 0), "a deep chain's batch, more than one scratch buffer of spans, lands in place");
+	tap_ok(chain_lands(deep, 1), "... also with mem_readv_each");
+	each_around_a_hole();
+	struct mem_iov w2[2] = { { here, a, 8 }, { UINT64_MAX - 7, b, 16 } };
+	tap_is(mem_readv_each(me, w2, 2), 1, "mem_readv_each: a wrapping range is not read ...");
+	tap_ok(w2[0].len == 8 && w2[1].len == 0, "... and marked, the other read");
 	return tap_done();
 }
