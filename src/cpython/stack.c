@@ -140,6 +140,7 @@ struct stack_cache {
 	struct mem_iov *iov;              /* 2 * CHAIN_MAX + 8 */
 	uint64_t *guess_addr, *new_addr;  /* CHAIN_MAX: last chain, this one */
 	uint16_t *guess_size, *new_size;
+	unsigned char *unread;            /* CHAIN_MAX: guessed positions the batch could not read */
 	struct seen_entry *seen;          /* SEEN_SLOTS: this walk's chain addresses */
 	struct seen_entry *gidx;          /* SEEN_SLOTS: the guess, address -> position */
 	int last_n, last_cframe;          /* the last walk's chain (for chain_confirm) */
@@ -178,6 +179,7 @@ struct stack_cache *stack_cache_create(void)
 	c->new_addr = xcalloc(CHAIN_MAX, sizeof *c->new_addr);
 	c->guess_size = xcalloc(CHAIN_MAX, sizeof *c->guess_size);
 	c->new_size = xcalloc(CHAIN_MAX, sizeof *c->new_size);
+	c->unread = xcalloc(CHAIN_MAX, 1);
 	c->seen = xcalloc(SEEN_SLOTS, sizeof *c->seen);
 	c->bases = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->bases);
 	c->first_args = xcalloc(STACK_DEPTH_MAX + 1, sizeof *c->first_args);
@@ -208,6 +210,7 @@ void stack_cache_destroy(struct stack_cache *c)
 	free(c->new_addr);
 	free(c->guess_size);
 	free(c->new_size);
+	free(c->unread);
 	free(c->seen);
 	free(c->bases);
 	free(c->first_args);
@@ -561,7 +564,8 @@ struct walk {
 	struct py_target *t;
 	struct stack_cache *c;
 	struct spec_entry *spec;
-	int batch_ok;             /* leading guessed positions the batch read */
+	int batch_ok;             /* guessed positions the batch covered (one it
+				   * could not read is unread) */
 	int guess, guess_chain;   /* guessed positions; how many were a chain */
 	int follows;              /* the chain so far is the guess, position by position */
 	int gidx_built;
@@ -611,7 +615,7 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	if (i >= CHAIN_MAX || size > FRAME_BUF)
 		return NULL;
 	if (w->follows && i < w->guess_chain && i < w->batch_ok && c->guess_addr[i] == addr &&
-	    c->guess_size[i] >= size) {
+	    c->guess_size[i] >= size && !c->unread[i]) {
 		c->new_addr[i] = addr;
 		c->new_size[i] = (uint16_t)size;
 		w->n++;
@@ -632,7 +636,7 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	if (!w->gidx_built)
 		gidx_build(w);
 	struct seen_entry *g = addr_slot(c->gidx, c->walks, addr);
-	if (g->walk == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size)
+	if (g->walk == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size && !c->unread[g->pos])
 		return c->fptr[i] = c->fbuf[g->pos];
 	w->seq++;
 	if (mem_read(w->t->pid, addr, c->sbuf[i], size) < 0)
@@ -1289,16 +1293,21 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_filename, &fp[0], 8 };
 		c->iov[niov++] = (struct mem_iov){ code0 + (uint64_t)L->code_name, &fp[1], 8 };
 	}
-	got = batch_read(t->pid, c->iov, niov);
+	/* Every range that can be read: a guessed frame in a data-stack chunk
+	 * freed since (the stack unwound) must not cost the positions after
+	 * it, which are then read one by one (thousands in a deep stack). */
+	got = mem_readv_each(t->pid, c->iov, niov);
 	if (got < 0)
 		return got;
-	if (got < 1)
+	if (c->iov[0].len == 0)
 		return PYTOP_EREAD;
-	w.batch_ok = got > first_chain ? (got < fp_at ? got : fp_at) - first_chain : 0;
-	if (got < niov)
+	for (int i = 0; i < guess; i++)
+		c->unread[i] = c->iov[first_chain + i].len == 0;
+	w.batch_ok = guess;
+	if (code0 && (c->iov[fp_at].len == 0 || c->iov[fp_at + 1].len == 0))
 		code0 = 0;
 
-	thread_fields(c->tbuf, t, tstate, ti, want_tid && got >= 2 ? w.spec->pthread_id : 0, ptid);
+	thread_fields(c->tbuf, t, tstate, ti, want_tid && c->iov[1].len ? w.spec->pthread_id : 0, ptid);
 
 	switch (L->frame_model) {
 	case FRAME_MODEL_OBJECT:
@@ -1327,16 +1336,21 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 
 	/* Remember this chain as the guess for the next walk of this thread
 	 * (also after a failed walk: its addresses are a guess, no more). While
-	 * the stack keeps changing, the addresses of earlier chains that are not
-	 * in this one stay in the guess too (most recent first, SPEC_EXTRA at
-	 * most): a stack that grows and shrinks through the same frames (a
-	 * recursion, a loop calling functions) is then read in one batch, which
-	 * is what keeps the walk quick enough to be consistent. */
+	 * the stack keeps changing (grows, or shrinks: then every frame may
+	 * have come from the batch), the addresses of earlier chains that are not
+	 * in this one stay in the guess too (most recent first, as many as the
+	 * last chain had, SPEC_EXTRA at least): a stack that grows and shrinks
+	 * through the same frames (a recursion, a loop calling functions) is
+	 * then read in one batch, which is what keeps the walk quick enough to
+	 * be consistent. A deep recursion that unwinds and comes back keeps its
+	 * whole chain in the guess, also its frames in data-stack chunks freed
+	 * meanwhile (unread now, where the next chunks will likely be mapped). */
 	int n = w.n;
 	w.spec->chain_n = n;
-	if (depth < 0 || w.seq > 0) {
+	if (depth < 0 || w.seq > 0 || !w.follows || w.n != w.guess_chain) {
 		seen_fill(c, w.n);
-		for (int i = 0, extra = 0; i < guess && extra < SPEC_EXTRA && n < CHAIN_MAX; i++) {
+		int keep = w.guess_chain > SPEC_EXTRA ? w.guess_chain : SPEC_EXTRA;
+		for (int i = 0, extra = 0; i < guess && extra < keep && n < CHAIN_MAX; i++) {
 			if (addr_slot(c->seen, c->walks, c->guess_addr[i])->walk == c->walks)
 				continue;
 			c->new_addr[n] = c->guess_addr[i];
