@@ -65,14 +65,6 @@ TORN_PER_MILLE = 1          # ... with at most this many torn samples in 1000
 GILSTAT_FACTOR = 2.0        # sampled gilstat's misattributed takes: within this factor of exact
 
 
-def deep_errors_within_bound(figures):
-    """The slow deep walk's measured symptom on 3.14+: a profile of at least
-    50 samples, the bottom with most of the own time, and 5-20% errors."""
-    samples, errors = figures.get("samples", 0), figures.get("errors", 0)
-    return (samples >= 50 and figures.get("running", 0) > 0 and figures.get("bottom", 0) >= 50.0
-            and 0.05 * samples < errors <= 0.20 * samples)
-
-
 def torn_within_bound(figures):
     """The torn-sample bug's measured symptom: a profile of at least
     TORN_MIN_SAMPLES samples, of which 1 to TORN_PER_MILLE in 1000 torn."""
@@ -111,12 +103,6 @@ KNOWN_BUGS = [
      "counts off by up to 20%% on the demo; issue 8 item 6); exact mode is the default; "
      "known only nonzero and within %gx of exact" % GILSTAT_FACTOR,
      gilstat_within_bound),
-    (r"^3\.1[4-9]\.\d+\[.*deep cthrough \d+: batch: samples, errors",
-     "3.14+ walk a 3000-deep stack that passes through C about 4x slower than 3.13 (83-99 "
-     "samples in 3 s against 429) and lose 6-8%% of them as errors (the stack moved under "
-     "the walk; 3.13: 1 in 429), also before this stop (e6e718f: 8 of 96 on 3.14); issue 8; "
-     "known only with >= 50 samples, the bottom at >= 50%% of the own time and 5-20%% errors (6-13%% measured)",
-     deep_errors_within_bound),
     (r"(http|churn): collapsed: every stack rooted|recursive: batch -d \S+: 0 torn samples",
      "a torn sample still gets through now and then on thread-per-request servers (3.8) and "
      "deep recursion churn (3.11+): the walk's second read confirms links and code, not every "
