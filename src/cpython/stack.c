@@ -57,6 +57,8 @@
 #define SPEC_EXTRA 48             /* addresses of earlier chains kept in the guess */
 #define CHECK_BYTES 128           /* bytes re-read per chain position */
 #define FRAME_BUF 512             /* bytes read per frame */
+#define PAGE_BYTES 4096           /* a frame not in the guess is read with its page */
+#define PAGE_SLOTS 4              /* pages kept (a chain alternates data stack and C stack) */
 #define TSTATE_BUF LAYOUT_TSTATE_MAX
 #define CODE_READ 256
 #define CHECK_MS 50               /* re-confirm a cached code object this often */
@@ -135,6 +137,10 @@ struct stack_cache {
 	unsigned char tbuf[TSTATE_BUF];
 	unsigned char (*fbuf)[FRAME_BUF]; /* CHAIN_MAX: the batch, by guessed position */
 	unsigned char (*sbuf)[FRAME_BUF]; /* CHAIN_MAX: frames read one by one */
+	unsigned char (*page)[PAGE_BYTES + FRAME_BUF]; /* PAGE_SLOTS: the pages of the last ones */
+	uint64_t page_addr[PAGE_SLOTS], page_walk[PAGE_SLOTS]; /* ... where from, in which walk */
+	size_t page_len[PAGE_SLOTS];
+	unsigned page_next;               /* the slot the next page takes */
 	const unsigned char **fptr;       /* CHAIN_MAX: the walk's chain, position by position */
 	unsigned char (*cbuf)[CHECK_BYTES]; /* CHAIN_MAX: its second read */
 	struct mem_iov *iov;              /* 2 * CHAIN_MAX + 8 */
@@ -171,6 +177,7 @@ struct stack_cache *stack_cache_create(void)
 	c->deep = xcalloc(DEEP_SLOTS, sizeof *c->deep);
 	c->fbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->fbuf);
 	c->sbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->sbuf);
+	c->page = xmalloc(PAGE_SLOTS * sizeof *c->page);
 	c->fptr = xcalloc(CHAIN_MAX, sizeof *c->fptr);
 	c->cbuf = xmalloc((size_t)CHAIN_MAX * sizeof *c->cbuf);
 	c->iov = xcalloc(2 * CHAIN_MAX + 8, sizeof *c->iov);
@@ -202,6 +209,7 @@ void stack_cache_destroy(struct stack_cache *c)
 	free(c->deep);
 	free(c->fbuf);
 	free(c->sbuf);
+	free(c->page);
 	free(c->fptr);
 	free(c->gidx);
 	free(c->cbuf);
@@ -639,8 +647,30 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	if (g->walk == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size && !c->unread[g->pos])
 		return c->fptr[i] = c->fbuf[g->pos];
 	w->seq++;
-	if (mem_read(w->t->pid, addr, c->sbuf[i], size) < 0)
-		return NULL;
+	/* Not in the guess (a stack that grew into new frames): the page the
+	 * frame is on is read with it, for the next frames of the chain that
+	 * are there too (callers in the same data-stack chunk lie just below,
+	 * 3.12+ entry frames on the C stack just above; the last PAGE_SLOTS
+	 * pages are kept, in this walk only). A page is mapped whole or not at
+	 * all: when it cannot be read, neither can the frame. */
+	unsigned k = 0;
+	while (k < PAGE_SLOTS && !(c->page_walk[k] == c->walks && addr >= c->page_addr[k] &&
+				   addr - c->page_addr[k] <= c->page_len[k] - size))
+		k++;
+	if (k == PAGE_SLOTS) {
+		uint64_t lo = addr & ~(uint64_t)(PAGE_BYTES - 1), end;
+		if (__builtin_add_overflow(addr, (uint64_t)size, &end))
+			return NULL;
+		size_t len = end - lo > PAGE_BYTES ? (size_t)(end - lo) : PAGE_BYTES;
+		k = c->page_next++ % PAGE_SLOTS;
+		c->page_walk[k] = 0;
+		if (mem_read(w->t->pid, lo, c->page[k], len) < 0)
+			return NULL;
+		c->page_addr[k] = lo;
+		c->page_len[k] = len;
+		c->page_walk[k] = c->walks;
+	}
+	memcpy(c->sbuf[i], c->page[k] + (addr - c->page_addr[k]), size);
 	return c->fptr[i] = c->sbuf[i];
 }
 
