@@ -651,8 +651,9 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	 * frame is on is read with it, for the next frames of the chain that
 	 * are there too (callers in the same data-stack chunk lie just below,
 	 * 3.12+ entry frames on the C stack just above; the last PAGE_SLOTS
-	 * pages are kept, in this walk only). A page is mapped whole or not at
-	 * all: when it cannot be read, neither can the frame. */
+	 * pages are kept, in this walk only). A page that cannot be read whole
+	 * (never in a real process: pages are mapped whole) leaves the frame
+	 * read alone. */
 	unsigned k = 0;
 	while (k < PAGE_SLOTS && !(c->page_walk[k] == c->walks && addr >= c->page_addr[k] &&
 				   addr - c->page_addr[k] <= c->page_len[k] - size))
@@ -664,8 +665,11 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 		size_t len = end - lo > PAGE_BYTES ? (size_t)(end - lo) : PAGE_BYTES;
 		k = c->page_next++ % PAGE_SLOTS;
 		c->page_walk[k] = 0;
-		if (mem_read(w->t->pid, lo, c->page[k], len) < 0)
-			return NULL;
+		if (mem_read(w->t->pid, lo, c->page[k], len) < 0) {
+			if (mem_read(w->t->pid, addr, c->sbuf[i], size) < 0)
+				return NULL;
+			return c->fptr[i] = c->sbuf[i];
+		}
 		c->page_addr[k] = lo;
 		c->page_len[k] = len;
 		c->page_walk[k] = c->walks;
