@@ -12,7 +12,7 @@
 #define COALESCE_GAP 2048          /* merge ranges less than this apart */
 #define SPAN_MAX (16u << 10)       /* largest merged span */
 #define SCRATCH_BYTES (64u << 10)
-#define RUNS_MAX 8                 /* monotone runs merged; more: Shell sort */
+#define RUNS_MAX 8                 /* monotone piles merged; more: Shell sort */
 #define PAGE_BYTES 4096u           /* what a failed read rules out around it */
 #define FALLBACK 1                 /* read_spans: use the plain batch */
 
@@ -87,38 +87,52 @@ static int readv_plain(pid_t pid, struct mem_iov *iov, int n)
 }
 
 /* Order the ranges iov[0..n) by address into order[]. A batch is a few
- * monotone runs (a frame chain descending through the data stack between
- * the thread state, a C-stack frame and a code object): merged run by run,
- * the smallest head first, in n x runs steps; with many runs (a chain that
- * alternates between the data stack and the C stack) a Shell sort. */
+ * interleaved monotone sequences (a frame chain descending through a
+ * data-stack chunk while its 3.12+ entry frames ascend the C stack, between
+ * a thread state and code objects): each range goes on the first pile it
+ * extends (a pile's second range sets whether it ascends or descends), and
+ * the piles are merged, the smallest head first, in n x piles steps; a
+ * batch that needs more than RUNS_MAX piles gets a Shell sort. */
 static void ranges_order(const struct mem_iov *iov, int n, int *order)
 {
-	int head[RUNS_MAX], last[RUNS_MAX], step[RUNS_MAX], nruns = 0;
-	for (int i = 0; i < n && nruns <= RUNS_MAX;) {
-		int j = i + 1, dir = 1;
-		if (j < n && iov[j].addr < iov[i].addr)
-			dir = -1;
-		while (j < n && (dir > 0 ? iov[j].addr >= iov[j - 1].addr : iov[j].addr <= iov[j - 1].addr))
-			j++;
-		if (nruns < RUNS_MAX) {
-			head[nruns] = dir > 0 ? i : j - 1;
-			last[nruns] = dir > 0 ? j - 1 : i;
-			step[nruns] = dir;
+	int head[RUNS_MAX], tail[RUNS_MAX], dir[RUNS_MAX], npiles = 0;
+	int nxt[BATCH_MAX], prv[BATCH_MAX];
+	for (int i = 0; i < n; i++) {
+		uint64_t a = iov[i].addr;
+		int p = 0;
+		for (; p < npiles; p++) {
+			uint64_t t = iov[tail[p]].addr;
+			if (dir[p] == 0)
+				dir[p] = a >= t ? 1 : -1;
+			if (dir[p] > 0 ? a >= t : a <= t)
+				break;
 		}
-		nruns++;
-		i = j;
-	}
-	if (nruns <= RUNS_MAX) {
-		for (int k = 0; k < n; k++) {
-			int best = -1;
-			for (int r = 0; r < nruns; r++)
-				if (head[r] >= 0 && (best < 0 || iov[head[r]].addr < iov[head[best]].addr))
-					best = r;
-			order[k] = head[best];
-			head[best] = head[best] == last[best] ? -1 : head[best] + step[best];
+		if (p == RUNS_MAX)
+			goto shell;
+		if (p == npiles) {
+			head[p] = i;
+			dir[p] = 0;
+			prv[i] = -1;
+			npiles++;
+		} else {
+			nxt[tail[p]] = i;
+			prv[i] = tail[p];
 		}
-		return;
+		tail[p] = i;
+		nxt[i] = -1;
 	}
+	for (int p = 0; p < npiles; p++)
+		head[p] = dir[p] >= 0 ? head[p] : tail[p];   /* each pile's lowest range */
+	for (int k = 0; k < n; k++) {
+		int best = -1;
+		for (int p = 0; p < npiles; p++)
+			if (head[p] >= 0 && (best < 0 || iov[head[p]].addr < iov[head[best]].addr))
+				best = p;
+		order[k] = head[best];
+		head[best] = dir[best] >= 0 ? nxt[head[best]] : prv[head[best]];
+	}
+	return;
+shell:;
 	static const int gaps[] = { 57, 23, 10, 4, 1 };
 	for (int i = 0; i < n; i++)
 		order[i] = i;

@@ -132,8 +132,9 @@ int main(void)
 	/* Orders the coalescing sort sees: a descending chain with an outlier
 	 * first (a thread state, then its frames), ascending, runs of both,
 	 * and equal addresses. */
-	int desc[64], asc[64], mixed[64], same[8], zigzag[64];
+	int desc[64], asc[64], mixed[64], same[8], zigzag[64], scrambled[64];
 	for (int i = 0; i < 64; i++) {
+		scrambled[i] = 16 * ((i * 37) % 64);
 		desc[i] = 16 * (63 - i) + 8;
 		asc[i] = 16 * i;
 		mixed[i] = i < 32 ? 16 * (31 - i) : 16 * i + 40;
@@ -148,7 +149,8 @@ int main(void)
 	tap_ok(ranges_land(asc, 64, 1), "an ascending chain after a far range lands in place");
 	tap_ok(ranges_land(mixed, 64, 1), "runs of both orders land in place");
 	tap_ok(ranges_land(same, 8, 0), "ranges at one address land in place");
-	tap_ok(ranges_land(zigzag, 64, 1), "a zigzag (more runs than are merged) lands in place");
+	tap_ok(ranges_land(zigzag, 64, 1), "a zigzag (two interleaved piles) lands in place");
+	tap_ok(ranges_land(scrambled, 64, 1), "a scrambled order (more piles than are merged) lands in place");
 
 	static unsigned char deep[(64 << 10) + 1152 * 64 + 4096];
 	for (size_t i = 0; i < sizeof deep; i++)
