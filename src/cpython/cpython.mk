@@ -7,6 +7,7 @@ libpytop_a_SOURCES += \
 	src/cpython/fields.h \
 	src/cpython/rlist.h \
 	src/cpython/linetable.c src/cpython/linetable.h \
+	src/cpython/bytecode.c src/cpython/bytecode.h \
 	src/cpython/pystring.c src/cpython/pystring.h \
 	src/cpython/pytarget.h \
 	src/cpython/runtime.c src/cpython/runtime.h \

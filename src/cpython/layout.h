@@ -234,7 +234,16 @@ struct py_layout {
 	/* type flags */
 	uint64_t tpflags_managed_dict;
 	uint64_t tpflags_inline_values;
+
+	/* Per opcode (3.11+; 256 entries, NULL: not checked), from the
+	 * version's own interpreter: LAYOUT_OP_LEN code units with inline
+	 * caches, LAYOUT_OP_CALLS where a frame can wait while a frame it
+	 * called in the same eval call runs (see bytecode.h). */
+	const uint8_t *opcodes;
 };
+
+#define LAYOUT_OP_LEN 0x0f       /* code units of an instruction and its caches (0: not known) */
+#define LAYOUT_OP_CALLS 0x10     /* a frame waits here while a frame it called inline runs */
 
 /* Check every offset and size of L against the buffer it indexes (or, for
  * offsets only added to remote addresses, against LAYOUT_OFFSET_MAX). 0 when

@@ -210,6 +210,10 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 		return PYTOP_EVERSION;
 	}
 	t->L = *L;
+	/* A newer version read over the newest table numbers its opcodes its
+	 * own way: its callers' positions are not checked (stack.c). */
+	if (t->schema_minor)
+		t->L.opcodes = NULL;
 	if ((rc = choose_anchor(t, syms, err, errcap)) < 0)
 		return rc;
 	/* A version whose _PyRuntime starts with _Py_DebugOffsets: its own block

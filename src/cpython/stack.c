@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpython/bytecode.h"
 #include "cpython/fields.h"
 #include "cpython/linetable.h"
 #include "cpython/objects.h"
@@ -40,6 +41,7 @@
 #define POOL_SIZE (32u << 20)
 #define POOL_CLEAR_AT (12u << 20)
 #define LINETABLE_MAX (64u << 10)
+#define SITES_CODE_MAX (64u << 10) /* instruction bytes decoded for call sites (the rest: any) */
 #define NAME_MAX_BYTES 512
 #define FILE_MAX_BYTES 1024
 #define SPEC_SLOTS 512            /* power of two */
@@ -87,6 +89,8 @@ struct func_entry {
 	uint32_t code_bytes;      /* size of the instruction stream (0: unknown) */
 	const uint8_t *lt;
 	uint32_t lt_len;
+	const uint8_t *sites;     /* 3.11+: units where a frame can wait in a call (bytecode.h), or NULL */
+	uint32_t sites_units;
 	int32_t memo_addr[LINE_MEMO], memo_line[LINE_MEMO]; /* recent offset -> line */
 };
 
@@ -318,6 +322,30 @@ static int32_t self_cell_slot(struct py_target *t, const unsigned char *cb, cons
 	return -1;
 }
 
+/* 3.11+: the call sites of the code object at code (bytecode.h), from one
+ * read of its instructions when the function is loaded (not per sample):
+ * specialising and instrumenting an instruction keeps its family and
+ * length, and an instrumented line makes the rest of the code "any". The
+ * bitmap stays in the pool; the instructions are read into its end and
+ * given back. Left NULL (nothing checked) when the read fails. */
+static void sites_load(struct py_target *t, struct stack_cache *c, struct func_entry *e, uint64_t code)
+{
+	uint32_t bytes = e->code_bytes < SITES_CODE_MAX ? e->code_bytes : SITES_CODE_MAX;
+	uint32_t units = bytes / 2;
+	uint8_t *bits = (uint8_t *)pool_alloc(c, BYTECODE_BITS_BYTES(units));
+	size_t tmp_size = ((size_t)bytes + 7) & ~(size_t)7;
+	uint8_t *tmp = bits ? (uint8_t *)pool_alloc(c, bytes) : NULL;
+
+	if (!units || !tmp)
+		return;
+	if (mem_read(t->pid, code + (uint64_t)t->L.code_code_adaptive, tmp, bytes) == 0) {
+		bytecode_call_sites(t->L.opcodes, tmp, units, bits);
+		e->sites = bits;
+		e->sites_units = units;
+	}
+	c->pool_used -= tmp_size;
+}
+
 /* Fill a new entry for the code object at code (type 0). */
 static int func_load(struct py_target *t, struct stack_cache *c, struct func_entry *e, uint64_t code)
 {
@@ -385,6 +413,8 @@ static int func_load(struct py_target *t, struct stack_cache *c, struct func_ent
 	} else if (ltbuf) {
 		c->pool_used -= LINETABLE_MAX;
 	}
+	if (L->opcodes && L->code_firsttraceable >= 0 && e->code_bytes)
+		sites_load(t, c, e, code);
 	e->info.name = pool_str(c, name);
 	e->info.file = pool_str(c, file);
 	e->info.id = id_for(c, name, file, e->info.firstlineno);
@@ -846,6 +876,24 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 	return depth;
 }
 
+static void forget_with_base(struct stack_cache *c, struct func_entry *e);
+
+/* Whether the code object of e still has the identity it was cached with
+ * (file, name, first line): false when it does not or cannot be read. */
+static bool code_unchanged(struct py_target *t, const struct func_entry *e)
+{
+	const struct py_layout *L = &t->L;
+	uint64_t filename = 0, name = 0;
+	int32_t first = 0;
+	struct mem_iov iov[3] = {
+		{ e->code + (uint64_t)L->code_filename, &filename, 8 },
+		{ e->code + (uint64_t)L->code_name, &name, 8 },
+		{ e->code + (uint64_t)L->code_firstlineno, &first, 4 },
+	};
+	return mem_readv(t->pid, iov, 3) == 3 && filename == e->fp_filename && name == e->fp_name &&
+	       first == e->fp_firstlineno;
+}
+
 /* A frame that runs has no saved stack pointer (3.12+: stacktop -1,
  * stackpointer NULL); one that called a frame in the same eval call has
  * saved it. So a caller read with none was running when read: its callees
@@ -919,6 +967,16 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* Stale cache entry, or a frame that changed under us. */
 		if (off >= (int64_t)e->code_bytes && !(e = func_refresh(w, e, off, &err)))
 			return err;
+		/* A caller of a frame of the same eval call waits in a call: one
+		 * read at another instruction was read at another instant than
+		 * the frames inside it (a torn stack). Or its entry is stale (a
+		 * code object that died and whose address another took): then
+		 * it is reloaded for the next try. */
+		if (inlined && e->sites && !bytecode_can_wait(e->sites, e->sites_units, off)) {
+			if (!code_unchanged(w->t, e))
+				forget_with_base(w->c, e);
+			return PYTOP_ECORRUPT;
+		}
 		if (depth < max) {
 			frames[depth].func = &e->info;
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
