@@ -151,6 +151,18 @@ tests_unit_test_linetable_LDADD = libpytop.a
 
 EXTRA_DIST += tools/gen_linetable_vectors.py
 
+# Call sites of a code object's instructions (src/cpython/bytecode.c) and
+# the generated opcode tables; which opcodes they mark: test_opcodes.py.
+check_PROGRAMS += tests/unit/test_bytecode
+TESTS += tests/unit/test_bytecode
+tests_unit_test_bytecode_SOURCES = tests/unit/test_bytecode.c tests/unit/tap.h
+tests_unit_test_bytecode_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_bytecode_LDADD = libpytop.a
+# Which opcodes those tables mark, against every installed interpreter's
+# own callers (frame.f_lasti in _co_code_adaptive) for each inline call kind.
+TESTS += tests/unit/test_opcodes.py
+EXTRA_DIST += tests/unit/test_opcodes.py
+
 # Unit tests of the live view's pure parts (no terminal): rendering pieces
 # (utf8, canvas, meter, columns), input (lineedit, commands, keys), the
 # model drawn headless into a canvas, and the aggregate's latest stacks.
