@@ -7,7 +7,10 @@
  * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
  * no cycle, the chain must end at NULL (or at the depth limit) and not at a
  * generator that yielded, a 3.12-3.13 caller in the same eval call must
- * wait in its call (its stack pointer saved: frame_runs), and a second
+ * wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
+ * the same eval call must be at a call-family instruction (the version's
+ * generated opcode table: bytecode.h; one read per code object, not per
+ * sample), and a second
  * batched read (chain_confirm) must
  * find every caller as walked (links, position in its code, alive) and the
  * thread still in the innermost walked frame, below it, or in its caller.
