@@ -335,12 +335,16 @@ static void sites_load(struct py_target *t, struct stack_cache *c, struct func_e
 {
 	uint32_t bytes = e->code_bytes < SITES_CODE_MAX ? e->code_bytes : SITES_CODE_MAX;
 	uint32_t units = bytes / 2;
-	uint8_t *bits = (uint8_t *)pool_alloc(c, BYTECODE_BITS_BYTES(units));
+	size_t bits_size = (BYTECODE_BITS_BYTES(units) + 7) & ~(size_t)7;
 	size_t tmp_size = ((size_t)bytes + 7) & ~(size_t)7;
+	uint8_t *bits = units ? (uint8_t *)pool_alloc(c, bits_size) : NULL;
 	uint8_t *tmp = bits ? (uint8_t *)pool_alloc(c, bytes) : NULL;
 
-	if (!units || !tmp)
+	if (!tmp) {
+		if (bits)
+			c->pool_used -= bits_size;   /* the last allocation: given back */
 		return;
+	}
 	if (mem_read(t->pid, code + (uint64_t)t->L.code_code_adaptive, tmp, bytes) == 0) {
 		bytecode_call_sites(t->L.opcodes, tmp, units, bits);
 		e->sites = bits;
