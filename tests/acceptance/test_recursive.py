@@ -23,6 +23,7 @@ Per interpreter (issue 8.3: today 3.8-3.10 tear 10-20 of 100 dumps and
 """
 
 import os
+import select
 import subprocess
 import sys
 import time
@@ -65,10 +66,10 @@ def test_recursive(tap, interp):
     line = call_line()
     label = "%s recursive" % interp.label
     proc = subprocess.Popen(interp.argv(interp.script(SCRIPT)), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(0.5)
-        if proc.poll() is not None:
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        if not ready or proc.stdout.readline().strip() != b"ready" or proc.poll() is not None:
             tap.ok(False, "%s: the target runs (exit %s)" % (label, proc.returncode))
             return
         for (prefix, binary), extra in [(b, e) for b in binaries() for e in ([], ["--nonblocking"])]:
