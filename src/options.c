@@ -19,6 +19,7 @@ enum option_kind {
 	KIND_STRING,   /* the const char * field = the argument */
 	KIND_NUMBER,   /* the double field = the argument, min to max */
 	KIND_WHOLE,    /* the int field = the argument, a whole number min to max */
+	KIND_CHOICE,   /* the int field = the argument's index in choices[] */
 	KIND_CUSTOM,   /* parse() does it */
 };
 
@@ -36,6 +37,7 @@ struct option_row {
 	size_t field;        /* offsetof(struct options, ...) */
 	double min, max;     /* KIND_NUMBER, KIND_WHOLE */
 	int value;           /* KIND_SET */
+	const char *const *choices;  /* KIND_CHOICE: the names, NULL-terminated */
 	const char *bad;     /* the error: invalid BAD 'ARG' (RANGE) */
 	const char *range;
 	option_parse_fn parse;   /* KIND_CUSTOM: 0, or -1 after usage_error() */
@@ -47,13 +49,15 @@ __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...);
 static int parse_format(struct options *o, const char *arg);
 static int parse_rate(struct options *o, const char *arg);
-static int parse_mode(struct options *o, const char *arg);
 static int parse_native_all(struct options *o, const char *arg);
 static int parse_gilstat(struct options *o, const char *arg);
 static int parse_gilstat_warn(struct options *o, const char *arg);
 static int parse_pid_arg(struct options *o, const char *arg);
 static int parse_help(struct options *o, const char *arg);
 static int parse_version(struct options *o, const char *arg);
+
+/* -m's names, in enum options_mode's order. */
+static const char *const mode_names[] = { "cpu", "wall", "gil", NULL };
 
 /* Every option, in the order --help lists them: a new option is a row here
  * (and its checks against the others in options_parse()). */
@@ -130,7 +134,8 @@ static const struct option_row option_rows[] = {
 	  "what counts: cpu (default; samples weighed by the\n"
 	  "thread's CPU time), wall (every sample) or gil\n"
 	  "(samples holding the GIL)",
-	  .kind = KIND_CUSTOM, .parse = parse_mode },
+	  .kind = KIND_CHOICE, .field = F(mode), .choices = mode_names,
+	  .bad = "mode", .range = "cpu, wall or gil" },
 	{ "idle", 0, no_argument, NULL, "the same as --mode wall",
 	  .kind = KIND_SET, .field = F(mode), .value = OPTIONS_MODE_WALL },
 	{ "gil", 0, no_argument, NULL, "the same as --mode gil",
@@ -343,19 +348,6 @@ static int parse_rate(struct options *o, const char *arg)
 	return 0;
 }
 
-static int parse_mode(struct options *o, const char *arg)
-{
-	if (strcmp(arg, "cpu") == 0)
-		o->mode = OPTIONS_MODE_CPU;
-	else if (strcmp(arg, "wall") == 0)
-		o->mode = OPTIONS_MODE_WALL;
-	else if (strcmp(arg, "gil") == 0)
-		o->mode = OPTIONS_MODE_GIL;
-	else
-		return usage_error("unknown mode '%s' (cpu, wall or gil)", arg);
-	return 0;
-}
-
 static int parse_native_all(struct options *o, const char *arg)
 {
 	(void)arg;
@@ -431,6 +423,14 @@ static int option_apply(struct options *o, const struct option_row *r, const cha
 			return usage_error("invalid %s '%s' (%s)", r->bad, arg, r->range);
 		*(int *)(void *)(base + r->field) = (int)v;
 		return 0;
+	case KIND_CHOICE:
+		for (int i = 0; r->choices[i]; i++) {
+			if (strcmp(arg, r->choices[i]) == 0) {
+				*(int *)(void *)(base + r->field) = i;
+				return 0;
+			}
+		}
+		return usage_error("unknown %s '%s' (%s)", r->bad, arg, r->range);
 	case KIND_CUSTOM:
 		return r->parse(o, arg);
 	}
