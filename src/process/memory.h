@@ -24,8 +24,8 @@ int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 int mem_readv(pid_t pid, struct mem_iov *iov, int n);
 
 /* Read every range of the batch that can be read whole, in as few system
- * calls as possible; a range that cannot (unmapped, or on a page next to
- * one that is not) gets len 0, its buffer undefined. Ranges are given with
+ * calls as possible; a range that cannot (one of its pages unmapped or
+ * unreadable) gets len 0, its buffer undefined. Ranges are given with
  * len > 0. Returns how many were read, or a negative error when the
  * process is gone or forbidden. */
 int mem_readv_each(pid_t pid, struct mem_iov *iov, int n);

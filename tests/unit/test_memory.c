@@ -99,6 +99,76 @@ static void each_around_a_hole(void)
 	munmap(m + 2 * pg, (size_t)pg);
 }
 
+/* Random batches over 32 pages of which some are PROT_NONE (freed chunks
+ * among live frames), in any order, some ranges crossing pages, a few
+ * bigger than the coalescing buffer's spans, some at 0 or wrapping past
+ * 2^64: mem_readv_each marks exactly the ranges that cannot be read whole
+ * and copies the others' bytes; mem_readv reads exactly the leading
+ * readable ones. A fixed-seed generator: the same batches every run. */
+static unsigned lcg_state = 12345;
+static unsigned lcg(void)
+{
+	lcg_state = lcg_state * 1103515245u + 12345u;
+	return (lcg_state >> 8) & 0xffffff;
+}
+
+static int random_batches(void)
+{
+	enum { NPG = 32, MAXN = 300, MAXLEN = 9000 };
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t size = (size_t)NPG * (size_t)pg;
+	unsigned char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static unsigned char out[MAXN][MAXLEN];
+	static struct mem_iov v[MAXN];
+	static size_t want[MAXN];
+	int none[NPG], ok = 1;
+	if (m == MAP_FAILED)
+		return 0;
+	for (size_t i = 0; i < size; i++)
+		m[i] = (unsigned char)(i * 131 + 7);
+	for (int p = 0; p < NPG; p++)
+		if ((none[p] = p % 5 == 2 || p % 7 == 3))
+			mprotect(m + (size_t)p * (size_t)pg, (size_t)pg, PROT_NONE);
+	uint64_t b = (uint64_t)(uintptr_t)m;
+	for (int it = 0; it < 300 && ok; it++) {
+		int n = 1 + (int)(lcg() % (it & 1 ? MAXN : 24)), mode = (int)(lcg() % 3);
+		for (int i = 0; i < n; i++) {
+			unsigned r = lcg() % 100;
+			size_t len = r < 3 ? 1 + lcg() % MAXLEN : 1 + lcg() % 600;
+			uint64_t off = mode == 0 ? lcg() % size :
+				       mode == 1 ? (uint64_t)i * (144 + lcg() % 3) :
+						   (uint64_t)(n - i) * 1152 + (uint64_t)(i & 1) * 20000;
+			uint64_t a = b + (off % size > size - len ? size - len : off % size);
+			if (r == 50)
+				a = 0;
+			if (r == 51)
+				a = UINT64_MAX - lcg() % 5000;
+			v[i] = (struct mem_iov){ a, out[i], len };
+			want[i] = len;
+		}
+		int each = it % 2, got = each ? mem_readv_each(getpid(), v, n) : mem_readv(getpid(), v, n);
+		int count = 0, lead = -1;
+		for (int i = 0; i < n; i++) {
+			int can = v[i].addr >= b && v[i].addr - b < size;
+			for (uint64_t a = v[i].addr; can && a < v[i].addr + want[i]; a = (a | ((uint64_t)pg - 1)) + 1)
+				can = !none[(a - b) / (uint64_t)pg];
+			if (!can && lead < 0)
+				lead = i;
+			if (each) {
+				if (v[i].len != (can ? want[i] : 0))
+					ok = 0;
+				count += v[i].len > 0;
+			}
+			if (can && (each || lead < 0) && memcmp(out[i], (const void *)(uintptr_t)v[i].addr, want[i]) != 0)
+				ok = 0;
+		}
+		if (got != (each ? count : lead < 0 ? n : lead))
+			ok = 0;
+	}
+	munmap(m, size);
+	return ok;
+}
+
 int main(void)
 {
 	unsigned char a[64], b[64], big[4000];
@@ -161,5 +231,6 @@ int main(void)
 	struct mem_iov w2[2] = { { here, a, 8 }, { UINT64_MAX - 7, b, 16 } };
 	tap_is(mem_readv_each(me, w2, 2), 1, "mem_readv_each: a wrapping range is not read ...");
 	tap_ok(w2[0].len == 8 && w2[1].len == 0, "... and marked, the other read");
+	tap_ok(random_batches(), "random batches around PROT_NONE pages: exactly the ranges that cannot be read are marked (each) or end the batch (readv), the others land");
 	return tap_done();
 }
