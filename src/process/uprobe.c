@@ -165,8 +165,17 @@ static int open_thread(struct uprobe_set *u, pid_t tid, bool first, char *why, s
 {
 	int before = u->nev, rc = open_thread_events(u, tid, first, why, whycap), kept = before;
 
-	if (rc == 0)
+	/* A thread's events are enabled together once all are open, and
+	 * uprobe_open's all at its end, so every thread is seen from one
+	 * instant on (opening takes the kernel up to 0.1 s an event, more on a
+	 * loaded machine: a thread's take_gil entry probe enabled a second
+	 * before its return probe read as one wait that never ended). */
+	if (rc == 0) {
+		if (!u->opening)
+			for (int i = before; i < u->nev; i++)
+				ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
 		return 0;
+	}
 	for (int i = before; i < u->nev; i++) {
 		if (u->ev[i].leader)
 			u->ev[kept++] = u->ev[i];
@@ -242,12 +251,6 @@ static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char 
 				snprintf(why, whycap, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
 				return PYTOP_EINVAL;
 			}
-			/* uprobe_open enables every event at its end, so all its
-			 * threads are seen from the same instant (opening takes
-			 * the kernel up to 0.1 s an event: the last thread's would
-			 * start seconds after the first's). */
-			if (!u->opening)
-				ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 			if (p == 0)
 				online++;
 		}
