@@ -97,8 +97,9 @@ static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const
 		jsonw_key(w, "holdavg_ms");
 		jsonw_double(w, t->takecnt ? ms(t->hold_ns) / (double)t->takecnt : 0.0);
 		jsonw_key(w, "holdavg_resolved");
-		jsonw_bool(w, g->mode != GILSTAT_SAMPLED || !t->takecnt ||
-			      (double)t->hold_ns / (double)t->takecnt >= (double)g->resolution_ns);
+		jsonw_bool(w, !gilstat_thread_hold_unresolved(g, t));
+		jsonw_key(w, "takecnt_lower_bound");
+		jsonw_bool(w, gilstat_thread_takes_lower(g, t));
 		jsonw_key(w, "hold_all_ms");
 		jsonw_double(w, ms(t->hold_ns));
 		jsonw_key(w, "takeavg_ms");

@@ -194,6 +194,15 @@ static double ratio(uint64_t part, uint64_t whole)
 }
 
 /* The gilstat table (flight_profiler's columns) and its warnings. */
+/* Whether any thread's sampled holds are shorter than a tick. */
+static bool short_holds(const struct gilstat_snapshot *g)
+{
+	for (uint32_t i = 0; i < g->nthreads; i++)
+		if (gilstat_thread_hold_unresolved(g, &g->threads[i]))
+			return true;
+	return false;
+}
+
 static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
 	struct agg_thread_row *rows;
@@ -216,6 +225,10 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 		fprintf(f, "Only %" PRIu64 " of the %" PRIu64 " acquisitions were seen by thread (the rest too "
 			"short for the ticks): takecnt is a lower bound (>=), holdavg and takeavg upper "
 			"bounds (<=); --gilstat=exact counts every one\n", given, g->switches);
+	else if (g->mode == GILSTAT_SAMPLED && short_holds(g))
+		fprintf(f, "A thread whose holds are shorter than the resolution may take and drop the GIL "
+			"between two ticks unseen: its takecnt is a lower bound (>=), its takeavg an upper "
+			"bound (<=); --gilstat=exact counts every one\n");
 	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
 		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");
 	for (i = 0; i < g->nthreads; i++) {
@@ -226,15 +239,17 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 		put_name(f, thread_name(rows, n, t->tid));
 		char cnt[32], ha[40], ta[40];
 
-		snprintf(cnt, sizeof(cnt), "%s%" PRIu64, lower ? ">=" : "", t->takecnt);
+		bool tlower = gilstat_thread_takes_lower(g, t);
+
+		snprintf(cnt, sizeof(cnt), "%s%" PRIu64, tlower ? ">=" : "", t->takecnt);
 		double havg = ratio(t->hold_ns, t->takecnt);
 
 		/* A sampled hold shorter than a tick is not measured: say so. */
-		if (g->mode == GILSTAT_SAMPLED && t->takecnt && havg < (double)g->resolution_ns)
+		if (gilstat_thread_hold_unresolved(g, t))
 			snprintf(ha, sizeof(ha), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 		else
-			snprintf(ha, sizeof(ha), "%s%s", lower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
-		snprintf(ta, sizeof(ta), "%s%s", lower ? "<=" : "",
+			snprintf(ha, sizeof(ha), "%s%s", tlower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
+		snprintf(ta, sizeof(ta), "%s%s", tlower ? "<=" : "",
 			 duration_format(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
 		fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
 			el > 0 ? (double)t->takecnt / el : 0.0, ha,

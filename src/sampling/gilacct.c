@@ -221,6 +221,20 @@ bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given
 	return g->mode == GILSTAT_SAMPLED && g->switches > 0 && (double)sum < 0.95 * (double)g->switches;
 }
 
+bool gilstat_thread_hold_unresolved(const struct gilstat_snapshot *g, const struct gilstat_thread *t)
+{
+	return g->mode == GILSTAT_SAMPLED && t->takecnt &&
+	       (double)t->hold_ns / (double)t->takecnt < (double)g->resolution_ns;
+}
+
+bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct gilstat_thread *t)
+{
+	uint64_t given;
+
+	return g->mode == GILSTAT_SAMPLED &&
+	       (gilstat_takes_lower_bound(g, &given) || gilstat_thread_hold_unresolved(g, t));
+}
+
 void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)
 {
 	struct acct_thread *t = get(a, tid);

@@ -126,6 +126,16 @@ void gilacct_progress(struct gilacct *a, uint64_t time_ns, uint64_t switch_numbe
  * averages per take are then upper bounds. */
 bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given);
 
+/* A sampled thread whose average hold is shorter than one tick: its
+ * holdavg is not measured (shown as under the resolution). */
+bool gilstat_thread_hold_unresolved(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
+
+/* Whether thread t's takecnt is a lower bound, and so its takeavg an upper
+ * one: the run's takes are (gilstat_takes_lower_bound), or its own holds are
+ * shorter than a tick (a take and its hold can fall between two ticks, no
+ * wait seen before them: not counted). Never in exact mode. */
+bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
+
 /* The numbers so far, ongoing holds and waits included up to the latest
  * tick/progress time. */
 void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);

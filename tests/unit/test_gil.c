@@ -487,6 +487,18 @@ static void test_sampled_short_holds(void)
 	       t1 ? (unsigned long long)t1->takecnt : 0ull);
 	tap_ok(!gilstat_takes_lower_bound(&snap, &given) && given == 21,
 	       "every switch given to a thread: not a lower bound");
+	/* Thread 2's holds fall between ticks: a take and its hold with no
+	 * wait seen before them (or a retake the switch number does not
+	 * count) would be missed, so its count is a lower bound; thread 1's
+	 * holds span ticks. */
+	tap_ok(t2 && gilstat_thread_hold_unresolved(&snap, t2) && gilstat_thread_takes_lower(&snap, t2),
+	       "thread 2's holds are under a tick: holdavg unresolved, takecnt a lower bound");
+	tap_ok(t1 && !gilstat_thread_hold_unresolved(&snap, t1) && !gilstat_thread_takes_lower(&snap, t1),
+	       "thread 1's holds span ticks: its takecnt is not a bound");
+	snap.mode = GILSTAT_EXACT;
+	tap_ok(t2 && !gilstat_thread_takes_lower(&snap, t2) && !gilstat_thread_hold_unresolved(&snap, t2),
+	       "exact mode: never a bound");
+	snap.mode = GILSTAT_SAMPLED;
 	gilacct_destroy(a);
 
 	/* The same waits without the switch number moving (timeouts in

@@ -73,13 +73,12 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 		      const struct gilstat_snapshot *g)
 {
 	double el = (double)g->elapsed_ns / 1e9;
-	uint64_t given;
 	char buf[32], a[24];
 
 	switch (col) {
 	case GC_TAKECNT:
-		/* Sampled counts the switch number says are short: ">=N". */
-		if (gilstat_takes_lower_bound(g, &given)) {
+		/* Sampled counts that may miss takes: ">=N". */
+		if (gilstat_thread_takes_lower(g, s)) {
 			snprintf(buf, sizeof(buf), ">=%llu", (unsigned long long)s->takecnt);
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
 		} else {
@@ -88,14 +87,23 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 		break;
 	case GC_HOLDAVG:
 		/* A sampled hold shorter than a tick is not measured. */
-		if (g->mode == GILSTAT_SAMPLED && s->takecnt && ratio(s->hold_ns, s->takecnt) < (double)g->resolution_ns) {
+		if (gilstat_thread_hold_unresolved(g, s)) {
 			snprintf(buf, sizeof(buf), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DIM);
 		} else {
 			draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9);
 		}
 		break;
-	case GC_TAKEAVG: draw_time(c, x, y, COL_W - 1, ratio(s->wait_ns, s->takecnt) / 1e9); break;
+	case GC_TAKEAVG:
+		/* Over a lower-bound count: an upper bound, "<=T". */
+		if (gilstat_thread_takes_lower(g, s)) {
+			snprintf(buf, sizeof(buf), "<=%s",
+				 duration_format(a, sizeof(a), ratio(s->wait_ns, s->takecnt) / 1e9));
+			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
+		} else {
+			draw_time(c, x, y, COL_W - 1, ratio(s->wait_ns, s->takecnt) / 1e9);
+		}
+		break;
 	case GC_HOLDPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->hold_ns, g->elapsed_ns)); break;
 	case GC_WAITPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->wait_ns, g->elapsed_ns)); break;
 	case GC_HOLDALL: draw_time(c, x, y, COL_W - 1, (double)s->hold_ns / 1e9); break;
