@@ -43,6 +43,14 @@ def layout(minor):
     return L
 
 
+def call_opcode(minor):
+    """An opcode of one code unit at which a frame can wait in a call, from
+    layout_3_X.c's generated opcode table (3.11+); None before 3.11."""
+    text = open(os.path.join(SRC, "layout_3_%d.c" % minor)).read()
+    m = re.search(r"\[(\d+)\] = 1 \| LAYOUT_OP_CALLS", text)
+    return int(m.group(1)) if m else None
+
+
 def debug_block_313():
     text = open(os.path.join(HERE, "..", "unit", "debug_offsets_golden.h")).read()
     start = text.index("{", text.index("real_debug_offsets_3_13["))
@@ -222,6 +230,11 @@ class Fake:
         if L.get("code_firsttraceable", -1) >= 0:
             self.put(a + L["code_firsttraceable"], 4, 0)
             self.put(a + L["var_size"], 8, units)
+            # Every unit a one-unit call instruction: a caller (3.11+) must
+            # wait at a call site, or pytop takes its stack for torn.
+            op = call_opcode(self.minor)
+            if op is not None:
+                self.write(a + L["code_code_adaptive"], bytes([op, 0]) * units)
         else:
             self.put(a + L["code_code"], 8, self.bytes(b"\0" * (2 * units)))
         return a
