@@ -45,3 +45,15 @@ for py in "${pythons[@]}"; do
 	"$cap" "$T_PID" "$top/tools/fuzz/corpus/seed-$tag" || echo "$py: capture failed" >&2
 	kill "$T_PID"; wait "$T_PID" 2>/dev/null || true
 done
+# Each -bg seed is its seed again with holes read as 0x41 (FUZZ_F_BACKGROUND
+# with the micro byte 'A': tools/fuzz/fuzz_input.h), remade from the new one.
+for bg in "$top"/tools/fuzz/corpus/seed-*-bg; do
+	[ -f "${bg%-bg}" ] || continue
+	python3 - "${bg%-bg}" "$bg" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[1] = 0x41       # micro: the background byte
+d[2] |= 0x08      # flags: FUZZ_F_BACKGROUND
+open(sys.argv[2], "wb").write(d)
+PY
+done
