@@ -193,7 +193,6 @@ static double ratio(uint64_t part, uint64_t whole)
 	return whole ? (double)part / (double)whole : 0.0;
 }
 
-/* The gilstat table (flight_profiler's columns) and its warnings. */
 /* Whether any thread's sampled holds are shorter than a tick. */
 static bool short_holds(const struct gilstat_snapshot *g)
 {
@@ -203,6 +202,7 @@ static bool short_holds(const struct gilstat_snapshot *g)
 	return false;
 }
 
+/* The gilstat table (flight_profiler's columns) and its warnings. */
 static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
 	struct agg_thread_row *rows;
