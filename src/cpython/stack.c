@@ -885,20 +885,37 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 
 static void forget_with_base(struct stack_cache *c, struct func_entry *e);
 
-/* Whether the code object of e still has the identity it was cached with
- * (file, name, first line): false when it does not or cannot be read. */
+/* A code object's identity as cached (func_load): file, name, first line. */
+struct code_identity {
+	uint64_t filename, name;
+	int32_t first;
+};
+
+/* The three ranges (iov[0..3)) that read the identity of e's code object
+ * into id. */
+static void identity_iov(const struct py_layout *L, const struct func_entry *e, struct code_identity *id,
+			 struct mem_iov *iov)
+{
+	iov[0] = (struct mem_iov){ e->code + (uint64_t)L->code_filename, &id->filename, 8 };
+	iov[1] = (struct mem_iov){ e->code + (uint64_t)L->code_name, &id->name, 8 };
+	iov[2] = (struct mem_iov){ e->code + (uint64_t)L->code_firstlineno, &id->first, 4 };
+}
+
+/* Whether id, read as identity_iov says, is the one e was cached with. */
+static bool identity_same(const struct func_entry *e, const struct code_identity *id)
+{
+	return id->filename == e->fp_filename && id->name == e->fp_name && id->first == e->fp_firstlineno;
+}
+
+/* Whether the code object of e still has the identity it was cached with:
+ * false when it does not or cannot be read. */
 static bool code_unchanged(struct py_target *t, const struct func_entry *e)
 {
-	const struct py_layout *L = &t->L;
-	uint64_t filename = 0, name = 0;
-	int32_t first = 0;
-	struct mem_iov iov[3] = {
-		{ e->code + (uint64_t)L->code_filename, &filename, 8 },
-		{ e->code + (uint64_t)L->code_name, &name, 8 },
-		{ e->code + (uint64_t)L->code_firstlineno, &first, 4 },
-	};
-	return mem_readv(t->pid, iov, 3) == 3 && filename == e->fp_filename && name == e->fp_name &&
-	       first == e->fp_firstlineno;
+	struct code_identity id;
+	struct mem_iov iov[3];
+
+	identity_iov(&t->L, e, &id, iov);
+	return mem_readv(t->pid, iov, 3) == 3 && identity_same(e, &id);
 }
 
 /* A frame that runs has no saved stack pointer (3.12+: stacktop -1,
@@ -1054,7 +1071,7 @@ static int confirm_functions(struct stack_cache *c, struct py_target *t, struct 
 {
 	const struct py_layout *L = &t->L;
 	struct func_entry *due[CHECK_MAX];
-	struct { uint64_t filename, name; int32_t first; } got[CHECK_MAX];
+	struct code_identity got[CHECK_MAX];
 	uint32_t now = now_ms();
 	int n = 0, any = 0, replaced = 0;
 
@@ -1069,9 +1086,7 @@ static int confirm_functions(struct stack_cache *c, struct py_target *t, struct 
 			continue;
 		e->checked_ms = now;     /* also marks it as queued */
 		due[n] = e;
-		c->iov[3 * n] = (struct mem_iov){ e->code + (uint64_t)L->code_filename, &got[n].filename, 8 };
-		c->iov[3 * n + 1] = (struct mem_iov){ e->code + (uint64_t)L->code_name, &got[n].name, 8 };
-		c->iov[3 * n + 2] = (struct mem_iov){ e->code + (uint64_t)L->code_firstlineno, &got[n].first, 4 };
+		identity_iov(L, e, &got[n], &c->iov[3 * n]);
 		n++;
 	}
 	int ok = n ? mem_readv(t->pid, c->iov, 3 * n) : 0;
@@ -1079,8 +1094,7 @@ static int confirm_functions(struct stack_cache *c, struct py_target *t, struct 
 		return ok;
 	for (int k = 0; k < n; k++) {
 		struct func_entry *e = due[k];
-		if (3 * k + 3 <= ok && got[k].filename == e->fp_filename && got[k].name == e->fp_name &&
-		    got[k].first == e->fp_firstlineno)
+		if (3 * k + 3 <= ok && identity_same(e, &got[k]))
 			continue;
 		forget_with_base(c, e);
 		replaced++;

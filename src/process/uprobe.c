@@ -159,6 +159,13 @@ static bool has_tid(const pid_t *v, int n, pid_t tid)
  * PYTOP_EGONE when the thread ended meanwhile, or another error with why. */
 static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char *why, size_t whycap);
 
+/* Enable the events from index from on. */
+static void enable_events(struct uprobe_set *u, int from)
+{
+	for (int i = from; i < u->nev; i++)
+		ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
+}
+
 /* open_thread_events, and on failure the events it opened closed again
  * (a ring's leader stays: the ring is mapped from it). */
 static int open_thread(struct uprobe_set *u, pid_t tid, bool first, char *why, size_t whycap)
@@ -172,8 +179,7 @@ static int open_thread(struct uprobe_set *u, pid_t tid, bool first, char *why, s
 	 * before its return probe read as one wait that never ended). */
 	if (rc == 0) {
 		if (!u->opening)
-			for (int i = before; i < u->nev; i++)
-				ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
+			enable_events(u, before);
 		return 0;
 	}
 	for (int i = before; i < u->nev; i++) {
@@ -314,8 +320,7 @@ int uprobe_open(const char *path, const struct uprobe_spec *specs, int n, pid_t 
 		return PYTOP_EGONE;
 	}
 	u->opening = false;
-	for (int i = 0; i < u->nev; i++)
-		ioctl(u->ev[i].fd, PERF_EVENT_IOC_ENABLE, 0);
+	enable_events(u, 0);
 	*out = u;
 	return 0;
 }
