@@ -275,6 +275,28 @@ def proc_states(pid):
     return states
 
 
+def thread_run_ns(pid, tid):
+    """Thread TID of PID: its CPU time so far in ns (/proc schedstat), 0 if
+    it cannot be read (gone)."""
+    try:
+        with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tracer_pid(pid):
+    """PID's TracerPid (/proc status): 0 when none, or when unreadable."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def pytop_binary():
     """The pytop under test: $PYTOP, else <repo>/pytop."""
     path = os.environ.get("PYTOP")

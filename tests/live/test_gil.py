@@ -149,23 +149,14 @@ def check_run(tap, label, rc, data, err):
     return ok
 
 
-def run_ns(pid, tid):
-    """Thread TID's CPU time so far (ns, /proc schedstat), 0 if gone."""
-    try:
-        with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def test_spin3(tap, interp):
     label = "%s spin3" % interp.label
     target = Target(interp, "spin", 3, 0.005)
     roles = ("spin0", "spin1", "spin2")
     try:
-        before = [run_ns(target.pid, target.roles[r]) for r in roles]
+        before = [pythons.thread_run_ns(target.pid, target.roles[r]) for r in roles]
         rc, data, err = pytop(target.pid, 3, ["--gilstat"])
-        after = [run_ns(target.pid, target.roles[r]) for r in roles]
+        after = [pythons.thread_run_ns(target.pid, target.roles[r]) for r in roles]
     finally:
         target.kill()
     if not check_run(tap, label, rc, data, err):

@@ -115,14 +115,7 @@ def stat_fields(pid):
 
 def run_ns(pid):
     """CPU time of pid's threads in ns (schedstat), finer than stat's ticks."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass
-    return total
+    return sum(pythons.thread_run_ns(pid, tid) for tid in os.listdir("/proc/%d/task" % pid))
 
 
 def wait_state(pid, states, timeout=10):
@@ -587,17 +580,6 @@ while True:
 """
 
 
-def tracer_pid(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("TracerPid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def test_probe_signal(tap, pytop, py):
     """D1: a signal that arrives while pytop's ptrace probe holds the
     target (PTRACE_SEIZE done, the interrupt not yet) is delivered once,
@@ -621,9 +603,9 @@ def test_probe_signal(tap, pytop, py):
                                  "-e", "inject=ptrace:delay_exit=600000:when=1", pytop, "--dump", "-p", str(pid)],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         deadline = time.monotonic() + 20
-        while pid and tracer_pid(pid) == 0 and time.monotonic() < deadline and dump.poll() is None:
+        while pid and pythons.tracer_pid(pid) == 0 and time.monotonic() < deadline and dump.poll() is None:
             time.sleep(0.002)
-        seized = pid and tracer_pid(pid) != 0
+        seized = pid and pythons.tracer_pid(pid) != 0
         if seized:
             os.kill(pid, signal.SIGUSR1)
         try:

@@ -488,14 +488,6 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def tracer_of(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    return -1
-
-
 def test_kill(tap, pytop, interp, work):
     ready = os.path.join(work, "ready-kill")
     proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
@@ -505,7 +497,7 @@ def test_kill(tap, pytop, interp, work):
         p = subprocess.Popen([pytop, "--batch", "-d", "30", "--native", "-r", "1000", "-p", str(proc.pid)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.5)
-        traced = tracer_of(proc.pid)
+        traced = pythons.tracer_pid(proc.pid)
         p.send_signal(signal.SIGKILL)
         p.wait()
         time.sleep(0.2)
@@ -544,7 +536,7 @@ def test_refused(tap, pytop, interp, work):
         tracer = subprocess.Popen([strace, "-q", "-o", "/dev/null", "-p", str(proc.pid)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        while tracer_of(proc.pid) == 0 and time.monotonic() < deadline:
+        while pythons.tracer_pid(proc.pid) == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         r = batch(pytop, proc.pid, "--native", "-d", "1")
         lines = [x for x in r.stderr.splitlines() if x.strip()]
