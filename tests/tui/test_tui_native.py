@@ -149,9 +149,9 @@ def native_session(tap, pytop, interp, work):
         time.sleep(0.3)
         states = pythons.proc_states(proc.pid)
         stopped = {t: s for t, s in states.items() if s in "tT"}
-        tap.ok(proc.poll() is None and states and not stopped and test_native.tracer_of(proc.pid) == 0,
+        tap.ok(proc.poll() is None and states and not stopped and pythons.tracer_pid(proc.pid) == 0,
                "%s: after q the target runs, no thread stopped, no tracer" % label,
-               "states %r, tracer %r, poll %r" % (states, test_native.tracer_of(proc.pid), proc.poll()))
+               "states %r, tracer %r, poll %r" % (states, pythons.tracer_pid(proc.pid), proc.poll()))
     finally:
         if tm:
             tm.kill()

@@ -72,6 +72,9 @@ tests_unit_test_regfile_LDADD = libpytop.a
 # No include cycles between the modules of src/ (tools/check_includes.py).
 TESTS += tests/unit/test_includes.py
 EXTRA_DIST += tests/unit/test_includes.py tools/check_includes.py
+# No test module calls a helper another module no longer defines.
+TESTS += tests/unit/test_test_refs.py
+EXTRA_DIST += tests/unit/test_test_refs.py tools/check_test_refs.py
 # The docs name every output format (man page -f, README --format, --help)
 # and every key of the key table (man page Keys section).
 TESTS += tests/unit/test_docs.py
