@@ -97,7 +97,9 @@ static void intern_free(struct intern *in)
 	free(in->slot);
 }
 
-/* Walk one thread state, retrying when the stack moves under the reader. */
+/* Walk one thread state, retrying when the stack moves under the reader:
+ * 0, 1 when only the thread state could be read (th->error says why), or
+ * a negative error. */
 static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate,
 		       struct stackdump_thread *th, struct thread_key *key, struct stack_frame *frames,
 		       struct intern *strings, uint64_t *next)
@@ -110,8 +112,20 @@ static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t 
 		if (depth >= 0 || (depth != PYTOP_ECORRUPT && depth != PYTOP_EREAD))
 			break;
 	}
-	if (depth < 0)
-		return depth;
+	if (depth < 0) {
+		/* Its stack stays unreadable (a chain that loops or leaves the
+		 * mapped memory, or a state freed under us): the thread is
+		 * kept, marked, when its own state reads (the list goes on
+		 * from it); else the list changed and the caller reads it
+		 * again. */
+		if ((depth != PYTOP_ECORRUPT && depth != PYTOP_EREAD) || stack_thread(cache, t, tstate, &ti) < 0)
+			return depth;
+		key->pthread_id = ti.pthread_id;
+		th->tid = ti.tid;
+		th->error = pytop_strerror(depth);
+		*next = ti.next;
+		return 1;
+	}
 	key->pthread_id = ti.pthread_id;
 	th->tid = ti.tid;
 	th->depth = depth;
@@ -150,8 +164,10 @@ static void threads_clear(struct stackdump_thread *th, struct thread_key *keys, 
 #define LIST_PASSES 16   /* whole-list reads when threads end under the dump */
 #endif
 
+/* Every thread of every interpreter read (paused: the target is stopped, so
+ * a thread whose stack stays unreadable is not read again in another pass). */
 static int read_all(struct py_target *t, struct stackdump_thread *threads, struct thread_key *keys,
-		    struct intern *strings, int *count, int *interps_beyond)
+		    struct intern *strings, int *count, int *interps_beyond, int paused)
 {
 	uint64_t interps[DUMP_INTERPS_MAX];
 	struct stack_frame *frames = xcalloc(MAX_DEPTH, sizeof *frames);
@@ -165,7 +181,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 	 * list changed under us, so it is read again from its head, a bounded
 	 * number of times. */
 	for (int pass = 0; pass < LIST_PASSES && ni >= 0; pass++) {
-		int thread_failed = 0;
+		int thread_failed = 0, unreadable = 0;
 		threads_clear(threads, keys, n);
 		n = 0;
 		rc = 0;
@@ -189,11 +205,19 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 					thread_failed = 1;
 					break;
 				}
+				unreadable += rc;
+				rc = 0;
 				n++;
 				ts = next;
 			}
 		}
-		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) || proc_check(t->pid) != 0)
+		/* A running target's unreadable stack may be one that was
+		 * changing: the list is read again (the last pass keeps it,
+		 * marked). */
+		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) &&
+		    !(unreadable && !paused && pass + 1 < LIST_PASSES))
+			break;
+		if (proc_check(t->pid) != 0)
 			break;
 	}
 	stack_cache_destroy(cache);
@@ -223,11 +247,13 @@ static char state_of(struct py_target *t, const struct state_table *st, pid_t ti
 /* Drop the thread states with no kernel thread yet (made for a thread not
  * started, or the tid match failed): they are counted, never shown as tid 0.
  * Returns how many are left. */
-static int drop_unstarted(struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
+static int drop_unstarted(pid_t pid, struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++) {
-		if (th[i].tid > 0) {
+		/* An unreadable stack's state may be a freed one: shown only
+		 * while its kernel thread exists. */
+		if (th[i].tid > 0 && (!th[i].error || proc_task_state(pid, th[i].tid) != '?')) {
 			keys[k] = keys[i];
 			th[k++] = th[i];
 			continue;
@@ -344,7 +370,8 @@ static void native_all_threads(struct py_target *t, struct stackdump_thread *th,
 	struct native *nv = native_create(t->pid);
 	struct symbols *sy = symbols_create(t->pid, t->binary);
 	for (int i = 0; nv && i < n; i++)
-		native_thread(nv, sy, &th[i], &keys[i], all, strings);
+		if (!th[i].error)
+			native_thread(nv, sy, &th[i], &keys[i], all, strings);
 	symbols_destroy(sy);
 	native_destroy(nv);
 }
@@ -402,10 +429,10 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, enum dump_native native
 		pause_stop(pz);
 	threads = xcalloc(MAX_THREADS, sizeof *threads);
 	keys = xcalloc(MAX_THREADS, sizeof *keys);
-	rc = read_all(t, threads, keys, &strings, &n, &beyond);
+	rc = read_all(t, threads, keys, &strings, &n, &beyond, pz != NULL);
 	if (rc == 0) {
 		resolve_threads(t, threads, keys, n, st, &strings);
-		n = drop_unstarted(threads, keys, n, &unstarted);
+		n = drop_unstarted(pid, threads, keys, n, &unstarted);
 		if (native != DUMP_NATIVE_NO)
 			native_all_threads(t, threads, keys, n, native == DUMP_NATIVE_ALL, &strings);
 	}
@@ -424,6 +451,12 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, enum dump_native native
 			proc_cmdline(t->pid, cmd, sizeof cmd);
 			stackdump_write_text(out, &d);
 		}
+		int unreadable = 0;
+		for (int i = 0; i < n; i++)
+			unreadable += threads[i].error != NULL;
+		if (unreadable)
+			fprintf(stderr, "pytop: note: the stack of %d of %d thread(s) could not be read "
+				"(shown without frames, with the reason)\n", unreadable, n);
 		if (unpaused[0])
 			fprintf(stderr, "pytop: note: process %d could not be paused (%s): "
 				"its stacks were read without pausing it (--blocking makes that an error)\n",

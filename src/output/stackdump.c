@@ -19,6 +19,8 @@ void stackdump_write_text(FILE *out, const struct stackdump *d)
 		fprintf(out, "\nThread %d \"", (int)th[i].tid);
 		escape_fputs(out, th[i].name);
 		fprintf(out, "\" (%s)\n", th[i].state);
+		if (th[i].error)
+			fprintf(out, "    (stack not readable: %s)\n", th[i].error);
 		int shown = th[i].truncated ? th[i].depth - 1 : th[i].depth;
 		for (int k = 0; k < shown; k++) {
 			const struct stackdump_frame *f = &th[i].frames[k];
@@ -69,6 +71,10 @@ void stackdump_write_json(FILE *out, const struct stackdump *d)
 		jsonw_string(w, th[i].name);
 		jsonw_key(w, "state");
 		jsonw_string(w, th[i].state);
+		if (th[i].error) {
+			jsonw_key(w, "error");
+			jsonw_string(w, th[i].error);
+		}
 		if (th[i].truncated) {
 			/* Then the last frame is the "(N+ frames truncated)" marker. */
 			jsonw_key(w, "truncated");

@@ -22,6 +22,7 @@ struct stackdump_thread {
 	int depth;                /* frames */
 	int truncated;            /* the stack is deeper: the last frame is the marker */
 	struct stackdump_frame *frames;
+	const char *error;        /* its stack could not be read: why (no frames) */
 };
 
 /* A whole dump. */

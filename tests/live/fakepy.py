@@ -244,6 +244,9 @@ class Fake:
         L = self.L
         f = self.alloc(512)
         if L["frame_model"] == "FRAME_MODEL_OBJECT":
+            # A live frame object: referenced (pytop takes ob_refcnt <= 0,
+            # the word before ob_type, for a frame freed under the walk).
+            self.put(f + L["object_type"] - 8, 8, 1)
             self.put(f + L["frame_back"], 8, back)
             self.put(f + L["frame_code"], 8, code)
             self.put(f + L["frame_lasti"], 4, index * 2 // L["lasti_scale"])

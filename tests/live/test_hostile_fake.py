@@ -33,6 +33,7 @@ pytop's own layout tables, then corrupted (an outside audit's findings):
       time, valid UTF-8
 """
 
+import json
 import os
 import random
 import re
@@ -154,6 +155,22 @@ def cycle(f):
     cc = f.frame(c, 3, back=b)
     f.put(a + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, cc)
     one_thread(f, cc)
+
+
+def one_unreadable(f):
+    """Two real threads: the main one with a good stack, the other with a
+    frame chain that loops (unreadable for good)."""
+    f.send("threads 1 W")
+    tid = int(f.p.stdout.readline().split()[1])
+    pthread = int(f.p.stdout.readline().split()[1], 16)
+    good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
+    c = code_of(f, "badfunc")
+    a = f.frame(c, 1)
+    b = f.frame(c, 2, back=a)
+    f.put(a + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, b)
+    bad = f.tstate(b, pthread=pthread, tid=tid)
+    f.interp([good, bad], modules=f.threading([(f.pthread, f.str("MainThread")), (pthread, f.str("Looper"))]))
+    f.bad_tid = tid
 
 
 def thread_loop(f):
@@ -372,6 +389,30 @@ def main():
             tap.ok(not sane(rc, out, err) and not raw,
                    "3.%d --dump text: no raw control bytes from the target" % minor,
                    repr(sorted(set(raw))))
+
+    for minor in (8, 11, 13):
+        with with_fake(binary, minor, one_unreadable) as f:
+            for blocking in ([], ["--blocking"]):
+                rc, out, err, dt = run(["--dump"] + blocking + ["-p", str(f.pid)])
+                bad = sane(rc, out, err)
+                text = out.decode("utf-8", "replace")
+                tap.ok(not bad and rc == 0 and "goodfunc (goodfunc.py:" in text
+                       and re.search(r'Thread %d "Looper" \(\w+\)\n    \(stack not readable: [^)]+\)\n' % f.bad_tid,
+                                     text) and "badfunc" not in text
+                       and b"could not be read" in err,
+                       "3.%d --dump%s: one thread's unreadable stack is marked on its thread, the other "
+                       "thread's stack is shown, exit 0" % (minor, " " + blocking[0] if blocking else ""),
+                       bad or "rc %r\n%s\n%s" % (rc, text, err.decode("utf-8", "replace")))
+            rc, out, err, dt = run(["--dump", "--json", "-p", str(f.pid)])
+            try:
+                doc = json.loads(out)
+                th = {t["tid"]: t for t in doc["threads"]}
+            except (ValueError, KeyError, TypeError):
+                th = {}
+            tap.ok(rc == 0 and f.bad_tid in th and th[f.bad_tid].get("error") and th[f.bad_tid]["frames"] == []
+                   and any(t["frames"] and t["frames"][0]["name"] == "goodfunc" for t in th.values()),
+                   "3.%d --dump --json: the unreadable thread has \"error\" and no frames" % minor,
+                   "rc %r %s" % (rc, out[:600]))
 
     sweep = [("cycle", cycle), ("thread-loop", thread_loop), ("5000 threads", many_threads),
              ("garbage line tables", garbage_line_tables), ("self-referencing code", self_referencing_code),

@@ -64,6 +64,12 @@ tests_unit_test_debug_schema_SOURCES = tests/unit/test_debug_schema.c \
 tests_unit_test_debug_schema_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_debug_schema_LDADD = libpytop.a
 
+check_PROGRAMS += tests/unit/test_stackdump
+TESTS += tests/unit/test_stackdump
+tests_unit_test_stackdump_SOURCES = tests/unit/test_stackdump.c tests/unit/tap.h
+tests_unit_test_stackdump_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_stackdump_LDADD = libpytop.a
+
 check_PROGRAMS += tests/unit/test_regfile
 TESTS += tests/unit/test_regfile
 tests_unit_test_regfile_SOURCES = tests/unit/test_regfile.c tests/unit/tap.h
