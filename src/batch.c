@@ -302,6 +302,7 @@ int batch_run(const struct options *o)
 		}
 		escape_error(err);
 		end_program(&s);
+		code = session_unsampled_status(&s);
 		session_report_program(&s);
 		session_close(&s);
 		if (o->output && !every) {
@@ -309,7 +310,7 @@ int batch_run(const struct options *o)
 			if (created)
 				unlink(o->output);
 		}
-		return 1;
+		return code;
 	}
 
 	/* --every: the intervals keep to the start's beat; the last one ends

@@ -210,11 +210,17 @@ int session_attach(struct session *s, char *err, size_t errcap)
 				 s->opt->launch_argv[0], launch_exit_code(s->child_status));
 		else
 			snprintf(err, errcap, "%s exited (status %d) without starting a Python interpreter "
-				 "(is it a CPython " PY_VERSIONS_RANGE " program?)",
+				 "pytop saw (is it a CPython " PY_VERSIONS_RANGE " program?)",
 				 s->opt->launch_argv[0], launch_exit_code(s->child_status));
 		return PYTOP_EGONE;
 	}
 	return 0;
+}
+
+int session_unsampled_status(const struct session *s)
+{
+	int code = s->launched && s->child_exited ? launch_exit_code(s->child_status) : 0;
+	return code ? code : 1;
 }
 
 double session_waiting_s(const struct session *s)

@@ -88,6 +88,11 @@ bool session_reap(struct session *s, uint64_t ns);
  * reaped. Returns true when pytop ended it (not by passing sig on). */
 bool session_finish_program(struct session *s, int sig, uint64_t grace_ns);
 
+/* pytop's exit status for a launch that never sampled: the program's own
+ * when it exited with one (a failing wrapper or interpreter), else 1 (not
+ * Python, given up, an error). */
+int session_unsampled_status(const struct session *s);
+
 /* On stderr: a launched program that is still running, and the file its
  * output went to. */
 void session_report_program(const struct session *s);

@@ -266,12 +266,12 @@ int loop_run(const struct options *opt)
 	if (s.launched)
 		screen_guard_child(s.pid);
 	if (s.waiting && (code = wait_python(&s, &info, err, sizeof(err))) <= 0) {
-		/* A Python program that ended too soon: its own status; else
-		 * (not Python, q, an error) 1. */
+		/* A program that ended too soon: its own status when it failed
+		 * or was Python; else (not Python, q, an error) 1. */
 		screen_close();
 		escape_error(err);
 		stop_child(&s, 0);
-		code = s.child_exited && s.saw_python ? launch_exit_code(s.child_status) : 1;
+		code = s.child_exited && s.saw_python ? launch_exit_code(s.child_status) : session_unsampled_status(&s);
 		session_report_program(&s);
 		session_close(&s);
 		return code;

@@ -161,6 +161,10 @@ def test_not_python(tap, pytop):
            and "without starting a Python interpreter" in err,
            "a non-Python program: non-zero exit, the 2 s note and the reason",
            "exit %d stderr %r" % (r.returncode, err))
+    r = run([pytop, "--batch", "--", "bash", "-c", "sleep 0.3; exit 7"])
+    tap.ok(r.returncode == 7 and b"exited (status 7) without starting a Python interpreter" in r.stderr,
+           "a non-Python program that fails: pytop exits with its status (7) and says why",
+           "exit %d stderr %r" % (r.returncode, r.stderr))
     with tempfile.TemporaryDirectory() as tmp:
         pidfile = os.path.join(tmp, "pid")
         start = time.monotonic()
@@ -195,6 +199,15 @@ def test_too_short(tap, pytop, py):
                "%s: a program that exits at once: its status and a %s snapshot with a note" %
                (py.label, fmt), "exit %d stdout %r stderr %r" %
                (r.returncode, out[:300], r.stderr.decode(errors="replace")))
+    # Through a wrapper that forks (pytop may not see the short-lived
+    # interpreter at all): still the program's status, never 0 or pytop's 1.
+    codes = []
+    for i in range(5):
+        r = run([pytop, "--batch", "-f", "json", "--", "sh", "-c", "%s --badopt; exit $?" % py.path])
+        codes.append(r.returncode)
+    tap.ok(codes == [2] * 5,
+           "%s: a wrapper whose interpreter exits at once with status 2: pytop exits 2 (5 runs)" % py.label,
+           "exit statuses %r, last stderr %r" % (codes, r.stderr.decode(errors="replace")))
     bad = []
     for i in range(10):
         r = run([pytop, "--batch", "--", py.path, "-c", "print(1)"])
