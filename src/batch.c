@@ -301,8 +301,8 @@ int batch_run(const struct options *o)
 			goto write;
 		}
 		escape_error(err);
+		code = session_unsampled_status(&s);   /* before pytop ends it: its own status only */
 		end_program(&s);
-		code = session_unsampled_status(&s);
 		session_report_program(&s);
 		session_close(&s);
 		if (o->output && !every) {

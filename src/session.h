@@ -89,8 +89,8 @@ bool session_reap(struct session *s, uint64_t ns);
 bool session_finish_program(struct session *s, int sig, uint64_t grace_ns);
 
 /* pytop's exit status for a launch that never sampled: the program's own
- * when it exited with one (a failing wrapper or interpreter), else 1 (not
- * Python, given up, an error). */
+ * when it has exited with one (a failing wrapper or interpreter), else 1
+ * (not Python, given up, an error); asked before pytop ends the program. */
 int session_unsampled_status(const struct session *s);
 
 /* On stderr: a launched program that is still running, and the file its

@@ -270,8 +270,10 @@ int loop_run(const struct options *opt)
 		 * or was Python; else (not Python, q, an error) 1. */
 		screen_close();
 		escape_error(err);
+		code = session_unsampled_status(&s);   /* before pytop ends it: its own status only */
 		stop_child(&s, 0);
-		code = s.child_exited && s.saw_python ? launch_exit_code(s.child_status) : session_unsampled_status(&s);
+		if (s.child_exited && s.saw_python)
+			code = launch_exit_code(s.child_status);
 		session_report_program(&s);
 		session_close(&s);
 		return code;
