@@ -12,7 +12,9 @@ For each interpreter it starts bench/workload.py with 4 CPU-bound threads
 alternates windows of --window seconds: unprofiled (U), profiled with
 `pytop --batch --native -r RATE` (N) and, for scale, profiled without
 --native (P): U N P U N P ... (--pairs rounds). Each profiled window starts
-0.5 s after pytop (attach and warm-up left out) and ends before it does.
+0.5 s after pytop's sampler thread does (attach, --native's loading of unwind
+tables and symbols, and warm-up left out; "startup" says how long the first
+two took) and ends before pytop does.
 
   slowdown         iterations per wall second unprofiled over profiled, the
                    median of the rounds' ratios (each profiled window against
@@ -45,6 +47,14 @@ import run_bench  # noqa: E402
 pythons = run_bench.pythons
 
 
+def sampler_threads(pid):
+    """pytop's thread count (2 once its sampler runs), 0 when gone."""
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return 0
+
+
 def profiled(pytop, wl, rate, window, native):
     """One profiled window: (throughput pair, the batch JSON)."""
     out = tempfile.NamedTemporaryFile(prefix="pytop-native-bench-", suffix=".json", delete=False)
@@ -53,6 +63,14 @@ def profiled(pytop, wl, rate, window, native):
             "-o", out.name] + (["--native"] if native else [])
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+        # The window starts once pytop samples: its sampler thread exists
+        # (with --native it is made after the unwind tables and symbols are
+        # loaded, which takes a CPU for 0.5 s or more and is not what a
+        # sample costs), then 0.5 s of warm-up.
+        t0 = time.monotonic()
+        while sampler_threads(proc.pid) < 2 and proc.poll() is None and time.monotonic() - t0 < 30:
+            time.sleep(0.01)
+        startup = time.monotonic() - t0
         time.sleep(0.5)
         a = wl.counters()
         time.sleep(window)
@@ -62,6 +80,7 @@ def profiled(pytop, wl, rate, window, native):
             raise RuntimeError("pytop %s exited %d: %s" % (" ".join(argv), proc.returncode, err.decode()[-300:]))
         with open(out.name) as f:
             snap = json.load(f)
+        snap["bench_startup_s"] = startup
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -106,6 +125,7 @@ def bench_one(pytop, python, rates, window, pairs, threads):
                 "achieved_rate_hz": snap.get("achieved_rate_hz") if snap else None,
                 "pause_median_us": nat.get("pause_median_us"), "pause_p99_us": nat.get("pause_p99_us"),
                 "partial": nat.get("partial"), "unmatched": nat.get("unmatched"),
+                "startup_s": snap.get("bench_startup_s") if snap else None,
             }
     finally:
         wl.close()
@@ -137,14 +157,14 @@ def main():
           (before["nproc"], before["cpu"], before["loadavg"], after["loadavg"]))
     print()
     print("| python | rate | achieved | slowdown --native (wall / target CPU) | pause median / p99 us | "
-          "slowdown without --native (wall / target CPU) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "slowdown without --native (wall / target CPU) | --native start-up s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         for rate, x in r["rates"].items():
-            print("| %s | %s Hz | %s Hz | %s / %s | %s / %s | %s / %s |" % (
+            print("| %s | %s Hz | %s Hz | %s / %s | %s / %s | %s / %s | %s |" % (
                 r["python"], rate, fmt(x["achieved_rate_hz"]), fmt(x["slowdown_native"]),
                 fmt(x["slowdown_native_cpu"]), fmt(x["pause_median_us"]), fmt(x["pause_p99_us"]),
-                fmt(x["slowdown_plain"]), fmt(x["slowdown_plain_cpu"])))
+                fmt(x["slowdown_plain"]), fmt(x["slowdown_plain_cpu"]), fmt(x["startup_s"])))
     with open(o.json_out, "w") as f:
         json.dump({"machine_before": before, "machine_after": after, "results": results}, f, indent=1)
         f.write("\n")

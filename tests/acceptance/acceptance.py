@@ -60,16 +60,7 @@ BOOTSTRAP_NAMES = ("_bootstrap", "_bootstrap_inner")
 # failure, so no regression hides behind a known bug; a point that passes is
 # a plain ok. An entry goes the moment its bug is fixed; the issue notes
 # list them.
-TORN_MIN_SAMPLES = 1000     # a torn-sample bug is only known in a profile this big
-TORN_PER_MILLE = 1          # ... with at most this many torn samples in 1000
 GILSTAT_FACTOR = 2.0        # sampled gilstat's misattributed takes: within this factor of exact
-
-
-def torn_within_bound(figures):
-    """The torn-sample bug's measured symptom: a profile of at least
-    TORN_MIN_SAMPLES samples, of which 1 to TORN_PER_MILLE in 1000 torn."""
-    total, torn = figures.get("total", 0), figures.get("torn", 0)
-    return total >= TORN_MIN_SAMPLES and 0 < torn <= total * TORN_PER_MILLE // 1000
 
 
 def within_factor(value, truth, factor):
@@ -103,14 +94,6 @@ KNOWN_BUGS = [
      "counts off by up to 20%% on the demo; issue 8 item 6); exact mode is the default; "
      "known only nonzero and within %gx of exact" % GILSTAT_FACTOR,
      gilstat_within_bound),
-    (r"^3\.([89]|10)\.\d+\[[^]]*\] (http|churn): collapsed: every stack rooted",
-     "3.8-3.10 only: a torn sample may still get through now and then on thread-per-request "
-     "servers: their PyFrameObject callers can wait at any instruction that runs Python through "
-     "C, so the call-site check of 3.11+ (a caller of an inline-called frame at a call-family "
-     "instruction) has no narrow set there; 0 in 19,443 samples under load on 3.8 here "
-     "(issue 8 item 3); known only at most %d in 1000 of at least %d samples"
-     % (TORN_PER_MILLE, TORN_MIN_SAMPLES),
-     torn_within_bound),
 ]
 
 
