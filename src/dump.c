@@ -28,6 +28,12 @@
 #ifndef RETRIES   /* the fuzz build lowers it (tools/fuzz/build_fuzz.sh) */
 #define RETRIES 64   /* stack_walk calls per thread (each tries a few times) */
 #endif
+#ifndef RETRY_BUDGET
+/* Failed stack_walk calls a whole dump may retry: past them, a stack still
+ * unreadable is walked once per pass (a hostile target's thousands of
+ * looping chains took 64 walks each, every pass: 90 s for one dump). */
+#define RETRY_BUDGET (4 * RETRIES)
+#endif
 
 /* What the walk knows of a thread beyond what is written: how to find its
  * tid and name. */
@@ -97,17 +103,19 @@ static void intern_free(struct intern *in)
 	free(in->slot);
 }
 
-/* Walk one thread state, retrying when the stack moves under the reader:
- * 0, 1 when only the thread state could be read (th->error says why), or
- * a negative error. */
+/* Walk one thread state, retrying when the stack moves under the reader
+ * (while *budget lasts: each retry spends one): 0, 1 when only the thread
+ * state could be read (th->error says why), or a negative error. */
 static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate,
 		       struct stackdump_thread *th, struct thread_key *key, struct stack_frame *frames,
-		       struct intern *strings, uint64_t *next)
+		       struct intern *strings, uint64_t *next, int *budget)
 {
 	struct thread_info ti;
 	int depth = PYTOP_ECORRUPT, flags = 0;
 
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		if (attempt > 0 && (*budget)-- <= 0)
+			break;
 		depth = stack_walk(cache, t, tstate, &ti, frames, MAX_DEPTH, &flags);
 		if (depth >= 0 || (depth != PYTOP_ECORRUPT && depth != PYTOP_EREAD))
 			break;
@@ -173,6 +181,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 	struct stack_frame *frames = xcalloc(MAX_DEPTH, sizeof *frames);
 	struct stack_cache *cache = stack_cache_create();   /* this dump's own walker caches */
 	int ni = pyrt_interpreters(t, interps, DUMP_INTERPS_MAX, interps_beyond), n = 0, rc = 0;
+	int budget = RETRY_BUDGET;
 
 	if (ni < 0)
 		rc = ni;
@@ -201,7 +210,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 					break;
 				}
 				if ((rc = read_thread(cache, t, ts, &threads[n], &keys[n], frames, strings,
-						      &next)) < 0) {
+						      &next, &budget)) < 0) {
 					thread_failed = 1;
 					break;
 				}
@@ -212,10 +221,10 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 			}
 		}
 		/* A running target's unreadable stack may be one that was
-		 * changing: the list is read again (the last pass keeps it,
-		 * marked). */
+		 * changing: the list is read again while retries are left (the
+		 * last pass keeps it, marked). */
 		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) &&
-		    !(unreadable && !paused && pass + 1 < LIST_PASSES))
+		    !(unreadable && !paused && budget > 0 && pass + 1 < LIST_PASSES))
 			break;
 		if (proc_check(t->pid) != 0)
 			break;

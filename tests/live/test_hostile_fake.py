@@ -26,6 +26,9 @@ pytop's own layout tables, then corrupted (an outside audit's findings):
       the 4096-thread limit); strings are now kept once (< 100 MB here)
   control bytes  thread, function and file names with ESC/BEL/CR/LF/C1
       (U+009B) in --dump text
+  many unreadable  2000 thread states sharing a 300-frame chain that loops:
+      each was walked 64 times every pass of the list (66 s a --dump, 88 s
+      with --blocking); retries are a budget of the whole dump (< 15 s here)
   sweep  frame cycles, thread-list loops, 5000 thread states, random line
       tables with extreme first lines, self-referencing code objects, huge
       and malformed strings, 1000 frames half owned by the C stack, on 3.8,
@@ -171,6 +174,19 @@ def one_unreadable(f):
     bad = f.tstate(b, pthread=pthread, tid=tid)
     f.interp([good, bad], modules=f.threading([(f.pthread, f.str("MainThread")), (pthread, f.str("Looper"))]))
     f.bad_tid = tid
+
+
+def many_unreadable(f, n=2000):
+    """The main thread's good stack, then n thread states sharing one frame
+    chain of 300 frames that loops (unreadable for good)."""
+    c = code_of(f, "badfunc")
+    first = back = f.frame(c, 1)
+    for i in range(299):
+        back = f.frame(c, 2, back=back)
+    f.put(first + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, back)
+    good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
+    f.interp([good] + [f.tstate(back, tid=0x7fff0000 + i, pthread=0) for i in range(n)],
+             modules=0)
 
 
 def thread_loop(f):
@@ -413,6 +429,18 @@ def main():
                    and any(t["frames"] and t["frames"][0]["name"] == "goodfunc" for t in th.values()),
                    "3.%d --dump --json: the unreadable thread has \"error\" and no frames" % minor,
                    "rc %r %s" % (rc, out[:600]))
+
+    # Every unreadable stack was walked 64 times, every pass of the list
+    # (16 when the target runs): 66 s (88 s with --blocking) for one dump.
+    for minor in (8, 13):
+        with with_fake(binary, minor, many_unreadable) as f:
+            for blocking in ([], ["--blocking"]):
+                rc, out, err, dt = run(["--dump"] + blocking + ["-p", str(f.pid)])
+                bad = sane(rc, out, err)
+                tap.ok(not bad and rc == 0 and dt < 15 and b"goodfunc (goodfunc.py:" in out,
+                       "3.%d --dump%s of 2000 threads whose 300-frame chain loops ends in %.1f s < 15 s"
+                       % (minor, " " + blocking[0] if blocking else "", dt),
+                       bad or "rc %r\n%s" % (rc, err.decode("utf-8", "replace")))
 
     sweep = [("cycle", cycle), ("thread-loop", thread_loop), ("5000 threads", many_threads),
              ("garbage line tables", garbage_line_tables), ("self-referencing code", self_referencing_code),
