@@ -28,6 +28,7 @@
 #define NO_PYTHON_SAY_NS 2000000000ull /* launch: say after 2 s that no interpreter is up */
 #define REAP_AFTER_GONE_NS 5000000000ull   /* a program seen gone: wait this long */
 #define REAP_AFTER_ERROR_NS 2000000000ull  /* attaching failed: this long */
+#define REAP_AFTER_SIGNAL_NS 200000000ull  /* a Ctrl-C pytop got: this long */
 #define END_GRACE_NS 2000000000ull    /* -d over: SIGINT, 2 s, SIGTERM, 2 s, SIGKILL */
 
 static volatile sig_atomic_t interrupted;
@@ -301,6 +302,11 @@ int batch_run(const struct options *o)
 			goto write;
 		}
 		escape_error(err);
+		/* A terminal's Ctrl-C (SIGINT to the process group) reached the
+		 * program too: it is ending, and its status is its own (taken
+		 * at once it was 130 or 1 by timing). */
+		if (interrupted && s.launched && !s.child_exited)
+			session_reap(&s, REAP_AFTER_SIGNAL_NS);
 		code = session_unsampled_status(&s);   /* before pytop ends it: its own status only */
 		end_program(&s);
 		session_report_program(&s);

@@ -165,6 +165,23 @@ def test_not_python(tap, pytop):
     tap.ok(r.returncode == 7 and b"exited (status 7) without starting a Python interpreter" in r.stderr,
            "a non-Python program that fails: pytop exits with its status (7) and says why",
            "exit %d stderr %r" % (r.returncode, r.stderr))
+    # Ctrl-C at a terminal: SIGINT to pytop and the program (its process
+    # group). The program dies of it: 130, its own status (was 130 or 1 by
+    # whether pytop had reaped it yet: 1 in 6 runs).
+    codes = []
+    for i in range(8):
+        p = subprocess.Popen([pytop, "--batch", "--", "sleep", "60"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        p.stderr.readline()   # the 2 s note: pytop is waiting
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+        codes.append(p.returncode)
+    tap.ok(codes == [130] * 8, "a non-Python program and pytop get Ctrl-C (SIGINT to the group): pytop exits "
+           "130, the program's status (8 runs)", "exit statuses %r" % codes)
     with tempfile.TemporaryDirectory() as tmp:
         pidfile = os.path.join(tmp, "pid")
         start = time.monotonic()
