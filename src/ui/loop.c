@@ -267,15 +267,21 @@ int loop_run(const struct options *opt)
 		screen_guard_child(s.pid);
 	if (s.waiting && (code = wait_python(&s, &info, err, sizeof(err))) <= 0) {
 		/* A program that ended too soon: its own status when it failed
-		 * or was Python; else (not Python, q, an error) 1. */
+		 * or was Python; else (not Python, q, an error) 1. A stop
+		 * signal: passed on, and pytop dies of it (as the view does). */
 		screen_close();
 		escape_error(err);
+		sig = screen_stop_signal();
 		code = session_unsampled_status(&s);   /* before pytop ends it: its own status only */
-		stop_child(&s, 0);
+		stop_child(&s, sig);
 		if (s.child_exited && s.saw_python)
 			code = launch_exit_code(s.child_status);
 		session_report_program(&s);
 		session_close(&s);
+		if (sig) {
+			signal(sig, SIG_DFL);
+			raise(sig);
+		}
 		return code;
 	}
 	code = 0;

@@ -323,6 +323,13 @@ def test_output_first(tap, pytop, py):
 
 
 def test_live_view_waiting(tap, pytop):
+    for how in ("q", "SIGTERM"):
+        live_view_waiting(tap, pytop, how)
+
+
+def live_view_waiting(tap, pytop, how):
+    """q quits the waiting screen (exit 1); a stop signal (SIGTERM) makes
+    pytop die of it, as the live view does (it exited 1)."""
     with tempfile.TemporaryDirectory() as tmp:
         pidfile = os.path.join(tmp, "pid")
         child, fd = pty.fork()
@@ -340,8 +347,10 @@ def test_live_view_waiting(tap, pytop):
                 except OSError:
                     break
         shown = b"waiting for a Python interpreter" in seen
-        if shown:
+        if shown and how == "q":
             os.write(fd, b"q")
+        elif shown:
+            os.kill(child, signal.SIGTERM)
         status = None
         end = time.monotonic() + 15
         while time.monotonic() < end:
@@ -360,9 +369,15 @@ def test_live_view_waiting(tap, pytop):
             os.waitpid(child, 0)
         os.close(fd)
         prog = int(open(pidfile).read()) if os.path.exists(pidfile) else 0
-        tap.ok(shown and status is not None and prog and not alive(prog),
-               "live view, non-Python program: 'waiting for a Python interpreter', q quits and ends it",
-               "shown %s exit status %r program %d alive %s" % (shown, status, prog, prog and alive(prog)))
+        if how == "q":
+            right = status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
+            desc = "q quits with exit 1 and ends it"
+        else:
+            right = status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+            desc = "SIGTERM: pytop ends it and dies of SIGTERM"
+        tap.ok(shown and right and prog and not alive(prog),
+               "live view, non-Python program: 'waiting for a Python interpreter', " + desc,
+               "shown %s wait status %r program %d alive %s" % (shown, status, prog, prog and alive(prog)))
         kill_quietly(prog)
 
 
