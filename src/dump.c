@@ -32,7 +32,7 @@
 /* Failed stack_walk calls a whole dump may retry: past them, a stack still
  * unreadable is walked once per pass (a hostile target's thousands of
  * looping chains took 64 walks each, every pass: 90 s for one dump). */
-#define RETRY_BUDGET (4 * RETRIES)
+#define RETRY_BUDGET (64 * RETRIES)
 #endif
 
 /* What the walk knows of a thread beyond what is written: how to find its
