@@ -42,6 +42,7 @@ struct thread_key {
 	const char *root_name, *root_file;  /* the outermost frame's function (interned), or NULL */
 	uint64_t root_arg0;                 /* ... and its first argument */
 	uint8_t *entry;                     /* per frame: stack_frame.entry (--native) */
+	int interp;                         /* which interpreter's list it is in */
 };
 
 static const char *state_word(char s)
@@ -216,6 +217,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 				}
 				unreadable += rc;
 				rc = 0;
+				keys[n].interp = i;
 				n++;
 				ts = next;
 			}
@@ -271,6 +273,45 @@ static int drop_unstarted(pid_t pid, struct stackdump_thread *th, struct thread_
 		free(keys[i].entry);
 		(*dropped)++;
 	}
+	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
+	memset(keys + k, 0, (size_t)(n - k) * sizeof *keys);
+	return k;
+}
+
+/* How much a thread state shows: a stack, an empty one, none readable. */
+static int shows(const struct stackdump_thread *th)
+{
+	return th->error ? 0 : th->depth > 0 ? 2 : 1;
+}
+
+/* Drop the thread states of a thread that has a better one in the same
+ * interpreter's list (the same pthread; a thread running a subinterpreter
+ * has a state in each, both shown): 3.8-3.11 make a starting thread's
+ * state with its creator's ids and no frame, shown as the creator twice;
+ * a freed state read as the thread now at its pthread. They are counted
+ * with the unstarted ones. Returns how many are left. */
+static int drop_duplicates(struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
+{
+	bool *worse = xcalloc((size_t)n + 1, sizeof *worse);
+	int k = 0;
+
+	/* All decided first: the list is compacted below. */
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n && !worse[i] && keys[i].pthread_id; j++)
+			worse[i] = j != i && keys[j].pthread_id == keys[i].pthread_id &&
+				   keys[j].interp == keys[i].interp &&
+				   (shows(&th[j]) > shows(&th[i]) || (shows(&th[j]) == shows(&th[i]) && j < i));
+	for (int i = 0; i < n; i++) {
+		if (!worse[i]) {
+			keys[k] = keys[i];
+			th[k++] = th[i];
+			continue;
+		}
+		free(th[i].frames);   /* names and files are interned: freed with the table */
+		free(keys[i].entry);
+		(*dropped)++;
+	}
+	free(worse);
 	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
 	memset(keys + k, 0, (size_t)(n - k) * sizeof *keys);
 	return k;
@@ -440,6 +481,7 @@ int dump_run(pid_t pid, int json, enum dump_pause pause, enum dump_native native
 	keys = xcalloc(MAX_THREADS, sizeof *keys);
 	rc = read_all(t, threads, keys, &strings, &n, &beyond, pz != NULL);
 	if (rc == 0) {
+		n = drop_duplicates(threads, keys, n, &unstarted);
 		resolve_threads(t, threads, keys, n, st, &strings);
 		n = drop_unstarted(pid, threads, keys, n, &unstarted);
 		if (native != DUMP_NATIVE_NO)

@@ -189,6 +189,14 @@ def many_unreadable(f, n=2000):
              modules=0)
 
 
+def prealloc_state(f):
+    """The main thread's stack, and the thread state 3.8-3.11 make for a
+    thread being started: no frame, and its creator's thread ids (the new
+    thread sets its own once it runs)."""
+    good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
+    f.interp([f.tstate(0), good], modules=f.threading([(f.pthread, f.str("MainThread"))]))
+
+
 def thread_loop(f):
     fr = f.frame(code_of(f), 1)
     ts = [f.tstate(fr, pthread=f.pthread + i) for i in range(5)]
@@ -429,6 +437,18 @@ def main():
                    and any(t["frames"] and t["frames"][0]["name"] == "goodfunc" for t in th.values()),
                    "3.%d --dump --json: the unreadable thread has \"error\" and no frames" % minor,
                    "rc %r %s" % (rc, out[:600]))
+
+    # A thread being started (CPython 3.8-3.11 under thread churn: 41 of
+    # 100 --nonblocking dumps) was shown as the thread starting it, its tid
+    # twice, the second one with no stack.
+    for minor in (8, 11):
+        with with_fake(binary, minor, prealloc_state) as f:
+            rc, out, err, dt = run(["--dump", "-p", str(f.pid)])
+            bad = sane(rc, out, err)
+            text = out.decode("utf-8", "replace")
+            tap.ok(not bad and rc == 0 and text.count("Thread %d " % f.tid) == 1 and "goodfunc (goodfunc.py:" in text,
+                   "3.%d a thread state with its creator's ids and no frame is not shown as its creator" % minor,
+                   bad or "rc %r\n%s" % (rc, text))
 
     # Every unreadable stack was walked 64 times, every pass of the list
     # (16 when the target runs): 66 s (88 s with --blocking) for one dump.
