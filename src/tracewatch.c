@@ -197,7 +197,8 @@ int tracewatch_run(const struct options *o)
 	status = 0;
 done:
 	stop_disarm();
-	link_close(&l);
+	if (!link_close(&l))
+		fprintf(stderr, "pytop: the agent did not answer the detach within 2 s (it may still be unhooking)\n");
 	if (l.dropped > 0)
 		fprintf(stderr, "pytop: the agent dropped %ld calls it could not queue (pytop did not keep up)\n",
 			l.dropped);

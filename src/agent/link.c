@@ -139,20 +139,23 @@ int link_next(struct link *l, struct event *e, int timeout_ms)
 	}
 }
 
-void link_close(struct link *l)
+bool link_close(struct link *l)
 {
 	struct event e;
 	uint64_t end = clock_now_ns() + BYE_TIMEOUT_NS;
+	bool answered = !l->attached;
 
 	if (l->attached && channel_send(&l->ch, "{\"cmd\":\"detach\"}") == 0) {
 		while (clock_now_ns() < end) {
 			int rc;
 			while ((rc = channel_next(&l->ch, &e)) != 0)
 				if (rc == PYTOP_EFULL)
-					goto closed;
+					goto closed;   /* a line too long: the channel is useless */
 			/* After its goodbye the agent closes the socket: EOF. */
-			if (channel_poll(&l->ch, 50) < 0)
+			if ((rc = channel_poll(&l->ch, 50)) < 0) {
+				answered = rc == PYTOP_EGONE;
 				break;
+			}
 		}
 	}
 closed:
@@ -160,4 +163,5 @@ closed:
 	if (l->open)
 		channel_close(&l->ch);
 	l->open = false;
+	return answered;
 }

@@ -65,7 +65,8 @@ int link_fd(const struct link *l);
 int link_next(struct link *l, struct event *e, int timeout_ms);
 
 /* Detach the agent (a bounded wait for it to unhook and close its end)
- * and close everything. */
-void link_close(struct link *l);
+ * and close everything. Returns false when an attached agent did not close
+ * its end within the wait (it may still be unhooking). */
+bool link_close(struct link *l);
 
 #endif

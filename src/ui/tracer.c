@@ -203,10 +203,11 @@ static void detach(struct tracer *t, const char *why)
 	if (!t->link.open)
 		return;
 	set_state(t, TRACER_DETACHING);
-	link_close(&t->link);
+	bool answered = link_close(&t->link);
 	t->nrun = 0;
 	say_dropped(t, true);
-	say(t, TL_NOTE, "agent detached (%s)", why);
+	say(t, answered ? TL_NOTE : TL_ERROR, "agent detached (%s)%s", why,
+	    answered ? "" : "; it did not answer within 2 s and may still be unhooking");
 	set_state(t, TRACER_IDLE);
 }
 

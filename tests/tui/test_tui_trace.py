@@ -408,12 +408,13 @@ def flood_session(tap, pytop, interp):
             after = save_pane()
             dropped = "the agent dropped" in after
             # The agent reads the detach between two batches of calls sent
-            # (not after its whole queue: pytop's 2 s wait ran out).
+            # (not after its whole queue: pytop's 2 s wait ran out, which
+            # the pane now says; a time bound failed under the sanitizers).
             return m is not None and int(m.group(1)) <= 20000 and (said or not dropped) and \
-                "Agent" not in s2[0] and took < 1.5, \
+                "Agent" not in s2[0] and "did not answer" not in after and took < 10, \
                 ["said while attached: %s, dropped at all: %s, detach %.2f s" % (said, dropped, took)] + s + s2
         check(tap, "%s: a flood of calls: at most 20,000 lines; calls the agent dropped (if any) are said "
-              "while it runs; :detach within 1.5 s" % label, flood)
+              "while it runs; :detach answered (no 2 s wait run out)" % label, flood)
 
         def done_kept():
             # The end of a watch is never one of the calls dropped.
