@@ -255,16 +255,13 @@ static char state_of(struct py_target *t, const struct state_table *st, pid_t ti
 	return '?';
 }
 
-/* Drop the thread states with no kernel thread yet (made for a thread not
- * started, or the tid match failed): they are counted, never shown as tid 0.
- * Returns how many are left. */
-static int drop_unstarted(pid_t pid, struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
+/* Keep the threads whose drop[i] is false, in order; free the others'
+ * frames and count them in *dropped. Returns how many are left. */
+static int compact(struct stackdump_thread *th, struct thread_key *keys, int n, const bool *drop, int *dropped)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++) {
-		/* An unreadable stack's state may be a freed one: shown only
-		 * while its kernel thread exists. */
-		if (th[i].tid > 0 && (!th[i].error || proc_task_state(pid, th[i].tid) != '?')) {
+		if (!drop[i]) {
 			keys[k] = keys[i];
 			th[k++] = th[i];
 			continue;
@@ -276,6 +273,21 @@ static int drop_unstarted(pid_t pid, struct stackdump_thread *th, struct thread_
 	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
 	memset(keys + k, 0, (size_t)(n - k) * sizeof *keys);
 	return k;
+}
+
+/* Drop the thread states with no kernel thread yet (made for a thread not
+ * started, or the tid match failed): they are counted, never shown as tid 0.
+ * Returns how many are left. */
+static int drop_unstarted(pid_t pid, struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
+{
+	bool *drop = xcalloc((size_t)n + 1, sizeof *drop);
+	/* An unreadable stack's state may be a freed one: shown only while its
+	 * kernel thread exists. */
+	for (int i = 0; i < n; i++)
+		drop[i] = !(th[i].tid > 0 && (!th[i].error || proc_task_state(pid, th[i].tid) != '?'));
+	n = compact(th, keys, n, drop, dropped);
+	free(drop);
+	return n;
 }
 
 /* How much a thread state shows: a stack, an empty one, none readable. */
@@ -293,28 +305,16 @@ static int shows(const struct stackdump_thread *th)
 static int drop_duplicates(struct stackdump_thread *th, struct thread_key *keys, int n, int *dropped)
 {
 	bool *worse = xcalloc((size_t)n + 1, sizeof *worse);
-	int k = 0;
 
-	/* All decided first: the list is compacted below. */
+	/* All decided first: the list is compacted after. */
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n && !worse[i] && keys[i].pthread_id; j++)
 			worse[i] = j != i && keys[j].pthread_id == keys[i].pthread_id &&
 				   keys[j].interp == keys[i].interp &&
 				   (shows(&th[j]) > shows(&th[i]) || (shows(&th[j]) == shows(&th[i]) && j < i));
-	for (int i = 0; i < n; i++) {
-		if (!worse[i]) {
-			keys[k] = keys[i];
-			th[k++] = th[i];
-			continue;
-		}
-		free(th[i].frames);   /* names and files are interned: freed with the table */
-		free(keys[i].entry);
-		(*dropped)++;
-	}
+	n = compact(th, keys, n, worse, dropped);
 	free(worse);
-	memset(th + k, 0, (size_t)(n - k) * sizeof *th);
-	memset(keys + k, 0, (size_t)(n - k) * sizeof *keys);
-	return k;
+	return n;
 }
 
 static void resolve_threads(struct py_target *t, struct stackdump_thread *th, const struct thread_key *keys,

@@ -13,19 +13,11 @@ import tempfile
 SRC = os.path.normpath(os.environ.get('PYTOP_SRCDIR') or
                        os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 TOOL = os.path.join(SRC, 'tools', 'check_test_refs.py')
+sys.path.insert(0, os.path.join(SRC, 'tests', 'live'))
+import pythons  # noqa: E402
 
-n = 0
-failed = 0
-
-
-def ok(cond, what, diag=''):
-    global n, failed
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    if not cond:
-        failed += 1
-        for line in diag.splitlines():
-            print('# ' + line)
+tap = pythons.Tap()
+ok = tap.ok
 
 
 def run(root):
@@ -51,7 +43,4 @@ with tempfile.TemporaryDirectory() as tmp:
 
 rc, out = run(SRC)
 ok(rc == 0, "tests/, bench/ and tools/ call no helper another module does not define", out)
-print('1..%d' % n)
-if failed:
-    print('# %d of %d points failed' % (failed, n))
-sys.exit(0)
+sys.exit(tap.done())
