@@ -394,11 +394,15 @@ def flood_session(tap, pytop, interp):
             # Whether the agent's queue (4096 calls) overflows depends on
             # the interpreter's speed; when it does, the pane says so
             # while the watch runs (a second at most), not only at
-            # :detach.
-            time.sleep(8)
+            # :detach. The pane keeps its last 20,000 lines, thousands a
+            # second here, so a drop said early is gone 8 s later: the
+            # pane is saved every 1.5 s or so meanwhile.
+            said = False
+            end = time.monotonic() + 8
+            while time.monotonic() < end:
+                time.sleep(1.5)
+                said = said or "the agent dropped" in save_pane()
             s = tm.screen()
-            running = save_pane()
-            said = "the agent dropped" in running
             lines = [l for l in s if l.startswith(" Trace/watch")]
             m = re.search(r"\((\d+) lines", lines[0]) if lines else None
             command(tm, "detach")
