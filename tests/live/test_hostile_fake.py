@@ -151,13 +151,19 @@ def ctrl_names(f):
     one_thread(f, f.frame(c2, 1, back=f.frame(c1, 1)), tname=f.str("T\x1b]2;x\x07\n"))
 
 
+def looping_chain(f, code, indexes):
+    """Frames of code at each of indexes, outermost first, each calling the
+    next, the outermost's caller the innermost: a chain that loops. Returns
+    the innermost."""
+    first = inner = f.frame(code, indexes[0])
+    for index in indexes[1:]:
+        inner = f.frame(code, index, back=inner)
+    f.put(first + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, inner)
+    return inner
+
+
 def cycle(f):
-    c = code_of(f)
-    a = f.frame(c, 1)
-    b = f.frame(c, 2, back=a)
-    cc = f.frame(c, 3, back=b)
-    f.put(a + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, cc)
-    one_thread(f, cc)
+    one_thread(f, looping_chain(f, code_of(f), [1, 2, 3]))
 
 
 def one_unreadable(f):
@@ -167,11 +173,7 @@ def one_unreadable(f):
     tid = int(f.p.stdout.readline().split()[1])
     pthread = int(f.p.stdout.readline().split()[1], 16)
     good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
-    c = code_of(f, "badfunc")
-    a = f.frame(c, 1)
-    b = f.frame(c, 2, back=a)
-    f.put(a + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, b)
-    bad = f.tstate(b, pthread=pthread, tid=tid)
+    bad = f.tstate(looping_chain(f, code_of(f, "badfunc"), [1, 2]), pthread=pthread, tid=tid)
     f.interp([good, bad], modules=f.threading([(f.pthread, f.str("MainThread")), (pthread, f.str("Looper"))]))
     f.bad_tid = tid
 
@@ -179,11 +181,7 @@ def one_unreadable(f):
 def many_unreadable(f, n=2000):
     """The main thread's good stack, then n thread states sharing one frame
     chain of 300 frames that loops (unreadable for good)."""
-    c = code_of(f, "badfunc")
-    first = back = f.frame(c, 1)
-    for i in range(299):
-        back = f.frame(c, 2, back=back)
-    f.put(first + f.L["frame_back" if f.L["frame_model"] == "FRAME_MODEL_OBJECT" else "iframe_previous"], 8, back)
+    back = looping_chain(f, code_of(f, "badfunc"), [1] + [2] * 299)
     good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
     f.interp([good] + [f.tstate(back, tid=0x7fff0000 + i, pthread=0) for i in range(n)],
              modules=0)
