@@ -509,6 +509,10 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->state_mismatches = st.state_mismatches;
 	m->stacks_kept = st.stacks_kept;
 	m->stack_mismatches = st.stack_mismatches;
+	m->schedstat_skipped = st.schedstat_skipped;
+	m->switch_mismatches = st.switch_mismatches;
+	m->confirms_skipped = st.confirms_skipped;
+	m->confirm_mismatches = st.confirm_mismatches;
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;

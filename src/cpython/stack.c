@@ -141,6 +141,7 @@ struct stack_cache {
 	struct spec_entry *spec;
 	struct spec_deep *deep;           /* DEEP_SLOTS */
 	uint64_t walks;                   /* walks made: seen's generation, spec's and deep's clock */
+	uint64_t confirms_skipped;        /* stack_walk_known: second looks not taken (or, checking, not needed) */
 	unsigned char tbuf[TSTATE_BUF];
 	unsigned char (*fbuf)[FRAME_BUF]; /* CHAIN_MAX: the batch, by guessed position */
 	unsigned char (*sbuf)[FRAME_BUF]; /* CHAIN_MAX: frames read one by one */
@@ -1295,7 +1296,22 @@ int stack_thread_decode(struct py_target *t, uint64_t tstate, const void *buf, u
 int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags)
 {
+	return stack_walk_known(c, t, tstate, ti, frames, max, flags, NULL, NULL, false, NULL);
+}
+
+uint64_t stack_confirms_skipped(const struct stack_cache *c)
+{
+	return c->confirms_skipped;
+}
+
+int stack_walk_known(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
+		     struct stack_frame *frames, int max, int *flags, stack_known_fn known, void *arg, bool check,
+		     bool *mismatch)
+{
 	int depth = PYTOP_ECORRUPT, total = 0;
+
+	if (mismatch)
+		*mismatch = false;
 
 	if (max < 1)
 		return PYTOP_EINVAL;
@@ -1318,13 +1334,25 @@ int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, stru
 			continue;
 		if (depth < 0)
 			return depth;
+		/* The stack the caller saw confirmed: it existed (the chain was
+		 * read from the thread state's head in the same batch, so a
+		 * thread that moved elsewhere reads as another stack). */
+		bool vouched = known && attempt == 0 && depth > 0 && total <= max && !(*flags & STACK_TRUNCATED) &&
+			       known(arg, frames, depth);
+		if (vouched) {
+			c->confirms_skipped++;
+			if (!check)
+				break;
+		}
 		/* Confirm against the chain walk_once recorded (w state lives in
 		 * the cache: new_addr, fptr, seen). */
 		struct walk w = { .t = t, .c = c, .n = c->last_n, .cframe = c->last_cframe };
 		if ((ok = chain_confirm(&w, tstate)) < 0)
 			return ok;
+		if (vouched && !ok && mismatch)
+			*mismatch = true;
 		if (ok)
-			break;
+			break;   /* checking, a vouched stack the look refutes is read again */
 		depth = PYTOP_ECORRUPT;
 	}
 	if (depth < 0)
@@ -1390,8 +1418,11 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 
 	if (L->tstate_size < 0 || L->tstate_size > TSTATE_BUF)
 		return PYTOP_ECORRUPT;
-	/* One batch: the thread state, the pthread's tid, the guessed chain. */
-	c->iov[niov++] = (struct mem_iov){ tstate, c->tbuf, (size_t)L->tstate_size };
+	/* One batch: the fields of the thread state read (stack_thread_span),
+	 * the pthread's tid, the guessed chain. */
+	int32_t lo, hi;
+	stack_thread_span(L, &lo, &hi);
+	c->iov[niov++] = (struct mem_iov){ tstate + (uint64_t)lo, c->tbuf + lo, (size_t)(hi - lo) };
 	int want_tid = L->tstate_native_thread_id < 0 && t->pthread_tid_offset >= 0 && w.spec->pthread_id;
 	if (want_tid)
 		c->iov[niov++] = (struct mem_iov){ w.spec->pthread_id + (uint64_t)t->pthread_tid_offset, &ptid, 4 };

@@ -6,6 +6,7 @@
 #ifndef PYTOP_CPYTHON_STACK_H
 #define PYTOP_CPYTHON_STACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -69,6 +70,24 @@ void stack_cache_clear(struct stack_cache *c);
  * caches are warm. */
 int stack_walk(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
 	       struct stack_frame *frames, int max, int *flags);
+
+/* Whether a walk's stack (innermost first, not truncated) is one the caller
+ * saw confirmed before (the same functions at the same lines). */
+typedef bool (*stack_known_fn)(void *arg, const struct stack_frame *frames, int depth);
+
+/* stack_walk(), but a first reading that gives a stack known() vouches
+ * for is returned without the second look that detects a stack changed
+ * under the reader: that stack existed, whatever moved while it was read
+ * (it is the earlier one again, never a mix of two). With check, the
+ * second look is taken anyway and *mismatch (if not NULL) set when it
+ * would have read again. */
+int stack_walk_known(struct stack_cache *c, struct py_target *t, uint64_t tstate, struct thread_info *ti,
+		     struct stack_frame *frames, int max, int *flags, stack_known_fn known, void *arg, bool check,
+		     bool *mismatch);
+
+/* Walks stack_walk_known() returned without the second look (with check:
+ * that it would have). */
+uint64_t stack_confirms_skipped(const struct stack_cache *c);
 
 /* Read only the thread state at tstate (one process_vm_readv) into *ti,
  * as stack_walk() does (no root). 0 or a negative error. */

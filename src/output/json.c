@@ -326,6 +326,14 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->stacks_kept);
 		jsonw_key(w, "stack_mismatches");
 		jsonw_uint(w, m->stack_mismatches);
+		jsonw_key(w, "schedstat_skipped");
+		jsonw_uint(w, m->schedstat_skipped);
+		jsonw_key(w, "switch_mismatches");
+		jsonw_uint(w, m->switch_mismatches);
+		jsonw_key(w, "confirms_skipped");
+		jsonw_uint(w, m->confirms_skipped);
+		jsonw_key(w, "confirm_mismatches");
+		jsonw_uint(w, m->confirm_mismatches);
 		jsonw_end_object(w);
 	}
 	if (m->native) {

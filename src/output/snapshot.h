@@ -33,6 +33,10 @@ struct snapshot_meta {
 	uint64_t state_mismatches;  /* PYTOP_SAMPLER_CHECK=1: samples reuse would have given another state */
 	uint64_t stacks_kept;       /* blocked threads' stacks sent again without a walk (since attach) */
 	uint64_t stack_mismatches;  /* PYTOP_SAMPLER_CHECK=1: kept stacks the walk contradicted */
+	uint64_t schedstat_skipped; /* schedstat readings of blocked threads skipped on their switch page */
+	uint64_t switch_mismatches; /* PYTOP_SAMPLER_CHECK=1: ... that the file contradicted */
+	uint64_t confirms_skipped;  /* walks that gave the thread's last stack, not confirmed twice */
+	uint64_t confirm_mismatches; /* PYTOP_SAMPLER_CHECK=1: ... that the second look refuted */
 	uint64_t threads_not_sampled; /* most threads a round left out (0: none) */
 	int thread_limit;           /* threads a round samples at most (0: unknown) */
 	int interps_not_sampled;    /* interpreters left out, over the limit (0: none) */

@@ -8,6 +8,7 @@ libpytop_a_SOURCES += \
 	src/process/symbols.c src/process/symbols.h \
 	src/process/regfile.c src/process/regfile.h \
 	src/process/tasks.c src/process/tasks.h \
+	src/process/switchpage.c src/process/switchpage.h \
 	src/process/nspid.c src/process/nspid.h \
 	src/process/pause.c src/process/pause.h \
 	src/process/launch.c src/process/launch.h \

@@ -1,7 +1,9 @@
 /* tasks: what each thread of a target is doing, from its
  * /proc/PID/task/TID/syscall file, and how much CPU it used, from its
- * schedstat file; both kept open and re-read (one pread each). Also the
- * CPU time of a thread or the process from its stat file. */
+ * schedstat file; both kept open and re-read (one pread each), and the
+ * latter skipped while a blocked thread's perf switch page does not move.
+ * Also the CPU time of a thread or the process (its CPU clock, its stat
+ * file). */
 #ifndef PYTOP_PROCESS_TASKS_H
 #define PYTOP_PROCESS_TASKS_H
 
@@ -62,6 +64,18 @@ int tasks_open_count(const struct tasks *ts);
  * runnable but waiting for a core does not advance. */
 int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta_ns);
 
+/* Let tasks_cpu() skip the schedstat file of a thread whose last syscall
+ * reading said blocked while its perf switch page (switchpage.h) says it
+ * has not been switched in since: its reading is as before. At most 15
+ * in a row are skipped. Needs tasks_set_reuse() on; with check there, the
+ * file is read anyway and compared. Off by default, and off for good once
+ * perf events turn out not to be allowed. */
+void tasks_set_pages(struct tasks *ts, bool on);
+
+/* schedstat readings skipped so far (checking: that would have been), and
+ * (checking) of those, how many had moved on: the thread was switched in. */
+void tasks_page_counts(const struct tasks *ts, uint64_t *skipped, uint64_t *wrong);
+
 /* Give back a delta tasks_cpu() returned that was not used: the thread's
  * next reading includes it again (nothing when its reading is forgotten). */
 void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
@@ -76,6 +90,10 @@ int tasks_list(struct tasks *ts, pid_t *tids, int max);
  * number. */
 bool tasks_exists(const struct tasks *ts, pid_t tid);
 
+/* How many threads the process has now (/proc/PID/task's link count: one
+ * fstat, no listing), or a negative error. */
+int tasks_count(struct tasks *ts);
+
 /* Whether thread tid is still there (its schedstat file reads; its CPU
  * reading is left as it is). A thread gone has its files closed. */
 bool tasks_alive(struct tasks *ts, pid_t tid);
@@ -84,8 +102,9 @@ bool tasks_alive(struct tasks *ts, pid_t tid);
  * a thread born later used all its CPU time inside the sampling window. */
 bool tasks_started_before(const struct tasks *ts, pid_t tid);
 
-/* The whole process's CPU time (ns, /proc/PID/stat utime+stime, in clock
- * ticks: threads that ended included), or a negative error. */
+/* The whole process's CPU time (ns, threads that ended included: its CPU
+ * clock, else /proc/PID/stat's utime+stime in clock ticks), or a negative
+ * error. */
 int tasks_process_cpu(struct tasks *ts, uint64_t *cpu_ns);
 
 /* The CPU time (ns, utime+stime of its stat file) of thread tid of pid, or

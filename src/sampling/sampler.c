@@ -48,6 +48,7 @@
 #define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
 #define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
 #define ACCOUNT_EVERY_NS 10000000ull   /* the process's CPU is shared out at most every 10 ms */
+#define SCAN_EVERY_NS 100000000ull     /* /proc/PID/task listed at least every 100 ms */
 #define FOREIGN_MAX 256                /* threads without a thread state followed (more: see
 					* foreign_over) */
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
@@ -132,6 +133,8 @@ struct sampler {
 	/* counters (written by the sampler thread, read by anyone) */
 	_Atomic uint64_t rounds, samples, errors, late, busy_ns, cpu_ns, reads;
 	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
+	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
+	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
 	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
 	atomic_bool gone;
@@ -217,6 +220,8 @@ struct sampler {
 	uint64_t proc_base, proc_now, attributed, tick_ns;
 	bool proc_known, proc_read;
 	uint64_t account_at;              /* the last round the process's CPU was read */
+	uint64_t scanned_at;              /* ... and /proc/PID/task was last listed */
+	int scanned_count;                /* the threads that listing had (-1: unknown) */
 	/* Threads with no Python thread state (native threads: BLAS pools,
 	 * C libraries' workers) and threads over the limit: their CPU time is
 	 * part of the process's but of no sample, and must not be shared out
@@ -577,6 +582,26 @@ static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags,
 	return n;
 }
 
+/* What stack_walk_known() asks of a walk: is it the stack sent for this
+ * thread state last round (ks, on the thread ti says)? That one was
+ * confirmed (or was itself one confirmed before). */
+struct vouch {
+	const struct kept_stack *ks;
+	const struct thread_info *ti;
+};
+
+static bool vouch_same(void *arg, const struct stack_frame *frames, int depth)
+{
+	const struct vouch *v = arg;
+	const struct kept_stack *ks = v->ks;
+	if (ks->depth != depth || ks->flags != 0 || ks->tid != v->ti->tid || ks->tid <= 0)
+		return false;
+	for (int i = 0; i < depth; i++)
+		if (frames[i].func->id != ks->f[i].func_id || frames[i].line != ks->f[i].line)
+			return false;
+	return true;
+}
+
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
 static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
@@ -597,6 +622,15 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	if (kept && !s->check) {
 		depth = kept->depth;
 		flags = kept->flags;
+	} else if (k < s->nprev && k < MAX_THREADS && s->prev[k].tstate == tstate &&
+		   s->prev_kept[k].tstate == tstate && s->prev_kept[k].depth > 0) {
+		/* It ran: walked, and its stack of last round, if it is that
+		 * again, needs no second look. */
+		struct vouch v = { &s->prev_kept[k], &ti };
+		bool wrong = false;
+		depth = stack_walk_known(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags, vouch_same,
+					 &v, s->check, &wrong);
+		s->vouch_wrong += wrong;
 	} else {
 		depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
 	}
@@ -1015,7 +1049,16 @@ static void account_read(struct sampler *s, uint64_t round_ns)
 		if (tasks_cpu(s->tasks, s->foreign[i], &total, &delta) == 1)
 			s->foreign_pending += delta;
 	}
-	foreign_scan(s);
+	/* The listing (an open, two getdents and a close: 7 % of pytop's CPU
+	 * at 4 threads, 1 kHz) only when the number of threads changed, and
+	 * every SCAN_EVERY_NS all the same (one started and one ended). */
+	int count = tasks_count(s->tasks);
+	if (count < 0 || count != s->scanned_count || round_ns - s->scanned_at >= SCAN_EVERY_NS ||
+	    s->foreign_over) {
+		foreign_scan(s);
+		s->scanned_at = round_ns;
+		s->scanned_count = count;
+	}
 }
 
 /* Threads that ended and get no share of the process's leftover CPU still
@@ -1323,6 +1366,12 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->state_mismatches, s->state_mismatches_n, memory_order_relaxed);
 		atomic_store_explicit(&s->stacks_kept, s->kept_n, memory_order_relaxed);
 		atomic_store_explicit(&s->stack_mismatches, s->kept_bad, memory_order_relaxed);
+		uint64_t skipped, wrong;
+		tasks_page_counts(s->tasks, &skipped, &wrong);
+		atomic_store_explicit(&s->schedstat_skipped, skipped, memory_order_relaxed);
+		atomic_store_explicit(&s->switch_mismatches, wrong, memory_order_relaxed);
+		atomic_store_explicit(&s->confirms_skipped, stack_confirms_skipped(s->cache), memory_order_relaxed);
+		atomic_store_explicit(&s->confirm_mismatches, s->vouch_wrong, memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
 		 * the schedule catches up; more than two periods behind, the
@@ -1456,6 +1505,10 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->gself_holds = xcalloc(MAX_THREADS, sizeof *s->gself_holds);
 	s->gself_req = xcalloc(MAX_THREADS, sizeof *s->gself_req);
 	tasks_set_reuse(s->tasks, !(check && strcmp(check, "off") == 0), s->check);
+	/* A blocked thread's schedstat is not read while its perf switch page
+	 * says it was not switched in (PYTOP_SWITCH_PAGES=0: always read). */
+	const char *pages = getenv("PYTOP_SWITCH_PAGES");
+	tasks_set_pages(s->tasks, !(pages && strcmp(pages, "0") == 0));
 	s->frames = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->frames);
 	s->rec = xcalloc(1, sizeof *s->rec + SAMPLE_MAX_DEPTH * sizeof s->rec->frames[0] + 8);
 	s->def = xcalloc(1, sizeof *s->def + SAMPLE_NAME_MAX + SAMPLE_FILE_MAX + 16);
@@ -1463,6 +1516,7 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->cache = stack_cache_create();
 	s->names = xcalloc(MAX_THREADS, sizeof *s->names);
 	s->listed = xcalloc(LIST_MAX, sizeof *s->listed);
+	s->scanned_count = -1;
 	s->tidset = xcalloc(TIDSET_SLOTS, sizeof *s->tidset);
 	long hz = sysconf(_SC_CLK_TCK);
 	s->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
@@ -1538,6 +1592,10 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->state_mismatches = atomic_load(&s->state_mismatches);
 	out->stacks_kept = atomic_load(&s->stacks_kept);
 	out->stack_mismatches = atomic_load(&s->stack_mismatches);
+	out->schedstat_skipped = atomic_load(&s->schedstat_skipped);
+	out->switch_mismatches = atomic_load(&s->switch_mismatches);
+	out->confirms_skipped = atomic_load(&s->confirms_skipped);
+	out->confirm_mismatches = atomic_load(&s->confirm_mismatches);
 	out->threads_not_sampled = atomic_load(&s->not_sampled);
 	out->thread_limit = MAX_THREADS;
 	out->interps_not_sampled = s->interps_beyond;

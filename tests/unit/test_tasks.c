@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "process/proc.h"
+#include "process/switchpage.h"
 #include "process/tasks.h"
 #include "tap.h"
 
@@ -58,6 +59,122 @@ static void burn(unsigned long n)
 {
 	for (volatile unsigned long i = 0; i < n; i++)
 		;
+}
+
+/* A thread that waits to be poked, burns some CPU each time (counting
+ * the pokes it served), and ends when go is set. */
+static volatile int pokes, served;
+static volatile pid_t poked_tid;
+
+static void *poked(void *arg)
+{
+	(void)arg;
+	poked_tid = (pid_t)syscall(SYS_gettid);
+	pthread_mutex_lock(&mu);
+	while (!go) {
+		if (served < pokes) {
+			pthread_mutex_unlock(&mu);
+			burn(5000000ul);
+			pthread_mutex_lock(&mu);
+			served++;
+			pthread_cond_broadcast(&cv);
+			continue;
+		}
+		pthread_cond_wait(&cv, &mu);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/* The switch page of a thread of this process (switchpage.c), and
+ * tasks_cpu() skipping the schedstat file of a blocked thread on it. */
+static void test_switch_pages(void)
+{
+	struct switchpage sp;
+	pthread_t th;
+	int held;
+
+	go = 0;
+	pokes = served = 0;
+	poked_tid = 0;
+	pthread_create(&th, NULL, poked, NULL);
+	tap_wait(held, poked_tid != 0, DEADLINE);
+	if (!held)
+		tap_bail("the poked thread did not start in %.0f s", DEADLINE);
+	struct tasks *ts = tasks_create(getpid());
+	struct task_activity a;
+	tap_wait(held, tasks_read(ts, poked_tid, &a) == 0 && !a.running && a.syscall == 202, DEADLINE);
+	int rc = switchpage_open(&sp, poked_tid);
+	if (rc == PYTOP_EPERM) {
+		/* Not root and perf_event_paranoid above 2, or no perf here. */
+		for (int i = 0; i < 6; i++)
+			printf("ok %d # SKIP switch pages: perf events not allowed here\n", ++tap_n);
+	} else {
+		uint32_t s1 = 1, s2 = 2, s3 = 3;
+		struct timespec interval = { 0, 20000000 };
+		bool read1 = switchpage_stamp(&sp, &s1);
+		nanosleep(&interval, NULL);   /* an interval to look over, not a synchronisation */
+		bool read2 = switchpage_stamp(&sp, &s2);
+		tap_ok(rc == 0 && held && read1 && read2 && s1 == s2 && !(s1 & 1),
+		       "switch page: a blocked thread's page does not move (%u, %u)", s1, s2);
+		pthread_mutex_lock(&mu);
+		pokes++;
+		pthread_cond_broadcast(&cv);
+		while (served < pokes)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		bool read3 = switchpage_stamp(&sp, &s3);
+		tap_ok(read3 && s3 != s2, "switch page: it moves once the thread ran (%u -> %u)", s2, s3);
+		switchpage_close(&sp);
+		tap_ok(sp.fd == -1 && sp.page == NULL && !switchpage_stamp(&sp, &s3), "switch page: closed, none");
+
+		/* tasks_cpu: a baseline, a syscall reading that says blocked,
+		 * then readings taken from the page without the file. */
+		uint64_t total = 0, delta = 1, skipped = 0, wrong = 0, sum = 0;
+		tasks_set_reuse(ts, true, false);
+		tasks_set_pages(ts, true);
+		tap_wait(held, tasks_cpu(ts, poked_tid, &total, &delta) >= 0 && tasks_read(ts, poked_tid, &a) == 0 &&
+			 !a.running && a.syscall == 202, DEADLINE);
+		for (int i = 0; i < 5; i++) {
+			tasks_cpu(ts, poked_tid, &total, &delta);
+			sum += delta;
+			tasks_read(ts, poked_tid, &a);
+		}
+		tasks_page_counts(ts, &skipped, &wrong);
+		tap_ok(held && skipped == 5 && sum == 0 && a.syscall == 202,
+		       "skip: a blocked thread that was not switched in is not read (%llu of 5 skipped, %llu ns)",
+		       (unsigned long long)skipped, (unsigned long long)sum);
+		pthread_mutex_lock(&mu);
+		pokes++;
+		pthread_cond_broadcast(&cv);
+		while (served < pokes)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		rc = tasks_cpu(ts, poked_tid, &total, &delta);
+		uint64_t skipped2 = 0;
+		tasks_page_counts(ts, &skipped2, &wrong);
+		tap_ok(rc == 1 && delta > 0 && skipped2 == skipped,
+		       "skip: not once it was switched in: read, with its CPU time (%llu ns)", (unsigned long long)delta);
+		/* Never more than 15 in a row: a thread gone, its tid reused,
+		 * has a page that no longer moves. */
+		tap_wait(held, tasks_read(ts, poked_tid, &a) == 0 && !a.running && a.syscall == 202 &&
+			 tasks_cpu(ts, poked_tid, &total, &delta) >= 0, DEADLINE);
+		tasks_page_counts(ts, &skipped, &wrong);
+		for (int i = 0; i < 40; i++) {
+			tasks_cpu(ts, poked_tid, &total, &delta);
+			tasks_read(ts, poked_tid, &a);
+		}
+		tasks_page_counts(ts, &skipped2, &wrong);
+		tap_ok(held && skipped2 - skipped >= 30 && skipped2 - skipped <= 38,
+		       "skip: the file is read again at least every 16th reading (%llu of 40 skipped)",
+		       (unsigned long long)(skipped2 - skipped));
+	}
+	pthread_mutex_lock(&mu);
+	go = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+	tasks_destroy(ts);
 }
 
 int main(void)
@@ -141,7 +258,10 @@ int main(void)
 	/* The stat files read once (cpustat): the process and this thread. */
 	uint64_t s1 = 0, t1 = 0;
 	int read = tasks_stat_cpu(getpid(), 0, &s1) == 0 && tasks_stat_cpu(getpid(), self, &t1) == 0;
-	tap_ok(read && s1 >= p2 && t1 > 0 && t1 <= s1, "stat cpu: the process's (%llu ns) and this thread's (%llu ns)",
+	/* The stat files count utime and stime in ticks (each cut down to
+	 * one): up to two ticks under the CPU clock read before them. */
+	uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+	tap_ok(read && s1 + 2 * tick >= p2 && t1 > 0 && t1 <= s1, "stat cpu: the process's (%llu ns) and this thread's (%llu ns)",
 	       (unsigned long long)s1, (unsigned long long)t1);
 	tap_ok(tasks_stat_cpu(getpid(), 0x7ffffff0, &t1) < 0, "stat cpu: no such thread");
 
@@ -276,5 +396,6 @@ int main(void)
 	       "reuse: a thread that ran since is read again");
 	end_sleeper(th);
 	tasks_destroy(ts);
+	test_switch_pages();
 	return tap_done();
 }
