@@ -49,6 +49,9 @@
 #define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
 #define ACCOUNT_EVERY_NS 10000000ull   /* the process's CPU is shared out at most every 10 ms */
 #define SCAN_EVERY_NS 100000000ull     /* /proc/PID/task listed at least every 100 ms */
+/* The round's batch: the GILs, each thread's GIL flags, the heads, two
+ * ranges per thread whose stack may be kept. */
+#define PIOV_MAX (MAX_INTERPS * GIL_REGIONS_MAX + MAX_INTERPS + 3 * MAX_THREADS)
 #define FOREIGN_MAX 256                /* threads without a thread state followed (more: see
 					* foreign_over) */
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
@@ -144,7 +147,6 @@ struct sampler {
 	int interps_beyond;               /* interpreters over MAX_INTERPS, not sampled */
 	struct gil_where gils[MAX_INTERPS]; /* each interpreter's GIL (addr 0: unknown) */
 	int gil_first[MAX_INTERPS];       /* index of the first interpreter sharing gils[i] */
-	struct mem_iov gil_iov[MAX_INTERPS * GIL_REGIONS_MAX]; /* one round's GIL reads */
 	struct gil_state gil_now[MAX_INTERPS];
 	bool gil_read[MAX_INTERPS];
 	unsigned char gil_buf[MAX_INTERPS][GIL_READ_MAX];
@@ -166,13 +168,15 @@ struct sampler {
 	/* Read in one batch after the round's states: every interpreter's
 	 * thread-list head, and the thread states (and 3.8-3.10 pthread tids)
 	 * of the threads whose stacks may be kept (prefetch). */
-	struct mem_iov *piov;             /* MAX_INTERPS + 2 * MAX_THREADS */
+	struct mem_iov *piov;             /* PIOV_MAX: the round's batch (round_reads) */
 	uint64_t heads[MAX_INTERPS];
 	bool head_ok[MAX_INTERPS];
 	unsigned char (*tsbuf)[LAYOUT_TSTATE_MAX]; /* MAX_THREADS, by prev index */
 	uint32_t *ptid;                   /* MAX_THREADS */
 	bool *pre_ok;                     /* MAX_THREADS: tsbuf[k] (and ptid[k]) read this round */
-	int *pre_end;                     /* MAX_THREADS: the last of k's ranges in piov (-1: none) */
+	int *pre_at, *pre_end;            /* MAX_THREADS: k's ranges in piov, [at, end) (at -1: none) */
+	int head_at, gself_at;            /* where the heads and the GIL flags start in piov */
+	int gil_start[MAX_INTERPS];       /* where each GIL's ranges start in piov */
 	uint64_t kept_n, kept_bad;        /* stacks kept (checking: would have been), wrong */
 	struct thread_cpu *prev_cpu;      /* prev[i]'s CPU delta read with its state */
 	int prev_hint;                    /* where to look in prev[] first */
@@ -838,23 +842,30 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
  * compared with it, one per thread, still gave 2 and 1: a thread with no
  * flags read took the struct's); a GIL whose threads still say two hold it
  * takes the struct's holder that round. */
-static void read_gil_self(struct sampler *s)
+/* Append every last-round thread's GIL flags (3.15) to the batch at
+ * s->piov[n]; returns the new n (thread k's range is gself_at + k). */
+static int gself_add(struct sampler *s, int n)
 {
-	int n = 0;
+	s->gself_at = n;
+	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++)
+		s->piov[n++] = (struct mem_iov){ s->prev[k].tstate + (uint64_t)s->gself_lo, s->gself_buf[k],
+						  (size_t)s->gself_len };
+	return n;
+}
 
+/* The flags gself_add() asked for, as read (a range of len 0: not). */
+static void gself_take(struct sampler *s, bool read)
+{
 	for (int i = 0; i < s->ninterps; i++) {
 		s->gself_holders[i] = 0;
 		s->gself_holder[i] = 0;
 		s->gself_nread[i] = 0;
 	}
+	const struct py_layout *L = &s->t->L;
 	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++) {
 		s->gself_holds[k] = s->gself_req[k] = -1;
-		s->piov[n++] = (struct mem_iov){ s->prev[k].tstate + (uint64_t)s->gself_lo, s->gself_buf[k],
-						  (size_t)s->gself_len };
-	}
-	int got = n ? mem_readv(s->t->pid, s->piov, n) : 0;
-	const struct py_layout *L = &s->t->L;
-	for (int k = 0; k < got && k < n; k++) {
+		if (!read || s->piov[s->gself_at + k].len == 0)
+			continue;
 		s->gself_holds[k] = field_i32(s->gself_buf[k], L->tstate_holds_gil - s->gself_lo) != 0;
 		s->gself_req[k] = field_i32(s->gself_buf[k], L->tstate_gil_requested - s->gself_lo) != 0;
 		int interp = s->prev[k].interp;
@@ -874,24 +885,33 @@ struct round_gil {
 	uint8_t count, held;      /* GILs read, GILs locked */
 };
 
-/* Read every distinct GIL state in one process_vm_readv (each one range,
- * or on 3.6 one per static), then the syscall file of every thread the
- * last round saw: one instant for all of them. */
-static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
+/* Append every distinct GIL state's ranges (each one range, or on 3.6
+ * one per static) to the batch at s->piov[n]; end[i]: where interpreter
+ * i's ranges end (none: unknown or shared). Returns the new n. */
+static int gil_add(struct sampler *s, int n, int *end)
+{
+	for (int i = 0; i < s->ninterps; i++) {
+		s->gil_read[i] = false;
+		int start = n;
+		if (s->gil_first[i] == i)
+			n += gil_iov(&s->gils[i], s->gil_buf[i], &s->piov[n]);
+		s->gil_start[i] = start;
+		end[i] = n;
+	}
+	return n;
+}
+
+/* The GIL states gil_add() asked for, as read (all of a GIL's ranges). */
+static void gil_take(struct sampler *s, struct round_gil *rg, const int *end, bool read)
 {
 	const struct py_layout *L = &s->t->L;
-	int end[MAX_INTERPS], n = 0;
 
 	memset(rg, 0, sizeof *rg);
 	for (int i = 0; i < s->ninterps; i++) {
-		s->gil_read[i] = false;
-		if (s->gil_first[i] == i)
-			n += gil_iov(&s->gils[i], s->gil_buf[i], &s->gil_iov[n]);
-		end[i] = n;   /* its ranges end here (none: unknown or shared) */
-	}
-	int got = n ? mem_readv(s->t->pid, s->gil_iov, n) : 0;
-	for (int i = 0, start = 0; i < s->ninterps; start = end[i++]) {
-		if (end[i] == start || end[i] > got)
+		bool all = read && end[i] > s->gil_start[i];
+		for (int r = s->gil_start[i]; all && r < end[i]; r++)
+			all = s->piov[r].len != 0;
+		if (!all)
 			continue;   /* not read, or not every range of it */
 		gil_parse(L, s->gil_buf[i], &s->gil_now[i]);
 		s->gil_read[i] = true;
@@ -904,8 +924,11 @@ static void read_gil_and_states(struct sampler *s, struct round_gil *rg)
 	}
 	if (rg->count)
 		rg->flags |= TICK_GIL_KNOWN;
-	if (s->gil_self)
-		read_gil_self(s);
+}
+
+/* The syscall file of every thread the last round saw. */
+static void read_states(struct sampler *s)
+{
 	for (int k = 0; k < s->nprev; k++)
 		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false,
 					    &s->prev_reading[k]);
@@ -1140,38 +1163,94 @@ static void note_ended(struct sampler *s, uint64_t round_ns)
 		ended_flush(s, round_ns);
 }
 
-/* The round's one batch after the states (see struct sampler). */
-static void prefetch(struct sampler *s)
+/* Last round's stack of thread k when it may be kept this round: the
+ * same thread state and thread, read blocked before it was walked. Whether
+ * it did not run since is kept_for()'s to say, once the states are read. */
+static const struct kept_stack *may_keep(struct sampler *s, int k)
+{
+	if (k >= s->nprev || k >= MAX_THREADS)
+		return NULL;
+	const struct kept_stack *ks = &s->prev_kept[k];
+	if (s->prev[k].tstate != ks->tstate || ks->tid != s->prev[k].tid || !ks->reading || ks->depth == 0)
+		return NULL;
+	return ks;
+}
+
+/* Append every interpreter's thread-list head and, for the threads whose
+ * stacks may be kept (known: kept_for(), else may_keep()), the span of the
+ * thread state the decoding needs (3.8-3.10: and the pthread's tid) to the
+ * batch at s->piov[n]. Returns the new n. */
+static int pre_add(struct sampler *s, int n, bool known)
 {
 	const struct py_layout *L = &s->t->L;
 	bool want_ptid = L->tstate_native_thread_id < 0 && s->t->pthread_tid_offset >= 0;
-	int n = 0, at[MAX_INTERPS];
 	int32_t lo, hi;
 
 	stack_thread_span(L, &lo, &hi);
-	for (int i = 0; i < s->ninterps; i++) {
-		s->head_ok[i] = false;
-		at[i] = n;
+	s->head_at = n;
+	for (int i = 0; i < s->ninterps; i++)
 		s->piov[n++] = (struct mem_iov){ s->interps[i] + (uint64_t)L->interp_threads_head, &s->heads[i], 8 };
-	}
 	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++) {
-		s->pre_end[k] = -1;
-		const struct kept_stack *ks = kept_for(s, k, s->prev[k].tstate, s->prev[k].interp);
+		s->pre_at[k] = -1;
+		const struct kept_stack *ks = known ? kept_for(s, k, s->prev[k].tstate, s->prev[k].interp)
+						    : may_keep(s, k);
 		if (!ks || L->tstate_size <= 0 || L->tstate_size > LAYOUT_TSTATE_MAX)
 			continue;
 		/* Only the fields the decoding looks at. */
+		s->pre_at[k] = n;
 		s->piov[n++] = (struct mem_iov){ ks->tstate + (uint64_t)lo, s->tsbuf[k] + lo, (size_t)(hi - lo) };
 		s->ptid[k] = 0;
 		if (want_ptid && ks->pthread_id)
 			s->piov[n++] = (struct mem_iov){ ks->pthread_id + (uint64_t)s->t->pthread_tid_offset, &s->ptid[k], 4 };
-		s->pre_end[k] = n - 1;
+		s->pre_end[k] = n;
 	}
-	int got = mem_readv(s->t->pid, s->piov, n);
+	return n;
+}
+
+/* The heads and thread states pre_add() asked for, as read. */
+static void pre_take(struct sampler *s, bool read)
+{
 	for (int i = 0; i < s->ninterps; i++)
-		s->head_ok[i] = at[i] < got;
+		s->head_ok[i] = read && s->piov[s->head_at + i].len != 0;
 	/* A thread state counts only with its pthread's tid, when wanted. */
-	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++)
-		s->pre_ok[k] = s->pre_end[k] >= 0 && s->pre_end[k] < got;
+	for (int k = 0; k < s->nprev && k < MAX_THREADS; k++) {
+		bool ok = read && s->pre_at[k] >= 0;
+		for (int r = s->pre_at[k]; ok && r < s->pre_end[k]; r++)
+			ok = s->piov[r].len != 0;
+		s->pre_ok[k] = ok;
+	}
+}
+
+/* The round's reads before its walks, as one batch: every GIL state, the
+ * thread states' own GIL flags (3.15), every thread-list head and the
+ * thread states of the threads whose stacks may be kept; then every
+ * thread's OS state. The GIL and the flags are one instant. With
+ * --blocking the threads are stopped after their OS states were read (a
+ * stopped thread reads as not running), and the heads and thread states
+ * are read after that, in a second batch. */
+static void round_reads(struct sampler *s, struct round_gil *rg)
+{
+	int end[MAX_INTERPS];
+	bool blocking = s->pause && !s->one_by_one;
+	int n = gil_add(s, 0, end);
+	if (s->gil_self)
+		n = gself_add(s, n);
+	if (!blocking)
+		n = pre_add(s, n, false);
+	int got = n ? mem_readv_each(s->t->pid, s->piov, n) : 0;
+	gil_take(s, rg, end, got > 0);
+	if (s->gil_self)
+		gself_take(s, got > 0);
+	read_states(s);
+	if (!blocking) {
+		pre_take(s, got > 0);
+		return;
+	}
+	s->paused_at = clock_now_ns();
+	pause_stop(s->pause);
+	n = pre_add(s, 0, true);
+	got = mem_readv_each(s->t->pid, s->piov, n);
+	pre_take(s, got > 0);
 }
 
 /* One round over every interpreter's thread states. Returns threads sampled,
@@ -1186,14 +1265,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 	 * readings (and the foreign threads') do not cover by the round's end
 	 * was used by threads that are no longer there. */
 	account_read(s, round_ns);
-	read_gil_and_states(s, rg);
-	/* --blocking: stop the threads only now, after their OS states were
-	 * read (a stopped thread would read as not running). */
-	if (s->pause && !s->one_by_one) {
-		s->paused_at = clock_now_ns();
-		pause_stop(s->pause);
-	}
-	prefetch(s);
+	round_reads(s, rg);
 	s->ncur = 0;
 	s->prev_hint = 0;
 	s->unidentified = 0;
@@ -1440,6 +1512,7 @@ static void sampler_free(struct sampler *s)
 	free(s->gself_holds);
 	free(s->gself_req);
 	free(s->pre_end);
+	free(s->pre_at);
 	free(s->cur_kept);
 	free(s->prev_cpu);
 	native_destroy(s->native);
@@ -1481,11 +1554,12 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 	s->prev_state = xcalloc(MAX_THREADS, sizeof *s->prev_state);
 	s->prev_reading = xcalloc(MAX_THREADS, sizeof *s->prev_reading);
 	s->prev_kept = xcalloc(MAX_THREADS, sizeof *s->prev_kept);
-	s->piov = xcalloc(MAX_INTERPS + 2 * MAX_THREADS, sizeof *s->piov);
+	s->piov = xcalloc(PIOV_MAX, sizeof *s->piov);
 	s->tsbuf = xcalloc(MAX_THREADS, sizeof *s->tsbuf);
 	s->ptid = xcalloc(MAX_THREADS, sizeof *s->ptid);
 	s->pre_ok = xcalloc(MAX_THREADS, sizeof *s->pre_ok);
 	s->pre_end = xcalloc(MAX_THREADS, sizeof *s->pre_end);
+	s->pre_at = xcalloc(MAX_THREADS, sizeof *s->pre_at);
 	s->cur_kept = xcalloc(MAX_THREADS, sizeof *s->cur_kept);
 	s->prev_cpu = xcalloc(MAX_THREADS, sizeof *s->prev_cpu);
 	s->tasks = tasks_create(t->pid);
