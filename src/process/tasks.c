@@ -320,13 +320,15 @@ uint64_t tasks_reuses(const struct tasks *ts)
 	return ts->reuses;
 }
 
-/* The switch page's stamp of s now (its page opened on the first call
- * after its schedstat file): false when there is none. */
+/* The switch page's stamp of s now (its page opened once the thread has
+ * a syscall reading: threads only ever read for their CPU time, such as
+ * the sampler's threads without a Python thread state, get none): false
+ * when there is none. */
 static bool page_stamp(struct tasks *ts, struct slot *s, pid_t tid, uint32_t *stamp)
 {
 	if (!ts->pages)
 		return false;
-	if (!s->page_tried && s->cfd >= 0) {
+	if (!s->page_tried && s->cfd >= 0 && s->act_seq) {
 		s->page_tried = 1;
 		int rc = switchpage_open(&s->page, tid);
 		if (rc == PYTOP_EPERM)
