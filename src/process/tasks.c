@@ -27,6 +27,8 @@
 #define TASKS_REUSE_MAX 63 /* a reused syscall reading is read again after this many reuses */
 #define PAGE_SKIP_MAX 15   /* schedstat is read again after this many skips (a thread
 			    * gone, its tid reused: its page no longer moves) */
+#define PAGE_AFTER_REUSES 4 /* a page for a thread blocked through this many readings */
+#define PAGE_OPEN_EVERY_NS 10000000ull /* at most one page opened per 10 ms */
 
 struct slot {
 	pid_t tid;
@@ -70,6 +72,7 @@ struct tasks {
 	bool pages;               /* schedstat readings may be skipped (tasks_set_pages) */
 	int page_fd_max;          /* a page's descriptor must stay under this */
 	uint64_t page_skipped;    /* schedstat readings skipped (checking: would have) */
+	uint64_t page_next_ns;    /* no page is opened before then (CLOCK_MONOTONIC) */
 	uint64_t page_wrong;      /* checking: ... of which the thread had been switched in */
 	struct slot slots[SLOTS];
 	char dents[16384];        /* tasks_list's directory buffer (no allocation) */
@@ -320,15 +323,24 @@ uint64_t tasks_reuses(const struct tasks *ts)
 	return ts->reuses;
 }
 
-/* The switch page's stamp of s now (its page opened once the thread has
- * a syscall reading: threads only ever read for their CPU time, such as
- * the sampler's threads without a Python thread state, get none): false
- * when there is none. */
+/* The switch page's stamp of s now: false when there is none. A page is
+ * dear to open (perf_event_open took 130-320 us here, against 0.6 us for
+ * the schedstat reading it saves), so only a thread that has stayed
+ * blocked through PAGE_AFTER_REUSES readings gets one (threads that live a
+ * few ms, and threads read only for their CPU time, never do), and at most
+ * one is opened every PAGE_OPEN_EVERY_NS (the sampler's round is not held
+ * up by many at once). */
 static bool page_stamp(struct tasks *ts, struct slot *s, pid_t tid, uint32_t *stamp)
 {
 	if (!ts->pages)
 		return false;
-	if (!s->page_tried && s->cfd >= 0 && s->act_seq) {
+	if (!s->page_tried && s->cfd >= 0 && s->act_seq && s->reused >= PAGE_AFTER_REUSES) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		if (ns < ts->page_next_ns)
+			return false;
+		ts->page_next_ns = ns + PAGE_OPEN_EVERY_NS;
 		s->page_tried = 1;
 		int rc = switchpage_open(&s->page, tid);
 		if (rc == PYTOP_EPERM)
