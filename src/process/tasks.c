@@ -214,11 +214,32 @@ static struct slot *slot_for(struct tasks *ts, pid_t tid)
 	return victim;
 }
 
+/* Descriptors ran out: the switch pages give theirs back and no more are
+ * opened (the syscall and schedstat files come first: without them a
+ * thread reads as gone and its CPU is lost). Whether any was given back. */
+static bool pages_shed(struct tasks *ts)
+{
+	bool freed = false;
+	ts->pages = false;
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &ts->slots[i];
+		if (s->page.fd >= 0) {
+			switchpage_close(&s->page);
+			s->page_known = s->page_suspect = 0;
+			freed = true;
+		}
+	}
+	return freed;
+}
+
 static int open_file(struct tasks *ts, pid_t tid, const char *name)
 {
 	char path[96];
 	snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)ts->pid, (int)tid, name);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && pages_shed(ts))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
 }
 
 /* Read a slot's file into buf; on failure the slot is forgotten (the thread
