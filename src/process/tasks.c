@@ -29,6 +29,10 @@
 			    * gone, its tid reused: its page no longer moves) */
 #define PAGE_AFTER_REUSES 4 /* a page for a thread blocked through this many readings */
 #define PAGE_OPEN_EVERY_NS 10000000ull /* at most one page opened per 10 ms */
+#define PAGE_MOVED_MAX 8   /* a page found moved at this many readings in a row is closed:
+			    * the thread switches more often than it is read, no reading
+			    * is skipped, and every switch of it costs it perf work */
+#define PAGE_REST 1024     /* ... and opened again after this many readings without it */
 
 struct slot {
 	pid_t tid;
@@ -51,8 +55,9 @@ struct slot {
 	 * stamp taken just before the last schedstat reading that was read
 	 * (page_known: taken); page_skips: readings skipped since. */
 	struct switchpage page;
-	uint8_t page_tried, page_known, page_suspect;
+	uint8_t page_tried, page_known, page_suspect, page_moved;
 	uint32_t page_stamp, page_skips, page_suspect_stamp;
+	uint16_t page_rest;       /* readings left before a page closed as useless is reopened */
 };
 
 struct tasks {
@@ -108,8 +113,9 @@ static void slot_clear(struct slot *s)
 		close(s->cfd);
 	s->fd = s->cfd = -1;
 	switchpage_close(&s->page);
-	s->page_tried = s->page_known = s->page_suspect = 0;
+	s->page_tried = s->page_known = s->page_suspect = s->page_moved = 0;
 	s->page_skips = 0;
+	s->page_rest = 0;
 	s->tid = 0;
 	s->have_cpu = 0;
 	s->used = 0;
@@ -355,6 +361,8 @@ static bool page_stamp(struct tasks *ts, struct slot *s, pid_t tid, uint32_t *st
 {
 	if (!ts->pages)
 		return false;
+	if (s->page_rest && --s->page_rest == 0)
+		s->page_tried = 0;
 	if (!s->page_tried && s->cfd >= 0 && s->act_seq && s->reused >= PAGE_AFTER_REUSES) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -429,6 +437,18 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 			}
 		}
 		s->page_skips = 0;
+		if (stamped && s->page_known && stamp != s->page_stamp) {
+			if (++s->page_moved >= PAGE_MOVED_MAX) {
+				/* Switched in between every two readings: the
+				 * page saves nothing and costs the thread. */
+				switchpage_close(&s->page);
+				s->page_moved = 0;
+				s->page_rest = PAGE_REST;
+				stamped = false;
+			}
+		} else if (stamped && s->page_known) {
+			s->page_moved = 0;
+		}
 		s->page_known = stamped;
 		s->page_stamp = stamp;
 	}
@@ -539,7 +559,8 @@ void tasks_sweep(struct tasks *ts)
 				close(s->cfd);
 			s->fd = s->cfd = -1;
 			switchpage_close(&s->page);
-			s->page_tried = s->page_known = s->page_suspect = 0;
+			s->page_tried = s->page_known = s->page_suspect = s->page_moved = 0;
+			s->page_rest = 0;
 			/* Reopened, the files may be another thread's (a tid
 			 * reused): no syscall reading is reused across that. */
 			s->cpu_seq = s->same_since = s->act_seq = 0;
