@@ -621,6 +621,7 @@ struct walk {
 	int seq;                  /* positions read one by one (not in the guess) */
 	struct func_entry *root;  /* the outermost frame recorded so far */
 	uint64_t root_arg0;       /* ... and its first argument */
+	int64_t inner_off;        /* the innermost frame's instruction offset (-1: none) */
 };
 
 /* Enter chain positions [c->seen_upto, upto) in the seen table (it is
@@ -870,6 +871,8 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : off);
 			frames[depth].entry = 1;
 		}
+		if (depth == 0)
+			w->inner_off = off;
 		w->root = e;
 		w->root_arg0 = field_u64(f, L->frame_localsplus);
 		depth++;
@@ -1007,6 +1010,8 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
 			frames[depth].entry = is_entry;
 		}
+		if (depth == 0)
+			w->inner_off = (int64_t)off;
 		w->root = e;
 		w->root_arg0 = field_u64(f, L->iframe_localsplus) & ~(uint64_t)L->iframe_code_tag_bits;
 		depth++;
@@ -1398,6 +1403,7 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 	w.t = t;
 	w.c = c;
 	w.spec = spec_get(c, tstate);
+	w.inner_off = -1;
 
 	/* The guess: the chain this thread had at its last walk. */
 	int guess = w.spec->n;
@@ -1518,6 +1524,7 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 		return depth;
 	c->last_n = w.n;
 	c->last_cframe = w.cframe;
+	ti->inner_off = depth > 0 ? w.inner_off : -1;
 	if (depth > 0 && w.root) {
 		ti->root = &w.root->info;
 		ti->root_arg0 = w.root_arg0;

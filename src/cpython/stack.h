@@ -40,6 +40,7 @@ struct thread_info {
 	uint64_t head;          /* the head of its frame chain (frame, cframe or current_frame) */
 	const struct func_info *root;  /* the outermost frame's function (NULL: none) */
 	uint64_t root_arg0;     /* ... and its first argument as walked (0: none) */
+	int64_t inner_off;      /* the innermost frame's instruction offset (-1: none) */
 };
 
 /* A walk reads at most this many frames of a thread (the documented limit

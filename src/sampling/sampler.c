@@ -85,6 +85,7 @@ struct round_thread {
 struct kept_stack {
 	uint64_t tstate, head, pthread_id;
 	uint64_t reading;         /* the syscall reading's stamp before the walk (0: none) */
+	int64_t inner_off;        /* the walk's innermost instruction offset (-1: none) */
 	pid_t tid;
 	uint16_t depth;
 	uint8_t flags;            /* the walk's STACK_* flags */
@@ -138,6 +139,7 @@ struct sampler {
 	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
 	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
 	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
+	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
 	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
 	atomic_bool gone;
@@ -538,6 +540,7 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 	 * for the stack. */
 	ks->reading = p >= 0 ? s->prev_reading[p] : 0;
 	ks->depth = s->rec->depth;
+	ks->inner_off = s->walk_inner_off;
 	ks->flags = (s->rec->flags & SAMPLE_F_TRUNCATED) ? STACK_TRUNCATED : 0;
 	memcpy(ks->f, s->rec->frames, (size_t)ks->depth * sizeof ks->f[0]);
 }
@@ -587,8 +590,15 @@ static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags,
 }
 
 /* What stack_walk_known() asks of a walk: is it the stack sent for this
- * thread state last round (ks, on the thread ti says)? That one was
- * confirmed (or was itself one confirmed before). */
+ * thread state last round (ks, on the thread ti says), its innermost frame
+ * at the very same instruction? That one was confirmed (or was itself one
+ * confirmed before). The same instruction, not only the same lines: the
+ * first read can meet bytes older than the head it starts from (its ranges
+ * are read in address order), and a thread that ran on reads as the stack
+ * it left only at a transition, which would then go to the earlier stack
+ * (seen once under load: the shortest of three functions called in turn
+ * got 8.9 % of the samples for 16.8 % of the time); a thread that waits
+ * in the same call is where it was. */
 struct vouch {
 	const struct kept_stack *ks;
 	const struct thread_info *ti;
@@ -598,7 +608,8 @@ static bool vouch_same(void *arg, const struct stack_frame *frames, int depth)
 {
 	const struct vouch *v = arg;
 	const struct kept_stack *ks = v->ks;
-	if (ks->depth != depth || ks->flags != 0 || ks->tid != v->ti->tid || ks->tid <= 0)
+	if (ks->depth != depth || ks->flags != 0 || ks->tid != v->ti->tid || ks->tid <= 0 || ks->inner_off < 0 ||
+	    ks->inner_off != v->ti->inner_off)
 		return false;
 	for (int i = 0; i < depth; i++)
 		if (frames[i].func->id != ks->f[i].func_id || frames[i].line != ks->f[i].line)
@@ -654,6 +665,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		s->kept_n++;
 	}
 
+	s->walk_inner_off = kept ? kept->inner_off : ti.inner_off;
 	if (depth < 0) {
 		(*errors)++;
 		/* Without the thread state we cannot go on down the list. */
