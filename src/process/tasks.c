@@ -418,6 +418,7 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 		v = s->raw_runtime;
 		pcount = s->raw_pcount;
 		s->page_skips++;
+		s->page_moved = 0;   /* it saved a reading: not one that only costs */
 		ts->page_skipped++;
 	} else {
 		if ((rc = read_file(s, &s->cfd, buf, sizeof buf, errno)) < 0)

@@ -13,12 +13,13 @@ stacks (so the check can fail) and count no state and no stack that
 differs. A normal run keeps stacks too, and reads fewer process memory
 batches per sample than a run with the reuse off (PYTOP_SAMPLER_CHECK=off).
 
-Where perf events are allowed (root, or perf_event_paranoid 2 or less), a
-blocked thread's schedstat file is not read either while its perf switch
-page says it was not switched in: the checked run counts every skip whose
-thread had been switched in all the same (switch_mismatches, must be 0),
-a normal run skips, and a run with PYTOP_SWITCH_PAGES=0 does not. Where
-they are not allowed, those points are a loud SKIP. And a walked thread
+With PYTOP_SWITCH_PAGES=1, where perf events are allowed (root, or
+perf_event_paranoid 2 or less), a long-blocked thread's schedstat file is
+not read either while its perf switch page says it was not switched in:
+the checked run counts every skip whose thread had been switched in all
+the same (switch_mismatches, must be 0), a run with pages skips, and a
+default run (pages off) does not. Where perf events are not allowed, those
+points are a loud SKIP. And a walked thread
 whose stack is the one sent for it last round is not confirmed by a second
 read: the checked run takes it anyway and counts refutals.
 """
@@ -56,8 +57,8 @@ def batch(pytop, pid, out, check, pages=True):
     env.pop("PYTOP_SWITCH_PAGES", None)
     if check:
         env["PYTOP_SAMPLER_CHECK"] = check
-    if not pages:
-        env["PYTOP_SWITCH_PAGES"] = "0"
+    if pages:
+        env["PYTOP_SWITCH_PAGES"] = "1"
     r = subprocess.run([pytop, "--batch", "-m", "wall", "-r", "1000", "-d", str(SECS), "-f", "json",
                         "-o", out, "-p", str(pid)], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
@@ -134,7 +135,7 @@ def run_one(tap, pytop, interp):
         if perf:
             tap.ok((on_ov.get("schedstat_skipped") or 0) > 100 and np_ov.get("schedstat_skipped") == 0 and
                    off_ov.get("schedstat_skipped") == 0,
-                   "%s: schedstat readings skipped (%s), none with PYTOP_SWITCH_PAGES=0 (%s) or reuse off (%s)"
+                   "%s: schedstat readings skipped (%s), none by default (%s) or with reuse off (%s)"
                    % (interp.label, on_ov.get("schedstat_skipped"), np_ov.get("schedstat_skipped"),
                       off_ov.get("schedstat_skipped")))
         else:
