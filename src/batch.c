@@ -162,6 +162,9 @@ static int every_name(const struct every *ev, const char *base, unsigned n, char
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
 
+#define FOLD_EVERY_NS 1000000000ull    /* ended threads looked at for folding every second */
+#define FOLD_GRACE_NS 2000000000ull    /* ... once not sampled for 2 s */
+#define FOLD_KEEP 256                  /* ... the 256 with the most samples keep their rows */
 #define EVERY_TRIES 1000     /* counters tried, in one write, for a name that is taken */
 
 /* Write the session's snapshot to this interval's file: under a temporary
@@ -323,12 +326,20 @@ int batch_run(const struct options *o)
 	 * with the run (written below). */
 	uint64_t every_ns = every ? (uint64_t)(o->every_s * 1e9) : 0;
 	uint64_t next = every ? s.start_ns + every_ns : UINT64_MAX;
+	uint64_t fold_at = clock_now_ns() + FOLD_EVERY_NS;
 	while (!interrupted && !session_target_gone(&s) && clock_now_ns() < deadline) {
 		uint64_t now = clock_now_ns();
 
 		clock_sleep_ns(next > now && next - now < DRAIN_EVERY_NS ? next - now : DRAIN_EVERY_NS);
 		session_drain(&s);
 		now = clock_now_ns();
+		/* A thread-per-request server runs thousands of threads: past
+		 * FOLD_KEEP ended ones, the rest are folded into one count, so
+		 * memory and the tables' budget follow the live threads. */
+		if (now >= fold_at) {
+			aggregate_fold_ended(s.agg, FOLD_GRACE_NS, FOLD_KEEP);
+			fold_at = now + FOLD_EVERY_NS;
+		}
 		if (now >= next && now < deadline) {
 			if (every_write(&ev, &s) < 0)
 				code = 1;

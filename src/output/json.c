@@ -284,6 +284,23 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 	jsonw_uint(w, m->errors);
 	jsonw_key(w, "unidentified");
 	jsonw_uint(w, m->unidentified);
+	if (m->threads_folded) {
+		/* Ended threads past the ones listed: counted in every total,
+		 * no row each (a long run of a thread-per-request server). */
+		jsonw_key(w, "threads_folded");
+		jsonw_begin_object(w);
+		jsonw_key(w, "threads");
+		jsonw_uint(w, m->threads_folded);
+		jsonw_key(w, "samples");
+		jsonw_uint(w, m->folded_samples);
+		jsonw_key(w, "time_s");
+		jsonw_double(w, (double)m->folded_time_ns / 1e9);
+		jsonw_key(w, "cpu_s");
+		jsonw_double(w, (double)m->folded_cpu_ns / 1e9);
+		jsonw_key(w, "wall_s");
+		jsonw_double(w, (double)m->folded_wall_ns / 1e9);
+		jsonw_end_object(w);
+	}
 	if (m->over_limit) {
 		jsonw_key(w, "over_limit");
 		jsonw_uint(w, m->over_limit);

@@ -58,6 +58,12 @@ static void header(FILE *f, const struct snapshot_meta *m)
 	if (m->unidentified)
 		fprintf(f, "Left out: %" PRIu64 " samples of thread states not yet tied to a kernel thread\n",
 			m->unidentified);
+	if (m->threads_folded) {
+		char cpu[32];
+		fprintf(f, "Folded:   %" PRIu64 " ended threads into one count (%" PRIu64 " samples, %s CPU): "
+			"in every total, without a row each\n", m->threads_folded, m->folded_samples,
+			duration_format(cpu, sizeof(cpu), (double)m->folded_cpu_ns / 1e9));
+	}
 	if (m->over_limit)
 		fprintf(f, "Limit:    %" PRIu64 " samples not counted: their stacks were new after pytop's "
 			"tables reached %" PRIu64 " entries\n", m->over_limit, m->entries_max);

@@ -28,6 +28,8 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 	out->counted_s = (double)v->counted_ns / 1e9;
 	out->unidentified = v->unidentified;
 	out->over_limit = v->over_limit;
+	out->folded_threads = v->folded_threads;
+	out->folded = v->folded;
 	out->entries_max = agg->tab.entries_max;
 	if (v->rounds) {
 		out->round_mean_s = (double)v->dur_sum / (double)v->rounds / 1e9;

@@ -595,6 +595,7 @@ void aggregate_destroy(struct aggregate *agg)
 	}
 	free(agg->scratch);
 	free(agg->unseen);
+	free(agg->fold_mark);
 	free(agg);
 }
 
@@ -661,6 +662,7 @@ const char *aggregate_kind_name(enum func_kind kind)
 /* What aggregate_prune_threads() goes by. */
 struct prune_arg {
 	uint64_t latest_ns, grace_ns;
+	const struct aggregate *agg;  /* aggregate_fold_ended's marks */
 };
 
 /* Not sampled (or named) for more than grace_ns before the latest round. */
@@ -673,7 +675,7 @@ static bool thread_ended(const struct agg_thread *t, void *arg)
 
 size_t aggregate_prune_threads(struct aggregate *agg, uint64_t grace_ns)
 {
-	struct prune_arg p = { agg->latest_ns, grace_ns };
+	struct prune_arg p = { agg->latest_ns, grace_ns, agg };
 	size_t gone;
 
 	if (!agg->has_tick || !agg->tab.nthreads)
@@ -686,4 +688,83 @@ size_t aggregate_prune_threads(struct aggregate *agg, uint64_t grace_ns)
 uint64_t aggregate_pruned_threads(const struct aggregate *agg)
 {
 	return agg->pruned;
+}
+
+static void counts_add(struct agg_thread_counts *d, const struct agg_thread_counts *s)
+{
+	d->samples += s->samples;
+	d->counted += s->counted;
+	d->counted_ns += s->counted_ns;
+	d->cpu_ns += s->cpu_ns;
+	d->wall_ns += s->wall_ns;
+	for (size_t i = 0; i < sizeof d->states / sizeof d->states[0]; i++)
+		d->states[i] += s->states[i];
+	d->holding_gil += s->holding_gil;
+	for (size_t i = 0; i < sizeof d->gil / sizeof d->gil[0]; i++)
+		d->gil[i] += s->gil[i];
+}
+
+/* What aggregate_fold_ended() folds: threads marked by slot. */
+static bool fold_marked(const struct agg_thread *t, void *arg)
+{
+	const struct aggregate *agg = ((const struct prune_arg *)arg)->agg;
+	return agg->fold_mark[t - agg->tab.threads];
+}
+
+static int by_samples_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+size_t aggregate_fold_ended(struct aggregate *agg, uint64_t grace_ns, uint32_t keep)
+{
+	struct prune_arg p = { agg->latest_ns, grace_ns, agg };
+	uint32_t n = agg->tab.nthreads, ended = 0;
+
+	if (!agg->has_tick || n <= keep)
+		return 0;
+	uint64_t *counts = xmalloc((size_t)n * sizeof(*counts));
+	for (uint32_t i = 0; i < n; i++)
+		if (thread_ended(&agg->tab.threads[i], &p))
+			counts[ended++] = agg->tab.threads[i].cum.samples;
+	if (ended <= keep) {
+		free(counts);
+		return 0;
+	}
+	/* The keep ended threads with the most samples stay (ties: the
+	 * first in the table). */
+	qsort(counts, ended, sizeof(*counts), by_samples_desc);
+	uint64_t cutoff = keep ? counts[keep - 1] : UINT64_MAX;
+	uint32_t at_cutoff = 0;
+	for (uint32_t i = 0; i < keep; i++)
+		at_cutoff += counts[i] == cutoff;
+	free(counts);
+	agg->fold_mark = xrealloc(agg->fold_mark, (size_t)n * sizeof(*agg->fold_mark));
+	size_t folded = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct agg_thread *t = &agg->tab.threads[i];
+		bool fold = thread_ended(t, &p);
+		if (fold && keep && t->cum.samples > cutoff)
+			fold = false;
+		else if (fold && keep && t->cum.samples == cutoff && at_cutoff) {
+			at_cutoff--;
+			fold = false;
+		}
+		agg->fold_mark[i] = fold;
+		if (!fold)
+			continue;
+		/* CPU reported and not yet given to a stack goes first. */
+		if (agg->mode == AGG_MODE_CPU)
+			give_credit(agg, t);
+		counts_add(&agg->cum.folded, &t->cum);
+		agg->cum.folded_threads++;
+		if (t->epoch == agg->epoch && t->win.samples) {
+			counts_add(&agg->win.folded, &t->win);
+			agg->win.folded_threads++;
+		}
+		folded++;
+	}
+	aggtable_drop_threads(&agg->tab, fold_marked, &p);
+	return folded;
 }

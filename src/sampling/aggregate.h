@@ -57,6 +57,16 @@ size_t aggregate_prune_threads(struct aggregate *agg, uint64_t grace_ns);
 /* Threads forgotten by aggregate_prune_threads() since the start. */
 uint64_t aggregate_pruned_threads(const struct aggregate *agg);
 
+/* For a long run that keeps every thread (batch): when more than keep
+ * threads have not been sampled during the grace_ns before the latest
+ * round (they ended), all of them but the keep with the most samples are
+ * folded: their counts are added to the summary's folded ones, and their
+ * rows, per-thread tables and latest stacks go (their samples stay in the
+ * all-threads numbers). Memory and the tables' budget then follow the live
+ * threads, not every thread a thread-per-request server ever ran. Returns
+ * how many were folded. */
+size_t aggregate_fold_ended(struct aggregate *agg, uint64_t grace_ns, uint32_t keep);
+
 /* Count by another mode from now on; resets the counts. */
 void aggregate_set_mode(struct aggregate *agg, enum agg_mode mode);
 

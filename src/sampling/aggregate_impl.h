@@ -22,6 +22,8 @@ struct agg_totals {
 	uint64_t over_limit;            /* samples not counted: tables full */
 	uint64_t gil_rounds, gil_held_rounds, gil_conflicts;
 	uint64_t dur_sum, dur_max;
+	uint64_t folded_threads;        /* ended threads folded (aggregate_fold_ended) */
+	struct agg_thread_counts folded; /* ... their counts, summed */
 	bool has_first;                 /* first_ns is valid */
 	bool has_base;                  /* first_ns is the round before the view */
 	uint64_t first_ns, last_ns;
@@ -71,6 +73,7 @@ struct aggregate {
 		uint32_t *idx;                  /* 8 * cap: entries, in count_stack's order, both scopes */
 	} memo[AGG_MEMO_SLOTS];
 	bool no_memo;                   /* aggregate_set_memo(false) */
+	bool *fold_mark;                /* aggregate_fold_ended: threads to fold, by slot */
 };
 
 #endif

@@ -164,6 +164,8 @@ struct agg_summary {
 	double gil_utilisation_pct; /* gil_held_rounds / gil_rounds */
 	uint64_t gil_conflicts;    /* rounds with more holders than held GILs (always 0) */
 	bool gil_disabled;         /* the latest round saw a free-threaded build without a GIL */
+	uint64_t folded_threads;   /* ended threads folded (aggregate_fold_ended): no rows */
+	struct agg_thread_counts folded; /* ... their counts, summed */
 	bool target_exited;        /* a REC_TARGET_EXIT arrived */
 	int exit_status;
 };

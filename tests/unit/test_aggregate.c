@@ -1346,6 +1346,79 @@ static void test_memo(void)
 	tap_ok(memcmp(with, without, sizeof with) == 0, "memo: cpu and wall profiles are the same with and without it");
 }
 
+/* Folding ended threads (a long batch of a thread-per-request server):
+ * past keep ended threads, the rest go into one count; every total stays,
+ * the rows and per-thread tables go, the keep busiest ended ones and the
+ * live ones keep their rows. */
+static void test_fold(void)
+{
+	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 1000000);
+	struct agg_summary before, after;
+	struct agg_thread_row *th;
+	struct agg_row *rows;
+	size_t n;
+
+	feed_func(a, 1, "main", "srv.py", 1);
+	feed_func(a, 2, "handle", "srv.py", 10);
+	/* 40 request threads, 1 ms each, thread 1000 + i sampled i % 5 + 1
+	 * times; then the main thread alone for 3 s. */
+	uint64_t t = 1;
+	for (int i = 0; i < 40; i++)
+		for (int k = 0; k <= i % 5; k++, t++) {
+			next_time_ns = t * 1000000;
+			sample(a, 1000 + (uint32_t)i, THREAD_RUNNING, 0, "2:11 1:3");
+			sample(a, 7, THREAD_IDLE, 0, "1:4");
+			tick(a, t, 0, 0, 0);
+		}
+	for (int k = 0; k < 3000; k++, t++) {
+		next_time_ns = t * 1000000;
+		sample(a, 7, THREAD_IDLE, 0, "1:4");
+		tick(a, t, 0, 0, 0);
+	}
+	aggregate_summary(a, false, &before);
+	size_t rows_before = aggregate_rows(a, NULL, &rows);
+	double own_before = 0;
+	for (size_t i = 0; i < rows_before; i++)
+		own_before += rows[i].cum.own_s;
+	free(rows);
+	tap_ok(aggregate_fold_ended(a, 2000000000ull, 50) == 0, "fold: 40 ended threads, keep 50: none folded");
+	tap_ok(aggregate_fold_ended(a, 5000000000ull, 10) == 0, "fold: none has ended for 5 s: none folded");
+	size_t folded = aggregate_fold_ended(a, 2000000000ull, 10);
+	aggregate_summary(a, false, &after);
+	n = aggregate_threads(a, NULL, &th);
+	bool main_kept = false;
+	uint64_t listed = 0;
+	for (size_t i = 0; i < n; i++) {
+		main_kept |= th[i].tid == 7;
+		listed += th[i].cum.samples;
+	}
+	tap_ok(folded == 30 && n == 11 && main_kept, "fold: 30 of 40 ended threads folded, 10 and the live one listed "
+	       "(%zu folded, %zu rows)", folded, n);
+	int fives = 0, fours = 0;
+	for (size_t i = 0; i < n; i++) {
+		fives += th[i].tid >= 1000 && th[i].cum.samples == 5;
+		fours += th[i].tid >= 1000 && th[i].cum.samples == 4;
+	}
+	tap_ok(fives == 8 && fours == 2, "fold: the ones kept are those with the most samples (8 x 5, 2 x 4)");
+	tap_ok(after.folded_threads == 30 && after.folded.samples + listed == after.samples &&
+	       after.samples == before.samples && after.folded.states[THREAD_RUNNING] == after.folded.samples,
+	       "fold: the folded count holds their samples (%llu), listed + folded = all samples (%llu)",
+	       (unsigned long long)after.folded.samples, (unsigned long long)after.samples);
+	free(th);
+	size_t rows_after = aggregate_rows(a, NULL, &rows);
+	double own_after = 0;
+	for (size_t i = 0; i < rows_after; i++)
+		own_after += rows[i].cum.own_s;
+	free(rows);
+	tap_ok(rows_after == rows_before && own_after > own_before - 1e-9 && own_after < own_before + 1e-9,
+	       "fold: the function table is unchanged (%zu rows, %.4f s own)", rows_after, own_after);
+	aggregate_reset(a);
+	aggregate_summary(a, false, &after);
+	tap_ok(after.folded_threads == 0 && after.folded.samples == 0, "fold: a reset clears the folded count");
+	aggregate_destroy(a);
+	next_time_ns = 0;
+}
+
 int main(void)
 {
 	test_cpu();
@@ -1367,5 +1440,6 @@ int main(void)
 	test_rows();
 	test_kind_and_pid();
 	test_memo();
+	test_fold();
 	return tap_done();
 }
