@@ -477,7 +477,8 @@ def check_counts(tap, label, snap, mode):
             # cpu mode weighs each sample by its thread's CPU time: own
             # time over functions is the threads' counted time.
             own_s = sum(r.get("own_s", 0) for r in snap.get("functions", []))
-            time_s = sum(t.get("time_s", 0) for t in snap.get("threads", []))
+            time_s = sum(t.get("time_s", 0) for t in snap.get("threads", [])) + \
+                ((snap.get("threads_folded") or {}).get("time_s") or 0)
             if abs(own_s - time_s) > 0.001 + 0.001 * time_s:
                 problems.append("sum of own_s %r, threads' time_s %r" % (own_s, time_s))
             if own > snap.get("samples", 0):
