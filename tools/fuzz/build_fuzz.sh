@@ -18,7 +18,7 @@ mkdir -p "$out"
 # a new version needs no edit here) and the modules --dump uses.
 srcs=(
 	$(cd "$top" && ls src/cpython/*.c)
-	src/process/memory.c src/process/nspid.c src/process/pause.c src/process/tasks.c
+	src/process/memory.c src/process/nspid.c src/process/pause.c src/process/tasks.c src/process/switchpage.c
 	src/errors.c src/dump.c src/output/stackdump.c src/output/jsonw.c src/output/escape.c src/util/smallfile.c
 	src/sampling/mixed.c
 )
