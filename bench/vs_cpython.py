@@ -78,13 +78,7 @@ class Target:
         self.pid = self.proc.pid
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        run_bench.stop(self.proc)
         self.proc.stdout.close()
         try:
             os.unlink(self.root + self.script)

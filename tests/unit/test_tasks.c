@@ -89,6 +89,17 @@ static void *poked(void *arg)
 	return NULL;
 }
 
+/* Poke the poked thread and wait until it has served the poke (it ran). */
+static void poke_and_wait(void)
+{
+	pthread_mutex_lock(&mu);
+	pokes++;
+	pthread_cond_broadcast(&cv);
+	while (served < pokes)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
 /* The switch page of a thread of this process (switchpage.c), and
  * tasks_cpu() skipping the schedstat file of a blocked thread on it. */
 static void test_switch_pages(void)
@@ -120,12 +131,7 @@ static void test_switch_pages(void)
 		bool read2 = switchpage_stamp(&sp, &s2);
 		tap_ok(rc == 0 && held && read1 && read2 && s1 == s2 && !(s1 & 1),
 		       "switch page: a blocked thread's page does not move (%u, %u)", s1, s2);
-		pthread_mutex_lock(&mu);
-		pokes++;
-		pthread_cond_broadcast(&cv);
-		while (served < pokes)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		poke_and_wait();
 		bool read3 = switchpage_stamp(&sp, &s3);
 		tap_ok(read3 && s3 != s2, "switch page: it moves once the thread ran (%u -> %u)", s2, s3);
 		switchpage_close(&sp);
@@ -158,12 +164,7 @@ static void test_switch_pages(void)
 		       "skip: a blocked thread that was not switched in is not read, once blocked through 4 readings "
 		       "(%llu before, %llu of 5 skipped, %llu ns)", (unsigned long long)skipped0,
 		       (unsigned long long)skipped, (unsigned long long)sum);
-		pthread_mutex_lock(&mu);
-		pokes++;
-		pthread_cond_broadcast(&cv);
-		while (served < pokes)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		poke_and_wait();
 		rc = tasks_cpu(ts, poked_tid, &total, &delta);
 		uint64_t skipped2 = 0;
 		tasks_page_counts(ts, &skipped2, &wrong);
@@ -236,12 +237,7 @@ static void test_pages_switchy(void)
 	if (before == 0)
 		skipped = 1;   /* perf events not allowed here */
 	for (int i = 0; i < 12; i++) {
-		pthread_mutex_lock(&mu);
-		pokes++;
-		pthread_cond_broadcast(&cv);
-		while (served < pokes)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		poke_and_wait();
 		tasks_cpu(ts, poked_tid, &total, &delta);
 		tasks_read(ts, poked_tid, &a);
 	}
