@@ -11,6 +11,13 @@
 
 #include "errors.h"
 
+/* The bytes mapped: the event's first page. */
+static size_t page_bytes(void)
+{
+	long pagesize = sysconf(_SC_PAGESIZE);
+	return (size_t)(pagesize > 0 ? pagesize : 4096);
+}
+
 void switchpage_init(struct switchpage *p)
 {
 	p->fd = -1;
@@ -38,8 +45,7 @@ int switchpage_open(struct switchpage *p, pid_t tid)
 			return PYTOP_ENOMEM;
 		return PYTOP_EPERM;   /* EACCES, EPERM, ENOSYS, ENOENT, EINVAL...: not here */
 	}
-	long pagesize = sysconf(_SC_PAGESIZE);
-	void *page = mmap(NULL, (size_t)(pagesize > 0 ? pagesize : 4096), PROT_READ, MAP_SHARED, fd, 0);
+	void *page = mmap(NULL, page_bytes(), PROT_READ, MAP_SHARED, fd, 0);
 	if (page == MAP_FAILED) {
 		close(fd);
 		return errno == ENOMEM ? PYTOP_ENOMEM : PYTOP_EPERM;
@@ -51,10 +57,8 @@ int switchpage_open(struct switchpage *p, pid_t tid)
 
 void switchpage_close(struct switchpage *p)
 {
-	if (p->page) {
-		long pagesize = sysconf(_SC_PAGESIZE);
-		munmap((void *)(uintptr_t)p->page, (size_t)(pagesize > 0 ? pagesize : 4096));
-	}
+	if (p->page)
+		munmap((void *)(uintptr_t)p->page, page_bytes());
 	if (p->fd >= 0)
 		close(p->fd);
 	switchpage_init(p);

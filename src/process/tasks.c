@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "process/proc.h"
 #include "process/switchpage.h"
+#include "util/clock.h"
 #include "util/smallfile.h"
 
 #define SLOTS 2048   /* power of two */
@@ -364,9 +365,7 @@ static bool page_stamp(struct tasks *ts, struct slot *s, pid_t tid, uint32_t *st
 	if (s->page_rest && --s->page_rest == 0)
 		s->page_tried = 0;
 	if (!s->page_tried && s->cfd >= 0 && s->act_seq && s->reused >= PAGE_AFTER_REUSES) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		uint64_t ns = clock_now_ns();
 		if (ns < ts->page_next_ns)
 			return false;
 		ts->page_next_ns = ns + PAGE_OPEN_EVERY_NS;

@@ -184,11 +184,7 @@ static void test_switch_pages(void)
 		       "skip: the file is read again at least every 16th reading (%llu of 40 skipped)",
 		       (unsigned long long)(skipped2 - skipped));
 	}
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(th, NULL);
+	end_sleeper(th);   /* it ends on go, as the sleeper does */
 	tasks_destroy(ts);
 }
 
@@ -242,11 +238,7 @@ static void test_pages_switchy(void)
 		tasks_read(ts, poked_tid, &a);
 	}
 	after = perf_fds();
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(th, NULL);
+	end_sleeper(th);   /* it ends on go, as the sleeper does */
 	tasks_destroy(ts);
 	if (skipped)
 		printf("ok %d # SKIP switch pages: perf events not allowed here\n", ++tap_n);
