@@ -349,6 +349,12 @@ int batch_run(const struct options *o)
 		}
 	}
 	session_stop(&s);
+	/* The snapshot lists the FOLD_KEEP ended threads with the most
+	 * samples: the rest are folded, also those that ended in the last
+	 * FOLD_GRACE_NS (a few rounds, at least 100 ms, tell them from the
+	 * live ones). */
+	uint64_t last_grace = s.rate_hz > 0 ? (uint64_t)(3e9 / s.rate_hz) : 0;
+	aggregate_fold_ended(s.agg, last_grace > 100000000ull ? last_grace : 100000000ull, FOLD_KEEP);
 
 	if (s.launched) {
 		/* The sampler can see the program's memory go before it is a

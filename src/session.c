@@ -498,10 +498,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->unidentified = sum.unidentified;
 	m->over_limit = sum.over_limit;
 	m->threads_folded = sum.folded_threads;
-	m->folded_samples = sum.folded.samples;
-	m->folded_cpu_ns = sum.folded.cpu_ns;
-	m->folded_time_ns = sum.folded.counted_ns;
-	m->folded_wall_ns = sum.folded.wall_ns;
+	m->folded = sum.folded;
 	m->entries_max = sum.entries_max;
 	m->mode = aggregate_mode_name(aggregate_mode(s->agg));
 	m->version = PACKAGE_VERSION;

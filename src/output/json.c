@@ -205,6 +205,33 @@ static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilst
 	jsonw_end_object(w);
 }
 
+/* A thread row's counts: samples, times, states, GIL holding (also the
+ * ended threads folded into one count). */
+static void thread_counts(struct jsonw *w, const struct agg_thread_counts *c)
+{
+	jsonw_key(w, "samples");
+	jsonw_uint(w, c->samples);
+	jsonw_key(w, "time_s");
+	jsonw_double(w, (double)c->counted_ns / 1e9);
+	jsonw_key(w, "cpu_s");
+	jsonw_double(w, (double)c->cpu_ns / 1e9);
+	jsonw_key(w, "wall_s");
+	jsonw_double(w, (double)c->wall_ns / 1e9);
+	jsonw_key(w, "states");
+	jsonw_begin_object(w);
+	jsonw_key(w, "running");
+	jsonw_uint(w, c->states[THREAD_RUNNING]);
+	jsonw_key(w, "idle");
+	jsonw_uint(w, c->states[THREAD_IDLE]);
+	jsonw_key(w, "gil_wait");
+	jsonw_uint(w, c->states[THREAD_GIL_WAIT]);
+	jsonw_key(w, "unknown");
+	jsonw_uint(w, c->states[THREAD_UNKNOWN]);
+	jsonw_end_object(w);
+	jsonw_key(w, "holding_gil");
+	jsonw_uint(w, c->holding_gil);
+}
+
 static void threads(struct jsonw *w, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
 	struct agg_thread_row *rows;
@@ -220,27 +247,7 @@ static void threads(struct jsonw *w, const struct aggregate *agg, const struct g
 		jsonw_uint(w, rows[i].tid);
 		jsonw_key(w, "name");
 		jsonw_string(w, rows[i].name);
-		jsonw_key(w, "samples");
-		jsonw_uint(w, c->samples);
-		jsonw_key(w, "time_s");
-		jsonw_double(w, (double)c->counted_ns / 1e9);
-		jsonw_key(w, "cpu_s");
-		jsonw_double(w, (double)c->cpu_ns / 1e9);
-		jsonw_key(w, "wall_s");
-		jsonw_double(w, (double)c->wall_ns / 1e9);
-		jsonw_key(w, "states");
-		jsonw_begin_object(w);
-		jsonw_key(w, "running");
-		jsonw_uint(w, c->states[THREAD_RUNNING]);
-		jsonw_key(w, "idle");
-		jsonw_uint(w, c->states[THREAD_IDLE]);
-		jsonw_key(w, "gil_wait");
-		jsonw_uint(w, c->states[THREAD_GIL_WAIT]);
-		jsonw_key(w, "unknown");
-		jsonw_uint(w, c->states[THREAD_UNKNOWN]);
-		jsonw_end_object(w);
-		jsonw_key(w, "holding_gil");
-		jsonw_uint(w, c->holding_gil);
+		thread_counts(w, c);
 		thread_gil(w, c, g, rows[i].tid);
 		jsonw_end_object(w);
 	}
@@ -291,14 +298,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_begin_object(w);
 		jsonw_key(w, "threads");
 		jsonw_uint(w, m->threads_folded);
-		jsonw_key(w, "samples");
-		jsonw_uint(w, m->folded_samples);
-		jsonw_key(w, "time_s");
-		jsonw_double(w, (double)m->folded_time_ns / 1e9);
-		jsonw_key(w, "cpu_s");
-		jsonw_double(w, (double)m->folded_cpu_ns / 1e9);
-		jsonw_key(w, "wall_s");
-		jsonw_double(w, (double)m->folded_wall_ns / 1e9);
+		thread_counts(w, &m->folded);
+		thread_gil(w, &m->folded, NULL, 0);
 		jsonw_end_object(w);
 	}
 	if (m->over_limit) {

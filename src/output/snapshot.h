@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sampling/aggtypes.h"
 #include "sampling/gilacct.h"
 
 /* The run a snapshot describes; NULL strings print as empty. */
@@ -25,8 +26,7 @@ struct snapshot_meta {
 	uint64_t unidentified;      /* thread samples left out: no kernel tid known */
 	uint64_t over_limit;        /* samples not counted: pytop's tables were full */
 	uint64_t threads_folded;    /* ended threads folded into one count (batch, past 256) */
-	uint64_t folded_samples;    /* ... their samples */
-	uint64_t folded_cpu_ns, folded_time_ns, folded_wall_ns; /* ... their CPU, counted and wall time */
+	struct agg_thread_counts folded; /* ... their counts, as a thread row's */
 	uint64_t entries_max;       /* ... their budget of entries */
 	const char *mode;           /* "cpu", "wall" or "gil" */
 	const char *version;        /* pytop's version */

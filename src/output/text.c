@@ -61,8 +61,8 @@ static void header(FILE *f, const struct snapshot_meta *m)
 	if (m->threads_folded) {
 		char cpu[32];
 		fprintf(f, "Folded:   %" PRIu64 " ended threads into one count (%" PRIu64 " samples, %s CPU): "
-			"in every total, without a row each\n", m->threads_folded, m->folded_samples,
-			duration_format(cpu, sizeof(cpu), (double)m->folded_cpu_ns / 1e9));
+			"in every total, one \"(N folded)\" row in the thread tables\n", m->threads_folded,
+			m->folded.samples, duration_format(cpu, sizeof(cpu), (double)m->folded.cpu_ns / 1e9));
 	}
 	if (m->over_limit)
 		fprintf(f, "Limit:    %" PRIu64 " samples not counted: their stacks were new after pytop's "
@@ -103,35 +103,6 @@ static void functions(FILE *f, const struct aggregate *agg)
 	free(rows);
 }
 
-static void threads(FILE *f, const struct aggregate *agg)
-{
-	struct agg_thread_row *rows;
-	size_t n = aggregate_threads(agg, NULL, &rows), i;
-
-	char cpu[32], tm[32];
-
-	fprintf(f, "\n%8s  %-16s %8s %8s %8s %8s %8s %8s %8s\n", "TID", "Name", "Samples", "Running",
-		"Idle", "GILWait", "HasGIL", "CPU", "Time");
-	for (i = 0; i < n; i++) {
-		const struct agg_thread_counts *c = &rows[i].cum;
-
-		const char *name = rows[i].name[0] ? rows[i].name : "-";
-		size_t len;
-
-		fprintf(f, "%8" PRIu32 "  ", rows[i].tid);
-		len = put(f, name);
-		fprintf(f, "%*s %8" PRIu64 " %7.1f%% %7.1f%% %7.1f%% %7.1f%% %8s %8s\n",
-			len < 16 ? (int)(16 - len) : 0, "", c->samples,
-			pct(c->states[THREAD_RUNNING], c->samples),
-			pct(c->states[THREAD_IDLE], c->samples),
-			pct(c->states[THREAD_GIL_WAIT], c->samples),
-			pct(c->holding_gil, c->samples),
-			c->cpu_ns ? duration_format(cpu, sizeof(cpu), (double)c->cpu_ns / 1e9) : "-",
-			duration_format(tm, sizeof(tm), (double)c->counted_ns / 1e9));
-	}
-	free(rows);
-}
-
 /* A name column of 16 (control characters escaped). */
 static void put_name(FILE *f, const char *name)
 {
@@ -142,8 +113,67 @@ static void put_name(FILE *f, const char *name)
 	fprintf(f, "%*s", len < 16 ? (int)(16 - len) : 0, "");
 }
 
+/* The TID and Name columns of a row: a thread's, or (tid NULL) the ended
+ * threads folded into one count. */
+static void row_head(FILE *f, const uint32_t *tid, const char *name, uint64_t folded)
+{
+	char label[32];
+
+	if (tid) {
+		fprintf(f, "%8" PRIu32 "  ", *tid);
+		put_name(f, name);
+		return;
+	}
+	snprintf(label, sizeof label, "(%" PRIu64 " folded)", folded);
+	fprintf(f, "%8s  %-16s", "-", label);
+}
+
+static void thread_line(FILE *f, const struct agg_thread_counts *c)
+{
+	char cpu[32], tm[32];
+
+	fprintf(f, " %8" PRIu64 " %7.1f%% %7.1f%% %7.1f%% %7.1f%% %8s %8s\n", c->samples,
+		pct(c->states[THREAD_RUNNING], c->samples),
+		pct(c->states[THREAD_IDLE], c->samples),
+		pct(c->states[THREAD_GIL_WAIT], c->samples),
+		pct(c->holding_gil, c->samples),
+		c->cpu_ns ? duration_format(cpu, sizeof(cpu), (double)c->cpu_ns / 1e9) : "-",
+		duration_format(tm, sizeof(tm), (double)c->counted_ns / 1e9));
+}
+
+/* Every thread's row, and the folded threads' one last. */
+static void threads(FILE *f, const struct aggregate *agg, const struct snapshot_meta *m)
+{
+	struct agg_thread_row *rows;
+	size_t n = aggregate_threads(agg, NULL, &rows), i;
+
+	fprintf(f, "\n%8s  %-16s %8s %8s %8s %8s %8s %8s %8s\n", "TID", "Name", "Samples", "Running",
+		"Idle", "GILWait", "HasGIL", "CPU", "Time");
+	for (i = 0; i < n; i++) {
+		row_head(f, &rows[i].tid, rows[i].name, 0);
+		thread_line(f, &rows[i].cum);
+	}
+	if (m->threads_folded) {
+		row_head(f, NULL, NULL, m->threads_folded);
+		thread_line(f, &m->folded);
+	}
+	free(rows);
+}
+
+/* A row of GIL class shares; whether it has the holding-blocked mark. */
+static bool gil_line(FILE *f, const struct agg_thread_counts *c)
+{
+	double hb = pct(c->gil[GIL_HOLDING_BLOCKED], c->samples);
+
+	for (int k = 0; k < GIL_CLASS_COUNT; k++)
+		if (gilclass_info((enum gil_class)k)->column)
+			fprintf(f, " %7.1f%%", pct(c->gil[k], c->samples));
+	fprintf(f, "%s\n", hb >= 1.0 ? "  !" : "");
+	return hb >= 1.0;
+}
+
 /* The GIL class shares of every thread. */
-static void gil_threads(FILE *f, const struct aggregate *agg)
+static void gil_threads(FILE *f, const struct aggregate *agg, const struct snapshot_meta *m)
 {
 	struct agg_thread_row *rows;
 	struct agg_summary sum;
@@ -169,16 +199,12 @@ static void gil_threads(FILE *f, const struct aggregate *agg)
 			fprintf(f, " %8s", gilclass_info((enum gil_class)k)->column);
 	fputc('\n', f);
 	for (i = 0; i < n; i++) {
-		const struct agg_thread_counts *c = &rows[i].cum;
-		double hb = pct(c->gil[GIL_HOLDING_BLOCKED], c->samples);
-
-		fprintf(f, "%8" PRIu32 "  ", rows[i].tid);
-		put_name(f, rows[i].name);
-		for (k = 0; k < GIL_CLASS_COUNT; k++)
-			if (gilclass_info((enum gil_class)k)->column)
-				fprintf(f, " %7.1f%%", pct(c->gil[k], c->samples));
-		fprintf(f, "%s\n", hb >= 1.0 ? "  !" : "");
-		blocked |= hb >= 1.0;
+		row_head(f, &rows[i].tid, rows[i].name, 0);
+		blocked |= gil_line(f, &rows[i].cum);
+	}
+	if (m->threads_folded) {
+		row_head(f, NULL, NULL, m->threads_folded);
+		blocked |= gil_line(f, &m->folded);
 	}
 	if (blocked)   /* the worst case: say what the mark means */
 		fprintf(f, "! %s: %s\n", gilclass_info(GIL_HOLDING_BLOCKED)->column,
@@ -292,8 +318,8 @@ int text_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 {
 	header(f, meta);
 	functions(f, agg);
-	threads(f, agg);
-	gil_threads(f, agg);
+	threads(f, agg, meta);
+	gil_threads(f, agg, meta);
 	if (meta->gilstat)
 		gilstat(f, agg, meta->gilstat);
 	return ferror(f) ? PYTOP_EIO : 0;

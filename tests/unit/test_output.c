@@ -238,6 +238,32 @@ static void test_writers(void)
 	       "json: thread_limit and threads_not_sampled");
 	free(out);
 
+	struct snapshot_meta folded = meta;
+	folded.threads_folded = 40;
+	folded.folded.samples = 200;
+	folded.folded.counted_ns = 150000000;
+	folded.folded.cpu_ns = 150000000;
+	folded.folded.states[THREAD_RUNNING] = 150;
+	folded.folded.states[THREAD_IDLE] = 50;
+	folded.folded.holding_gil = 100;
+	folded.folded.gil[GIL_HOLDING] = 100;
+	folded.folded.gil[GIL_IDLE] = 100;
+	out = capture(text_write, a, &folded, &rc);
+	tap_ok(rc == 0 && strstr(out, "Folded:   40 ended threads into one count (200 samples, 150ms CPU)"),
+	       "text: the Folded: line");
+	tap_ok(rc == 0 && strstr(out, "       -  (40 folded)           200    75.0%    25.0%     0.0%    50.0%    150ms    150ms\n"),
+	       "text: the folded threads' row in the thread table, as a thread's");
+	tap_ok(rc == 0 && strstr(out, "       -  (40 folded)         50.0%"),
+	       "text: the folded threads' row in the GIL table");
+	free(out);
+	out = capture(json_write, a, &folded, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"threads_folded\": {\n    \"threads\": 40,\n    \"samples\": 200,\n    \"time_s\": 0.15,\n"
+				     "    \"cpu_s\": 0.15,\n    \"wall_s\": 0,\n    \"states\": {\"running\": 150, \"idle\": 50, "
+				     "\"gil_wait\": 0, \"unknown\": 0},\n    \"holding_gil\": 100,\n    \"gil\": {\"holding_pct\": 50, "
+				     "\"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 50}\n  },"),
+	       "json: threads_folded has a thread row's keys (states, holding_gil, gil shares)");
+	free(out);
+
 	struct snapshot_meta with_gilstat = meta;
 	with_gilstat.gilstat = &gilstat_numbers;
 	out = capture(text_write, a, &with_gilstat, &rc);
