@@ -10,12 +10,16 @@
 #define SLOTS (GILSTAT_MAX_THREADS * 2)   /* power of two */
 #define GAP_MIN_NS 10000000ull            /* 10 ms */
 #define GAP_PERIODS 20
+#define SPARE_MAX 8                       /* switches not yet given to a take, carried ... */
+#define SPARE_TICKS 40
+#define RETAKE_TICKS 4.0                  /* holds shorter on average: retakes can hide between ticks */                    /* ... for as many ticks at most */
 
 struct acct_thread {
 	struct gilstat_thread s;
 	uint64_t hold_start, wait_start;  /* exact: when the hold / wait began */
 	uint64_t hold_run, wait_run;      /* sampled: the current hold / wait so far */
 	uint64_t seen;                    /* sampled: the last tick that listed it */
+	uint64_t wait_tick;               /* sampled: the tick its wait began */
 	bool holding, waiting;
 };
 
@@ -34,6 +38,7 @@ struct gilacct {
 
 	/* sampled: the previous tick */
 	pid_t prev_holder;
+	uint64_t spare, spare_tick;       /* switches not given to a take yet; the latest's tick */
 
 	uint64_t nwarnings;
 	struct gilstat_warning ring[GILSTAT_WARN_MAX];
@@ -169,6 +174,11 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	uint64_t budget = moved && !gap ? k->switch_number - a->switch_last : 0;
 	if (budget > (1u << 30))
 		budget = 0;   /* a wrap or a bad read: no inference */
+	/* ... and those of recent ticks not given yet: a woken waiter's wait
+	 * ends some ticks after its take, once it has run (gilstat.c); they
+	 * go to a thread that was waiting when they happened. */
+	if (gap || a->ticks - a->spare_tick > SPARE_TICKS)
+		a->spare = 0;
 	if (k->holder > 0 && (h = get(a, k->holder)) != NULL && !h->holding) {
 		h->s.takecnt++;
 		h->holding = true;
@@ -190,22 +200,36 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 			continue;
 		t->seen = a->ticks;
 		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
-		if (t->waiting && !waiting) {
-			if (k->threads[i].tid != k->holder && budget) {
+		uint64_t *b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+		if (t->waiting && waiting && k->threads[i].took && b) {
+			/* It took the GIL between the ticks and waits again. */
+			t->s.takecnt++;
+			--*b;
+			wait_ended(a, t, now, t->wait_run);
+			t->waiting = true;
+			t->wait_run = 0;
+			t->wait_tick = a->ticks;
+		} else if (t->waiting && !waiting) {
+			if (k->threads[i].tid != k->holder && b) {
 				t->s.takecnt++;
-				budget--;
+				--*b;
 			}
 			wait_ended(a, t, now, t->wait_run);
 		}
 		else if (!t->waiting && waiting) {
 			t->waiting = true;
 			t->wait_run = 0;
+			t->wait_tick = a->ticks;
 		}
 	}
 	for (uint32_t i = 0; i < a->n; i++)
 		if (a->th[i].waiting && a->th[i].seen != a->ticks)
 			wait_ended(a, &a->th[i], now, a->th[i].wait_run);
 
+	if (budget) {
+		a->spare = a->spare + budget < SPARE_MAX ? a->spare + budget : SPARE_MAX;
+		a->spare_tick = a->ticks;
+	}
 	a->prev_holder = k->holder;
 	note_switch(a, k->switch_number);
 }
@@ -232,7 +256,8 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
 	uint64_t given;
 
 	return g->mode == GILSTAT_SAMPLED &&
-	       (gilstat_takes_lower_bound(g, &given) || gilstat_thread_hold_unresolved(g, t));
+	       (gilstat_takes_lower_bound(g, &given) || gilstat_thread_hold_unresolved(g, t) ||
+		(t->takecnt && (double)t->hold_ns / (double)t->takecnt < RETAKE_TICKS * (double)g->resolution_ns));
 }
 
 void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)

@@ -77,6 +77,9 @@ struct gilstat_snapshot {
 struct gilacct_obs {
 	pid_t tid;
 	uint8_t waiting;          /* blocked on the GIL's futex */
+	uint8_t took;             /* waiting now and at the previous tick, but ran
+	                           * in between more than a waiter's wake-ups
+	                           * cost: it took the GIL and waits again */
 };
 
 /* What one sampled tick saw. */
@@ -131,9 +134,11 @@ bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given
 bool gilstat_thread_hold_unresolved(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
 
 /* Whether thread t's takecnt is a lower bound, and so its takeavg an upper
- * one: the run's takes are (gilstat_takes_lower_bound), or its own holds are
- * shorter than a tick (a take and its hold can fall between two ticks, no
- * wait seen before them: not counted). Never in exact mode. */
+ * one: the run's takes are (gilstat_takes_lower_bound), or its own holds
+ * average under four ticks (a take and its hold can fall between two
+ * ticks, no wait seen before them; and a thread that lets the GIL go and
+ * takes it back, nobody taking it in between, does not move the switch
+ * number: two holds a tick or two long read as one). Never in exact mode. */
 bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
 
 /* The numbers so far, ongoing holds and waits included up to the latest

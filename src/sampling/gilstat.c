@@ -34,6 +34,7 @@
 #define GONE_READS 3                  /* failed GIL reads before the target counts as gone */
 #define MAX_CLONES 8
 #define MAX_SPECS 16                  /* uprobe.c opens at most 16 probes */
+#define WAKE_CPU_NS 100000ull         /* sampled: CPU a GIL waiter's wake-ups in take_gil stay under in a tick */
 
 _Static_assert(sizeof(struct gilstat_snapshot) % 8 == 0, "snapshot is copied as words");
 _Static_assert(offsetof(struct gilstat_snapshot, threads) % 8 == 0, "header is copied as words");
@@ -272,17 +273,21 @@ static void *sampled_main(void *arg)
 				bool was = g->obs[i].tid == tid && g->obs[i].waiting;
 				bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
 				bool waiting = read && !a.running && gil_is_wait(&g->gil, a.syscall, a.arg0);
+				bool took = false;
 				uint64_t total, delta;
-				/* A waiter woken to take the GIL reads "running" while it
-				 * waits for a core, still inside take_gil: its wait goes
-				 * on until its CPU time moves. Waiters' CPU time is read
-				 * every tick for that. */
+				/* Waiters' CPU time is read every tick. A waiter woken
+				 * to take the GIL reads "running" while it waits for a
+				 * core, still inside take_gil: its wait goes on until
+				 * its CPU time moves. One seen blocked on the GIL at two
+				 * ticks that ran more in between than take_gil's
+				 * wake-ups cost took the GIL and went back to wait. */
 				if (read && a.running && was)
 					waiting = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && delta == 0;
 				else if (waiting)
-					tasks_cpu(g->tasks, tid, &total, &delta);
+					took = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && was && delta >= WAKE_CPU_NS;
 				g->obs[i].tid = tid;
 				g->obs[i].waiting = waiting;
+				g->obs[i].took = took;
 			}
 			k.threads = g->obs;
 			k.nthreads = g->nthreads;

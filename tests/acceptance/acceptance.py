@@ -77,18 +77,7 @@ def gilstat_within_bound(figures):
     return within_factor(figures.get("sampled"), figures.get("exact"), GILSTAT_FACTOR)
 
 
-def gilstat_within_3x(figures):
-    """3.6/3.7's sampled gilstat on the pool: nonzero and within 3x of exact."""
-    return within_factor(figures.get("sampled"), figures.get("exact"), 3.0)
-
-
 KNOWN_BUGS = [
-    (r"^3\.[67]\.\S+ gilstat pool: \S+ (takes_per_s|takeavg_ms|holdavg_ms) sampled",
-     "on 3.6 and 3.7 sampled gilstat sees half to two thirds of the takes exact mode counts on "
-     "the pool target (exact: holds of about 1 ms at a 5 ms switch interval; 3.8+ agree within "
-     "25%); exact mode "
-     "is the default; known only nonzero and within 3x of exact",
-     gilstat_within_3x),
     (r"gilstat demo: \S+ (takes_per_s|takeavg_ms|holdavg_ms) sampled",
      "sampled gilstat gives a take to the wrong thread now and then (per-thread take "
      "counts off by up to 20%% on the demo; issue 8 item 6); exact mode is the default; "

@@ -18,8 +18,8 @@ and `--gilstat=sampled` run side by side over the same window:
         takeavg_ms sampled within 25% of exact, unless the sampled run
         does not print that figure as a measurement; then it must be a true
         bound: takecnt_lower_bound (the thread's or the run's) makes takes/s
-        a lower bound (<= exact + 25%) and takeavg an upper one (>= exact -
-        25%); holdavg_resolved false says "shorter than the resolution"
+        a lower bound (<= exact + 25%) and takeavg and holdavg upper ones
+        (>= exact - 25%; the text snapshot prints them "<="); holdavg_resolved false says "shorter than the resolution"
         (exact <= resolution + 25%); FIELD_bound "lower"/"upper", or FIELD
         in the thread's "lower_bounds", likewise; null, FIELD_bound true or
         FIELD in "bounds" is not checked. An estimate it cannot see is a
@@ -59,7 +59,8 @@ def judge(field, sv, xv, s, gs):
         return xv <= 1.25 * res, "shown as shorter than the resolution (%.2f ms)" % res
     if field == "takes_per_s" and lower_takes:
         return sv <= 1.25 * xv, "a lower bound (<= exact + 25%)"
-    if field == "takeavg_ms" and lower_takes:
+    if field in ("takeavg_ms", "holdavg_ms") and lower_takes:
+        # Per take: the text snapshot prints both as "<=".
         return sv >= 0.75 * xv, "an upper bound, takes being a lower one (>= exact - 25%)"
     bound = s.get(field + "_bound")
     listed = [k for k in ("bounds", "lower_bounds") if field in (s.get(k) or ())]

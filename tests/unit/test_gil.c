@@ -3,6 +3,7 @@
  * per-sample GIL classes and their per-thread and per-round accounting in
  * the aggregate (utilisation, one holder per round), and gilstat's
  * accounting fed known tick and event sequences. */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,7 +359,7 @@ static const struct gilstat_thread *find(const struct gilstat_snapshot *s, uint3
 /* One tick at t: holder (0 none), switch number, the waiting tids. */
 static void gtick(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, pid_t w1, pid_t w2)
 {
-	struct gilacct_obs obs[3] = { { 1, 0 }, { 2, 0 }, { 3, 0 } };
+	struct gilacct_obs obs[3] = { { 1, 0, 0 }, { 2, 0, 0 }, { 3, 0, 0 } };
 	for (int i = 0; i < 3; i++)
 		obs[i].waiting = obs[i].tid == w1 || obs[i].tid == w2;
 	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
@@ -462,6 +463,58 @@ static void test_sampled(void)
 	gilacct_destroy(a);
 }
 
+/* A tick where thread 2 is seen waiting (waiting), or waiting and having
+ * run enough in between to have taken the GIL (took). */
+static void gtick_took(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, int waiting, int took)
+{
+	struct gilacct_obs obs[2] = { { 1, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took } };
+	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
+				  .nthreads = 2 };
+	gilacct_tick(a, &k);
+}
+
+/* A waiter seen blocked on the GIL at two ticks that ran in between (took)
+ * took the GIL between them, when the switch number allows; a woken
+ * waiter's wait that ends a tick after its take still gets the take (the
+ * switches not given are carried). */
+static void test_sampled_took(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick_took(a, 0, 1, 10, 1, 0);
+	gtick_took(a, 1 * MS, 1, 12, 1, 1);   /* 2 took and let go, 1 retook */
+	gtick_took(a, 2 * MS, 1, 12, 1, 1);   /* ran again, but no switch: no take */
+	gtick_took(a, 3 * MS, 1, 12, 1, 0);
+	gilacct_result(a, &snap);
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
+	tap_ok(t1 && t1->takecnt == 2, "took: the holder's retake counted (%" PRIu64 ")", t1 ? t1->takecnt : 0);
+	tap_ok(t2 && t2->takecnt == 1, "took: the waiter that ran between two waits took the GIL once "
+	       "(%" PRIu64 "; no switch left for the second)", t2 ? t2->takecnt : 0);
+	tap_ok(t2 && t2->wait_ns == 3 * MS && t2->max_wait_ns == 2 * MS,
+	       "took: its waits are 1 and 2 ms (%" PRIu64 " ns in all, longest %" PRIu64 ")",
+	       t2 ? t2->wait_ns : 0, t2 ? t2->max_wait_ns : 0);
+	gilacct_destroy(a);
+
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick_took(a, 0, 1, 10, 1, 0);
+	gtick_took(a, 1 * MS, 0, 11, 1, 0);   /* 2 took and let go; still reads waiting (woken) */
+	gtick_took(a, 2 * MS, 0, 11, 0, 0);   /* it has run: its wait ended at that take */
+	gilacct_result(a, &snap);
+	t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 1, "a woken waiter's wait that ends a tick late gets its take (%" PRIu64 ")",
+	       t2 ? t2->takecnt : 0);
+	gilacct_destroy(a);
+
+	/* Across a gap nothing is inferred, also not from switches before it. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick_took(a, 0, 1, 10, 1, 0);
+	gtick_took(a, 1 * MS, 0, 11, 1, 0);
+	gtick_took(a, 500 * MS, 0, 11, 0, 0);
+	gilacct_result(a, &snap);
+	t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 0, "no take inferred across a gap (%" PRIu64 ")", t2 ? t2->takecnt : 0);
+	gilacct_destroy(a);
+}
+
 /* A thread that holds the GIL too briefly for any tick to see it: its
  * wait ends with the switch number moved and someone else (or nobody)
  * holding: a take; never more takes than the switch number counts. */
@@ -470,14 +523,13 @@ static void test_sampled_short_holds(void)
 	struct gilacct *a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
 	uint64_t given;
 
-	/* thread 1 spins (holder); thread 2 waits 3 ticks, takes and drops the
+	/* thread 1 spins (holder); thread 2 waits 5 ticks, takes and drops the
 	 * GIL between ticks (switch +2: thread 2 took it, thread 1 retook it) */
 	for (int r = 0; r < 10; r++) {
-		uint64_t t0 = (uint64_t)r * 4 * MS, sw = 10 + (uint64_t)r * 2;
-		gtick(a, t0, 1, sw, 2, 0);
-		gtick(a, t0 + 1 * MS, 1, sw, 2, 0);
-		gtick(a, t0 + 2 * MS, 1, sw, 2, 0);
-		gtick(a, t0 + 3 * MS, 1, sw + 2, 0, 0);
+		uint64_t t0 = (uint64_t)r * 6 * MS, sw = 10 + (uint64_t)r * 2;
+		for (int k = 0; k < 5; k++)
+			gtick(a, t0 + (uint64_t)k * MS, 1, sw, 2, 0);
+		gtick(a, t0 + 5 * MS, 1, sw + 2, 0, 0);
 	}
 	gilacct_result(a, &snap);
 	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
@@ -494,7 +546,12 @@ static void test_sampled_short_holds(void)
 	tap_ok(t2 && gilstat_thread_hold_unresolved(&snap, t2) && gilstat_thread_takes_lower(&snap, t2),
 	       "thread 2's holds are under a tick: holdavg unresolved, takecnt a lower bound");
 	tap_ok(t1 && !gilstat_thread_hold_unresolved(&snap, t1) && !gilstat_thread_takes_lower(&snap, t1),
-	       "thread 1's holds span ticks: its takecnt is not a bound");
+	       "thread 1's holds span five ticks: its takecnt is not a bound");
+	struct gilstat_thread few = *t1;
+	few.hold_ns = few.takecnt * 3 * MS;
+	tap_ok(!gilstat_thread_hold_unresolved(&snap, &few) && gilstat_thread_takes_lower(&snap, &few),
+	       "holds of three ticks on average: resolved, but the takecnt is a lower bound (a retake "
+	       "with nobody between moves no switch number)");
 	snap.mode = GILSTAT_EXACT;
 	tap_ok(t2 && !gilstat_thread_takes_lower(&snap, t2) && !gilstat_thread_hold_unresolved(&snap, t2),
 	       "exact mode: never a bound");
@@ -638,6 +695,7 @@ int main(void)
 	test_classes();
 	test_sampled();
 	test_sampled_short_holds();
+	test_sampled_took();
 	test_exact();
 	test_capacity();
 	test_view();
