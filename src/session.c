@@ -515,6 +515,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->switch_mismatches = st.switch_mismatches;
 	m->confirms_skipped = st.confirms_skipped;
 	m->confirm_mismatches = st.confirm_mismatches;
+	m->reopened_reads = st.reopened_reads;
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;

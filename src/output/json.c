@@ -352,6 +352,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->confirms_skipped);
 		jsonw_key(w, "confirm_mismatches");
 		jsonw_uint(w, m->confirm_mismatches);
+		jsonw_key(w, "reopened_reads");
+		jsonw_uint(w, m->reopened_reads);
 		jsonw_end_object(w);
 	}
 	if (m->native) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "util/fdlimit.h"
 
 pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_pytop, char *err,
 		   size_t errcap)
@@ -40,6 +41,7 @@ pid_t launch_start(char **argv, int in_fd, int out_fd, int err_fd, int die_with_
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)
 			dup2(err_fd, STDERR_FILENO);
+		fdlimit_restore();   /* the program's own descriptor limit */
 		execvp(argv[0], argv);
 		int e = errno;
 		if (write(pipefd[1], &e, sizeof e) < 0)

@@ -2,6 +2,9 @@
  * /proc/PID/task/TID/syscall file, and how much CPU it used, from its
  * schedstat file; both kept open and re-read (one pread each), and the
  * latter skipped while a blocked thread's perf switch page does not move.
+ * Past the descriptors RLIMIT_NOFILE allows (its soft limit is raised to
+ * the hard one), a thread's files are opened, read and closed at each
+ * reading (tasks_reopened): no thread reads as gone for want of one.
  * Also the CPU time of a thread or the process (its CPU clock, its stat
  * file). */
 #ifndef PYTOP_PROCESS_TASKS_H
@@ -21,7 +24,8 @@ struct task_activity {
 
 struct tasks;
 
-/* Track the threads of pid; NULL on out-of-memory. */
+/* Track the threads of pid; NULL on out-of-memory. The first call raises
+ * the soft RLIMIT_NOFILE to the hard limit (util/fdlimit.h). */
 struct tasks *tasks_create(pid_t pid);
 void tasks_destroy(struct tasks *ts);
 
@@ -53,6 +57,11 @@ uint64_t tasks_reuses(const struct tasks *ts);
  * threads does not pile up descriptors. A thread read again later is simply
  * reopened (its last CPU reading is kept). Call it now and then (about once a second), not every round. */
 void tasks_sweep(struct tasks *ts);
+
+/* How many readings went through a file opened and closed for them (no
+ * descriptor to keep under RLIMIT_NOFILE, less a reserve of 64, or of an
+ * eighth of the limit when smaller, for pytop's other files). */
+uint64_t tasks_reopened(const struct tasks *ts);
 
 /* How many threads have a file (syscall or schedstat) open. */
 int tasks_open_count(const struct tasks *ts);

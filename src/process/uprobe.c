@@ -20,6 +20,7 @@
 
 #include "errors.h"
 #include "process/proc.h"
+#include "util/fdlimit.h"
 #include "util/smallfile.h"
 
 #define PMU_DIR "/sys/bus/event_source/devices/uprobe"
@@ -128,20 +129,6 @@ static int cpus_possible(void)
 	return n < 1 ? 1 : n > MAX_CPUS ? MAX_CPUS : (int)n;
 }
 
-/* Room for more descriptors: the soft RLIMIT_NOFILE raised towards the
- * hard one when the events would not fit. */
-static void fd_room(int want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)want + 256) {
-		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want + 256 ?
-			(rlim_t)want + 256 : rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int cmp_tid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -199,7 +186,7 @@ static int open_thread_events(struct uprobe_set *u, pid_t tid, bool first, char 
 	if (u->nev + u->ncpus * u->nspecs > u->evcap) {
 		u->evcap = (u->nev + u->ncpus * u->nspecs) * 2;
 		u->ev = xrealloc(u->ev, (size_t)u->evcap * sizeof *u->ev);
-		fd_room(u->evcap);
+		fdlimit_raise();   /* room for them (raised once, to the hard limit) */
 	}
 	for (int c = 0; c < u->ncpus; c++) {
 		struct cpu_ring *r = &u->rings[c];
@@ -491,9 +478,7 @@ static int close_detached(struct uprobe_set *u)
 {
 	int n = 0, p[2];
 	int *keep = malloc(((size_t)u->nev + 1) * sizeof *keep);
-	struct rlimit rl;
-	int fdmax = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-		rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur - 1 : (1 << 20) - 1;
+	int fdmax = fdlimit_soft() - 1;
 	if (!keep || pipe2(p, O_CLOEXEC) != 0) {
 		free(keep);
 		return -1;

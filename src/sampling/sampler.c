@@ -138,6 +138,7 @@ struct sampler {
 	_Atomic uint64_t rounds, samples, errors, late, busy_ns, cpu_ns, reads;
 	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
 	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
+	_Atomic uint64_t reopened_reads;
 	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
 	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
@@ -1456,6 +1457,7 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->switch_mismatches, wrong, memory_order_relaxed);
 		atomic_store_explicit(&s->confirms_skipped, stack_confirms_skipped(s->cache), memory_order_relaxed);
 		atomic_store_explicit(&s->confirm_mismatches, s->vouch_wrong, memory_order_relaxed);
+		atomic_store_explicit(&s->reopened_reads, tasks_reopened(s->tasks), memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
 		 * the schedule catches up; more than two periods behind, the
@@ -1682,6 +1684,7 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->stacks_kept = atomic_load(&s->stacks_kept);
 	out->stack_mismatches = atomic_load(&s->stack_mismatches);
 	out->schedstat_skipped = atomic_load(&s->schedstat_skipped);
+	out->reopened_reads = atomic_load(&s->reopened_reads);
 	out->switch_mismatches = atomic_load(&s->switch_mismatches);
 	out->confirms_skipped = atomic_load(&s->confirms_skipped);
 	out->confirm_mismatches = atomic_load(&s->confirm_mismatches);

@@ -1,7 +1,9 @@
 # Small shared helpers, written once: the monotonic clock, the cancel
-# flag long waits read, small-file reads, duration formatting.
+# flag long waits read, small-file reads, duration formatting, the
+# descriptor limit.
 libpytop_a_SOURCES += \
 	src/util/clock.h \
 	src/util/cancel.h \
 	src/util/smallfile.c src/util/smallfile.h \
-	src/util/duration.c src/util/duration.h
+	src/util/duration.c src/util/duration.h \
+	src/util/fdlimit.c src/util/fdlimit.h

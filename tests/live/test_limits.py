@@ -16,6 +16,18 @@
   exact gilstat the same with --gilstat=exact (root): the perf event
                 descriptors stay bounded by the live threads (no pile-up of
                 ended threads' events)
+  fd limit      pytop under `prlimit --nofile=1024:1024` (no raising the
+                soft limit helps: two files a thread, 505 threads' worth)
+                against 1000 sleeping threads and a main thread that spins
+                2 s once pytop samples (limits_target.py spin): no thread
+                has an unknown state (read as gone), none is ended, all 1001
+                have a row, the main thread's CPU time is within 10% of its
+                own thread_time over the spin, and the JSON overhead counts
+                reopened_reads. (1000, not more: a round samples the 1024
+                newest threads, and the main thread is the oldest.)
+  launch limit  `prlimit --nofile=256:4096 pytop --batch -- python -c ...`:
+                pytop raises its soft limit to 4096 (the program reads its
+                parent's /proc/PID/limits), the program it started keeps 256
 
 One interpreter (the newest from pythons.py; PYTOP_TEST_PYTHONS overrides).
 """
@@ -24,8 +36,10 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -195,6 +209,118 @@ def test_churn(tap, pytop, interp, extra):
                ["t=%.1f live=%d dead_files=%d perf=%d fds=%d" % c for c in census[::4]])
 
 
+def pytop_task_files(pytop_pid, target_pid):
+    """How many of the target's threads' schedstat files pytop has open."""
+    n = 0
+    try:
+        fds = os.listdir("/proc/%d/fd" % pytop_pid)
+    except OSError:
+        return 0
+    prefix = "/proc/%d/task/" % target_pid
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pytop_pid, fd))
+        except OSError:
+            continue
+        n += link.startswith(prefix) and link.endswith("/schedstat")
+    return n
+
+
+def test_fd_limit(tap, pytop, interp):
+    label = "%s fd limit 1024" % interp.label
+    proc = start(interp, "spin", "1000")
+    if proc is None:
+        tap.ok(False, "%s: the 1000-thread target starts" % label)
+        return
+    pytop_proc, spun, out, err = None, None, b"", b""
+    try:
+        pytop_proc = subprocess.Popen(["prlimit", "--nofile=1024:1024", pytop, "--batch", "-d", "6", "-f", "json",
+                                       "-p", str(proc.pid)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+        # The spin once pytop samples (has the threads' files open) and
+        # has read the main thread (the oldest: the last of a round; its
+        # first reading is the baseline its CPU time counts from), well
+        # inside pytop's 6 s.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and pytop_task_files(pytop_proc.pid, proc.pid) < 200:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.stdin.write(b"2\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        line = proc.stdout.readline().decode() if ready else ""
+        spun_in_window = pytop_proc.poll() is None
+        if line.startswith("spun "):
+            spun = float(line.split()[1])
+        out, err = pytop_proc.communicate(timeout=60)
+    finally:
+        if pytop_proc and pytop_proc.poll() is None:
+            pytop_proc.kill()
+            pytop_proc.wait()
+        stop(proc)
+    try:
+        data = json.loads(out.decode("utf-8", "replace"))
+    except ValueError:
+        data = {}
+    threads = data.get("threads", [])
+    unknown = [(t["tid"], t["states"]["unknown"]) for t in threads if t["states"]["unknown"]]
+    main_row = [t for t in threads if t["tid"] == proc.pid]
+    cpu = main_row[0]["cpu_s"] if main_row else 0.0
+    ended = [f["total_s"] for f in data.get("functions", []) if f["name"] == "(ended between samples)"]
+    ov = data.get("overhead", {})
+    diag = ["exit %s: %s" % (pytop_proc.returncode, err.decode()[-300:]), "overhead %s" % ov,
+            "unknown states (tid, count) %s" % unknown[:10]]
+    tap.diag("%s: %d threads, main %.3f s of CPU against %s spun, %d with unknown states, reopened_reads %s" % (
+        label, len(threads), cpu, spun, len(unknown), ov.get("reopened_reads")))
+    tap.ok(pytop_proc.returncode == 0 and len(threads) == 1001 and not unknown and not ended and
+           data.get("errors") == 0,
+           "%s: 1001 threads, none read as gone (%d rows, %d with unknown states, ended %s)"
+           % (label, len(threads), len(unknown), ended), diag)
+    tap.ok(spun is not None and spun_in_window and abs(cpu - spun) <= 0.1 * spun,
+           "%s: the spinning main thread's CPU time is counted (%.3f s against %s s)" % (label, cpu, spun), diag)
+    tap.ok((ov.get("reopened_reads") or 0) > 0,
+           "%s: the JSON overhead counts the readings without a kept descriptor (reopened_reads %s)"
+           % (label, ov.get("reopened_reads")), diag)
+
+
+LIMIT_PROBE = r'''
+import os, resource, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+parent = None
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    with open("/proc/%d/limits" % os.getppid()) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                parent = line.split()[3]
+    if parent == sys.argv[2]:
+        break
+    time.sleep(0.05)
+with open(sys.argv[1], "w") as f:
+    f.write("%d %d %s\n" % (soft, hard, parent))
+'''
+
+
+def test_launch_limit(tap, pytop, interp):
+    label = "%s launch limit" % interp.label
+    path = os.path.join(tempfile.mkdtemp(prefix="pytop-limits-"), "limits")
+    try:
+        run = subprocess.run(["prlimit", "--nofile=256:4096", pytop, "--batch", "-o", os.devnull, "--",
+                              interp.path, "-c", LIMIT_PROBE, path, "4096"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             timeout=60)
+        try:
+            with open(path) as f:
+                got = f.read().split()
+        except OSError:
+            got = []
+    finally:
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    tap.ok(run.returncode == 0 and got == ["256", "4096", "4096"],
+           "%s: pytop raised its soft RLIMIT_NOFILE to 4096, the program it started kept 256 (soft, hard, "
+           "pytop's: %s)" % (label, " ".join(got)), [run.stderr.decode()[-300:]])
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -204,6 +330,8 @@ def main():
         return tap.done()
     interp = (pyenv or interps)[-1]
     test_thread_limit(tap, pytop, interp)
+    test_fd_limit(tap, pytop, interp)
+    test_launch_limit(tap, pytop, interp)
     test_churn(tap, pytop, interp, [])
     if os.geteuid() == 0 and pyenv:
         test_churn(tap, pytop, interp, ["--gilstat=exact"])

@@ -6,6 +6,10 @@
                                  ids a second)
     churn_target.py many N       N threads that sleep (more than pytop's
                                  per-round thread limit when N > 1024)
+    churn_target.py spin N       N threads that sleep; the main thread, at
+                                 each line "S" read from stdin, spins S
+                                 seconds and prints "spun CPU_S" (its own
+                                 CPU time in them, time.thread_time)
 
 Prints "ready" once running; exits when stdin closes.
 """
@@ -43,6 +47,14 @@ def main():
             threading.Thread(target=stop.wait, daemon=True).start()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    if sys.argv[1] == "spin":
+        for line in sys.stdin:
+            cpu0, end = time.thread_time(), time.monotonic() + float(line)
+            n = 0
+            while time.monotonic() < end:
+                n += 1
+            sys.stdout.write("spun %.6f\n" % (time.thread_time() - cpu0))
+            sys.stdout.flush()
     sys.stdin.read()
     stop.set()
 

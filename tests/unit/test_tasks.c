@@ -4,17 +4,23 @@
  * a wait for that condition with a deadline (tap_wait), never a fixed sleep. */
 #include <pthread.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "process/launch.h"
 #include "process/proc.h"
 #include "process/switchpage.h"
 #include "process/tasks.h"
 #include "tap.h"
+#include "util/fdlimit.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -266,6 +272,18 @@ static void *many_thread(void *arg)
 	return NULL;
 }
 
+/* many_thread, for child_fd_limit: its tid through arg. */
+static void *many_thread_fd(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	*(volatile pid_t *)arg = (pid_t)syscall(SYS_gettid);
+	many_up++;
+	while (!many_go)
+		pthread_cond_wait(&many_cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
 /* Switch pages take a descriptor each: under a low RLIMIT_NOFILE they
  * must not leave a thread without its syscall and schedstat files (that
  * thread read as gone, its CPU lost: pytop -r 100 under ulimit -n 1024
@@ -280,6 +298,7 @@ static void test_pages_fd_limit(void)
 	for (int i = 0; i < MANY; i++)
 		started += pthread_create(&th[i], NULL, many_thread, (void *)(intptr_t)i) == 0;
 	tap_wait(held, many_up == started, DEADLINE);
+	fdlimit_raise();   /* done (once) before the limit is lowered here */
 	getrlimit(RLIMIT_NOFILE, &was);
 	rl = was;
 	/* Room for two files per thread and what this process has open,
@@ -315,9 +334,208 @@ static void test_pages_fd_limit(void)
 	       "%llu skipped on pages)", 2 * MANY + 8, started, bad, (unsigned long long)skipped);
 }
 
+/* A child's findings, sent to the parent through a pipe: the descriptor
+ * limit is set in a child (a hard limit lowered cannot be raised again). */
+struct fd_report {
+	int started;          /* threads made (MANY_FD sleepers and the spinner) */
+	int bad_cpu, bad_read, bad_alive; /* readings that failed (read as gone) */
+	uint64_t spin_ns;     /* the spinner's CPU deltas summed */
+	uint64_t spin_clock_ns; /* its CPU clock over the same readings */
+	uint64_t reopened;    /* tasks_reopened */
+	int soft, hard;       /* the limit the child had */
+	int open;             /* tasks_open_count at the end */
+};
+
+/* Run fn in a child with the RLIMIT_NOFILE soft and hard limits given; its
+ * report, or false when it did not send one. */
+static bool in_child(void (*fn)(struct fd_report *), rlim_t soft, rlim_t hard, struct fd_report *r)
+{
+	int p[2];
+	memset(r, 0, sizeof *r);
+	if (pipe(p) != 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { soft, hard };
+		struct fd_report mine;
+		memset(&mine, 0, sizeof mine);
+		close(p[0]);
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			fn(&mine);
+		ssize_t w = write(p[1], &mine, sizeof mine);
+		_exit(w == (ssize_t)sizeof mine ? 0 : 1);
+	}
+	close(p[1]);
+	ssize_t n = pid > 0 ? read(p[0], r, sizeof *r) : -1;
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return n == (ssize_t)sizeof *r;
+}
+
+/* tasks_create raises the soft limit to the hard one; a program launched
+ * after gets the soft limit as it was (select() breaks on descriptors of
+ * 1024 and over). Before any other tasks_create: the raise is done once. */
+static void child_raise(struct fd_report *r)
+{
+	struct rlimit rl;
+	struct tasks *ts = tasks_create(getpid());
+	getrlimit(RLIMIT_NOFILE, &rl);
+	r->soft = (int)rl.rlim_cur;
+	r->hard = (int)rl.rlim_max;
+	int p[2];
+	char err[200], buf[32] = "";
+	char *argv[] = { "sh", "-c", "ulimit -n", NULL };
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid_t pid = launch_start(argv, -1, p[1], -1, 0, err, sizeof err);
+		close(p[1]);
+		ssize_t n = pid > 0 ? read(p[0], buf, sizeof buf - 1) : -1;
+		buf[n > 0 ? n : 0] = 0;
+		close(p[0]);
+		if (pid > 0)
+			launch_wait(pid);
+		r->started = atoi(buf);   /* the program's soft limit */
+	}
+	tasks_destroy(ts);
+}
+
+/* MANY_FD threads blocked, and a spinner made last (its files opened
+ * last), under hard = soft = 1024: two files a thread do not fit. */
+#define MANY_FD 1200
+static volatile int spin_stop;
+static volatile pid_t spin_tid;
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	spin_tid = (pid_t)syscall(SYS_gettid);
+	while (!spin_stop)
+		;
+	return NULL;
+}
+
+static void child_fd_limit(struct fd_report *r)
+{
+	struct rlimit rl;
+	static pthread_t th[MANY_FD + 1];
+	static pid_t tids[MANY_FD + 1];
+	static volatile pid_t ids[MANY_FD];
+	pthread_attr_t attr;
+	int held;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	r->soft = (int)rl.rlim_cur;
+	r->hard = (int)rl.rlim_max;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	many_go = many_up = 0;
+	for (int i = 0; i < MANY_FD; i++)
+		r->started += pthread_create(&th[i], &attr, many_thread_fd, (void *)&ids[i]) == 0;
+	tap_wait(held, many_up == r->started, 30.0);
+	r->started += pthread_create(&th[MANY_FD], &attr, spinner, NULL) == 0;
+	tap_wait(held, spin_tid != 0, DEADLINE);
+	for (int i = 0; i < MANY_FD; i++)
+		tids[i] = ids[i];
+	tids[MANY_FD] = spin_tid;
+	clockid_t spin_clock;
+	pthread_getcpuclockid(th[MANY_FD], &spin_clock);
+	struct tasks *ts = tasks_create(getpid());
+	tasks_set_reuse(ts, true, false);
+	struct timespec c0, c1;
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i <= MANY_FD; i++) {
+			uint64_t total, delta;
+			struct task_activity a;
+			if (i == MANY_FD && round == 0)
+				clock_gettime(spin_clock, &c0);
+			int rc = tasks_cpu(ts, tids[i], &total, &delta);
+			r->bad_cpu += rc < 0;
+			if (i == MANY_FD && rc == 1)
+				r->spin_ns += delta;
+			if (i == MANY_FD && round == 2)
+				clock_gettime(spin_clock, &c1);
+			r->bad_read += tasks_read(ts, tids[i], &a) < 0;
+			r->bad_alive += !tasks_alive(ts, tids[i]);
+		}
+		struct timespec pace = { 0, 150000000 };   /* an interval to measure over */
+		nanosleep(&pace, NULL);
+	}
+	r->spin_clock_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ull + (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+	r->reopened = tasks_reopened(ts);
+	r->open = tasks_open_count(ts);
+	tasks_destroy(ts);
+	/* (the threads end with the child's _exit) */
+}
+
+/* Every descriptor taken (pytop's other files ate the reserve): a thread
+ * not read yet gets one from the least recently read thread's files, and
+ * with none of ours left to close a reading fails as not done, never as
+ * gone: liveness from the directory, the CPU reading kept for later. */
+#define FULL_THREADS 20
+static void child_fd_full(struct fd_report *r)
+{
+	static pthread_t th[FULL_THREADS];
+	static volatile pid_t ids[FULL_THREADS];
+	int held, fill[64], nfill = 0;
+	uint64_t total, delta;
+	struct task_activity a;
+
+	many_go = many_up = 0;
+	for (int i = 0; i < FULL_THREADS; i++)
+		r->started += pthread_create(&th[i], NULL, many_thread_fd, (void *)&ids[i]) == 0;
+	tap_wait(held, many_up == r->started, DEADLINE);
+	struct tasks *ts = tasks_create(getpid());
+	for (int i = 0; i < FULL_THREADS / 2; i++)
+		r->bad_cpu += tasks_cpu(ts, ids[i], &total, &delta) < 0 || tasks_read(ts, ids[i], &a) < 0;
+	while (nfill < 64 && (fill[nfill] = open("/dev/null", O_RDONLY)) >= 0)
+		nfill++;
+	/* Each of the others takes the files of one read before. */
+	for (int i = FULL_THREADS / 2; i < FULL_THREADS; i++)
+		r->bad_cpu += tasks_cpu(ts, ids[i], &total, &delta) < 0 || tasks_read(ts, ids[i], &a) < 0;
+	for (int i = 0; i < FULL_THREADS; i++)
+		r->bad_read += tasks_cpu(ts, ids[i], &total, &delta) != 1 || tasks_read(ts, ids[i], &a) < 0;
+	r->open = tasks_open_count(ts);
+	tasks_destroy(ts);
+	/* None of ours to give back (swept: the readings stay, the files are
+	 * closed): not done, the thread not gone. */
+	ts = tasks_create(getpid());
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	close(fill[--nfill]);
+	tasks_cpu(ts, self, &total, &delta);   /* a baseline */
+	tasks_sweep(ts);
+	tasks_sweep(ts);
+	r->spin_clock_ns = (uint64_t)tasks_open_count(ts);
+	int refill = nfill;
+	while (nfill < 64 && (fill[nfill] = open("/dev/null", O_RDONLY)) >= 0)
+		nfill++;
+	r->hard = nfill - refill;   /* (what the first table and the sweep gave back, filled again) */
+	r->soft = tasks_read(ts, ids[0], &a);
+	r->bad_alive = !tasks_alive(ts, ids[0]);
+	int cpu_rc = tasks_cpu(ts, self, &total, &delta);
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	burn(20000000ul);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	r->spin_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ull + (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+	for (int i = refill; i < nfill; i++)
+		close(fill[i]);
+	r->reopened = cpu_rc == PYTOP_EIO && tasks_cpu(ts, self, &total, &delta) == 1 ? delta : 0;
+	tasks_destroy(ts);
+}
+
 int main(void)
 {
 	struct task_activity a;
+	struct fd_report rep;
+
+	/* (a hard limit under 4096 here cannot be raised without privilege) */
+	struct rlimit now;
+	getrlimit(RLIMIT_NOFILE, &now);
+	rlim_t hard = now.rlim_max == RLIM_INFINITY || now.rlim_max > 4096 ? 4096 : now.rlim_max;
+	bool sent = in_child(child_raise, 256, hard, &rep);
+	tap_ok(hard > 256 && sent && rep.soft == (int)hard && rep.hard == (int)hard && rep.started == 256,
+	       "RLIMIT_NOFILE 256 (hard %d): tasks_create raises it to %d (hard %d), a program launched keeps %d",
+	       (int)hard, rep.soft, rep.hard, rep.started);
 
 	tap_ok(tasks_parse("running\n", &a) == 0 && a.running && a.syscall == -1, "\"running\" is on CPU");
 	tap_ok(tasks_parse("202 0x7f12aabb0010 0x80 0x0 0x0 0x0 0x0 0x7ffd5c2f0a28 0x7f12aa6d5f36\n", &a) == 0 &&
@@ -537,5 +755,32 @@ int main(void)
 	test_switch_pages();
 	test_pages_fd_limit();
 	test_pages_switchy();
+	sent = in_child(child_fd_limit, 1024, 1024, &rep);
+	tap_ok(sent && rep.soft == 1024 && rep.hard == 1024 && rep.started == MANY_FD + 1 && !rep.bad_cpu &&
+	       !rep.bad_read && !rep.bad_alive,
+	       "RLIMIT_NOFILE 1024 (hard): none of %d threads reads as gone (%d CPU, %d state, %d liveness readings "
+	       "failed; %llu readings reopened, %d threads with a file kept)", rep.started, rep.bad_cpu,
+	       rep.bad_read, rep.bad_alive, (unsigned long long)rep.reopened, rep.open);
+	/* schedstat is brought up to date at ticks and switches, the CPU
+	 * clock at once: up to a tick apart at each end. */
+	uint64_t slack = rep.spin_clock_ns / 10 + 20000000ull;
+	tap_ok(sent && rep.spin_ns > 0 && rep.spin_ns + slack >= rep.spin_clock_ns &&
+	       rep.spin_ns <= rep.spin_clock_ns + slack,
+	       "RLIMIT_NOFILE 1024: the spinner made last has its CPU counted (%.1f ms, its clock %.1f ms)",
+	       (double)rep.spin_ns / 1e6, (double)rep.spin_clock_ns / 1e6);
+	tap_ok(sent && rep.reopened > 0, "RLIMIT_NOFILE 1024: readings without a descriptor kept are counted (%llu)",
+	       (unsigned long long)rep.reopened);
+	sent = in_child(child_fd_full, 64, 64, &rep);
+	tap_ok(sent && rep.started == FULL_THREADS && !rep.bad_cpu && !rep.bad_read && rep.open > 0,
+	       "every descriptor taken: %d threads still read, each taking the files of one read before it "
+	       "(%d, %d readings failed; %d threads with a file open)", rep.started, rep.bad_cpu, rep.bad_read,
+	       rep.open);
+	/* (schedstat is brought up to date at ticks: a little under the clock) */
+	tap_ok(sent && rep.spin_clock_ns == 0 && rep.hard > 0 && rep.soft == PYTOP_EIO && !rep.bad_alive &&
+	       rep.reopened > 0 && rep.reopened + 20000000ull >= rep.spin_ns,
+	       "none of ours to close: a reading fails as not done (rc %d, not gone), the thread is alive "
+	       "(%s), and the CPU reading kept covers the time since (%.1f ms, its clock %.1f ms; %d filled again, "
+	       "%d files open)", rep.soft, rep.bad_alive ? "no" : "yes", (double)rep.reopened / 1e6,
+	       (double)rep.spin_ns / 1e6, rep.hard, (int)rep.spin_clock_ns);
 	return tap_done();
 }
