@@ -124,6 +124,102 @@ static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const
 	jsonw_end_object(w);
 }
 
+/* Whether the JSON lists tid among its threads (and so its gilstat numbers). */
+static bool listed(const struct agg_thread_row *rows, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].tid == tid)
+			return true;
+	return false;
+}
+
+static void add_thread(struct gilstat_thread *sum, const struct gilstat_thread *t)
+{
+	sum->takecnt += t->takecnt;
+	sum->hold_ns += t->hold_ns;
+	sum->wait_ns += t->wait_ns;
+	sum->long_holds += t->long_holds;
+	sum->long_waits += t->long_waits;
+	if (t->max_hold_ns > sum->max_hold_ns)
+		sum->max_hold_ns = t->max_hold_ns;
+	if (t->max_wait_ns > sum->max_wait_ns)
+		sum->max_wait_ns = t->max_wait_ns;
+}
+
+/* gilstat's "threads_folded" (the threads whose numbers are in no entry
+ * of "threads": those gilstat's table evicted, and those it still has
+ * that the thread list folded or never sampled) and "totals" (every
+ * thread's). */
+static void gil_folded(struct jsonw *w, const struct aggregate *agg, const struct gilstat_snapshot *g)
+{
+	struct agg_thread_row *rows;
+	size_t n = aggregate_threads(agg, NULL, &rows);
+	struct gilstat_thread folded = g->folded, total = g->folded;
+	uint64_t nfolded = g->threads_folded;
+	double el = (double)g->elapsed_ns / 1e9;
+
+	for (uint32_t i = 0; i < g->nthreads; i++) {
+		add_thread(&total, &g->threads[i]);
+		if (!listed(rows, n, g->threads[i].tid)) {
+			add_thread(&folded, &g->threads[i]);
+			nfolded++;
+		}
+	}
+	free(rows);
+	if (nfolded) {
+		jsonw_key(w, "threads_folded");
+		jsonw_begin_object(w);
+		jsonw_key(w, "threads");
+		jsonw_uint(w, nfolded);
+		jsonw_key(w, "evicted");
+		jsonw_uint(w, g->threads_folded);
+		jsonw_key(w, "takecnt");
+		jsonw_uint(w, folded.takecnt);
+		jsonw_key(w, "takes_per_s");
+		jsonw_double(w, el > 0 ? (double)folded.takecnt / el : 0.0);
+		jsonw_key(w, "hold_all_ms");
+		jsonw_double(w, ms(folded.hold_ns));
+		jsonw_key(w, "take_all_ms");
+		jsonw_double(w, ms(folded.wait_ns));
+		jsonw_key(w, "hold_pct");
+		jsonw_double(w, pct(folded.hold_ns, g->elapsed_ns));
+		jsonw_key(w, "wait_pct");
+		jsonw_double(w, pct(folded.wait_ns, g->elapsed_ns));
+		jsonw_key(w, "max_hold_ms");
+		jsonw_double(w, ms(folded.max_hold_ns));
+		jsonw_key(w, "max_take_ms");
+		jsonw_double(w, ms(folded.max_wait_ns));
+		jsonw_key(w, "long_holds");
+		jsonw_uint(w, folded.long_holds);
+		jsonw_key(w, "long_takes");
+		jsonw_uint(w, folded.long_waits);
+		jsonw_end_object(w);
+	}
+	jsonw_key(w, "totals");
+	jsonw_begin_object(w);
+	jsonw_key(w, "threads");
+	jsonw_uint(w, g->nthreads + g->threads_folded);
+	jsonw_key(w, "takecnt");
+	jsonw_uint(w, total.takecnt);
+	jsonw_key(w, "hold_all_ms");
+	jsonw_double(w, ms(total.hold_ns));
+	jsonw_key(w, "take_all_ms");
+	jsonw_double(w, ms(total.wait_ns));
+	jsonw_key(w, "hold_pct");
+	jsonw_double(w, pct(total.hold_ns, g->elapsed_ns));
+	jsonw_key(w, "wait_pct");
+	jsonw_double(w, pct(total.wait_ns, g->elapsed_ns));
+	jsonw_end_object(w);
+	if (g->overflow) {
+		jsonw_key(w, "overflow");
+		jsonw_uint(w, g->overflow);
+	}
+	if (g->unlisted) {
+		jsonw_key(w, "threads_unobserved");
+		jsonw_uint(w, g->unlisted);
+	}
+}
+
 /* The run's "gil": utilisation, switch rate, and gilstat's summary. */
 static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
@@ -174,6 +270,7 @@ static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilst
 		jsonw_uint(w, g->events);
 		jsonw_key(w, "lost");
 		jsonw_uint(w, g->lost);
+		gil_folded(w, agg, g);
 		jsonw_key(w, "late");
 		jsonw_uint(w, g->late);
 		jsonw_key(w, "cpu_s");

@@ -231,7 +231,34 @@ static bool short_holds(const struct gilstat_snapshot *g)
 	for (uint32_t i = 0; i < g->nthreads; i++)
 		if (gilstat_thread_hold_unresolved(g, &g->threads[i]))
 			return true;
-	return false;
+	return g->threads_folded && gilstat_thread_hold_unresolved(g, &g->folded);
+}
+
+/* One line of the gilstat table. */
+static void gilstat_row(FILE *f, const struct gilstat_snapshot *g, const struct gilstat_thread *t, const char *tid,
+			const char *name)
+{
+	double el = (double)g->elapsed_ns / 1e9;
+	double hold = (double)t->hold_ns / 1e9, wait = (double)t->wait_ns / 1e9;
+	char a[32], b[32], c[32], d[32], cnt[32], ha[40], ta[40];
+	bool tlower = gilstat_thread_takes_lower(g, t);
+	double havg = ratio(t->hold_ns, t->takecnt);
+
+	fprintf(f, "%8s  ", tid);
+	put_name(f, name);
+	snprintf(cnt, sizeof(cnt), "%s%" PRIu64, tlower ? ">=" : "", t->takecnt);
+	/* A sampled hold shorter than a tick is not measured: say so. */
+	if (gilstat_thread_hold_unresolved(g, t))
+		snprintf(ha, sizeof(ha), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
+	else
+		snprintf(ha, sizeof(ha), "%s%s", tlower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
+	snprintf(ta, sizeof(ta), "%s%s", tlower ? "<=" : "",
+		 duration_format(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
+	fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
+		el > 0 ? (double)t->takecnt / el : 0.0, ha,
+		duration_format(b, sizeof(b), hold), ta,
+		duration_format(d, sizeof(d), wait),
+		100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
 }
 
 /* The gilstat table (flight_profiler's columns) and its warnings. */
@@ -264,31 +291,25 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
 		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");
 	for (i = 0; i < g->nthreads; i++) {
-		const struct gilstat_thread *t = &g->threads[i];
-		double hold = (double)t->hold_ns / 1e9, wait = (double)t->wait_ns / 1e9;
+		char tid[16];
 
-		fprintf(f, "%8" PRIu32 "  ", t->tid);
-		put_name(f, thread_name(rows, n, t->tid));
-		char cnt[32], ha[40], ta[40];
-
-		bool tlower = gilstat_thread_takes_lower(g, t);
-
-		snprintf(cnt, sizeof(cnt), "%s%" PRIu64, tlower ? ">=" : "", t->takecnt);
-		double havg = ratio(t->hold_ns, t->takecnt);
-
-		/* A sampled hold shorter than a tick is not measured: say so. */
-		if (gilstat_thread_hold_unresolved(g, t))
-			snprintf(ha, sizeof(ha), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
-		else
-			snprintf(ha, sizeof(ha), "%s%s", tlower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
-		snprintf(ta, sizeof(ta), "%s%s", tlower ? "<=" : "",
-			 duration_format(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
-		fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
-			el > 0 ? (double)t->takecnt / el : 0.0, ha,
-			duration_format(b, sizeof(b), hold), ta,
-			duration_format(d, sizeof(d), wait),
-			100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
+		snprintf(tid, sizeof(tid), "%" PRIu32, g->threads[i].tid);
+		gilstat_row(f, g, &g->threads[i], tid, thread_name(rows, n, g->threads[i].tid));
 	}
+	if (g->threads_folded) {
+		/* The threads evicted from gilstat's table (the quietest idle
+		 * ones, mostly ended): one row, in every total. */
+		char name[40];
+
+		snprintf(name, sizeof(name), "(%" PRIu64 " threads)", g->threads_folded);
+		gilstat_row(f, g, &g->folded, "ended", name);
+	}
+	if (g->overflow)
+		fprintf(f, "%" PRIu64 " %s not accounted: gilstat's table of %d threads was full of busy threads\n",
+			g->overflow, g->mode == GILSTAT_EXACT ? "events" : "thread observations", GILSTAT_MAX_THREADS);
+	if (g->unlisted)
+		fprintf(f, "%" PRIu64 " threads past the first %d not observed (their waits not seen)\n",
+			g->unlisted, GILSTAT_MAX_THREADS);
 	if (g->hold_warn_ns)
 		snprintf(c, sizeof(c), "over %s", duration_format(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
 	else

@@ -20,6 +20,7 @@ struct acct_thread {
 	uint64_t hold_run, wait_run;      /* sampled: the current hold / wait so far */
 	uint64_t seen;                    /* sampled: the last tick that listed it */
 	uint64_t wait_tick;               /* sampled: the tick its wait began */
+	uint64_t last_ns;                 /* its latest event, or tick that listed it */
 	bool holding, waiting;
 };
 
@@ -29,6 +30,12 @@ struct gilacct {
 	struct acct_thread th[GILSTAT_MAX_THREADS];
 	uint32_t n;
 	uint16_t slot[SLOTS];             /* index + 1, 0 = empty */
+
+	/* threads evicted to make room */
+	uint64_t nfolded;
+	struct gilstat_thread folded;
+	bool none_evictable;              /* no thread could go at none_at */
+	uint64_t none_at;
 
 	bool started;
 	uint64_t start_ns, last_ns;
@@ -62,27 +69,119 @@ void gilacct_destroy(struct gilacct *a)
 	free(a);
 }
 
-/* The thread's entry, made if new; NULL when the table is full. */
-static struct acct_thread *get(struct gilacct *a, pid_t tid)
+static uint32_t home(uint32_t tid)
 {
-	uint32_t i = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
+	return (tid * 2654435761u) & (SLOTS - 1);
+}
 
+/* The slot holding tid, or the empty slot ending its probe chain. */
+static uint32_t probe(const struct gilacct *a, uint32_t tid)
+{
+	uint32_t i = home(tid);
+
+	while (a->slot[i] && a->th[a->slot[i] - 1].s.tid != tid)
+		i = (i + 1) & (SLOTS - 1);
+	return i;
+}
+
+/* Take tid out of the slot index: backward-shift deletion, so that every
+ * other entry stays reachable from its home slot without tombstones. */
+static void unslot(struct gilacct *a, uint32_t tid)
+{
+	uint32_t i = probe(a, tid), j = i;
+
+	if (!a->slot[i])
+		return;
+	for (;;) {
+		j = (j + 1) & (SLOTS - 1);
+		if (!a->slot[j])
+			break;
+		uint32_t k = home(a->th[a->slot[j] - 1].s.tid);
+		/* The entry at j stays when its home is cyclically in (i, j]:
+		 * its chain does not pass through i. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		a->slot[i] = a->slot[j];
+		i = j;
+	}
+	a->slot[i] = 0;
+}
+
+/* The thread to make room for one new at now: the one quiet longest
+ * among those neither holding nor waiting and not active at now; NULL
+ * when there is none. */
+static struct acct_thread *victim(struct gilacct *a, uint64_t now)
+{
+	struct acct_thread *v = NULL;
+
+	if (a->none_evictable && a->none_at == now)
+		return NULL;   /* looked at this instant already: nothing changed that could */
+	for (uint32_t i = 0; i < a->n; i++) {
+		struct acct_thread *t = &a->th[i];
+		if (t->holding || t->waiting || t->last_ns >= now)
+			continue;
+		if (!v || t->last_ns < v->last_ns)
+			v = t;
+	}
+	a->none_evictable = v == NULL;
+	a->none_at = now;
+	return v;
+}
+
+/* Add t's numbers to the folded threads'. */
+static void fold(struct gilacct *a, const struct acct_thread *t)
+{
+	struct gilstat_thread *f = &a->folded;
+
+	a->nfolded++;
+	f->takecnt += t->s.takecnt;
+	f->hold_ns += t->s.hold_ns;
+	f->wait_ns += t->s.wait_ns;
+	f->long_holds += t->s.long_holds;
+	f->long_waits += t->s.long_waits;
+	if (t->s.max_hold_ns > f->max_hold_ns)
+		f->max_hold_ns = t->s.max_hold_ns;
+	if (t->s.max_wait_ns > f->max_wait_ns)
+		f->max_wait_ns = t->s.max_wait_ns;
+}
+
+/* The thread's entry if it has one, marked active at now. */
+static struct acct_thread *touch(struct gilacct *a, pid_t tid, uint64_t now)
+{
 	if (tid <= 0)
 		return NULL;
-	while (a->slot[i]) {
-		struct acct_thread *t = &a->th[a->slot[i] - 1];
-		if (t->s.tid == (uint32_t)tid)
-			return t;
-		i = (i + 1) & (SLOTS - 1);
-	}
-	if (a->n == GILSTAT_MAX_THREADS) {
-		a->overflow++;
+	uint32_t i = probe(a, (uint32_t)tid);
+	if (!a->slot[i])
 		return NULL;
+	struct acct_thread *t = &a->th[a->slot[i] - 1];
+	if (now > t->last_ns)
+		t->last_ns = now;
+	return t;
+}
+
+/* The thread's entry, made if new (in a full table, in place of the
+ * victim, folded), marked active at now; NULL when the table is full and
+ * no thread can go (counted in overflow). */
+static struct acct_thread *get(struct gilacct *a, pid_t tid, uint64_t now)
+{
+	struct acct_thread *t = touch(a, tid, now);
+
+	if (t || tid <= 0)
+		return t;
+	if (a->n < GILSTAT_MAX_THREADS) {
+		t = &a->th[a->n++];
+	} else {
+		if ((t = victim(a, now)) == NULL) {
+			a->overflow++;
+			return NULL;
+		}
+		fold(a, t);
+		unslot(a, t->s.tid);
 	}
-	struct acct_thread *t = &a->th[a->n];
 	memset(t, 0, sizeof *t);
 	t->s.tid = (uint32_t)tid;
-	a->slot[i] = (uint16_t)(++a->n);
+	t->last_ns = now;
+	a->slot[probe(a, (uint32_t)tid)] = (uint16_t)(t - a->th + 1);
 	return t;
 }
 
@@ -137,6 +236,11 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	struct acct_thread *h;
 
 	a->ticks++;
+	/* The threads this tick lists are active now: a new one does not
+	 * take the place of one listed after it. */
+	touch(a, k->holder, now);
+	for (int i = 0; i < k->nthreads; i++)
+		touch(a, k->threads[i].tid, now);
 	if (!a->started) {
 		a->started = true;
 		a->start_ns = now;
@@ -148,7 +252,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 			a->gap_ns += dt;
 		} else {
 			a->elapsed_ns += dt;
-			if (a->prev_holder > 0 && (h = get(a, a->prev_holder)) != NULL) {
+			if (a->prev_holder > 0 && (h = get(a, a->prev_holder, now)) != NULL) {
 				h->s.hold_ns += dt;
 				h->hold_run += dt;
 			} else if (a->prev_holder < 0) {
@@ -166,7 +270,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 
 	/* Holds: the previous holder's hold ends when another thread holds
 	 * now, nobody does, or it holds again after a switch. */
-	if (a->prev_holder > 0 && (h = get(a, a->prev_holder)) != NULL && h->holding &&
+	if (a->prev_holder > 0 && (h = get(a, a->prev_holder, now)) != NULL && h->holding &&
 	    (k->holder != a->prev_holder || moved))
 		hold_ended(a, h, now, h->hold_run);
 	/* Acquisitions the switch number says happened since the previous
@@ -179,7 +283,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	 * go to a thread that was waiting when they happened. */
 	if (gap || a->ticks - a->spare_tick > SPARE_TICKS)
 		a->spare = 0;
-	if (k->holder > 0 && (h = get(a, k->holder)) != NULL && !h->holding) {
+	if (k->holder > 0 && (h = get(a, k->holder, now)) != NULL && !h->holding) {
 		h->s.takecnt++;
 		h->holding = true;
 		h->hold_run = 0;
@@ -195,7 +299,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	 * gap, whose waits are not charged either (takes per wait stay
 	 * consistent, and the counts become lower bounds). */
 	for (int i = 0; i < k->nthreads; i++) {
-		struct acct_thread *t = get(a, k->threads[i].tid);
+		struct acct_thread *t = get(a, k->threads[i].tid, now);
 		if (!t)
 			continue;
 		t->seen = a->ticks;
@@ -236,7 +340,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 
 bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given)
 {
-	uint64_t sum = 0;
+	uint64_t sum = g->folded.takecnt;
 	uint32_t n = g->nthreads < GILSTAT_MAX_THREADS ? g->nthreads : GILSTAT_MAX_THREADS;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -262,7 +366,7 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
 
 void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)
 {
-	struct acct_thread *t = get(a, tid);
+	struct acct_thread *t = get(a, tid, now);
 
 	if (!t)
 		return;
@@ -351,6 +455,8 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 	out->switches = a->switch_known ? a->switch_last - a->switch_first : 0;
 	out->unknown_ns = a->unknown_ns;
 	out->overflow = a->overflow;
+	out->threads_folded = a->nfolded;
+	out->folded = a->folded;
 	out->take_warn_ns = a->take_warn_ns;
 	out->hold_warn_ns = a->hold_warn_ns;
 	out->nwarnings = a->nwarnings;

@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define GILSTAT_MAX_THREADS 512   /* threads tracked; more are counted in overflow */
+#define GILSTAT_MAX_THREADS 512   /* threads tracked at once; past it the quietest idle
+				   * one is folded into the snapshot's "folded" */
 #define GILSTAT_WARN_MAX 32       /* recent warnings kept */
 
 enum gilstat_mode {
@@ -63,7 +64,16 @@ struct gilstat_snapshot {
 	uint64_t lost;            /* exact: events the kernel dropped */
 	uint64_t switches;        /* gil->switch_number advance */
 	uint64_t unknown_ns;      /* held by a thread state gilstat could not name */
-	uint64_t overflow;        /* threads beyond GILSTAT_MAX_THREADS */
+	uint64_t overflow;        /* events (exact) or thread observations (sampled) not
+				   * accounted: the table was full and every thread in it
+				   * was holding, waiting or active at that instant */
+	uint64_t threads_folded;  /* threads evicted from the table to make room for new
+				   * ones (the quietest that neither held nor waited for
+				   * the GIL: mostly threads that ended), summed in folded */
+	uint64_t unlisted;        /* sampled: most thread states one listing of the
+				   * interpreter left unobserved (over GILSTAT_MAX_THREADS) */
+	struct gilstat_thread folded; /* the folded threads' numbers: sums, max_* the maxima,
+				   * tid 0 */
 	uint64_t cpu_ns;          /* the gilstat thread's own CPU time */
 	uint64_t take_warn_ns, hold_warn_ns;
 	uint64_t nwarnings;       /* warnings so far; the last GILSTAT_WARN_MAX follow */
@@ -99,7 +109,15 @@ enum gilacct_event {
 
 struct gilacct;
 
-/* A new accumulator; thresholds of 0 disable the warnings. period_ns is the
+/* The table holds GILSTAT_MAX_THREADS threads. A thread new to a full
+ * table takes the place of the one quiet longest (its latest event, or the
+ * latest tick that listed it, the oldest) that neither holds nor waits for
+ * the GIL and was not active at that same instant; that thread's numbers
+ * are added to the snapshot's "folded" (a thread-per-request server's
+ * ended threads end there). When none can go, the event or observation is
+ * counted in overflow instead.
+ *
+ * A new accumulator; thresholds of 0 disable the warnings. period_ns is the
  * sampled tick period (the resolution), 0 for exact mode. */
 struct gilacct *gilacct_create(enum gilstat_mode mode, uint64_t period_ns, uint64_t take_warn_ns,
 			       uint64_t hold_warn_ns);
@@ -122,7 +140,8 @@ void gilacct_event(struct gilacct *a, uint64_t time_ns, pid_t tid, enum gilacct_
 /* Exact: the switch number read at time_ns, and the end of accounted time. */
 void gilacct_progress(struct gilacct *a, uint64_t time_ns, uint64_t switch_number, bool switch_known);
 
-/* The acquisitions given to threads (the sum of their takecnt) in *given;
+/* The acquisitions given to threads (the sum of their takecnt, the folded
+ * threads' included) in *given;
  * true when they are lower bounds: a sampled estimate that gave threads
  * fewer than 95% of the acquisitions the GIL's switch number counted (the
  * rest were takes and drops too short to see between two ticks). The

@@ -35,6 +35,8 @@
 #define MAX_CLONES 8
 #define MAX_SPECS 16                  /* uprobe.c opens at most 16 probes */
 #define WAKE_CPU_NS 100000ull         /* sampled: CPU a GIL waiter's wake-ups in take_gil stay under in a tick */
+#define BEYOND_MAX 16384              /* thread states past the listed ones counted at most */
+#define BEYOND_EVERY_NS 1000000000ull /* ... and counted at most every second (else: 1) */
 
 _Static_assert(sizeof(struct gilstat_snapshot) % 8 == 0, "snapshot is copied as words");
 _Static_assert(offsetof(struct gilstat_snapshot, threads) % 8 == 0, "header is copied as words");
@@ -72,6 +74,7 @@ struct gilstat {
 	int nthreads;
 	uint64_t refreshed_ns, published_ns;
 	uint64_t late, lost;
+	uint64_t unlisted, beyond_counted_ns;   /* thread states a listing left out: most */
 	int failed_reads;
 	bool gone;
 };
@@ -114,6 +117,7 @@ static void publish(struct gilstat *g)
 	s->rate_hz = g->cfg.mode == GILSTAT_SAMPLED ? 1e9 / (double)g->period_ns : 0;
 	s->late = g->late;
 	s->lost = g->lost;
+	s->unlisted = g->unlisted;
 	s->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
 	size_t words = snapshot_words(s->nthreads);
@@ -160,13 +164,35 @@ void gilstat_read(struct gilstat *g, struct gilstat_snapshot *out)
 
 /* ---- the thread list ---- */
 
-/* List the thread states sharing the main GIL, with their kernel tids. */
+/* The thread states from ts on that a listing had no room for: counted by
+ * their next pointers (at most BEYOND_MAX, at most every second; between,
+ * 1: some were left out). */
+static uint64_t count_beyond(struct gilstat *g, uint64_t ts, uint64_t now)
+{
+	struct rlist walk;
+	uint64_t n = 0;
+
+	if (g->beyond_counted_ns && now - g->beyond_counted_ns < BEYOND_EVERY_NS)
+		return 1;
+	g->beyond_counted_ns = now;
+	rlist_init(&walk);
+	while (ts && n < BEYOND_MAX && !rlist_loops(&walk, ts) &&
+	       mem_read_ptr(g->t->pid, ts + (uint64_t)g->t->L.tstate_next, &ts) == 0)
+		n++;
+	return n ? n : 1;
+}
+
+/* List the thread states sharing the main GIL, with their kernel tids
+ * (the first GILSTAT_MAX_THREADS; those past them are counted in
+ * g->unlisted: their waits are not seen, and a hold by one of them is
+ * "held by an unknown thread"). */
 static void refresh_threads(struct gilstat *g, uint64_t now)
 {
 	const struct py_layout *L = &g->t->L;
 	unsigned char buf[LAYOUT_TSTATE_MAX];   /* tstate fields fit tstate_size (layout_validate) */
 	size_t len = 0;
 	int n = 0;
+	uint64_t beyond = 0;
 
 	int32_t fields[] = { L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -182,11 +208,14 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		    mem_read_ptr(g->t->pid, g->interps[i] + (uint64_t)L->interp_threads_head, &ts) < 0)
 			continue;
 		struct rlist walk;
+		bool looped = false;
 		rlist_init(&walk);
-		for (int guard = 0; ts && guard < GILSTAT_MAX_THREADS && n < GILSTAT_MAX_THREADS; guard++) {
+		for (; ts && n < GILSTAT_MAX_THREADS; ) {
 			uint64_t next = 0, pthread_id = 0;
-			if (rlist_loops(&walk, ts))
+			if (rlist_loops(&walk, ts)) {
+				looped = true;
 				break;   /* the thread-state list loops */
+			}
 			int64_t native = 0;
 			if (mem_read(g->t->pid, ts, buf, len) < 0)
 				break;
@@ -203,7 +232,11 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 			n++;
 			ts = next;
 		}
+		if (ts && !looped && n == GILSTAT_MAX_THREADS)
+			beyond += count_beyond(g, ts, now);
 	}
+	if (beyond > g->unlisted)
+		g->unlisted = beyond;
 	g->nthreads = n;
 	g->refreshed_ns = now;
 	tasks_sweep(g->tasks);            /* the files of threads that ended */

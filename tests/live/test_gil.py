@@ -49,6 +49,18 @@ Per interpreter:
         unavailable: ...` and exit status 1 (a stripped interpreter must say
         its symbol table lacks take_gil/drop_gil); a SKIP names the reason
 
+  many: tests/targets/gil_target.py many 700 4 under `pytop --gilstat=sampled`:
+        700 short threads, 16 at a time, each taking the GIL 4 times
+        (holding it 2 ms each) and ending, more than gilstat's table of
+        512: the threads it folded (evicted, the quietest idle ones) and
+        the rows add up to its totals (takes, exactly), the totals hold
+        at least 85% of the threads and 80% of their 2,800 takes, and at
+        least 15 of the last 20 threads to end have rows of their own with
+        takes (before the fold: the first 512 threads only, the rest
+        overflowed unseen). Sampled because exact mode follows new threads
+        at about two a second: closing an ended thread's uprobe events
+        takes the kernel 0.05-0.1 s each, in gilstat's thread.
+
 On 3.6 (no _PyRuntime) the GIL is read from ceval_gil.h's statics and
 _PyThreadState_Current, found by symbol: every check above runs there too.
 
@@ -58,6 +70,7 @@ Every subprocess has a timeout and every target is killed in a finally block.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -379,6 +392,53 @@ def test_exact(tap, interp):
                [json.dumps(s), json.dumps(x)])
 
 
+def test_many(tap, interp, n=700, k=4):
+    label = "%s many" % interp.label
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), "many", str(n), str(k)),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pt = None
+    try:
+        info = json.loads(proc.stdout.readline())
+        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=sampled"]
+        pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+        t0 = time.monotonic()
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        done = json.loads(proc.stdout.readline())
+        took = time.monotonic() - t0
+        pt.send_signal(signal.SIGINT)
+        rc, data, err = finish_pytop(argv, pt, 0)
+    finally:
+        if pt is not None and pt.poll() is None:
+            pt.kill()
+            pt.wait()
+        proc.kill()
+        proc.wait(timeout=10)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()
+    if not check_run(tap, label, rc, data, err):
+        return
+    g = data["gil"]["gilstat"]
+    main_tid = info["roles"]["main"]
+    folded = g.get("threads_folded", {})
+    totals = g.get("totals", {})
+    rows = sum(t["gil"].get("takecnt", 0) for t in data["threads"])
+    tap.ok(folded.get("evicted", 0) > 0 and rows + folded.get("takecnt", 0) == totals.get("takecnt"),
+           "%s: %d threads in %.1f s; %d folded (%d evicted from the table): rows %d + folded %d takes = "
+           "totals %s" % (label, n, took, folded.get("threads", 0), folded.get("evicted", 0), rows,
+                          folded.get("takecnt", 0), totals.get("takecnt")), json.dumps(g)[:2000])
+    main_takes = threads_by_tid(data).get(main_tid, {}).get("gil", {}).get("takecnt", 0)
+    takes = totals.get("takecnt", 0) - main_takes
+    tap.ok(totals.get("threads", 0) >= 0.85 * n and takes >= 0.8 * n * k,
+           "%s: the totals hold %d threads (>= 85%% of %d) and %d of their %d takes (>= 80%%)"
+           % (label, totals.get("threads", 0), n, takes, n * k), json.dumps(totals))
+    by_tid = threads_by_tid(data)
+    last = [by_tid.get(t, {}).get("gil", {}).get("takecnt", 0) for t in done["last"]]
+    tap.ok(sum(1 for x in last if x > 0) >= 15,
+           "%s: the last 20 threads to end have rows with takes: %s" % (label, last))
+
+
 def main():
     tap = pythons.Tap()
     if not os.access(PYTOP, os.X_OK):
@@ -387,7 +447,7 @@ def main():
         for test in (test_spin3, test_churn, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
-                     test_exact):
+                     test_exact, test_many):
             try:
                 test(tap, interp)
             except Exception as exc:  # a broken target is a failure, not a crash

@@ -15,6 +15,13 @@
                                     30 ms and exit (thread states freed and
                                     made again all the time), with
                                     sys.setswitchinterval(INTERVAL)
+    gil_target.py many N K          after a line on stdin, N short threads
+                                    (16 at a time), each sleeping 30 ms and
+                                    then K times sleeping 0.5 ms and
+                                    spinning 2 ms (K takes of the GIL, each
+                                    held 2 ms), then ending; when all have
+                                    ended it prints
+                                    {"done": N, "last": [the last 20 tids]}
 
 Once its threads run it prints one JSON line on stdout, {"pid": PID, "roles":
 {"ROLE": TID, ...}} (ROLE: spin0, spin1 ..., sleeper, hasher, blocker, main),
@@ -94,6 +101,33 @@ def churner(role):
         t.join()
 
 
+def many(n, k):
+    slots = threading.Semaphore(16)
+    ended = []
+
+    def short():
+        time.sleep(0.03)
+        for _ in range(k):
+            time.sleep(0.0005)   # drops the GIL: the spin takes it again
+            end = time.monotonic() + 0.002
+            while time.monotonic() < end:
+                pass
+        with lock:
+            ended.append(threading.get_native_id())
+        slots.release()
+
+    threads = []
+    for _ in range(n):
+        slots.acquire()
+        t = threading.Thread(target=short)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    sys.stdout.write(json.dumps({"done": n, "last": ended[-20:]}) + "\n")
+    sys.stdout.flush()
+
+
 def start(role, fn):
     threading.Thread(target=fn, args=(role,), name=role, daemon=True).start()
 
@@ -112,6 +146,8 @@ def main():
         roles = [("sleeper", sleeper), ("hasher", hasher)]
     elif what == "block":
         roles = [("blocker", blocker)]
+    elif what == "many":
+        pass
     else:
         sys.exit("unknown mode %r" % what)
     expected = len(roles) + 1
@@ -124,6 +160,9 @@ def main():
         line = json.dumps({"pid": os.getpid(), "roles": dict(tids)})
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+    if what == "many":
+        sys.stdin.readline()
+        many(int(sys.argv[2]), int(sys.argv[3]))
     while True:
         time.sleep(1000)
 

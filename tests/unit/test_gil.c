@@ -16,8 +16,12 @@
 #include "sampling/gilacct.h"
 #include "sampling/gilclass.h"
 #include "sampling/sample.h"
+#include "options.h"
 #include "records.h"
+#include "screen.h"
+#include "session.h"
 #include "tap.h"
+#include "ui/canvas.h"
 #include "ui/commands.h"
 #include "ui/gilview.h"
 #include "ui/theme.h"
@@ -630,11 +634,239 @@ static void test_capacity(void)
 		gilacct_event(a, (uint64_t)i, i, GILACCT_TAKE_RETURN);
 	gilacct_result(a, &snap);
 	tap_is(snap.nthreads, GILSTAT_MAX_THREADS, "the table holds GILSTAT_MAX_THREADS threads");
-	tap_is(snap.overflow, 5, "the rest are counted as overflow");
+	tap_is(snap.overflow, 5, "the rest (all 512 holding: none can be folded) are counted as overflow");
+	tap_is(snap.threads_folded, 0, "and none was folded");
 	int sorted = 1;
 	for (uint32_t i = 1; i < snap.nthreads; i++)
 		sorted &= snap.threads[i - 1].tid < snap.threads[i].tid;
 	tap_ok(sorted, "threads come sorted by tid");
+	gilacct_destroy(a);
+}
+
+/* ---- gilstat accounting: a full table ---- */
+
+static struct gilstat_thread sum_rows(const struct gilstat_snapshot *g, int with_folded)
+{
+	struct gilstat_thread t;
+
+	memset(&t, 0, sizeof(t));
+	for (uint32_t i = 0; i < g->nthreads; i++) {
+		t.takecnt += g->threads[i].takecnt;
+		t.hold_ns += g->threads[i].hold_ns;
+		t.wait_ns += g->threads[i].wait_ns;
+		t.long_holds += g->threads[i].long_holds;
+		t.long_waits += g->threads[i].long_waits;
+	}
+	if (with_folded) {
+		t.takecnt += g->folded.takecnt;
+		t.hold_ns += g->folded.hold_ns;
+		t.wait_ns += g->folded.wait_ns;
+		t.long_holds += g->folded.long_holds;
+		t.long_waits += g->folded.long_waits;
+	}
+	return t;
+}
+
+static int unique_tids(const struct gilstat_snapshot *g)
+{
+	for (uint32_t i = 1; i < g->nthreads; i++)
+		if (g->threads[i - 1].tid >= g->threads[i].tid)
+			return 0;
+	return 1;
+}
+
+/* A thread-per-request server's threads, 2,000 of them one after another,
+ * each taking the GIL 1-3 times, beside a thread that holds the GIL from
+ * the start and one that waits for it from the start (the quietest, never
+ * to be evicted). */
+static void test_evict(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 50 * US, 50 * US);
+	uint64_t t = 1000, takes = 0, hold = 0, wait = 0, longs = 0, maxhold = 0;
+	const int nthr = 2000;
+
+	gilacct_event(a, 10, 1, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 20, 1, GILACCT_TAKE_RETURN);        /* waited 10 ns, holds on */
+	gilacct_event(a, 30, 2, GILACCT_TAKE_ENTER);         /* waits on */
+	takes = 1;
+	wait = 10;
+	for (int i = 0; i < nthr; i++) {
+		pid_t tid = 100 + i;
+		int k = 1 + i % 3;
+		for (int j = 0; j < k; j++) {
+			uint64_t w = (uint64_t)(1 + (i + j) % 7) * US, h = (uint64_t)(1 + (i * 7 + j) % 97) * US;
+			gilacct_event(a, t, tid, GILACCT_TAKE_ENTER);
+			gilacct_event(a, t + w, tid, GILACCT_TAKE_RETURN);
+			gilacct_event(a, t + w + h, tid, GILACCT_DROP_ENTER);
+			t += w + h + 1;
+			takes++;
+			wait += w;
+			hold += h;
+			longs += h > 50 * US;
+			if (h > maxhold)
+				maxhold = h;
+		}
+	}
+	gilacct_progress(a, t, 0, false);
+	gilacct_result(a, &snap);
+	struct gilstat_thread all = sum_rows(&snap, 1);
+	/* thread 1's ongoing hold counts up to now in its row; thread 2's wait too */
+	uint64_t ongoing = (t - 20) + (t - 30);
+	tap_is(snap.nthreads, GILSTAT_MAX_THREADS, "a full table after 2,002 threads");
+	tap_is(snap.threads_folded, nthr + 2 - GILSTAT_MAX_THREADS, "the rest were folded, one by one");
+	tap_is(snap.overflow, 0, "nothing overflowed: there was always an idle thread to fold");
+	tap_is(all.takecnt, takes, "takes conserved: the rows and the folded add up to every take fed");
+	tap_is(all.hold_ns + all.wait_ns, hold + wait + ongoing, "hold and wait time conserved");
+	tap_is(all.long_holds, longs, "long holds conserved");
+	tap_is(snap.folded.max_hold_ns, maxhold, "the folded max_hold is the longest folded hold");
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
+	tap_ok(t1 && t1->takecnt == 1 && t1->hold_ns == t - 20, "the holding thread (the quietest) was never evicted");
+	tap_ok(t2 && t2->takecnt == 0 && t2->wait_ns == t - 30, "nor the waiting one");
+	int last = 1;
+	for (int i = nthr - (GILSTAT_MAX_THREADS - 2); i < nthr; i++)
+		last &= find(&snap, 100 + i) != NULL && find(&snap, 100 + i)->takecnt == (uint64_t)(1 + i % 3);
+	tap_ok(last, "the latest 510 threads are listed with their own takes");
+	tap_ok(unique_tids(&snap), "no thread listed twice");
+	gilstat_takes_lower_bound(&snap, &all.takecnt);
+	tap_is(all.takecnt, takes, "the takes given include the folded threads'");
+
+	/* Nothing to evict: every thread holds or waits, or was active at
+	 * this very instant. */
+	gilacct_destroy(a);
+	a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
+	for (int i = 1; i <= GILSTAT_MAX_THREADS; i++)
+		gilacct_event(a, (uint64_t)i, i, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 1000, 9999, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 1001, 9999, GILACCT_TAKE_RETURN);
+	gilacct_result(a, &snap);
+	tap_ok(snap.overflow == 2 && snap.threads_folded == 0 && !find(&snap, 9999),
+	       "all 512 waiting: a new thread's events overflow, nobody is folded");
+	gilacct_event(a, 2000, 7, GILACCT_TAKE_RETURN);
+	gilacct_event(a, 2100, 7, GILACCT_DROP_ENTER);
+	gilacct_event(a, 2100, 9998, GILACCT_TAKE_ENTER);
+	gilacct_result(a, &snap);
+	tap_ok(snap.overflow == 3 && snap.threads_folded == 0 && find(&snap, 7),
+	       "one idle since this very instant: not folded either");
+	gilacct_event(a, 2200, 9998, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 2300, 9998, GILACCT_TAKE_RETURN);
+	gilacct_result(a, &snap);
+	tap_ok(snap.overflow == 3 && snap.threads_folded == 1 && !find(&snap, 7) && find(&snap, 9998) &&
+	       find(&snap, 9998)->takecnt == 1 && snap.folded.takecnt == 1 && snap.folded.hold_ns == 100,
+	       "once it is quiet, the one idle thread is folded for the new one");
+	gilacct_destroy(a);
+}
+
+static uint32_t slot_home(uint32_t tid)
+{
+	return (tid * 2654435761u) & (GILSTAT_MAX_THREADS * 2 - 1);
+}
+
+/* Threads whose hash slots crowd into a few (wrapping the table's end):
+ * long probe chains, and evictions from their middle. Every thread still
+ * listed must be found again, not made twice. */
+static void test_evict_chains(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
+	static pid_t tids[3000];
+	int n = 0;
+	uint64_t t = 1, takes = 0, rng = 12345;
+
+	for (uint32_t tid = 1; n < 3000; tid++) {
+		uint32_t h = slot_home(tid);
+		if (h >= GILSTAT_MAX_THREADS * 2 - 24 || h < 40)
+			tids[n++] = (pid_t)tid;
+	}
+	/* Random threads take the GIL once each round; which ones stay and
+	 * which go depends on how recently they did. */
+	for (int round = 0; round < 20000; round++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		pid_t tid = tids[(rng >> 33) % (round < 10000 ? 700 : 3000)];
+		gilacct_event(a, t, tid, GILACCT_TAKE_ENTER);
+		gilacct_event(a, t + 1, tid, GILACCT_TAKE_RETURN);
+		gilacct_event(a, t + 2, tid, GILACCT_DROP_ENTER);
+		t += 3;
+		takes++;
+	}
+	gilacct_result(a, &snap);
+	tap_ok(snap.nthreads == GILSTAT_MAX_THREADS && snap.threads_folded > 5000 && snap.overflow == 0,
+	       "crowded slots: %u listed, %llu folded, none overflowed", snap.nthreads,
+	       (unsigned long long)snap.threads_folded);
+	tap_is(sum_rows(&snap, 1).takecnt, takes, "crowded slots: takes conserved");
+	tap_ok(unique_tids(&snap), "crowded slots: no thread listed twice");
+	/* Another take by each listed thread: found where it is. */
+	static uint32_t listed[GILSTAT_MAX_THREADS];
+	static uint64_t before[GILSTAT_MAX_THREADS];
+	uint32_t nl = snap.nthreads;
+	uint64_t folded = snap.threads_folded;
+	for (uint32_t i = 0; i < nl; i++) {
+		listed[i] = snap.threads[i].tid;
+		before[i] = snap.threads[i].takecnt;
+	}
+	for (uint32_t i = 0; i < nl; i++) {
+		gilacct_event(a, t, (pid_t)listed[i], GILACCT_TAKE_RETURN);
+		gilacct_event(a, t + 1, (pid_t)listed[i], GILACCT_DROP_ENTER);
+		t += 2;
+	}
+	gilacct_result(a, &snap);
+	int found = snap.nthreads == nl && snap.threads_folded == folded;
+	for (uint32_t i = 0; i < nl && found; i++)
+		found = snap.threads[i].tid == listed[i] && snap.threads[i].takecnt == before[i] + 1;
+	tap_ok(found, "after %llu evictions every listed thread is found again by its probe chain",
+	       (unsigned long long)folded);
+	gilacct_destroy(a);
+}
+
+/* Sampled: threads listed by the tick are active; the ones that stopped
+ * being listed (ended) are folded; more threads listed at once than the
+ * table holds overflow without folding the listed ones in turn. */
+static void test_evict_sampled(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	static struct gilacct_obs obs[600];
+	uint64_t sw = 0;
+	int tk = 0;
+
+	/* 1,500 threads, 8 listed at a time, each for 4 ticks, one of them
+	 * holding the GIL each tick. */
+	for (tk = 0; tk < 750; tk++) {
+		int first = tk * 2;
+		for (int i = 0; i < 8; i++) {
+			obs[i].tid = 100 + first + i;
+			obs[i].waiting = i != 0 && i != 7;
+		}
+		struct gilacct_tick k = { .time_ns = (uint64_t)tk * MS, .holder = 100 + first, .switch_number = ++sw,
+					  .threads = obs, .nthreads = 8 };
+		gilacct_tick(a, &k);
+	}
+	gilacct_result(a, &snap);
+	struct gilstat_thread all = sum_rows(&snap, 1);
+	tap_ok(snap.threads_folded == 1500 + 6 - GILSTAT_MAX_THREADS && snap.overflow == 0,
+	       "sampled: the ended threads are folded (%llu), none overflow", (unsigned long long)snap.threads_folded);
+	tap_is(all.hold_ns, snap.elapsed_ns, "sampled: the GIL held all the time, every nanosecond in a row or folded");
+	tap_is(all.takecnt, 749 + 1, "sampled: every holder's take counted");
+	tap_ok(find(&snap, 100 + 1498 + 7) != NULL, "sampled: the latest threads are listed");
+
+	/* 600 threads listed at once: 512 fit, the other 88 overflow every
+	 * tick, and the listed ones are not folded to make room. */
+	gilacct_destroy(a);
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	for (int i = 0; i < 600; i++) {
+		obs[i].tid = 1 + i;
+		obs[i].waiting = 0;
+	}
+	for (tk = 0; tk < 10; tk++) {
+		/* every other tick lists the threads the other way round: the
+		 * 88 left out come first */
+		for (int i = 0; i < 600; i++)
+			obs[i].tid = tk % 2 ? 600 - i : 1 + i;
+		struct gilacct_tick k = { .time_ns = (uint64_t)tk * MS, .holder = 1, .switch_number = 1,
+					  .threads = obs, .nthreads = 600 };
+		gilacct_tick(a, &k);
+	}
+	gilacct_result(a, &snap);
+	tap_ok(snap.nthreads == GILSTAT_MAX_THREADS && snap.threads_folded == 0 && snap.overflow == 10 * 88,
+	       "sampled, 600 threads at once: 512 listed, %llu folded, %llu observations overflowed",
+	       (unsigned long long)snap.threads_folded, (unsigned long long)snap.overflow);
 	gilacct_destroy(a);
 }
 
@@ -687,6 +919,51 @@ static void test_view(void)
 	aggregate_destroy(a);
 }
 
+/* The live view's gilstat pane: the folded threads' row under the
+ * threads, and overflow in its title. */
+static void test_view_folded(void)
+{
+	static struct session sess;
+	static struct options o;
+	static struct gilstat_snapshot g;
+	struct aggregate *a = aggregate_create(AGG_MODE_CPU, 1 * MS);
+	struct canvas c;
+
+	memset(&g, 0, sizeof(g));
+	g.mode = GILSTAT_EXACT;
+	g.elapsed_ns = 1000 * MS;
+	g.nthreads = 1;
+	g.threads[0] = (struct gilstat_thread){ .tid = 10, .takecnt = 77, .hold_ns = 77 * MS };
+	g.threads_folded = 600;
+	g.folded = (struct gilstat_thread){ .takecnt = 1234, .hold_ns = 100 * MS };
+	g.overflow = 5;
+	sess.opt = &o;
+	sess.gilstat_view = &g;
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL);
+	tick(a, 0, 1, TICK_GIL_KNOWN, 1);
+	sample(a, 10, THREAD_RUNNING, SAMPLE_F_HOLDS_GIL);
+	tick(a, 1, 2, TICK_GIL_KNOWN, 1);
+	struct tui *t = tui_new(a, NULL);
+	t->m.sess = &sess;
+	tui_requery(t);
+	/* g with gilstat running opens its view (never reading gilstat
+	 * itself); then stopped, its last numbers are the view's */
+	sess.gilstat = (struct gilstat *)&g;
+	tui_key(t, 'g');
+	sess.gilstat = NULL;
+	canvas_init(&c, 140, 20, false);
+	render(t, &c);
+	int y10 = find_row(&c, "     10  "), ye = find_row(&c, "  ended  (600 threads)");
+	if (!tap_ok(y10 > 0 && ye == y10 + 1 && strstr(row_of(&c, ye), " 1234 ") != NULL,
+		    "view: the folded threads' row (600 threads, 1234 takes) under the threads"))
+		dump(&c);
+	tap_ok(screen_has(&c, "5 events not accounted (table full)"), "view: overflow in the title");
+	canvas_free(&c);
+	t->m.sess = NULL;
+	tui_free(t);
+	aggregate_destroy(a);
+}
+
 int main(void)
 {
 	test_state();
@@ -698,6 +975,10 @@ int main(void)
 	test_sampled_took();
 	test_exact();
 	test_capacity();
+	test_evict();
+	test_evict_chains();
+	test_evict_sampled();
 	test_view();
+	test_view_folded();
 	return tap_done();
 }

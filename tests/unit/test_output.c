@@ -198,7 +198,10 @@ static const char want_json_gilstat[] =
 	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": false, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
 	WANT_JSON_GIL
 	"    \"conflicts\": 0,\n"
-	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, \"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
+	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, "
+	"\"threads_folded\": {\"threads\": 1, \"evicted\": 0, \"takecnt\": 0, \"takes_per_s\": 0, \"hold_all_ms\": 0, \"take_all_ms\": 0, \"hold_pct\": 0, \"wait_pct\": 0, \"max_hold_ms\": 0, \"max_take_ms\": 0, \"long_holds\": 0, \"long_takes\": 0}, "
+	"\"totals\": {\"threads\": 3, \"takecnt\": 200, \"hold_all_ms\": 950, \"take_all_ms\": 850, \"hold_pct\": 95, \"wait_pct\": 85}, "
+	"\"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
 	"  }\n"
 	"}\n";
 
@@ -275,6 +278,36 @@ static void test_writers(void)
 	out = capture(json_write, a, &with_gilstat, &rc);
 	tap_is(rc, 0, "json_write --gilstat succeeds");
 	tap_str(out, want_json_gilstat, "json --gilstat output exact");
+	free(out);
+
+	/* Threads gilstat folded (evicted from its full table): one row in
+	 * text, in JSON's threads_folded with the unlisted thread 30, and in
+	 * every total; overflow and unobserved threads said. */
+	static struct gilstat_snapshot gfolded;
+	gfolded = gilstat_numbers;
+	gfolded.threads_folded = 600;
+	gfolded.folded = (struct gilstat_thread){ .takecnt = 120, .hold_ns = 240000000, .wait_ns = 120000000,
+						 .max_hold_ns = 3000000, .max_wait_ns = 2000000, .long_waits = 2 };
+	gfolded.overflow = 7;
+	gfolded.unlisted = 3;
+	with_gilstat.gilstat = &gfolded;
+	out = capture(text_write, a, &with_gilstat, &rc);
+	if (!tap_ok(rc == 0 && strstr(out, "      30  -                       0      0.0       0s       0s       0s       0s    0.0%    0.0%\n"
+					    "   ended  (600 threads)         120    120.0    2.0ms    240ms    1.0ms    120ms   24.0%   12.0%\n"
+					    "7 thread observations not accounted: gilstat's table of 512 threads was full of busy threads\n"
+					    "3 threads past the first 512 not observed (their waits not seen)\n"),
+		    "text: the folded threads' row under the threads, overflow and unobserved threads said"))
+		printf("# %s\n", out);
+	free(out);
+	out = capture(json_write, a, &with_gilstat, &rc);
+	if (!tap_ok(rc == 0 && strstr(out, "\"takes_given\": 320, ") &&
+		    strstr(out, "\"threads_folded\": {\"threads\": 601, \"evicted\": 600, \"takecnt\": 120, \"takes_per_s\": 120, "
+				"\"hold_all_ms\": 240, \"take_all_ms\": 120, \"hold_pct\": 24, \"wait_pct\": 12, \"max_hold_ms\": 3, "
+				"\"max_take_ms\": 2, \"long_holds\": 0, \"long_takes\": 2}, "
+				"\"totals\": {\"threads\": 603, \"takecnt\": 320, \"hold_all_ms\": 1190, \"take_all_ms\": 970, "
+				"\"hold_pct\": 119, \"wait_pct\": 97}, \"overflow\": 7, \"threads_unobserved\": 3, "),
+		    "json: gilstat's threads_folded (evicted and unlisted), totals with them, overflow, unobserved"))
+		printf("# %s\n", out);
 	free(out);
 
 	out = capture(text_write, empty, &meta, &rc);

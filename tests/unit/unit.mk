@@ -144,7 +144,7 @@ tests_unit_test_protobuf_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
 check_PROGRAMS += tests/unit/test_gil
 TESTS += tests/unit/test_gil
 tests_unit_test_gil_SOURCES = tests/unit/test_gil.c tests/unit/records.c tests/unit/records.h tests/unit/tap.h \
-	tests/unit/debug_offsets_golden.h
+	tests/unit/debug_offsets_golden.h tests/unit/screen.c tests/unit/screen.h
 tests_unit_test_gil_LDADD = $(PYTOP_LIBS)
 tests_unit_test_gil_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 

@@ -142,6 +142,14 @@ static void render_title(struct ui_model *m, struct canvas *c, const struct rect
 			 "   gilstat%s: sampled estimate, resolution %s (%.0f Hz), %s",
 			 running ? "" : " (stopped)", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9),
 			 g->achieved_hz, duration_format(b, sizeof(b), (double)g->elapsed_ns / 1e9));
+	len = strlen(title);
+	if (g && g->overflow)
+		len += (size_t)snprintf(title + len, sizeof(title) - len, "; %llu %s not accounted (table full)",
+					(unsigned long long)g->overflow,
+					g->mode == GILSTAT_EXACT ? "events" : "observations");
+	if (g && g->unlisted && len < sizeof(title))
+		snprintf(title + len, sizeof(title) - len, "; %llu threads past %d unobserved",
+					(unsigned long long)g->unlisted, GILSTAT_MAX_THREADS);
 	draw_title(c, r->x, r->y, r->w, title, true);
 }
 
@@ -184,6 +192,11 @@ static void render(void *vv, struct ui_model *m, struct canvas *c, const struct 
 	else
 		warn_rows = 1;
 	rows = r->y + r->h - y - warn_rows;
+	/* The threads gilstat folded (evicted from its table, mostly ended
+	 * ones): one row under the threads, in view when the list is. */
+	bool folded_row = g && g->threads_folded && rows > 1;
+	if (folded_row)
+		rows--;
 	if (rows < 1)
 		rows = 1;
 	if (v->top > (int)m->ntview - rows)
@@ -213,6 +226,15 @@ static void render(void *vv, struct ui_model *m, struct canvas *c, const struct 
 			else
 				canvas_put_right(c, x, y, COL_W - 1, "-", EL_DIM);
 		}
+	}
+
+	if (folded_row) {
+		snprintf(buf, sizeof(buf), "(%llu threads)", (unsigned long long)g->threads_folded);
+		canvas_put_right(c, r->x, y, 7, "ended", EL_DIM);
+		canvas_put(c, r->x + 9, y, 15, buf, EL_DIM);
+		x = r->x + 25 + bar_w;
+		for (int k = 0; k < ncols; k++, x += COL_W)
+			draw_gcol(c, x, y, (enum gcol)k, &g->folded, g);
 	}
 
 	/* Warnings, or how to get them. */
