@@ -153,7 +153,7 @@ void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out
 
 bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0)
 {
-	if (nr != GIL_SYS_FUTEX || !w->addr)
+	if ((nr != GIL_SYS_FUTEX && nr != GIL_SYS_RESTART) || !w->addr)
 		return false;
 	for (int i = 0; i < w->nwaits && i < GIL_WAITS_MAX; i++)
 		if (arg0 >= w->wait[i].lo && arg0 - w->wait[i].lo < w->wait[i].len)   /* no wrap */

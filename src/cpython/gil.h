@@ -15,6 +15,9 @@
 
 #define GIL_READ_MAX LAYOUT_GIL_MAX   /* enough bytes for every layout's fields */
 #define GIL_SYS_FUTEX 202        /* x86-64 futex(2) */
+#define GIL_SYS_RESTART 219      /* x86-64 restart_syscall(2): a futex wait with a timeout
+				  * that a stop (ptrace, SIGSTOP) interrupted goes on in it,
+				  * its argument registers as they were */
 #define GIL_REGIONS_MAX 4        /* remote ranges one GIL is read from */
 #define GIL_WAITS_MAX 4          /* remote ranges its waiters sleep on */
 #define GIL_WAIT_OBJ_MAX 256     /* the largest lock or condition taken for one */
@@ -78,7 +81,8 @@ int gil_iov(const struct gil_where *w, unsigned char *buf, struct mem_iov *iov);
 void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out);
 
 /* Is a thread blocked in syscall nr with first argument arg0 waiting for the
- * GIL w? (futex on an address inside one of its wait ranges; see layout.h) */
+ * GIL w? (futex, or its restart_syscall, on an address inside one of its
+ * wait ranges; see layout.h) */
 bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0);
 
 #endif

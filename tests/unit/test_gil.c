@@ -73,6 +73,8 @@ static void test_state(void)
 	tap_ok(!gil_is_wait(&w, GIL_SYS_FUTEX, gil + (uint64_t)L->gil_size), "futex just past the struct is not");
 	tap_ok(!gil_is_wait(&w, GIL_SYS_FUTEX, gil - 4), "futex just before it is not");
 	tap_ok(!gil_is_wait(&w, 230, gil + 72), "clock_nanosleep is not a GIL wait");
+	tap_ok(gil_is_wait(&w, GIL_SYS_RESTART, gil + 72) && !gil_is_wait(&w, GIL_SYS_RESTART, gil - 4),
+	       "restart_syscall of a futex on gil->cond (a wait a stop interrupted) is a GIL wait");
 	gil_where_struct(L, 0, &w);
 	tap_ok(!w.addr && !gil_is_wait(&w, GIL_SYS_FUTEX, 72), "unknown GIL: nothing waits for it");
 	unsigned char buf[GIL_READ_MAX];
