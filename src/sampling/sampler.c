@@ -47,6 +47,10 @@
 #define ROOT_TRIES 4                   /* reads of a thread's name from its _bootstrap frame */
 #define GONE_WAIT_NS 100000000ull      /* a thread out of the list is looked for in /proc this long */
 #define SENT_SLOTS 65536               /* func ids remembered as announced; power of two */
+/* A func id's slot in sent[]: hashed, for the native ids (from
+ * SYMBOLS_ID_BASE, 2^31) would share their low bits with the Python ones
+ * (from 1): a stack with both pushed each other out at every sample. */
+#define SENT_SLOT(id) (((uint32_t)(id) * 2654435761u) >> 16)   /* (16 bits: SENT_SLOTS) */
 #define ACCOUNT_EVERY_NS 10000000ull   /* the process's CPU is shared out at most every 10 ms */
 #define SCAN_EVERY_NS 100000000ull     /* /proc/PID/task listed at least every 100 ms */
 /* The round's batch: the GILs, each thread's GIL flags, the heads, two
@@ -200,7 +204,7 @@ struct sampler {
 	_Atomic uint64_t native_pauses, native_partial, native_unmatched;
 	struct sample_rec *rec;
 	struct func_def_rec *def;
-	uint32_t *sent;                   /* SENT_SLOTS: sent[id % SENT_SLOTS] == id once id's
+	uint32_t *sent;                   /* SENT_SLOTS: sent[SENT_SLOT(id)] == id once id's
 					   * DEFINE is in the ring (ids never change meaning: one
 					   * pushed out of its slot is just announced again) */
 	struct known_thread known[MAX_THREADS];
@@ -271,7 +275,7 @@ static bool send_func(struct sampler *s, const struct func_info *f, enum func_ki
 	memcpy(s->def->strings + nlen + 1, f->file, flen);
 	if (!ring_push(s->ring, &s->def->h))
 		return false;
-	s->sent[f->id & (SENT_SLOTS - 1)] = f->id;
+	s->sent[SENT_SLOT(f->id)] = f->id;
 	return true;
 }
 
@@ -513,7 +517,7 @@ static const struct kept_stack *kept_for(struct sampler *s, int k, uint64_t tsta
 	    (st != THREAD_IDLE && st != THREAD_GIL_WAIT) || ks->depth == 0)
 		return NULL;
 	for (int i = 0; i < ks->depth; i++)
-		if (s->sent[ks->f[i].func_id & (SENT_SLOTS - 1)] != ks->f[i].func_id)
+		if (s->sent[SENT_SLOT(ks->f[i].func_id)] != ks->f[i].func_id)
 			return NULL;
 	return ks;
 }
@@ -820,7 +824,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 		/* The walker's only non-Python frame: the truncation marker, last. */
 		enum func_kind kind = s->use_mixed ? (enum func_kind)s->mixed[i].kind
 			: (flags & STACK_TRUNCATED) && i == depth - 1 ? FUNC_KIND_MARKER : FUNC_KIND_PYTHON;
-		if (s->sent[id & (SENT_SLOTS - 1)] != id && !send_func(s, fi, kind))
+		if (s->sent[SENT_SLOT(id)] != id && !send_func(s, fi, kind))
 			return;   /* ring full: the sample is dropped (counted) */
 		r->frames[i].func_id = id;
 		r->frames[i].line = s->use_mixed ? s->mixed[i].line : s->frames[i].line;
