@@ -526,6 +526,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->pause_p99_us = (double)st.pause_p99_ns / 1e3;
 	m->native_partial = st.native_partial;
 	m->native_unmatched = st.native_unmatched;
+	memcpy(m->native_counts, st.nc, sizeof m->native_counts);
 	m->gilstat = session_gilstat(s);
 	m->note = s->note;
 	m->inverted = s->opt->inverted != 0;

@@ -466,6 +466,28 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->native_partial);
 		jsonw_key(w, "unmatched");
 		jsonw_uint(w, m->native_unmatched);
+		/* Where the stops went (the thread's state at the round's
+		 * start), the time they took, and the stops saved. */
+		static const char *const stop_keys[] = { "stops_gil_holder", "stops_gil_waiter", "stops_blocked",
+							 "stops_running", "stops_unknown", "stops_failed" };
+		for (int i = 0; i < 6; i++) {
+			jsonw_key(w, stop_keys[i]);
+			jsonw_uint(w, m->native_counts[NC_STOP_HOLDER + i]);
+		}
+		jsonw_key(w, "stop_wait_s");
+		jsonw_double(w, (double)m->native_counts[NC_STOP_NS] / 1e9);
+		jsonw_key(w, "stopped_unwind_s");
+		jsonw_double(w, (double)m->native_counts[NC_UNWIND_NS] / 1e9);
+		jsonw_key(w, "resume_s");
+		jsonw_double(w, (double)m->native_counts[NC_RESUME_NS] / 1e9);
+		jsonw_key(w, "gil_holder_stopped_s");
+		jsonw_double(w, (double)m->native_counts[NC_HOLDER_NS] / 1e9);
+		jsonw_key(w, "reused");
+		jsonw_uint(w, m->native_counts[NC_REUSED]);
+		jsonw_key(w, "reuse_checked");
+		jsonw_uint(w, m->native_counts[NC_REUSE_CHECKED]);
+		jsonw_key(w, "reuse_mismatches");
+		jsonw_uint(w, m->native_counts[NC_REUSE_BAD]);
 		jsonw_end_object(w);
 	}
 	rows(w, agg, AGG_LEVEL_FUNC);

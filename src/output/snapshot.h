@@ -8,6 +8,7 @@
 
 #include "sampling/aggtypes.h"
 #include "sampling/gilacct.h"
+#include "sampling/sampler.h"
 
 /* The run a snapshot describes; NULL strings print as empty. */
 struct snapshot_meta {
@@ -53,6 +54,7 @@ struct snapshot_meta {
 	double pause_p99_us;        /* ... 99th percentile */
 	uint64_t native_partial;    /* native stacks cut short (marked) */
 	uint64_t native_unmatched;  /* native and Python stacks that did not pair up (marked) */
+	uint64_t native_counts[NC_N]; /* where the stops went, their cost, reuses (sampler.h) */
 	const struct gilstat_snapshot *gilstat; /* --gilstat's numbers; NULL: not run */
 	const char *note;           /* something the reader must know (no samples: why), or NULL */
 	bool inverted;              /* svg: an icicle graph, roots at the top (--inverted) */

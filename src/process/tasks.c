@@ -163,11 +163,43 @@ void tasks_destroy(struct tasks *ts)
 	free(ts);
 }
 
+/* " 0x1f" at *p (advanced past it): false when there is none. */
+static bool parse_hex(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+	if (*s != ' ')
+		return false;
+	s++;
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2;
+	for (;; s++, digits++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else
+			break;
+		if (digits == 16)
+			return false;
+		v = v << 4 | d;
+	}
+	if (!digits)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
 int tasks_parse(const char *text, struct task_activity *out)
 {
 	out->running = 0;
 	out->syscall = -1;
 	out->arg0 = 0;
+	memset(out->args, 0, sizeof out->args);
+	out->sp = out->pc = 0;
 	if (strncmp(text, "running", 7) == 0) {
 		out->running = 1;
 		return 0;
@@ -177,8 +209,18 @@ int tasks_parse(const char *text, struct task_activity *out)
 	if (end == text)
 		return PYTOP_EINVAL;
 	out->syscall = nr;
-	if (nr >= 0 && *end == ' ')
-		out->arg0 = strtoull(end + 1, NULL, 16);
+	/* "NR a0 .. a5 sp pc" in a call, "-1 sp pc" outside one. */
+	const char *p = end;
+	int i = 0;
+	if (nr >= 0)
+		for (; i < 6 && parse_hex(&p, &out->args[i]); i++)
+			;
+	out->arg0 = out->args[0];
+	uint64_t sp, pc;
+	if ((nr < 0 || i == 6) && parse_hex(&p, &sp) && parse_hex(&p, &pc)) {
+		out->sp = sp;
+		out->pc = pc;
+	}
 	return 0;
 }
 

@@ -19,6 +19,10 @@ struct task_activity {
 	int running;          /* on CPU or runnable (not in a syscall) */
 	long syscall;         /* the blocking syscall's number, -1 if running or unknown */
 	uint64_t arg0;        /* its first argument */
+	uint64_t args[6];     /* all its arguments (args[0] == arg0), */
+	uint64_t sp, pc;      /* ... and the thread's user stack and instruction pointers
+			       * (0 when the file did not give them; blocked outside a
+			       * syscall, "-1 sp pc": sp and pc only) */
 	uint64_t stamp;       /* tasks_read: this reading's number (a reused one keeps it) */
 };
 

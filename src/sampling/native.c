@@ -78,6 +78,10 @@ struct native {
 	unsigned char *vdso;         /* VDSO_MAX bytes: the [vdso] image while its table is found */
 	uint64_t mapped_at;
 	bool noinfo;                 /* this unwind met code without unwind information */
+	int last_n;                  /* the last unwind's frames (-1: it failed) */
+	uint64_t *slot;              /* NATIVE_MAX_DEPTH: where its return addresses were */
+	struct iovec *iov;           /* NATIVE_MAX_DEPTH: native_slots_same()'s reads */
+	uint64_t *got;               /* NATIVE_MAX_DEPTH: ... and what they read */
 };
 
 /* The unwind in progress (the accessors get the UPT context as argument). */
@@ -348,6 +352,10 @@ struct native *native_create(pid_t pid)
 	n->block = xcalloc(BLOCKS, sizeof *n->block);
 	n->static_block = xcalloc(STATIC_BLOCKS, sizeof *n->static_block);
 	n->vdso = xmalloc(VDSO_MAX);
+	n->slot = xcalloc(NATIVE_MAX_DEPTH, sizeof *n->slot);
+	n->iov = xcalloc(2 * NATIVE_MAX_DEPTH, sizeof *n->iov);
+	n->got = xcalloc(NATIVE_MAX_DEPTH, sizeof *n->got);
+	n->last_n = -1;
 	n->acc = _UPT_accessors;
 	n->acc.access_mem = access_mem;
 #ifdef HAVE_TABLE_SEARCH
@@ -361,6 +369,9 @@ struct native *native_create(pid_t pid)
 		free(n->block);
 		free(n->static_block);
 		free(n->vdso);
+		free(n->slot);
+		free(n->iov);
+		free(n->got);
 		free(n);
 		return NULL;
 	}
@@ -379,6 +390,9 @@ void native_destroy(struct native *n)
 	free(n->block);
 	free(n->static_block);
 	free(n->vdso);
+	free(n->slot);
+	free(n->iov);
+	free(n->got);
 	free(n->mods);
 	free(n);
 }
@@ -442,6 +456,7 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 	int depth = 0, rc;
 
 	*partial = false;
+	n->last_n = -1;
 	if (max <= 0)
 		return 0;
 	struct ctx *c = ctx_get(n, tid);
@@ -461,6 +476,14 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 		unw_word_t ip = 0;
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
+		/* A caller's frame: its return address is just below the
+		 * stack pointer it had before the call (the callee's CFA,
+		 * which libunwind's step leaves in SP). */
+		unw_word_t sp = 0;
+		if (depth > 0 && depth < NATIVE_MAX_DEPTH)
+			n->slot[depth] = unw_get_reg(&cur, UNW_REG_SP, &sp) == 0 && sp >= 8 ? sp - 8 : 0;
+		else if (depth == 0)
+			n->slot[0] = 0;
 		ips[depth++] = ip;
 		rc = unw_step(&cur);
 		if (rc == 0)
@@ -468,5 +491,50 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 	}
 	current = NULL;
 	*partial = rc < 0 || depth == max || n->noinfo;
+	n->last_n = depth < NATIVE_MAX_DEPTH ? depth : NATIVE_MAX_DEPTH;
 	return depth;
+}
+
+void native_last_call(const struct native *n, struct native_call *out)
+{
+	out->known = false;
+#if defined(__x86_64__)
+	/* In a system call: its number in orig_rax (-1 outside one). */
+	const struct user_regs_struct *r = &n->regs;
+	if (n->last_n <= 0 || (long)r->orig_rax < 0)
+		return;
+	out->known = true;
+	out->nr = (long)r->orig_rax;
+	out->args[0] = r->rdi;
+	out->args[1] = r->rsi;
+	out->args[2] = r->rdx;
+	out->args[3] = r->r10;
+	out->args[4] = r->r8;
+	out->args[5] = r->r9;
+	out->sp = r->rsp;
+	out->pc = r->rip;
+	out->n = n->last_n;
+	memcpy(out->slot, n->slot, (size_t)out->n * sizeof out->slot[0]);
+#else
+	(void)n;
+#endif
+}
+
+bool native_slots_same(struct native *n, const struct native_call *call, const uint64_t *ips)
+{
+	int k = 0;
+	for (int i = 1; i < call->n; i++) {
+		if (!call->slot[i])
+			return false;
+		n->iov[k++] = (struct iovec){ (void *)(uintptr_t)call->slot[i], sizeof n->got[0] };
+	}
+	if (k == 0)
+		return true;
+	struct iovec local = { n->got, (size_t)k * sizeof n->got[0] };
+	if (process_vm_readv(n->pid, &local, 1, n->iov, (unsigned long)k, 0) != (ssize_t)local.iov_len)
+		return false;
+	for (int i = 1; i < call->n; i++)
+		if (n->got[i - 1] != ips[i])
+			return false;
+	return true;
 }

@@ -43,6 +43,27 @@ void native_destroy(struct native *n);
  * the unwind tables of code it has not cached yet. */
 int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *partial);
 
+/* What the last native_unwind() (of a thread stopped in or at a system
+ * call) can be known again by without stopping the thread: the call as
+ * /proc/PID/task/TID/syscall shows it (its number, arguments, the user
+ * stack and instruction pointers), and where each return address of the
+ * unwind is on the stack (frame i > 0's at slot[i], slot[0] 0). */
+struct native_call {
+	bool known;               /* the thread was stopped in a system call (else nothing below) */
+	long nr;
+	uint64_t args[6], sp, pc;
+	int n;                    /* frames the unwind gave */
+	uint64_t slot[NATIVE_MAX_DEPTH];
+};
+
+/* The last unwind's call, if it stopped the thread in one (x86-64 only). */
+void native_last_call(const struct native *n, struct native_call *out);
+
+/* Whether the return addresses of ips[1..call->n) are still at their
+ * slots in the stack (one process_vm_readv; false when any cannot be read
+ * or differs). */
+bool native_slots_same(struct native *n, const struct native_call *call, const uint64_t *ips);
+
 /* Drop the contexts of threads not unwound since the previous sweep that
  * ended (one tgkill(0) each). */
 void native_sweep(struct native *n);

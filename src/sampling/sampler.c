@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@
 #define PAUSE_BINS (PAUSE_FINE + 991)  /* ... then 100 us bins up to 100 ms, then one more */
 #define NATIVE_SWEEP_NS 1000000000ull  /* ended threads' unwind contexts dropped every 1 s */
 #define NATIVE_STOP_WAIT_US 20000u     /* --native: the longest wait for a round's threads to stop */
+#define REUSE_SLOTS 64                 /* --native: threads whose last unwind is kept for reuse, by
+					* tid (power of two) */
 
 /* The markers a mixed stack may carry (ids below the native ones). */
 static const struct func_info native_partial_fn = { SYMBOLS_ID_BASE - 1, 0, "(native stack incomplete)", "<pytop>" };
@@ -94,6 +97,22 @@ struct kept_stack {
 	uint16_t depth;
 	uint8_t flags;            /* the walk's STACK_* flags */
 	struct sample_frame f[SAMPLE_MAX_DEPTH];
+};
+
+/* --native: a thread's last unwind, and what it can be known again by
+ * without stopping the thread: the call it was stopped in and its Python
+ * stack then, to the innermost instruction (see native_reuse()). */
+struct native_reuse {
+	pid_t tid;                /* 0: empty */
+	uint64_t tstate;
+	int interp;
+	struct native_call call;
+	uint64_t ips[NATIVE_MAX_DEPTH];
+	int nn;                   /* ips */
+	bool partial;             /* the unwind's partial */
+	int depth, flags;         /* the Python walk while stopped */
+	int64_t inner_off;
+	struct { uint32_t func_id; int32_t line; uint8_t entry; } py[SAMPLE_MAX_DEPTH];
 };
 
 /* A thread's CPU time used since its previous sample. */
@@ -197,11 +216,20 @@ struct sampler {
 	bool one_by_one;                  /* --native without --blocking: each thread stopped alone,
 					   * when its stack is walked (not a kept one), and let go */
 	uint64_t *ips;                    /* NATIVE_MAX_DEPTH */
+	int last_nn;                      /* native_stack(): the unwind's frames (-1: none) */
+	bool last_partial;                /* ... and its partial */
+	struct native_reuse *reuse;       /* REUSE_SLOTS */
+	struct native_call *call;         /* one native_last_call() */
+	struct native_reuse *reuse_copy;  /* checking: the reusable unwind, before the new one */
+	bool native_check;                /* PYTOP_NATIVE_CHECK=1: unwind the reusable too, compare */
+	struct task_activity *prev_act;   /* MAX_THREADS: prev[i]'s syscall reading (prev_state's) */
 	struct mixed_frame *nat, *py, *mixed; /* NATIVE_MAX_DEPTH, SAMPLE_MAX_DEPTH, SAMPLE_MAX_DEPTH */
 	bool use_mixed;                   /* the walk's stack is in mixed[] */
 	uint64_t native_swept_at, paused_at;
 	_Atomic uint32_t pause_hist[PAUSE_BINS];
 	_Atomic uint64_t native_pauses, native_partial, native_unmatched;
+	uint64_t nc[NC_N];                /* enum native_count (the sampler thread's) */
+	_Atomic uint64_t nc_pub[NC_N];    /* ... as of the last round's end */
 	struct sample_rec *rec;
 	struct func_def_rec *def;
 	uint32_t *sent;                   /* SENT_SLOTS: sent[SENT_SLOT(id)] == id once id's
@@ -451,12 +479,14 @@ static enum thread_state state_of(const struct sampler *s, int interp, const str
 #define STATE_ALT(b) ((enum thread_state)((b) >> 4))
 
 static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_cpu *cpu, bool fresh,
-		       uint64_t *reading)
+		       uint64_t *reading, struct task_activity *act)
 {
 	struct task_activity a, would;
 	cpu->known = false;
 	cpu->ns = 0;
 	*reading = 0;
+	if (act)
+		act->running = 1;   /* (nothing known) */
 	if (tid <= 0)
 		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
 	/* The CPU time first: the syscall reading that follows it may then be
@@ -470,6 +500,8 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 		return STATE_PACK(THREAD_UNKNOWN, THREAD_UNKNOWN);
 	}
 	*reading = would.stamp;
+	if (act)
+		*act = a;
 	return STATE_PACK(state_of(s, interp, &a), state_of(s, interp, &would));
 }
 
@@ -551,6 +583,7 @@ static void keep_stack(struct sampler *s, int k, uint64_t tstate, pid_t tid, uin
 }
 
 static void pause_note(struct sampler *s, uint64_t ns);
+static int native_merge(struct sampler *s, int nn, bool partial, int depth, int walk_flags);
 
 /* --native: unwind thread tid (stopped; unwind false: it could not be,
  * the stack is marked partial), and merge its native frames with the depth
@@ -560,6 +593,15 @@ static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags,
 {
 	bool partial = false;
 	int nn = unwind ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial) : -1;
+	s->last_nn = nn;
+	s->last_partial = partial;
+	return native_merge(s, nn, partial, depth, walk_flags);
+}
+
+/* native_stack()'s merge of the nn native frames in s->ips (-1: none to
+ * be had) with the depth Python frames in s->frames. */
+static int native_merge(struct sampler *s, int nn, bool partial, int depth, int walk_flags)
+{
 	if (nn < 0) {
 		nn = 0;           /* gone, or not stopped: the Python frames, marked */
 		partial = true;
@@ -620,6 +662,177 @@ static bool vouch_same(void *arg, const struct stack_frame *frames, int depth)
 		if (frames[i].func->id != ks->f[i].func_id || frames[i].line != ks->f[i].line)
 			return false;
 	return true;
+}
+
+/* Whether a /proc syscall reading (of a thread of interpreter interp) and
+ * an unwind's call are the same call: the same arguments, stack and
+ * instruction pointers, and the same number but where either is
+ * restart_syscall (a wait with a timeout interrupted by a stop goes on in
+ * it, with its registers as they were). The first argument may differ in
+ * a wait for the GIL: glibc's condition variable has its waiters sleep on
+ * one of its two group words, in turn (3.13: 250 of the 1,400 stops a
+ * second of 4 threads at 1 kHz were that alone). */
+static bool same_call(const struct sampler *s, int interp, long nr, const uint64_t *args, uint64_t sp, uint64_t pc,
+		      const struct native_call *c)
+{
+#ifdef SYS_restart_syscall
+	bool nr_ok = nr == c->nr || nr == SYS_restart_syscall || c->nr == SYS_restart_syscall;
+#else
+	bool nr_ok = nr == c->nr;
+#endif
+	if (!nr_ok || nr < 0 || !sp || sp != c->sp || pc != c->pc ||
+	    memcmp(args + 1, c->args + 1, sizeof c->args - sizeof c->args[0]) != 0)
+		return false;
+	const struct gil_where *g = &s->gils[interp];
+	return args[0] == c->args[0] || (gil_is_wait(g, nr, args[0]) && gil_is_wait(g, c->nr, c->args[0]));
+}
+
+/* Whether the walk in s->frames (depth, flags, innermost instruction
+ * inner_off) is the Python stack r was unwound with. */
+static bool same_python(const struct sampler *s, const struct native_reuse *r, int depth, int flags,
+			int64_t inner_off)
+{
+	if (depth != r->depth || flags != r->flags || inner_off < 0 || inner_off != r->inner_off)
+		return false;
+	for (int i = 0; i < depth; i++)
+		if (s->frames[i].func->id != r->py[i].func_id || s->frames[i].line != r->py[i].line ||
+		    s->frames[i].entry != r->py[i].entry)
+			return false;
+	return true;
+}
+
+/* --native alone: thread ti (the k-th, tstate, walked: depth frames in
+ * s->frames) unwound before, whose native frames need no stop now: at the
+ * round's start it was blocked in the very call it was stopped in at that
+ * unwind (same_call()), it has the Python stack it had then, to the
+ * innermost instruction, it has not been on a CPU since that reading (so
+ * the walk saw it blocked there), and the return addresses that unwind
+ * found are still where it found them. Its last unwind, or NULL. */
+static const struct native_reuse *native_reuse(struct sampler *s, int k, uint64_t tstate, int interp,
+					      const struct thread_info *ti, int depth, int flags)
+{
+	const struct native_reuse *r = &s->reuse[(unsigned)ti->tid & (REUSE_SLOTS - 1)];
+	if (r->tid != ti->tid || r->tstate != tstate || r->interp != interp || !r->call.known || depth <= 0)
+		return NULL;
+	if (k >= s->nprev || k >= MAX_THREADS || s->prev[k].tstate != tstate || s->prev[k].tid != ti->tid ||
+	    s->prev[k].interp != interp)
+		return NULL;
+	const struct task_activity *a = &s->prev_act[k];
+	if (a->running || !same_call(s, interp, a->syscall, a->args, a->sp, a->pc, &r->call) ||
+	    !same_python(s, r, depth, flags, ti->inner_off))
+		return NULL;
+	if (!tasks_still(s->tasks, ti->tid) || !native_slots_same(s->native, &r->call, r->ips))
+		return NULL;
+	return r;
+}
+
+/* Keep thread tid's unwind just made (native_stack(), the thread stopped
+ * in a system call; the walk while stopped in s->frames) for reuse. */
+static void native_keep(struct sampler *s, pid_t tid, uint64_t tstate, int interp, int depth, int flags,
+			int64_t inner_off)
+{
+	struct native_reuse *r = &s->reuse[(unsigned)tid & (REUSE_SLOTS - 1)];
+	r->tid = 0;
+	if (s->last_nn < 0 || depth <= 0 || depth > SAMPLE_MAX_DEPTH || inner_off < 0)
+		return;
+	native_last_call(s->native, &r->call);
+	if (!r->call.known)
+		return;
+	r->tid = tid;
+	r->tstate = tstate;
+	r->interp = interp;
+	r->nn = s->last_nn;
+	r->partial = s->last_partial;
+	memcpy(r->ips, s->ips, (size_t)r->nn * sizeof r->ips[0]);
+	r->depth = depth;
+	r->flags = flags;
+	r->inner_off = inner_off;
+	for (int i = 0; i < depth; i++) {
+		r->py[i].func_id = s->frames[i].func->id;
+		r->py[i].line = s->frames[i].line;
+		r->py[i].entry = s->frames[i].entry;
+	}
+}
+
+/* PYTOP_NATIVE_CHECK=1: thread tid was reusable as r (a copy) and was
+ * unwound all the same (s->last_nn frames in s->ips; the walk while
+ * stopped in s->frames): when it was still in that call with that Python
+ * stack, the unwind must have given r's frames. */
+static void native_compare(struct sampler *s, const struct native_reuse *r, int depth, int flags,
+			   int64_t inner_off)
+{
+	native_last_call(s->native, s->call);
+	if (s->last_nn < 0 || !s->call->known ||
+	    !same_call(s, r->interp, s->call->nr, s->call->args, s->call->sp, s->call->pc, &r->call) ||
+	    !same_python(s, r, depth, flags, inner_off))
+		return;   /* it moved on: nothing to compare */
+	s->nc[NC_REUSE_CHECKED]++;
+	if (s->last_nn != r->nn || s->last_partial != r->partial ||
+	    memcmp(s->ips, r->ips, (size_t)r->nn * sizeof r->ips[0]) != 0)
+		s->nc[NC_REUSE_BAD]++;
+}
+
+/* --native: what thread k (tstate) was doing at the round's start, as
+ * a stop's enum native_count. */
+static int stop_kind(const struct sampler *s, int k, uint64_t tstate, int interp)
+{
+	int g = s->gil_first[interp];
+	if (s->gil_read[g] && s->gil_now[g].holder == tstate)
+		return NC_STOP_HOLDER;
+	if (k >= s->nprev || k >= MAX_THREADS || s->prev[k].tstate != tstate || s->prev[k].interp != interp)
+		return NC_STOP_UNKNOWN;
+	switch (STATE_OF(s->prev_state[k])) {
+	case THREAD_RUNNING:
+		return NC_STOP_RUNNING;
+	case THREAD_GIL_WAIT:
+		return NC_STOP_GIL_WAIT;
+	case THREAD_IDLE:
+		return NC_STOP_BLOCKED;
+	default:
+		return NC_STOP_UNKNOWN;
+	}
+}
+
+/* --native alone: stop thread ti (the k-th, tstate), walk it again and
+ * unwind it (both stacks of one instant; depth: the walk before the stop),
+ * and let it go. Checking (reusable: its last unwind copied to
+ * s->reuse_copy), the unwind is compared with that one. Returns the
+ * merged depth, or the walk's error. */
+static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int interp, struct thread_info *ti,
+			      int depth, int *flags, bool reusable)
+{
+	pid_t tid = ti->tid;
+	int kind = stop_kind(s, k, tstate, interp);
+	uint64_t t0 = clock_now_ns();
+	bool stopped = pause_stop_one(s->pause, tid) > 0;
+	uint64_t t1 = clock_now_ns();
+	if (stopped) {
+		depth = stack_walk(s->cache, s->t, tstate, ti, s->frames, SAMPLE_MAX_DEPTH, flags);
+		if (ti->tid <= 0 && ti->pthread_id && s->t->pthread_tid_offset >= 0)
+			ti->tid = thread_tid_of(s->t, ti->pthread_id);
+	}
+	if (depth > 0) {
+		int walked = depth;
+		bool unwound = stopped && ti->tid == tid;
+		depth = native_stack(s, tid, depth, *flags, unwound);
+		if (reusable)
+			native_compare(s, s->reuse_copy, walked, *flags, ti->inner_off);
+		if (unwound)
+			native_keep(s, tid, tstate, interp, walked, *flags, ti->inner_off);
+	}
+	s->nc[stopped ? kind : NC_STOP_FAILED]++;
+	s->nc[NC_STOP_NS] += t1 - t0;
+	if (stopped) {
+		uint64_t t2 = clock_now_ns();
+		pause_resume_one(s->pause, tid);
+		uint64_t t3 = clock_now_ns();
+		s->nc[NC_UNWIND_NS] += t2 - t1;
+		s->nc[NC_RESUME_NS] += t3 - t2;
+		if (kind == NC_STOP_HOLDER)
+			s->nc[NC_HOLDER_NS] += t2 - t0;   /* (the sampler can lose its CPU to it in the resume) */
+		pause_note(s, t3 - t0);
+	}
+	return depth;
 }
 
 /* Sample one thread state (the k-th of the round, of interpreter interp);
@@ -693,19 +906,18 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		/* --native alone: this thread is stopped now, walked again and
 		 * unwound (both stacks of one instant), and let go. Threads
 		 * whose stacks are kept (blocked, not run) are never stopped. */
-		pid_t tid = ti.tid;
-		uint64_t t0 = clock_now_ns();
-		bool stopped = pause_stop_one(s->pause, tid) > 0;
-		if (stopped) {
-			depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
-			if (ti.tid <= 0 && ti.pthread_id && s->t->pthread_tid_offset >= 0)
-				ti.tid = thread_tid_of(s->t, ti.pthread_id);
-		}
-		if (depth > 0)
-			depth = native_stack(s, tid, depth, flags, stopped && ti.tid == tid);
-		if (stopped) {
-			pause_resume_one(s->pause, tid);
-			pause_note(s, clock_now_ns() - t0);
+		/* Blocked in the call it was last unwound in, its Python stack
+		 * as it was then: those native frames, no stop. */
+		const struct native_reuse *r = native_reuse(s, k, tstate, interp, &ti, depth, flags);
+		if (r)
+			s->nc[NC_REUSED]++;
+		if (r && !s->native_check) {
+			memcpy(s->ips, r->ips, (size_t)r->nn * sizeof s->ips[0]);
+			depth = native_merge(s, r->nn, r->partial, depth, flags);
+		} else {
+			if (r)
+				memcpy(s->reuse_copy, r, sizeof *s->reuse_copy);
+			depth = native_stop_unwind(s, k, tstate, interp, &ti, depth, &flags, r != NULL);
 		}
 		if (depth < 0) {
 			(*errors)++;
@@ -772,7 +984,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 		s->prev_cpu[p] = (struct thread_cpu){ 0, false };   /* used */
 	} else {
 		uint64_t reading;
-		both = classify(s, tid, interp, &cpu, fresh, &reading);
+		both = classify(s, tid, interp, &cpu, fresh, &reading, NULL);
 	}
 	/* "running" in the syscall file with no CPU time since the previous
 	 * sample: runnable, waiting for a core (e.g. woken in a GIL wait or a
@@ -948,7 +1160,7 @@ static void read_states(struct sampler *s)
 {
 	for (int k = 0; k < s->nprev; k++)
 		s->prev_state[k] = classify(s, s->prev[k].tid, s->prev[k].interp, &s->prev_cpu[k], false,
-					    &s->prev_reading[k]);
+					    &s->prev_reading[k], s->prev_act ? &s->prev_act[k] : NULL);
 }
 
 /* The thread states from ts on, which this round has no room for: counted
@@ -1462,6 +1674,8 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->confirms_skipped, stack_confirms_skipped(s->cache), memory_order_relaxed);
 		atomic_store_explicit(&s->confirm_mismatches, s->vouch_wrong, memory_order_relaxed);
 		atomic_store_explicit(&s->reopened_reads, tasks_reopened(s->tasks), memory_order_relaxed);
+		for (int i = 0; i < NC_N; i++)
+			atomic_store_explicit(&s->nc_pub[i], s->nc[i], memory_order_relaxed);
 
 		/* Absolute deadlines. A round that starts late runs at once and
 		 * the schedule catches up; more than two periods behind, the
@@ -1536,6 +1750,10 @@ static void sampler_free(struct sampler *s)
 	native_destroy(s->native);
 	symbols_destroy(s->syms);
 	free(s->ips);
+	free(s->reuse);
+	free(s->reuse_copy);
+	free(s->call);
+	free(s->prev_act);
 	free(s->nat);
 	free(s->py);
 	free(s->mixed);
@@ -1643,6 +1861,15 @@ struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct 
 			pause_set_wait(s->pause, NATIVE_STOP_WAIT_US);
 		s->one_by_one = !cfg->blocking;
 		s->ips = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->ips);
+		s->reuse = xcalloc(REUSE_SLOTS, sizeof *s->reuse);
+		s->reuse_copy = xcalloc(1, sizeof *s->reuse_copy);
+		s->call = xcalloc(1, sizeof *s->call);
+		s->prev_act = xcalloc(MAX_THREADS, sizeof *s->prev_act);
+		/* PYTOP_NATIVE_CHECK=1: a thread whose native frames would be
+		 * reused is stopped and unwound all the same, and the two
+		 * compared (the JSON's native reuse_checked, reuse_mismatches). */
+		const char *nc = getenv("PYTOP_NATIVE_CHECK");
+		s->native_check = nc && strcmp(nc, "1") == 0;
 		s->nat = xcalloc(NATIVE_MAX_DEPTH, sizeof *s->nat);
 		s->py = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->py);
 		s->mixed = xcalloc(SAMPLE_MAX_DEPTH, sizeof *s->mixed);
@@ -1701,6 +1928,8 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->pause_p99_ns = pause_quantile(s, out->native_pauses, 0.99);
 	out->native_partial = atomic_load(&s->native_partial);
 	out->native_unmatched = atomic_load(&s->native_unmatched);
+	for (int i = 0; i < NC_N; i++)
+		out->nc[i] = atomic_load_explicit(&s->nc_pub[i], memory_order_relaxed);
 	out->rate_hz = atomic_load(&s->rate_hz);
 	out->target_gone = atomic_load(&s->gone);
 }

@@ -24,6 +24,25 @@ struct sampler_config {
 	bool native_all;      /* --native-all: keep the interpreter's machinery frames */
 };
 
+/* --native: where the stops went and what they cost (sampler_stats.nc).
+ * A stop is counted by the thread's state read at the round's start. */
+enum native_count {
+	NC_STOP_HOLDER,           /* threads stopped holding the GIL */
+	NC_STOP_GIL_WAIT,         /* ... waiting for it */
+	NC_STOP_BLOCKED,          /* ... blocked in another call */
+	NC_STOP_RUNNING,          /* ... runnable (on a CPU or waiting for one), not the holder */
+	NC_STOP_UNKNOWN,          /* ... no state read at the round's start (new in the list) */
+	NC_STOP_FAILED,           /* stops that did not happen (gone, slow): C stack marked partial */
+	NC_STOP_NS,               /* time from the interrupt to the stop seen */
+	NC_UNWIND_NS,             /* ... stopped: the walk again and the unwind */
+	NC_RESUME_NS,             /* ... letting it go */
+	NC_HOLDER_NS,             /* the GIL holders' stops, from the interrupt to the resume call */
+	NC_REUSED,                /* native frames of the thread's last unwind reused, not stopped */
+	NC_REUSE_CHECKED,         /* PYTOP_NATIVE_CHECK=1: reuses unwound anyway and compared */
+	NC_REUSE_BAD,             /* ... whose unwind gave other native frames */
+	NC_N
+};
+
 /* Counters the consumer may read at any time. */
 struct sampler_stats {
 	uint64_t rounds;          /* rounds completed */
@@ -53,6 +72,7 @@ struct sampler_stats {
 	uint64_t pause_p99_ns;    /* ... the 99th percentile (bins of 1 us to 1 ms, then 100 us) */
 	uint64_t native_partial;  /* native stacks cut short (marked in the stack) */
 	uint64_t native_unmatched; /* native and Python stacks that did not pair up (marked) */
+	uint64_t nc[NC_N];        /* --native: enum native_count */
 	double rate_hz;           /* the configured rate now */
 	bool target_gone;         /* the target exited or could not be read */
 };

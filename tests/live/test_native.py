@@ -40,6 +40,15 @@ tests/targets/native_stack_target.py:
 * Refused ptrace (the target already traced by another tracer, strace
   here; a SKIP without strace): --native exits non-zero with one line
   naming --native.
+* Reuse: four threads sharing the GIL (the target's contend mode), at
+  500 Hz. A thread found blocked again in the very call of its last unwind
+  (same number, arguments, stack and instruction pointers), with the same
+  Python stack to the instruction, is not stopped: its native frames are
+  reused. With PYTOP_NATIVE_CHECK=1 those threads are unwound all the same
+  and compared: some reuses checked (native.reuse_checked), none wrong
+  (reuse_mismatches 0). Without it: native frames reused, fewer stops than
+  thread samples, and the GIL waiters' stacks (in contend_spin) still go
+  through native frames down to the futex wait.
 * Launched: `pytop --batch --native -- PYTHON target qsort` (libraries
   mapped after the first unwind) shows the same qsort stacks (on the first
   interpreter that is not chrooted).
@@ -522,6 +531,48 @@ def test_kill(tap, pytop, interp, work):
         stop(proc)
 
 
+def test_reuse(tap, pytop, interp, work):
+    ready = os.path.join(work, "ready-contend")
+    proc = start(interp, [interp.script(TARGET), "contend", interp.inside(ready)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: contend target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        time.sleep(0.3)
+        runs = {}
+        for check in ("1", "0"):
+            env = dict(os.environ, PYTOP_NATIVE_CHECK=check)
+            r = subprocess.run([pytop, "--batch", "--native", "-r", "500", "-d", SECS, "-f", "json", "-m", "wall",
+                                "-p", str(proc.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=120, env=env)
+            try:
+                runs[check] = json.loads(r.stdout)
+            except ValueError:
+                runs[check] = {"error": "exit %d: %s" % (r.returncode, r.stderr[-300:])}
+        nat = runs["1"].get("native", {})
+        tap.ok(nat.get("reuse_checked", 0) > 0 and nat.get("reuse_mismatches") == 0,
+               "%s: PYTOP_NATIVE_CHECK=1: native frames reused only where an unwind gives the same "
+               "(%s checked, %s wrong)" % (interp.label, nat.get("reuse_checked"), nat.get("reuse_mismatches")),
+               json.dumps(runs["1"].get("native", runs["1"]))[:600])
+        snap = runs["0"]
+        nat = snap.get("native", {})
+        tap.ok(nat.get("reused", 0) > 0 and nat.get("pauses", 0) < snap.get("samples", 0),
+               "%s: native frames reused without a stop (%s reused, %s stops for %s thread samples)"
+               % (interp.label, nat.get("reused"), nat.get("pauses"), snap.get("samples")),
+               json.dumps(nat or snap)[:600])
+        funcs = snap.get("functions", [])
+        wait = sum(f.get("total", 0) for f in funcs
+                   if f.get("kind") == "native" and re.search(r"pthread_cond_(timed|clock)?wait|futex", f.get("name", "")))
+        spin = sum(f.get("total", 0) for f in funcs if f.get("name") == "contend_spin")
+        tap.ok(spin > 0 and wait > 0.2 * spin,
+               "%s: -m wall: the GIL waits' native frames are there (%d of contend_spin's %d samples)"
+               % (interp.label, wait, spin),
+               " ".join("%s:%s" % (f.get("name"), f.get("total")) for f in funcs[:12]))
+        tap.diag("%s: %s" % (interp.label, json.dumps(nat)))
+    finally:
+        stop(proc)
+
+
 def test_refused(tap, pytop, interp, work):
     ready = os.path.join(work, "ready-refused")
     proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
@@ -564,6 +615,7 @@ def main():
             test_debuglink(tap, pytop, interp, work)
             test_vdso(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
+            test_reuse(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)
                 if not interp.root:

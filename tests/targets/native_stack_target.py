@@ -20,6 +20,10 @@
         hashes an 8 MiB buffer with hashlib.sha256 over and over from
         hash_caller (OpenSSL's code when _hashlib is there; "nohashlib" on
         stderr and exit 3 when it is not).
+    native_stack_target.py contend READY
+        four threads (the main one and three started, named contend-N)
+        spinning in Python code from contend_spin, sharing the GIL: at any
+        time one holds it and the others wait for it.
 
 READY is created once the loop runs. Runs until killed (3.6+ syntax).
 """
@@ -110,8 +114,29 @@ def run_hash(ready):
         hash_caller(hashlib, data)
 
 
+def contend_spin():
+    x = 0
+    while True:
+        for i in range(1000):
+            x += i
+
+
+def contend_caller():
+    contend_spin()
+
+
+def run_contend(ready):
+    import threading
+    for i in range(3):
+        threading.Thread(target=contend_caller, name="contend-%d" % i, daemon=True).start()
+    open(ready, "w").close()
+    contend_caller()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "hash":
+    if sys.argv[1] == "contend":
+        run_contend(sys.argv[2])
+    elif sys.argv[1] == "hash":
         run_hash(sys.argv[2])
     elif sys.argv[1] == "qsort":
         run_qsort(sys.argv[2])

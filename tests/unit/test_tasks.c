@@ -543,8 +543,23 @@ int main(void)
 	       "a futex wait gives its number and address");
 	tap_ok(tasks_parse("230 0x1 0x0 0x7ffd5c2f0a30 0x0 0x0 0x0 0x7ffd5c2f0a18 0x7f12aa6a03c6\n", &a) == 0 &&
 	       a.syscall == 230 && a.arg0 == 1, "clock_nanosleep is a blocking syscall");
+	tap_ok(tasks_parse("202 0x7f12aabb0010 0x80 0x0 0x0 0x0 0x0 0x7ffd5c2f0a28 0x7f12aa6d5f36\n", &a) == 0 &&
+	       a.args[0] == 0x7f12aabb0010ull && a.args[1] == 0x80 && a.args[2] == 0 && a.args[5] == 0 &&
+	       a.sp == 0x7ffd5c2f0a28ull && a.pc == 0x7f12aa6d5f36ull,
+	       "a call's six arguments, stack and instruction pointers");
+	tap_ok(tasks_parse("219 0x7f2dad40c74 0x89 0x0 0x7f2d90acbd0 0x0 0xffffffff 0x7f2d90acaa0 0x7f2da6a3f16\n", &a) == 0 &&
+	       a.syscall == 219 && a.args[3] == 0x7f2d90acbd0ull && a.args[5] == 0xffffffffull &&
+	       a.sp == 0x7f2d90acaa0ull && a.pc == 0x7f2da6a3f16ull,
+	       "restart_syscall keeps the interrupted call's arguments");
+	tap_ok(tasks_parse("202 0x10 0x80\n", &a) == 0 && a.syscall == 202 && a.arg0 == 0x10 && a.args[1] == 0x80 &&
+	       a.sp == 0 && a.pc == 0, "a cut line: no stack or instruction pointer");
+	tap_ok(tasks_parse("202 0x10 0x0 0x0 0x0 0x0 0x0 0x1ffffffffffffffff 0x1\n", &a) == 0 && a.sp == 0 && a.pc == 0,
+	       "a pointer over 64 bits is not taken");
+	tap_ok(tasks_parse("running\n", &a) == 0 && a.running && a.sp == 0, "running: no pointers");
 	tap_ok(tasks_parse("-1 0x7ffd5c2f0a18 0x7f12aa6a03c6\n", &a) == 0 && a.syscall == -1 && !a.running,
 	       "-1 (blocked, not in a syscall) is not running");
+	tap_ok(tasks_parse("-1 0x7ffd5c2f0a18 0x7f12aa6a03c6\n", &a) == 0 && a.sp == 0x7ffd5c2f0a18ull &&
+	       a.pc == 0x7f12aa6a03c6ull && a.args[0] == 0, "-1: its stack and instruction pointers");
 	tap_ok(tasks_parse("garbage", &a) < 0, "garbage is refused");
 	uint64_t rt = 0;
 	tap_ok(tasks_parse_schedstat("123456789 2000 7\n", &rt) == 0 && rt == 123456789ull, "schedstat: ns on CPU");
