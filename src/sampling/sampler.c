@@ -811,15 +811,11 @@ static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int int
 		if (ti->tid <= 0 && ti->pthread_id && s->t->pthread_tid_offset >= 0)
 			ti->tid = thread_tid_of(s->t, ti->pthread_id);
 	}
-	if (depth > 0) {
-		int walked = depth;
-		bool unwound = stopped && ti->tid == tid;
-		depth = native_stack(s, tid, depth, *flags, unwound);
-		if (reusable)
-			native_compare(s, s->reuse_copy, walked, *flags, ti->inner_off);
-		if (unwound)
-			native_keep(s, tid, tstate, interp, walked, *flags, ti->inner_off);
-	}
+	/* Only the unwind while it is stopped: the symbols and the merge
+	 * after it is let go. */
+	bool unwound = depth > 0 && stopped && ti->tid == tid;
+	s->last_partial = false;
+	s->last_nn = unwound ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &s->last_partial) : -1;
 	s->nc[stopped ? kind : NC_STOP_FAILED]++;
 	s->nc[NC_STOP_NS] += t1 - t0;
 	if (stopped) {
@@ -831,6 +827,14 @@ static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int int
 		if (kind == NC_STOP_HOLDER)
 			s->nc[NC_HOLDER_NS] += t2 - t0;   /* (the sampler can lose its CPU to it in the resume) */
 		pause_note(s, t3 - t0);
+	}
+	if (depth > 0) {
+		int walked = depth;
+		depth = native_merge(s, s->last_nn, s->last_partial, depth, *flags);
+		if (reusable)
+			native_compare(s, s->reuse_copy, walked, *flags, ti->inner_off);
+		if (unwound)
+			native_keep(s, tid, tstate, interp, walked, *flags, ti->inner_off);
 	}
 	return depth;
 }
