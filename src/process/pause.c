@@ -360,6 +360,14 @@ void pause_resume(struct pause *p)
 		resume_tracee(&p->t[i]);
 }
 
+int pause_owes(const struct pause *p, pid_t tid)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->t[i].tid == tid)
+			return p->t[i].stopped || p->t[i].slow || p->t[i].pending;
+	return 0;
+}
+
 void pause_resume_one(struct pause *p, pid_t tid)
 {
 	struct tracee *t = find(p, tid);

@@ -44,6 +44,12 @@ int pause_interrupt_call(struct pause *p, pid_t tid, long sysno);
  * was seized, slow, refused). */
 int pause_stop_one(struct pause *p, pid_t tid);
 
+/* Whether thread tid is stopped by this pause, or was interrupted and has
+ * not stopped yet (slow: its stop comes later, and only pause_stop_one()
+ * or pause_stop() takes it in and a resume lets it go). A caller that
+ * skips such a thread leaves it stopped. */
+int pause_owes(const struct pause *p, pid_t tid);
+
 /* Let every stopped thread run again. */
 void pause_resume(struct pause *p);
 

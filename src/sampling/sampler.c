@@ -721,6 +721,11 @@ static const struct native_reuse *native_reuse(struct sampler *s, int k, uint64_
 	if (a->running || !same_call(s, interp, a->syscall, a->args, a->sp, a->pc, &r->call) ||
 	    !same_python(s, r, depth, flags, ti->inner_off))
 		return NULL;
+	/* A thread whose late stop is still to be taken in (it did not stop
+	 * within NATIVE_STOP_WAIT_US) reads as blocked and still: it must
+	 * go through pause_stop_one(), or it would stay stopped. */
+	if (pause_owes(s->pause, ti->tid))
+		return NULL;
 	if (!tasks_still(s->tasks, ti->tid) || !native_slots_same(s->native, &r->call, r->ips))
 		return NULL;
 	return r;
