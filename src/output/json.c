@@ -72,6 +72,24 @@ static const struct gilstat_thread *gilstat_thread(const struct gilstat_snapshot
 	return NULL;
 }
 
+/* gilstat's shares of the run and longest holds and waits of a thread (or
+ * of the threads folded into one). */
+static void gilstat_shares(struct jsonw *w, const struct gilstat_thread *t, const struct gilstat_snapshot *g)
+{
+	jsonw_key(w, "hold_pct");
+	jsonw_double(w, pct(t->hold_ns, g->elapsed_ns));
+	jsonw_key(w, "wait_pct");
+	jsonw_double(w, pct(t->wait_ns, g->elapsed_ns));
+	jsonw_key(w, "max_hold_ms");
+	jsonw_double(w, ms(t->max_hold_ns));
+	jsonw_key(w, "max_take_ms");
+	jsonw_double(w, ms(t->max_wait_ns));
+	jsonw_key(w, "long_holds");
+	jsonw_uint(w, t->long_holds);
+	jsonw_key(w, "long_takes");
+	jsonw_uint(w, t->long_waits);
+}
+
 /* A thread's "gil": the class shares, and gilstat's numbers when it ran. */
 static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const struct gilstat_snapshot *g,
 		       uint32_t tid)
@@ -108,18 +126,7 @@ static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const
 		jsonw_double(w, ms(t->wait_ns));
 		jsonw_key(w, "takes_per_s");
 		jsonw_double(w, el > 0 ? (double)t->takecnt / el : 0.0);
-		jsonw_key(w, "hold_pct");
-		jsonw_double(w, pct(t->hold_ns, g->elapsed_ns));
-		jsonw_key(w, "wait_pct");
-		jsonw_double(w, pct(t->wait_ns, g->elapsed_ns));
-		jsonw_key(w, "max_hold_ms");
-		jsonw_double(w, ms(t->max_hold_ns));
-		jsonw_key(w, "max_take_ms");
-		jsonw_double(w, ms(t->max_wait_ns));
-		jsonw_key(w, "long_holds");
-		jsonw_uint(w, t->long_holds);
-		jsonw_key(w, "long_takes");
-		jsonw_uint(w, t->long_waits);
+		gilstat_shares(w, t, g);
 	}
 	jsonw_end_object(w);
 }
@@ -181,18 +188,7 @@ static void gil_folded(struct jsonw *w, const struct aggregate *agg, const struc
 		jsonw_double(w, ms(folded.hold_ns));
 		jsonw_key(w, "take_all_ms");
 		jsonw_double(w, ms(folded.wait_ns));
-		jsonw_key(w, "hold_pct");
-		jsonw_double(w, pct(folded.hold_ns, g->elapsed_ns));
-		jsonw_key(w, "wait_pct");
-		jsonw_double(w, pct(folded.wait_ns, g->elapsed_ns));
-		jsonw_key(w, "max_hold_ms");
-		jsonw_double(w, ms(folded.max_hold_ns));
-		jsonw_key(w, "max_take_ms");
-		jsonw_double(w, ms(folded.max_wait_ns));
-		jsonw_key(w, "long_holds");
-		jsonw_uint(w, folded.long_holds);
-		jsonw_key(w, "long_takes");
-		jsonw_uint(w, folded.long_waits);
+		gilstat_shares(w, &folded, g);
 		jsonw_end_object(w);
 	}
 	jsonw_key(w, "totals");
