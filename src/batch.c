@@ -234,6 +234,17 @@ static int every_write(struct every *ev, struct session *s)
 	return 0;
 }
 
+/* A snapshot lists the FOLD_KEEP ended threads with the most samples:
+ * the rest are folded, also those that ended in the last few rounds (at
+ * least 100 ms: they are told from the live ones by that). Each --every
+ * interval's snapshot too, not only the last. */
+static void snapshot_fold(struct session *s)
+{
+	uint64_t grace = s->rate_hz > 0 ? (uint64_t)(3e9 / s->rate_hz) : 0;
+
+	aggregate_fold_ended(s->agg, grace > 100000000ull ? grace : 100000000ull, FOLD_KEEP);
+}
+
 int batch_run(const struct options *o)
 {
 	struct session s;
@@ -341,6 +352,7 @@ int batch_run(const struct options *o)
 			fold_at = now + FOLD_EVERY_NS;
 		}
 		if (now >= next && now < deadline) {
+			snapshot_fold(&s);   /* each interval's snapshot, like the last */
 			if (every_write(&ev, &s) < 0)
 				code = 1;
 			session_reset(&s, false);
@@ -349,12 +361,7 @@ int batch_run(const struct options *o)
 		}
 	}
 	session_stop(&s);
-	/* The snapshot lists the FOLD_KEEP ended threads with the most
-	 * samples: the rest are folded, also those that ended in the last
-	 * FOLD_GRACE_NS (a few rounds, at least 100 ms, tell them from the
-	 * live ones). */
-	uint64_t last_grace = s.rate_hz > 0 ? (uint64_t)(3e9 / s.rate_hz) : 0;
-	aggregate_fold_ended(s.agg, last_grace > 100000000ull ? last_grace : 100000000ull, FOLD_KEEP);
+	snapshot_fold(&s);
 
 	if (s.launched) {
 		/* The sampler can see the program's memory go before it is a

@@ -757,8 +757,13 @@ size_t aggregate_fold_ended(struct aggregate *agg, uint64_t grace_ns, uint32_t k
 		/* CPU reported and not yet given to a stack goes first. */
 		if (agg->mode == AGG_MODE_CPU)
 			give_credit(agg, t);
-		counts_add(&agg->cum.folded, &t->cum);
-		agg->cum.folded_threads++;
+		/* A thread with no sample since the last reset (--every: it
+		 * ended in an earlier interval, whose snapshot had it) was no
+		 * row of this one: it is not counted folded in it. */
+		if (t->cum.samples) {
+			counts_add(&agg->cum.folded, &t->cum);
+			agg->cum.folded_threads++;
+		}
 		if (t->epoch == agg->epoch && t->win.samples) {
 			counts_add(&agg->win.folded, &t->win);
 			agg->win.folded_threads++;

@@ -1415,6 +1415,21 @@ static void test_fold(void)
 	aggregate_reset(a);
 	aggregate_summary(a, false, &after);
 	tap_ok(after.folded_threads == 0 && after.folded.samples == 0, "fold: a reset clears the folded count");
+	/* --every: the next interval samples only the main thread; the ended
+	 * threads kept from before the reset have no sample in it and were no
+	 * row of it: folding them now counts no folded thread. */
+	for (int k = 0; k < 3000; k++, t++) {
+		next_time_ns = t * 1000000;
+		sample(a, 7, THREAD_IDLE, 0, "1:4");
+		tick(a, t, 0, 0, 0);
+	}
+	aggregate_fold_ended(a, 2000000000ull, 0);
+	aggregate_summary(a, false, &after);
+	n = aggregate_threads(a, NULL, &th);
+	free(th);
+	tap_ok(after.folded_threads == 0 && after.folded.samples == 0 && n == 1,
+	       "fold: after a reset, threads with no sample since are not counted folded (%llu threads, %zu rows)",
+	       (unsigned long long)after.folded_threads, n);
 	aggregate_destroy(a);
 	next_time_ns = 0;
 }
