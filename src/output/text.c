@@ -309,7 +309,7 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 			g->overflow, g->mode == GILSTAT_EXACT ? "events" : "thread observations", GILSTAT_MAX_THREADS);
 	if (g->unlisted)
 		fprintf(f, "%" PRIu64 " threads past the first %d not observed (their waits not seen)\n",
-			g->unlisted, GILSTAT_MAX_THREADS);
+			g->unlisted, GILSTAT_LIST_MAX);
 	if (g->hold_warn_ns)
 		snprintf(c, sizeof(c), "over %s", duration_format(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
 	else

@@ -13,6 +13,8 @@
 
 #define GILSTAT_MAX_THREADS 512   /* threads tracked at once; past it the quietest idle
 				   * one is folded into the snapshot's "folded" */
+#define GILSTAT_LIST_MAX (GILSTAT_MAX_THREADS - 1) /* sampled: threads observed at
+				   * once (one entry stays for a holder past them) */
 #define GILSTAT_WARN_MAX 32       /* recent warnings kept */
 
 enum gilstat_mode {

@@ -75,6 +75,8 @@ struct gilstat {
 	uint64_t refreshed_ns, published_ns;
 	uint64_t late, lost;
 	uint64_t unlisted, beyond_counted_ns;   /* thread states a listing left out: most */
+	uint64_t past_tstate;                   /* a holder past the listing, read from its */
+	pid_t past_tid;                         /* ... thread state: its tid (0: none) */
 	int failed_reads;
 	bool gone;
 };
@@ -183,9 +185,9 @@ static uint64_t count_beyond(struct gilstat *g, uint64_t ts, uint64_t now)
 }
 
 /* List the thread states sharing the main GIL, with their kernel tids
- * (the first GILSTAT_MAX_THREADS; those past them are counted in
- * g->unlisted: their waits are not seen, and a hold by one of them is
- * "held by an unknown thread"). */
+ * (the first GILSTAT_LIST_MAX; those past them are counted in
+ * g->unlisted: their waits are not seen; a hold by one of them is named
+ * by tid_of, and the table keeps a place for it). */
 static void refresh_threads(struct gilstat *g, uint64_t now)
 {
 	const struct py_layout *L = &g->t->L;
@@ -210,7 +212,7 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		struct rlist walk;
 		bool looped = false;
 		rlist_init(&walk);
-		for (; ts && n < GILSTAT_MAX_THREADS; ) {
+		for (; ts && n < GILSTAT_LIST_MAX; ) {
 			uint64_t next = 0, pthread_id = 0;
 			if (rlist_loops(&walk, ts)) {
 				looped = true;
@@ -232,22 +234,45 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 			n++;
 			ts = next;
 		}
-		if (ts && !looped && n == GILSTAT_MAX_THREADS)
+		if (ts && !looped && n == GILSTAT_LIST_MAX)
 			beyond += count_beyond(g, ts, now);
 	}
 	if (beyond > g->unlisted)
 		g->unlisted = beyond;
 	g->nthreads = n;
 	g->refreshed_ns = now;
+	g->past_tstate = 0;   /* a thread state's memory may be another's now */
 	tasks_sweep(g->tasks);            /* the files of threads that ended */
 }
 
-static pid_t tid_of(const struct gilstat *g, uint64_t tstate)
+/* The holder's tid: from the listing, else (a thread past the listing's
+ * first GILSTAT_LIST_MAX, such as the main thread, the oldest and so
+ * the last, of a process with more threads) read from its thread state,
+ * remembered until the next listing; -1 when unknown. */
+static pid_t tid_of(struct gilstat *g, uint64_t tstate)
 {
+	const struct py_layout *L = &g->t->L;
+
 	for (int i = 0; i < g->nthreads; i++)
 		if (g->threads[i].tstate == tstate)
 			return g->threads[i].tid > 0 ? g->threads[i].tid : -1;
-	return -1;
+	if (!tstate || g->nthreads < GILSTAT_LIST_MAX)
+		return -1;
+	if (tstate == g->past_tstate)
+		return g->past_tid > 0 ? g->past_tid : -1;
+	int64_t native = 0;
+	uint64_t pthread_id = 0;
+	if (L->tstate_native_thread_id >= 0) {
+		if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_native_thread_id, &native, 8) < 0)
+			return -1;
+		if (native > 0 && native < INT32_MAX)
+			native = nspid_host(g->t->nspid, (pid_t)native);
+	} else if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_thread_id, &pthread_id, 8) == 0) {
+		native = thread_tid_of(g->t, pthread_id);
+	}
+	g->past_tstate = tstate;
+	g->past_tid = native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+	return g->past_tid > 0 ? g->past_tid : -1;
 }
 
 /* One read of the GIL (one range, or on 3.6 one per static); false when

@@ -295,7 +295,7 @@ static void test_writers(void)
 	if (!tap_ok(rc == 0 && strstr(out, "      30  -                       0      0.0       0s       0s       0s       0s    0.0%    0.0%\n"
 					    "   ended  (600 threads)         120    120.0    2.0ms    240ms    1.0ms    120ms   24.0%   12.0%\n"
 					    "7 thread observations not accounted: gilstat's table of 512 threads was full of busy threads\n"
-					    "3 threads past the first 512 not observed (their waits not seen)\n"),
+					    "3 threads past the first 511 not observed (their waits not seen)\n"),
 		    "text: the folded threads' row under the threads, overflow and unobserved threads said"))
 		printf("# %s\n", out);
 	free(out);

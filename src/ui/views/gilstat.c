@@ -149,7 +149,7 @@ static void render_title(struct ui_model *m, struct canvas *c, const struct rect
 					g->mode == GILSTAT_EXACT ? "events" : "observations");
 	if (g && g->unlisted && len < sizeof(title))
 		snprintf(title + len, sizeof(title) - len, "; %llu threads past %d unobserved",
-					(unsigned long long)g->unlisted, GILSTAT_MAX_THREADS);
+					(unsigned long long)g->unlisted, GILSTAT_LIST_MAX);
 	draw_title(c, r->x, r->y, r->w, title, true);
 }
 
