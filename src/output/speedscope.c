@@ -28,8 +28,9 @@ static void put_string(struct jsonw *w, const char *s)
 }
 
 /* One sampled profile: the stacks of thread t (STACKSET_NO_THREAD: of no
- * thread). */
-static void profile(struct jsonw *w, const struct stackset *ss, uint32_t t)
+ * thread row: the batch's folded ended threads, folded of them, and
+ * samples of no known thread). */
+static void profile(struct jsonw *w, const struct stackset *ss, uint32_t t, uint64_t folded)
 {
 	const struct stackset_thread *th = t == STACKSET_NO_THREAD ? NULL : &ss->threads[t];
 	char name[AGG_THREAD_NAME_MAX + 32];
@@ -37,6 +38,9 @@ static void profile(struct jsonw *w, const struct stackset *ss, uint32_t t)
 
 	if (!th && !ss->other_count)
 		snprintf(name, sizeof(name), "no samples were counted in this mode");
+	else if (!th && folded)
+		snprintf(name, sizeof(name), "(%llu folded) ended threads, and samples of no known thread",
+			 (unsigned long long)folded);
 	else if (!th)
 		snprintf(name, sizeof(name), "samples of no known thread");
 	else if (th->name[0])
@@ -136,14 +140,14 @@ int speedscope_write(FILE *f, const struct aggregate *agg, const struct snapshot
 	jsonw_key(w, "profiles");
 	jsonw_begin_array(w);
 	for (i = 0; i < ss.nthreads; i++) {
-		profile(w, &ss, (uint32_t)i);
+		profile(w, &ss, (uint32_t)i, 0);
 		if (ss.threads[i].ns > ss.threads[busiest].ns)
 			busiest = i;
 	}
 	/* Nothing counted (an idle target in cpu mode): one empty profile
 	 * that says so, where speedscope would open on no profile at all. */
 	if (ss.other_count || ss.nthreads == 0)
-		profile(w, &ss, STACKSET_NO_THREAD);
+		profile(w, &ss, STACKSET_NO_THREAD, meta->threads_folded);
 	jsonw_end_array(w);
 	/* Open at the busiest thread. */
 	jsonw_key(w, "activeProfileIndex");

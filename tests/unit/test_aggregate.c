@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "errors.h"
+#include "output/snapshot.h"
+#include "output/speedscope.h"
 #include "sampling/aggregate.h"
 #include "records.h"
 #include "sampling/sample.h"
@@ -1405,6 +1407,17 @@ static void test_fold(void)
 	       "fold: the folded count holds their samples (%llu), listed + folded = all samples (%llu)",
 	       (unsigned long long)after.folded.samples, (unsigned long long)after.samples);
 	free(th);
+	/* speedscope: the folded threads' stacks are in the profile of no
+	 * thread row, which says they are there */
+	struct snapshot_meta meta = { .threads_folded = after.folded_threads, .mode = "wall" };
+	char *ss = NULL;
+	size_t sslen = 0;
+	FILE *mf = open_memstream(&ss, &sslen);
+	int src = speedscope_write(mf, a, &meta);
+	fclose(mf);
+	tap_ok(src == 0 && ss && strstr(ss, "\"name\": \"(30 folded) ended threads, and samples of no known thread\""),
+	       "fold: speedscope names the profile that holds the folded threads' stacks");
+	free(ss);
 	size_t rows_after = aggregate_rows(a, NULL, &rows);
 	double own_after = 0;
 	for (size_t i = 0; i < rows_after; i++)
