@@ -75,8 +75,6 @@ struct gilstat {
 	uint64_t refreshed_ns, published_ns;
 	uint64_t late, lost;
 	uint64_t unlisted, beyond_counted_ns;   /* thread states a listing left out: most */
-	uint64_t past_tstate;                   /* a holder past the listing, read from its */
-	pid_t past_tid;                         /* ... thread state: its tid (0: none) */
 	int failed_reads;
 	bool gone;
 };
@@ -241,38 +239,51 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		g->unlisted = beyond;
 	g->nthreads = n;
 	g->refreshed_ns = now;
-	g->past_tstate = 0;   /* a thread state's memory may be another's now */
 	tasks_sweep(g->tasks);            /* the files of threads that ended */
 }
 
-/* The holder's tid: from the listing, else (a thread past the listing's
- * first GILSTAT_LIST_MAX, such as the main thread, the oldest and so
- * the last, of a process with more threads) read from its thread state,
- * remembered until the next listing; -1 when unknown. */
-static pid_t tid_of(struct gilstat *g, uint64_t tstate)
+/* The kernel tid thread state tstate names now (its native thread id, or
+ * on 3.6/3.7 its pthread's); 0 when it cannot be read. */
+static pid_t tstate_tid(struct gilstat *g, uint64_t tstate)
 {
 	const struct py_layout *L = &g->t->L;
-
-	for (int i = 0; i < g->nthreads; i++)
-		if (g->threads[i].tstate == tstate)
-			return g->threads[i].tid > 0 ? g->threads[i].tid : -1;
-	if (!tstate || g->nthreads < GILSTAT_LIST_MAX)
-		return -1;
-	if (tstate == g->past_tstate)
-		return g->past_tid > 0 ? g->past_tid : -1;
 	int64_t native = 0;
 	uint64_t pthread_id = 0;
+
 	if (L->tstate_native_thread_id >= 0) {
 		if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_native_thread_id, &native, 8) < 0)
-			return -1;
+			return 0;
 		if (native > 0 && native < INT32_MAX)
 			native = nspid_host(g->t->nspid, (pid_t)native);
 	} else if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_thread_id, &pthread_id, 8) == 0) {
 		native = thread_tid_of(g->t, pthread_id);
 	}
-	g->past_tstate = tstate;
-	g->past_tid = native > 0 && native < INT32_MAX ? (pid_t)native : 0;
-	return g->past_tid > 0 ? g->past_tid : -1;
+	return native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+}
+
+/* The holder's tid, read from its thread state: a thread that ended
+ * leaves its thread state's memory to the next one to start (on a
+ * thread-per-request server, at once), so the listing's tid for that
+ * address may be an ended thread's until the next listing (its entry
+ * takes the new tid: its waits are observed too). -1 when unknown: not
+ * readable, or a thread state not in a listing that had room for it (a
+ * thread new since: the caller lists again). One past a full listing
+ * (such as the main thread of a process with more threads, the oldest
+ * and so the last) is named all the same. */
+static pid_t tid_of(struct gilstat *g, uint64_t tstate)
+{
+	if (!tstate)
+		return -1;
+	pid_t own = tstate_tid(g, tstate);
+	for (int i = 0; i < g->nthreads; i++)
+		if (g->threads[i].tstate == tstate) {
+			if (own > 0)
+				g->threads[i].tid = own;
+			return g->threads[i].tid > 0 ? g->threads[i].tid : -1;
+		}
+	if (g->nthreads < GILSTAT_LIST_MAX)
+		return -1;
+	return own > 0 ? own : -1;
 }
 
 /* One read of the GIL (one range, or on 3.6 one per static); false when

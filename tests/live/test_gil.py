@@ -23,6 +23,11 @@ Per interpreter:
         whose holds_gil a dying thread leaves set), and a holder in at
         least 90% of the rounds the GIL is held (a thread new in a round
         has no flags read yet: the GIL state names it)
+  churn holds: two threads each starting 30 ms spinners one after another
+        (switch interval 5 ms), --gilstat=sampled: no thread holds the GIL
+        for more than twice its life plus 10 ms (a new thread's state
+        takes an ended one's memory: its holds are its own, not charged to
+        the ended thread the last listing named at that address)
   mixed: a thread in time.sleep is idle >= 95%; a thread hashing 8 MiB
         buffers with hashlib (which releases the GIL; zlib.crc32 where
         hashlib is not OpenSSL's, see gil_target.py) is mostly running
@@ -232,6 +237,24 @@ def test_churn(tap, interp):
            "%s: a holder in the rounds the GIL is held (%d holding samples, %d held rounds; %d threads "
            "folded)" % (label, holding, gil["held_rounds"], folded["threads"] if folded else 0),
            json.dumps(gil))
+
+
+def test_churn_holds(tap, interp):
+    label = "%s churn holds" % interp.label
+    target = Target(interp, "churn", 2, 0.005)
+    try:
+        rc, data, err = pytop(target.pid, 3, ["--gilstat=sampled"])
+    finally:
+        target.kill()
+    if not check_run(tap, label, rc, data, err):
+        return
+    # (its life as the sampler saw it: threads sampled 10 times or more)
+    short = [t for t in data["threads"] if t.get("name", "").endswith("-short") and t["samples"] >= 10]
+    over = [(t["tid"], round(t["wall_s"] * 1000), round(t["gil"].get("hold_all_ms", 0))) for t in short
+            if t["gil"].get("hold_all_ms", 0) > 2 * t["wall_s"] * 1000 + 10]
+    tap.ok(len(short) >= 20 and not over,
+           "%s: of %d short-lived threads none holds the GIL longer than twice its life + 10 ms "
+           "(tid, life ms, hold ms: %s)" % (label, len(short), over[:5]))
 
 
 def test_mixed(tap, interp):
@@ -453,7 +476,7 @@ def main():
     if not os.access(PYTOP, os.X_OK):
         tap.bail("no pytop at %s" % PYTOP)
     for interp in pythons.interpreters(tap, chroot=True):
-        for test in (test_spin3, test_churn, test_mixed, test_block, test_alone,
+        for test in (test_spin3, test_churn, test_churn_holds, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
                      test_exact, test_many):
