@@ -214,6 +214,10 @@ static void gil_folded(struct jsonw *w, const struct aggregate *agg, const struc
 		jsonw_key(w, "threads_unobserved");
 		jsonw_uint(w, g->unlisted);
 	}
+	if (g->mode == GILSTAT_EXACT) {
+		jsonw_key(w, "threads_not_followed");
+		jsonw_uint(w, g->unfollowed);
+	}
 }
 
 /* The run's "gil": utilisation, switch rate, and gilstat's summary. */

@@ -310,6 +310,9 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	if (g->unlisted)
 		fprintf(f, "%" PRIu64 " threads past the first %d not observed (their waits not seen)\n",
 			g->unlisted, GILSTAT_LIST_MAX);
+	if (g->unfollowed)
+		fprintf(f, "%" PRIu64 " threads not followed (they ended before their uprobe events were open, "
+			"or the open failed: their takes not seen)\n", g->unfollowed);
 	if (g->hold_warn_ns)
 		snprintf(c, sizeof(c), "over %s", duration_format(a, sizeof(a), (double)g->hold_warn_ns / 1e9));
 	else

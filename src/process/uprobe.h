@@ -3,12 +3,16 @@
  * One event per (probe, CPU, thread of the target), so the kernel plants
  * the breakpoints in the target's address space only (other processes
  * running the same file are not touched); uprobe_follow keeps the set in
- * step with the target's threads. Every CPU's events share one ring
+ * step with the target's threads. Where tracefs can be written, each probe
+ * is one tracefs uprobe event (group pytop_PID_N) that every thread's events
+ * share, so they open and close in microseconds; elsewhere each event is a
+ * uprobe PMU probe of its own, whose close takes the kernel about 0.09 s. Every CPU's events share one ring
  * buffer, drained without blocking in time order. Needs root or
  * CAP_PERFMON (and CAP_SYS_ADMIN on older kernels). */
 #ifndef PYTOP_PROCESS_UPROBE_H
 #define PYTOP_PROCESS_UPROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -40,12 +44,26 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
 /* Follow the target's threads (at most every 10 ms, else a no-op): open
  * events for threads started since (their first calls before this are not
  * seen) and close those of threads that ended, so descriptors do not pile
- * up. May allocate when the target has more threads than ever before.
+ * up (PMU events: disabled at once, closed one per call, and past 128
+ * waiting no new thread gets events; see uprobe_unfollowed). May allocate
+ * when the target has more threads than ever before.
  * Returns 0 or a negative error (the target is gone). */
 int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
 
+/* Threads of the target uprobe_follow listed but gave no events (they
+ * ended before their events were open, or the open failed): their takes
+ * are not seen. */
+uint64_t uprobe_unfollowed(const struct uprobe_set *u);
+
+/* true: each probe is one tracefs probe event shared by every thread's
+ * events (a thread's events open and close in microseconds); false: every
+ * event is a uprobe PMU probe of its own (tracefs not writable), and each
+ * close of an ended thread's events takes the kernel about 0.1 s. */
+bool uprobe_shared(const struct uprobe_set *u);
+
 /* Stop and free the set. The events are disabled at once; their last close
- * (the kernel's uprobe unregistering, about 0.1 s each, serialised) is left
+ * (the kernel's uprobe unregistering, about 0.09 s each, serialised: per
+ * tracefs probe, or per PMU event) and the tracefs probes' removal are left
  * to a detached grandchild process, so the caller does not wait for it. */
 void uprobe_close(struct uprobe_set *u);
 

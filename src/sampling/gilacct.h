@@ -74,6 +74,9 @@ struct gilstat_snapshot {
 				   * the GIL: mostly threads that ended), summed in folded */
 	uint64_t unlisted;        /* sampled: most thread states one listing of the
 				   * interpreter left unobserved (over GILSTAT_MAX_THREADS) */
+	uint64_t unfollowed;      /* exact: threads of the target given no events (they
+				   * ended before their events were open, or the open
+				   * failed): their takes are not seen */
 	struct gilstat_thread folded; /* the folded threads' numbers: sums, max_* the maxima,
 				   * tid 0 */
 	uint64_t cpu_ns;          /* the gilstat thread's own CPU time */

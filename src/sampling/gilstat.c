@@ -118,6 +118,7 @@ static void publish(struct gilstat *g)
 	s->late = g->late;
 	s->lost = g->lost;
 	s->unlisted = g->unlisted;
+	s->unfollowed = uprobe_unfollowed(g->probes);
 	s->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
 	size_t words = snapshot_words(s->nthreads);

@@ -64,9 +64,16 @@ Per interpreter:
         (the snapshot folds the ended threads past the 256 with the most
         samples) and is among gilstat's folded threads not evicted
         (before the fold: the first 512 threads only, the rest overflowed
-        unseen). Sampled because exact mode follows new threads
-        at about two a second: closing an ended thread's uprobe events
-        takes the kernel 0.05-0.1 s each, in gilstat's thread.
+        unseen).
+  many exact: the same under --gilstat=exact: the totals hold at least 90%
+        of the 700 threads (less the main one) and of their 2,800 takes, at
+        least 95% of the short threads' rows have 4 to 12 takes and so do
+        the folded ones on average (4 and a few at start and end), pytop's
+        descriptors after the run are at most 8 more than before it (the
+        ended threads' events are closed) and it quits within 5 s of SIGINT.
+        Before exact mode shared one tracefs probe event per probe, closing
+        an ended thread's events took the kernel 0.09 s each, on gilstat's
+        thread: it saw 15-17 of the 700.
 
 On 3.6 (no _PyRuntime) the GIL is read from ceval_gil.h's statics and
 _PyThreadState_Current, found by symbol: every check above runs there too.
@@ -417,23 +424,58 @@ def test_exact(tap, interp):
                [json.dumps(s), json.dumps(x)])
 
 
-def test_many(tap, interp, n=700, k=4):
-    label = "%s many" % interp.label
+def fd_count(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return -1
+
+
+def unprobes():
+    """pids of pytop-unprobe processes (comm) still closing uprobe events."""
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/comm" % d) as f:
+                if f.read().strip() == "pytop-unprobe":
+                    pids.append(int(d))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def test_many(tap, interp, n=700, k=4, mode="sampled"):
+    label = "%s many%s" % (interp.label, " exact" if mode == "exact" else "")
+    if mode == "exact":
+        # A uprobe PMU event's close holds the kernel's tracing lock for
+        # about 0.09 s, and every open waits for it: an earlier pytop's
+        # pytop-unprobe (or one of a build without shared probes) closing
+        # hundreds would hold up this run's opens. Let them finish first.
+        deadline = time.monotonic() + 60
+        while unprobes() and time.monotonic() < deadline:
+            time.sleep(0.5)
     proc = subprocess.Popen(interp.argv(interp.script(TARGET), "many", str(n), str(k)),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pt = None
+    fds = []
     try:
         info = json.loads(proc.stdout.readline())
-        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=sampled"]
+        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=" + mode]
         pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(1)
-        t0 = time.monotonic()
-        proc.stdin.write(b"go\n")
-        proc.stdin.flush()
-        done = json.loads(proc.stdout.readline())
-        took = time.monotonic() - t0
-        pt.send_signal(signal.SIGINT)
+        if pt.poll() is None:
+            fds.append(fd_count(pt.pid))
+            t0 = time.monotonic()
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+            done = json.loads(proc.stdout.readline())
+            took = time.monotonic() - t0
+            time.sleep(0.1)        # the last threads' events closed
+            fds.append(fd_count(pt.pid))
+            t1 = time.monotonic()
+            pt.send_signal(signal.SIGINT)
         rc, data, err = finish_pytop(argv, pt, 0)
+        quit_s = time.monotonic() - t1 if len(fds) == 2 else 0
     finally:
         if pt is not None and pt.poll() is None:
             pt.kill()
@@ -442,6 +484,11 @@ def test_many(tap, interp, n=700, k=4):
         proc.wait(timeout=10)
         for f in (proc.stdin, proc.stdout, proc.stderr):
             f.close()
+    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
+    if mode == "exact" and rc == 1 and err.strip().splitlines()[-1:] and \
+            err.strip().splitlines()[-1].startswith(prefix):
+        tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(prefix):])
+        return
     if not check_run(tap, label, rc, data, err):
         return
     g = data["gil"]["gilstat"]
@@ -455,20 +502,48 @@ def test_many(tap, interp, n=700, k=4):
                           folded.get("takecnt", 0), totals.get("takecnt")), json.dumps(g)[:2000])
     main_takes = threads_by_tid(data).get(main_tid, {}).get("gil", {}).get("takecnt", 0)
     takes = totals.get("takecnt", 0) - main_takes
-    tap.ok(totals.get("threads", 0) >= 0.85 * n and takes >= 0.8 * n * k,
-           "%s: the totals hold %d threads (>= 85%% of %d) and %d of their %d takes (>= 80%%)"
-           % (label, totals.get("threads", 0), n, takes, n * k), json.dumps(totals))
-    # The snapshot keeps rows for the 256 ended threads with the most
-    # samples: the others' gilstat figures are in gilstat's threads_folded
-    # (its threads less those evicted from gilstat's own table).
-    by_tid = threads_by_tid(data)
-    last = [by_tid[t]["gil"].get("takecnt", 0) if t in by_tid else None for t in done["last"]]
-    rowless = sum(1 for x in last if x is None)
-    tap.ok(all(x is None or x > 0 for x in last) and
-           rowless <= folded.get("threads", 0) - folded.get("evicted", 0),
-           "%s: the last 20 threads to end have takes in rows (%s; None: folded by the snapshot, "
-           "%d of gilstat's %d folded threads not evicted)"
-           % (label, last, rowless, folded.get("threads", 0)))
+    if mode != "exact":
+        tap.ok(totals.get("threads", 0) >= 0.85 * n and takes >= 0.8 * n * k,
+               "%s: the totals hold %d threads (>= 85%% of %d) and %d of their %d takes (>= 80%%)"
+               % (label, totals.get("threads", 0), n, takes, n * k), json.dumps(totals))
+        # The snapshot keeps rows for the 256 ended threads with the most
+        # samples: the others' gilstat figures are in gilstat's
+        # threads_folded (its threads less those evicted from its table).
+        by_tid = threads_by_tid(data)
+        last = [by_tid[t]["gil"].get("takecnt", 0) if t in by_tid else None for t in done["last"]]
+        rowless = sum(1 for x in last if x is None)
+        tap.ok(all(x is None or x > 0 for x in last) and
+               rowless <= folded.get("threads", 0) - folded.get("evicted", 0),
+               "%s: the last 20 threads to end have takes in rows (%s; None: folded by the snapshot, "
+               "%d of gilstat's %d folded threads not evicted)"
+               % (label, last, rowless, folded.get("threads", 0)))
+        return
+    # Exact: every thread is followed (its events open within 10 ms of its
+    # start, before the 30 ms it sleeps first), so each one's k takes are
+    # seen; ended threads' events are closed (pytop's descriptors back to
+    # where they were) and pytop still quits at once.
+    threads = totals.get("threads", 0) - 1          # less the main thread
+    tap.ok(threads >= 0.9 * n and takes >= 0.9 * n * k,
+           "%s: the totals hold %d threads (>= 90%% of %d), %d not followed, and %d takes (>= 90%% of %d)"
+           % (label, threads, n, g.get("threads_not_followed", -1), takes, n * k), json.dumps(g)[:2000])
+    # Takes per thread: each short thread takes the GIL its k times, plus a
+    # few at its start and end (5 on 3.13, 6-7 on 3.6): so do the rows with
+    # takes of their own, and the folded threads on average. A row without
+    # takes is a thread gilstat evicted from its table (its takes folded;
+    # the sampler keeps its own 256 rows with the most samples).
+    per = sorted(t["gil"].get("takecnt", 0) for t in data["threads"] if t["tid"] != main_tid)
+    took_rows = [x for x in per if x > 0]
+    fold_avg = folded.get("takecnt", 0) / max(folded.get("threads", 0), 1)
+    good = sum(1 for x in took_rows if k <= x <= 3 * k)
+    tap.ok(took_rows and good >= 0.95 * len(took_rows) and len(per) - len(took_rows) <= folded.get("evicted", 0)
+           and (not folded.get("threads") or k <= fold_avg <= 3 * k),
+           "%s: %d of %d thread rows with takes have %d to %d (>= 95%%; median %d), %d rows without (evicted: "
+           "%d), the %d folded threads %.1f each"
+           % (label, good, len(took_rows), k, 3 * k, took_rows[len(took_rows) // 2] if took_rows else 0,
+              len(per) - len(took_rows), folded.get("evicted", 0), folded.get("threads", 0), fold_avg), str(per))
+    tap.ok(0 < fds[1] <= fds[0] + 8 and quit_s < 5,
+           "%s: pytop's descriptors %d before, %d after the %d threads; it quit %.2f s after SIGINT"
+           % (label, fds[0], fds[1], n, quit_s))
 
 
 def main():
@@ -479,7 +554,7 @@ def main():
         for test in (test_spin3, test_churn, test_churn_holds, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
-                     test_exact, test_many):
+                     test_exact, test_many, lambda t, i: test_many(t, i, mode="exact")):
             try:
                 test(tap, interp)
             except Exception as exc:  # a broken target is a failure, not a crash

@@ -424,7 +424,7 @@ static void test_gil_text(void)
 	struct aggregate *a = aggregate_create(AGG_MODE_WALL, 10000000);
 	struct snapshot_meta m = meta;
 	struct gilstat_snapshot exact = { .mode = GILSTAT_EXACT, .elapsed_ns = 2000000000, .switches = 10,
-					  .events = 30, .lost = 1 };
+					  .events = 30, .lost = 1, .unfollowed = 7 };
 	char *out;
 	int rc;
 
@@ -442,6 +442,11 @@ static void test_gil_text(void)
 	tap_ok(strstr(out, "\ngilstat: exact (uprobes on take_gil/drop_gil), over 2.00s, 5.0 switches/s; "
 			   "30 events, 1 lost\n") != NULL, "text: exact gilstat says exact");
 	tap_ok(strstr(out, "\nWarnings: none (holds off, waits off)\n") != NULL, "text: warnings off");
+	tap_ok(strstr(out, "\n7 threads not followed (they ended before their uprobe events were open, "
+			   "or the open failed: their takes not seen)\n") != NULL, "text: exact's threads not followed");
+	free(out);
+	out = capture(json_write, a, &m, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"threads_not_followed\": 7"), "json: exact's threads_not_followed");
 	free(out);
 	aggregate_destroy(a);
 

@@ -148,8 +148,11 @@ static void render_title(struct ui_model *m, struct canvas *c, const struct rect
 					(unsigned long long)g->overflow,
 					g->mode == GILSTAT_EXACT ? "events" : "observations");
 	if (g && g->unlisted && len < sizeof(title))
-		snprintf(title + len, sizeof(title) - len, "; %llu threads past %d unobserved",
+		len += (size_t)snprintf(title + len, sizeof(title) - len, "; %llu threads past %d unobserved",
 					(unsigned long long)g->unlisted, GILSTAT_LIST_MAX);
+	if (g && g->unfollowed && len < sizeof(title))
+		snprintf(title + len, sizeof(title) - len, "; %llu threads not followed",
+			 (unsigned long long)g->unfollowed);
 	draw_title(c, r->x, r->y, r->w, title, true);
 }
 
