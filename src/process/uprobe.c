@@ -107,11 +107,6 @@ uint64_t uprobe_unfollowed(const struct uprobe_set *u)
 	return u ? u->unfollowed : 0;
 }
 
-bool uprobe_shared(const struct uprobe_set *u)
-{
-	return u && u->tracefs >= 0;
-}
-
 int uprobe_available(char *why, size_t whycap)
 {
 	char buf[64];

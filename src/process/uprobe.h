@@ -12,7 +12,6 @@
 #ifndef PYTOP_PROCESS_UPROBE_H
 #define PYTOP_PROCESS_UPROBE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,12 +53,6 @@ int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
  * ended before their events were open, or the open failed): their takes
  * are not seen. */
 uint64_t uprobe_unfollowed(const struct uprobe_set *u);
-
-/* true: each probe is one tracefs probe event shared by every thread's
- * events (a thread's events open and close in microseconds); false: every
- * event is a uprobe PMU probe of its own (tracefs not writable), and each
- * close of an ended thread's events takes the kernel about 0.1 s. */
-bool uprobe_shared(const struct uprobe_set *u);
 
 /* Stop and free the set. The events are disabled at once; their last close
  * (the kernel's uprobe unregistering, about 0.09 s each, serialised: per

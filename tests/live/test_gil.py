@@ -71,7 +71,10 @@ Per interpreter:
         the folded ones on average (4 and a few at start and end), pytop's
         descriptors after the run are at most 8 more than before it (the
         ended threads' events are closed) and it quits within 5 s of SIGINT.
-        Before exact mode shared one tracefs probe event per probe, closing
+        At a load over twice the CPUs, or with another pytop-unprobe
+        closing meanwhile (its closes hold the lock every open takes), a
+        run that falls short is run once more (said in a comment). Before exact mode shared one tracefs
+        probe event per probe, closing
         an ended thread's events took the kernel 0.09 s each, on gilstat's
         thread: it saw 15-17 of the 700.
 
@@ -444,7 +447,7 @@ def unprobes():
     return pids
 
 
-def test_many(tap, interp, n=700, k=4, mode="sampled"):
+def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
     label = "%s many%s" % (interp.label, " exact" if mode == "exact" else "")
     if mode == "exact":
         # A uprobe PMU event's close holds the kernel's tracing lock for
@@ -458,18 +461,27 @@ def test_many(tap, interp, n=700, k=4, mode="sampled"):
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pt = None
     fds = []
+    others = 0
     try:
         info = json.loads(proc.stdout.readline())
         argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=" + mode]
         pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1)
+        # pytop's events open (its descriptor count steady for 0.5 s)
+        steady, last, deadline = 0, -1, time.monotonic() + 15
+        while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            count = fd_count(pt.pid)
+            steady = steady + 1 if count == last and count > 0 else 0
+            last = count
         if pt.poll() is None:
             fds.append(fd_count(pt.pid))
+            others = len(unprobes())
             t0 = time.monotonic()
             proc.stdin.write(b"go\n")
             proc.stdin.flush()
             done = json.loads(proc.stdout.readline())
             took = time.monotonic() - t0
+            others = max(others, len(unprobes()))
             time.sleep(0.1)        # the last threads' events closed
             fds.append(fd_count(pt.pid))
             t1 = time.monotonic()
@@ -489,6 +501,16 @@ def test_many(tap, interp, n=700, k=4, mode="sampled"):
             err.strip().splitlines()[-1].startswith(prefix):
         tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(prefix):])
         return
+    # Exact mode follows threads from pytop's own thread: on a machine
+    # whose load leaves it a sliver of a CPU (other suites running), a
+    # thread can start and end unseen. One more run then, said.
+    load = os.getloadavg()[0]
+    if mode == "exact" and attempt == 0 and rc == 0 and data and (others or load > 2 * (os.cpu_count() or 1)):
+        seen = data["gil"]["gilstat"].get("totals", {}).get("threads", 0) - 1
+        if seen < 0.9 * n:
+            tap.diag("%s: %d of %d threads followed at load %.1f (target's run %.1f s), %d other "
+                     "pytop-unprobe closing: once more" % (label, seen, n, load, took, others))
+            return test_many(tap, interp, n, k, mode, attempt=1)
     if not check_run(tap, label, rc, data, err):
         return
     g = data["gil"]["gilstat"]
@@ -525,7 +547,9 @@ def test_many(tap, interp, n=700, k=4, mode="sampled"):
     threads = totals.get("threads", 0) - 1          # less the main thread
     tap.ok(threads >= 0.9 * n and takes >= 0.9 * n * k,
            "%s: the totals hold %d threads (>= 90%% of %d), %d not followed, and %d takes (>= 90%% of %d)"
-           % (label, threads, n, g.get("threads_not_followed", -1), takes, n * k), json.dumps(g)[:2000])
+           "%s" % (label, threads, n, g.get("threads_not_followed", -1), takes, n * k,
+                   "; %d other pytop-unprobe closing meanwhile" % others if others else ""),
+           json.dumps(g)[:2000])
     # Takes per thread: each short thread takes the GIL its k times, plus a
     # few at its start and end (5 on 3.13, 6-7 on 3.6): so do the rows with
     # takes of their own, and the folded threads on average. A row without
