@@ -263,7 +263,7 @@ static void tracefs_setup(struct uprobe_set *u)
 	int dir;
 
 	const char *pmu = getenv("PYTOP_UPROBE_PMU");   /* 1: PMU events (for comparison) */
-	if ((pmu && strcmp(pmu, "1") == 0) || strpbrk(u->path, " \t\n:") || strlen(u->path) > 1100 ||
+	if ((pmu && strcmp(pmu, "1") == 0) || strpbrk(u->path, " \t\n\r\v\f:") || strlen(u->path) > 1100 ||
 	    (dir = tracefs_dir()) < 0)
 		return;   /* the definition's syntax cannot name it: PMU events */
 	tracefs_sweep(dir);
