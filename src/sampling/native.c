@@ -79,9 +79,15 @@ struct native {
 	uint64_t mapped_at;
 	bool noinfo;                 /* this unwind met code without unwind information */
 	int last_n;                  /* the last unwind's frames (-1: it failed) */
-	uint64_t *slot;              /* NATIVE_MAX_DEPTH: where its return addresses were */
-	struct iovec *iov;           /* NATIVE_MAX_DEPTH: native_slots_same()'s reads */
-	uint64_t *got;               /* NATIVE_MAX_DEPTH: ... and what they read */
+	/* What the unwind in progress read of the thread: the words of
+	 * memory outside the modules' read-only segments (its stack), up to
+	 * NATIVE_READS_MAX, and which registers (a mask by libunwind's
+	 * numbers). The same inputs give the same unwind. */
+	uint64_t *rd_addr, *rd_val;  /* NATIVE_READS_MAX */
+	int nrd;
+	bool rd_over;                /* more than NATIVE_READS_MAX */
+	uint32_t regs_read;
+	uint64_t *span;              /* REGION_MAX bytes: native_slots_same()'s read */
 };
 
 /* The unwind in progress (the accessors get the UPT context as argument). */
@@ -94,6 +100,17 @@ static bool in_static(const struct native *n, uint64_t addr)
 		if (n->mods[i].ok && addr >= n->mods[i].ro_lo && addr < n->mods[i].ro_hi)
 			return true;
 	return false;
+}
+
+/* A word of the thread's memory the unwind read (native_last_call()). */
+static void note_read(struct native *n, uint64_t addr, uint64_t val)
+{
+	if (n->nrd >= NATIVE_READS_MAX) {
+		n->rd_over = true;
+		return;
+	}
+	n->rd_addr[n->nrd] = addr;
+	n->rd_val[n->nrd++] = val;
 }
 
 /* Memory through the page-block caches (the stack's, emptied for each
@@ -112,11 +129,17 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
 	if (*at != base + 1) {
 		struct iovec local = { buf, BLOCK_SIZE }, remote = { (void *)(uintptr_t)base, BLOCK_SIZE };
 		*at = 0;
-		if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != BLOCK_SIZE)
-			return _UPT_access_mem(as, addr, val, write, arg);
+		if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != BLOCK_SIZE) {
+			int rc = _UPT_access_mem(as, addr, val, write, arg);
+			if (rc == 0 && !fixed)
+				note_read(n, addr, *val);
+			return rc;
+		}
 		*at = base + 1;
 	}
 	memcpy(val, buf + (addr - base), sizeof *val);
+	if (!fixed)
+		note_read(n, addr, *val);
 	return 0;
 }
 
@@ -330,6 +353,8 @@ static const size_t reg_offset[] = {
 static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
 {
 	struct native *n = current;
+	if (n && reg >= 0 && reg < 32)
+		n->regs_read |= 1u << reg;
 	if (write || !n || reg < 0 || (size_t)reg >= sizeof reg_offset / sizeof reg_offset[0])
 		return _UPT_access_reg(as, reg, val, write, arg);
 	memcpy(val, (const char *)&n->regs + reg_offset[reg], sizeof *val);
@@ -352,9 +377,9 @@ struct native *native_create(pid_t pid)
 	n->block = xcalloc(BLOCKS, sizeof *n->block);
 	n->static_block = xcalloc(STATIC_BLOCKS, sizeof *n->static_block);
 	n->vdso = xmalloc(VDSO_MAX);
-	n->slot = xcalloc(NATIVE_MAX_DEPTH, sizeof *n->slot);
-	n->iov = xcalloc(2 * NATIVE_MAX_DEPTH, sizeof *n->iov);
-	n->got = xcalloc(NATIVE_MAX_DEPTH, sizeof *n->got);
+	n->rd_addr = xcalloc(NATIVE_READS_MAX, sizeof *n->rd_addr);
+	n->rd_val = xcalloc(NATIVE_READS_MAX, sizeof *n->rd_val);
+	n->span = xmalloc(REGION_MAX);
 	n->last_n = -1;
 	n->acc = _UPT_accessors;
 	n->acc.access_mem = access_mem;
@@ -369,9 +394,9 @@ struct native *native_create(pid_t pid)
 		free(n->block);
 		free(n->static_block);
 		free(n->vdso);
-		free(n->slot);
-		free(n->iov);
-		free(n->got);
+		free(n->rd_addr);
+		free(n->rd_val);
+		free(n->span);
 		free(n);
 		return NULL;
 	}
@@ -390,9 +415,9 @@ void native_destroy(struct native *n)
 	free(n->block);
 	free(n->static_block);
 	free(n->vdso);
-	free(n->slot);
-	free(n->iov);
-	free(n->got);
+	free(n->rd_addr);
+	free(n->rd_val);
+	free(n->span);
 	free(n->mods);
 	free(n);
 }
@@ -470,20 +495,15 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 	memset(n->block_at, 0, sizeof n->block_at);
 	n->tid = tid;
 	n->noinfo = false;
+	n->nrd = 0;
+	n->rd_over = false;
+	n->regs_read = 0;
 	current = n;
 	rc = unw_init_remote(&cur, n->as, c->upt);
 	while (rc >= 0 && depth < max) {
 		unw_word_t ip = 0;
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
-		/* A caller's frame: its return address is just below the
-		 * stack pointer it had before the call (the callee's CFA,
-		 * which libunwind's step leaves in SP). */
-		unw_word_t sp = 0;
-		if (depth > 0 && depth < NATIVE_MAX_DEPTH)
-			n->slot[depth] = unw_get_reg(&cur, UNW_REG_SP, &sp) == 0 && sp >= 8 ? sp - 8 : 0;
-		else if (depth == 0)
-			n->slot[0] = 0;
 		ips[depth++] = ip;
 		rc = unw_step(&cur);
 		if (rc == 0)
@@ -514,7 +534,32 @@ void native_last_call(const struct native *n, struct native_call *out)
 	out->sp = r->rsp;
 	out->pc = r->rip;
 	out->n = n->last_n;
-	memcpy(out->slot, n->slot, (size_t)out->n * sizeof out->slot[0]);
+	/* The unwind's inputs: the words it read of the stack, and no
+	 * register but the two the syscall file shows again. Checking the
+	 * return addresses at their slots alone is not enough: a thread that
+	 * left the call and came back to it through callers with frames of
+	 * other sizes (an alloca() or a VLA evening out the stack pointer)
+	 * can have the old slots in dead stack still holding the old words,
+	 * and its return addresses elsewhere; an unwind through a frame whose
+	 * CFA is the frame pointer that no callee saved reads %rbp, which
+	 * cannot be known again without a stop. */
+	uint32_t regs_ok = 1u << UNW_X86_64_RIP | 1u << UNW_X86_64_RSP;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (int i = 0; i < n->nrd; i++) {
+		if (n->rd_addr[i] < lo)
+			lo = n->rd_addr[i];
+		if (n->rd_addr[i] + 8 > hi)
+			hi = n->rd_addr[i] + 8;
+	}
+	if (n->rd_over || (n->regs_read & ~regs_ok) || (n->nrd && hi - lo > REGION_MAX)) {
+		out->known = false;
+		return;
+	}
+	out->nrd = n->nrd;
+	out->rd_lo = n->nrd ? lo : 0;
+	out->rd_len = n->nrd ? (size_t)(hi - lo) : 0;
+	memcpy(out->rd_addr, n->rd_addr, (size_t)n->nrd * sizeof out->rd_addr[0]);
+	memcpy(out->rd_val, n->rd_val, (size_t)n->nrd * sizeof out->rd_val[0]);
 #else
 	(void)n;
 #endif
@@ -522,19 +567,20 @@ void native_last_call(const struct native *n, struct native_call *out)
 
 bool native_slots_same(struct native *n, const struct native_call *call, const uint64_t *ips)
 {
-	int k = 0;
-	for (int i = 1; i < call->n; i++) {
-		if (!call->slot[i])
-			return false;
-		n->iov[k++] = (struct iovec){ (void *)(uintptr_t)call->slot[i], sizeof n->got[0] };
-	}
-	if (k == 0)
+	(void)ips;
+	if (!call->nrd)
 		return true;
-	struct iovec local = { n->got, (size_t)k * sizeof n->got[0] };
-	if (process_vm_readv(n->pid, &local, 1, n->iov, (unsigned long)k, 0) != (ssize_t)local.iov_len)
+	if (call->rd_len > REGION_MAX)
 		return false;
-	for (int i = 1; i < call->n; i++)
-		if (n->got[i - 1] != ips[i])
+	struct iovec local = { n->span, call->rd_len };
+	struct iovec remote = { (void *)(uintptr_t)call->rd_lo, call->rd_len };
+	if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != (ssize_t)call->rd_len)
+		return false;
+	for (int i = 0; i < call->nrd; i++) {
+		uint64_t v;
+		memcpy(&v, (const char *)n->span + (call->rd_addr[i] - call->rd_lo), sizeof v);
+		if (v != call->rd_val[i])
 			return false;
+	}
 	return true;
 }

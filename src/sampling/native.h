@@ -18,6 +18,10 @@ void native_refused(char *err, size_t errcap, pid_t pid, const char *why);
 
 /* Native frames kept per thread (deeper stacks are cut: partial). */
 #define NATIVE_MAX_DEPTH 128
+/* The most words of the stack, and the widest span of it, an unwind may
+ * have read to be kept for reuse (native_slots_same()). */
+#define NATIVE_READS_MAX 512
+#define REGION_MAX (256u << 10)
 
 struct native;
 
@@ -46,22 +50,26 @@ int native_unwind(struct native *n, pid_t tid, uint64_t *ips, int max, bool *par
 /* What the last native_unwind() (of a thread stopped in or at a system
  * call) can be known again by without stopping the thread: the call as
  * /proc/PID/task/TID/syscall shows it (its number, arguments, the user
- * stack and instruction pointers), and where each return address of the
- * unwind is on the stack (frame i > 0's at slot[i], slot[0] 0). */
+ * stack and instruction pointers), and every word of its memory the unwind
+ * read (with the same inputs libunwind gives the same frames; an unwind
+ * that read a register other than rip and rsp cannot be known again). */
 struct native_call {
 	bool known;               /* the thread was stopped in a system call (else nothing below) */
 	long nr;
 	uint64_t args[6], sp, pc;
 	int n;                    /* frames the unwind gave */
-	uint64_t slot[NATIVE_MAX_DEPTH];
+	int nrd;                  /* the words of the stack the unwind read (all it read of the */
+	uint64_t rd_lo;           /* thread but its registers rip and rsp), */
+	size_t rd_len;            /* ... the span they lie in, */
+	uint64_t rd_addr[NATIVE_READS_MAX], rd_val[NATIVE_READS_MAX];   /* ... and what they held */
 };
 
 /* The last unwind's call, if it stopped the thread in one (x86-64 only). */
 void native_last_call(const struct native *n, struct native_call *out);
 
-/* Whether the return addresses of ips[1..call->n) are still at their
- * slots in the stack (one process_vm_readv; false when any cannot be read
- * or differs). */
+/* Whether the words of the stack the unwind of call read (finding ips)
+ * hold what they held then (one process_vm_readv of their span, up to
+ * REGION_MAX bytes; false when it cannot be read or any differs). */
 bool native_slots_same(struct native *n, const struct native_call *call, const uint64_t *ips);
 
 /* Drop the contexts of threads not unwound since the previous sweep that

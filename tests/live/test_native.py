@@ -49,6 +49,16 @@ tests/targets/native_stack_target.py:
   (reuse_mismatches 0). Without it: native frames reused, fewer stops than
   thread samples, and the GIL waiters' stacks (in contend_spin) still go
   through native frames down to the futex wait.
+* Reuse, fooled: a thread that leaves its C call and comes back to the
+  same nanosleep (same arguments, stack and instruction pointers, Python
+  line) through another C caller (the target's alternate mode and the
+  extension FOOL_C: fool_path_big and fool_path_small reach the sleep
+  through fool_leveler, whose alloca evens out the stack pointer; the
+  return addresses of the first path stay at their old slots in dead
+  stack). -m wall, 200 Hz, 4 s: PYTOP_NATIVE_CHECK=1 finds no reused
+  frames wrong, and without it both paths have a fair share of the
+  samples (each at least a quarter; the reuse of the first path's frames
+  gave fool_path_small 1 of 747).
 * Launched: `pytop --batch --native -- PYTHON target qsort` (libraries
   mapped after the first unwind) shows the same qsort stacks (on the first
   interpreter that is not chrooted).
@@ -130,6 +140,72 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = { PyModuleDef_HEAD_INIT, "spinext", NULL, -1, methods };
 
 PyMODINIT_FUNC PyInit_spinext(void)
+{
+	return PyModule_Create(&module);
+}
+"""
+
+FOOL_C = r"""
+#include <Python.h>
+#include <alloca.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+static char *target;
+static struct timespec ts = { 0, 300000000 };
+
+__attribute__((noinline)) void fool_sleeper(void)
+{
+	nanosleep(&ts, NULL);
+	sink++;
+}
+
+/* Every call reaches fool_sleeper at one stack pointer, whatever the
+ * size of its caller's frame. */
+__attribute__((noinline)) void fool_leveler(void)
+{
+	char *fa = __builtin_frame_address(0);
+	if (!target)
+		target = fa - 16384;
+	char *buf = alloca((size_t)(fa - target));
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	fool_sleeper();
+	sink++;
+}
+
+__attribute__((noinline)) void fool_path_big(void)
+{
+	volatile char pad[4096];
+	pad[0] = 1;
+	fool_leveler();
+	sink += pad[0];
+}
+
+__attribute__((noinline)) void fool_path_small(void)
+{
+	volatile char pad[64];
+	pad[0] = 1;
+	fool_leveler();
+	sink += pad[0];
+}
+
+static void (*const paths[2])(void) = { fool_path_big, fool_path_small };
+
+static PyObject *wait(PyObject *self, PyObject *arg)
+{
+	long k = PyLong_AsLong(arg);
+	void (*volatile fp)(void) = paths[k & 1];   /* one call site for both */
+	(void)self;
+	Py_BEGIN_ALLOW_THREADS
+	fp();
+	Py_END_ALLOW_THREADS
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = { { "wait", wait, METH_O, "300 ms asleep through path K & 1" }, { NULL, NULL, 0, NULL } };
+static struct PyModuleDef module = { PyModuleDef_HEAD_INIT, "fooled", NULL, -1, methods };
+
+PyMODINIT_FUNC PyInit_fooled(void)
 {
 	return PyModule_Create(&module);
 }
@@ -265,9 +341,10 @@ def test_launch(tap, pytop, interp, work):
            % (interp.label, good, total), r.stderr[-300:] + " heaviest: " + ";".join(heaviest))
 
 
-def build_ext(tap, interp, work, module="spinext", flags=()):
-    """MODULE.so built in work against interp's headers (with FLAGS), or
-    None (SKIP/fail written)."""
+def build_ext(tap, interp, work, module="spinext", flags=(), source=None):
+    """MODULE.so built in work against interp's headers (with FLAGS) from
+    SOURCE (default EXT_C, its module named MODULE), or None (SKIP/fail
+    written)."""
     r = subprocess.run(interp.argv("-c", "import sysconfig; print(sysconfig.get_paths()['include'])"),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
     inc = r.stdout.strip()
@@ -278,7 +355,7 @@ def build_ext(tap, interp, work, module="spinext", flags=()):
         return None
     src = os.path.join(work, module + ".c")
     with open(src, "w") as f:
-        f.write(EXT_C.replace("spinext", module))
+        f.write(source if source is not None else EXT_C.replace("spinext", module))
     cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
     lib = os.path.join(work, module + ".so")
     # A Debian root's pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>.
@@ -573,6 +650,40 @@ def test_reuse(tap, pytop, interp, work):
         stop(proc)
 
 
+def test_reuse_fooled(tap, pytop, interp, work):
+    if not build_ext(tap, interp, work, module="fooled", source=FOOL_C):
+        return
+    ready = os.path.join(work, "ready-alternate")
+    proc = start(interp, [interp.script(TARGET), "alternate", interp.inside(ready), interp.inside(work)], ready)
+    try:
+        if not tap.ok(os.path.exists(ready), "%s: alternate target starts" % interp.label,
+                      proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
+            return
+        time.sleep(0.5)
+        runs = {}
+        for check in ("1", "0"):
+            env = dict(os.environ, PYTOP_NATIVE_CHECK=check)
+            r = subprocess.run([pytop, "--batch", "--native", "-r", "200", "-d", "4", "-f", "json", "-m", "wall",
+                                "-p", str(proc.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=120, env=env)
+            try:
+                runs[check] = json.loads(r.stdout)
+            except ValueError:
+                runs[check] = {"error": "exit %d: %s" % (r.returncode, r.stderr[-300:])}
+        nat = runs["1"].get("native", {})
+        tap.ok("reuse_mismatches" in nat and nat.get("reuse_mismatches") == 0,
+               "%s: a thread back in the same sleep through another C caller: no reused frames wrong "
+               "(%s checked, %s wrong)" % (interp.label, nat.get("reuse_checked"), nat.get("reuse_mismatches")),
+               json.dumps(nat or runs["1"])[:600])
+        funcs = {f.get("name"): f.get("total", 0) for f in runs["0"].get("functions", [])}
+        big, small = funcs.get("fool_path_big", 0), funcs.get("fool_path_small", 0)
+        tap.ok(big + small > 0 and min(big, small) >= 0.25 * (big + small),
+               "%s: both C callers of the sleep have their share (fool_path_big %d, fool_path_small %d)"
+               % (interp.label, big, small), json.dumps(runs["0"].get("native", runs["0"]))[:600])
+    finally:
+        stop(proc)
+
+
 def test_refused(tap, pytop, interp, work):
     ready = os.path.join(work, "ready-refused")
     proc = start(interp, [interp.script(TARGET), "qsort", interp.inside(ready)], ready)
@@ -616,6 +727,7 @@ def main():
             test_vdso(tap, pytop, interp, work)
             test_kill(tap, pytop, interp, work)
             test_reuse(tap, pytop, interp, work)
+            test_reuse_fooled(tap, pytop, interp, work)
             if first:
                 test_refused(tap, pytop, interp, work)
                 if not interp.root:

@@ -25,6 +25,14 @@
         spinning in Python code from contend_spin, sharing the GIL: at any
         time one holds it and the others wait for it.
 
+    native_stack_target.py alternate READY DIR
+        imports the C extension fooled (test_native's FOOL_C) built in
+        DIR and calls its wait(i), i = 0, 1, 2, ..., from alternate_caller
+        on a thread of its own: 300 ms asleep in nanosleep through
+        fool_path_big (even i) or fool_path_small (odd i), both reaching
+        the sleep at one stack pointer, with the same call, from the same
+        Python line.
+
 READY is created once the loop runs. Runs until killed (3.6+ syntax).
 """
 
@@ -133,8 +141,28 @@ def run_contend(ready):
     contend_caller()
 
 
+def alternate_caller(fooled):
+    i = 0
+    while True:
+        fooled.wait(i)
+        i += 1
+
+
+def run_alternate(ready, directory):
+    import threading
+    import time
+    sys.path.insert(0, directory)
+    import fooled
+    threading.Thread(target=alternate_caller, args=(fooled,), name="alternate", daemon=True).start()
+    open(ready, "w").close()
+    while True:
+        time.sleep(1)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "contend":
+    if sys.argv[1] == "alternate":
+        run_alternate(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "contend":
         run_contend(sys.argv[2])
     elif sys.argv[1] == "hash":
         run_hash(sys.argv[2])
