@@ -706,8 +706,9 @@ static bool same_python(const struct sampler *s, const struct native_reuse *r, i
  * round's start it was blocked in the very call it was stopped in at that
  * unwind (same_call()), it has the Python stack it had then, to the
  * innermost instruction, it has not been on a CPU since that reading (so
- * the walk saw it blocked there), and the return addresses that unwind
- * found are still where it found them. Its last unwind, or NULL. */
+ * the walk saw it blocked there), and every word of its stack that unwind
+ * read holds what it held then (native_slots_same()). Its last unwind, or
+ * NULL. */
 static const struct native_reuse *native_reuse(struct sampler *s, int k, uint64_t tstate, int interp,
 					      const struct thread_info *ti, int depth, int flags)
 {
@@ -726,7 +727,11 @@ static const struct native_reuse *native_reuse(struct sampler *s, int k, uint64_
 	 * go through pause_stop_one(), or it would stay stopped. */
 	if (pause_owes(s->pause, ti->tid))
 		return NULL;
-	if (!tasks_still(s->tasks, ti->tid) || !native_slots_same(s->native, &r->call, r->ips))
+	/* The stack words before the schedstat check: unchanged from the
+	 * reading to after the stack was read, so what was read is the stack
+	 * of the blocked thread the walk saw (the other way round, a thread
+	 * running in between could be read in another state). */
+	if (!native_slots_same(s->native, &r->call, r->ips) || !tasks_still(s->tasks, ti->tid))
 		return NULL;
 	return r;
 }
