@@ -85,7 +85,7 @@ struct native {
 	 * numbers). The same inputs give the same unwind. */
 	uint64_t *rd_addr, *rd_val;  /* NATIVE_READS_MAX */
 	int nrd;
-	bool rd_over;                /* more than NATIVE_READS_MAX */
+	bool rd_over;                /* more than NATIVE_READS_MAX, or one not noted */
 	uint32_t regs_read;
 	uint64_t *span;              /* REGION_MAX bytes: native_slots_same()'s read */
 };
@@ -119,8 +119,13 @@ static void note_read(struct native *n, uint64_t addr, uint64_t val)
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
 {
 	struct native *n = current;
-	if (write || !n || (addr & 7) || addr > UINT64_MAX - 8)
+	if (write || !n || (addr & 7) || addr > UINT64_MAX - 8) {
+		/* An odd read of the stack is not noted: the unwind is not to
+		 * be known again by its reads then. */
+		if (n && !write && !in_static(n, addr))
+			n->rd_over = true;
 		return _UPT_access_mem(as, addr, val, write, arg);
+	}
 	uint64_t base = addr & ~(uint64_t)(BLOCK_SIZE - 1);
 	bool fixed = in_static(n, addr);
 	unsigned slot = (unsigned)(base / BLOCK_SIZE) & (fixed ? STATIC_BLOCKS - 1 : BLOCKS - 1);
@@ -353,8 +358,8 @@ static const size_t reg_offset[] = {
 static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
 {
 	struct native *n = current;
-	if (n && reg >= 0 && reg < 32)
-		n->regs_read |= 1u << reg;
+	if (n)
+		n->regs_read |= reg >= 0 && reg < 31 ? 1u << reg : 1u << 31;   /* (31: any other) */
 	if (write || !n || reg < 0 || (size_t)reg >= sizeof reg_offset / sizeof reg_offset[0])
 		return _UPT_access_reg(as, reg, val, write, arg);
 	memcpy(val, (const char *)&n->regs + reg_offset[reg], sizeof *val);
