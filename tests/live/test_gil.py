@@ -72,12 +72,13 @@ Per interpreter:
         the folded ones on average (4 and a few at start and end), pytop's
         descriptors after the run are at most 8 more than before it (the
         ended threads' events are closed) and it quits within 5 s of SIGINT.
-        At a load over twice the CPUs, or with another pytop-unprobe
-        closing meanwhile (its closes hold the lock every open takes), a
-        run that falls short is run once more (said in a comment). Before exact mode shared one tracefs
-        probe event per probe, closing
-        an ended thread's events took the kernel 0.09 s each, on gilstat's
-        thread: it saw 15-17 of the 700.
+        A run that falls short of the 90% is run again, up to twice (said
+        in a comment): while pytop's thread waits (a loaded machine, or
+        the kernel's tracing lock held by another tracer, such as another
+        suite's pytop unregistering its probes) a thread can start and end
+        between two listings. Before exact mode shared one tracefs probe
+        event per probe, closing an ended thread's events took the kernel
+        0.09 s each, on gilstat's thread: it saw 15-17 of the 700.
 
 On 3.6 (no _PyRuntime) the GIL is read from ceval_gil.h's statics and
 _PyThreadState_Current, found by symbol: every check above runs there too.
@@ -502,16 +503,20 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
             err.strip().splitlines()[-1].startswith(prefix):
         tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(prefix):])
         return
-    # Exact mode follows threads from pytop's own thread: on a machine
-    # whose load leaves it a sliver of a CPU (other suites running), a
-    # thread can start and end unseen. One more run then, said.
+    # Exact mode follows threads from pytop's own thread, listing them
+    # every 10 ms: while that thread waits (a machine whose load leaves it
+    # a sliver of a CPU; the kernel's tracing lock held by another tracer,
+    # such as another suite's pytop unregistering its probes at exit, for
+    # about 0.1 s a probe), a thread can start and end unseen. Up to two
+    # more runs then, said (a CI run with two suites at once: 571 of 700
+    # on 3.10 once, 644-700 on the others).
     load = os.getloadavg()[0]
-    if mode == "exact" and attempt == 0 and rc == 0 and data and (others or load > 2 * (os.cpu_count() or 1)):
+    if mode == "exact" and attempt < 2 and rc == 0 and data:
         seen = data["gil"]["gilstat"].get("totals", {}).get("threads", 0) - 1
         if seen < 0.9 * n:
             tap.diag("%s: %d of %d threads followed at load %.1f (target's run %.1f s), %d other "
                      "pytop-unprobe closing: once more" % (label, seen, n, load, took, others))
-            return test_many(tap, interp, n, k, mode, attempt=1)
+            return test_many(tap, interp, n, k, mode, attempt=attempt + 1)
     if not check_run(tap, label, rc, data, err):
         return
     g = data["gil"]["gilstat"]
