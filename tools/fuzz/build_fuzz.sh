@@ -19,7 +19,7 @@ mkdir -p "$out"
 srcs=(
 	$(cd "$top" && ls src/cpython/*.c)
 	src/process/memory.c src/process/nspid.c src/process/pause.c src/process/tasks.c src/process/switchpage.c
-	src/errors.c src/dump.c src/output/stackdump.c src/output/jsonw.c src/output/escape.c src/util/smallfile.c
+	src/errors.c src/dump.c src/output/stackdump.c src/output/jsonw.c src/output/escape.c src/util/smallfile.c src/util/fdlimit.c
 	src/sampling/mixed.c
 )
 harness=(tools/fuzz/fake_target.c tools/fuzz/drive.c tools/fuzz/fuzz_walkers.c tools/fuzz/big_alloc.c
