@@ -96,6 +96,12 @@ void header_render(struct ui_model *m, struct canvas *c, int lines)
 			if (st == TRACER_ATTACHED)
 				snprintf(f[n].value + strlen(f[n].value), sizeof(f[n].value) - strlen(f[n].value),
 					 ", %d running", running);
+			/* Calls the agent could not queue: said in the pane as
+			 * they come, and here for as long as it is in. */
+			long dropped = tracer_dropped(m->tracer);
+			if (dropped > 0)
+				snprintf(f[n].value + strlen(f[n].value), sizeof(f[n].value) - strlen(f[n].value),
+					 ", %ld dropped", dropped);
 			f[n++].elem = EL_HEADER_WARN;
 		}
 	}

@@ -184,6 +184,11 @@ static int attach(struct tracer *t)
 	return 0;
 }
 
+long tracer_dropped(const struct tracer *t)
+{
+	return t->state == TRACER_ATTACHED ? t->link.dropped : 0;
+}
+
 /* The calls the agent dropped since it was last said (all: now, else at
  * most once a second), as they happen: the pane's call numbers jump. */
 static void say_dropped(struct tracer *t, bool all)

@@ -397,17 +397,18 @@ def flood_session(tap, pytop, interp):
             # :detach. The pane keeps its last 20,000 lines, thousands a
             # second here, so a drop said early is gone 8 s later: the
             # pane is saved every 1.5 s or so meanwhile.
+            # The header says the drops too, for as long as the agent is in
+            # ("Agent attached, 1 running, N dropped"): read with the pane.
             said = False
             end = time.monotonic() + 8
             while time.monotonic() < end:
                 time.sleep(1.5)
-                said = said or "the agent dropped" in save_pane()
+                said = said or "the agent dropped" in save_pane() or \
+                    re.search(r"Agent attached, \d+ running, \d+ dropped", text(tm.screen()[:1])) is not None
             s = tm.screen()
             lines = [l for l in s if l.startswith(" Trace/watch")]
             m = re.search(r"\((\d+) lines", lines[0]) if lines else None
-            # Drops that began after the last save (a slow machine: a CI
-            # run saw the first only at :detach) are said in the pane by now.
-            said = said or "the agent dropped" in save_pane()
+            said = said or re.search(r"Agent attached, \d+ running, \d+ dropped", text(s[:1])) is not None
             command(tm, "detach")
             start = time.time()
             s2 = tm.wait(lambda s: "agent detached" in text(pane(s)), "the detach", timeout=20)
