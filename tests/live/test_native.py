@@ -608,6 +608,23 @@ def test_kill(tap, pytop, interp, work):
         stop(proc)
 
 
+def checked_runs(pytop, pid, rate, secs):
+    """Two `--batch --native -m wall` JSON snapshots of pid: "1" with
+    PYTOP_NATIVE_CHECK=1 (reused frames unwound anyway and compared), "0"
+    without; {"error": ...} for a run that gave none."""
+    runs = {}
+    for check in ("1", "0"):
+        env = dict(os.environ, PYTOP_NATIVE_CHECK=check)
+        r = subprocess.run([pytop, "--batch", "--native", "-r", rate, "-d", secs, "-f", "json", "-m", "wall",
+                            "-p", str(pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=120, env=env)
+        try:
+            runs[check] = json.loads(r.stdout)
+        except ValueError:
+            runs[check] = {"error": "exit %d: %s" % (r.returncode, r.stderr[-300:])}
+    return runs
+
+
 def test_reuse(tap, pytop, interp, work):
     ready = os.path.join(work, "ready-contend")
     proc = start(interp, [interp.script(TARGET), "contend", interp.inside(ready)], ready)
@@ -616,16 +633,7 @@ def test_reuse(tap, pytop, interp, work):
                       proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
             return
         time.sleep(0.3)
-        runs = {}
-        for check in ("1", "0"):
-            env = dict(os.environ, PYTOP_NATIVE_CHECK=check)
-            r = subprocess.run([pytop, "--batch", "--native", "-r", "500", "-d", SECS, "-f", "json", "-m", "wall",
-                                "-p", str(proc.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               universal_newlines=True, timeout=120, env=env)
-            try:
-                runs[check] = json.loads(r.stdout)
-            except ValueError:
-                runs[check] = {"error": "exit %d: %s" % (r.returncode, r.stderr[-300:])}
+        runs = checked_runs(pytop, proc.pid, "500", SECS)
         nat = runs["1"].get("native", {})
         tap.ok(nat.get("reuse_checked", 0) > 0 and nat.get("reuse_mismatches") == 0,
                "%s: PYTOP_NATIVE_CHECK=1: native frames reused only where an unwind gives the same "
@@ -660,16 +668,7 @@ def test_reuse_fooled(tap, pytop, interp, work):
                       proc.stderr.read().decode("utf-8", "replace")[-500:] if proc.poll() is not None else ""):
             return
         time.sleep(0.5)
-        runs = {}
-        for check in ("1", "0"):
-            env = dict(os.environ, PYTOP_NATIVE_CHECK=check)
-            r = subprocess.run([pytop, "--batch", "--native", "-r", "200", "-d", "4", "-f", "json", "-m", "wall",
-                                "-p", str(proc.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               universal_newlines=True, timeout=120, env=env)
-            try:
-                runs[check] = json.loads(r.stdout)
-            except ValueError:
-                runs[check] = {"error": "exit %d: %s" % (r.returncode, r.stderr[-300:])}
+        runs = checked_runs(pytop, proc.pid, "200", "4")
         nat = runs["1"].get("native", {})
         tap.ok("reuse_mismatches" in nat and nat.get("reuse_mismatches") == 0,
                "%s: a thread back in the same sleep through another C caller: no reused frames wrong "
