@@ -216,8 +216,6 @@ struct sampler {
 	bool one_by_one;                  /* --native without --blocking: each thread stopped alone,
 					   * when its stack is walked (not a kept one), and let go */
 	uint64_t *ips;                    /* NATIVE_MAX_DEPTH */
-	int last_nn;                      /* native_stack(): the unwind's frames (-1: none) */
-	bool last_partial;                /* ... and its partial */
 	struct native_reuse *reuse;       /* REUSE_SLOTS */
 	struct native_call *call;         /* one native_last_call() */
 	struct native_reuse *reuse_copy;  /* checking: the reusable unwind, before the new one */
@@ -593,8 +591,6 @@ static int native_stack(struct sampler *s, pid_t tid, int depth, int walk_flags,
 {
 	bool partial = false;
 	int nn = unwind ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial) : -1;
-	s->last_nn = nn;
-	s->last_partial = partial;
 	return native_merge(s, nn, partial, depth, walk_flags);
 }
 
@@ -736,14 +732,15 @@ static const struct native_reuse *native_reuse(struct sampler *s, int k, uint64_
 	return r;
 }
 
-/* Keep thread tid's unwind just made (native_stack(), the thread stopped
- * in a system call; the walk while stopped in s->frames) for reuse. */
-static void native_keep(struct sampler *s, pid_t tid, uint64_t tstate, int interp, int depth, int flags,
-			int64_t inner_off)
+/* Keep thread tid's unwind just made (nn frames in s->ips, partial; the
+ * thread stopped in a system call; the walk while stopped in s->frames)
+ * for reuse. */
+static void native_keep(struct sampler *s, pid_t tid, uint64_t tstate, int interp, int nn, bool partial,
+			int depth, int flags, int64_t inner_off)
 {
 	struct native_reuse *r = &s->reuse[(unsigned)tid & (REUSE_SLOTS - 1)];
 	r->tid = 0;
-	if (s->last_nn < 0 || depth <= 0 || depth > SAMPLE_MAX_DEPTH || inner_off < 0)
+	if (nn < 0 || depth <= 0 || depth > SAMPLE_MAX_DEPTH || inner_off < 0)
 		return;
 	native_last_call(s->native, &r->call);
 	if (!r->call.known)
@@ -751,8 +748,8 @@ static void native_keep(struct sampler *s, pid_t tid, uint64_t tstate, int inter
 	r->tid = tid;
 	r->tstate = tstate;
 	r->interp = interp;
-	r->nn = s->last_nn;
-	r->partial = s->last_partial;
+	r->nn = nn;
+	r->partial = partial;
 	memcpy(r->ips, s->ips, (size_t)r->nn * sizeof r->ips[0]);
 	r->depth = depth;
 	r->flags = flags;
@@ -765,19 +762,19 @@ static void native_keep(struct sampler *s, pid_t tid, uint64_t tstate, int inter
 }
 
 /* PYTOP_NATIVE_CHECK=1: thread tid was reusable as r (a copy) and was
- * unwound all the same (s->last_nn frames in s->ips; the walk while
+ * unwound all the same (nn frames in s->ips, partial; the walk while
  * stopped in s->frames): when it was still in that call with that Python
  * stack, the unwind must have given r's frames. */
-static void native_compare(struct sampler *s, const struct native_reuse *r, int depth, int flags,
-			   int64_t inner_off)
+static void native_compare(struct sampler *s, const struct native_reuse *r, int nn, bool partial, int depth,
+			   int flags, int64_t inner_off)
 {
 	native_last_call(s->native, s->call);
-	if (s->last_nn < 0 || !s->call->known ||
+	if (nn < 0 || !s->call->known ||
 	    !same_call(s, r->interp, s->call->nr, s->call->args, s->call->sp, s->call->pc, &r->call) ||
 	    !same_python(s, r, depth, flags, inner_off))
 		return;   /* it moved on: nothing to compare */
 	s->nc[NC_REUSE_CHECKED]++;
-	if (s->last_nn != r->nn || s->last_partial != r->partial ||
+	if (nn != r->nn || partial != r->partial ||
 	    memcmp(s->ips, r->ips, (size_t)r->nn * sizeof r->ips[0]) != 0)
 		s->nc[NC_REUSE_BAD]++;
 }
@@ -824,8 +821,8 @@ static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int int
 	/* Only the unwind while it is stopped: the symbols and the merge
 	 * after it is let go. */
 	bool unwound = depth > 0 && stopped && ti->tid == tid;
-	s->last_partial = false;
-	s->last_nn = unwound ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &s->last_partial) : -1;
+	bool partial = false;
+	int nn = unwound ? native_unwind(s->native, tid, s->ips, NATIVE_MAX_DEPTH, &partial) : -1;
 	s->nc[stopped ? kind : NC_STOP_FAILED]++;
 	s->nc[NC_STOP_NS] += t1 - t0;
 	if (stopped) {
@@ -840,11 +837,11 @@ static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int int
 	}
 	if (depth > 0) {
 		int walked = depth;
-		depth = native_merge(s, s->last_nn, s->last_partial, depth, *flags);
+		depth = native_merge(s, nn, partial, depth, *flags);
 		if (reusable)
-			native_compare(s, s->reuse_copy, walked, *flags, ti->inner_off);
+			native_compare(s, s->reuse_copy, nn, partial, walked, *flags, ti->inner_off);
 		if (unwound)
-			native_keep(s, tid, tstate, interp, walked, *flags, ti->inner_off);
+			native_keep(s, tid, tstate, interp, nn, partial, walked, *flags, ti->inner_off);
 	}
 	return depth;
 }
