@@ -165,6 +165,18 @@ void gilstat_read(struct gilstat *g, struct gilstat_snapshot *out)
 
 /* ---- the thread list ---- */
 
+/* A thread state's kernel tid from its native thread id (where the
+ * layout has one; from the target's PID namespace), else from its
+ * pthread id; 0 when neither names one. */
+static pid_t tid_decode(const struct gilstat *g, int64_t native, uint64_t pthread_id)
+{
+	if (g->t->L.tstate_native_thread_id < 0)
+		native = thread_tid_of(g->t, pthread_id);
+	else if (native > 0 && native < INT32_MAX)   /* own PID namespace */
+		native = nspid_host(g->t->nspid, (pid_t)native);
+	return native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+}
+
 /* The thread states from ts on that a listing had no room for: counted by
  * their next pointers (at most BEYOND_MAX, at most every second; between,
  * 1: some were left out). */
@@ -222,14 +234,10 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 				break;
 			memcpy(&next, buf + L->tstate_next, 8);
 			memcpy(&pthread_id, buf + L->tstate_thread_id, 8);
-			if (L->tstate_native_thread_id >= 0) {
+			if (L->tstate_native_thread_id >= 0)
 				memcpy(&native, buf + L->tstate_native_thread_id, 8);
-				if (native > 0 && native < INT32_MAX)   /* own PID namespace */
-					native = nspid_host(g->t->nspid, (pid_t)native);
-			} else
-				native = thread_tid_of(g->t, pthread_id);
 			g->threads[n].tstate = ts;
-			g->threads[n].tid = native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+			g->threads[n].tid = tid_decode(g, native, pthread_id);
 			n++;
 			ts = next;
 		}
@@ -250,16 +258,12 @@ static pid_t tstate_tid(struct gilstat *g, uint64_t tstate)
 	const struct py_layout *L = &g->t->L;
 	int64_t native = 0;
 	uint64_t pthread_id = 0;
+	bool own = L->tstate_native_thread_id >= 0;
 
-	if (L->tstate_native_thread_id >= 0) {
-		if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_native_thread_id, &native, 8) < 0)
-			return 0;
-		if (native > 0 && native < INT32_MAX)
-			native = nspid_host(g->t->nspid, (pid_t)native);
-	} else if (mem_read(g->t->pid, tstate + (uint64_t)L->tstate_thread_id, &pthread_id, 8) == 0) {
-		native = thread_tid_of(g->t, pthread_id);
-	}
-	return native > 0 && native < INT32_MAX ? (pid_t)native : 0;
+	if (mem_read(g->t->pid, tstate + (uint64_t)(own ? L->tstate_native_thread_id : L->tstate_thread_id),
+		     own ? (void *)&native : (void *)&pthread_id, 8) < 0)
+		return 0;
+	return tid_decode(g, native, pthread_id);
 }
 
 /* The holder's tid, read from its thread state: a thread that ended
