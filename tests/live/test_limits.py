@@ -231,32 +231,22 @@ def pytop_task_files(pytop_pid, target_pid):
     return n
 
 
-def test_fd_limit(tap, pytop, interp):
-    label = "%s fd limit 1024" % interp.label
-    proc = start(interp, "spin", "1000")
-    if proc is None:
-        tap.ok(False, "%s: the 1000-thread target starts" % label)
-        return
-    pytop_proc, spun, out, err = None, None, b"", b""
+def spin_under(argv, proc, settle):
+    """Run pytop (argv, a batch JSON run) over the spin target proc: once
+    settle(pytop's Popen) returns, the target's main thread spins 2 s.
+    Stops the target. (exit status, the JSON ({} when none), stderr, the
+    target's "spun" line ("" when none), whether pytop still ran when the
+    spin ended)."""
+    pytop_proc, out, err, line, in_window = None, b"", b"", "", False
     try:
-        pytop_proc = subprocess.Popen(["prlimit", "--nofile=1024:1024", pytop, "--batch", "-d", "6", "-f", "json",
-                                       "-p", str(proc.pid)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        pytop_proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE)
-        # The spin once pytop samples (has the threads' files open) and
-        # has read the main thread (the oldest: the last of a round; its
-        # first reading is the baseline its CPU time counts from), well
-        # inside pytop's 6 s.
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and pytop_task_files(pytop_proc.pid, proc.pid) < 200:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        settle(pytop_proc)
         proc.stdin.write(b"2\n")
         proc.stdin.flush()
         ready, _, _ = select.select([proc.stdout], [], [], 10)
         line = proc.stdout.readline().decode() if ready else ""
-        spun_in_window = pytop_proc.poll() is None
-        if line.startswith("spun "):
-            spun = float(line.split()[1])
+        in_window = pytop_proc.poll() is None
         out, err = pytop_proc.communicate(timeout=60)
     finally:
         if pytop_proc and pytop_proc.poll() is None:
@@ -267,17 +257,40 @@ def test_fd_limit(tap, pytop, interp):
         data = json.loads(out.decode("utf-8", "replace"))
     except ValueError:
         data = {}
+    return pytop_proc.returncode if pytop_proc else None, data, err, line, in_window
+
+
+def test_fd_limit(tap, pytop, interp):
+    label = "%s fd limit 1024" % interp.label
+    proc = start(interp, "spin", "1000")
+    if proc is None:
+        tap.ok(False, "%s: the 1000-thread target starts" % label)
+        return
+    def settle(pytop_proc):
+        # The spin once pytop samples (has the threads' files open) and
+        # has read the main thread (the oldest: the last of a round; its
+        # first reading is the baseline its CPU time counts from), well
+        # inside pytop's 6 s.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and pytop_task_files(pytop_proc.pid, proc.pid) < 200:
+            time.sleep(0.05)
+        time.sleep(0.5)
+
+    rc, data, err, line, spun_in_window = spin_under(
+        ["prlimit", "--nofile=1024:1024", pytop, "--batch", "-d", "6", "-f", "json", "-p", str(proc.pid)],
+        proc, settle)
+    spun = float(line.split()[1]) if line.startswith("spun ") else None
     threads = data.get("threads", [])
     unknown = [(t["tid"], t["states"]["unknown"]) for t in threads if t["states"]["unknown"]]
     main_row = [t for t in threads if t["tid"] == proc.pid]
     cpu = main_row[0]["cpu_s"] if main_row else 0.0
     ended = [f["total_s"] for f in data.get("functions", []) if f["name"] == "(ended between samples)"]
     ov = data.get("overhead", {})
-    diag = ["exit %s: %s" % (pytop_proc.returncode, err.decode()[-300:]), "overhead %s" % ov,
+    diag = ["exit %s: %s" % (rc, err.decode()[-300:]), "overhead %s" % ov,
             "unknown states (tid, count) %s" % unknown[:10]]
     tap.diag("%s: %d threads, main %.3f s of CPU against %s spun, %d with unknown states, reopened_reads %s" % (
         label, len(threads), cpu, spun, len(unknown), ov.get("reopened_reads")))
-    tap.ok(pytop_proc.returncode == 0 and len(threads) == 1001 and not unknown and not ended and
+    tap.ok(rc == 0 and len(threads) == 1001 and not unknown and not ended and
            data.get("errors") == 0,
            "%s: 1001 threads, none read as gone (%d rows, %d with unknown states, ended %s)"
            % (label, len(threads), len(unknown), ended), diag)
@@ -312,27 +325,9 @@ def test_gilstat_past(tap, pytop, interp):
     if proc is None:
         tap.ok(False, "%s: the 1000-thread target starts" % label)
         return
-    pytop_proc, out = None, b""
-    try:
-        pytop_proc = subprocess.Popen([pytop, "--batch", "-d", "5", "-f", "json", "--gilstat=sampled",
-                                       "-p", str(proc.pid)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE)
-        time.sleep(1.5)
-        proc.stdin.write(b"2\n")
-        proc.stdin.flush()
-        select.select([proc.stdout], [], [], 10)
-        proc.stdout.readline()
-        out, _ = pytop_proc.communicate(timeout=60)
-    finally:
-        if pytop_proc and pytop_proc.poll() is None:
-            pytop_proc.kill()
-            pytop_proc.wait()
-        stop(proc)
-    try:
-        data = json.loads(out.decode("utf-8", "replace"))
-        g = data["gil"]["gilstat"]
-    except (ValueError, KeyError):
-        data, g = {}, {}
+    _, data, _, _, _ = spin_under([pytop, "--batch", "-d", "5", "-f", "json", "--gilstat=sampled",
+                                   "-p", str(proc.pid)], proc, lambda pytop_proc: time.sleep(1.5))
+    g = (data.get("gil") or {}).get("gilstat") or {}
     main = [t for t in data.get("threads", []) if t.get("tid") == proc.pid]
     hold = main[0].get("gil", {}).get("hold_all_ms", 0) if main else 0
     # (gilstat's ticks over 1000 threads are late on a loaded machine and
