@@ -271,6 +271,10 @@ FIELDS = [
     ("eval_breaker_size", [(since((3, 6), (3, 12)), "sizeof(_Py_atomic_int)"),
                            (since((3, 13), (3, 13)), "sizeof(uintptr_t)")]),
     ("eval_breaker_calls_bit", [(since((3, 13), (3, 13)), "_PY_CALLS_TO_DO_BIT"), (PENDING, "1")]),
+    # threading.py's Thread._bootstrap_inner gives the OS thread its Python
+    # name (_set_os_name, 3.14+): from then on the kernel's comm is the
+    # name, cut to 15 bytes; before, the creator's (inherited).
+    ("threading_os_names", [(since((3, 14)), "1"), (ALL, "0")]),
 ]
 
 FROM313 = since((3, 13))

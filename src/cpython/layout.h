@@ -230,6 +230,7 @@ struct py_layout {
 	int32_t tstate_eval_breaker;
 	int32_t eval_breaker_size;    /* 4 (int) or 8 (uintptr_t bits) */
 	int32_t eval_breaker_calls_bit; /* the bit that asks for pending calls */
+	int32_t threading_os_names;   /* 1: a started Thread set its OS name to its name (3.14+) */
 
 	/* type flags */
 	uint64_t tpflags_managed_dict;

@@ -335,6 +335,7 @@ const struct py_layout layout_3_13 = {
 	.tstate_eval_breaker = 24,
 	.eval_breaker_size = 8,
 	.eval_breaker_calls_bit = 4,
+	.threading_os_names = 0,
 	.tpflags_managed_dict = 16ULL,
 	.tpflags_inline_values = 4ULL,
 	.opcodes = opcodes,

@@ -357,6 +357,7 @@ const struct py_layout layout_3_15 = {
 	.tstate_eval_breaker = -1,
 	.eval_breaker_size = -1,
 	.eval_breaker_calls_bit = -1,
+	.threading_os_names = 1,
 	.tpflags_managed_dict = 16ULL,
 	.tpflags_inline_values = 4ULL,
 	.opcodes = opcodes,

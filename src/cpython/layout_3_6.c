@@ -117,6 +117,7 @@ const struct py_layout layout_3_6 = {
 	.tstate_eval_breaker = -1,
 	.eval_breaker_size = 4,
 	.eval_breaker_calls_bit = 1,
+	.threading_os_names = 0,
 	.tpflags_managed_dict = 0ULL,
 	.tpflags_inline_values = 0ULL,
 };

@@ -254,6 +254,24 @@ static int bootstrap_is_own(struct py_target *t, uint64_t self, pid_t tid)
 	return tid > 0 && thread_tid_of(t, (uint64_t)id) == tid;
 }
 
+bool thread_os_named(const struct py_target *t, const struct func_info *root, const struct stack_frame *frames,
+		     int depth, bool truncated)
+{
+	static const char *const before[] = { "_set_ident", "_set_native_id", "_set_os_name" };
+
+	if (!t->L.threading_os_names || !root || !root->name || !root->file ||
+	    !ends_with_part(root->name, "_bootstrap", '.') || !ends_with_part(root->file, "threading.py", '/'))
+		return false;
+	if (truncated)
+		return true;
+	if (depth < 3 || !frames[depth - 3].func || !frames[depth - 3].func->name)
+		return false;
+	for (size_t i = 0; i < sizeof before / sizeof before[0]; i++)
+		if (ends_with_part(frames[depth - 3].func->name, before[i], '.'))
+			return false;
+	return true;
+}
+
 int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,
 			     char name[THREAD_NAME_MAX])
 {

@@ -4,10 +4,12 @@
 #ifndef PYTOP_CPYTHON_THREAD_H
 #define PYTOP_CPYTHON_THREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "cpython/runtime.h"
+#include "cpython/stack.h"
 
 #define THREAD_NAME_MAX 64
 #define THREAD_MAX_INTERPS 16
@@ -35,6 +37,16 @@ pid_t thread_tid_of(struct py_target *t, uint64_t pthread_id);
  * Returns how many were found, or a negative error. */
 int thread_python_names(struct py_target *t, const uint64_t *idents, const pid_t *tids,
 			char (*names)[THREAD_NAME_MAX], int n);
+
+/* Whether the kernel's name of the thread whose stack this is (root: its
+ * outermost frame's function; frames: the innermost depth frames, all of
+ * them unless truncated) is the name threading gave it: the version's
+ * threading sets the OS name (threading_os_names), root is
+ * Thread._bootstrap, and the stack is past Thread._bootstrap_inner's
+ * _set_os_name (deeper than the frames given, or a third frame that is
+ * none of the _set_* it calls first). */
+bool thread_os_named(const struct py_target *t, const struct func_info *root, const struct stack_frame *frames,
+		     int depth, bool truncated);
 
 /* The threading name of a thread from its outermost frame, when that is
  * threading's Thread._bootstrap(self) (function name, code file, first

@@ -238,6 +238,7 @@ struct sampler {
 	uint64_t ids[MAX_THREADS];
 	pid_t tids[MAX_THREADS];
 	char (*names)[THREAD_NAME_MAX];
+	char proc_comm[THREAD_NAME_MAX];   /* the process's own kernel name (kernel_name_now), once read */
 	uint64_t names_at, all_names_at, calibrate_at;
 	uint64_t cpu_at;                  /* the sampler's CPU time was last read then */
 	uint64_t swept_at;                /* tasks_sweep last ran then */
@@ -376,6 +377,23 @@ static void send_name(struct sampler *s, struct known_thread *k, const char *nam
 	memcpy(r.name, k->name, sizeof r.name);
 	r.name[sizeof r.name - 1] = 0;
 	k->sent = ring_push(s->ring, &r.h);
+}
+
+/* A thread whose Thread the sample could not read (its outermost frame's
+ * self dead or reused: a chain read as the thread ended), and whose stack
+ * says threading already gave the OS thread its name: the kernel's name
+ * (cut to 15 bytes) now, while the thread is there to ask. One that is the
+ * process's own name is a name the thread inherited, not its own.
+ * threading._active may still give the whole name later. */
+static void kernel_name_now(struct sampler *s, struct known_thread *k)
+{
+	char name[THREAD_NAME_MAX];
+
+	if (!s->proc_comm[0] && proc_task_comm(s->t->pid, s->t->pid, s->proc_comm, sizeof s->proc_comm) < 0)
+		s->proc_comm[0] = 0;
+	if (s->proc_comm[0] && proc_task_comm(s->t->pid, k->tid, name, sizeof name) == 0 && name[0] &&
+	    strcmp(name, s->proc_comm) != 0)
+		send_name(s, k, name);
 }
 
 /* Look threads' names up in threading._active and send the ones that
@@ -878,6 +896,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	} else {
 		depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
 	}
+	int walked = kept && !s->check ? 0 : depth;   /* Python frames in s->frames */
 	if (kept && s->check) {
 		/* Checking: the walk against the stack that would have been sent,
 		 * when the thread did not run since the round's start (if it did,
@@ -963,6 +982,9 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		    name[0]) {
 			kt->named = 1;
 			send_name(s, kt, name);
+		} else if (!kt->sent && walked > 0 &&
+			   thread_os_named(s->t, ti.root, s->frames, walked, flags & STACK_TRUNCATED)) {
+			kernel_name_now(s, kt);
 		}
 	}
 	/* An empty stack waits for the end of the round: a state made for a

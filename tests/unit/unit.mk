@@ -55,6 +55,11 @@ TESTS += tests/unit/test_tids
 tests_unit_test_tids_SOURCES = tests/unit/test_tids.c
 tests_unit_test_tids_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_tids_LDADD = $(PYTOP_LIBS)
+check_PROGRAMS += tests/unit/test_thread_names
+TESTS += tests/unit/test_thread_names
+tests_unit_test_thread_names_SOURCES = tests/unit/test_thread_names.c
+tests_unit_test_thread_names_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_thread_names_LDADD = $(PYTOP_LIBS)
 # The generated _Py_DebugOffsets schemas against real 3.13/3.14/3.15 blocks
 # (release and -dbg builds), and fuzzed blocks.
 check_PROGRAMS += tests/unit/test_debug_schema
