@@ -516,6 +516,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->confirms_skipped = st.confirms_skipped;
 	m->confirm_mismatches = st.confirm_mismatches;
 	m->reopened_reads = st.reopened_reads;
+	m->walks_retried = st.walks_retried;
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;
 	m->interps_not_sampled = st.interps_not_sampled;

@@ -451,6 +451,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->confirm_mismatches);
 		jsonw_key(w, "reopened_reads");
 		jsonw_uint(w, m->reopened_reads);
+		jsonw_key(w, "walks_retried");
+		jsonw_uint(w, m->walks_retried);
 		jsonw_end_object(w);
 	}
 	if (m->native) {
