@@ -890,8 +890,9 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	} else {
 		/* A stack that changed under the reader (PYTOP_ECORRUPT: a
 		 * frame freed or moved while read) is read again at once, up to
-		 * WALK_RETRIES times: a recursion that churns on a core of its
-		 * own tears most single reads (3.8-3.10: 93 % of them). */
+		 * WALK_RETRIES times while the round is in the first half of its
+		 * period: a recursion that churns on a core of its own tears
+		 * most single reads (3.8-3.10: 93 % of them). */
 		for (int tries = 0;; tries++) {
 			flags = 0;
 			if (k < s->nprev && k < MAX_THREADS && s->prev[k].tstate == tstate &&
@@ -906,7 +907,10 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 			} else {
 				depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
 			}
-			if (depth != PYTOP_ECORRUPT || tries == WALK_RETRIES)
+			/* Not past half the round's period: threads that all tear
+			 * (a recursion in each) must not cost the rate. */
+			if (depth != PYTOP_ECORRUPT || tries == WALK_RETRIES ||
+			    (double)(clock_now_ns() - round_ns) * atomic_load_explicit(&s->rate_hz, memory_order_relaxed) > 0.5e9)
 				break;
 			s->walks_retried_n++;
 		}
