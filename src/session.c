@@ -491,6 +491,8 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->rate_hz = s->rate_hz;
 	m->achieved_rate_hz = sum.achieved_rate_hz;
 	m->rate_low = sum.rate_low;
+	char pst = s->pid > 0 ? proc_task_state(s->pid, s->pid) : 0;
+	m->target_stopped = pst == 'T' || pst == 't';
 	m->sampled_s = sum.elapsed_s;
 	m->samples = sum.samples;
 	m->dropped = session_dropped(s);

@@ -380,6 +380,10 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 	jsonw_double(w, m->achieved_rate_hz);
 	jsonw_key(w, "rate_low");
 	jsonw_bool(w, m->rate_low);
+	if (m->target_stopped) {
+		jsonw_key(w, "target_stopped");
+		jsonw_bool(w, true);
+	}
 	jsonw_key(w, "sampled_s");
 	jsonw_double(w, m->sampled_s);
 	jsonw_key(w, "dropped");

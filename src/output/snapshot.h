@@ -20,6 +20,7 @@ struct snapshot_meta {
 	double rate_hz;             /* configured sampling rate */
 	double achieved_rate_hz;    /* rounds per second really achieved */
 	bool rate_low;              /* achieved under 90% of configured: warn */
+	bool target_stopped;        /* the target stopped (SIGSTOP, a debugger) when taken: warn */
 	double sampled_s;           /* first round to last round, measured */
 	uint64_t samples;
 	uint64_t dropped;           /* records the ring refused */

@@ -55,6 +55,9 @@ static void header(FILE *f, const struct snapshot_meta *m)
 		fprintf(f, "WARNING:  sampling at %.1f Hz, under 90%% of the %.1f Hz asked for "
 			"(the target has many threads or the machine is busy); times are measured, "
 			"not samples x interval\n", m->achieved_rate_hz, m->rate_hz);
+	if (m->target_stopped)
+		fprintf(f, "WARNING:  the target is stopped (SIGSTOP or a debugger): its threads do not run, "
+			"and a GIL holder among them reads HoldBlk\n");
 	if (m->unidentified)
 		fprintf(f, "Left out: %" PRIu64 " samples of thread states not yet tied to a kernel thread\n",
 			m->unidentified);

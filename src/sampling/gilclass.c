@@ -11,7 +11,7 @@ static const struct gil_class_info classes[GIL_CLASS_COUNT] = {
 		"holding the GIL on CPU: running Python (or handing the GIL over)",
 		"Hold", "holding_pct", "bar-gil-hold", 0x2588, '#', GILCLASS_BAR | GILCLASS_SHARE },
 	[GIL_HOLDING_BLOCKED] = { GIL_HOLDING_BLOCKED, "holding_blocked", 'B', "blocked",
-		"blocked in a system call while holding the GIL (C code that keeps it)",
+		"blocked holding the GIL: in a system call (C code that keeps it), or stopped",
 		"HoldBlk", "holding_blocked_pct", "bar-gil-blocked", 0x2593, '!', GILCLASS_BAR | GILCLASS_SHARE },
 	[GIL_WAITING] = { GIL_WAITING, "waiting", 'W', "wait",
 		"blocked waiting for the GIL",

@@ -51,6 +51,9 @@ static void target_state(const struct ui_model *m, char *buf, size_t cap, uint8_
 		else
 			snprintf(buf, cap, "exited");
 		*elem = EL_HEADER_WARN;
+	} else if (m->stopped) {
+		snprintf(buf, cap, "stopped");
+		*elem = EL_HEADER_WARN;
 	} else {
 		snprintf(buf, cap, "running");
 		*elem = EL_TARGET_RUNNING;

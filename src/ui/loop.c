@@ -17,6 +17,7 @@
 #include "output/escape.h"
 #include "session.h"
 #include "process/launch.h"
+#include "process/proc.h"
 #include "ui/cpustat.h"
 #include "ui/screen.h"
 #include "ui/source.h"
@@ -219,6 +220,8 @@ static void loop(struct tui *t, struct canvas *cv)
 			t->dirty = true;
 		}
 		if (m->now_ns >= m->next_refresh_ns) {
+			char st = m->exited || m->pid <= 0 ? 0 : proc_task_state(m->pid, m->pid);
+			m->stopped = st == 'T' || st == 't';
 			tui_refresh(t);
 			m->next_refresh_ns = m->now_ns + (uint64_t)(m->delay_s * 1e9);
 			t->dirty = true;

@@ -146,6 +146,7 @@ struct ui_model {
 
 	/* the target */
 	bool exited;
+	bool stopped;                 /* its main thread stopped (SIGSTOP, a debugger): T or t */
 	int exit_code;                /* -1 unknown */
 
 	/* selections */

@@ -38,7 +38,9 @@ places). Each run has a timeout: a hang is a failure, never a stuck suite.
                     leaves a SIGSTOPped target stopped
   stopped target    a SIGSTOPped CPU burner under a 3 s --batch --blocking:
                     its CPU ticks do not move and it is still stopped
-                    after
+                    after; a plain batch of it warns that it is stopped
+                    (text WARNING, JSON target_stopped) and HoldBlk's
+                    legend says a holder can be stopped
   probe signal      D1: SIGUSR1 sent while --dump's ptrace probe holds the
                     target (strace delays the probe's PTRACE_SEIZE return
                     by 0.6 s) is handled exactly once; SKIP without strace
@@ -554,6 +556,20 @@ def test_stopped_stays_stopped(tap, pytop, py):
                "%s: a SIGSTOPped target under --batch --blocking -d 3: no CPU used, still stopped"
                % py.label, "exit %d before %r after %r, %d ns of CPU, stderr %r"
                % (r.returncode, before, after, ns1 - ns0, r.stderr))
+        # Read while it stays stopped: said so, and the GIL holder's
+        # HoldBlk is not passed off as a system call.
+        r = run([pytop, "--batch", "-d", "1", "-p", str(pid)])
+        j = run([pytop, "--batch", "-d", "1", "-f", "json", "-p", str(pid)])
+        try:
+            stopped = json.loads(j.stdout).get("target_stopped")
+        except ValueError:
+            stopped = None
+        tap.ok(r.returncode == 0 and b"WARNING:  the target is stopped" in r.stdout and
+               b"in a system call (C code that keeps it), or stopped" in r.stdout and
+               j.returncode == 0 and stopped is True,
+               "%s: a SIGSTOPped target's batch warns that it is stopped (text, JSON target_stopped)"
+               % py.label, "exit %d/%d target_stopped %r stdout %r" % (r.returncode, j.returncode, stopped,
+                                                                       r.stdout[:1500]))
     finally:
         stop_target(proc, pid)
 

@@ -436,7 +436,7 @@ static void test_gil_text(void)
 	m.gilstat = &exact;
 	out = capture(text_write, a, &m, &rc);
 	if (!tap_ok(rc == 0 && strstr(out, "      10  -                    0.0%   100.0%     0.0%     0.0%     0.0%  !\n"
-					    "! HoldBlk: blocked in a system call while holding the GIL"),
+					    "! HoldBlk: blocked holding the GIL: in a system call (C code that keeps it), or stopped"),
 		    "text: a thread blocked holding the GIL is marked and explained"))
 		printf("# %s\n", out);
 	tap_ok(strstr(out, "\ngilstat: exact (uprobes on take_gil/drop_gil), over 2.00s, 5.0 switches/s; "
