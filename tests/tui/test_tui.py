@@ -30,6 +30,8 @@ against tests/targets/tui_target.py, whose hot function is crunch_numbers
       side panes) and every line is what a fresh draw gives (no garbage)
     - w writes a snapshot and the status line shows its path (the file is a
       text report)
+    - SIGSTOP to the target: the header says `Target stopped`; SIGCONT:
+      `Target running` again
     - q: the shell prompt is back, the full screen is gone, exit status 0
   launch, 160x48: `pytop -D 0.5 -- PYTHON tui_target.py --exit-after 4
     --exit-status 3` typed at the prompt
@@ -493,6 +495,16 @@ def attach_session(tap, pytop, interp, workdir):
                     and "<svg" in head), ["listed %s path %s" % (listed, m.group(1)), head[:120]] + first + lines
         check(tap, "%s: w lists the formats; Tab steps to svg; Enter writes an SVG flame graph" % label,
               save_format)
+
+        def stopped():
+            os.kill(target.pid, signal.SIGSTOP)
+            try:
+                held = tm.wait(lambda s: "Target stopped" in s[0], "Target stopped in the header")
+            finally:
+                os.kill(target.pid, signal.SIGCONT)
+            again = tm.wait(lambda s: "Target running" in s[0], "Target running again")
+            return "Target stopped" in held[0] and "Target running" in again[0], held[:1] + again[:1]
+        check(tap, "%s: SIGSTOP: the header says Target stopped; SIGCONT: running again" % label, stopped)
 
         def quit():
             lines, rc = tm.quit_status()
