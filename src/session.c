@@ -40,6 +40,16 @@ static bool interpreter_ready(struct py_target *t)
 	return mem_read_ptr(t->pid, interps[0] + (uint64_t)t->L.interp_threads_head, &ts) == 0 && ts;
 }
 
+/* The run's window starts now: start_ns, and gilstat's window (which
+ * began when its thread started, before: planting uprobes takes a second
+ * or more) is cut there, so that its duration is the run's. */
+static void window_start(struct session *s)
+{
+	gilstat_cut_begin(s->gilstat);
+	s->start_ns = clock_now_ns();
+	gilstat_cut(s->gilstat, s->start_ns, NULL);
+}
+
 /* Start sampling the attached target (its interpreter is up). */
 static int session_start(struct session *s, char *err, size_t errcap)
 {
@@ -53,7 +63,7 @@ static int session_start(struct session *s, char *err, size_t errcap)
 	 * the run's window (-d) must be covered by both. */
 	if (s->opt->gilstat && (rc = session_gilstat_start(s, NULL, err, errcap)) < 0)
 		return rc;
-	s->start_ns = clock_now_ns();
+	window_start(s);
 	s->sampler = sampler_start(s->target, s->ring, &cfg, err, errcap);
 	if (!s->sampler)
 		return PYTOP_EINVAL;
@@ -61,7 +71,7 @@ static int session_start(struct session *s, char *err, size_t errcap)
 	 * and symbols (a second on a loaded machine with debug files): the
 	 * run's window (-d) starts once it samples. */
 	if (cfg.native)
-		s->start_ns = clock_now_ns();
+		window_start(s);
 	s->started = true;
 	return 0;
 }
@@ -463,8 +473,18 @@ void session_stop(struct session *s)
 	if (s->stopped)
 		return;
 	s->stopped = true;
-	s->stop_ns = s->started ? clock_now_ns() : s->start_ns;
-	session_gilstat_stop(s);
+	/* gilstat's window ends with the run's: at stop_ns (its thread may
+	 * be late, held up in the kernel: what it sees after is not counted). */
+	if (s->started && s->gilstat) {
+		gilstat_cut_begin(s->gilstat);
+		s->stop_ns = clock_now_ns();
+		gilstat_cut(s->gilstat, s->stop_ns, s->gilstat_view);
+		gilstat_stop(s->gilstat, NULL);
+		s->gilstat = NULL;
+	} else {
+		s->stop_ns = s->started ? clock_now_ns() : s->start_ns;
+		session_gilstat_stop(s);
+	}
 	if (s->sampler) {
 		sampler_get_stats(s->sampler, &s->last);
 		sampler_stop(s->sampler);

@@ -38,7 +38,8 @@ struct gilacct {
 	uint64_t none_at;
 
 	bool started;
-	uint64_t start_ns, last_ns;
+	uint64_t start_ns, last_ns;       /* the window: its start (gilacct_cut) and the latest time accounted */
+	uint64_t cuts, ticks_cut;         /* cuts made, and the ticks before the latest */
 	uint64_t elapsed_ns, gap_ns, ticks, events, unknown_ns, overflow;
 	bool switch_known;
 	uint64_t switch_first, switch_last;
@@ -228,6 +229,34 @@ static void note_switch(struct gilacct *a, uint64_t sw)
 	a->switch_last = sw;
 }
 
+/* Sampled: charge the time from the latest tick to now to what that tick
+ * saw (its holder held, its waiters waited); true when it is a gap (not
+ * charged). */
+static bool charge(struct gilacct *a, uint64_t now)
+{
+	uint64_t dt = now - a->last_ns;
+	struct acct_thread *h;
+
+	if (dt > a->gap_ns_limit) {
+		a->gap_ns += dt;
+		return true;
+	}
+	a->elapsed_ns += dt;
+	if (a->prev_holder > 0 && (h = get(a, a->prev_holder, now)) != NULL) {
+		h->s.hold_ns += dt;
+		h->hold_run += dt;
+	} else if (a->prev_holder < 0) {
+		a->unknown_ns += dt;
+	}
+	for (uint32_t i = 0; i < a->n; i++) {
+		if (a->th[i].waiting) {
+			a->th[i].s.wait_ns += dt;
+			a->th[i].wait_run += dt;
+		}
+	}
+	return false;
+}
+
 void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 {
 	uint64_t now = k->time_ns;
@@ -245,26 +274,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 		a->started = true;
 		a->start_ns = now;
 	} else if (now > a->last_ns) {
-		/* Charge the interval to what the previous tick saw. */
-		uint64_t dt = now - a->last_ns;
-		if (dt > a->gap_ns_limit) {
-			gap = true;
-			a->gap_ns += dt;
-		} else {
-			a->elapsed_ns += dt;
-			if (a->prev_holder > 0 && (h = get(a, a->prev_holder, now)) != NULL) {
-				h->s.hold_ns += dt;
-				h->hold_run += dt;
-			} else if (a->prev_holder < 0) {
-				a->unknown_ns += dt;
-			}
-			for (uint32_t i = 0; i < a->n; i++) {
-				if (a->th[i].waiting) {
-					a->th[i].s.wait_ns += dt;
-					a->th[i].wait_run += dt;
-				}
-			}
-		}
+		gap = charge(a, now);
 	}
 	a->last_ns = now;
 
@@ -364,6 +374,13 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
 		(t->takecnt && (double)t->hold_ns / (double)t->takecnt < RETAKE_TICKS * (double)g->resolution_ns));
 }
 
+/* Exact: where a hold or wait that began at start is charged from (the
+ * window's start for one that began before it; gilacct_cut). */
+static uint64_t since(const struct gilacct *a, uint64_t start)
+{
+	return start > a->start_ns ? start : a->start_ns;
+}
+
 void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_event ev)
 {
 	struct acct_thread *t = get(a, tid, now);
@@ -377,9 +394,9 @@ void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_even
 	}
 	switch (ev) {
 	case GILACCT_TAKE_ENTER:
-		if (t->holding) {
+		if (t->holding && now >= t->hold_start) {
 			/* Its drop was not seen (lost): end the hold here. */
-			t->s.hold_ns += now - t->hold_start;
+			t->s.hold_ns += now - since(a, t->hold_start);
 			hold_ended(a, t, now, now - t->hold_start);
 		}
 		if (!t->waiting) {
@@ -389,7 +406,7 @@ void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_even
 		break;
 	case GILACCT_TAKE_RETURN:
 		if (t->waiting && now >= t->wait_start) {
-			t->s.wait_ns += now - t->wait_start;
+			t->s.wait_ns += now - since(a, t->wait_start);
 			wait_ended(a, t, now, now - t->wait_start);
 		}
 		t->waiting = false;
@@ -399,7 +416,7 @@ void gilacct_event(struct gilacct *a, uint64_t now, pid_t tid, enum gilacct_even
 		break;
 	case GILACCT_DROP_ENTER:
 		if (t->holding && now >= t->hold_start) {
-			t->s.hold_ns += now - t->hold_start;
+			t->s.hold_ns += now - since(a, t->hold_start);
 			hold_ended(a, t, now, now - t->hold_start);
 		}
 		t->holding = false;
@@ -447,9 +464,11 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 	out->rate_hz = a->period_ns ? 1e9 / (double)a->period_ns : 0;
 	out->start_ns = a->start_ns;
 	out->elapsed_ns = a->elapsed_ns;
-	out->ticks = a->ticks;
-	if (span && a->ticks > 1 && a->mode == GILSTAT_SAMPLED)
-		out->achieved_hz = (double)(a->ticks - 1) * 1e9 / (double)span;
+	/* Ticks in the window: after a cut, those after its start. */
+	uint64_t ticks = a->ticks - a->ticks_cut, intervals = a->cuts ? ticks : ticks ? ticks - 1 : 0;
+	out->ticks = ticks;
+	if (span && intervals && a->mode == GILSTAT_SAMPLED)
+		out->achieved_hz = (double)intervals * 1e9 / (double)span;
 	out->gap_ns = a->gap_ns;
 	out->events = a->events;
 	out->switches = a->switch_known ? a->switch_last - a->switch_first : 0;
@@ -473,11 +492,11 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 		if (a->mode == GILSTAT_EXACT) {
 			if (t->holding && a->last_ns > t->hold_start) {
 				hold = a->last_ns - t->hold_start;
-				o->hold_ns += hold;
+				o->hold_ns += a->last_ns - since(a, t->hold_start);
 			}
 			if (t->waiting && a->last_ns > t->wait_start) {
 				wait = a->last_ns - t->wait_start;
-				o->wait_ns += wait;
+				o->wait_ns += a->last_ns - since(a, t->wait_start);
 			}
 		} else {
 			hold = t->holding ? t->hold_run : 0;
@@ -489,4 +508,34 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 			o->max_wait_ns = wait;
 	}
 	sort_by_tid(out->threads, out->nthreads);
+}
+
+void gilacct_cut(struct gilacct *a, uint64_t now, struct gilstat_snapshot *out)
+{
+	if (!a->started) {
+		a->started = true;
+		a->start_ns = a->last_ns = now;
+	} else if (now > a->last_ns) {
+		if (a->mode == GILSTAT_SAMPLED)
+			charge(a, now);
+		else
+			a->elapsed_ns += now - a->last_ns;
+		a->last_ns = now;
+	}
+	if (out)
+		gilacct_result(a, out);
+	/* A new window from now: the numbers restart, the state goes on. */
+	for (uint32_t i = 0; i < a->n; i++) {
+		uint32_t tid = a->th[i].s.tid;
+		memset(&a->th[i].s, 0, sizeof a->th[i].s);
+		a->th[i].s.tid = tid;
+	}
+	memset(&a->folded, 0, sizeof a->folded);
+	a->nfolded = 0;
+	a->start_ns = a->last_ns;
+	a->elapsed_ns = a->gap_ns = a->events = a->unknown_ns = a->overflow = 0;
+	a->switch_first = a->switch_last;
+	a->nwarnings = 0;
+	a->ticks_cut = a->ticks;
+	a->cuts++;
 }

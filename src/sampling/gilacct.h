@@ -169,4 +169,14 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
  * tick/progress time. */
 void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);
 
+/* Cut the window at now (at or after the latest tick/progress time): the
+ * time up to now is accounted (sampled: charged to what the latest tick
+ * saw, as a tick at now would), the window's numbers go to *out (unless
+ * NULL), and a new window starts at now with every number at zero. Holds
+ * and waits in progress go on: the part after now counts in the new
+ * window (their full length in max_* and the warnings), their take in the
+ * old one. The first window of an accumulator that saw nothing yet starts
+ * at its first cut. */
+void gilacct_cut(struct gilacct *a, uint64_t now, struct gilstat_snapshot *out);
+
 #endif

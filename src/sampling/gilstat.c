@@ -77,7 +77,19 @@ struct gilstat {
 	uint64_t unlisted, beyond_counted_ns;   /* thread states a listing left out: most */
 	int failed_reads;
 	bool gone;
+
+	/* Cutting the window (gilstat_cut): the time asked for (0: none;
+	 * CUT_PENDING: one is being read), the window cut off, and the
+	 * counters' values at the latest cut (the next window's zero). */
+	_Atomic uint64_t cut_at;
+	atomic_bool cut_done, exited;
+	struct gilstat_snapshot *cut;
+	uint64_t late_cut, lost_cut, unfollowed_cut, cpu_cut;
 };
+
+#define CUT_PENDING UINT64_MAX
+#define PENDING_WAIT_NS 20000ull      /* a cut's time is being read: look again after this */
+#define CUT_WAIT_NS 100000ull         /* gilstat_cut looks whether the cut is done this often */
 
 const char *gilstat_mode_name(enum gilstat_mode m)
 {
@@ -109,18 +121,24 @@ static size_t snapshot_words(uint32_t nthreads)
 	return (offsetof(struct gilstat_snapshot, threads) + nthreads * sizeof(struct gilstat_thread)) / 8;
 }
 
+/* The gilstat thread's own counters in s, since the latest cut. */
+static void own_counters(struct gilstat *g, struct gilstat_snapshot *s)
+{
+	s->rate_hz = g->cfg.mode == GILSTAT_SAMPLED ? 1e9 / (double)g->period_ns : 0;
+	s->late = g->late - g->late_cut;
+	s->lost = g->lost - g->lost_cut;
+	s->unlisted = g->unlisted;
+	s->unfollowed = uprobe_unfollowed(g->probes) - g->unfollowed_cut;
+	s->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - g->cpu_cut;
+	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
+}
+
 static void publish(struct gilstat *g)
 {
 	struct gilstat_snapshot *s = g->scratch;
 
 	gilacct_result(g->acct, s);
-	s->rate_hz = g->cfg.mode == GILSTAT_SAMPLED ? 1e9 / (double)g->period_ns : 0;
-	s->late = g->late;
-	s->lost = g->lost;
-	s->unlisted = g->unlisted;
-	s->unfollowed = uprobe_unfollowed(g->probes);
-	s->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	s->stopped = g->gone || atomic_load_explicit(&g->stop, memory_order_relaxed);
+	own_counters(g, s);
 	size_t words = snapshot_words(s->nthreads);
 	unsigned v = atomic_load_explicit(&g->seq, memory_order_relaxed);
 	atomic_store_explicit(&g->seq, v + 1, memory_order_relaxed);
@@ -160,6 +178,66 @@ void gilstat_read(struct gilstat *g, struct gilstat_snapshot *out)
 			out->nthreads = n;
 			return;
 		}
+	}
+}
+
+/* ---- cutting the window ---- */
+
+/* The cut asked for: 0 (none), or its time; waits while the time is being
+ * read (CUT_PENDING). */
+static uint64_t cut_wanted(struct gilstat *g)
+{
+	uint64_t c;
+
+	while ((c = atomic_load(&g->cut_at)) == CUT_PENDING)
+		clock_sleep_ns(PENDING_WAIT_NS);
+	return c;
+}
+
+/* Cut at `at` (everything before it accounted): the window goes to g->cut
+ * for gilstat_cut, and the next one starts. */
+static void cut_now(struct gilstat *g, uint64_t at)
+{
+	gilacct_cut(g->acct, at, g->cut);
+	own_counters(g, g->cut);
+	g->late_cut = g->late;
+	g->lost_cut = g->lost;
+	g->unfollowed_cut = uprobe_unfollowed(g->probes);
+	g->cpu_cut = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	g->unlisted = 0;
+	atomic_store(&g->cut_at, 0);
+	atomic_store_explicit(&g->cut_done, true, memory_order_release);
+	publish(g);
+}
+
+void gilstat_cut_begin(struct gilstat *g)
+{
+	if (!g)
+		return;
+	atomic_store(&g->cut_done, false);
+	atomic_store(&g->cut_at, CUT_PENDING);
+}
+
+void gilstat_cut(struct gilstat *g, uint64_t now, struct gilstat_snapshot *out)
+{
+	if (!g)
+		return;
+	atomic_store(&g->cut_at, now);
+	for (;;) {
+		if (atomic_load_explicit(&g->cut_done, memory_order_acquire)) {
+			if (out)
+				memcpy(out, g->cut, snapshot_words(g->cut->nthreads) * 8);
+			break;
+		}
+		if (atomic_load(&g->exited) && !atomic_load_explicit(&g->cut_done, memory_order_acquire)) {
+			/* It ended (the target is gone) before it got there: its
+			 * last numbers. */
+			atomic_store(&g->cut_at, 0);
+			if (out)
+				gilstat_read(g, out);
+			break;
+		}
+		clock_sleep_ns(CUT_WAIT_NS);
 	}
 }
 
@@ -338,6 +416,16 @@ static void *sampled_main(void *arg)
 	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
 		uint64_t now = clock_now_ns();
 		struct gil_state st;
+		/* (The clock first, then the cut: a cut's time is read after
+		 * gilstat_cut_begin, so it is never before a tick made here.) */
+		if (atomic_load(&g->cut_at) == CUT_PENDING) {
+			cut_wanted(g);
+			next = clock_now_ns();
+			continue;
+		}
+		uint64_t c = atomic_load(&g->cut_at);
+		if (c && c <= now)
+			cut_now(g, c);
 		if (read_gil(g, &st)) {
 			struct gilacct_tick k = { .time_ns = now, .switch_number = st.switch_number };
 			k.holder = st.locked ? tid_of(g, st.holder) : 0;
@@ -374,7 +462,11 @@ static void *sampled_main(void *arg)
 			publish(g);
 		sleep_until(g, &next, g->period_ns);
 	}
+	uint64_t c = cut_wanted(g);
+	if (c)
+		cut_now(g, c);
 	publish(g);
+	atomic_store(&g->exited, true);
 	return NULL;
 }
 
@@ -394,8 +486,21 @@ static void *exact_main(void *arg)
 	while (!atomic_load_explicit(&g->stop, memory_order_relaxed) && !g->gone) {
 		uint64_t now = clock_now_ns();
 		struct gil_state st;
+		/* (The clock first, then the cut, as in sampled_main.) */
+		if (atomic_load(&g->cut_at) == CUT_PENDING) {
+			cut_wanted(g);
+			next = clock_now_ns();
+			continue;
+		}
+		uint64_t c = atomic_load(&g->cut_at);
 		bool known = read_gil(g, &st);
 		uint64_t upto = now - EXACT_MARGIN_NS;
+		if (c && c <= upto) {
+			/* Every event before the cut, and none after. */
+			uprobe_drain(g->probes, c, on_event, g, &g->lost);
+			gilacct_progress(g->acct, c, 0, false);
+			cut_now(g, c);
+		}
 		uprobe_drain(g->probes, upto, on_event, g, &g->lost);
 		uprobe_follow(g->probes, now);          /* events for new threads, none for dead ones */
 		gilacct_progress(g->acct, upto, known ? st.switch_number : 0, known);
@@ -403,11 +508,16 @@ static void *exact_main(void *arg)
 			publish(g);
 		sleep_until(g, &next, EXACT_PERIOD_NS);
 	}
-	/* Whatever is still buffered. */
-	uint64_t now = clock_now_ns();
+	/* Whatever is still buffered (up to a cut asked for meanwhile). */
+	uint64_t now = clock_now_ns(), c = cut_wanted(g);
+	if (c && c < now)
+		now = c;
 	uprobe_drain(g->probes, now, on_event, g, &g->lost);
 	gilacct_progress(g->acct, now, 0, false);
+	if (c)
+		cut_now(g, now);
 	publish(g);
+	atomic_store(&g->exited, true);
 	return NULL;
 }
 
@@ -551,6 +661,7 @@ static void destroy(struct gilstat *g)
 	tasks_destroy(g->tasks);
 	gilacct_destroy(g->acct);
 	free(g->scratch);
+	free(g->cut);
 	free(g->threads);
 	free(g->obs);
 	free(g->pub);
@@ -602,6 +713,7 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 	g->acct = gilacct_create(g->cfg.mode, g->cfg.mode == GILSTAT_SAMPLED ? g->period_ns : 0,
 				 (uint64_t)(g->cfg.take_warn_ms * 1e6), (uint64_t)(g->cfg.hold_warn_ms * 1e6));
 	g->scratch = xcalloc(1, sizeof *g->scratch);
+	g->cut = xcalloc(1, sizeof *g->cut);
 	g->pub = xcalloc(sizeof(struct gilstat_snapshot) / 8, sizeof *g->pub);
 	g->threads = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->threads);
 	g->obs = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->obs);

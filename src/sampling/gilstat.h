@@ -14,6 +14,7 @@
 #define PYTOP_SAMPLING_GILSTAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cpython/runtime.h"
 #include "sampling/gilacct.h"
@@ -42,6 +43,19 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 /* Stop the thread and free everything; the final numbers (everything up
  * to the stop) go to *final unless it is NULL. */
 void gilstat_stop(struct gilstat *g, struct gilstat_snapshot *final);
+
+/* Cut gilstat's window at a time of the caller's: gilstat_cut_begin(),
+ * then read the clock (CLOCK_MONOTONIC), then gilstat_cut() with that
+ * time. In between the gilstat thread accounts nothing (so the time read
+ * is never behind it); gilstat_cut() waits until it has accounted
+ * everything before that time (a tick or a drain, 1-2 ms; longer only
+ * while that thread is held up, e.g. in the kernel), puts the window's
+ * numbers in *out (unless NULL) and starts the next window at that time:
+ * gilstat's numbers then cover exactly the caller's window (a batch's -d,
+ * an --every interval). One thread cuts; a gilstat that ended meanwhile
+ * (target gone) gives its last numbers. */
+void gilstat_cut_begin(struct gilstat *g);
+void gilstat_cut(struct gilstat *g, uint64_t now, struct gilstat_snapshot *out);
 
 /* Copy the latest published numbers (at most 10 ms old). Lock-free: it
  * retries while the gilstat thread publishes; never blocks that thread. */

@@ -629,6 +629,54 @@ static void test_exact(void)
 	gilacct_destroy(a);
 }
 
+/* gilacct_cut: the windows split the time; a hold across the cut counts
+ * its take in the first, its time in each, its full length in the max. */
+static void test_cut(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 10 * MS, 10 * MS);
+	static struct gilstat_snapshot w1;
+
+	gilacct_progress(a, 0, 100, true);
+	gilacct_event(a, 1 * MS, 1, GILACCT_TAKE_ENTER);
+	gilacct_progress(a, 2 * MS, 100, true);
+	gilacct_cut(a, 3 * MS, NULL);                       /* the run's window starts */
+	gilacct_event(a, 4 * MS, 1, GILACCT_TAKE_RETURN);   /* waited 3 ms, 1 in the window */
+	gilacct_event(a, 10 * MS, 1, GILACCT_DROP_ENTER);   /* held 6 ms */
+	gilacct_event(a, 12 * MS, 1, GILACCT_TAKE_ENTER);
+	gilacct_event(a, 12 * MS, 1, GILACCT_TAKE_RETURN);
+	gilacct_progress(a, 15 * MS, 104, true);
+	gilacct_cut(a, 16 * MS, &w1);                       /* a hold in progress */
+	const struct gilstat_thread *t = find(&w1, 1);
+	tap_ok(t && t->takecnt == 2 && t->wait_ns == 1 * MS && t->hold_ns == 6 * MS + 4 * MS,
+	       "cut: the first window from its start to its cut (2 takes, 1 ms waited, 10 ms held)");
+	tap_ok(w1.start_ns == 3 * MS && w1.elapsed_ns == 13 * MS && w1.switches == 4,
+	       "cut: its start, length and switches are the window's");
+	gilacct_event(a, 30 * MS, 1, GILACCT_DROP_ENTER);   /* the hold: 18 ms */
+	gilacct_progress(a, 40 * MS, 106, true);
+	gilacct_result(a, &snap);
+	t = find(&snap, 1);
+	tap_ok(t && t->takecnt == 0 && t->hold_ns == 14 * MS && t->max_hold_ns == 18 * MS && t->long_holds == 1,
+	       "cut: the next window has the hold's rest (14 ms), its full length in the max and the warning");
+	tap_ok(snap.start_ns == 16 * MS && snap.elapsed_ns == 24 * MS && snap.switches == 2 && snap.nwarnings == 1,
+	       "cut: the next window starts at the cut");
+	gilacct_destroy(a);
+
+	/* Sampled: the time up to the cut is charged to what the last tick saw. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick(a, 100 * MS, 1, 5, 2, 0);
+	gtick(a, 101 * MS, 1, 5, 2, 0);
+	gilacct_cut(a, 101 * MS + 400 * US, &w1);
+	gtick(a, 102 * MS, 2, 6, 0, 0);
+	gilacct_result(a, &snap);
+	t = find(&w1, 1);
+	tap_ok(t && t->hold_ns == 1400 * US && w1.elapsed_ns == 1400 * US && find(&w1, 2)->wait_ns == 1400 * US,
+	       "cut, sampled: the first window charged up to the cut");
+	t = find(&snap, 1);
+	tap_ok(t && t->hold_ns == 600 * US && snap.elapsed_ns == 600 * US && find(&snap, 2)->takecnt == 1,
+	       "cut, sampled: the next from the cut on");
+	gilacct_destroy(a);
+}
+
 static void test_capacity(void)
 {
 	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
@@ -976,6 +1024,7 @@ int main(void)
 	test_sampled_short_holds();
 	test_sampled_took();
 	test_exact();
+	test_cut();
 	test_capacity();
 	test_evict();
 	test_evict_chains();
