@@ -353,6 +353,7 @@ int batch_run(const struct options *o)
 		}
 		if (now >= next && now < deadline) {
 			snapshot_fold(&s);   /* each interval's snapshot, like the last */
+			session_cut(&s);     /* the interval ends: gilstat's numbers too */
 			if (every_write(&ev, &s) < 0)
 				code = 1;
 			session_reset(&s, false);

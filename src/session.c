@@ -410,7 +410,7 @@ void session_gilstat_stop(struct session *s)
 
 const struct gilstat_snapshot *session_gilstat(struct session *s)
 {
-	if (s->gilstat)
+	if (s->gilstat && !s->cut_ns)   /* (an interval cut off: its numbers) */
 		gilstat_read(s->gilstat, s->gilstat_view);
 	return s->gilstat_view;
 }
@@ -498,7 +498,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 {
 	struct agg_summary sum;
 	aggregate_summary(s->agg, false, &sum);
-	uint64_t end = s->stopped ? s->stop_ns : s->started ? clock_now_ns() : s->start_ns;
+	uint64_t end = s->stopped ? s->stop_ns : s->cut_ns ? s->cut_ns : s->started ? clock_now_ns() : s->start_ns;
 	memset(m, 0, sizeof *m);
 	m->pid = (int)s->pid;
 	m->argv = s->argv;
@@ -569,14 +569,28 @@ int session_write_file(struct session *s, const struct output_format *format, FI
 	return rc;
 }
 
+void session_cut(struct session *s)
+{
+	if (s->stopped)
+		return;
+	session_drain(s);
+	gilstat_cut_begin(s->gilstat);
+	s->cut_ns = clock_now_ns();
+	if (s->gilstat)
+		gilstat_cut(s->gilstat, s->cut_ns, s->gilstat_view);
+}
+
 void session_reset(struct session *s, bool gilstat)
 {
 	struct sampler_stats st = s->last;
 
-	/* What the ring holds was sampled before the reset. */
-	session_drain(s);
+	/* What the ring holds was sampled before the reset (after an
+	 * interval's end: in the next interval). */
+	if (!s->cut_ns)
+		session_drain(s);
 	aggregate_reset(s->agg);
-	s->start_ns = s->stopped ? s->stop_ns : clock_now_ns();
+	s->start_ns = s->stopped ? s->stop_ns : s->cut_ns ? s->cut_ns : clock_now_ns();
+	s->cut_ns = 0;
 	if (s->sampler)
 		sampler_get_stats(s->sampler, &st);
 	s->base_cpu_ns = st.cpu_ns;

@@ -40,6 +40,7 @@ struct session {
 	char argv[4096];          /* the target's command line */
 	char python[32];
 	uint64_t start_ns, stop_ns;
+	uint64_t cut_ns;            /* an interval's end (session_cut), 0 when none */
 	bool stopped;
 	double rate_hz;             /* the configured sampling rate now */
 	struct sampler_stats last;  /* the sampler's counters when it stopped */
@@ -143,6 +144,11 @@ const struct gilstat_snapshot *session_gilstat(struct session *s);
  * error message). Returns 0, or a negative error with a reason in err. */
 int session_write_file(struct session *s, const struct output_format *format, FILE *f, const char *name,
 		       char *err, size_t errcap);
+
+/* End an interval now (--every): the snapshot written next covers the
+ * run up to now, gilstat's numbers included (its window is cut there),
+ * and the next session_reset starts the next interval at that time. */
+void session_cut(struct session *s);
 
 /* Forget everything collected so far, as if the run started now: the
  * aggregate's counts, the duration, the overhead and drop counters, and

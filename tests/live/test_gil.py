@@ -58,6 +58,9 @@ Per interpreter:
         ticks not counted). Its window was its thread's: from before the
         run (planting the probes, --native's unwind tables) to after it
         (a thread held up in the kernel ran on: 33 s for an 8 s run).
+  every: pytop --gilstat -d 5 --every 2 -o DIR/g-%H%M%S.json: each file's
+        gilstat duration_s is its interval's, as in window (they were
+        cumulative: 2, 4, 5 s).
 
   many: tests/targets/gil_target.py many 700 4 under `pytop --gilstat=sampled`:
         700 short threads, 16 at a time, each taking the GIL 4 times
@@ -455,6 +458,42 @@ def test_window(tap, interp):
            % (label, g.get("mode"), own, run), json.dumps(g)[:1000])
 
 
+def test_every(tap, interp):
+    """--every: each interval's gilstat numbers are that interval's."""
+    import glob
+    import shutil
+    import tempfile
+    label = "%s gilstat every" % interp.label
+    target = Target(interp, "spin", 2, 0.005)
+    out = tempfile.mkdtemp(prefix="pytop-every-")
+    try:
+        rc, _, err = pytop(target.pid, 5, ["--gilstat", "--every", "2", "-o",
+                                           os.path.join(out, "g-%H%M%S.json")])
+        files = []
+        for path in sorted(glob.glob(os.path.join(out, "g-*.json")), key=os.path.getmtime):
+            with open(path) as f:
+                files.append(json.load(f))
+    finally:
+        target.kill()
+        shutil.rmtree(out, ignore_errors=True)
+    if not tap.ok(rc == 0 and len(files) >= 2, "%s: pytop -d 5 --every 2 exits 0 with %d files (>= 2)"
+                  % (label, len(files)), ["exit %s" % rc, err]):
+        return
+    spans = []
+    for d in files:
+        g = d["gil"].get("gilstat", {})
+        run, own = d.get("duration_s", -1), g.get("duration_s", -1)
+        takes = g.get("totals", {}).get("takecnt", -1)
+        spans.append((round(run, 4), round(own, 4), takes, g.get("mode")))
+    # Each file's gilstat window is its interval's (exact: to 1 ms;
+    # sampled: at most it, late ticks not counted); cumulative numbers
+    # had 2, 4, 5 s (and takes to match) in the three files.
+    good = all((abs(own - run) <= 0.001 if mode == "exact" else 0 < own <= run + 0.001)
+               for run, own, _, mode in spans)
+    tap.ok(good, "%s: each interval's gilstat covers that interval (run s, gilstat s, takes, mode: %s)"
+           % (label, spans))
+
+
 def fd_count(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -613,7 +652,7 @@ def main():
         for test in (test_spin3, test_churn, test_churn_holds, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
-                     test_exact, test_window, test_many, lambda t, i: test_many(t, i, mode="exact")):
+                     test_exact, test_window, test_every, test_many, lambda t, i: test_many(t, i, mode="exact")):
             try:
                 test(tap, interp)
             except Exception as exc:  # a broken target is a failure, not a crash
