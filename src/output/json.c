@@ -126,6 +126,8 @@ static void thread_gil(struct jsonw *w, const struct agg_thread_counts *c, const
 		jsonw_double(w, ms(t->wait_ns));
 		jsonw_key(w, "takes_per_s");
 		jsonw_double(w, el > 0 ? (double)t->takecnt / el : 0.0);
+		jsonw_key(w, "gilstat_partial");
+		jsonw_bool(w, (t->flags & GILSTAT_THREAD_PARTIAL) != 0);
 		gilstat_shares(w, t, g);
 	}
 	jsonw_end_object(w);
@@ -206,6 +208,8 @@ static void gil_folded(struct jsonw *w, const struct aggregate *agg, const struc
 	jsonw_key(w, "wait_pct");
 	jsonw_double(w, pct(total.wait_ns, g->elapsed_ns));
 	jsonw_end_object(w);
+	jsonw_key(w, "threads_partial");
+	jsonw_uint(w, g->threads_partial);
 	if (g->overflow) {
 		jsonw_key(w, "overflow");
 		jsonw_uint(w, g->overflow);

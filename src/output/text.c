@@ -296,7 +296,8 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	for (i = 0; i < g->nthreads; i++) {
 		char tid[16];
 
-		snprintf(tid, sizeof(tid), "%" PRIu32, g->threads[i].tid);
+		snprintf(tid, sizeof(tid), "%" PRIu32 "%s", g->threads[i].tid,
+			 g->threads[i].flags & GILSTAT_THREAD_PARTIAL ? "*" : "");
 		gilstat_row(f, g, &g->threads[i], tid, thread_name(rows, n, g->threads[i].tid));
 	}
 	if (g->threads_folded) {
@@ -307,6 +308,12 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 		snprintf(name, sizeof(name), "(%" PRIu64 " threads)", g->threads_folded);
 		gilstat_row(f, g, &g->folded, "ended", name);
 	}
+	if (g->threads_partial)
+		fprintf(f, "* %" PRIu64 " %s evicted from gilstat's table of %d while alive (no ended thread "
+			"to evict) and back: %s only what %s did since, the rest is in the ended row\n",
+			g->threads_partial, g->threads_partial == 1 ? "thread was" : "threads were", GILSTAT_MAX_THREADS,
+			g->threads_partial == 1 ? "its row holds" : "their rows hold",
+			g->threads_partial == 1 ? "it" : "they");
 	if (g->overflow)
 		fprintf(f, "%" PRIu64 " %s not accounted: gilstat's table of %d threads was full of busy threads\n",
 			g->overflow, g->mode == GILSTAT_EXACT ? "events" : "thread observations", GILSTAT_MAX_THREADS);

@@ -559,7 +559,13 @@ int uprobe_follow(struct uprobe_set *u, uint64_t now_ns)
 	}
 	memcpy(u->tids, u->scratch, (size_t)kept * sizeof *u->tids);
 	u->ntids = kept;
-	return 0;
+	return 1;
+}
+
+const pid_t *uprobe_tids(const struct uprobe_set *u, int *n)
+{
+	*n = u ? u->ntids : 0;
+	return u ? u->tids : NULL;
 }
 
 /* Copy len bytes at ring position pos (wrapping) into dst. */

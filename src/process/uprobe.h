@@ -46,8 +46,12 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
  * up (PMU events: disabled at once, closed one per call, and past 128
  * waiting no new thread gets events; see uprobe_unfollowed). May allocate
  * when the target has more threads than ever before.
- * Returns 0 or a negative error (the target is gone). */
+ * Returns 1 when it listed the threads, 0 when it was too soon, or a
+ * negative error (the target is gone). */
 int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
+
+/* The threads of the latest listing that have events (sorted), *n of them. */
+const pid_t *uprobe_tids(const struct uprobe_set *u, int *n);
 
 /* Threads of the target uprobe_follow listed but gave no events (they
  * ended before their events were open, or the open failed): their takes

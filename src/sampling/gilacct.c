@@ -21,8 +21,11 @@ struct acct_thread {
 	uint64_t seen;                    /* sampled: the last tick that listed it */
 	uint64_t wait_tick;               /* sampled: the tick its wait began */
 	uint64_t last_ns;                 /* its latest event, or tick that listed it */
+	uint32_t gen;                     /* the latest listing that named it (or its first) */
 	bool holding, waiting;
 };
+
+#define GONE_MAX 512                      /* live threads evicted, remembered (the latest) */
 
 struct gilacct {
 	enum gilstat_mode mode;
@@ -36,6 +39,9 @@ struct gilacct {
 	struct gilstat_thread folded;
 	bool none_evictable;              /* no thread could go at none_at */
 	uint64_t none_at;
+	uint32_t gen;                     /* listings so far (gilacct_listing) */
+	uint32_t gone[GONE_MAX];          /* tids of live threads evicted (0: free), a ring */
+	uint32_t gone_next;
 
 	bool started;
 	uint64_t start_ns, last_ns;       /* the window: its start (gilacct_cut) and the latest time accounted */
@@ -109,11 +115,14 @@ static void unslot(struct gilacct *a, uint32_t tid)
 }
 
 /* The thread to make room for one new at now: the one quiet longest
- * among those neither holding nor waiting and not active at now; NULL
- * when there is none. */
+ * among those neither holding nor waiting and not active at now, an
+ * ended one (not in the latest listing) before a live one; NULL when
+ * there is none. A live one is remembered (gone): back, its row is
+ * partial. */
 static struct acct_thread *victim(struct gilacct *a, uint64_t now)
 {
 	struct acct_thread *v = NULL;
+	bool vended = false;
 
 	if (a->none_evictable && a->none_at == now)
 		return NULL;   /* looked at this instant already: nothing changed that could */
@@ -121,12 +130,46 @@ static struct acct_thread *victim(struct gilacct *a, uint64_t now)
 		struct acct_thread *t = &a->th[i];
 		if (t->holding || t->waiting || t->last_ns >= now)
 			continue;
-		if (!v || t->last_ns < v->last_ns)
+		bool ended = t->gen != a->gen;
+		if (!v || (ended && !vended) || (ended == vended && t->last_ns < v->last_ns)) {
 			v = t;
+			vended = ended;
+		}
 	}
 	a->none_evictable = v == NULL;
 	a->none_at = now;
+	if (v && !vended) {
+		a->gone[a->gone_next] = v->s.tid;
+		a->gone_next = (a->gone_next + 1) % GONE_MAX;
+	}
 	return v;
+}
+
+/* Was tid a live thread evicted (then forgotten: it is back)? */
+static bool came_back(struct gilacct *a, uint32_t tid)
+{
+	for (uint32_t i = 0; i < GONE_MAX; i++)
+		if (a->gone[i] == tid) {
+			a->gone[i] = 0;
+			return true;
+		}
+	return false;
+}
+
+void gilacct_listing(struct gilacct *a, uint64_t now)
+{
+	(void)now;
+	a->gen++;
+	a->none_evictable = false;
+}
+
+void gilacct_listed(struct gilacct *a, pid_t tid)
+{
+	if (tid <= 0)
+		return;
+	uint32_t i = probe(a, (uint32_t)tid);
+	if (a->slot[i])
+		a->th[a->slot[i] - 1].gen = a->gen;
 }
 
 /* Add t's numbers to the folded threads'. */
@@ -182,6 +225,9 @@ static struct acct_thread *get(struct gilacct *a, pid_t tid, uint64_t now)
 	memset(t, 0, sizeof *t);
 	t->s.tid = (uint32_t)tid;
 	t->last_ns = now;
+	t->gen = a->gen;
+	if (came_back(a, (uint32_t)tid))
+		t->s.flags |= GILSTAT_THREAD_PARTIAL;
 	a->slot[probe(a, (uint32_t)tid)] = (uint16_t)(t - a->th + 1);
 	return t;
 }
@@ -487,6 +533,8 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 		const struct acct_thread *t = &a->th[i];
 		struct gilstat_thread *o = &out->threads[i];
 		*o = t->s;
+		if (o->flags & GILSTAT_THREAD_PARTIAL)
+			out->threads_partial++;
 		/* Ongoing holds and waits count up to now. */
 		uint64_t hold = 0, wait = 0;
 		if (a->mode == GILSTAT_EXACT) {
@@ -527,9 +575,10 @@ void gilacct_cut(struct gilacct *a, uint64_t now, struct gilstat_snapshot *out)
 	/* A new window from now: the numbers restart, the state goes on. */
 	for (uint32_t i = 0; i < a->n; i++) {
 		uint32_t tid = a->th[i].s.tid;
-		memset(&a->th[i].s, 0, sizeof a->th[i].s);
+		memset(&a->th[i].s, 0, sizeof a->th[i].s);   /* (partial no more) */
 		a->th[i].s.tid = tid;
 	}
+	memset(a->gone, 0, sizeof a->gone);
 	memset(&a->folded, 0, sizeof a->folded);
 	a->nfolded = 0;
 	a->start_ns = a->last_ns;

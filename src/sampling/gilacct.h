@@ -26,7 +26,7 @@ enum gilstat_mode {
 /* One thread's numbers. */
 struct gilstat_thread {
 	uint32_t tid;
-	uint32_t pad;
+	uint32_t flags;           /* GILSTAT_THREAD_PARTIAL */
 	uint64_t takecnt;         /* acquisitions */
 	uint64_t hold_ns;         /* hold_all: time held, in total */
 	uint64_t wait_ns;         /* take_all: time waiting to take it, in total */
@@ -35,6 +35,11 @@ struct gilstat_thread {
 	uint64_t long_holds;      /* holds longer than the hold threshold */
 	uint64_t long_waits;      /* waits longer than the take threshold */
 };
+
+/* gilstat_thread.flags: the thread was evicted from the table while it
+ * was alive (every thread in the table was, none ended) and came back: its
+ * row holds what it did since; the rest is in the snapshot's "folded". */
+#define GILSTAT_THREAD_PARTIAL 1u
 
 enum gilstat_warn_kind {
 	GILSTAT_WARN_HOLD = 1,    /* one hold exceeded hold_warn_ns */
@@ -79,6 +84,7 @@ struct gilstat_snapshot {
 				   * failed): their takes are not seen */
 	struct gilstat_thread folded; /* the folded threads' numbers: sums, max_* the maxima,
 				   * tid 0 */
+	uint64_t threads_partial; /* rows marked GILSTAT_THREAD_PARTIAL */
 	uint64_t cpu_ns;          /* the gilstat thread's own CPU time */
 	uint64_t take_warn_ns, hold_warn_ns;
 	uint64_t nwarnings;       /* warnings so far; the last GILSTAT_WARN_MAX follow */
@@ -117,9 +123,13 @@ struct gilacct;
 /* The table holds GILSTAT_MAX_THREADS threads. A thread new to a full
  * table takes the place of the one quiet longest (its latest event, or the
  * latest tick that listed it, the oldest) that neither holds nor waits for
- * the GIL and was not active at that same instant; that thread's numbers
- * are added to the snapshot's "folded" (a thread-per-request server's
- * ended threads end there). When none can go, the event or observation is
+ * the GIL and was not active at that same instant, an ended one (missing
+ * from the latest listing, gilacct_listing) before any live one; that
+ * thread's numbers are added to the snapshot's "folded" (a
+ * thread-per-request server's ended threads end there). A live thread
+ * evicted so (only when no ended one can go: more live threads than the
+ * table holds) that comes back later has its row marked
+ * GILSTAT_THREAD_PARTIAL. When none can go, the event or observation is
  * counted in overflow instead.
  *
  * A new accumulator; thresholds of 0 disable the warnings. period_ns is the
@@ -168,6 +178,12 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
 /* The numbers so far, ongoing holds and waits included up to the latest
  * tick/progress time. */
 void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);
+
+/* A listing of the target's live threads at now: gilacct_listing(), then
+ * gilacct_listed() for each (threads of the table it does not name ended;
+ * a thread new since the previous listing counts as alive). */
+void gilacct_listing(struct gilacct *a, uint64_t now);
+void gilacct_listed(struct gilacct *a, pid_t tid);
 
 /* Cut the window at now (at or after the latest tick/progress time): the
  * time up to now is accounted (sampled: charged to what the latest tick

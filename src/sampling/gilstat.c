@@ -326,6 +326,9 @@ static void refresh_threads(struct gilstat *g, uint64_t now)
 		g->unlisted = beyond;
 	g->nthreads = n;
 	g->refreshed_ns = now;
+	gilacct_listing(g->acct, now);
+	for (int i = 0; i < n; i++)
+		gilacct_listed(g->acct, g->threads[i].tid);
 	tasks_sweep(g->tasks);            /* the files of threads that ended */
 }
 
@@ -502,7 +505,13 @@ static void *exact_main(void *arg)
 			cut_now(g, c);
 		}
 		uprobe_drain(g->probes, upto, on_event, g, &g->lost);
-		uprobe_follow(g->probes, now);          /* events for new threads, none for dead ones */
+		if (uprobe_follow(g->probes, now) > 0) {   /* events for new threads, none for dead ones */
+			int n;
+			const pid_t *tids = uprobe_tids(g->probes, &n);
+			gilacct_listing(g->acct, now);       /* the others ended: evicted first */
+			for (int i = 0; i < n; i++)
+				gilacct_listed(g->acct, tids[i]);
+		}
 		gilacct_progress(g->acct, upto, known ? st.switch_number : 0, known);
 		if (now - g->published_ns >= PUBLISH_NS)
 			publish(g);

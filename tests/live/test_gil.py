@@ -61,6 +61,13 @@ Per interpreter:
   every: pytop --gilstat -d 5 --every 2 -o DIR/g-%H%M%S.json: each file's
         gilstat duration_s is its interval's, as in window (they were
         cumulative: 2, 4, 5 s).
+  idle evicted: tests/targets/gil_target.py idlemany 700 10 under
+        `pytop --gilstat=exact`: an idle live thread takes the GIL 10
+        times, waits while 700 short threads run (more than gilstat's
+        table of 512), then takes it 10 times more: its row holds at least
+        the 20, or is marked partial (gilstat_partial). The table evicts
+        ended threads before live ones; before it evicted the idle one,
+        the quietest, whose row then held its later takes alone, unmarked.
 
   many: tests/targets/gil_target.py many 700 4 under `pytop --gilstat=sampled`:
         700 short threads, 16 at a time, each taking the GIL 4 times
@@ -644,6 +651,61 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
            % (label, fds[0], fds[1], n, quit_s))
 
 
+def test_idle_evicted(tap, interp, n=700, k=10):
+    """An idle live thread and 700 short ones (more than gilstat's table):
+    the idle thread's row is whole, or marked partial."""
+    label = "%s idle evicted" % interp.label
+    deadline = time.monotonic() + 60
+    while unprobes() and time.monotonic() < deadline:   # as in test_many
+        time.sleep(0.5)
+    proc = subprocess.Popen(interp.argv(interp.script(TARGET), "idlemany", str(n), str(k)),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pt = None
+    try:
+        info = json.loads(proc.stdout.readline())
+        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=exact"]
+        pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        steady, last, deadline = 0, -1, time.monotonic() + 15
+        while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            count = fd_count(pt.pid)
+            steady = steady + 1 if count == last and count > 0 else 0
+            last = count
+        if pt.poll() is None:
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+            json.loads(proc.stdout.readline())
+            time.sleep(0.1)
+            pt.send_signal(signal.SIGINT)
+        rc, data, err = finish_pytop(argv, pt, 0)
+    finally:
+        if pt is not None and pt.poll() is None:
+            pt.kill()
+            pt.wait()
+        proc.kill()
+        proc.wait(timeout=10)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()
+    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
+    lines = err.strip().splitlines()
+    if rc == 1 and lines and lines[-1].startswith(prefix):
+        tap.skip("%s: an idle thread past a full table" % label, lines[-1][len(prefix):])
+        return
+    if not check_run(tap, label, rc, data, err):
+        return
+    g = data["gil"]["gilstat"]
+    row = threads_by_tid(data).get(info["roles"]["idler"], {}).get("gil", {})
+    takes, partial = row.get("takecnt", -1), row.get("gilstat_partial", False)
+    evicted = g.get("threads_folded", {}).get("evicted", 0)
+    # Its k takes before the short threads and k after (and a few more of
+    # its own): a row with fewer, unmarked, lost the first k to the folded
+    # row when the table evicted it, idle but alive, before ended threads.
+    tap.ok(evicted > 0 and (takes >= 2 * k or partial),
+           "%s: the idle thread's row has %d takes (>= %d: before and after the %d short threads, %d "
+           "evicted) or is marked partial (%s; %d partial rows)"
+           % (label, takes, 2 * k, n, evicted, partial, g.get("threads_partial", -1)), json.dumps(row))
+
+
 def main():
     tap = pythons.Tap()
     if not os.access(PYTOP, os.X_OK):
@@ -652,7 +714,7 @@ def main():
         for test in (test_spin3, test_churn, test_churn_holds, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
-                     test_exact, test_window, test_every, test_many, lambda t, i: test_many(t, i, mode="exact")):
+                     test_exact, test_window, test_every, test_idle_evicted, test_many, lambda t, i: test_many(t, i, mode="exact")):
             try:
                 test(tap, interp)
             except Exception as exc:  # a broken target is a failure, not a crash

@@ -22,6 +22,13 @@
                                     held 2 ms), then ending; when all have
                                     ended it prints
                                     {"done": N, "last": [the last 20 tids]}
+    gil_target.py idlemany N K      many N K, with an idler thread that, after
+                                    the line on stdin, takes the GIL K
+                                    times (as a short thread does) before
+                                    the short threads start, waits
+                                    on an event (no GIL) while they run,
+                                    and takes it K times more after them,
+                                    before the done line
 
 Once its threads run it prints one JSON line on stdout, {"pid": PID, "roles":
 {"ROLE": TID, ...}} (ROLE: spin0, spin1 ..., sleeper, hasher, blocker, main),
@@ -101,6 +108,30 @@ def churner(role):
         t.join()
 
 
+idle_again = threading.Event()
+idle_done = threading.Event()
+
+
+def takes(k):
+    for _ in range(k):
+        time.sleep(0.0005)   # drops the GIL: the spin takes it again
+        end = time.monotonic() + 0.002
+        while time.monotonic() < end:
+            pass
+
+
+def idler(role):
+    k = int(sys.argv[3])
+    register(role)
+    idle_again.wait()
+    idle_again.clear()
+    takes(k)
+    idle_done.set()
+    idle_again.wait()
+    takes(k)
+    idle_done.set()
+
+
 def many(n, k):
     slots = threading.Semaphore(16)
     ended = []
@@ -124,6 +155,9 @@ def many(n, k):
         threads.append(t)
     for t in threads:
         t.join()
+    if sys.argv[1] == "idlemany":
+        idle_again.set()
+        idle_done.wait(30)
     sys.stdout.write(json.dumps({"done": n, "last": ended[-20:]}) + "\n")
     sys.stdout.flush()
 
@@ -148,6 +182,8 @@ def main():
         roles = [("blocker", blocker)]
     elif what == "many":
         pass
+    elif what == "idlemany":
+        roles = [("idler", idler)]
     else:
         sys.exit("unknown mode %r" % what)
     expected = len(roles) + 1
@@ -160,8 +196,12 @@ def main():
         line = json.dumps({"pid": os.getpid(), "roles": dict(tids)})
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-    if what == "many":
+    if what in ("many", "idlemany"):
         sys.stdin.readline()
+        if what == "idlemany":
+            idle_again.set()     # its first takes, before the short threads
+            idle_done.wait(30)
+            idle_done.clear()
         many(int(sys.argv[2]), int(sys.argv[3]))
     while True:
         time.sleep(1000)

@@ -677,6 +677,49 @@ static void test_cut(void)
 	gilacct_destroy(a);
 }
 
+/* One take and drop of tid at t (exact). */
+static void take_drop(struct gilacct *a, uint64_t t, pid_t tid)
+{
+	gilacct_event(a, t, tid, GILACCT_TAKE_ENTER);
+	gilacct_event(a, t, tid, GILACCT_TAKE_RETURN);
+	gilacct_event(a, t + 1, tid, GILACCT_DROP_ENTER);
+}
+
+/* A full table evicts an ended thread (not in the latest listing) before a
+ * live one, however quiet; a live one evicted that comes back is partial. */
+static void test_evict_live(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
+	uint64_t t = 1 * MS;
+
+	take_drop(a, t, 1);                          /* live, then idle */
+	for (pid_t tid = 2; tid <= GILSTAT_MAX_THREADS; tid++)
+		take_drop(a, t + (uint64_t)tid * US, tid);
+	gilacct_listing(a, 2 * MS);                  /* 301.. ended */
+	for (pid_t tid = 1; tid <= 300; tid++)
+		gilacct_listed(a, tid);
+	take_drop(a, 3 * MS, 1000);
+	gilacct_result(a, &snap);
+	tap_ok(find(&snap, 1) && !find(&snap, 301) && find(&snap, 1000) && snap.threads_folded == 1,
+	       "evict: an ended thread goes before the quiet live one");
+	gilacct_listing(a, 4 * MS);                  /* every thread in the table alive */
+	for (pid_t tid = 1; tid <= 1000; tid++)
+		gilacct_listed(a, tid);
+	take_drop(a, 5 * MS, 2000);                  /* none ended: the quietest live one goes */
+	take_drop(a, 6 * MS, 1);                     /* and comes back */
+	gilacct_result(a, &snap);
+	const struct gilstat_thread *t1 = find(&snap, 1), *t2 = find(&snap, 2);
+	tap_ok(t1 && (t1->flags & GILSTAT_THREAD_PARTIAL) && t1->takecnt == 1 && snap.threads_partial == 1 && !t2,
+	       "evict: a live thread evicted and back has a partial row (its later take; threads_partial 1)");
+	tap_ok(snap.folded.takecnt == 3 && snap.threads_folded == 3,
+	       "evict: its earlier take is folded (3 threads, 3 takes)");
+	gilacct_cut(a, 7 * MS, NULL);
+	gilacct_result(a, &snap);
+	tap_ok(find(&snap, 1) && !(find(&snap, 1)->flags & GILSTAT_THREAD_PARTIAL) && snap.threads_partial == 0,
+	       "evict: the next window's row is whole again");
+	gilacct_destroy(a);
+}
+
 static void test_capacity(void)
 {
 	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
@@ -1025,6 +1068,7 @@ int main(void)
 	test_sampled_took();
 	test_exact();
 	test_cut();
+	test_evict_live();
 	test_capacity();
 	test_evict();
 	test_evict_chains();

@@ -194,13 +194,13 @@ static const char want_text_gilstat[] =
 	"  at 250ms: tid 10 held the GIL for 13ms\n";
 static const char want_json_gilstat[] =
 	WANT_JSON_HEAD
-	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": false, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
-	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": false, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
+	"    {\"tid\": 10, \"name\": \"Ma\xef\xbf\xbdin\", \"samples\": 4, \"time_s\": 0.03, \"cpu_s\": 0, \"wall_s\": 0.04, \"states\": {\"running\": 3, \"idle\": 1, \"gil_wait\": 0, \"unknown\": 0}, \"holding_gil\": 3, \"gil\": {\"holding_pct\": 75, \"holding_blocked_pct\": 0, \"waiting_pct\": 0, \"native_pct\": 0, \"idle_pct\": 25, \"takecnt\": 100, \"holdavg_ms\": 5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": false, \"hold_all_ms\": 500, \"takeavg_ms\": 4, \"take_all_ms\": 400, \"takes_per_s\": 100, \"gilstat_partial\": false, \"hold_pct\": 50, \"wait_pct\": 40, \"max_hold_ms\": 12.5, \"max_take_ms\": 6, \"long_holds\": 1, \"long_takes\": 0}},\n"
+	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": false, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"gilstat_partial\": false, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
 	WANT_JSON_GIL
 	"    \"conflicts\": 0,\n"
 	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, "
 	"\"threads_folded\": {\"threads\": 1, \"evicted\": 0, \"takecnt\": 0, \"takes_per_s\": 0, \"hold_all_ms\": 0, \"take_all_ms\": 0, \"hold_pct\": 0, \"wait_pct\": 0, \"max_hold_ms\": 0, \"max_take_ms\": 0, \"long_holds\": 0, \"long_takes\": 0}, "
-	"\"totals\": {\"threads\": 3, \"takecnt\": 200, \"hold_all_ms\": 950, \"take_all_ms\": 850, \"hold_pct\": 95, \"wait_pct\": 85}, "
+	"\"totals\": {\"threads\": 3, \"takecnt\": 200, \"hold_all_ms\": 950, \"take_all_ms\": 850, \"hold_pct\": 95, \"wait_pct\": 85}, \"threads_partial\": 0, "
 	"\"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
 	"  }\n"
 	"}\n";
@@ -305,7 +305,7 @@ static void test_writers(void)
 				"\"hold_all_ms\": 240, \"take_all_ms\": 120, \"hold_pct\": 24, \"wait_pct\": 12, \"max_hold_ms\": 3, "
 				"\"max_take_ms\": 2, \"long_holds\": 0, \"long_takes\": 2}, "
 				"\"totals\": {\"threads\": 603, \"takecnt\": 320, \"hold_all_ms\": 1190, \"take_all_ms\": 970, "
-				"\"hold_pct\": 119, \"wait_pct\": 97}, \"overflow\": 7, \"threads_unobserved\": 3, "),
+				"\"hold_pct\": 119, \"wait_pct\": 97}, \"threads_partial\": 0, \"overflow\": 7, \"threads_unobserved\": 3, "),
 		    "json: gilstat's threads_folded (evicted and unlisted), totals with them, overflow, unobserved"))
 		printf("# %s\n", out);
 	free(out);
