@@ -221,6 +221,8 @@ static void gil_folded(struct jsonw *w, const struct aggregate *agg, const struc
 	if (g->mode == GILSTAT_EXACT) {
 		jsonw_key(w, "threads_not_followed");
 		jsonw_uint(w, g->unfollowed);
+		jsonw_key(w, "listing_gap_max_ms");
+		jsonw_double(w, ms(g->listing_gap_ns));
 	}
 }
 

@@ -264,6 +264,8 @@ static void gilstat_row(FILE *f, const struct gilstat_snapshot *g, const struct 
 		100.0 * ratio(t->hold_ns, g->elapsed_ns), 100.0 * ratio(t->wait_ns, g->elapsed_ns));
 }
 
+#define LISTING_GAP_SAY_NS 100000000ull   /* exact: a longer gap between thread listings is said */
+
 /* The gilstat table (flight_profiler's columns) and its warnings. */
 static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_snapshot *g)
 {
@@ -320,6 +322,10 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	if (g->unlisted)
 		fprintf(f, "%" PRIu64 " threads past the first %d not observed (their waits not seen)\n",
 			g->unlisted, GILSTAT_LIST_MAX);
+	if (g->mode == GILSTAT_EXACT && g->listing_gap_ns > LISTING_GAP_SAY_NS)
+		fprintf(f, "The target's threads went unlisted for up to %s (gilstat's thread held up): "
+			"a thread that started and ended within that time would not be seen\n",
+			duration_format(a, sizeof(a), (double)g->listing_gap_ns / 1e9));
 	if (g->unfollowed)
 		fprintf(f, "%" PRIu64 " threads not followed (they ended before their uprobe events were open, "
 			"or the open failed: their takes not seen)\n", g->unfollowed);

@@ -90,6 +90,7 @@ struct uprobe_set {
 	int ntids;
 	uint64_t drained_before;           /* every sample before this was handed over */
 	uint64_t followed_ns;              /* the thread list was last read then */
+	uint64_t listed_ns;                /* ... and read at (the clock after the read) */
 	size_t page;
 	bool opening;                      /* in uprobe_open: events stay disabled */
 	/* Shared probe events (see tracefs_setup): the tracefs directory (-1:
@@ -501,6 +502,7 @@ int uprobe_follow(struct uprobe_set *u, uint64_t now_ns)
 	n = proc_tasks(u->pid, u->scratch, MAX_TIDS);
 	if (n < 0)
 		return n;
+	u->listed_ns = clock_now_ns();
 	qsort(u->scratch, (size_t)n, sizeof *u->scratch, cmp_tid);
 	/* Threads that ended: their events are closed (a ring's leader stays),
 	 * shared ones at once (microseconds each). A PMU event's close takes
@@ -560,6 +562,11 @@ int uprobe_follow(struct uprobe_set *u, uint64_t now_ns)
 	memcpy(u->tids, u->scratch, (size_t)kept * sizeof *u->tids);
 	u->ntids = kept;
 	return 1;
+}
+
+uint64_t uprobe_listed_ns(const struct uprobe_set *u)
+{
+	return u ? u->listed_ns : 0;
 }
 
 const pid_t *uprobe_tids(const struct uprobe_set *u, int *n)

@@ -50,6 +50,9 @@ int uprobe_drain(struct uprobe_set *u, uint64_t before_ns, uprobe_fn fn, void *a
  * negative error (the target is gone). */
 int uprobe_follow(struct uprobe_set *u, uint64_t now_ns);
 
+/* When uprobe_follow last read the thread list (CLOCK_MONOTONIC; 0: never). */
+uint64_t uprobe_listed_ns(const struct uprobe_set *u);
+
 /* The threads of the latest listing that have events (sorted), *n of them. */
 const pid_t *uprobe_tids(const struct uprobe_set *u, int *n);
 

@@ -42,6 +42,7 @@ struct gilacct {
 	uint32_t gen;                     /* listings so far (gilacct_listing) */
 	uint32_t gone[GONE_MAX];          /* tids of live threads evicted (0: free), a ring */
 	uint32_t gone_next;
+	uint64_t listed_ns, list_gap_ns;  /* the latest listing; the longest gap before it */
 
 	bool started;
 	uint64_t start_ns, last_ns;       /* the window: its start (gilacct_cut) and the latest time accounted */
@@ -156,9 +157,22 @@ static bool came_back(struct gilacct *a, uint32_t tid)
 	return false;
 }
 
+/* The time from the latest listing (or the window's start, if later) to now. */
+static uint64_t unlisted_for(const struct gilacct *a, uint64_t now)
+{
+	uint64_t from = a->listed_ns > a->start_ns ? a->listed_ns : a->start_ns;
+
+	return a->started && now > from ? now - from : 0;
+}
+
 void gilacct_listing(struct gilacct *a, uint64_t now)
 {
-	(void)now;
+	uint64_t gap = unlisted_for(a, now);
+
+	if (gap > a->list_gap_ns)
+		a->list_gap_ns = gap;
+	if (now > a->listed_ns)
+		a->listed_ns = now;
 	a->gen++;
 	a->none_evictable = false;
 }
@@ -521,6 +535,11 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out)
 	out->unknown_ns = a->unknown_ns;
 	out->overflow = a->overflow;
 	out->threads_folded = a->nfolded;
+	/* (A listing can be after the latest time accounted: within the window.) */
+	uint64_t gap = unlisted_for(a, a->last_ns);
+	out->listing_gap_ns = gap > a->list_gap_ns ? gap : a->list_gap_ns;
+	if (out->listing_gap_ns > span)
+		out->listing_gap_ns = span;
 	out->folded = a->folded;
 	out->take_warn_ns = a->take_warn_ns;
 	out->hold_warn_ns = a->hold_warn_ns;
@@ -579,6 +598,7 @@ void gilacct_cut(struct gilacct *a, uint64_t now, struct gilstat_snapshot *out)
 		a->th[i].s.tid = tid;
 	}
 	memset(a->gone, 0, sizeof a->gone);
+	a->list_gap_ns = 0;
 	memset(&a->folded, 0, sizeof a->folded);
 	a->nfolded = 0;
 	a->start_ns = a->last_ns;

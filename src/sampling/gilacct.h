@@ -85,6 +85,11 @@ struct gilstat_snapshot {
 	struct gilstat_thread folded; /* the folded threads' numbers: sums, max_* the maxima,
 				   * tid 0 */
 	uint64_t threads_partial; /* rows marked GILSTAT_THREAD_PARTIAL */
+	uint64_t listing_gap_ns;  /* the longest time in the window without a listing of
+				   * the target's threads (gilacct_listing; from the
+				   * window's start to the first, from the last to its
+				   * end): exact mode does not see a thread that starts
+				   * and ends within such a gap */
 	uint64_t cpu_ns;          /* the gilstat thread's own CPU time */
 	uint64_t take_warn_ns, hold_warn_ns;
 	uint64_t nwarnings;       /* warnings so far; the last GILSTAT_WARN_MAX follow */
@@ -181,7 +186,8 @@ void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);
 
 /* A listing of the target's live threads at now: gilacct_listing(), then
  * gilacct_listed() for each (threads of the table it does not name ended;
- * a thread new since the previous listing counts as alive). */
+ * a thread new since the previous listing counts as alive). The longest
+ * time between two listings is the snapshot's listing_gap_ns. */
 void gilacct_listing(struct gilacct *a, uint64_t now);
 void gilacct_listed(struct gilacct *a, pid_t tid);
 

@@ -508,7 +508,7 @@ static void *exact_main(void *arg)
 		if (uprobe_follow(g->probes, now) > 0) {   /* events for new threads, none for dead ones */
 			int n;
 			const pid_t *tids = uprobe_tids(g->probes, &n);
-			gilacct_listing(g->acct, now);       /* the others ended: evicted first */
+			gilacct_listing(g->acct, uprobe_listed_ns(g->probes));   /* the others ended: evicted first */
 			for (int i = 0; i < n; i++)
 				gilacct_listed(g->acct, tids[i]);
 		}

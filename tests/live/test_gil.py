@@ -68,6 +68,11 @@ Per interpreter:
         the 20, or is marked partial (gilstat_partial). The table evicts
         ended threads before live ones; before it evicted the idle one,
         the quietest, whose row then held its later takes alone, unmarked.
+  listing gap: pytop --gilstat=exact -d 3 on a two-spinner target,
+        SIGSTOPped for 0.4 s after 1.5 s: gilstat's listing_gap_max_ms (the
+        longest time its thread went without listing the target's threads,
+        when a thread could start and end unseen) is 350 ms or more, and
+        no more than the run.
 
   many: tests/targets/gil_target.py many 700 4 under `pytop --gilstat=sampled`:
         700 short threads, 16 at a time, each taking the GIL 4 times
@@ -501,6 +506,34 @@ def test_every(tap, interp):
            % (label, spans))
 
 
+def test_listing_gap(tap, interp):
+    """Exact mode says the longest time its thread went without listing the
+    target's threads: pytop SIGSTOPped for 0.4 s in its run."""
+    label = "%s listing gap" % interp.label
+    target = Target(interp, "spin", 2, 0.005)
+    try:
+        argv, proc = start_pytop(target.pid, 3, ["--gilstat=exact"])
+        time.sleep(1.5)          # probes planted (about 1 s at most here), sampling
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(0.4)
+        proc.send_signal(signal.SIGCONT)
+        rc, data, err = finish_pytop(argv, proc, 3)
+    finally:
+        target.kill()
+    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
+    lines = err.strip().splitlines()
+    if rc == 1 and lines and lines[-1].startswith(prefix):
+        tap.skip("%s: exact mode's listing gap" % label, lines[-1][len(prefix):])
+        return
+    if not check_run(tap, label, rc, data, err):
+        return
+    g = data["gil"]["gilstat"]
+    gap, dur = g.get("listing_gap_max_ms"), g.get("duration_s", 0) * 1000
+    tap.ok(gap is not None and 350 <= gap <= dur,
+           "%s: listing_gap_max_ms %s (>= 350: pytop stopped 0.4 s; <= the %.0f ms run)" % (label, gap, dur),
+           json.dumps(g)[:1000])
+
+
 def fd_count(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -714,7 +747,8 @@ def main():
         for test in (test_spin3, test_churn, test_churn_holds, test_mixed, test_block, test_alone,
                      lambda t, i: test_gilstat(t, i, 0.005, 3, 60, 220),
                      lambda t, i: test_gilstat(t, i, 0.02, 3, 12, 55),
-                     test_exact, test_window, test_every, test_idle_evicted, test_many, lambda t, i: test_many(t, i, mode="exact")):
+                     test_exact, test_window, test_every, test_idle_evicted, test_listing_gap,
+                     test_many, lambda t, i: test_many(t, i, mode="exact")):
             try:
                 test(tap, interp)
             except Exception as exc:  # a broken target is a failure, not a crash

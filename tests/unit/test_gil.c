@@ -720,6 +720,37 @@ static void test_evict_live(void)
 	gilacct_destroy(a);
 }
 
+/* The longest time without a listing of the target's threads, within
+ * the window: from its start to the first, between two, from the last to
+ * its end. */
+static void test_listing_gap(void)
+{
+	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
+
+	gilacct_listing(a, 1 * MS);                  /* before the window: no gap yet */
+	gilacct_progress(a, 2 * MS, 0, false);
+	gilacct_cut(a, 10 * MS, NULL);               /* the window starts at 10 ms */
+	gilacct_listing(a, 15 * MS);                 /* 5 ms from its start */
+	gilacct_listing(a, 25 * MS);                 /* 10 */
+	gilacct_listing(a, 27 * MS);
+	gilacct_progress(a, 30 * MS, 0, false);
+	gilacct_result(a, &snap);
+	tap_is(snap.listing_gap_ns, 10 * MS, "listing gap: the longest between two listings");
+	gilacct_progress(a, 60 * MS, 0, false);
+	gilacct_result(a, &snap);
+	tap_is(snap.listing_gap_ns, 33 * MS, "listing gap: from the last listing to the window's end");
+	gilacct_listing(a, 61 * MS);                 /* after the latest time accounted */
+	gilacct_result(a, &snap);
+	tap_is(snap.listing_gap_ns, 34 * MS, "listing gap: a listing past the time accounted ends a gap too");
+	tap_ok(snap.listing_gap_ns <= snap.elapsed_ns, "listing gap: never more than the window");
+	gilacct_cut(a, 70 * MS, NULL);
+	gilacct_listing(a, 72 * MS);
+	gilacct_progress(a, 73 * MS, 0, false);
+	gilacct_result(a, &snap);
+	tap_is(snap.listing_gap_ns, 2 * MS, "listing gap: a new window measures from its start");
+	gilacct_destroy(a);
+}
+
 static void test_capacity(void)
 {
 	struct gilacct *a = gilacct_create(GILSTAT_EXACT, 0, 0, 0);
@@ -1069,6 +1100,7 @@ int main(void)
 	test_exact();
 	test_cut();
 	test_evict_live();
+	test_listing_gap();
 	test_capacity();
 	test_evict();
 	test_evict_chains();
