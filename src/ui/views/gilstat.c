@@ -216,6 +216,8 @@ static void render(void *vv, struct ui_model *m, struct canvas *c, const struct 
 
 		snprintf(buf, sizeof(buf), "%u", th->tid);
 		canvas_put_right(c, r->x, y, 7, buf, EL_DEFAULT);
+		if (s && (s->flags & GILSTAT_THREAD_PARTIAL))   /* evicted alive, back: a partial row */
+			canvas_putc(c, r->x + 7, y, '*', EL_HEADER_WARN);
 		if (blocked)
 			canvas_putc(c, r->x + 8, y, '!', EL_HEADER_WARN);
 		canvas_put(c, r->x + 9, y, 15, *th->name ? th->name : "?", blocked ? EL_HEADER_WARN : EL_FUNC);
