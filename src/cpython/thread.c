@@ -257,19 +257,27 @@ static int bootstrap_is_own(struct py_target *t, uint64_t self, pid_t tid)
 bool thread_os_named(const struct py_target *t, const struct func_info *root, const struct stack_frame *frames,
 		     int depth, bool truncated)
 {
-	static const char *const before[] = { "_set_ident", "_set_native_id", "_set_os_name" };
+	/* What _bootstrap_inner calls once _set_os_name returned:
+	 * self._started.set(), self.run (through Context.run),
+	 * self._invoke_excepthook (a closure), self._delete. Not "anything but
+	 * the _set_* before it": a sys.monitoring callback, or a finalizer the
+	 * GC runs, can be the frame under _bootstrap_inner (or _bootstrap)
+	 * before _set_ident, while the thread has its creator's name. */
+	static const char *const after[] = { "set", "run", "invoke_excepthook", "_delete" };
 
 	if (!t->L.threading_os_names || !root || !root->name || !root->file ||
 	    !ends_with_part(root->name, "_bootstrap", '.') || !ends_with_part(root->file, "threading.py", '/'))
 		return false;
 	if (truncated)
 		return true;
-	if (depth < 3 || !frames[depth - 3].func || !frames[depth - 3].func->name)
+	if (depth < 3 || !frames[depth - 2].func || !frames[depth - 2].func->name ||
+	    !ends_with_part(frames[depth - 2].func->name, "_bootstrap_inner", '.') || !frames[depth - 3].func ||
+	    !frames[depth - 3].func->name)
 		return false;
-	for (size_t i = 0; i < sizeof before / sizeof before[0]; i++)
-		if (ends_with_part(frames[depth - 3].func->name, before[i], '.'))
-			return false;
-	return true;
+	for (size_t i = 0; i < sizeof after / sizeof after[0]; i++)
+		if (ends_with_part(frames[depth - 3].func->name, after[i], '.'))
+			return true;
+	return false;
 }
 
 int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,

@@ -43,8 +43,8 @@ int thread_python_names(struct py_target *t, const uint64_t *idents, const pid_t
  * them unless truncated) is the name threading gave it: the version's
  * threading sets the OS name (threading_os_names), root is
  * Thread._bootstrap, and the stack is past Thread._bootstrap_inner's
- * _set_os_name (deeper than the frames given, or a third frame that is
- * none of the _set_* it calls first). */
+ * _set_os_name (deeper than the frames given, or _bootstrap_inner's
+ * callee one of the calls it makes after _set_os_name). */
 bool thread_os_named(const struct py_target *t, const struct func_info *root, const struct stack_frame *frames,
 		     int depth, bool truncated);
 

@@ -32,7 +32,11 @@ int main(void)
 			 ident = fi("Thread._set_ident", tp), nid = fi("Thread._set_native_id", tp),
 			 osn = fi("Thread._set_os_name", tp), run = fi("Thread.run", tp),
 			 handler = fi("Handler.do_GET", "/srv/app.py"), evset = fi("Event.set", tp),
-			 fake = fi("Thread._bootstrap", "/srv/mythreading.py"), other = fi("worker", "/srv/app.py");
+			 fake = fi("Thread._bootstrap", "/srv/mythreading.py"), other = fi("worker", "/srv/app.py"),
+			 cb = fi("on_start", "/srv/tracer.py"), del = fi("Conn.__del__", "/srv/app.py"),
+			 sub_run = fi("Poller.run", "/srv/app.py"),
+			 hook = fi("_make_invoke_excepthook.<locals>.invoke_excepthook", tp),
+			 delete = fi("Thread._delete", tp);
 
 	struct func_info *start1[] = { &boot };
 	struct func_info *start2[] = { &inner, &boot };
@@ -44,6 +48,15 @@ int main(void)
 	struct func_info *deep[] = { &handler, &run };
 	struct func_info *faked[] = { &handler, &run, &inner, &fake };
 	struct func_info *plain[] = { &handler, &other };
+	/* Frames the interpreter runs before _set_ident: a sys.monitoring
+	 * PY_START callback of _bootstrap_inner (and what it calls), a
+	 * finalizer run by the GC at _bootstrap's start. */
+	struct func_info *monitored[] = { &cb, &inner, &boot };
+	struct func_info *monitored2[] = { &other, &cb, &inner, &boot };
+	struct func_info *finalizer[] = { &other, &del, &boot };
+	struct func_info *subclass[] = { &handler, &sub_run, &inner, &boot };
+	struct func_info *excepthook[] = { &hook, &inner, &boot };
+	struct func_info *deleting[] = { &delete, &inner, &boot };
 
 	tap_ok(!named(1, &boot, start1, 1, false), "in _bootstrap alone: not yet named (the creator's name)");
 	tap_ok(!named(1, &boot, start2, 2, false), "in _bootstrap_inner, before its calls: not yet named");
@@ -57,5 +70,11 @@ int main(void)
 	tap_ok(!named(1, &fake, faked, 4, false), "a _bootstrap not in threading.py: never");
 	tap_ok(!named(1, &other, plain, 2, false), "a thread not started by threading: never");
 	tap_ok(!named(1, NULL, running, 4, false), "no outermost frame known: never");
+	tap_ok(!named(1, &boot, monitored, 3, false), "a monitoring callback under _bootstrap_inner: not known to be named");
+	tap_ok(!named(1, &boot, monitored2, 4, false), "... and a call it makes: not known to be named");
+	tap_ok(!named(1, &boot, finalizer, 3, false), "a finalizer's call under _bootstrap: not known to be named");
+	tap_ok(named(1, &boot, subclass, 4, false), "in a Thread subclass's run(): named");
+	tap_ok(named(1, &boot, excepthook, 3, false), "in _invoke_excepthook: named");
+	tap_ok(named(1, &boot, deleting, 3, false), "in _delete: named");
 	return tap_done();
 }
