@@ -303,7 +303,7 @@ int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *
 	if (rc < 0)
 		return rc;
 	if (!got[0])
-		return PYTOP_ECORRUPT;   /* an empty name names nothing */
+		return 1;   /* an empty name names nothing (and is no OS name either) */
 	memcpy(name, got, sizeof got);
 	return 0;
 }

@@ -52,8 +52,10 @@ bool thread_os_named(const struct py_target *t, const struct func_info *root, co
  * threading's Thread._bootstrap(self) (function name, code file, first
  * argument as walked): self's _name, into name. Known from the thread's
  * first sample to its last, where threading._active holds it only between
- * its start-up and its end. Returns 0 (name is not empty), or a negative
- * error with name untouched (not such a frame, or self is not the Thread of
+ * its start-up and its end. Returns 0 (name is not empty), 1 when self is
+ * that thread's Thread and its name is empty (threading gave the OS thread
+ * no name: the kernel's is its creator's), or a negative error with name
+ * untouched (not such a frame, or self is not the Thread of
  * kernel thread tid: by its _native_id, or on 3.6/3.7, which have none, by
  * its _ident through the pthread-to-tid map). */
 int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *file, uint64_t self, pid_t tid,

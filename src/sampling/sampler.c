@@ -997,10 +997,15 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	if (!kt->named && ti.root && kt->root_tries < ROOT_TRIES) {
 		char name[THREAD_NAME_MAX];
 		kt->root_tries++;
-		if (thread_name_of_bootstrap(s->t, ti.root->name, ti.root->file, ti.root_arg0, ti.tid, name) == 0 &&
-		    name[0]) {
+		int rc = thread_name_of_bootstrap(s->t, ti.root->name, ti.root->file, ti.root_arg0, ti.tid, name);
+		if (rc == 0 && name[0]) {
 			kt->named = 1;
 			send_name(s, kt, name);
+		} else if (rc == 1) {
+			/* Its own Thread, named "": threading skipped _set_os_name,
+			 * so the kernel's name is its creator's. No more reads of
+			 * the frame, whose later dead reads would take that name. */
+			kt->root_tries = ROOT_TRIES;
 		} else if (!kt->sent && walked > 0 &&
 			   thread_os_named(s->t, ti.root, s->frames, walked, flags & STACK_TRUNCATED)) {
 			kernel_name_now(s, kt);
