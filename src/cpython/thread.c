@@ -116,12 +116,19 @@ struct names_ctx {
  * ident alone may name the wrong thread: Thread._native_id (3.8+, set
  * before the thread enters _active) is the kernel tid, in the target's pid
  * namespace. Without a readable _native_id the ident is trusted. */
-static int native_matches(struct py_target *t, uint64_t obj, pid_t tid)
+static int native_matches(struct py_target *t, uint64_t obj, pid_t tid, bool strict)
 {
 	uint64_t v;
 	int64_t native;
-	if (tid <= 0 || obj_getattr(t, obj, "_native_id", &v) < 0 || obj_read_long(t, v, &native) < 0)
+	int rc;
+	if (tid <= 0)
 		return 1;
+	/* strict: only a Thread without the attribute at all (3.6, 3.7) is
+	 * trusted, not one whose _native_id is None or cannot be read. */
+	if ((rc = obj_getattr(t, obj, "_native_id", &v)) < 0)
+		return !strict || rc == PYTOP_EINVAL;
+	if (obj_read_long(t, v, &native) < 0)
+		return !strict;
 	if (native <= 0 || native > INT32_MAX)
 		return 0;
 	return nspid_host(t->nspid, (pid_t)native) == tid;
@@ -137,11 +144,18 @@ static int name_item(struct py_target *t, uint64_t key, uint64_t value, void *ct
 	for (int i = 0; i < c->n; i++) {
 		if (c->idents[i] != (uint64_t)ident)
 			continue;
-		if (c->tids && !native_matches(t, value, c->tids[i]))
+		if (c->tids && !native_matches(t, value, c->tids[i], false))
 			break;
 		if (obj_getattr(t, value, "_name", &name) == 0 &&
-		    obj_read_string(t, name, c->names[i], THREAD_NAME_MAX) == 0)
-			c->found++;
+		    obj_read_string(t, name, c->names[i], THREAD_NAME_MAX) == 0) {
+			/* The Thread may have ended, been freed, and its memory
+			 * become another's (made, not started: _native_id None)
+			 * while it was read: checked again, strictly. */
+			if (c->tids && !native_matches(t, value, c->tids[i], true))
+				c->names[i][0] = 0;
+			else
+				c->found++;
+		}
 		break;
 	}
 	return c->found == c->n;
@@ -212,7 +226,7 @@ int thread_python_names_cached(struct py_target *t, struct thread_names_cache *c
 			continue;
 		for (int i = 0; i < n; i++) {
 			char got[THREAD_NAME_MAX];
-			if (names[i][0] || idents[i] != (uint64_t)ident || (tids && !native_matches(t, main, tids[i])))
+			if (names[i][0] || idents[i] != (uint64_t)ident || (tids && !native_matches(t, main, tids[i], false)))
 				continue;
 			if (obj_getattr(t, main, "_name", &name) == 0 && obj_read_string(t, name, got, sizeof got) == 0 &&
 			    got[0]) {
@@ -297,8 +311,12 @@ int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *
 	 * whose _native_id is not set yet would name the creator. */
 	if (!bootstrap_is_own(t, self, tid))
 		rc = PYTOP_ECORRUPT;
-	else if ((rc = obj_getattr(t, self, "_name", &obj)) == 0)
-		rc = obj_read_string(t, obj, got, sizeof got);
+	else if ((rc = obj_getattr(t, self, "_name", &obj)) == 0 &&
+		 (rc = obj_read_string(t, obj, got, sizeof got)) == 0 && !bootstrap_is_own(t, self, tid))
+		/* Its own again after the name was read: self read from a
+		 * dead frame can be freed between the reads, and its memory
+		 * be another Thread's (that one's name, this one's tid). */
+		rc = PYTOP_ECORRUPT;
 	t->scan_limited = 0;
 	if (rc < 0)
 		return rc;

@@ -23,7 +23,7 @@ TESTS += tests/live/test_codecache.py
 EXTRA_DIST += tests/live/test_codecache.py tests/targets/regen_target.py
 # Thread names from a thread's own Thread._bootstrap frame (not in threading._active).
 TESTS += tests/live/test_names.py
-EXTRA_DIST += tests/live/test_names.py tests/targets/hidden_thread_target.py tests/targets/empty_name_target.py
+EXTRA_DIST += tests/live/test_names.py tests/targets/hidden_thread_target.py tests/targets/empty_name_target.py tests/targets/name_swap_target.py
 # Names cut on UTF-8 character boundaries (sampled names, kernel comm).
 TESTS += tests/live/test_utf8.py
 EXTRA_DIST += tests/live/test_utf8.py

@@ -24,6 +24,7 @@ import pythons  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "..", "targets", "hidden_thread_target.py")
 EMPTY_TARGET = os.path.join(HERE, "..", "targets", "empty_name_target.py")
+SWAP_TARGET = os.path.join(HERE, "..", "targets", "name_swap_target.py")
 SECS = 2
 
 
@@ -66,6 +67,45 @@ def run_one(tap, pytop, interp, work):
                json.dumps(row) if row else "tid not in the snapshot: %r" % sorted(rows))
     test_dump(tap, pytop, interp, work)
     test_empty_name(tap, pytop, interp, work)
+    test_name_swap(tap, pytop, interp, work)
+
+
+def test_name_swap(tap, pytop, interp, work):
+    """Children that end and are freed while the other spawner makes its
+    next: no thread may be shown under another thread's name (its Thread
+    read from its dead _bootstrap frame, freed and reused between the read
+    of _native_id and of _name)."""
+    out = os.path.join(work, "swap.json")
+    truth_path = os.path.join(work, "truth-swap.json")
+    target = subprocess.Popen(interp.argv(interp.script(SWAP_TARGET), "10", interp.inside(truth_path)),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        proc = subprocess.run([pytop, "-p", str(target.pid), "--batch", "-d", "8", "-f", "json", "-o", out],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=90, universal_newlines=True)
+        target.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        target.kill()
+        target.wait()
+        tap.ok(False, "%s: pytop and the target finished (name swap)" % interp.label, "timed out")
+        return
+    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
+                  "%s: pytop -p runs over the name-swap target" % interp.label, proc.stderr):
+        return
+    with open(out) as f:
+        rows = json.load(f).get("threads", [])
+    with open(truth_path) as f:
+        log = json.load(f)["log"]
+    own, every = {}, set()
+    for tid, name in log:
+        own.setdefault(tid, set()).add(name)
+        every.add(name)
+    named = [r for r in rows if r.get("name") and r["tid"] in own]
+    wrong = [(r["tid"], r["name"], sorted(own[r["tid"]])) for r in named
+             if r["name"] in every and r["name"] not in own[r["tid"]]]
+    tap.ok(named and not wrong, "%s: %d of %d threads named, none under another thread's name"
+           % (interp.label, len(named), len(rows)), wrong)
 
 
 def test_empty_name(tap, pytop, interp, work):
