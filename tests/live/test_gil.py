@@ -201,6 +201,22 @@ def check_run(tap, label, rc, data, err):
     return ok
 
 
+UNAVAILABLE = "pytop: --gilstat=exact: uprobes unavailable: "
+
+
+def exact_gilstat(tap, label, what, rc, data, err):
+    """The gilstat object of an exact-mode run, or None: a SKIP of WHAT when
+    uprobes are unavailable here (pytop said so in its last line, exit 1),
+    else check_run's point when the run failed."""
+    lines = err.strip().splitlines()
+    if rc == 1 and lines and lines[-1].startswith(UNAVAILABLE):
+        tap.skip("%s: %s" % (label, what), lines[-1][len(UNAVAILABLE):])
+        return None
+    if not check_run(tap, label, rc, data, err):
+        return None
+    return data["gil"]["gilstat"]
+
+
 def test_spin3(tap, interp):
     label = "%s spin3" % interp.label
     target = Target(interp, "spin", 3, 0.005)
@@ -402,7 +418,7 @@ def test_exact(tap, interp):
         rc_e, exact, err_e = finish_pytop(ex_argv, ex_proc, 3)
     finally:
         target.kill()
-    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
+    prefix = UNAVAILABLE
     if rc_e != 0:
         reason = err_e.strip().splitlines()[-1] if err_e.strip() else ""
         tap.ok(rc_e == 1 and reason.startswith(prefix) and exact is None,
@@ -520,14 +536,9 @@ def test_listing_gap(tap, interp):
         rc, data, err = finish_pytop(argv, proc, 3)
     finally:
         target.kill()
-    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
-    lines = err.strip().splitlines()
-    if rc == 1 and lines and lines[-1].startswith(prefix):
-        tap.skip("%s: exact mode's listing gap" % label, lines[-1][len(prefix):])
+    g = exact_gilstat(tap, label, "exact mode's listing gap", rc, data, err)
+    if g is None:
         return
-    if not check_run(tap, label, rc, data, err):
-        return
-    g = data["gil"]["gilstat"]
     gap, dur = g.get("listing_gap_max_ms"), g.get("duration_s", 0) * 1000
     tap.ok(gap is not None and 350 <= gap <= dur,
            "%s: listing_gap_max_ms %s (>= 350: pytop stopped 0.4 s; <= the %.0f ms run)" % (label, gap, dur),
@@ -603,10 +614,9 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
         proc.wait(timeout=10)
         for f in (proc.stdin, proc.stdout, proc.stderr):
             f.close()
-    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
     if mode == "exact" and rc == 1 and err.strip().splitlines()[-1:] and \
-            err.strip().splitlines()[-1].startswith(prefix):
-        tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(prefix):])
+            err.strip().splitlines()[-1].startswith(UNAVAILABLE):
+        tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(UNAVAILABLE):])
         return
     # Exact mode follows threads from pytop's own thread, listing them
     # every 10 ms: while that thread waits (a machine whose load leaves it
@@ -719,14 +729,9 @@ def test_idle_evicted(tap, interp, n=700, k=10):
         proc.wait(timeout=10)
         for f in (proc.stdin, proc.stdout, proc.stderr):
             f.close()
-    prefix = "pytop: --gilstat=exact: uprobes unavailable: "
-    lines = err.strip().splitlines()
-    if rc == 1 and lines and lines[-1].startswith(prefix):
-        tap.skip("%s: an idle thread past a full table" % label, lines[-1][len(prefix):])
+    g = exact_gilstat(tap, label, "an idle thread past a full table", rc, data, err)
+    if g is None:
         return
-    if not check_run(tap, label, rc, data, err):
-        return
-    g = data["gil"]["gilstat"]
     row = threads_by_tid(data).get(info["roles"]["idler"], {}).get("gil", {})
     takes, partial = row.get("takecnt", -1), row.get("gilstat_partial", False)
     evicted = g.get("threads_folded", {}).get("evicted", 0)
