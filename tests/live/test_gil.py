@@ -570,16 +570,35 @@ def unprobes():
     return pids
 
 
+def unprobes_done():
+    """A uprobe PMU event's close holds the kernel's tracing lock for about
+    0.09 s, and every open waits for it: an earlier pytop's pytop-unprobe
+    (or one of a build without shared probes) closing hundreds would hold
+    up this run's opens. Let them finish first (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while unprobes() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def start_steady(pid, mode):
+    """(argv, Popen) of `pytop -p PID --batch -f json -d 60 --gilstat=MODE`,
+    once its events are open: its descriptor count steady for 0.5 s (15 s
+    at most, or until it exits)."""
+    argv = [PYTOP, "-p", str(pid), "--batch", "-f", "json", "-d", "60", "--gilstat=" + mode]
+    pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    steady, last, deadline = 0, -1, time.monotonic() + 15
+    while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        count = fd_count(pt.pid)
+        steady = steady + 1 if count == last and count > 0 else 0
+        last = count
+    return argv, pt
+
+
 def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
     label = "%s many%s" % (interp.label, " exact" if mode == "exact" else "")
     if mode == "exact":
-        # A uprobe PMU event's close holds the kernel's tracing lock for
-        # about 0.09 s, and every open waits for it: an earlier pytop's
-        # pytop-unprobe (or one of a build without shared probes) closing
-        # hundreds would hold up this run's opens. Let them finish first.
-        deadline = time.monotonic() + 60
-        while unprobes() and time.monotonic() < deadline:
-            time.sleep(0.5)
+        unprobes_done()
     proc = subprocess.Popen(interp.argv(interp.script(TARGET), "many", str(n), str(k)),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pt = None
@@ -587,15 +606,7 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
     others = 0
     try:
         info = json.loads(proc.stdout.readline())
-        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=" + mode]
-        pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # pytop's events open (its descriptor count steady for 0.5 s)
-        steady, last, deadline = 0, -1, time.monotonic() + 15
-        while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            count = fd_count(pt.pid)
-            steady = steady + 1 if count == last and count > 0 else 0
-            last = count
+        argv, pt = start_steady(info["pid"], mode)
         if pt.poll() is None:
             fds.append(fd_count(pt.pid))
             others = len(unprobes())
@@ -711,22 +722,13 @@ def test_idle_evicted(tap, interp, n=700, k=10):
     """An idle live thread and 700 short ones (more than gilstat's table):
     the idle thread's row is whole, or marked partial."""
     label = "%s idle evicted" % interp.label
-    deadline = time.monotonic() + 60
-    while unprobes() and time.monotonic() < deadline:   # as in test_many
-        time.sleep(0.5)
+    unprobes_done()
     proc = subprocess.Popen(interp.argv(interp.script(TARGET), "idlemany", str(n), str(k)),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pt = None
     try:
         info = json.loads(proc.stdout.readline())
-        argv = [PYTOP, "-p", str(info["pid"]), "--batch", "-f", "json", "-d", "60", "--gilstat=exact"]
-        pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        steady, last, deadline = 0, -1, time.monotonic() + 15
-        while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            count = fd_count(pt.pid)
-            steady = steady + 1 if count == last and count > 0 else 0
-            last = count
+        argv, pt = start_steady(info["pid"], "exact")
         if pt.poll() is None:
             proc.stdin.write(b"go\n")
             proc.stdin.flush()
