@@ -580,6 +580,18 @@ def unprobes_done():
         time.sleep(0.5)
 
 
+def kill_both(pt, proc):
+    """Kill pytop (PT, None when it never started) if it still runs, and
+    the target PROC, closing the target's pipes."""
+    if pt is not None and pt.poll() is None:
+        pt.kill()
+        pt.wait()
+    proc.kill()
+    proc.wait(timeout=10)
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        f.close()
+
+
 def start_steady(pid, mode):
     """(argv, Popen) of `pytop -p PID --batch -f json -d 60 --gilstat=MODE`,
     once its events are open: its descriptor count steady for 0.5 s (15 s
@@ -631,13 +643,7 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
         rc, data, err = finish_pytop(argv, pt, 0)
         quit_s = time.monotonic() - t1 if len(fds) == 2 else 0
     finally:
-        if pt is not None and pt.poll() is None:
-            pt.kill()
-            pt.wait()
-        proc.kill()
-        proc.wait(timeout=10)
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            f.close()
+        kill_both(pt, proc)
     if mode == "exact" and rc == 1 and err.strip().splitlines()[-1:] and \
             err.strip().splitlines()[-1].startswith(UNAVAILABLE):
         tap.skip("%s: exact mode under thread churn" % label, err.strip().splitlines()[-1][len(UNAVAILABLE):])
@@ -737,13 +743,7 @@ def test_idle_evicted(tap, interp, n=700, k=10):
             pt.send_signal(signal.SIGINT)
         rc, data, err = finish_pytop(argv, pt, 0)
     finally:
-        if pt is not None and pt.poll() is None:
-            pt.kill()
-            pt.wait()
-        proc.kill()
-        proc.wait(timeout=10)
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            f.close()
+        kill_both(pt, proc)
     g = exact_gilstat(tap, label, "an idle thread past a full table", rc, data, err)
     if g is None:
         return
