@@ -976,6 +976,11 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* A caller of a frame of the same eval call waits in that call. */
 		if (inlined && frame_runs(L, f))
 			return PYTOP_ECORRUPT;
+		/* 3.14+: a frame popped while read has its executable cleared
+		 * (PyStackRef_NULL) after the thread's current frame moved on:
+		 * the stack changed under the reader, read it again. */
+		if (!code)
+			return PYTOP_ECORRUPT;
 		struct func_entry *e = func_get(w->t, w->c, code, &err);
 		if (!e)
 			return err;

@@ -27,7 +27,10 @@ Per interpreter (issue 8.3: today 3.8-3.10 tear 10-20 of 100 dumps and
         What that saves depends on the machine: on an idle one 3.8-3.10
         lost 74-77 % of the rounds before, 26-43 % with it; in a loaded CI
         run, where pytop itself waits for a CPU mid-walk, 3.8 lost 74.5 %
-        with 5,109 walks read again (the loss is said in the description)
+        with 5,109 walks read again (the loss is said in the description).
+        On 3.14/3.15 a frame popped while read (executable cleared) was a
+        failed read, never read again: 60-70 % of the rounds lost, 1 walk
+        read again for 1,782 errors; now 0.2-0.7 %
 """
 
 import os
