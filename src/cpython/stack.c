@@ -773,6 +773,19 @@ static uint64_t cell_contents(struct py_target *t, uint64_t slot_addr)
 	return obj;
 }
 
+/* The function of a frame's code object. One that cannot be read is a
+ * frame popped and its memory reused while the chain was read (3.15 under
+ * thread churn: 163 of 289 failed reads in 8 s): the stack changed under
+ * the reader, read it again (PYTOP_ECORRUPT), not a failed read. */
+static struct func_entry *frame_func(struct walk *w, uint64_t code, int *err)
+{
+	struct func_entry *e = func_get(w->t, w->c, code, err);
+
+	if (!e && *err == PYTOP_EREAD)
+		*err = PYTOP_ECORRUPT;
+	return e;
+}
+
 /* A frame's offset lies past its cached function's code: forget the entry
  * and read the code object again. Returns the fresh entry, or NULL with
  * *err set (PYTOP_ECORRUPT when the offset is still out of range). */
@@ -780,7 +793,7 @@ static struct func_entry *func_refresh(struct walk *w, struct func_entry *e, int
 {
 	uint64_t code = e->code;
 	func_forget(e);
-	if (!(e = func_get(w->t, w->c, code, err)))
+	if (!(e = frame_func(w, code, err)))
 		return NULL;
 	if (!e->valid || off >= (int64_t)e->code_bytes) {
 		*err = PYTOP_ECORRUPT;
@@ -839,7 +852,7 @@ static int walk_objects(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* A freed frame: the thread returned from it while we read. */
 		if (refcnt >= 0 && field_i64(f, refcnt) <= 0)
 			return PYTOP_ECORRUPT;
-		struct func_entry *e = func_get(w->t, w->c, field_u64(f, L->frame_code), &err);
+		struct func_entry *e = frame_func(w, field_u64(f, L->frame_code), &err);
 		if (!e)
 			return err;
 		if (!e->valid)
@@ -981,7 +994,7 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		 * the stack changed under the reader, read it again. */
 		if (!code)
 			return PYTOP_ECORRUPT;
-		struct func_entry *e = func_get(w->t, w->c, code, &err);
+		struct func_entry *e = frame_func(w, code, &err);
 		if (!e)
 			return err;
 		if (!e->valid) {
