@@ -64,6 +64,9 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* overhead.errors_by_kind's keys, by enum error_kind. */
+static const char *const error_kind_keys[ERR_KINDS] = { "torn", "unreadable", "other" };
+
 static const struct gilstat_thread *gilstat_thread(const struct gilstat_snapshot *g, uint32_t tid)
 {
 	for (uint32_t i = 0; g && i < g->nthreads; i++)
@@ -463,6 +466,13 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->reopened_reads);
 		jsonw_key(w, "walks_retried");
 		jsonw_uint(w, m->walks_retried);
+		jsonw_key(w, "errors_by_kind");
+		jsonw_begin_object(w);
+		for (int i = 0; i < ERR_KINDS; i++) {
+			jsonw_key(w, error_kind_keys[i]);
+			jsonw_uint(w, m->errors_kind[i]);
+		}
+		jsonw_end_object(w);
 		jsonw_end_object(w);
 	}
 	if (m->native) {

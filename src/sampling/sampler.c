@@ -164,8 +164,10 @@ struct sampler {
 	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
 	_Atomic uint64_t reopened_reads;
 	_Atomic uint64_t walks_retried;
+	_Atomic uint64_t errors_kind[ERR_KINDS];   /* errors by kind (sampler_stats) */
 	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
 	uint64_t walks_retried_n;         /* walks run again after a stack torn while read */
+	uint64_t errors_kind_n[ERR_KINDS]; /* errors by kind: torn, unreadable, other */
 	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
 	_Atomic uint64_t not_sampled;     /* most threads a round could not sample (over MAX_THREADS) */
@@ -867,6 +869,18 @@ static int native_stop_unwind(struct sampler *s, int k, uint64_t tstate, int int
 	return depth;
 }
 
+/* What a failed walk was: a stack that changed under the reader three
+ * times (torn), memory that could not be read (a thread state freed, the
+ * target gone or not readable), or anything else. */
+static int error_kind(int err)
+{
+	if (err == PYTOP_ECORRUPT)
+		return ERR_TORN;
+	if (err == PYTOP_EREAD || err == PYTOP_EGONE || err == PYTOP_EPERM)
+		return ERR_UNREADABLE;
+	return ERR_OTHER;
+}
+
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
 static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
@@ -935,6 +949,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	s->walk_inner_off = kept ? kept->inner_off : ti.inner_off;
 	if (depth < 0) {
 		(*errors)++;
+		s->errors_kind_n[error_kind(depth)]++;
 		/* Without the thread state we cannot go on down the list. */
 		return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
 	}
@@ -1570,6 +1585,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++) {
 			if (rlist_loops(&walk, ts)) {
 				(*errors)++;   /* the thread-state list loops: not sampled twice */
+				s->errors_kind_n[ERR_OTHER]++;
 				looped = true;
 				break;
 			}
@@ -1732,6 +1748,8 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->confirm_mismatches, s->vouch_wrong, memory_order_relaxed);
 		atomic_store_explicit(&s->reopened_reads, tasks_reopened(s->tasks), memory_order_relaxed);
 		atomic_store_explicit(&s->walks_retried, s->walks_retried_n, memory_order_relaxed);
+		for (int i = 0; i < ERR_KINDS; i++)
+			atomic_store_explicit(&s->errors_kind[i], s->errors_kind_n[i], memory_order_relaxed);
 		for (int i = 0; i < NC_N; i++)
 			atomic_store_explicit(&s->nc_pub[i], s->nc[i], memory_order_relaxed);
 
@@ -1975,6 +1993,8 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->schedstat_skipped = atomic_load(&s->schedstat_skipped);
 	out->reopened_reads = atomic_load(&s->reopened_reads);
 	out->walks_retried = atomic_load(&s->walks_retried);
+	for (int i = 0; i < ERR_KINDS; i++)
+		out->errors_kind[i] = atomic_load(&s->errors_kind[i]);
 	out->switch_mismatches = atomic_load(&s->switch_mismatches);
 	out->confirms_skipped = atomic_load(&s->confirms_skipped);
 	out->confirm_mismatches = atomic_load(&s->confirm_mismatches);

@@ -43,6 +43,14 @@ enum native_count {
 	NC_N
 };
 
+/* Why a thread's sample was lost (sampler_stats.errors_kind). */
+enum error_kind {
+	ERR_TORN,                 /* its stack changed under the reader three times */
+	ERR_UNREADABLE,           /* its memory could not be read (a thread state freed) */
+	ERR_OTHER,                /* anything else (a thread list that loops ...) */
+	ERR_KINDS
+};
+
 /* Counters the consumer may read at any time. */
 struct sampler_stats {
 	uint64_t rounds;          /* rounds completed */
@@ -63,6 +71,7 @@ struct sampler_stats {
 	uint64_t reopened_reads;  /* syscall and schedstat readings through a file opened and
 				   * closed for them (no descriptor to keep: tasks_reopened) */
 	uint64_t walks_retried;   /* walks run again at once after a stack torn while read */
+	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */
 	int interps_not_sampled;  /* interpreters over the limit, left out (the main one never is) */
