@@ -881,6 +881,13 @@ static int error_kind(int err)
 	return ERR_OTHER;
 }
 
+/* Whether ti, once read, is a state of the interpreter-th interpreter
+ * (its interp link says so), or was not read at all. */
+static bool in_interp(const struct sampler *s, const struct thread_info *ti, int interp)
+{
+	return !ti->tstate || ti->interp == s->interps[interp];
+}
+
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
 static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
@@ -922,8 +929,9 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 				depth = stack_walk(s->cache, s->t, tstate, &ti, s->frames, SAMPLE_MAX_DEPTH, &flags);
 			}
 			/* Not past half the round's period: threads that all tear
-			 * (a recursion in each) must not cost the rate. */
-			if (depth != PYTOP_ECORRUPT || tries == WALK_RETRIES ||
+			 * (a recursion in each) must not cost the rate. Nor is
+			 * what is not a state of this interpreter read again. */
+			if (depth != PYTOP_ECORRUPT || tries == WALK_RETRIES || !in_interp(s, &ti, interp) ||
 			    (double)(clock_now_ns() - round_ns) * atomic_load_explicit(&s->rate_hz, memory_order_relaxed) > 0.5e9)
 				break;
 			s->walks_retried_n++;
@@ -947,6 +955,15 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	}
 
 	s->walk_inner_off = kept ? kept->inner_off : ti.inner_off;
+	/* Not a state of this interpreter: the list led out of it (a state
+	 * freed while the list was read: glibc keeps its free lists in the
+	 * words that held the state's links). Neither it nor its next link is
+	 * a thread's: the list ends, one sample lost. */
+	if (!in_interp(s, &ti, interp)) {
+		(*errors)++;
+		s->errors_kind_n[ERR_OTHER]++;
+		return 0;
+	}
 	if (depth < 0) {
 		(*errors)++;
 		s->errors_kind_n[error_kind(depth)]++;
@@ -985,6 +1002,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 		}
 		if (depth < 0) {
 			(*errors)++;
+			s->errors_kind_n[error_kind(depth)]++;
 			return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
 		}
 		if (ti.tid <= 0) {

@@ -195,6 +195,20 @@ def prealloc_state(f):
     f.interp([f.tstate(0), good], modules=f.threading([(f.pthread, f.str("MainThread"))]))
 
 
+def left_interp(f, n=200):
+    """The main thread's good stack, its next link then leading out of the
+    interpreter (a state freed under the reader: glibc's free lists in the
+    words of its links) to n states of no interpreter, each with a frame
+    whose executable is 0 (read as a torn stack since 02e432f)."""
+    good = f.tstate(f.frame(code_of(f, "goodfunc"), 1))
+    f.interp([good], modules=0)
+    fr = f.frame(0, 0)
+    out = [f.tstate(fr, tid=0, pthread=0, interp=0xdead0000 + 16 * k) for k in range(n)]
+    for k, t in enumerate(out):
+        f.put(t + f.L["tstate_next"], 8, out[k + 1] if k + 1 < n else 0)
+    f.put(good + f.L["tstate_next"], 8, out[0])
+
+
 def thread_loop(f):
     fr = f.frame(code_of(f), 1)
     ts = [f.tstate(fr, pthread=f.pthread + i) for i in range(5)]
@@ -459,6 +473,23 @@ def main():
                        "3.%d --dump%s of 2000 threads whose 300-frame chain loops ends in %.1f s < 15 s"
                        % (minor, " " + blocking[0] if blocking else "", dt),
                        bad or "rc %r\n%s" % (rc, err.decode("utf-8", "replace")))
+
+    # A list that leads out of the interpreter was walked to its end,
+    # every state's stack torn 8 times: 50 errors a round (200 here), a
+    # millisecond each, the rate down to 50-300 Hz. It ends there.
+    for minor in (8, 11, 13):
+        with with_fake(binary, minor, left_interp) as f:
+            rc, out, err, dt = run(["--batch", "-d", "1", "-m", "wall", "-f", "json", "-p", str(f.pid)])
+            try:
+                doc = json.loads(out)
+                samples, errors, kinds = doc["samples"], doc["errors"], doc["overhead"]["errors_by_kind"]
+            except (ValueError, KeyError, TypeError):
+                samples, errors, kinds = 0, -1, {}
+            tap.ok(not sane(rc, out, err) and rc == 0 and samples > 0 and 0 < errors <= samples + 2
+                   and kinds.get("torn") == 0 and kinds.get("other", 0) > 0,
+                   "3.%d a thread list leading out of its interpreter ends there: %d errors for %d samples "
+                   "(one a round), by kind %r" % (minor, errors, samples, kinds),
+                   sane(rc, out, err) or out[:400])
 
     sweep = [("cycle", cycle), ("thread-loop", thread_loop), ("5000 threads", many_threads),
              ("garbage line tables", garbage_line_tables), ("self-referencing code", self_referencing_code),
