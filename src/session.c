@@ -486,8 +486,9 @@ void session_stop(struct session *s)
 		session_gilstat_stop(s);
 	}
 	if (s->sampler) {
-		sampler_get_stats(s->sampler, &s->last);
-		sampler_stop(s->sampler);
+		/* After its last round: the records drained below are counted
+		 * there too (errors and errors_by_kind agree). */
+		sampler_stop(s->sampler, &s->last);
 		s->sampler = NULL;
 	}
 	session_drain(s);

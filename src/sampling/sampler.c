@@ -1980,12 +1980,14 @@ fail:
 	return NULL;
 }
 
-void sampler_stop(struct sampler *s)
+void sampler_stop(struct sampler *s, struct sampler_stats *last)
 {
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
 	pthread_join(s->thread, NULL);
+	if (last)
+		sampler_get_stats(s, last);
 	sampler_free(s);
 }
 

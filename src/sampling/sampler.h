@@ -96,8 +96,10 @@ struct sampler;
 struct sampler *sampler_start(struct py_target *t, struct ring *r, const struct sampler_config *cfg,
 			      char *err, size_t errcap);
 
-/* Stop the thread and free the sampler (not t nor r). */
-void sampler_stop(struct sampler *s);
+/* Stop the thread, put its final counters in *last (when not NULL: those
+ * of its last round too, whose records the ring still holds), and free the
+ * sampler (not t nor r). */
+void sampler_stop(struct sampler *s, struct sampler_stats *last);
 
 /* Change the rate (takes effect at the next deadline). */
 void sampler_set_rate(struct sampler *s, double rate_hz);

@@ -476,7 +476,9 @@ def main():
 
     # A list that leads out of the interpreter was walked to its end,
     # every state's stack torn 8 times: 50 errors a round (200 here), a
-    # millisecond each, the rate down to 50-300 Hz. It ends there.
+    # millisecond each, the rate down to 50-300 Hz. It ends there. And
+    # errors_by_kind was read before the last round (a slow one often ended
+    # after): 2,000 of 2,200 errors by kind; now the counters after it.
     for minor in (8, 11, 13):
         with with_fake(binary, minor, left_interp) as f:
             rc, out, err, dt = run(["--batch", "-d", "1", "-m", "wall", "-f", "json", "-p", str(f.pid)])
@@ -486,7 +488,7 @@ def main():
             except (ValueError, KeyError, TypeError):
                 samples, errors, kinds = 0, -1, {}
             tap.ok(not sane(rc, out, err) and rc == 0 and samples > 0 and 0 < errors <= samples + 2
-                   and kinds.get("torn") == 0 and kinds.get("other", 0) > 0,
+                   and kinds.get("torn") == 0 and kinds.get("other", 0) > 0 and sum(kinds.values()) == errors,
                    "3.%d a thread list leading out of its interpreter ends there: %d errors for %d samples "
                    "(one a round), by kind %r" % (minor, errors, samples, kinds),
                    sane(rc, out, err) or out[:400])
