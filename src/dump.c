@@ -104,10 +104,18 @@ static void intern_free(struct intern *in)
 	free(in->slot);
 }
 
-/* Walk one thread state, retrying when the stack moves under the reader
- * (while *budget lasts: each retry spends one): 0, 1 when only the thread
- * state could be read (th->error says why), or a negative error. */
-static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t tstate,
+/* read_thread's answer for what is not a state of the interpreter whose
+ * list led to it. */
+#define NOT_OF_INTERP 2
+
+/* Walk one thread state of the interpreter at interp, retrying when the
+ * stack moves under the reader (while *budget lasts: each retry spends
+ * one): 0, 1 when only the thread state could be read (th->error says why),
+ * NOT_OF_INTERP when its interp link is another (the list led out of its
+ * interpreter: a state freed under the reader, glibc's free lists where its
+ * links were; nothing there, nor its next link, is a thread's), or a
+ * negative error. */
+static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t interp, uint64_t tstate,
 		       struct stackdump_thread *th, struct thread_key *key, struct stack_frame *frames,
 		       struct intern *strings, uint64_t *next, int *budget)
 {
@@ -129,12 +137,16 @@ static int read_thread(struct stack_cache *cache, struct py_target *t, uint64_t 
 		 * again. */
 		if ((depth != PYTOP_ECORRUPT && depth != PYTOP_EREAD) || stack_thread(cache, t, tstate, &ti) < 0)
 			return depth;
+		if (ti.interp != interp)
+			return NOT_OF_INTERP;
 		key->pthread_id = ti.pthread_id;
 		th->tid = ti.tid;
 		th->error = pytop_strerror(depth);
 		*next = ti.next;
 		return 1;
 	}
+	if (ti.interp != interp)
+		return NOT_OF_INTERP;
 	key->pthread_id = ti.pthread_id;
 	th->tid = ti.tid;
 	th->depth = depth;
@@ -191,7 +203,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 	 * list changed under us, so it is read again from its head, a bounded
 	 * number of times. */
 	for (int pass = 0; pass < LIST_PASSES && ni >= 0; pass++) {
-		int thread_failed = 0, unreadable = 0;
+		int thread_failed = 0, unreadable = 0, left = 0;
 		threads_clear(threads, keys, n);
 		n = 0;
 		rc = 0;
@@ -210,9 +222,16 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 					thread_failed = 1;
 					break;
 				}
-				if ((rc = read_thread(cache, t, ts, &threads[n], &keys[n], frames, strings,
-						      &next, &budget)) < 0) {
+				if ((rc = read_thread(cache, t, interps[i], ts, &threads[n], &keys[n], frames,
+						      strings, &next, &budget)) < 0) {
 					thread_failed = 1;
+					break;
+				}
+				if (rc == NOT_OF_INTERP) {
+					/* Its list ends here (and is read again while
+					 * retries are left). */
+					left = 1;
+					rc = 0;
 					break;
 				}
 				unreadable += rc;
@@ -226,7 +245,7 @@ static int read_all(struct py_target *t, struct stackdump_thread *threads, struc
 		 * changing: the list is read again while retries are left (the
 		 * last pass keeps it, marked). */
 		if (!(thread_failed && (rc == PYTOP_EREAD || rc == PYTOP_ECORRUPT)) &&
-		    !(unreadable && !paused && budget > 0 && pass + 1 < LIST_PASSES))
+		    !((unreadable || left) && !paused && budget > 0 && pass + 1 < LIST_PASSES))
 			break;
 		if (proc_check(t->pid) != 0)
 			break;

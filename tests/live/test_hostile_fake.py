@@ -492,6 +492,16 @@ def main():
                    "3.%d a thread list leading out of its interpreter ends there: %d errors for %d samples "
                    "(one a round), by kind %r" % (minor, errors, samples, kinds),
                    sane(rc, out, err) or out[:400])
+            # --dump showed them as "(200 thread state(s) with no kernel
+            # thread yet, not shown)".
+            for blocking in ([], ["--blocking"]):
+                rc, out, err, dt = run(["--dump"] + blocking + ["-p", str(f.pid)])
+                bad = sane(rc, out, err)
+                tap.ok(not bad and rc == 0 and b"goodfunc (goodfunc.py:" in out and b"thread state" not in out + err
+                       and out.count(b"Thread ") == 1,
+                       "3.%d --dump%s: the thread list ends where it leaves its interpreter" %
+                       (minor, " " + blocking[0] if blocking else ""),
+                       bad or "rc %r\n%s\n%s" % (rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")))
 
     sweep = [("cycle", cycle), ("thread-loop", thread_loop), ("5000 threads", many_threads),
              ("garbage line tables", garbage_line_tables), ("self-referencing code", self_referencing_code),
