@@ -229,6 +229,17 @@ static void test_writers(void)
 	tap_str(out, want_collapsed, "collapsed output exact (cpu mode: counted samples' time in us, sorted)");
 	free(out);
 
+	/* The samples lost, by kind, in the overhead object. */
+	struct snapshot_meta costed = meta;
+	costed.sampler_cpu_s = 0.5;
+	costed.errors_kind[ERR_TORN] = 3;
+	costed.errors_kind[ERR_UNREADABLE] = 2;
+	costed.errors_kind[ERR_OTHER] = 1;
+	out = capture(json_write, a, &costed, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"errors_by_kind\": {\"torn\": 3, \"unreadable\": 2, \"other\": 1}\n  },"),
+	       "json: overhead.errors_by_kind, the last of overhead, by enum error_kind");
+	free(out);
+
 	struct snapshot_meta limited = meta;
 	limited.thread_limit = 1024;
 	limited.threads_not_sampled = 77;
