@@ -258,8 +258,21 @@ def check_live(tap, pytop, label, target, names):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def task_cpu_s(pid, tid):
+    """The kernel's utime+stime of thread TID of PID, in seconds (None: gone)."""
+    try:
+        with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def check_batch(tap, pytop, label, target, names, tasks):
+    burner_tids = [tid for tid, name in names.items() if name == "ns-burner"]
+    before = task_cpu_s(target.pid, burner_tids[0]) if burner_tids else None
     rc, out, err = run([pytop, "--batch", "-f", "json", "-d", "2", "-p", str(target.pid)])
+    after = task_cpu_s(target.pid, burner_tids[0]) if burner_tids else None
     try:
         data = json.loads(out)
     except ValueError:
@@ -278,7 +291,12 @@ def check_batch(tap, pytop, label, target, names, tasks):
     funcs = [f.get("name") for f in data.get("functions", [])]
     tap.ok(b and running > 0.5 * max(b.get("samples", 1), 1) and "burn" in funcs,
            "%s: the burner's samples are mostly running, in burn()" % label,
-           "burner %r functions %r" % (b, funcs[:8]))
+           ["burner %r functions %r" % (b, funcs[:8]),
+            "errors %r, target_stopped %r, rate %r, mode %r, overhead %r" % (
+                data.get("errors"), data.get("target_stopped"), data.get("achieved_rate_hz"),
+                data.get("mode"), data.get("overhead")),
+            "the kernel's utime+stime of the burner over the run: %s" % (
+                "%.2f s" % (after - before) if before is not None and after is not None else "unknown")])
 
 
 def main():
