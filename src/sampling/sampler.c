@@ -881,6 +881,13 @@ static int error_kind(int err)
 	return ERR_OTHER;
 }
 
+/* A thread sample lost: counted in the round's errors and by its kind. */
+static void sample_lost(struct sampler *s, int *errors, int kind)
+{
+	(*errors)++;
+	s->errors_kind_n[kind]++;
+}
+
 /* Whether ti, once read, is a state of the interpreter-th interpreter
  * (its interp link says so), or was not read at all. */
 static bool in_interp(const struct sampler *s, const struct thread_info *ti, int interp)
@@ -960,13 +967,11 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	 * words that held the state's links). Neither it nor its next link is
 	 * a thread's: the list ends, one sample lost. */
 	if (!in_interp(s, &ti, interp)) {
-		(*errors)++;
-		s->errors_kind_n[ERR_OTHER]++;
+		sample_lost(s, errors, ERR_OTHER);
 		return 0;
 	}
 	if (depth < 0) {
-		(*errors)++;
-		s->errors_kind_n[error_kind(depth)]++;
+		sample_lost(s, errors, error_kind(depth));
 		/* Without the thread state we cannot go on down the list. */
 		return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
 	}
@@ -1001,8 +1006,7 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 			depth = native_stop_unwind(s, k, tstate, interp, &ti, depth, &flags, r != NULL);
 		}
 		if (depth < 0) {
-			(*errors)++;
-			s->errors_kind_n[error_kind(depth)]++;
+			sample_lost(s, errors, error_kind(depth));
 			return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
 		}
 		if (ti.tid <= 0) {
@@ -1602,8 +1606,8 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		bool looped = false;
 		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++) {
 			if (rlist_loops(&walk, ts)) {
-				(*errors)++;   /* the thread-state list loops: not sampled twice */
-				s->errors_kind_n[ERR_OTHER]++;
+				/* The thread-state list loops: not sampled twice. */
+				sample_lost(s, errors, ERR_OTHER);
 				looped = true;
 				break;
 			}

@@ -269,10 +269,10 @@ def task_cpu_s(pid, tid):
 
 
 def check_batch(tap, pytop, label, target, names, tasks):
-    burner_tids = [tid for tid, name in names.items() if name == "ns-burner"]
-    before = task_cpu_s(target.pid, burner_tids[0]) if burner_tids else None
+    burner = [tid for tid, name in names.items() if name == "ns-burner"]
+    before = task_cpu_s(target.pid, burner[0]) if burner else None
     rc, out, err = run([pytop, "--batch", "-f", "json", "-d", "2", "-p", str(target.pid)])
-    after = task_cpu_s(target.pid, burner_tids[0]) if burner_tids else None
+    after = task_cpu_s(target.pid, burner[0]) if burner else None
     try:
         data = json.loads(out)
     except ValueError:
@@ -285,7 +285,6 @@ def check_batch(tap, pytop, label, target, names, tasks):
            and set(threads) <= set(tasks),
            "%s: batch has each host tid with its threading name" % label,
            "want %r, got %r" % (names, {t: v.get("name") for t, v in threads.items()}))
-    burner = [tid for tid, name in names.items() if name == "ns-burner"]
     b = threads.get(burner[0], {}) if burner else {}
     running = b.get("states", {}).get("running", 0)
     funcs = [f.get("name") for f in data.get("functions", [])]
