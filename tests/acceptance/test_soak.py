@@ -66,7 +66,7 @@ HEADER_SAMPLES = re.compile(r"Samples (\d+)")
 PANE_THREADS = re.compile(r"Threads: (\d+) running now / (\d+) live(?:, (\d+) ended)?")  # the rows kept
 UNNAMED_MAX = 10.0   # % of the thread rows shown with no name (see the docstring)
 STALL_S = 10.0       # the sample count standing still this long: pytop hangs
-THREAD_ROW = re.compile(r"^ {0,4}(\d+) (.*?)\s+(-|\d+%|ended) \[")
+THREAD_ROW = re.compile(r"^ *(\d+) (.*?)\s+(-|\d+%|ended) \[")
 
 
 def children(pid):
