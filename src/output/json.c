@@ -64,9 +64,6 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
-/* overhead.errors_by_kind's keys, by enum error_kind. */
-static const char *const error_kind_keys[ERR_KINDS] = { "torn", "unreadable", "other" };
-
 static const struct gilstat_thread *gilstat_thread(const struct gilstat_snapshot *g, uint32_t tid)
 {
 	for (uint32_t i = 0; g && i < g->nthreads; i++)
@@ -437,15 +434,24 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_key(w, "interpreters_not_sampled");
 		jsonw_int(w, m->interps_not_sampled);
 	}
-	if (m->sampler_cpu_s > 0 && m->samples > 0) {
+	if (m->sampler_cpu_s > 0) {
+		/* Written whenever the sampler ran, so a run that lost every
+		 * sample still says why (errors_by_kind); the per-sample costs
+		 * are null without a sample to divide by. */
 		jsonw_key(w, "overhead");
 		jsonw_begin_object(w);
 		jsonw_key(w, "sampler_cpu_s");
 		jsonw_double(w, m->sampler_cpu_s);
 		jsonw_key(w, "us_per_sample");
-		jsonw_double(w, m->sampler_cpu_s * 1e6 / (double)m->samples);
+		if (m->samples > 0)
+			jsonw_double(w, m->sampler_cpu_s * 1e6 / (double)m->samples);
+		else
+			jsonw_null(w);
 		jsonw_key(w, "reads_per_sample");
-		jsonw_double(w, (double)m->reads / (double)m->samples);
+		if (m->samples > 0)
+			jsonw_double(w, (double)m->reads / (double)m->samples);
+		else
+			jsonw_null(w);
 		jsonw_key(w, "states_reused");
 		jsonw_uint(w, m->state_reused);
 		jsonw_key(w, "state_mismatches");
@@ -469,7 +475,7 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_key(w, "errors_by_kind");
 		jsonw_begin_object(w);
 		for (int i = 0; i < ERR_KINDS; i++) {
-			jsonw_key(w, error_kind_keys[i]);
+			jsonw_key(w, error_kind_names[i]);
 			jsonw_uint(w, m->errors_kind[i]);
 		}
 		jsonw_end_object(w);

@@ -39,7 +39,15 @@ static void header(FILE *f, const struct snapshot_meta *m)
 	fprintf(f, "Samples:  %" PRIu64 " (%.1f Hz achieved, %.1f Hz configured)\n",
 		m->samples, m->achieved_rate_hz, m->rate_hz);
 	fprintf(f, "Dropped:  %" PRIu64 "\n", m->dropped);
-	fprintf(f, "Errors:   %" PRIu64 "\n", m->errors);
+	fprintf(f, "Errors:   %" PRIu64, m->errors);
+	uint64_t kinds = 0;
+	for (int i = 0; i < ERR_KINDS; i++)
+		kinds += m->errors_kind[i];
+	if (m->errors > 0 && kinds == m->errors)   /* a single snapshot (not --every's interval) */
+		for (int i = 0; i < ERR_KINDS; i++)
+			fprintf(f, "%s%" PRIu64 " %s%s", i ? ", " : " (", m->errors_kind[i], error_kind_names[i],
+				i == ERR_KINDS - 1 ? ")" : "");
+	putc('\n', f);
 	if (m->note) {
 		fputs("Note:     ", f);
 		put(f, m->note);

@@ -70,6 +70,8 @@
 #define REUSE_SLOTS 64                 /* --native: threads whose last unwind is kept for reuse, by
 					* tid (power of two) */
 
+const char *const error_kind_names[ERR_KINDS] = { "torn", "unreadable", "other" };
+
 /* The markers a mixed stack may carry (ids below the native ones). */
 static const struct func_info native_partial_fn = { SYMBOLS_ID_BASE - 1, 0, "(native stack incomplete)", "<pytop>" };
 static const struct func_info native_unmatched_fn = { SYMBOLS_ID_BASE - 2, 0, "(native and Python stacks differ)",

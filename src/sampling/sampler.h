@@ -51,6 +51,9 @@ enum error_kind {
 	ERR_KINDS
 };
 
+/* Each error kind's name, by enum error_kind (JSON keys, the text header). */
+extern const char *const error_kind_names[ERR_KINDS];
+
 /* Counters the consumer may read at any time. */
 struct sampler_stats {
 	uint64_t rounds;          /* rounds completed */

@@ -550,7 +550,7 @@ TEXT_HEADER = [
     r"Duration: (\S+)",
     r"Samples:  (\d+) \((\d+\.\d) Hz achieved, (\d+\.\d) Hz configured\)",
     r"Dropped:  (\d+)",
-    r"Errors:   (\d+)",
+    r"Errors:   (\d+)(?: \(\d+ torn, \d+ unreadable, \d+ other\))?",
 ]
 TEXT_EXTRA_HEADER = re.compile(r"^[A-Z][A-Za-z ]*: +\S")
 TEXT_ROW = re.compile(r"^ *(\d+\.\d) +(\d+\.\d) +(\S+) +(\S+)  (.*) \((.*):(-?\d+)\)$")

@@ -239,6 +239,22 @@ static void test_writers(void)
 	tap_ok(rc == 0 && strstr(out, "\"errors_by_kind\": {\"torn\": 3, \"unreadable\": 2, \"other\": 1}\n  },"),
 	       "json: overhead.errors_by_kind, the last of overhead, by enum error_kind");
 	free(out);
+	costed.errors = 6;
+	out = capture(text_write, a, &costed, &rc);
+	tap_ok(rc == 0 && strstr(out, "\nErrors:   6 (3 torn, 2 unreadable, 1 other)\n"),
+	       "text: the errors by kind when they add up to the snapshot's errors");
+	free(out);
+	costed.errors = 7;      /* --every: the interval's errors, the kinds since attach */
+	out = capture(text_write, a, &costed, &rc);
+	tap_ok(rc == 0 && strstr(out, "\nErrors:   7\n"), "text: no kinds when they do not add up to the errors");
+	free(out);
+	/* A run that lost every sample still says why. */
+	costed.samples = 0;
+	out = capture(json_write, a, &costed, &rc);
+	tap_ok(rc == 0 && strstr(out, "\"us_per_sample\": null,\n    \"reads_per_sample\": null,")
+	       && strstr(out, "\"errors_by_kind\": {\"torn\": 3, \"unreadable\": 2, \"other\": 1}"),
+	       "json: overhead without a sample: per-sample costs null, errors_by_kind kept");
+	free(out);
 
 	struct snapshot_meta limited = meta;
 	limited.thread_limit = 1024;
