@@ -336,6 +336,18 @@ static int drop_duplicates(struct stackdump_thread *th, struct thread_key *keys,
 	return n;
 }
 
+/* Whether comm (a kernel name, cut to 15 bytes) is the name of a thread
+ * other than the i-th among names[0..n). */
+static bool name_of_another(char (*names)[THREAD_NAME_MAX], int n, int i, const char *comm)
+{
+	size_t len = strlen(comm);
+
+	for (int j = 0; j < n; j++)
+		if (j != i && names[j][0] && strnlen(names[j], PROC_COMM_MAX) == len && memcmp(names[j], comm, len) == 0)
+			return true;
+	return false;
+}
+
 static void resolve_threads(struct py_target *t, struct stackdump_thread *th, const struct thread_key *keys,
 			    int n, const struct state_table *st, struct intern *strings)
 {
@@ -358,9 +370,15 @@ static void resolve_threads(struct py_target *t, struct stackdump_thread *th, co
 		if (!names[i][0] && keys[i].root_name && th[i].tid > 0)
 			thread_name_of_bootstrap(t, keys[i].root_name, keys[i].root_file, keys[i].root_arg0,
 						 th[i].tid, names[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		/* Else its kernel name, unless that is another thread's: the
+		 * name it inherited from its creator (3.14+ threading names OS
+		 * threads, and sets no empty name). */
 		if (names[i][0])
 			th[i].name = intern_str(strings, names[i]);
-		else if (th[i].tid > 0 && proc_task_comm(t->pid, th[i].tid, comm, sizeof comm) == 0)
+		else if (th[i].tid > 0 && proc_task_comm(t->pid, th[i].tid, comm, sizeof comm) == 0 &&
+			 !name_of_another(names, n, i, comm))
 			th[i].name = intern_str(strings, comm);
 		else
 			th[i].name = "?";

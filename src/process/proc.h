@@ -34,6 +34,9 @@ int proc_tasks_into(pid_t pid, char *buf, size_t bufsize, pid_t *tids, int max);
 /* The one-letter state of a thread (R, S, D, T, Z, ...), or '?' when gone. */
 char proc_task_state(pid_t pid, pid_t tid);
 
+/* The longest kernel name (TASK_COMM_LEN less its NUL): longer names are cut. */
+#define PROC_COMM_MAX 15
+
 /* The kernel name (comm) of a thread into buf; returns 0 or a negative error. */
 int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
 

@@ -403,6 +403,24 @@ static void kernel_name_now(struct sampler *s, struct known_thread *k)
 		send_name(s, k, name);
 }
 
+/* Whether a kernel name is another thread's (cut to the kernel's 15
+ * bytes): the name a thread inherits from its creator until it sets its
+ * own (3.14+ threading names OS threads), never its own. */
+static bool comm_of_another(const struct sampler *s, const struct known_thread *k, const char *comm)
+{
+	size_t n = strlen(comm);
+
+	for (int i = 0; i < s->nknown; i++) {
+		const struct known_thread *o = &s->known[i];
+		if (o == k || !o->sent || !o->name[0])
+			continue;
+		size_t m = strnlen(o->name, PROC_COMM_MAX);
+		if (m == n && memcmp(o->name, comm, n) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Look threads' names up in threading._active and send the ones that
  * changed: every thread (all), or only the ones not named yet. A thread
  * threading does not know for NAME_WAIT_NS gets the kernel's name, and is
@@ -453,7 +471,8 @@ static void refresh_names(struct sampler *s, uint64_t now, bool all)
 		k->retry_at = now + NAME_RETRY_NS;
 		k->backoff_ns = 2 * NAME_RETRY_NS;
 		if (!k->sent && k->tid > 0 && !tid_named(s, k->tid) &&
-		    proc_task_comm(s->t->pid, k->tid, s->names[j], THREAD_NAME_MAX) == 0 && s->names[j][0])
+		    proc_task_comm(s->t->pid, k->tid, s->names[j], THREAD_NAME_MAX) == 0 && s->names[j][0] &&
+		    !comm_of_another(s, k, s->names[j]))
 			send_name(s, k, s->names[j]);
 	}
 	s->new_thread = 0;
