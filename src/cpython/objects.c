@@ -13,6 +13,8 @@
 #define DICT_MAX_ENTRIES (1 << 16) /* the dicts read (sys.modules, threading._active, a thread's
                                    * attributes) are far smaller: a bigger one is hostile */
 #define CHUNK 64
+#define KEY_NAME_MAX 40            /* the longest name a lookup reads with its key's header */
+#define KEY_HEAD_MAX 96            /* bytes of a key read in a lookup's batch (header + name) */
 
 #define TPFLAGS_UNICODE_SUBCLASS (1ull << 28)   /* Py_TPFLAGS_UNICODE_SUBCLASS, 3.0 to 3.15 */
 
@@ -251,7 +253,144 @@ static int keys_scan(struct py_target *t, uint64_t keys, uint64_t values, dict_i
 	return 0;
 }
 
-int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
+/* The str keys a lookup wants: their names and lengths, and what it found. */
+struct str_keys {
+	const char *const *names;
+	size_t lens[OBJ_ATTRS_MAX];
+	uint64_t *values;          /* values[i]: names[i]'s value, 0 while not found */
+	int n, found;
+	size_t longest;
+};
+
+/* Whether the str at key (whose first bytes a batch read into head: have
+ * of them, its header and sk->longest bytes, or 0 when they could not be
+ * read) is names[j] for some j not found yet: then that j, else -1.
+ * One not decided from head (not a plain compact ASCII str read whole, or
+ * a subclass of str) is read on its own. */
+static int key_match(struct py_target *t, const struct str_keys *sk, uint64_t key, const unsigned char *head,
+		     size_t have)
+{
+	const struct py_layout *L = &t->L;
+	size_t data = (size_t)L->unicode_ascii_data;
+
+	if (have >= data && (!t->str_type || field_u64(head, L->object_type) == t->str_type)) {
+		int64_t len = field_i64(head, L->unicode_length);
+		uint32_t state = (uint32_t)field_i32(head, L->unicode_state);
+		int compact = (int)((state >> L->unicode_compact_shift) & 1);
+		int ascii = (int)((state >> L->unicode_ascii_shift) & 1);
+		/* A compact str of ASCII characters only is always flagged
+		 * ascii, so no other str equals an ASCII name. */
+		if (compact && (!ascii || len < 0 || (size_t)len > sk->longest))
+			return -1;   /* longer than any name wanted: read no further */
+		if (compact && (size_t)len <= have - data) {
+			for (int j = 0; j < sk->n; j++)
+				if (!sk->values[j] && (size_t)len == sk->lens[j] &&
+				    memcmp(head + data, sk->names[j], (size_t)len) == 0)
+					return j;
+			return -1;
+		}
+	}
+	char buf[256];
+	if (obj_read_string(t, key, buf, sizeof buf) < 0)
+		return -1;
+	for (int j = 0; j < sk->n; j++)
+		if (!sk->values[j] && strcmp(buf, sk->names[j]) == 0)
+			return j;
+	return -1;
+}
+
+/* Look the str keys of sk up among a keys object's entries (values from
+ * the entries or, when values is nonzero, the separate values array): the
+ * key strs of a chunk of entries are read in one batch. Returns 0 or a
+ * negative error; sk->found counts the keys found. */
+static int keys_lookup(struct py_target *t, uint64_t keys, uint64_t values, struct str_keys *sk)
+{
+	const struct py_layout *L = &t->L;
+	struct keys_info ki;
+	unsigned char ebuf[CHUNK * LAYOUT_ENTRY_MAX];
+	uint64_t vbuf[CHUNK], kaddr[CHUNK], kval[CHUNK];
+	unsigned char heads[CHUNK][KEY_HEAD_MAX];
+	struct mem_iov iov[CHUNK];
+	size_t head = (size_t)L->unicode_ascii_data + sk->longest;
+	int rc;
+
+	if (!field_fits(L->unicode_ascii_data, 0, KEY_HEAD_MAX) || head > KEY_HEAD_MAX ||
+	    !field_fits(L->object_type, 8, (size_t)L->unicode_ascii_data) ||
+	    !field_fits(L->unicode_length, 8, (size_t)L->unicode_ascii_data) ||
+	    !field_fits(L->unicode_state, 4, (size_t)L->unicode_ascii_data))
+		return PYTOP_ECORRUPT;
+	if ((rc = keys_read(t, keys, &ki)) < 0)
+		return rc;
+	for (int64_t i = 0; i < ki.nentries && sk->found < sk->n; i += CHUNK) {
+		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK), m = 0;
+		if (t->scan_limited) {
+			if (t->scan_left < n)
+				return PYTOP_ECORRUPT;
+			t->scan_left -= n;
+		}
+		rc = mem_read(t->pid, ki.entries + (uint64_t)i * (uint64_t)ki.entry_size, ebuf,
+			      (size_t)n * (size_t)ki.entry_size);
+		if (rc < 0)
+			return rc;
+		if (values && (rc = mem_read(t->pid, values + (uint64_t)i * 8, vbuf, (size_t)n * 8)) < 0)
+			return rc;
+		for (int k = 0; k < n; k++) {
+			uint64_t key, val;
+			memcpy(&key, ebuf + k * ki.entry_size + ki.key_off, 8);
+			if (values)
+				val = vbuf[k];
+			else
+				memcpy(&val, ebuf + k * ki.entry_size + ki.value_off, 8);
+			if (!key || !val)
+				continue;
+			kaddr[m] = key;
+			kval[m] = val;
+			iov[m] = (struct mem_iov){ key, heads[m], head };
+			m++;
+		}
+		if (!m)
+			continue;
+		if ((rc = mem_readv_each(t->pid, iov, m)) < 0)
+			return rc;
+		for (int k = 0; k < m && sk->found < sk->n; k++) {
+			int j = key_match(t, sk, kaddr[k], heads[k], iov[k].len);
+			if (j >= 0) {
+				sk->values[j] = kval[k];
+				sk->found++;
+			}
+		}
+	}
+	return 0;
+}
+
+/* sk for the n names (at most OBJ_ATTRS_MAX, each ASCII and at most
+ * KEY_NAME_MAX bytes: else PYTOP_EINVAL), their values in values. */
+static int str_keys_init(struct str_keys *sk, const char *const *names, int n, uint64_t *values)
+{
+	if (n < 1 || n > OBJ_ATTRS_MAX)
+		return PYTOP_EINVAL;
+	sk->names = names;
+	sk->values = values;
+	sk->n = n;
+	sk->found = 0;
+	sk->longest = 0;
+	for (int j = 0; j < n; j++) {
+		sk->lens[j] = strlen(names[j]);
+		for (size_t b = 0; b < sk->lens[j]; b++)
+			if ((unsigned char)names[j][b] >= 0x80)
+				return PYTOP_EINVAL;
+		if (sk->lens[j] > KEY_NAME_MAX)
+			return PYTOP_EINVAL;
+		if (sk->lens[j] > sk->longest)
+			sk->longest = sk->lens[j];
+		values[j] = 0;
+	}
+	return 0;
+}
+
+/* The keys object and values array (0: the values are in the entries) of
+ * the dict at dict. */
+static int dict_tables(struct py_target *t, uint64_t dict, uint64_t *keys, uint64_t *values)
 {
 	const struct py_layout *L = &t->L;
 	unsigned char buf[LAYOUT_OBJ_HEAD];
@@ -261,12 +400,21 @@ int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
 	int rc = mem_read(t->pid, dict, buf, (size_t)end);
 	if (rc < 0)
 		return rc;
-	uint64_t keys = (uint64_t)field_i64(buf, L->dict_keys);
-	uint64_t values = (uint64_t)field_i64(buf, L->dict_values);
-	if (!keys)
+	*keys = (uint64_t)field_i64(buf, L->dict_keys);
+	*values = (uint64_t)field_i64(buf, L->dict_values);
+	if (!*keys)
 		return PYTOP_ECORRUPT;
-	if (values && L->values_values > 0)
-		values += (uint64_t)L->values_values;
+	if (*values && L->values_values > 0)
+		*values += (uint64_t)L->values_values;
+	return 0;
+}
+
+int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx)
+{
+	uint64_t keys, values;
+	int rc = dict_tables(t, dict, &keys, &values);
+	if (rc < 0)
+		return rc;
 	return keys_scan(t, keys, values, fn, ctx);
 }
 
@@ -290,8 +438,17 @@ static int match_str(struct py_target *t, uint64_t key, uint64_t value, void *ct
 
 int dict_get_str(struct py_target *t, uint64_t dict, const char *key, uint64_t *value)
 {
+	struct str_keys sk;
+	uint64_t keys, values;
+	int rc;
+
+	if (str_keys_init(&sk, &key, 1, value) == 0) {
+		if ((rc = dict_tables(t, dict, &keys, &values)) < 0 || (rc = keys_lookup(t, keys, values, &sk)) < 0)
+			return rc;
+		return sk.found ? 0 : PYTOP_EINVAL;
+	}
 	struct str_lookup s = { key, 0, 0 };
-	int rc = dict_scan(t, dict, match_str, &s);
+	rc = dict_scan(t, dict, match_str, &s);
 	if (rc < 0)
 		return rc;
 	if (!s.found)
@@ -300,31 +457,28 @@ int dict_get_str(struct py_target *t, uint64_t dict, const char *key, uint64_t *
 	return 0;
 }
 
-/* Look name up among a split table's cached keys and inline values. */
-static int values_get(struct py_target *t, uint64_t type, uint64_t values, const char *name, uint64_t *value)
+/* Look sk's names up among a split table's cached keys and inline values. */
+static int values_lookup(struct py_target *t, uint64_t type, uint64_t values, struct str_keys *sk)
 {
-	struct str_lookup s = { name, 0, 0 };
 	uint64_t keys;
 	int rc = mem_read_ptr(t->pid, type + (uint64_t)t->L.heaptype_cached_keys, &keys);
 	if (rc < 0)
 		return rc;
 	if (!keys)
 		return PYTOP_EINVAL;
-	if ((rc = keys_scan(t, keys, values, match_str, &s)) < 0)
-		return rc;
-	if (!s.found)
-		return PYTOP_EINVAL;
-	*value = s.value;
-	return 0;
+	return keys_lookup(t, keys, values, sk);
 }
 
-int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *value)
+int obj_getattrs(struct py_target *t, uint64_t obj, const char *const *names, int n, uint64_t *values)
 {
 	const struct py_layout *L = &t->L;
+	struct str_keys sk;
 	unsigned char tb[LAYOUT_TYPE_HEAD];
-	uint64_t type, dict = 0, values = 0, word;
+	uint64_t type, dict = 0, inline_values = 0, word;
 	int rc;
 
+	if ((rc = str_keys_init(&sk, names, n, values)) < 0)
+		return rc;
 	if ((rc = obj_type(t, obj, &type)) < 0)
 		return rc;
 	int32_t end = L->type_dictoffset;
@@ -352,7 +506,7 @@ int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *v
 		if ((rc = mem_read_ptr(t->pid, obj - 24, &dict)) < 0)
 			return rc;
 		if (!dict)
-			rc = mem_read_ptr(t->pid, obj - 32, &values);
+			rc = mem_read_ptr(t->pid, obj - 32, &inline_values);
 		break;
 	case DICT_MODEL_MANAGED_312:
 		if (!(flags & L->tpflags_managed_dict))
@@ -360,7 +514,7 @@ int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *v
 		if ((rc = mem_read_ptr(t->pid, obj - 24, &word)) < 0)
 			return rc;
 		if (word & 1)
-			values = word + 1;   /* tagged as values - 1 */
+			inline_values = word + 1;   /* tagged as values - 1 */
 		else
 			dict = word;
 		break;
@@ -378,15 +532,27 @@ int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *v
 				return rc;
 			if (!hdr[3])   /* PyDictValues.valid */
 				return PYTOP_EINVAL;
-			values = obj + (uint64_t)basicsize + (uint64_t)L->values_values;
+			inline_values = obj + (uint64_t)basicsize + (uint64_t)L->values_values;
 		}
 		break;
 	}
 	if (rc < 0)
 		return rc;
-	if (dict)
-		return dict_get_str(t, dict, name, value);
-	if (values)
-		return values_get(t, type, values, name, value);
-	return PYTOP_EINVAL;
+	if (dict) {
+		uint64_t keys, split;
+		if ((rc = dict_tables(t, dict, &keys, &split)) < 0 || (rc = keys_lookup(t, keys, split, &sk)) < 0)
+			return rc;
+	} else if (inline_values) {
+		if ((rc = values_lookup(t, type, inline_values, &sk)) < 0)
+			return rc;
+	} else {
+		return PYTOP_EINVAL;
+	}
+	return sk.found;
+}
+
+int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *value)
+{
+	int rc = obj_getattrs(t, obj, &name, 1, value);
+	return rc < 0 ? rc : rc ? 0 : PYTOP_EINVAL;
 }

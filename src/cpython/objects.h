@@ -33,7 +33,17 @@ int dict_scan(struct py_target *t, uint64_t dict, dict_item_fn fn, void *ctx);
 /* The value stored under the str key `key` in a dict; 0 if found. */
 int dict_get_str(struct py_target *t, uint64_t dict, const char *key, uint64_t *value);
 
-/* An instance attribute from the object's __dict__ (or inline values). */
+/* An instance attribute from the object's __dict__ (or inline values); its
+ * name ASCII and at most 40 bytes (else PYTOP_EINVAL), as obj_getattrs'. */
 int obj_getattr(struct py_target *t, uint64_t obj, const char *name, uint64_t *value);
+
+#define OBJ_ATTRS_MAX 4
+
+/* Several attributes of one object (ASCII names of at most 40 bytes),
+ * looked up together (the dict found and
+ * its keys read once): values[i] is names[i]'s, 0 when it has none. Returns
+ * how many were found, PYTOP_EINVAL when the object has no attributes to
+ * look in (or n is not 1..OBJ_ATTRS_MAX), or another negative error. */
+int obj_getattrs(struct py_target *t, uint64_t obj, const char *const *names, int n, uint64_t *values);
 
 #endif

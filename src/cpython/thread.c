@@ -116,22 +116,27 @@ struct names_ctx {
  * ident alone may name the wrong thread: Thread._native_id (3.8+, set
  * before the thread enters _active) is the kernel tid, in the target's pid
  * namespace. Without a readable _native_id the ident is trusted. */
-static int native_matches(struct py_target *t, uint64_t obj, pid_t tid, bool strict)
+static int native_is(struct py_target *t, int rc, uint64_t v, pid_t tid, bool strict)
 {
-	uint64_t v;
 	int64_t native;
-	int rc;
 	if (tid <= 0)
 		return 1;
 	/* strict: only a Thread without the attribute at all (3.6, 3.7) is
 	 * trusted, not one whose _native_id is None or cannot be read. */
-	if ((rc = obj_getattr(t, obj, "_native_id", &v)) < 0)
-		return !strict || rc == PYTOP_EINVAL;
+	if (rc < 0 || !v)
+		return !strict || rc == PYTOP_EINVAL || (rc >= 0 && !v);
 	if (obj_read_long(t, v, &native) < 0)
 		return !strict;
 	if (native <= 0 || native > INT32_MAX)
 		return 0;
 	return nspid_host(t->nspid, (pid_t)native) == tid;
+}
+
+static int native_matches(struct py_target *t, uint64_t obj, pid_t tid, bool strict)
+{
+	uint64_t v = 0;
+	int rc = tid > 0 ? obj_getattr(t, obj, "_native_id", &v) : 0;
+	return native_is(t, rc, v, tid, strict);
 }
 
 static int name_item(struct py_target *t, uint64_t key, uint64_t value, void *ctx)
@@ -144,10 +149,13 @@ static int name_item(struct py_target *t, uint64_t key, uint64_t value, void *ct
 	for (int i = 0; i < c->n; i++) {
 		if (c->idents[i] != (uint64_t)ident)
 			continue;
-		if (c->tids && !native_matches(t, value, c->tids[i], false))
+		/* Both attributes in one lookup of the Thread's dict. */
+		static const char *const attrs[] = { "_native_id", "_name" };
+		uint64_t v[2] = { 0, 0 };
+		int rc = obj_getattrs(t, value, attrs, 2, v);
+		if (c->tids && !native_is(t, rc, v[0], c->tids[i], false))
 			break;
-		if (obj_getattr(t, value, "_name", &name) == 0 &&
-		    obj_read_string(t, name, c->names[i], THREAD_NAME_MAX) == 0) {
+		if (rc > 0 && (name = v[1]) && obj_read_string(t, name, c->names[i], THREAD_NAME_MAX) == 0) {
 			/* The Thread may have ended, been freed, and its memory
 			 * become another's (made, not started: _native_id None)
 			 * while it was read: checked again, strictly. */
@@ -253,17 +261,23 @@ static int ends_with_part(const char *s, const char *want, char sep)
  * None until the thread sets it) must be tid. A Thread without that
  * attribute at all (3.6, 3.7) has its _ident, the pthread id the thread set
  * itself in _bootstrap_inner (None before): mapped to a kernel tid through
- * the calibrated pthread offset, it must be tid. */
-static int bootstrap_is_own(struct py_target *t, uint64_t self, pid_t tid)
+ * the calibrated pthread offset, it must be tid. With name, *name is its
+ * _name (0: none), from the same lookup. */
+static int bootstrap_is_own(struct py_target *t, uint64_t self, pid_t tid, uint64_t *name)
 {
-	uint64_t v;
+	/* One lookup of the Thread's dict for all three. */
+	static const char *const attrs[] = { "_native_id", "_ident", "_name" };
+	uint64_t v[3] = { 0, 0, 0 };
 	int64_t id;
-	int rc = obj_getattr(t, self, "_native_id", &v);
 
-	if (rc == 0)
-		return obj_read_long(t, v, &id) == 0 && id > 0 && id <= INT32_MAX &&
+	if (obj_getattrs(t, self, attrs, name ? 3 : 2, v) <= 0)
+		return 0;
+	if (name)
+		*name = v[2];
+	if (v[0])
+		return obj_read_long(t, v[0], &id) == 0 && id > 0 && id <= INT32_MAX &&
 		       nspid_host(t->nspid, (pid_t)id) == tid;
-	if (rc != PYTOP_EINVAL || obj_getattr(t, self, "_ident", &v) < 0 || obj_read_long(t, v, &id) < 0 || id <= 0)
+	if (!v[1] || obj_read_long(t, v[1], &id) < 0 || id <= 0)
 		return 0;
 	return tid > 0 && thread_tid_of(t, (uint64_t)id) == tid;
 }
@@ -309,10 +323,11 @@ int thread_name_of_bootstrap(struct py_target *t, const char *func, const char *
 	/* Strictly its own: a thread state read while its thread starts can
 	 * carry the new thread's frames with its creator's tid, and a Thread
 	 * whose _native_id is not set yet would name the creator. */
-	if (!bootstrap_is_own(t, self, tid))
+	if (!bootstrap_is_own(t, self, tid, &obj))
 		rc = PYTOP_ECORRUPT;
-	else if ((rc = obj_getattr(t, self, "_name", &obj)) == 0 &&
-		 (rc = obj_read_string(t, obj, got, sizeof got)) == 0 && !bootstrap_is_own(t, self, tid))
+	else if (!obj)
+		rc = PYTOP_EINVAL;   /* no _name */
+	else if ((rc = obj_read_string(t, obj, got, sizeof got)) == 0 && !bootstrap_is_own(t, self, tid, NULL))
 		/* Its own again after the name was read: self read from a
 		 * dead frame can be freed between the reads, and its memory
 		 * be another Thread's (that one's name, this one's tid). */

@@ -159,6 +159,51 @@ static uint64_t put_dict_310(uint64_t value)
 	return dict;
 }
 
+/* obj_getattrs: several attributes in one lookup of a 3.10 instance
+ * dict whose keys are short, long, unreadable and a str subclass's. */
+static void test_getattrs(void)
+{
+	const struct py_layout *L;
+	uint64_t obj = BASE + 0x8000, type = BASE + 0x8800, dict = BASE + 0x9000, keys = BASE + 0x9800;
+	uint64_t k[5] = { BASE + 0xa000, BASE + 0xa200, 0x10, BASE + 0xa400, BASE + 0xa600 };
+	uint64_t v[3] = { 9, 9, 9 };
+	static const char *const names[] = { "_native_id", "_name", "_missing" };
+
+	target_for(10);
+	L = &t.L;
+	put64(obj + (uint64_t)L->object_type, type);
+	put64(type + (uint64_t)L->type_dictoffset, 16);
+	put64(type + (uint64_t)L->type_basicsize, 32);
+	put64(obj + 16, dict);
+	put64(dict + (uint64_t)L->dict_keys, keys);
+	put64(keys + (uint64_t)L->keys_size, 8);
+	put64(keys + (uint64_t)L->keys_nentries, 5);
+	uint64_t entries = keys + (uint64_t)L->keys_indices + 8;
+	put_str(L, k[0], "a_key_far_longer_than_any_of_the_names_looked_up");
+	put_str(L, k[1], "_name");
+	/* k[2]: unreadable */
+	put_str(L, k[3], "_native_id");
+	put_str(L, k[4], "_native_id_not");
+	for (int i = 0; i < 5; i++) {
+		put64(entries + 24 * (uint64_t)i + 8, k[i]);
+		put64(entries + 24 * (uint64_t)i + 16, 0x1000 + (uint64_t)i);
+	}
+	tap_ok(obj_getattrs(&t, obj, names, 3, v) == 2 && v[0] == 0x1003 && v[1] == 0x1001 && v[2] == 0,
+	       "obj_getattrs: two of three names found in one lookup, past a long and an unreadable key");
+	tap_ok(obj_getattr(&t, obj, "_name", &v[0]) == 0 && v[0] == 0x1001, "obj_getattr: the same dict");
+	tap_is(obj_getattr(&t, obj, "_missing", &v[0]), PYTOP_EINVAL, "obj_getattr: a name not there");
+	/* A key of a str subclass is read on its own and still matches. */
+	put64(k[1] + (uint64_t)L->object_type, BASE + 0xb000);
+	put64(BASE + 0xb000 + (uint64_t)L->type_flags, 1ull << 28);
+	tap_ok(obj_getattr(&t, obj, "_name", &v[0]) == 0 && v[0] == 0x1001, "obj_getattr: a str subclass key");
+	/* A key that is no str at all names nothing. */
+	put64(BASE + 0xb000 + (uint64_t)L->type_flags, 0);
+	tap_is(obj_getattr(&t, obj, "_name", &v[0]), PYTOP_EINVAL, "obj_getattr: a key of another type is no name");
+	tap_is(obj_getattrs(&t, obj, names, 0, v), PYTOP_EINVAL, "obj_getattrs: no names");
+	tap_is(obj_getattr(&t, obj, "a_key_far_longer_than_any_of_the_names_looked_up", &v[0]), PYTOP_EINVAL,
+	       "obj_getattr: a name over 40 bytes is refused");
+}
+
 static void test_bounds(void)
 {
 	uint64_t v = 0;
@@ -391,6 +436,7 @@ int main(void)
 	cache = stack_cache_create();
 	test_longs();
 	test_bounds();
+	test_getattrs();
 	test_walk();
 	test_popped_frame();
 	test_ids();
