@@ -139,6 +139,8 @@ struct known_thread {
 	int named;                /* named by threading (_active, or its own _bootstrap frame) */
 	uint8_t root_tries;       /* its _bootstrap frame's self looked at (ROOT_TRIES at most) */
 	int tries;                /* 1 once threading gave up on it (kernel name used) */
+	uint8_t comm_guess;       /* its name is the kernel's, taken when threading did not name
+				   * it: maybe inherited, no evidence of another's own name */
 	uint64_t first_try;       /* the first lookup that did not find it (0: none yet) */
 	uint64_t retry_at;        /* kernel-named: when to look it up in threading again */
 	uint64_t backoff_ns;      /* ... and the wait after that, doubling to NAMES_EVERY_NS */
@@ -405,14 +407,18 @@ static void kernel_name_now(struct sampler *s, struct known_thread *k)
 
 /* Whether a kernel name is another thread's (cut to the kernel's 15
  * bytes): the name a thread inherits from its creator until it sets its
- * own (3.14+ threading names OS threads), never its own. */
+ * own (3.14+ threading names OS threads), never its own. Another thread's
+ * name counts when it is its own: from threading, or the OS name threading
+ * gave it (kernel_name_now); not a kernel name taken as a guess here,
+ * which threads that inherited one name all have (_thread's threads share
+ * the process's name: only the first one would be named). */
 static bool comm_of_another(const struct sampler *s, const struct known_thread *k, const char *comm)
 {
 	size_t n = strlen(comm);
 
 	for (int i = 0; i < s->nknown; i++) {
 		const struct known_thread *o = &s->known[i];
-		if (o == k || !o->sent || !o->name[0])
+		if (o == k || !o->sent || !o->name[0] || (o->comm_guess && !o->named))
 			continue;
 		size_t m = strnlen(o->name, PROC_COMM_MAX);
 		if (m == n && memcmp(o->name, comm, n) == 0)
@@ -472,8 +478,10 @@ static void refresh_names(struct sampler *s, uint64_t now, bool all)
 		k->backoff_ns = 2 * NAME_RETRY_NS;
 		if (!k->sent && k->tid > 0 && !tid_named(s, k->tid) &&
 		    proc_task_comm(s->t->pid, k->tid, s->names[j], THREAD_NAME_MAX) == 0 && s->names[j][0] &&
-		    !comm_of_another(s, k, s->names[j]))
+		    !comm_of_another(s, k, s->names[j])) {
 			send_name(s, k, s->names[j]);
+			k->comm_guess = 1;
+		}
 	}
 	s->new_thread = 0;
 	for (int i = 0; i < s->nknown; i++)

@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "..", "targets", "hidden_thread_target.py")
 EMPTY_TARGET = os.path.join(HERE, "..", "targets", "empty_name_target.py")
 SWAP_TARGET = os.path.join(HERE, "..", "targets", "name_swap_target.py")
+RAW_TARGET = os.path.join(HERE, "..", "targets", "raw_threads_target.py")
 SECS = 2
 
 
@@ -68,6 +69,7 @@ def run_one(tap, pytop, interp, work):
     test_dump(tap, pytop, interp, work)
     test_empty_name(tap, pytop, interp, work)
     test_empty_name_long(tap, pytop, interp, work)
+    test_shared_kernel_name(tap, pytop, interp, work)
     test_name_swap(tap, pytop, interp, work)
 
 
@@ -185,6 +187,36 @@ def test_empty_name_long(tap, pytop, interp, work):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_shared_kernel_name(tap, pytop, interp, work):
+    """Three threads threading does not know (_thread.start_new_thread),
+    spinning 1 s, each with the kernel name of the process (inherited from
+    the main thread, whose name is MainThread): each is shown under that
+    kernel name, the same for all. A kernel name that another thread got
+    from the kernel too is no other thread's own name (it was: the first
+    one named took it, and the others were left unnamed)."""
+    out = os.path.join(work, "raw.json")
+    truth_path = os.path.join(work, "truth-raw.json")
+    try:
+        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
+                              interp.argv(interp.script(RAW_TARGET), "3", "1.0", interp.inside(truth_path)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60, universal_newlines=True)
+    except subprocess.TimeoutExpired:
+        tap.ok(False, "%s: pytop finished (threads threading does not know)" % interp.label, "timed out")
+        return
+    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
+                  "%s: threads threading does not know: target runs under pytop" % interp.label, proc.stderr):
+        return
+    with open(out) as f:
+        rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
+    with open(truth_path) as f:
+        truth = json.load(f)
+    names = [rows[t].get("name") if t in rows else None for t in truth["workers"]]
+    tap.ok(len(names) == 3 and names[0] and names[0] not in ("?", "MainThread") and names.count(names[0]) == 3,
+           "%s: 3 threads threading does not know, all under the one kernel name they share (%r)"
+           % (interp.label, names), ["rows %r" % sorted(rows)])
 
 
 def test_dump(tap, pytop, interp, work):
