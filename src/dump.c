@@ -340,10 +340,8 @@ static int drop_duplicates(struct stackdump_thread *th, struct thread_key *keys,
  * other than the i-th among names[0..n). */
 static bool name_of_another(char (*names)[THREAD_NAME_MAX], int n, int i, const char *comm)
 {
-	size_t len = strlen(comm);
-
 	for (int j = 0; j < n; j++)
-		if (j != i && names[j][0] && strnlen(names[j], PROC_COMM_MAX) == len && memcmp(names[j], comm, len) == 0)
+		if (j != i && names[j][0] && proc_comm_of(names[j], comm))
 			return true;
 	return false;
 }

@@ -3,6 +3,7 @@
 #ifndef PYTOP_PROCESS_PROC_H
 #define PYTOP_PROCESS_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,11 @@ char proc_task_state(pid_t pid, pid_t tid);
 
 /* The longest kernel name (TASK_COMM_LEN less its NUL): longer names are cut. */
 #define PROC_COMM_MAX 15
+
+/* Whether comm, a kernel name as proc_task_comm gives it, is what the
+ * kernel keeps of name (UTF-8) given to a thread as its OS name: its first
+ * PROC_COMM_MAX bytes, less the part of a character they cut in two. */
+bool proc_comm_of(const char *name, const char *comm);
 
 /* The kernel name (comm) of a thread into buf; returns 0 or a negative error. */
 int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);

@@ -414,14 +414,11 @@ static void kernel_name_now(struct sampler *s, struct known_thread *k)
  * the process's name: only the first one would be named). */
 static bool comm_of_another(const struct sampler *s, const struct known_thread *k, const char *comm)
 {
-	size_t n = strlen(comm);
-
 	for (int i = 0; i < s->nknown; i++) {
 		const struct known_thread *o = &s->known[i];
 		if (o == k || !o->sent || !o->name[0] || (o->comm_guess && !o->named))
 			continue;
-		size_t m = strnlen(o->name, PROC_COMM_MAX);
-		if (m == n && memcmp(o->name, comm, n) == 0)
+		if (proc_comm_of(o->name, comm))
 			return true;
 	}
 	return false;

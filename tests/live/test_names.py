@@ -69,6 +69,8 @@ def run_one(tap, pytop, interp, work):
     test_dump(tap, pytop, interp, work)
     test_empty_name(tap, pytop, interp, work)
     test_empty_name_long(tap, pytop, interp, work)
+    # Its kernel name cut inside the last e-acute (8 + 4 x 2 bytes).
+    test_empty_name_long(tap, pytop, interp, work, spawner="Spawner-\u00e9\u00e9\u00e9\u00e9")
     test_shared_kernel_name(tap, pytop, interp, work)
     test_name_swap(tap, pytop, interp, work)
 
@@ -140,37 +142,45 @@ def test_empty_name(tap, pytop, interp, work):
            % (interp.label, len(children)), named)
 
 
-def test_empty_name_long(tap, pytop, interp, work):
+def test_empty_name_long(tap, pytop, interp, work, spawner="Spawner"):
     """Threads named "" by threading, started by "Spawner", each spinning
     0.3 s, past the 50 ms (NAME_WAIT_NS) after which pytop gives a thread
     threading does not name its kernel name: on 3.14+ that kernel name is
     "Spawner", inherited (threading sets no empty OS name), and another
-    thread's name is never taken as a thread's own."""
+    thread's name is never taken as a thread's own. With spawner, the
+    spawner's name instead: the kernel keeps its first 15 bytes, even when
+    they end inside a character (pytop's kernel names drop that part)."""
+    # The kernel name the children inherit, as pytop reads it.
+    comm = spawner.encode("utf-8")[:15].decode("utf-8", "ignore")
+    tag = "" if spawner == "Spawner" else " (creator %s, kernel name %s)" % (ascii(spawner), ascii(comm))
     out = os.path.join(work, "empty-long.json")
     truth_path = os.path.join(work, "truth-empty-long.json")
+    extra = [] if spawner == "Spawner" else [json.dumps(spawner)]
     try:
         proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
-                              interp.argv(interp.script(EMPTY_TARGET), "3", "0.3", interp.inside(truth_path)),
+                              interp.argv(interp.script(EMPTY_TARGET), "3", "0.3", interp.inside(truth_path), *extra),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=60, universal_newlines=True)
     except subprocess.TimeoutExpired:
-        tap.ok(False, "%s: pytop finished (empty names, 0.3 s)" % interp.label, "timed out")
+        tap.ok(False, "%s: pytop finished (empty names, 0.3 s)%s" % (interp.label, tag), "timed out")
         return
     if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
-                  "%s: empty-name target (0.3 s) runs under pytop" % interp.label, proc.stderr):
+                  "%s: empty-name target (0.3 s) runs under pytop%s" % (interp.label, tag), proc.stderr):
         return
     with open(out) as f:
         rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
     with open(truth_path) as f:
         truth = json.load(f)
     children = [rows.get(t) for t, secs in truth["children"]]
-    named = [(r["tid"], r.get("name"), r.get("samples")) for r in children if r and r.get("name") == "Spawner"]
+    named = [(r["tid"], r.get("name"), r.get("samples")) for r in children
+             if r and r.get("name") in (spawner, comm)]
     tap.ok(all(children) and not named,
-           "%s: %d of 3 empty-named threads (0.3 s each) sampled, none under their creator's name"
-           % (interp.label, sum(1 for r in children if r)),
+           "%s: %d of 3 empty-named threads (0.3 s each) sampled, none under their creator's name%s"
+           % (interp.label, sum(1 for r in children if r), tag),
            named or ["not sampled: %r" % [t for t, _ in truth["children"] if t not in rows]])
     # --dump of the running target: a child's kernel name is Spawner's.
-    proc = subprocess.Popen(interp.argv(interp.script(EMPTY_TARGET), "4", "1.0", interp.inside(truth_path + ".dump")),
+    proc = subprocess.Popen(interp.argv(interp.script(EMPTY_TARGET), "4", "1.0", interp.inside(truth_path + ".dump"),
+                                        *extra),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
         time.sleep(1.0)    # 0.3 s before Spawner starts, then its first child
@@ -181,9 +191,10 @@ def test_empty_name_long(tap, pytop, interp, work):
         except (ValueError, KeyError):
             threads = []
         names = [t.get("name") for t in threads]
-        tap.ok(r.returncode == 0 and len(threads) == 3 and names.count("Spawner") == 1,
-               "%s: --dump: Spawner, its empty-named child and the main thread, one named Spawner (%r)"
-               % (interp.label, names), ["exit %d stderr %r" % (r.returncode, r.stderr)])
+        tap.ok(r.returncode == 0 and len(threads) == 3 and names.count(spawner) == 1 and
+               (comm == spawner or comm not in names),
+               "%s: --dump: Spawner, its empty-named child and the main thread, one named Spawner (%s)%s"
+               % (interp.label, ascii(names), tag), ["exit %d stderr %r" % (r.returncode, r.stderr)])
     finally:
         proc.kill()
         proc.wait()

@@ -4,8 +4,9 @@
 start() (threading's _set_os_name skips an empty name on 3.14+, so the kernel
 name stays the one inherited from Spawner) and spinning SECS. Writes
 {"spawner": tid, "children": [[tid, seconds from start() to join()], ...]}
-to TRUTH at the end.
-Usage: empty_name_target.py N SECS TRUTH
+to TRUTH at the end. NAME (a JSON string, so that any name passes through
+any locale) names the spawner instead of "Spawner".
+Usage: empty_name_target.py N SECS TRUTH [NAME]
 """
 
 import json
@@ -22,6 +23,7 @@ except ImportError:
 N = int(sys.argv[1])
 SECS = float(sys.argv[2])
 TRUTH = sys.argv[3]
+NAME = json.loads(sys.argv[4]) if len(sys.argv) > 4 else "Spawner"
 truth = {"children": []}
 tids = []
 
@@ -45,7 +47,7 @@ def spawner():
 
 
 time.sleep(0.3)
-s = threading.Thread(target=spawner, name="Spawner")
+s = threading.Thread(target=spawner, name=NAME)
 s.start()
 s.join()
 with open(TRUTH + ".tmp", "w") as f:

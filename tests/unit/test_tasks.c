@@ -523,6 +523,51 @@ static void child_fd_full(struct fd_report *r)
 	tasks_destroy(ts);
 }
 
+/* A thread named as CPython names one (its first 15 bytes, even inside a
+ * character), its kernel name read as pytop reads it. */
+static char named_as[64];
+static volatile pid_t named_tid;
+static volatile int named_done;
+
+static void *named(void *arg)
+{
+	char cut[16];
+	(void)arg;
+	memcpy(cut, named_as, 15);
+	cut[15] = 0;
+	pthread_setname_np(pthread_self(), cut);
+	named_tid = (pid_t)syscall(SYS_gettid);
+	while (!named_done)
+		usleep(1000);
+	return NULL;
+}
+
+static void test_comm_of(void)
+{
+	char comm[32];
+	pthread_t th;
+	bool held;
+
+	tap_ok(proc_comm_of("Spawner", "Spawner") && proc_comm_of("abcdefghijklmnop", "abcdefghijklmno") &&
+	       !proc_comm_of("abcdefghijklmnop", "abcdefghijklmnop") && !proc_comm_of("Spawner", "Spawne") &&
+	       !proc_comm_of("Spawner-1", "Spawner"), "proc_comm_of: a name and its first 15 bytes");
+	/* "Spawner-" and four e-acute: 16 bytes, the kernel keeps 15. */
+	strcpy(named_as, "Spawner-\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	named_tid = 0;
+	named_done = 0;
+	if (pthread_create(&th, NULL, named, NULL) != 0) {
+		tap_ok(false, "a thread named inside a character starts");
+		return;
+	}
+	tap_wait(held, named_tid != 0, DEADLINE);
+	int rc = held ? proc_task_comm(getpid(), named_tid, comm, sizeof comm) : -1;
+	tap_ok(rc == 0 && proc_comm_of(named_as, comm) && strcmp(comm, "Spawner-\xc3\xa9\xc3\xa9\xc3\xa9") == 0,
+	       "proc_comm_of: a kernel name cut inside a character is its name's (rc %d, comm \"%s\")", rc,
+	       rc == 0 ? comm : "");
+	named_done = 1;
+	pthread_join(th, NULL);
+}
+
 int main(void)
 {
 	struct task_activity a;
@@ -537,6 +582,7 @@ int main(void)
 	       "RLIMIT_NOFILE 256 (hard %d): tasks_create raises it to %d (hard %d), a program launched keeps %d",
 	       (int)hard, rep.soft, rep.hard, rep.started);
 
+	test_comm_of();
 	tap_ok(tasks_parse("running\n", &a) == 0 && a.running && a.syscall == -1, "\"running\" is on CPU");
 	tap_ok(tasks_parse("202 0x7f12aabb0010 0x80 0x0 0x0 0x0 0x0 0x7ffd5c2f0a28 0x7f12aa6d5f36\n", &a) == 0 &&
 	       !a.running && a.syscall == 202 && a.arg0 == 0x7f12aabb0010ull,
