@@ -540,6 +540,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->confirm_mismatches = st.confirm_mismatches;
 	m->reopened_reads = st.reopened_reads;
 	m->walks_retried = st.walks_retried;
+	m->lists_resumed = st.lists_resumed;
 	memcpy(m->errors_kind, st.errors_kind, sizeof m->errors_kind);
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;

@@ -63,6 +63,10 @@
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
 #define CPU_READ_NS 10000000ull        /* the sampler reads its own CPU time this often */
 #define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
+#define VISIT_SLOTS 4096               /* a round's visited thread states (over 2 * MAX_THREADS,
+					* power of two) */
+#define LIST_RESUMES 2                 /* walks of a thread list again from its head after it led
+					* out of its interpreter, per list and round */
 #define PAUSE_FINE 1000                /* pause histogram: 1 us bins up to 1 ms, */
 #define PAUSE_BINS (PAUSE_FINE + 991)  /* ... then 100 us bins up to 100 ms, then one more */
 #define NATIVE_SWEEP_NS 1000000000ull  /* ended threads' unwind contexts dropped every 1 s */
@@ -167,10 +171,11 @@ struct sampler {
 	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
 	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
 	_Atomic uint64_t reopened_reads;
-	_Atomic uint64_t walks_retried;
+	_Atomic uint64_t walks_retried, lists_resumed;
 	_Atomic uint64_t errors_kind[ERR_KINDS];   /* errors by kind (sampler_stats) */
 	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
 	uint64_t walks_retried_n;         /* walks run again after a stack torn while read */
+	uint64_t list_resumed_n;          /* thread lists walked again from their head */
 	uint64_t errors_kind_n[ERR_KINDS]; /* errors by kind: torn, unreadable, other */
 	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
 	uint64_t state_mismatches_n;      /* (the sampler thread's count) */
@@ -252,6 +257,11 @@ struct sampler {
 	uint64_t cpu_at;                  /* the sampler's CPU time was last read then */
 	uint64_t swept_at;                /* tasks_sweep last ran then */
 	uint64_t limit_counted_at;        /* the threads beyond the limit were last counted then */
+	uint64_t visit[VISIT_SLOTS];      /* the thread states this list walk visited ... */
+	uint32_t visit_gen[VISIT_SLOTS];  /* ... when their generation is visit_now */
+	uint32_t visit_now;
+	bool list_left;                   /* sample_thread: the list led out of its interpreter, or
+					   * could not be read on */
 	int limit_skipped;                /* threads this round left out (known table full) */
 	int new_thread;               /* known threads to name */
 	struct thread_names_cache names_cache;
@@ -921,6 +931,32 @@ static bool in_interp(const struct sampler *s, const struct thread_info *ti, int
 	return !ti->tstate || ti->interp == s->interps[interp];
 }
 
+/* Start a list walk's set of visited thread states (none yet). */
+static void visit_begin(struct sampler *s)
+{
+	if (++s->visit_now == 0) {
+		memset(s->visit_gen, 0, sizeof s->visit_gen);
+		s->visit_now = 1;
+	}
+}
+
+/* Note thread state ts as visited by this walk; whether it was already. */
+static bool visit_add(struct sampler *s, uint64_t ts)
+{
+	uint32_t i = (uint32_t)((ts >> 4) * 2654435761u) & (VISIT_SLOTS - 1);
+
+	for (int probes = 0; probes < VISIT_SLOTS; probes++, i = (i + 1) & (VISIT_SLOTS - 1)) {
+		if (s->visit_gen[i] != s->visit_now) {
+			s->visit_gen[i] = s->visit_now;
+			s->visit[i] = ts;
+			return false;
+		}
+		if (s->visit[i] == ts)
+			return true;
+	}
+	return true;   /* full (a walk is bounded well below): taken as seen */
+}
+
 /* Sample one thread state (the k-th of the round, of interpreter interp);
  * returns the next one, or 0 at the end / error. */
 static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int interp, uint64_t round_ns,
@@ -994,12 +1030,17 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	 * a thread's: the list ends, one sample lost. */
 	if (!in_interp(s, &ti, interp)) {
 		sample_lost(s, errors, ERR_OTHER);
+		s->list_left = true;
 		return 0;
 	}
 	if (depth < 0) {
 		sample_lost(s, errors, error_kind(depth));
-		/* Without the thread state we cannot go on down the list. */
-		return depth == PYTOP_ECORRUPT && ti.tstate ? ti.next : 0;
+		/* Without the thread state we cannot go on down the list
+		 * (the walk may take it up again from the head). */
+		if (depth == PYTOP_ECORRUPT && ti.tstate)
+			return ti.next;
+		s->list_left = true;
+		return 0;
 	}
 	if (ti.tid <= 0 && ti.pthread_id && s->t->pthread_tid_offset >= 0)
 		ti.tid = thread_tid_of(s->t, ti.pthread_id);
@@ -1629,15 +1670,51 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		if (rc < 0)
 			return rc;
 		rlist_init(&walk);
+		visit_begin(s);
 		bool looped = false;
-		for (int guard = 0; ts && guard < MAX_THREADS; guard++, n++) {
+		int resumes = 0;
+		uint64_t left[LIST_RESUMES];   /* the states that led out */
+		/* guard: states sampled; steps: also those passed over. */
+		for (int guard = 0, steps = 0; ts && guard < MAX_THREADS && steps < 4 * MAX_THREADS; steps++) {
+			/* One that led out, still in the list: the rest of the
+			 * list is not the interpreter's (a hostile list). */
+			bool again = false;
+			for (int r = 0; r < resumes; r++)
+				again |= ts == left[r];
+			if (again) {
+				ts = 0;
+				break;
+			}
 			if (rlist_loops(&walk, ts)) {
 				/* The thread-state list loops: not sampled twice. */
 				sample_lost(s, errors, ERR_OTHER);
 				looped = true;
 				break;
 			}
-			ts = sample_thread(s, ts, n, i, round_ns, errors);
+			/* After a resume, the states this walk sampled before
+			 * are passed over by their links. */
+			if (visit_add(s, ts) && resumes) {
+				if (mem_read_ptr(s->t->pid, ts + (uint64_t)L->tstate_next, &ts) < 0)
+					ts = 0;
+				continue;
+			}
+			s->list_left = false;
+			uint64_t at = ts;
+			guard++;
+			ts = sample_thread(s, ts, n++, i, round_ns, errors);
+			/* The list led out of the interpreter: a state freed
+			 * while it was read (a thread that ended), whose links
+			 * the allocator took. The threads after it are still in
+			 * the list: walk it again from its head (a thread-per-
+			 * request server cut one round in ten, and the oldest
+			 * threads, its serving thread among them, are the last). */
+			if (!ts && s->list_left && resumes < LIST_RESUMES && guard < MAX_THREADS) {
+				left[resumes++] = at;
+				s->list_resumed_n++;
+				if (mem_read_ptr(s->t->pid, s->interps[i] + (uint64_t)L->interp_threads_head, &ts) < 0)
+					ts = 0;
+				rlist_init(&walk);
+			}
 		}
 		if (ts && !looped)
 			beyond += count_beyond(s, ts, round_ns);
@@ -1796,6 +1873,7 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->confirm_mismatches, s->vouch_wrong, memory_order_relaxed);
 		atomic_store_explicit(&s->reopened_reads, tasks_reopened(s->tasks), memory_order_relaxed);
 		atomic_store_explicit(&s->walks_retried, s->walks_retried_n, memory_order_relaxed);
+		atomic_store_explicit(&s->lists_resumed, s->list_resumed_n, memory_order_relaxed);
 		for (int i = 0; i < ERR_KINDS; i++)
 			atomic_store_explicit(&s->errors_kind[i], s->errors_kind_n[i], memory_order_relaxed);
 		for (int i = 0; i < NC_N; i++)
@@ -2043,6 +2121,7 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->schedstat_skipped = atomic_load(&s->schedstat_skipped);
 	out->reopened_reads = atomic_load(&s->reopened_reads);
 	out->walks_retried = atomic_load(&s->walks_retried);
+	out->lists_resumed = atomic_load(&s->lists_resumed);
 	for (int i = 0; i < ERR_KINDS; i++)
 		out->errors_kind[i] = atomic_load(&s->errors_kind[i]);
 	out->switch_mismatches = atomic_load(&s->switch_mismatches);

@@ -74,6 +74,7 @@ struct sampler_stats {
 	uint64_t reopened_reads;  /* syscall and schedstat readings through a file opened and
 				   * closed for them (no descriptor to keep: tasks_reopened) */
 	uint64_t walks_retried;   /* walks run again at once after a stack torn while read */
+	uint64_t lists_resumed;   /* thread lists walked again from their head after leading out */
 	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */

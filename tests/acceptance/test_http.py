@@ -19,7 +19,10 @@ Per interpreter (and per binary for the no-crash points):
         at both ends of the run: the handlers), added up, against the
         kernel's figure for them: the process's utime+stime over the run
         minus the long-lived threads' (the handlers' own thread_time, read
-        in the handler, misses their start-up and teardown: a diagnostic)
+        in the handler, misses their start-up and teardown: a diagnostic);
+        the serving thread, last in the thread-state list, sampled in at
+        least 97% of the rounds (a handler's state freed while the list
+        was read cut one round in eight before lists were taken up again)
   collapsed (-m wall -d 3): every stack rooted at <module> or the thread
         bootstrap (issue 8.3), and no call edge the program never makes
         (score only from do_POST, do_POST/do_GET only from
@@ -124,6 +127,21 @@ def test_batch(tap, interp, t, prefix, binary):
             "own thread_time %.1f%%" % (len(born), mine, truth, len(lasting), own)]
     check(tap, "%s: short-lived threads' cpu-mode time (added up) within 10%% or 2 points of "
           "the kernel's (process minus long-lived threads)" % label, handlers)
+
+    def serving():
+        # The oldest threads are the last of the thread list, after every
+        # handler: a handler's state freed while the list was read (its
+        # links the allocator's) cut the round there, one round in eight.
+        row = next((r for r in snap.get("threads", []) if r.get("tid") == main_tid), {})
+        rounds = (snap.get("achieved_rate_hz") or 0) * duration
+        got = row.get("samples", 0)
+        overhead = snap.get("overhead") or {}
+        return rounds > 0 and got >= 0.97 * rounds, [
+            "serving thread %d: %d samples in about %.0f rounds (%.1f%%); lists_resumed %r, errors_by_kind %r"
+            % (main_tid, got, rounds, 100.0 * got / rounds if rounds else 0, overhead.get("lists_resumed"),
+               overhead.get("errors_by_kind"))]
+    check(tap, "%s: the serving thread, last in the thread list, is sampled in at least 97%% of the rounds"
+          % label, serving)
 
 
 def test_collapsed(tap, interp, t):
