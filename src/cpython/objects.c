@@ -214,41 +214,62 @@ static int keys_read(struct py_target *t, uint64_t keys, struct keys_info *ki)
 	return 0;
 }
 
+/* Read the chunk of n entries from entry i (charged to the scan budget):
+ * the keys and values of its used entries into kaddr and kval; returns
+ * how many, or a negative error. Values come from the entries or, when
+ * values is nonzero, from the separate values array. */
+static int keys_chunk(struct py_target *t, const struct keys_info *ki, uint64_t values, int64_t i, int n,
+		      uint64_t *kaddr, uint64_t *kval)
+{
+	unsigned char ebuf[CHUNK * LAYOUT_ENTRY_MAX];
+	uint64_t vbuf[CHUNK];
+	int rc, m = 0;
+
+	/* Nested scans (a dict of objects whose dicts are scanned) would
+	 * multiply: a caller may give all of them one budget. */
+	if (t->scan_limited) {
+		if (t->scan_left < n)
+			return PYTOP_ECORRUPT;
+		t->scan_left -= n;
+	}
+	rc = mem_read(t->pid, ki->entries + (uint64_t)i * (uint64_t)ki->entry_size, ebuf,
+		      (size_t)n * (size_t)ki->entry_size);
+	if (rc < 0)
+		return rc;
+	if (values && (rc = mem_read(t->pid, values + (uint64_t)i * 8, vbuf, (size_t)n * 8)) < 0)
+		return rc;
+	for (int k = 0; k < n; k++) {
+		uint64_t key, val;
+		memcpy(&key, ebuf + k * ki->entry_size + ki->key_off, 8);
+		if (values)
+			val = vbuf[k];
+		else
+			memcpy(&val, ebuf + k * ki->entry_size + ki->value_off, 8);
+		if (!key || !val)
+			continue;
+		kaddr[m] = key;
+		kval[m++] = val;
+	}
+	return m;
+}
+
 /* Walk keys entries; values come from the entries or, when values is
  * nonzero, from the separate values array. */
 static int keys_scan(struct py_target *t, uint64_t keys, uint64_t values, dict_item_fn fn, void *ctx)
 {
 	struct keys_info ki;
-	unsigned char ebuf[CHUNK * LAYOUT_ENTRY_MAX];
-	uint64_t vbuf[CHUNK];
+	uint64_t kaddr[CHUNK], kval[CHUNK];
 	int rc = keys_read(t, keys, &ki);
 	if (rc < 0)
 		return rc;
 	for (int64_t i = 0; i < ki.nentries; i += CHUNK) {
 		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK);
-		/* Nested scans (a dict of objects whose dicts are scanned) would
-		 * multiply: a caller may give all of them one budget. */
-		if (t->scan_limited) {
-			if (t->scan_left < n)
-				return PYTOP_ECORRUPT;
-			t->scan_left -= n;
-		}
-		rc = mem_read(t->pid, ki.entries + (uint64_t)i * (uint64_t)ki.entry_size, ebuf,
-			      (size_t)n * (size_t)ki.entry_size);
-		if (rc < 0)
-			return rc;
-		if (values && (rc = mem_read(t->pid, values + (uint64_t)i * 8, vbuf, (size_t)n * 8)) < 0)
-			return rc;
-		for (int k = 0; k < n; k++) {
-			uint64_t key, val;
-			memcpy(&key, ebuf + k * ki.entry_size + ki.key_off, 8);
-			if (values)
-				val = vbuf[k];
-			else
-				memcpy(&val, ebuf + k * ki.entry_size + ki.value_off, 8);
-			if (key && val && fn(t, key, val, ctx))
+		int m = keys_chunk(t, &ki, values, i, n, kaddr, kval);
+		if (m < 0)
+			return m;
+		for (int k = 0; k < m; k++)
+			if (fn(t, kaddr[k], kval[k], ctx))
 				return 0;
-		}
 	}
 	return 0;
 }
@@ -307,8 +328,7 @@ static int keys_lookup(struct py_target *t, uint64_t keys, uint64_t values, stru
 {
 	const struct py_layout *L = &t->L;
 	struct keys_info ki;
-	unsigned char ebuf[CHUNK * LAYOUT_ENTRY_MAX];
-	uint64_t vbuf[CHUNK], kaddr[CHUNK], kval[CHUNK];
+	uint64_t kaddr[CHUNK], kval[CHUNK];
 	unsigned char heads[CHUNK][KEY_HEAD_MAX];
 	struct mem_iov iov[CHUNK];
 	size_t head = (size_t)L->unicode_ascii_data + sk->longest;
@@ -322,32 +342,12 @@ static int keys_lookup(struct py_target *t, uint64_t keys, uint64_t values, stru
 	if ((rc = keys_read(t, keys, &ki)) < 0)
 		return rc;
 	for (int64_t i = 0; i < ki.nentries && sk->found < sk->n; i += CHUNK) {
-		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK), m = 0;
-		if (t->scan_limited) {
-			if (t->scan_left < n)
-				return PYTOP_ECORRUPT;
-			t->scan_left -= n;
-		}
-		rc = mem_read(t->pid, ki.entries + (uint64_t)i * (uint64_t)ki.entry_size, ebuf,
-			      (size_t)n * (size_t)ki.entry_size);
-		if (rc < 0)
-			return rc;
-		if (values && (rc = mem_read(t->pid, values + (uint64_t)i * 8, vbuf, (size_t)n * 8)) < 0)
-			return rc;
-		for (int k = 0; k < n; k++) {
-			uint64_t key, val;
-			memcpy(&key, ebuf + k * ki.entry_size + ki.key_off, 8);
-			if (values)
-				val = vbuf[k];
-			else
-				memcpy(&val, ebuf + k * ki.entry_size + ki.value_off, 8);
-			if (!key || !val)
-				continue;
-			kaddr[m] = key;
-			kval[m] = val;
-			iov[m] = (struct mem_iov){ key, heads[m], head };
-			m++;
-		}
+		int n = (int)(ki.nentries - i < CHUNK ? ki.nentries - i : CHUNK);
+		int m = keys_chunk(t, &ki, values, i, n, kaddr, kval);
+		if (m < 0)
+			return m;
+		for (int k = 0; k < m; k++)
+			iov[k] = (struct mem_iov){ kaddr[k], heads[k], head };
 		if (!m)
 			continue;
 		if ((rc = mem_readv_each(t->pid, iov, m)) < 0)

@@ -113,28 +113,39 @@ def test_name_swap(tap, pytop, interp, work):
            % (interp.label, len(named), len(rows)), wrong)
 
 
+def launch_batch(tap, pytop, interp, work, name, target, args, what):
+    """pytop --batch -f json in launch mode over TARGET ARGS... TRUTH, the
+    snapshot in WORK/NAME.json and the target's truth in WORK/truth-NAME.json:
+    (the snapshot's thread rows by tid, the truth), or None after a failed
+    point (WHAT says which run)."""
+    out = os.path.join(work, name + ".json")
+    truth_path = os.path.join(work, "truth-%s.json" % name)
+    argv = interp.argv(interp.script(target), *(args[:2] + [interp.inside(truth_path)] + args[2:]))
+    try:
+        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] + argv,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60, universal_newlines=True)
+    except subprocess.TimeoutExpired:
+        tap.ok(False, "%s: pytop finished (%s)" % (interp.label, what), "timed out")
+        return None
+    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
+                  "%s: %s: the target runs under pytop" % (interp.label, what), proc.stderr):
+        return None
+    with open(out) as f:
+        rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
+    with open(truth_path) as f:
+        return rows, json.load(f)
+
+
 def test_empty_name(tap, pytop, interp, work):
     """Threads named "" by threading, started by "Spawner", each spinning
     10 ms: none may be shown as "Spawner", the kernel name they inherited
     (3.14+ threading does not set an empty name). One that lived past 40 ms
     (a loaded machine) is left out here; test_empty_name_long has those."""
-    out = os.path.join(work, "empty.json")
-    truth_path = os.path.join(work, "truth-empty.json")
-    try:
-        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
-                              interp.argv(interp.script(EMPTY_TARGET), "40", "0.010", interp.inside(truth_path)),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=60, universal_newlines=True)
-    except subprocess.TimeoutExpired:
-        tap.ok(False, "%s: pytop finished (empty names)" % interp.label, "timed out")
+    got = launch_batch(tap, pytop, interp, work, "empty", EMPTY_TARGET, ["40", "0.010"], "empty names")
+    if not got:
         return
-    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
-                  "%s: empty-name target runs under pytop" % interp.label, proc.stderr):
-        return
-    with open(out) as f:
-        rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
-    with open(truth_path) as f:
-        truth = json.load(f)
+    rows, truth = got
     children = [rows[t] for t, secs in truth["children"] if t in rows and secs < 0.04]
     named = [(r["tid"], r.get("name"), r.get("samples")) for r in children if r.get("name") == "Spawner"]
     tap.ok(children and not named,
@@ -153,24 +164,12 @@ def test_empty_name_long(tap, pytop, interp, work, spawner="Spawner"):
     # The kernel name the children inherit, as pytop reads it.
     comm = spawner.encode("utf-8")[:15].decode("utf-8", "ignore")
     tag = "" if spawner == "Spawner" else " (creator %s, kernel name %s)" % (ascii(spawner), ascii(comm))
-    out = os.path.join(work, "empty-long.json")
-    truth_path = os.path.join(work, "truth-empty-long.json")
     extra = [] if spawner == "Spawner" else [json.dumps(spawner)]
-    try:
-        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
-                              interp.argv(interp.script(EMPTY_TARGET), "3", "0.3", interp.inside(truth_path), *extra),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=60, universal_newlines=True)
-    except subprocess.TimeoutExpired:
-        tap.ok(False, "%s: pytop finished (empty names, 0.3 s)%s" % (interp.label, tag), "timed out")
+    got = launch_batch(tap, pytop, interp, work, "empty-long", EMPTY_TARGET, ["3", "0.3"] + extra,
+                       "empty names, 0.3 s%s" % tag)
+    if not got:
         return
-    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
-                  "%s: empty-name target (0.3 s) runs under pytop%s" % (interp.label, tag), proc.stderr):
-        return
-    with open(out) as f:
-        rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
-    with open(truth_path) as f:
-        truth = json.load(f)
+    rows, truth = got
     children = [rows.get(t) for t, secs in truth["children"]]
     named = [(r["tid"], r.get("name"), r.get("samples")) for r in children
              if r and r.get("name") in (spawner, comm)]
@@ -179,7 +178,7 @@ def test_empty_name_long(tap, pytop, interp, work, spawner="Spawner"):
            % (interp.label, sum(1 for r in children if r), tag),
            named or ["not sampled: %r" % [t for t, _ in truth["children"] if t not in rows]])
     # --dump of the running target: a child's kernel name is Spawner's.
-    proc = subprocess.Popen(interp.argv(interp.script(EMPTY_TARGET), "4", "1.0", interp.inside(truth_path + ".dump"),
+    proc = subprocess.Popen(interp.argv(interp.script(EMPTY_TARGET), "4", "1.0", interp.inside(os.path.join(work, "truth-dump-empty.json")),
                                         *extra),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
@@ -207,23 +206,10 @@ def test_shared_kernel_name(tap, pytop, interp, work):
     kernel name, the same for all. A kernel name that another thread got
     from the kernel too is no other thread's own name (it was: the first
     one named took it, and the others were left unnamed)."""
-    out = os.path.join(work, "raw.json")
-    truth_path = os.path.join(work, "truth-raw.json")
-    try:
-        proc = subprocess.run([pytop, "--batch", "-f", "json", "-o", out, "--"] +
-                              interp.argv(interp.script(RAW_TARGET), "3", "1.0", interp.inside(truth_path)),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=60, universal_newlines=True)
-    except subprocess.TimeoutExpired:
-        tap.ok(False, "%s: pytop finished (threads threading does not know)" % interp.label, "timed out")
+    got = launch_batch(tap, pytop, interp, work, "raw", RAW_TARGET, ["3", "1.0"], "threads threading does not know")
+    if not got:
         return
-    if not tap.ok(proc.returncode == 0 and os.path.exists(out) and os.path.exists(truth_path),
-                  "%s: threads threading does not know: target runs under pytop" % interp.label, proc.stderr):
-        return
-    with open(out) as f:
-        rows = {r["tid"]: r for r in json.load(f).get("threads", [])}
-    with open(truth_path) as f:
-        truth = json.load(f)
+    rows, truth = got
     names = [rows[t].get("name") if t in rows else None for t in truth["workers"]]
     tap.ok(len(names) == 3 and names[0] and names[0] not in ("?", "MainThread") and names.count(names[0]) == 3,
            "%s: 3 threads threading does not know, all under the one kernel name they share (%r)"
