@@ -943,7 +943,9 @@ static void visit_begin(struct sampler *s)
 /* Note thread state ts as visited by this walk; whether it was already. */
 static bool visit_add(struct sampler *s, uint64_t ts)
 {
-	uint32_t i = (uint32_t)((ts >> 4) * 2654435761u) & (VISIT_SLOTS - 1);
+	/* The product's high bits: they depend on every bit of the address
+	 * (states 64 KiB apart must not share a slot). */
+	uint32_t i = (uint32_t)(((ts >> 4) * 0x9e3779b97f4a7c15ull) >> 52) & (VISIT_SLOTS - 1);
 
 	for (int probes = 0; probes < VISIT_SLOTS; probes++, i = (i + 1) & (VISIT_SLOTS - 1)) {
 		if (s->visit_gen[i] != s->visit_now) {
@@ -1706,7 +1708,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 			 * while it was read (a thread that ended), whose links
 			 * the allocator took. The threads after it are still in
 			 * the list: walk it again from its head (a thread-per-
-			 * request server cut one round in ten, and the oldest
+			 * request server cut one round in eight, and the oldest
 			 * threads, its serving thread among them, are the last). */
 			if (!ts && s->list_left && resumes < LIST_RESUMES && guard < MAX_THREADS) {
 				left[resumes++] = at;
