@@ -1029,7 +1029,8 @@ static uint64_t sample_thread(struct sampler *s, uint64_t tstate, int k, int int
 	/* Not a state of this interpreter: the list led out of it (a state
 	 * freed while the list was read: glibc keeps its free lists in the
 	 * words that held the state's links). Neither it nor its next link is
-	 * a thread's: the list ends, one sample lost. */
+	 * a thread's: one sample lost, and sample_round takes the list up
+	 * again from its head. */
 	if (!in_interp(s, &ti, interp)) {
 		sample_lost(s, errors, ERR_OTHER);
 		s->list_left = true;
