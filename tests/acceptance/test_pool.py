@@ -16,9 +16,11 @@ Per interpreter, one `pytop --batch -f json -d 3` (cpu mode, GIL states):
         within 7 points of its share of the pool's rounds over the same
         window (what the threads measure of themselves; 7 points: a holder
         preempted by another process holds the GIL without making rounds,
-        which on a loaded machine moves a share by up to ~6 points); each
-        thread holds the GIL 1/N of the time within 8 points (25 +- 8 for
-        N = 4); the holding shares add up to at most 100.5%. When the pool
+        which on a loaded machine moves a share by up to ~6 points); the
+        holding shares add up to 90-100.5% (someone of the pool always
+        holds the GIL, but for hand-offs; how evenly CPython shares it is
+        not asserted: 3.15 under load gave one thread 33%, its own rounds
+        agreeing). When the pool
         got less CPU than half the time the GIL was held (holders preempted
         by other processes most of the time: 2.5% of a core each on this
         machine at load 30) the threads' own measure says nothing about
@@ -84,11 +86,15 @@ def test_pool(tap, interp):
                "%s: %s: share of the GIL among the pool %.1f%% vs its own rounds %.1f%% "
                "(within 7 points)" % (label, names[tid], mine, theirs),
                [str(rows.get(tid, {}).get("gil"))])
-        tap.ok(abs(hold[tid] - 100.0 / N) <= 8.0,
-               "%s: %s holds the GIL %.1f%% of the time (1/%d = %.0f%% +- 8)"
-               % (label, names[tid], hold[tid], N, 100.0 / N))
-    tap.ok(total_hold <= 100.5, "%s: the pool's holding shares add up to %.1f%% (<= 100.5)"
-           % (label, total_hold))
+    # Someone of the pool always holds the GIL, apart from hand-offs (97.9-
+    # 99.7% in CI, loaded runs too). How evenly CPython shares it out is
+    # its own business (3.15 under load: 33.4/25.3/18.1/22.7%, the threads'
+    # own rounds agreeing): not asserted.
+    # (Not on a machine too loaded for the rounds to say anything: hand-
+    # offs to a waiter that waits for a CPU may leave the GIL free.)
+    low = 90.0 if tids_checked else 0.0
+    tap.ok(low <= total_hold <= 100.5, "%s: the pool's holding shares add up to %.1f%% (%g to 100.5)"
+           % (label, total_hold, low), ["%s %.1f%%" % (names[tid], hold[tid]) for tid in pool])
 
 
 if __name__ == "__main__":
