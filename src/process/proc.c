@@ -212,15 +212,6 @@ int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap)
 	return 0;
 }
 
-bool proc_comm_of(const char *name, const char *comm)
-{
-	/* CPython cuts a thread's OS name at 15 bytes, inside a character
-	 * too ("Spawner-\xc3\xa9\xc3\xa9\xc3\xa9\xc3"), and proc_task_comm
-	 * drops such a tail: the name's longest prefix of whole characters. */
-	size_t n = utf8_cut(name, PROC_COMM_MAX);
-	return strlen(comm) == n && memcmp(name, comm, n) == 0;
-}
-
 pid_t proc_only_child(pid_t pid)
 {
 	char path[96], buf[64];

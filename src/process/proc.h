@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+
+#include "cpython/pystring.h"
 
 /* One line of /proc/PID/maps. */
 struct proc_map {
@@ -40,8 +43,16 @@ char proc_task_state(pid_t pid, pid_t tid);
 
 /* Whether comm, a kernel name as proc_task_comm gives it, is what the
  * kernel keeps of name (UTF-8) given to a thread as its OS name: its first
- * PROC_COMM_MAX bytes, less the part of a character they cut in two. */
-bool proc_comm_of(const char *name, const char *comm);
+ * PROC_COMM_MAX bytes, less the part of a character they cut in two.
+ * (Inline: pure, and the fuzz build fakes the rest of this module.) */
+static inline bool proc_comm_of(const char *name, const char *comm)
+{
+	/* CPython cuts a thread's OS name at 15 bytes, inside a character
+	 * too ("Spawner-\xc3\xa9\xc3\xa9\xc3\xa9\xc3"), and proc_task_comm
+	 * drops such a tail: the name's longest prefix of whole characters. */
+	size_t n = utf8_cut(name, PROC_COMM_MAX);
+	return strlen(comm) == n && memcmp(name, comm, n) == 0;
+}
 
 /* The kernel name (comm) of a thread into buf; returns 0 or a negative error. */
 int proc_task_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
