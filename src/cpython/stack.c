@@ -36,6 +36,7 @@
 #include "errors.h"
 #include "process/memory.h"
 #include "process/nspid.h"
+#include "util/addrset.h"
 #include "util/clock.h"
 
 #define FUNC_SLOTS 16384          /* power of two */
@@ -118,11 +119,6 @@ struct spec_deep {
 };
 
 /* A chain address seen in this walk (cycle check without clearing). */
-struct seen_entry {
-	uint64_t addr;
-	uint64_t walk;
-	int pos;
-};
 
 /* An id handed out, by the hash of the identity it names. */
 struct id_memo {
@@ -155,8 +151,8 @@ struct stack_cache {
 	uint64_t *guess_addr, *new_addr;  /* CHAIN_MAX: last chain, this one */
 	uint16_t *guess_size, *new_size;
 	unsigned char *unread;            /* CHAIN_MAX: guessed positions the batch could not read */
-	struct seen_entry *seen;          /* SEEN_SLOTS: this walk's chain addresses */
-	struct seen_entry *gidx;          /* SEEN_SLOTS: the guess, address -> position */
+	struct addrset_entry *seen;       /* SEEN_SLOTS: this walk's chain addresses */
+	struct addrset_entry *gidx;       /* SEEN_SLOTS: the guess, address -> position */
 	int last_n, last_cframe;          /* the last walk's chain (for chain_confirm) */
 	int seen_upto;                    /* chain positions entered in seen so far */
 	struct func_entry **bases;        /* STACK_DEPTH_MAX + 1: method naming */
@@ -571,20 +567,6 @@ static struct spec_deep *deep_get(struct stack_cache *c, uint64_t tstate, int ma
 	return victim;
 }
 
-/* Open addressing over SEEN_SLOTS entries tagged with the walk count, so a
- * table is emptied by starting the next walk. Returns the entry for addr:
- * its walk tag is the current walk when addr is in the table. */
-static struct seen_entry *addr_slot(struct seen_entry *tab, uint64_t walk, uint64_t addr)
-{
-	uint32_t i = (uint32_t)hash2(addr, 1) & (SEEN_SLOTS - 1);
-	for (;;) {
-		struct seen_entry *s = &tab[i];
-		if (s->walk != walk || s->addr == addr)
-			return s;
-		i = (i + 1) & (SEEN_SLOTS - 1);
-	}
-}
-
 #define BATCH_CHUNK 128   /* ranges per mem_readv: small enough to be merged */
 
 /* mem_readv in chunks, so that a long chain of nearby frames (a deep
@@ -629,8 +611,8 @@ struct walk {
 static void seen_fill(struct stack_cache *c, int upto)
 {
 	for (; c->seen_upto < upto; c->seen_upto++) {
-		struct seen_entry *s = addr_slot(c->seen, c->walks, c->new_addr[c->seen_upto]);
-		s->walk = c->walks;
+		struct addrset_entry *s = addrset_slot(c->seen, SEEN_SLOTS - 1, c->walks, c->new_addr[c->seen_upto]);
+		s->gen = c->walks;
 		s->addr = c->new_addr[c->seen_upto];
 		s->pos = c->seen_upto;
 	}
@@ -641,9 +623,9 @@ static void gidx_build(struct walk *w)
 {
 	struct stack_cache *c = w->c;
 	for (int i = 0; i < w->guess; i++) {
-		struct seen_entry *g = addr_slot(c->gidx, c->walks, c->guess_addr[i]);
-		if (g->walk != c->walks) {
-			g->walk = c->walks;
+		struct addrset_entry *g = addrset_slot(c->gidx, SEEN_SLOTS - 1, c->walks, c->guess_addr[i]);
+		if (g->gen != c->walks) {
+			g->gen = c->walks;
 			g->addr = c->guess_addr[i];
 			g->pos = i;
 		}
@@ -670,10 +652,10 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	}
 	w->follows = 0;
 	seen_fill(c, i);
-	struct seen_entry *s = addr_slot(c->seen, c->walks, addr);
-	if (s->walk == c->walks)
+	struct addrset_entry *s = addrset_slot(c->seen, SEEN_SLOTS - 1, c->walks, addr);
+	if (s->gen == c->walks)
 		return NULL;
-	s->walk = c->walks;
+	s->gen = c->walks;
 	s->addr = addr;
 	s->pos = i;
 	c->seen_upto = i + 1;
@@ -682,8 +664,8 @@ static const unsigned char *chain_read(struct walk *w, uint64_t addr, size_t siz
 	w->n++;
 	if (!w->gidx_built)
 		gidx_build(w);
-	struct seen_entry *g = addr_slot(c->gidx, c->walks, addr);
-	if (g->walk == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size && !c->unread[g->pos])
+	struct addrset_entry *g = addrset_slot(c->gidx, SEEN_SLOTS - 1, c->walks, addr);
+	if (g->gen == c->walks && g->pos < w->batch_ok && c->guess_size[g->pos] >= size && !c->unread[g->pos])
 		return c->fptr[i] = c->fbuf[g->pos];
 	w->seq++;
 	/* Not in the guess (a stack that grew into new frames): the page the
@@ -1519,7 +1501,7 @@ static int walk_once(struct stack_cache *c, struct py_target *t, uint64_t tstate
 		seen_fill(c, w.n);
 		int keep = w.guess_chain > SPEC_EXTRA ? w.guess_chain : SPEC_EXTRA;
 		for (int i = 0, extra = 0; i < guess && extra < keep && n < CHAIN_MAX; i++) {
-			if (addr_slot(c->seen, c->walks, c->guess_addr[i])->walk == c->walks)
+			if (addrset_slot(c->seen, SEEN_SLOTS - 1, c->walks, c->guess_addr[i])->gen == c->walks)
 				continue;
 			c->new_addr[n] = c->guess_addr[i];
 			c->new_size[n] = c->guess_size[i];

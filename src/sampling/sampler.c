@@ -30,6 +30,7 @@
 #include "process/proc.h"
 #include "process/symbols.h"
 #include "process/tasks.h"
+#include "util/addrset.h"
 #include "util/clock.h"
 
 #define MAX_INTERPS 64
@@ -257,9 +258,8 @@ struct sampler {
 	uint64_t cpu_at;                  /* the sampler's CPU time was last read then */
 	uint64_t swept_at;                /* tasks_sweep last ran then */
 	uint64_t limit_counted_at;        /* the threads beyond the limit were last counted then */
-	uint64_t visit[VISIT_SLOTS];      /* the thread states this list walk visited ... */
-	uint32_t visit_gen[VISIT_SLOTS];  /* ... when their generation is visit_now */
-	uint32_t visit_now;
+	struct addrset_entry visit[VISIT_SLOTS]; /* the thread states this list walk visited */
+	uint64_t visit_gen;               /* ... the walk's generation */
 	bool list_left;                   /* sample_thread: the list led out of its interpreter, or
 					   * could not be read on */
 	int limit_skipped;                /* threads this round left out (known table full) */
@@ -931,32 +931,16 @@ static bool in_interp(const struct sampler *s, const struct thread_info *ti, int
 	return !ti->tstate || ti->interp == s->interps[interp];
 }
 
-/* Start a list walk's set of visited thread states (none yet). */
-static void visit_begin(struct sampler *s)
-{
-	if (++s->visit_now == 0) {
-		memset(s->visit_gen, 0, sizeof s->visit_gen);
-		s->visit_now = 1;
-	}
-}
-
-/* Note thread state ts as visited by this walk; whether it was already. */
+/* Note thread state ts as visited by this list walk; whether it was already. */
 static bool visit_add(struct sampler *s, uint64_t ts)
 {
-	/* The product's high bits: they depend on every bit of the address
-	 * (states 64 KiB apart must not share a slot). */
-	uint32_t i = (uint32_t)(((ts >> 4) * 0x9e3779b97f4a7c15ull) >> 52) & (VISIT_SLOTS - 1);
+	struct addrset_entry *e = addrset_slot(s->visit, VISIT_SLOTS - 1, s->visit_gen, ts);
 
-	for (int probes = 0; probes < VISIT_SLOTS; probes++, i = (i + 1) & (VISIT_SLOTS - 1)) {
-		if (s->visit_gen[i] != s->visit_now) {
-			s->visit_gen[i] = s->visit_now;
-			s->visit[i] = ts;
-			return false;
-		}
-		if (s->visit[i] == ts)
-			return true;
-	}
-	return true;   /* full (a walk is bounded well below): taken as seen */
+	if (e->gen == s->visit_gen)
+		return true;
+	e->gen = s->visit_gen;
+	e->addr = ts;
+	return false;
 }
 
 /* Sample one thread state (the k-th of the round, of interpreter interp);
@@ -1673,7 +1657,7 @@ static int sample_round(struct sampler *s, uint64_t round_ns, int *errors, struc
 		if (rc < 0)
 			return rc;
 		rlist_init(&walk);
-		visit_begin(s);
+		s->visit_gen++;   /* a new walk: no state visited yet */
 		bool looped = false;
 		int resumes = 0;
 		uint64_t left[LIST_RESUMES];   /* the states that led out */
