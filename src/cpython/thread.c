@@ -123,8 +123,10 @@ static int native_is(struct py_target *t, int rc, uint64_t v, pid_t tid, bool st
 		return 1;
 	/* strict: only a Thread without the attribute at all (3.6, 3.7) is
 	 * trusted, not one whose _native_id is None or cannot be read. */
-	if (rc < 0 || !v)
-		return !strict || rc == PYTOP_EINVAL || (rc >= 0 && !v);
+	if (rc == PYTOP_EINVAL || (rc >= 0 && !v))
+		return 1;           /* no _native_id (rc: the lookup's, v: its value) */
+	if (rc < 0)
+		return !strict;     /* a lookup that failed */
 	if (obj_read_long(t, v, &native) < 0)
 		return !strict;
 	if (native <= 0 || native > INT32_MAX)
