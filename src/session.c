@@ -586,13 +586,21 @@ void session_cut(struct session *s)
 void session_reset(struct session *s, bool gilstat)
 {
 	struct sampler_stats st = s->last;
+	bool cut = s->cut_ns != 0;
 
 	/* What the ring holds was sampled before the reset (after an
 	 * interval's end: in the next interval). */
-	if (!s->cut_ns)
+	if (!cut)
 		session_drain(s);
 	aggregate_reset(s->agg);
-	s->start_ns = s->stopped ? s->stop_ns : s->cut_ns ? s->cut_ns : clock_now_ns();
+	if (s->stopped)
+		s->start_ns = s->stop_ns;
+	else if (cut)
+		s->start_ns = s->cut_ns;   /* gilstat's window was cut there too */
+	else if (gilstat && s->gilstat)
+		window_start(s);           /* gilstat's window with the counts' */
+	else
+		s->start_ns = clock_now_ns();
 	s->cut_ns = 0;
 	if (s->sampler)
 		sampler_get_stats(s->sampler, &st);
@@ -601,14 +609,10 @@ void session_reset(struct session *s, bool gilstat)
 	s->base_dropped = s->ring ? ring_dropped(s->ring) : 0;
 	if (!gilstat)
 		return;
+	/* A running gilstat goes on from the cut (its probes stay planted);
+	 * one that ended with the target has nothing to show any more. */
 	if (s->gilstat) {
-		struct gilstat_config cfg = s->gilstat_cfg;
-		char err[256];
-
-		if (session_gilstat_start(s, &cfg, err, sizeof err) < 0) {
-			free(s->gilstat_view);
-			s->gilstat_view = NULL;
-		}
+		gilstat_read(s->gilstat, s->gilstat_view);
 	} else {
 		free(s->gilstat_view);
 		s->gilstat_view = NULL;

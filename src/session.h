@@ -152,8 +152,9 @@ void session_cut(struct session *s);
 
 /* Forget everything collected so far, as if the run started now: the
  * aggregate's counts, the duration, the overhead and drop counters, and
- * with `gilstat` gilstat's numbers too (restarted with the same settings
- * when it runs). After the target exited the duration restarts at zero. */
+ * with `gilstat` gilstat's numbers too (a running gilstat's window is cut
+ * at the same instant as the counts'; it goes on, its probes planted).
+ * After the target exited the duration restarts at zero. */
 void session_reset(struct session *s, bool gilstat);
 
 /* Records lost because the ring was full, since the last reset. */

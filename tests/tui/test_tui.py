@@ -30,6 +30,10 @@ against tests/targets/tui_target.py, whose hot function is crunch_numbers
       side panes) and every line is what a fresh draw gives (no garbage)
     - w writes a snapshot and the status line shows its path (the file is a
       text report)
+    - g starts gilstat and shows its view; after a few seconds r resets: a
+      snapshot saved a second later has gilstat's window ("over ...") equal
+      to its Duration within 0.25 s (gilstat is cut at the reset with the
+      counts, not restarted)
     - SIGSTOP to the target: the header says `Target stopped`; SIGCONT:
       `Target running` again
     - q: the shell prompt is back, the full screen is gone, exit status 0
@@ -66,6 +70,8 @@ import pythons  # noqa: E402
 TARGET = os.path.normpath(os.path.join(HERE, "..", "targets", "tui_target.py"))
 PROMPT = "PYTOP-TEST$ "
 WAIT = 15.0              # seconds for one expected screen
+GILSTAT_RUN = 3.0        # seconds gilstat runs before the reset
+GILSTAT_SLACK = 0.25     # s: gilstat's window against the snapshot's Duration
 # ESCDELAY: tmux may deliver a mouse report's bytes in several writes; on a
 # loaded machine ncurses' default 25 ms could split one into Esc + keys.
 ENV = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm", ESCDELAY="300")
@@ -498,6 +504,40 @@ def attach_session(tap, pytop, interp, workdir):
                     and "<svg" in head), ["listed %s path %s" % (listed, m.group(1)), head[:120]] + first + lines
         check(tap, "%s: w lists the formats; Tab steps to svg; Enter writes an SVG flame graph" % label,
               save_format)
+
+        def gilstat_reset():
+            tm.keys("g")
+            tm.wait(lambda s: "gilstat" in text(s) and "gilstat off" not in text(s), "the gilstat view")
+            time.sleep(GILSTAT_RUN)
+            tm.keys("r")
+            tm.wait(lambda s: "reset" in status(s) and "gilstat" in status(s), "the reset message")
+            t_reset = time.monotonic()
+            time.sleep(1.0)
+            tm.keys("w")
+            tm.wait(lambda s: "Save as" in status(s), "the save prompt")
+            tm.keys("Enter")
+            lines = tm.wait(lambda s: "saved " in status(s), "the saved message")
+            since = time.monotonic() - t_reset
+            tm.keys("Escape")
+            tm.wait(lambda s: header_index(s) >= 0, "the table after the gilstat view")
+            m = re.search(r"saved (\S+) \(text\)", status(lines))
+            if not m:
+                return False, lines
+            with open(m.group(1)) as f:
+                body = f.read()
+            d = re.search(r"^Duration: (\S+)", body, re.M)
+            g = re.search(r"^gilstat: .*?, over (\S+?),", body, re.M)
+            dur = seconds(d.group(1)) if d else -1
+            over = seconds(g.group(1)) if g else -1
+            # The snapshot's duration and gilstat's window both start at the
+            # reset: gilstat is cut there, not restarted (planting its
+            # probes again took a second or more before the window began).
+            return (d and g and 0 < dur <= since + 0.5 and abs(over - dur) <= GILSTAT_SLACK), [
+                "reset %.1fs before the save; Duration %s; gilstat over %s" %
+                (since, d.group(1) if d else "?", g.group(1) if g else "?")] + [
+                l for l in body.splitlines() if l.startswith(("Duration", "gilstat"))]
+        check(tap, "%s: g starts gilstat; r cuts its window with the rest: the snapshot's gilstat "
+              "covers the Duration since the reset" % label, gilstat_reset)
 
         def stopped():
             os.kill(target.pid, signal.SIGSTOP)
