@@ -541,6 +541,8 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->reopened_reads = st.reopened_reads;
 	m->walks_retried = st.walks_retried;
 	m->lists_resumed = st.lists_resumed;
+	m->off_cpu_samples = st.off_cpu_samples;
+	m->sched_reads = st.sched_reads;
 	memcpy(m->errors_kind, st.errors_kind, sizeof m->errors_kind);
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;

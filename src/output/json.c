@@ -474,6 +474,10 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->walks_retried);
 		jsonw_key(w, "lists_resumed");
 		jsonw_uint(w, m->lists_resumed);
+		jsonw_key(w, "off_cpu_samples");
+		jsonw_uint(w, m->off_cpu_samples);
+		jsonw_key(w, "sched_reads");
+		jsonw_uint(w, m->sched_reads);
 		jsonw_key(w, "errors_by_kind");
 		jsonw_begin_object(w);
 		for (int i = 0; i < ERR_KINDS; i++) {

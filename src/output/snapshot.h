@@ -46,6 +46,8 @@ struct snapshot_meta {
 				     * them (no descriptor left to keep under RLIMIT_NOFILE) */
 	uint64_t walks_retried;     /* walks run again at once after a stack torn while read */
 	uint64_t lists_resumed;     /* thread lists walked again from their head after leading out */
+	uint64_t off_cpu_samples;   /* samples of threads found waiting for a core */
+	uint64_t sched_reads;       /* sched files read to tell that */
 	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads a round left out (0: none) */
 	int thread_limit;           /* threads a round samples at most (0: unknown) */

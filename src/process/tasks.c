@@ -1,9 +1,10 @@
 /* tasks: a small open-addressing table (linear probing, least recently
- * used evicted) of open syscall and schedstat files (and perf switch pages)
- * by tid, with each thread's last readings (a blocked thread's syscall
- * reading is reused while its schedstat does not move; its schedstat is not
- * read while its switch page says it was not switched in), and the parsers
- * of those files and of the stat files. Past the descriptors RLIMIT_NOFILE
+ * used evicted) of open syscall and schedstat files (and perf switch
+ * pages, and the sched files of threads that wait for cores) by tid, with
+ * each thread's last readings (a blocked thread's syscall reading is
+ * reused while its schedstat does not move; its schedstat is not read
+ * while its switch page says it was not switched in), and the parsers of
+ * those files and of the stat files. Past the descriptors RLIMIT_NOFILE
  * leaves (raised to the hard limit at tasks_create), a thread's files are
  * opened, read and closed at each reading: its readings stay in its slot,
  * so it never reads as gone for want of a descriptor. */
@@ -37,6 +38,10 @@
 			    * the thread switches more often than it is read, no reading
 			    * is skipped, and every switch of it costs it perf work */
 #define PAGE_REST 1024     /* ... and opened again after this many readings without it */
+#define CONTENDED_WAIT_NS 100000ull  /* a wait for a core this long makes a thread contended... */
+#define CONTENDED_READINGS 256         /* ... for this many schedstat readings */
+#define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this soon before the sampler began
+					* its round was stopped by it */
 #define FD_RESERVE 64      /* descriptors under the limit not kept for threads' files
 			    * (pytop's other files: memory, maps, output, sockets) */
 
@@ -50,6 +55,13 @@ struct slot {
 	 * times switched in) numbered 1, 2, ... (cpu_seq); same_since is the
 	 * first of the run of equal ones that ends with the last. */
 	uint64_t raw_runtime, raw_pcount;
+	/* Its time runnable and waiting for a core (schedstat's second field,
+	 * counted when a wait ends) at the last reading, and for how many
+	 * readings more its sched file is read to tell whether a thread
+	 * that reads "running" is on a CPU (tasks_on_cpu). */
+	uint64_t raw_wait;
+	uint16_t contended;
+	int sfd;                  /* sched file, -1 when not open */
 	uint32_t cpu_seq, same_since;
 	uint8_t cpu_fresh;        /* a schedstat reading since the last syscall one */
 	/* The last syscall reading and the schedstat reading it followed
@@ -86,6 +98,11 @@ struct tasks {
 				   * syscall one under half of it */
 	uint64_t reopened;        /* readings through a file opened and closed for them */
 	uint64_t page_skipped;    /* schedstat readings skipped (checking: would have) */
+	uint64_t on_cpu_reads;    /* sched files read by tasks_on_cpu */
+	bool sched_checked, no_sched; /* whether there are sched files (else tasks_on_cpu says "on") */
+	int own_fd;               /* the sampling thread's own sched file */
+	uint64_t own_round, own_start;
+	bool own_ok;
 	uint64_t page_next_ns;    /* no page is opened before then (CLOCK_MONOTONIC) */
 	uint64_t page_wrong;      /* checking: ... of which the thread had been switched in */
 	struct slot slots[SLOTS];
@@ -98,12 +115,13 @@ struct tasks *tasks_create(pid_t pid)
 	ts->pid = pid;
 	ts->statfd = -1;
 	ts->taskfd = -1;
+	ts->own_fd = -1;
 	ts->start_tids = xcalloc(START_MAX, sizeof *ts->start_tids);
 	ts->nstart = proc_tasks(pid, ts->start_tids, START_MAX);
 	if (ts->nstart >= START_MAX)
 		ts->nstart = -1;   /* too many to tell the new ones apart */
 	for (int i = 0; i < SLOTS; i++) {
-		ts->slots[i].fd = ts->slots[i].cfd = -1;
+		ts->slots[i].fd = ts->slots[i].cfd = ts->slots[i].sfd = -1;
 		switchpage_init(&ts->slots[i].page);
 	}
 	/* Two descriptors a thread: the soft limit (often 1024, 505
@@ -132,7 +150,9 @@ static void slot_close(struct slot *s)
 		close(s->fd);
 	if (s->cfd >= 0)
 		close(s->cfd);
-	s->fd = s->cfd = -1;
+	if (s->sfd >= 0)
+		close(s->sfd);
+	s->fd = s->cfd = s->sfd = -1;
 	switchpage_close(&s->page);
 	s->page_tried = s->page_known = s->page_suspect = s->page_moved = 0;
 	s->page_rest = 0;
@@ -147,6 +167,7 @@ static void slot_clear(struct slot *s)
 	s->have_cpu = 0;
 	s->used = 0;
 	s->cpu_seq = s->same_since = s->act_seq = s->reused = 0;
+	s->contended = 0;
 }
 
 void tasks_destroy(struct tasks *ts)
@@ -159,6 +180,8 @@ void tasks_destroy(struct tasks *ts)
 		close(ts->statfd);
 	if (ts->taskfd >= 0)
 		close(ts->taskfd);
+	if (ts->own_fd >= 0)
+		close(ts->own_fd);
 	free(ts->start_tids);
 	free(ts);
 }
@@ -226,8 +249,8 @@ int tasks_parse(const char *text, struct task_activity *out)
 
 int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns)
 {
-	uint64_t pcount;
-	return tasks_parse_schedstat3(text, runtime_ns, &pcount);
+	uint64_t wait, pcount;
+	return tasks_parse_schedstat3(text, runtime_ns, &wait, &pcount);
 }
 
 /* A decimal number at *p (advanced past it); false when there is no digit
@@ -249,23 +272,44 @@ static bool parse_u64(const char **p, uint64_t *out)
 	return true;
 }
 
-int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *pcount)
+int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *wait_ns, uint64_t *pcount)
 {
 	const char *p = text;
 	uint64_t v;
 	if (!parse_u64(&p, &v) || (*p != ' ' && *p != '\n' && *p != 0))
 		return PYTOP_EINVAL;
 	*runtime_ns = v;
+	*wait_ns = 0;
 	*pcount = UINT64_MAX;     /* unknown: never equal to a later reading's */
-	/* "run_ns wait_ns pcount": the third field when there is one. */
+	/* "run_ns wait_ns pcount": the others when there are. */
 	for (int field = 2; field <= 3 && *p == ' '; field++) {
 		p++;
 		if (!parse_u64(&p, &v))
 			return 0;
-		if (field == 3)
-			*pcount = v;
+		*(field == 2 ? wait_ns : pcount) = v;
 	}
 	return 0;
+}
+
+/* The value of `key` in a sched file ("key   :   value" lines): *value
+ * points at its first digit. */
+static bool sched_field(const char *text, const char *key, const char **value)
+{
+	size_t klen = strlen(key);
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, key, klen) != 0 || (line[klen] != ' ' && line[klen] != ':'))
+			continue;
+		const char *p = line + klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != ':')
+			return false;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		*value = p;
+		return true;
+	}
+	return false;
 }
 
 /* The slot of tid: found, else a free one, else the least recently used of
@@ -436,13 +480,13 @@ int tasks_read(struct tasks *ts, pid_t tid, struct task_activity *out)
 bool tasks_still(struct tasks *ts, pid_t tid)
 {
 	char buf[128];
-	uint64_t v, pcount;
+	uint64_t v, wait, pcount;
 
 	if (tid <= 0)
 		return false;
 	struct slot *s = slot_for(ts, tid);
 	if (!s->cpu_seq || slot_read(ts, s, &s->cfd, "schedstat", ts->keep_fd_max, buf, sizeof buf) < 0 ||
-	    tasks_parse_schedstat3(buf, &v, &pcount) < 0)
+	    tasks_parse_schedstat3(buf, &v, &wait, &pcount) < 0)
 		return false;
 	return v == s->raw_runtime && pcount == s->raw_pcount && pcount != UINT64_MAX;
 }
@@ -504,7 +548,7 @@ static bool page_same(const struct tasks *ts, const struct slot *s, bool stamped
 int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta_ns)
 {
 	char buf[128];
-	uint64_t v, pcount;
+	uint64_t v, wait, pcount;
 	uint32_t stamp = 0;
 	int rc;
 
@@ -521,6 +565,7 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 	bool same = page_same(ts, s, stamped, stamp);
 	if (same && !ts->check) {
 		v = s->raw_runtime;
+		wait = s->raw_wait;
 		pcount = s->raw_pcount;
 		s->page_skips++;
 		s->page_moved = 0;   /* it saved a reading: not one that only costs */
@@ -528,7 +573,7 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 	} else {
 		if ((rc = slot_read(ts, s, &s->cfd, "schedstat", ts->keep_fd_max, buf, sizeof buf)) < 0)
 			return rc;
-		if ((rc = tasks_parse_schedstat3(buf, &v, &pcount)) < 0)
+		if ((rc = tasks_parse_schedstat3(buf, &v, &wait, &pcount)) < 0)
 			return rc;
 		if (same) {
 			/* Checking: the reading skipping would have taken as
@@ -564,6 +609,13 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 	s->cpu_fresh = 1;
 	s->raw_runtime = v;
 	s->raw_pcount = pcount;
+	/* A wait for a core of CONTENDED_WAIT_NS or more: the thread's status
+	 * is looked at for a while (tasks_on_cpu). */
+	if (s->cpu_seq > 1 && wait >= s->raw_wait + CONTENDED_WAIT_NS)
+		s->contended = CONTENDED_READINGS;
+	else if (s->contended)
+		s->contended--;
+	s->raw_wait = wait;
 	*runtime_ns = v;
 	if (!s->have_cpu || v < s->runtime) {
 		s->have_cpu = 1;
@@ -656,6 +708,95 @@ void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns)
 	}
 }
 
+/* The se.exec_start of a sched file (the run queue's clock, ns, when the
+ * thread last started or stopped running or was last accounted: "ms.ns")
+ * and its nr_switches. */
+int tasks_parse_sched(const char *text, uint64_t *exec_start_ns, uint64_t *switches)
+{
+	uint64_t ms, frac = 0;
+	const char *p;
+	if (!sched_field(text, "se.exec_start", &p) || !parse_u64(&p, &ms) || ms > UINT64_MAX / 1000000)
+		return PYTOP_EINVAL;
+	if (*p == '.') {
+		const char *f = ++p;
+		if (!parse_u64(&p, &frac) || p - f != 6)
+			return PYTOP_EINVAL;
+	}
+	*exec_start_ns = ms * 1000000 + frac;
+	if (!sched_field(text, "nr_switches", &p) || !parse_u64(&p, switches))
+		return PYTOP_EINVAL;
+	return 0;
+}
+
+/* The sampling thread's own se.exec_start, read once a round: the time it
+ * was last switched in, as the run queue's clock says it. */
+static bool own_start(struct tasks *ts, uint64_t round, uint64_t *out)
+{
+	char buf[4096];
+	uint64_t switches;
+
+	if (ts->own_round == round && round) {
+		*out = ts->own_start;
+		return ts->own_ok;
+	}
+	ts->own_round = round;
+	ts->own_ok = false;
+	if (ts->own_fd < 0 && (ts->own_fd = open("/proc/thread-self/sched", O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	ssize_t n = pread(ts->own_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0) {
+		close(ts->own_fd);   /* (opened by another thread, now gone) */
+		ts->own_fd = -1;
+		return false;
+	}
+	buf[n] = 0;
+	ts->own_ok = tasks_parse_sched(buf, &ts->own_start, &switches) == 0;
+	*out = ts->own_start;
+	return ts->own_ok;
+}
+
+int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
+{
+	char buf[4096];
+	uint64_t switches, stopped, began;
+	uint32_t h = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
+	struct slot *s = NULL;
+
+	if (!ts->sched_checked) {
+		ts->sched_checked = true;   /* (no sched files without CONFIG_SCHED_DEBUG) */
+		ts->no_sched = access("/proc/thread-self/sched", R_OK) != 0;
+	}
+	if (tid <= 0 || ts->no_sched)
+		return 1;
+	for (int i = 0; i < PROBE && !s; i++)
+		if (ts->slots[(h + (uint32_t)i) & (SLOTS - 1)].tid == tid)
+			s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+	if (!s || !s->contended || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
+		return 1;
+	/* Its sched files keep to the lower half of the limit, as the
+	 * syscall files do. */
+	if (slot_read(ts, s, &s->sfd, "sched", ts->keep_fd_max / 2, buf, sizeof buf) < 0 ||
+	    tasks_parse_sched(buf, &stopped, &switches) < 0)
+		return 1;
+	ts->on_cpu_reads++;
+	/* Switched in one time more than out: on a CPU now. (A switch between
+	 * the two readings can make one just switched in read as off.) */
+	if (s->raw_pcount != switches)
+		return 1;
+	if (!own_start(ts, round, &began))
+		return 1;
+	/* Off since before this thread was switched in to sample: waiting.
+	 * Stopped at that instant (the two clock readings of one switch are
+	 * the same) or after: it was on a CPU this round, its stack is
+	 * today's (most often it is the thread this one preempted). */
+	return stopped + ON_CPU_SLACK_NS >= began;
+}
+
+uint64_t tasks_on_cpu_reads(const struct tasks *ts)
+{
+	return ts->on_cpu_reads;
+}
+
 void tasks_sweep(struct tasks *ts)
 {
 	for (int i = 0; i < SLOTS; i++) {
@@ -674,7 +815,7 @@ int tasks_open_count(const struct tasks *ts)
 	int n = 0;
 
 	for (int i = 0; i < SLOTS; i++)
-		n += ts->slots[i].fd >= 0 || ts->slots[i].cfd >= 0 || ts->slots[i].page.fd >= 0;
+		n += ts->slots[i].fd >= 0 || ts->slots[i].cfd >= 0 || ts->slots[i].sfd >= 0 || ts->slots[i].page.fd >= 0;
 	return n;
 }
 

@@ -5,8 +5,9 @@
  * Past the descriptors RLIMIT_NOFILE allows (its soft limit is raised to
  * the hard one), a thread's files are opened, read and closed at each
  * reading (tasks_reopened): no thread reads as gone for want of one.
- * Also the CPU time of a thread or the process (its CPU clock, its stat
- * file). */
+ * For a thread that waits for cores, whether it is on one (its sched
+ * file). Also the CPU time of a thread or the process (its CPU clock, its
+ * stat file). */
 #ifndef PYTOP_PROCESS_TASKS_H
 #define PYTOP_PROCESS_TASKS_H
 
@@ -93,6 +94,26 @@ void tasks_page_counts(const struct tasks *ts, uint64_t *skipped, uint64_t *wron
  * next reading includes it again (nothing when its reading is forgotten). */
 void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
 
+/* Whether thread tid, which its syscall file says is running, was on a
+ * CPU this round (round: the caller's round number, from 1): 1 when it is
+ * now (its sched file's switch count is one less than the times it was
+ * switched in at its last tasks_cpu() reading) or stopped after the
+ * calling thread began this round (the thread it preempted); 0 when it
+ * is runnable and has been waiting for a core since before (its stack is
+ * where it was preempted). Read only for a thread that waited for a core
+ * lately (100 us or more at once, within its last 256 readings): a sched
+ * file costs 3 us, against 0.4 us for schedstat, and one more is read a
+ * round (the caller's own). Any other thread, or where there are no sched
+ * files (CONFIG_SCHED_DEBUG) or one cannot be read, counts as on (1). */
+int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round);
+
+/* How many threads' sched files tasks_on_cpu() has read. */
+uint64_t tasks_on_cpu_reads(const struct tasks *ts);
+
+/* Parse se.exec_start (ns) and nr_switches out of a
+ * /proc/PID/task/TID/sched text; 0 or PYTOP_EINVAL. */
+int tasks_parse_sched(const char *text, uint64_t *exec_start_ns, uint64_t *switches);
+
 /* The process's threads now (/proc/PID/task, read without allocating): up
  * to max tids into tids, in no order; returns how many there are (may be
  * more than max), or a negative error. */
@@ -132,9 +153,10 @@ int tasks_parse_stat_cpu(const char *text, long hz, uint64_t *cpu_ns);
 /* Parse the first field of a schedstat file; 0 or PYTOP_EINVAL. */
 int tasks_parse_schedstat(const char *text, uint64_t *runtime_ns);
 
-/* The same, and its third field (times switched in; UINT64_MAX when it
- * has none). */
-int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *pcount);
+/* The same, and its second field (ns runnable and waiting for a core,
+ * counted as each wait ends; 0 when it has none) and its third (times
+ * switched in; UINT64_MAX when it has none). */
+int tasks_parse_schedstat3(const char *text, uint64_t *runtime_ns, uint64_t *wait_ns, uint64_t *pcount);
 
 /* Parse the text of a syscall file ("running", or "NR arg0 ... sp pc"). */
 int tasks_parse(const char *text, struct task_activity *out);

@@ -280,7 +280,19 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	if (k > 1)
 		k = 1;
 	t->cpu_frac += (step - t->cpu_frac) * k;
+	t->cpu_seen += ((s->flags & SAMPLE_F_OFF_CPU ? 0.0 : 1.0) - t->cpu_seen) * k;
+	/* Waiting for a core since before the round: its stack is where it
+	 * was preempted, and preemption falls where the program lets the
+	 * kernel see a slice has run out (its own system calls): given the
+	 * wait's weight, those places took it (4 CPU hogs on 2 CPUs took a
+	 * third of a short function's share). Its CPU goes to the samples
+	 * that find it on a CPU (the credit; beyond CPU_LAG_NS they take it). */
+	if (s->flags & SAMPLE_F_OFF_CPU)
+		return;
 	double frac = t->cpu_frac < 1 ? (t->cpu_frac > 0 ? t->cpu_frac : 0) : 1;
+	/* ... each as much as the others: the share over the samples that
+	 * see it on a CPU (not bigger ones after longer waits) */
+	frac /= t->cpu_seen > 0.05 ? t->cpu_seen : 0.05;
 	int64_t w = (int64_t)((double)wall * frac);
 	if (t->cpu_credit - w > CPU_LAG_NS)
 		w = t->cpu_credit - CPU_LAG_NS;

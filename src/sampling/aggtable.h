@@ -73,6 +73,7 @@ struct agg_thread {
 	bool has_last;
 	double cpu_frac;                /* cpu mode: share of a core, smoothed */
 	uint32_t cpu_runs;              /* cpu mode: on-CPU samples that taught cpu_frac */
+	double cpu_seen;                /* cpu mode: share of those that saw it on a CPU, smoothed */
 	int64_t cpu_credit;             /* cpu mode: CPU reported minus CPU given, ns */
 };
 

@@ -40,6 +40,10 @@ enum thread_state {
 #define SAMPLE_F_CPU        0x8   /* cpu_ns is the thread's measured CPU time delta */
 #define SAMPLE_F_GIL_UNREAD 0x20  /* the GIL's state could not be read this round (or ever:
 				   * 3.6): whether the thread holds it is unknown */
+#define SAMPLE_F_OFF_CPU    0x40  /* state running, but the thread was waiting for a core
+				   * (runnable, not on one): its stack is where it was
+				   * preempted (tasks_on_cpu; only looked at for a thread
+				   * that waited for a core lately) */
 #define SAMPLE_F_ENDED      0x10  /* not a sample: cpu_ns is CPU time the process used that
 				   * no live thread accounts for, given to this thread that
 				   * ended since its last sample (depth 0; counted on its

@@ -127,6 +127,7 @@ struct native_reuse {
 struct thread_cpu {
 	uint64_t ns;
 	bool known;
+	bool off;      /* "running", but waiting for a core (tasks_on_cpu) */
 };
 
 /* A thread state with an empty stack, sampled at the end of the round. */
@@ -172,10 +173,11 @@ struct sampler {
 	_Atomic uint64_t state_reused, state_mismatches, stacks_kept, stack_mismatches;
 	_Atomic uint64_t schedstat_skipped, switch_mismatches, confirms_skipped, confirm_mismatches;
 	_Atomic uint64_t reopened_reads;
-	_Atomic uint64_t walks_retried, lists_resumed;
+	_Atomic uint64_t walks_retried, lists_resumed, off_cpu_samples, sched_reads;
 	_Atomic uint64_t errors_kind[ERR_KINDS];   /* errors by kind (sampler_stats) */
 	uint64_t vouch_wrong;             /* checking: vouched walks the second look refuted */
 	uint64_t walks_retried_n;         /* walks run again after a stack torn while read */
+	uint64_t off_cpu_n;               /* samples of threads found waiting for a core */
 	uint64_t list_resumed_n;          /* thread lists walked again from their head */
 	uint64_t errors_kind_n[ERR_KINDS]; /* errors by kind: torn, unreadable, other */
 	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
@@ -540,6 +542,7 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 {
 	struct task_activity a, would;
 	cpu->known = false;
+	cpu->off = false;
 	cpu->ns = 0;
 	*reading = 0;
 	if (act)
@@ -559,6 +562,10 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 	*reading = would.stamp;
 	if (act)
 		*act = a;
+	/* Runnable is not on a CPU: where a thread waits for a core, its
+	 * stack is the one it was preempted in, whichever sample sees it. */
+	cpu->off = a.running && cpu->known &&
+		   tasks_on_cpu(s->tasks, tid, atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1) == 0;
 	return STATE_PACK(state_of(s, interp, &a), state_of(s, interp, &would));
 }
 
@@ -1129,7 +1136,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	if (p >= 0) {
 		both = s->prev_state[p];
 		cpu = s->prev_cpu[p];
-		s->prev_cpu[p] = (struct thread_cpu){ 0, false };   /* used */
+		s->prev_cpu[p] = (struct thread_cpu){ 0, false, false };   /* used */
 	} else {
 		uint64_t reading;
 		both = classify(s, tid, interp, &cpu, fresh, &reading, NULL);
@@ -1199,8 +1206,9 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
 			     (gil_known ? 0 : SAMPLE_F_GIL_UNREAD) |
 			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0) |
-			     (cpu.known ? SAMPLE_F_CPU : 0));
+			     (cpu.known ? SAMPLE_F_CPU : 0) | (cpu.off ? SAMPLE_F_OFF_CPU : 0));
 	r->cpu_ns = cpu.ns;
+	s->off_cpu_n += cpu.off;
 	r->depth = (uint16_t)depth;
 	r->pad = 0;
 	if (cpu.known)
@@ -1861,6 +1869,8 @@ static void *sampler_main(void *arg)
 		atomic_store_explicit(&s->reopened_reads, tasks_reopened(s->tasks), memory_order_relaxed);
 		atomic_store_explicit(&s->walks_retried, s->walks_retried_n, memory_order_relaxed);
 		atomic_store_explicit(&s->lists_resumed, s->list_resumed_n, memory_order_relaxed);
+		atomic_store_explicit(&s->off_cpu_samples, s->off_cpu_n, memory_order_relaxed);
+		atomic_store_explicit(&s->sched_reads, tasks_on_cpu_reads(s->tasks), memory_order_relaxed);
 		for (int i = 0; i < ERR_KINDS; i++)
 			atomic_store_explicit(&s->errors_kind[i], s->errors_kind_n[i], memory_order_relaxed);
 		for (int i = 0; i < NC_N; i++)
@@ -2109,6 +2119,8 @@ void sampler_get_stats(struct sampler *s, struct sampler_stats *out)
 	out->reopened_reads = atomic_load(&s->reopened_reads);
 	out->walks_retried = atomic_load(&s->walks_retried);
 	out->lists_resumed = atomic_load(&s->lists_resumed);
+	out->off_cpu_samples = atomic_load(&s->off_cpu_samples);
+	out->sched_reads = atomic_load(&s->sched_reads);
 	for (int i = 0; i < ERR_KINDS; i++)
 		out->errors_kind[i] = atomic_load(&s->errors_kind[i]);
 	out->switch_mismatches = atomic_load(&s->switch_mismatches);

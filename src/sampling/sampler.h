@@ -75,6 +75,8 @@ struct sampler_stats {
 				   * closed for them (no descriptor to keep: tasks_reopened) */
 	uint64_t walks_retried;   /* walks run again at once after a stack torn while read */
 	uint64_t lists_resumed;   /* thread lists walked again from their head after leading out */
+	uint64_t off_cpu_samples; /* samples of threads found waiting for a core (tasks_on_cpu) */
+	uint64_t sched_reads;     /* sched files read to tell that (tasks_on_cpu_reads) */
 	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */

@@ -49,6 +49,13 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
         (the hot leaves' sum is at most the target's own thread_time over
         the run, and more than any sample count of the run could be: rate
         x duration x threads), no idle function as a leaf
+  contended (-d 3): the serial target and a CPU hog pinned to CPU 0, pytop
+        to CPU 1 (needs 2 CPUs, else SKIP): hot-function shares within 5
+        points of thread_time; burn_serial's own time (its bookkeeping
+        line, where the kernel preempts the target) under 5 % of the
+        target's functions' time (it had a third when samples of a thread
+        waiting for its core counted); overhead.off_cpu_samples 5-50 % of
+        the samples, sched_reads at least as many
   rates (-r 200 -d 2): rate_hz 200, achieved_rate_hz within 10 % of 200,
         samples ~ achieved x duration x 3 threads (0.9 .. 1.02)
   --blocking (-d 1): valid snapshot with samples; the burning main thread
@@ -124,6 +131,7 @@ TRUTH_TIMEOUT = 20        # seconds for the target to write a truth
 HOT = ("burn_a", "burn_b", "burn_c")
 IDLE = ("idle_sleep", "idle_wait")
 ACCURACY_PP = 5.0         # percentage points
+BOOKKEEPING_PCT = 5.0     # burn_serial's own share of the target's time, contended (true: ~0.1-1 %)
 ACCURACY_SECONDS = 3
 THREADS_SECONDS = 4
 # 10x the default unit: bursts of 10-60 ms, few hand-overs. Around each
@@ -1055,6 +1063,86 @@ def test_usage(tap, pytop):
                run.describe())
 
 
+def pin_threads(pid, cpus):
+    """Pin every thread of PID to CPUS; how many were pinned."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_contended(tap, pytop, interp):
+    """The serial target and a CPU hog pinned to CPU 0, pytop to CPU 1: the
+    target waits for its core about half the time, and a sample that finds
+    it waiting sees it where it was preempted. The kernel notices that a
+    slice has run out when the target next calls into it, so preemption
+    falls on the target's own thread_time() call after each burn (its
+    bookkeeping line in burn_serial): counting those samples gave that
+    line, with about 0.1 % of the CPU, a third of the profile (and burn_a
+    2-6 points too little with 4 hogs on 2 CPUs)."""
+    label = interp.label + " contended"
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        tap.skip("%s: a target sharing its CPU with a hog" % label, "needs 2 CPUs")
+        return
+    mask = os.sched_getaffinity(0)
+    if not {0, 1} <= mask:
+        tap.skip("%s: a target sharing its CPU with a hog" % label, "CPUs 0 and 1 not both allowed")
+        return
+    with Target(interp) as target:
+        if not tap.ok(target.truth is not None, "%s: serial target started" % label,
+                      [target.error or ""] + target.output().splitlines()):
+            return
+        pinned = pin_threads(target.pid, {0})
+        hog = subprocess.Popen([sys.executable, "-c", "while 1: pass"],
+                               preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+        try:
+            time.sleep(0.3)
+            before = target.snapshot()
+            os.sched_setaffinity(0, {1})
+            try:
+                run = run_pytop(batch(pytop, target.pid, "-d", ACCURACY_SECONDS, "-f", "json"),
+                                timeout=ACCURACY_SECONDS + RUN_TIMEOUT)
+            finally:
+                os.sched_setaffinity(0, mask)
+            after = target.snapshot()
+        finally:
+            hog.kill()
+            hog.wait()
+        snap, diags = run_json(run)
+        if not tap.ok(snap is not None and before and after and pinned > 0,
+                      "%s: json cpu -d %d with a hog on the target's CPU: exit 0" % (label, ACCURACY_SECONDS),
+                      diags + ["threads pinned %d" % pinned]):
+            return
+        check_accuracy(tap, label, snap, before, after, "serial 1:2:3, half the time waiting for a core")
+        overhead = snap.get("overhead") or {}
+        off, reads, samples = overhead.get("off_cpu_samples"), overhead.get("sched_reads"), snap.get("samples", 0)
+        # The main thread waits for its core about half the time (of 3 threads sampled).
+        tap.ok(isinstance(off, int) and isinstance(reads, int) and samples > 0 and
+               0.05 * samples <= off <= 0.5 * samples and reads >= off,
+               "%s: overhead.off_cpu_samples: the samples that found the target waiting for its core "
+               "(5-50 %% of all), each told by a sched file read" % label,
+               ["off_cpu_samples %r, sched_reads %r, samples %r" % (off, reads, samples)])
+
+        def bookkeeping():
+            file = after["hot"]["burn_a"]["file"]
+            own = {}
+            for row in snap.get("functions", []):
+                if row.get("file") == file:
+                    own[row.get("name")] = own.get(row.get("name"), 0) + row.get("own_s", 0)
+            main = sum(own.values())
+            share = 100.0 * own.get("burn_serial", 0) / main if main else 100.0
+            tap.diag("%s: burn_serial's own time: %.1f %% of %.3f s" % (label, share, main))
+            return main > 0.2 and share < BOOKKEEPING_PCT, [
+                "burn_serial's own time %.1f %% of the target's functions' %.3f s" % (share, main)] + [
+                "%s %.3f s" % kv for kv in sorted(own.items())]
+        check(tap, "%s: cpu mode: the target's bookkeeping line (where the kernel preempts it) has under "
+              "%.0f %% of its time" % (label, BOOKKEEPING_PCT), bookkeeping)
+
+
 def main():
     tap = pythons.Tap()
     pytop = pythons.pytop_binary()
@@ -1069,6 +1157,7 @@ def main():
         tap.diag("--- %s (%s)" % (interp.label, interp.path))
         test_serial(tap, pytop, interp)
         test_threads(tap, pytop, interp)
+        test_contended(tap, pytop, interp)
         test_lifecycle(tap, pytop, interp)
         tap.diag("%s: %.1f s" % (interp.label, time.monotonic() - t0))
     tap.diag("total %.1f s" % (time.monotonic() - started))

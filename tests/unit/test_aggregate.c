@@ -24,6 +24,8 @@ static uint64_t next_time_ns, next_cpu_ns;
 static uint32_t next_pid;
 
 /* frames: "id:line id:line ..." innermost first. */
+static double own_s_of(struct aggregate *a, const char *name);
+
 static int sample(struct aggregate *a, uint32_t tid, int state, int flags, const char *frames)
 {
 	return aggregate_feed(a, rec_sample(&rb, &(struct sample_rec){ .pid = next_pid, .tid = tid,
@@ -848,6 +850,30 @@ static void test_weights(void)
 			samples7 = th[i].cum.samples;
 	tap_ok(samples7 == 2, "cpu: the ended thread's CPU is not a sample (%llu)", (unsigned long long)samples7);
 	free(th);
+	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
+
+	/* A loaded machine: the thread waits for a core two rounds in three,
+	 * seen each time in frozen (where it was preempted, OFF_CPU), and runs
+	 * in the third, seen in g, 1 ms of CPU reported then. */
+	a = aggregate_create(AGG_MODE_CPU, 1000000);
+	feed_func(a, 1, "frozen", "w.py", 1);
+	feed_func(a, 2, "g", "w.py", 9);
+	for (int r = 0; r < 30; r++) {
+		next_time_ns = (uint64_t)(r + 1) * 1000000;
+		bool on = r % 3 == 2;
+		next_cpu_ns = on ? 1000000 : 0;
+		sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU | (on ? 0 : SAMPLE_F_OFF_CPU), on ? "2:9" : "1:2");
+		tick(a, (uint64_t)r + 1, 0, 0, 0);
+	}
+	next_time_ns = 31000000;
+	next_cpu_ns = 0;
+	sample(a, 7, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
+	tick(a, 31, 0, 0, 0);
+	double frozen_s = own_s_of(a, "frozen"), g_s = own_s_of(a, "g");
+	tap_ok(frozen_s <= 0 && g_s > 0.00999 && g_s < 0.01001,
+	       "cpu: samples waiting for a core count nothing (%.4f s: no row); the CPU goes to those on one (%.4f of 0.010 s)",
+	       frozen_s, g_s);
 	next_time_ns = next_cpu_ns = 0;
 	aggregate_destroy(a);
 }

@@ -3,6 +3,7 @@
  * (to start, to block, to be released by the kernel after pthread_join) is
  * a wait for that condition with a deadline (tap_wait), never a fixed sleep. */
 #include <pthread.h>
+#include <sched.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -568,6 +569,101 @@ static void test_comm_of(void)
 	pthread_join(th, NULL);
 }
 
+/* Two spinners pinned to one CPU take turns on it: each is runnable and
+ * waiting for the core about half the time. */
+static volatile int pair_stop;
+static volatile pid_t pair_tid[2];
+
+static void *pair_spinner(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof set, &set);
+	pair_tid[i] = (pid_t)syscall(SYS_gettid);
+	while (!pair_stop)
+		;
+	return NULL;
+}
+
+static void test_on_cpu(void)
+{
+	uint64_t start = 0, sw = 0;
+	const char *sched =
+		"python3 (1254, #threads: 2)\n"
+		"-------------------------------------------------------------------\n"
+		"se.exec_start                                :       1048937.907566\n"
+		"se.vruntime                                  :        180437.861784\n"
+		"se.sum_exec_runtime                          :           345.270525\n"
+		"se.nr_migrations                             :                  209\n"
+		"nr_switches                                  :                  954\n"
+		"nr_voluntary_switches                        :                  835\n"
+		"nr_involuntary_switches                      :                  119\n";
+	tap_ok(tasks_parse_sched(sched, &start, &sw) == 0 && start == 1048937907566ull && sw == 954,
+	       "sched: se.exec_start in ns and nr_switches (not nr_voluntary_switches)");
+	tap_ok(tasks_parse_sched("se.exec_start : 12.34567\nnr_switches : 3\n", &start, &sw) < 0 &&
+	       tasks_parse_sched("se.exec_start : 12.345678\n", &start, &sw) < 0 &&
+	       tasks_parse_sched("nr_switches : 3\n", &start, &sw) < 0 &&
+	       tasks_parse_sched("se.exec_start : x\nnr_switches : 3\n", &start, &sw) < 0 &&
+	       tasks_parse_sched("se.exec_start : 99999999999999999.000000\nnr_switches : 3\n", &start, &sw) < 0,
+	       "sched: a short fraction, a missing field, garbage and overflow are refused");
+
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/sched", (int)getpid());
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (access(path, R_OK) != 0 || cpus < 2) {
+		tap_ok(1, "# SKIP no sched files (CONFIG_SCHED_DEBUG) or one CPU: on-CPU readings not tried");
+		return;
+	}
+	/* This thread keeps off CPU 0, where the two spinners take turns. */
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int c = 1; c < cpus && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof set, &set);
+	pthread_t th[2];
+	int held;
+	pair_stop = 0;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, pair_spinner, (void *)(intptr_t)i);
+	tap_wait(held, pair_tid[0] && pair_tid[1], DEADLINE);
+	struct tasks *ts = tasks_create(getpid());
+	int on = 0, off = 0;
+	uint64_t total, delta;
+	struct timespec ms = { 0, 1000000 };
+	for (uint64_t round = 1; round <= 400; round++) {
+		tasks_cpu(ts, pair_tid[0], &total, &delta);
+		if (tasks_on_cpu(ts, pair_tid[0], round))
+			on++;
+		else
+			off++;
+		nanosleep(&ms, NULL);
+	}
+	uint64_t reads = tasks_on_cpu_reads(ts);
+	tap_ok(held && on > 20 && off > 20 && reads > 100,
+	       "two spinners on one CPU: one is seen on it (%d) and waiting for it (%d); %llu sched files read",
+	       on, off, (unsigned long long)reads);
+	pair_stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	int self_on = 0;
+	tasks_cpu(ts, self, &total, &delta);
+	for (uint64_t round = 401; round <= 450; round++) {
+		burn(200000ul);
+		tasks_cpu(ts, self, &total, &delta);
+		self_on += tasks_on_cpu(ts, self, round) == 1;
+	}
+	tap_ok(self_on == 50, "a thread reading itself (on a CPU, waited for one or not) reads as on it: %d of 50",
+	       self_on);
+	tasks_destroy(ts);
+	CPU_ZERO(&set);
+	for (int c = 0; c < cpus && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof set, &set);
+}
+
 int main(void)
 {
 	struct task_activity a;
@@ -583,6 +679,7 @@ int main(void)
 	       (int)hard, rep.soft, rep.hard, rep.started);
 
 	test_comm_of();
+	test_on_cpu();
 	tap_ok(tasks_parse("running\n", &a) == 0 && a.running && a.syscall == -1, "\"running\" is on CPU");
 	tap_ok(tasks_parse("202 0x7f12aabb0010 0x80 0x0 0x0 0x0 0x0 0x7ffd5c2f0a28 0x7f12aa6d5f36\n", &a) == 0 &&
 	       !a.running && a.syscall == 202 && a.arg0 == 0x7f12aabb0010ull,
@@ -785,10 +882,10 @@ int main(void)
 
 	/* Reuse: a blocked thread that has not run keeps its reading; one
 	 * that ran (or is running) is read again. */
-	uint64_t pc = 0;
-	tap_ok(tasks_parse_schedstat3("123 45 6\n", &rt, &pc) == 0 && rt == 123 && pc == 6 &&
-	       tasks_parse_schedstat3("123\n", &rt, &pc) == 0 && pc == UINT64_MAX,
-	       "schedstat: times switched in, unknown without a third field");
+	uint64_t pc = 0, wt = 0;
+	tap_ok(tasks_parse_schedstat3("123 45 6\n", &rt, &wt, &pc) == 0 && rt == 123 && wt == 45 && pc == 6 &&
+	       tasks_parse_schedstat3("123\n", &rt, &wt, &pc) == 0 && pc == UINT64_MAX && wt == 0,
+	       "schedstat: time waiting for a core and times switched in, unknown without those fields");
 	ts = tasks_create(getpid());
 	tasks_set_reuse(ts, true, false);
 	held = start_sleeper(&th);
