@@ -239,7 +239,8 @@ void model_reindex(struct ui_model *m)
 		bool live = th->live && !m->exited;
 
 		m->nlive += live;
-		m->nrunning += live && th->last_state == THREAD_RUNNING;
+		/* (on a CPU: not one found waiting for a core) */
+		m->nrunning += live && th->last_state == THREAD_RUNNING && !(th->last_flags & SAMPLE_F_OFF_CPU);
 		if (!c->samples && !live && !(m->exited && th->cum.samples))
 			continue;
 		m->tview[k++] = i;

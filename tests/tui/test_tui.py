@@ -46,6 +46,10 @@ against tests/targets/tui_target.py, whose hot function is crunch_numbers
     - q: the prompt is back, exit status 3 (the program's), and the program's
       output is in the log file pytop names
 
+  contended, 100x30: the target and a CPU hog pinned to CPU 0, pytop to
+    CPU 1 (needs 2 CPUs, else SKIP): the stack pane's title says the
+    followed thread is "waiting for a core" at some refresh; q exits 0
+
 The screen is polled (capture-pane every 50 ms) until it shows what is
 expected, with a timeout; nothing sleeps a fixed time to wait for pytop.
 Every tmux server and every target is killed in a finally block.
@@ -564,6 +568,52 @@ def attach_session(tap, pytop, interp, workdir):
         target.wait(timeout=10)
 
 
+def contended_session(tap, pytop, interp, workdir):
+    """The target and a CPU hog pinned to CPU 0, pytop (its shell) to CPU 1:
+    the followed thread waits for its core about half the time, and the
+    stack pane's title says so at some refresh ("waiting for a core", not
+    "running")."""
+    label = "%s contended 100x30" % interp.label
+    if (os.cpu_count() or 1) < 2 or not {0, 1} <= os.sched_getaffinity(0):
+        tap.skip("%s: the stack title of a thread waiting for a core" % label, "needs CPUs 0 and 1")
+        return
+    target = start_target(interp, workdir)
+    hog = tm = None
+    try:
+        for tid in os.listdir("/proc/%d/task" % target.pid):
+            try:
+                os.sched_setaffinity(int(tid), {0})
+            except OSError:
+                pass
+        hog = subprocess.Popen([sys.executable, "-c", "while 1: pass"],
+                               preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+        tm = Tmux(100, 30, workdir)
+        os.sched_setaffinity(int(tm.run("display-message", "-p", "#{pane_pid}").strip()), {1})
+        tm.type("%s -D 0.5 -p %d" % (pytop, target.pid))
+        tm.keys("Enter")
+
+        def waiting():
+            lines = tm.wait(lambda s: any("Stack of" in l and "waiting for a core" in l for l in s),
+                            "a stack title saying waiting for a core", timeout=30)
+            return True, [l for l in lines if "Stack of" in l]
+        check(tap, "%s: the stack pane's title says the followed thread is waiting for a core "
+              "(runnable, off CPU) at some refresh" % label, waiting)
+
+        def quit():
+            lines, rc = tm.quit_status()
+            return "rc=0" in text(rc), rc
+        check(tap, "%s: q exits 0" % label, quit)
+    finally:
+        if hog:
+            hog.kill()
+            hog.wait()
+        if tm:
+            tm.kill()
+        if target.poll() is None:
+            target.kill()
+        target.wait(timeout=10)
+
+
 def launch_session(tap, pytop, interp, workdir):
     label = "%s launch 160x48" % interp.label
     tm = Tmux(160, 48, workdir)
@@ -659,6 +709,7 @@ def main():
         try:
             attach_session(tap, pytop, interp, workdir)
             launch_session(tap, pytop, interp, workdir)
+            contended_session(tap, pytop, interp, workdir)
         except Exception:
             tap.ok(False, "%s: the session ran" % interp.label, traceback.format_exc())
         finally:

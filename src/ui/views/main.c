@@ -260,10 +260,10 @@ static void render_threads(struct main_view *v, struct ui_model *m, struct canva
 
 /* ---- the stack pane ---- */
 
-static const char *state_name(unsigned state)
+static const char *state_name(unsigned state, unsigned flags)
 {
 	switch (state) {
-	case THREAD_RUNNING: return "running";
+	case THREAD_RUNNING: return flags & SAMPLE_F_OFF_CPU ? "waiting for a core" : "running";
 	case THREAD_IDLE: return "idle";
 	case THREAD_GIL_WAIT: return "waiting for the GIL";
 	default: return "state unknown";
@@ -298,7 +298,7 @@ static void render_stack(struct main_view *v, struct ui_model *m, struct canvas 
 		char a[32];
 
 		snprintf(title, sizeof(title), " Stack of %u %s: %s%s, %s ago, innermost first",
-			 m->stack_tid, thread_name(m, m->stack_tid), state_name(m->stack_info.state),
+			 m->stack_tid, thread_name(m, m->stack_tid), state_name(m->stack_info.state, m->stack_info.flags),
 			 m->stack_info.flags & SAMPLE_F_HOLDS_GIL ? ", holds the GIL" : "",
 			 duration_format(a, sizeof(a), age));
 	} else {
