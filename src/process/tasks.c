@@ -38,8 +38,9 @@
 			    * the thread switches more often than it is read, no reading
 			    * is skipped, and every switch of it costs it perf work */
 #define PAGE_REST 1024     /* ... and opened again after this many readings without it */
-#define CONTENDED_WAIT_NS 100000ull  /* a wait for a core this long makes a thread contended... */
-#define CONTENDED_READINGS 256         /* ... for this many schedstat readings */
+#define CONTENDED_SHIFT 6  /* a thread's times waiting for a core and running are averaged
+			    * over about 2^6 readings... */
+#define CONTENDED_PCT 10   /* ... and it is contended while it waits this share of them */
 #define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this soon before the sampler began
 					* its round was stopped by it */
 #define FD_RESERVE 64      /* descriptors under the limit not kept for threads' files
@@ -60,7 +61,7 @@ struct slot {
 	 * readings more its sched file is read to tell whether a thread
 	 * that reads "running" is on a CPU (tasks_on_cpu). */
 	uint64_t raw_wait;
-	uint16_t contended;
+	uint64_t wait_avg, run_avg;   /* decaying sums of its waits and run times */
 	int sfd;                  /* sched file, -1 when not open */
 	uint32_t cpu_seq, same_since;
 	uint8_t cpu_fresh;        /* a schedstat reading since the last syscall one */
@@ -167,7 +168,7 @@ static void slot_clear(struct slot *s)
 	s->have_cpu = 0;
 	s->used = 0;
 	s->cpu_seq = s->same_since = s->act_seq = s->reused = 0;
-	s->contended = 0;
+	s->wait_avg = s->run_avg = 0;
 }
 
 void tasks_destroy(struct tasks *ts)
@@ -605,17 +606,20 @@ int tasks_cpu(struct tasks *ts, pid_t tid, uint64_t *runtime_ns, uint64_t *delta
 	}
 	if (!s->cpu_seq || v != s->raw_runtime || pcount != s->raw_pcount || pcount == UINT64_MAX)
 		s->same_since = s->cpu_seq + 1;
+	/* How much of the time it wanted a core it waited for one (see
+	 * contended()), from the raw readings (a reading skipped through its
+	 * page moves neither). */
+	s->wait_avg -= s->wait_avg >> CONTENDED_SHIFT;
+	s->run_avg -= s->run_avg >> CONTENDED_SHIFT;
+	if (s->cpu_seq) {
+		s->wait_avg += wait > s->raw_wait ? wait - s->raw_wait : 0;
+		s->run_avg += v > s->raw_runtime ? v - s->raw_runtime : 0;
+	}
+	s->raw_wait = wait;
 	s->cpu_seq++;
 	s->cpu_fresh = 1;
 	s->raw_runtime = v;
 	s->raw_pcount = pcount;
-	/* A wait for a core of CONTENDED_WAIT_NS or more: the thread's status
-	 * is looked at for a while (tasks_on_cpu). */
-	if (s->cpu_seq > 1 && wait >= s->raw_wait + CONTENDED_WAIT_NS)
-		s->contended = CONTENDED_READINGS;
-	else if (s->contended)
-		s->contended--;
-	s->raw_wait = wait;
 	*runtime_ns = v;
 	if (!s->have_cpu || v < s->runtime) {
 		s->have_cpu = 1;
@@ -755,6 +759,14 @@ static bool own_start(struct tasks *ts, uint64_t round, uint64_t *out)
 	return ts->own_ok;
 }
 
+/* Whether s waited for a core CONTENDED_PCT % or more of the time it
+ * wanted one, lately: only then are its samples worth telling apart. */
+static bool contended(const struct slot *s)
+{
+	uint64_t both = s->wait_avg + s->run_avg;
+	return both && s->wait_avg >= both / 100 * CONTENDED_PCT;
+}
+
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 {
 	char buf[4096];
@@ -771,7 +783,7 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 	for (int i = 0; i < PROBE && !s; i++)
 		if (ts->slots[(h + (uint32_t)i) & (SLOTS - 1)].tid == tid)
 			s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
-	if (!s || !s->contended || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
+	if (!s || !contended(s) || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
 		return 1;
 	/* Its sched files keep to the lower half of the limit, as the
 	 * syscall files do. */

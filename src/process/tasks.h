@@ -100,10 +100,11 @@ void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
  * switched in at its last tasks_cpu() reading) or stopped after the
  * calling thread began this round (the thread it preempted); 0 when it
  * is runnable and has been waiting for a core since before (its stack is
- * where it was preempted). Read only for a thread that waited for a core
- * lately (100 us or more at once, within its last 256 readings): a sched
- * file costs 3 us, against 0.4 us for schedstat, and one more is read a
- * round (the caller's own). Any other thread, or where there are no sched
+ * where it was preempted). Read only for a thread that lately waited for a
+ * core 10 % or more of the time it wanted one (its schedstat's run delay
+ * against its run time, over about its last 64 readings): a sched file
+ * costs 3 us, against 0.4 us for schedstat, and when one reads off, the
+ * caller's own is read too (once a round). Any other thread, or where there are no sched
  * files (CONFIG_SCHED_DEBUG) or one cannot be read, counts as on (1). */
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round);
 

@@ -641,7 +641,7 @@ static void test_on_cpu(void)
 		nanosleep(&ms, NULL);
 	}
 	uint64_t reads = tasks_on_cpu_reads(ts);
-	tap_ok(held && on > 20 && off > 20 && reads > 100,
+	tap_ok(held && on >= 4 && off >= 4 && reads > 100,
 	       "two spinners on one CPU: one is seen on it (%d) and waiting for it (%d); %llu sched files read",
 	       on, off, (unsigned long long)reads);
 	pair_stop = 1;
