@@ -41,8 +41,8 @@
 #define CONTENDED_SHIFT 6  /* a thread's times waiting for a core and running are averaged
 			    * over about 2^6 readings... */
 #define CONTENDED_PCT 10   /* ... and it is contended while it waits this share of them */
-#define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this soon before the sampler began
-					* its round was stopped by it */
+#define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this near the sampler's switch-in
+					* was stopped by it (tasks_stopped_by) */
 #define FD_RESERVE 64      /* descriptors under the limit not kept for threads' files
 			    * (pytop's other files: memory, maps, output, sockets) */
 
@@ -797,11 +797,20 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 		return 1;
 	if (!own_start(ts, round, &began))
 		return 1;
-	/* Off since before this thread was switched in to sample: waiting.
-	 * Stopped at that instant (the two clock readings of one switch are
-	 * the same) or after: it was on a CPU this round, its stack is
-	 * today's (most often it is the thread this one preempted). */
-	return stopped + ON_CPU_SLACK_NS >= began;
+	return tasks_stopped_by(stopped, began);
+}
+
+/* Stopped at the instant this thread was switched in (the two clock
+ * readings of one switch are the same): it is the thread this one
+ * preempted, on a CPU when the round began, its stack today's. Any other
+ * time says nothing of this round: the clocks are each CPU's run queue's
+ * task clock, which leaves out the CPU's steal (and IRQ) time, so two
+ * CPUs' differ by what they lost since boot (206 ms after 36 minutes on a
+ * 2-CPU VM here, either way): a thread on another CPU, stopped before
+ * the round, can read as stopped long after it, or long before. */
+int tasks_stopped_by(uint64_t stopped_ns, uint64_t began_ns)
+{
+	return stopped_ns + ON_CPU_SLACK_NS >= began_ns && stopped_ns <= began_ns + ON_CPU_SLACK_NS;
 }
 
 uint64_t tasks_on_cpu_reads(const struct tasks *ts)

@@ -97,16 +97,23 @@ void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
 /* Whether thread tid, which its syscall file says is running, was on a
  * CPU this round (round: the caller's round number, from 1): 1 when it is
  * now (its sched file's switch count is one less than the times it was
- * switched in at its last tasks_cpu() reading) or stopped after the
- * calling thread began this round (the thread it preempted); 0 when it
- * is runnable and has been waiting for a core since before (its stack is
- * where it was preempted). Read only for a thread that lately waited for a
- * core 10 % or more of the time it wanted one (its schedstat's run delay
- * against its run time, over about its last 64 readings): a sched file
- * costs 3 us, against 0.4 us for schedstat, and when one reads off, the
- * caller's own is read too (once a round). Any other thread, or where there are no sched
+ * switched in at its last tasks_cpu() reading) or stopped when the
+ * calling thread was last switched in (the thread it preempted:
+ * tasks_stopped_by); 0 when it is runnable and waiting for a core (its
+ * stack is where it was preempted). Read only for a thread that lately
+ * waited for a core 10 % or more of the time it wanted one (its
+ * schedstat's run delay against its run time, over about its last 64
+ * readings): a sched file costs 3 us, against 0.4 us for schedstat, and
+ * when one reads off, the caller's own is read too (once a round). Any
+ * other thread, or where there are no sched
  * files (CONFIG_SCHED_DEBUG) or one cannot be read, counts as on (1). */
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round);
+
+/* Whether a thread whose sched file's se.exec_start reads stopped_ns
+ * was switched out by the thread whose own reads began_ns: the two
+ * within 30 us either way (each CPU's clock differs from the others by
+ * the steal and IRQ time it lost: only the same switch's readings agree). */
+int tasks_stopped_by(uint64_t stopped_ns, uint64_t began_ns);
 
 /* How many threads' sched files tasks_on_cpu() has read. */
 uint64_t tasks_on_cpu_reads(const struct tasks *ts);

@@ -49,13 +49,16 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
         (the hot leaves' sum is at most the target's own thread_time over
         the run, and more than any sample count of the run could be: rate
         x duration x threads), no idle function as a leaf
-  contended (-d 3): the serial target and a CPU hog pinned to CPU 0, pytop
-        to CPU 1 (needs 2 CPUs, else SKIP): hot-function shares within 5
-        points of thread_time; burn_serial's own time (its bookkeeping
-        line, where the kernel preempts the target) under 5 % of the
-        target's functions' time (it had a third when samples of a thread
-        waiting for its core counted); overhead.off_cpu_samples 5-50 % of
-        the samples, sched_reads at least as many
+  contended (-d 3, twice): the serial target and a CPU hog pinned to CPU
+        0, pytop to CPU 1, then the other way round (each CPU's scheduler
+        clock is its own: with the sampler's behind the target's, every
+        sample of the target waiting had read as on a CPU; needs 2 CPUs,
+        else SKIP): hot-function shares within 5 points of thread_time;
+        burn_serial's own time (its bookkeeping line, where the kernel
+        preempts the target) under 5 % of the target's functions' time (it
+        had a third when samples of a thread waiting for its core
+        counted); overhead.off_cpu_samples 5-50 % of the samples,
+        sched_reads at least as many
   rates (-r 200 -d 2): rate_hz 200, achieved_rate_hz within 10 % of 200,
         samples ~ achieved x duration x 3 threads (0.9 .. 1.02)
   --blocking (-d 1): valid snapshot with samples; the burning main thread
@@ -1075,8 +1078,8 @@ def pin_threads(pid, cpus):
     return n
 
 
-def test_contended(tap, pytop, interp):
-    """The serial target and a CPU hog pinned to CPU 0, pytop to CPU 1: the
+def test_contended(tap, pytop, interp, cpu=0, other=1):
+    """The serial target and a CPU hog pinned to CPU cpu, pytop to other: the
     target waits for its core about half the time, and a sample that finds
     it waiting sees it where it was preempted. The kernel notices that a
     slice has run out when the target next calls into it, so preemption
@@ -1084,7 +1087,7 @@ def test_contended(tap, pytop, interp):
     bookkeeping line in burn_serial): counting those samples gave that
     line, with about 0.1 % of the CPU, a third of the profile (and burn_a
     2-6 points too little with 4 hogs on 2 CPUs)."""
-    label = interp.label + " contended"
+    label = "%s contended (CPU %d, pytop %d)" % (interp.label, cpu, other)
     if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
         tap.skip("%s: a target sharing its CPU with a hog" % label, "needs 2 CPUs")
         return
@@ -1096,13 +1099,13 @@ def test_contended(tap, pytop, interp):
         if not tap.ok(target.truth is not None, "%s: serial target started" % label,
                       [target.error or ""] + target.output().splitlines()):
             return
-        pinned = pin_threads(target.pid, {0})
+        pinned = pin_threads(target.pid, {cpu})
         hog = subprocess.Popen([sys.executable, "-c", "while 1: pass"],
-                               preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+                               preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
         try:
             time.sleep(0.3)
             before = target.snapshot()
-            os.sched_setaffinity(0, {1})
+            os.sched_setaffinity(0, {other})
             try:
                 run = run_pytop(batch(pytop, target.pid, "-d", ACCURACY_SECONDS, "-f", "json"),
                                 timeout=ACCURACY_SECONDS + RUN_TIMEOUT)
@@ -1158,6 +1161,7 @@ def main():
         test_serial(tap, pytop, interp)
         test_threads(tap, pytop, interp)
         test_contended(tap, pytop, interp)
+        test_contended(tap, pytop, interp, 1, 0)
         test_lifecycle(tap, pytop, interp)
         tap.diag("%s: %.1f s" % (interp.label, time.monotonic() - t0))
     tap.diag("total %.1f s" % (time.monotonic() - started))

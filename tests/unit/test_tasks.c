@@ -571,7 +571,7 @@ static void test_comm_of(void)
 
 /* Two spinners pinned to one CPU take turns on it: each is runnable and
  * waiting for the core about half the time. */
-static volatile int pair_stop;
+static volatile int pair_stop, pair_cpu;
 static volatile pid_t pair_tid[2];
 
 static void *pair_spinner(void *arg)
@@ -579,12 +579,61 @@ static void *pair_spinner(void *arg)
 	int i = (int)(intptr_t)arg;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(0, &set);
+	CPU_SET(pair_cpu, &set);
 	sched_setaffinity(0, sizeof set, &set);
 	pair_tid[i] = (pid_t)syscall(SYS_gettid);
 	while (!pair_stop)
 		;
 	return NULL;
+}
+
+/* nspin spinners on CPU spin_cpu read from CPU reader_cpu, each round
+ * burn_us long: two from another CPU, one of them waiting (read as off);
+ * one from its own CPU, preempted by the reader (read as on). */
+static void on_cpu_pair(int spin_cpu, int reader_cpu, int burn_us, int nspin)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(reader_cpu, &set);
+	sched_setaffinity(0, sizeof set, &set);
+	pthread_t th[2];
+	int held;
+	pair_stop = 0;
+	pair_cpu = spin_cpu;
+	pair_tid[0] = pair_tid[1] = 0;
+	for (int i = 0; i < nspin; i++)
+		pthread_create(&th[i], NULL, pair_spinner, (void *)(intptr_t)i);
+	tap_wait(held, pair_tid[0] && (nspin < 2 || pair_tid[1]), DEADLINE);
+	struct tasks *ts = tasks_create(getpid());
+	int on = 0, off = 0;
+	uint64_t total, delta;
+	struct timespec ms = { 0, 1000000 };
+	for (uint64_t round = 1; round <= 400; round++) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+		while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < burn_us * 1000L);
+		tasks_cpu(ts, pair_tid[0], &total, &delta);
+		if (tasks_on_cpu(ts, pair_tid[0], round))
+			on++;
+		else
+			off++;
+		nanosleep(&ms, NULL);
+	}
+	uint64_t reads = tasks_on_cpu_reads(ts);
+	if (spin_cpu != reader_cpu)
+		tap_ok(held && on >= 4 && off >= 4 && reads > 100,
+		       "two spinners on CPU %d read from CPU %d: one is seen on it (%d) and waiting for it (%d); "
+		       "%llu sched files read", spin_cpu, reader_cpu, on, off, (unsigned long long)reads);
+	else
+		tap_ok(held && on > off && reads > 100,
+		       "a spinner and its reader on CPU %d: the spinner, preempted by the reader, reads as on "
+		       "(%d on, %d off); %llu sched files read", spin_cpu, on, off, (unsigned long long)reads);
+	pair_stop = 1;
+	for (int i = 0; i < nspin; i++)
+		pthread_join(th[i], NULL);
+	tasks_destroy(ts);
 }
 
 static void test_on_cpu(void)
@@ -608,6 +657,12 @@ static void test_on_cpu(void)
 	       tasks_parse_sched("se.exec_start : x\nnr_switches : 3\n", &start, &sw) < 0 &&
 	       tasks_parse_sched("se.exec_start : 99999999999999999.000000\nnr_switches : 3\n", &start, &sw) < 0,
 	       "sched: a short fraction, a missing field, garbage and overflow are refused");
+	uint64_t began = 2164656404964ull;
+	tap_ok(tasks_stopped_by(began, began) && tasks_stopped_by(began - 20000, began) &&
+	       tasks_stopped_by(began + 20000, began) && !tasks_stopped_by(began - 1000000, began) &&
+	       !tasks_stopped_by(began + 206000000ull, began) && !tasks_stopped_by(0, began),
+	       "sched: stopped by the reader only at its switch-in (30 us either way); another CPU's clock "
+	       "206 ms ahead, a migrated thread's 0 are not");
 
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/sched", (int)getpid());
@@ -616,37 +671,18 @@ static void test_on_cpu(void)
 		tap_ok(1, "# SKIP no sched files (CONFIG_SCHED_DEBUG) or one CPU: on-CPU readings not tried");
 		return;
 	}
-	/* This thread keeps off CPU 0, where the two spinners take turns. */
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	for (int c = 1; c < cpus && c < CPU_SETSIZE; c++)
-		CPU_SET(c, &set);
-	sched_setaffinity(0, sizeof set, &set);
-	pthread_t th[2];
-	int held;
-	pair_stop = 0;
-	for (int i = 0; i < 2; i++)
-		pthread_create(&th[i], NULL, pair_spinner, (void *)(intptr_t)i);
-	tap_wait(held, pair_tid[0] && pair_tid[1], DEADLINE);
+	/* Each CPU's clock (se.exec_start) differs from the others' by the
+	 * steal and IRQ time it lost: spinners on CPU 0 read from CPU 1, and
+	 * on CPU 1 read from CPU 0, one of the two with a clock ahead of the
+	 * reader's (every reading of one waiting had said "on"). */
+	for (int cpu = 0; cpu < 2; cpu++)
+		on_cpu_pair(cpu, cpu ? 0 : 1, 0, 2);
+	/* The reader on a spinner's CPU, a round 300 us long (the spinner
+	 * waits for it): the spinner it preempted, on a CPU when the round
+	 * began, reads as on. */
+	on_cpu_pair(1, 1, 300, 1);
 	struct tasks *ts = tasks_create(getpid());
-	int on = 0, off = 0;
 	uint64_t total, delta;
-	struct timespec ms = { 0, 1000000 };
-	for (uint64_t round = 1; round <= 400; round++) {
-		tasks_cpu(ts, pair_tid[0], &total, &delta);
-		if (tasks_on_cpu(ts, pair_tid[0], round))
-			on++;
-		else
-			off++;
-		nanosleep(&ms, NULL);
-	}
-	uint64_t reads = tasks_on_cpu_reads(ts);
-	tap_ok(held && on >= 4 && off >= 4 && reads > 100,
-	       "two spinners on one CPU: one is seen on it (%d) and waiting for it (%d); %llu sched files read",
-	       on, off, (unsigned long long)reads);
-	pair_stop = 1;
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
 	pid_t self = (pid_t)syscall(SYS_gettid);
 	int self_on = 0;
 	tasks_cpu(ts, self, &total, &delta);
@@ -658,6 +694,7 @@ static void test_on_cpu(void)
 	tap_ok(self_on == 50, "a thread reading itself (on a CPU, waited for one or not) reads as on it: %d of 50",
 	       self_on);
 	tasks_destroy(ts);
+	cpu_set_t set;
 	CPU_ZERO(&set);
 	for (int c = 0; c < cpus && c < CPU_SETSIZE; c++)
 		CPU_SET(c, &set);
