@@ -286,9 +286,22 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * kernel see a slice has run out (its own system calls): given the
 	 * wait's weight, those places took it (4 CPU hogs on 2 CPUs took a
 	 * third of a short function's share). Its CPU goes to the samples
-	 * that find it on a CPU (the credit; beyond CPU_LAG_NS they take it). */
-	if (s->flags & SAMPLE_F_OFF_CPU)
+	 * that find it on a CPU (the credit; beyond CPU_LAG_NS they take it),
+	 * or, when it blocks or ends before one does, to the last stack
+	 * that did (kept here, as the latest stack is about to be this one). */
+	if (s->flags & SAMPLE_F_OFF_CPU) {
+		if (!(t->last_flags & SAMPLE_F_OFF_CPU)) {
+			t->has_on = t->last_state == THREAD_RUNNING;
+			if (t->has_on && t->last_depth > t->on_cap) {
+				t->on_cap = t->last_depth;
+				t->on = xrealloc(t->on, (size_t)t->on_cap * sizeof(*t->on));
+			}
+			if (t->has_on && t->last_depth)
+				memcpy(t->on, t->last, (size_t)t->last_depth * sizeof(*t->on));
+			t->on_depth = t->last_depth;
+		}
 		return;
+	}
 	double frac = t->cpu_frac < 1 ? (t->cpu_frac > 0 ? t->cpu_frac : 0) : 1;
 	/* ... each as much as the others: the share over the samples that
 	 * see it on a CPU (not bigger ones after longer waits) */
@@ -311,16 +324,22 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 }
 
 /* The CPU time a thread was reported to use but not yet given to a stack
- * goes where it was running: its last stack when that was on CPU, else
- * that stack under "(ran between samples)". */
+ * goes where it was running: its last stack when that was on CPU (or,
+ * after samples that found it waiting for a core, the last one on a CPU
+ * before them, not where it was preempted), else that stack under "(ran
+ * between samples)". */
 static void give_credit(struct aggregate *a, struct agg_thread *t)
 {
 	if (t->cpu_credit <= 0 || !t->has_last)
 		return;
 	uint64_t w = (uint64_t)t->cpu_credit;
 	t->cpu_credit = 0;
-	if (t->last_state == THREAD_RUNNING) {
+	if (t->last_state == THREAD_RUNNING && !(t->last_flags & SAMPLE_F_OFF_CPU)) {
 		count_sample(a, t, t->last, t->last_depth, w);
+		return;
+	}
+	if (t->last_state == THREAD_RUNNING && t->has_on) {
+		count_sample(a, t, t->on, t->on_depth, w);
 		return;
 	}
 	if (t->last_depth + 1 > a->unseen_cap) {

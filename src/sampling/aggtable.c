@@ -434,8 +434,10 @@ void aggtable_free(struct agg_tables *t)
 	free(t->funcs);
 	free(t->fslot);
 	idmap_free(&t->ids);
-	for (i = 0; i < t->nthreads; i++)
+	for (i = 0; i < t->nthreads; i++) {
 		free(t->threads[i].last);
+		free(t->threads[i].on);
+	}
 	free(t->threads);
 	idmap_free(&t->tids);
 	ctab_free(&t->fstat);
@@ -573,6 +575,7 @@ size_t aggtable_drop_threads(struct agg_tables *t, bool (*gone)(const struct agg
 
 		if (gone(th, arg)) {
 			free(th->last);
+			free(th->on);
 			smap[i + 1] = AGG_NONE;
 			continue;
 		}

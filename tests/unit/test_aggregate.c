@@ -876,6 +876,32 @@ static void test_weights(void)
 	       frozen_s, g_s);
 	next_time_ns = next_cpu_ns = 0;
 	aggregate_destroy(a);
+
+	/* Preempted where it called the kernel, then blocked: the CPU it used
+	 * since its last sample on a CPU (1.5 ms: the 1 ms before the
+	 * preemption, 0.5 ms after the wait) goes where it was last seen
+	 * running, not to the place it was preempted in. */
+	a = aggregate_create(AGG_MODE_CPU, 1000000);
+	feed_func(a, 1, "frozen", "w.py", 1);
+	feed_func(a, 2, "g", "w.py", 9);
+	feed_func(a, 3, "recv", "w.py", 20);
+	for (int r = 0; r < 40; r++) {
+		next_time_ns = (uint64_t)(r + 1) * 1000000;
+		int phase = r % 4;   /* on, off (1 ms before it), off, blocked (0.5 ms after the wait) */
+		next_cpu_ns = phase == 0 ? 1000000 : phase == 1 ? 1000000 : phase == 3 ? 500000 : 0;
+		if (phase == 3)
+			sample(a, 7, THREAD_IDLE, SAMPLE_F_CPU, "3:20");
+		else
+			sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU | (phase ? SAMPLE_F_OFF_CPU : 0), phase ? "1:2" : "2:9");
+		tick(a, (uint64_t)r + 1, 0, 0, 0);
+	}
+	frozen_s = own_s_of(a, "frozen");
+	g_s = own_s_of(a, "g");
+	tap_ok(frozen_s <= 0 && g_s > 0.02499 && g_s < 0.02501,
+	       "cpu: a thread that blocks after samples that found it waiting for a core: its CPU goes to its "
+	       "last stack on a CPU (%.4f of 0.025 s), none to where it was preempted (%.4f s)", g_s, frozen_s);
+	next_time_ns = next_cpu_ns = 0;
+	aggregate_destroy(a);
 }
 
 /* A gap between rounds longer than a sample may stand for (10 ms, or two
