@@ -41,6 +41,8 @@
 #define CONTENDED_SHIFT 6  /* a thread's times waiting for a core and running are averaged
 			    * over about 2^6 readings... */
 #define CONTENDED_PCT 10   /* ... and it is contended while it waits this share of them */
+#define SCHED_READS_MAX 4  /* sched files read a round at most (3 us each): with more
+			    * contended threads, each is read one round in so many */
 #define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this near the sampler's switch-in
 					* was stopped by it (tasks_stopped_by) */
 #define FD_RESERVE 64      /* descriptors under the limit not kept for threads' files
@@ -62,6 +64,7 @@ struct slot {
 	 * that reads "running" is on a CPU (tasks_on_cpu). */
 	uint64_t raw_wait;
 	uint64_t wait_avg, run_avg;   /* decaying sums of its waits and run times */
+	uint64_t told_round;          /* the round its sched file was last read in */
 	int sfd;                  /* sched file, -1 when not open */
 	uint32_t cpu_seq, same_since;
 	uint8_t cpu_fresh;        /* a schedstat reading since the last syscall one */
@@ -104,6 +107,10 @@ struct tasks {
 	int own_fd;               /* the sampling thread's own sched file */
 	uint64_t own_round, own_start;
 	bool own_ok;
+	/* The sched files' budget: its round, the contended threads met in it
+	 * and the files read; one in `stride` of them is read a round. */
+	uint64_t budget_round;
+	uint32_t round_contended, round_reads, stride;
 	uint64_t page_next_ns;    /* no page is opened before then (CLOCK_MONOTONIC) */
 	uint64_t page_wrong;      /* checking: ... of which the thread had been switched in */
 	struct slot slots[SLOTS];
@@ -169,6 +176,7 @@ static void slot_clear(struct slot *s)
 	s->used = 0;
 	s->cpu_seq = s->same_since = s->act_seq = s->reused = 0;
 	s->wait_avg = s->run_avg = 0;
+	s->told_round = 0;
 }
 
 void tasks_destroy(struct tasks *ts)
@@ -785,6 +793,21 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 			s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
 	if (!s || !contended(s) || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
 		return 1;
+	/* At most SCHED_READS_MAX a round: with more contended threads than
+	 * that (the last round's count), each is read once in `stride` rounds
+	 * or more (the first met that were not read in the last `stride`),
+	 * and not told (-1) in the others. */
+	if (round != ts->budget_round) {
+		ts->stride = ts->round_contended > SCHED_READS_MAX
+			? (ts->round_contended + SCHED_READS_MAX - 1) / SCHED_READS_MAX : 1;
+		ts->budget_round = round;
+		ts->round_contended = ts->round_reads = 0;
+	}
+	ts->round_contended++;
+	if ((s->told_round && round - s->told_round < ts->stride) || ts->round_reads >= SCHED_READS_MAX)
+		return -1;
+	ts->round_reads++;
+	s->told_round = round;
 	/* Its sched files keep to the lower half of the limit, as the
 	 * syscall files do. */
 	if (slot_read(ts, s, &s->sfd, "sched", ts->keep_fd_max / 2, buf, sizeof buf) < 0 ||

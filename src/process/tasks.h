@@ -104,9 +104,11 @@ void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
  * waited for a core 10 % or more of the time it wanted one (its
  * schedstat's run delay against its run time, over about its last 64
  * readings): a sched file costs 3 us, against 0.4 us for schedstat, and
- * when one reads off, the caller's own is read too (once a round). Any
- * other thread, or where there are no sched
- * files (CONFIG_SCHED_DEBUG) or one cannot be read, counts as on (1). */
+ * when one reads off, the caller's own is read too (once a round). At
+ * most 4 are read a round: with more such threads, each is read one round
+ * in so many and is not told (-1) in the others. Any other thread, or
+ * where there are no sched files (CONFIG_SCHED_DEBUG) or one cannot be
+ * read, counts as on (1). */
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round);
 
 /* Whether a thread whose sched file's se.exec_start reads stopped_ns

@@ -255,9 +255,11 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * below zero (a sample is worth at most what was reported), and goes,
 	 * when the thread is found blocked or ends, to where it was running. */
 	t->cpu_credit += (int64_t)s->cpu_ns;
-	if (!t->has_last) {
+	if (!t->has_last && !(s->flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
 		/* Its first sample: the CPU since its birth, on the stack seen,
-		 * as much as a sample stands for; before that, not sampled. */
+		 * as much as a sample stands for; before that, not sampled.
+		 * (Found waiting for a core: where it was preempted; its CPU
+		 * waits in the credit for a sample on a core, as below.) */
 		uint64_t w = t->cpu_credit > 0 ? (uint64_t)t->cpu_credit : 0;
 		uint64_t missed = gap_missed(a, w);
 		t->cpu_credit = 0;
@@ -280,7 +282,10 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	if (k > 1)
 		k = 1;
 	t->cpu_frac += (step - t->cpu_frac) * k;
-	t->cpu_seen += ((s->flags & SAMPLE_F_OFF_CPU ? 0.0 : 1.0) - t->cpu_seen) * k;
+	/* (one not told whether it waited for a core counts as one that did:
+	 * the samples that count are those that found it on one) */
+	bool off = s->flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD);
+	t->cpu_seen += ((off ? 0.0 : 1.0) - t->cpu_seen) * k;
 	/* Waiting for a core since before the round: its stack is where it
 	 * was preempted, and preemption falls where the program lets the
 	 * kernel see a slice has run out (its own system calls): given the
@@ -289,9 +294,9 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * that find it on a CPU (the credit; beyond CPU_LAG_NS they take it),
 	 * or, when it blocks or ends before one does, to the last stack
 	 * that did (kept here, as the latest stack is about to be this one). */
-	if (s->flags & SAMPLE_F_OFF_CPU) {
-		if (!(t->last_flags & SAMPLE_F_OFF_CPU)) {
-			t->has_on = t->last_state == THREAD_RUNNING;
+	if (off) {
+		if (!(t->last_flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
+			t->has_on = t->has_last && t->last_state == THREAD_RUNNING;
 			if (t->has_on && t->last_depth > t->on_cap) {
 				t->on_cap = t->last_depth;
 				t->on = xrealloc(t->on, (size_t)t->on_cap * sizeof(*t->on));
@@ -334,7 +339,7 @@ static void give_credit(struct aggregate *a, struct agg_thread *t)
 		return;
 	uint64_t w = (uint64_t)t->cpu_credit;
 	t->cpu_credit = 0;
-	if (t->last_state == THREAD_RUNNING && !(t->last_flags & SAMPLE_F_OFF_CPU)) {
+	if (t->last_state == THREAD_RUNNING && !(t->last_flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
 		count_sample(a, t, t->last, t->last_depth, w);
 		return;
 	}

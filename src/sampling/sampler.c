@@ -128,6 +128,7 @@ struct thread_cpu {
 	uint64_t ns;
 	bool known;
 	bool off;      /* "running", but waiting for a core (tasks_on_cpu) */
+	bool untold;   /* ... or not told this round (its budget) */
 };
 
 /* A thread state with an empty stack, sampled at the end of the round. */
@@ -542,7 +543,7 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 {
 	struct task_activity a, would;
 	cpu->known = false;
-	cpu->off = false;
+	cpu->off = cpu->untold = false;
 	cpu->ns = 0;
 	*reading = 0;
 	if (act)
@@ -564,8 +565,10 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 		*act = a;
 	/* Runnable is not on a CPU: where a thread waits for a core, its
 	 * stack is the one it was preempted in, whichever sample sees it. */
-	cpu->off = a.running && cpu->known &&
-		   tasks_on_cpu(s->tasks, tid, atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1) == 0;
+	int on = a.running && cpu->known
+		? tasks_on_cpu(s->tasks, tid, atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1) : 1;
+	cpu->off = on == 0;
+	cpu->untold = on < 0;
 	return STATE_PACK(state_of(s, interp, &a), state_of(s, interp, &would));
 }
 
@@ -1136,7 +1139,7 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	if (p >= 0) {
 		both = s->prev_state[p];
 		cpu = s->prev_cpu[p];
-		s->prev_cpu[p] = (struct thread_cpu){ 0, false, false };   /* used */
+		s->prev_cpu[p] = (struct thread_cpu){ 0, false, false, false };   /* used */
 	} else {
 		uint64_t reading;
 		both = classify(s, tid, interp, &cpu, fresh, &reading, NULL);
@@ -1206,7 +1209,8 @@ static void emit_sample(struct sampler *s, struct known_thread *kt, uint64_t tst
 	r->flags = (uint8_t)((holds ? SAMPLE_F_HOLDS_GIL : 0) |
 			     (gil_known ? 0 : SAMPLE_F_GIL_UNREAD) |
 			     (flags & STACK_TRUNCATED ? SAMPLE_F_TRUNCATED : 0) |
-			     (cpu.known ? SAMPLE_F_CPU : 0) | (cpu.off ? SAMPLE_F_OFF_CPU : 0));
+			     (cpu.known ? SAMPLE_F_CPU : 0) | (cpu.off ? SAMPLE_F_OFF_CPU : 0) |
+			     (cpu.untold ? SAMPLE_F_UNTOLD : 0));
 	r->cpu_ns = cpu.ns;
 	s->off_cpu_n += cpu.off;
 	r->depth = (uint16_t)depth;

@@ -854,28 +854,32 @@ static void test_weights(void)
 	aggregate_destroy(a);
 
 	/* A loaded machine: the thread waits for a core two rounds in three,
-	 * seen each time in frozen (where it was preempted, OFF_CPU), and runs
-	 * in the third, seen in g, 1 ms of CPU reported then. */
-	a = aggregate_create(AGG_MODE_CPU, 1000000);
-	feed_func(a, 1, "frozen", "w.py", 1);
-	feed_func(a, 2, "g", "w.py", 9);
-	for (int r = 0; r < 30; r++) {
-		next_time_ns = (uint64_t)(r + 1) * 1000000;
-		bool on = r % 3 == 2;
-		next_cpu_ns = on ? 1000000 : 0;
-		sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU | (on ? 0 : SAMPLE_F_OFF_CPU), on ? "2:9" : "1:2");
-		tick(a, (uint64_t)r + 1, 0, 0, 0);
+	 * seen each time in frozen (where it was preempted: OFF_CPU, or not
+	 * told this round: UNTOLD), and runs in the third, seen in g, 1 ms of
+	 * CPU reported then. */
+	for (int untold = 0; untold < 2; untold++) {
+		a = aggregate_create(AGG_MODE_CPU, 1000000);
+		feed_func(a, 1, "frozen", "w.py", 1);
+		feed_func(a, 2, "g", "w.py", 9);
+		for (int r = 0; r < 30; r++) {
+			next_time_ns = (uint64_t)(r + 1) * 1000000;
+			bool on = r % 3 == 2;
+			next_cpu_ns = on ? 1000000 : 0;
+			sample(a, 7, THREAD_RUNNING,
+			       SAMPLE_F_CPU | (on ? 0 : untold ? SAMPLE_F_UNTOLD : SAMPLE_F_OFF_CPU), on ? "2:9" : "1:2");
+			tick(a, (uint64_t)r + 1, 0, 0, 0);
+		}
+		next_time_ns = 31000000;
+		next_cpu_ns = 0;
+		sample(a, 7, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
+		tick(a, 31, 0, 0, 0);
+		double frozen_s = own_s_of(a, "frozen"), g_s = own_s_of(a, "g");
+		tap_ok(frozen_s <= 0 && g_s > 0.00999 && g_s < 0.01001,
+		       "cpu: samples %s count nothing (%.4f s: no row); the CPU goes to those on a core (%.4f of 0.010 s)",
+		       untold ? "not told whether the thread was on a core" : "waiting for a core", frozen_s, g_s);
+		next_time_ns = next_cpu_ns = 0;
+		aggregate_destroy(a);
 	}
-	next_time_ns = 31000000;
-	next_cpu_ns = 0;
-	sample(a, 7, THREAD_IDLE, SAMPLE_F_CPU, "2:9");
-	tick(a, 31, 0, 0, 0);
-	double frozen_s = own_s_of(a, "frozen"), g_s = own_s_of(a, "g");
-	tap_ok(frozen_s <= 0 && g_s > 0.00999 && g_s < 0.01001,
-	       "cpu: samples waiting for a core count nothing (%.4f s: no row); the CPU goes to those on one (%.4f of 0.010 s)",
-	       frozen_s, g_s);
-	next_time_ns = next_cpu_ns = 0;
-	aggregate_destroy(a);
 
 	/* Preempted where it called the kernel, then blocked: the CPU it used
 	 * since its last sample on a CPU (1.5 ms: the 1 ms before the
@@ -895,8 +899,8 @@ static void test_weights(void)
 			sample(a, 7, THREAD_RUNNING, SAMPLE_F_CPU | (phase ? SAMPLE_F_OFF_CPU : 0), phase ? "1:2" : "2:9");
 		tick(a, (uint64_t)r + 1, 0, 0, 0);
 	}
-	frozen_s = own_s_of(a, "frozen");
-	g_s = own_s_of(a, "g");
+	double frozen_s = own_s_of(a, "frozen");
+	double g_s = own_s_of(a, "g");
 	tap_ok(frozen_s <= 0 && g_s > 0.02499 && g_s < 0.02501,
 	       "cpu: a thread that blocks after samples that found it waiting for a core: its CPU goes to its "
 	       "last stack on a CPU (%.4f of 0.025 s), none to where it was preempted (%.4f s)", g_s, frozen_s);

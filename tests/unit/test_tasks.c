@@ -572,7 +572,8 @@ static void test_comm_of(void)
 /* Two spinners pinned to one CPU take turns on it: each is runnable and
  * waiting for the core about half the time. */
 static volatile int pair_stop, pair_cpu;
-static volatile pid_t pair_tid[2];
+#define CROWD 20
+static volatile pid_t pair_tid[CROWD];
 
 static void *pair_spinner(void *arg)
 {
@@ -636,6 +637,59 @@ static void on_cpu_pair(int spin_cpu, int reader_cpu, int burn_us, int nspin)
 	tasks_destroy(ts);
 }
 
+static bool crowd_up(void)
+{
+	for (int i = 0; i < CROWD; i++)
+		if (!pair_tid[i])
+			return false;
+	return true;
+}
+
+/* CROWD spinners on CPU 0 read from CPU 1, every one of them contended:
+ * at most 4 sched files a round, and each thread told in its turn. */
+static void on_cpu_crowd(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	sched_setaffinity(0, sizeof set, &set);
+	pthread_t th[CROWD];
+	int held, told[CROWD] = { 0 }, untold = 0, most = 0;
+	pair_stop = 0;
+	pair_cpu = 0;
+	for (int i = 0; i < CROWD; i++)
+		pair_tid[i] = 0;
+	for (int i = 0; i < CROWD; i++)
+		pthread_create(&th[i], NULL, pair_spinner, (void *)(intptr_t)i);
+	tap_wait(held, crowd_up(), DEADLINE);
+	struct tasks *ts = tasks_create(getpid());
+	uint64_t total, delta;
+	struct timespec ms = { 0, 1000000 };
+	for (uint64_t round = 1; round <= 200; round++) {
+		uint64_t before = tasks_on_cpu_reads(ts);
+		for (int i = 0; i < CROWD; i++)
+			tasks_cpu(ts, pair_tid[i], &total, &delta);
+		for (int i = 0; i < CROWD; i++) {
+			int rc = tasks_on_cpu(ts, pair_tid[i], round);
+			told[i] += rc >= 0 && round > 100;
+			untold += rc < 0 && round > 100;
+		}
+		int n = (int)(tasks_on_cpu_reads(ts) - before);
+		most = n > most ? n : most;
+		nanosleep(&ms, NULL);
+	}
+	int least = told[0];
+	for (int i = 1; i < CROWD; i++)
+		least = told[i] < least ? told[i] : least;
+	tap_ok(held && most <= 4 && untold > 0 && least >= 10,
+	       "%d spinners waiting for one CPU: at most %d sched files a round (4 allowed), each thread told "
+	       "at least %d times in 100 rounds, %d not told", CROWD, most, least, untold);
+	pair_stop = 1;
+	for (int i = 0; i < CROWD; i++)
+		pthread_join(th[i], NULL);
+	tasks_destroy(ts);
+}
+
 static void test_on_cpu(void)
 {
 	uint64_t start = 0, sw = 0;
@@ -681,6 +735,7 @@ static void test_on_cpu(void)
 	 * waits for it): the spinner it preempted, on a CPU when the round
 	 * began, reads as on. */
 	on_cpu_pair(1, 1, 300, 1);
+	on_cpu_crowd();
 	struct tasks *ts = tasks_create(getpid());
 	uint64_t total, delta;
 	pid_t self = (pid_t)syscall(SYS_gettid);
