@@ -59,9 +59,8 @@ struct slot {
 	 * first of the run of equal ones that ends with the last. */
 	uint64_t raw_runtime, raw_pcount;
 	/* Its time runnable and waiting for a core (schedstat's second field,
-	 * counted when a wait ends) at the last reading, and for how many
-	 * readings more its sched file is read to tell whether a thread
-	 * that reads "running" is on a CPU (tasks_on_cpu). */
+	 * counted when a wait ends) at the last reading: while it waits
+	 * often, its sched file tells whether it is on a CPU (tasks_on_cpu). */
 	uint64_t raw_wait;
 	uint64_t wait_avg, run_avg;   /* decaying sums of its waits and run times */
 	uint64_t told_round;          /* the round its sched file was last read in */
@@ -740,8 +739,10 @@ int tasks_parse_sched(const char *text, uint64_t *exec_start_ns, uint64_t *switc
 	return 0;
 }
 
-/* The sampling thread's own se.exec_start, read once a round: the time it
- * was last switched in, as the run queue's clock says it. */
+/* The sampling thread's own se.exec_start, read at most once a round (when
+ * a thread reads as off a CPU): the time it was last switched in, as its
+ * run queue's clock says it (or last accounted: a tick or a task woken
+ * onto its CPU since moves it; a thread it preempted then reads as off). */
 static bool own_start(struct tasks *ts, uint64_t round, uint64_t *out)
 {
 	char buf[4096];

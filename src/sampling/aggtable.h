@@ -76,7 +76,7 @@ struct agg_thread {
 	double cpu_seen;                /* cpu mode: share of those that saw it on a CPU, smoothed */
 	int64_t cpu_credit;             /* cpu mode: CPU reported minus CPU given, ns */
 	/* cpu mode, while the latest samples found it waiting for a core
-	 * (SAMPLE_F_OFF_CPU): the stack of the last one that found it on a
+	 * (SAMPLE_F_OFF_CPU, or not told: SAMPLE_F_UNTOLD): the stack of the last one that found it on a
 	 * CPU (has_on: there was one since it last blocked) */
 	struct sample_frame *on;
 	uint32_t on_depth, on_cap;
