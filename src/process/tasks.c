@@ -42,7 +42,7 @@
 			    * over about 2^6 readings... */
 #define CONTENDED_PCT 10   /* ... and it is contended while it waits this share of them */
 #define SCHED_READS_MAX 4  /* sched files read a round at most (3 us each): with more
-			    * contended threads, each is read one round in so many */
+			    * contended threads, the least recently read are */
 #define ON_CPU_SLACK_NS 30000ull     /* a thread that stopped this near the sampler's switch-in
 					* was stopped by it (tasks_stopped_by) */
 #define FD_RESERVE 64      /* descriptors under the limit not kept for threads' files
@@ -106,10 +106,13 @@ struct tasks {
 	int own_fd;               /* the sampling thread's own sched file */
 	uint64_t own_round, own_start;
 	bool own_ok;
-	/* The sched files' budget: its round, the contended threads met in it
-	 * and the files read; one in `stride` of them is read a round. */
+	/* The sched files' budget: its round and the files read in it. */
 	uint64_t budget_round;
-	uint32_t round_contended, round_reads, stride;
+	uint32_t round_reads;
+	uint64_t cut;             /* this round reads those last read in this round or before */
+	uint64_t oldest[SCHED_READS_MAX + 1];   /* the told_round of the round's contended
+						 * threads least recently read, ascending */
+	uint32_t noldest;
 	uint64_t page_next_ns;    /* no page is opened before then (CLOCK_MONOTONIC) */
 	uint64_t page_wrong;      /* checking: ... of which the thread had been switched in */
 	struct slot slots[SLOTS];
@@ -769,11 +772,13 @@ static bool own_start(struct tasks *ts, uint64_t round, uint64_t *out)
 }
 
 /* Whether s waited for a core CONTENDED_PCT % or more of the time it
- * wanted one, lately: only then are its samples worth telling apart. */
+ * wanted one, lately: only then are its samples worth telling apart. (The
+ * decaying sums stop decaying under 2^CONTENDED_SHIFT ns: a thread that
+ * slept long holds a few ns of each, and has not waited.) */
 static bool contended(const struct slot *s)
 {
 	uint64_t both = s->wait_avg + s->run_avg;
-	return both && s->wait_avg >= both / 100 * CONTENDED_PCT;
+	return s->wait_avg >= (1u << CONTENDED_SHIFT) && s->wait_avg >= both / 100 * CONTENDED_PCT;
 }
 
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
@@ -794,21 +799,41 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 			s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
 	if (!s || !contended(s) || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
 		return 1;
-	/* At most SCHED_READS_MAX a round: with more contended threads than
-	 * that (the last round's count), each is read once in `stride` rounds
-	 * or more (the first met that were not read in the last `stride`),
-	 * and not told (-1) in the others. */
+	/* At most SCHED_READS_MAX a round, the least recently read first
+	 * (never read: first of all): this round reads those read in round
+	 * `cut` or before, the latest round such that no more than
+	 * SCHED_READS_MAX of the last round's contended threads were; the
+	 * others are not told (-1). (Going by the order threads are met in
+	 * would leave the last ones unread for good whenever more than
+	 * SCHED_READS_MAX are due.) */
 	if (round != ts->budget_round) {
-		ts->stride = ts->round_contended > SCHED_READS_MAX
-			? (ts->round_contended + SCHED_READS_MAX - 1) / SCHED_READS_MAX : 1;
+		ts->cut = UINT64_MAX;
+		if (ts->noldest > SCHED_READS_MAX) {
+			uint64_t v = ts->oldest[SCHED_READS_MAX];
+			ts->cut = v;
+			for (uint32_t i = SCHED_READS_MAX; i-- > 0;)
+				if (ts->oldest[i] < v) {
+					ts->cut = ts->oldest[i];
+					break;
+				}
+		}
 		ts->budget_round = round;
-		ts->round_contended = ts->round_reads = 0;
+		ts->round_reads = ts->noldest = 0;
 	}
-	ts->round_contended++;
-	if ((s->told_round && round - s->told_round < ts->stride) || ts->round_reads >= SCHED_READS_MAX)
+	bool due = s->told_round <= ts->cut && ts->round_reads < SCHED_READS_MAX;
+	if (due) {
+		ts->round_reads++;
+		s->told_round = round;
+	}
+	/* (the SCHED_READS_MAX + 1 least recently read, for the next round) */
+	uint32_t j = ts->noldest < SCHED_READS_MAX + 1 ? ts->noldest++ : SCHED_READS_MAX + 1;
+	for (; j > 0 && ts->oldest[j - 1] > s->told_round; j--)
+		if (j < SCHED_READS_MAX + 1)
+			ts->oldest[j] = ts->oldest[j - 1];
+	if (j < SCHED_READS_MAX + 1)
+		ts->oldest[j] = s->told_round;
+	if (!due)
 		return -1;
-	ts->round_reads++;
-	s->told_round = round;
 	/* Its sched files keep to the lower half of the limit, as the
 	 * syscall files do. */
 	if (slot_read(ts, s, &s->sfd, "sched", ts->keep_fd_max / 2, buf, sizeof buf) < 0 ||
