@@ -706,20 +706,23 @@ bool tasks_alive(struct tasks *ts, pid_t tid)
 	return rc == 0 || (rc == PYTOP_EIO && tasks_exists(ts, tid));
 }
 
-void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns)
+/* The slot of tid when it has one (none is taken), else NULL. */
+static struct slot *slot_find(struct tasks *ts, pid_t tid)
 {
 	uint32_t h = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
 
-	if (tid <= 0)
-		return;
-	for (int i = 0; i < PROBE; i++) {
-		struct slot *s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
-		if (s->tid == tid) {
-			if (s->have_cpu)
-				s->runtime = s->runtime > delta_ns ? s->runtime - delta_ns : 0;
-			return;
-		}
-	}
+	for (int i = 0; i < PROBE && tid > 0; i++)
+		if (ts->slots[(h + (uint32_t)i) & (SLOTS - 1)].tid == tid)
+			return &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+	return NULL;
+}
+
+void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns)
+{
+	struct slot *s = slot_find(ts, tid);
+
+	if (s && s->have_cpu)
+		s->runtime = s->runtime > delta_ns ? s->runtime - delta_ns : 0;
 }
 
 /* The se.exec_start of a sched file (the run queue's clock, ns, when the
@@ -785,18 +788,12 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 {
 	char buf[4096];
 	uint64_t switches, stopped, began;
-	uint32_t h = ((uint32_t)tid * 2654435761u) & (SLOTS - 1);
-	struct slot *s = NULL;
 
 	if (!ts->sched_checked) {
 		ts->sched_checked = true;   /* (no sched files without CONFIG_SCHED_DEBUG) */
 		ts->no_sched = access("/proc/thread-self/sched", R_OK) != 0;
 	}
-	if (tid <= 0 || ts->no_sched)
-		return 1;
-	for (int i = 0; i < PROBE && !s; i++)
-		if (ts->slots[(h + (uint32_t)i) & (SLOTS - 1)].tid == tid)
-			s = &ts->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+	struct slot *s = ts->no_sched ? NULL : slot_find(ts, tid);
 	if (!s || !contended(s) || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
 		return 1;
 	/* At most SCHED_READS_MAX a round, the least recently read first

@@ -125,16 +125,22 @@ static struct stack_memo *memo_take(struct aggregate *a, uint32_t tscope, const 
 	return m;
 }
 
+/* Copy depth frames into *buf (grown to at least depth: *cap). */
+static void frames_copy(struct sample_frame **buf, uint32_t *cap, const struct sample_frame *src, uint32_t depth)
+{
+	if (depth > *cap) {
+		*cap = depth;
+		*buf = xrealloc(*buf, (size_t)*cap * sizeof(**buf));
+	}
+	if (depth)
+		memcpy(*buf, src, (size_t)depth * sizeof(**buf));
+}
+
 /* Keep the thread's latest stack (any state, any mode) for
  * aggregate_latest_stack(); the frames' ids are resolved when asked. */
 static void keep_latest(struct agg_thread *t, const struct sample_rec *s)
 {
-	if (s->depth > t->last_cap) {
-		t->last_cap = s->depth;
-		t->last = xrealloc(t->last, (size_t)t->last_cap * sizeof(*t->last));
-	}
-	if (s->depth)
-		memcpy(t->last, s->frames, (size_t)s->depth * sizeof(*t->last));
+	frames_copy(&t->last, &t->last_cap, s->frames, s->depth);
 	t->last_depth = s->depth;
 	t->last_time_ns = s->time_ns;
 	t->last_state = s->state <= THREAD_UNKNOWN ? s->state : THREAD_UNKNOWN;
@@ -255,7 +261,7 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * below zero (a sample is worth at most what was reported), and goes,
 	 * when the thread is found blocked or ends, to where it was running. */
 	t->cpu_credit += (int64_t)s->cpu_ns;
-	if (!t->has_last && !(s->flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
+	if (!t->has_last && !(s->flags & SAMPLE_F_NOT_ON_CPU)) {
 		/* Its first sample: the CPU since its birth, on the stack seen,
 		 * as much as a sample stands for; before that, not sampled.
 		 * (Found waiting for a core: where it was preempted; its CPU
@@ -284,7 +290,7 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	t->cpu_frac += (step - t->cpu_frac) * k;
 	/* (one not told whether it waited for a core counts as one that did:
 	 * the samples that count are those that found it on one) */
-	bool off = s->flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD);
+	bool off = s->flags & SAMPLE_F_NOT_ON_CPU;
 	t->cpu_seen += ((off ? 0.0 : 1.0) - t->cpu_seen) * k;
 	/* Waiting for a core since before the round: its stack is where it
 	 * was preempted, and preemption falls where the program lets the
@@ -295,14 +301,10 @@ static void count_cpu(struct aggregate *a, struct agg_thread *t, const struct sa
 	 * or, when it blocks or ends before one does, to the last stack
 	 * that did (kept here, as the latest stack is about to be this one). */
 	if (off) {
-		if (!(t->last_flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
+		if (!(t->last_flags & SAMPLE_F_NOT_ON_CPU)) {
 			t->has_on = t->has_last && t->last_state == THREAD_RUNNING;
-			if (t->has_on && t->last_depth > t->on_cap) {
-				t->on_cap = t->last_depth;
-				t->on = xrealloc(t->on, (size_t)t->on_cap * sizeof(*t->on));
-			}
-			if (t->has_on && t->last_depth)
-				memcpy(t->on, t->last, (size_t)t->last_depth * sizeof(*t->on));
+			if (t->has_on)
+				frames_copy(&t->on, &t->on_cap, t->last, t->last_depth);
 			t->on_depth = t->last_depth;
 		}
 		return;
@@ -339,7 +341,7 @@ static void give_credit(struct aggregate *a, struct agg_thread *t)
 		return;
 	uint64_t w = (uint64_t)t->cpu_credit;
 	t->cpu_credit = 0;
-	if (t->last_state == THREAD_RUNNING && !(t->last_flags & (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD))) {
+	if (t->last_state == THREAD_RUNNING && !(t->last_flags & SAMPLE_F_NOT_ON_CPU)) {
 		count_sample(a, t, t->last, t->last_depth, w);
 		return;
 	}

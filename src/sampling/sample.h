@@ -47,6 +47,7 @@ enum thread_state {
 #define SAMPLE_F_UNTOLD     0x80  /* state running, the thread waits for cores lately, but
 				   * whether it was on one was not read this round (too
 				   * many such threads: tasks_on_cpu's budget) */
+#define SAMPLE_F_NOT_ON_CPU (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD)   /* not known to be on one */
 #define SAMPLE_F_ENDED      0x10  /* not a sample: cpu_ns is CPU time the process used that
 				   * no live thread accounts for, given to this thread that
 				   * ended since its last sample (depth 0; counted on its
