@@ -259,6 +259,24 @@ def stop_in_root(proc):
     proc.stderr.close()
 
 
+def pin_threads(pid, cpus):
+    """Pin every thread of PID to CPUS; how many were pinned."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def pinned_hog(cpu):
+    """A busy-loop process pinned to CPU (the caller kills it)."""
+    return subprocess.Popen([sys.executable, "-c", "while 1: pass"],
+                            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+
+
 def proc_states(pid):
     """{tid: state letter} of PID's threads."""
     states = {}

@@ -1066,18 +1066,6 @@ def test_usage(tap, pytop):
                run.describe())
 
 
-def pin_threads(pid, cpus):
-    """Pin every thread of PID to CPUS; how many were pinned."""
-    n = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-            n += 1
-        except OSError:
-            pass
-    return n
-
-
 def test_contended(tap, pytop, interp, cpu=0, other=1):
     """The serial target and a CPU hog pinned to CPU cpu, pytop to other: the
     target waits for its core about half the time, and a sample that finds
@@ -1099,9 +1087,8 @@ def test_contended(tap, pytop, interp, cpu=0, other=1):
         if not tap.ok(target.truth is not None, "%s: serial target started" % label,
                       [target.error or ""] + target.output().splitlines()):
             return
-        pinned = pin_threads(target.pid, {cpu})
-        hog = subprocess.Popen([sys.executable, "-c", "while 1: pass"],
-                               preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        pinned = pythons.pin_threads(target.pid, {cpu})
+        hog = pythons.pinned_hog(cpu)
         try:
             time.sleep(0.3)
             before = target.snapshot()

@@ -580,13 +580,8 @@ def contended_session(tap, pytop, interp, workdir):
     target = start_target(interp, workdir)
     hog = tm = None
     try:
-        for tid in os.listdir("/proc/%d/task" % target.pid):
-            try:
-                os.sched_setaffinity(int(tid), {0})
-            except OSError:
-                pass
-        hog = subprocess.Popen([sys.executable, "-c", "while 1: pass"],
-                               preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+        pythons.pin_threads(target.pid, {0})
+        hog = pythons.pinned_hog(0)
         tm = Tmux(100, 30, workdir)
         os.sched_setaffinity(int(tm.run("display-message", "-p", "#{pane_pid}").strip()), {1})
         tm.type("%s -D 0.5 -p %d" % (pytop, target.pid))
