@@ -70,6 +70,7 @@ struct tracer {
 	uint64_t idle_since;          /* attached with nothing running since (0: not) */
 	uint64_t idle_detach_ns;      /* detach after this long idle (0: never) */
 	long dropped_said;            /* of link.dropped, said in the pane */
+	long dropped_now;             /* link.dropped for the UI thread (lock) */
 	uint64_t dropped_ns;          /* when */
 };
 
@@ -143,6 +144,7 @@ static void set_state(struct tracer *t, enum tracer_state s)
 	pthread_mutex_lock(&t->lock);
 	t->state = s;
 	t->nrunning = t->nrun;
+	t->dropped_now = t->link.dropped;
 	t->version++;
 	pthread_mutex_unlock(&t->lock);
 }
@@ -178,15 +180,22 @@ static int attach(struct tracer *t)
 		set_state(t, TRACER_IDLE);
 		return rc;
 	}
+	/* The state first: a frame whose pane says it never has a header
+	 * that does not (the UI reads them one after the other). */
+	set_state(t, TRACER_ATTACHED);
 	say(t, TL_NOTE, "agent attached to process %d (Python %s); :detach removes it", (int)t->pid,
 	    t->link.ch.version[0] ? t->link.ch.version : "?");
-	set_state(t, TRACER_ATTACHED);
 	return 0;
 }
 
-long tracer_dropped(const struct tracer *t)
+long tracer_dropped(struct tracer *t)
 {
-	return t->state == TRACER_ATTACHED ? t->link.dropped : 0;
+	long n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->state == TRACER_ATTACHED ? t->dropped_now : 0;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 /* The calls the agent dropped since it was last said (all: now, else at
@@ -211,9 +220,12 @@ static void detach(struct tracer *t, const char *why)
 	bool answered = link_close(&t->link);
 	t->nrun = 0;
 	say_dropped(t, true);
+	/* Idle before the pane says so (as in attach()): a frame drawn
+	 * between the two would show "agent detached" under a header still
+	 * saying "Agent detaching" for a tick. */
+	set_state(t, TRACER_IDLE);
 	say(t, answered ? TL_NOTE : TL_ERROR, "agent detached (%s)%s", why,
 	    answered ? "" : "; it did not answer within 2 s and may still be unhooking");
-	set_state(t, TRACER_IDLE);
 }
 
 /* Take the requests still waiting out of the queue (lock held); how
@@ -352,13 +364,16 @@ static void pump(struct tracer *t)
 			link_close(&t->link);
 			t->nrun = 0;
 			say_dropped(t, true);
-			say(t, TL_ERROR, "the agent went away (the target exited?)");
 			set_state(t, TRACER_IDLE);
+			say(t, TL_ERROR, "the agent went away (the target exited?)");
 			return;
 		}
 		handle_event(t, &e);
 	}
 	say_dropped(t, false);
+	pthread_mutex_lock(&t->lock);
+	t->dropped_now = t->link.dropped;
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* An agent with nothing to trace or watch is taken out after a while: on

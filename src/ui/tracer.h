@@ -70,7 +70,7 @@ int tracer_write(struct tracer *t, FILE *f);
 
 /* Calls the attached agent dropped so far (it could not queue them): 0
  * when none, or when no agent is attached. */
-long tracer_dropped(const struct tracer *t);
+long tracer_dropped(struct tracer *t);
 
 /* For tests and the UI's own messages: add a line as the worker would. */
 void tracer_note(struct tracer *t, enum tracer_line_kind kind, const char *text);
