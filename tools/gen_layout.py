@@ -144,6 +144,10 @@ FIELDS = [
     ("gil_last_holder", [(FROM37, "offsetof(struct _gil_runtime_state, last_holder)"), (ONLY36, "16")]),
     ("gil_switch_number", [(FROM37, "offsetof(struct _gil_runtime_state, switch_number)"), (ONLY36, "24")]),
     ("gil_size", [(FROM37, "sizeof(struct _gil_runtime_state)")]),
+    # FORCE_SWITCHING (every build): drop_gil waits on switch_cond (under
+    # switch_mutex, the struct's last members) until another thread took
+    # the GIL; a thread there is dropping it, not waiting to take it.
+    ("gil_switch_cond", [(FROM37, "offsetof(struct _gil_runtime_state, switch_cond)")]),
     ("gil_enabled", [(since((3, 13)), "PROBE_GIL_ENABLED")]),
     ("free_threaded", [(ALL, "PROBE_FREE_THREADED")]),
 

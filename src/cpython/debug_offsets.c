@@ -100,12 +100,14 @@ int debug_offsets_apply_schema(const struct debug_schema *s, const void *buf, si
 		*slot = (int32_t)v;
 	}
 	/* The block gives no switch_number: it follows `locked` (an int then an
-	 * unsigned long) in every build, and the struct grows with it. A
-	 * free-threaded build puts `int enabled` first. */
+	 * unsigned long) in every build, and the struct grows with it (and
+	 * switch_cond with it). A free-threaded build puts `int enabled`
+	 * first. */
 	int32_t shift;
 	if (__builtin_sub_overflow(L->gil_locked, old_locked, &shift) ||
 	    __builtin_add_overflow(L->gil_switch_number, shift, &L->gil_switch_number) ||
-	    __builtin_add_overflow(L->gil_size, shift, &L->gil_size))
+	    __builtin_add_overflow(L->gil_size, shift, &L->gil_size) ||
+	    __builtin_add_overflow(L->gil_switch_cond, shift, &L->gil_switch_cond))
 		return PYTOP_EINVAL;
 	if (!member_fits(s, s->free_threaded, len))
 		return PYTOP_EINVAL;

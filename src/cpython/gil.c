@@ -31,8 +31,14 @@ void gil_where_struct(const struct py_layout *L, uint64_t gil, struct gil_where 
 	w->addr = gil;
 	w->region[0] = (struct gil_region){ gil, 0, (uint32_t)gil_read_size(L) };
 	w->nregions = 1;
-	if (L->gil_size > 0)
-		w->wait[w->nwaits++] = (struct gil_wait){ gil, (uint64_t)L->gil_size };
+	if (L->gil_size <= 0)
+		return;
+	/* switch_cond and switch_mutex end the struct (layout.h) */
+	uint64_t take = L->gil_switch_cond > 0 && L->gil_switch_cond < L->gil_size ?
+			(uint64_t)L->gil_switch_cond : (uint64_t)L->gil_size;
+	w->wait[w->nwaits++] = (struct gil_wait){ gil, take, GIL_WAIT_TAKE };
+	if (take < (uint64_t)L->gil_size)
+		w->wait[w->nwaits++] = (struct gil_wait){ gil + take, (uint64_t)L->gil_size - take, GIL_WAIT_SWITCH };
 }
 
 /* The 3.6 statics: a state static is read to the layout's field offset in
@@ -44,15 +50,16 @@ static const struct gil_static {
 	const char *name;
 	uint64_t size;
 	ptrdiff_t field;          /* offsetof(struct py_layout, gil_X), or -1: a wait object */
+	enum gil_wait_kind kind;  /* a wait object's */
 } gil_statics[GIL_STATICS] = {
-	{ "gil_locked", 4, offsetof(struct py_layout, gil_locked) },
-	{ "_PyThreadState_Current", 8, offsetof(struct py_layout, gil_holder) },
-	{ "gil_last_holder", 8, offsetof(struct py_layout, gil_last_holder) },
-	{ "gil_switch_number", 8, offsetof(struct py_layout, gil_switch_number) },
-	{ "gil_cond", GIL_WAIT_OBJ_MAX, -1 },
-	{ "gil_mutex", GIL_WAIT_OBJ_MAX, -1 },
-	{ "switch_cond", GIL_WAIT_OBJ_MAX, -1 },
-	{ "switch_mutex", GIL_WAIT_OBJ_MAX, -1 },
+	{ "gil_locked", 4, offsetof(struct py_layout, gil_locked), GIL_WAIT_NONE },
+	{ "_PyThreadState_Current", 8, offsetof(struct py_layout, gil_holder), GIL_WAIT_NONE },
+	{ "gil_last_holder", 8, offsetof(struct py_layout, gil_last_holder), GIL_WAIT_NONE },
+	{ "gil_switch_number", 8, offsetof(struct py_layout, gil_switch_number), GIL_WAIT_NONE },
+	{ "gil_cond", GIL_WAIT_OBJ_MAX, -1, GIL_WAIT_TAKE },
+	{ "gil_mutex", GIL_WAIT_OBJ_MAX, -1, GIL_WAIT_TAKE },
+	{ "switch_cond", GIL_WAIT_OBJ_MAX, -1, GIL_WAIT_SWITCH },
+	{ "switch_mutex", GIL_WAIT_OBJ_MAX, -1, GIL_WAIT_SWITCH },
 };
 
 const char *gil_static_name(int i)
@@ -71,7 +78,7 @@ void gil_where_statics(const struct py_layout *L, const uint64_t value[GIL_STATI
 		const struct gil_static *g = &gil_statics[i];
 		if (g->field < 0) {
 			if (value[i] && size[i] > 0 && size[i] <= g->size && w.nwaits < GIL_WAITS_MAX)
-				w.wait[w.nwaits++] = (struct gil_wait){ value[i], size[i] };
+				w.wait[w.nwaits++] = (struct gil_wait){ value[i], size[i], g->kind };
 			continue;
 		}
 		int32_t off;
@@ -98,7 +105,8 @@ bool gil_where_check(const struct gil_where *w)
 			return false;
 	}
 	for (int i = 0; i < w->nwaits; i++)
-		if (!w->wait[i].lo || !w->wait[i].len || w->wait[i].lo + w->wait[i].len < w->wait[i].lo)
+		if (!w->wait[i].lo || !w->wait[i].len || w->wait[i].lo + w->wait[i].len < w->wait[i].lo ||
+		    (w->wait[i].kind != GIL_WAIT_TAKE && w->wait[i].kind != GIL_WAIT_SWITCH))
 			return false;
 	return true;
 }
@@ -151,12 +159,17 @@ void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out
 	out->holder = out->locked ? out->last_holder : 0;
 }
 
-bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0)
+enum gil_wait_kind gil_wait_kind(const struct gil_where *w, long nr, uint64_t arg0)
 {
 	if ((nr != GIL_SYS_FUTEX && nr != GIL_SYS_RESTART) || !w->addr)
-		return false;
+		return GIL_WAIT_NONE;
 	for (int i = 0; i < w->nwaits && i < GIL_WAITS_MAX; i++)
 		if (arg0 >= w->wait[i].lo && arg0 - w->wait[i].lo < w->wait[i].len)   /* no wrap */
-			return true;
-	return false;
+			return w->wait[i].kind == GIL_WAIT_SWITCH ? GIL_WAIT_SWITCH : GIL_WAIT_TAKE;
+	return GIL_WAIT_NONE;
+}
+
+bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0)
+{
+	return gil_wait_kind(w, nr, arg0) != GIL_WAIT_NONE;
 }

@@ -22,6 +22,15 @@
 #define GIL_WAITS_MAX 4          /* remote ranges its waiters sleep on */
 #define GIL_WAIT_OBJ_MAX 256     /* the largest lock or condition taken for one */
 
+/* How a thread blocked on a GIL's futex waits (gil_wait_kind()). */
+enum gil_wait_kind {
+	GIL_WAIT_NONE = 0,
+	GIL_WAIT_TAKE = 1,       /* in take_gil: on cond or mutex, to take it */
+	GIL_WAIT_SWITCH = 2,     /* in drop_gil (FORCE_SWITCHING): it let the GIL go on a
+				  * drop request and waits on switch_cond until another
+				  * thread takes it; not a take (what exact mode times) */
+};
+
 /* Where one GIL is in the target (filled by pyrt_gil(), runtime.h). With
  * GIL_MODEL_STRUCT one region (the struct) and one wait range (the same
  * struct); with GIL_MODEL_STATICS (3.6) one region per static and one wait
@@ -36,6 +45,7 @@ struct gil_where {
 	} region[GIL_REGIONS_MAX];
 	struct gil_wait {
 		uint64_t lo, len;     /* a futex on [lo, lo + len) waits for this GIL */
+		uint32_t kind;        /* enum gil_wait_kind: how */
 	} wait[GIL_WAITS_MAX];
 };
 
@@ -80,9 +90,13 @@ int gil_iov(const struct gil_where *w, unsigned char *buf, struct mem_iov *iov);
 /* Decode the bytes read into the local buffer. */
 void gil_parse(const struct py_layout *L, const void *buf, struct gil_state *out);
 
-/* Is a thread blocked in syscall nr with first argument arg0 waiting for the
- * GIL w? (futex, or its restart_syscall, on an address inside one of its
- * wait ranges; see layout.h) */
+/* How a thread blocked in syscall nr with first argument arg0 waits for
+ * the GIL w (futex, or its restart_syscall, on an address inside one of
+ * its wait ranges; see layout.h): GIL_WAIT_NONE when it does not. */
+enum gil_wait_kind gil_wait_kind(const struct gil_where *w, long nr, uint64_t arg0);
+
+/* gil_wait_kind() != GIL_WAIT_NONE: blocked by the GIL either way (the
+ * GIL meter's "waiting"). */
 bool gil_is_wait(const struct gil_where *w, long nr, uint64_t arg0);
 
 #endif

@@ -94,10 +94,13 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	F(interp_modules, 8, LAYOUT_OFFSET_MAX);
 	F(interp_sysdict, 8, LAYOUT_OFFSET_MAX);
 	OPT(interp_gil_ptr, 8, LAYOUT_OFFSET_MAX);
-	if (gil)
+	if (gil) {
 		R(gil_size, 0, LAYOUT_OFFSET_MAX);
-	else
+		R(gil_switch_cond, 1, L->gil_size - 1);
+	} else {
 		R(gil_size, -1, 0);
+		R(gil_switch_cond, -1, -1);
+	}
 	F(type_name, 8, LAYOUT_OFFSET_MAX);
 	F(tuple_item, 8, LAYOUT_OFFSET_MAX);
 	F(bytes_sval, 0, LAYOUT_OFFSET_MAX);

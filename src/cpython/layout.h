@@ -108,6 +108,9 @@ struct py_layout {
 	int32_t gil_last_holder;
 	int32_t gil_switch_number;
 	int32_t gil_size;
+	int32_t gil_switch_cond;    /* switch_cond: from it to gil_size, the futexes of
+				     * drop_gil's wait for a switch (GIL_WAIT_SWITCH,
+				     * gil.h); -1 with no struct */
 	int32_t gil_enabled;        /* int enabled (free-threaded builds only), else -1 */
 	int32_t free_threaded;      /* 1: a Py_GIL_DISABLED build (3.13t) */
 

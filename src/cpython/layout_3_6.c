@@ -26,6 +26,7 @@ const struct py_layout layout_3_6 = {
 	.gil_last_holder = 16,
 	.gil_switch_number = 24,
 	.gil_size = -1,
+	.gil_switch_cond = -1,
 	.gil_enabled = -1,
 	.free_threaded = 0,
 	.tstate_next = 8,

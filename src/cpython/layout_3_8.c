@@ -26,6 +26,7 @@ const struct py_layout layout_3_8 = {
 	.gil_last_holder = 8,
 	.gil_switch_number = 24,
 	.gil_size = 208,
+	.gil_switch_cond = 120,
 	.gil_enabled = -1,
 	.free_threaded = 0,
 	.tstate_next = 8,

@@ -253,6 +253,8 @@ static void gilstat_row(FILE *f, const struct gilstat_snapshot *g, const struct 
 	double hold = (double)t->hold_ns / 1e9, wait = (double)t->wait_ns / 1e9;
 	char a[32], b[32], c[32], d[32], cnt[32], ha[40], ta[40];
 	bool tlower = gilstat_thread_takes_lower(g, t);
+	/* (no take seen: no average, bound or not) */
+	bool alower = tlower && t->takecnt;
 	double havg = ratio(t->hold_ns, t->takecnt);
 
 	fprintf(f, "%8s  ", tid);
@@ -262,8 +264,8 @@ static void gilstat_row(FILE *f, const struct gilstat_snapshot *g, const struct 
 	if (gilstat_thread_hold_unresolved(g, t))
 		snprintf(ha, sizeof(ha), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 	else
-		snprintf(ha, sizeof(ha), "%s%s", tlower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
-	snprintf(ta, sizeof(ta), "%s%s", tlower ? "<=" : "",
+		snprintf(ha, sizeof(ha), "%s%s", alower ? "<=" : "", duration_format(a, sizeof(a), havg / 1e9));
+	snprintf(ta, sizeof(ta), "%s%s", alower ? "<=" : "",
 		 duration_format(c, sizeof(c), ratio(t->wait_ns, t->takecnt) / 1e9));
 	fprintf(f, " %8s %8.1f %8s %8s %8s %8s %6.1f%% %6.1f%%\n", cnt,
 		el > 0 ? (double)t->takecnt / el : 0.0, ha,
@@ -297,10 +299,11 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 		fprintf(f, "Only %" PRIu64 " of the %" PRIu64 " acquisitions were seen by thread (the rest too "
 			"short for the ticks): takecnt is a lower bound (>=), holdavg and takeavg upper "
 			"bounds (<=); --gilstat=exact counts every one\n", given, g->switches);
-	else if (g->mode == GILSTAT_SAMPLED && short_holds(g))
-		fprintf(f, "A thread whose holds are shorter than the resolution may take and drop the GIL "
-			"between two ticks unseen: its takecnt is a lower bound (>=), its takeavg an upper "
-			"bound (<=); --gilstat=exact counts every one\n");
+	else if (g->mode == GILSTAT_SAMPLED)
+		fprintf(f, "A thread that lets the GIL go and takes it back between two ticks (a short system "
+			"call or C call, nobody taking it meanwhile) is not seen doing so: takecnt is a lower "
+			"bound (>=), holdavg and takeavg upper bounds (<=)%s; --gilstat=exact counts every one\n",
+			short_holds(g) ? ", holds under the resolution not measured (<)" : "");
 	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
 		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");
 	for (i = 0; i < g->nthreads; i++) {

@@ -11,8 +11,7 @@
 #define GAP_MIN_NS 10000000ull            /* 10 ms */
 #define GAP_PERIODS 20
 #define SPARE_MAX 8                       /* switches not yet given to a take, carried ... */
-#define SPARE_TICKS 40
-#define RETAKE_TICKS 4.0                  /* holds shorter on average: retakes can hide between ticks */                    /* ... for as many ticks at most */
+#define SPARE_TICKS 40                    /* ... for as many ticks at most */
 
 struct acct_thread {
 	struct gilstat_thread s;
@@ -427,11 +426,8 @@ bool gilstat_thread_hold_unresolved(const struct gilstat_snapshot *g, const stru
 
 bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct gilstat_thread *t)
 {
-	uint64_t given;
-
-	return g->mode == GILSTAT_SAMPLED &&
-	       (gilstat_takes_lower_bound(g, &given) || gilstat_thread_hold_unresolved(g, t) ||
-		(t->takecnt && (double)t->hold_ns / (double)t->takecnt < RETAKE_TICKS * (double)g->resolution_ns));
+	(void)t;
+	return g->mode == GILSTAT_SAMPLED;
 }
 
 /* Exact: where a hold or wait that began at start is charged from (the

@@ -437,17 +437,27 @@ static void *sampled_main(void *arg)
 				pid_t tid = g->threads[i].tid;
 				bool was = g->obs[i].tid == tid && g->obs[i].waiting;
 				bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
-				bool waiting = read && !a.running && gil_is_wait(&g->gil, a.syscall, a.arg0);
+				/* (A thread in drop_gil's wait for a switch
+				 * let the GIL go: its wait is not a take's,
+				 * and it ends with no take: the checksummer,
+				 * releasing the GIL to hash while a drop
+				 * request was pending, got a take per wait.) */
+				bool waiting = read && !a.running &&
+					       gil_wait_kind(&g->gil, a.syscall, a.arg0) == GIL_WAIT_TAKE;
 				bool took = false;
 				uint64_t total, delta;
 				/* Waiters' CPU time is read every tick. A waiter woken
 				 * to take the GIL reads "running" while it waits for a
-				 * core, still inside take_gil: its wait goes on until
-				 * its CPU time moves. One seen blocked on the GIL at two
-				 * ticks that ran more in between than take_gil's
-				 * wake-ups cost took the GIL and went back to wait. */
+				 * core, still inside take_gil, and so does one woken
+				 * by a drop's signal or its wait's timeout that looks
+				 * again and goes back to sleep (preempted there on a
+				 * busy machine): its wait goes on until it ran more
+				 * than take_gil's wake-ups cost (a wait ended there
+				 * was a take given to a thread that took none). One
+				 * seen blocked on the GIL at two ticks that ran more in
+				 * between took the GIL and went back to wait. */
 				if (read && a.running && was)
-					waiting = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && delta == 0;
+					waiting = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && delta < WAKE_CPU_NS;
 				else if (waiting)
 					took = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && was && delta >= WAKE_CPU_NS;
 				g->obs[i].tid = tid;

@@ -4,7 +4,8 @@ Targets: tests/targets/acc_pool.py (4 spinning threads, 5 ms switch
 interval: long holds) and demo/workload.py (the demo of the README: a
 handler in pure Python, a checksummer hashing 4 MiB buffers, which holds
 the GIL only briefly between hashes, a recursive walker and a poller; the
-workload of issue 8.6). Interpreters: see acceptance.py.
+workload of issue 8.6). Interpreters: see acceptance.py, and pyenv's 3.7
+(whose pool threads drop and retake the GIL every 0.3 ms through ctypes).
 
 Per interpreter and target, `pytop --batch -f json -d 3 --gilstat=exact`
 and `--gilstat=sampled` run side by side over the same window:
@@ -23,10 +24,10 @@ and `--gilstat=sampled` run side by side over the same window:
         (exact <= resolution + 25%); FIELD_bound "lower"/"upper", or FIELD
         in the thread's "lower_bounds", likewise; null, FIELD_bound true or
         FIELD in "bounds" is not checked. An estimate it cannot see is a
-        bound, never a number 10-70x off (issue 8.6). On the demo a figure
-        off by more than that but nonzero and within 2x of exact is the known
-        misattribution bug (XFAIL, acceptance.KNOWN_BUGS); 0 takes against
-        300, or 3x off, is a plain failure
+        bound, never a number 10-70x off (issue 8.6). Sampled takecnt is
+        always a lower bound (a thread may let the GIL go and take it back
+        between two ticks unseen), so a count over exact + 25% FAILs: a
+        take given to a thread that took none
 """
 
 import os
@@ -182,4 +183,7 @@ def test_gilstat(tap, interp):
 
 
 if __name__ == "__main__":
-    sys.exit(main_loop([test_gilstat]))
+    # 3.7 too: its pool threads let the GIL go and take it back every
+    # 0.3 ms (compat.py's get_native_id calls into ctypes), which no tick
+    # sees: sampled takecnt must say it is a lower bound.
+    sys.exit(main_loop([test_gilstat], older=(7,)))

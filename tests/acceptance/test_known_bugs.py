@@ -9,8 +9,9 @@ acceptance.KNOWN_BUGS, through acceptance.check() as the tests use it:
   torn samples (the last entry, 3.8-3.10 http and churn, was removed: 0 torn
         in 836,069 samples of both on 3.8, 3.9 and 3.10 under CI load): any
         torn sample, on any version and target, FAILs
-  the gilstat entry: 0 takes against 300, 3x off, or no figure FAIL; 25%
-        past the check's tolerance is XFAIL
+  the gilstat entry (sampled takes given to threads that took none; fixed,
+        its entry removed): 0 takes against 300, 3x off, no figure, and the
+        old symptom (25% past the check's tolerance) are plain failures
   deep cthrough (3.14+ walked a 3000-deep stack through C 4x slower than
         3.13 and lost 6-13% of its samples; fixed, its entry removed): the
         old symptom is a plain failure
@@ -65,8 +66,8 @@ def main():
         (DEMO % "0.00", (False, [], {"sampled": 0, "exact": 300.0}), "fail", "gilstat: 0 takes against 300"),
         (DEMO % "900.00", (False, [], {"sampled": 900.0, "exact": 300.0}), "fail", "gilstat: 3x off"),
         (DEMO % "None", (False, [], {"sampled": None, "exact": 300.0}), "fail", "gilstat: no figure"),
-        (DEMO % "400.00", (False, [], {"sampled": 400.0, "exact": 300.0}), "xfail",
-         "gilstat: 33% off: the known bug"),
+        (DEMO % "400.00", (False, [], {"sampled": 400.0, "exact": 300.0}), "fail",
+         "gilstat: 33% off: fixed, no entry absorbs it now"),
         (DEMO % "400.00", (False, []), "fail", "gilstat: no figures given"),
         (DEEP % "3.15.2", (False, [], {"samples": 117, "errors": 15, "running": 72, "bottom": 78.7}),
          "fail", "deep cthrough on 3.15: 15 errors in 117 samples: fixed, no entry absorbs it now"),

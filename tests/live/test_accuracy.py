@@ -27,9 +27,7 @@ Per interpreter:
         switch rate agrees within 15%) and takeavg are within 25% of exact,
         or the sampled run or thread marks its takecnt as a lower bound
         (takecnt_lower_bound), which then is not above exact by more than
-        25% (and its takeavg not under by more); a figure outside that but
-        nonzero and within GILSTAT_FACTOR (2x) of exact is the known
-        misattribution bug, XFAIL; 0 takes against 300 a plain failure); the
+        25% (and its takeavg not under by more); the
         bars (waiting and
         holding shares of the samples) agree with the columns (gilstat's
         wait% and hold%) within 10 points; plain `--gilstat` runs exact. Where uprobes cannot run: plain --gilstat runs sampled and
@@ -64,7 +62,6 @@ PYTOP = pythons.pytop_binary()
 READY_TIMEOUT = 30
 SECS = 4
 TICK = os.sysconf("SC_CLK_TCK")
-GILSTAT_FACTOR = 2.0      # sampled gilstat's known misattribution: within this factor of exact
 
 
 class Target:
@@ -272,19 +269,7 @@ def check_gilstat(tap, interp):
                      % (label, name, sc, ec, sr, er, ", sampled a lower bound" if low else ""), sr, er),
                     (ok_avg, "%s: %s takeavg sampled %.2f ms vs exact %.2f ms%s"
                      % (label, name, st, et, ", sampled an upper bound" if low else ""), st, et)):
-                if ok_:
-                    tap.ok(True, desc)
-                elif sv > 0 and xv > 0 and xv / GILSTAT_FACTOR <= sv <= xv * GILSTAT_FACTOR:
-                    # Known bug, bounded (acceptance.KNOWN_BUGS' demo entry):
-                    # seen once since the woken-waiter fix, 3.7 under load,
-                    # the checksummer 80 vs 59 takes/s marked a lower bound.
-                    # A figure of 0, or off by more than the factor, FAILs.
-                    tap.known_bug(desc, "sampled gilstat gives a take to the wrong thread now and then "
-                                  "(issue 8 item 6); known only nonzero and within %gx of exact"
-                                  % GILSTAT_FACTOR, [json.dumps(s_), json.dumps(e)])
-                else:
-                    tap.ok(False, desc, ["outside the known bug's bound (nonzero, within %gx of exact)"
-                                         % GILSTAT_FACTOR, json.dumps(s_), json.dumps(e)])
+                tap.ok(ok_, desc, [] if ok_ else [json.dumps(s_), json.dumps(e)])
             # The gilstat view's bars (the main sampler's GIL classes) and
             # its columns (gilstat) describe the same time.
             bar_wait, bar_hold = s_.get("waiting_pct", 0), s_.get("holding_pct", 0) + s_.get("holding_blocked_pct", 0)

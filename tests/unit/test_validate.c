@@ -144,6 +144,14 @@ int main(void)
 	L.gil_locked = -1;
 	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_locked"),
 	       "3.7: the GIL fields are required where the layout has a GIL");
+	L = *layout_for_version(3, 7);
+	L.gil_switch_cond = L.gil_size;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_switch_cond"),
+	       "3.7: switch_cond inside the GIL struct");
+	L = *layout_for_version(3, 6);
+	L.gil_switch_cond = 120;
+	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_switch_cond"),
+	       "3.6: no GIL struct, so no switch_cond offset in it");
 	L = *layout_for_version(3, 6);
 	L.gil_size = 4096;
 	tap_ok(layout_validate(&L, err, sizeof err) < 0 && strstr(err, "gil_size"),

@@ -90,13 +90,18 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 		if (gilstat_thread_hold_unresolved(g, s)) {
 			snprintf(buf, sizeof(buf), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DIM);
+		} else if (gilstat_thread_takes_lower(g, s) && s->takecnt) {
+			/* Over a lower-bound count: an upper bound, as in text. */
+			snprintf(buf, sizeof(buf), "<=%s",
+				 duration_format(a, sizeof(a), ratio(s->hold_ns, s->takecnt) / 1e9));
+			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
 		} else {
 			draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9);
 		}
 		break;
 	case GC_TAKEAVG:
 		/* Over a lower-bound count: an upper bound, "<=T". */
-		if (gilstat_thread_takes_lower(g, s)) {
+		if (gilstat_thread_takes_lower(g, s) && s->takecnt) {
 			snprintf(buf, sizeof(buf), "<=%s",
 				 duration_format(a, sizeof(a), ratio(s->wait_ns, s->takecnt) / 1e9));
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
