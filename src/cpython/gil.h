@@ -28,7 +28,9 @@ enum gil_wait_kind {
 	GIL_WAIT_TAKE = 1,       /* in take_gil: on cond or mutex, to take it */
 	GIL_WAIT_SWITCH = 2,     /* in drop_gil (FORCE_SWITCHING): it let the GIL go on a
 				  * drop request and waits on switch_cond until another
-				  * thread takes it; not a take (what exact mode times) */
+				  * thread takes it; not a take (what exact mode times).
+				  * (take_gil also locks switch_mutex as it takes the GIL:
+				  * a thread seen there is counted once it holds.) */
 };
 
 /* Where one GIL is in the target (filled by pyrt_gil(), runtime.h). With

@@ -270,8 +270,10 @@ static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilst
 		bool lower = gilstat_takes_lower_bound(g, &given);
 		jsonw_key(w, "takes_given");
 		jsonw_uint(w, given);
+		/* As every sampled thread's (gilstat_thread_takes_lower), not
+		 * only when fewer than 95% of the switches were given. */
 		jsonw_key(w, "takecnt_lower_bound");
-		jsonw_bool(w, lower);
+		jsonw_bool(w, lower || g->mode == GILSTAT_SAMPLED);
 		jsonw_key(w, "events");
 		jsonw_uint(w, g->events);
 		jsonw_key(w, "lost");

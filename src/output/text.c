@@ -302,7 +302,8 @@ static void gilstat(FILE *f, const struct aggregate *agg, const struct gilstat_s
 	else if (g->mode == GILSTAT_SAMPLED)
 		fprintf(f, "A thread that lets the GIL go and takes it back between two ticks (a short system "
 			"call or C call, nobody taking it meanwhile) is not seen doing so: takecnt is a lower "
-			"bound (>=), holdavg and takeavg upper bounds (<=)%s; --gilstat=exact counts every one\n",
+			"bound (>=), holdavg and takeavg upper bounds (<=), to a tick's resolution%s; "
+			"--gilstat=exact counts every one\n",
 			short_holds(g) ? ", holds under the resolution not measured (<)" : "");
 	fprintf(f, "%8s  %-16s %8s %8s %8s %8s %8s %8s %7s %7s\n", "TID", "Name", "takecnt", "takes/s",
 		"holdavg", "hold_all", "takeavg", "take_all", "hold%", "wait%");

@@ -383,7 +383,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 			t->wait_run = 0;
 			t->wait_tick = a->ticks;
 		} else if (t->waiting && !waiting) {
-			if (k->threads[i].tid != k->holder && b) {
+			if (k->threads[i].tid != k->holder && b && !k->threads[i].woke) {
 				t->s.takecnt++;
 				--*b;
 			}

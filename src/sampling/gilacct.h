@@ -106,6 +106,10 @@ struct gilacct_obs {
 	uint8_t took;             /* waiting now and at the previous tick, but ran
 	                           * in between more than a waiter's wake-ups
 	                           * cost: it took the GIL and waits again */
+	uint8_t woke;             /* not waiting now, waiting at the previous tick,
+	                           * and ran less than a waiter's wake-ups cost:
+	                           * its wait ended, but no take is told from
+	                           * take_gil looking and sleeping again */
 };
 
 /* What one sampled tick saw. */

@@ -448,21 +448,28 @@ static void *sampled_main(void *arg)
 				uint64_t total, delta;
 				/* Waiters' CPU time is read every tick. A waiter woken
 				 * to take the GIL reads "running" while it waits for a
-				 * core, still inside take_gil, and so does one woken
-				 * by a drop's signal or its wait's timeout that looks
-				 * again and goes back to sleep (preempted there on a
-				 * busy machine): its wait goes on until it ran more
-				 * than take_gil's wake-ups cost (a wait ended there
-				 * was a take given to a thread that took none). One
-				 * seen blocked on the GIL at two ticks that ran more in
-				 * between took the GIL and went back to wait. */
-				if (read && a.running && was)
-					waiting = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && delta < WAKE_CPU_NS;
-				else if (waiting)
+				 * core, still inside take_gil: its wait goes on until
+				 * its CPU time moves. One that ran less than take_gil's
+				 * wake-ups cost may be one woken by a drop's signal or
+				 * its wait's timeout that looks again and goes back to
+				 * sleep (preempted there on a busy machine): its wait
+				 * ends, but it is given no take (one given there went
+				 * to a thread that took none; a take missed keeps the
+				 * count a lower bound). One seen blocked on the GIL at
+				 * two ticks that ran more in between took the GIL and
+				 * went back to wait. */
+				bool woke = false;
+				if (read && a.running && was) {
+					bool known = tasks_cpu(g->tasks, tid, &total, &delta) == 1;
+					waiting = known && delta == 0;
+					woke = known && delta > 0 && delta < WAKE_CPU_NS;
+				} else if (waiting) {
 					took = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && was && delta >= WAKE_CPU_NS;
+				}
 				g->obs[i].tid = tid;
 				g->obs[i].waiting = waiting;
 				g->obs[i].took = took;
+				g->obs[i].woke = woke;
 			}
 			k.threads = g->obs;
 			k.nthreads = g->nthreads;

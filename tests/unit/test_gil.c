@@ -395,7 +395,7 @@ static const struct gilstat_thread *find(const struct gilstat_snapshot *s, uint3
 /* One tick at t: holder (0 none), switch number, the waiting tids. */
 static void gtick(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, pid_t w1, pid_t w2)
 {
-	struct gilacct_obs obs[3] = { { 1, 0, 0 }, { 2, 0, 0 }, { 3, 0, 0 } };
+	struct gilacct_obs obs[3] = { { 1, 0, 0, 0 }, { 2, 0, 0, 0 }, { 3, 0, 0, 0 } };
 	for (int i = 0; i < 3; i++)
 		obs[i].waiting = obs[i].tid == w1 || obs[i].tid == w2;
 	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
@@ -503,7 +503,7 @@ static void test_sampled(void)
  * run enough in between to have taken the GIL (took). */
 static void gtick_took(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, int waiting, int took)
 {
-	struct gilacct_obs obs[2] = { { 1, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took } };
+	struct gilacct_obs obs[2] = { { 1, 0, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took, 0 } };
 	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
 				  .nthreads = 2 };
 	gilacct_tick(a, &k);
@@ -538,6 +538,34 @@ static void test_sampled_took(void)
 	t2 = find(&snap, 2);
 	tap_ok(t2 && t2->takecnt == 1, "a woken waiter's wait that ends a tick late gets its take (%" PRIu64 ")",
 	       t2 ? t2->takecnt : 0);
+	gilacct_destroy(a);
+
+	/* A waiter that woke (a drop's signal, its timeout), looked and was
+	 * seen running before sleeping again, ran too little to tell: its
+	 * wait ends with the switch number moved (1 took, let go, retook),
+	 * but it is given no take; its next wait is counted. */
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick_took(a, 0, 1, 10, 1, 0);
+	{
+		struct gilacct_obs obs[2] = { { 1, 0, 0, 0 }, { 2, 0, 0, 1 } };
+		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 1, .switch_number = 12, .threads = obs,
+					  .nthreads = 2 };
+		gilacct_tick(a, &k);
+	}
+	gtick_took(a, 2 * MS, 1, 12, 1, 0);
+	gtick_took(a, 3 * MS, 1, 12, 1, 0);
+	gilacct_result(a, &snap);
+	t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 0 && t2->wait_ns == 2 * MS,
+	       "a wait that ends with a wake-up's CPU (woke) gets no take, though switches are left "
+	       "(%" PRIu64 " takes, %" PRIu64 " ns waited)", t2 ? t2->takecnt : 0, t2 ? t2->wait_ns : 0);
+	gilacct_destroy(a);
+	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+	gtick_took(a, 0, 1, 10, 1, 0);
+	gtick_took(a, 1 * MS, 1, 12, 0, 0);
+	gilacct_result(a, &snap);
+	t2 = find(&snap, 2);
+	tap_ok(t2 && t2->takecnt == 1, "the same wait ended without woke: a take (%" PRIu64 ")", t2 ? t2->takecnt : 0);
 	gilacct_destroy(a);
 
 	/* Across a gap nothing is inferred, also not from switches before it. */

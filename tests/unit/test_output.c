@@ -188,7 +188,7 @@ static const char want_text_gilstat[] =
 	"gilstat: sampled estimate, resolution 500us (2000 Hz, 1990.5 Hz achieved), over 1.00s, 200.0 switches/s\n"
 	"A thread that lets the GIL go and takes it back between two ticks (a short system call or C call, "
 	"nobody taking it meanwhile) is not seen doing so: takecnt is a lower bound (>=), holdavg and takeavg "
-	"upper bounds (<=); --gilstat=exact counts every one\n"
+	"upper bounds (<=), to a tick's resolution; --gilstat=exact counts every one\n"
 	"     TID  Name              takecnt  takes/s  holdavg hold_all  takeavg take_all   hold%   wait%\n"
 	"      10  Ma\\xffin            >=100    100.0  <=5.0ms    500ms  <=4.0ms    400ms   50.0%   40.0%\n"
 	"      20  Worker              >=100    100.0  <=4.5ms    450ms  <=4.5ms    450ms   45.0%   45.0%\n"
@@ -201,7 +201,7 @@ static const char want_json_gilstat[] =
 	"    {\"tid\": 20, \"name\": \"Worker\", \"samples\": 2, \"time_s\": 0.01, \"cpu_s\": 0, \"wall_s\": 0.02, \"states\": {\"running\": 1, \"idle\": 0, \"gil_wait\": 1, \"unknown\": 0}, \"holding_gil\": 0, \"gil\": {\"holding_pct\": 0, \"holding_blocked_pct\": 0, \"waiting_pct\": 50, \"native_pct\": 50, \"idle_pct\": 0, \"takecnt\": 100, \"holdavg_ms\": 4.5, \"holdavg_resolved\": true, \"takecnt_lower_bound\": true, \"hold_all_ms\": 450, \"takeavg_ms\": 4.5, \"take_all_ms\": 450, \"takes_per_s\": 100, \"gilstat_partial\": false, \"hold_pct\": 45, \"wait_pct\": 45, \"max_hold_ms\": 5, \"max_take_ms\": 5.5, \"long_holds\": 0, \"long_takes\": 0}}\n"
 	WANT_JSON_GIL
 	"    \"conflicts\": 0,\n"
-	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": false, \"events\": 0, \"lost\": 0, "
+	"    \"gilstat\": {\"mode\": \"sampled\", \"estimate\": true, \"resolution_ms\": 0.5, \"rate_hz\": 2000, \"achieved_hz\": 1990.5, \"duration_s\": 1, \"switches\": 200, \"switches_per_s\": 200, \"takes_given\": 200, \"takecnt_lower_bound\": true, \"events\": 0, \"lost\": 0, "
 	"\"threads_folded\": {\"threads\": 1, \"evicted\": 0, \"takecnt\": 0, \"takes_per_s\": 0, \"hold_all_ms\": 0, \"take_all_ms\": 0, \"hold_pct\": 0, \"wait_pct\": 0, \"max_hold_ms\": 0, \"max_take_ms\": 0, \"long_holds\": 0, \"long_takes\": 0}, "
 	"\"totals\": {\"threads\": 3, \"takecnt\": 200, \"hold_all_ms\": 950, \"take_all_ms\": 850, \"hold_pct\": 95, \"wait_pct\": 85}, \"threads_partial\": 0, "
 	"\"late\": 0, \"cpu_s\": 0, \"take_warn_ms\": 10, \"hold_warn_ms\": 10, \"warnings\": 1, \"recent_warnings\": [{\"tid\": 10, \"kind\": \"hold\", \"duration_ms\": 12.5, \"at_s\": 0.25}]}\n"
