@@ -267,13 +267,13 @@ static void gil(struct jsonw *w, const struct aggregate *agg, const struct gilst
 		jsonw_key(w, "switches_per_s");
 		jsonw_double(w, el > 0 ? (double)g->switches / el : 0.0);
 		uint64_t given;
-		bool lower = gilstat_takes_lower_bound(g, &given);
+		gilstat_takes_lower_bound(g, &given);
 		jsonw_key(w, "takes_given");
 		jsonw_uint(w, given);
-		/* As every sampled thread's (gilstat_thread_takes_lower), not
-		 * only when fewer than 95% of the switches were given. */
+		/* As every sampled thread's, not only when fewer than 95% of
+		 * the switches were given (gilstat_takes_lower_bound). */
 		jsonw_key(w, "takecnt_lower_bound");
-		jsonw_bool(w, lower || g->mode == GILSTAT_SAMPLED);
+		jsonw_bool(w, g->mode == GILSTAT_SAMPLED);
 		jsonw_key(w, "events");
 		jsonw_uint(w, g->events);
 		jsonw_key(w, "lost");

@@ -253,8 +253,7 @@ static void gilstat_row(FILE *f, const struct gilstat_snapshot *g, const struct 
 	double hold = (double)t->hold_ns / 1e9, wait = (double)t->wait_ns / 1e9;
 	char a[32], b[32], c[32], d[32], cnt[32], ha[40], ta[40];
 	bool tlower = gilstat_thread_takes_lower(g, t);
-	/* (no take seen: no average, bound or not) */
-	bool alower = tlower && t->takecnt;
+	bool alower = gilstat_thread_avgs_upper(g, t);
 	double havg = ratio(t->hold_ns, t->takecnt);
 
 	fprintf(f, "%8s  ", tid);

@@ -430,6 +430,11 @@ bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct g
 	return g->mode == GILSTAT_SAMPLED;
 }
 
+bool gilstat_thread_avgs_upper(const struct gilstat_snapshot *g, const struct gilstat_thread *t)
+{
+	return gilstat_thread_takes_lower(g, t) && t->takecnt;
+}
+
 /* Exact: where a hold or wait that began at start is charged from (the
  * window's start for one that began before it; gilacct_cut). */
 static uint64_t since(const struct gilacct *a, uint64_t start)

@@ -186,6 +186,11 @@ bool gilstat_thread_hold_unresolved(const struct gilstat_snapshot *g, const stru
  * 0.32). Short holds are not the only sign: there is none. */
 bool gilstat_thread_takes_lower(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
 
+/* Whether thread t's holdavg and takeavg are shown as upper bounds: its
+ * takecnt is a lower bound and it took at least once (no take seen: no
+ * average, bound or not). */
+bool gilstat_thread_avgs_upper(const struct gilstat_snapshot *g, const struct gilstat_thread *t);
+
 /* The numbers so far, ongoing holds and waits included up to the latest
  * tick/progress time. */
 void gilacct_result(const struct gilacct *a, struct gilstat_snapshot *out);

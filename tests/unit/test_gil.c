@@ -612,8 +612,13 @@ static void test_sampled_short_holds(void)
 	tap_ok(t1 && !gilstat_thread_hold_unresolved(&snap, t1) && gilstat_thread_takes_lower(&snap, t1),
 	       "thread 1's holds span five ticks: resolved, but its takecnt is still a lower bound (it "
 	       "may have let the GIL go and taken it back between two ticks: no switch number moves)");
+	struct gilstat_thread none = { .tid = 9 };
+	tap_ok(t1 && gilstat_thread_avgs_upper(&snap, t1) && gilstat_thread_takes_lower(&snap, &none) &&
+	       !gilstat_thread_avgs_upper(&snap, &none),
+	       "sampled: averages are upper bounds where a take was seen; none seen, no average bound");
 	snap.mode = GILSTAT_EXACT;
-	tap_ok(t2 && !gilstat_thread_takes_lower(&snap, t2) && !gilstat_thread_hold_unresolved(&snap, t2),
+	tap_ok(t2 && !gilstat_thread_takes_lower(&snap, t2) && !gilstat_thread_hold_unresolved(&snap, t2) &&
+	       !gilstat_thread_avgs_upper(&snap, t2),
 	       "exact mode: never a bound");
 	snap.mode = GILSTAT_SAMPLED;
 	gilacct_destroy(a);

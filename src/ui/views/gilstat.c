@@ -69,6 +69,15 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* An average over a lower-bound count: an upper bound, "<=T" (as in text). */
+static void put_upper(struct canvas *c, int x, int y, double seconds)
+{
+	char buf[32], a[24];
+
+	snprintf(buf, sizeof(buf), "<=%s", duration_format(a, sizeof(a), seconds));
+	canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
+}
+
 static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struct gilstat_thread *s,
 		      const struct gilstat_snapshot *g)
 {
@@ -90,24 +99,17 @@ static void draw_gcol(struct canvas *c, int x, int y, enum gcol col, const struc
 		if (gilstat_thread_hold_unresolved(g, s)) {
 			snprintf(buf, sizeof(buf), "<%s", duration_format(a, sizeof(a), (double)g->resolution_ns / 1e9));
 			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DIM);
-		} else if (gilstat_thread_takes_lower(g, s) && s->takecnt) {
-			/* Over a lower-bound count: an upper bound, as in text. */
-			snprintf(buf, sizeof(buf), "<=%s",
-				 duration_format(a, sizeof(a), ratio(s->hold_ns, s->takecnt) / 1e9));
-			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
+		} else if (gilstat_thread_avgs_upper(g, s)) {
+			put_upper(c, x, y, ratio(s->hold_ns, s->takecnt) / 1e9);
 		} else {
 			draw_time(c, x, y, COL_W - 1, ratio(s->hold_ns, s->takecnt) / 1e9);
 		}
 		break;
 	case GC_TAKEAVG:
-		/* Over a lower-bound count: an upper bound, "<=T". */
-		if (gilstat_thread_takes_lower(g, s) && s->takecnt) {
-			snprintf(buf, sizeof(buf), "<=%s",
-				 duration_format(a, sizeof(a), ratio(s->wait_ns, s->takecnt) / 1e9));
-			canvas_put_right(c, x, y, COL_W - 1, buf, EL_DEFAULT);
-		} else {
+		if (gilstat_thread_avgs_upper(g, s))
+			put_upper(c, x, y, ratio(s->wait_ns, s->takecnt) / 1e9);
+		else
 			draw_time(c, x, y, COL_W - 1, ratio(s->wait_ns, s->takecnt) / 1e9);
-		}
 		break;
 	case GC_HOLDPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->hold_ns, g->elapsed_ns)); break;
 	case GC_WAITPCT: draw_pct(c, x, y, COL_W - 1, 100.0 * ratio(s->wait_ns, g->elapsed_ns)); break;
