@@ -374,6 +374,12 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 		t->seen = a->ticks;
 		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
 		uint64_t *b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+		if (k->threads[i].late && !t->waiting && k->threads[i].tid != k->holder && b) {
+			/* Its wait ended (woke) at an earlier tick, with a take. */
+			t->s.takecnt++;
+			--*b;
+			b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+		}
 		if (t->waiting && waiting && k->threads[i].took && b) {
 			/* It took the GIL between the ticks and waits again. */
 			t->s.takecnt++;
@@ -405,6 +411,26 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	}
 	a->prev_holder = k->holder;
 	note_switch(a, k->switch_number);
+}
+
+int gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
+			 uint64_t cpu_ns)
+{
+	uint64_t ran = known && cpu_ns >= p->cpu_ns ? cpu_ns - p->cpu_ns : 0;
+	int took = 0;
+
+	if (!p->tid)
+		return 0;
+	if (!known || holder)
+		took = 0;
+	else if (waiting)
+		took = ran >= GILACCT_WAKE_CPU_NS;
+	else if (running && ran < GILACCT_WAKE_CPU_NS && ++p->ticks <= GILACCT_PENDING_TICKS)
+		return 0;   /* not known yet */
+	else
+		took = !running || ran >= GILACCT_WAKE_CPU_NS;
+	p->tid = 0;
+	return took;
 }
 
 bool gilstat_takes_lower_bound(const struct gilstat_snapshot *g, uint64_t *given)

@@ -108,9 +108,40 @@ struct gilacct_obs {
 	                           * cost: it took the GIL and waits again */
 	uint8_t woke;             /* not waiting now, waiting at the previous tick,
 	                           * and ran less than a waiter's wake-ups cost:
-	                           * its wait ended, but no take is told from
+	                           * its wait ended, but no take is told yet from
 	                           * take_gil looking and sleeping again */
+	uint8_t late;             /* a wait that ended woke some ticks ago was a
+	                           * take after all (it ran on or blocked
+	                           * elsewhere since): counted now, from switches
+	                           * since that wait began */
 };
+
+/* Sampled: a waiter whose wait ended with a wake-up's CPU (woke), its
+ * take not told yet. */
+struct gilacct_pending {
+	pid_t tid;                /* 0: none */
+	uint32_t ticks;           /* ticks it has been pending */
+	uint64_t cpu_ns;          /* its CPU time at the last tick that saw it wait */
+};
+
+#define GILACCT_WAKE_CPU_NS 100000ull  /* CPU a GIL waiter's wake-ups in take_gil stay under in a tick */
+#define GILACCT_PENDING_TICKS 40       /* ticks a woke wait's take stays untold at most */
+
+/* Whether a pending woke wait (p->tid set) was a take, from a later
+ * tick's view of its thread: blocked in a take's wait (waiting), runnable
+ * (running), the GIL's holder (holder), its CPU time (cpu_ns; known: it
+ * was read). It may be a waiter woken by a drop's signal or its wait's
+ * timeout that looked and went back to sleep (preempted there on a busy
+ * machine), or one that took the GIL and runs on (a running thread's CPU
+ * time in schedstat moves only at the kernel's ticks and switches, so it
+ * reads low). Back in a take's wait having run less than a wake-up's
+ * cost: no take; more: it took the GIL and waits again. The holder: its
+ * take is counted as the holder's. Runnable and still under it: not known
+ * yet (at most GILACCT_PENDING_TICKS ticks). Else (it ran more, or blocks
+ * elsewhere) it took the GIL. Returns 1 for a take (gilacct_obs.late), 0
+ * for none or not yet; p->tid is 0 once told. */
+int gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
+			 uint64_t cpu_ns);
 
 /* What one sampled tick saw. */
 struct gilacct_tick {

@@ -34,7 +34,6 @@
 #define GONE_READS 3                  /* failed GIL reads before the target counts as gone */
 #define MAX_CLONES 8
 #define MAX_SPECS 16                  /* uprobe.c opens at most 16 probes */
-#define WAKE_CPU_NS 100000ull         /* sampled: CPU a GIL waiter's wake-ups in take_gil stay under in a tick */
 #define BEYOND_MAX 16384              /* thread states past the listed ones counted at most */
 #define BEYOND_EVERY_NS 1000000000ull /* ... and counted at most every second (else: 1) */
 
@@ -49,6 +48,7 @@ struct gs_thread {
 	uint64_t tstate;
 	pid_t tid;
 };
+
 
 struct gilstat {
 	struct py_target *t;
@@ -71,6 +71,7 @@ struct gilstat {
 	int ninterps;
 	struct gs_thread *threads;
 	struct gilacct_obs *obs;
+	struct gilacct_pending *pending;  /* per obs entry */
 	int nthreads;
 	uint64_t refreshed_ns, published_ns;
 	uint64_t late, lost;
@@ -410,6 +411,57 @@ static void sleep_until(struct gilstat *g, uint64_t *next, uint64_t period)
 
 /* ---- sampled mode ---- */
 
+/* What this tick sees of the thread listed at i, in g->obs[i] (holder:
+ * the GIL's holder now).
+ *
+ * Waiting: blocked in a take's wait (a thread in drop_gil's wait for a
+ * switch let the GIL go: its wait is not a take's, and it ends with no
+ * take: the checksummer, releasing the GIL to hash while a drop request
+ * was pending, got a take per wait).
+ *
+ * Waiters' CPU time is read every tick. A waiter woken to take the GIL
+ * reads "running" while it waits for a core, still inside take_gil: its
+ * wait goes on until its CPU time moves. One seen blocked on the GIL at
+ * two ticks that ran more than take_gil's wake-ups cost in between took
+ * the GIL and went back to wait (took).
+ *
+ * One that ran, but less than that, ends its wait with no take yet
+ * (woke): the next ticks tell whether it took the GIL
+ * (gilacct_pending_tell; the checksummer, hashing with the GIL let go,
+ * lost half its takes when none was given). */
+static void observe(struct gilstat *g, int i, pid_t holder)
+{
+	struct gilacct_obs *o = &g->obs[i];
+	struct gilacct_pending *p = &g->pending[i];
+	struct task_activity a;
+	pid_t tid = g->threads[i].tid;
+	bool was = o->tid == tid && o->waiting;
+	bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
+	bool waiting = read && !a.running && gil_wait_kind(&g->gil, a.syscall, a.arg0) == GIL_WAIT_TAKE;
+	bool took = false, woke = false, late = false, known = false;
+	uint64_t total = 0, delta = 0;
+
+	if (p->tid != tid)
+		p->tid = 0;
+	if (read && a.running && was) {
+		known = tasks_cpu(g->tasks, tid, &total, &delta) == 1;
+		waiting = known && delta == 0;
+		woke = known && delta > 0 && delta < GILACCT_WAKE_CPU_NS;
+	} else if (waiting || p->tid) {
+		known = tasks_cpu(g->tasks, tid, &total, &delta) == 1;
+		took = waiting && known && was && delta >= GILACCT_WAKE_CPU_NS;
+	}
+	if (woke)
+		*p = (struct gilacct_pending){ .tid = tid, .cpu_ns = total - delta };
+	else if (p->tid)
+		late = gilacct_pending_tell(p, read && known, waiting, read && a.running, tid == holder, total);
+	o->tid = tid;
+	o->waiting = waiting;
+	o->took = took;
+	o->woke = woke;
+	o->late = late;
+}
+
 static void *sampled_main(void *arg)
 {
 	struct gilstat *g = arg;
@@ -432,45 +484,8 @@ static void *sampled_main(void *arg)
 		if (read_gil(g, &st)) {
 			struct gilacct_tick k = { .time_ns = now, .switch_number = st.switch_number };
 			k.holder = st.locked ? tid_of(g, st.holder) : 0;
-			for (int i = 0; i < g->nthreads; i++) {
-				struct task_activity a;
-				pid_t tid = g->threads[i].tid;
-				bool was = g->obs[i].tid == tid && g->obs[i].waiting;
-				bool read = tid > 0 && tasks_read(g->tasks, tid, &a) == 0;
-				/* (A thread in drop_gil's wait for a switch
-				 * let the GIL go: its wait is not a take's,
-				 * and it ends with no take: the checksummer,
-				 * releasing the GIL to hash while a drop
-				 * request was pending, got a take per wait.) */
-				bool waiting = read && !a.running &&
-					       gil_wait_kind(&g->gil, a.syscall, a.arg0) == GIL_WAIT_TAKE;
-				bool took = false;
-				uint64_t total, delta;
-				/* Waiters' CPU time is read every tick. A waiter woken
-				 * to take the GIL reads "running" while it waits for a
-				 * core, still inside take_gil: its wait goes on until
-				 * its CPU time moves. One that ran less than take_gil's
-				 * wake-ups cost may be one woken by a drop's signal or
-				 * its wait's timeout that looks again and goes back to
-				 * sleep (preempted there on a busy machine): its wait
-				 * ends, but it is given no take (one given there went
-				 * to a thread that took none; a take missed keeps the
-				 * count a lower bound). One seen blocked on the GIL at
-				 * two ticks that ran more in between took the GIL and
-				 * went back to wait. */
-				bool woke = false;
-				if (read && a.running && was) {
-					bool known = tasks_cpu(g->tasks, tid, &total, &delta) == 1;
-					waiting = known && delta == 0;
-					woke = known && delta > 0 && delta < WAKE_CPU_NS;
-				} else if (waiting) {
-					took = tasks_cpu(g->tasks, tid, &total, &delta) == 1 && was && delta >= WAKE_CPU_NS;
-				}
-				g->obs[i].tid = tid;
-				g->obs[i].waiting = waiting;
-				g->obs[i].took = took;
-				g->obs[i].woke = woke;
-			}
+			for (int i = 0; i < g->nthreads; i++)
+				observe(g, i, k.holder);
 			k.threads = g->obs;
 			k.nthreads = g->nthreads;
 			gilacct_tick(g->acct, &k);
@@ -690,6 +705,7 @@ static void destroy(struct gilstat *g)
 	free(g->cut);
 	free(g->threads);
 	free(g->obs);
+	free(g->pending);
 	free(g->pub);
 	free(g);
 }
@@ -743,6 +759,7 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 	g->pub = xcalloc(sizeof(struct gilstat_snapshot) / 8, sizeof *g->pub);
 	g->threads = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->threads);
 	g->obs = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->obs);
+	g->pending = xcalloc(GILSTAT_MAX_THREADS, sizeof *g->pending);
 	g->tasks = tasks_create(t->pid);
 	publish(g);
 	if ((rc = pthread_create(&g->thread, NULL, g->cfg.mode == GILSTAT_EXACT ? exact_main : sampled_main, g)) != 0) {

@@ -395,7 +395,7 @@ static const struct gilstat_thread *find(const struct gilstat_snapshot *s, uint3
 /* One tick at t: holder (0 none), switch number, the waiting tids. */
 static void gtick(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, pid_t w1, pid_t w2)
 {
-	struct gilacct_obs obs[3] = { { 1, 0, 0, 0 }, { 2, 0, 0, 0 }, { 3, 0, 0, 0 } };
+	struct gilacct_obs obs[3] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 0, 0 }, { 3, 0, 0, 0, 0 } };
 	for (int i = 0; i < 3; i++)
 		obs[i].waiting = obs[i].tid == w1 || obs[i].tid == w2;
 	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
@@ -503,7 +503,7 @@ static void test_sampled(void)
  * run enough in between to have taken the GIL (took). */
 static void gtick_took(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, int waiting, int took)
 {
-	struct gilacct_obs obs[2] = { { 1, 0, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took, 0 } };
+	struct gilacct_obs obs[2] = { { 1, 0, 0, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took, 0, 0 } };
 	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
 				  .nthreads = 2 };
 	gilacct_tick(a, &k);
@@ -547,7 +547,7 @@ static void test_sampled_took(void)
 	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
 	gtick_took(a, 0, 1, 10, 1, 0);
 	{
-		struct gilacct_obs obs[2] = { { 1, 0, 0, 0 }, { 2, 0, 0, 1 } };
+		struct gilacct_obs obs[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 1, 0 } };
 		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 1, .switch_number = 12, .threads = obs,
 					  .nthreads = 2 };
 		gilacct_tick(a, &k);
@@ -567,6 +567,33 @@ static void test_sampled_took(void)
 	t2 = find(&snap, 2);
 	tap_ok(t2 && t2->takecnt == 1, "the same wait ended without woke: a take (%" PRIu64 ")", t2 ? t2->takecnt : 0);
 	gilacct_destroy(a);
+
+	/* A wait that ended woke, told a take at a later tick (late: it ran
+	 * on, or blocked elsewhere): the take is counted then, from the
+	 * switches of the tick its wait ended; with none left, or as the
+	 * holder (whose take is counted as such), none more. */
+	for (int c = 0; c < 3; c++) {
+		a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
+		gtick_took(a, 0, 1, 10, 1, 0);
+		struct gilacct_obs w[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 1, 0 } };
+		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 1, .switch_number = c == 1 ? 10 : 12,
+					  .threads = w, .nthreads = 2 };
+		gilacct_tick(a, &k);
+		struct gilacct_obs l[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 0, 1 } };
+		k = (struct gilacct_tick){ .time_ns = 2 * MS, .holder = c == 2 ? 2 : 1,
+					   .switch_number = c == 1 ? 10 : c == 2 ? 13 : 12, .threads = l,
+					   .nthreads = 2 };
+		gilacct_tick(a, &k);
+		gtick_took(a, 3 * MS, 1, c == 2 ? 14 : 12, 0, 0);
+		gilacct_result(a, &snap);
+		t2 = find(&snap, 2);
+		uint64_t want = c == 1 ? 0 : 1;
+		tap_ok(t2 && t2->takecnt == want && t2->wait_ns == 1 * MS,
+		       "%s: %" PRIu64 " take(s) (%" PRIu64 "), the wait ended where it woke (%" PRIu64 " ns)",
+		       c == 0 ? "a woke wait's take told late" : c == 1 ? "... with no switch to give" :
+		       "... the holder at that tick", want, t2 ? t2->takecnt : 0, t2 ? t2->wait_ns : 0);
+		gilacct_destroy(a);
+	}
 
 	/* Across a gap nothing is inferred, also not from switches before it. */
 	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
@@ -1147,6 +1174,44 @@ static void test_view_folded(void)
 	aggregate_destroy(a);
 }
 
+/* A woke wait's take, told at later ticks (gilacct_pending_tell). */
+static void test_pending_tell(void)
+{
+	const uint64_t W = GILACCT_WAKE_CPU_NS;
+	struct {
+		bool known, waiting, running, holder;
+		uint64_t ran;
+		int want, pending;   /* late take; still pending after */
+		const char *what;
+	} c[] = {
+		{ true, true, false, false, W / 2, 0, 0, "back in a take's wait, little run: woke and slept again, no take" },
+		{ true, true, false, false, W, 1, 0, "back in a take's wait having run a wake-up's cost: it took and waits again" },
+		{ true, false, false, false, 0, 1, 0, "blocked elsewhere (its C call, a sleep): it took the GIL" },
+		{ true, false, true, false, W * 3, 1, 0, "runnable, having run more: it took the GIL and runs on" },
+		{ true, false, true, false, W / 2, 0, 1, "runnable, little run: not known yet" },
+		{ true, false, true, true, W * 3, 0, 0, "the holder: its take is the holder's" },
+		{ false, false, false, false, 0, 0, 0, "its CPU time unread: no take" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct gilacct_pending p = { .tid = 7, .cpu_ns = 1000000 };
+		int r = gilacct_pending_tell(&p, c[i].known, c[i].waiting, c[i].running, c[i].holder,
+					     1000000 + c[i].ran);
+		tap_ok(r == c[i].want && (p.tid != 0) == c[i].pending, "pending: %s (%d, %s)", c[i].what, r,
+		       p.tid ? "pending" : "told");
+	}
+	struct gilacct_pending p = { .tid = 7, .cpu_ns = 5 };
+	int n = 0, r = 0;
+	while (p.tid && n < 1000) {
+		r |= gilacct_pending_tell(&p, true, false, true, false, 5 + W / 2);
+		n++;
+	}
+	tap_ok(r == 0 && n == GILACCT_PENDING_TICKS + 1,
+	       "pending: runnable with little run for %d ticks: dropped with no take after %d",
+	       GILACCT_PENDING_TICKS, n);
+	p = (struct gilacct_pending){ 0 };
+	tap_ok(gilacct_pending_tell(&p, true, false, false, false, W * 5) == 0, "pending: none, no take");
+}
+
 int main(void)
 {
 	test_state();
@@ -1156,6 +1221,7 @@ int main(void)
 	test_sampled();
 	test_sampled_short_holds();
 	test_sampled_took();
+	test_pending_tell();
 	test_exact();
 	test_cut();
 	test_evict_live();
