@@ -28,7 +28,7 @@ and `--gilstat=sampled` run side by side over the same window:
         takes a tick sees); one whose exact waits average 4 ticks or more
         in the demo, whose threads take the GIL each time after a wait
         (none lets it go and takes it back uncontended, as 3.7's pool
-        does), has at least 70% of its exact takes/s (a take is seen as its
+        does), has at least 2/3 of its exact takes/s (a take is seen as its
         wait's end: the checksummer once lost 40-45% of them, read as
         waiters woken and sleeping again). An estimate it cannot see is a
         bound, never a number 10-70x off (issue 8.6). Sampled takecnt is
@@ -57,7 +57,7 @@ DEMO = os.path.join(REPO, "demo", "workload.py")
 
 SEEN_HOLD_TICKS = 4    # exact holds this long on average: sampled sees (nearly) every take
 SEEN_WAIT_TICKS = 4    # exact waits this long on average: sampled sees most takes (their waits' ends)
-SEEN_WAIT_SHARE = 0.7  # ... at least this share of them
+SEEN_WAIT_SHARE = 0.67  # ... at least this share of them (2 hogs: 0.75-0.96 seen)
 
 
 def judge(field, sv, xv, s, gs, x=None, contended=False):
