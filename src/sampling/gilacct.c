@@ -413,20 +413,20 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 	note_switch(a, k->switch_number);
 }
 
-int gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
-			 uint64_t cpu_ns)
+bool gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
+			  uint64_t cpu_ns)
 {
 	uint64_t ran = known && cpu_ns >= p->cpu_ns ? cpu_ns - p->cpu_ns : 0;
-	int took = 0;
+	bool took;
 
 	if (!p->tid)
-		return 0;
+		return false;
 	if (!known || holder)
-		took = 0;
+		took = false;
 	else if (waiting)
 		took = ran >= GILACCT_WAKE_CPU_NS;
 	else if (running && ran < GILACCT_WAKE_CPU_NS && ++p->ticks <= GILACCT_PENDING_TICKS)
-		return 0;   /* not known yet */
+		return false;   /* not known yet */
 	else
 		took = !running || ran >= GILACCT_WAKE_CPU_NS;
 	p->tid = 0;

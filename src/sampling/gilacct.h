@@ -138,10 +138,10 @@ struct gilacct_pending {
  * cost: no take; more: it took the GIL and waits again. The holder: its
  * take is counted as the holder's. Runnable and still under it: not known
  * yet (at most GILACCT_PENDING_TICKS ticks). Else (it ran more, or blocks
- * elsewhere) it took the GIL. Returns 1 for a take (gilacct_obs.late), 0
+ * elsewhere) it took the GIL. True for a take (gilacct_obs.late), false
  * for none or not yet; p->tid is 0 once told. */
-int gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
-			 uint64_t cpu_ns);
+bool gilacct_pending_tell(struct gilacct_pending *p, bool known, bool waiting, bool running, bool holder,
+			  uint64_t cpu_ns);
 
 /* What one sampled tick saw. */
 struct gilacct_tick {

@@ -49,7 +49,6 @@ struct gs_thread {
 	pid_t tid;
 };
 
-
 struct gilstat {
 	struct py_target *t;
 	struct gilstat_config cfg;

@@ -1194,7 +1194,7 @@ static void test_pending_tell(void)
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct gilacct_pending p = { .tid = 7, .cpu_ns = 1000000 };
-		int r = gilacct_pending_tell(&p, c[i].known, c[i].waiting, c[i].running, c[i].holder,
+		int r = (int)gilacct_pending_tell(&p, c[i].known, c[i].waiting, c[i].running, c[i].holder,
 					     1000000 + c[i].ran);
 		tap_ok(r == c[i].want && (p.tid != 0) == c[i].pending, "pending: %s (%d, %s)", c[i].what, r,
 		       p.tid ? "pending" : "told");
@@ -1202,14 +1202,14 @@ static void test_pending_tell(void)
 	struct gilacct_pending p = { .tid = 7, .cpu_ns = 5 };
 	int n = 0, r = 0;
 	while (p.tid && n < 1000) {
-		r |= gilacct_pending_tell(&p, true, false, true, false, 5 + W / 2);
+		r |= (int)gilacct_pending_tell(&p, true, false, true, false, 5 + W / 2);
 		n++;
 	}
 	tap_ok(r == 0 && n == GILACCT_PENDING_TICKS + 1,
 	       "pending: runnable with little run for %d ticks: dropped with no take after %d",
 	       GILACCT_PENDING_TICKS, n);
 	p = (struct gilacct_pending){ 0 };
-	tap_ok(gilacct_pending_tell(&p, true, false, false, false, W * 5) == 0, "pending: none, no take");
+	tap_ok(!gilacct_pending_tell(&p, true, false, false, false, W * 5), "pending: none, no take");
 }
 
 int main(void)
