@@ -22,6 +22,8 @@ struct acct_thread {
 	uint64_t last_ns;                 /* its latest event, or tick that listed it */
 	uint32_t gen;                     /* the latest listing that named it (or its first) */
 	bool holding, waiting;
+	bool untold;                      /* sampled: its latest wait ended woke, not the holder:
+					   * no take given for it yet (a late one may be) */
 };
 
 #define GONE_MAX 512                      /* live threads evicted, remembered (the latest) */
@@ -354,6 +356,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 		a->spare = 0;
 	if (k->holder > 0 && (h = get(a, k->holder, now)) != NULL && !h->holding) {
 		h->s.takecnt++;
+		h->untold = false;
 		h->holding = true;
 		h->hold_run = 0;
 		if (budget)
@@ -374,9 +377,12 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 		t->seen = a->ticks;
 		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
 		uint64_t *b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
-		if (k->threads[i].late && !t->waiting && k->threads[i].tid != k->holder && b) {
-			/* Its wait ended (woke) at an earlier tick, with a take. */
+		if (k->threads[i].late && t->untold && !t->waiting && k->threads[i].tid != k->holder && b) {
+			/* Its wait ended (woke) at an earlier tick, with a take
+			 * not counted then (untold: one that ended as the
+			 * holder had its take counted as the holder's). */
 			t->s.takecnt++;
+			t->untold = false;
 			--*b;
 			b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
 		}
@@ -393,10 +399,12 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 				t->s.takecnt++;
 				--*b;
 			}
+			t->untold = k->threads[i].woke && k->threads[i].tid != k->holder;
 			wait_ended(a, t, now, t->wait_run);
 		}
 		else if (!t->waiting && waiting) {
 			t->waiting = true;
+			t->untold = false;
 			t->wait_run = 0;
 			t->wait_tick = a->ticks;
 		}

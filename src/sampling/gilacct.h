@@ -113,7 +113,8 @@ struct gilacct_obs {
 	uint8_t late;             /* a wait that ended woke some ticks ago was a
 	                           * take after all (it ran on or blocked
 	                           * elsewhere since): counted now, from switches
-	                           * since that wait began */
+	                           * since that wait began, unless that wait's
+	                           * take was counted (it ended as the holder) */
 };
 
 /* Sampled: a waiter whose wait ended with a wake-up's CPU (woke), its
