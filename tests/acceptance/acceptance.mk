@@ -26,5 +26,6 @@ EXTRA_DIST += \
 	tests/targets/acc_deadlock.py \
 	tests/targets/acc_gilsleep.py \
 	tests/targets/acc_pool.py \
+	tests/targets/acc_takes.py \
 	tests/targets/acc_deep.py \
 	tests/targets/acc_recursive.py
