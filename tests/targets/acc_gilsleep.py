@@ -84,11 +84,7 @@ def main():
     started.wait()
     for name, fn in (("spinner", spinner), ("sleeper", sleeper)):
         threading.Thread(target=fn, args=(truth,), name=name, daemon=True).start()
-    while len(truth.threads) < 4:
-        time.sleep(0.01)
-    truth.write()
-    while True:
-        time.sleep(1)
+    truth.serve(4)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ except ImportError:
 import argparse
 import sys
 import threading
-import time
 
 sys.dont_write_bytecode = True
 import acc_truth  # noqa: E402
@@ -47,11 +46,7 @@ def main():
     for i in range(args.threads):
         threading.Thread(target=pool_work, args=(truth,), name="pool-%d" % i,
                          daemon=True).start()
-    while len(truth.threads) < args.threads + 1:
-        time.sleep(0.01)
-    truth.write()
-    while True:
-        time.sleep(1)
+    truth.serve(args.threads + 1)
 
 
 if __name__ == "__main__":

@@ -101,11 +101,7 @@ def main():
                          daemon=True).start()
         threading.Thread(target=ping, args=(truth, r1, w2, False), name="pong-%d" % i,
                          daemon=True).start()
-    while len(truth.threads) < 2 + args.threads + 2 * args.pairs:
-        time.sleep(0.01)
-    truth.write()
-    while True:
-        time.sleep(1)
+    truth.serve(2 + args.threads + 2 * args.pairs)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,15 @@ class Truth:
     def add_tid(self):
         self.tids.append(threading.get_native_id())
 
+    def serve(self, nthreads):
+        """The main thread's end: once NTHREADS threads registered, the
+        first truth, then sleeps for good (each SIGUSR1 writes another)."""
+        while len(self.threads) < nthreads:
+            time.sleep(0.01)
+        self.write()
+        while True:
+            time.sleep(1)
+
     def write(self, final=False):
         with self.lock:
             self.seq += 1
