@@ -318,6 +318,14 @@ static bool charge(struct gilacct *a, uint64_t now)
 	return false;
 }
 
+/* Sampled: the switches a take inferred for t is given from: this tick's
+ * (budget), else those kept from recent ticks after its wait began;
+ * NULL when none is left. */
+static uint64_t *take_source(struct gilacct *a, const struct acct_thread *t, uint64_t *budget)
+{
+	return *budget ? budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+}
+
 void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 {
 	uint64_t now = k->time_ns;
@@ -376,7 +384,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 			continue;
 		t->seen = a->ticks;
 		bool waiting = k->threads[i].waiting && k->threads[i].tid != k->holder;
-		uint64_t *b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+		uint64_t *b = take_source(a, t, &budget);
 		if (k->threads[i].late && t->untold && !t->waiting && k->threads[i].tid != k->holder && b) {
 			/* Its wait ended (woke) at an earlier tick, with a take
 			 * not counted then (untold: one that ended as the
@@ -384,7 +392,7 @@ void gilacct_tick(struct gilacct *a, const struct gilacct_tick *k)
 			t->s.takecnt++;
 			t->untold = false;
 			--*b;
-			b = budget ? &budget : a->spare && t->wait_tick < a->spare_tick ? &a->spare : NULL;
+			b = take_source(a, t, &budget);
 		}
 		if (t->waiting && waiting && k->threads[i].took && b) {
 			/* It took the GIL between the ticks and waits again. */

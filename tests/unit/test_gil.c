@@ -499,14 +499,22 @@ static void test_sampled(void)
 	gilacct_destroy(a);
 }
 
+/* A tick where thread 1 is seen not waiting and thread 2 as o2 says (its
+ * tid set here). */
+static void gtick2(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, struct gilacct_obs o2)
+{
+	o2.tid = 2;
+	struct gilacct_obs obs[2] = { { .tid = 1 }, o2 };
+	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
+				  .nthreads = 2 };
+	gilacct_tick(a, &k);
+}
+
 /* A tick where thread 2 is seen waiting (waiting), or waiting and having
  * run enough in between to have taken the GIL (took). */
 static void gtick_took(struct gilacct *a, uint64_t t, pid_t holder, uint64_t sw, int waiting, int took)
 {
-	struct gilacct_obs obs[2] = { { 1, 0, 0, 0, 0 }, { 2, (uint8_t)waiting, (uint8_t)took, 0, 0 } };
-	struct gilacct_tick k = { .time_ns = t, .holder = holder, .switch_number = sw, .threads = obs,
-				  .nthreads = 2 };
-	gilacct_tick(a, &k);
+	gtick2(a, t, holder, sw, (struct gilacct_obs){ .waiting = (uint8_t)waiting, .took = (uint8_t)took });
 }
 
 /* A waiter seen blocked on the GIL at two ticks that ran in between (took)
@@ -546,12 +554,7 @@ static void test_sampled_took(void)
 	 * but it is given no take; its next wait is counted. */
 	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
 	gtick_took(a, 0, 1, 10, 1, 0);
-	{
-		struct gilacct_obs obs[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 1, 0 } };
-		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 1, .switch_number = 12, .threads = obs,
-					  .nthreads = 2 };
-		gilacct_tick(a, &k);
-	}
+	gtick2(a, 1 * MS, 1, 12, (struct gilacct_obs){ .woke = 1 });
 	gtick_took(a, 2 * MS, 1, 12, 1, 0);
 	gtick_took(a, 3 * MS, 1, 12, 1, 0);
 	gilacct_result(a, &snap);
@@ -575,15 +578,8 @@ static void test_sampled_took(void)
 	for (int c = 0; c < 3; c++) {
 		a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
 		gtick_took(a, 0, 1, 10, 1, 0);
-		struct gilacct_obs w[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 1, 0 } };
-		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 1, .switch_number = c == 1 ? 10 : 12,
-					  .threads = w, .nthreads = 2 };
-		gilacct_tick(a, &k);
-		struct gilacct_obs l[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 0, 1 } };
-		k = (struct gilacct_tick){ .time_ns = 2 * MS, .holder = c == 2 ? 2 : 1,
-					   .switch_number = c == 1 ? 10 : c == 2 ? 13 : 12, .threads = l,
-					   .nthreads = 2 };
-		gilacct_tick(a, &k);
+		gtick2(a, 1 * MS, 1, c == 1 ? 10 : 12, (struct gilacct_obs){ .woke = 1 });
+		gtick2(a, 2 * MS, c == 2 ? 2 : 1, c == 1 ? 10 : c == 2 ? 13 : 12, (struct gilacct_obs){ .late = 1 });
 		gtick_took(a, 3 * MS, 1, c == 2 ? 14 : 12, 0, 0);
 		gilacct_result(a, &snap);
 		t2 = find(&snap, 2);
@@ -604,16 +600,8 @@ static void test_sampled_took(void)
 	 * iterations). */
 	a = gilacct_create(GILSTAT_SAMPLED, 1 * MS, 0, 0);
 	gtick_took(a, 0, 1, 10, 1, 0);
-	{
-		struct gilacct_obs w[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 1, 0 } };
-		struct gilacct_tick k = { .time_ns = 1 * MS, .holder = 2, .switch_number = 11, .threads = w,
-					  .nthreads = 2 };
-		gilacct_tick(a, &k);
-		struct gilacct_obs l[2] = { { 1, 0, 0, 0, 0 }, { 2, 0, 0, 0, 1 } };
-		k = (struct gilacct_tick){ .time_ns = 2 * MS, .holder = 1, .switch_number = 14, .threads = l,
-					   .nthreads = 2 };
-		gilacct_tick(a, &k);
-	}
+	gtick2(a, 1 * MS, 2, 11, (struct gilacct_obs){ .woke = 1 });
+	gtick2(a, 2 * MS, 1, 14, (struct gilacct_obs){ .late = 1 });
 	gilacct_result(a, &snap);
 	t2 = find(&snap, 2);
 	tap_ok(t2 && t2->takecnt == 1 && t2->wait_ns == 1 * MS,
