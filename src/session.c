@@ -428,6 +428,11 @@ int session_drain(struct session *s)
 	return n;
 }
 
+double session_ring_share(const struct session *s)
+{
+	return s->ring ? (double)ring_used(s->ring) / (double)ring_capacity(s->ring) : 0;
+}
+
 int session_drain_for(struct session *s, uint64_t budget_ns)
 {
 	uint64_t deadline = clock_now_ns() + budget_ns;

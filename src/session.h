@@ -111,6 +111,9 @@ int session_output_truncate(FILE *f);
 /* Move every record from the ring into the aggregate; returns how many. */
 int session_drain(struct session *s);
 
+/* The share of the ring's bytes in use now (0 to 1; 0 without a ring). */
+double session_ring_share(const struct session *s);
+
 /* As session_drain(), but stop after about budget_ns so a front end stays
  * responsive; returns how many records were taken. */
 int session_drain_for(struct session *s, uint64_t budget_ns);

@@ -1785,6 +1785,8 @@ static void pause_note(struct sampler *s, uint64_t ns)
 static uint64_t pause_quantile(struct sampler *s, uint64_t total, double q)
 {
 	uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+	if (total == 0)
+		return 0;   /* no --native: not the ~2000 bins at every stats read */
 	if (want >= total)
 		want = total ? total - 1 : 0;
 	for (size_t b = 0; b < PAUSE_BINS; b++) {
