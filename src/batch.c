@@ -26,7 +26,7 @@
 #define DRAIN_MIN_NS 10000000ull      /* drain the ring every 10 ms at least ... */
 #define DRAIN_MAX_NS 80000000ull      /* ... to 80 ms while it fills slowly: */
 #define DRAIN_LONGER 0.0625           /* under this share of it between drains, */
-#define DRAIN_SHORTER 0.125           /* over this, twice as often */
+#define DRAIN_SHORTER 0.125           /* over this, every 10 ms again */
 #define ATTACH_EVERY_NS 2000000ull    /* launch: look for the interpreter every 2 ms */
 #define NO_PYTHON_SAY_NS 2000000000ull /* launch: say after 2 s that no interpreter is up */
 #define REAP_AFTER_GONE_NS 5000000000ull   /* a program seen gone: wait this long */
@@ -347,7 +347,7 @@ int batch_run(const struct options *o)
 
 		/* Each wake-up of this thread costs about as much CPU as a
 		 * sampling round (a context switch; 15-30 us on a VM): at
-		 * 1 kHz on 4 threads, 100 a second were 3 % of pytop's CPU.
+		 * 1 kHz on 4 threads, 100 a second were 3-5 % of pytop's CPU.
 		 * The ring (8 MiB) holds seconds of samples at that rate. */
 		if (next > now && next - now < nap)
 			nap = next - now;
@@ -357,8 +357,8 @@ int batch_run(const struct options *o)
 		double share = session_ring_share(&s);
 		if (share < DRAIN_LONGER && pace < DRAIN_MAX_NS)
 			pace *= 2;
-		else if (share > DRAIN_SHORTER && pace > DRAIN_MIN_NS)
-			pace /= 2;
+		else if (share > DRAIN_SHORTER)
+			pace = DRAIN_MIN_NS;   /* a burst: at once, not by halves */
 		session_drain(&s);
 		now = clock_now_ns();
 		/* A thread-per-request server runs thousands of threads: past
