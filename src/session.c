@@ -433,6 +433,14 @@ double session_ring_share(const struct session *s)
 	return s->ring ? (double)ring_used(s->ring) / (double)ring_capacity(s->ring) : 0;
 }
 
+void session_wait(struct session *s, uint64_t ns)
+{
+	if (s->ring)
+		ring_wait(s->ring, ring_capacity(s->ring) / 4, ns);
+	else
+		clock_sleep_ns(ns);
+}
+
 int session_drain_for(struct session *s, uint64_t budget_ns)
 {
 	uint64_t deadline = clock_now_ns() + budget_ns;

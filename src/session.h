@@ -114,6 +114,10 @@ int session_drain(struct session *s);
 /* The share of the ring's bytes in use now (0 to 1; 0 without a ring). */
 double session_ring_share(const struct session *s);
 
+/* Sleep ns, or less: until the ring is a quarter full (a burst), the
+ * sampler sees the target gone, or a signal comes. */
+void session_wait(struct session *s, uint64_t ns);
+
 /* As session_drain(), but stop after about budget_ns so a front end stays
  * responsive; returns how many records were taken. */
 int session_drain_for(struct session *s, uint64_t budget_ns);

@@ -6,8 +6,12 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "errors.h"
 
@@ -23,6 +27,9 @@ struct ring {
 	/* Written by the consumer. */
 	alignas(CACHE_LINE) _Atomic uint64_t tail;
 	uint64_t head_cache;              /* consumer's last view of head */
+	_Atomic uint64_t wake_at;         /* a waiting consumer: wake when head reaches it
+					   * (UINT64_MAX: no wait on); read at each push */
+	_Atomic uint32_t wake_seq;        /* the futex word: bumped at each wake */
 
 	/* Constant after ring_create(). */
 	alignas(CACHE_LINE) uint8_t *buf;
@@ -63,6 +70,8 @@ struct ring *ring_create(size_t capacity)
 	atomic_init(&r->tail, 0);
 	atomic_init(&r->dropped, 0);
 	atomic_init(&r->pushed, 0);
+	atomic_init(&r->wake_at, UINT64_MAX);
+	atomic_init(&r->wake_seq, 0);
 	return r;
 }
 
@@ -146,6 +155,10 @@ bool ring_pushv(struct ring *r, const struct ring_part *parts, size_t nparts)
 	/* Release: the record's bytes are visible before the new head. */
 	atomic_store_explicit(&r->head, head + size, memory_order_release);
 	atomic_fetch_add_explicit(&r->pushed, 1, memory_order_relaxed);
+	/* A wake missed here (the consumer's wake_at not seen yet) is made
+	 * at the next push: wake_at stays set until the wait ends. */
+	if (head + size >= atomic_load_explicit(&r->wake_at, memory_order_relaxed))
+		ring_wake(r);
 	return true;
 }
 
@@ -205,4 +218,26 @@ size_t ring_used(const struct ring *r)
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 
 	return head >= tail ? (size_t)(head - tail) : 0;
+}
+
+void ring_wake(struct ring *r)
+{
+	if (atomic_exchange_explicit(&r->wake_at, UINT64_MAX, memory_order_acq_rel) == UINT64_MAX)
+		return;   /* no wait on, or woken already */
+	atomic_fetch_add_explicit(&r->wake_seq, 1, memory_order_release);
+	syscall(SYS_futex, &r->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void ring_wait(struct ring *r, size_t bytes, uint64_t timeout_ns)
+{
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
+	uint32_t seq = atomic_load_explicit(&r->wake_seq, memory_order_acquire);
+	uint64_t want = atomic_load_explicit(&r->tail, memory_order_relaxed) + (bytes ? bytes : 1);
+
+	atomic_store_explicit(&r->wake_at, want, memory_order_seq_cst);
+	if (atomic_load_explicit(&r->head, memory_order_seq_cst) < want)
+		/* Returns at the timeout, a signal (EINTR), a wake, or at once
+		 * when the word moved since it was read (EAGAIN). */
+		syscall(SYS_futex, &r->wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+	atomic_store_explicit(&r->wake_at, UINT64_MAX, memory_order_relaxed);
 }

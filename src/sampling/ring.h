@@ -61,4 +61,14 @@ uint64_t ring_pushed(const struct ring *r);
 /* Bytes in use at this instant (a snapshot; either side). */
 size_t ring_used(const struct ring *r);
 
+/* Consumer: sleep until timeout_ns has passed, a signal arrives, ring_wake()
+ * is called, or the ring holds `bytes` or more (the producer's push that
+ * gets it there wakes it: one futex call, only while a wait is on). Returns
+ * at once when it is that full already. A consumer that sleeps long between
+ * drains cannot be overrun by a sudden burst for want of a wake-up. */
+void ring_wait(struct ring *r, size_t bytes, uint64_t timeout_ns);
+
+/* Producer: end a ring_wait() now (a target gone). */
+void ring_wake(struct ring *r);
+
 #endif

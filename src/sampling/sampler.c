@@ -1834,6 +1834,7 @@ static void *sampler_main(void *arg)
 		if (s->failed_rounds >= GONE_ROUNDS) {
 			send_tick(s, REC_TARGET_EXIT, start, end - start, 0, 0, &rg, -1);
 			atomic_store(&s->gone, true);
+			ring_wake(s->ring);   /* a front end asleep till its next drain */
 			break;
 		}
 		send_tick(s, REC_TICK, start, end - start, n, errors, &rg, 0);

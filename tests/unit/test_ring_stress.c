@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sampling/ring.h"
 #include "sampling/sample.h"
@@ -171,6 +172,77 @@ static void phase(uint64_t n, size_t cap, int lossless)
 	ring_destroy(run.r);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct waker {
+	struct ring *r;
+	int pushes;             /* 1 KiB records, one a millisecond; 0: ring_wake() after 20 ms */
+};
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	static _Alignas(8) unsigned char rec[1024];
+	struct rec_header *h = (struct rec_header *)rec;
+	struct timespec ms = { 0, 1000000L }, twenty = { 0, 20000000L };
+
+	h->type = REC_SAMPLE;
+	h->size = sizeof rec;
+	if (!w->pushes) {
+		nanosleep(&twenty, NULL);
+		ring_wake(w->r);
+	}
+	for (int i = 0; i < w->pushes; i++) {
+		nanosleep(&ms, NULL);
+		ring_push(w->r, h);
+	}
+	return NULL;
+}
+
+/* ring_wait(): a consumer asleep till its next drain is woken by the push
+ * that fills the ring to the mark (a burst must not overrun a slow drain),
+ * by ring_wake(), or by the timeout. */
+static void test_wait(void)
+{
+	struct ring *r = ring_create(1 << 16);
+	struct waker w = { r, 64 };
+	pthread_t t;
+	double t0 = now_ms();
+
+	ring_wait(r, 16 << 10, 50000000ull);
+	double took = now_ms() - t0;
+	tap_ok(took >= 40 && took < 1000, "wait: an empty ring sleeps its timeout (%.1f ms of 50)", took);
+
+	pthread_create(&t, NULL, waker_main, &w);
+	t0 = now_ms();
+	ring_wait(r, 16 << 10, 5000000000ull);
+	took = now_ms() - t0;
+	size_t used = ring_used(r);
+	tap_ok(used >= 16 << 10 && took < 2000, "wait: woken at a quarter full (%zu bytes, %.1f ms of 5000)", used, took);
+	pthread_join(t, NULL);
+
+	t0 = now_ms();
+	ring_wait(r, 16 << 10, 5000000000ull);
+	took = now_ms() - t0;
+	tap_ok(took < 1000, "wait: a ring that full already returns at once (%.1f ms)", took);
+
+	w.r = ring_create(1 << 16);
+	w.pushes = 0;
+	pthread_create(&t, NULL, waker_main, &w);
+	t0 = now_ms();
+	ring_wait(w.r, 16 << 10, 5000000000ull);
+	took = now_ms() - t0;
+	tap_ok(took < 2000, "wait: ring_wake() ends it (%.1f ms of 5000)", took);
+	pthread_join(t, NULL);
+	ring_destroy(w.r);
+	ring_destroy(r);
+}
+
 int main(void)
 {
 	const char *env = getenv("PYTOP_STRESS_N");
@@ -179,5 +251,6 @@ int main(void)
 	phase(n, 4096, 0);
 	phase(n / 4, 2048, 1);
 	phase(n, 1 << 16, 0);
+	test_wait();
 	return tap_done();
 }
