@@ -6,6 +6,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct ring {
 	_Atomic uint64_t wake_at;         /* a waiting consumer: wake when head reaches it
 					   * (UINT64_MAX: no wait on); read at each push */
 	_Atomic uint32_t wake_seq;        /* the futex word: bumped at each wake */
+	_Atomic bool wake_pending;        /* a ring_wake() the next wait must not sleep through */
 
 	/* Constant after ring_create(). */
 	alignas(CACHE_LINE) uint8_t *buf;
@@ -72,6 +74,7 @@ struct ring *ring_create(size_t capacity)
 	atomic_init(&r->pushed, 0);
 	atomic_init(&r->wake_at, UINT64_MAX);
 	atomic_init(&r->wake_seq, 0);
+	atomic_init(&r->wake_pending, false);
 	return r;
 }
 
@@ -222,7 +225,10 @@ size_t ring_used(const struct ring *r)
 
 void ring_wake(struct ring *r)
 {
-	if (atomic_exchange_explicit(&r->wake_at, UINT64_MAX, memory_order_acq_rel) == UINT64_MAX)
+	/* Kept for a wait not begun yet (the consumer between its last look
+	 * at the sampler and its next wait would sleep through this wake). */
+	atomic_store_explicit(&r->wake_pending, true, memory_order_seq_cst);
+	if (atomic_exchange_explicit(&r->wake_at, UINT64_MAX, memory_order_seq_cst) == UINT64_MAX)
 		return;   /* no wait on, or woken already */
 	atomic_fetch_add_explicit(&r->wake_seq, 1, memory_order_release);
 	syscall(SYS_futex, &r->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -235,7 +241,8 @@ void ring_wait(struct ring *r, size_t bytes, uint64_t timeout_ns)
 	uint64_t want = atomic_load_explicit(&r->tail, memory_order_relaxed) + (bytes ? bytes : 1);
 
 	atomic_store_explicit(&r->wake_at, want, memory_order_seq_cst);
-	if (atomic_load_explicit(&r->head, memory_order_seq_cst) < want)
+	bool woken = atomic_exchange_explicit(&r->wake_pending, false, memory_order_seq_cst);
+	if (!woken && atomic_load_explicit(&r->head, memory_order_seq_cst) < want)
 		/* Returns at the timeout, a signal (EINTR), a wake, or at once
 		 * when the word moved since it was read (EAGAIN). */
 		syscall(SYS_futex, &r->wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);

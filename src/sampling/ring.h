@@ -68,7 +68,8 @@ size_t ring_used(const struct ring *r);
  * drains cannot be overrun by a sudden burst for want of a wake-up. */
 void ring_wait(struct ring *r, size_t bytes, uint64_t timeout_ns);
 
-/* Producer: end a ring_wait() now (a target gone). */
+/* Producer: end a ring_wait() now (a target gone), or the next one to
+ * begin when none is on. */
 void ring_wake(struct ring *r);
 
 #endif

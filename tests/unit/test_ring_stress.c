@@ -239,6 +239,18 @@ static void test_wait(void)
 	took = now_ms() - t0;
 	tap_ok(took < 2000, "wait: ring_wake() ends it (%.1f ms of 5000)", took);
 	pthread_join(t, NULL);
+
+	/* A wake with no wait on: the next wait does not sleep through it,
+	 * and the one after sleeps again. */
+	ring_wake(w.r);
+	t0 = now_ms();
+	ring_wait(w.r, 16 << 10, 5000000000ull);
+	took = now_ms() - t0;
+	tap_ok(took < 1000, "wait: a ring_wake() before it ends it at once (%.1f ms of 5000)", took);
+	t0 = now_ms();
+	ring_wait(w.r, 16 << 10, 50000000ull);
+	took = now_ms() - t0;
+	tap_ok(took >= 40, "wait: the wake is taken once (%.1f ms of 50)", took);
 	ring_destroy(w.r);
 	ring_destroy(r);
 }
