@@ -1,7 +1,9 @@
 /* ring: the SPSC record ring. head and tail are free-running byte counts
  * (never wrapped), each written by one side only with release stores and
  * read by the other with acquire loads; each side also caches the other's
- * index on its own cache line so the common case touches no shared line. */
+ * index on its own cache line so the common case touches no shared line.
+ * A consumer may sleep until the ring fills to a mark (a futex the push
+ * that reaches it wakes). */
 #include "sampling/ring.h"
 
 #include <stdalign.h>
@@ -28,8 +30,11 @@ struct ring {
 	/* Written by the consumer. */
 	alignas(CACHE_LINE) _Atomic uint64_t tail;
 	uint64_t head_cache;              /* consumer's last view of head */
-	_Atomic uint64_t wake_at;         /* a waiting consumer: wake when head reaches it
-					   * (UINT64_MAX: no wait on); read at each push */
+
+	/* A consumer's wait (ring_wait/ring_wake): a line of its own, read at
+	 * each push but written only when a wait begins or ends. */
+	alignas(CACHE_LINE) _Atomic uint64_t wake_at;   /* wake when head reaches it
+							 * (UINT64_MAX: no wait on) */
 	_Atomic uint32_t wake_seq;        /* the futex word: bumped at each wake */
 	_Atomic bool wake_pending;        /* a ring_wake() the next wait must not sleep through */
 
