@@ -593,16 +593,34 @@ def kill_both(pt, proc):
         f.close()
 
 
+def task_count(pid):
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return -1
+
+
+# pytop's threads once its run's window has begun: main, gilstat's and the
+# sampler's (session_start starts the sampler after window_start, which
+# follows gilstat_start: the uprobes are planted by then).
+PYTOP_THREADS = 3
+
+
 def start_steady(pid, mode):
     """(argv, Popen) of `pytop -p PID --batch -f json -d 60 --gilstat=MODE`,
-    once its events are open: its descriptor count steady for 0.5 s (15 s
-    at most, or until it exits)."""
+    once its window has begun (its sampler thread runs: the events are
+    open) and its descriptor count has been steady for 0.5 s since (15 s
+    at most, or until it exits). A steady count alone is not enough: before
+    its first event is open, pytop reads the interpreter's ELF and DWARF
+    with its descriptors unchanged, 0.6 s and more on a loaded machine
+    (the idle evicted check's first takes went by unseen, its row with 11
+    of 22, in 4 of 4 runs beside two CPU hogs)."""
     argv = [PYTOP, "-p", str(pid), "--batch", "-f", "json", "-d", "60", "--gilstat=" + mode]
     pt = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     steady, last, deadline = 0, -1, time.monotonic() + 15
     while pt.poll() is None and steady < 5 and time.monotonic() < deadline:
         time.sleep(0.1)
-        count = fd_count(pt.pid)
+        count = fd_count(pt.pid) if task_count(pt.pid) >= PYTOP_THREADS else -1
         steady = steady + 1 if count == last and count > 0 else 0
         last = count
     return argv, pt
