@@ -74,10 +74,10 @@ Per interpreter:
         and it quits within 5 s of SIGINT.
         A run that falls short of the 90%, or with more than 5% of its rows
         holding fewer than the 4 takes (threads followed late), is run
-        again, up to twice (said in a comment): while pytop's thread waits (a loaded machine, or
-        the kernel's tracing lock held by another tracer, such as another
-        suite's pytop unregistering its probes) a thread can start and end
-        between two listings. Before exact mode shared one tracefs probe
+        again, up to twice (said in a comment): while pytop's thread waits
+        (a loaded machine, or the kernel's tracing lock held by another
+        tracer, such as another suite's pytop unregistering its probes) a
+        thread can start and end between two listings. Before exact mode shared one tracefs probe
         event per probe, closing an ended thread's events took the kernel
         0.09 s each, on gilstat's thread: it saw 15-17 of the 700.
 
