@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sampling/ring.h"
 #include "sampling/sample.h"
+#include "util/clock.h"
 #include "tap.h"
 
 #define MAX_REC 1024
@@ -172,11 +172,10 @@ static void phase(uint64_t n, size_t cap, int lossless)
 	ring_destroy(run.r);
 }
 
-static double now_ms(void)
+/* Milliseconds since t0 (clock_now_ns). */
+static double ms_since(uint64_t t0)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)(clock_now_ns() - t0) / 1e6;
 }
 
 struct waker {
@@ -189,16 +188,15 @@ static void *waker_main(void *arg)
 	struct waker *w = arg;
 	static _Alignas(8) unsigned char rec[1024];
 	struct rec_header *h = (struct rec_header *)rec;
-	struct timespec ms = { 0, 1000000L }, twenty = { 0, 20000000L };
 
 	h->type = REC_SAMPLE;
 	h->size = sizeof rec;
 	if (!w->pushes) {
-		nanosleep(&twenty, NULL);
+		clock_sleep_ns(20000000ull);
 		ring_wake(w->r);
 	}
 	for (int i = 0; i < w->pushes; i++) {
-		nanosleep(&ms, NULL);
+		clock_sleep_ns(1000000ull);
 		ring_push(w->r, h);
 	}
 	return NULL;
@@ -212,44 +210,44 @@ static void test_wait(void)
 	struct ring *r = ring_create(1 << 16);
 	struct waker w = { r, 64 };
 	pthread_t t;
-	double t0 = now_ms();
+	uint64_t t0 = clock_now_ns();
 
 	ring_wait(r, 16 << 10, 50000000ull);
-	double took = now_ms() - t0;
+	double took = ms_since(t0);
 	tap_ok(took >= 40 && took < 1000, "wait: an empty ring sleeps its timeout (%.1f ms of 50)", took);
 
 	pthread_create(&t, NULL, waker_main, &w);
-	t0 = now_ms();
+	t0 = clock_now_ns();
 	ring_wait(r, 16 << 10, 5000000000ull);
-	took = now_ms() - t0;
+	took = ms_since(t0);
 	size_t used = ring_used(r);
 	tap_ok(used >= 16 << 10 && took < 2000, "wait: woken at a quarter full (%zu bytes, %.1f ms of 5000)", used, took);
 	pthread_join(t, NULL);
 
-	t0 = now_ms();
+	t0 = clock_now_ns();
 	ring_wait(r, 16 << 10, 5000000000ull);
-	took = now_ms() - t0;
+	took = ms_since(t0);
 	tap_ok(took < 1000, "wait: a ring that full already returns at once (%.1f ms)", took);
 
 	w.r = ring_create(1 << 16);
 	w.pushes = 0;
 	pthread_create(&t, NULL, waker_main, &w);
-	t0 = now_ms();
+	t0 = clock_now_ns();
 	ring_wait(w.r, 16 << 10, 5000000000ull);
-	took = now_ms() - t0;
+	took = ms_since(t0);
 	tap_ok(took < 2000, "wait: ring_wake() ends it (%.1f ms of 5000)", took);
 	pthread_join(t, NULL);
 
 	/* A wake with no wait on: the next wait does not sleep through it,
 	 * and the one after sleeps again. */
 	ring_wake(w.r);
-	t0 = now_ms();
+	t0 = clock_now_ns();
 	ring_wait(w.r, 16 << 10, 5000000000ull);
-	took = now_ms() - t0;
+	took = ms_since(t0);
 	tap_ok(took < 1000, "wait: a ring_wake() before it ends it at once (%.1f ms of 5000)", took);
-	t0 = now_ms();
+	t0 = clock_now_ns();
 	ring_wait(w.r, 16 << 10, 50000000ull);
-	took = now_ms() - t0;
+	took = ms_since(t0);
 	tap_ok(took >= 40, "wait: the wake is taken once (%.1f ms of 50)", took);
 	ring_destroy(w.r);
 	ring_destroy(r);
