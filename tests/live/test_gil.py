@@ -197,6 +197,11 @@ def threads_by_tid(data):
     return {t["tid"]: t for t in data["threads"]}
 
 
+def row_takes(data, main_tid):
+    """The takes of every thread row but the main thread's, sorted."""
+    return sorted(t["gil"].get("takecnt", 0) for t in data["threads"] if t["tid"] != main_tid)
+
+
 def within(value, lo, hi):
     return value is not None and lo <= value <= hi
 
@@ -681,8 +686,7 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
     load = os.getloadavg()[0]
     if mode == "exact" and attempt < 2 and rc == 0 and data:
         seen = data["gil"]["gilstat"].get("totals", {}).get("threads", 0) - 1
-        main = info["roles"]["main"]
-        counts = [t["gil"].get("takecnt", 0) for t in data["threads"] if t["tid"] != main]
+        counts = row_takes(data, info["roles"]["main"])
         late = sum(1 for x in counts if 0 < x < k)
         if seen < 0.9 * n or late > 0.05 * sum(1 for x in counts if x > 0):
             tap.diag("%s: %d of %d threads followed, %d late, at load %.1f (target's run %.1f s), %d other "
@@ -735,7 +739,7 @@ def test_many(tap, interp, n=700, k=4, mode="sampled", attempt=0):
     # takes of their own, and the folded threads on average. A row without
     # takes is a thread gilstat evicted from its table (its takes folded;
     # the sampler keeps its own 256 rows with the most samples).
-    per = sorted(t["gil"].get("takecnt", 0) for t in data["threads"] if t["tid"] != main_tid)
+    per = row_takes(data, main_tid)
     took_rows = [x for x in per if x > 0]
     fold_avg = folded.get("takecnt", 0) / max(folded.get("threads", 0), 1)
     good = sum(1 for x in took_rows if k <= x <= 3 * k)
