@@ -402,7 +402,7 @@ static void sleep_until(struct gilstat *g, uint64_t *next, uint64_t period)
 		*next = after;
 		return;
 	}
-	struct timespec ts = { (time_t)(*next / 1000000000ull), (long)(*next % 1000000000ull) };
+	struct timespec ts = clock_timespec(*next);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
 	       !atomic_load_explicit(&g->stop, memory_order_relaxed))
 		;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "util/clock.h"
 
 #define CACHE_LINE 64
 
@@ -241,7 +242,7 @@ void ring_wake(struct ring *r)
 
 void ring_wait(struct ring *r, size_t bytes, uint64_t timeout_ns)
 {
-	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
+	struct timespec ts = clock_timespec(timeout_ns);
 	uint32_t seq = atomic_load_explicit(&r->wake_seq, memory_order_acquire);
 	uint64_t want = atomic_load_explicit(&r->tail, memory_order_relaxed) + (bytes ? bytes : 1);
 

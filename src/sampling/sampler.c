@@ -1895,7 +1895,7 @@ static void *sampler_main(void *arg)
 				next = after;
 			continue;
 		}
-		struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
+		struct timespec ts = clock_timespec(next);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !atomic_load(&s->stop))
 			;
 	}

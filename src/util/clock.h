@@ -22,10 +22,16 @@ static inline uint64_t clock_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* ns nanoseconds as a timespec (a duration, or a time on a clock). */
+static inline struct timespec clock_timespec(uint64_t ns)
+{
+	return (struct timespec){ (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+}
+
 /* Sleep ns nanoseconds (a signal may end it early). */
 static inline void clock_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+	struct timespec ts = clock_timespec(ns);
 
 	nanosleep(&ts, NULL);
 }
