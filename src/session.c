@@ -556,6 +556,7 @@ static void session_meta(struct session *s, struct snapshot_meta *m)
 	m->lists_resumed = st.lists_resumed;
 	m->off_cpu_samples = st.off_cpu_samples;
 	m->sched_reads = st.sched_reads;
+	m->late_samples = st.late_samples;
 	memcpy(m->errors_kind, st.errors_kind, sizeof m->errors_kind);
 	m->threads_not_sampled = st.threads_not_sampled;
 	m->thread_limit = st.thread_limit;

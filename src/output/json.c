@@ -480,6 +480,8 @@ int json_write(FILE *f, const struct aggregate *agg, const struct snapshot_meta 
 		jsonw_uint(w, m->off_cpu_samples);
 		jsonw_key(w, "sched_reads");
 		jsonw_uint(w, m->sched_reads);
+		jsonw_key(w, "late_samples");
+		jsonw_uint(w, m->late_samples);
 		jsonw_key(w, "errors_by_kind");
 		jsonw_begin_object(w);
 		for (int i = 0; i < ERR_KINDS; i++) {

@@ -48,6 +48,7 @@ struct snapshot_meta {
 	uint64_t lists_resumed;     /* thread lists walked again from their head after leading out */
 	uint64_t off_cpu_samples;   /* samples of threads found waiting for a core */
 	uint64_t sched_reads;       /* sched files read to tell that */
+	uint64_t late_samples;      /* samples of such threads in rounds that began late */
 	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads a round left out (0: none) */
 	int thread_limit;           /* threads a round samples at most (0: unknown) */

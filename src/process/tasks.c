@@ -784,6 +784,13 @@ static bool contended(const struct slot *s)
 	return s->wait_avg >= (1u << CONTENDED_SHIFT) && s->wait_avg >= both / 100 * CONTENDED_PCT;
 }
 
+bool tasks_contended(struct tasks *ts, pid_t tid)
+{
+	const struct slot *s = slot_find(ts, tid);
+
+	return s && contended(s) && s->cpu_seq && s->raw_pcount != UINT64_MAX;
+}
+
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 {
 	char buf[4096];

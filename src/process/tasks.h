@@ -111,6 +111,11 @@ void tasks_cpu_unread(struct tasks *ts, pid_t tid, uint64_t delta_ns);
  * read, counts as on (1). */
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round);
 
+/* Whether tid lately waited for a core 10 % or more of the time it
+ * wanted one (as tasks_on_cpu() judges it, sched files or not): a thread
+ * whose place when sampled may be the scheduler's choice. */
+bool tasks_contended(struct tasks *ts, pid_t tid);
+
 /* Whether a thread whose sched file's se.exec_start reads stopped_ns
  * was switched out by the thread whose own reads began_ns: the two
  * within 30 us either way (each CPU's clock differs from the others by

@@ -24,6 +24,7 @@
 #include "process/tasks.h"
 #include "process/uprobe.h"
 #include "util/clock.h"
+#include "util/pace.h"
 
 #define MAX_INTERPS 64
 #define PUBLISH_NS 10000000ull        /* publish every 10 ms */
@@ -53,6 +54,7 @@ struct gilstat {
 	struct py_target *t;
 	struct gilstat_config cfg;
 	uint64_t period_ns;
+	struct pace pace;   /* sampled: the jittered gaps between ticks (no fixed phase to the switch interval) */
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -494,7 +496,7 @@ static void *sampled_main(void *arg)
 		}
 		if (now - g->published_ns >= PUBLISH_NS)
 			publish(g);
-		sleep_until(g, &next, g->period_ns);
+		sleep_until(g, &next, pace_gap(&g->pace, g->period_ns));
 	}
 	uint64_t c = cut_wanted(g);
 	if (c)
@@ -720,6 +722,7 @@ struct gilstat *gilstat_start(struct py_target *t, const struct gilstat_config *
 	if (g->cfg.rate_hz <= 0)
 		g->cfg.rate_hz = GILSTAT_DEFAULT_RATE_HZ;
 	g->period_ns = (uint64_t)(1e9 / g->cfg.rate_hz);
+	pace_seed(&g->pace, 0);
 	g->ninterps = pyrt_interpreters(t, g->interps, MAX_INTERPS, NULL);
 	if (g->ninterps <= 0) {
 		snprintf(err, errcap, "gilstat: cannot read the interpreters of process %d", (int)t->pid);

@@ -77,6 +77,7 @@ struct sampler_stats {
 	uint64_t lists_resumed;   /* thread lists walked again from their head after leading out */
 	uint64_t off_cpu_samples; /* samples of threads found waiting for a core (tasks_on_cpu) */
 	uint64_t sched_reads;     /* sched files read to tell that (tasks_on_cpu_reads) */
+	uint64_t late_samples;    /* such threads' samples in rounds that began late: not told */
 	uint64_t errors_kind[ERR_KINDS]; /* thread samples lost, by kind (since attach) */
 	uint64_t threads_not_sampled; /* most threads one round had to leave out (over the limit) */
 	int thread_limit;         /* threads a round samples at most */

@@ -58,7 +58,8 @@ burn_c with work 1:2:3; two idle threads idle_sleep, idle_wait):
         preempts the target) under 5 % of the target's functions' time (it
         had a third when samples of a thread waiting for its core
         counted); overhead.off_cpu_samples 5-50 % of the samples,
-        sched_reads at least as many
+        sched_reads at least as many; overhead.late_samples an int, at
+        most the samples not found waiting
   rates (-r 200 -d 2): rate_hz 200, achieved_rate_hz within 10 % of 200,
         samples ~ achieved x duration x 3 threads (0.9 .. 1.02)
   --blocking (-d 1): valid snapshot with samples; the burning main thread
@@ -1110,12 +1111,18 @@ def test_contended(tap, pytop, interp, cpu=0, other=1):
         check_accuracy(tap, label, snap, before, after, "serial 1:2:3, half the time waiting for a core")
         overhead = snap.get("overhead") or {}
         off, reads, samples = overhead.get("off_cpu_samples"), overhead.get("sched_reads"), snap.get("samples", 0)
+        late = overhead.get("late_samples")
         # The main thread waits for its core about half the time (of 3 threads sampled).
         tap.ok(isinstance(off, int) and isinstance(reads, int) and samples > 0 and
                0.05 * samples <= off <= 0.5 * samples and reads >= off,
                "%s: overhead.off_cpu_samples: the samples that found the target waiting for its core "
                "(5-50 %% of all), each told by a sched file read" % label,
                ["off_cpu_samples %r, sched_reads %r, samples %r" % (off, reads, samples)])
+        # Rounds that began late (the sampler's CPU is free here: a few).
+        tap.ok(isinstance(late, int) and isinstance(off, int) and 0 <= late <= samples - off,
+               "%s: overhead.late_samples: the waiting thread's samples in rounds that began late, "
+               "not told (an int, at most the samples not found waiting)" % label,
+               ["late_samples %r, off_cpu_samples %r, samples %r" % (late, off, samples)])
 
         def bookkeeping():
             file = after["hot"]["burn_a"]["file"]

@@ -623,10 +623,13 @@ static void on_cpu_pair(int spin_cpu, int reader_cpu, int burn_us, int nspin)
 		nanosleep(&ms, NULL);
 	}
 	uint64_t reads = tasks_on_cpu_reads(ts);
-	if (spin_cpu != reader_cpu)
+	if (spin_cpu != reader_cpu) {
 		tap_ok(held && on >= 4 && off >= 4 && reads > 100,
 		       "two spinners on CPU %d read from CPU %d: one is seen on it (%d) and waiting for it (%d); "
 		       "%llu sched files read", spin_cpu, reader_cpu, on, off, (unsigned long long)reads);
+		tap_ok(tasks_contended(ts, pair_tid[0]),
+		       "... and it counts as contended (waits for its core half the time)");
+	}
 	else
 		tap_ok(held && on > off && reads > 100,
 		       "a spinner and its reader on CPU %d: the spinner, preempted by the reader, reads as on "
@@ -760,6 +763,7 @@ static void test_on_cpu(void)
 	}
 	tap_ok(self_on == 50, "a thread reading itself (on a CPU, waited for one or not) reads as on it: %d of 50",
 	       self_on);
+	tap_ok(!tasks_contended(ts, 999999999), "a thread never read is not contended");
 	tasks_destroy(ts);
 	cpu_set_t set;
 	CPU_ZERO(&set);

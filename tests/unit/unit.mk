@@ -267,3 +267,9 @@ TESTS += tests/unit/test_options
 tests_unit_test_options_SOURCES = tests/unit/test_options.c tests/unit/tap.h
 tests_unit_test_options_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_options_LDADD = libpytop.a $(PYTOP_LIBS)
+# The jittered gaps of the sampling loops (util/pace).
+check_PROGRAMS += tests/unit/test_pace
+TESTS += tests/unit/test_pace
+tests_unit_test_pace_SOURCES = tests/unit/test_pace.c tests/unit/tap.h
+tests_unit_test_pace_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_pace_LDADD = libpytop.a
