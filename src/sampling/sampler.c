@@ -72,6 +72,11 @@
  * their samples, against its 16 % of the CPU; rounds late by under
  * 100 us, 16.1 %). Typical wake-up latency here: 20-40 us. */
 #define ROUND_LATE_NS 100000ull
+/* ... unless that many of the last rounds (about 64) began late: the
+ * sampler itself is starved of CPU, and leaving such rounds out would
+ * leave out all its samples of those threads (cpu mode: their CPU shown
+ * nowhere until they block) rather than some. */
+#define LATE_SHARE_MAX 0.5
 #define TIDSET_SLOTS 2048              /* the known tids' hash set (over MAX_THREADS, power of two) */
 #define VISIT_SLOTS 4096               /* a round's visited thread states (over 2 * MAX_THREADS,
 					* power of two) */
@@ -191,6 +196,8 @@ struct sampler {
 	uint64_t off_cpu_n;               /* samples of threads found waiting for a core */
 	uint64_t late_n;                  /* contended threads' samples not told: the round began late */
 	bool round_late;                  /* this round began ROUND_LATE_NS or more after its deadline */
+	bool late_untold;                 /* ... and its contended threads are not told (LATE_SHARE_MAX) */
+	double late_share;                /* the share of late rounds, over about the last 64 */
 	uint64_t list_resumed_n;          /* thread lists walked again from their head */
 	uint64_t errors_kind_n[ERR_KINDS]; /* errors by kind: torn, unreadable, other */
 	int64_t walk_inner_off;           /* the last walk's innermost instruction offset (keep_stack) */
@@ -581,7 +588,7 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 	 * the sampler ran when the scheduler let it, at a tick, when this
 	 * thread's core switches too (ROUND_LATE_NS). */
 	int on = 1;
-	if (a.running && cpu->known && s->round_late && tasks_contended(s->tasks, tid)) {
+	if (a.running && cpu->known && s->late_untold && tasks_contended(s->tasks, tid)) {
 		on = -1;
 		s->late_n++;
 	} else if (a.running && cpu->known) {
@@ -1835,6 +1842,8 @@ static void *sampler_main(void *arg)
 		/* (a round run at once after a late one is as late: its start
 		 * is that one's, plus a round) */
 		s->round_late = (start > next && start - next >= ROUND_LATE_NS) || (!slept && s->round_late);
+		s->late_share += ((s->round_late ? 1.0 : 0.0) - s->late_share) / 64;
+		s->late_untold = s->round_late && s->late_share < LATE_SHARE_MAX;
 
 		s->round_gap = s->round_start ? start - s->round_start : 0;
 		s->round_start = start;
