@@ -64,7 +64,7 @@
 					* foreign_over) */
 #define LIST_MAX 4096                  /* tids of one listing of /proc/PID/task */
 #define CPU_READ_NS 10000000ull        /* the sampler reads its own CPU time this often */
-/* A round that begins this long after its deadline ran when the scheduler
+/* A round woken this long after its deadline ran when the scheduler
  * let the sampler run: at a tick, when the cores switch threads. A thread
  * that waits for its core was then mostly just switched back in: the
  * function after the place it was preempted at (with 5 CPU hogs on 2
@@ -1839,9 +1839,12 @@ static void *sampler_main(void *arg)
 		struct round_gil rg;
 		int errors = 0, n;
 
-		/* (a round run at once after a late one is as late: its start
-		 * is that one's, plus a round) */
-		s->round_late = (start > next && start - next >= ROUND_LATE_NS) || (!slept && s->round_late);
+		/* Late: woken late. A round run at once, without a sleep,
+		 * is as late as the one before (its start is that one's plus a
+		 * round), however far behind its deadline (a slow round is
+		 * not the scheduler's doing). */
+		if (slept)
+			s->round_late = start > next && start - next >= ROUND_LATE_NS;
 		s->late_share += ((s->round_late ? 1.0 : 0.0) - s->late_share) / 64;
 		s->late_untold = s->round_late && s->late_share < LATE_SHARE_MAX;
 
