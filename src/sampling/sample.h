@@ -46,7 +46,8 @@ enum thread_state {
 				   * that waited for a core lately) */
 #define SAMPLE_F_UNTOLD     0x80  /* state running, the thread waits for cores lately, but
 				   * whether it was on one was not read this round (too
-				   * many such threads: tasks_on_cpu's budget) */
+				   * many such threads: tasks_on_cpu's budget), or the
+				   * round began late (sampler.c ROUND_LATE_NS) */
 #define SAMPLE_F_NOT_ON_CPU (SAMPLE_F_OFF_CPU | SAMPLE_F_UNTOLD)   /* not known to be on one */
 #define SAMPLE_F_ENDED      0x10  /* not a sample: cpu_ns is CPU time the process used that
 				   * no live thread accounts for, given to this thread that
