@@ -2,6 +2,7 @@
  * in a scope (all threads or one), filtered and sorted here only. */
 #include "sampling/aggquery.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,14 @@ void aggregate_summary(const struct aggregate *agg, bool window, struct agg_summ
 	intervals = v->has_base ? v->rounds : v->rounds ? v->rounds - 1 : 0;
 	if (out->elapsed_s > 0)
 		out->achieved_rate_hz = (double)intervals / out->elapsed_s;
-	/* Judged once there are a few rounds or a quarter of a second. */
+	/* Judged once there are a few rounds or a quarter of a second. The
+	 * sampler's gaps are random, uniform in [P/2, 3P/2] (util/pace.h):
+	 * n of them sum to n P give or take P sqrt(n / 12), so the rate is
+	 * low when they took longer than n P / 0.9 by more than three such
+	 * deviations (else -r 10 over a second said LOW one time in eight). */
 	out->rate_low = agg->interval_s > 0 && (intervals >= 10 || out->elapsed_s >= 0.25) &&
-			out->achieved_rate_hz < 0.9 / agg->interval_s;
+			out->elapsed_s > agg->interval_s * ((double)intervals / 0.9 +
+							    3.0 * sqrt((double)intervals / 12.0));
 	if (v->gil_first && v->gil_last > v->gil_first)
 		out->gil_switches = v->gil_last - v->gil_first;
 	if (out->elapsed_s > 0)

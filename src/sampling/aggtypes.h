@@ -153,7 +153,7 @@ struct agg_summary {
 	double achieved_rate_hz;   /* rounds per second actually achieved */
 	double interval_s;         /* configured sampling interval */
 	double counted_s;          /* time of the counted samples */
-	bool rate_low;             /* achieved rate under 90% of the configured one */
+	bool rate_low;             /* achieved rate under 90% of the configured one (beyond its jitter) */
 	uint64_t unidentified;     /* thread samples left out: no kernel tid known */
 	uint64_t over_limit;       /* samples not counted: the tables were full */
 	uint64_t entries_max;      /* the tables' budget of entries */

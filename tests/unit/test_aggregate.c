@@ -785,6 +785,25 @@ static void test_weights(void)
 	tap_ok(sum.rate_low, "250 of 1000 Hz is a low rate");
 	aggregate_destroy(a);
 
+	/* 10 Hz, 10 gaps of 1.25 ms... 125 ms on average: the sampler's gaps
+	 * are random in [P/2, 3P/2] (pace.h), and 10 of them sum to 1.25 s
+	 * one time in nine: no low rate (8 Hz); 10 gaps of 150 ms are. */
+	for (int slow = 0; slow < 2; slow++) {
+		a = aggregate_create(AGG_MODE_WALL, 100000000);
+		feed_func(a, 1, "spin", "w.py", 1);
+		for (int r = 0; r < 11; r++) {
+			next_time_ns = (uint64_t)r * (slow ? 150000000u : 125000000u) + 1000000;
+			sample(a, 7, THREAD_RUNNING, 0, "1:1");
+			tick(a, (uint64_t)r * (slow ? 150 : 125) + 1, 0, 0, 0);
+		}
+		aggregate_summary(a, false, &sum);
+		if (slow)
+			tap_ok(sum.rate_low, "10 Hz: 10 gaps of 150 ms (6.7 Hz) are a low rate");
+		else
+			tap_ok(!sum.rate_low, "10 Hz: 10 gaps of 125 ms (8 Hz, jittered gaps) are not a low rate");
+		aggregate_destroy(a);
+	}
+
 	a = aggregate_create(AGG_MODE_CPU, 1000000);
 	feed_func(a, 1, "spin", "w.py", 1);
 	feed_func(a, 2, "recv", "w.py", 9);
