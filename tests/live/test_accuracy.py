@@ -18,7 +18,9 @@ Per interpreter:
         for a core is not on CPU.
   server: a ThreadingHTTPServer (a thread per request) under load: no thread
         with tid 0, and at least 95% of the samples on threads with a
-        threading name (not empty, not the kernel's "python3").
+        threading name (not empty, not the kernel's "python3"); a run whose
+        sampler was starved (under half its rate: handlers of 3 ms sampled
+        once, before threading lists them) is done once more.
 
   gilstat: on demo/workload.py, `--gilstat=exact` and `--gilstat=sampled`
         side by side: for every thread with at least 30 exact acquisitions,
@@ -177,11 +179,24 @@ def check_cpu(tap, interp, hog):
 
 
 def check_server(tap, interp):
-    target = Target(interp, "--server")
-    try:
-        rc, data, err = pytop(target.pid, 3)
-    finally:
-        target.kill()
+    """A thread-per-request server: every sampled thread is named. Each
+    handler lives about 3 ms: a sampler starved of its CPU (in CI, at a
+    quarter of its rate beside the other shard) samples many of them once,
+    before threading lists them, and never again; such a run is done once
+    more (a starved one twice in a row fails)."""
+    for attempt in range(2):
+        target = Target(interp, "--server")
+        try:
+            rc, data, err = pytop(target.pid, 3)
+        finally:
+            target.kill()
+        rate = (data or {}).get("rate_hz") or 0
+        achieved = (data or {}).get("achieved_rate_hz") or 0
+        if attempt == 0 and rc == 0 and data and rate and achieved < 0.5 * rate:
+            tap.diag("%s server: the sampler starved (%.0f of %.0f Hz): once more" %
+                     (interp.label, achieved, rate))
+            continue
+        break
     if not tap.ok(rc == 0 and data, "%s server: pytop runs" % interp.label, err):
         return
     threads = data["threads"]
