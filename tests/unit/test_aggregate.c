@@ -785,9 +785,9 @@ static void test_weights(void)
 	tap_ok(sum.rate_low, "250 of 1000 Hz is a low rate");
 	aggregate_destroy(a);
 
-	/* 10 Hz, 10 gaps of 1.25 ms... 125 ms on average: the sampler's gaps
-	 * are random in [P/2, 3P/2] (pace.h), and 10 of them sum to 1.25 s
-	 * one time in nine: no low rate (8 Hz); 10 gaps of 150 ms are. */
+	/* 10 Hz, 10 gaps of 125 ms: the sampler's gaps are random in
+	 * [P/2, 3P/2] (pace.h), and 10 of them sum to 1.25 s one time in
+	 * nine: no low rate (8 Hz); 10 gaps of 150 ms are. */
 	for (int slow = 0; slow < 2; slow++) {
 		a = aggregate_create(AGG_MODE_WALL, 100000000);
 		feed_func(a, 1, "spin", "w.py", 1);
