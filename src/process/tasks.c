@@ -784,11 +784,16 @@ static bool contended(const struct slot *s)
 	return s->wait_avg >= (1u << CONTENDED_SHIFT) && s->wait_avg >= both / 100 * CONTENDED_PCT;
 }
 
+/* Whether s (NULL: none) is contended and has a CPU reading to go by:
+ * the threads tasks_on_cpu() tells apart, and tasks_contended() names. */
+static bool contended_read(const struct slot *s)
+{
+	return s && contended(s) && s->cpu_seq && s->raw_pcount != UINT64_MAX;
+}
+
 bool tasks_contended(struct tasks *ts, pid_t tid)
 {
-	const struct slot *s = slot_find(ts, tid);
-
-	return s && contended(s) && s->cpu_seq && s->raw_pcount != UINT64_MAX;
+	return contended_read(slot_find(ts, tid));
 }
 
 int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
@@ -801,7 +806,7 @@ int tasks_on_cpu(struct tasks *ts, pid_t tid, uint64_t round)
 		ts->no_sched = access("/proc/thread-self/sched", R_OK) != 0;
 	}
 	struct slot *s = ts->no_sched ? NULL : slot_find(ts, tid);
-	if (!s || !contended(s) || !s->cpu_seq || s->raw_pcount == UINT64_MAX)
+	if (!contended_read(s))
 		return 1;
 	/* At most SCHED_READS_MAX a round, the least recently read first
 	 * (never read: first of all): this round reads those read in round

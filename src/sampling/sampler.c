@@ -589,11 +589,13 @@ static uint8_t classify(struct sampler *s, pid_t tid, int interp, struct thread_
 	 * the sampler ran when the scheduler let it, at a tick, when this
 	 * thread's core switches too (ROUND_LATE_NS). */
 	int on = 1;
-	if (a.running && cpu->known && s->late_untold && tasks_contended(s->tasks, tid)) {
-		on = -1;
-		s->late_n++;
-	} else if (a.running && cpu->known) {
-		on = tasks_on_cpu(s->tasks, tid, atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1);
+	if (a.running && cpu->known) {
+		if (s->late_untold && tasks_contended(s->tasks, tid)) {
+			on = -1;
+			s->late_n++;
+		} else {
+			on = tasks_on_cpu(s->tasks, tid, atomic_load_explicit(&s->rounds, memory_order_relaxed) + 1);
+		}
 	}
 	cpu->off = on == 0;
 	cpu->untold = on < 0;

@@ -33,7 +33,8 @@ uint64_t pace_gap(struct pace *p, uint64_t period)
 	if (period < 2)
 		return period;
 	/* period/2 + a uniform draw in [0, period]: the top 53 bits as a
-	 * fraction (no modulo bias, exact for any period under 2^53 ns). */
+	 * fraction in [0, 1) (no modulo bias; past 2^53 ns the draw is as
+	 * fine as a double's). */
 	double u = (double)(next_u64(p) >> 11) * (1.0 / 9007199254740992.0);
 	return period / 2 + (uint64_t)(u * (double)(period + 1));
 }
