@@ -185,6 +185,8 @@ FIELDS = [
     ("iframe_owner_cstack", [(since((3, 12), (3, 14)), "FRAME_OWNED_BY_CSTACK")]),
     ("iframe_owner_interpreter", [(since((3, 14)), "FRAME_OWNED_BY_INTERPRETER")]),
     ("iframe_owner_generator", [(FROM311, "FRAME_OWNED_BY_GENERATOR")]),
+    ("iframe_owner_thread", [(FROM311, "FRAME_OWNED_BY_THREAD")]),
+    ("iframe_owner_frame_object", [(FROM311, "FRAME_OWNED_BY_FRAME_OBJECT")]),
     ("iframe_code_tag_bits", [(since((3, 14)), "Py_TAG_BITS"), (ALL, "0")]),
     ("iframe_is_entry", [(since((3, 11), (3, 11)), "offsetof(_PyInterpreterFrame, is_entry)")]),
     # A running frame's stack pointer: 3.12-3.13 set stacktop to -1 in every

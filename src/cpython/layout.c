@@ -144,6 +144,8 @@ int layout_validate(const struct py_layout *L, char *err, size_t errcap)
 	R(iframe_owner_cstack, -1, 255);
 	R(iframe_owner_interpreter, -1, 255);
 	R(iframe_owner_generator, -1, 255);
+	R(iframe_owner_thread, -1, 255);
+	R(iframe_owner_frame_object, -1, 255);
 	R(threading_os_names, 0, 1);
 	R(iframe_code_tag_bits, 0, 7);   /* a code object is 8-byte aligned */
 	/* A frame's stack pointer tells a caller suspended in a call from a

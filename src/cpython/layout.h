@@ -145,6 +145,8 @@ struct py_layout {
 	int32_t iframe_owner_cstack; /* owner value of C-stack shim frames, or -1 */
 	int32_t iframe_owner_interpreter; /* owner value of interpreter entry frames (3.14+), or -1 */
 	int32_t iframe_owner_generator; /* owner value of generator frames (3.11+), or -1 */
+	int32_t iframe_owner_thread; /* owner value of frames on the thread's data stack (3.11+), or -1 */
+	int32_t iframe_owner_frame_object; /* owner value of frames a frame object owns (3.11+), or -1 */
 	int32_t iframe_code_tag_bits; /* low tag bits of a _PyStackRef f_executable (3.14+), else 0 */
 	int32_t iframe_is_entry;    /* bool is_entry: the first frame of an eval call (3.11), or -1 */
 	int32_t iframe_stackpointer; /* stacktop (3.12-3.13) / stackpointer (3.14+): see _sp_size */

@@ -329,6 +329,60 @@ static void test_popped_frame(void)
 	}
 }
 
+/* 3.11+: a thread state whose one frame, the thread's current, runs code
+ * object "f" and has owner value owner; the walk's result. */
+static int walk_owner(int minor, int owner)
+{
+	uint64_t ts = BASE + 0x8000, f = BASE + 0x9000, code = BASE + 0xa000;
+	struct stack_frame frames[8];
+	struct thread_info ti;
+	int flags;
+
+	target_for(minor);
+	const struct py_layout *L = &t.L;
+	put64(ts + (uint64_t)(L->frame_model == FRAME_MODEL_CFRAME ? L->tstate_cframe : L->tstate_current_frame),
+	      L->frame_model == FRAME_MODEL_CFRAME ? BASE + 0x8800 : f);
+	if (L->frame_model == FRAME_MODEL_CFRAME)
+		put64(BASE + 0x8800 + (uint64_t)L->cframe_current_frame, f);
+	put64(f + (uint64_t)L->iframe_code, code);
+	put64(f + (uint64_t)L->iframe_instr, code + (uint64_t)L->code_code_adaptive + 4);
+	space[f + (uint64_t)L->iframe_owner - BASE] = (unsigned char)owner;
+	put64(code + (uint64_t)L->object_type, t.code_type);
+	put64(code + (uint64_t)L->code_name, BASE + 0xb000);
+	if (L->code_qualname >= 0)
+		put64(code + (uint64_t)L->code_qualname, BASE + 0xb000);
+	put64(code + (uint64_t)L->code_filename, BASE + 0xc000);
+	put32(code + (uint64_t)L->code_firstlineno, 7);
+	put64(code + (uint64_t)L->var_size, 8);   /* 8 code units */
+	put_str(L, BASE + 0xb000, "f");
+	put_str(L, BASE + 0xc000, "x.py");
+	return stack_walk(cache, &t, ts, &ti, frames, 8, &flags);
+}
+
+/* 3.11+: a frame whose owner is none of the version's values (a debug
+ * build's freed memory, 0xDD) is not a frame: the walk is torn (seen on
+ * 3.15d, a generator freed while read walked as 'leaf' alone). */
+static void test_owner(void)
+{
+	for (int minor = 11; minor <= 15; minor++) {
+		if (!layout_for_version(3, minor))
+			continue;
+		tap_is(walk_owner(minor, 0), 1, "3.%d: a frame on the thread's stack is walked", minor);
+		tap_is(walk_owner(minor, 0xdd), PYTOP_ECORRUPT,
+		       "3.%d: a frame with owner 0xdd (freed memory in a debug build) is a torn read", minor);
+		const struct py_layout *L = layout_for_version(3, minor);
+		int last = L->iframe_owner_thread;
+		int32_t owners[] = { L->iframe_owner_generator, L->iframe_owner_frame_object, L->iframe_owner_cstack,
+				     L->iframe_owner_interpreter };
+		for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++)
+			if (owners[i] > last)
+				last = owners[i];
+		tap_ok(walk_owner(minor, last) >= 0, "3.%d: its last owner value (%d) is not refused", minor, last);
+		tap_is(walk_owner(minor, last + 1), PYTOP_ECORRUPT,
+		       "3.%d: the owner value one past the version's last (%d) is a torn read", minor, last + 1);
+	}
+}
+
 /* Ids: a function read again (after a cache clear, or a code object
  * forgotten and reloaded every walk) keeps its id, so a target cannot grow
  * the consumer's tables by one id per sample; another name is another id. */
@@ -439,6 +493,7 @@ int main(void)
 	test_getattrs();
 	test_walk();
 	test_popped_frame();
+	test_owner();
 	test_ids();
 	test_loops();
 	test_utf8();

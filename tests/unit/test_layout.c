@@ -160,7 +160,9 @@ int main(void)
 		tap_ok((L->iframe_code_tag_bits != 0) == (minors[i] >= 14) &&
 		       (L->iframe_owner_interpreter >= 0) == (minors[i] >= 14) &&
 		       (L->tstate_holds_gil >= 0) == (minors[i] >= 14) &&
-		       (L->iframe_owner_generator >= 0) == (minors[i] >= 11),
+		       (L->iframe_owner_generator >= 0) == (minors[i] >= 11) &&
+		       (L->iframe_owner_thread >= 0) == (minors[i] >= 11) &&
+		       (L->iframe_owner_frame_object >= 0) == (minors[i] >= 11),
 		       "3.%d stackref tag, owner values and holds_gil are fields", minors[i]);
 		/* A running frame's stack pointer: stacktop -1 on 3.12-3.13 in every
 		 * build (3.14+ NULLs stackpointer with assertions only: not known). */
