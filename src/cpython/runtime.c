@@ -211,7 +211,8 @@ static int choose_layout(struct py_target *t, const struct elf_sym *syms, char *
 	}
 	t->L = *L;
 	/* A newer version read over the newest table numbers its opcodes its
-	 * own way: its callers' positions are not checked (stack.c). */
+	 * own way: its callers' positions are not checked (stack.c), nor its
+	 * frames' owner values (owner_known). */
 	if (t->schema_minor)
 		t->L.opcodes = NULL;
 	if ((rc = choose_anchor(t, syms, err, errcap)) < 0)

@@ -5,7 +5,8 @@
  * Consistency: the target runs while its stack is read, so a walk can mix
  * frames of different instants (a torn stack: call edges the program never
  * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
- * no cycle, 3.11+ frames must have an owner value the version has, the
+ * no cycle, 3.11+ frames must have an owner value the version has (a
+ * version newer than every table: not checked, owner_known), the
  * chain must end at NULL (or at the depth limit) and not at a
  * generator that yielded, a 3.12-3.13 caller in the same eval call must
  * wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
@@ -936,10 +937,16 @@ static bool frame_runs(const struct py_layout *L, const unsigned char *f)
  * is bytes that are not a frame now: a frame freed while read (a debug
  * build fills freed memory with 0xDD: a generator's frame freed between
  * the thread state's read and its own read as the whole stack, 'leaf' with
- * no callers) or not yet made. */
-static bool owner_known(const struct py_layout *L, int owner)
+ * no callers) or not yet made. A version newer than every table (read with
+ * the newest one's, t->schema_minor) may have values of its own: the enum
+ * changed in 3.12, 3.14 and 3.15, and CPython's main branch has had a fifth
+ * value for the thread state's base frame, at the bottom of every chain.
+ * Refusing those would refuse every stack: they are not checked. */
+static bool owner_known(const struct py_target *t, int owner)
 {
-	return owner == L->iframe_owner_thread || owner == L->iframe_owner_generator ||
+	const struct py_layout *L = &t->L;
+
+	return t->schema_minor || owner == L->iframe_owner_thread || owner == L->iframe_owner_generator ||
 	       owner == L->iframe_owner_frame_object || owner == L->iframe_owner_cstack ||
 	       owner == L->iframe_owner_interpreter;
 }
@@ -966,7 +973,7 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		uint64_t code = field_u64(f, L->iframe_code) & ~(uint64_t)L->iframe_code_tag_bits;
 		uint64_t instr = field_u64(f, L->iframe_instr);
 		cur = prev;
-		if (!owner_known(L, owner))
+		if (!owner_known(w->t, owner))
 			return PYTOP_ECORRUPT;
 		/* A generator's frame that yielded has no previous frame: it was
 		 * current when the walk began and is not on the stack any more. */

@@ -14,6 +14,7 @@
 #include "cpython/rlist.h"
 #include "cpython/runtime.h"
 #include "cpython/stack.h"
+#include "cpython/versions.h"
 #include "errors.h"
 #include "process/memory.h"
 #include "tap.h"
@@ -101,6 +102,7 @@ static void target_for(int minor)
 	t.L = *layout_for_version(3, minor);
 	t.major = 3;
 	t.minor = minor;
+	t.schema_minor = 0;
 	t.pthread_tid_offset = -1;
 	t.code_type = BASE + 0x30000;
 	t.str_type = STR_TYPE;
@@ -330,8 +332,9 @@ static void test_popped_frame(void)
 }
 
 /* 3.11+: a thread state whose one frame, the thread's current, runs code
- * object "f" and has owner value owner; the walk's result. */
-static int walk_owner(int minor, int owner)
+ * object "f" and has owner value owner; the walk's result. newer: the
+ * target is 3.(minor + 1), read with 3.minor's table (t.schema_minor). */
+static int walk_owner(int minor, int owner, bool newer)
 {
 	uint64_t ts = BASE + 0x8000, f = BASE + 0x9000, code = BASE + 0xa000;
 	struct stack_frame frames[8];
@@ -339,6 +342,10 @@ static int walk_owner(int minor, int owner)
 	int flags;
 
 	target_for(minor);
+	if (newer) {
+		t.minor = minor + 1;
+		t.schema_minor = minor;
+	}
 	const struct py_layout *L = &t.L;
 	put64(ts + (uint64_t)(L->frame_model == FRAME_MODEL_CFRAME ? L->tstate_cframe : L->tstate_current_frame),
 	      L->frame_model == FRAME_MODEL_CFRAME ? BASE + 0x8800 : f);
@@ -359,28 +366,48 @@ static int walk_owner(int minor, int owner)
 	return stack_walk(cache, &t, ts, &ti, frames, 8, &flags);
 }
 
+/* The largest of a layout's frame-owner values. */
+static int owner_last(const struct py_layout *L)
+{
+	int32_t owners[] = { L->iframe_owner_thread, L->iframe_owner_generator, L->iframe_owner_frame_object,
+			     L->iframe_owner_cstack, L->iframe_owner_interpreter };
+	int last = -1;
+
+	for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++)
+		if (owners[i] > last)
+			last = owners[i];
+	return last;
+}
+
 /* 3.11+: a frame whose owner is none of the version's values (a debug
  * build's freed memory, 0xDD) is not a frame: the walk is torn (seen on
- * 3.15d, a generator freed while read walked as 'leaf' alone). */
+ * 3.15d, a generator freed while read walked as 'leaf' alone). Every
+ * version of the registry. A version newer than every table may have
+ * values of its own (CPython's main branch has had a fifth,
+ * FRAME_OWNED_BY_THREAD_STATE, the thread state's base frame under every
+ * stack): not refused there. */
 static void test_owner(void)
 {
-	for (int minor = 11; minor <= 15; minor++) {
-		if (!layout_for_version(3, minor))
+	int newest = 0;
+
+	for (size_t i = 0; i < py_versions_count; i++) {
+		int minor = py_versions[i].minor;
+		if (py_versions[i].major != 3 || minor < 11 || py_versions[i].free_threaded)
 			continue;
-		tap_is(walk_owner(minor, 0), 1, "3.%d: a frame on the thread's stack is walked", minor);
-		tap_is(walk_owner(minor, 0xdd), PYTOP_ECORRUPT,
+		newest = minor;
+		tap_is(walk_owner(minor, 0, false), 1, "3.%d: a frame on the thread's stack is walked", minor);
+		tap_is(walk_owner(minor, 0xdd, false), PYTOP_ECORRUPT,
 		       "3.%d: a frame with owner 0xdd (freed memory in a debug build) is a torn read", minor);
-		const struct py_layout *L = layout_for_version(3, minor);
-		int last = L->iframe_owner_thread;
-		int32_t owners[] = { L->iframe_owner_generator, L->iframe_owner_frame_object, L->iframe_owner_cstack,
-				     L->iframe_owner_interpreter };
-		for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++)
-			if (owners[i] > last)
-				last = owners[i];
-		tap_ok(walk_owner(minor, last) >= 0, "3.%d: its last owner value (%d) is not refused", minor, last);
-		tap_is(walk_owner(minor, last + 1), PYTOP_ECORRUPT,
+		int last = owner_last(layout_for_version(3, minor));
+		tap_ok(walk_owner(minor, last, false) >= 0, "3.%d: its last owner value (%d) is not refused", minor, last);
+		tap_is(walk_owner(minor, last + 1, false), PYTOP_ECORRUPT,
 		       "3.%d: the owner value one past the version's last (%d) is a torn read", minor, last + 1);
 	}
+	int past = owner_last(layout_for_version(3, newest)) + 1;
+	tap_is(walk_owner(newest, past, true), 1,
+	       "3.%d read with 3.%d's table: a frame with an owner value 3.%d lacks (%d) is walked", newest + 1,
+	       newest, newest, past);
+	t.schema_minor = 0;
 }
 
 /* Ids: a function read again (after a cache clear, or a code object
