@@ -934,10 +934,10 @@ static bool frame_runs(const struct py_layout *L, const unsigned char *f)
 }
 
 /* Whether owner is one of the version's frame-owner values. Anything else
- * is bytes that are not a frame now: a frame freed while read (a debug
- * build fills freed memory with 0xDD: a generator's frame freed between
- * the thread state's read and its own read as the whole stack, 'leaf' with
- * no callers) or not yet made. A version newer than every table (read with
+ * is bytes that are not a frame now: a frame freed while read, or not yet
+ * made (3.15d fills freed memory with 0xDD: a generator's frame freed
+ * between the thread state's read and the frame's own was walked as the
+ * whole stack, 'leaf' with no callers). A version newer than every table (read with
  * the newest one's, t->schema_minor) may have values of its own: the enum
  * changed in 3.12, 3.14 and 3.15, and CPython's main branch has had a fifth
  * value for the thread state's base frame, at the bottom of every chain.
