@@ -937,11 +937,12 @@ static bool frame_runs(const struct py_layout *L, const unsigned char *f)
  * is bytes that are not a frame now: a frame freed while read, or not yet
  * made (3.15d fills freed memory with 0xDD: a generator's frame freed
  * between the thread state's read and the frame's own was walked as the
- * whole stack, 'leaf' with no callers). A version newer than every table (read with
- * the newest one's, t->schema_minor) may have values of its own: the enum
- * changed in 3.12, 3.14 and 3.15, and CPython's main branch has had a fifth
- * value for the thread state's base frame, at the bottom of every chain.
- * Refusing those would refuse every stack: they are not checked. */
+ * whole stack, 'leaf' with no callers). A version newer than every table
+ * (read with the newest one's, t->schema_minor) may have values of its
+ * own: the enum changed in 3.12, 3.14 and 3.15, and CPython's main branch
+ * has had a fifth value for the thread state's base frame, at the bottom
+ * of every chain. Refusing those would refuse every stack: they are not
+ * checked. */
 static bool owner_known(const struct py_target *t, int owner)
 {
 	const struct py_layout *L = &t->L;

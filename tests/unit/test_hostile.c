@@ -271,6 +271,20 @@ static void test_bounds(void)
 	       "tstate_size 5000 is refused before a read into the 1024-byte thread-state buffer");
 }
 
+/* A code object at code named "f" (its qualified name too, 3.11+) from
+ * x.py, first line 7. */
+static void put_code(const struct py_layout *L, uint64_t code)
+{
+	put64(code + (uint64_t)L->object_type, t.code_type);
+	put64(code + (uint64_t)L->code_name, BASE + 0xb000);
+	if (L->code_qualname >= 0)
+		put64(code + (uint64_t)L->code_qualname, BASE + 0xb000);
+	put64(code + (uint64_t)L->code_filename, BASE + 0xc000);
+	put32(code + (uint64_t)L->code_firstlineno, 7);
+	put_str(L, BASE + 0xb000, "f");
+	put_str(L, BASE + 0xc000, "x.py");
+}
+
 /* 3.10: a thread state whose one frame has f_lasti = lasti in a code
  * object named "f" whose co_code cannot be read (size unknown). */
 static int walk_310(int32_t lasti, struct stack_frame *frames, char *name, size_t cap)
@@ -286,12 +300,7 @@ static int walk_310(int32_t lasti, struct stack_frame *frames, char *name, size_
 	put64(f + (uint64_t)L->object_type - 8, 1);   /* ob_refcnt: a live frame */
 	put64(f + (uint64_t)L->frame_code, code);
 	put32(f + (uint64_t)L->frame_lasti, (uint32_t)lasti);
-	put64(code + (uint64_t)L->object_type, t.code_type);
-	put64(code + (uint64_t)L->code_name, BASE + 0xb000);
-	put64(code + (uint64_t)L->code_filename, BASE + 0xc000);
-	put32(code + (uint64_t)L->code_firstlineno, 7);
-	put_str(L, BASE + 0xb000, "f");
-	put_str(L, BASE + 0xc000, "x.py");
+	put_code(L, code);
 	int depth = stack_walk(cache, &t, ts, &ti, frames, 8, &flags);
 	if (depth > 0)
 		snprintf(name, cap, "%s", frames[0].func->name);
@@ -354,15 +363,8 @@ static int walk_owner(int minor, int owner, bool newer)
 	put64(f + (uint64_t)L->iframe_code, code);
 	put64(f + (uint64_t)L->iframe_instr, code + (uint64_t)L->code_code_adaptive + 4);
 	space[f + (uint64_t)L->iframe_owner - BASE] = (unsigned char)owner;
-	put64(code + (uint64_t)L->object_type, t.code_type);
-	put64(code + (uint64_t)L->code_name, BASE + 0xb000);
-	if (L->code_qualname >= 0)
-		put64(code + (uint64_t)L->code_qualname, BASE + 0xb000);
-	put64(code + (uint64_t)L->code_filename, BASE + 0xc000);
-	put32(code + (uint64_t)L->code_firstlineno, 7);
+	put_code(L, code);
 	put64(code + (uint64_t)L->var_size, 8);   /* 8 code units */
-	put_str(L, BASE + 0xb000, "f");
-	put_str(L, BASE + 0xc000, "x.py");
 	return stack_walk(cache, &t, ts, &ti, frames, 8, &flags);
 }
 
