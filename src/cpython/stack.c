@@ -7,8 +7,10 @@
  * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
  * no cycle, 3.11+ frames must have an owner value the version has (a
  * version newer than every table: not checked, owner_known), the
- * chain must end at NULL (or at the depth limit) and not at a
- * generator that yielded, a 3.12-3.13 caller in the same eval call must
+ * chain must end at NULL (or at the depth limit), 3.12+ at an eval
+ * call's shim frame and 3.11 not at a generator that yielded
+ * (chain_end_ok), a frame not yet started must not be the caller of a
+ * frame of its own eval call, a 3.12-3.13 caller in the same eval call must
  * wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
  * the same eval call must be at a call-family instruction (the version's
  * generated opcode table: bytecode.h; one read per code object, not per
@@ -952,6 +954,28 @@ static bool owner_known(const struct py_target *t, int owner)
 	       owner == L->iframe_owner_interpreter;
 }
 
+/* Whether a frame with no previous frame can be the bottom of a chain.
+ * 3.12+: every eval call begins with a shim frame owned by the C stack or
+ * the interpreter (3.15: the thread state's base frame too), so a chain
+ * ends at one; a Python frame with none was not on the stack when read:
+ * a generator that yielded (it has no caller until resumed), or one being
+ * made (the creating frame copied into it, its owner still the thread's
+ * and its previous cleared: 3.13, a freed leaf's frame read after the head
+ * pointed there, its previous at the new generator, walked as the whole
+ * stack 'leaf'). 3.11 has no shims: its bottom frame is a Python one, but
+ * never a generator's that yielded. A version newer than every table is
+ * not checked (owner_known). */
+static bool chain_end_ok(const struct py_target *t, int owner, bool shim)
+{
+	const struct py_layout *L = &t->L;
+
+	if (t->schema_minor)
+		return true;
+	if (L->iframe_owner_cstack >= 0 || L->iframe_owner_interpreter >= 0)
+		return shim;
+	return owner != L->iframe_owner_generator;
+}
+
 /* Walk _PyInterpreterFrames (3.11+); see walk_objects. */
 static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max)
 {
@@ -976,14 +1000,12 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		cur = prev;
 		if (!owner_known(w->t, owner))
 			return PYTOP_ECORRUPT;
-		/* A generator's frame that yielded has no previous frame: it was
-		 * current when the walk began and is not on the stack any more. */
-		if (!prev && owner == L->iframe_owner_generator)
-			return PYTOP_ECORRUPT;
 		/* The eval call that ran the frames since the last boundary
 		 * began here: at a shim (3.12+) that follows its first frame,
 		 * or at a frame flagged is_entry (3.11). */
 		bool ends = owner == L->iframe_owner_cstack || owner == L->iframe_owner_interpreter;
+		if (!prev && !chain_end_ok(w->t, owner, ends))
+			return PYTOP_ECORRUPT;
 		if (ends && depth > 0 && depth <= max)
 			frames[depth - 1].entry = 1;
 		if (ends) {
@@ -1009,8 +1031,16 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		}
 		uint64_t start = code + (uint64_t)L->code_code_adaptive;
 		int64_t off = (int64_t)(instr - start);
-		/* Not yet started (incomplete) frames are not shown, like CPython. */
+		/* Not yet started (incomplete) frames are not shown, like CPython.
+		 * One has called nothing in its own eval call (its prologue
+		 * calls Python only through C: a finalizer run by the GC), so
+		 * one under a frame of the same call is not the frame that
+		 * called it: a generator being made, the creating frame copied
+		 * into it (its owner still the thread's, its previous the
+		 * creator's on 3.11), read where a freed one was. */
 		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable) {
+			if (inlined)
+				return PYTOP_ECORRUPT;
 			if (is_entry && depth > 0 && depth <= max)
 				frames[depth - 1].entry = 1;
 			continue;

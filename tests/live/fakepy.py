@@ -240,8 +240,16 @@ class Fake:
         return a
 
     def frame(self, code, index=0, back=0):
-        """A frame executing code unit index, called from back."""
+        """A frame executing code unit index, called from back. 3.12+: with
+        no back, called from an eval call's shim frame (owned by the C stack
+        or the interpreter), as in CPython: every chain ends at one."""
         L = self.L
+        shim = L.get("iframe_owner_interpreter", -1)
+        if shim < 0:
+            shim = L.get("iframe_owner_cstack", -1)
+        if not back and shim >= 0:
+            back = self.alloc(512)
+            self.put(back + L["iframe_owner"], 1, shim)
         f = self.alloc(512)
         if L["frame_model"] == "FRAME_MODEL_OBJECT":
             # A live frame object: referenced (pytop takes ob_refcnt <= 0,
