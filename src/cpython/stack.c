@@ -10,7 +10,8 @@
  * chain must end at NULL (or at the depth limit), 3.12+ at an eval
  * call's shim frame and 3.11 not at a generator that yielded
  * (chain_end_ok), a frame not yet started must not be the caller of a
- * frame of its own eval call, a 3.12-3.13 caller in the same eval call must
+ * frame of its own eval call unless it waits at a call-family instruction
+ * (3.13+: the __init__ cleanup frame), a 3.12-3.13 caller in the same eval call must
  * wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
  * the same eval call must be at a call-family instruction (the version's
  * generated opcode table: bytecode.h; one read per code object, not per
@@ -1032,15 +1033,23 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		uint64_t start = code + (uint64_t)L->code_code_adaptive;
 		int64_t off = (int64_t)(instr - start);
 		/* Not yet started (incomplete) frames are not shown, like CPython.
-		 * One has called nothing in its own eval call (its prologue
-		 * calls Python only through C: a finalizer run by the GC), so
-		 * one under a frame of the same call is not the frame that
-		 * called it: a generator being made, the creating frame copied
-		 * into it (its owner still the thread's, its previous the
-		 * creator's on 3.11), read where a freed one was. */
+		 * Its prologue (MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR)
+		 * calls Python only through C (a finalizer run by the GC), so
+		 * one under a frame of the same call that is not at a call-family
+		 * instruction is not the frame that called it: a generator being
+		 * made, the creating frame copied into it (its owner still the
+		 * thread's, its previous the creator's on 3.11), read where a
+		 * freed one was. But 3.13+'s CALL_ALLOC_AND_ENTER_INIT runs a
+		 * Python __init__ under a frame of code _Py_InitCleanup, owned by
+		 * the thread and never started (first traceable unit 4, waiting
+		 * at unit 0, EXIT_INIT_CHECK: a call-family instruction): that
+		 * one is the caller, and the stack is whole. */
 		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable) {
-			if (inlined)
+			if (inlined && e->sites && !bytecode_can_wait(e->sites, e->sites_units, off)) {
+				if (!code_unchanged(w->t, e))
+					forget_with_base(w->c, e);
 				return PYTOP_ECORRUPT;
+			}
 			if (is_entry && depth > 0 && depth <= max)
 				frames[depth - 1].entry = 1;
 			continue;

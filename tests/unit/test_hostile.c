@@ -439,17 +439,32 @@ static void test_owner(void)
 
 /* A frame of walk_chain's chain. */
 struct chain_frame {
-	char kind;   /* 'g' a generator's, 't' on the thread's stack, 'i' one not yet started, 's' a shim */
+	char kind;   /* 'g' a generator's, 't' on the thread's stack, 'i' one not yet started, 's' a shim,
+		      * 'c' 3.13+'s __init__ cleanup frame (CALL_ALLOC_AND_ENTER_INIT): on the thread's
+		      * stack, never started, waiting at a call-family instruction of its own code */
 	bool entry;  /* 3.11: is_entry (called from C) */
 };
+
+/* The first opcode of L's table that is one code unit long and a
+ * call-family instruction (3.13+: EXIT_INIT_CHECK), or -1. */
+static int call_op1(const struct py_layout *L)
+{
+	for (int op = 0; L->opcodes && op < 256; op++)
+		if ((L->opcodes[op] & LAYOUT_OP_LEN) == 1 && (L->opcodes[op] & LAYOUT_OP_CALLS))
+			return op;
+	return -1;
+}
 
 /* 3.11+: a thread whose chain is the n frames of ff, innermost first
  * (frames 0x200 apart from BASE + 0x9000), all running code object "f"
  * (first traceable unit 2: one not started is at unit 0, one started at
- * unit 3); the walk's result. */
+ * unit 3, a one-unit call-family instruction when the table has one)
+ * but 'c', which waits at unit 0 (a one-unit call-family instruction) of
+ * a code object of 3 units whose first traceable unit is 4, as CPython's
+ * _Py_InitCleanup; the walk's result. */
 static int walk_chain(int minor, const struct chain_frame *ff, int n)
 {
-	uint64_t ts = BASE + 0x8000, code = BASE + 0xa000;
+	uint64_t ts = BASE + 0x8000, code = BASE + 0xa000, cleanup = BASE + 0xa800;
 	struct stack_frame frames[8];
 	struct thread_info ti;
 	int flags;
@@ -470,9 +485,10 @@ static int walk_chain(int minor, const struct chain_frame *ff, int n)
 		space[f + (uint64_t)L->iframe_owner - BASE] = (unsigned char)owner;
 		put64(f + (uint64_t)L->iframe_previous, i + 1 < n ? f + 0x200 : 0);
 		if (ff[i].kind != 's') {
-			put64(f + (uint64_t)L->iframe_code, code);
+			uint64_t c = ff[i].kind == 'c' ? cleanup : code;
+			put64(f + (uint64_t)L->iframe_code, c);
 			put64(f + (uint64_t)L->iframe_instr,
-			      code + (uint64_t)L->code_code_adaptive + (ff[i].kind == 'i' ? 0 : 6));
+			      c + (uint64_t)L->code_code_adaptive + (ff[i].kind == 'i' || ff[i].kind == 'c' ? 0 : 6));
 		}
 		if (L->iframe_is_entry >= 0)
 			space[f + (uint64_t)L->iframe_is_entry - BASE] = ff[i].entry;
@@ -480,6 +496,14 @@ static int walk_chain(int minor, const struct chain_frame *ff, int n)
 	put_code(L, code);
 	put64(code + (uint64_t)L->var_size, 8);   /* 8 code units */
 	put32(code + (uint64_t)L->code_firsttraceable, 2);
+	int op = call_op1(L);
+	if (op >= 0)
+		space[code + (uint64_t)L->code_code_adaptive + 6 - BASE] = (unsigned char)op;
+	put_code(L, cleanup);
+	put64(cleanup + (uint64_t)L->var_size, 3);
+	put32(cleanup + (uint64_t)L->code_firsttraceable, 4);
+	if (op >= 0)
+		space[cleanup + (uint64_t)L->code_code_adaptive - BASE] = (unsigned char)op;
 	return stack_walk(cache, &t, ts, &ti, frames, 8, &flags);
 }
 
@@ -508,6 +532,18 @@ static void test_incomplete_caller(void)
 		       "3.%d: a frame not yet started that called from C (a finalizer in its prologue) is walked, "
 		       "not shown",
 		       minor);
+		/* 3.13+: C() with a Python __init__, specialized: __init__ runs
+		 * under the never-started cleanup frame, which the caller
+		 * pushed inline at its call. Every sample inside such an
+		 * __init__ was dropped as torn (seen on 3.13.0, 3.14, 3.15). */
+		if (minor >= 13) {
+			struct chain_frame init[] = { { 't', false }, { 'c', false }, { 't', false }, { 's', false } };
+			tap_ok(call_op1(L) >= 0, "3.%d: the table has a one-unit call-family instruction", minor);
+			tap_is(walk_chain(minor, init, 4), 2,
+			       "3.%d: __init__ under the never-started cleanup frame of CALL_ALLOC_AND_ENTER_INIT is "
+			       "walked, the cleanup frame not shown",
+			       minor);
+		}
 	}
 }
 
