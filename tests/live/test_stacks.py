@@ -21,6 +21,12 @@ Per interpreter, one TAP point each:
   the time):
     batch: samples > 0 and every stack is <module>, then top, mid, leaf in
           that order (a prefix of it): never rooted at a generator.
+  init (<module> -> make -> Obj.__init__, a loop of 2000 in each __init__;
+  3.13+ runs it under a frame that never starts, _Py_InitCleanup's):
+    batch: samples > 0, every stack a prefix of <module>, make, __init__,
+          and at least INIT_SHARE of them in __init__ (where the target
+          spends ~95 % of its time: a walker that takes the frame under it
+          for a torn read drops them all).
   deep (<module> -> deep x D+1 -> spin, D = 400, 3000):
     dump: the whole stack, frame by frame, not truncated.
   deep 5000 (past the limit, 4096 frames):
@@ -257,6 +263,28 @@ def test_gens_batch(tap, pytop, interp):
                    ["rc %d %s" % (rc, err.strip()[-300:])] + ["%d x %s" % x for x in torn[:10]])
 
 
+INIT_SHARE = 0.5
+
+
+def test_init_batch(tap, pytop, interp):
+    with Target(interp, "init", 2000) as t:
+        if not tap.ok(t.error is None, "%s: init target starts" % interp.label, t.error):
+            return
+        rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", BATCH_SECS, "-f", "collapsed",
+                            "-p", str(t.pid)])
+        stacks = collapsed_stacks(out) if rc == 0 else []
+        total = sum(n for _, n in stacks)
+        names = [([f[0].split(".")[-1] for f in fr], n) for fr, n in stacks]
+        order = ["<module>", "make", "__init__"]
+        torn = [(n, nm) for nm, n in names if nm != order[:len(nm)]]
+        init = sum(n for nm, n in names if nm == order)
+        tap.ok(rc == 0 and total > 0 and not torn and init >= INIT_SHARE * total,
+               "%s: %s s batch of objects made with a Python __init__: %d samples, %d in __init__ (at least "
+               "%d %%), %d torn" % (interp.label, BATCH_SECS, total, init, INIT_SHARE * 100,
+                                    sum(n for n, _ in torn)),
+               ["rc %d %s" % (rc, err.strip()[-300:])] + ["%d x %s" % x for x in torn[:10]])
+
+
 def test_deep_dump(tap, pytop, interp, depth):
     with Target(interp, "deep", depth) as t:
         if not tap.ok(t.error is None, "%s: deep %d target starts" % (interp.label, depth), t.error):
@@ -318,6 +346,7 @@ def main():
         test_churn_dumps(tap, pytop, interp)
         test_churn_batch(tap, pytop, interp)
         test_gens_batch(tap, pytop, interp)
+        test_init_batch(tap, pytop, interp)
         for depth in (400, 3000, 5000):
             test_deep_dump(tap, pytop, interp, depth)
         test_deepc_batch(tap, pytop, interp)

@@ -19,6 +19,10 @@ MODE:
           `while True: sum(top(DEPTH))` where top yields from mid and mid
           from leaf; every value unwinds the chain to sum and rebuilds it
           (a generator that yielded has no caller until it is resumed).
+  init    objects made all the time: from <module>, `while True: make(DEPTH)`
+          where make(n) calls Obj(n) and Obj.__init__ loops n times. 3.13+
+          runs a Python __init__ called this way (CALL_ALLOC_AND_ENTER_INIT)
+          under a frame that never starts (_Py_InitCleanup's).
 
 Once the stack is in place the program writes READY (its pid) and never
 returns; the test kills it.
@@ -88,6 +92,16 @@ def top(n):
     yield from mid(n)
 
 
+class Obj:
+    def __init__(self, n):
+        for _ in range(n):
+            pass
+
+
+def make(n):
+    Obj(n)
+
+
 if MODE == "churn":
     ready()
     while True:
@@ -96,6 +110,10 @@ elif MODE == "gens":
     ready()
     while True:
         sum(top(DEPTH))
+elif MODE == "init":
+    ready()
+    while True:
+        make(DEPTH)
 elif MODE == "deep":
     deep(DEPTH)
 elif MODE == "deepc":
