@@ -7,12 +7,12 @@
  * made). Every walk is checked: 3.8-3.10 frames must be alive (refcount > 0),
  * no cycle, 3.11+ frames must have an owner value the version has (a
  * version newer than every table: not checked, owner_known), the
- * chain must end at NULL (or at the depth limit), 3.12+ at an eval
- * call's shim frame and 3.11 not at a generator that yielded
- * (chain_end_ok), a frame not yet started must not be the caller of a
- * frame of its own eval call unless it waits at a call-family instruction
- * (3.13+: the __init__ cleanup frame), a 3.12-3.13 caller in the same eval call must
- * wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
+ * chain must end at NULL (or at the depth limit), not at a generator
+ * that yielded, 3.12+ at an eval call's shim frame or a started frame on
+ * the thread's stack (chain_end_ok), a frame not yet started must not be
+ * the caller of a frame of its own eval call unless it waits at a
+ * call-family instruction (3.13+: the __init__ cleanup frame), a
+ * 3.12-3.13 caller in the same eval call must wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
  * the same eval call must be at a call-family instruction (the version's
  * generated opcode table: bytecode.h; one read per code object, not per
  * sample), and a second
@@ -955,26 +955,29 @@ static bool owner_known(const struct py_target *t, int owner)
 	       owner == L->iframe_owner_interpreter;
 }
 
-/* Whether a frame with no previous frame can be the bottom of a chain.
- * 3.12+: every eval call begins with a shim frame owned by the C stack or
- * the interpreter (3.15: the thread state's base frame too), so a chain
- * ends at one; a Python frame with none was not on the stack when read:
- * a generator that yielded (it has no caller until resumed), or one being
- * made (the creating frame copied into it, its owner still the thread's
- * and its previous cleared: 3.13, a freed leaf's frame read after the head
- * pointed there, its previous at the new generator, walked as the whole
- * stack 'leaf'). 3.11 has no shims: its bottom frame is a Python one, but
- * never a generator's that yielded. A version newer than every table is
- * not checked (owner_known). */
+/* Whether every eval call of the version begins with a shim frame owned
+ * by the C stack or the interpreter (3.12+; 3.15: the thread state's base
+ * frame is one too), at the bottom of every chain CPython makes. A version
+ * newer than every table is not taken to (its bottom may differ). */
+static bool has_shims(const struct py_target *t)
+{
+	return !t->schema_minor && (t->L.iframe_owner_cstack >= 0 || t->L.iframe_owner_interpreter >= 0);
+}
+
+/* Whether a frame with no previous frame can be the bottom of a chain
+ * (one not yet started: see walk_iframes). Never a generator's: one that
+ * yielded has no caller until resumed. 3.12+: a shim, or a frame on
+ * the thread's stack, which is what greenlet leaves while it switches (it
+ * links a greenlet's frames past their shims, the outermost's previous
+ * NULL); a frame object's frame is not on any stack. A version newer than
+ * every table: only the generator's is checked (has_shims). */
 static bool chain_end_ok(const struct py_target *t, int owner, bool shim)
 {
 	const struct py_layout *L = &t->L;
 
-	if (t->schema_minor)
-		return true;
-	if (L->iframe_owner_cstack >= 0 || L->iframe_owner_interpreter >= 0)
-		return shim;
-	return owner != L->iframe_owner_generator;
+	if (owner == L->iframe_owner_generator)
+		return false;
+	return !has_shims(t) || shim || owner == L->iframe_owner_thread;
 }
 
 /* Walk _PyInterpreterFrames (3.11+); see walk_objects. */
@@ -1043,8 +1046,15 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		 * Python __init__ under a frame of code _Py_InitCleanup, owned by
 		 * the thread and never started (first traceable unit 4, waiting
 		 * at unit 0, EXIT_INIT_CHECK: a call-family instruction): that
-		 * one is the caller, and the stack is whole. */
+		 * one is the caller, and the stack is whole. 3.12+: one with no
+		 * previous frame is that copy too (a frame on a stack has a shim
+		 * under it; greenlet's switch exposes started frames only): seen
+		 * on 3.13, a freed leaf generator's frame whose previous was the
+		 * freed mid's address, where a new generator was being made,
+		 * walked as the whole stack 'leaf'. */
 		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable) {
+			if (!prev && has_shims(w->t))
+				return PYTOP_ECORRUPT;
 			if (inlined && e->sites && !bytecode_can_wait(e->sites, e->sites_units, off)) {
 				if (!code_unchanged(w->t, e))
 					forget_with_base(w->c, e);

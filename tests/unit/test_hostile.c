@@ -417,14 +417,14 @@ static void test_owner(void)
 		       "3.%d: the owner value one past the version's last (%d) is a torn read", minor, last + 1);
 		tap_is(walk_owner(minor, L->iframe_owner_generator, false, false), PYTOP_ECORRUPT,
 		       "3.%d: a generator's frame with no previous frame (it yielded) is a torn read", minor);
-		if (shims)
-			tap_is(walk_owner(minor, L->iframe_owner_thread, false, false), PYTOP_ECORRUPT,
-			       "3.%d: a frame on the thread's stack with no shim under it (not on the stack: a "
-			       "generator being made) is a torn read",
-			       minor);
-		else
-			tap_is(walk_owner(minor, L->iframe_owner_thread, false, false), 1,
+		tap_is(walk_owner(minor, L->iframe_owner_thread, false, false), 1,
+		       shims ? "3.%d: a started frame on the thread's stack with no shim under it is the bottom "
+			       "(greenlet leaves its frames so while it switches)" :
 			       "3.%d (no shims): a frame on the thread's stack with no previous frame is the bottom",
+		       minor);
+		if (shims)
+			tap_is(walk_owner(minor, L->iframe_owner_frame_object, false, false), PYTOP_ECORRUPT,
+			       "3.%d: a frame object's frame with no shim under it (not on any stack) is a torn read",
 			       minor);
 	}
 	int past = owner_last(layout_for_version(3, newest)) + 1;
@@ -527,6 +527,15 @@ static void test_incomplete_caller(void)
 		struct chain_frame finalizer311[] = { { 'g', true }, { 'i', false }, { 't', true } };
 		tap_is(walk_chain(minor, torn, shims ? 3 : 2), PYTOP_ECORRUPT,
 		       "3.%d: a generator's frame whose caller in the same eval call is not yet started is a torn read",
+		       minor);
+		/* 3.12+: with no shim under it, a frame not yet started is a
+		 * generator being made (seen on 3.13: 'leaf' alone); 3.11: the
+		 * thread's first frame, about to start (walked, not shown). */
+		struct chain_frame made[] = { { 'i', false } };
+		tap_is(walk_chain(minor, made, 1), shims ? PYTOP_ECORRUPT : 0,
+		       shims ? "3.%d: a frame not yet started with no shim under it (a generator being made) is a "
+			       "torn read" :
+			       "3.%d (no shims): a frame not yet started with no previous frame is walked, not shown",
 		       minor);
 		tap_is(shims ? walk_chain(minor, finalizer, 4) : walk_chain(minor, finalizer311, 3), shims ? 1 : 2,
 		       "3.%d: a frame not yet started that called from C (a finalizer in its prologue) is walked, "
