@@ -434,12 +434,20 @@ static void test_owner(void)
 	tap_is(walk_owner(newest, layout_for_version(3, newest)->iframe_owner_thread, true, false), 1,
 	       "3.%d read with 3.%d's table: a frame with no shim under it is walked (the bottom may differ)",
 	       newest + 1, newest);
+	/* CPython's main branch ends every chain at the thread state's base
+	 * frame, owner 4 (FRAME_OWNED_BY_THREAD_STATE), no previous frame:
+	 * not a shim of 3.15's table, yet the bottom. */
+	tap_is(walk_owner(newest, past, true, false), 1,
+	       "3.%d read with 3.%d's table: a frame with an owner value 3.%d lacks (%d) and no previous frame "
+	       "is walked (not taken for a 3.%d chain's missing shim)",
+	       newest + 1, newest, newest, past, newest);
 	t.schema_minor = 0;
 }
 
 /* A frame of walk_chain's chain. */
 struct chain_frame {
-	char kind;   /* 'g' a generator's, 't' on the thread's stack, 'i' one not yet started, 's' a shim,
+	char kind;   /* 'g' a generator's, 't' on the thread's stack, 'r' one on the thread's stack
+		      * started and not at a call (it ran on), 'i' one not yet started, 's' a shim,
 		      * 'c' 3.13+'s __init__ cleanup frame (CALL_ALLOC_AND_ENTER_INIT): on the thread's
 		      * stack, never started, waiting at a call-family instruction of its own code */
 	bool entry;  /* 3.11: is_entry (called from C) */
@@ -458,7 +466,8 @@ static int call_op1(const struct py_layout *L)
 /* 3.11+: a thread whose chain is the n frames of ff, innermost first
  * (frames 0x200 apart from BASE + 0x9000), all running code object "f"
  * (first traceable unit 2: one not started is at unit 0, one started at
- * unit 3, a one-unit call-family instruction when the table has one)
+ * unit 3, a one-unit call-family instruction when the table has one, 'r'
+ * at unit 2, a CACHE unit: no call)
  * but 'c', which waits at unit 0 (a one-unit call-family instruction) of
  * a code object of 3 units whose first traceable unit is 4, as CPython's
  * _Py_InitCleanup; the walk's result. */
@@ -488,7 +497,8 @@ static int walk_chain(int minor, const struct chain_frame *ff, int n)
 			uint64_t c = ff[i].kind == 'c' ? cleanup : code;
 			put64(f + (uint64_t)L->iframe_code, c);
 			put64(f + (uint64_t)L->iframe_instr,
-			      c + (uint64_t)L->code_code_adaptive + (ff[i].kind == 'i' || ff[i].kind == 'c' ? 0 : 6));
+			      c + (uint64_t)L->code_code_adaptive +
+				      (ff[i].kind == 'i' || ff[i].kind == 'c' ? 0 : ff[i].kind == 'r' ? 4 : 6));
 		}
 		if (L->iframe_is_entry >= 0)
 			space[f + (uint64_t)L->iframe_is_entry - BASE] = ff[i].entry;
@@ -551,6 +561,12 @@ static void test_incomplete_caller(void)
 			tap_is(walk_chain(minor, init, 4), 2,
 			       "3.%d: __init__ under the never-started cleanup frame of CALL_ALLOC_AND_ENTER_INIT is "
 			       "walked, the cleanup frame not shown",
+			       minor);
+			/* The cleanup frame is of the caller's eval call: the
+			 * caller under it waits at its call like any other. */
+			struct chain_frame init_torn[] = { { 't', false }, { 'c', false }, { 'r', false }, { 's', false } };
+			tap_is(walk_chain(minor, init_torn, 4), PYTOP_ECORRUPT,
+			       "3.%d: the caller under the __init__ cleanup frame read away from its call is a torn read",
 			       minor);
 		}
 	}
