@@ -12,10 +12,10 @@
  * the thread's stack (chain_end_ok), a frame not yet started must not be
  * the caller of a frame of its own eval call unless it waits at a
  * call-family instruction (3.13+: the __init__ cleanup frame), a
- * 3.12-3.13 caller in the same eval call must wait in its call (its stack pointer saved: frame_runs), a 3.11+ caller in
- * the same eval call must be at a call-family instruction (the version's
- * generated opcode table: bytecode.h; one read per code object, not per
- * sample), and a second
+ * 3.12-3.13 caller in the same eval call must wait in its call (its stack
+ * pointer saved: frame_runs), a 3.11+ caller in the same eval call must be
+ * at a call-family instruction (the version's generated opcode table:
+ * bytecode.h; one read per code object, not per sample), and a second
  * batched read (chain_confirm) must
  * find every caller as walked (links, position in its code, alive) and the
  * thread still in the innermost walked frame, below it, or in its caller.
@@ -957,15 +957,15 @@ static bool owner_known(const struct py_target *t, int owner)
 
 /* Whether every eval call of the version begins with a shim frame owned
  * by the C stack or the interpreter (3.12+; 3.15: the thread state's base
- * frame is one too), at the bottom of every chain CPython makes. A version
- * newer than every table is not taken to (its bottom may differ). */
+ * frame is one too), at the bottom of every chain CPython makes. Not
+ * assumed of a version newer than every table (its bottom may differ). */
 static bool has_shims(const struct py_target *t)
 {
 	return !t->schema_minor && (t->L.iframe_owner_cstack >= 0 || t->L.iframe_owner_interpreter >= 0);
 }
 
 /* Whether a frame with no previous frame can be the bottom of a chain
- * (one not yet started: see walk_iframes). Never a generator's: one that
+ * (for one not yet started, see walk_iframes). Never a generator's: one that
  * yielded has no caller until resumed. 3.12+: a shim, or a frame on
  * the thread's stack, which is what greenlet leaves while it switches (it
  * links a greenlet's frames past their shims, the outermost's previous
