@@ -245,14 +245,23 @@ def torn_point(tap, rc, total, ntorn, description, diagnostics):
     return tap.ok(rc == 0 and total > 0 and ntorn == 0, description, diagnostics)
 
 
-def test_gens_batch(tap, pytop, interp):
-    with Target(interp, "gens", 50) as t:
-        if not tap.ok(t.error is None, "%s: gens target starts" % interp.label, t.error):
-            return
+def wall_batch(tap, pytop, interp, mode, arg):
+    """A BATCH_SECS wall-mode collapsed batch of the MODE target: (rc, err,
+    stacks, total samples), or None when the target did not start (a
+    failed point)."""
+    with Target(interp, mode, arg) as t:
+        if not tap.ok(t.error is None, "%s: %s target starts" % (interp.label, mode), t.error):
+            return None
         rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", BATCH_SECS, "-f", "collapsed",
                             "-p", str(t.pid)])
-        stacks = collapsed_stacks(out) if rc == 0 else []
-        total = sum(n for _, n in stacks)
+    stacks = collapsed_stacks(out) if rc == 0 else []
+    return rc, err, stacks, sum(n for _, n in stacks)
+
+
+def test_gens_batch(tap, pytop, interp):
+    got = wall_batch(tap, pytop, interp, "gens", 50)
+    if got:
+        rc, err, stacks, total = got
         order = ["<module>", "top", "mid", "leaf"]
         torn = [(n, [f[0] for f in fr]) for fr, n in stacks
                 if [f[0] for f in fr] != order[:len(fr)]]
@@ -267,13 +276,9 @@ INIT_SHARE = 0.5
 
 
 def test_init_batch(tap, pytop, interp):
-    with Target(interp, "init", 2000) as t:
-        if not tap.ok(t.error is None, "%s: init target starts" % interp.label, t.error):
-            return
-        rc, out, err = run([pytop, "--batch", "-m", "wall", "-d", BATCH_SECS, "-f", "collapsed",
-                            "-p", str(t.pid)])
-        stacks = collapsed_stacks(out) if rc == 0 else []
-        total = sum(n for _, n in stacks)
+    got = wall_batch(tap, pytop, interp, "init", 2000)
+    if got:
+        rc, err, stacks, total = got
         names = [([f[0].split(".")[-1] for f in fr], n) for fr, n in stacks]
         order = ["<module>", "make", "__init__"]
         torn = [(n, nm) for nm, n in names if nm != order[:len(nm)]]
