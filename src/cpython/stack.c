@@ -980,6 +980,21 @@ static bool chain_end_ok(const struct py_target *t, int owner, bool shim)
 	return !has_shims(t) || shim || owner == L->iframe_owner_thread;
 }
 
+/* Whether a caller of a frame of its own eval call, running e at offset
+ * off, waits at a call-family instruction (true when e's sites are not
+ * known). One read at another instruction was read at another instant
+ * than the frames inside it (a torn stack); or its entry is stale (a code
+ * object that died and whose address another took): then it is forgotten,
+ * to be reloaded on the next try. */
+static bool caller_waits(struct walk *w, struct func_entry *e, int64_t off)
+{
+	if (!e->sites || bytecode_can_wait(e->sites, e->sites_units, off))
+		return true;
+	if (!code_unchanged(w->t, e))
+		forget_with_base(w->c, e);
+	return false;
+}
+
 /* Walk _PyInterpreterFrames (3.11+); see walk_objects. */
 static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames, int max)
 {
@@ -1055,11 +1070,8 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		if (owner != L->iframe_owner_generator && off < 2 * (int64_t)e->firsttraceable) {
 			if (!prev && has_shims(w->t))
 				return PYTOP_ECORRUPT;
-			if (inlined && e->sites && !bytecode_can_wait(e->sites, e->sites_units, off)) {
-				if (!code_unchanged(w->t, e))
-					forget_with_base(w->c, e);
+			if (inlined && !caller_waits(w, e, off))
 				return PYTOP_ECORRUPT;
-			}
 			if (is_entry && depth > 0 && depth <= max)
 				frames[depth - 1].entry = 1;
 			continue;
@@ -1067,16 +1079,9 @@ static int walk_iframes(struct walk *w, uint64_t cur, struct stack_frame *frames
 		/* Stale cache entry, or a frame that changed under us. */
 		if (off >= (int64_t)e->code_bytes && !(e = func_refresh(w, e, off, &err)))
 			return err;
-		/* A caller of a frame of the same eval call waits in a call: one
-		 * read at another instruction was read at another instant than
-		 * the frames inside it (a torn stack). Or its entry is stale (a
-		 * code object that died and whose address another took): then
-		 * it is reloaded for the next try. */
-		if (inlined && e->sites && !bytecode_can_wait(e->sites, e->sites_units, off)) {
-			if (!code_unchanged(w->t, e))
-				forget_with_base(w->c, e);
+		/* A caller of a frame of the same eval call waits in a call. */
+		if (inlined && !caller_waits(w, e, off))
 			return PYTOP_ECORRUPT;
-		}
 		if (depth < max) {
 			frames[depth].func = &e->info;
 			frames[depth].line = line_of(L, e, off < 0 ? -1 : (int)off);
