@@ -340,6 +340,24 @@ static void test_popped_frame(void)
 	}
 }
 
+/* 3.11+: the thread state at ts has f as its current frame (3.11-3.12:
+ * through its _PyCFrame at BASE + 0x8800). */
+static void put_current(const struct py_layout *L, uint64_t ts, uint64_t f)
+{
+	bool cframe = L->frame_model == FRAME_MODEL_CFRAME;
+
+	put64(ts + (uint64_t)(cframe ? L->tstate_cframe : L->tstate_current_frame), cframe ? BASE + 0x8800 : f);
+	if (cframe)
+		put64(BASE + 0x8800 + (uint64_t)L->cframe_current_frame, f);
+}
+
+/* The owner value of L's eval-call shim frames (3.14+ the interpreter's,
+ * 3.12-3.13 the C stack's), or -1: the version has none (3.11). */
+static int shim_owner(const struct py_layout *L)
+{
+	return L->iframe_owner_interpreter >= 0 ? L->iframe_owner_interpreter : L->iframe_owner_cstack;
+}
+
 /* 3.11+: a thread state whose one frame, the thread's current, runs code
  * object "f" and has owner value owner; the walk's result. newer: the
  * target is 3.(minor + 1), read with 3.minor's table (t.schema_minor).
@@ -358,17 +376,13 @@ static int walk_owner(int minor, int owner, bool newer, bool shim)
 		t.schema_minor = minor;
 	}
 	const struct py_layout *L = &t.L;
-	put64(ts + (uint64_t)(L->frame_model == FRAME_MODEL_CFRAME ? L->tstate_cframe : L->tstate_current_frame),
-	      L->frame_model == FRAME_MODEL_CFRAME ? BASE + 0x8800 : f);
-	if (L->frame_model == FRAME_MODEL_CFRAME)
-		put64(BASE + 0x8800 + (uint64_t)L->cframe_current_frame, f);
+	put_current(L, ts, f);
 	put64(f + (uint64_t)L->iframe_code, code);
 	put64(f + (uint64_t)L->iframe_instr, code + (uint64_t)L->code_code_adaptive + 4);
 	space[f + (uint64_t)L->iframe_owner - BASE] = (unsigned char)owner;
 	put64(f + (uint64_t)L->iframe_previous, shim ? BASE + 0x9800 : 0);
 	if (shim) {
-		int shim_owner = L->iframe_owner_interpreter >= 0 ? L->iframe_owner_interpreter : L->iframe_owner_cstack;
-		space[BASE + 0x9800 + (uint64_t)L->iframe_owner - BASE] = (unsigned char)shim_owner;
+		space[BASE + 0x9800 + (uint64_t)L->iframe_owner - BASE] = (unsigned char)shim_owner(L);
 		put64(BASE + 0x9800 + (uint64_t)L->iframe_previous, 0);
 	}
 	put_code(L, code);
@@ -406,7 +420,7 @@ static void test_owner(void)
 			continue;
 		newest = minor;
 		const struct py_layout *L = layout_for_version(3, minor);
-		bool shims = L->iframe_owner_cstack >= 0 || L->iframe_owner_interpreter >= 0;
+		bool shims = shim_owner(L) >= 0;
 		tap_is(walk_owner(minor, 0, false, shims), 1, "3.%d: a frame on the thread's stack is walked", minor);
 		tap_is(walk_owner(minor, 0xdd, false, shims), PYTOP_ECORRUPT,
 		       "3.%d: a frame with owner 0xdd (freed memory in a debug build) is a torn read", minor);
@@ -481,15 +495,11 @@ static int walk_chain(int minor, const struct chain_frame *ff, int n)
 	target_for(minor);
 	const struct py_layout *L = &t.L;
 	uint64_t f0 = BASE + 0x9000;
-	put64(ts + (uint64_t)(L->frame_model == FRAME_MODEL_CFRAME ? L->tstate_cframe : L->tstate_current_frame),
-	      L->frame_model == FRAME_MODEL_CFRAME ? BASE + 0x8800 : f0);
-	if (L->frame_model == FRAME_MODEL_CFRAME)
-		put64(BASE + 0x8800 + (uint64_t)L->cframe_current_frame, f0);
+	put_current(L, ts, f0);
 	for (int i = 0; i < n; i++) {
 		uint64_t f = f0 + 0x200 * (uint64_t)i;
 		int owner = ff[i].kind == 'g'   ? L->iframe_owner_generator :
-			    ff[i].kind == 's' ? (L->iframe_owner_interpreter >= 0 ? L->iframe_owner_interpreter :
-										   L->iframe_owner_cstack) :
+			    ff[i].kind == 's' ? shim_owner(L) :
 						L->iframe_owner_thread;
 		space[f + (uint64_t)L->iframe_owner - BASE] = (unsigned char)owner;
 		put64(f + (uint64_t)L->iframe_previous, i + 1 < n ? f + 0x200 : 0);
@@ -531,7 +541,7 @@ static void test_incomplete_caller(void)
 		if (py_versions[i].major != 3 || minor < 11 || py_versions[i].free_threaded)
 			continue;
 		const struct py_layout *L = layout_for_version(3, minor);
-		bool shims = L->iframe_owner_cstack >= 0 || L->iframe_owner_interpreter >= 0;
+		bool shims = shim_owner(L) >= 0;
 		struct chain_frame torn[] = { { 'g', false }, { 'i', false }, { 's', false } };
 		struct chain_frame finalizer[] = { { 'g', true }, { 's', false }, { 'i', false }, { 's', false } };
 		struct chain_frame finalizer311[] = { { 'g', true }, { 'i', false }, { 't', true } };
